@@ -1,0 +1,83 @@
+//! The pipeline of one run: sources in, sorted findings out.
+//!
+//! discover files -> lower each language (in parallel per file) -> analyse each program ->
+//! run the rules -> map spans to source files -> sort.
+
+use crate::analysis;
+use crate::diagnostic::{Finding, Severity};
+use crate::frontend::{self, Lowered};
+use crate::kb::Kb;
+use crate::model::{Language, Span};
+use crate::rules;
+use crate::source::SourceDb;
+
+/// What to check and how.
+pub struct CheckOptions<'a> {
+    /// The knowledge base (built-in plus project extensions).
+    pub kb: &'a Kb,
+    /// Whether a rule id is enabled.
+    pub enabled: &'a (dyn Fn(&str) -> bool + Sync),
+}
+
+/// Findings of a run; spans refer to indices of the source database.
+#[derive(Debug, Default)]
+pub struct CheckResult {
+    /// Findings sorted by (path, line, column, rule).
+    pub findings: Vec<Finding>,
+    /// Files that could not be read at all.
+    pub unreadable: Vec<(usize, String)>,
+}
+
+/// Checks every file of `db`.
+pub fn check(db: &SourceDb, opts: &CheckOptions<'_>) -> CheckResult {
+    let mut rust = Vec::new();
+    let mut python = Vec::new();
+    for (i, f) in db.files.iter().enumerate() {
+        match f.language {
+            Language::Rust => rust.push(i),
+            Language::Python => python.push(i),
+        }
+    }
+    let (mut lowered, py) = rayon::join(
+        || frontend::rust::lower(db, &rust, opts.kb),
+        || frontend::python::lower(db, &python, opts.kb),
+    );
+    lowered.extend(py);
+
+    let mut result = CheckResult::default();
+    for Lowered { program, problems } in lowered {
+        for p in problems {
+            if p.unreadable {
+                result.unreadable.push((p.source, p.message.clone()));
+            }
+            if (opts.enabled)("syntax-error") {
+                let span = Span::new(p.source as u32, p.start, p.end);
+                result.findings.push(Finding::new(
+                    "syntax-error",
+                    Severity::Error,
+                    span,
+                    p.message,
+                ));
+            }
+        }
+        let facts = analysis::analyze(&program);
+        for mut f in rules::run(&program, &facts, opts.enabled) {
+            remap(&mut f.primary, &program);
+            for l in &mut f.labels {
+                remap(&mut l.span, &program);
+            }
+            result.findings.push(f);
+        }
+    }
+    result.findings.sort_by(|a, b| {
+        let pa = &db.files[a.primary.file as usize].display;
+        let pb = &db.files[b.primary.file as usize].display;
+        (pa, a.primary.start, a.rule, &a.message).cmp(&(pb, b.primary.start, b.rule, &b.message))
+    });
+    result.findings.dedup();
+    result
+}
+
+fn remap(span: &mut Span, program: &crate::model::Program) {
+    span.file = program.files[span.file as usize].source as u32;
+}

@@ -1,0 +1,33 @@
+//! Frontends: lower source files into the lifecycle model. Only this module tree imports a parser.
+//!
+//! Lowering never fails: a file that does not parse becomes a [`Problem`] and the rest of the
+//! program is still lowered.
+
+pub mod python;
+pub mod rust;
+
+use crate::model::Program;
+
+/// A file-level problem met while lowering (a syntax error, an unreadable file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Index of the file in the source database.
+    pub source: usize,
+    /// Byte range of the problem (empty range at 0 when the whole file is concerned).
+    pub start: u32,
+    /// End of the byte range.
+    pub end: u32,
+    /// What went wrong.
+    pub message: String,
+    /// Whether the file could not be read at all (as opposed to not parsing).
+    pub unreadable: bool,
+}
+
+/// A lowered program and the problems met on the way.
+#[derive(Debug, Default)]
+pub struct Lowered {
+    /// The program.
+    pub program: Program,
+    /// Problems, one per failing file.
+    pub problems: Vec<Problem>,
+}

@@ -1,0 +1,354 @@
+//! The knowledge base: which library APIs enter, build, close or need a runtime, which spawn,
+//! which block, and which types are bound to a runtime.
+//!
+//! The data lives in `rules/knowledge/*.toml` (one file per ecosystem), embedded at build time.
+//! Frontends resolve names against it; no code under `src/` hard-codes a library path.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::model::{Flavor, Language};
+
+/// What an API does to the runtime lifecycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Concept {
+    /// Builds a runtime or event loop (`Runtime::new`, `asyncio.new_event_loop`).
+    RuntimeNew,
+    /// A builder step towards a runtime (`Builder::new_current_thread`); `build()` completes it.
+    RuntimeBuilder,
+    /// Blocks the calling thread until a future completes on a runtime.
+    BlockOn,
+    /// Enters a runtime and blocks, with no body the model can see (`reqwest::blocking`).
+    BlockingEntry,
+    /// Spawns a task on a runtime.
+    Spawn,
+    /// Runs a closure on the runtime's blocking pool.
+    SpawnBlocking,
+    /// Runs a closure on the current worker, allowed to block.
+    BlockInPlace,
+    /// Runs a closure on a new OS thread.
+    Thread,
+    /// Returns a handle to a runtime (`rt.handle()`, `Handle::current()`).
+    Handle,
+    /// Enters a runtime context for the rest of the scope (`rt.enter()`, `set_event_loop`).
+    RuntimeEnter,
+    /// Shuts a runtime down or closes a loop.
+    RuntimeClose,
+    /// Needs a runtime running in the current thread, or panics/raises.
+    NeedsRuntime,
+    /// Constructs a resource bound to the runtime it is first used on (or created on).
+    RuntimeBound,
+    /// A type or constructor that is explicitly runtime-agnostic (documentation; never flagged).
+    RuntimeAgnostic,
+    /// Blocks the calling thread (I/O, sleep, subprocess).
+    Blocking,
+    /// Patches the event loop to allow nesting (`nest_asyncio.apply`).
+    LoopPatching,
+    /// Deprecated loop API.
+    Deprecated,
+    /// Closes a runtime-bound resource (`aclose`, `close`).
+    ResourceClose,
+}
+
+/// Which runtime a `block-on` or `spawn` API uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuntimeArg {
+    /// The runtime of the receiver (`rt.block_on`).
+    #[default]
+    Receiver,
+    /// The runtime the calling code runs on (`tokio::spawn`).
+    Current,
+    /// A fresh runtime made for this call (`asyncio.run`).
+    Fresh,
+}
+
+/// How an entry's `path` is matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Match {
+    /// The whole path.
+    #[default]
+    Exact,
+    /// Any path that starts with `path` followed by a separator.
+    Prefix,
+}
+
+/// Scheduler flavor as written in the data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlavorName {
+    /// Current-thread.
+    CurrentThread,
+    /// Multi-thread.
+    MultiThread,
+}
+
+/// One API in the knowledge base.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Api {
+    /// Fully qualified path (`tokio::runtime::Runtime::block_on`, `asyncio.run`). Methods are
+    /// written as `Type::method` (Rust) or `module.Type.method` (Python).
+    pub path: String,
+    /// What it does.
+    pub concept: Concept,
+    /// How `path` is matched.
+    #[serde(default, rename = "match")]
+    pub matching: Match,
+    /// Runtime flavor, for runtime builders.
+    #[serde(default)]
+    pub flavor: Option<FlavorName>,
+    /// Which runtime a block-on/spawn uses.
+    #[serde(default)]
+    pub runtime: RuntimeArg,
+    /// For methods: also match the method name when the receiver's type is unknown. Only for
+    /// names that are distinctive (`block_on`, `run_until_complete`).
+    #[serde(default)]
+    pub any_receiver: bool,
+    /// For runtime-bound constructors: bound at construction rather than on first use.
+    #[serde(default)]
+    pub binds_now: bool,
+    /// For types: the type's name when a constructor returns a type of another name
+    /// (`Builder::build` returns `Runtime`).
+    #[serde(default)]
+    pub returns: Option<String>,
+    /// Why the entry is here.
+    #[serde(default)]
+    pub note: String,
+    /// Language, filled from the file.
+    #[serde(skip, default = "default_lang")]
+    pub language: Language,
+}
+
+fn default_lang() -> Language {
+    Language::Rust
+}
+
+impl Api {
+    /// The runtime flavor of this entry in model terms.
+    pub fn model_flavor(&self) -> Flavor {
+        match self.flavor {
+            Some(FlavorName::CurrentThread) => Flavor::CurrentThread,
+            Some(FlavorName::MultiThread) => Flavor::MultiThread,
+            None => Flavor::Unknown,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KbFile {
+    language: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    ecosystem: String,
+    #[serde(default)]
+    api: Vec<Api>,
+}
+
+/// The embedded knowledge files, by name.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("tokio.toml", include_str!("../rules/knowledge/tokio.toml")),
+    ("std.toml", include_str!("../rules/knowledge/std.toml")),
+    (
+        "futures.toml",
+        include_str!("../rules/knowledge/futures.toml"),
+    ),
+    (
+        "http-clients.toml",
+        include_str!("../rules/knowledge/http-clients.toml"),
+    ),
+    (
+        "databases.toml",
+        include_str!("../rules/knowledge/databases.toml"),
+    ),
+    (
+        "other-runtimes.toml",
+        include_str!("../rules/knowledge/other-runtimes.toml"),
+    ),
+    (
+        "asyncio.toml",
+        include_str!("../rules/knowledge/asyncio.toml"),
+    ),
+    (
+        "python-libs.toml",
+        include_str!("../rules/knowledge/python-libs.toml"),
+    ),
+];
+
+/// The loaded knowledge base, indexed for lookups by path and by method name.
+#[derive(Debug, Default, Clone)]
+pub struct Kb {
+    exact: HashMap<(Language, String), Vec<usize>>,
+    prefix: Vec<usize>,
+    by_method: HashMap<(Language, String), Vec<usize>>,
+    apis: Vec<Api>,
+}
+
+/// An error in a knowledge file.
+#[derive(Debug)]
+pub struct KbError {
+    /// File name.
+    pub file: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for KbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+impl Kb {
+    /// The built-in knowledge base. Panics only if the embedded data is malformed, which the
+    /// test suite rules out.
+    pub fn builtin() -> Kb {
+        let mut kb = Kb::default();
+        for (name, text) in BUILTIN {
+            kb.add_file(name, text)
+                .expect("embedded knowledge base parses");
+        }
+        kb
+    }
+
+    /// Adds the entries of one TOML knowledge file.
+    pub fn add_file(&mut self, name: &str, text: &str) -> Result<(), KbError> {
+        let file: KbFile = toml::from_str(text).map_err(|e| KbError {
+            file: name.to_string(),
+            message: e.to_string(),
+        })?;
+        let language = match file.language.as_str() {
+            "rust" => Language::Rust,
+            "python" => Language::Python,
+            other => {
+                return Err(KbError {
+                    file: name.to_string(),
+                    message: format!("unknown language `{other}`"),
+                });
+            }
+        };
+        for mut api in file.api {
+            api.language = language;
+            self.add(api);
+        }
+        Ok(())
+    }
+
+    /// Adds one entry (used for project-declared APIs too).
+    pub fn add(&mut self, api: Api) {
+        let idx = self.apis.len();
+        match api.matching {
+            Match::Exact => self
+                .exact
+                .entry((api.language, api.path.clone()))
+                .or_default()
+                .push(idx),
+            Match::Prefix => self.prefix.push(idx),
+        }
+        if api.any_receiver {
+            let method = last_segment(api.language, &api.path).to_string();
+            self.by_method
+                .entry((api.language, method))
+                .or_default()
+                .push(idx);
+        }
+        self.apis.push(api);
+    }
+
+    /// All entries.
+    pub fn apis(&self) -> &[Api] {
+        &self.apis
+    }
+
+    /// Entries whose path is exactly `path`, or a prefix of it.
+    pub fn lookup(&self, language: Language, path: &str) -> Vec<&Api> {
+        let mut out: Vec<&Api> = self
+            .exact
+            .get(&(language, path.to_string()))
+            .map(|v| v.iter().map(|&i| &self.apis[i]).collect())
+            .unwrap_or_default();
+        let sep = separator(language);
+        for &i in &self.prefix {
+            let api = &self.apis[i];
+            if api.language == language
+                && path.len() > api.path.len()
+                && path.starts_with(api.path.as_str())
+                && (path[api.path.len()..].starts_with(sep) || api.path.ends_with(sep))
+            {
+                out.push(api);
+            }
+        }
+        out
+    }
+
+    /// The first entry for `path` with the given concept.
+    pub fn find(&self, language: Language, path: &str, concept: Concept) -> Option<&Api> {
+        self.lookup(language, path)
+            .into_iter()
+            .find(|a| a.concept == concept)
+    }
+
+    /// Entries for a method called on a receiver of unknown type, matched by name alone
+    /// (only entries marked `any_receiver`).
+    pub fn lookup_method_name(&self, language: Language, method: &str) -> Vec<&Api> {
+        self.by_method
+            .get(&(language, method.to_string()))
+            .map(|v| v.iter().map(|&i| &self.apis[i]).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Path separator of a language (`::` or `.`).
+pub fn separator(language: Language) -> &'static str {
+    match language {
+        Language::Rust => "::",
+        Language::Python => ".",
+    }
+}
+
+/// Last segment of a path.
+pub fn last_segment(language: Language, path: &str) -> &str {
+    let sep = separator(language);
+    path.rsplit(sep).next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_parses_and_has_no_duplicates() {
+        let kb = Kb::builtin();
+        assert!(kb.apis().len() > 50);
+        let mut seen = std::collections::HashSet::new();
+        for a in kb.apis() {
+            assert!(
+                seen.insert((a.language, a.path.clone(), a.concept)),
+                "duplicate entry {} {:?}",
+                a.path,
+                a.concept
+            );
+        }
+    }
+
+    #[test]
+    fn prefix_entries_match_children_only() {
+        let kb = Kb::builtin();
+        assert!(
+            kb.find(
+                Language::Rust,
+                "reqwest::blocking::get",
+                Concept::BlockingEntry
+            )
+            .is_some()
+        );
+        assert!(
+            kb.find(Language::Rust, "reqwest::blockingx", Concept::BlockingEntry)
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,17 @@
+//! looplint finds runtime-lifecycle bugs in async Rust and async Python.
+//!
+//! The pipeline: [`source`] files are lowered by a [`frontend`] into the language-neutral
+//! lifecycle [`model`]; [`analysis`] computes which runtime instance and context each function
+//! runs under; each rule in [`rules`] queries those facts and emits [`diagnostic::Finding`]s;
+//! [`report`] renders them. [`check`] ties the steps together, [`cli`] is the command line.
+
+pub mod analysis;
+pub mod check;
+pub mod cli;
+pub mod diagnostic;
+pub mod frontend;
+pub mod kb;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod source;

@@ -1,0 +1,448 @@
+//! The language-neutral lifecycle model.
+//!
+//! Frontends lower source files into a [`Program`]: functions (including closures, async blocks
+//! and futures handed to runtime APIs, each as its own [`Function`] body), the events inside them
+//! (calls, runtime entries, spawns, resource creations, uses, closes, drops) and the long-lived
+//! storage (statics, module globals, caches) that outlives a single call. The analysis and the rules
+//! only ever see this model: it holds no parser types, so adding a language means adding a frontend.
+
+use std::fmt;
+
+/// Index of a source file in [`Program::files`].
+pub type FileId = u32;
+
+/// A byte range in one source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    /// File the range belongs to.
+    pub file: FileId,
+    /// Start byte offset (inclusive).
+    pub start: u32,
+    /// End byte offset (exclusive).
+    pub end: u32,
+}
+
+impl Span {
+    /// Builds a span from a file and a byte range.
+    pub fn new(file: FileId, start: u32, end: u32) -> Self {
+        Span {
+            file,
+            start,
+            end: end.max(start),
+        }
+    }
+}
+
+/// Source language of a file or function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Language {
+    /// Rust, lowered from `syn`.
+    Rust,
+    /// Python, lowered from `ruff_python_parser`.
+    Python,
+}
+
+impl Language {
+    /// Lower-case name used in output (`"rust"`, `"python"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::Python => "python",
+        }
+    }
+}
+
+/// Index of a function body in [`Program::functions`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FnId(pub u32);
+
+/// Index of a variable in [`Program::vars`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VarId(pub u32);
+
+/// Index of a long-lived storage slot in [`Program::globals`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GlobalId(pub u32);
+
+/// A whole analysed unit: one Cargo package (with all its targets) or one Python project.
+#[derive(Debug, Default)]
+pub struct Program {
+    /// Files the program was lowered from; [`Span::file`] indexes this list.
+    pub files: Vec<FileInfo>,
+    /// Every function body, including nested bodies (closures, async blocks, future arguments).
+    pub functions: Vec<Function>,
+    /// Local variables that the analysis tracks (runtimes, handles, resources, join handles).
+    pub vars: Vec<Var>,
+    /// Long-lived storage: statics, lazies, module globals, caches, class attributes.
+    pub globals: Vec<Global>,
+}
+
+impl Program {
+    /// The function with the given id.
+    pub fn func(&self, id: FnId) -> &Function {
+        &self.functions[id.0 as usize]
+    }
+    /// The variable with the given id.
+    pub fn var(&self, id: VarId) -> &Var {
+        &self.vars[id.0 as usize]
+    }
+    /// The global with the given id.
+    pub fn global(&self, id: GlobalId) -> &Global {
+        &self.globals[id.0 as usize]
+    }
+    /// Iterates over `(FnId, &Function)` pairs.
+    pub fn fns(&self) -> impl Iterator<Item = (FnId, &Function)> {
+        self.functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FnId(i as u32), f))
+    }
+}
+
+/// A file that belongs to a program.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    /// Index of the file in the checker's source table (not the program's).
+    pub source: usize,
+    /// Language of the file.
+    pub language: Language,
+    /// Build target or group the file belongs to. Code in different groups never runs in one
+    /// process (a binary and an integration-test binary, say), so runtimes of different groups never
+    /// meet.
+    pub group: u32,
+}
+
+/// What kind of body a function is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FnKind {
+    /// A named function or method declared with `fn`/`def`.
+    Named,
+    /// A closure or lambda.
+    Closure,
+    /// An async block, or the future expression handed to a runtime API (`block_on(fetch())`).
+    Future,
+    /// Module-level code of a Python module (runs at import) or a script.
+    Module,
+}
+
+/// How a function is entered from outside the analysed code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// The process entry (`fn main`, `if __name__ == "__main__":`): runs once, with no runtime.
+    Main,
+    /// A function whose body runs on a fresh runtime built for it (`#[tokio::main]`,
+    /// `#[tokio::test]`, `#[actix_rt::main]`). `repeated` is set for test functions: every test
+    /// gets its own runtime.
+    Runtime {
+        /// Flavor of the runtime the attribute builds.
+        flavor: Flavor,
+        /// Whether this is a test entry (one runtime per test).
+        test: bool,
+        /// Human description used in labels, e.g. "`#[tokio::test]` runtime".
+        what: String,
+    },
+    /// Sync code that a framework runs again and again, each time with no running runtime:
+    /// `#[test]` functions, Flask routes, a Streamlit script body, pytest tests, thread targets.
+    Repeated {
+        /// Human description used in labels, e.g. "Flask route handler".
+        what: String,
+    },
+    /// Async code that a long-lived server runs under its one loop (FastAPI/aiohttp handlers).
+    ServerAsync {
+        /// Human description used in labels.
+        what: String,
+    },
+}
+
+/// Scheduler flavor of a runtime instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Flavor {
+    /// Tokio's current-thread scheduler (also asyncio's loop, which is single-threaded).
+    CurrentThread,
+    /// Tokio's multi-thread scheduler.
+    MultiThread,
+    /// Not known.
+    Unknown,
+}
+
+/// A function body and the events in it, in source order.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// Display name: `PriceBook::refresh`, `main`, `<async block>`, `<closure>`.
+    pub name: String,
+    /// Language of the body.
+    pub language: Language,
+    /// Span of the header (name) or, for nested bodies, of the whole closure/block head.
+    pub span: Span,
+    /// What kind of body this is.
+    pub kind: FnKind,
+    /// Whether the body runs as a future/coroutine (async fn, async block, coroutine function).
+    pub is_async: bool,
+    /// Enclosing function, for nested bodies.
+    pub parent: Option<FnId>,
+    /// How the function is entered from outside, if it is an entry point.
+    pub entry: Option<Entry>,
+    /// Whether code outside the analysed program may call it (public library API, trait method,
+    /// function used as a value). Such a function may run in contexts the analysis cannot see.
+    pub callers_unknown: bool,
+    /// Whether the function is test code (`#[test]`, `#[tokio::test]`, `#[cfg(test)]`, pytest).
+    pub is_test: bool,
+    /// Events of the body, in source order. Nested bodies have their own events.
+    pub events: Vec<Event>,
+}
+
+/// One lifecycle-relevant thing that happens in a body.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// Primary span of the event.
+    pub span: Span,
+    /// Number of loops enclosing the event inside its function.
+    pub loop_depth: u16,
+    /// What happens.
+    pub kind: EventKind,
+}
+
+/// Which runtime an API call refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuntimeRef {
+    /// The runtime bound to a tracked variable (`rt.block_on`, `loop.run_until_complete`).
+    Var(VarId),
+    /// The runtime the calling code currently runs on (`tokio::spawn`, `Handle::current()`,
+    /// `asyncio.create_task`).
+    Current,
+    /// A fresh runtime the API builds and tears down itself (`asyncio.run`, `futures::executor::block_on`).
+    Fresh(Flavor),
+    /// A runtime the model cannot identify (a field, a parameter).
+    Unknown,
+}
+
+/// How a nested body handed to an API is run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunKind {
+    /// The caller blocks until the body completes on the runtime (`block_on`, `asyncio.run`,
+    /// `run_until_complete`).
+    BlockOn,
+    /// The body is spawned as a task on the runtime (`tokio::spawn`, `rt.spawn`, `create_task`).
+    Spawn,
+    /// The body runs on the runtime's blocking pool (`spawn_blocking`, `asyncio.to_thread`,
+    /// `run_in_executor`).
+    SpawnBlocking,
+    /// The body runs on the current worker, which is allowed to block (`block_in_place`).
+    BlockInPlace,
+    /// The body runs on a new OS thread, with no runtime (`std::thread::spawn`, `threading.Thread`).
+    Thread,
+    /// A future/coroutine built here and awaited or driven by whoever polls it (an async block in
+    /// a `join!`, a coroutine object passed along). It runs under the runtime of the code that
+    /// polls it, which the model takes to be the enclosing code's.
+    Future,
+    /// A closure called synchronously in the enclosing context (iterator adaptors, callbacks).
+    Inline,
+}
+
+/// What becomes of a task's join handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandleFate {
+    /// The handle is thrown away (`tokio::spawn(..);`, `let _ = ..`, bare `create_task(..)`).
+    Discarded,
+    /// The handle is bound to a variable; [`Var::reads`] tells whether it is ever looked at.
+    Bound(VarId),
+    /// The handle is awaited, returned, stored, passed on or otherwise kept.
+    Kept,
+}
+
+/// Where a runtime-bound resource lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResourceRef {
+    /// Long-lived storage (static, lazy, module global, cached function, class attribute).
+    Global(GlobalId),
+    /// A local variable.
+    Local(VarId),
+}
+
+/// The kinds of event.
+#[derive(Debug, Clone)]
+pub enum EventKind {
+    /// A call to functions of the program itself (a resolved call edge). Several callees when
+    /// the target is ambiguous (a method name on an unknown receiver is not resolved at all).
+    Call {
+        /// Possible targets.
+        callees: Vec<FnId>,
+        /// Variable the call's result is bound to, if any.
+        result: Option<VarId>,
+    },
+    /// A nested body handed to an API that runs it in a given way.
+    Run {
+        /// The nested body.
+        body: FnId,
+        /// How the API runs it.
+        how: RunKind,
+        /// Which runtime runs it (ignored for `Thread`, `Future`, `Inline`).
+        runtime: RuntimeRef,
+        /// What becomes of the join handle (for `Spawn`; `Kept` otherwise).
+        handle: HandleFate,
+        /// The API, as the knowledge base names it (`tokio::runtime::Runtime::block_on`).
+        api: String,
+    },
+    /// A call that enters a runtime and blocks without a body the model can see:
+    /// `reqwest::blocking`, a call of a `#[tokio::main]` function, `loop.run_forever()`.
+    BlockingEntry {
+        /// The API.
+        api: String,
+    },
+    /// A runtime or event loop is built (`Runtime::new()`, `Builder::..build()`,
+    /// `asyncio.new_event_loop()`).
+    RuntimeNew {
+        /// Variable it is bound to, if any.
+        var: Option<VarId>,
+        /// Scheduler flavor.
+        flavor: Flavor,
+        /// The API.
+        api: String,
+    },
+    /// A runtime context is entered for the rest of the body (`let _g = rt.enter()`,
+    /// `asyncio.set_event_loop(loop)`).
+    RuntimeEnter {
+        /// Which runtime.
+        runtime: RuntimeRef,
+    },
+    /// A handle to a runtime is taken and bound (`let h = rt.handle().clone()`,
+    /// `Handle::current()`).
+    HandleOf {
+        /// The runtime the handle refers to.
+        runtime: RuntimeRef,
+        /// Variable the handle is bound to, if any.
+        var: Option<VarId>,
+    },
+    /// A runtime is shut down or closed explicitly (`drop(rt)`, `rt.shutdown_timeout(..)`,
+    /// `loop.close()`).
+    RuntimeClose {
+        /// Which runtime.
+        runtime: RuntimeRef,
+        /// The API.
+        api: String,
+    },
+    /// A runtime-bound resource is constructed.
+    Create {
+        /// Where it is stored.
+        resource: Option<ResourceRef>,
+        /// The constructor, as the knowledge base names it.
+        api: String,
+        /// Whether the constructor binds the resource to the running runtime right away
+        /// (`TcpStream::connect`, `asyncio.Lock()` before 3.10) rather than on first use.
+        binds_now: bool,
+    },
+    /// A runtime-bound resource is used.
+    Use {
+        /// The resource.
+        resource: ResourceRef,
+    },
+    /// A resource or runtime variable is closed/released explicitly (`client.aclose()`,
+    /// `async with` exit).
+    Close {
+        /// The resource.
+        resource: ResourceRef,
+    },
+    /// An API that needs a running runtime in the current thread (`tokio::spawn`,
+    /// `Handle::current()`, `tokio::time::sleep`, `asyncio.get_running_loop()`).
+    NeedsRuntime {
+        /// The API.
+        api: String,
+    },
+    /// A blocking call (`std::thread::sleep`, `time.sleep`, `requests.get`).
+    Blocking {
+        /// The API.
+        api: String,
+    },
+    /// A runtime variable leaves the body (returned, stored in a field, moved into something
+    /// that keeps it alive).
+    Escape {
+        /// The variable.
+        var: VarId,
+    },
+    /// The end of the scope that owns tracked variables: they are dropped here unless moved out.
+    ScopeEnd {
+        /// Variables dropped at this point.
+        vars: Vec<VarId>,
+    },
+    /// A hygiene finding detected during lowering that needs no flow facts (for example
+    /// `nest_asyncio.apply()`, a `loop=` argument). `rule` is the rule id.
+    Hygiene {
+        /// Rule id, e.g. `loop-patching`.
+        rule: &'static str,
+        /// Message of the finding.
+        message: String,
+    },
+}
+
+/// What kind of thing a tracked variable holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VarKind {
+    /// A runtime or event loop.
+    Runtime,
+    /// A handle to a runtime.
+    Handle,
+    /// A runtime-bound resource.
+    Resource,
+    /// A task join handle.
+    Task,
+    /// Anything else the frontend chose to track.
+    Other,
+}
+
+/// A tracked local variable.
+#[derive(Debug, Clone)]
+pub struct Var {
+    /// Source name.
+    pub name: String,
+    /// Function that owns the binding.
+    pub owner: FnId,
+    /// Span of the binding.
+    pub span: Span,
+    /// What it holds.
+    pub kind: VarKind,
+    /// Number of times the variable is read after its binding (in any body).
+    pub reads: u32,
+}
+
+/// How long-lived storage is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageKind {
+    /// `static`, `Lazy`, `LazyLock`, `OnceLock`, `OnceCell`, `lazy_static!`.
+    Static,
+    /// `thread_local!`: one value per thread.
+    ThreadLocal,
+    /// A module-level global (Python).
+    ModuleGlobal,
+    /// A class attribute or an attribute of an object created at module level.
+    ClassAttr,
+    /// A cached function result (`functools.cache`, `@st.cache_resource`).
+    Cached,
+    /// A pytest fixture with a scope wider than one test.
+    Fixture,
+}
+
+/// A long-lived storage slot holding a runtime-bound resource.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// Source name (`CLIENT`, `http`).
+    pub name: String,
+    /// Span of the declaration.
+    pub span: Span,
+    /// How it is kept.
+    pub storage: StorageKind,
+    /// The runtime-bound type or constructor it holds (`reqwest::Client`).
+    pub api: String,
+    /// Body that initialises it, if it is a lowered function (a `Lazy::new` closure, the module
+    /// body for a Python global).
+    pub init: Option<FnId>,
+}
+
+impl fmt::Display for Flavor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Flavor::CurrentThread => "current-thread",
+            Flavor::MultiThread => "multi-thread",
+            Flavor::Unknown => "unknown-flavor",
+        })
+    }
+}

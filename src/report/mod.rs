@@ -1,0 +1,1 @@
+//! Rendering findings: human (codespan-reporting), JSON, JSON lines.

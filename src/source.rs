@@ -1,0 +1,162 @@
+//! The source database: every file a run looks at, read lazily and re-readable for rendering.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::model::Language;
+
+/// One input file.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path on disk.
+    pub path: PathBuf,
+    /// Path as shown to users: relative to the input it was found under, with `/` separators.
+    pub display: String,
+    /// Language, by extension.
+    pub language: Language,
+    /// In-memory contents that replace the file on disk (editors' unsaved buffers).
+    pub overlay: Option<Arc<str>>,
+}
+
+/// Why a file could not be read as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    /// The OS refused (missing, permission denied, a directory...).
+    Io(String),
+    /// The file is not valid UTF-8 (byte offset of the first bad byte).
+    NotUtf8(usize),
+    /// The file looks binary (contains NUL bytes).
+    Binary,
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "cannot read file: {e}"),
+            ReadError::NotUtf8(at) => {
+                write!(f, "file is not valid UTF-8 (invalid byte at offset {at})")
+            }
+            ReadError::Binary => write!(f, "file looks binary (contains NUL bytes)"),
+        }
+    }
+}
+
+/// All files of a run, indexed by position.
+#[derive(Debug, Default, Clone)]
+pub struct SourceDb {
+    /// The files.
+    pub files: Vec<SourceFile>,
+}
+
+impl SourceDb {
+    /// Adds a file and returns its index.
+    pub fn add(&mut self, file: SourceFile) -> usize {
+        self.files.push(file);
+        self.files.len() - 1
+    }
+
+    /// The file at `index`.
+    pub fn file(&self, index: usize) -> &SourceFile {
+        &self.files[index]
+    }
+
+    /// Reads the text of the file at `index` (the overlay if there is one).
+    pub fn read(&self, index: usize) -> Result<Arc<str>, ReadError> {
+        let file = &self.files[index];
+        if let Some(text) = &file.overlay {
+            return Ok(text.clone());
+        }
+        read_text(&file.path)
+    }
+}
+
+/// Reads a file as UTF-8 text, classifying failures.
+pub fn read_text(path: &Path) -> Result<Arc<str>, ReadError> {
+    let bytes = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
+    if bytes.contains(&0) {
+        return Err(ReadError::Binary);
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(Arc::from(s)),
+        Err(e) => Err(ReadError::NotUtf8(e.utf8_error().valid_up_to())),
+    }
+}
+
+/// A 1-based line and column (column in Unicode scalar values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineCol {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, counted in Unicode scalar values.
+    pub column: u32,
+}
+
+/// Line starts of a text, for offset to line/column conversion.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<u32>,
+}
+
+impl LineIndex {
+    /// Indexes `text`.
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                starts.push(i as u32 + 1);
+            }
+        }
+        LineIndex { starts }
+    }
+
+    /// 0-based line of a byte offset.
+    pub fn line_of(&self, offset: u32) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    /// Byte offset where 0-based `line` starts.
+    pub fn line_start(&self, line: usize) -> u32 {
+        self.starts[line.min(self.starts.len() - 1)]
+    }
+
+    /// Converts a byte offset into a 1-based line and column in `text`.
+    pub fn line_col(&self, text: &str, offset: u32) -> LineCol {
+        let offset = (offset as usize).min(text.len());
+        let line = self.line_of(offset as u32);
+        let start = self.starts[line] as usize;
+        let mut end = offset;
+        while end > start && !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let column = text[start..end].chars().count() as u32 + 1;
+        LineCol {
+            line: line as u32 + 1,
+            column,
+        }
+    }
+}
+
+/// Language of a path, by extension.
+pub fn language_of(path: &Path) -> Option<Language> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("rs") => Some(Language::Rust),
+        Some("py") | Some("pyi") => Some(Language::Python),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_scalar_values() {
+        let text = "aé\nxyz";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 3), LineCol { line: 1, column: 3 });
+        assert_eq!(idx.line_col(text, 5), LineCol { line: 2, column: 2 });
+    }
+}
