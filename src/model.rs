@@ -187,6 +187,10 @@ pub struct Function {
     pub callers_unknown: bool,
     /// Whether the function is test code (`#[test]`, `#[tokio::test]`, `#[cfg(test)]`, pytest).
     pub is_test: bool,
+    /// Whether the body never finishes on its own: it ends in (or is) an infinite loop with no
+    /// `break`/`return` out of it (`loop { .. }`, `while True:`). Background tasks like this are
+    /// meant to be cancelled when their runtime ends.
+    pub diverges: bool,
     /// Events of the body, in source order. Nested bodies have their own events.
     pub events: Vec<Event>,
 }
@@ -364,6 +368,14 @@ pub enum EventKind {
         /// Variables dropped at this point.
         vars: Vec<VarId>,
     },
+    /// The body waits for spawned work to finish through something other than the task's own
+    /// handle: draining a channel in a loop (`while let Some(x) = rx.recv().await`), joining a
+    /// set or a group (`JoinSet::join_next`, `join_all`, `asyncio.gather`, `TaskGroup` exit,
+    /// `queue.join()`), or waiting for a shutdown signal (`ctrl_c().await`).
+    Wait {
+        /// What is waited on, for messages.
+        what: String,
+    },
     /// A hygiene finding detected during lowering that needs no flow facts (for example
     /// `nest_asyncio.apply()`, a `loop=` argument). `rule` is the rule id.
     Hygiene {
@@ -402,6 +414,10 @@ pub struct Var {
     pub kind: VarKind,
     /// Number of times the variable is read after its binding (in any body).
     pub reads: u32,
+    /// Whether the value is awaited, joined, passed on, returned or stored somewhere that may
+    /// wait for it. For join handles: someone may wait for the task. Reads that only inspect
+    /// it (`handle.is_finished()`, `task.done()`) do not count.
+    pub consumed: bool,
 }
 
 /// How long-lived storage is kept.
