@@ -373,6 +373,8 @@ pub enum EventKind {
     /// set or a group (`JoinSet::join_next`, `join_all`, `asyncio.gather`, `TaskGroup` exit,
     /// `queue.join()`), or waiting for a shutdown signal (`ctrl_c().await`).
     Wait {
+        /// How the wait relates to tasks whose handles were dropped.
+        kind: WaitKind,
         /// What is waited on, for messages.
         what: String,
     },
@@ -384,6 +386,20 @@ pub enum EventKind {
         /// Message of the finding.
         message: String,
     },
+}
+
+/// How a [`EventKind::Wait`] waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitKind {
+    /// Drains a channel or queue until every producer is gone (`while let Some(x) = rx.recv().await`,
+    /// `queue.join()`): detached producers finish before it ends.
+    Drain,
+    /// Waits for a shutdown signal or forever (`ctrl_c().await`, `pending().await`,
+    /// `Event.wait()`): the runtime lives as long as the process is meant to.
+    Signal,
+    /// Joins explicit tasks or futures (`join_all(handles)`, `asyncio.gather(a, b)`,
+    /// `JoinSet::join_next`): covers only what it is given.
+    Join,
 }
 
 /// What kind of thing a tracked variable holds.
