@@ -10,7 +10,7 @@ mod contexts;
 mod instances;
 
 pub use callgraph::CallSite;
-pub use instances::{InstId, Instance, InstanceKind};
+pub use instances::{InstId, Instance, InstanceKind, short};
 
 use std::collections::HashMap;
 
@@ -70,7 +70,11 @@ pub struct Facts {
 pub fn analyze(program: &Program) -> Facts {
     let callers = callgraph::callers(program);
     let repeated = callgraph::repeated(program, &callers);
-    let mut facts = Facts { callers, repeated, ..Facts::default() };
+    let mut facts = Facts {
+        callers,
+        repeated,
+        ..Facts::default()
+    };
     instances::collect(program, &mut facts);
     contexts::propagate(program, &mut facts);
     facts
@@ -89,7 +93,9 @@ impl Facts {
 
     /// The first context entry of `f` that is on a runtime worker (async context).
     pub fn on_runtime(&self, f: FnId) -> Option<&CtxEntry> {
-        self.ctx(f).iter().find(|c| matches!(c.ctx, Ctx::Runtime(_)))
+        self.ctx(f)
+            .iter()
+            .find(|c| matches!(c.ctx, Ctx::Runtime(_)))
     }
 
     /// Known runtime instances `f` runs on as a worker (not the unknown one).

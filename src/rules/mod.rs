@@ -3,6 +3,16 @@
 //! Each rule lives in its own file and exposes `check(&Program, &Facts, &mut Vec<Finding>)`.
 //! Rules read facts from [`crate::analysis`] and never read another rule's output.
 
+mod block_in_place_current_thread;
+mod blocking_call_in_async;
+mod cross_runtime_resource;
+mod explain;
+mod nested_block_on;
+mod no_runtime_context;
+mod runtime_dropped_in_async;
+mod runtime_dropped_with_live_tasks;
+mod use_after_runtime_close;
+
 use crate::analysis::Facts;
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{Language, Program};
@@ -29,17 +39,92 @@ pub struct Rule {
 }
 
 const BOTH: &[Language] = &[Language::Rust, Language::Python];
+const RUST: &[Language] = &[Language::Rust];
 
 /// Every rule, in code order.
-pub static RULES: &[Rule] = &[Rule {
-    id: "syntax-error",
-    code: "LL000",
-    severity: Severity::Error,
-    languages: BOTH,
-    summary: "a file could not be parsed or read, so it was not analysed",
-    doc: include_str!("../../rules/syntax-error.md"),
-    check: None,
-}];
+pub static RULES: &[Rule] = &[
+    Rule {
+        id: "syntax-error",
+        code: "LL000",
+        severity: Severity::Error,
+        languages: BOTH,
+        summary: "a file could not be parsed or read, so it was not analysed",
+        doc: include_str!("../../rules/syntax-error.md"),
+        check: None,
+    },
+    Rule {
+        id: "cross-runtime-resource",
+        code: "LL001",
+        severity: Severity::Error,
+        languages: BOTH,
+        summary: "a runtime-bound client, pool, socket or primitive is used under a runtime other than the one it is bound to",
+        doc: include_str!("../../rules/cross-runtime-resource.md"),
+        check: Some(cross_runtime_resource::check),
+    },
+    Rule {
+        id: "nested-block-on",
+        code: "LL002",
+        severity: Severity::Error,
+        languages: BOTH,
+        summary: "a blocking runtime entry (`block_on`, `asyncio.run`) is reached from async code",
+        doc: include_str!("../../rules/nested-block-on.md"),
+        check: Some(nested_block_on::check),
+    },
+    Rule {
+        id: "runtime-dropped-with-live-tasks",
+        code: "LL003",
+        severity: Severity::Error,
+        languages: BOTH,
+        summary: "spawned tasks are still running, unawaited, when their runtime or loop ends",
+        doc: include_str!("../../rules/runtime-dropped-with-live-tasks.md"),
+        check: Some(runtime_dropped_with_live_tasks::check),
+    },
+    Rule {
+        id: "runtime-dropped-in-async",
+        code: "LL004",
+        severity: Severity::Error,
+        languages: BOTH,
+        summary: "a runtime is dropped, or the running loop closed, inside async code",
+        doc: include_str!("../../rules/runtime-dropped-in-async.md"),
+        check: Some(runtime_dropped_in_async::check),
+    },
+    Rule {
+        id: "use-after-runtime-close",
+        code: "LL005",
+        severity: Severity::Error,
+        languages: BOTH,
+        summary: "a runtime, handle or loop is used after it was dropped, shut down or closed",
+        doc: include_str!("../../rules/use-after-runtime-close.md"),
+        check: Some(use_after_runtime_close::check),
+    },
+    Rule {
+        id: "no-runtime-context",
+        code: "LL006",
+        severity: Severity::Error,
+        languages: BOTH,
+        summary: "an API that needs a running runtime is called where none runs",
+        doc: include_str!("../../rules/no-runtime-context.md"),
+        check: Some(no_runtime_context::check),
+    },
+    Rule {
+        id: "block-in-place-current-thread",
+        code: "LL007",
+        severity: Severity::Error,
+        languages: RUST,
+        summary: "`block_in_place` is called on a current-thread runtime",
+        doc: include_str!("../../rules/block-in-place-current-thread.md"),
+        check: Some(block_in_place_current_thread::check),
+    },
+    Rule {
+        id: "blocking-call-in-async",
+        code: "LL101",
+        severity: Severity::Warning,
+        languages: BOTH,
+        summary: "a blocking call (sleep, file or network I/O, subprocess) runs inside async code",
+        doc: include_str!("../../rules/blocking-call-in-async.md"),
+        check: Some(blocking_call_in_async::check),
+    },
+];
 
 /// Looks a rule up by id or code.
 pub fn find(name: &str) -> Option<&'static Rule> {
@@ -52,14 +137,14 @@ pub fn find(name: &str) -> Option<&'static Rule> {
 pub fn run(program: &Program, facts: &Facts, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in RULES {
-        if let Some(check) = rule.check {
-            if enabled(rule.id) {
-                let start = out.len();
-                check(program, facts, &mut out);
-                for f in &mut out[start..] {
-                    debug_assert_eq!(f.rule, rule.id, "rule reported under another id");
-                    f.severity = rule.severity.min(f.severity);
-                }
+        if let Some(check) = rule.check
+            && enabled(rule.id)
+        {
+            let start = out.len();
+            check(program, facts, &mut out);
+            for f in &mut out[start..] {
+                debug_assert_eq!(f.rule, rule.id, "rule reported under another id");
+                f.severity = rule.severity.min(f.severity);
             }
         }
     }

@@ -1,0 +1,184 @@
+//! Runtime instances: every place a runtime or event loop comes into being.
+
+use crate::model::{Entry, EventKind, Flavor, FnId, Program, RunKind, RuntimeRef, Span};
+
+use super::Facts;
+
+/// Index of a runtime instance in [`Facts::instances`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstId(pub u32);
+
+impl InstId {
+    /// The runtime the analysis cannot identify.
+    pub const UNKNOWN: InstId = InstId(0);
+}
+
+/// Where an instance comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstanceKind {
+    /// Not identified.
+    Unknown,
+    /// Built by an entry attribute or decorator on a function (`#[tokio::main]`, pytest-asyncio).
+    Attribute(FnId),
+    /// Built explicitly (`Runtime::new()`, `asyncio.new_event_loop()`), at an event.
+    Built(FnId, usize),
+    /// Made and torn down by one call (`asyncio.run`, `futures::executor::block_on`).
+    Fresh(FnId, usize),
+    /// The one loop of a long-running server, shared by its handlers.
+    Server(u32),
+}
+
+/// One runtime instance.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    /// Origin.
+    pub kind: InstanceKind,
+    /// Where it is built or entered.
+    pub site: Span,
+    /// Scheduler flavor.
+    pub flavor: Flavor,
+    /// Whether the site runs more than once per process, making a fresh runtime each time.
+    pub repeated: bool,
+    /// Build target or group the site belongs to (runtimes of different groups never meet).
+    pub group: Option<u32>,
+    /// Whether the site is test code (tests and the program's own entry never share a process).
+    pub test: bool,
+    /// Description for labels.
+    pub what: String,
+}
+
+impl Instance {
+    /// Whether two known instances can be alive in the same process.
+    pub fn can_meet(&self, other: &Instance) -> bool {
+        self.group.is_some() && self.group == other.group && self.test == other.test
+    }
+}
+
+/// Creates the instances of a program and maps runtime/handle variables to them.
+pub fn collect(program: &Program, facts: &mut Facts) {
+    facts.instances.push(Instance {
+        kind: InstanceKind::Unknown,
+        site: Span::default(),
+        flavor: Flavor::Unknown,
+        repeated: false,
+        group: None,
+        test: false,
+        what: "an unknown runtime".into(),
+    });
+    for (fid, f) in program.fns() {
+        let group = program.files.get(f.span.file as usize).map(|fi| fi.group);
+        if let Some(Entry::Runtime { flavor, test, what }) = &f.entry {
+            let id = push(
+                facts,
+                Instance {
+                    kind: InstanceKind::Attribute(fid),
+                    site: f.span,
+                    flavor: *flavor,
+                    repeated: false,
+                    group,
+                    test: *test || f.is_test,
+                    what: format!("{what} of `{}`", f.name),
+                },
+            );
+            facts.event_instance.insert((fid, usize::MAX), id);
+        }
+        for (i, ev) in f.events.iter().enumerate() {
+            let repeated = facts.repeated[fid.0 as usize] || ev.loop_depth > 0;
+            match &ev.kind {
+                EventKind::RuntimeNew { var, flavor, api } => {
+                    let id = push(
+                        facts,
+                        Instance {
+                            kind: InstanceKind::Built(fid, i),
+                            site: ev.span,
+                            flavor: *flavor,
+                            repeated,
+                            group,
+                            test: f.is_test,
+                            what: format!("the runtime built by `{}`", short(api)),
+                        },
+                    );
+                    facts.event_instance.insert((fid, i), id);
+                    if let Some(v) = var {
+                        facts.var_instance.insert(*v, id);
+                    }
+                }
+                EventKind::Run {
+                    how: RunKind::BlockOn,
+                    runtime: RuntimeRef::Fresh(flavor),
+                    api,
+                    ..
+                } => {
+                    let id = push(
+                        facts,
+                        Instance {
+                            kind: InstanceKind::Fresh(fid, i),
+                            site: ev.span,
+                            flavor: *flavor,
+                            repeated,
+                            group,
+                            test: f.is_test,
+                            what: format!("the fresh runtime of `{}`", short(api)),
+                        },
+                    );
+                    facts.event_instance.insert((fid, i), id);
+                }
+                EventKind::HandleOf {
+                    runtime: RuntimeRef::Var(rt),
+                    var: Some(h),
+                } => {
+                    if let Some(&id) = facts.var_instance.get(rt) {
+                        facts.var_instance.insert(*h, id);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The server instance of a group, created on first request.
+pub fn server_instance(program: &Program, facts: &mut Facts, f: FnId) -> InstId {
+    let func = program.func(f);
+    let group = program
+        .files
+        .get(func.span.file as usize)
+        .map(|fi| fi.group)
+        .unwrap_or(0);
+    if let Some(i) = facts
+        .instances
+        .iter()
+        .position(|inst| inst.kind == InstanceKind::Server(group))
+    {
+        return InstId(i as u32);
+    }
+    push(
+        facts,
+        Instance {
+            kind: InstanceKind::Server(group),
+            site: func.span,
+            flavor: Flavor::CurrentThread,
+            repeated: false,
+            group: Some(group),
+            test: false,
+            what: "the server's event loop".into(),
+        },
+    )
+}
+
+fn push(facts: &mut Facts, inst: Instance) -> InstId {
+    facts.instances.push(inst);
+    InstId(facts.instances.len() as u32 - 1)
+}
+
+/// The last two segments of an API path, for messages.
+pub fn short(api: &str) -> String {
+    let parts: Vec<&str> = api.split([':', '.']).filter(|s| !s.is_empty()).collect();
+    let n = parts.len();
+    if n >= 2 {
+        let sep = if api.contains("::") { "::" } else { "." };
+        format!("{}{sep}{}", parts[n - 2], parts[n - 1])
+    } else {
+        api.to_string()
+    }
+}

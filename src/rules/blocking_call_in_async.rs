@@ -1,0 +1,44 @@
+//! `blocking-call-in-async`: a blocking call inside async code. Doc: rules/blocking-call-in-async.md.
+
+use crate::analysis::{Facts, short};
+use crate::diagnostic::{Finding, Severity};
+use crate::model::{EventKind, FnKind, Language, Program};
+
+use super::explain::placement_is_certain;
+
+/// Reports blocking calls made directly in async bodies (and closures they run inline).
+pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    for (fid, f) in program.fns() {
+        let in_async = f.is_async
+            || (f.kind == FnKind::Closure
+                && f.parent.is_some_and(|p| program.func(p).is_async)
+                && facts.on_runtime(fid).is_some()
+                && placement_is_certain(program, facts, fid));
+        if !in_async || facts.on_runtime(fid).is_none() {
+            continue;
+        }
+        for ev in &f.events {
+            let EventKind::Blocking { api } = &ev.kind else {
+                continue;
+            };
+            let help = match f.language {
+                Language::Rust => {
+                    "use the async equivalent (`tokio::time::sleep`, `tokio::fs`, `tokio::process`), or move the call into `tokio::task::spawn_blocking`"
+                }
+                Language::Python => {
+                    "use an async equivalent (`asyncio.sleep`, httpx.AsyncClient, `asyncio.create_subprocess_exec`), or run it with `await asyncio.to_thread(..)`"
+                }
+            };
+            out.push(
+                Finding::new(
+                    "blocking-call-in-async",
+                    Severity::Warning,
+                    ev.span,
+                    format!("blocking call `{}` inside async code", short(api)),
+                )
+                .primary_label("blocks the thread that drives other tasks")
+                .help(help),
+            );
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! `no-runtime-context`: an API that needs a running runtime, called where none runs. Doc:
+//! rules/no-runtime-context.md.
+
+use crate::analysis::{Facts, short};
+use crate::diagnostic::{Finding, Severity};
+use crate::model::{EventKind, Language, Program, RunKind, RuntimeRef, Span};
+
+/// Reports runtime-requiring calls in code that provably runs with no runtime.
+pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    for (fid, f) in program.fns() {
+        if !facts.surely_no_runtime(program, fid) {
+            continue;
+        }
+        let mut seen: Vec<Span> = Vec::new();
+        for ev in &f.events {
+            let api = match &ev.kind {
+                EventKind::RuntimeEnter { .. } => break,
+                EventKind::NeedsRuntime { api } => api,
+                EventKind::Run {
+                    how: RunKind::Spawn,
+                    runtime: RuntimeRef::Current,
+                    api,
+                    ..
+                } => api,
+                _ => continue,
+            };
+            if seen.contains(&ev.span) {
+                continue;
+            }
+            seen.push(ev.span);
+            let (message, note, help) = match f.language {
+                Language::Rust => (
+                    format!(
+                        "`{}` needs a Tokio runtime, but none is running here",
+                        short(api)
+                    ),
+                    "tokio panics: \"there is no reactor running, must be called from the context of a Tokio 1.x runtime\"",
+                    "call it from async code running on the runtime, pass a `Handle` and use `handle.spawn`, or enter the runtime first (`let _guard = rt.enter();`)",
+                ),
+                Language::Python => (
+                    format!(
+                        "`{}` needs a running event loop, but none is running here",
+                        short(api)
+                    ),
+                    "asyncio raises: \"RuntimeError: no running event loop\"",
+                    "call it from a coroutine (for example start the task lazily on first use), or pass the loop in explicitly",
+                ),
+            };
+            let mut finding = Finding::new("no-runtime-context", Severity::Error, ev.span, message)
+                .primary_label("no runtime is running on this thread");
+            if let Some(entry) = facts.ctx(fid).first() {
+                for (caller, span) in facts.chain(fid, entry, 6) {
+                    finding = finding.label(
+                        span,
+                        format!(
+                            "called here, from `{}`, with no runtime",
+                            program.func(caller).name
+                        ),
+                    );
+                }
+            }
+            out.push(finding.note(note).help(help));
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! `use-after-runtime-close`: a runtime, handle or event loop used after the runtime was dropped,
+//! shut down or closed. Doc: rules/use-after-runtime-close.md.
+
+use std::collections::HashMap;
+
+use crate::analysis::{Facts, InstId};
+use crate::diagnostic::{Finding, Severity};
+use crate::model::{EventKind, FnId, FnKind, Language, Program, RuntimeRef, Span, VarId, VarKind};
+
+/// Reports uses of runtimes and handles whose runtime is already gone.
+pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    let dead_returns = dead_handle_returns(program, facts);
+    for (fid, f) in program.fns() {
+        let mut closed: HashMap<InstId, Span> = HashMap::new();
+        let mut dead_vars: HashMap<VarId, (Span, FnId)> = HashMap::new();
+        for ev in &f.events {
+            match &ev.kind {
+                EventKind::RuntimeClose {
+                    runtime: RuntimeRef::Var(v),
+                    ..
+                } => {
+                    if let Some(&i) = facts.var_instance.get(v) {
+                        closed.insert(i, ev.span);
+                    }
+                }
+                EventKind::ScopeEnd { vars } => {
+                    for v in vars {
+                        if program.var(*v).kind == VarKind::Runtime
+                            && let Some(&i) = facts.var_instance.get(v)
+                        {
+                            closed.insert(i, ev.span);
+                        }
+                    }
+                }
+                EventKind::Call {
+                    callees,
+                    result: Some(r),
+                } => {
+                    if let Some((&g, &end)) =
+                        callees.iter().find_map(|c| dead_returns.get_key_value(c))
+                    {
+                        dead_vars.insert(*r, (end, g));
+                    }
+                }
+                _ => {}
+            }
+            let Some(v) = runtime_use(&ev.kind) else {
+                continue;
+            };
+            if let Some(&(end, g)) = dead_vars.get(&v) {
+                out.push(
+                    base(program, fid, ev.span, &program.var(v).name)
+                        .label(end, format!("the runtime behind it is dropped here, when `{}` returns", program.func(g).name))
+                        .help("return or store the `Runtime` itself (or keep it alive alongside the handle) instead of only its `Handle`"),
+                );
+            } else if let Some(close) = facts.var_instance.get(&v).and_then(|i| closed.get(i)) {
+                out.push(
+                    base(program, fid, ev.span, &program.var(v).name)
+                        .label(*close, "the runtime is shut down here")
+                        .help("keep the runtime alive until its last use, or create a new one"),
+                );
+            }
+        }
+    }
+    shared_loops(program, facts, out);
+}
+
+/// The runtime variable an event drives, if any.
+fn runtime_use(kind: &EventKind) -> Option<VarId> {
+    match kind {
+        EventKind::Run {
+            runtime: RuntimeRef::Var(v),
+            ..
+        }
+        | EventKind::RuntimeEnter {
+            runtime: RuntimeRef::Var(v),
+        }
+        | EventKind::HandleOf {
+            runtime: RuntimeRef::Var(v),
+            ..
+        } => Some(*v),
+        _ => None,
+    }
+}
+
+fn base(program: &Program, f: FnId, span: Span, name: &str) -> Finding {
+    let (msg, note) = match program.func(f).language {
+        Language::Rust => (
+            format!("`{name}` is used after its runtime was shut down"),
+            "tokio panics: \"A Tokio 1.x context was found, but it is being shutdown.\"",
+        ),
+        Language::Python => (
+            format!("event loop `{name}` is used after it was closed"),
+            "asyncio raises: \"RuntimeError: Event loop is closed\"",
+        ),
+    };
+    Finding::new("use-after-runtime-close", Severity::Error, span, msg)
+        .primary_label("the runtime is already gone here")
+        .note(note)
+}
+
+/// Functions that return a handle to a runtime they own and drop: the span where it drops.
+fn dead_handle_returns(program: &Program, facts: &Facts) -> HashMap<FnId, Span> {
+    let mut out = HashMap::new();
+    for (fid, f) in program.fns() {
+        let mut handles: Vec<(VarId, InstId)> = Vec::new();
+        let mut escaped = Vec::new();
+        let mut end = None;
+        for ev in &f.events {
+            match &ev.kind {
+                EventKind::HandleOf {
+                    runtime: RuntimeRef::Var(rt),
+                    var: Some(h),
+                } => {
+                    if let Some(&i) = facts.var_instance.get(rt) {
+                        handles.push((*h, i));
+                    }
+                }
+                EventKind::Escape { var } => escaped.push(*var),
+                EventKind::ScopeEnd { vars } => {
+                    for v in vars {
+                        if program.var(*v).kind == VarKind::Runtime
+                            && program.var(*v).owner == fid
+                            && let Some(&i) = facts.var_instance.get(v)
+                        {
+                            end = Some((i, ev.span));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some((dropped, span)) = end
+            && handles
+                .iter()
+                .any(|(h, i)| *i == dropped && escaped.contains(h))
+        {
+            out.insert(fid, span);
+        }
+    }
+    out
+}
+
+/// A loop kept in a module-level variable, closed by one function and used by another that runs
+/// again afterwards.
+fn shared_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    let mut closes: HashMap<VarId, (FnId, Span)> = HashMap::new();
+    for (fid, f) in program.fns() {
+        for ev in &f.events {
+            if let EventKind::RuntimeClose {
+                runtime: RuntimeRef::Var(v),
+                ..
+            } = &ev.kind
+            {
+                let owner = program.func(program.var(*v).owner);
+                if owner.kind == FnKind::Module
+                    && program.var(*v).owner != fid
+                    && facts.repeated[fid.0 as usize]
+                    && !facts.ctx(fid).is_empty()
+                {
+                    closes.entry(*v).or_insert((fid, ev.span));
+                }
+            }
+        }
+    }
+    if closes.is_empty() {
+        return;
+    }
+    for (fid, f) in program.fns() {
+        if !facts.repeated[fid.0 as usize] {
+            continue;
+        }
+        for ev in &f.events {
+            let Some(v) = runtime_use(&ev.kind) else {
+                continue;
+            };
+            if let Some(&(_, close)) = closes.get(&v) {
+                out.push(
+                    base(program, fid, ev.span, &program.var(v).name)
+                        .label(close, "the loop is closed here, and this code runs again afterwards")
+                        .help("create a new loop per call (`asyncio.run`), or close the shared loop only once at exit"),
+                );
+            }
+        }
+    }
+}
