@@ -8,6 +8,8 @@
 mod callgraph;
 mod contexts;
 mod instances;
+#[cfg(test)]
+mod tests;
 
 pub use callgraph::CallSite;
 pub use instances::{InstId, Instance, InstanceKind, short};
