@@ -8,7 +8,11 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 fn main() {
-    let roots: Vec<PathBuf> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).map(PathBuf::from).collect();
+    let roots: Vec<PathBuf> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .map(PathBuf::from)
+        .collect();
     if roots.is_empty() {
         eprintln!("usage: cargo bench --bench parse_floor -- DIR...");
         std::process::exit(2);
@@ -25,10 +29,17 @@ fn main() {
     let parsed: usize = files
         .par_iter()
         .map(|p| {
-            let ok = std::fs::read_to_string(p).ok().map(|text| syn::parse_file(&text).is_ok());
+            let ok = std::fs::read_to_string(p)
+                .ok()
+                .map(|text| syn::parse_file(&text).is_ok());
             proc_macro2::extra::invalidate_current_thread_spans();
             usize::from(ok == Some(true))
         })
         .sum();
-    println!("parse-only: {} files, {} parsed, {:.2} s", files.len(), parsed, start.elapsed().as_secs_f64());
+    println!(
+        "parse-only: {} files, {} parsed, {:.2} s",
+        files.len(),
+        parsed,
+        start.elapsed().as_secs_f64()
+    );
 }

@@ -19,7 +19,9 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         for ev in &f.events {
             match &ev.kind {
                 EventKind::RuntimeNew { var, api, .. } => {
-                    if var.is_some_and(|v| escapes(program, v)) {
+                    // A runtime that escapes is dropped elsewhere; one that is blocked on here
+                    // panics at that `block_on` first, which `nested-block-on` reports.
+                    if var.is_some_and(|v| escapes(program, v) || blocked_on(f, v)) {
                         continue;
                     }
                     let mut finding = Finding::new(
@@ -70,6 +72,13 @@ fn escapes(program: &Program, v: VarId) -> bool {
         f.events
             .iter()
             .any(|e| matches!(e.kind, EventKind::Escape { var } if var == v))
+    })
+}
+
+/// Whether the body blocks on the runtime in `v`.
+fn blocked_on(f: &crate::model::Function, v: VarId) -> bool {
+    f.events.iter().any(|e| {
+        matches!(e.kind, EventKind::Run { how: crate::model::RunKind::BlockOn, runtime: RuntimeRef::Var(r), .. } if r == v)
     })
 }
 
