@@ -3,6 +3,7 @@
 //! Lowering never fails: a file that does not parse becomes a [`Problem`] and the rest of the
 //! program is still lowered.
 
+pub mod dump;
 pub mod python;
 pub mod rust;
 

@@ -1,12 +1,159 @@
 //! The Rust frontend: `syn` parsing and lowering of Cargo packages into the lifecycle model.
+//!
+//! [`package`] groups files into programs and finds target roots; each file is then read,
+//! parsed and lowered on its own, in parallel ([`lower`](lower::lower_file)), into a file-level
+//! form with symbolic references ([`ir`]); [`link`] resolves those references across the files
+//! of a program.
 
-use crate::frontend::Lowered;
+pub mod attrs;
+pub mod ir;
+pub mod kbview;
+pub mod link;
+pub mod lower;
+pub mod macros;
+pub mod package;
+pub mod resolve;
+pub mod spans;
+pub mod types;
+
+#[cfg(test)]
+mod tests;
+
+use rayon::prelude::*;
+
+use crate::frontend::{Lowered, Problem};
 use crate::kb::Kb;
 use crate::source::SourceDb;
+
+use ir::FileIr;
+use kbview::KbView;
+use lower::FileCtx;
+
+/// Deepest bracket nesting a file may have; deeper files are reported and skipped, so that the
+/// recursive-descent parser cannot exhaust the stack.
+pub const MAX_NESTING: u32 = 128;
+
+fn max_nesting(text: &str) -> u32 {
+    let (mut depth, mut max) = (0i64, 0i64);
+    for b in text.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b']' | b'}' => depth -= 1,
+            _ => {}
+        }
+    }
+    max.clamp(0, u32::MAX as i64) as u32
+}
+
+/// Reads, parses and lowers one file.
+fn lower_one(
+    db: &SourceDb,
+    source: usize,
+    file: u32,
+    crates: &[(String, u32)],
+    kb: &KbView<'_>,
+) -> (Option<FileIr>, Option<Problem>) {
+    let text = match db.read(source) {
+        Ok(t) => t,
+        Err(e) => {
+            return (
+                None,
+                Some(Problem {
+                    source,
+                    start: 0,
+                    end: 0,
+                    message: e.to_string(),
+                    unreadable: true,
+                }),
+            );
+        }
+    };
+    let depth = max_nesting(&text);
+    if depth > MAX_NESTING {
+        return (
+            None,
+            Some(Problem {
+                source,
+                start: 0,
+                end: 0,
+                message: format!("nesting too deep to analyse ({depth} levels)"),
+                unreadable: false,
+            }),
+        );
+    }
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let result = match syn::parse_file(&text) {
+        Ok(ast) => {
+            let cx = FileCtx {
+                kb,
+                file,
+                crates,
+                bom,
+            };
+            (Some(lower::lower_file(&cx, &ast)), None)
+        }
+        Err(e) => {
+            let r = e.span().byte_range();
+            let start = (r.start as u32 + bom).min(text.len() as u32);
+            let end = (r.end as u32 + bom).clamp(start, text.len() as u32);
+            (
+                Some(FileIr::default()),
+                Some(Problem {
+                    source,
+                    start,
+                    end,
+                    message: e.to_string(),
+                    unreadable: false,
+                }),
+            )
+        }
+    };
+    proc_macro2::extra::invalidate_current_thread_spans();
+    result
+}
 
 /// Lowers the Rust files `files` (indices into `db`) into one program per Cargo package (files
 /// outside any package form a program each).
 pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
-    let _ = (db, files, kb);
-    Vec::new()
+    let view = KbView::new(kb);
+    let plans = package::plan(db, files);
+    // Every file of every program, lowered in parallel.
+    let jobs: Vec<(usize, u32)> = plans
+        .iter()
+        .enumerate()
+        .flat_map(|(p, plan)| (0..plan.files.len() as u32).map(move |f| (p, f)))
+        .collect();
+    let results: Vec<(Option<FileIr>, Option<Problem>)> = jobs
+        .par_iter()
+        .map(|&(p, f)| {
+            let plan = &plans[p];
+            let crates = plan.file_pkg[f as usize]
+                .map(|pkg| plan.packages[pkg as usize].crates.as_slice())
+                .unwrap_or(&[]);
+            lower_one(db, plan.files[f as usize], f, crates, &view)
+        })
+        .collect();
+    let mut results = results.into_iter();
+    let mut grouped: Vec<(Vec<Option<FileIr>>, Vec<Problem>)> = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        let mut irs = Vec::with_capacity(plan.files.len());
+        let mut problems = Vec::new();
+        for _ in 0..plan.files.len() {
+            let (ir, problem) = results.next().unwrap_or((None, None));
+            irs.push(ir);
+            problems.extend(problem);
+        }
+        grouped.push((irs, problems));
+    }
+    plans
+        .par_iter()
+        .zip(grouped.into_par_iter())
+        .map(|(plan, (irs, problems))| Lowered {
+            program: link::link(plan, &irs, &view),
+            problems,
+        })
+        .collect()
 }

@@ -1,0 +1,198 @@
+//! Attributes that change how a function is entered (`#[tokio::main]`, `#[tokio::test]`,
+//! `#[test]`) and `#[cfg(test)]` / `#[path]` handling.
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::{Attribute, Meta};
+
+use crate::model::{Entry, Flavor};
+
+/// What the attributes of a function say about it.
+#[derive(Debug, Default)]
+pub struct FnAttrs {
+    /// Entry kind.
+    pub entry: Option<Entry>,
+    /// Whether the function is a test.
+    pub is_test: bool,
+}
+
+fn path_segments(attr: &Attribute) -> Vec<String> {
+    attr.path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect()
+}
+
+/// Finds the string value of `key = "..."` in attribute arguments.
+fn arg_value(tokens: &TokenStream, key: &str) -> Option<String> {
+    let mut iter = tokens.clone().into_iter();
+    while let Some(tt) = iter.next() {
+        if let TokenTree::Ident(id) = &tt
+            && id == key
+        {
+            if let Some(TokenTree::Punct(p)) = iter.next()
+                && p.as_char() == '='
+                && let Some(TokenTree::Literal(lit)) = iter.next()
+            {
+                return Some(lit.to_string().trim_matches('"').to_string());
+            }
+            return None;
+        }
+    }
+    None
+}
+
+/// Reads the runtime-entry and test attributes of a function.
+pub fn fn_attrs(attrs: &[Attribute]) -> FnAttrs {
+    let mut out = FnAttrs::default();
+    let mut plain_test = false;
+    for attr in attrs {
+        let segs = path_segments(attr);
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        let args = match &attr.meta {
+            Meta::List(l) => Some(&l.tokens),
+            _ => None,
+        };
+        let flavor_arg = args.and_then(|t| arg_value(t, "flavor"));
+        let runtime = |default: Flavor, test: bool, what: &str| {
+            let flavor = match flavor_arg.as_deref() {
+                Some("current_thread") => Flavor::CurrentThread,
+                Some("multi_thread") => Flavor::MultiThread,
+                _ => default,
+            };
+            Some(Entry::Runtime {
+                flavor,
+                test,
+                what: format!("`#[{what}]` runtime"),
+            })
+        };
+        let (entry, test) = match segs.as_slice() {
+            ["tokio", "main"] => (runtime(Flavor::MultiThread, false, "tokio::main"), false),
+            ["tokio", "test"] => (runtime(Flavor::CurrentThread, true, "tokio::test"), true),
+            ["sqlx", "test"] => (runtime(Flavor::CurrentThread, true, "sqlx::test"), true),
+            ["actix_rt", "main"] | ["actix_web", "main"] | ["ntex", "main"] => (
+                runtime(Flavor::CurrentThread, false, &segs.join("::")),
+                false,
+            ),
+            ["actix_rt", "test"] | ["actix_web", "test"] => (
+                runtime(Flavor::CurrentThread, true, &segs.join("::")),
+                true,
+            ),
+            ["async_std", "main"] => (runtime(Flavor::Unknown, false, "async_std::main"), false),
+            ["async_std", "test"] => (runtime(Flavor::Unknown, true, "async_std::test"), true),
+            ["test"] => {
+                plain_test = true;
+                (None, true)
+            }
+            _ => (None, false),
+        };
+        out.is_test |= test;
+        if entry.is_some() {
+            out.entry = entry;
+        }
+    }
+    // A runtime attribute wins over a `#[test]` written next to it.
+    if out.entry.is_none() && plain_test {
+        out.entry = Some(Entry::Repeated {
+            what: "test".to_string(),
+        });
+    }
+    out
+}
+
+fn tokens_mention_test(tokens: &TokenStream, depth: u32) -> bool {
+    if depth > 16 {
+        return false;
+    }
+    tokens.clone().into_iter().any(|tt| match tt {
+        TokenTree::Ident(id) => id == "test",
+        TokenTree::Group(g) => tokens_mention_test(&g.stream(), depth + 1),
+        _ => false,
+    })
+}
+
+/// Whether the attributes contain `#[cfg(test)]` (or a `cfg` that mentions `test` and not
+/// `not(test)`).
+pub fn is_cfg_test(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        if !a.path().is_ident("cfg") {
+            return false;
+        }
+        match &a.meta {
+            Meta::List(l) => {
+                tokens_mention_test(&l.tokens, 0) && !l.tokens.to_string().contains("not")
+            }
+            _ => false,
+        }
+    })
+}
+
+/// The value of `#[path = "..."]`.
+pub fn path_attr(attrs: &[Attribute]) -> Option<String> {
+    attrs.iter().find_map(|a| match &a.meta {
+        Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// Whether a visibility is plain `pub`.
+pub fn is_pub(vis: &syn::Visibility) -> bool {
+    matches!(vis, syn::Visibility::Public(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs_of(src: &str) -> Vec<Attribute> {
+        let f: syn::ItemFn = syn::parse_str(&format!("{src} fn f() {{}}")).unwrap();
+        f.attrs
+    }
+
+    #[test]
+    fn tokio_test_defaults_to_current_thread() {
+        let a = fn_attrs(&attrs_of("#[tokio::test]"));
+        assert!(a.is_test);
+        assert!(matches!(
+            a.entry,
+            Some(Entry::Runtime {
+                flavor: Flavor::CurrentThread,
+                test: true,
+                ..
+            })
+        ));
+        let a = fn_attrs(&attrs_of(
+            "#[tokio::test(flavor = \"multi_thread\", worker_threads = 2)]",
+        ));
+        assert!(matches!(
+            a.entry,
+            Some(Entry::Runtime {
+                flavor: Flavor::MultiThread,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn tokio_main_flavors_and_plain_test() {
+        let a = fn_attrs(&attrs_of("#[tokio::main(flavor = \"current_thread\")]"));
+        assert!(matches!(
+            a.entry,
+            Some(Entry::Runtime {
+                flavor: Flavor::CurrentThread,
+                test: false,
+                ..
+            })
+        ));
+        let a = fn_attrs(&attrs_of("#[test]"));
+        assert!(matches!(a.entry, Some(Entry::Repeated { .. })));
+        assert!(is_cfg_test(&attrs_of("#[cfg(test)]")));
+        assert!(!is_cfg_test(&attrs_of("#[cfg(not(test))]")));
+    }
+}

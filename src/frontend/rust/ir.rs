@@ -1,0 +1,263 @@
+//! The file-level intermediate form: one lowered file with symbolic references to other files.
+//!
+//! Lowering runs per file and in parallel, so a file cannot know the ids of functions or statics
+//! declared elsewhere. It records such references as [`SymPath`]s and method names; `link`
+//! resolves them once every file of a program is lowered. Function and variable ids inside a
+//! file are local (0-based) and shifted by `link`.
+
+use std::sync::Arc;
+
+use crate::model::{Entry, EventKind, Span, StorageKind};
+
+/// Where a package path starts.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Anchor {
+    /// `crate::`: the root of the crate the file is mounted in.
+    Crate,
+    /// A crate of the program named by its crate name (`my_pkg::`).
+    Named(String),
+    /// A module scope of this file (index into [`FileIr::modules`]), `up` levels higher
+    /// (`self::` is 0, `super::` is 1).
+    Module {
+        /// Module scope index in the file.
+        scope: u32,
+        /// Number of `super` steps.
+        up: u32,
+    },
+    /// A name not declared in module scope `scope`: tried against its glob imports.
+    Glob {
+        /// Module scope index in the file.
+        scope: u32,
+    },
+}
+
+/// A path into the package, not yet resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SymPath {
+    /// Start of the path.
+    pub anchor: Anchor,
+    /// Segments after the anchor.
+    pub segs: Vec<String>,
+}
+
+/// The static type of a value, as far as lowering can tell.
+#[derive(Clone, Debug, Default)]
+pub enum TypeRef {
+    /// Not known.
+    #[default]
+    Unknown,
+    /// A type outside the package, by full path (`tokio::runtime::Runtime`).
+    Ext(Arc<str>),
+    /// A type of the package.
+    Pkg(Arc<SymPath>),
+}
+
+impl TypeRef {
+    /// The external path, if the type is external.
+    pub fn ext(&self) -> Option<&str> {
+        match self {
+            TypeRef::Ext(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// The target of a symbolic reference.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// A function of this file (local index).
+    Fn(u32),
+    /// A static of this file (index into [`FileIr::statics`]).
+    Static(u32),
+    /// A package path.
+    Path(SymPath),
+    /// A method called on a receiver of the given package type, or of unknown type.
+    Method {
+        /// Receiver type, if it is a package type.
+        ty: Option<Arc<SymPath>>,
+        /// Method name.
+        name: String,
+    },
+}
+
+/// A file-level event kind: a model event with local ids, or a reference to resolve.
+#[derive(Clone, Debug)]
+pub enum FKind {
+    /// A model event whose `FnId`s and `VarId`s are local to the file.
+    Model(EventKind),
+    /// A call of, or a reference to, something of the package.
+    Ref {
+        /// What is referenced.
+        target: Target,
+        /// Whether the reference is a value (function pointer, static) rather than a callee.
+        as_value: bool,
+        /// Variable the call result is bound to (local id).
+        result: Option<u32>,
+    },
+    /// A read of a tracked local variable (becomes a `Use` when the variable is a resource).
+    Read {
+        /// Local variable id.
+        var: u32,
+    },
+}
+
+/// One file-level event.
+#[derive(Clone, Debug)]
+pub struct FEvent {
+    /// Span (file id already program-local).
+    pub span: Span,
+    /// Loop nesting.
+    pub loop_depth: u16,
+    /// What happens.
+    pub kind: FKind,
+}
+
+/// A function body of the file.
+#[derive(Clone, Debug)]
+pub struct FnIr {
+    /// Display name.
+    pub name: String,
+    /// Name span or nested-body head.
+    pub span: Span,
+    /// Kind of body.
+    pub kind: crate::model::FnKind,
+    /// Async body.
+    pub is_async: bool,
+    /// Enclosing body (local id).
+    pub parent: Option<u32>,
+    /// Entry from attributes.
+    pub entry: Option<Entry>,
+    /// Test code.
+    pub is_test: bool,
+    /// Declared `pub` (plain `pub`, not restricted).
+    pub is_pub: bool,
+    /// A method of a trait impl or a trait's default method.
+    pub is_trait_method: bool,
+    /// A `fn main` at the root module of the file.
+    pub is_root_main: bool,
+    /// Impl self type of a method (for the method table).
+    pub impl_ty: Option<Arc<SymPath>>,
+    /// Whether the method takes `self`.
+    pub has_self: bool,
+    /// Module scope the item is declared in.
+    pub scope: u32,
+    /// Declared return type.
+    pub ret: TypeRef,
+    /// Events in source order.
+    pub events: Vec<FEvent>,
+}
+
+/// A tracked variable with a local owner.
+#[derive(Clone, Debug)]
+pub struct VarIr {
+    /// Source name.
+    pub name: String,
+    /// Owning body (local id).
+    pub owner: u32,
+    /// Binding span.
+    pub span: Span,
+    /// What it holds.
+    pub kind: crate::model::VarKind,
+    /// Reads after the binding.
+    pub reads: u32,
+}
+
+/// A static (or `lazy_static!`/`thread_local!` entry) of the file.
+#[derive(Clone, Debug)]
+pub struct StaticIr {
+    /// Name.
+    pub name: String,
+    /// Span of the name.
+    pub span: Span,
+    /// How it is stored.
+    pub storage: StorageKind,
+    /// Runtime-bound knowledge-base paths mentioned by its type.
+    pub type_apis: Vec<String>,
+    /// Package types mentioned by its type.
+    pub type_pkg: Vec<SymPath>,
+    /// Initialiser body (local id).
+    pub init: Option<u32>,
+    /// `Create` events in the initialiser's result: (local fn, event index).
+    pub init_creates: Vec<(u32, u32)>,
+    /// Module scope, or `None` when declared inside a function body.
+    pub scope: Option<u32>,
+}
+
+/// A struct or enum of the file, with the types its fields mention.
+#[derive(Clone, Debug)]
+pub struct TypeIr {
+    /// Name.
+    pub name: String,
+    /// Module scope.
+    pub scope: u32,
+    /// A runtime-bound knowledge-base path mentioned by a field type.
+    pub bound_api: Option<String>,
+    /// Package types mentioned by field types.
+    pub field_pkg: Vec<SymPath>,
+}
+
+/// A `mod name;` declaration (a module in another file).
+#[derive(Clone, Debug)]
+pub struct ModDecl {
+    /// Scope it is declared in.
+    pub scope: u32,
+    /// Module name.
+    pub name: String,
+    /// `#[path = ".."]` value.
+    pub path_attr: Option<String>,
+    /// Under `#[cfg(test)]`.
+    pub cfg_test: bool,
+}
+
+/// What a name of a module scope denotes.
+#[derive(Clone, Debug)]
+pub enum ItemIr {
+    /// A function (local id).
+    Fn(u32),
+    /// A static (index).
+    Static(u32),
+    /// A struct, enum, union, trait or type alias (index into [`FileIr::types`] when a
+    /// struct/enum, else `u32::MAX`).
+    Type(u32),
+    /// An inline module (scope index).
+    Module(u32),
+    /// A `mod name;` declaration (index into [`FileIr::mod_decls`]).
+    ModFile(u32),
+    /// A `use` import of a package path.
+    Alias(SymPath),
+}
+
+/// One module scope of a file: the file's root module or an inline `mod x { .. }`.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleIr {
+    /// Parent scope (inline modules).
+    pub parent: Option<u32>,
+    /// Name of an inline module.
+    pub name: String,
+    /// Named items of the scope (values and types share it; see [`ItemIr`]).
+    pub items: Vec<(String, ItemIr)>,
+    /// Glob imports of package modules (`use super::*`).
+    pub globs: Vec<SymPath>,
+    /// Whether the scope is under `#[cfg(test)]`.
+    pub cfg_test: bool,
+}
+
+/// A lowered file.
+#[derive(Debug, Default)]
+pub struct FileIr {
+    /// Module scopes; 0 is the file's root.
+    pub modules: Vec<ModuleIr>,
+    /// `mod x;` declarations.
+    pub mod_decls: Vec<ModDecl>,
+    /// Function bodies (local ids are indices).
+    pub fns: Vec<FnIr>,
+    /// Tracked variables (local ids are indices).
+    pub vars: Vec<VarIr>,
+    /// Statics.
+    pub statics: Vec<StaticIr>,
+    /// Structs and enums.
+    pub types: Vec<TypeIr>,
+    /// `Create` events whose resource is stored in a static (`X.get_or_init(|| ..)`): the
+    /// static, and the event as (local fn, event index).
+    pub bound_creates: Vec<(Target, u32, u32)>,
+}

@@ -1,0 +1,120 @@
+//! A view of the knowledge base for the Rust frontend: cheap pre-filters so that the common
+//! case (a path no entry can match) costs one hash lookup, and the derived facts the frontend
+//! needs about types (which types are runtimes, handles or runtime-bound resources).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::kb::{Api, Concept, Kb, RuntimeArg};
+use crate::model::{Language, VarKind};
+
+/// The Rust entries of the knowledge base, indexed for the frontend.
+pub struct KbView<'a> {
+    kb: &'a Kb,
+    roots: HashSet<String>,
+    methods: HashSet<String>,
+    runtime_types: HashMap<String, VarKind>,
+    bound_prefixes: HashMap<String, &'a Api>,
+}
+
+fn root(path: &str) -> &str {
+    path.split("::").next().unwrap_or(path)
+}
+
+fn parent(path: &str) -> Option<&str> {
+    path.rfind("::").map(|i| &path[..i])
+}
+
+impl<'a> KbView<'a> {
+    /// Indexes the Rust entries of `kb`.
+    pub fn new(kb: &'a Kb) -> Self {
+        let mut roots = HashSet::new();
+        let mut methods = HashSet::new();
+        let mut receivers: HashSet<String> = HashSet::new();
+        let mut with_handle: HashSet<String> = HashSet::new();
+        let mut bound_prefixes = HashMap::new();
+        for api in kb.apis().iter().filter(|a| a.language == Language::Rust) {
+            roots.insert(root(&api.path).to_string());
+            if api.matching == crate::kb::Match::Prefix && api.concept == Concept::RuntimeBound {
+                bound_prefixes.insert(api.path.clone(), api);
+            }
+            if api.any_receiver {
+                methods.insert(crate::kb::last_segment(Language::Rust, &api.path).to_string());
+            }
+            let ty = parent(&api.path);
+            if let Some(ty) = ty {
+                if matches!(
+                    api.concept,
+                    Concept::BlockOn | Concept::Spawn | Concept::SpawnBlocking
+                ) && api.runtime == RuntimeArg::Receiver
+                {
+                    receivers.insert(ty.to_string());
+                }
+                if matches!(api.concept, Concept::Handle | Concept::RuntimeClose)
+                    && api.runtime == RuntimeArg::Receiver
+                {
+                    with_handle.insert(ty.to_string());
+                }
+            }
+        }
+        let runtime_types = receivers
+            .into_iter()
+            .map(|t| {
+                let kind = if with_handle.contains(&t) {
+                    VarKind::Runtime
+                } else {
+                    VarKind::Handle
+                };
+                (t, kind)
+            })
+            .collect();
+        KbView {
+            kb,
+            roots,
+            methods,
+            runtime_types,
+            bound_prefixes,
+        }
+    }
+
+    /// Entries for a full path (exact or by prefix).
+    pub fn apis(&self, path: &str) -> Vec<&'a Api> {
+        if !self.roots.contains(root(path)) {
+            return Vec::new();
+        }
+        self.kb.lookup(Language::Rust, path)
+    }
+
+    /// Whether some entry may match a path starting with `first`.
+    pub fn knows_root(&self, first: &str) -> bool {
+        self.roots.contains(first)
+    }
+
+    /// Entries matched by a method name alone (receiver of unknown type).
+    pub fn method_apis(&self, name: &str) -> Vec<&'a Api> {
+        if !self.methods.contains(name) {
+            return Vec::new();
+        }
+        self.kb.lookup_method_name(Language::Rust, name)
+    }
+
+    /// The runtime-bound entry matching a type or constructor path, if any.
+    pub fn runtime_bound(&self, path: &str) -> Option<&'a Api> {
+        if let Some(api) = self.bound_prefixes.get(path) {
+            return Some(api);
+        }
+        let apis = self.apis(path);
+        if apis.iter().any(|a| a.concept == Concept::RuntimeAgnostic) {
+            return None;
+        }
+        apis.into_iter().find(|a| a.concept == Concept::RuntimeBound)
+    }
+
+    /// What a variable of type `path` holds, when the type is a runtime, a handle or a
+    /// runtime-bound resource.
+    pub fn type_kind(&self, path: &str) -> Option<VarKind> {
+        if let Some(k) = self.runtime_types.get(path) {
+            return Some(*k);
+        }
+        self.runtime_bound(path).map(|_| VarKind::Resource)
+    }
+}

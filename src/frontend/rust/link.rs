@@ -1,0 +1,781 @@
+//! Linking: mounts the files of a program into the module trees of its targets, resolves the
+//! symbolic references of every file, and assembles one [`Program`].
+//!
+//! Every target (library, binary, test, example, bench, build script, stand-alone file) is a
+//! crate with its own module tree and its own group. A file reachable from several roots (a
+//! `tests/common/mod.rs` declared by several tests) is lowered once and mounted in each tree;
+//! its functions belong to the group of its first mount. Files of a package reached by no
+//! `mod` item are mounted by their path under `src/` (best effort), or become crates of their own.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::ir::{Anchor, FKind, FileIr, ItemIr, SymPath, Target, TypeRef};
+use super::kbview::KbView;
+use super::package::{ProgramPlan, TargetKind, TargetPlan, normalize};
+use crate::model::{
+    Entry, Event, EventKind, FileInfo, FnId, Function, Global, GlobalId, Language, Program,
+    ResourceRef, RunKind, RuntimeRef, VarId, VarKind,
+};
+
+#[derive(Clone, Debug)]
+enum LItem {
+    Fn(u32),
+    Static(u32, u32),
+    Type(u32, String),
+    Alias(u32, SymPath),
+}
+
+struct Linker<'p> {
+    plan: &'p ProgramPlan,
+    irs: &'p [Option<FileIr>],
+    kb: &'p KbView<'p>,
+    targets: Vec<TargetPlan>,
+    /// Mounts of each file: (target, absolute module path).
+    mounts: Vec<Vec<(u32, Vec<String>)>>,
+    file_test: Vec<bool>,
+    table: HashMap<(u32, String), Vec<LItem>>,
+    methods: HashMap<(u32, String, String), Vec<u32>>,
+    by_name: HashMap<String, Vec<u32>>,
+    fn_base: Vec<u32>,
+    var_base: Vec<u32>,
+}
+
+fn join(segs: &[String]) -> String {
+    segs.join("::")
+}
+
+fn inline_chain(ir: &FileIr, scope: u32) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut cur = Some(scope);
+    let mut guard = 0;
+    while let Some(s) = cur {
+        guard += 1;
+        if guard > 64 {
+            break;
+        }
+        let Some(m) = ir.modules.get(s as usize) else {
+            break;
+        };
+        if m.parent.is_some() {
+            names.push(m.name.clone());
+        }
+        cur = m.parent;
+    }
+    names.reverse();
+    names
+}
+
+fn is_mod_rs(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "mod.rs")
+}
+
+impl<'p> Linker<'p> {
+    fn ir(&self, f: u32) -> Option<&'p FileIr> {
+        self.irs.get(f as usize).and_then(|x| x.as_ref())
+    }
+
+    // ----------------------------------------------------------------- module trees
+
+    fn mount_tree(&mut self, root: u32, target: u32, abs: Vec<String>, root_is_mod_rs: bool) {
+        let by_path: HashMap<&PathBuf, u32> = self
+            .plan
+            .paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p, i as u32))
+            .collect();
+        let mut work = vec![(root, abs, root_is_mod_rs)];
+        let mut steps = 0;
+        while let Some((f, abs, mod_rs)) = work.pop() {
+            steps += 1;
+            if steps > 100_000 {
+                break;
+            }
+            if self.mounts[f as usize].iter().any(|(t, _)| *t == target) {
+                continue;
+            }
+            self.mounts[f as usize].push((target, abs.clone()));
+            let Some(ir) = self.ir(f) else { continue };
+            let path = &self.plan.paths[f as usize];
+            let Some(dir) = path.parent() else { continue };
+            let base = if mod_rs {
+                dir.to_path_buf()
+            } else {
+                match path.file_stem() {
+                    Some(stem) => dir.join(stem),
+                    None => continue,
+                }
+            };
+            for d in &ir.mod_decls {
+                let chain = inline_chain(ir, d.scope);
+                let mut b = base.clone();
+                for c in &chain {
+                    b.push(c);
+                }
+                let candidates: Vec<PathBuf> = match &d.path_attr {
+                    Some(p) if d.scope == 0 => vec![dir.join(p)],
+                    Some(p) => vec![b.join(p)],
+                    None => vec![
+                        b.join(format!("{}.rs", d.name)),
+                        b.join(&d.name).join("mod.rs"),
+                    ],
+                };
+                let Some(child) = candidates
+                    .iter()
+                    .find_map(|c| by_path.get(&normalize(c)).copied())
+                else {
+                    continue;
+                };
+                if d.cfg_test || ir.modules.get(d.scope as usize).is_some_and(|m| m.cfg_test) {
+                    self.file_test[child as usize] = true;
+                }
+                let mut child_abs = abs.clone();
+                child_abs.extend(chain);
+                child_abs.push(d.name.clone());
+                let child_mod_rs = is_mod_rs(&self.plan.paths[child as usize]);
+                work.push((child, child_abs, child_mod_rs));
+            }
+        }
+    }
+
+    fn mount_all(&mut self) {
+        for t in 0..self.targets.len() {
+            let root = self.targets[t].root;
+            self.mount_tree(root, t as u32, Vec::new(), true);
+        }
+        for f in 0..self.plan.files.len() {
+            if !self.mounts[f].is_empty() {
+                continue;
+            }
+            if let Some((t, abs)) = self.mount_by_path(f) {
+                let mod_rs = is_mod_rs(&self.plan.paths[f]);
+                self.mount_tree(f as u32, t, abs, mod_rs);
+                continue;
+            }
+            self.targets.push(TargetPlan {
+                kind: TargetKind::Standalone,
+                root: f as u32,
+                package: self.plan.file_pkg[f],
+            });
+            let t = self.targets.len() as u32 - 1;
+            self.mount_tree(f as u32, t, Vec::new(), true);
+        }
+    }
+
+    /// A file under `src/` that no `mod` item reaches: mounted in the library (or the first
+    /// binary) at the module path its file path suggests.
+    fn mount_by_path(&self, f: usize) -> Option<(u32, Vec<String>)> {
+        let pkg = self.plan.file_pkg[f]?;
+        let dir = &self.plan.packages[pkg as usize].dir;
+        let rel = self.plan.paths[f].strip_prefix(dir.join("src")).ok()?;
+        let t = self
+            .targets
+            .iter()
+            .position(|t| t.package == Some(pkg) && t.kind == TargetKind::Lib)
+            .or_else(|| {
+                self.targets
+                    .iter()
+                    .position(|t| t.package == Some(pkg) && t.kind == TargetKind::Bin)
+            })?;
+        let mut abs: Vec<String> = rel
+            .components()
+            .filter_map(|c| c.as_os_str().to_str().map(str::to_string))
+            .collect();
+        let last = abs.pop()?;
+        let stem = last.strip_suffix(".rs")?;
+        if stem != "mod" {
+            abs.push(stem.to_string());
+        }
+        if abs.first().is_some_and(|s| s == "bin") {
+            return None;
+        }
+        Some((t as u32, abs))
+    }
+
+    fn primary(&self, f: u32) -> Option<&(u32, Vec<String>)> {
+        self.mounts.get(f as usize).and_then(|m| m.first())
+    }
+
+    fn scope_abs(&self, f: u32, abs: &[String], scope: u32) -> Vec<String> {
+        let mut out = abs.to_vec();
+        if let Some(ir) = self.ir(f) {
+            out.extend(inline_chain(ir, scope));
+        }
+        out
+    }
+
+    // ----------------------------------------------------------------- item table
+
+    fn build_table(&mut self) {
+        for f in 0..self.plan.files.len() as u32 {
+            let Some(ir) = self.ir(f) else { continue };
+            let mounts = self.mounts[f as usize].clone();
+            let primary = mounts.first().cloned();
+            for (t, abs) in &mounts {
+                for (k, m) in ir.modules.iter().enumerate() {
+                    let sabs = self.scope_abs(f, abs, k as u32);
+                    for (name, item) in &m.items {
+                        let mut segs = sabs.clone();
+                        segs.push(name.clone());
+                        let it = match item {
+                            ItemIr::Fn(id) => LItem::Fn(self.fn_base[f as usize] + id),
+                            ItemIr::Static(i) => LItem::Static(f, *i),
+                            ItemIr::Type(_) => {
+                                // Canonical key: the declaration in the primary mount.
+                                let Some((pt, pabs)) = &primary else { continue };
+                                let mut c = self.scope_abs(f, pabs, k as u32);
+                                c.push(name.clone());
+                                LItem::Type(*pt, join(&c))
+                            }
+                            ItemIr::Alias(sp) => {
+                                let mut sp = sp.clone();
+                                if let Anchor::Module { scope, .. } = &mut sp.anchor {
+                                    *scope = k as u32;
+                                }
+                                LItem::Alias(f, sp)
+                            }
+                            ItemIr::Module(_) | ItemIr::ModFile(_) => continue,
+                        };
+                        self.table.entry((*t, join(&segs))).or_default().push(it);
+                    }
+                }
+            }
+        }
+        // Methods by receiver type and by name.
+        for f in 0..self.plan.files.len() as u32 {
+            let Some(ir) = self.ir(f) else { continue };
+            for (i, func) in ir.fns.iter().enumerate() {
+                let Some(sp) = &func.impl_ty else { continue };
+                let id = self.fn_base[f as usize] + i as u32;
+                let method = func.name.rsplit("::").next().unwrap_or(&func.name).to_string();
+                if func.has_self {
+                    self.by_name.entry(method.clone()).or_default().push(id);
+                }
+                for item in self.resolve_sym(f, sp, 0) {
+                    if let LItem::Type(t, key) = item {
+                        self.methods
+                            .entry((t, key, method.clone()))
+                            .or_default()
+                            .push(id);
+                    }
+                }
+            }
+        }
+    }
+
+    fn anchor_pos(&self, f: u32, anchor: &Anchor) -> Option<(u32, Vec<String>)> {
+        let (t, abs) = self.primary(f)?;
+        match anchor {
+            Anchor::Crate => Some((*t, Vec::new())),
+            Anchor::Named(name) => {
+                let pkg = self.plan.file_pkg[f as usize]?;
+                let (_, dep) = self.plan.packages[pkg as usize]
+                    .crates
+                    .iter()
+                    .find(|(n, _)| n == name)?;
+                let lib = self
+                    .targets
+                    .iter()
+                    .position(|t| t.package == Some(*dep) && t.kind == TargetKind::Lib)?;
+                Some((lib as u32, Vec::new()))
+            }
+            Anchor::Module { scope, up } => {
+                let mut s = self.scope_abs(f, abs, *scope);
+                for _ in 0..*up {
+                    s.pop()?;
+                }
+                Some((*t, s))
+            }
+            Anchor::Glob { .. } => None,
+        }
+    }
+
+    fn resolve_sym(&self, f: u32, sp: &SymPath, depth: u32) -> Vec<LItem> {
+        if depth > 8 {
+            return Vec::new();
+        }
+        if let Anchor::Glob { scope } = sp.anchor {
+            let Some(ir) = self.ir(f) else {
+                return Vec::new();
+            };
+            let Some(m) = ir.modules.get(scope as usize) else {
+                return Vec::new();
+            };
+            for g in &m.globs {
+                let mut full = g.clone();
+                if let Anchor::Module { scope: s, .. } = &mut full.anchor {
+                    *s = scope;
+                }
+                full.segs.extend(sp.segs.iter().cloned());
+                let r = self.resolve_sym(f, &full, depth + 1);
+                if !r.is_empty() {
+                    return r;
+                }
+            }
+            return Vec::new();
+        }
+        let Some((t, mut segs)) = self.anchor_pos(f, &sp.anchor) else {
+            return Vec::new();
+        };
+        segs.extend(sp.segs.iter().cloned());
+        self.resolve_abs(t, &segs, depth + 1)
+    }
+
+    fn resolve_abs(&self, t: u32, segs: &[String], depth: u32) -> Vec<LItem> {
+        if depth > 8 || segs.is_empty() {
+            return Vec::new();
+        }
+        if let Some(items) = self.table.get(&(t, join(segs))) {
+            let mut out = Vec::new();
+            for it in items {
+                match it {
+                    LItem::Alias(f, sp) => out.extend(self.resolve_sym(*f, sp, depth + 1)),
+                    other => out.push(other.clone()),
+                }
+            }
+            if !out.is_empty() {
+                return out;
+            }
+        }
+        for i in (1..segs.len()).rev() {
+            let Some(items) = self.table.get(&(t, join(&segs[..i]))) else {
+                continue;
+            };
+            for it in items {
+                match it {
+                    LItem::Alias(f, sp) => {
+                        let mut sp = sp.clone();
+                        sp.segs.extend(segs[i..].iter().cloned());
+                        let r = self.resolve_sym(*f, &sp, depth + 1);
+                        if !r.is_empty() {
+                            return r;
+                        }
+                    }
+                    LItem::Type(tt, key) if i + 1 == segs.len() => {
+                        if let Some(ids) = self.methods.get(&(*tt, key.clone(), segs[i].clone())) {
+                            return ids.iter().map(|&id| LItem::Fn(id)).collect();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn resolve_target(&self, f: u32, target: &Target) -> Vec<LItem> {
+        match target {
+            Target::Fn(id) => vec![LItem::Fn(self.fn_base[f as usize] + id)],
+            Target::Static(i) => vec![LItem::Static(f, *i)],
+            Target::Path(sp) => self.resolve_sym(f, sp, 0),
+            Target::Method { ty: Some(t), name } => {
+                for item in self.resolve_sym(f, t, 0) {
+                    if let LItem::Type(tt, key) = item
+                        && let Some(ids) = self.methods.get(&(tt, key, name.clone()))
+                    {
+                        return ids.iter().map(|&id| LItem::Fn(id)).collect();
+                    }
+                }
+                Vec::new()
+            }
+            Target::Method { ty: None, name } => match self.by_name.get(name) {
+                Some(ids) if ids.len() == 1 => vec![LItem::Fn(ids[0])],
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    // ----------------------------------------------------------------- runtime-bound types
+
+    fn bound_types(&self) -> HashMap<(u32, String), String> {
+        let mut out: HashMap<(u32, String), String> = HashMap::new();
+        let mut decls: Vec<((u32, String), u32, usize)> = Vec::new();
+        for f in 0..self.plan.files.len() as u32 {
+            let (Some(ir), Some((t, abs))) = (self.ir(f), self.primary(f)) else {
+                continue;
+            };
+            for (i, ty) in ir.types.iter().enumerate() {
+                let mut c = self.scope_abs(f, abs, ty.scope);
+                c.push(ty.name.clone());
+                let key = (*t, join(&c));
+                if let Some(api) = &ty.bound_api {
+                    out.insert(key.clone(), api.clone());
+                }
+                decls.push((key, f, i));
+            }
+        }
+        // A type holding a runtime-bound type is runtime-bound (a few rounds suffice).
+        for _ in 0..3 {
+            let mut changed = false;
+            for (key, f, i) in &decls {
+                if out.contains_key(key) {
+                    continue;
+                }
+                let Some(ir) = self.ir(*f) else { continue };
+                let found = ir.types[*i].field_pkg.iter().find_map(|sp| {
+                    self.resolve_sym(*f, sp, 0).into_iter().find_map(|it| match it {
+                        LItem::Type(t, k) => out.get(&(t, k)).cloned(),
+                        _ => None,
+                    })
+                });
+                if let Some(api) = found {
+                    out.insert(key.clone(), api);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        out
+    }
+
+    fn init_create_api(&self, f: u32, init: u32) -> Option<String> {
+        let ir = self.ir(f)?;
+        let mut work = vec![init];
+        let mut seen = HashSet::new();
+        while let Some(id) = work.pop() {
+            if !seen.insert(id) || seen.len() > 256 {
+                continue;
+            }
+            let func = ir.fns.get(id as usize)?;
+            for ev in &func.events {
+                match &ev.kind {
+                    FKind::Model(EventKind::Create { api, .. }) => return Some(api.clone()),
+                    FKind::Model(EventKind::Run { body, how, .. })
+                        if matches!(how, RunKind::Inline | RunKind::Future) =>
+                    {
+                        work.push(body.0)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+
+    fn type_kind(&self, f: u32, ty: &TypeRef, bound: &HashMap<(u32, String), String>) -> Option<VarKind> {
+        match ty {
+            TypeRef::Ext(t) => self.kb.type_kind(t),
+            TypeRef::Pkg(sp) => self.resolve_sym(f, sp, 0).into_iter().find_map(|it| match it {
+                LItem::Type(t, k) if bound.contains_key(&(t, k.clone())) => Some(VarKind::Resource),
+                _ => None,
+            }),
+            TypeRef::Unknown => None,
+        }
+    }
+}
+
+fn offset_kind(kind: &EventKind, fb: u32, vb: u32) -> EventKind {
+    let v = |x: VarId| VarId(x.0 + vb);
+    let r = |x: RuntimeRef| match x {
+        RuntimeRef::Var(id) => RuntimeRef::Var(v(id)),
+        other => other,
+    };
+    let res = |x: ResourceRef| match x {
+        ResourceRef::Local(id) => ResourceRef::Local(v(id)),
+        other => other,
+    };
+    match kind.clone() {
+        EventKind::Call { callees, result } => EventKind::Call {
+            callees,
+            result: result.map(v),
+        },
+        EventKind::Run {
+            body,
+            how,
+            runtime,
+            handle,
+            api,
+        } => EventKind::Run {
+            body: FnId(body.0 + fb),
+            how,
+            runtime: r(runtime),
+            handle: match handle {
+                crate::model::HandleFate::Bound(id) => crate::model::HandleFate::Bound(v(id)),
+                other => other,
+            },
+            api,
+        },
+        EventKind::RuntimeNew { var, flavor, api } => EventKind::RuntimeNew {
+            var: var.map(v),
+            flavor,
+            api,
+        },
+        EventKind::RuntimeEnter { runtime } => EventKind::RuntimeEnter {
+            runtime: r(runtime),
+        },
+        EventKind::HandleOf { runtime, var } => EventKind::HandleOf {
+            runtime: r(runtime),
+            var: var.map(v),
+        },
+        EventKind::RuntimeClose { runtime, api } => EventKind::RuntimeClose {
+            runtime: r(runtime),
+            api,
+        },
+        EventKind::Create {
+            resource,
+            api,
+            binds_now,
+        } => EventKind::Create {
+            resource: resource.map(res),
+            api,
+            binds_now,
+        },
+        EventKind::Use { resource } => EventKind::Use {
+            resource: res(resource),
+        },
+        EventKind::Close { resource } => EventKind::Close {
+            resource: res(resource),
+        },
+        EventKind::Escape { var } => EventKind::Escape { var: v(var) },
+        EventKind::ScopeEnd { vars } => EventKind::ScopeEnd {
+            vars: vars.into_iter().map(v).collect(),
+        },
+        other => other,
+    }
+}
+
+/// Links the lowered files of one program (`None` for files that failed) into a [`Program`].
+pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Program {
+    let n = plan.files.len();
+    let mut fn_base = Vec::with_capacity(n);
+    let mut var_base = Vec::with_capacity(n);
+    let (mut fb, mut vb) = (0u32, 0u32);
+    for ir in irs {
+        fn_base.push(fb);
+        var_base.push(vb);
+        if let Some(ir) = ir {
+            fb += ir.fns.len() as u32;
+            vb += ir.vars.len() as u32;
+        }
+    }
+    let mut l = Linker {
+        plan,
+        irs,
+        kb,
+        targets: plan.targets.clone(),
+        mounts: vec![Vec::new(); n],
+        file_test: vec![false; n],
+        table: HashMap::new(),
+        methods: HashMap::new(),
+        by_name: HashMap::new(),
+        fn_base,
+        var_base,
+    };
+    l.mount_all();
+    l.build_table();
+    let bound = l.bound_types();
+
+    let mut program = Program::default();
+    for f in 0..n {
+        let group = l.primary(f as u32).map(|(t, _)| *t).unwrap_or(u32::MAX);
+        program.files.push(FileInfo {
+            source: plan.files[f],
+            language: Language::Rust,
+            group,
+        });
+    }
+
+    // Globals.
+    let mut globals: HashMap<(u32, u32), GlobalId> = HashMap::new();
+    for f in 0..n as u32 {
+        let Some(ir) = l.ir(f) else { continue };
+        for (i, s) in ir.statics.iter().enumerate() {
+            let api = s
+                .type_apis
+                .first()
+                .cloned()
+                .or_else(|| {
+                    s.type_pkg.iter().find_map(|sp| {
+                        l.resolve_sym(f, sp, 0).into_iter().find_map(|it| match it {
+                            LItem::Type(t, k) => bound.get(&(t, k)).cloned(),
+                            _ => None,
+                        })
+                    })
+                })
+                .or_else(|| s.init.and_then(|init| l.init_create_api(f, init)));
+            let Some(api) = api else { continue };
+            let id = GlobalId(program.globals.len() as u32);
+            program.globals.push(Global {
+                name: s.name.clone(),
+                span: s.span,
+                storage: s.storage,
+                api,
+                init: s.init.map(|x| FnId(x + l.fn_base[f as usize])),
+            });
+            globals.insert((f, i as u32), id);
+        }
+    }
+
+    // Variables.
+    for f in 0..n {
+        let Some(ir) = l.ir(f as u32) else { continue };
+        for var in &ir.vars {
+            program.vars.push(crate::model::Var {
+                name: var.name.clone(),
+                owner: FnId(var.owner + l.fn_base[f]),
+                span: var.span,
+                kind: var.kind,
+                reads: var.reads,
+            });
+        }
+    }
+
+    // Functions and events.
+    let mut as_value: HashSet<u32> = HashSet::new();
+    for f in 0..n as u32 {
+        let Some(ir) = l.ir(f) else { continue };
+        let (fb, vb) = (l.fn_base[f as usize], l.var_base[f as usize]);
+        let primary_target = l.primary(f).map(|(t, _)| *t);
+        let target = primary_target.and_then(|t| l.targets.get(t as usize));
+        let is_root = target.is_some_and(|t| t.root == f);
+        let in_lib = target.is_some_and(|t| t.kind == TargetKind::Lib);
+        let test_target = target.is_some_and(|t| t.kind == TargetKind::Test);
+        // Creates whose resource is a static.
+        let mut to_global: HashMap<(u32, u32), GlobalId> = HashMap::new();
+        for (i, s) in ir.statics.iter().enumerate() {
+            if let Some(&g) = globals.get(&(f, i as u32)) {
+                for &(fi, ev) in &s.init_creates {
+                    to_global.insert((fi, ev), g);
+                }
+            }
+        }
+        for (t, fi, ev) in &ir.bound_creates {
+            for it in l.resolve_target(f, t) {
+                if let LItem::Static(sf, si) = it
+                    && let Some(&g) = globals.get(&(sf, si))
+                {
+                    to_global.insert((*fi, *ev), g);
+                }
+            }
+        }
+        for (i, func) in ir.fns.iter().enumerate() {
+            let mut events = Vec::with_capacity(func.events.len());
+            for (ei, ev) in func.events.iter().enumerate() {
+                let kind = match &ev.kind {
+                    FKind::Model(k) => {
+                        let mut k = offset_kind(k, fb, vb);
+                        if let EventKind::Create { resource, .. } = &mut k
+                            && resource.is_none()
+                            && let Some(&g) = to_global.get(&(i as u32, ei as u32))
+                        {
+                            *resource = Some(ResourceRef::Global(g));
+                        }
+                        Some(k)
+                    }
+                    FKind::Read { var } => {
+                        let id = var + vb;
+                        (program.vars[id as usize].kind == VarKind::Resource).then_some(
+                            EventKind::Use {
+                                resource: ResourceRef::Local(VarId(id)),
+                            },
+                        )
+                    }
+                    FKind::Ref {
+                        target,
+                        as_value: value,
+                        result,
+                    } => {
+                        let items = l.resolve_target(f, target);
+                        let mut callees: Vec<FnId> = Vec::new();
+                        let mut global = None;
+                        for it in items {
+                            match it {
+                                LItem::Fn(id) => {
+                                    if !callees.contains(&FnId(id)) {
+                                        callees.push(FnId(id));
+                                    }
+                                }
+                                LItem::Static(sf, si) => {
+                                    global = global.or(globals.get(&(sf, si)).copied())
+                                }
+                                _ => {}
+                            }
+                        }
+                        if !callees.is_empty() {
+                            if *value {
+                                as_value.extend(callees.iter().map(|c| c.0));
+                            }
+                            let result = result.map(|r| VarId(r + vb));
+                            if let Some(r) = result
+                                && program.vars[r.0 as usize].kind == VarKind::Other
+                            {
+                                let kinds: Vec<Option<VarKind>> = callees
+                                    .iter()
+                                    .map(|c| {
+                                        let (cf, local) = locate(&l.fn_base, c.0);
+                                        l.ir(cf)
+                                            .and_then(|ir| ir.fns.get(local as usize))
+                                            .and_then(|func| l.type_kind(cf, &func.ret, &bound))
+                                    })
+                                    .collect();
+                                if let Some(Some(k)) = kinds.first()
+                                    && kinds.iter().all(|x| x == &Some(*k))
+                                {
+                                    program.vars[r.0 as usize].kind = *k;
+                                }
+                            }
+                            Some(EventKind::Call { callees, result })
+                        } else if *value {
+                            global.map(|g| EventKind::Use {
+                                resource: ResourceRef::Global(g),
+                            })
+                        } else {
+                            None
+                        }
+                    }
+                };
+                if let Some(kind) = kind {
+                    events.push(Event {
+                        span: ev.span,
+                        loop_depth: ev.loop_depth,
+                        kind,
+                    });
+                }
+            }
+            let mut entry = func.entry.clone();
+            let non_lib_root = is_root && !in_lib;
+            if entry.is_none() && func.is_root_main && non_lib_root {
+                entry = Some(Entry::Main);
+            }
+            program.functions.push(Function {
+                name: func.name.clone(),
+                language: Language::Rust,
+                span: func.span,
+                kind: func.kind,
+                is_async: func.is_async,
+                parent: func.parent.map(|p| FnId(p + fb)),
+                entry,
+                callers_unknown: (func.is_pub
+                    && in_lib
+                    && func.kind == crate::model::FnKind::Named)
+                    || func.is_trait_method,
+                is_test: func.is_test || l.file_test[f as usize] || test_target,
+                events,
+            });
+        }
+    }
+    for id in as_value {
+        if let Some(func) = program.functions.get_mut(id as usize) {
+            func.callers_unknown = true;
+        }
+    }
+    program
+}
+
+/// The file and local index of a program-wide function id.
+fn locate(fn_base: &[u32], id: u32) -> (u32, u32) {
+    let f = match fn_base.binary_search(&id) {
+        Ok(mut i) => {
+            // Files without functions share a base; take the last file starting at `id`.
+            while i + 1 < fn_base.len() && fn_base[i + 1] == id {
+                i += 1;
+            }
+            i
+        }
+        Err(i) => i - 1,
+    };
+    (f as u32, id - fn_base[f])
+}

@@ -1,0 +1,258 @@
+//! Best-effort parsing of common macro bodies (`tokio::select!`, `join!`, `assert*!`,
+//! formatting macros, `vec!`, `lazy_static!`, `thread_local!`) so the code inside is seen.
+//! A body that does not parse is skipped.
+
+use proc_macro2::{Spacing, TokenStream, TokenTree};
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Expr, Ident, Pat, Token, Type};
+
+/// One `select!` branch.
+pub struct SelectArm {
+    /// Pattern the future's output is bound to (absent for `else`).
+    pub pat: Option<Pat>,
+    /// The future (absent for `else`).
+    pub fut: Option<Expr>,
+    /// `, if cond` precondition.
+    pub cond: Option<Expr>,
+    /// Handler.
+    pub body: Option<Expr>,
+}
+
+/// A static declared by `lazy_static!` or `thread_local!`.
+pub struct MacroStatic {
+    /// Name.
+    pub name: Ident,
+    /// Declared type.
+    pub ty: Type,
+    /// Initialiser.
+    pub init: Expr,
+}
+
+/// What a macro body parsed into.
+pub enum MacroBody {
+    /// Comma-separated expressions.
+    Exprs(Vec<Expr>),
+    /// `select!` branches.
+    Select(Vec<SelectArm>),
+    /// `lazy_static!` statics.
+    LazyStatics(Vec<MacroStatic>),
+    /// `thread_local!` statics.
+    ThreadLocals(Vec<MacroStatic>),
+    /// Not a macro the frontend looks into, or the body did not parse.
+    Opaque,
+}
+
+fn parse_exprs(tokens: TokenStream) -> Option<Vec<Expr>> {
+    Punctuated::<Expr, Token![,]>::parse_terminated
+        .parse2(tokens)
+        .ok()
+        .map(|p| p.into_iter().collect())
+}
+
+fn parse_vec_repeat(tokens: TokenStream) -> Option<Vec<Expr>> {
+    (|input: ParseStream| {
+        let a: Expr = input.parse()?;
+        input.parse::<Token![;]>()?;
+        let b: Expr = input.parse()?;
+        Ok(vec![a, b])
+    })
+    .parse2(tokens)
+    .ok()
+}
+
+fn parse_statics(tokens: TokenStream, lazy: bool) -> Option<Vec<MacroStatic>> {
+    (|input: ParseStream| {
+        let mut out = Vec::new();
+        while !input.is_empty() {
+            input.call(syn::Attribute::parse_outer)?;
+            input.parse::<syn::Visibility>()?;
+            input.parse::<Token![static]>()?;
+            if lazy {
+                input.parse::<Token![ref]>()?;
+            }
+            let name: Ident = input.parse()?;
+            input.parse::<Token![:]>()?;
+            let ty: Type = input.parse()?;
+            input.parse::<Token![=]>()?;
+            if !lazy && input.peek(Token![const]) && input.peek2(syn::token::Brace) {
+                input.parse::<Token![const]>()?;
+            }
+            let init: Expr = input.parse()?;
+            out.push(MacroStatic { name, ty, init });
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![;]>()?;
+        }
+        Ok(out)
+    })
+    .parse2(tokens)
+    .ok()
+}
+
+fn is_fat_arrow(tokens: &[TokenTree], i: usize) -> bool {
+    matches!(&tokens[i], TokenTree::Punct(p) if p.as_char() == '=' && p.spacing() == Spacing::Joint)
+        && matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '>')
+}
+
+fn is_single_eq(tokens: &[TokenTree], i: usize) -> bool {
+    let TokenTree::Punct(p) = &tokens[i] else {
+        return false;
+    };
+    if p.as_char() != '=' || is_fat_arrow(tokens, i) {
+        return false;
+    }
+    if p.spacing() == Spacing::Joint {
+        return false;
+    }
+    !matches!(i.checked_sub(1).and_then(|j| tokens.get(j)), Some(TokenTree::Punct(q)) if q.spacing() == Spacing::Joint)
+}
+
+fn stream(tokens: &[TokenTree]) -> TokenStream {
+    tokens.iter().cloned().collect()
+}
+
+fn parse_select(tokens: TokenStream) -> Option<Vec<SelectArm>> {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut i = 0;
+    // `biased;`
+    if matches!(tokens.first(), Some(TokenTree::Ident(id)) if id == "biased")
+        && matches!(tokens.get(1), Some(TokenTree::Punct(p)) if p.as_char() == ';')
+    {
+        i = 2;
+    }
+    let mut arms = Vec::new();
+    let mut guard = 0;
+    while i < tokens.len() {
+        guard += 1;
+        if guard > 10_000 {
+            return None;
+        }
+        let is_else = matches!(&tokens[i], TokenTree::Ident(id) if id == "else")
+            && i + 1 < tokens.len()
+            && is_fat_arrow(&tokens, i + 1);
+        let (pat, fut, cond);
+        if is_else {
+            pat = None;
+            fut = None;
+            cond = None;
+            i += 3;
+        } else {
+            let start = i;
+            while i < tokens.len() && !is_single_eq(&tokens, i) {
+                i += 1;
+            }
+            if i >= tokens.len() {
+                return None;
+            }
+            pat = Pat::parse_single.parse2(stream(&tokens[start..i])).ok();
+            i += 1;
+            let fstart = i;
+            while i < tokens.len() && !is_fat_arrow(&tokens, i) {
+                i += 1;
+            }
+            if i >= tokens.len() {
+                return None;
+            }
+            let mut fend = i;
+            let mut c = None;
+            for j in fstart..i {
+                if matches!(&tokens[j], TokenTree::Punct(p) if p.as_char() == ',')
+                    && matches!(tokens.get(j + 1), Some(TokenTree::Ident(id)) if id == "if")
+                {
+                    fend = j;
+                    c = syn::parse2::<Expr>(stream(&tokens[j + 2..i])).ok();
+                    break;
+                }
+            }
+            fut = syn::parse2::<Expr>(stream(&tokens[fstart..fend])).ok();
+            cond = c;
+            i += 2;
+        }
+        // Handler: a braced block (optionally followed by a comma) or tokens up to a comma.
+        let body;
+        if let Some(TokenTree::Group(g)) = tokens.get(i)
+            && g.delimiter() == proc_macro2::Delimiter::Brace
+        {
+            body = syn::parse2::<Expr>(stream(&tokens[i..i + 1])).ok();
+            i += 1;
+            if matches!(tokens.get(i), Some(TokenTree::Punct(p)) if p.as_char() == ',') {
+                i += 1;
+            }
+        } else {
+            let hstart = i;
+            while i < tokens.len()
+                && !matches!(&tokens[i], TokenTree::Punct(p) if p.as_char() == ',')
+            {
+                i += 1;
+            }
+            body = syn::parse2::<Expr>(stream(&tokens[hstart..i])).ok();
+            i += 1;
+        }
+        arms.push(SelectArm {
+            pat,
+            fut,
+            cond,
+            body,
+        });
+    }
+    Some(arms)
+}
+
+/// Parses the body of `mac` if it is one of the macros the frontend looks into.
+pub fn parse(mac: &syn::Macro) -> MacroBody {
+    let Some(last) = mac.path.segments.last() else {
+        return MacroBody::Opaque;
+    };
+    let name = last.ident.to_string();
+    let tokens = mac.tokens.clone();
+    let parsed = match name.as_str() {
+        "select" | "select_biased" => parse_select(tokens).map(MacroBody::Select),
+        "lazy_static" => parse_statics(tokens, true).map(MacroBody::LazyStatics),
+        "thread_local" => parse_statics(tokens, false).map(MacroBody::ThreadLocals),
+        "vec" => parse_exprs(tokens.clone())
+            .or_else(|| parse_vec_repeat(tokens))
+            .map(MacroBody::Exprs),
+        "join" | "try_join" | "assert" | "assert_eq" | "assert_ne" | "debug_assert"
+        | "debug_assert_eq" | "debug_assert_ne" | "println" | "print" | "eprintln"
+        | "eprint" | "format" | "format_args" | "write" | "writeln" | "panic" | "dbg"
+        | "unreachable" | "todo" | "unimplemented" | "pin" | "info" | "warn" | "error"
+        | "debug" | "trace" | "anyhow" | "bail" | "ensure" | "matches_ok" => {
+            parse_exprs(tokens).map(MacroBody::Exprs)
+        }
+        _ => None,
+    };
+    parsed.unwrap_or(MacroBody::Opaque)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mac(src: &str) -> syn::Macro {
+        syn::parse_str(src).unwrap()
+    }
+
+    #[test]
+    fn select_branches_split() {
+        let m = mac(
+            "tokio::select! { biased; Some(v) = rx.recv(), if open => { handle(v) }, _ = sleep(d) => stop(), else => break }",
+        );
+        let MacroBody::Select(arms) = parse(&m) else {
+            panic!("not parsed");
+        };
+        assert_eq!(arms.len(), 3);
+        assert!(arms[0].cond.is_some());
+        assert!(arms[1].fut.is_some());
+        assert!(arms[2].fut.is_none());
+    }
+
+    #[test]
+    fn lazy_static_and_thread_local() {
+        let m = mac("lazy_static! { static ref A: u8 = 1; pub static ref B: Vec<u8> = vec![]; }");
+        assert!(matches!(parse(&m), MacroBody::LazyStatics(v) if v.len() == 2));
+        let m = mac("thread_local! { static C: u8 = const { 1 } }");
+        assert!(matches!(parse(&m), MacroBody::ThreadLocals(v) if v.len() == 1));
+    }
+}

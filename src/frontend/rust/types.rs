@@ -1,0 +1,134 @@
+//! A tiny local type inference: type annotations to [`TypeRef`]s, the types mentioned by a
+//! declared type, and which associated functions are taken to return their own type.
+
+use std::sync::Arc;
+
+use syn::visit::Visit;
+use syn::{GenericArgument, PathArguments, Type};
+
+use super::ir::TypeRef;
+use super::resolve::Res;
+
+/// Smart pointers that method calls see through.
+const TRANSPARENT: &[&str] = &[
+    "std::sync::Arc",
+    "std::rc::Rc",
+    "std::boxed::Box",
+    "alloc::sync::Arc",
+    "alloc::rc::Rc",
+    "alloc::boxed::Box",
+];
+
+/// Whether `path` is a smart pointer that method calls see through.
+pub fn is_transparent(path: &str) -> bool {
+    TRANSPARENT.contains(&path)
+}
+
+/// The identifiers of a path's segments.
+pub fn path_segs(p: &syn::Path) -> Vec<String> {
+    p.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+fn first_type_arg(args: &PathArguments) -> Option<&Type> {
+    match args {
+        PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
+            GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// Converts a type to a [`TypeRef`], seeing through references and smart pointers.
+pub fn type_ref(ty: &Type, resolve: &mut dyn FnMut(&[String]) -> Res, depth: u32) -> TypeRef {
+    if depth > 16 {
+        return TypeRef::Unknown;
+    }
+    match ty {
+        Type::Reference(r) => type_ref(&r.elem, resolve, depth + 1),
+        Type::Paren(p) => type_ref(&p.elem, resolve, depth + 1),
+        Type::Group(g) => type_ref(&g.elem, resolve, depth + 1),
+        Type::Path(p) if p.qself.is_none() => {
+            let segs = path_segs(&p.path);
+            match resolve(&segs) {
+                Res::Ext(full) => {
+                    if is_transparent(&full)
+                        && let Some(last) = p.path.segments.last()
+                        && let Some(inner) = first_type_arg(&last.arguments)
+                    {
+                        return type_ref(inner, resolve, depth + 1);
+                    }
+                    TypeRef::Ext(Arc::from(full.as_str()))
+                }
+                Res::Pkg(sp) => TypeRef::Pkg(Arc::new(sp)),
+                _ => TypeRef::Unknown,
+            }
+        }
+        _ => TypeRef::Unknown,
+    }
+}
+
+struct Mentions<'a> {
+    out: &'a mut Vec<Vec<String>>,
+}
+
+impl<'ast> Visit<'ast> for Mentions<'_> {
+    fn visit_type_path(&mut self, tp: &'ast syn::TypePath) {
+        if self.out.len() < 64 {
+            self.out.push(path_segs(&tp.path));
+        }
+        syn::visit::visit_type_path(self, tp);
+    }
+}
+
+/// Every type path mentioned by `ty`, generic arguments included.
+pub fn mentions(ty: &Type) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    Mentions { out: &mut out }.visit_type(ty);
+    out
+}
+
+/// Whether an associated function `Type::name(..)` is taken to return `Type`.
+pub fn returns_self(name: &str) -> bool {
+    matches!(
+        name,
+        "new" | "default" | "current" | "connect" | "bind" | "open" | "create" | "try_new"
+    ) || name.starts_with("new_")
+        || name.starts_with("from")
+        || name.starts_with("with_")
+        || name.starts_with("connect_")
+}
+
+/// Whether a method ends a builder chain (the value after it is the built thing).
+pub fn finishes_chain(name: &str) -> bool {
+    matches!(
+        name,
+        "build" | "connect" | "connect_lazy" | "finish" | "open" | "create" | "spawn"
+    ) || name.starts_with("build_")
+        || name.starts_with("connect_")
+}
+
+/// Methods that hand back their receiver's value unchanged for the purposes of the model.
+pub fn passes_through(name: &str) -> bool {
+    matches!(
+        name,
+        "unwrap"
+            | "expect"
+            | "unwrap_or_default"
+            | "unwrap_or_else"
+            | "unwrap_unchecked"
+            | "clone"
+            | "to_owned"
+            | "into"
+            | "context"
+            | "with_context"
+            | "map_err"
+            | "ok"
+    )
+}
+
+/// Whether a type name looks like a builder (its methods return the builder).
+pub fn is_builder_type(path: &str) -> bool {
+    let last = path.rsplit("::").next().unwrap_or(path);
+    last.ends_with("Builder") || last.ends_with("Options")
+}
