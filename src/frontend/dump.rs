@@ -22,7 +22,11 @@ impl Lines<'_> {
             self.cache.resize_with(slot + 1, || None);
         }
         if self.cache[slot].is_none() {
-            let text = self.db.read(info.source).map(|t| t.to_string()).unwrap_or_default();
+            let text = self
+                .db
+                .read(info.source)
+                .map(|t| t.to_string())
+                .unwrap_or_default();
             self.cache[slot] = Some((LineIndex::new(&text), text));
         }
         match &self.cache[slot] {
@@ -70,7 +74,9 @@ fn event(program: &Program, kind: &EventKind) -> String {
     match kind {
         EventKind::Call { callees, result } => {
             let c: Vec<String> = callees.iter().map(|c| name(*c)).collect();
-            let r = result.map(|v| format!(" -> {}", var(program, v))).unwrap_or_default();
+            let r = result
+                .map(|v| format!(" -> {}", var(program, v)))
+                .unwrap_or_default();
             format!("call {}{r}", c.join(" | "))
         }
         EventKind::Run {
@@ -84,16 +90,29 @@ fn event(program: &Program, kind: &EventKind) -> String {
                 crate::model::HandleFate::Bound(v) => format!("Bound({})", var(program, *v)),
                 other => format!("{other:?}"),
             };
-            format!("run {how:?} {} on {} handle={h} api={api}", name(*body), runtime(program, rt))
+            format!(
+                "run {how:?} {} on {} handle={h} api={api}",
+                name(*body),
+                runtime(program, rt)
+            )
         }
-        EventKind::RuntimeNew { var: v, flavor, api } => format!(
+        EventKind::RuntimeNew {
+            var: v,
+            flavor,
+            api,
+        } => format!(
             "runtime-new {flavor} {api}{}",
-            v.map(|v| format!(" -> {}", var(program, v))).unwrap_or_default()
+            v.map(|v| format!(" -> {}", var(program, v)))
+                .unwrap_or_default()
         ),
-        EventKind::HandleOf { runtime: rt, var: v } => format!(
+        EventKind::HandleOf {
+            runtime: rt,
+            var: v,
+        } => format!(
             "handle-of {}{}",
             runtime(program, rt),
-            v.map(|v| format!(" -> {}", var(program, v))).unwrap_or_default()
+            v.map(|v| format!(" -> {}", var(program, v)))
+                .unwrap_or_default()
         ),
         EventKind::RuntimeEnter { runtime: rt } => format!("enter {}", runtime(program, rt)),
         EventKind::RuntimeClose { runtime: rt, api } => {
@@ -105,7 +124,8 @@ fn event(program: &Program, kind: &EventKind) -> String {
             binds_now,
         } => format!(
             "create {api}{}{}",
-            r.map(|r| format!(" -> {}", resource(program, &r))).unwrap_or_default(),
+            r.map(|r| format!(" -> {}", resource(program, &r)))
+                .unwrap_or_default(),
             if *binds_now { " (binds now)" } else { "" }
         ),
         EventKind::Use { resource: r } => format!("use {}", resource(program, r)),
@@ -128,12 +148,24 @@ pub fn dump(program: &Program, db: &SourceDb) -> String {
     };
     let mut out = String::new();
     for (i, f) in program.files.iter().enumerate() {
-        let _ = writeln!(out, "file {i} group {}: {}", f.group, db.file(f.source).display);
+        let _ = writeln!(
+            out,
+            "file {i} group {}: {}",
+            f.group,
+            db.file(f.source).display
+        );
     }
     for (i, g) in program.globals.iter().enumerate() {
         let at = lines.at(g.span);
-        let init = g.init.map(|f| format!(" init=#{}", f.0)).unwrap_or_default();
-        let _ = writeln!(out, "global #{i} {} {:?} {} @{at}{init}", g.name, g.storage, g.api);
+        let init = g
+            .init
+            .map(|f| format!(" init=#{}", f.0))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "global #{i} {} {:?} {} @{at}{init}",
+            g.name, g.storage, g.api
+        );
     }
     for (i, v) in program.vars.iter().enumerate() {
         let at = lines.at(v.span);

@@ -47,6 +47,11 @@ pub fn fn_attrs(attrs: &[Attribute]) -> FnAttrs {
     let mut out = FnAttrs::default();
     let mut plain_test = false;
     for attr in attrs {
+        // Doc comments and other one-word attributes other than `test` say nothing here.
+        let path = attr.path();
+        if path.segments.len() == 1 && !path.is_ident("test") {
+            continue;
+        }
         let segs = path_segments(attr);
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
         let args = match &attr.meta {
@@ -74,10 +79,9 @@ pub fn fn_attrs(attrs: &[Attribute]) -> FnAttrs {
                 runtime(Flavor::CurrentThread, false, &segs.join("::")),
                 false,
             ),
-            ["actix_rt", "test"] | ["actix_web", "test"] => (
-                runtime(Flavor::CurrentThread, true, &segs.join("::")),
-                true,
-            ),
+            ["actix_rt", "test"] | ["actix_web", "test"] => {
+                (runtime(Flavor::CurrentThread, true, &segs.join("::")), true)
+            }
             ["async_std", "main"] => (runtime(Flavor::Unknown, false, "async_std::main"), false),
             ["async_std", "test"] => (runtime(Flavor::Unknown, true, "async_std::test"), true),
             ["test"] => {

@@ -14,6 +14,8 @@ pub struct KbView<'a> {
     methods: HashSet<String>,
     runtime_types: HashMap<String, VarKind>,
     bound_prefixes: HashMap<String, &'a Api>,
+    exact: HashSet<&'a str>,
+    prefixes: Vec<&'a str>,
 }
 
 fn root(path: &str) -> &str {
@@ -32,8 +34,16 @@ impl<'a> KbView<'a> {
         let mut receivers: HashSet<String> = HashSet::new();
         let mut with_handle: HashSet<String> = HashSet::new();
         let mut bound_prefixes = HashMap::new();
+        let mut exact = HashSet::new();
+        let mut prefixes = Vec::new();
         for api in kb.apis().iter().filter(|a| a.language == Language::Rust) {
             roots.insert(root(&api.path).to_string());
+            match api.matching {
+                crate::kb::Match::Exact => {
+                    exact.insert(api.path.as_str());
+                }
+                crate::kb::Match::Prefix => prefixes.push(api.path.as_str()),
+            }
             if api.matching == crate::kb::Match::Prefix && api.concept == Concept::RuntimeBound {
                 bound_prefixes.insert(api.path.clone(), api);
             }
@@ -73,12 +83,20 @@ impl<'a> KbView<'a> {
             methods,
             runtime_types,
             bound_prefixes,
+            exact,
+            prefixes,
         }
     }
 
     /// Entries for a full path (exact or by prefix).
     pub fn apis(&self, path: &str) -> Vec<&'a Api> {
         if !self.roots.contains(root(path)) {
+            return Vec::new();
+        }
+        let prefix_hit = self.prefixes.iter().any(|p| {
+            path.len() > p.len() && path.starts_with(p) && path[p.len()..].starts_with("::")
+        });
+        if !prefix_hit && !self.exact.contains(path) {
             return Vec::new();
         }
         self.kb.lookup(Language::Rust, path)
@@ -106,7 +124,8 @@ impl<'a> KbView<'a> {
         if apis.iter().any(|a| a.concept == Concept::RuntimeAgnostic) {
             return None;
         }
-        apis.into_iter().find(|a| a.concept == Concept::RuntimeBound)
+        apis.into_iter()
+            .find(|a| a.concept == Concept::RuntimeBound)
     }
 
     /// What a variable of type `path` holds, when the type is a runtime, a handle or a

@@ -77,14 +77,14 @@ impl<'p> Linker<'p> {
 
     // ----------------------------------------------------------------- module trees
 
-    fn mount_tree(&mut self, root: u32, target: u32, abs: Vec<String>, root_is_mod_rs: bool) {
-        let by_path: HashMap<&PathBuf, u32> = self
-            .plan
-            .paths
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p, i as u32))
-            .collect();
+    fn mount_tree(
+        &mut self,
+        by_path: &HashMap<&PathBuf, u32>,
+        root: u32,
+        target: u32,
+        abs: Vec<String>,
+        root_is_mod_rs: bool,
+    ) {
         let mut work = vec![(root, abs, root_is_mod_rs)];
         let mut steps = 0;
         while let Some((f, abs, mod_rs)) = work.pop() {
@@ -140,9 +140,16 @@ impl<'p> Linker<'p> {
     }
 
     fn mount_all(&mut self) {
+        let plan = self.plan;
+        let by_path: HashMap<&PathBuf, u32> = plan
+            .paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p, i as u32))
+            .collect();
         for t in 0..self.targets.len() {
             let root = self.targets[t].root;
-            self.mount_tree(root, t as u32, Vec::new(), true);
+            self.mount_tree(&by_path, root, t as u32, Vec::new(), true);
         }
         for f in 0..self.plan.files.len() {
             if !self.mounts[f].is_empty() {
@@ -150,7 +157,7 @@ impl<'p> Linker<'p> {
             }
             if let Some((t, abs)) = self.mount_by_path(f) {
                 let mod_rs = is_mod_rs(&self.plan.paths[f]);
-                self.mount_tree(f as u32, t, abs, mod_rs);
+                self.mount_tree(&by_path, f as u32, t, abs, mod_rs);
                 continue;
             }
             self.targets.push(TargetPlan {
@@ -159,7 +166,7 @@ impl<'p> Linker<'p> {
                 package: self.plan.file_pkg[f],
             });
             let t = self.targets.len() as u32 - 1;
-            self.mount_tree(f as u32, t, Vec::new(), true);
+            self.mount_tree(&by_path, f as u32, t, Vec::new(), true);
         }
     }
 
@@ -248,7 +255,12 @@ impl<'p> Linker<'p> {
             for (i, func) in ir.fns.iter().enumerate() {
                 let Some(sp) = &func.impl_ty else { continue };
                 let id = self.fn_base[f as usize] + i as u32;
-                let method = func.name.rsplit("::").next().unwrap_or(&func.name).to_string();
+                let method = func
+                    .name
+                    .rsplit("::")
+                    .next()
+                    .unwrap_or(&func.name)
+                    .to_string();
                 if func.has_self {
                     self.by_name.entry(method.clone()).or_default().push(id);
                 }
@@ -414,10 +426,12 @@ impl<'p> Linker<'p> {
                 }
                 let Some(ir) = self.ir(*f) else { continue };
                 let found = ir.types[*i].field_pkg.iter().find_map(|sp| {
-                    self.resolve_sym(*f, sp, 0).into_iter().find_map(|it| match it {
-                        LItem::Type(t, k) => out.get(&(t, k)).cloned(),
-                        _ => None,
-                    })
+                    self.resolve_sym(*f, sp, 0)
+                        .into_iter()
+                        .find_map(|it| match it {
+                            LItem::Type(t, k) => out.get(&(t, k)).cloned(),
+                            _ => None,
+                        })
                 });
                 if let Some(api) = found {
                     out.insert(key.clone(), api);
@@ -443,11 +457,11 @@ impl<'p> Linker<'p> {
             for ev in &func.events {
                 match &ev.kind {
                     FKind::Model(EventKind::Create { api, .. }) => return Some(api.clone()),
-                    FKind::Model(EventKind::Run { body, how, .. })
-                        if matches!(how, RunKind::Inline | RunKind::Future) =>
-                    {
-                        work.push(body.0)
-                    }
+                    FKind::Model(EventKind::Run {
+                        body,
+                        how: RunKind::Inline | RunKind::Future,
+                        ..
+                    }) => work.push(body.0),
                     _ => {}
                 }
             }
@@ -455,13 +469,23 @@ impl<'p> Linker<'p> {
         None
     }
 
-    fn type_kind(&self, f: u32, ty: &TypeRef, bound: &HashMap<(u32, String), String>) -> Option<VarKind> {
+    fn type_kind(
+        &self,
+        f: u32,
+        ty: &TypeRef,
+        bound: &HashMap<(u32, String), String>,
+    ) -> Option<VarKind> {
         match ty {
             TypeRef::Ext(t) => self.kb.type_kind(t),
-            TypeRef::Pkg(sp) => self.resolve_sym(f, sp, 0).into_iter().find_map(|it| match it {
-                LItem::Type(t, k) if bound.contains_key(&(t, k.clone())) => Some(VarKind::Resource),
-                _ => None,
-            }),
+            TypeRef::Pkg(sp) => self
+                .resolve_sym(f, sp, 0)
+                .into_iter()
+                .find_map(|it| match it {
+                    LItem::Type(t, k) if bound.contains_key(&(t, k.clone())) => {
+                        Some(VarKind::Resource)
+                    }
+                    _ => None,
+                }),
             TypeRef::Unknown => None,
         }
     }
@@ -683,10 +707,8 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                         let mut global = None;
                         for it in items {
                             match it {
-                                LItem::Fn(id) => {
-                                    if !callees.contains(&FnId(id)) {
-                                        callees.push(FnId(id));
-                                    }
+                                LItem::Fn(id) if !callees.contains(&FnId(id)) => {
+                                    callees.push(FnId(id));
                                 }
                                 LItem::Static(sf, si) => {
                                     global = global.or(globals.get(&(sf, si)).copied())

@@ -215,12 +215,10 @@ pub fn parse(mac: &syn::Macro) -> MacroBody {
             .or_else(|| parse_vec_repeat(tokens))
             .map(MacroBody::Exprs),
         "join" | "try_join" | "assert" | "assert_eq" | "assert_ne" | "debug_assert"
-        | "debug_assert_eq" | "debug_assert_ne" | "println" | "print" | "eprintln"
-        | "eprint" | "format" | "format_args" | "write" | "writeln" | "panic" | "dbg"
-        | "unreachable" | "todo" | "unimplemented" | "pin" | "info" | "warn" | "error"
-        | "debug" | "trace" | "anyhow" | "bail" | "ensure" | "matches_ok" => {
-            parse_exprs(tokens).map(MacroBody::Exprs)
-        }
+        | "debug_assert_eq" | "debug_assert_ne" | "println" | "print" | "eprintln" | "eprint"
+        | "format" | "format_args" | "write" | "writeln" | "panic" | "dbg" | "unreachable"
+        | "todo" | "unimplemented" | "pin" | "info" | "warn" | "error" | "debug" | "trace"
+        | "anyhow" | "bail" | "ensure" | "matches_ok" => parse_exprs(tokens).map(MacroBody::Exprs),
         _ => None,
     };
     parsed.unwrap_or(MacroBody::Opaque)

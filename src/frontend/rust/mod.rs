@@ -85,6 +85,7 @@ fn lower_one(
         );
     }
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let body = &text[bom as usize..];
     let result = match syn::parse_file(&text) {
         Ok(ast) => {
             let cx = FileCtx {
@@ -92,6 +93,8 @@ fn lower_one(
                 file,
                 crates,
                 bom,
+                text: body,
+                lines: FileCtx::lines(body),
             };
             (Some(lower::lower_file(&cx, &ast)), None)
         }
@@ -120,40 +123,30 @@ fn lower_one(
 pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
     let view = KbView::new(kb);
     let plans = package::plan(db, files);
-    // Every file of every program, lowered in parallel.
-    let jobs: Vec<(usize, u32)> = plans
-        .iter()
-        .enumerate()
-        .flat_map(|(p, plan)| (0..plan.files.len() as u32).map(move |f| (p, f)))
-        .collect();
-    let results: Vec<(Option<FileIr>, Option<Problem>)> = jobs
-        .par_iter()
-        .map(|&(p, f)| {
-            let plan = &plans[p];
-            let crates = plan.file_pkg[f as usize]
-                .map(|pkg| plan.packages[pkg as usize].crates.as_slice())
-                .unwrap_or(&[]);
-            lower_one(db, plan.files[f as usize], f, crates, &view)
-        })
-        .collect();
-    let mut results = results.into_iter();
-    let mut grouped: Vec<(Vec<Option<FileIr>>, Vec<Problem>)> = Vec::with_capacity(plans.len());
-    for plan in &plans {
-        let mut irs = Vec::with_capacity(plan.files.len());
-        let mut problems = Vec::new();
-        for _ in 0..plan.files.len() {
-            let (ir, problem) = results.next().unwrap_or((None, None));
-            irs.push(ir);
-            problems.extend(problem);
-        }
-        grouped.push((irs, problems));
-    }
+    // Programs are lowered and linked one by one (files in parallel inside each), so that the
+    // file-level forms of only a few programs are alive at a time.
     plans
         .par_iter()
-        .zip(grouped.into_par_iter())
-        .map(|(plan, (irs, problems))| Lowered {
-            program: link::link(plan, &irs, &view),
-            problems,
+        .map(|plan| {
+            let results: Vec<(Option<FileIr>, Option<Problem>)> = (0..plan.files.len() as u32)
+                .into_par_iter()
+                .map(|f| {
+                    let crates = plan.file_pkg[f as usize]
+                        .map(|pkg| plan.packages[pkg as usize].crates.as_slice())
+                        .unwrap_or(&[]);
+                    lower_one(db, plan.files[f as usize], f, crates, &view)
+                })
+                .collect();
+            let mut irs = Vec::with_capacity(results.len());
+            let mut problems = Vec::new();
+            for (ir, problem) in results {
+                irs.push(ir);
+                problems.extend(problem);
+            }
+            Lowered {
+                program: link::link(plan, &irs, &view),
+                problems,
+            }
         })
         .collect()
 }

@@ -155,14 +155,14 @@ fn read_manifest(dir: &Path) -> Option<Manifest> {
     }
     for deps in dep_tables {
         for (key, spec) in deps {
-            let Some(spec) = spec.as_table() else { continue };
+            let Some(spec) = spec.as_table() else {
+                continue;
+            };
             let Some(path) = spec.get("path").and_then(|v| v.as_str()) else {
                 continue;
             };
             // A renamed dependency is used in code by its key; otherwise by its lib name.
-            let code_name = spec
-                .get("package")
-                .map(|_| key.replace('-', "_"));
+            let code_name = spec.get("package").map(|_| key.replace('-', "_"));
             m.path_deps.push((code_name, rel(path)));
         }
     }
@@ -343,7 +343,8 @@ pub fn plan(db: &SourceDb, files: &[usize]) -> Vec<ProgramPlan> {
     }
     // The library is listed first so that files reachable from several roots mount there.
     for p in &mut programs {
-        p.targets.sort_by_key(|t| (t.kind != TargetKind::Lib, t.root));
+        p.targets
+            .sort_by_key(|t| (t.kind != TargetKind::Lib, t.root));
     }
     programs
 }

@@ -159,7 +159,10 @@ impl Resolver<'_> {
         let Some(first) = segs.first() else {
             return Res::Unknown;
         };
-        if matches!(first.as_str(), "crate" | "self" | "super" | "std" | "core" | "alloc") {
+        if matches!(
+            first.as_str(),
+            "crate" | "self" | "super" | "std" | "core" | "alloc"
+        ) {
             return self.classify(scope, segs);
         }
         let Some(map) = self.maps.get(scope as usize) else {

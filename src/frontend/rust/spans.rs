@@ -47,10 +47,7 @@ pub fn first(e: &Expr) -> PSpan {
             Expr::Block(b) if b.label.is_none() => return b.block.brace_token.span.open(),
             Expr::Async(a) => return a.async_token.span,
             Expr::Closure(c) => {
-                return c
-                    .capture
-                    .map(|m| m.span)
-                    .unwrap_or(c.or1_token.span);
+                return c.capture.map(|m| m.span).unwrap_or(c.or1_token.span);
             }
             Expr::Tuple(t) => return t.paren_token.span.open(),
             Expr::Array(a) => return a.bracket_token.span.open(),

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use crate::frontend::Lowered;
 use crate::kb::Kb;
 use crate::model::{
-    Entry, EventKind, FnKind, Flavor, Function, HandleFate, Program, ResourceRef, RunKind,
+    Entry, EventKind, Flavor, FnKind, Function, HandleFate, Program, ResourceRef, RunKind,
     RuntimeRef, StorageKind, VarKind,
 };
 use crate::source::{SourceDb, SourceFile};
@@ -143,10 +143,16 @@ fn block_on_in_async_fn_is_a_run_in_that_fn() {
     let fut = p.func(body);
     assert_eq!(fut.kind, FnKind::Future);
     let fetch = p.fns().find(|(_, f)| f.name == "fetch").unwrap().0;
-    assert!(fut.events.iter().any(
-        |e| matches!(&e.kind, EventKind::Call { callees, .. } if callees == &vec![fetch])
-    ));
-    assert!(f.events.iter().any(|e| matches!(e.kind, EventKind::NeedsRuntime { .. })));
+    assert!(
+        fut.events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::Call { callees, .. } if callees == &vec![fetch]))
+    );
+    assert!(
+        f.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::NeedsRuntime { .. }))
+    );
 }
 
 #[test]
@@ -176,7 +182,10 @@ fn builder_chain_runtime_new_has_flavor_and_var_and_scope_end() {
     assert_eq!(p.var(var).name, "rt");
     // The span starts at the chain's start (line 3).
     assert_eq!(&src[start as usize..start as usize + 7], "Builder");
-    assert_eq!(runs(f)[0], (RunKind::BlockOn, RuntimeRef::Var(var), HandleFate::Kept));
+    assert_eq!(
+        runs(f)[0],
+        (RunKind::BlockOn, RuntimeRef::Var(var), HandleFate::Kept)
+    );
     let end = f.events.last().unwrap();
     assert!(matches!(&end.kind, EventKind::ScopeEnd { vars } if vars == &vec![var]));
     assert_eq!(&src[end.span.start as usize..end.span.end as usize], "}");
@@ -191,13 +200,35 @@ fn returned_runtime_escapes_and_dropped_runtime_closes() {
     );
     let p = &l.program;
     let make = func(p, "make");
-    assert!(make.events.iter().any(|e| matches!(e.kind, EventKind::Escape { .. })));
-    assert!(!make.events.iter().any(|e| matches!(e.kind, EventKind::ScopeEnd { .. })));
+    assert!(
+        make.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Escape { .. }))
+    );
+    assert!(
+        !make
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::ScopeEnd { .. }))
+    );
     let stop = func(p, "stop");
-    assert!(stop.events.iter().any(|e| matches!(e.kind, EventKind::RuntimeClose { .. })));
-    assert!(!stop.events.iter().any(|e| matches!(e.kind, EventKind::ScopeEnd { .. })));
+    assert!(
+        stop.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::RuntimeClose { .. }))
+    );
+    assert!(
+        !stop
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::ScopeEnd { .. }))
+    );
     let keep = func(p, "keep");
-    assert!(keep.events.iter().any(|e| matches!(e.kind, EventKind::Escape { .. })));
+    assert!(
+        keep.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Escape { .. }))
+    );
     assert!(runs(keep).iter().any(|r| r.0 == RunKind::Thread));
 }
 
@@ -309,8 +340,15 @@ fn blocking_calls_by_receiver_type() {
             _ => None,
         })
         .collect();
-    assert_eq!(blocking, vec!["std::process::Command::output", "std::thread::sleep"]);
-    assert!(f.events.iter().any(|e| matches!(e.kind, EventKind::BlockingEntry { .. })));
+    assert_eq!(
+        blocking,
+        vec!["std::process::Command::output", "std::thread::sleep"]
+    );
+    assert!(
+        f.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::BlockingEntry { .. }))
+    );
 }
 
 #[test]
@@ -384,9 +422,14 @@ fn static_lazy_client_is_a_global_used_from_tests_through_the_crate_name() {
         }
     )));
     let uses_global = |f: &Function| {
-        f.events
-            .iter()
-            .any(|e| matches!(e.kind, EventKind::Use { resource: ResourceRef::Global(_) }))
+        f.events.iter().any(|e| {
+            matches!(
+                e.kind,
+                EventKind::Use {
+                    resource: ResourceRef::Global(_)
+                }
+            )
+        })
     };
     assert!(uses_global(func(p, "one")));
     assert!(uses_global(func(p, "get")));
@@ -488,12 +531,12 @@ fn statics_in_getters_macros_and_thread_locals() {
     );
     let c = p.globals.iter().position(|g| g.name == "C").unwrap() as u32;
     let client = func(p, "client");
-    assert!(
-        client
-            .events
-            .iter()
-            .any(|e| matches!(e.kind, EventKind::Use { resource: ResourceRef::Global(_) }))
-    );
+    assert!(client.events.iter().any(|e| matches!(
+        e.kind,
+        EventKind::Use {
+            resource: ResourceRef::Global(_)
+        }
+    )));
     // The `get_or_init` closure's client lives in the static.
     assert!(p.functions.iter().any(|f| f.events.iter().any(|e| matches!(
         e.kind,
@@ -502,12 +545,12 @@ fn statics_in_getters_macros_and_thread_locals() {
             ..
         } if g.0 == c && f.kind == FnKind::Closure
     ))));
-    assert!(
-        func(p, "g")
-            .events
-            .iter()
-            .any(|e| matches!(e.kind, EventKind::Use { resource: ResourceRef::Global(_) }))
-    );
+    assert!(func(p, "g").events.iter().any(|e| matches!(
+        e.kind,
+        EventKind::Use {
+            resource: ResourceRef::Global(_)
+        }
+    )));
 }
 
 #[test]
@@ -542,7 +585,15 @@ fn loop_depth_and_scoped_threads() {
         .functions
         .iter()
         .flat_map(|f| f.events.iter().map(move |e| (e, f)))
-        .find(|(e, _)| matches!(e.kind, EventKind::Run { how: RunKind::Thread, .. }))
+        .find(|(e, _)| {
+            matches!(
+                e.kind,
+                EventKind::Run {
+                    how: RunKind::Thread,
+                    ..
+                }
+            )
+        })
         .expect("scoped thread");
     assert_eq!(ev.loop_depth, 1);
 }
@@ -552,7 +603,11 @@ fn syntax_errors_and_deep_nesting_are_problems() {
     let l = lower_text("fn f( {\n");
     assert_eq!(l.problems.len(), 1);
     assert!(!l.problems[0].unreadable);
-    let deep = format!("fn f() {{ let x = {}1{}; }}", "(".repeat(5000), ")".repeat(5000));
+    let deep = format!(
+        "fn f() {{ let x = {}1{}; }}",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
     let l = lower_text(&deep);
     assert_eq!(l.problems.len(), 1);
 }

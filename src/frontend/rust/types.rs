@@ -19,6 +19,12 @@ const TRANSPARENT: &[&str] = &[
     "alloc::boxed::Box",
 ];
 
+/// Primitive and prelude types that never matter to the model.
+const PRIMITIVES: &[&str] = &[
+    "str", "bool", "char", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
+    "i128", "isize", "f32", "f64", "String",
+];
+
 /// Whether `path` is a smart pointer that method calls see through.
 pub fn is_transparent(path: &str) -> bool {
     TRANSPARENT.contains(&path)
@@ -49,6 +55,11 @@ pub fn type_ref(ty: &Type, resolve: &mut dyn FnMut(&[String]) -> Res, depth: u32
         Type::Paren(p) => type_ref(&p.elem, resolve, depth + 1),
         Type::Group(g) => type_ref(&g.elem, resolve, depth + 1),
         Type::Path(p) if p.qself.is_none() => {
+            if let Some(id) = p.path.get_ident()
+                && PRIMITIVES.iter().any(|prim| id == prim)
+            {
+                return TypeRef::Unknown;
+            }
             let segs = path_segs(&p.path);
             match resolve(&segs) {
                 Res::Ext(full) => {

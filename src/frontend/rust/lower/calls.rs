@@ -1,0 +1,811 @@
+//! Calls: package calls left symbolic, and calls the knowledge base knows, whose nested
+//! bodies become `Run` events and whose concepts add their events; macro bodies.
+
+use std::sync::Arc;
+
+use syn::Expr;
+use syn::punctuated::Punctuated;
+use syn::token::Comma;
+
+use super::{CLOSED, Lowerer, Origin, PendKind, Val, is_type_name, last_seg, parent_path, strip};
+use crate::frontend::rust::ir::{FKind, Target, TypeRef};
+use crate::frontend::rust::macros::{self, MacroBody};
+use crate::frontend::rust::resolve::Res;
+use crate::frontend::rust::types::{self, path_segs};
+use crate::kb::{Api, Concept, Match, RuntimeArg};
+use crate::model::{
+    EventKind, Flavor, FnKind, HandleFate, ResourceRef, RunKind, RuntimeRef, Span, VarId, VarKind,
+};
+
+/// Method names too common to resolve by name alone.
+const COMMON_METHODS: &[&str] = &[
+    "abort",
+    "add",
+    "all",
+    "and",
+    "and_then",
+    "any",
+    "append",
+    "apply",
+    "as_bytes",
+    "as_mut",
+    "as_ref",
+    "as_str",
+    "await",
+    "bind",
+    "borrow",
+    "borrow_mut",
+    "build",
+    "bytes",
+    "call",
+    "cancel",
+    "capacity",
+    "chain",
+    "chars",
+    "clear",
+    "clone",
+    "close",
+    "cloned",
+    "cmp",
+    "collect",
+    "config",
+    "connect",
+    "contains",
+    "contains_key",
+    "copied",
+    "count",
+    "data",
+    "dedup",
+    "default",
+    "deref",
+    "deref_mut",
+    "drain",
+    "drop",
+    "entry",
+    "enumerate",
+    "eq",
+    "err",
+    "error",
+    "execute",
+    "expect",
+    "extend",
+    "filter",
+    "filter_map",
+    "find",
+    "finish",
+    "first",
+    "flat_map",
+    "flatten",
+    "flush",
+    "fmt",
+    "fold",
+    "for_each",
+    "from",
+    "get",
+    "get_mut",
+    "get_or_init",
+    "handle",
+    "hash",
+    "id",
+    "init",
+    "insert",
+    "into",
+    "into_inner",
+    "into_iter",
+    "is_empty",
+    "is_err",
+    "is_none",
+    "is_ok",
+    "is_some",
+    "iter",
+    "iter_mut",
+    "join",
+    "key",
+    "keys",
+    "kind",
+    "last",
+    "len",
+    "lines",
+    "load",
+    "lock",
+    "map",
+    "map_err",
+    "max",
+    "min",
+    "name",
+    "new",
+    "next",
+    "ok",
+    "ok_or",
+    "ok_or_else",
+    "open",
+    "or",
+    "or_else",
+    "parse",
+    "partial_cmp",
+    "peek",
+    "poll",
+    "poll_next",
+    "poll_ready",
+    "pop",
+    "position",
+    "process",
+    "push",
+    "push_str",
+    "read",
+    "ready",
+    "recv",
+    "remove",
+    "replace",
+    "reset",
+    "retain",
+    "rev",
+    "run",
+    "send",
+    "set",
+    "shutdown",
+    "size",
+    "skip",
+    "sort",
+    "sort_by",
+    "spawn",
+    "split",
+    "start",
+    "state",
+    "status",
+    "step_by",
+    "stop",
+    "store",
+    "sum",
+    "take",
+    "tick",
+    "to_owned",
+    "to_string",
+    "to_vec",
+    "trim",
+    "truncate",
+    "try_from",
+    "try_into",
+    "try_recv",
+    "unwrap",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
+    "update",
+    "value",
+    "values",
+    "wait",
+    "with",
+    "write",
+    "write_all",
+    "zip",
+];
+
+fn is_common_method(name: &str) -> bool {
+    COMMON_METHODS.binary_search(&name).is_ok()
+}
+
+/// Whether a macro body has a `(`, `|` or `{` outside string literals.
+fn has_code_outside_strings(body: &[u8]) -> bool {
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'"' => {
+                i += 1;
+                while i < body.len() && body[i] != b'"' {
+                    if body[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' | b'|' | b'{' => return true,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+impl<'a> Lowerer<'a, '_> {
+    // ----------------------------------------------------------------- calls
+
+    pub(super) fn recv_ref(&self, origin: &Origin) -> RuntimeRef {
+        match origin {
+            Origin::Var(v) => RuntimeRef::Var(VarId(*v)),
+            Origin::Handle(r) => *r,
+            Origin::Unbound(f) => RuntimeRef::Fresh(*f),
+            _ => RuntimeRef::Unknown,
+        }
+    }
+
+    /// Lowers a plain argument: its events, and a move of a runtime variable.
+    pub(super) fn lower_arg(&mut self, arg: &Expr, hint: Option<TypeRef>) -> Val {
+        if let (Some(h), Expr::Closure(c)) = (hint, strip(arg)) {
+            let (id, _) = self.lower_closure(c, Some(h), false);
+            let span = self.sp(c.or1_token.span);
+            self.emit_run(span, id, RunKind::Inline);
+            return Val::default();
+        }
+        let v = self.lower_expr(arg);
+        self.escape_if_runtime(arg);
+        v
+    }
+
+    pub(super) fn lower_call(&mut self, c: &syn::ExprCall) -> Val {
+        let Expr::Path(p) = strip(&c.func) else {
+            self.lower_expr(&c.func);
+            for a in &c.args {
+                self.lower_arg(a, None);
+            }
+            return Val::default();
+        };
+        if p.qself.is_some() {
+            for a in &c.args {
+                self.lower_arg(a, None);
+            }
+            return Val::default();
+        }
+        let start = match p.path.segments.first() {
+            Some(s) => s.ident.span(),
+            None => return Val::default(),
+        };
+        let span = self.sp2(start, c.paren_token.span.close());
+        if let Some((at, origin)) = self.lookup_path_binding(p) {
+            // Calling a local closure or function value.
+            if let Origin::Var(v) = origin {
+                self.read_var(at, v, span);
+            }
+            for a in &c.args {
+                self.lower_arg(a, None);
+            }
+            return Val::default();
+        }
+        let segs = path_segs(&p.path);
+        match self.resolve(&segs) {
+            Res::Ext(full) => {
+                if full == "std::mem::drop" && c.args.len() == 1 {
+                    return self.lower_drop(&c.args[0], span);
+                }
+                let apis = self.cx.kb.apis(&full);
+                if !apis.is_empty() {
+                    return self.lower_api_call(apis, full, None, &c.args, span, false);
+                }
+                self.lower_ext_call(&full, &c.args)
+            }
+            Res::Fn(id) => self.lower_pkg_call(Target::Fn(id), &c.args, span, TypeRef::Unknown),
+            Res::Pkg(sp) => {
+                let ty = match sp.segs.as_slice() {
+                    [.., t, f] if is_type_name(t) && types::returns_self(f) => {
+                        let mut tp = sp.clone();
+                        tp.segs.pop();
+                        TypeRef::Pkg(Arc::new(tp))
+                    }
+                    _ => TypeRef::Unknown,
+                };
+                self.lower_pkg_call(Target::Path(sp), &c.args, span, ty)
+            }
+            Res::Static(_) | Res::Unknown => {
+                // `Some(x)`, `Ok(x)`, tuple structs: the value passes through.
+                let mut out = Val::default();
+                for a in &c.args {
+                    let v = self.lower_arg(a, None);
+                    if c.args.len() == 1 && segs.len() == 1 {
+                        out.pend = v.pend;
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    pub(super) fn lower_drop(&mut self, arg: &Expr, span: Span) -> Val {
+        if let Expr::Path(p) = strip(arg)
+            && let Some((_, Origin::Var(v))) = self.lookup_path_binding(p)
+            && self.var_kind(v) == VarKind::Runtime
+        {
+            self.ir.vars[v as usize].reads += 1;
+            self.var_flags[v as usize] |= CLOSED;
+            self.emit_model(
+                span,
+                EventKind::RuntimeClose {
+                    runtime: RuntimeRef::Var(VarId(v)),
+                    api: "std::mem::drop".to_string(),
+                },
+            );
+            return Val::default();
+        }
+        self.lower_arg(arg, None);
+        Val::default()
+    }
+
+    pub(super) fn lower_pkg_call(
+        &mut self,
+        target: Target,
+        args: &Punctuated<Expr, Comma>,
+        span: Span,
+        ty: TypeRef,
+    ) -> Val {
+        for a in args {
+            self.lower_arg(a, None);
+        }
+        let mut out = Val {
+            ty,
+            ..Val::default()
+        };
+        let at = self.emit(
+            span,
+            FKind::Ref {
+                target,
+                as_value: false,
+                result: None,
+            },
+        );
+        self.pend(at, PendKind::Call, &mut out);
+        out
+    }
+
+    /// A call of an external function the knowledge base does not know.
+    pub(super) fn lower_ext_call(&mut self, full: &str, args: &Punctuated<Expr, Comma>) -> Val {
+        let hint = self.closure_param_hint(full);
+        let mut out = Val::default();
+        let mut arg_vals = Vec::new();
+        for a in args {
+            arg_vals.push(self.lower_arg(a, hint.clone()));
+        }
+        let parent = parent_path(full);
+        let last = last_seg(full);
+        // Wrappers (`Arc::new(x)`, `Mutex::new(x)`, `Some(x)`) keep the value's events.
+        if arg_vals.len() == 1 && (last == "new" || last == "from") {
+            let v = arg_vals.pop().unwrap_or_default();
+            out.pend = v.pend;
+            if parent.is_some_and(types::is_transparent) {
+                out.ty = v.ty;
+                out.origin = v.origin;
+                return out;
+            }
+        }
+        if let Some(parent) = parent
+            && is_type_name(last_seg(parent))
+            && types::returns_self(last)
+        {
+            out.ty = TypeRef::Ext(Arc::from(parent));
+        }
+        out
+    }
+
+    /// `std::thread::scope(|s| ..)`: the closure's parameter is a `std::thread::Scope` when
+    /// the knowledge base knows that type.
+    pub(super) fn closure_param_hint(&self, full: &str) -> Option<TypeRef> {
+        let parent = parent_path(full)?;
+        let last = last_seg(full);
+        let mut chars = last.chars();
+        let first = chars.next()?;
+        if !first.is_ascii_lowercase() {
+            return None;
+        }
+        let ty = format!("{parent}::{}{}", first.to_ascii_uppercase(), chars.as_str());
+        let probe = format!("{ty}::spawn");
+        if self.cx.kb.apis(&probe).is_empty() {
+            return None;
+        }
+        Some(TypeRef::Ext(Arc::from(ty.as_str())))
+    }
+
+    pub(super) fn lower_method_call(&mut self, m: &syn::ExprMethodCall) -> Val {
+        let recv = self.lower_expr(&m.receiver);
+        let name = m.method.to_string();
+        let span = self.sp_ident(&m.method, name.len());
+        if types::passes_through(&name) {
+            for a in &m.args {
+                self.lower_arg(a, None);
+            }
+            return recv;
+        }
+        let mut apis = Vec::new();
+        let mut path = name.clone();
+        if let TypeRef::Ext(t) = &recv.ty {
+            path = format!("{t}::{name}");
+            apis = self.cx.kb.apis(&path);
+        }
+        if apis.is_empty() && !matches!(recv.ty, TypeRef::Pkg(_)) {
+            apis = self.cx.kb.method_apis(&name);
+            if !apis.is_empty() {
+                path = name.clone();
+            }
+        }
+        if !apis.is_empty() {
+            return self.lower_api_call(apis, path, Some(recv), &m.args, span, true);
+        }
+        // Static `get_or_init(|| ..)`: a resource made in the closure lives in the static.
+        let static_init = match (&recv.origin, name.as_str()) {
+            (Origin::Static(t), "get_or_init" | "get_or_try_init") => Some(t.clone()),
+            _ => None,
+        };
+        for a in &m.args {
+            match (&static_init, strip(a)) {
+                (Some(t), Expr::Closure(c)) => {
+                    let (id, tail) = self.lower_closure(c, None, false);
+                    let run_span = self.sp(c.or1_token.span);
+                    self.emit_run(run_span, id, RunKind::Inline);
+                    for p in tail.pend.iter().filter(|p| p.kind == PendKind::Create) {
+                        self.ir.bound_creates.push(((**t).clone(), p.f, p.ev));
+                    }
+                }
+                _ => {
+                    self.lower_arg(a, None);
+                }
+            }
+        }
+        let mut out = Val::default();
+        match &recv.ty {
+            TypeRef::Pkg(t) => {
+                let at = self.emit(
+                    span,
+                    FKind::Ref {
+                        target: Target::Method {
+                            ty: Some(t.clone()),
+                            name: name.clone(),
+                        },
+                        as_value: false,
+                        result: None,
+                    },
+                );
+                self.pend(at, PendKind::Call, &mut out);
+            }
+            TypeRef::Unknown if !is_common_method(&name) => {
+                let at = self.emit(
+                    span,
+                    FKind::Ref {
+                        target: Target::Method {
+                            ty: None,
+                            name: name.clone(),
+                        },
+                        as_value: false,
+                        result: None,
+                    },
+                );
+                self.pend(at, PendKind::Call, &mut out);
+            }
+            TypeRef::Ext(t) => {
+                // Fluent APIs: an unknown method of an external type returns that type.
+                out.ty = TypeRef::Ext(t.clone());
+                if recv.chain {
+                    out.pend = recv.pend.clone();
+                    out.chain = !types::finishes_chain(&name);
+                    out.origin = recv.origin.clone();
+                }
+            }
+            _ => {}
+        }
+        if recv.chain && out.pend.is_empty() && !matches!(recv.ty, TypeRef::Ext(_)) {
+            out.pend.extend(recv.pend.iter().copied());
+            out.chain = !types::finishes_chain(&name);
+            if let Origin::Builder(..) = recv.origin {
+                out.origin = recv.origin.clone();
+            }
+        }
+        out
+    }
+
+    /// Lowers a call that the knowledge base knows: nested bodies become `Run` events, and
+    /// each matching entry adds its event.
+    pub(super) fn lower_api_call(
+        &mut self,
+        apis: Vec<&'a Api>,
+        path: String,
+        recv: Option<Val>,
+        args: &Punctuated<Expr, Comma>,
+        span: Span,
+        is_method: bool,
+    ) -> Val {
+        let body_api = apis.iter().copied().find(|a| {
+            matches!(
+                a.concept,
+                Concept::BlockOn
+                    | Concept::Spawn
+                    | Concept::SpawnBlocking
+                    | Concept::BlockInPlace
+                    | Concept::Thread
+            )
+        });
+        let body_idx = body_api.map(|_| {
+            args.iter()
+                .position(|a| matches!(strip(a), Expr::Closure(_) | Expr::Async(_)))
+                .unwrap_or(0)
+        });
+        let mut body = None;
+        let mut body_val = Val::default();
+        for (i, arg) in args.iter().enumerate() {
+            if Some(i) == body_idx
+                && let Some(api) = body_api
+            {
+                let synth = match api.concept {
+                    Concept::BlockOn | Concept::Spawn => FnKind::Future,
+                    _ => FnKind::Closure,
+                };
+                let (id, v) = self.lower_body_arg(arg, synth);
+                body = Some(id);
+                body_val = v;
+            } else {
+                self.lower_arg(arg, None);
+            }
+        }
+        let recv_origin = recv.as_ref().map(|r| r.origin.clone()).unwrap_or_default();
+        if body.is_none()
+            && body_api.is_some()
+            && args.is_empty()
+            && let Origin::Body(b) = recv_origin
+        {
+            body = Some(b);
+        }
+        let rref = self.recv_ref(&recv_origin);
+        let recv_bound = recv.as_ref().is_some_and(|r| {
+            r.pend.iter().any(|p| p.kind == PendKind::Create)
+                || r.ty
+                    .ext()
+                    .is_some_and(|t| self.cx.kb.runtime_bound(t).is_some())
+                || matches!(r.origin, Origin::Var(v) if self.var_kind(v) == VarKind::Resource)
+        });
+        let mut out = Val::default();
+        let mut done: Vec<Concept> = Vec::new();
+        let parent = parent_path(&path).map(str::to_string);
+        for api in apis {
+            if done.contains(&api.concept) {
+                continue;
+            }
+            done.push(api.concept);
+            let api_name = if api.matching == Match::Prefix {
+                path.clone()
+            } else {
+                api.path.clone()
+            };
+            let own_type = || parent_path(&api.path).map(|p| TypeRef::Ext(Arc::from(p)));
+            match api.concept {
+                Concept::RuntimeNew => {
+                    let (flavor, start) = match &recv_origin {
+                        Origin::Builder(f, s) => (
+                            if *f == Flavor::Unknown {
+                                api.model_flavor()
+                            } else {
+                                *f
+                            },
+                            Some(*s),
+                        ),
+                        _ => (api.model_flavor(), None),
+                    };
+                    let sp = start.map(|s| self.join(s, span)).unwrap_or(span);
+                    let at = self.emit_model(
+                        sp,
+                        EventKind::RuntimeNew {
+                            var: None,
+                            flavor,
+                            api: api_name,
+                        },
+                    );
+                    self.pend(at, PendKind::RuntimeNew, &mut out);
+                    out.origin = Origin::Unbound(flavor);
+                    out.ty = match &api.returns {
+                        Some(r) => TypeRef::Ext(Arc::from(r.as_str())),
+                        None => own_type().unwrap_or_default(),
+                    };
+                }
+                Concept::RuntimeBuilder => {
+                    let start = match &recv_origin {
+                        Origin::Builder(_, s) => *s,
+                        _ => span,
+                    };
+                    out.origin = Origin::Builder(api.model_flavor(), start);
+                    out.ty = own_type().unwrap_or_default();
+                    out.chain = true;
+                }
+                Concept::BlockOn
+                | Concept::Spawn
+                | Concept::SpawnBlocking
+                | Concept::BlockInPlace
+                | Concept::Thread => {
+                    let Some(b) = body else { continue };
+                    if Some(api.concept) != body_api.map(|a| a.concept) {
+                        continue;
+                    }
+                    let how = match api.concept {
+                        Concept::BlockOn => RunKind::BlockOn,
+                        Concept::Spawn => RunKind::Spawn,
+                        Concept::SpawnBlocking => RunKind::SpawnBlocking,
+                        Concept::BlockInPlace => RunKind::BlockInPlace,
+                        _ => RunKind::Thread,
+                    };
+                    let runtime = match (how, api.runtime) {
+                        (RunKind::Thread, _) => RuntimeRef::Unknown,
+                        (_, RuntimeArg::Current) => RuntimeRef::Current,
+                        (_, RuntimeArg::Fresh) => RuntimeRef::Fresh(api.model_flavor()),
+                        (_, RuntimeArg::Receiver) => rref,
+                    };
+                    let at = self.emit_model(
+                        span,
+                        EventKind::Run {
+                            body: crate::model::FnId(b),
+                            how,
+                            runtime,
+                            handle: HandleFate::Kept,
+                            api: api_name,
+                        },
+                    );
+                    // A spawn method of a container (`JoinSet::spawn`) keeps the handle.
+                    let container = is_method && api.runtime != RuntimeArg::Receiver;
+                    if how == RunKind::Spawn && !container {
+                        self.pend(at, PendKind::Spawn, &mut out);
+                    }
+                    if how == RunKind::BlockOn {
+                        // A resource made by the future belongs to whoever binds the output.
+                        out.pend.extend(
+                            body_val
+                                .pend
+                                .iter()
+                                .filter(|p| p.kind == PendKind::Create)
+                                .copied(),
+                        );
+                        out.ty = body_val.ty.clone();
+                    }
+                }
+                Concept::BlockingEntry => {
+                    self.emit_model(span, EventKind::BlockingEntry { api: path.clone() });
+                }
+                Concept::Handle => {
+                    let r = if api.runtime == RuntimeArg::Current {
+                        RuntimeRef::Current
+                    } else {
+                        rref
+                    };
+                    let at = self.emit_model(
+                        span,
+                        EventKind::HandleOf {
+                            runtime: r,
+                            var: None,
+                        },
+                    );
+                    self.pend(at, PendKind::HandleOf, &mut out);
+                    out.origin = Origin::Handle(r);
+                    out.ty = match &api.returns {
+                        Some(t) => TypeRef::Ext(Arc::from(t.as_str())),
+                        None if !is_method => own_type().unwrap_or_default(),
+                        None => TypeRef::Unknown,
+                    };
+                }
+                Concept::RuntimeEnter => {
+                    let r = if api.runtime == RuntimeArg::Current {
+                        RuntimeRef::Current
+                    } else {
+                        rref
+                    };
+                    self.emit_model(span, EventKind::RuntimeEnter { runtime: r });
+                }
+                Concept::RuntimeClose => {
+                    if let Origin::Var(v) = recv_origin {
+                        self.var_flags[v as usize] |= CLOSED;
+                    }
+                    self.emit_model(
+                        span,
+                        EventKind::RuntimeClose {
+                            runtime: rref,
+                            api: api_name,
+                        },
+                    );
+                }
+                Concept::NeedsRuntime => {
+                    self.emit_model(span, EventKind::NeedsRuntime { api: api_name });
+                }
+                Concept::Blocking => {
+                    self.emit_model(span, EventKind::Blocking { api: path.clone() });
+                }
+                Concept::RuntimeBound => {
+                    if recv_bound {
+                        continue;
+                    }
+                    let at = self.emit_model(
+                        span,
+                        EventKind::Create {
+                            resource: None,
+                            api: path.clone(),
+                            binds_now: api.binds_now,
+                        },
+                    );
+                    self.pend(at, PendKind::Create, &mut out);
+                    let last = last_seg(&path);
+                    out.chain =
+                        last == "builder" || parent.as_deref().is_some_and(types::is_builder_type);
+                    if let Some(p) = &parent
+                        && is_type_name(last_seg(p))
+                        && (types::returns_self(last) || out.chain)
+                    {
+                        out.ty = TypeRef::Ext(Arc::from(p.as_str()));
+                    }
+                }
+                Concept::ResourceClose => {
+                    if let Origin::Var(v) = recv_origin
+                        && self.var_kind(v) == VarKind::Resource
+                    {
+                        self.emit_model(
+                            span,
+                            EventKind::Close {
+                                resource: ResourceRef::Local(VarId(v)),
+                            },
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        // A builder chain keeps its pending events through the call.
+        if let Some(r) = &recv
+            && r.chain
+            && out.pend.is_empty()
+            && !done.contains(&Concept::RuntimeNew)
+        {
+            out.pend.extend(r.pend.iter().copied());
+            out.chain = !types::finishes_chain(last_seg(&path));
+            if matches!(out.origin, Origin::None) {
+                out.origin = r.origin.clone();
+            }
+            if matches!(out.ty, TypeRef::Unknown) {
+                out.ty = r.ty.clone();
+            }
+        }
+        out
+    }
+
+    // ----------------------------------------------------------------- macros
+
+    /// Whether a macro body may hold anything the model records: a call, a closure or a
+    /// block. Bodies without one are not parsed (most formatting macros).
+    pub(super) fn macro_worth_parsing(&self, mac: &syn::Macro) -> bool {
+        let span = match &mac.delimiter {
+            syn::MacroDelimiter::Paren(p) => p.span.join(),
+            syn::MacroDelimiter::Brace(b) => b.span.join(),
+            syn::MacroDelimiter::Bracket(b) => b.span.join(),
+        };
+        let sp = self.sp(span);
+        let bom = self.cx.bom;
+        let (a, b) = (
+            (sp.start.saturating_sub(bom) as usize + 1).min(self.cx.text.len()),
+            (sp.end.saturating_sub(bom) as usize).saturating_sub(1),
+        );
+        match self.cx.text.get(a..b.max(a)) {
+            Some(body) => has_code_outside_strings(body.as_bytes()),
+            None => true,
+        }
+    }
+
+    pub(super) fn lower_macro(&mut self, mac: &syn::Macro) -> Val {
+        if !self.macro_worth_parsing(mac) {
+            return Val::default();
+        }
+        match macros::parse(mac) {
+            MacroBody::Exprs(es) => {
+                for e in &es {
+                    self.lower_expr(e);
+                }
+            }
+            MacroBody::Select(arms) => {
+                for arm in &arms {
+                    if let Some(f) = &arm.fut {
+                        self.lower_expr(f);
+                    }
+                    if let Some(c) = &arm.cond {
+                        self.lower_expr(c);
+                    }
+                    self.push_scope();
+                    if let Some(p) = &arm.pat {
+                        self.bind_pat(p, TypeRef::Unknown, 0);
+                    }
+                    if let Some(b) = &arm.body {
+                        self.lower_expr(b);
+                    }
+                    self.pop_scope(None);
+                }
+            }
+            MacroBody::LazyStatics(_) | MacroBody::ThreadLocals(_) | MacroBody::Opaque => {}
+        }
+        Val::default()
+    }
+}

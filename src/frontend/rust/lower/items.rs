@@ -1,0 +1,469 @@
+//! The item passes of file lowering: the first collects the names of every module scope
+//! (items, `use` imports, `mod` declarations), the second lowers functions, methods, trait
+//! default methods and statics.
+
+use std::sync::Arc;
+
+use syn::{Block, Expr, Item, Signature, Type};
+
+use super::{FnState, ImplCtx, Lowerer, Origin, PendKind, StructLike, TypeRef, key, strip};
+use crate::frontend::rust::attrs;
+use crate::frontend::rust::ir::{Anchor, ItemIr, ModDecl, ModuleIr, StaticIr, SymPath, TypeIr};
+use crate::frontend::rust::macros::{self, MacroBody};
+use crate::frontend::rust::resolve::{Res, ScopeMap, flatten_use};
+use crate::frontend::rust::spans;
+use crate::frontend::rust::types::{self, path_segs};
+use crate::kb::Match;
+use crate::model::{FnKind, Span, StorageKind};
+
+impl Lowerer<'_, '_> {
+    // ----------------------------------------------------------------- pass 1: collect
+
+    pub(super) fn add_item(&mut self, scope: u32, name: String, item: ItemIr) {
+        self.maps[scope as usize]
+            .items
+            .insert(name.clone(), item.clone());
+        self.ir.modules[scope as usize].items.push((name, item));
+    }
+
+    pub(super) fn new_static(&mut self, name: String, span: Span, storage: StorageKind) -> u32 {
+        self.ir.statics.push(StaticIr {
+            name,
+            span,
+            storage,
+            type_apis: Vec::new(),
+            type_pkg: Vec::new(),
+            init: None,
+            init_creates: Vec::new(),
+            scope: Some(self.scope),
+        });
+        self.ir.statics.len() as u32 - 1
+    }
+
+    pub(super) fn collect<'ast>(
+        &mut self,
+        items: &'ast [Item],
+        scope: u32,
+        structs: &mut Vec<(StructLike<'ast>, u32, u32)>,
+        depth: u32,
+    ) {
+        if depth > 32 {
+            return;
+        }
+        let saved = (self.scope, self.cfg_test);
+        self.scope = scope;
+        self.cfg_test = self.ir.modules[scope as usize].cfg_test;
+        for item in items {
+            match item {
+                Item::Fn(f) => {
+                    let name = f.sig.ident.to_string();
+                    let span = self.sp(f.sig.ident.span());
+                    let saved_test = self.cfg_test;
+                    self.cfg_test |= attrs::is_cfg_test(&f.attrs);
+                    let id = self.new_fn(
+                        name.clone(),
+                        span,
+                        FnKind::Named,
+                        f.sig.asyncness.is_some(),
+                        None,
+                    );
+                    self.cfg_test = saved_test;
+                    self.ids.insert(key(item, 0), id);
+                    self.add_item(scope, name, ItemIr::Fn(id));
+                }
+                Item::Static(s) => {
+                    let name = s.ident.to_string();
+                    let span = self.sp(s.ident.span());
+                    let idx = self.new_static(name.clone(), span, StorageKind::Static);
+                    self.ids.insert(key(item, 0), idx);
+                    self.add_item(scope, name, ItemIr::Static(idx));
+                }
+                Item::Struct(s) => {
+                    let idx = self.new_type(s.ident.to_string(), scope);
+                    structs.push((StructLike::Struct(s), scope, idx));
+                }
+                Item::Enum(e) => {
+                    let idx = self.new_type(e.ident.to_string(), scope);
+                    structs.push((StructLike::Enum(e), scope, idx));
+                }
+                Item::Union(u) => self.add_item(scope, u.ident.to_string(), ItemIr::Type(u32::MAX)),
+                Item::Trait(t) => self.add_item(scope, t.ident.to_string(), ItemIr::Type(u32::MAX)),
+                Item::Type(t) => self.add_item(scope, t.ident.to_string(), ItemIr::Type(u32::MAX)),
+                Item::Mod(m) => {
+                    let name = m.ident.to_string();
+                    let cfg_test = self.cfg_test || attrs::is_cfg_test(&m.attrs);
+                    match &m.content {
+                        Some((_, inner)) => {
+                            self.ir.modules.push(ModuleIr {
+                                parent: Some(scope),
+                                name: name.clone(),
+                                items: Vec::new(),
+                                globs: Vec::new(),
+                                cfg_test,
+                            });
+                            self.maps.push(ScopeMap {
+                                parent: Some(scope),
+                                ..ScopeMap::default()
+                            });
+                            let s = self.ir.modules.len() as u32 - 1;
+                            self.ids.insert(key(item, 0), s);
+                            self.add_item(scope, name, ItemIr::Module(s));
+                            self.collect(inner, s, structs, depth + 1);
+                            self.scope = scope;
+                            self.cfg_test = saved.1 || self.ir.modules[scope as usize].cfg_test;
+                        }
+                        None => {
+                            self.ir.mod_decls.push(ModDecl {
+                                scope,
+                                name: name.clone(),
+                                path_attr: attrs::path_attr(&m.attrs),
+                                cfg_test,
+                            });
+                            let d = self.ir.mod_decls.len() as u32 - 1;
+                            self.add_item(scope, name, ItemIr::ModFile(d));
+                        }
+                    }
+                }
+                Item::Use(u) => {
+                    let mut out = Vec::new();
+                    let mut globs = Vec::new();
+                    flatten_use(&u.tree, &mut Vec::new(), &mut out, &mut globs, 0);
+                    for (name, path) in out {
+                        self.maps[scope as usize]
+                            .uses
+                            .insert(name.clone(), path.clone());
+                        self.raw_uses.push((scope, name, path));
+                    }
+                    for g in globs {
+                        self.raw_globs.push((scope, g));
+                    }
+                }
+                Item::ExternCrate(e) => {
+                    if let Some((_, alias)) = &e.rename {
+                        let path = vec![e.ident.to_string()];
+                        self.maps[scope as usize]
+                            .uses
+                            .insert(alias.to_string(), path);
+                    }
+                }
+                Item::Macro(m) => {
+                    let storage = match m.mac.path.segments.last() {
+                        Some(s) if s.ident == "lazy_static" => StorageKind::Static,
+                        Some(s) if s.ident == "thread_local" => StorageKind::ThreadLocal,
+                        _ => continue,
+                    };
+                    let statics = match macros::parse(&m.mac) {
+                        MacroBody::LazyStatics(v) | MacroBody::ThreadLocals(v) => v,
+                        _ => continue,
+                    };
+                    for (i, st) in statics.iter().enumerate() {
+                        let name = st.name.to_string();
+                        let span = self.sp(st.name.span());
+                        let idx = self.new_static(name.clone(), span, storage);
+                        self.ids.insert(key(item, i as u32), idx);
+                        self.add_item(scope, name, ItemIr::Static(idx));
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.scope = saved.0;
+        self.cfg_test = saved.1;
+    }
+
+    pub(super) fn new_type(&mut self, name: String, scope: u32) -> u32 {
+        self.ir.types.push(TypeIr {
+            name: name.clone(),
+            scope,
+            bound_api: None,
+            field_pkg: Vec::new(),
+        });
+        let idx = self.ir.types.len() as u32 - 1;
+        self.add_item(scope, name, ItemIr::Type(idx));
+        idx
+    }
+
+    /// Classifies the `use` imports and globs of every scope once all items are known.
+    pub(super) fn finish_scopes(&mut self) {
+        let uses = std::mem::take(&mut self.raw_uses);
+        for (scope, name, path) in uses {
+            if let Res::Pkg(sp) = self.resolver().classify(scope, &path) {
+                self.ir.modules[scope as usize]
+                    .items
+                    .push((name, ItemIr::Alias(sp)));
+            }
+        }
+        let globs = std::mem::take(&mut self.raw_globs);
+        for (scope, path) in globs {
+            match self.resolver().classify(scope, &path) {
+                Res::Pkg(sp) => {
+                    self.ir.modules[scope as usize].globs.push(sp);
+                    self.maps[scope as usize].pkg_globs = true;
+                }
+                Res::Ext(p) => self.maps[scope as usize].ext_globs.push(p),
+                _ => {}
+            }
+        }
+    }
+
+    pub(super) fn type_mentions(&self, ty: &Type) -> (Option<String>, Vec<SymPath>) {
+        let mut api = None;
+        let mut pkg = Vec::new();
+        for segs in types::mentions(ty) {
+            match self.resolve(&segs) {
+                Res::Ext(p) => {
+                    if api.is_none()
+                        && let Some(a) = self.cx.kb.runtime_bound(&p)
+                    {
+                        api = Some(if a.matching == Match::Prefix {
+                            p
+                        } else {
+                            a.path.clone()
+                        });
+                    }
+                }
+                Res::Pkg(sp) => pkg.push(sp),
+                _ => {}
+            }
+        }
+        (api, pkg)
+    }
+
+    pub(super) fn record_struct(&mut self, s: StructLike<'_>, scope: u32, idx: u32) {
+        let saved = self.scope;
+        self.scope = scope;
+        let mut fields_out = Vec::new();
+        let mut bound = None;
+        let mut pkgs = Vec::new();
+        let mut visit = |this: &mut Self, fields: &syn::Fields| {
+            for (i, f) in fields.iter().enumerate() {
+                let (api, pkg) = this.type_mentions(&f.ty);
+                if bound.is_none() {
+                    bound = api;
+                }
+                pkgs.extend(pkg);
+                let name = f
+                    .ident
+                    .as_ref()
+                    .map(|i| i.to_string())
+                    .unwrap_or_else(|| i.to_string());
+                fields_out.push((name, this.resolve_type(&f.ty)));
+            }
+        };
+        let name = match s {
+            StructLike::Struct(st) => {
+                visit(self, &st.fields);
+                st.ident.to_string()
+            }
+            StructLike::Enum(en) => {
+                for v in &en.variants {
+                    visit(self, &v.fields);
+                }
+                en.ident.to_string()
+            }
+        };
+        let t = &mut self.ir.types[idx as usize];
+        t.bound_api = bound;
+        t.field_pkg = pkgs;
+        self.struct_fields.insert((scope, name), fields_out);
+        self.scope = saved;
+    }
+
+    // ----------------------------------------------------------------- pass 2: items
+
+    pub(super) fn lower_items(&mut self, items: &[Item], scope: u32, depth: u32) {
+        if depth > 32 {
+            return;
+        }
+        let saved = (self.scope, self.cfg_test);
+        self.scope = scope;
+        self.cfg_test = self.ir.modules[scope as usize].cfg_test;
+        for item in items {
+            self.lower_item(item, depth);
+        }
+        self.scope = saved.0;
+        self.cfg_test = saved.1;
+    }
+
+    pub(super) fn lower_item(&mut self, item: &Item, depth: u32) {
+        match item {
+            Item::Fn(f) => {
+                let id = match self.ids.get(&key(item, 0)) {
+                    Some(&id) => id,
+                    None => {
+                        // A function declared inside a body: registered by the block prescan.
+                        return;
+                    }
+                };
+                self.lower_fn_item(id, &f.attrs, &f.vis, &f.sig, &f.block, false);
+            }
+            Item::Static(s) => {
+                if let Some(&idx) = self.ids.get(&key(item, 0)) {
+                    self.lower_static(idx, &s.ty, &s.expr);
+                }
+            }
+            Item::Mod(m) => {
+                if let (Some((_, inner)), Some(&s)) = (&m.content, self.ids.get(&key(item, 0))) {
+                    self.lower_items(inner, s, depth + 1);
+                }
+            }
+            Item::Impl(imp) => self.lower_impl(imp),
+            Item::Trait(t) => self.lower_trait(t),
+            Item::Macro(m) => self.lower_macro_statics(&m.mac, key(item, 0).0),
+            _ => {}
+        }
+    }
+
+    pub(super) fn lower_fn_item(
+        &mut self,
+        id: u32,
+        attrs_: &[syn::Attribute],
+        vis: &syn::Visibility,
+        sig: &Signature,
+        block: &Block,
+        trait_method: bool,
+    ) {
+        let a = attrs::fn_attrs(attrs_);
+        let cfg_test = attrs::is_cfg_test(attrs_);
+        let ret = match &sig.output {
+            syn::ReturnType::Type(_, t) => self.resolve_type(t),
+            syn::ReturnType::Default => TypeRef::Unknown,
+        };
+        {
+            let f = &mut self.ir.fns[id as usize];
+            f.entry = a.entry;
+            f.is_test |= a.is_test || cfg_test;
+            f.is_pub = attrs::is_pub(vis);
+            f.is_trait_method = trait_method;
+            f.has_self = sig.receiver().is_some();
+            f.ret = ret;
+            f.is_root_main =
+                f.name == "main" && self.scope == 0 && f.impl_ty.is_none() && self.stack.is_empty();
+        }
+        let saved_test = self.cfg_test;
+        self.cfg_test |= cfg_test;
+        self.lower_fn_body(id, sig, block);
+        self.cfg_test = saved_test;
+    }
+
+    pub(super) fn lower_fn_body(&mut self, id: u32, sig: &Signature, block: &Block) {
+        let saved_depth = self.depth;
+        self.stack.push(FnState::new(id, true, false));
+        for input in &sig.inputs {
+            match input {
+                syn::FnArg::Receiver(_) => {
+                    let ty = match self.imp.as_ref().and_then(|i| i.self_ty.clone()) {
+                        Some(sp) => TypeRef::Pkg(sp),
+                        None => TypeRef::Unknown,
+                    };
+                    self.bind("self".to_string(), ty, Origin::None);
+                }
+                syn::FnArg::Typed(pt) => {
+                    let ty = self.resolve_type(&pt.ty);
+                    self.bind_pat(&pt.pat, ty, 0);
+                }
+            }
+        }
+        self.lower_block(block, true);
+        self.stack.pop();
+        self.depth = saved_depth;
+    }
+
+    pub(super) fn lower_impl(&mut self, imp: &syn::ItemImpl) {
+        let (self_ty, type_name) = match &*imp.self_ty {
+            Type::Path(tp) if tp.qself.is_none() => {
+                let segs = path_segs(&tp.path);
+                let name = segs.last().cloned().unwrap_or_default();
+                let sp = match self.resolve(&segs) {
+                    Res::Pkg(sp) => Some(Arc::new(sp)),
+                    _ => None,
+                };
+                (sp, name)
+            }
+            _ => (None, "<impl>".to_string()),
+        };
+        let trait_impl = imp.trait_.is_some();
+        let saved = self.imp.replace(ImplCtx {
+            self_ty: self_ty.clone(),
+        });
+        let saved_test = self.cfg_test;
+        self.cfg_test |= attrs::is_cfg_test(&imp.attrs);
+        for it in &imp.items {
+            if let syn::ImplItem::Fn(f) = it {
+                let name = format!("{type_name}::{}", f.sig.ident);
+                let span = self.sp(f.sig.ident.span());
+                let id = self.new_fn(name, span, FnKind::Named, f.sig.asyncness.is_some(), None);
+                self.ir.fns[id as usize].impl_ty = self_ty.clone();
+                self.lower_fn_item(id, &f.attrs, &f.vis, &f.sig, &f.block, trait_impl);
+            }
+        }
+        self.cfg_test = saved_test;
+        self.imp = saved;
+    }
+
+    pub(super) fn lower_trait(&mut self, t: &syn::ItemTrait) {
+        let sp = SymPath {
+            anchor: Anchor::Module {
+                scope: self.scope,
+                up: 0,
+            },
+            segs: vec![t.ident.to_string()],
+        };
+        let saved = self.imp.replace(ImplCtx { self_ty: None });
+        for it in &t.items {
+            if let syn::TraitItem::Fn(f) = it
+                && let Some(block) = &f.default
+            {
+                let name = format!("{}::{}", t.ident, f.sig.ident);
+                let span = self.sp(f.sig.ident.span());
+                let id = self.new_fn(name, span, FnKind::Named, f.sig.asyncness.is_some(), None);
+                self.ir.fns[id as usize].impl_ty = Some(Arc::new(sp.clone()));
+                self.lower_fn_item(id, &f.attrs, &t.vis, &f.sig, block, true);
+            }
+        }
+        self.imp = saved;
+    }
+
+    pub(super) fn lower_static(&mut self, idx: u32, ty: &Type, init: &Expr) {
+        let (api, pkg) = self.type_mentions(ty);
+        let in_body = !self.stack.is_empty();
+        {
+            let s = &mut self.ir.statics[idx as usize];
+            s.type_apis.extend(api);
+            s.type_pkg = pkg;
+            if in_body {
+                s.scope = None;
+            }
+        }
+        let name = self.ir.statics[idx as usize].name.clone();
+        let saved_depth = self.depth;
+        // `Lazy::new(|| ..)`: the closure is the initialiser.
+        let closure = match strip(init) {
+            Expr::Call(c) if c.args.len() == 1 => match strip(&c.args[0]) {
+                Expr::Closure(cl) => Some(cl),
+                _ => None,
+            },
+            _ => None,
+        };
+        let (id, tail) = match closure {
+            Some(cl) => self.lower_closure(cl, None, true),
+            None => {
+                let span = self.sp2(spans::first(init), spans::last(init));
+                let id = self.new_fn(format!("<init {name}>"), span, FnKind::Closure, false, None);
+                self.stack.push(FnState::new(id, true, false));
+                let v = self.lower_expr(init);
+                self.stack.pop();
+                (id, v)
+            }
+        };
+        self.depth = saved_depth;
+        let s = &mut self.ir.statics[idx as usize];
+        s.init = Some(id);
+        s.init_creates = tail
+            .pend
+            .iter()
+            .filter(|p| p.kind == PendKind::Create)
+            .map(|p| (p.f, p.ev))
+            .collect();
+    }
+}
