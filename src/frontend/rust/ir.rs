@@ -143,6 +143,8 @@ pub struct FnIr {
     pub scope: u32,
     /// Declared return type.
     pub ret: TypeRef,
+    /// The body ends in an infinite loop with no way out.
+    pub diverges: bool,
     /// Events in source order.
     pub events: Vec<FEvent>,
 }
@@ -160,6 +162,8 @@ pub struct VarIr {
     pub kind: crate::model::VarKind,
     /// Reads after the binding.
     pub reads: u32,
+    /// Whether some read may wait for or keep the value (see [`crate::model::Var::consumed`]).
+    pub consumed: bool,
 }
 
 /// A static (or `lazy_static!`/`thread_local!` entry) of the file.

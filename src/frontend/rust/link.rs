@@ -643,6 +643,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 span: var.span,
                 kind: var.kind,
                 reads: var.reads,
+                consumed: var.consumed,
             });
         }
     }
@@ -775,6 +776,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                     && func.kind == crate::model::FnKind::Named)
                     || func.is_trait_method,
                 is_test: func.is_test || l.file_test[f as usize] || test_target,
+                diverges: func.diverges,
                 events,
             });
         }

@@ -23,7 +23,7 @@ use super::spans;
 use super::types::{self, path_segs};
 use crate::model::{
     EventKind, FileId, Flavor, FnKind, HandleFate, ResourceRef, RunKind, RuntimeRef, Span,
-    StorageKind, VarId, VarKind,
+    StorageKind, VarId, VarKind, WaitKind,
 };
 
 /// Deepest expression nesting the lowering descends into.
@@ -160,6 +160,67 @@ fn strip(mut e: &Expr) -> &Expr {
     e
 }
 
+struct Exits {
+    loops: u32,
+    found: bool,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for Exits {
+    fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+        if self.loops == 0 || b.label.is_some() {
+            self.found = true;
+        }
+    }
+    fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+        self.found = true;
+    }
+    fn visit_expr_try(&mut self, _: &'ast syn::ExprTry) {
+        self.found = true;
+    }
+    fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
+        self.loops += 1;
+        syn::visit::visit_expr_loop(self, l);
+        self.loops -= 1;
+    }
+    fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
+        self.loops += 1;
+        syn::visit::visit_expr_while(self, w);
+        self.loops -= 1;
+    }
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        self.loops += 1;
+        syn::visit::visit_expr_for_loop(self, f);
+        self.loops -= 1;
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Whether a body ends in an infinite `loop` with no `break`, `return` or `?` out of it.
+fn diverges(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Loop(l) => {
+            let mut x = Exits {
+                loops: 0,
+                found: false,
+            };
+            syn::visit::Visit::visit_block(&mut x, &l.body);
+            !x.found
+        }
+        Expr::Block(b) => block_diverges(&b.block),
+        _ => false,
+    }
+}
+
+/// Whether a block's last statement is an infinite loop with no way out.
+fn block_diverges(b: &Block) -> bool {
+    match b.stmts.last() {
+        Some(Stmt::Expr(e, _)) => diverges(e),
+        _ => false,
+    }
+}
+
 fn parent_path(path: &str) -> Option<&str> {
     path.rfind("::").map(|i| &path[..i])
 }
@@ -188,6 +249,7 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
         struct_fields: HashMap::new(),
         raw_uses: Vec::new(),
         raw_globs: Vec::new(),
+        inspect_only: false,
     };
     l.ir.modules.push(ModuleIr::default());
     l.maps.push(ScopeMap::default());
@@ -221,6 +283,8 @@ struct Lowerer<'a, 'c> {
     struct_fields: HashMap<(u32, String), Vec<(String, TypeRef)>>,
     raw_uses: Vec<(u32, String, Vec<String>)>,
     raw_globs: Vec<(u32, Vec<String>)>,
+    /// The next variable read only inspects the value (`handle.is_finished()`).
+    inspect_only: bool,
 }
 
 fn key<T>(item: &T, sub: u32) -> (usize, u32) {
@@ -322,6 +386,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             has_self: false,
             scope: self.scope,
             ret: TypeRef::Unknown,
+            diverges: false,
             events: Vec::new(),
         });
         self.ir.fns.len() as u32 - 1
@@ -335,6 +400,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             span,
             kind,
             reads: 0,
+            consumed: false,
         });
         self.var_flags.push(0);
         Some(self.ir.vars.len() as u32 - 1)
@@ -795,6 +861,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 }
             }
             Expr::Await(a) => {
+                self.wait_of_await(a);
                 let mut v = self.lower_expr(&a.base);
                 v.pend.retain(|p| p.kind != PendKind::Spawn);
                 v
@@ -925,6 +992,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             Expr::Unsafe(u) => self.lower_block(&u.block, false),
             Expr::While(w) => {
+                self.wait_of_loop(w);
                 self.enter_loop();
                 self.push_scope();
                 self.lower_expr(&w.cond);
@@ -940,6 +1008,58 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 Val::default()
             }
             _ => Val::default(),
+        }
+    }
+
+    /// `while let Some(x) = rx.recv().await`: the body drains a channel (or joins a set).
+    fn wait_of_loop(&mut self, w: &syn::ExprWhile) {
+        let Expr::Let(l) = strip(&w.cond) else { return };
+        let Expr::Await(a) = strip(&l.expr) else {
+            return;
+        };
+        let Expr::MethodCall(m) = strip(&a.base) else {
+            return;
+        };
+        let (kind, what) = if m.method == "recv" || m.method == "next" || m.method == "recv_many" {
+            (
+                WaitKind::Drain,
+                "a channel drained until every sender is gone",
+            )
+        } else if m.method == "join_next" {
+            (WaitKind::Join, "the tasks of a join set")
+        } else {
+            return;
+        };
+        let span = self.sp(w.while_token.span);
+        self.emit_model(
+            span,
+            EventKind::Wait {
+                kind,
+                what: what.to_string(),
+            },
+        );
+    }
+
+    /// `ctrl_c().await`, `pending().await`: the body waits for a shutdown signal or forever.
+    fn wait_of_await(&mut self, a: &syn::ExprAwait) {
+        let Expr::Call(c) = strip(&a.base) else {
+            return;
+        };
+        let Expr::Path(p) = strip(&c.func) else {
+            return;
+        };
+        let Some(last) = p.path.segments.last() else {
+            return;
+        };
+        if last.ident == "ctrl_c" || (last.ident == "pending" && c.args.is_empty()) {
+            let span = self.sp(last.ident.span());
+            self.emit_model(
+                span,
+                EventKind::Wait {
+                    kind: WaitKind::Signal,
+                    what: format!("`{}().await`", last.ident),
+                },
+            );
         }
     }
 
@@ -1087,6 +1207,9 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     fn read_var(&mut self, at: usize, v: u32, span: Span) {
         let kind = self.var_kind(v);
         self.ir.vars[v as usize].reads += 1;
+        if !std::mem::take(&mut self.inspect_only) {
+            self.ir.vars[v as usize].consumed = true;
+        }
         if matches!(kind, VarKind::Resource | VarKind::Other) {
             self.emit(span, FKind::Read { var: v });
         }
@@ -1139,6 +1262,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             self.bind_pat(input, ty, 0);
         }
         let v = self.lower_expr(&c.body);
+        self.ir.fns[id as usize].diverges = diverges(&c.body);
         self.finish_nested();
         (id, v)
     }
@@ -1156,6 +1280,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         self.stack
             .push(FnState::new(id, false, a.capture.is_some()));
         let v = self.lower_block(&a.block, false);
+        self.ir.fns[id as usize].diverges = block_diverges(&a.block);
         self.finish_nested();
         (id, v)
     }

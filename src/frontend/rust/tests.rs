@@ -611,3 +611,32 @@ fn syntax_errors_and_deep_nesting_are_problems() {
     let l = lower_text(&deep);
     assert_eq!(l.problems.len(), 1);
 }
+
+#[test]
+fn diverging_bodies_waits_and_consumed_handles() {
+    let l = lower_text(
+        "async fn worker() { loop { tick().await; } }\n\
+         async fn finite() { loop { if x { break; } } }\n\
+         async fn drain(mut rx: R) { while let Some(x) = rx.recv().await {} }\n\
+         async fn sig() { tokio::signal::ctrl_c().await.unwrap(); }\n\
+         async fn peek() { let h = tokio::spawn(worker()); h.is_finished(); }\n\
+         async fn wait() { let h = tokio::spawn(worker()); h.await.unwrap(); }\n",
+    );
+    let p = &l.program;
+    assert!(func(p, "worker").diverges);
+    assert!(!func(p, "finite").diverges);
+    let has_wait = |n: &str, k: crate::model::WaitKind| {
+        func(p, n)
+            .events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::Wait { kind, .. } if *kind == k))
+    };
+    assert!(has_wait("drain", crate::model::WaitKind::Drain));
+    assert!(has_wait("sig", crate::model::WaitKind::Signal));
+    let task = |n: &str| match runs(func(p, n))[0].2 {
+        HandleFate::Bound(v) => p.var(v).consumed,
+        other => panic!("{other:?}"),
+    };
+    assert!(!task("peek"));
+    assert!(task("wait"));
+}

@@ -393,7 +393,11 @@ impl<'a> Lowerer<'a, '_> {
     }
 
     pub(super) fn lower_method_call(&mut self, m: &syn::ExprMethodCall) -> Val {
+        // Looking at a handle is not waiting for it.
+        self.inspect_only = matches!(strip(&m.receiver), Expr::Path(_))
+            && (m.method == "is_finished" || m.method == "abort" || m.method == "id");
         let recv = self.lower_expr(&m.receiver);
+        self.inspect_only = false;
         let name = m.method.to_string();
         let span = self.sp_ident(&m.method, name.len());
         if types::passes_through(&name) {
@@ -516,6 +520,11 @@ impl<'a> Lowerer<'a, '_> {
         });
         let mut body = None;
         let mut body_val = Val::default();
+        let hint = if is_method {
+            None
+        } else {
+            self.closure_param_hint(&path)
+        };
         for (i, arg) in args.iter().enumerate() {
             if Some(i) == body_idx
                 && let Some(api) = body_api
@@ -528,7 +537,7 @@ impl<'a> Lowerer<'a, '_> {
                 body = Some(id);
                 body_val = v;
             } else {
-                self.lower_arg(arg, None);
+                self.lower_arg(arg, hint.clone());
             }
         }
         let recv_origin = recv.as_ref().map(|r| r.origin.clone()).unwrap_or_default();

@@ -365,6 +365,7 @@ impl Lowerer<'_, '_> {
             }
         }
         self.lower_block(block, true);
+        self.ir.fns[id as usize].diverges = super::block_diverges(block);
         self.stack.pop();
         self.depth = saved_depth;
     }
