@@ -38,6 +38,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 } => {
                     if let Some((&g, &end)) =
                         callees.iter().find_map(|c| dead_returns.get_key_value(c))
+                        && program.var(*r).kind == VarKind::Handle
                     {
                         dead_vars.insert(*r, (end, g));
                     }
@@ -103,17 +104,19 @@ fn base(program: &Program, f: FnId, span: Span, name: &str) -> Finding {
 fn dead_handle_returns(program: &Program, facts: &Facts) -> HashMap<FnId, Span> {
     let mut out = HashMap::new();
     for (fid, f) in program.fns() {
-        let mut handles: Vec<(VarId, InstId)> = Vec::new();
+        // A handle leaves through a returned variable, or as the tail expression (taken
+        // without a binding; callers then bind a `Handle`).
+        let mut handles: Vec<(Option<VarId>, InstId)> = Vec::new();
         let mut escaped = Vec::new();
         let mut end = None;
         for ev in &f.events {
             match &ev.kind {
                 EventKind::HandleOf {
                     runtime: RuntimeRef::Var(rt),
-                    var: Some(h),
+                    var,
                 } => {
                     if let Some(&i) = facts.var_instance.get(rt) {
-                        handles.push((*h, i));
+                        handles.push((*var, i));
                     }
                 }
                 EventKind::Escape { var } => escaped.push(*var),
@@ -133,7 +136,7 @@ fn dead_handle_returns(program: &Program, facts: &Facts) -> HashMap<FnId, Span> 
         if let Some((dropped, span)) = end
             && handles
                 .iter()
-                .any(|(h, i)| *i == dropped && escaped.contains(h))
+                .any(|(h, i)| *i == dropped && h.is_none_or(|h| escaped.contains(&h)))
         {
             out.insert(fid, span);
         }
