@@ -1,7 +1,368 @@
 //! The command line: `looplint check`, `looplint rule`, `looplint rules`.
+//!
+//! Exit codes: 0 when nothing was reported, 1 when diagnostics were reported, 2 on a usage error
+//! or an I/O error (an input that cannot be read, an output file that cannot be written). An I/O
+//! error on one input does not stop the others from being checked and reported.
+
+use std::collections::HashSet;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::check::{CheckOptions, check};
+use crate::discover::discover;
+use crate::kb::Kb;
+use crate::report::{self, Format, Report, Style};
+use crate::rules::{self, RULES, Rule};
+
+/// Exit code: nothing was reported.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: diagnostics were reported.
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code: usage or I/O error.
+pub const EXIT_ERROR: i32 = 2;
+
+/// looplint finds runtime-lifecycle bugs in async Rust and async Python.
+#[derive(Debug, Parser)]
+#[command(name = "looplint", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check files and directories for runtime-lifecycle bugs.
+    Check(CheckArgs),
+    /// Print the documentation of a rule.
+    Rule(RuleArgs),
+    /// List every rule.
+    Rules(RulesArgs),
+}
+
+/// Arguments of `looplint check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories to check (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Only report these rules (ids or codes, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+    /// Do not report these rules (ids or codes, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print the number of findings per rule instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Exit with 0 even when diagnostics are reported (errors still exit with 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Never use colours.
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+/// Output format of `looplint rule` and `looplint rules`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum DocFormat {
+    /// Plain text (Markdown for a rule's doc).
+    #[default]
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// Arguments of `looplint rule`.
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// Rule id (`nested-block-on`) or code (`LL002`).
+    #[arg(value_name = "NAME|CODE")]
+    pub name: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
+}
+
+/// Arguments of `looplint rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
+}
 
 /// Runs the command line with `args` (without the program name) and returns the exit code.
 pub fn run(args: Vec<String>) -> i32 {
-    let _ = args;
-    2
+    let cli = match Cli::try_parse_from(std::iter::once("looplint".to_string()).chain(args)) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => run_check(&args),
+        Command::Rule(args) => run_rule(&args),
+        Command::Rules(args) => run_rules(&args),
+    }
+}
+
+/// Prints an error message on standard error.
+fn error(message: impl std::fmt::Display) {
+    eprintln!("error: {message}");
+}
+
+/// Resolves rule names (ids or codes) to rule ids; the error names the first unknown one.
+pub fn resolve_rules(names: &[String], option: &str) -> Result<Vec<&'static str>, String> {
+    let mut ids = Vec::new();
+    for name in names {
+        let name = name.trim();
+        if name.is_empty() {
+            continue;
+        }
+        match rules::find(name) {
+            Some(rule) => ids.push(rule.id),
+            None => {
+                return Err(format!(
+                    "unknown rule `{name}` in {option} (`looplint rules` lists them)"
+                ));
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// The set of enabled rule ids for `--select` and `--ignore`.
+pub fn enabled_rules(select: &[String], ignore: &[String]) -> Result<HashSet<&'static str>, String> {
+    let selected = resolve_rules(select, "--select")?;
+    let ignored = resolve_rules(ignore, "--ignore")?;
+    let mut enabled: HashSet<&'static str> = if selected.is_empty() {
+        RULES.iter().map(|r| r.id).collect()
+    } else {
+        selected.into_iter().collect()
+    };
+    for id in ignored {
+        enabled.remove(id);
+    }
+    Ok(enabled)
+}
+
+/// Whether stdout should get colours: a terminal, `NO_COLOR` unset or empty, no `--no-color`.
+fn use_color(args: &CheckArgs) -> bool {
+    !args.no_color
+        && args.output.is_none()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && io::stdout().is_terminal()
+}
+
+fn run_check(args: &CheckArgs) -> i32 {
+    let enabled = match enabled_rules(&args.select, &args.ignore) {
+        Ok(e) => e,
+        Err(message) => {
+            error(message);
+            return EXIT_ERROR;
+        }
+    };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let discovery = discover(&paths);
+    let mut failed = false;
+    for e in &discovery.errors {
+        error(e);
+        failed = true;
+    }
+    for path in &discovery.skipped {
+        eprintln!("warning: {path}: not a Rust or Python file, skipped");
+    }
+    if discovery.db.files.is_empty() && discovery.errors.is_empty() {
+        eprintln!("warning: no Rust or Python files found");
+    }
+
+    let kb = Kb::builtin();
+    let is_enabled = |id: &str| enabled.contains(id);
+    let opts = CheckOptions {
+        kb: &kb,
+        enabled: &is_enabled,
+    };
+    let db = &discovery.db;
+    let result = check(db, &opts);
+    let report = Report::new(db, &result.findings);
+    let style = Style {
+        color: use_color(args),
+    };
+
+    let written = match &args.output {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|file| {
+                let mut out = io::BufWriter::new(file);
+                write_report(args, &report, style, &mut out)?;
+                out.flush()
+            })
+            .map_err(|e| format!("{}: {e}", path.display())),
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            match write_report(args, &report, style, &mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.to_string()),
+                _ => Ok(()),
+            }
+        }
+    };
+    if let Err(e) = written {
+        error(format!("cannot write the report: {e}"));
+        failed = true;
+    }
+    for (index, message) in &result.unreadable {
+        error(format!("{}: {message}", db.file(*index).display));
+        failed = true;
+    }
+
+    if failed {
+        EXIT_ERROR
+    } else if result.findings.is_empty() || args.exit_zero {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    }
+}
+
+fn write_report(
+    args: &CheckArgs,
+    report: &Report<'_>,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if args.statistics {
+        report::statistics::write(args.format, report, out)
+    } else {
+        report::write(args.format, report, style, out)
+    }
+}
+
+fn languages(rule: &Rule) -> Vec<&'static str> {
+    rule.languages.iter().map(|l| l.name()).collect()
+}
+
+fn rule_json(rule: &Rule, with_doc: bool) -> serde_json::Value {
+    let mut value = serde_json::json!({
+        "id": rule.id,
+        "code": rule.code,
+        "severity": rule.severity.name(),
+        "languages": languages(rule),
+        "summary": rule.summary,
+    });
+    if with_doc {
+        value["doc"] = serde_json::Value::from(rule.doc);
+    }
+    value
+}
+
+fn print(text: &str) -> i32 {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            error(format!("cannot write to standard output: {e}"));
+            EXIT_ERROR
+        }
+        _ => EXIT_OK,
+    }
+}
+
+fn run_rule(args: &RuleArgs) -> i32 {
+    let Some(rule) = rules::find(args.name.trim()) else {
+        error(format!(
+            "unknown rule `{}` (`looplint rules` lists them)",
+            args.name
+        ));
+        return EXIT_ERROR;
+    };
+    match args.format {
+        DocFormat::Text => {
+            let mut text = rule.doc.to_string();
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            print(&text)
+        }
+        DocFormat::Json => print(&format!("{:#}\n", rule_json(rule, true))),
+    }
+}
+
+/// The `looplint rules` table.
+pub fn rules_table() -> String {
+    let rows: Vec<[String; 5]> = RULES
+        .iter()
+        .map(|r| {
+            [
+                r.code.to_string(),
+                r.id.to_string(),
+                r.severity.name().to_string(),
+                languages(r).join(","),
+                r.summary.to_string(),
+            ]
+        })
+        .collect();
+    let header = ["CODE", "RULE", "SEVERITY", "LANGUAGES", "SUMMARY"].map(String::from);
+    let mut widths = [0usize; 4];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter().zip(row) {
+            out.push_str(&format!("{cell:<w$}  "));
+        }
+        out.push_str(&row[4]);
+        out.push('\n');
+    }
+    out
+}
+
+fn run_rules(args: &RulesArgs) -> i32 {
+    match args.format {
+        DocFormat::Text => print(&rules_table()),
+        DocFormat::Json => {
+            let all: Vec<_> = RULES.iter().map(|r| rule_json(r, false)).collect();
+            print(&format!("{:#}\n", serde_json::Value::from(all)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn unknown_rules_are_rejected() {
+        assert!(enabled_rules(&["nope".into()], &[]).is_err());
+        assert!(enabled_rules(&[], &["nope".into()]).is_err());
+        let only = enabled_rules(&["LL000".into()], &[]).unwrap();
+        assert_eq!(only.into_iter().collect::<Vec<_>>(), vec!["syntax-error"]);
+        assert!(
+            enabled_rules(&[], &["syntax-error".into()])
+                .unwrap()
+                .is_empty()
+        );
+    }
 }

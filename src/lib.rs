@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod discover;
 pub mod frontend;
 pub mod kb;
 pub mod model;

@@ -1,0 +1,198 @@
+//! File discovery: walks the paths given on the command line and collects Rust and Python files.
+//!
+//! Directories are walked with the `ignore` crate, so `.gitignore`, `.ignore` and hidden files are
+//! respected (also outside git repositories); `target/`, `__pycache__/`, `.venv/`, `venv/` and
+//! `node_modules/` are always skipped. A file named explicitly is checked even if it is ignored.
+//! Every file gets a display path as found under its input: a relative input gives relative
+//! paths, without a `./` prefix and with `/` separators.
+
+use std::path::{Component, Path};
+
+use ignore::WalkBuilder;
+
+use crate::source::{SourceDb, SourceFile, language_of};
+
+/// Directory names that are never walked into (besides hidden directories).
+pub const SKIPPED_DIRS: &[&str] = &["target", "__pycache__", ".venv", "venv", "node_modules"];
+
+/// A path that could not be walked or read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoverError {
+    /// The path, as shown to users.
+    pub path: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for DiscoverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// The outcome of discovery: the files to check, and the problems met on the way.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// The files, sorted by display path, without duplicates.
+    pub db: SourceDb,
+    /// Inputs or directory entries that could not be read.
+    pub errors: Vec<DiscoverError>,
+    /// Files named explicitly that are neither Rust nor Python (display paths).
+    pub skipped: Vec<String>,
+}
+
+/// Walks `inputs` (files or directories) and collects every Rust and Python file under them.
+pub fn discover<P: AsRef<Path>>(inputs: &[P]) -> Discovery {
+    let mut out = Discovery::default();
+    let mut files = Vec::new();
+    for input in inputs {
+        let input = input.as_ref();
+        match std::fs::metadata(input) {
+            Err(e) => out.errors.push(DiscoverError {
+                path: display_path(input),
+                message: io_message(&e),
+            }),
+            Ok(meta) if meta.is_dir() => walk(input, &mut files, &mut out.errors),
+            Ok(_) => {
+                let display = display_path(input);
+                match language_of(input) {
+                    Some(language) => files.push(SourceFile {
+                        path: input.to_path_buf(),
+                        display,
+                        language,
+                        overlay: None,
+                    }),
+                    None => out.skipped.push(display),
+                }
+            }
+        }
+    }
+    files.sort_by(|a, b| a.display.cmp(&b.display));
+    files.dedup_by(|a, b| a.display == b.display);
+    for f in files {
+        out.db.add(f);
+    }
+    out
+}
+
+fn walk(root: &Path, files: &mut Vec<SourceFile>, errors: &mut Vec<DiscoverError>) {
+    let walker = WalkBuilder::new(root)
+        .require_git(false)
+        .hidden(true)
+        .follow_links(false)
+        .filter_entry(|entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            !(is_dir
+                && entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|name| SKIPPED_DIRS.contains(&name)))
+        })
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(entry) => {
+                if !entry.file_type().is_some_and(|t| t.is_file()) {
+                    continue;
+                }
+                let path = entry.path();
+                if let Some(language) = language_of(path) {
+                    files.push(SourceFile {
+                        path: path.to_path_buf(),
+                        display: display_path(path),
+                        language,
+                        overlay: None,
+                    });
+                }
+            }
+            Err(err) => errors.push(walk_error(root, &err)),
+        }
+    }
+}
+
+fn walk_error(root: &Path, err: &ignore::Error) -> DiscoverError {
+    let mut path = None;
+    let mut cur = err;
+    loop {
+        match cur {
+            ignore::Error::WithPath { path: p, err } => {
+                path.get_or_insert_with(|| p.clone());
+                cur = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                cur = err;
+            }
+            _ => break,
+        }
+    }
+    let message = match cur {
+        ignore::Error::Io(e) => io_message(e),
+        ignore::Error::Loop { child, .. } => {
+            path.get_or_insert_with(|| child.clone());
+            "symbolic link loop".to_string()
+        }
+        other => other.to_string(),
+    };
+    DiscoverError {
+        path: display_path(path.as_deref().unwrap_or(root)),
+        message,
+    }
+}
+
+/// Describes an I/O error as one lowercase clause.
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let text = e.to_string();
+            let text = match text.find(" (os error") {
+                Some(at) => text[..at].to_string(),
+                None => text,
+            };
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => text,
+            }
+        }
+    }
+}
+
+/// The display form of a path: `.` components dropped, `/` separators, relative stays relative.
+pub fn display_path(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut absolute = false;
+    let mut prefix = String::new();
+    for c in path.components() {
+        match c {
+            Component::Prefix(p) => prefix = p.as_os_str().to_string_lossy().replace('\\', "/"),
+            Component::RootDir => absolute = true,
+            Component::CurDir => {}
+            Component::ParentDir => parts.push("..".to_string()),
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+        }
+    }
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("{prefix}/{joined}"),
+        (false, true) if prefix.is_empty() => ".".to_string(),
+        (false, _) => format!("{prefix}{joined}"),
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_paths_are_normalised() {
+        assert_eq!(display_path(Path::new("./src/main.rs")), "src/main.rs");
+        assert_eq!(display_path(Path::new("fixtures/")), "fixtures");
+        assert_eq!(display_path(Path::new("././a//b.rs")), "a/b.rs");
+        assert_eq!(display_path(Path::new("../x/y.py")), "../x/y.py");
+        assert_eq!(display_path(Path::new("/tmp/a.rs")), "/tmp/a.rs");
+        assert_eq!(display_path(Path::new(".")), ".");
+    }
+}
