@@ -1,0 +1,491 @@
+//! End-to-end tests of the `looplint` and `cargo-looplint` binaries: exit codes, output formats,
+//! the JSON schema, broken inputs and deterministic output.
+//!
+//! Until more rules land, `syntax-error` is the finding these tests provoke on purpose; when a
+//! rule has a stable one-file trigger, add it to `good_and_bad_files` and to the exit-code tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+/// A scratch directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!(
+            "looplint-cli-{name}-{}-{n}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.0.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn looplint(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_looplint"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", stdout(out)))
+}
+
+fn schema() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/looplint.schema.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Validates `instance` against `schema` and panics with every violation.
+fn assert_valid(schema: &Value, instance: &Value) {
+    let validator = jsonschema::validator_for(schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "output does not match the schema:\n{}\n{instance:#}",
+        errors.join("\n")
+    );
+}
+
+/// Good Rust and Python files, and one of each that does not parse.
+fn good_and_bad_files(dir: &TempDir) {
+    dir.write(
+        "src/good.rs",
+        "async fn fetch() -> u32 {\n    1\n}\n\nfn main() {\n    let _ = fetch();\n}\n",
+    );
+    dir.write(
+        "py/good.py",
+        "import asyncio\n\nasync def main():\n    await asyncio.sleep(1)\n",
+    );
+    dir.write("src/broken.rs", "fn main( {\n    let x = ;\n}\n");
+    dir.write("py/broken.py", "def f(:\n    pass\n");
+}
+
+#[test]
+fn clean_input_exits_zero() {
+    let dir = TempDir::new("clean");
+    dir.write("a.rs", "fn main() {}\n");
+    dir.write("b.py", "print('hi')\n");
+    let out = looplint(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "No problems found.\n");
+}
+
+#[test]
+fn findings_exit_one_and_other_files_are_still_checked() {
+    let dir = TempDir::new("findings");
+    good_and_bad_files(&dir);
+    let out = looplint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v = json(&out);
+    assert_valid(&schema(), &v);
+    let diagnostics = v["diagnostics"].as_array().unwrap();
+    let paths: Vec<&str> = diagnostics
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["py/broken.py", "src/broken.rs"]);
+    for d in diagnostics {
+        assert_eq!(d["rule"], "syntax-error");
+        assert_eq!(d["code"], "LL000");
+    }
+    assert_eq!(diagnostics[0]["language"], "python");
+    assert_eq!(diagnostics[1]["language"], "rust");
+    assert_eq!(v["summary"]["files_checked"], 4);
+    assert_eq!(v["summary"]["files_with_findings"], 2);
+    assert_eq!(v["summary"]["errors"], 2);
+}
+
+#[test]
+fn exit_zero_turns_findings_into_success() {
+    let dir = TempDir::new("exit-zero");
+    good_and_bad_files(&dir);
+    let out = looplint(dir.path(), &["check", "--exit-zero"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("error[syntax-error]"));
+}
+
+#[test]
+fn select_and_ignore() {
+    let dir = TempDir::new("select");
+    good_and_bad_files(&dir);
+    let ignored = looplint(dir.path(), &["check", "--ignore", "syntax-error"]);
+    assert_eq!(ignored.status.code(), Some(0), "{}", stderr(&ignored));
+    let by_code = looplint(dir.path(), &["check", "--select", "LL000,nested-block-on"]);
+    assert_eq!(by_code.status.code(), Some(1));
+    let other = looplint(dir.path(), &["check", "--select", "nested-block-on"]);
+    assert_eq!(other.status.code(), Some(0));
+    let unknown = looplint(dir.path(), &["check", "--select", "no-such-rule"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("no-such-rule"));
+    let unknown = looplint(dir.path(), &["check", "--ignore", "LL999"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let dir = TempDir::new("usage");
+    assert_eq!(looplint(dir.path(), &["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        looplint(dir.path(), &["check", "--format", "xml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        looplint(dir.path(), &["rule", "no-such-rule"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(looplint(dir.path(), &["--help"]).status.code(), Some(0));
+}
+
+#[test]
+fn missing_path_exits_two_but_reports_the_rest() {
+    let dir = TempDir::new("missing");
+    good_and_bad_files(&dir);
+    let out = looplint(
+        dir.path(),
+        &["check", "no/such/dir", "src", "--format", "concise"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no/such/dir"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("src/broken.rs:1:"), "{}", stdout(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_file_exits_two_after_reporting() {
+    let dir = TempDir::new("unreadable");
+    good_and_bad_files(&dir);
+    // A socket cannot be read as a file, even by root.
+    let socket = dir.path().join("src/socket.rs");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let out = looplint(
+        dir.path(),
+        &["check", "src/socket.rs", "src/broken.rs", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("src/socket.rs"), "{}", stderr(&out));
+    let v = json(&out);
+    assert_valid(&schema(), &v);
+    let paths: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["src/broken.rs", "src/socket.rs"]);
+}
+
+#[test]
+fn non_utf8_and_binary_files_are_diagnosed() {
+    let dir = TempDir::new("encoding");
+    dir.write("latin1.rs", b"// caf\xe9\nfn main() {}\n");
+    dir.write("latin1.py", b"# caf\xe9\nx = 1\n");
+    dir.write("binary.rs", b"\x7fELF\x00\x00\x01\x02");
+    dir.write("ok.rs", "fn main() {}\n");
+    let out = looplint(dir.path(), &["check", "--format", "json"]);
+    let code = out.status.code();
+    assert!(code == Some(1) || code == Some(2), "{:?} {}", code, stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    let v = json(&out);
+    assert_valid(&schema(), &v);
+    let paths: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["binary.rs", "latin1.py", "latin1.rs"]);
+    // The human format renders diagnostics in files it cannot show.
+    let human = looplint(dir.path(), &["check"]);
+    assert_eq!(human.status.code(), code);
+    assert!(stdout(&human).contains("binary.rs"), "{}", stdout(&human));
+}
+
+#[test]
+fn deeply_nested_input_does_not_crash() {
+    let dir = TempDir::new("deep");
+    let depth = 100_000;
+    let open = "(".repeat(depth);
+    let close = ")".repeat(depth);
+    dir.write(
+        "deep.rs",
+        format!("fn main() {{\n    let x = {open}1{close};\n}}\n"),
+    );
+    dir.write("deep.py", format!("x = {open}1{close}\n"));
+    dir.write("unclosed.rs", format!("fn main() {{ {open}\n"));
+    dir.write("unclosed.py", format!("x = {open}\n"));
+    let out = looplint(dir.path(), &["check", "--format", "concise"]);
+    let code = out.status.code();
+    assert!(
+        code == Some(0) || code == Some(1),
+        "crashed: {code:?}\n{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
+
+#[test]
+fn output_order_does_not_depend_on_thread_count() {
+    let dir = TempDir::new("order");
+    for i in 0..24 {
+        dir.write(&format!("m{}/f{i}.rs", i % 5), "fn main( {\n");
+        dir.write(&format!("p{}/g{i}.py", i % 3), "def f(:\n");
+        dir.write(&format!("m{}/ok{i}.rs", i % 4), "fn ok() {}\n");
+    }
+    let run = |threads: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_looplint"))
+            .args(["check", "--format", "json"])
+            .current_dir(dir.path())
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let one = run("1");
+    assert_eq!(one, run("4"));
+    let v: Value = serde_json::from_str(&one).unwrap();
+    let paths: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    assert_eq!(paths.len(), 48);
+}
+
+#[test]
+fn paths_are_relative_to_the_input() {
+    let dir = TempDir::new("relative");
+    good_and_bad_files(&dir);
+    for (args, want) in [
+        (vec!["check", "--format", "concise"], "src/broken.rs:"),
+        (vec!["check", "./src", "--format", "concise"], "src/broken.rs:"),
+        (
+            vec!["check", "src/broken.rs", "--format", "concise"],
+            "src/broken.rs:",
+        ),
+    ] {
+        let out = looplint(dir.path(), &args);
+        let text = stdout(&out);
+        assert!(
+            text.lines().any(|l| l.starts_with(want)),
+            "{args:?}:\n{text}"
+        );
+        assert!(!text.contains("./"), "{args:?}:\n{text}");
+    }
+    let inside = looplint(&dir.path().join("src"), &["check", "../py", "--format", "concise"]);
+    assert!(
+        stdout(&inside).starts_with("../py/broken.py:1:"),
+        "{}",
+        stdout(&inside)
+    );
+}
+
+#[test]
+fn ignored_and_skipped_directories() {
+    let dir = TempDir::new("ignored");
+    dir.write("src/ok.rs", "fn main() {}\n");
+    dir.write("target/debug/broken.rs", "fn main( {\n");
+    dir.write(".hidden/broken.rs", "fn main( {\n");
+    dir.write(".venv/lib/broken.py", "def f(:\n");
+    dir.write("node_modules/x/broken.py", "def f(:\n");
+    dir.write("gen/broken.rs", "fn main( {\n");
+    dir.write(".gitignore", "gen/\n");
+    let out = looplint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(json(&out)["summary"]["files_checked"], 1);
+    // Named explicitly, an ignored file is checked.
+    let explicit = looplint(dir.path(), &["check", "gen/broken.rs"]);
+    assert_eq!(explicit.status.code(), Some(1));
+}
+
+#[test]
+fn json_lines_and_statistics() {
+    let dir = TempDir::new("jsonl");
+    good_and_bad_files(&dir);
+    let out = looplint(dir.path(), &["check", "--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let mut schema = schema();
+    let defs = schema["$defs"].take();
+    let diagnostic_schema = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": "#/$defs/diagnostic",
+        "$defs": defs,
+    });
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 2);
+    for line in text.lines() {
+        assert_valid(&diagnostic_schema, &serde_json::from_str(line).unwrap());
+    }
+
+    let stats = looplint(dir.path(), &["check", "--statistics"]);
+    assert_eq!(stats.status.code(), Some(1));
+    let text = stdout(&stats);
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .eq(["2", "LL000", "syntax-error", "error"]),
+        "{text}"
+    );
+    let stats = looplint(dir.path(), &["check", "--statistics", "--format", "json"]);
+    assert_eq!(
+        json(&stats),
+        serde_json::json!([{"rule": "syntax-error", "code": "LL000", "severity": "error", "count": 2}])
+    );
+}
+
+#[test]
+fn output_file_and_colour() {
+    let dir = TempDir::new("output");
+    good_and_bad_files(&dir);
+    let out = looplint(dir.path(), &["check", "-o", "report.txt"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let report = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
+    assert!(report.contains("error[syntax-error]"), "{report}");
+    assert!(report.ends_with("Found 2 errors in 2 files.\n"), "{report}");
+    assert!(!report.contains('\x1b'));
+    // Not a terminal: no colour on stdout either.
+    let piped = looplint(dir.path(), &["check"]);
+    assert!(!stdout(&piped).contains('\x1b'));
+    let bad = looplint(dir.path(), &["check", "-o", "no/such/dir/report.txt"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn empty_report_matches_the_schema() {
+    let dir = TempDir::new("empty");
+    dir.write("a.py", "x = 1\n");
+    let out = looplint(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_valid(&schema(), &v);
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["tool"]["name"], "looplint");
+    assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn schema_is_a_valid_json_schema() {
+    jsonschema::meta::validate(&schema()).expect("schema is valid against its metaschema");
+}
+
+#[test]
+fn fingerprints_survive_line_shifts() {
+    let dir = TempDir::new("fingerprint");
+    dir.write("a.rs", "fn main() {\n    let x = ;\n}\n");
+    let first = json(&looplint(dir.path(), &["check", "--format", "json"]));
+    dir.write("a.rs", "// a comment\n\nfn main() {\n    let x = ;\n}\n");
+    let second = json(&looplint(dir.path(), &["check", "--format", "json"]));
+    let first = &first["diagnostics"][0];
+    let second = &second["diagnostics"][0];
+    assert_ne!(first["range"]["start"]["line"], second["range"]["start"]["line"]);
+    assert_eq!(first["fingerprint"], second["fingerprint"]);
+}
+
+#[test]
+fn rule_and_rules_commands() {
+    let dir = TempDir::new("rules");
+    let out = looplint(dir.path(), &["rules"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("LL000") && text.contains("syntax-error"), "{text}");
+    let doc = looplint(dir.path(), &["rule", "LL000"]);
+    assert_eq!(doc.status.code(), Some(0));
+    assert!(stdout(&doc).starts_with("# syntax-error"));
+    let doc = looplint(dir.path(), &["rule", "syntax-error", "--format", "json"]);
+    let v = json(&doc);
+    assert_eq!(v["code"], "LL000");
+    assert!(v["doc"].as_str().unwrap().contains("## What it does"));
+    let all = json(&looplint(dir.path(), &["rules", "--format", "json"]));
+    assert_eq!(all.as_array().unwrap().len(), looplint::rules::RULES.len());
+}
+
+#[test]
+fn cargo_subcommand_checks_the_package_root() {
+    let dir = TempDir::new("cargo");
+    dir.write(
+        "Cargo.toml",
+        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    dir.write("src/lib.rs", "pub fn f( {\n");
+    dir.write("src/nested/mod.rs", "pub fn g() {}\n");
+    let run = |cwd: &Path, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cargo-looplint"))
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .unwrap()
+    };
+    let out = run(
+        &dir.path().join("src/nested"),
+        &["looplint", "--format", "concise"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("src/lib.rs:1:"),
+        "{}",
+        stdout(&out)
+    );
+    let manifest = dir.path().join("Cargo.toml");
+    let elsewhere = std::env::temp_dir();
+    let out = run(
+        &elsewhere,
+        &[
+            "looplint",
+            "check",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--format=json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(json(&out)["diagnostics"][0]["path"], "src/lib.rs");
+    let help = run(dir.path(), &["looplint", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("--manifest-path"));
+}
