@@ -143,7 +143,10 @@ pub fn resolve_rules(names: &[String], option: &str) -> Result<Vec<&'static str>
 }
 
 /// The set of enabled rule ids for `--select` and `--ignore`.
-pub fn enabled_rules(select: &[String], ignore: &[String]) -> Result<HashSet<&'static str>, String> {
+pub fn enabled_rules(
+    select: &[String],
+    ignore: &[String],
+) -> Result<HashSet<&'static str>, String> {
     let selected = resolve_rules(select, "--select")?;
     let ignored = resolve_rules(ignore, "--ignore")?;
     let mut enabled: HashSet<&'static str> = if selected.is_empty() {

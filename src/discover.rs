@@ -181,7 +181,6 @@ pub fn display_path(path: &Path) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,10 +17,8 @@ impl TempDir {
     fn new(name: &str) -> Self {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!(
-            "looplint-cli-{name}-{}-{n}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("looplint-cli-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
@@ -165,11 +163,15 @@ fn usage_errors_exit_two() {
     let dir = TempDir::new("usage");
     assert_eq!(looplint(dir.path(), &["frobnicate"]).status.code(), Some(2));
     assert_eq!(
-        looplint(dir.path(), &["check", "--format", "xml"]).status.code(),
+        looplint(dir.path(), &["check", "--format", "xml"])
+            .status
+            .code(),
         Some(2)
     );
     assert_eq!(
-        looplint(dir.path(), &["rule", "no-such-rule"]).status.code(),
+        looplint(dir.path(), &["rule", "no-such-rule"])
+            .status
+            .code(),
         Some(2)
     );
     assert_eq!(looplint(dir.path(), &["--help"]).status.code(), Some(0));
@@ -185,7 +187,11 @@ fn missing_path_exits_two_but_reports_the_rest() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no/such/dir"), "{}", stderr(&out));
-    assert!(stdout(&out).contains("src/broken.rs:1:"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("src/broken.rs:1:"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[cfg(unix)]
@@ -198,7 +204,13 @@ fn unreadable_file_exits_two_after_reporting() {
     let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     let out = looplint(
         dir.path(),
-        &["check", "src/socket.rs", "src/broken.rs", "--format", "json"],
+        &[
+            "check",
+            "src/socket.rs",
+            "src/broken.rs",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("src/socket.rs"), "{}", stderr(&out));
@@ -222,7 +234,12 @@ fn non_utf8_and_binary_files_are_diagnosed() {
     dir.write("ok.rs", "fn main() {}\n");
     let out = looplint(dir.path(), &["check", "--format", "json"]);
     let code = out.status.code();
-    assert!(code == Some(1) || code == Some(2), "{:?} {}", code, stderr(&out));
+    assert!(
+        code == Some(1) || code == Some(2),
+        "{:?} {}",
+        code,
+        stderr(&out)
+    );
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     let v = json(&out);
     assert_valid(&schema(), &v);
@@ -301,7 +318,10 @@ fn paths_are_relative_to_the_input() {
     good_and_bad_files(&dir);
     for (args, want) in [
         (vec!["check", "--format", "concise"], "src/broken.rs:"),
-        (vec!["check", "./src", "--format", "concise"], "src/broken.rs:"),
+        (
+            vec!["check", "./src", "--format", "concise"],
+            "src/broken.rs:",
+        ),
         (
             vec!["check", "src/broken.rs", "--format", "concise"],
             "src/broken.rs:",
@@ -315,7 +335,10 @@ fn paths_are_relative_to_the_input() {
         );
         assert!(!text.contains("./"), "{args:?}:\n{text}");
     }
-    let inside = looplint(&dir.path().join("src"), &["check", "../py", "--format", "concise"]);
+    let inside = looplint(
+        &dir.path().join("src"),
+        &["check", "../py", "--format", "concise"],
+    );
     assert!(
         stdout(&inside).starts_with("../py/broken.py:1:"),
         "{}",
@@ -423,7 +446,10 @@ fn fingerprints_survive_line_shifts() {
     let second = json(&looplint(dir.path(), &["check", "--format", "json"]));
     let first = &first["diagnostics"][0];
     let second = &second["diagnostics"][0];
-    assert_ne!(first["range"]["start"]["line"], second["range"]["start"]["line"]);
+    assert_ne!(
+        first["range"]["start"]["line"],
+        second["range"]["start"]["line"]
+    );
     assert_eq!(first["fingerprint"], second["fingerprint"]);
 }
 
@@ -433,7 +459,10 @@ fn rule_and_rules_commands() {
     let out = looplint(dir.path(), &["rules"]);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
-    assert!(text.contains("LL000") && text.contains("syntax-error"), "{text}");
+    assert!(
+        text.contains("LL000") && text.contains("syntax-error"),
+        "{text}"
+    );
     let doc = looplint(dir.path(), &["rule", "LL000"]);
     assert_eq!(doc.status.code(), Some(0));
     assert!(stdout(&doc).starts_with("# syntax-error"));

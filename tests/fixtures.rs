@@ -225,7 +225,10 @@ fn fixtures_match_their_markers() {
 fn markers_parse() {
     let parsed = parse_marker("block_on(f()); //~ syntax-error", Language::Rust);
     assert_eq!(parsed, Some(Ok(vec![("syntax-error".to_string(), false)])));
-    let parsed = parse_marker("x = 1  #~ todo syntax-error, syntax-error", Language::Python);
+    let parsed = parse_marker(
+        "x = 1  #~ todo syntax-error, syntax-error",
+        Language::Python,
+    );
     assert_eq!(
         parsed,
         Some(Ok(vec![

@@ -86,7 +86,10 @@ fn starts_item(line: &str) -> bool {
             }
         }
         if rest.starts_with('"') {
-            rest = rest[1..].split_once('"').map_or("", |(_, r)| r).trim_start();
+            rest = rest[1..]
+                .split_once('"')
+                .map_or("", |(_, r)| r)
+                .trim_start();
         }
         if rest == before {
             break;
@@ -115,7 +118,8 @@ mod tests {
 
     #[test]
     fn finds_the_enclosing_item() {
-        let text = "use x;\nimpl Foo {\n    pub async fn get(&self) {\n        block_on(x);\n    }\n}\n";
+        let text =
+            "use x;\nimpl Foo {\n    pub async fn get(&self) {\n        block_on(x);\n    }\n}\n";
         let at = text.find("block_on").unwrap();
         assert_eq!(enclosing_item(text, at), "pub async fn get(&self) {");
         assert_eq!(enclosing_item(text, 0), "");

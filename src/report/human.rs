@@ -55,12 +55,16 @@ fn to_diagnostic(
         })
     };
     let mut labels = vec![
-        Label::primary(file_id(finding.primary), report.sources.range(finding.primary))
-            .with_message(&finding.primary_label),
+        Label::primary(
+            file_id(finding.primary),
+            report.sources.range(finding.primary),
+        )
+        .with_message(&finding.primary_label),
     ];
     for l in &finding.labels {
         labels.push(
-            Label::secondary(file_id(l.span), report.sources.range(l.span)).with_message(&l.message),
+            Label::secondary(file_id(l.span), report.sources.range(l.span))
+                .with_message(&l.message),
         );
     }
     let mut notes = finding.notes.clone();

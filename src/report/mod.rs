@@ -282,8 +282,14 @@ mod render_tests {
     fn db() -> SourceDb {
         let mut db = SourceDb::default();
         for (name, text) in [
-            ("src/lib.rs", "use x;\n\nasync fn go() {\n    helper();\n}\n"),
-            ("src/helper.rs", "pub fn helper() {\n    rt.block_on(f());\n}\n"),
+            (
+                "src/lib.rs",
+                "use x;\n\nasync fn go() {\n    helper();\n}\n",
+            ),
+            (
+                "src/helper.rs",
+                "pub fn helper() {\n    rt.block_on(f());\n}\n",
+            ),
         ] {
             db.add(SourceFile {
                 path: name.into(),
@@ -297,12 +303,22 @@ mod render_tests {
 
     fn findings() -> Vec<Finding> {
         vec![
-            Finding::new("syntax-error", Severity::Error, Span::new(0, 28, 36), "blocks")
-                .primary_label("called here")
-                .label(Span::new(1, 22, 40), "blocks here")
-                .note("a note")
-                .help("use spawn_blocking"),
-            Finding::new("syntax-error", Severity::Warning, Span::new(1, 900, 999), "odd span"),
+            Finding::new(
+                "syntax-error",
+                Severity::Error,
+                Span::new(0, 28, 36),
+                "blocks",
+            )
+            .primary_label("called here")
+            .label(Span::new(1, 22, 40), "blocks here")
+            .note("a note")
+            .help("use spawn_blocking"),
+            Finding::new(
+                "syntax-error",
+                Severity::Warning,
+                Span::new(1, 900, 999),
+                "odd span",
+            ),
         ]
     }
 
