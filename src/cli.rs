@@ -1,4 +1,5 @@
-//! The command line: `looplint check`, `looplint rule`, `looplint rules`.
+//! The command line: `looplint check`, `looplint rule`, `looplint rules`, and the hidden
+//! `looplint debug lower`.
 //!
 //! Exit codes: 0 when nothing was reported, 1 when diagnostics were reported, 2 on a usage error
 //! or an I/O error (an input that cannot be read, an output file that cannot be written). An I/O
@@ -6,13 +7,15 @@
 
 use std::collections::HashSet;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::{CheckOptions, check};
 use crate::discover::discover;
+use crate::frontend;
 use crate::kb::Kb;
+use crate::model::Language;
 use crate::report::{self, Format, Report, Style};
 use crate::rules::{self, RULES, Rule};
 
@@ -41,6 +44,20 @@ pub enum Command {
     Rule(RuleArgs),
     /// List every rule.
     Rules(RulesArgs),
+    /// Developer tools.
+    #[command(hide = true, subcommand)]
+    Debug(DebugCommand),
+}
+
+/// Subcommands of the hidden `looplint debug`.
+#[derive(Debug, Subcommand)]
+pub enum DebugCommand {
+    /// Print the lifecycle model lowered from a file or directory.
+    Lower {
+        /// The file or directory to lower.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
 }
 
 /// Arguments of `looplint check`.
@@ -114,6 +131,7 @@ pub fn run(args: Vec<String>) -> i32 {
         Command::Check(args) => run_check(&args),
         Command::Rule(args) => run_rule(&args),
         Command::Rules(args) => run_rules(&args),
+        Command::Debug(DebugCommand::Lower { path }) => run_debug_lower(&path),
     }
 }
 
@@ -252,6 +270,39 @@ fn write_report(
         report::statistics::write(args.format, report, out)
     } else {
         report::write(args.format, report, style, out)
+    }
+}
+
+/// `looplint debug lower PATH`: lowers the files under PATH and prints each program.
+fn run_debug_lower(path: &Path) -> i32 {
+    let discovery = discover(&[path]);
+    let mut code = EXIT_OK;
+    for e in &discovery.errors {
+        error(e);
+        code = EXIT_ERROR;
+    }
+    let db = &discovery.db;
+    let kb = Kb::builtin();
+    let (mut rust, mut python) = (Vec::new(), Vec::new());
+    for (i, f) in db.files.iter().enumerate() {
+        match f.language {
+            Language::Rust => rust.push(i),
+            Language::Python => python.push(i),
+        }
+    }
+    let mut lowered = frontend::rust::lower(db, &rust, &kb);
+    lowered.extend(frontend::python::lower(db, &python, &kb));
+    let mut text = String::new();
+    for l in &lowered {
+        for p in &l.problems {
+            eprintln!("{}: {}", db.file(p.source).display, p.message);
+        }
+        text.push_str(&frontend::dump::dump(&l.program, db));
+        text.push('\n');
+    }
+    match print(&text) {
+        EXIT_OK => code,
+        other => other,
     }
 }
 

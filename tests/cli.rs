@@ -518,3 +518,17 @@ fn cargo_subcommand_checks_the_package_root() {
     assert_eq!(help.status.code(), Some(0));
     assert!(stdout(&help).contains("--manifest-path"));
 }
+
+#[test]
+fn debug_lower_prints_the_model() {
+    let dir = TempDir::new("debug");
+    dir.write(
+        "m.rs",
+        "#[tokio::main]\nasync fn main() {\n    tokio::spawn(async { 1 });\n}\n",
+    );
+    let out = looplint(dir.path(), &["debug", "lower", "m.rs"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("main"), "{}", stdout(&out));
+    let help = stdout(&looplint(dir.path(), &["--help"]));
+    assert!(!help.contains("debug"), "{help}");
+}
