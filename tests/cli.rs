@@ -83,7 +83,7 @@ fn assert_valid(schema: &Value, instance: &Value) {
     );
 }
 
-/// Good Rust and Python files, and one of each that does not parse.
+/// Good Rust and Python files, and two Rust files that do not parse.
 fn good_and_bad_files(dir: &TempDir) {
     dir.write(
         "src/good.rs",
@@ -94,7 +94,7 @@ fn good_and_bad_files(dir: &TempDir) {
         "import asyncio\n\nasync def main():\n    await asyncio.sleep(1)\n",
     );
     dir.write("src/broken.rs", "fn main( {\n    let x = ;\n}\n");
-    dir.write("py/broken.py", "def f(:\n    pass\n");
+    dir.write("src/more/broken.rs", "struct S {\n");
 }
 
 #[test]
@@ -120,13 +120,12 @@ fn findings_exit_one_and_other_files_are_still_checked() {
         .iter()
         .map(|d| d["path"].as_str().unwrap())
         .collect();
-    assert_eq!(paths, ["py/broken.py", "src/broken.rs"]);
+    assert_eq!(paths, ["src/broken.rs", "src/more/broken.rs"]);
     for d in diagnostics {
         assert_eq!(d["rule"], "syntax-error");
         assert_eq!(d["code"], "LL000");
+        assert_eq!(d["language"], "rust");
     }
-    assert_eq!(diagnostics[0]["language"], "python");
-    assert_eq!(diagnostics[1]["language"], "rust");
     assert_eq!(v["summary"]["files_checked"], 4);
     assert_eq!(v["summary"]["files_with_findings"], 2);
     assert_eq!(v["summary"]["errors"], 2);
@@ -229,7 +228,6 @@ fn unreadable_file_exits_two_after_reporting() {
 fn non_utf8_and_binary_files_are_diagnosed() {
     let dir = TempDir::new("encoding");
     dir.write("latin1.rs", b"// caf\xe9\nfn main() {}\n");
-    dir.write("latin1.py", b"# caf\xe9\nx = 1\n");
     dir.write("binary.rs", b"\x7fELF\x00\x00\x01\x02");
     dir.write("ok.rs", "fn main() {}\n");
     let out = looplint(dir.path(), &["check", "--format", "json"]);
@@ -249,7 +247,7 @@ fn non_utf8_and_binary_files_are_diagnosed() {
         .iter()
         .map(|d| d["path"].as_str().unwrap())
         .collect();
-    assert_eq!(paths, ["binary.rs", "latin1.py", "latin1.rs"]);
+    assert_eq!(paths, ["binary.rs", "latin1.rs"]);
     // The human format renders diagnostics in files it cannot show.
     let human = looplint(dir.path(), &["check"]);
     assert_eq!(human.status.code(), code);
@@ -284,7 +282,8 @@ fn output_order_does_not_depend_on_thread_count() {
     let dir = TempDir::new("order");
     for i in 0..24 {
         dir.write(&format!("m{}/f{i}.rs", i % 5), "fn main( {\n");
-        dir.write(&format!("p{}/g{i}.py", i % 3), "def f(:\n");
+        dir.write(&format!("p{}/g{i}.rs", i % 3), "fn f( {}\n");
+        dir.write(&format!("p{}/ok{i}.py", i % 2), "x = 1\n");
         dir.write(&format!("m{}/ok{i}.rs", i % 4), "fn ok() {}\n");
     }
     let run = |threads: &str| {
@@ -336,11 +335,11 @@ fn paths_are_relative_to_the_input() {
         assert!(!text.contains("./"), "{args:?}:\n{text}");
     }
     let inside = looplint(
-        &dir.path().join("src"),
-        &["check", "../py", "--format", "concise"],
+        &dir.path().join("py"),
+        &["check", "../src/more", "--format", "concise"],
     );
     assert!(
-        stdout(&inside).starts_with("../py/broken.py:1:"),
+        stdout(&inside).starts_with("../src/more/broken.rs:1:"),
         "{}",
         stdout(&inside)
     );
@@ -531,4 +530,44 @@ fn debug_lower_prints_the_model() {
     assert!(stdout(&out).contains("main"), "{}", stdout(&out));
     let help = stdout(&looplint(dir.path(), &["--help"]));
     assert!(!help.contains("debug"), "{help}");
+}
+
+#[test]
+fn python_syntax_and_encoding_errors_are_reported() {
+    let dir = TempDir::new("python");
+    dir.write(
+        "app/good.py",
+        "import asyncio\n\nasync def main():\n    await asyncio.sleep(1)\n",
+    );
+    dir.write("app/broken.py", "def f(:\n    pass\n");
+    dir.write("app/latin1.py", b"# caf\xe9\nx = 1\n");
+    let out = looplint(dir.path(), &["check", "--format", "json"]);
+    let code = out.status.code();
+    assert!(
+        code == Some(1) || code == Some(2),
+        "{code:?} {}",
+        stderr(&out)
+    );
+    let v = json(&out);
+    assert_valid(&schema(), &v);
+    let found: Vec<(&str, &str, &str)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap(),
+                d["rule"].as_str().unwrap(),
+                d["language"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("app/broken.py", "syntax-error", "python"),
+            ("app/latin1.py", "syntax-error", "python")
+        ]
+    );
+    assert_eq!(v["diagnostics"][0]["range"]["start"]["line"], 1);
 }
