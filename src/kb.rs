@@ -111,6 +111,10 @@ pub struct Api {
     /// For runtime-bound constructors: bound at construction rather than on first use.
     #[serde(default)]
     pub binds_now: bool,
+    /// For runtime closers: the runtime winds down in the background, without blocking or
+    /// dropping it on the calling thread (`Runtime::shutdown_background`).
+    #[serde(default)]
+    pub background: bool,
     /// For types: the type's name when a constructor returns a type of another name
     /// (`Builder::build` returns `Runtime`).
     #[serde(default)]

@@ -59,14 +59,23 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         }
     }
     for res in order {
-        let list = &bindings[&res];
+        let mut list = bindings.remove(&res).unwrap_or_default();
+        if let ResourceRef::Local(v) = res {
+            // A local lives for one call of its owner: runtimes the owner itself runs under
+            // differ between calls, not within one, so only runtimes entered below it count.
+            let owner = program.var(v).owner;
+            let inherited: Vec<InstId> = facts.known_instances(owner).map(|(i, _)| i).collect();
+            list.retain(|b| !inherited.contains(&b.inst));
+        }
+        // The first runtime to bind the resource owns it; later ones are the problem.
+        list.sort_by_key(|b| (b.span.file, b.span.start, b.inst));
         let mut reported: Vec<FnId> = Vec::new();
-        for b in list.iter().filter(|b| b.is_use) {
-            if reported.contains(&b.func) {
+        for (k, b) in list.iter().enumerate() {
+            if !b.is_use || reported.contains(&b.func) {
                 continue;
             }
             let inst = facts.instance(b.inst);
-            let other = list
+            let other = list[..k]
                 .iter()
                 .find(|o| o.inst != b.inst && inst.can_meet(facts.instance(o.inst)));
             let again = inst.repeated && outlives_instance(program, facts, res, b, &created);

@@ -692,6 +692,10 @@ impl<'a> Lowerer<'a, '_> {
                 Concept::RuntimeClose => {
                     if let Origin::Var(v) = recv_origin {
                         self.var_flags[v as usize] |= CLOSED;
+                        if api.background {
+                            // Handed to a background shutdown: not dropped here.
+                            self.emit_model(span, EventKind::Escape { var: VarId(v) });
+                        }
                     }
                     self.emit_model(
                         span,
