@@ -1,6 +1,6 @@
 //! `blocking-call-in-async`: a blocking call inside async code. Doc: rules/blocking-call-in-async.md.
 
-use crate::analysis::{Facts, short};
+use crate::analysis::{Ctx, Facts, short};
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{EventKind, FnKind, Language, Program};
 
@@ -9,12 +9,18 @@ use super::explain::placement_is_certain;
 /// Reports blocking calls made directly in async bodies (and closures they run inline).
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
-        let in_async = f.is_async
-            || (f.kind == FnKind::Closure
-                && f.parent.is_some_and(|p| program.func(p).is_async)
-                && facts.on_runtime(fid).is_some()
-                && placement_is_certain(program, facts, fid));
-        if !in_async || facts.on_runtime(fid).is_none() {
+        let ctx = facts.ctx(fid);
+        // A sync helper counts when async code is its only caller.
+        let only_async_callers = f.kind == FnKind::Named
+            && !f.callers_unknown
+            && !ctx.is_empty()
+            && ctx.iter().all(|c| matches!(c.ctx, Ctx::Runtime(_)));
+        let in_async = (f.is_async
+            || only_async_callers
+            || (f.kind == FnKind::Closure && f.parent.is_some_and(|p| program.func(p).is_async)))
+            && facts.on_runtime(fid).is_some()
+            && placement_is_certain(program, facts, fid);
+        if !in_async {
             continue;
         }
         for ev in &f.events {

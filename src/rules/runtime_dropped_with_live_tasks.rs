@@ -7,14 +7,23 @@ use crate::model::{
     Entry, EventKind, FnId, FnKind, HandleFate, Language, Program, RunKind, RuntimeRef, WaitKind,
 };
 
-/// Reports detached tasks in the body whose return ends the runtime.
+/// Reports detached tasks in the body whose return ends the runtime (or in a helper only such
+/// bodies call), and tasks spawned on a local runtime that is dropped or shut down right after.
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
-    for root in roots(program, facts) {
+    let roots = roots(program, facts);
+    for (fid, f) in program.fns() {
+        let Some(root) = owning_root(program, facts, &roots, fid) else {
+            continue;
+        };
         let r = program.func(root);
-        if r.diverges || waits_for_everything(program, root) {
+        if r.diverges
+            || f.diverges
+            || waits_for_everything(program, root)
+            || waits_for_everything(program, fid)
+        {
             continue;
         }
-        for ev in &r.events {
+        for ev in &f.events {
             let EventKind::Run {
                 how: RunKind::Spawn,
                 runtime: RuntimeRef::Current,
@@ -25,49 +34,128 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             else {
                 continue;
             };
-            let detached = match handle {
-                HandleFate::Discarded => true,
-                HandleFate::Bound(v) => !program.var(*v).consumed,
-                HandleFate::Kept => false,
-            };
-            if !detached || !finite_visible_work(program, *body) {
-                continue;
+            if detached(program, *handle) && finite_visible_work(program, *body) {
+                out.push(report(program, ev.span, root, None));
             }
-            let (msg, note, help) = match r.language {
-                Language::Rust => (
-                    format!(
-                        "task spawned here may still be running when the runtime shuts down at the end of `{}`",
-                        r.name
-                    ),
-                    "tasks still running when the runtime is dropped are cancelled at their next `.await`; their work is silently lost",
-                    "keep the `JoinHandle` and `.await` it before returning (or use a `JoinSet`)",
-                ),
-                Language::Python => (
-                    format!(
-                        "task created here may still be pending when the loop running `{}` ends",
-                        r.name
-                    ),
-                    "asyncio cancels it: \"Task was destroyed but it is pending!\"",
-                    "keep the task and `await` it (or use `asyncio.TaskGroup`) before the coroutine returns",
-                ),
-            };
-            out.push(
-                Finding::new(
-                    "runtime-dropped-with-live-tasks",
-                    Severity::Error,
-                    ev.span,
-                    msg,
-                )
-                .primary_label("the handle is dropped; nothing waits for this task")
-                .label(
-                    r.span,
-                    format!("the runtime ends when `{}` returns", r.name),
-                )
-                .note(note)
-                .help(help),
-            );
         }
     }
+    local_runtimes(program, out);
+}
+
+/// Tasks spawned on a runtime built in the same body and dropped or shut down there without
+/// anything waiting for them.
+fn local_runtimes(program: &Program, out: &mut Vec<Finding>) {
+    for (fid, f) in program.fns() {
+        if f.is_test || f.diverges || waits_for_everything(program, fid) {
+            continue;
+        }
+        for (i, ev) in f.events.iter().enumerate() {
+            let EventKind::Run {
+                how: RunKind::Spawn,
+                runtime: RuntimeRef::Var(v),
+                handle,
+                body,
+                ..
+            } = &ev.kind
+            else {
+                continue;
+            };
+            let built_here = f.events[..i]
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::RuntimeNew { var: Some(r), .. } if r == *v));
+            if !built_here || !detached(program, *handle) || !finite_visible_work(program, *body) {
+                continue;
+            }
+            let end = f.events[i + 1..].iter().find_map(|e| match &e.kind {
+                EventKind::Run {
+                    how: RunKind::BlockOn,
+                    runtime: RuntimeRef::Var(r),
+                    ..
+                } if r == v => Some(None),
+                EventKind::RuntimeClose {
+                    runtime: RuntimeRef::Var(r),
+                    ..
+                } if r == v => Some(Some(e.span)),
+                EventKind::ScopeEnd { vars } if vars.contains(v) => Some(Some(e.span)),
+                _ => None,
+            });
+            if let Some(Some(end)) = end {
+                out.push(report(program, ev.span, fid, Some(end)));
+            }
+        }
+    }
+}
+
+fn detached(program: &Program, handle: HandleFate) -> bool {
+    match handle {
+        HandleFate::Discarded => true,
+        HandleFate::Bound(v) => !program.var(v).consumed,
+        HandleFate::Kept => false,
+    }
+}
+
+fn report(
+    program: &Program,
+    span: crate::model::Span,
+    root: FnId,
+    end: Option<crate::model::Span>,
+) -> Finding {
+    let r = program.func(root);
+    let (msg, note, help) = match r.language {
+        Language::Rust => (
+            match end {
+                Some(_) => "task spawned here may still be running when its runtime is shut down"
+                    .to_string(),
+                None => format!(
+                    "task spawned here may still be running when the runtime shuts down at the end of `{}`",
+                    r.name
+                ),
+            },
+            "tasks still running when the runtime is dropped are cancelled at their next `.await`; their work is silently lost",
+            "keep the `JoinHandle` and `.await` it before returning (or use a `JoinSet`)",
+        ),
+        Language::Python => (
+            format!(
+                "task created here may still be pending when the loop running `{}` ends",
+                r.name
+            ),
+            "asyncio cancels it: \"Task was destroyed but it is pending!\"",
+            "keep the task and `await` it (or use `asyncio.TaskGroup`) before the coroutine returns",
+        ),
+    };
+    let finding = Finding::new(
+        "runtime-dropped-with-live-tasks",
+        Severity::Error,
+        span,
+        msg,
+    )
+    .primary_label("the handle is dropped; nothing waits for this task");
+    let finding = match end {
+        Some(end) => finding.label(end, "the runtime is shut down here, cancelling the task"),
+        None => finding.label(
+            r.span,
+            format!("the runtime ends when `{}` returns", r.name),
+        ),
+    };
+    finding.note(note).help(help)
+}
+
+/// The root whose return ends the runtime `f`'s spawns run on: `f` itself, or the only kind of
+/// caller a helper has.
+fn owning_root(program: &Program, facts: &Facts, roots: &[FnId], f: FnId) -> Option<FnId> {
+    if roots.binary_search(&f).is_ok() {
+        return Some(f);
+    }
+    let func = program.func(f);
+    if func.kind != FnKind::Named || func.callers_unknown || func.is_test || func.entry.is_some() {
+        return None;
+    }
+    let sites = &facts.callers[f.0 as usize];
+    let first = sites.first()?.caller;
+    let all_same_root = sites
+        .iter()
+        .all(|s| s.nested.is_none() && s.caller == first && roots.binary_search(&s.caller).is_ok());
+    all_same_root.then_some(first)
 }
 
 /// Bodies whose return ends their runtime: non-test runtime entries, bodies driven by a

@@ -237,6 +237,7 @@ fn is_type_name(s: &str) -> bool {
 pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
     let mut l = Lowerer {
         cx,
+        arg_api: String::new(),
         ir: FileIr::default(),
         maps: Vec::new(),
         stack: Vec::new(),
@@ -270,6 +271,9 @@ enum StructLike<'ast> {
 
 struct Lowerer<'a, 'c> {
     cx: &'c FileCtx<'a>,
+    /// Name of the function or method whose arguments are being lowered; closures passed
+    /// to it are recorded as run inline by that name.
+    arg_api: String,
     ir: FileIr,
     maps: Vec<ScopeMap>,
     stack: Vec<FnState>,
@@ -1339,6 +1343,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     }
 
     fn emit_run(&mut self, span: Span, body: u32, how: RunKind) {
+        self.emit_run_api(span, body, how, String::new());
+    }
+
+    /// Emits a run of a nested body by the API (or method) named `api`.
+    fn emit_run_api(&mut self, span: Span, body: u32, how: RunKind, api: String) {
         self.emit_model(
             span,
             EventKind::Run {
@@ -1346,7 +1355,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 how,
                 runtime: RuntimeRef::Current,
                 handle: HandleFate::Kept,
-                api: String::new(),
+                api,
             },
         );
     }

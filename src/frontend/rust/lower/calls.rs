@@ -221,10 +221,11 @@ impl<'a> Lowerer<'a, '_> {
 
     /// Lowers a plain argument: its events, and a move of a runtime variable.
     pub(super) fn lower_arg(&mut self, arg: &Expr, hint: Option<TypeRef>) -> Val {
-        if let (Some(h), Expr::Closure(c)) = (hint, strip(arg)) {
-            let (id, _) = self.lower_closure(c, Some(h), false);
+        if let Expr::Closure(c) = strip(arg) {
+            let (id, _) = self.lower_closure(c, hint, false);
             let span = self.sp(c.or1_token.span);
-            self.emit_run(span, id, RunKind::Inline);
+            let api = self.arg_api.clone();
+            self.emit_run_api(span, id, RunKind::Inline, api);
             return Val::default();
         }
         let v = self.lower_expr(arg);
@@ -232,7 +233,24 @@ impl<'a> Lowerer<'a, '_> {
         v
     }
 
+    /// Lowers a function call; closures among its arguments are named after the callee.
     pub(super) fn lower_call(&mut self, c: &syn::ExprCall) -> Val {
+        let name = match strip(&c.func) {
+            Expr::Path(p) => p
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let saved = std::mem::replace(&mut self.arg_api, name);
+        let out = self.lower_call_inner(c);
+        self.arg_api = saved;
+        out
+    }
+
+    fn lower_call_inner(&mut self, c: &syn::ExprCall) -> Val {
         let Expr::Path(p) = strip(&c.func) else {
             self.lower_expr(&c.func);
             for a in &c.args {
@@ -392,12 +410,25 @@ impl<'a> Lowerer<'a, '_> {
         Some(TypeRef::Ext(Arc::from(ty.as_str())))
     }
 
+    /// Lowers a method call; closures among its arguments are named after the method.
     pub(super) fn lower_method_call(&mut self, m: &syn::ExprMethodCall) -> Val {
+        let recv = self.lower_receiver(m);
+        let saved = std::mem::replace(&mut self.arg_api, m.method.to_string());
+        let out = self.lower_method_call_inner(m, recv);
+        self.arg_api = saved;
+        out
+    }
+
+    fn lower_receiver(&mut self, m: &syn::ExprMethodCall) -> Val {
         // Looking at a handle is not waiting for it.
         self.inspect_only = matches!(strip(&m.receiver), Expr::Path(_))
             && (m.method == "is_finished" || m.method == "abort" || m.method == "id");
         let recv = self.lower_expr(&m.receiver);
         self.inspect_only = false;
+        recv
+    }
+
+    fn lower_method_call_inner(&mut self, m: &syn::ExprMethodCall, recv: Val) -> Val {
         let name = m.method.to_string();
         let span = self.sp_ident(&m.method, name.len());
         if types::passes_through(&name) {
