@@ -347,10 +347,8 @@ impl Excludes {
             if self.set.is_match(p) {
                 return true;
             }
-            if let Some(name) = p.file_name() {
-                if self.names.is_match(name) {
-                    return true;
-                }
+            if p.file_name().is_some_and(|name| self.names.is_match(name)) {
+                return true;
             }
             current = p.parent();
         }
