@@ -6,6 +6,7 @@
 //! [`report`] renders them. [`check`] ties the steps together, [`cli`] is the command line.
 
 pub mod analysis;
+pub mod baseline;
 pub mod check;
 pub mod cli;
 pub mod config;
