@@ -15,6 +15,7 @@ pub mod discover;
 pub mod frontend;
 pub mod kb;
 pub mod model;
+pub mod project;
 pub mod report;
 pub mod rules;
 pub mod source;
