@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod baseline;
+pub mod cargo;
 pub mod check;
 pub mod cli;
 pub mod config;
