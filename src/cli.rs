@@ -45,6 +45,8 @@ pub enum Command {
     Rule(RuleArgs),
     /// List every rule.
     Rules(RulesArgs),
+    /// Run the language server (LSP over stdio) for editors.
+    Server,
     /// Developer tools.
     #[command(hide = true, subcommand)]
     Debug(DebugCommand),
@@ -161,6 +163,7 @@ pub fn run(args: Vec<String>) -> i32 {
         Command::Check(args) => run_check(&args),
         Command::Rule(args) => run_rule(&args),
         Command::Rules(args) => run_rules(&args),
+        Command::Server => crate::server::run(),
         Command::Debug(DebugCommand::Lower { path }) => run_debug_lower(&path),
     }
 }

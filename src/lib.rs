@@ -19,5 +19,6 @@ pub mod model;
 pub mod project;
 pub mod report;
 pub mod rules;
+pub mod server;
 pub mod source;
 pub mod suppress;

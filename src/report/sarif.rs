@@ -36,6 +36,24 @@ pub fn information_uri() -> String {
     }
 }
 
+/// A stable link to a rule's documentation (`rules/<id>.md`): in the repository when the package
+/// names one, else in the published crate's sources on docs.rs.
+pub fn doc_uri(rule_id: &str) -> String {
+    let repo = env!("CARGO_PKG_REPOSITORY");
+    if repo.is_empty() {
+        format!(
+            "https://docs.rs/crate/{}/{}/source/rules/{rule_id}.md",
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION")
+        )
+    } else {
+        format!(
+            "{}/blob/main/rules/{rule_id}.md",
+            repo.trim_end_matches('/')
+        )
+    }
+}
+
 fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
@@ -88,6 +106,7 @@ fn rule_descriptor(rule: &Rule) -> Value {
         "shortDescription": { "text": rule.summary },
         "fullDescription": { "text": what_it_does(rule) },
         "help": { "text": rule.doc, "markdown": rule.doc },
+        "helpUri": doc_uri(rule.id),
         "defaultConfiguration": { "level": level(rule.severity) },
         "properties": { "code": rule.code, "tags": [group], "languages": languages },
     })
