@@ -101,7 +101,10 @@ impl Client {
         loop {
             let m = self.recv();
             if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
-                return m["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+                return m["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
             }
         }
     }
@@ -178,11 +181,20 @@ fn utf16_columns_when_utf8_is_not_offered() {
                    "text": "é = 1  # looplint: ignore[nested-block-on]\n"}}),
         );
         let diags = c.diagnostics_for(uri);
-        assert_eq!(diags[0]["range"]["start"], json!({"line": 0, "character": 9}));
+        assert_eq!(
+            diags[0]["range"]["start"],
+            json!({"line": 0, "character": 9})
+        );
         // Saving re-analyses; closing clears.
-        c.notify("textDocument/didSave", json!({"textDocument": {"uri": uri}}));
+        c.notify(
+            "textDocument/didSave",
+            json!({"textDocument": {"uri": uri}}),
+        );
         assert_eq!(c.diagnostics_for(uri).len(), 1);
-        c.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
+        c.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        );
         assert!(c.diagnostics_for(uri).is_empty());
     });
 }
