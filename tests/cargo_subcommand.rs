@@ -196,4 +196,26 @@ fn human_and_short_formats_and_help() {
     let out = cargo_looplint(ws.path(), &["--help"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("--message-format"));
+    // `cargo help looplint` finds the subcommand on PATH and prints the same help.
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_cargo-looplint"))
+        .parent()
+        .unwrap();
+    let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["help", "looplint"])
+        .env("PATH", path)
+        .current_dir(ws.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cargo looplint [check]"));
 }
