@@ -15,7 +15,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diagnostic::Severity;
-use crate::kb::{Api, Concept, Kb, Match, RuntimeArg};
+use crate::kb::{Api, Concept, Kb, RuntimeArg};
 use crate::model::Language;
 use crate::rules::{self, RULES};
 
@@ -365,6 +365,42 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// A knowledge-base entry for a project-declared API. It is built through the entry's own
+/// deserializer, so fields the knowledge base gains later take their defaults here too.
+fn declared_api(
+    api_path: &str,
+    concept: Concept,
+    runtime: RuntimeArg,
+    language: Language,
+    file: &Path,
+) -> Result<Api, String> {
+    let concept_name = match concept {
+        Concept::RuntimeBound => "runtime-bound",
+        Concept::Blocking => "blocking",
+        Concept::BlockOn => "block-on",
+        Concept::Spawn => "spawn",
+        _ => "needs-runtime",
+    };
+    let runtime_name = match runtime {
+        RuntimeArg::Fresh => "fresh",
+        RuntimeArg::Current => "current",
+        RuntimeArg::Receiver => "receiver",
+    };
+    let mut table = toml::Table::new();
+    table.insert("path".into(), api_path.into());
+    table.insert("concept".into(), concept_name.into());
+    table.insert("runtime".into(), runtime_name.into());
+    table.insert(
+        "note".into(),
+        format!("declared in {}", file.display()).into(),
+    );
+    let mut api: Api = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_string())?;
+    api.language = language;
+    Ok(api)
+}
+
 impl Config {
     /// Finds and loads the configuration that applies to `start` (a file or directory), walking up
     /// through its ancestors. Returns the defaults when there is none.
@@ -546,18 +582,9 @@ impl Config {
                         format!("invalid path `{api_path}`"),
                     ));
                 }
-                config.knowledge.push(Api {
-                    path: api_path.to_string(),
-                    concept,
-                    matching: Match::Exact,
-                    flavor: None,
-                    runtime,
-                    any_receiver: false,
-                    binds_now: false,
-                    returns: None,
-                    note: format!("declared in {}", path.display()),
-                    language,
-                });
+                let api = declared_api(api_path, concept, runtime, language, path)
+                    .map_err(|m| err_at(Some(s.span().start), m))?;
+                config.knowledge.push(api);
             }
         }
         Ok(Some(config))
