@@ -150,8 +150,19 @@ pub struct RulesArgs {
     pub format: DocFormat,
 }
 
-/// Runs the command line with `args` (without the program name) and returns the exit code.
+/// Runs the command line with `args` (without the program name) and returns the exit code. An
+/// internal error (a panic) exits with 2, as usage and I/O errors do.
 pub fn run(args: Vec<String>) -> i32 {
+    match std::panic::catch_unwind(move || run_args(args)) {
+        Ok(code) => code,
+        Err(_) => {
+            error("internal error; please report it with the input that caused it");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn run_args(args: Vec<String>) -> i32 {
     let cli = match Cli::try_parse_from(std::iter::once("looplint".to_string()).chain(args)) {
         Ok(cli) => cli,
         Err(e) => {
