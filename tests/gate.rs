@@ -309,3 +309,120 @@ fn junit_and_output_file() {
     );
     assert!(xml.contains(r#"type="unused-suppression""#), "{xml}");
 }
+
+/// A small Cargo package whose `fetch` blocks on a runtime and is called from `#[tokio::main]`.
+fn rust_package(main_rs: &str, metadata: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "Cargo.toml",
+        &format!("[package]\nname = \"nb\"\nversion = \"0.1.0\"\nedition = \"2021\"\n{metadata}"),
+    );
+    write(tmp.path(), "src/main.rs", main_rs);
+    tmp
+}
+
+const NESTED: &str = "fn fetch() -> u32 {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async { 1 })
+}
+
+#[tokio::main]
+async fn main() {
+    println!(\"{}\", fetch());
+}
+";
+
+#[test]
+fn suppressions_silence_real_findings() {
+    let pkg = rust_package(NESTED, "");
+    let (code, out, _) = concise(pkg.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("src/main.rs:3:8: error[nested-block-on]"),
+        "{out}"
+    );
+
+    // Above the fn header: the whole function.
+    let silenced = format!("// looplint: ignore[nested-block-on] -- startup only\n{NESTED}");
+    let pkg = rust_package(&silenced, "");
+    let (code, out, _) = concise(pkg.path(), &[]);
+    assert_eq!((code, out.as_str()), (0, "No problems found.\n"));
+
+    // Trailing, by code, on the primary line.
+    let trailing = NESTED.replace(
+        "rt.block_on(async { 1 })",
+        "rt.block_on(async { 1 }) // looplint: ignore[LL002]",
+    );
+    assert_eq!(concise(rust_package(&trailing, "").path(), &[]).0, 0);
+
+    // On the wrong line it silences nothing and is reported.
+    let wrong = NESTED.replace(
+        "let rt = tokio::runtime::Runtime::new().unwrap();",
+        "let rt = tokio::runtime::Runtime::new().unwrap(); // looplint: ignore[nested-block-on]",
+    );
+    let (code, out, _) = concise(rust_package(&wrong, "").path(), &[]);
+    assert_eq!(code, 1);
+    assert!(out.contains("error[nested-block-on]"), "{out}");
+    assert!(
+        out.contains("src/main.rs:2:58: warning[unused-suppression]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn declared_knowledge_is_treated_like_built_in_knowledge() {
+    let main_rs = "fn fetch() -> u32 {
+    myrt::run(async { 1 })
+}
+
+#[tokio::main]
+async fn main() {
+    println!(\"{}\", fetch());
+    myutil::slow_io();
+}
+";
+    let pkg = rust_package(main_rs, "");
+    assert_eq!(concise(pkg.path(), &[]).1, "No problems found.\n");
+    let pkg = rust_package(
+        main_rs,
+        "\n[package.metadata.looplint.knowledge]\nblock-on = [\"myrt::run\"]\nblocking = [\"myutil::slow_io\"]\n",
+    );
+    let (code, out, _) = concise(pkg.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("src/main.rs:2:5: error[nested-block-on] `myrt::run` blocks on a runtime from inside async code"),
+        "{out}"
+    );
+    assert!(
+        out.contains("src/main.rs:8:5: warning[blocking-call-in-async]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn sarif_related_locations_for_secondary_labels() {
+    let pkg = rust_package(NESTED, "");
+    let o = looplint(pkg.path(), &["check", "--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/sarif-schema-2.1.0.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    assert!(jsonschema::validator_for(&schema).unwrap().is_valid(&log));
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "nested-block-on");
+    assert_eq!(result["level"], "error");
+    let related = result["relatedLocations"].as_array().unwrap();
+    assert!(!related.is_empty());
+    assert_eq!(
+        related[0]["physicalLocation"]["artifactLocation"]["uri"],
+        "src/main.rs"
+    );
+    assert!(
+        related[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("fetch")
+    );
+}

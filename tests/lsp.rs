@@ -1,9 +1,8 @@
 //! `looplint server` tested as an editor uses it: the binary is spawned and spoken to in JSON-RPC
 //! over its pipes (initialize, didOpen, publishDiagnostics, didChange, shutdown, exit).
 //!
-//! The "buggy" document holds a suppression comment that silences nothing, which looplint reports
-//! as `unused-suppression`; it needs no frontend. When the Python frontend reports
-//! `nested-block-on`, a real lifecycle bug can take its place here.
+//! The Rust session edits a real `nested-block-on` bug away; the UTF-16 session uses a Python
+//! suppression comment that silences nothing (`unused-suppression`) next to a non-ASCII character.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -135,40 +134,87 @@ fn session(encodings: Value, check: impl FnOnce(&mut Client, &str, &Value)) {
     assert!(status.success());
 }
 
+const BUGGY: &str = "fn fetch() -> u32 {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async { 1 })
+}
+
+#[tokio::main]
+async fn main() {
+    println!(\"{}\", fetch());
+}
+";
+
+const FIXED: &str = "async fn fetch() -> u32 {
+    1
+}
+
+#[tokio::main]
+async fn main() {
+    println!(\"{}\", fetch().await);
+}
+";
+
 #[test]
-fn diagnostics_follow_the_buffer_utf8() {
-    session(json!(["utf-8", "utf-16"]), |c, uri, init| {
-        assert_eq!(init["capabilities"]["positionEncoding"], "utf-8");
-        let buggy = "é = 1  # looplint: ignore[nested-block-on]\n";
-        c.notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": buggy}}),
-        );
-        let diags = c.diagnostics_for(uri);
-        assert_eq!(diags.len(), 1, "{diags:?}");
-        let d = &diags[0];
-        assert_eq!(d["code"], "unused-suppression");
-        assert_eq!(d["source"], "looplint");
-        assert_eq!(d["severity"], 2);
-        // `looplint:` starts at byte 10 (é is two bytes).
-        assert_eq!(d["range"]["start"], json!({"line": 0, "character": 10}));
-        assert!(
-            d["codeDescription"]["href"]
-                .as_str()
-                .unwrap()
-                .ends_with("rules/unused-suppression.md")
-        );
+fn diagnostics_follow_the_buffer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().canonicalize().unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    // On disk the file is fixed; the editor's buffer is not.
+    std::fs::write(dir.join("src/main.rs"), FIXED).unwrap();
+    let uri = format!("file://{}/src/main.rs", dir.display());
+    let mut c = Client::start(&dir);
+    let init = c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": format!("file://{}", dir.display()),
+               "capabilities": {"general": {"positionEncodings": ["utf-8", "utf-16"]}}}),
+    );
+    assert_eq!(init["result"]["capabilities"]["positionEncoding"], "utf-8");
+    c.notify("initialized", json!({}));
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "rust", "version": 1, "text": BUGGY}}),
+    );
+    let diags = c.diagnostics_for(&uri);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = &diags[0];
+    assert_eq!(d["code"], "nested-block-on");
+    assert_eq!(d["source"], "looplint");
+    assert_eq!(d["severity"], 1);
+    assert_eq!(
+        d["range"],
+        json!({"start": {"line": 2, "character": 7}, "end": {"line": 2, "character": 15}})
+    );
+    assert!(
+        d["codeDescription"]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("rules/nested-block-on.md")
+    );
+    let related = d["relatedInformation"].as_array().unwrap();
+    assert!(related.iter().any(|r| r["location"]["uri"] == uri
+        && r["location"]["range"]["start"]["line"] == 7
+        && r["message"].as_str().unwrap().contains("fetch")));
 
-        c.notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "é = 1\n"}]}),
-        );
-        assert!(c.diagnostics_for(uri).is_empty());
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": FIXED}]}),
+    );
+    assert!(c.diagnostics_for(&uri).is_empty());
 
-        // Unknown requests get an error, not silence.
-        let r = c.request("textDocument/hover", json!({}));
-        assert_eq!(r["error"]["code"], -32601);
-    });
+    // Unknown requests get an error, not silence.
+    let r = c.request("textDocument/hover", json!({}));
+    assert_eq!(r["error"]["code"], -32601);
+
+    let resp = c.request("shutdown", Value::Null);
+    assert!(resp.get("error").is_none(), "{resp}");
+    c.notify("exit", Value::Null);
+    assert!(c.child.wait().unwrap().success());
 }
 
 #[test]
