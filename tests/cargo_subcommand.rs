@@ -219,3 +219,53 @@ fn human_and_short_formats_and_help() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("cargo looplint [check]"));
 }
+
+#[test]
+fn a_real_finding_keeps_its_labels_notes_and_help() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "Cargo.toml",
+        "[package]\nname = \"nb\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(
+        d,
+        "src/main.rs",
+        "fn fetch() -> u32 {\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    rt.block_on(async { 1 })\n}\n\n#[tokio::main]\nasync fn main() {\n    println!(\"{}\", fetch());\n}\n",
+    );
+    let out = cargo_looplint(d, &["--message-format=json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let msgs = messages(&out);
+    let cm = msgs
+        .iter()
+        .find_map(|m| match m {
+            Message::CompilerMessage(cm) => Some(cm),
+            _ => None,
+        })
+        .unwrap();
+    let diag = &cm.message;
+    assert_eq!(diag.code.as_ref().unwrap().code, "nested-block-on");
+    assert_eq!(
+        diag.level,
+        cargo_metadata::diagnostic::DiagnosticLevel::Error
+    );
+    assert_eq!(diag.spans.len(), 3);
+    let primary = &diag.spans[0];
+    assert!(primary.is_primary);
+    assert_eq!(
+        (primary.line_start, primary.column_start, primary.column_end),
+        (3, 8, 16)
+    );
+    assert_eq!(primary.byte_end - primary.byte_start, 8);
+    let call = &diag.spans[1];
+    assert!(!call.is_primary);
+    assert_eq!(call.line_start, 8);
+    assert!(call.label.as_ref().unwrap().contains("fetch"));
+    assert!(
+        diag.children
+            .iter()
+            .any(|c| c.level == cargo_metadata::diagnostic::DiagnosticLevel::Note)
+    );
+    assert!(matches!(msgs.last(), Some(Message::BuildFinished(b)) if !b.success));
+}
