@@ -498,6 +498,23 @@ pub fn parse(text: &str, language: Language) -> Vec<Directive> {
     out
 }
 
+/// Whether the file's bytes contain `looplint:` (or `noqa` in Python), read without decoding.
+fn may_have_directives(db: &SourceDb, file: usize, language: Language) -> bool {
+    let f = &db.files[file];
+    let bytes: std::borrow::Cow<'_, [u8]> = match &f.overlay {
+        Some(text) => std::borrow::Cow::Borrowed(text.as_bytes()),
+        None => match std::fs::read(&f.path) {
+            Ok(b) => std::borrow::Cow::Owned(b),
+            Err(_) => return false,
+        },
+    };
+    memchr::memmem::find(&bytes, b"looplint:").is_some()
+        || (language == Language::Python
+            && [&b"noqa"[..], b"NOQA", b"NoQA"]
+                .iter()
+                .any(|m| memchr::memmem::find(&bytes, m).is_some()))
+}
+
 fn has_noqa(text: &str) -> bool {
     text.contains("noqa") || text.contains("NOQA") || text.contains("NoQA")
 }
@@ -703,10 +720,17 @@ fn apply_file(
     report_unused: bool,
     enabled: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<Finding> {
+    let language = db.files[file].language;
+    if findings.is_empty() {
+        // Most files have no finding: skip them unless their raw bytes hold a marker, before
+        // paying for UTF-8 validation.
+        if !report_unused || !may_have_directives(db, file, language) {
+            return findings;
+        }
+    }
     let Ok(text) = db.read(file) else {
         return findings;
     };
-    let language = db.files[file].language;
     let directives = parse(&text, language);
     if directives.is_empty() {
         return findings;
