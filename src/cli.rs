@@ -1,9 +1,10 @@
 //! The command line: `looplint check`, `looplint rule`, `looplint rules`, and the hidden
 //! `looplint debug lower`.
 //!
-//! Exit codes: 0 when nothing was reported, 1 when diagnostics were reported, 2 on a usage error
-//! or an I/O error (an input that cannot be read, an output file that cannot be written). An I/O
-//! error on one input does not stop the others from being checked and reported.
+//! Exit codes, as ruff's: 0 when nothing at or above `--fail-on` was reported (default: nothing at
+//! all), 1 when such diagnostics were reported (0 with `--exit-zero`), 2 on a usage, configuration
+//! or I/O error (an input that cannot be read, an output file that cannot be written), whatever
+//! `--exit-zero` says. An I/O error on one input does not stop the others from being checked.
 
 use std::collections::HashSet;
 use std::io::{self, IsTerminal, Write};
@@ -11,11 +12,11 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::check::{CheckOptions, check};
 use crate::discover::discover;
 use crate::frontend;
 use crate::kb::Kb;
 use crate::model::Language;
+use crate::project;
 use crate::report::{self, Format, Report, Style};
 use crate::rules::{self, RULES, Rule};
 
@@ -44,6 +45,8 @@ pub enum Command {
     Rule(RuleArgs),
     /// List every rule.
     Rules(RulesArgs),
+    /// Run the language server (LSP over stdio) for editors.
+    Server,
     /// Developer tools.
     #[command(hide = true, subcommand)]
     Debug(DebugCommand),
@@ -87,6 +90,35 @@ pub struct CheckArgs {
     /// Never use colours.
     #[arg(long)]
     pub no_color: bool,
+    /// Also report these rules, on top of the selection (ids, codes, code prefixes or `ALL`).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub extend_select: Vec<String>,
+    /// Use this configuration file instead of the nearest one.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+    /// Ignore every configuration file.
+    #[arg(long)]
+    pub isolated: bool,
+    /// Exit with 1 only for findings at or above this severity (default: any finding).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+    /// Report only findings that are not recorded in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in a baseline file and exit (default file: the configured
+    /// `baseline`, else `looplint-baseline.json`).
+    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    #[allow(clippy::option_option)]
+    pub write_baseline: Option<Option<PathBuf>>,
+}
+
+/// Severity threshold of `--fail-on`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Fail on error-level findings only.
+    Error,
+    /// Fail on any finding.
+    Warning,
 }
 
 /// Output format of `looplint rule` and `looplint rules`.
@@ -118,8 +150,19 @@ pub struct RulesArgs {
     pub format: DocFormat,
 }
 
-/// Runs the command line with `args` (without the program name) and returns the exit code.
+/// Runs the command line with `args` (without the program name) and returns the exit code. An
+/// internal error (a panic) exits with 2, as usage and I/O errors do.
 pub fn run(args: Vec<String>) -> i32 {
+    match std::panic::catch_unwind(move || run_args(args)) {
+        Ok(code) => code,
+        Err(_) => {
+            error("internal error; please report it with the input that caused it");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn run_args(args: Vec<String>) -> i32 {
     let cli = match Cli::try_parse_from(std::iter::once("looplint".to_string()).chain(args)) {
         Ok(cli) => cli,
         Err(e) => {
@@ -131,6 +174,7 @@ pub fn run(args: Vec<String>) -> i32 {
         Command::Check(args) => run_check(&args),
         Command::Rule(args) => run_rule(&args),
         Command::Rules(args) => run_rules(&args),
+        Command::Server => crate::server::run(),
         Command::Debug(DebugCommand::Lower { path }) => run_debug_lower(&path),
     }
 }
@@ -187,19 +231,25 @@ fn use_color(args: &CheckArgs) -> bool {
 }
 
 fn run_check(args: &CheckArgs) -> i32 {
-    let enabled = match enabled_rules(&args.select, &args.ignore) {
-        Ok(e) => e,
-        Err(message) => {
-            error(message);
-            return EXIT_ERROR;
-        }
-    };
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths.clone()
     };
-    let discovery = discover(&paths);
+    let rule_args = project::RuleArgs {
+        select: args.select.clone(),
+        extend_select: args.extend_select.clone(),
+        ignore: args.ignore.clone(),
+    };
+    let setup = match project::setup(&paths[0], args.config.as_deref(), args.isolated, &rule_args) {
+        Ok(s) => s,
+        Err(message) => {
+            error(message);
+            return EXIT_ERROR;
+        }
+    };
+    let mut discovery = discover(&paths);
+    discovery.db = setup.exclude(std::mem::take(&mut discovery.db), &paths);
     let mut failed = false;
     for e in &discovery.errors {
         error(e);
@@ -212,14 +262,46 @@ fn run_check(args: &CheckArgs) -> i32 {
         eprintln!("warning: no Rust or Python files found");
     }
 
-    let kb = Kb::builtin();
-    let is_enabled = |id: &str| enabled.contains(id);
-    let opts = CheckOptions {
-        kb: &kb,
-        enabled: &is_enabled,
-    };
     let db = &discovery.db;
-    let result = check(db, &opts);
+    let mut result = setup.check(db);
+    if let Some(file) = &args.write_baseline {
+        let file = file.clone().unwrap_or_else(|| {
+            setup
+                .baseline_file(None)
+                .unwrap_or_else(|| PathBuf::from("looplint-baseline.json"))
+        });
+        return match project::write_baseline(db, &result.findings, &file) {
+            Ok(n) => {
+                eprintln!("wrote {n} findings to the baseline {}", file.display());
+                if failed { EXIT_ERROR } else { EXIT_OK }
+            }
+            Err(message) => {
+                error(message);
+                EXIT_ERROR
+            }
+        };
+    }
+    if let Some(file) = setup.baseline_file(args.baseline.as_deref()) {
+        match project::apply_baseline(db, std::mem::take(&mut result.findings), &file) {
+            Ok(filtered) => {
+                result.findings = filtered.new;
+                if !filtered.stale.is_empty() {
+                    let missing: u32 = filtered.stale.iter().map(|s| s.missing).sum();
+                    eprintln!(
+                        "note: {missing} baselined findings are gone; `--write-baseline` refreshes {}",
+                        file.display()
+                    );
+                    for s in &filtered.stale {
+                        eprintln!("  {} [{}] {}", s.path, s.rule, s.message);
+                    }
+                }
+            }
+            Err(message) => {
+                error(message);
+                return EXIT_ERROR;
+            }
+        }
+    }
     let report = Report::new(db, &result.findings);
     let style = Style {
         color: use_color(args),
@@ -251,13 +333,12 @@ fn run_check(args: &CheckArgs) -> i32 {
         failed = true;
     }
 
-    if failed {
-        EXIT_ERROR
-    } else if result.findings.is_empty() || args.exit_zero {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
-    }
+    let fail_on = match args.fail_on {
+        Some(FailOn::Error) => Some(crate::diagnostic::Severity::Error),
+        Some(FailOn::Warning) => Some(crate::diagnostic::Severity::Warning),
+        None => setup.config.fail_on,
+    };
+    project::exit_code(&result.findings, fail_on, args.exit_zero, failed)
 }
 
 fn write_report(

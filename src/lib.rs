@@ -6,13 +6,19 @@
 //! [`report`] renders them. [`check`] ties the steps together, [`cli`] is the command line.
 
 pub mod analysis;
+pub mod baseline;
+pub mod cargo;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod frontend;
 pub mod kb;
 pub mod model;
+pub mod project;
 pub mod report;
 pub mod rules;
+pub mod server;
 pub mod source;
+pub mod suppress;

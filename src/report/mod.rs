@@ -1,12 +1,16 @@
-//! Rendering findings: human (codespan-reporting), concise, JSON, JSON lines, and per-rule statistics.
+//! Rendering findings: human (codespan-reporting), concise, JSON, JSON lines, SARIF, GitHub
+//! annotations, JUnit XML, and per-rule statistics.
 //!
 //! Findings stay structured until they reach this module. Source text is not kept during the
 //! analysis: [`Sources`] re-reads the files that findings point into, once, for rendering.
 
 pub mod concise;
 pub mod fingerprint;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod statistics;
 
 use std::collections::{BTreeMap, HashMap};
@@ -29,6 +33,12 @@ pub enum Format {
     Json,
     /// One JSON diagnostic object per line, no envelope.
     Jsonl,
+    /// SARIF 2.1.0, for code-scanning services.
+    Sarif,
+    /// GitHub Actions workflow-command annotations.
+    Github,
+    /// JUnit XML.
+    Junit,
 }
 
 /// Everything a renderer needs: the findings, the files, and their re-read text.
@@ -252,6 +262,9 @@ pub fn write(
         Format::Concise => concise::write(report, out),
         Format::Json => json::write(report, out),
         Format::Jsonl => json::write_lines(report, out),
+        Format::Sarif => sarif::write(report, out),
+        Format::Github => github::write(report, out),
+        Format::Junit => junit::write(report, out),
     }
 }
 

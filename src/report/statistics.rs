@@ -43,7 +43,7 @@ pub fn counts(report: &Report<'_>) -> Vec<RuleCount> {
 pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let counts = counts(report);
     match format {
-        Format::Human | Format::Concise => {
+        Format::Human | Format::Concise | Format::Github | Format::Sarif | Format::Junit => {
             let width = counts.iter().map(|c| c.rule.len()).max().unwrap_or(0);
             for c in &counts {
                 writeln!(

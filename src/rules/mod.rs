@@ -124,6 +124,15 @@ pub static RULES: &[Rule] = &[
         doc: include_str!("../../rules/blocking-call-in-async.md"),
         check: Some(blocking_call_in_async::check),
     },
+    Rule {
+        id: "unused-suppression",
+        code: "LL106",
+        severity: Severity::Warning,
+        languages: BOTH,
+        summary: "a suppression comment silences nothing",
+        doc: include_str!("../../rules/unused-suppression.md"),
+        check: None,
+    },
 ];
 
 /// Looks a rule up by id or code.
