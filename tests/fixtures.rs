@@ -8,10 +8,6 @@
 //! marks a known miss, which is neither required nor counted as noise. Every diagnostic without a
 //! marker is "noisy", every marker without a diagnostic is "missing" (ast-grep's vocabulary); the
 //! test collects all of them and fails at the end with the full list.
-//!
-//! Missing and noisy diagnostics listed in `tests/known-fixture-failures.txt` are tolerated until
-//! they are fixed; a listed one that passes fails the test, so the list only shrinks. Regenerate
-//! the list with `LOOPLINT_UPDATE_KNOWN_FAILURES=1 cargo test --test fixtures`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -217,73 +213,11 @@ fn fixtures_match_their_markers() {
         }
     }
     eprintln!("{inputs} fixture inputs checked");
-    compare_with_known_failures(failures);
-}
-
-/// The list of tolerated failures, relative to the crate root.
-const KNOWN_FAILURES: &str = "tests/known-fixture-failures.txt";
-
-/// The part of a failure that identifies it: `path:line: missing|noisy rule`, without the message.
-fn failure_key(failure: &str) -> &str {
-    failure.split(" (").next().unwrap_or(failure)
-}
-
-/// Whether a failure may be listed as known: only missing and noisy diagnostics may.
-fn may_be_known(key: &str) -> bool {
-    key.contains(": missing ") || key.contains(": noisy ")
-}
-
-/// Fails on every failure that is not listed in [`KNOWN_FAILURES`], and on every listed one that
-/// no longer happens (so the list only shrinks). `LOOPLINT_UPDATE_KNOWN_FAILURES=1` rewrites the
-/// list from the current failures instead.
-fn compare_with_known_failures(failures: Vec<String>) {
-    let path = root().join(KNOWN_FAILURES);
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let known: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect();
-    if std::env::var_os("LOOPLINT_UPDATE_KNOWN_FAILURES").is_some() {
-        let header: String = text
-            .lines()
-            .take_while(|l| l.starts_with('#'))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let mut keys: Vec<&str> = failures
-            .iter()
-            .map(|f| failure_key(f))
-            .filter(|k| may_be_known(k))
-            .collect();
-        keys.sort();
-        keys.dedup();
-        let body: String = keys.iter().map(|k| format!("{k}\n")).collect();
-        std::fs::write(&path, format!("{header}{body}")).expect("known failures are writable");
-        return;
-    }
-    let mut report = Vec::new();
-    let mut tolerated = 0;
-    for f in &failures {
-        let key = failure_key(f);
-        if may_be_known(key) && known.contains(&key) {
-            tolerated += 1;
-        } else {
-            report.push(f.clone());
-        }
-    }
-    for k in &known {
-        if !failures.iter().any(|f| failure_key(f) == *k) {
-            report.push(format!(
-                "{k}: listed in {KNOWN_FAILURES} but passes now; remove it"
-            ));
-        }
-    }
-    eprintln!("{tolerated} known failure(s) tolerated (see {KNOWN_FAILURES})");
     assert!(
-        report.is_empty(),
+        failures.is_empty(),
         "{} fixture failure(s):\n{}\n",
-        report.len(),
-        report.join("\n")
+        failures.len(),
+        failures.join("\n")
     );
 }
 

@@ -108,14 +108,6 @@ impl Facts {
         })
     }
 
-    /// Whether every context of `f` is known to have no runtime (and there is at least one).
-    pub fn surely_no_runtime(&self, program: &Program, f: FnId) -> bool {
-        let ctx = self.ctx(f);
-        !ctx.is_empty()
-            && !program.func(f).callers_unknown
-            && ctx.iter().all(|c| c.ctx == Ctx::NoRuntime)
-    }
-
     /// The chain of calls that led to context `entry` of `f`, innermost first, up to `limit`
     /// steps: each step is the calling function and the span of the call.
     pub fn chain(&self, f: FnId, entry: &CtxEntry, limit: usize) -> Vec<(FnId, Span)> {

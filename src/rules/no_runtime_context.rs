@@ -1,16 +1,27 @@
 //! `no-runtime-context`: an API that needs a running runtime, called where none runs. Doc:
 //! rules/no-runtime-context.md.
 
-use crate::analysis::{Facts, short};
+use crate::analysis::{Ctx, Facts, short};
+
+use super::explain::placement_is_certain;
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{EventKind, Language, Program, RunKind, RuntimeRef, Span};
 
 /// Reports runtime-requiring calls in code that provably runs with no runtime.
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
-        if !facts.surely_no_runtime(program, fid) {
+        // One call path that surely has no runtime is enough: `fn main`, a `#[test]`, a
+        // framework handler or a fresh thread, through calls whose placement is certain.
+        let Some(entry) = facts.ctx(fid).iter().find(|c| {
+            c.ctx == Ctx::NoRuntime
+                && placement_is_certain(program, facts, fid)
+                && facts
+                    .chain(fid, c, 16)
+                    .iter()
+                    .all(|(caller, _)| placement_is_certain(program, facts, *caller))
+        }) else {
             continue;
-        }
+        };
         let mut seen: Vec<Span> = Vec::new();
         for ev in &f.events {
             let api = match &ev.kind {
@@ -48,7 +59,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             };
             let mut finding = Finding::new("no-runtime-context", Severity::Error, ev.span, message)
                 .primary_label("no runtime is running on this thread");
-            if let Some(entry) = facts.ctx(fid).first() {
+            {
                 for (caller, span) in facts.chain(fid, entry, 6) {
                     finding = finding.label(
                         span,
