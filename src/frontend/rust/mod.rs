@@ -66,7 +66,8 @@ fn lower_one(
                     start: 0,
                     end: 0,
                     message: e.to_string(),
-                    unreadable: true,
+                    // Content that is not text is a finding; only I/O failures are errors.
+                    unreadable: matches!(e, crate::source::ReadError::Io(_)),
                 }),
             );
         }
