@@ -46,7 +46,9 @@ fn arg_value(tokens: &TokenStream, key: &str) -> Option<String> {
 pub fn fn_attrs(attrs: &[Attribute]) -> FnAttrs {
     let mut out = FnAttrs::default();
     let mut plain_test = false;
+    let mut should_panic = false;
     for attr in attrs {
+        should_panic |= attr.path().is_ident("should_panic");
         // Doc comments and other one-word attributes other than `test` say nothing here.
         let path = attr.path();
         if path.segments.len() == 1 && !path.is_ident("test") {
@@ -94,6 +96,12 @@ pub fn fn_attrs(attrs: &[Attribute]) -> FnAttrs {
         if entry.is_some() {
             out.entry = entry;
         }
+    }
+    // A `#[should_panic]` test provokes its panic on purpose: it is not an entry the analysis
+    // should reason about.
+    if should_panic {
+        out.entry = None;
+        return out;
     }
     // A runtime attribute wins over a `#[test]` written next to it.
     if out.entry.is_none() && plain_test {

@@ -261,7 +261,9 @@ impl<'p> Linker<'p> {
                     .next()
                     .unwrap_or(&func.name)
                     .to_string();
-                if func.has_self {
+                // Trait methods share their names with every other implementation of the
+                // trait (`read`, `poll`), so a name alone never designates one of them.
+                if func.has_self && !func.is_trait_method {
                     self.by_name.entry(method.clone()).or_default().push(id);
                 }
                 for item in self.resolve_sym(f, sp, 0) {

@@ -1032,7 +1032,9 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         } else if m.method == "join_next" {
             (WaitKind::Join, "the tasks of a join set")
         } else {
-            return;
+            // `while let Ok(conn) = listener.accept().await`: an event loop that lasts as long
+            // as its source, like a server's accept loop.
+            (WaitKind::Signal, "an event loop driven by an awaited source")
         };
         let span = self.sp(w.while_token.span);
         self.emit_model(

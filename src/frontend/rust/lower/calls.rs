@@ -20,6 +20,7 @@ use crate::model::{
 /// Method names too common to resolve by name alone.
 const COMMON_METHODS: &[&str] = &[
     "abort",
+    "accept",
     "add",
     "all",
     "and",
@@ -32,6 +33,7 @@ const COMMON_METHODS: &[&str] = &[
     "as_ref",
     "as_str",
     "await",
+    "begin",
     "bind",
     "borrow",
     "borrow_mut",
@@ -44,10 +46,11 @@ const COMMON_METHODS: &[&str] = &[
     "chars",
     "clear",
     "clone",
-    "close",
     "cloned",
+    "close",
     "cmp",
     "collect",
+    "commit",
     "config",
     "connect",
     "contains",
@@ -57,18 +60,23 @@ const COMMON_METHODS: &[&str] = &[
     "data",
     "dedup",
     "default",
+    "delete",
     "deref",
     "deref_mut",
+    "dispatch",
     "drain",
     "drop",
+    "emit",
     "entry",
     "enumerate",
     "eq",
     "err",
     "error",
+    "exec",
     "execute",
     "expect",
     "extend",
+    "fetch",
     "filter",
     "filter_map",
     "find",
@@ -106,6 +114,7 @@ const COMMON_METHODS: &[&str] = &[
     "last",
     "len",
     "lines",
+    "listen",
     "load",
     "lock",
     "map",
@@ -115,6 +124,7 @@ const COMMON_METHODS: &[&str] = &[
     "name",
     "new",
     "next",
+    "notify",
     "ok",
     "ok_or",
     "ok_or_else",
@@ -125,24 +135,42 @@ const COMMON_METHODS: &[&str] = &[
     "partial_cmp",
     "peek",
     "poll",
+    "poll_close",
+    "poll_flush",
     "poll_next",
+    "poll_read",
     "poll_ready",
+    "poll_shutdown",
+    "poll_write",
     "pop",
     "position",
+    "prepare",
     "process",
+    "publish",
     "push",
     "push_str",
+    "query",
     "read",
+    "read_exact",
+    "read_line",
+    "read_to_end",
+    "read_to_string",
     "ready",
     "recv",
     "remove",
     "replace",
+    "request",
     "reset",
     "retain",
     "rev",
+    "rollback",
     "run",
+    "save",
+    "seek",
     "send",
+    "serve",
     "set",
+    "setup",
     "shutdown",
     "size",
     "skip",
@@ -153,11 +181,15 @@ const COMMON_METHODS: &[&str] = &[
     "start",
     "state",
     "status",
+    "step",
     "step_by",
     "stop",
     "store",
+    "submit",
+    "subscribe",
     "sum",
     "take",
+    "teardown",
     "tick",
     "to_owned",
     "to_string",
@@ -178,6 +210,8 @@ const COMMON_METHODS: &[&str] = &[
     "with",
     "write",
     "write_all",
+    "write_fmt",
+    "write_vectored",
     "zip",
 ];
 
@@ -221,6 +255,19 @@ impl<'a> Lowerer<'a, '_> {
 
     /// Lowers a plain argument: its events, and a move of a runtime variable.
     pub(super) fn lower_arg(&mut self, arg: &Expr, hint: Option<TypeRef>) -> Val {
+        // A package function handed over by name runs wherever the callee runs it: like a
+        // closure passed to that API.
+        if let Expr::Path(p) = strip(arg)
+            && p.qself.is_none()
+            && self.lookup_path_binding(p).is_none()
+            && matches!(self.resolve(&path_segs(&p.path)), Res::Fn(_) | Res::Pkg(_))
+        {
+            let (id, v) = self.lower_synthetic(arg, FnKind::Closure);
+            let span = self.sp2(crate::frontend::rust::spans::first(arg), crate::frontend::rust::spans::last(arg));
+            let api = self.arg_api.clone();
+            self.emit_run_api(span, id, RunKind::Inline, api);
+            return v;
+        }
         if let Expr::Closure(c) = strip(arg) {
             let (id, _) = self.lower_closure(c, hint, false);
             let span = self.sp(c.or1_token.span);
