@@ -119,6 +119,17 @@ pub struct Api {
     /// (`Builder::build` returns `Runtime`).
     #[serde(default)]
     pub returns: Option<String>,
+    /// For APIs that take a body (a coroutine, a future or a callable): the position of the
+    /// argument that holds it (`Thread(group, target)` is 1, `asyncio.run(main())` is 0).
+    #[serde(default)]
+    pub arg: u32,
+    /// For APIs that take a body: the keyword that may pass it instead (`target`).
+    #[serde(default)]
+    pub keyword: Option<String>,
+    /// For spawn APIs: the spawner itself keeps and joins the task (`TaskGroup.create_task`,
+    /// a trio nursery's `start_soon`), so the task's handle is never lost.
+    #[serde(default)]
+    pub joins: bool,
     /// Why the entry is here.
     #[serde(default)]
     pub note: String,

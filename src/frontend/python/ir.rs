@@ -1,0 +1,153 @@
+//! The per-file result of lowering: model functions whose references to other modules are
+//! still symbolic. The project linker ([`super::link`]) resolves them into one program.
+//!
+//! Ids inside a [`FileIr`] are local to the file (`FnId(0)` is the file's first function); the
+//! linker shifts them. Spans carry file id 0 until linking.
+
+use std::collections::HashMap;
+
+use crate::model::{Entry, Function, Global, Span, Var, VarId};
+
+/// A top-level name of a module.
+#[derive(Debug, Clone)]
+pub enum Def {
+    /// A function (local function index).
+    Fn(u32),
+    /// A class (index into [`FileIr::classes`]).
+    Class(u32),
+    /// A module global holding a runtime-bound resource (local global index).
+    Global(u32),
+    /// An object of a class, built at module level (the class's dotted path).
+    Instance(Box<str>),
+    /// A name imported from elsewhere (dotted path).
+    Alias(Box<str>),
+}
+
+/// What a class attribute holds, as far as lifecycle goes.
+#[derive(Debug, Clone)]
+pub enum AttrDef {
+    /// A class-level attribute holding a runtime-bound resource (local global index).
+    ClassGlobal(u32),
+    /// An instance attribute set to a runtime-bound resource in a method.
+    Created {
+        /// The constructor.
+        api: Box<str>,
+        /// Where it is assigned.
+        span: Span,
+        /// Function that assigns it (local index).
+        init: u32,
+    },
+    /// An instance attribute set from a module-level name (dotted path).
+    Alias(Box<str>),
+}
+
+/// A class of the module.
+#[derive(Debug, Clone, Default)]
+pub struct ClassIr {
+    /// Dotted path (`pkg.mod.Service`).
+    pub path: String,
+    /// Methods by name (local function index).
+    pub methods: HashMap<String, u32>,
+    /// Base classes, as dotted paths.
+    pub bases: Vec<Box<str>>,
+    /// Attributes that hold runtime-bound resources.
+    pub attrs: HashMap<String, AttrDef>,
+}
+
+/// How a symbolic reference is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    /// Called (`f()`, `mod.f()`, `self.m()`).
+    Call,
+    /// Read (`client.get`, `async with lock`).
+    Value,
+    /// Closed (`await client.aclose()`).
+    Close,
+}
+
+/// A reference the linker resolves; it replaces the placeholder event at its index.
+#[derive(Debug, Clone)]
+pub enum Pending {
+    /// A dotted path (`pkg.client.http.get`, `pkg.mod.Service.fetch`).
+    Ref {
+        /// The path.
+        path: Box<str>,
+        /// How it is used.
+        kind: RefKind,
+        /// Variable a call's result is bound to.
+        result: Option<VarId>,
+    },
+    /// `self.attr = <runtime-bound constructor>` inside a method of `class`.
+    AttrCreate {
+        /// Dotted path of the class.
+        class: Box<str>,
+        /// Attribute name.
+        attr: Box<str>,
+        /// The constructor.
+        api: Box<str>,
+        /// Whether it binds at construction.
+        binds_now: bool,
+    },
+    /// A pytest fixture used through a test's parameter.
+    Fixture {
+        /// Fixture name.
+        name: Box<str>,
+        /// How it is used.
+        kind: RefKind,
+    },
+}
+
+/// What a mark does to the function a path names.
+#[derive(Debug, Clone)]
+pub enum MarkKind {
+    /// The function is an entry point (a route registered by a call, a lifespan hook).
+    Entry(Entry),
+    /// A request handler registered by a call: sync handlers run repeatedly with no loop,
+    /// async ones on the server loop. The text describes the framework.
+    Handler(String),
+    /// The function is used as a value: its callers are unknown.
+    ValueRef,
+}
+
+/// A function body and its pending references.
+#[derive(Debug, Clone)]
+pub struct IrFn {
+    /// The body; placeholder events sit where pending references go.
+    pub func: Function,
+    /// Pending references by event index.
+    pub pending: Vec<(u32, Pending)>,
+    /// A module global this function returns (getter or cached factory), local index.
+    pub returns_global: Option<u32>,
+}
+
+/// A pytest fixture with a scope wider than one test.
+#[derive(Debug, Clone)]
+pub struct FixtureDef {
+    /// Fixture name.
+    pub name: String,
+    /// Local global index.
+    pub global: u32,
+}
+
+/// Everything lowered from one file.
+#[derive(Debug, Default)]
+pub struct FileIr {
+    /// Index in the source database.
+    pub source: usize,
+    /// Canonical module name.
+    pub module: String,
+    /// Functions (local ids).
+    pub functions: Vec<IrFn>,
+    /// Tracked variables (owners are local ids).
+    pub vars: Vec<Var>,
+    /// Globals declared in this file (init functions are local ids).
+    pub globals: Vec<Global>,
+    /// Top-level names.
+    pub defs: HashMap<String, Def>,
+    /// Classes.
+    pub classes: Vec<ClassIr>,
+    /// Marks on functions named by path.
+    pub marks: Vec<(Box<str>, MarkKind)>,
+    /// Wide-scope fixtures defined here.
+    pub fixtures: Vec<FixtureDef>,
+}
