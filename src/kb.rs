@@ -192,6 +192,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "python-libs.toml",
         include_str!("../rules/knowledge/python-libs.toml"),
     ),
+    (
+        "python-blocking.toml",
+        include_str!("../rules/knowledge/python-blocking.toml"),
+    ),
 ];
 
 /// The loaded knowledge base, indexed for lookups by path and by method name.

@@ -63,6 +63,7 @@ impl<'a> Lowerer<'a> {
         range: TextRange,
         dest: Dest<'_>,
     ) -> Val {
+        let awaited = std::mem::take(&mut self.awaited);
         let callee = self.callee(func);
         if let Some(f) = callee.local_fn {
             self.lower_args(args, None);
@@ -97,6 +98,7 @@ impl<'a> Lowerer<'a> {
         }
         // APIs that take a body.
         if let Some(api) = apis.iter().copied().find(|a| body_kind(a.concept).is_some()) {
+            let dest = if awaited { Dest::Await } else { dest };
             return self.run_api(api, &callee, args, range, dest);
         }
         self.lower_args(args, None);
@@ -104,6 +106,9 @@ impl<'a> Lowerer<'a> {
             ty: callee.path.clone().filter(|_| !project),
             ..Val::default()
         };
+        if let Some(r) = apis.iter().find_map(|a| a.returns.clone()) {
+            val.ty = Some(r);
+        }
         let mut handled_recv = false;
         for api in &apis {
             handled_recv |= self.simple_api(api, &callee, args, range, dest, &mut val);

@@ -92,7 +92,14 @@ pub fn dump(db: &SourceDb, program: &Program) -> String {
                 EventKind::Escape { var } => format!("escape {}", vname(*var)),
                 EventKind::ScopeEnd { vars } => format!(
                     "scope-end {}",
-                    vars.iter().map(|v| vname(*v)).collect::<Vec<_>>().join(",")
+                    vars.iter()
+                        .map(|v| format!(
+                            "{}(reads {})",
+                            vname(*v),
+                            program.vars.get(v.0 as usize).map_or(0, |x| x.reads)
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(",")
                 ),
                 other => format!("{other:?}"),
             };

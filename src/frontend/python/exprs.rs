@@ -75,7 +75,17 @@ impl<'a> Lowerer<'a> {
     fn expr_inner(&mut self, e: &Expr, dest: Dest<'_>) -> Val {
         match e {
             Expr::Call(c) => self.call(c, dest),
-            Expr::Await(a) => self.expr(&a.value, Dest::Await),
+            Expr::Await(a) => {
+                // `x = await factory()` binds what the awaited call makes.
+                let inner = match dest {
+                    Dest::Bind(..) | Dest::SelfAttr(_) | Dest::Return => dest,
+                    _ => Dest::Await,
+                };
+                self.awaited = true;
+                let v = self.expr(&a.value, inner);
+                self.awaited = false;
+                v
+            }
             Expr::Name(n) => self.name_load(n, dest),
             Expr::Attribute(a) => self.attr_load(a, dest),
             Expr::Lambda(l) => {

@@ -161,6 +161,8 @@ pub struct Lowerer<'a> {
     pub module_loop_scope: Option<String>,
     /// Attributes of the project's classes that may hold resources, by class path.
     pub class_attrs: HashMap<String, HashSet<String>>,
+    /// Set while lowering the operand of `await`, until the next call takes it.
+    pub awaited: bool,
 }
 
 impl<'a> Lowerer<'a> {
@@ -183,6 +185,7 @@ impl<'a> Lowerer<'a> {
             test_module: decorators::is_test_module(&mf.stem),
             module_loop_scope: None,
             class_attrs: HashMap::new(),
+            awaited: false,
         }
     }
 
