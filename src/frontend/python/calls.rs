@@ -97,7 +97,11 @@ impl<'a> Lowerer<'a> {
             }
         }
         // APIs that take a body.
-        if let Some(api) = apis.iter().copied().find(|a| body_kind(a.concept).is_some()) {
+        if let Some(api) = apis
+            .iter()
+            .copied()
+            .find(|a| body_kind(a.concept).is_some())
+        {
             let dest = if awaited { Dest::Await } else { dest };
             return self.run_api(api, &callee, args, range, dest);
         }
@@ -440,9 +444,24 @@ impl<'a> Lowerer<'a> {
     ) -> bool {
         use crate::model::EventKind as K;
         match api.concept {
-            Concept::BlockingEntry => self.emit(range, K::BlockingEntry { api: api.path.clone() }),
-            Concept::Blocking => self.emit(range, K::Blocking { api: api.path.clone() }),
-            Concept::NeedsRuntime => self.emit(range, K::NeedsRuntime { api: api.path.clone() }),
+            Concept::BlockingEntry => self.emit(
+                range,
+                K::BlockingEntry {
+                    api: api.path.clone(),
+                },
+            ),
+            Concept::Blocking => self.emit(
+                range,
+                K::Blocking {
+                    api: api.path.clone(),
+                },
+            ),
+            Concept::NeedsRuntime => self.emit(
+                range,
+                K::NeedsRuntime {
+                    api: api.path.clone(),
+                },
+            ),
             Concept::LoopPatching => self.emit(
                 range,
                 K::Hygiene {
@@ -456,7 +475,10 @@ impl<'a> Lowerer<'a> {
                         range,
                         K::Hygiene {
                             rule: "deprecated-loop-api",
-                            message: format!("`{}` is deprecated when no event loop is running", api.path),
+                            message: format!(
+                                "`{}` is deprecated when no event loop is running",
+                                api.path
+                            ),
                         },
                     );
                 }
@@ -465,7 +487,11 @@ impl<'a> Lowerer<'a> {
                 let runtime_new = api.concept == Concept::RuntimeNew;
                 let var = match dest {
                     Dest::Bind(name, r) if name != "_" => {
-                        let kind = if runtime_new { VarKind::Runtime } else { VarKind::Handle };
+                        let kind = if runtime_new {
+                            VarKind::Runtime
+                        } else {
+                            VarKind::Handle
+                        };
                         let v = self.new_var(name, r, kind);
                         let ty = api.returns.clone().unwrap_or_else(|| api.path.clone());
                         self.bind_var(name, v, Some(&ty));
@@ -480,10 +506,23 @@ impl<'a> Lowerer<'a> {
                         Flavor::Unknown => Flavor::CurrentThread,
                         f => f,
                     };
-                    self.emit(range, K::RuntimeNew { var, flavor, api: api.path.clone() });
+                    self.emit(
+                        range,
+                        K::RuntimeNew {
+                            var,
+                            flavor,
+                            api: api.path.clone(),
+                        },
+                    );
                     val.runtime = var.map(RuntimeRef::Var);
                 } else {
-                    self.emit(range, K::HandleOf { runtime: RuntimeRef::Current, var });
+                    self.emit(
+                        range,
+                        K::HandleOf {
+                            runtime: RuntimeRef::Current,
+                            var,
+                        },
+                    );
                     val.runtime = Some(var.map_or(RuntimeRef::Current, RuntimeRef::Var));
                 }
             }
@@ -502,7 +541,13 @@ impl<'a> Lowerer<'a> {
             }
             Concept::RuntimeClose => {
                 let runtime = callee.recv_runtime.unwrap_or(RuntimeRef::Unknown);
-                self.emit(range, K::RuntimeClose { runtime, api: api.path.clone() });
+                self.emit(
+                    range,
+                    K::RuntimeClose {
+                        runtime,
+                        api: api.path.clone(),
+                    },
+                );
                 return true;
             }
             Concept::RuntimeBound => self.create(api, range, dest, val),
@@ -538,7 +583,12 @@ impl<'a> Lowerer<'a> {
                     let g = match self.ir.defs.get(name) {
                         Some(Def::Global(g)) => *g,
                         _ => {
-                            let g = self.new_global(name.to_string(), r, StorageKind::ModuleGlobal, &api.path);
+                            let g = self.new_global(
+                                name.to_string(),
+                                r,
+                                StorageKind::ModuleGlobal,
+                                &api.path,
+                            );
                             self.ir.defs.insert(name.to_string(), Def::Global(g));
                             g
                         }
@@ -640,22 +690,42 @@ impl<'a> Lowerer<'a> {
         match &callee.recv {
             Recv::Var(v) if self.ir.vars[v.0 as usize].kind == VarKind::Resource => {
                 self.ir.vars[v.0 as usize].reads += 1;
-                self.emit(range, K::Close { resource: ResourceRef::Local(*v) });
+                self.emit(
+                    range,
+                    K::Close {
+                        resource: ResourceRef::Local(*v),
+                    },
+                );
                 true
             }
             Recv::Global(g) => {
-                self.emit(range, K::Close { resource: ResourceRef::Global(GlobalId(*g)) });
+                self.emit(
+                    range,
+                    K::Close {
+                        resource: ResourceRef::Global(GlobalId(*g)),
+                    },
+                );
                 true
             }
             Recv::SelfAttr(p) | Recv::Project(p) => {
                 self.emit_pending(
                     range,
-                    Pending::Ref { path: p.clone().into_boxed_str(), kind: RefKind::Close, result: None },
+                    Pending::Ref {
+                        path: p.clone().into_boxed_str(),
+                        kind: RefKind::Close,
+                        result: None,
+                    },
                 );
                 true
             }
             Recv::Fixture(n) => {
-                self.emit_pending(range, Pending::Fixture { name: n.clone().into_boxed_str(), kind: RefKind::Close });
+                self.emit_pending(
+                    range,
+                    Pending::Fixture {
+                        name: n.clone().into_boxed_str(),
+                        kind: RefKind::Close,
+                    },
+                );
                 true
             }
             _ => false,
@@ -672,7 +742,12 @@ impl<'a> Lowerer<'a> {
                 match var.kind {
                     VarKind::Resource => {
                         self.ir.vars[v.0 as usize].reads += 1;
-                        self.emit(range, K::Use { resource: ResourceRef::Local(v) });
+                        self.emit(
+                            range,
+                            K::Use {
+                                resource: ResourceRef::Local(v),
+                            },
+                        );
                     }
                     VarKind::Task => {
                         // Inspecting a task (`done()`) does not wait for it.
@@ -690,16 +765,31 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Recv::Global(g) => {
-                self.emit(range, K::Use { resource: ResourceRef::Global(GlobalId(*g)) });
+                self.emit(
+                    range,
+                    K::Use {
+                        resource: ResourceRef::Global(GlobalId(*g)),
+                    },
+                );
             }
             Recv::SelfAttr(p) => {
                 self.emit_pending(
                     range,
-                    Pending::Ref { path: p.clone().into_boxed_str(), kind: RefKind::Value, result: None },
+                    Pending::Ref {
+                        path: p.clone().into_boxed_str(),
+                        kind: RefKind::Value,
+                        result: None,
+                    },
                 );
             }
             Recv::Fixture(n) => {
-                self.emit_pending(range, Pending::Fixture { name: n.clone().into_boxed_str(), kind: RefKind::Value });
+                self.emit_pending(
+                    range,
+                    Pending::Fixture {
+                        name: n.clone().into_boxed_str(),
+                        kind: RefKind::Value,
+                    },
+                );
             }
             Recv::Project(_) | Recv::None | Recv::Other => {}
         }
@@ -721,7 +811,10 @@ impl<'a> Lowerer<'a> {
                 let _ = api;
                 self.emit(
                     range,
-                    crate::model::EventKind::Hygiene { rule: "deprecated-loop-api", message },
+                    crate::model::EventKind::Hygiene {
+                        rule: "deprecated-loop-api",
+                        message,
+                    },
                 );
             }
         }

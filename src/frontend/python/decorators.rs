@@ -100,7 +100,9 @@ pub fn classify(decorators: &[Decorator], is_async: bool) -> Shape {
             }
         } else if d.receiver_is_object && ROUTE_METHODS.contains(&last) {
             shape.entry = Some(route_entry(d, is_async));
-        } else if d.receiver_is_object && matches!(last, "on_event" | "middleware" | "exception_handler") {
+        } else if d.receiver_is_object
+            && matches!(last, "on_event" | "middleware" | "exception_handler")
+        {
             if is_async {
                 shape.entry = Some(Entry::ServerAsync {
                     what: format!("`@{}` hook on the server loop", last),

@@ -44,8 +44,17 @@ pub fn dump(db: &SourceDb, program: &Program) -> String {
     };
     let mut out = String::new();
     for (id, f) in program.fns() {
-        let file = indexes.get(f.span.file as usize).map_or("?", |x| x.0.as_str());
-        let _ = write!(out, "fn#{} {} [{}:{}]", id.0, f.name, file, line(f.span.file, f.span.start));
+        let file = indexes
+            .get(f.span.file as usize)
+            .map_or("?", |x| x.0.as_str());
+        let _ = write!(
+            out,
+            "fn#{} {} [{}:{}]",
+            id.0,
+            f.name,
+            file,
+            line(f.span.file, f.span.start)
+        );
         if f.is_async {
             out.push_str(" async");
         }
@@ -70,8 +79,18 @@ pub fn dump(db: &SourceDb, program: &Program) -> String {
                         .collect::<Vec<_>>()
                         .join("|")
                 ),
-                EventKind::Run { body, how, runtime, handle, api } => {
-                    format!("run {how:?} fn#{} on {} handle={handle:?} ({api})", body.0, rt(runtime))
+                EventKind::Run {
+                    body,
+                    how,
+                    runtime,
+                    handle,
+                    api,
+                } => {
+                    format!(
+                        "run {how:?} fn#{} on {} handle={handle:?} ({api})",
+                        body.0,
+                        rt(runtime)
+                    )
                 }
                 EventKind::Create { resource, api, .. } => format!(
                     "create {} ({api})",
@@ -87,7 +106,11 @@ pub fn dump(db: &SourceDb, program: &Program) -> String {
                     format!("runtime-close {} ({api})", rt(runtime))
                 }
                 EventKind::HandleOf { runtime, var } => {
-                    format!("handle-of {} -> {}", rt(runtime), var.map_or("-".into(), vname))
+                    format!(
+                        "handle-of {} -> {}",
+                        rt(runtime),
+                        var.map_or("-".into(), vname)
+                    )
                 }
                 EventKind::Escape { var } => format!("escape {}", vname(*var)),
                 EventKind::ScopeEnd { vars } => format!(

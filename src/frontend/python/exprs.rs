@@ -90,7 +90,13 @@ impl<'a> Lowerer<'a> {
             Expr::Attribute(a) => self.attr_load(a, dest),
             Expr::Lambda(l) => {
                 let parent = self.scope().fn_id;
-                let id = self.new_fn("<lambda>".into(), l.range, FnKind::Closure, false, Some(parent));
+                let id = self.new_fn(
+                    "<lambda>".into(),
+                    l.range,
+                    FnKind::Closure,
+                    false,
+                    Some(parent),
+                );
                 self.ir.functions[id as usize].func.callers_unknown = true;
                 let mut scope = Scope::new(ScopeKind::Function, id, false);
                 if let Some(p) = &l.parameters {
@@ -251,8 +257,8 @@ impl<'a> Lowerer<'a> {
                 }
             }
             NameRes::GlobalAlias(g) => {
-                let returns_it = matches!(dest, Dest::Return)
-                    && self.scope().result_global == Some(g);
+                let returns_it =
+                    matches!(dest, Dest::Return) && self.scope().result_global == Some(g);
                 if !returns_it {
                     self.emit(
                         n.range,
@@ -350,7 +356,14 @@ impl<'a> Lowerer<'a> {
                 _ => {}
             }
         }
-        self.expr(&a.value, if dest.escapes() { Dest::Keep } else { Dest::Read });
+        self.expr(
+            &a.value,
+            if dest.escapes() {
+                Dest::Keep
+            } else {
+                Dest::Read
+            },
+        );
         Val::default()
     }
 

@@ -51,11 +51,7 @@ impl Imports {
             if name == "*" {
                 continue;
             }
-            let local = alias
-                .asname
-                .as_ref()
-                .map(|a| a.id.as_str())
-                .unwrap_or(name);
+            let local = alias.asname.as_ref().map(|a| a.id.as_str()).unwrap_or(name);
             let path = if base.is_empty() {
                 name.to_string()
             } else {
@@ -111,7 +107,8 @@ pub fn attr_chain(expr: &Expr) -> Option<(&str, Vec<&str>)> {
 
 /// Joins a base path and attribute names with dots.
 pub fn join_path(base: &str, attrs: &[&str]) -> String {
-    let mut s = String::with_capacity(base.len() + attrs.iter().map(|a| a.len() + 1).sum::<usize>());
+    let mut s =
+        String::with_capacity(base.len() + attrs.iter().map(|a| a.len() + 1).sum::<usize>());
     s.push_str(base);
     for a in attrs {
         s.push('.');

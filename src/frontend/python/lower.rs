@@ -237,10 +237,7 @@ impl<'a> Lowerer<'a> {
 
     /// Whether the current code is module-level code.
     pub fn at_module_level(&self) -> bool {
-        matches!(
-            self.scopes.last().map(|s| s.kind),
-            Some(ScopeKind::Module)
-        )
+        matches!(self.scopes.last().map(|s| s.kind), Some(ScopeKind::Module))
     }
 
     /// Appends an event to the current function.
@@ -520,7 +517,10 @@ impl<'a> Lowerer<'a> {
             Stmt::Import(i) => {
                 if !self.at_module_level() {
                     let scope = self.scope_mut();
-                    scope.imports.get_or_insert_with(Default::default).add_import(i);
+                    scope
+                        .imports
+                        .get_or_insert_with(Default::default)
+                        .add_import(i);
                 }
             }
             Stmt::ImportFrom(i) => {
@@ -613,8 +613,7 @@ impl<'a> Lowerer<'a> {
                     NameRes::Path(p) => {
                         info.path = Some(join_path(&p, &attrs));
                         let receiver_is_module = !attrs.is_empty()
-                            && (self.imports.get(base).is_some()
-                                && !self.is_object_import(base));
+                            && (self.imports.get(base).is_some() && !self.is_object_import(base));
                         info.receiver_is_object = !attrs.is_empty() && !receiver_is_module;
                         if attrs.len() == 1 {
                             info.receiver_type = self.type_of_name(base);
@@ -646,11 +645,13 @@ impl<'a> Lowerer<'a> {
     /// Whether an imported name is an object (`from app import app`) rather than a module.
     fn is_object_import(&self, name: &str) -> bool {
         match self.imports.get(name) {
-            Some(path) => !self.cx.modules.contains(path) && path.contains('.') && {
-                // `from flask import Blueprint` style names are objects; `import a.b` binds `a`.
-                let last = path.rsplit('.').next().unwrap_or("");
-                last == name || path.ends_with(&format!(".{name}"))
-            },
+            Some(path) => {
+                !self.cx.modules.contains(path) && path.contains('.') && {
+                    // `from flask import Blueprint` style names are objects; `import a.b` binds `a`.
+                    let last = path.rsplit('.').next().unwrap_or("");
+                    last == name || path.ends_with(&format!(".{name}"))
+                }
+            }
             None => false,
         }
     }
@@ -724,8 +725,8 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        let fixture_user = self.test_module
-            && (name.starts_with("test") || shape.fixture.is_some());
+        let fixture_user =
+            self.test_module && (name.starts_with("test") || shape.fixture.is_some());
         if fixture_user {
             for p in f.parameters.iter_non_variadic_params() {
                 let n = p.parameter.name.id.as_str();
@@ -765,7 +766,13 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn new_global_for(&mut self, name: &str, range: TextRange, storage: StorageKind, init: u32) -> u32 {
+    fn new_global_for(
+        &mut self,
+        name: &str,
+        range: TextRange,
+        storage: StorageKind,
+        init: u32,
+    ) -> u32 {
         let id = self.ir.globals.len() as u32;
         let span = self.span(range);
         self.ir.globals.push(Global {
@@ -839,9 +846,8 @@ impl<'a> Lowerer<'a> {
         }
         let test_fn = self.test_module
             && name.starts_with("test")
-            && class.is_none_or(|(p, _)| {
-                p.rsplit('.').next().is_some_and(|c| c.starts_with("Test"))
-            });
+            && class
+                .is_none_or(|(p, _)| p.rsplit('.').next().is_some_and(|c| c.starts_with("Test")));
         if test_fn {
             return Some(decorators::test_entry(
                 is_async,
@@ -894,7 +900,12 @@ impl<'a> Lowerer<'a> {
         let ci = self.scope().class_idx?;
         let cpath = self.ir.classes[ci as usize].path.clone();
         let short = cpath.rsplit('.').next().unwrap_or(&cpath).to_string();
-        let g = self.new_global(format!("{short}.{attr}"), range, StorageKind::ClassAttr, api);
+        let g = self.new_global(
+            format!("{short}.{attr}"),
+            range,
+            StorageKind::ClassAttr,
+            api,
+        );
         self.ir.classes[ci as usize]
             .attrs
             .insert(attr.to_string(), AttrDef::ClassGlobal(g));
@@ -941,7 +952,9 @@ fn fixture_entry(is_async: bool, wide: bool, shape: &Shape) -> Entry {
 fn entry_is_test(entry: &Option<Entry>) -> bool {
     match entry {
         Some(Entry::Runtime { test, .. }) => *test,
-        Some(Entry::Repeated { what }) => what.starts_with("pytest") || what.starts_with("unittest"),
+        Some(Entry::Repeated { what }) => {
+            what.starts_with("pytest") || what.starts_with("unittest")
+        }
         Some(Entry::ServerAsync { what }) => what.starts_with("pytest"),
         _ => false,
     }

@@ -29,8 +29,7 @@ fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
                     if let Some(asname) = &a.asname {
                         let path = a.name.id.to_string();
                         if l.is_project_path(&path) {
-                            l.ir
-                                .defs
+                            l.ir.defs
                                 .insert(asname.id.to_string(), Def::Alias(path.into_boxed_str()));
                         }
                     }
@@ -142,7 +141,13 @@ fn value_kind(l: &Lowerer<'_>, value: &Expr) -> NameKind {
     let Some(path) = l.qualify(target) else {
         return NameKind::Other;
     };
-    if l.is_project_path(&path) || !l.cx.kb.lookup(crate::model::Language::Python, &path).is_empty() {
+    if l.is_project_path(&path)
+        || !l
+            .cx
+            .kb
+            .lookup(crate::model::Language::Python, &path)
+            .is_empty()
+    {
         NameKind::Object
     } else {
         NameKind::Other
@@ -157,8 +162,14 @@ fn bind_names(l: &mut Lowerer<'_>, target: &Expr, kind: NameKind) {
                 *e = kind;
             }
         }
-        Expr::Tuple(t) => t.elts.iter().for_each(|e| bind_names(l, e, NameKind::Other)),
-        Expr::List(t) => t.elts.iter().for_each(|e| bind_names(l, e, NameKind::Other)),
+        Expr::Tuple(t) => t
+            .elts
+            .iter()
+            .for_each(|e| bind_names(l, e, NameKind::Other)),
+        Expr::List(t) => t
+            .elts
+            .iter()
+            .for_each(|e| bind_names(l, e, NameKind::Other)),
         _ => {}
     }
 }
@@ -346,7 +357,10 @@ fn self_attrs(body: &[Stmt], self_name: &str, out: &mut HashSet<String>, depth: 
             _ => (Vec::new(), None),
         };
         if let Some(v) = value {
-            if matches!(v, Expr::Call(_) | Expr::Name(_) | Expr::Attribute(_) | Expr::Await(_)) {
+            if matches!(
+                v,
+                Expr::Call(_) | Expr::Name(_) | Expr::Attribute(_) | Expr::Await(_)
+            ) {
                 for t in targets {
                     if let Some((base, attrs)) = attr_chain(t) {
                         if base == self_name && attrs.len() == 1 {
@@ -365,7 +379,10 @@ pub fn is_streamlit_script(l: &Lowerer<'_>, suite: &[Stmt]) -> bool {
     if l.mf.is_package {
         return false;
     }
-    let imports_st = l.imports.iter().any(|(_, p)| p == "streamlit" || p.starts_with("streamlit."));
+    let imports_st = l
+        .imports
+        .iter()
+        .any(|(_, p)| p == "streamlit" || p.starts_with("streamlit."));
     if !imports_st {
         return false;
     }

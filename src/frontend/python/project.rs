@@ -80,11 +80,9 @@ fn marked_root(
         if depth > 64 {
             break;
         }
-        let has = *cache.entry(d.to_path_buf()).or_insert_with(|| {
-            ROOT_MARKERS
-                .iter()
-                .any(|m| exists(&d.join(m)))
-        });
+        let has = *cache
+            .entry(d.to_path_buf())
+            .or_insert_with(|| ROOT_MARKERS.iter().any(|m| exists(&d.join(m))));
         if has {
             return Some(d.to_path_buf());
         }

@@ -25,9 +25,9 @@ pub fn check(l: &mut Lowerer<'_>, path: &str, method: Option<&str>, args: &Argum
         }
     }
     let handler = match (path, method) {
-        (_, Some("add_url_rule")) => {
-            keyword(args, "view_func").or_else(|| args.args.get(2)).map(|e| (e, "Flask route handler"))
-        }
+        (_, Some("add_url_rule")) => keyword(args, "view_func")
+            .or_else(|| args.args.get(2))
+            .map(|e| (e, "Flask route handler")),
         ("aiohttp.web.route", _) => args.args.get(2).map(|e| (e, "aiohttp handler")),
         (
             "aiohttp.web.get" | "aiohttp.web.post" | "aiohttp.web.put" | "aiohttp.web.delete"
@@ -35,10 +35,19 @@ pub fn check(l: &mut Lowerer<'_>, path: &str, method: Option<&str>, args: &Argum
             _,
         ) => args.args.get(1).map(|e| (e, "aiohttp handler")),
         (_, Some("add_route")) => args.args.get(2).map(|e| (e, "aiohttp handler")),
-        (_, Some("add_get" | "add_post" | "add_put" | "add_delete" | "add_patch" | "add_head" | "add_view")) => {
-            args.args.get(1).map(|e| (e, "aiohttp handler"))
-        }
-        ("starlette.routing.Route" | "starlette.routing.WebSocketRoute" | "fastapi.routing.APIRoute", _)
+        (
+            _,
+            Some(
+                "add_get" | "add_post" | "add_put" | "add_delete" | "add_patch" | "add_head"
+                | "add_view",
+            ),
+        ) => args.args.get(1).map(|e| (e, "aiohttp handler")),
+        (
+            "starlette.routing.Route"
+            | "starlette.routing.WebSocketRoute"
+            | "fastapi.routing.APIRoute",
+            _,
+        )
         | (_, Some("add_api_route" | "add_websocket_route")) => keyword(args, "endpoint")
             .or_else(|| args.args.get(1))
             .map(|e| (e, "Starlette endpoint")),

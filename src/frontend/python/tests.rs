@@ -50,7 +50,9 @@ fn dump_directory() {
             });
             continue;
         }
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for p in entries {
@@ -96,9 +98,155 @@ def view(key):
 "#,
     )]);
     println!("{d}");
-    assert!(d.contains("L6 d0 create global api (httpx.AsyncClient)"), "{d}");
+    assert!(
+        d.contains("L6 d0 create global api (httpx.AsyncClient)"),
+        "{d}"
+    );
     assert!(d.contains("L9 d0 use global api"), "{d}");
-    assert!(d.contains("entry=Repeated { what: \"Flask route handler\" }"), "{d}");
+    assert!(
+        d.contains("entry=Repeated { what: \"Flask route handler\" }"),
+        "{d}"
+    );
     assert!(d.contains("run BlockOn"), "{d}");
     assert!(d.contains("call lookup"), "{d}");
+}
+
+/// The rules whose Python fixtures this module checks (the lead's harness checks them all).
+const HYGIENE_RULES: &[&str] = &[
+    "dangling-task",
+    "unclosed-client",
+    "loop-patching",
+    "deprecated-loop-api",
+];
+
+/// Expected markers `#~ rule` of a file: (line, rule), skipping `todo` ones.
+fn markers(text: &str) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(pos) = line.find("#~ ") else {
+            continue;
+        };
+        let rest = line[pos + 3..].trim();
+        if rest.starts_with("todo ") {
+            continue;
+        }
+        for r in rest.split(',') {
+            out.push((i as u32 + 1, r.trim().to_string()));
+        }
+    }
+    out
+}
+
+/// Runs the whole pipeline over one fixture (a file or a folder) and compares the findings of
+/// the hygiene rules with the markers.
+fn check_fixture(path: &std::path::Path) -> Vec<String> {
+    let mut db = SourceDb::default();
+    let mut files = Vec::new();
+    if path.is_dir() {
+        let mut stack = vec![path.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("fixture dir").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "py") {
+                    files.push(p);
+                }
+            }
+        }
+    } else {
+        files.push(path.to_path_buf());
+    }
+    files.sort();
+    for p in &files {
+        let display = if path.is_dir() {
+            p.strip_prefix(path).unwrap_or(p).display().to_string()
+        } else {
+            p.file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default()
+        };
+        db.add(SourceFile {
+            path: p.clone(),
+            display,
+            language: Language::Python,
+            overlay: None,
+        });
+    }
+    let kb = Kb::builtin();
+    let enabled = |r: &str| HYGIENE_RULES.contains(&r);
+    let result = crate::check::check(
+        &db,
+        &crate::check::CheckOptions {
+            kb: &kb,
+            enabled: &enabled,
+        },
+    );
+    let mut got: Vec<(String, u32, String)> = Vec::new();
+    for f in &result.findings {
+        let file = &db.files[f.primary.file as usize];
+        let text = std::fs::read_to_string(&file.path).unwrap_or_default();
+        let line = crate::source::LineIndex::new(&text).line_of(f.primary.start) as u32 + 1;
+        got.push((file.display.clone(), line, f.rule.to_string()));
+    }
+    let mut want: Vec<(String, u32, String)> = Vec::new();
+    for i in 0..db.files.len() {
+        let text = std::fs::read_to_string(&db.files[i].path).unwrap_or_default();
+        for (line, rule) in markers(&text) {
+            if HYGIENE_RULES.contains(&rule.as_str()) {
+                want.push((db.files[i].display.clone(), line, rule));
+            }
+        }
+    }
+    got.sort();
+    want.sort();
+    let mut errors = Vec::new();
+    for w in &want {
+        if !got.contains(w) {
+            errors.push(format!(
+                "{}: missing {} at {}:{}",
+                path.display(),
+                w.2,
+                w.0,
+                w.1
+            ));
+        }
+    }
+    for g in &got {
+        if !want.contains(g) {
+            errors.push(format!(
+                "{}: noisy {} at {}:{}",
+                path.display(),
+                g.2,
+                g.0,
+                g.1
+            ));
+        }
+    }
+    errors
+}
+
+#[test]
+fn python_fixtures_match_the_hygiene_rule_markers() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/python");
+    let Ok(rules) = std::fs::read_dir(&root) else {
+        return;
+    };
+    let mut errors = Vec::new();
+    let mut count = 0;
+    for rule_dir in rules.flatten() {
+        for entry in std::fs::read_dir(rule_dir.path())
+            .expect("rule dir")
+            .flatten()
+        {
+            count += 1;
+            errors.extend(check_fixture(&entry.path()));
+        }
+    }
+    assert!(
+        errors.is_empty(),
+        "{} of {count} fixtures:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
 }
