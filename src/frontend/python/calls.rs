@@ -6,7 +6,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use super::exprs::{Dest, Val};
 use super::imports::{attr_chain, join_path};
-use super::ir::{AttrDef, Def, Pending, RefKind};
+use super::ir::{AttrCreate, AttrDef, Def, Pending, RefKind};
 use super::lower::{Lowerer, NameRes, ScopeKind};
 use super::registrations;
 use crate::kb::{Api, Concept, RuntimeArg};
@@ -82,11 +82,11 @@ impl<'a> Lowerer<'a> {
             .is_some_and(|p| self.is_project_path(p));
         let kb = self.cx.kb;
         let mut apis: Vec<&Api> = match (&callee.path, project) {
-            (Some(p), false) => kb.lookup(Language::Python, p),
+            (Some(p), false) if self.cx.may_be_api(p) => kb.lookup(Language::Python, p),
             _ => Vec::new(),
         };
         if apis.is_empty() && !project && matches!(callee.recv, Recv::Other | Recv::Var(_)) {
-            if let Some(m) = &callee.method {
+            if let Some(m) = callee.method.as_deref().filter(|m| self.cx.methods.contains(*m)) {
                 apis = kb.lookup_method_name(Language::Python, m);
             }
         }
@@ -97,11 +97,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         // APIs that take a body.
-        if let Some(api) = apis
-            .iter()
-            .copied()
-            .find(|a| body_kind(a.concept).is_some())
-        {
+        if let Some(api) = apis.iter().copied().find(|a| body_kind(a.concept).is_some()) {
             let dest = if awaited { Dest::Await } else { dest };
             return self.run_api(api, &callee, args, range, dest);
         }
@@ -122,14 +118,7 @@ impl<'a> Lowerer<'a> {
         }
         if project {
             let path = callee.path.clone().unwrap_or_default();
-            self.emit_pending(
-                range,
-                Pending::Ref {
-                    path: path.into_boxed_str(),
-                    kind: RefKind::Call,
-                    result: None,
-                },
-            );
+            self.pending_ref(range, &path, RefKind::Call);
         }
         val
     }
@@ -146,6 +135,7 @@ impl<'a> Lowerer<'a> {
         match func {
             Expr::Name(n) => match self.resolve_name(n.id.as_str()) {
                 NameRes::Path(p) => out.path = Some(p),
+                NameRes::Builtin => out.path = Some(format!("builtins.{}", n.id)),
                 NameRes::LocalFn(f) => out.local_fn = Some(f),
                 NameRes::Var(v) => self.ir.vars[v.0 as usize].reads += 1,
                 _ => {}
@@ -196,6 +186,10 @@ impl<'a> Lowerer<'a> {
             }
             NameRes::GlobalAlias(g) if attrs.is_empty() => out.recv = Recv::Global(g),
             NameRes::Fixture if attrs.is_empty() => out.recv = Recv::Fixture(base.to_string()),
+            NameRes::Builtin => {
+                out.recv = Recv::Other;
+                out.path = Some(format!("builtins.{}.{method}", join_path(base, attrs)));
+            }
             NameRes::Path(p) => {
                 let recv_path = join_path(&p, attrs);
                 let full = format!("{recv_path}.{method}");
@@ -444,24 +438,9 @@ impl<'a> Lowerer<'a> {
     ) -> bool {
         use crate::model::EventKind as K;
         match api.concept {
-            Concept::BlockingEntry => self.emit(
-                range,
-                K::BlockingEntry {
-                    api: api.path.clone(),
-                },
-            ),
-            Concept::Blocking => self.emit(
-                range,
-                K::Blocking {
-                    api: api.path.clone(),
-                },
-            ),
-            Concept::NeedsRuntime => self.emit(
-                range,
-                K::NeedsRuntime {
-                    api: api.path.clone(),
-                },
-            ),
+            Concept::BlockingEntry => self.emit(range, K::BlockingEntry { api: api.path.clone() }),
+            Concept::Blocking => self.emit(range, K::Blocking { api: api.path.clone() }),
+            Concept::NeedsRuntime => self.emit(range, K::NeedsRuntime { api: api.path.clone() }),
             Concept::LoopPatching => self.emit(
                 range,
                 K::Hygiene {
@@ -475,10 +454,7 @@ impl<'a> Lowerer<'a> {
                         range,
                         K::Hygiene {
                             rule: "deprecated-loop-api",
-                            message: format!(
-                                "`{}` is deprecated when no event loop is running",
-                                api.path
-                            ),
+                            message: format!("`{}` is deprecated when no event loop is running", api.path),
                         },
                     );
                 }
@@ -487,11 +463,7 @@ impl<'a> Lowerer<'a> {
                 let runtime_new = api.concept == Concept::RuntimeNew;
                 let var = match dest {
                     Dest::Bind(name, r) if name != "_" => {
-                        let kind = if runtime_new {
-                            VarKind::Runtime
-                        } else {
-                            VarKind::Handle
-                        };
+                        let kind = if runtime_new { VarKind::Runtime } else { VarKind::Handle };
                         let v = self.new_var(name, r, kind);
                         let ty = api.returns.clone().unwrap_or_else(|| api.path.clone());
                         self.bind_var(name, v, Some(&ty));
@@ -506,23 +478,10 @@ impl<'a> Lowerer<'a> {
                         Flavor::Unknown => Flavor::CurrentThread,
                         f => f,
                     };
-                    self.emit(
-                        range,
-                        K::RuntimeNew {
-                            var,
-                            flavor,
-                            api: api.path.clone(),
-                        },
-                    );
+                    self.emit(range, K::RuntimeNew { var, flavor, api: api.path.clone() });
                     val.runtime = var.map(RuntimeRef::Var);
                 } else {
-                    self.emit(
-                        range,
-                        K::HandleOf {
-                            runtime: RuntimeRef::Current,
-                            var,
-                        },
-                    );
+                    self.emit(range, K::HandleOf { runtime: RuntimeRef::Current, var });
                     val.runtime = Some(var.map_or(RuntimeRef::Current, RuntimeRef::Var));
                 }
             }
@@ -541,13 +500,7 @@ impl<'a> Lowerer<'a> {
             }
             Concept::RuntimeClose => {
                 let runtime = callee.recv_runtime.unwrap_or(RuntimeRef::Unknown);
-                self.emit(
-                    range,
-                    K::RuntimeClose {
-                        runtime,
-                        api: api.path.clone(),
-                    },
-                );
+                self.emit(range, K::RuntimeClose { runtime, api: api.path.clone() });
                 return true;
             }
             Concept::RuntimeBound => self.create(api, range, dest, val),
@@ -583,12 +536,7 @@ impl<'a> Lowerer<'a> {
                     let g = match self.ir.defs.get(name) {
                         Some(Def::Global(g)) => *g,
                         _ => {
-                            let g = self.new_global(
-                                name.to_string(),
-                                r,
-                                StorageKind::ModuleGlobal,
-                                &api.path,
-                            );
+                            let g = self.new_global(name.to_string(), r, StorageKind::ModuleGlobal, &api.path);
                             self.ir.defs.insert(name.to_string(), Def::Global(g));
                             g
                         }
@@ -628,15 +576,13 @@ impl<'a> Lowerer<'a> {
                             init: fid,
                         },
                     );
-                    self.emit_pending(
-                        range,
-                        Pending::AttrCreate {
-                            class: class.into_boxed_str(),
-                            attr: attr.into(),
-                            api: api.path.clone().into_boxed_str(),
-                            binds_now: api.binds_now,
-                        },
-                    );
+                    let what = Pending::AttrCreate(Box::new(AttrCreate {
+                        class: class.into_boxed_str(),
+                        attr: attr.into(),
+                        api: api.path.clone().into_boxed_str(),
+                        binds_now: api.binds_now,
+                    }));
+                    self.emit_pending(range, what);
                 } else {
                     make(self, None);
                 }
@@ -690,42 +636,19 @@ impl<'a> Lowerer<'a> {
         match &callee.recv {
             Recv::Var(v) if self.ir.vars[v.0 as usize].kind == VarKind::Resource => {
                 self.ir.vars[v.0 as usize].reads += 1;
-                self.emit(
-                    range,
-                    K::Close {
-                        resource: ResourceRef::Local(*v),
-                    },
-                );
+                self.emit(range, K::Close { resource: ResourceRef::Local(*v) });
                 true
             }
             Recv::Global(g) => {
-                self.emit(
-                    range,
-                    K::Close {
-                        resource: ResourceRef::Global(GlobalId(*g)),
-                    },
-                );
+                self.emit(range, K::Close { resource: ResourceRef::Global(GlobalId(*g)) });
                 true
             }
             Recv::SelfAttr(p) | Recv::Project(p) => {
-                self.emit_pending(
-                    range,
-                    Pending::Ref {
-                        path: p.clone().into_boxed_str(),
-                        kind: RefKind::Close,
-                        result: None,
-                    },
-                );
+                self.pending_ref(range, &p, RefKind::Close);
                 true
             }
             Recv::Fixture(n) => {
-                self.emit_pending(
-                    range,
-                    Pending::Fixture {
-                        name: n.clone().into_boxed_str(),
-                        kind: RefKind::Close,
-                    },
-                );
+                self.pending_fixture(range, &n, RefKind::Close);
                 true
             }
             _ => false,
@@ -742,12 +665,7 @@ impl<'a> Lowerer<'a> {
                 match var.kind {
                     VarKind::Resource => {
                         self.ir.vars[v.0 as usize].reads += 1;
-                        self.emit(
-                            range,
-                            K::Use {
-                                resource: ResourceRef::Local(v),
-                            },
-                        );
+                        self.emit(range, K::Use { resource: ResourceRef::Local(v) });
                     }
                     VarKind::Task => {
                         // Inspecting a task (`done()`) does not wait for it.
@@ -765,31 +683,13 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Recv::Global(g) => {
-                self.emit(
-                    range,
-                    K::Use {
-                        resource: ResourceRef::Global(GlobalId(*g)),
-                    },
-                );
+                self.emit(range, K::Use { resource: ResourceRef::Global(GlobalId(*g)) });
             }
             Recv::SelfAttr(p) => {
-                self.emit_pending(
-                    range,
-                    Pending::Ref {
-                        path: p.clone().into_boxed_str(),
-                        kind: RefKind::Value,
-                        result: None,
-                    },
-                );
+                self.pending_ref(range, &p, RefKind::Value);
             }
             Recv::Fixture(n) => {
-                self.emit_pending(
-                    range,
-                    Pending::Fixture {
-                        name: n.clone().into_boxed_str(),
-                        kind: RefKind::Value,
-                    },
-                );
+                self.pending_fixture(range, &n, RefKind::Value);
             }
             Recv::Project(_) | Recv::None | Recv::Other => {}
         }
@@ -811,10 +711,7 @@ impl<'a> Lowerer<'a> {
                 let _ = api;
                 self.emit(
                     range,
-                    crate::model::EventKind::Hygiene {
-                        rule: "deprecated-loop-api",
-                        message,
-                    },
+                    crate::model::EventKind::Hygiene { rule: "deprecated-loop-api", message },
                 );
             }
         }
@@ -844,7 +741,7 @@ fn body_kind(concept: Concept) -> Option<RunKind> {
 
 impl<'a> Lowerer<'a> {
     /// Keyword names that some knowledge-base entry marks as removed (`loop`).
-    fn deprecated_kw_names(&self) -> &std::collections::HashSet<String> {
+    fn deprecated_kw_names(&self) -> &rustc_hash::FxHashSet<String> {
         &self.cx.deprecated_keywords
     }
 }

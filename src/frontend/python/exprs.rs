@@ -6,7 +6,7 @@ use ruff_python_ast::{Expr, ExprAttribute, ExprName, StmtWith};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::imports::attr_chain;
-use super::ir::{AttrDef, Def, Pending, RefKind};
+use super::ir::{AttrDef, Def, RefKind};
 use super::lower::{Lowerer, MAX_DEPTH, NameKind, NameRes, Scope, ScopeKind};
 use crate::model::{EventKind, FnKind, ResourceRef, RuntimeRef, VarId, VarKind};
 
@@ -51,12 +51,15 @@ pub struct Val {
     pub runtime: Option<RuntimeRef>,
 }
 
-/// Collects the direct child expressions of an expression.
-struct Children<'a>(Vec<&'a Expr>);
+/// Lowers the direct child expressions of an expression, with one destination.
+struct Children<'l, 'a, 'd> {
+    lowerer: &'l mut Lowerer<'a>,
+    dest: Dest<'d>,
+}
 
-impl<'a> Visitor<'a> for Children<'a> {
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        self.0.push(expr);
+impl<'e> Visitor<'e> for Children<'_, '_, '_> {
+    fn visit_expr(&mut self, expr: &'e Expr) {
+        self.lowerer.expr(expr, self.dest);
     }
 }
 
@@ -172,11 +175,11 @@ impl<'a> Lowerer<'a> {
 
     /// Lowers the direct children of `e` with one destination.
     fn children(&mut self, e: &Expr, dest: Dest<'_>) {
-        let mut c = Children(Vec::new());
+        let mut c = Children {
+            lowerer: self,
+            dest,
+        };
         visitor::walk_expr(&mut c, e);
-        for child in c.0 {
-            self.expr(child, dest);
-        }
     }
 
     fn comprehension(
@@ -270,13 +273,7 @@ impl<'a> Lowerer<'a> {
                 Val::default()
             }
             NameRes::Fixture => {
-                self.emit_pending(
-                    n.range,
-                    Pending::Fixture {
-                        name: name.into(),
-                        kind: RefKind::Value,
-                    },
-                );
+                self.pending_fixture(n.range, &name, RefKind::Value);
                 Val::default()
             }
             NameRes::LocalFn(f) => {
@@ -285,14 +282,7 @@ impl<'a> Lowerer<'a> {
             }
             NameRes::Path(p) => {
                 if self.is_project_path(&p) {
-                    self.emit_pending(
-                        n.range,
-                        Pending::Ref {
-                            path: p.clone().into_boxed_str(),
-                            kind: RefKind::Value,
-                            result: None,
-                        },
-                    );
+                    self.pending_ref(n.range, &p, RefKind::Value);
                     self.note_returned_global(name, dest);
                 }
                 Val {
@@ -300,7 +290,7 @@ impl<'a> Lowerer<'a> {
                     ..Val::default()
                 }
             }
-            NameRes::Local | NameRes::Plain => Val {
+            NameRes::Local | NameRes::Plain | NameRes::Builtin => Val {
                 ty: self.type_of_name(name),
                 ..Val::default()
             },
@@ -326,14 +316,7 @@ impl<'a> Lowerer<'a> {
             if attrs.is_empty() {
                 if self.self_attr_ref(base, a.attr.id.as_str()).is_some() {
                     let path = format!("{}.{}", self.scope_class().unwrap_or_default(), a.attr.id);
-                    self.emit_pending(
-                        a.range,
-                        Pending::Ref {
-                            path: path.into_boxed_str(),
-                            kind: RefKind::Value,
-                            result: None,
-                        },
-                    );
+                    self.pending_ref(a.range, &path, RefKind::Value);
                     return Val::default();
                 }
             }
@@ -342,17 +325,12 @@ impl<'a> Lowerer<'a> {
                     let mut full = super::imports::join_path(&p, &attrs);
                     full.push('.');
                     full.push_str(a.attr.id.as_str());
-                    self.emit_pending(
-                        a.range,
-                        Pending::Ref {
-                            path: full.into_boxed_str(),
-                            kind: RefKind::Value,
-                            result: None,
-                        },
-                    );
+                    self.pending_ref(a.range, &full, RefKind::Value);
                     return Val::default();
                 }
-                NameRes::Path(_) | NameRes::Plain | NameRes::Local => return Val::default(),
+                NameRes::Path(_) | NameRes::Plain | NameRes::Local | NameRes::Builtin => {
+                    return Val::default();
+                }
                 _ => {}
             }
         }

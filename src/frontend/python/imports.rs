@@ -1,7 +1,7 @@
 //! Import aliases and qualified names: `import a.b as x`, `from .client import http`, and the
 //! dotted paths of `Name`/`Attribute` chains.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{Expr, StmtImport, StmtImportFrom};
 
@@ -132,7 +132,7 @@ pub fn in_project(path: &str, modules: &ModuleSet) -> bool {
 }
 
 /// The set of module names of a project (canonical names and aliases).
-pub type ModuleSet = std::collections::HashSet<String>;
+pub type ModuleSet = rustc_hash::FxHashSet<String>;
 
 #[cfg(test)]
 mod tests {
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn project_membership_by_prefix() {
-        let mut m = ModuleSet::new();
+        let mut m = ModuleSet::default();
         m.insert("pkg.client".into());
         assert!(in_project("pkg.client.http.get", &m));
         assert!(!in_project("pkg.clientx", &m));

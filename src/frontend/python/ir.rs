@@ -4,9 +4,9 @@
 //! Ids inside a [`FileIr`] are local to the file (`FnId(0)` is the file's first function); the
 //! linker shifts them. Spans carry file id 0 until linking.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
-use crate::model::{Entry, Function, Global, Span, Var, VarId};
+use crate::model::{Entry, Function, Global, Span, Var};
 
 /// A top-level name of a module.
 #[derive(Debug, Clone)]
@@ -65,36 +65,52 @@ pub enum RefKind {
     Close,
 }
 
-/// A reference the linker resolves; it replaces the placeholder event at its index.
+/// A reference the linker resolves into events (none, one or two).
 #[derive(Debug, Clone)]
 pub enum Pending {
-    /// A dotted path (`pkg.client.http.get`, `pkg.mod.Service.fetch`).
+    /// A dotted path (`pkg.client.http.get`, `pkg.mod.Service.fetch`), interned in
+    /// [`FileIr::paths`].
     Ref {
-        /// The path.
-        path: Box<str>,
+        /// Index of the path.
+        path: u32,
         /// How it is used.
         kind: RefKind,
-        /// Variable a call's result is bound to.
-        result: Option<VarId>,
     },
-    /// `self.attr = <runtime-bound constructor>` inside a method of `class`.
-    AttrCreate {
-        /// Dotted path of the class.
-        class: Box<str>,
-        /// Attribute name.
-        attr: Box<str>,
-        /// The constructor.
-        api: Box<str>,
-        /// Whether it binds at construction.
-        binds_now: bool,
-    },
-    /// A pytest fixture used through a test's parameter.
+    /// `self.attr = <runtime-bound constructor>` inside a method of a class.
+    AttrCreate(Box<AttrCreate>),
+    /// A pytest fixture used through a test's parameter (name interned in [`FileIr::paths`]).
     Fixture {
-        /// Fixture name.
-        name: Box<str>,
+        /// Index of the fixture name.
+        name: u32,
         /// How it is used.
         kind: RefKind,
     },
+}
+
+/// An instance attribute set to a runtime-bound resource.
+#[derive(Debug, Clone)]
+pub struct AttrCreate {
+    /// Dotted path of the class.
+    pub class: Box<str>,
+    /// Attribute name.
+    pub attr: Box<str>,
+    /// The constructor.
+    pub api: Box<str>,
+    /// Whether it binds at construction.
+    pub binds_now: bool,
+}
+
+/// A pending reference and where its events go.
+#[derive(Debug, Clone)]
+pub struct PendingAt {
+    /// Index in the function's events before which the resolved events are inserted.
+    pub at: u32,
+    /// Span of the reference.
+    pub span: Span,
+    /// Loop depth at the reference.
+    pub loop_depth: u16,
+    /// The reference.
+    pub what: Pending,
 }
 
 /// What a mark does to the function a path names.
@@ -112,10 +128,10 @@ pub enum MarkKind {
 /// A function body and its pending references.
 #[derive(Debug, Clone)]
 pub struct IrFn {
-    /// The body; placeholder events sit where pending references go.
+    /// The body, without the events of pending references.
     pub func: Function,
-    /// Pending references by event index.
-    pub pending: Vec<(u32, Pending)>,
+    /// Pending references, in source order.
+    pub pending: Vec<PendingAt>,
     /// A module global this function returns (getter or cached factory), local index.
     pub returns_global: Option<u32>,
 }
@@ -150,4 +166,6 @@ pub struct FileIr {
     pub marks: Vec<(Box<str>, MarkKind)>,
     /// Wide-scope fixtures defined here.
     pub fixtures: Vec<FixtureDef>,
+    /// Interned paths and names of pending references.
+    pub paths: Vec<Box<str>>,
 }

@@ -2,9 +2,9 @@
 //! numbering and symbolic references (imports across modules, methods, class attributes,
 //! fixtures, cached factories) are resolved into calls, uses and closes.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
-use super::ir::{AttrDef, Def, FileIr, MarkKind, Pending, RefKind};
+use super::ir::{AttrDef, Def, FileIr, MarkKind, Pending, PendingAt, RefKind};
 use super::project::Project;
 use crate::kb::{Concept, Kb};
 use crate::model::{
@@ -34,7 +34,11 @@ struct Linker<'a> {
 }
 
 /// Links the files of a project (in the project's file order) into one program.
-pub fn link(project: &Project, files: Vec<FileIr>, kb: &Kb) -> Program {
+pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
+    let bodies: Vec<Vec<super::ir::IrFn>> = files
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.functions))
+        .collect();
     let mut program = Program::default();
     let mut fn_off = Vec::with_capacity(files.len());
     let mut var_off = Vec::with_capacity(files.len());
@@ -44,11 +48,11 @@ pub fn link(project: &Project, files: Vec<FileIr>, kb: &Kb) -> Program {
         fn_off.push(nf);
         var_off.push(nv);
         glob_off.push(ng);
-        nf += f.functions.len() as u32;
+        nf += bodies[fn_off.len() - 1].len() as u32;
         nv += f.vars.len() as u32;
         ng += f.globals.len() as u32;
     }
-    let mut modules = HashMap::new();
+    let mut modules = HashMap::default();
     for (i, mf) in project.files.iter().enumerate() {
         if i < files.len() {
             modules.entry(mf.name.as_str()).or_insert(i);
@@ -66,7 +70,7 @@ pub fn link(project: &Project, files: Vec<FileIr>, kb: &Kb) -> Program {
         modules,
         fn_off,
         glob_off,
-        inst_globals: HashMap::new(),
+        inst_globals: HashMap::default(),
     };
     for (k, f) in files.iter().enumerate() {
         program.files.push(FileInfo {
@@ -88,38 +92,43 @@ pub fn link(project: &Project, files: Vec<FileIr>, kb: &Kb) -> Program {
         }
     }
     linker.instance_globals(&mut program);
-    let returns: Vec<Option<GlobalId>> = files
+    let returns: Vec<Option<GlobalId>> = bodies
         .iter()
         .enumerate()
-        .flat_map(|(k, f)| {
+        .flat_map(|(k, fns)| {
             let off = linker.glob_off[k];
-            f.functions
-                .iter()
+            fns.iter()
                 .map(move |irf| irf.returns_global.map(|g| GlobalId(g + off)))
         })
         .collect();
+    program.functions.reserve(nf as usize);
     let mut value_refs: Vec<FnId> = Vec::new();
-    for (k, f) in files.iter().enumerate() {
+    for (k, fns) in bodies.into_iter().enumerate() {
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
-        for irf in &f.functions {
-            let mut func = irf.func.clone();
+        for irf in fns {
+            let mut func = irf.func;
             func.span.file = k as u32;
             func.parent = func.parent.map(|p| FnId(p.0 + fo));
             let mut pending = irf.pending.iter().peekable();
-            let mut events = Vec::with_capacity(func.events.len());
-            for (i, mut ev) in std::mem::take(&mut func.events).into_iter().enumerate() {
-                ev.span.file = k as u32;
-                match pending.peek() {
-                    Some((at, _)) if *at as usize == i => {
-                        let (_, p) = pending.next().expect("peeked");
-                        linker.resolve(k, p, &ev, &returns, kb, &mut events, &mut value_refs);
-                    }
-                    _ => {
-                        shift(&mut ev.kind, fo, vo, go);
-                        events.push(ev);
-                    }
+            let old_events = std::mem::take(&mut func.events);
+            let mut events = Vec::with_capacity(old_events.len() + irf.pending.len());
+            let n_old = old_events.len();
+            let mut old_iter = old_events.into_iter();
+            for i in 0..=n_old {
+                while let Some(p) = pending.next_if(|p| p.at as usize == i) {
+                    linker.resolve(k, p, &returns, kb, &mut events, &mut value_refs);
+                }
+                if let Some(mut ev) = old_iter.next() {
+                    ev.span.file = k as u32;
+                    shift(&mut ev.kind, fo, vo, go);
+                    events.push(ev);
                 }
             }
+            // Pendings recorded past the end (none expected) are resolved last.
+            for p in pending {
+                linker.resolve(k, p, &returns, kb, &mut events, &mut value_refs);
+            }
+            events.shrink_to_fit();
             func.events = events;
             program.functions.push(func);
         }
@@ -170,9 +179,7 @@ fn shift(kind: &mut EventKind, fo: u32, vo: u32, go: u32) {
                 srt(runtime);
             }
         }
-        EventKind::RuntimeEnter { runtime } | EventKind::RuntimeClose { runtime, .. } => {
-            srt(runtime)
-        }
+        EventKind::RuntimeEnter { runtime } | EventKind::RuntimeClose { runtime, .. } => srt(runtime),
         EventKind::Create { resource, .. } => {
             if let Some(r) = resource {
                 sr(r);
@@ -297,9 +304,7 @@ impl<'a> Linker<'a> {
             return Some(Target::Fn(FnId(m + self.fn_off[fi])));
         }
         match class.attrs.get(seg) {
-            Some(AttrDef::ClassGlobal(g)) => {
-                return Some(Target::Global(GlobalId(g + self.glob_off[fi])));
-            }
+            Some(AttrDef::ClassGlobal(g)) => return Some(Target::Global(GlobalId(g + self.glob_off[fi]))),
             Some(AttrDef::Alias(p)) => {
                 if let Some(t @ Target::Global(_)) = self.resolve_full(p, hops + 1) {
                     return Some(t);
@@ -328,22 +333,27 @@ impl<'a> Linker<'a> {
     fn resolve(
         &self,
         file: usize,
-        p: &Pending,
-        ev: &Event,
+        at: &PendingAt,
         returns: &[Option<GlobalId>],
         kb: &Kb,
         out: &mut Vec<Event>,
         value_refs: &mut Vec<FnId>,
     ) {
+        let mut span = at.span;
+        span.file = file as u32;
         let push = |out: &mut Vec<Event>, kind: EventKind| {
             out.push(Event {
-                span: ev.span,
-                loop_depth: ev.loop_depth,
+                span,
+                loop_depth: at.loop_depth,
                 kind,
             })
         };
-        match p {
-            Pending::Ref { path, kind, result } => {
+        let paths = &self.files[file].paths;
+        let text = |i: u32| paths.get(i as usize).map_or("", |p| &**p);
+        match &at.what {
+            Pending::Ref { path, kind } => {
+                let path = text(*path);
+                let result = None;
                 let Some((target, rest)) = self.resolve_prefix(path, 0) else {
                     return;
                 };
@@ -355,43 +365,20 @@ impl<'a> Linker<'a> {
                         .any(|a| a.concept == Concept::ResourceClose);
                 match (target, rest, kind) {
                     (Target::Fn(f), 0, RefKind::Call) => {
-                        push(
-                            out,
-                            EventKind::Call {
-                                callees: vec![f],
-                                result: *result,
-                            },
-                        );
+                        push(out, EventKind::Call { callees: vec![f], result });
                         if let Some(g) = returns.get(f.0 as usize).copied().flatten() {
-                            push(
-                                out,
-                                EventKind::Use {
-                                    resource: ResourceRef::Global(g),
-                                },
-                            );
+                            push(out, EventKind::Use { resource: ResourceRef::Global(g) });
                         }
                     }
                     (Target::Fn(f), 0, _) => value_refs.push(f),
                     (Target::Class(fi, ci), 0, RefKind::Call) => {
                         if let Some(Target::Fn(f)) = self.member(fi, ci, "__init__", 0) {
-                            push(
-                                out,
-                                EventKind::Call {
-                                    callees: vec![f],
-                                    result: None,
-                                },
-                            );
+                            push(out, EventKind::Call { callees: vec![f], result: None });
                         }
                     }
                     (Target::Class(fi, ci) | Target::Instance(fi, ci), 1, RefKind::Call) => {
                         if let Some(Target::Fn(f)) = self.member(fi, ci, last, 0) {
-                            push(
-                                out,
-                                EventKind::Call {
-                                    callees: vec![f],
-                                    result: None,
-                                },
-                            );
+                            push(out, EventKind::Call { callees: vec![f], result: None });
                         }
                     }
                     (Target::Global(g), _, k) => {
@@ -405,16 +392,11 @@ impl<'a> Linker<'a> {
                     _ => {}
                 }
             }
-            Pending::AttrCreate {
-                class,
-                attr,
-                api,
-                binds_now,
-            } => {
-                let resource = match self.resolve_full(class, 0) {
+            Pending::AttrCreate(ac) => {
+                let resource = match self.resolve_full(&ac.class, 0) {
                     Some(Target::Class(fi, ci)) => self
                         .inst_globals
-                        .get(&(fi, ci, attr.to_string()))
+                        .get(&(fi, ci, ac.attr.to_string()))
                         .map(|&g| ResourceRef::Global(g)),
                     _ => None,
                 };
@@ -422,13 +404,13 @@ impl<'a> Linker<'a> {
                     out,
                     EventKind::Create {
                         resource,
-                        api: api.to_string(),
-                        binds_now: *binds_now,
+                        api: ac.api.to_string(),
+                        binds_now: ac.binds_now,
                     },
                 );
             }
             Pending::Fixture { name, kind } => {
-                if let Some(g) = self.fixture(file, name) {
+                if let Some(g) = self.fixture(file, text(*name)) {
                     let resource = ResourceRef::Global(g);
                     push(
                         out,

@@ -1,14 +1,14 @@
 //! The AST walk of one file: scopes, statements, functions and classes. Expressions are in
 //! [`super::exprs`], calls in [`super::calls`].
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::{Expr, Stmt, StmtClassDef, StmtFunctionDef, StmtIf};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::decorators::{self, Decorator, Shape};
 use super::imports::{ModuleSet, attr_chain, in_project, join_path};
-use super::ir::{AttrDef, ClassIr, Def, FileIr, FixtureDef, IrFn, MarkKind, Pending};
+use super::ir::{AttrDef, ClassIr, Def, FileIr, FixtureDef, IrFn, MarkKind, Pending, PendingAt, RefKind};
 use super::prescan;
 use super::project::ModuleFile;
 use crate::kb::Kb;
@@ -78,16 +78,16 @@ impl Scope {
             kind,
             fn_id,
             is_async,
-            locals: HashSet::new(),
-            globals_decl: HashSet::new(),
+            locals: HashSet::default(),
+            globals_decl: HashSet::default(),
             imports: None,
-            defs: HashMap::new(),
-            vars: HashMap::new(),
-            types: HashMap::new(),
-            global_alias: HashMap::new(),
+            defs: HashMap::default(),
+            vars: HashMap::default(),
+            types: HashMap::default(),
+            global_alias: HashMap::default(),
             class: None,
             class_idx: None,
-            fixture_params: HashSet::new(),
+            fixture_params: HashSet::default(),
             result_global: None,
             loop_depth: 0,
             owned: Vec::new(),
@@ -123,6 +123,8 @@ pub enum NameRes {
     Path(String),
     /// A module-level name that holds nothing of interest.
     Plain,
+    /// A name bound nowhere in the module: a builtin (`open`, `input`).
+    Builtin,
 }
 
 /// Context shared by the files of one project.
@@ -133,6 +135,19 @@ pub struct Ctx<'a> {
     pub modules: &'a ModuleSet,
     /// Keyword argument names that some knowledge-base entry marks as removed (`loop`).
     pub deprecated_keywords: HashSet<String>,
+    /// First segments of the knowledge base's Python paths (`asyncio`, `httpx`): a path with
+    /// another root has no entry, so the lookup is skipped.
+    pub roots: HashSet<String>,
+    /// Method names the knowledge base matches on any receiver.
+    pub methods: HashSet<String>,
+}
+
+impl Ctx<'_> {
+    /// Whether the knowledge base may have an entry for `path`.
+    pub fn may_be_api(&self, path: &str) -> bool {
+        let root = path.split('.').next().unwrap_or(path);
+        self.roots.contains(root)
+    }
 }
 
 /// The lowering of one file.
@@ -163,6 +178,8 @@ pub struct Lowerer<'a> {
     pub class_attrs: HashMap<String, HashSet<String>>,
     /// Set while lowering the operand of `await`, until the next call takes it.
     pub awaited: bool,
+    /// Interned pending paths.
+    pub path_ids: HashMap<Box<str>, u32>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -177,15 +194,16 @@ impl<'a> Lowerer<'a> {
                 ..FileIr::default()
             },
             imports: Default::default(),
-            module_names: HashMap::new(),
-            module_types: HashMap::new(),
-            module_vars: HashMap::new(),
+            module_names: HashMap::default(),
+            module_types: HashMap::default(),
+            module_vars: HashMap::default(),
             scopes: Vec::new(),
             depth: 0,
             test_module: decorators::is_test_module(&mf.stem),
             module_loop_scope: None,
-            class_attrs: HashMap::new(),
+            class_attrs: HashMap::default(),
             awaited: false,
+            path_ids: HashMap::default(),
         }
     }
 
@@ -252,18 +270,41 @@ impl<'a> Lowerer<'a> {
         });
     }
 
-    /// Appends a placeholder event that the linker replaces.
-    pub fn emit_pending(&mut self, range: TextRange, pending: Pending) {
-        let fid = self.scope().fn_id as usize;
-        let idx = self.ir.functions[fid].func.events.len() as u32;
-        self.emit(
-            range,
-            EventKind::Call {
-                callees: Vec::new(),
-                result: None,
-            },
-        );
-        self.ir.functions[fid].pending.push((idx, pending));
+    /// Records a reference that the linker turns into events at this point of the body.
+    pub fn emit_pending(&mut self, range: TextRange, what: Pending) {
+        let span = self.span(range);
+        let scope = self.scope();
+        let (fid, loop_depth) = (scope.fn_id as usize, scope.loop_depth);
+        let at = self.ir.functions[fid].func.events.len() as u32;
+        self.ir.functions[fid].pending.push(PendingAt {
+            at,
+            span,
+            loop_depth,
+            what,
+        });
+    }
+
+    /// Interns a path or name of a pending reference.
+    pub fn intern(&mut self, path: &str) -> u32 {
+        if let Some(&i) = self.path_ids.get(path) {
+            return i;
+        }
+        let i = self.ir.paths.len() as u32;
+        self.ir.paths.push(path.into());
+        self.path_ids.insert(path.into(), i);
+        i
+    }
+
+    /// Records a pending reference to a dotted path.
+    pub fn pending_ref(&mut self, range: TextRange, path: &str, kind: RefKind) {
+        let path = self.intern(path);
+        self.emit_pending(range, Pending::Ref { path, kind });
+    }
+
+    /// Records a pending use of a pytest fixture.
+    pub fn pending_fixture(&mut self, range: TextRange, name: &str, kind: RefKind) {
+        let name = self.intern(name);
+        self.emit_pending(range, Pending::Fixture { name, kind });
     }
 
     /// Creates a function body and returns its local index.
@@ -389,7 +430,7 @@ impl<'a> Lowerer<'a> {
         match self.module_names.get(name) {
             Some(NameKind::Def) | Some(NameKind::Object) => NameRes::Path(self.module_path(name)),
             Some(NameKind::Other) => NameRes::Plain,
-            None => NameRes::Path(format!("builtins.{name}")),
+            None => NameRes::Builtin,
         }
     }
 
@@ -411,6 +452,7 @@ impl<'a> Lowerer<'a> {
         let (base, attrs) = attr_chain(expr)?;
         match self.resolve_name(base) {
             NameRes::Path(p) => Some(join_path(&p, &attrs)),
+            NameRes::Builtin => Some(join_path(&format!("builtins.{base}"), &attrs)),
             _ => None,
         }
     }
@@ -754,6 +796,9 @@ impl<'a> Lowerer<'a> {
         self.scopes.push(scope);
         self.body(&f.body);
         self.end_scope();
+        let irf = &mut self.ir.functions[id as usize];
+        irf.func.events.shrink_to_fit();
+        irf.pending.shrink_to_fit();
         let scope = self.scopes.pop().expect("pushed above");
         if let Some(g) = scope.result_global {
             let created = self.ir.globals[g as usize].api.is_empty();
@@ -876,9 +921,9 @@ impl<'a> Lowerer<'a> {
         let ci = self.ir.classes.len() as u32;
         self.ir.classes.push(ClassIr {
             path: path.clone(),
-            methods: HashMap::new(),
+            methods: HashMap::default(),
             bases,
-            attrs: HashMap::new(),
+            attrs: HashMap::default(),
         });
         let top = self.at_module_level() && self.scopes.len() == 1;
         if top {

@@ -6,6 +6,7 @@
 //! per-file results ([`ir`]) are linked per project into one program ([`link`]).
 
 mod calls;
+mod compact;
 pub mod decorators;
 pub mod dump;
 mod exprs;
@@ -19,7 +20,7 @@ mod registrations;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 use rayon::prelude::*;
 
@@ -35,61 +36,62 @@ use project::{ModuleFile, Project};
 /// Lowers the Python files `files` (indices into `db`) into one program per project root.
 pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
     let projects = project::group(db, files);
-    let deprecated_keywords: HashSet<String> = kb
+    let deprecated_keywords: FxHashSet<String> = kb
         .apis()
         .iter()
         .filter(|a| a.language == Language::Python && a.concept == Concept::Deprecated)
         .filter_map(|a| a.path.split_once(':').map(|(_, k)| k.to_string()))
         .collect();
-    let module_sets: Vec<ModuleSet> = projects.iter().map(module_set).collect();
-    let ctxs: Vec<Ctx<'_>> = module_sets
-        .iter()
-        .map(|modules| Ctx {
+    let python = || kb.apis().iter().filter(|a| a.language == Language::Python);
+    let roots: FxHashSet<String> = python()
+        .map(|a| a.path.split(['.', ':']).next().unwrap_or("").to_string())
+        .collect();
+    let methods: FxHashSet<String> = python()
+        .filter(|a| a.any_receiver)
+        .map(|a| a.path.rsplit('.').next().unwrap_or("").to_string())
+        .collect();
+    // Projects one after the other (files in parallel), so that only one project's per-file
+    // results are alive at a time.
+    let mut out = Vec::with_capacity(projects.len());
+    for proj in &projects {
+        let modules = module_set(proj);
+        let cx = Ctx {
             kb,
-            modules,
+            modules: &modules,
             deprecated_keywords: deprecated_keywords.clone(),
-        })
-        .collect();
-    let work: Vec<(usize, usize)> = projects
-        .iter()
-        .enumerate()
-        .flat_map(|(p, proj)| (0..proj.files.len()).map(move |f| (p, f)))
-        .collect();
-    let results: Vec<Result<FileIr, Problem>> = work
-        .par_iter()
-        .map(|&(p, f)| lower_file(db, &projects[p].files[f], &ctxs[p]))
-        .collect();
-    let mut per_project: Vec<(Vec<FileIr>, Vec<Problem>)> =
-        projects.iter().map(|_| (Vec::new(), Vec::new())).collect();
-    let mut kept: Vec<Vec<ModuleFile>> = projects.iter().map(|_| Vec::new()).collect();
-    for (&(p, f), r) in work.iter().zip(results) {
-        match r {
-            Ok(ir) => {
-                per_project[p].0.push(ir);
-                kept[p].push(projects[p].files[f].clone());
+            roots: roots.clone(),
+            methods: methods.clone(),
+        };
+        let results: Vec<Result<FileIr, Problem>> = proj
+            .files
+            .par_iter()
+            .map(|mf| lower_file(db, mf, &cx))
+            .collect();
+        let mut irs = Vec::with_capacity(results.len());
+        let mut files = Vec::with_capacity(results.len());
+        let mut problems = Vec::new();
+        for (mf, r) in proj.files.iter().zip(results) {
+            match r {
+                Ok(ir) => {
+                    irs.push(ir);
+                    files.push(mf.clone());
+                }
+                Err(p) => problems.push(p),
             }
-            Err(problem) => per_project[p].1.push(problem),
         }
+        let linked = Project {
+            root: proj.root.clone(),
+            files,
+        };
+        let mut program = link::link(&linked, irs, kb);
+        compact::compact(&mut program);
+        out.push(Lowered { program, problems });
     }
-    per_project
-        .into_par_iter()
-        .zip(kept.into_par_iter())
-        .zip(projects.par_iter())
-        .map(|(((irs, problems), files), proj)| {
-            let linked = Project {
-                root: proj.root.clone(),
-                files,
-            };
-            Lowered {
-                program: link::link(&linked, irs, kb),
-                problems,
-            }
-        })
-        .collect()
+    out
 }
 
 fn module_set(p: &Project) -> ModuleSet {
-    let mut set = ModuleSet::new();
+    let mut set = ModuleSet::default();
     for f in &p.files {
         if !f.name.is_empty() {
             set.insert(f.name.clone());

@@ -1,7 +1,7 @@
 //! Cheap statement-only scans that run before a body is lowered: module-level names and
 //! imports, the locals of a function, the resource-holding attributes of a class.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use ruff_python_ast::{Expr, Stmt, StmtClassDef, StmtFunctionDef};
 
@@ -110,7 +110,7 @@ fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
 
 /// Names assigned under a `global` declaration become module names that may hold objects.
 fn scan_globals(l: &mut Lowerer<'_>, body: &[Stmt], depth: u32) {
-    let mut declared = HashSet::new();
+    let mut declared = HashSet::default();
     collect_global_decls(body, &mut declared, depth);
     for name in declared {
         let entry = l.module_names.entry(name).or_insert(NameKind::Object);
@@ -312,7 +312,7 @@ fn target_locals(scope: &mut Scope, t: &Expr) {
 /// Attributes of a class that may hold a resource: assigned from a call or a name in a
 /// method (`self.client = httpx.AsyncClient()`), or in the class body.
 pub fn class_attrs(l: &Lowerer<'_>, c: &StmtClassDef) -> HashSet<String> {
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     for s in &c.body {
         match s {
             Stmt::Assign(a) => {

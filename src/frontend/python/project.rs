@@ -5,7 +5,7 @@
 //! input directory). Module names come from the path relative to the project root, and also
 //! from the chain of `__init__.py` packages above the file (so `src/` layouts resolve).
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::source::SourceDb;
@@ -41,8 +41,8 @@ pub struct Project {
 pub fn group(db: &SourceDb, files: &[usize]) -> Vec<Project> {
     let known: HashSet<&Path> = db.files.iter().map(|f| f.path.as_path()).collect();
     let exists = |p: &Path| known.contains(p) || p.is_file();
-    let mut marker_cache: HashMap<PathBuf, bool> = HashMap::new();
-    let mut by_root: HashMap<PathBuf, Vec<usize>> = HashMap::new();
+    let mut marker_cache: HashMap<PathBuf, bool> = HashMap::default();
+    let mut by_root: HashMap<PathBuf, Vec<usize>> = HashMap::default();
     let mut order: Vec<PathBuf> = Vec::new();
     for &i in files {
         let f = db.file(i);
@@ -54,7 +54,7 @@ pub fn group(db: &SourceDb, files: &[usize]) -> Vec<Project> {
         }
         entry.push(i);
     }
-    let mut init_cache: HashMap<PathBuf, bool> = HashMap::new();
+    let mut init_cache: HashMap<PathBuf, bool> = HashMap::default();
     order
         .into_iter()
         .map(|root| {
@@ -174,7 +174,7 @@ fn module_file(
             aliases.push(rel_name);
         }
     }
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     seen.insert(canonical.clone());
     aliases.retain(|a| seen.insert(a.clone()));
     let name = if canonical.is_empty() {

@@ -250,3 +250,93 @@ fn python_fixtures_match_the_hygiene_rule_markers() {
         errors.join("\n")
     );
 }
+
+/// Checks every Python file under `$LOOPLINT_BENCH` and prints counts per rule (a measuring
+/// aid run by hand in release mode; not a timed test).
+#[test]
+#[ignore]
+fn bench_directory() {
+    let Ok(dir) = std::env::var("LOOPLINT_BENCH") else {
+        return;
+    };
+    let start = std::time::Instant::now();
+    let mut db = SourceDb::default();
+    let mut stack = vec![PathBuf::from(&dir)];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "py") {
+                db.add(SourceFile {
+                    display: p.strip_prefix(&dir).unwrap_or(&p).display().to_string(),
+                    path: p,
+                    language: Language::Python,
+                    overlay: None,
+                });
+            }
+        }
+    }
+    if std::env::var("LOOPLINT_PARSE_ONLY").is_ok() {
+        use rayon::prelude::*;
+        let n: usize = (0..db.files.len())
+            .into_par_iter()
+            .map(|i| {
+                let text = db.read(i).unwrap_or_else(|_| std::sync::Arc::from(""));
+                ruff_python_parser::parse_module(&text).map_or(0, |p| p.suite().len())
+            })
+            .sum();
+        println!("files {} parsed {n} statements in {:?}", db.files.len(), start.elapsed());
+        return;
+    }
+    let kb = Kb::builtin();
+    if std::env::var("LOOPLINT_STATS").is_ok() {
+        let idx: Vec<usize> = (0..db.files.len()).collect();
+        let lowered = super::lower(&db, &idx, &kb);
+        let (mut f, mut fe, mut e, mut v, mut g, mut pend) = (0, 0, 0, 0, 0, 0usize);
+        let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
+        for l in &lowered {
+            f += l.program.functions.len();
+            v += l.program.vars.len();
+            g += l.program.globals.len();
+            for func in &l.program.functions {
+                e += func.events.len();
+                if func.events.is_empty() {
+                    fe += 1;
+                }
+                for ev in &func.events {
+                    let k = format!("{:?}", ev.kind);
+                    let k = k.split([' ', '{', '(']).next().unwrap_or("").to_string();
+                    *kinds.entry(k).or_default() += 1;
+                }
+            }
+            pend += l.problems.len();
+        }
+        println!("programs {} functions {f} (no events {fe}) events {e} vars {v} globals {g} problems {pend} in {:?}", lowered.len(), start.elapsed());
+        println!("{kinds:?}");
+        return;
+    }
+    let all = |_: &str| true;
+    let result = crate::check::check(&db, &crate::check::CheckOptions { kb: &kb, enabled: &all });
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for f in &result.findings {
+        *counts.entry(f.rule).or_default() += 1;
+    }
+    println!("files {} elapsed {:?}", db.files.len(), start.elapsed());
+    for (rule, n) in counts {
+        println!("{rule}: {n}");
+    }
+    if let Ok(show) = std::env::var("LOOPLINT_SHOW") {
+        for f in result.findings.iter().filter(|f| f.rule == show) {
+            let file = &db.files[f.primary.file as usize];
+            let text = std::fs::read_to_string(&file.path).unwrap_or_default();
+            let line = crate::source::LineIndex::new(&text).line_of(f.primary.start) + 1;
+            println!("{}:{}: {}", file.display, line, f.message);
+        }
+    }
+}
