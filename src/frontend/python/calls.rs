@@ -2,6 +2,7 @@
 //! tracked variable) and emitting the lifecycle events the call stands for.
 
 use ruff_python_ast::{Arguments, Expr, ExprCall};
+use ruff_python_ast::name::Name;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::exprs::{Dest, Val};
@@ -36,11 +37,11 @@ enum Recv {
 
 /// The resolved callee of a call.
 #[derive(Debug)]
-struct Callee {
+struct Callee<'e> {
     /// Dotted path (a knowledge-base or project path).
     path: Option<String>,
     /// The method name, for attribute calls.
-    method: Option<String>,
+    method: Option<&'e str>,
     /// The receiver.
     recv: Recv,
     /// Runtime the receiver refers to.
@@ -86,13 +87,13 @@ impl<'a> Lowerer<'a> {
             _ => Vec::new(),
         };
         if apis.is_empty() && !project && matches!(callee.recv, Recv::Other | Recv::Var(_)) {
-            if let Some(m) = callee.method.as_deref().filter(|m| self.cx.methods.contains(*m)) {
+            if let Some(m) = callee.method.filter(|m| self.cx.methods.contains(*m)) {
                 apis = kb.lookup_method_name(Language::Python, m);
             }
         }
         if let (Some(p), Some(args)) = (&callee.path, args) {
             if !project {
-                registrations::check(self, p, callee.method.as_deref(), args);
+                registrations::check(self, p, callee.method, args);
                 self.deprecated_keywords(p, args, range);
             }
         }
@@ -124,7 +125,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Resolves the callee expression, lowering receivers that are calls themselves.
-    fn callee(&mut self, func: &Expr) -> Callee {
+    fn callee<'e>(&mut self, func: &'e Expr) -> Callee<'e> {
         let mut out = Callee {
             path: None,
             method: None,
@@ -135,14 +136,16 @@ impl<'a> Lowerer<'a> {
         match func {
             Expr::Name(n) => match self.resolve_name(n.id.as_str()) {
                 NameRes::Path(p) => out.path = Some(p),
-                NameRes::Builtin => out.path = Some(format!("builtins.{}", n.id)),
+                NameRes::Builtin if self.cx.builtins.contains(n.id.as_str()) => {
+                    out.path = Some(format!("builtins.{}", n.id));
+                }
                 NameRes::LocalFn(f) => out.local_fn = Some(f),
                 NameRes::Var(v) => self.ir.vars[v.0 as usize].reads += 1,
                 _ => {}
             },
             Expr::Attribute(a) => {
                 let method = a.attr.id.as_str();
-                out.method = Some(method.to_string());
+                out.method = Some(method);
                 if let Some((base, attrs)) = attr_chain(&a.value) {
                     self.chain_callee(base, &attrs, method, &mut out);
                 } else {
@@ -161,7 +164,7 @@ impl<'a> Lowerer<'a> {
         out
     }
 
-    fn chain_callee(&mut self, base: &str, attrs: &[&str], method: &str, out: &mut Callee) {
+    fn chain_callee(&mut self, base: &str, attrs: &[&str], method: &str, out: &mut Callee<'_>) {
         // `self.method()` and `self.attr.method()`.
         if let Some(class) = self.method_self(base) {
             match attrs {
@@ -186,10 +189,7 @@ impl<'a> Lowerer<'a> {
             }
             NameRes::GlobalAlias(g) if attrs.is_empty() => out.recv = Recv::Global(g),
             NameRes::Fixture if attrs.is_empty() => out.recv = Recv::Fixture(base.to_string()),
-            NameRes::Builtin => {
-                out.recv = Recv::Other;
-                out.path = Some(format!("builtins.{}.{method}", join_path(base, attrs)));
-            }
+            NameRes::Builtin => out.recv = Recv::Other,
             NameRes::Path(p) => {
                 let recv_path = join_path(&p, attrs);
                 let full = format!("{recv_path}.{method}");
@@ -338,15 +338,15 @@ impl<'a> Lowerer<'a> {
     pub fn bind_var(&mut self, name: &str, v: VarId, ty: Option<&str>) {
         let at_module = self.at_module_level();
         if at_module {
-            self.module_vars.insert(name.to_string(), v);
+            self.module_vars.insert(Name::new(name), v);
             if let Some(t) = ty {
-                self.module_types.insert(name.to_string(), t.to_string());
+                self.module_types.insert(Name::new(name), t.to_string());
             }
         } else {
             let scope = self.scope_mut();
-            scope.vars.insert(name.to_string(), v);
+            scope.vars.insert(Name::new(name), v);
             if let Some(t) = ty {
-                scope.types.insert(name.to_string(), t.to_string());
+                scope.types.insert(Name::new(name), t.to_string());
             }
             scope.owned.push(v);
         }
@@ -378,7 +378,7 @@ impl<'a> Lowerer<'a> {
                 if let Some(p) = &l.parameters {
                     let scope = self.scope_mut();
                     for p in p.iter() {
-                        scope.locals.insert(p.name().id.to_string());
+                        scope.locals.insert(p.name().id.clone());
                     }
                 }
                 self.expr(&l.body, Dest::Await);
@@ -537,14 +537,14 @@ impl<'a> Lowerer<'a> {
                         Some(Def::Global(g)) => *g,
                         _ => {
                             let g = self.new_global(name.to_string(), r, StorageKind::ModuleGlobal, &api.path);
-                            self.ir.defs.insert(name.to_string(), Def::Global(g));
+                            self.ir.defs.insert(Name::new(name), Def::Global(g));
                             g
                         }
                     };
                     make(self, Some(ResourceRef::Global(GlobalId(g))));
                     val.consumed = kind != ScopeKind::Module;
                     if kind == ScopeKind::Module {
-                        self.module_types.insert(name.to_string(), ty);
+                        self.module_types.insert(Name::new(name), ty);
                         val.consumed = true;
                     }
                 } else if kind == ScopeKind::ClassBody {
@@ -554,7 +554,7 @@ impl<'a> Lowerer<'a> {
                 } else if let Some(g) = result_global {
                     self.set_global_api(g, &api.path);
                     make(self, Some(ResourceRef::Global(GlobalId(g))));
-                    self.scope_mut().global_alias.insert(name.to_string(), g);
+                    self.scope_mut().global_alias.insert(Name::new(name), g);
                     val.consumed = true;
                 } else {
                     let v = self.new_var(name, r, VarKind::Resource);
@@ -592,7 +592,7 @@ impl<'a> Lowerer<'a> {
                 self.set_global_api(g, &api.path);
                 make(self, Some(ResourceRef::Global(GlobalId(g))));
                 if let Dest::With(Some(name)) = dest {
-                    self.scope_mut().global_alias.insert(name.to_string(), g);
+                    self.scope_mut().global_alias.insert(Name::new(name), g);
                     val.consumed = true;
                 }
                 if matches!(dest, Dest::With(_)) {

@@ -3,6 +3,7 @@
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprAttribute, ExprName, StmtWith};
+use ruff_python_ast::name::Name;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::imports::attr_chain;
@@ -104,7 +105,7 @@ impl<'a> Lowerer<'a> {
                 let mut scope = Scope::new(ScopeKind::Function, id, false);
                 if let Some(p) = &l.parameters {
                     for p in p.iter() {
-                        scope.locals.insert(p.name().id.to_string());
+                        scope.locals.insert(p.name().id.clone());
                     }
                 }
                 self.scopes.push(scope);
@@ -241,7 +242,7 @@ impl<'a> Lowerer<'a> {
                 if let Dest::Bind(alias, _) = dest {
                     // `c = client`: the new name refers to the same tracked variable.
                     self.ir.vars[v.0 as usize].reads += 1;
-                    self.scope_mut().vars.insert(alias.to_string(), v);
+                    self.scope_mut().vars.insert(Name::new(alias), v);
                     return Val {
                         consumed: true,
                         ..Val::default()
@@ -381,9 +382,9 @@ impl<'a> Lowerer<'a> {
                 let ty = annotation.and_then(|a| self.qualify(a)).or(val.ty);
                 if let Some(ty) = ty {
                     if self.at_module_level() {
-                        self.module_types.insert(name.to_string(), ty);
+                        self.module_types.insert(Name::new(name), ty);
                     } else {
-                        self.scope_mut().types.insert(name.to_string(), ty);
+                        self.scope_mut().types.insert(Name::new(name), ty);
                     }
                 }
                 if self.at_module_level() && self.scopes.len() <= 2 {
@@ -444,9 +445,9 @@ impl<'a> Lowerer<'a> {
         } else {
             Def::Alias(path.into_boxed_str())
         };
-        self.ir.defs.insert(name.to_string(), def);
+        self.ir.defs.insert(Name::new(name), def);
         self.module_names
-            .entry(name.to_string())
+            .entry(Name::new(name))
             .and_modify(|k| *k = NameKind::Object)
             .or_insert(NameKind::Object);
     }
@@ -470,7 +471,7 @@ impl<'a> Lowerer<'a> {
                         if !val.consumed {
                             self.unbind(name);
                             if let Some(ty) = val.ty {
-                                self.scope_mut().types.insert(name.to_string(), ty);
+                                self.scope_mut().types.insert(Name::new(name), ty);
                             }
                         }
                     }

@@ -6,6 +6,8 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
+use ruff_python_ast::name::Name;
+
 use crate::model::{Entry, Function, Global, Span, Var};
 
 /// A top-level name of a module.
@@ -47,11 +49,11 @@ pub struct ClassIr {
     /// Dotted path (`pkg.mod.Service`).
     pub path: String,
     /// Methods by name (local function index).
-    pub methods: HashMap<String, u32>,
+    pub methods: HashMap<Name, u32>,
     /// Base classes, as dotted paths.
     pub bases: Vec<Box<str>>,
     /// Attributes that hold runtime-bound resources.
-    pub attrs: HashMap<String, AttrDef>,
+    pub attrs: HashMap<Name, AttrDef>,
 }
 
 /// How a symbolic reference is used.
@@ -159,7 +161,7 @@ pub struct FileIr {
     /// Globals declared in this file (init functions are local ids).
     pub globals: Vec<Global>,
     /// Top-level names.
-    pub defs: HashMap<String, Def>,
+    pub defs: HashMap<Name, Def>,
     /// Classes.
     pub classes: Vec<ClassIr>,
     /// Marks on functions named by path.

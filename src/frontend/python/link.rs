@@ -105,6 +105,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     let mut value_refs: Vec<FnId> = Vec::new();
     for (k, fns) in bodies.into_iter().enumerate() {
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
+        let mut cache: Vec<Option<Option<(Target, usize)>>> = vec![None; files[k].paths.len()];
         for irf in fns {
             let mut func = irf.func;
             func.span.file = k as u32;
@@ -116,7 +117,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             let mut old_iter = old_events.into_iter();
             for i in 0..=n_old {
                 while let Some(p) = pending.next_if(|p| p.at as usize == i) {
-                    linker.resolve(k, p, &returns, kb, &mut events, &mut value_refs);
+                    linker.resolve(k, p, &mut cache, &returns, kb, &mut events, &mut value_refs);
                 }
                 if let Some(mut ev) = old_iter.next() {
                     ev.span.file = k as u32;
@@ -126,7 +127,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             }
             // Pendings recorded past the end (none expected) are resolved last.
             for p in pending {
-                linker.resolve(k, p, &returns, kb, &mut events, &mut value_refs);
+                linker.resolve(k, p, &mut cache, &returns, kb, &mut events, &mut value_refs);
             }
             events.shrink_to_fit();
             func.events = events;
@@ -212,7 +213,7 @@ impl<'a> Linker<'a> {
         classes.dedup();
         for (fi, ci) in classes {
             let class = &self.files[fi].classes[ci as usize];
-            let mut attrs: Vec<(&String, &AttrDef)> = class.attrs.iter().collect();
+            let mut attrs: Vec<(&ruff_python_ast::name::Name, &AttrDef)> = class.attrs.iter().collect();
             attrs.sort_by(|a, b| a.0.cmp(b.0));
             for (name, def) in attrs {
                 if let AttrDef::Created { api, span, init } = def {
@@ -227,7 +228,7 @@ impl<'a> Linker<'a> {
                         api: api.to_string(),
                         init: Some(FnId(init + self.fn_off[fi])),
                     });
-                    self.inst_globals.insert((fi, ci, name.clone()), id);
+                    self.inst_globals.insert((fi, ci, name.to_string()), id);
                 }
             }
         }
@@ -334,6 +335,7 @@ impl<'a> Linker<'a> {
         &self,
         file: usize,
         at: &PendingAt,
+        cache: &mut [Option<Option<(Target, usize)>>],
         returns: &[Option<GlobalId>],
         kb: &Kb,
         out: &mut Vec<Event>,
@@ -351,10 +353,14 @@ impl<'a> Linker<'a> {
         let paths = &self.files[file].paths;
         let text = |i: u32| paths.get(i as usize).map_or("", |p| &**p);
         match &at.what {
-            Pending::Ref { path, kind } => {
-                let path = text(*path);
+            Pending::Ref { path: id, kind } => {
+                let path = text(*id);
                 let result = None;
-                let Some((target, rest)) = self.resolve_prefix(path, 0) else {
+                let resolved = match cache.get_mut(*id as usize) {
+                    Some(slot) => *slot.get_or_insert_with(|| self.resolve_prefix(path, 0)),
+                    None => self.resolve_prefix(path, 0),
+                };
+                let Some((target, rest)) = resolved else {
                     return;
                 };
                 let last = path.rsplit('.').next().unwrap_or("");

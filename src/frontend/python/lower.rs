@@ -3,6 +3,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use ruff_python_ast::name::Name;
 use ruff_python_ast::{Expr, Stmt, StmtClassDef, StmtFunctionDef, StmtIf};
 use ruff_text_size::{Ranged, TextRange};
 
@@ -44,25 +45,25 @@ pub struct Scope {
     /// Whether code here runs as a coroutine.
     pub is_async: bool,
     /// Names bound in the function (locals).
-    pub locals: HashSet<String>,
+    pub locals: HashSet<Name>,
     /// Names declared `global`.
-    pub globals_decl: HashSet<String>,
+    pub globals_decl: HashSet<Name>,
     /// Function-level imports.
     pub imports: Option<Box<super::imports::Imports>>,
     /// Nested function definitions by name.
-    pub defs: HashMap<String, u32>,
+    pub defs: HashMap<Name, u32>,
     /// Tracked variables by name (latest binding).
-    pub vars: HashMap<String, VarId>,
+    pub vars: HashMap<Name, VarId>,
     /// Known types of local names (dotted paths).
-    pub types: HashMap<String, String>,
+    pub types: HashMap<Name, String>,
     /// Local names that alias a global (a cached factory's or fixture's value).
-    pub global_alias: HashMap<String, u32>,
+    pub global_alias: HashMap<Name, u32>,
     /// Enclosing class path for methods, and the name of `self`/`cls`.
     pub class: Option<(String, String)>,
     /// For class bodies: the class index.
     pub class_idx: Option<u32>,
     /// Parameters that name pytest fixtures.
-    pub fixture_params: HashSet<String>,
+    pub fixture_params: HashSet<Name>,
     /// Global that this function's result is (cached factory, wide fixture).
     pub result_global: Option<u32>,
     /// Current loop depth.
@@ -140,6 +141,8 @@ pub struct Ctx<'a> {
     pub roots: HashSet<String>,
     /// Method names the knowledge base matches on any receiver.
     pub methods: HashSet<String>,
+    /// Builtin names the knowledge base has entries for (`open`, `input`).
+    pub builtins: HashSet<String>,
 }
 
 impl Ctx<'_> {
@@ -161,11 +164,11 @@ pub struct Lowerer<'a> {
     /// Module-level imports.
     pub imports: super::imports::Imports,
     /// Module-level names and what they are.
-    pub module_names: HashMap<String, NameKind>,
+    pub module_names: HashMap<Name, NameKind>,
     /// Module-level types of names (`app = Flask(..)`).
-    pub module_types: HashMap<String, String>,
+    pub module_types: HashMap<Name, String>,
     /// Module-level tracked variables (event loops).
-    pub module_vars: HashMap<String, VarId>,
+    pub module_vars: HashMap<Name, VarId>,
     /// Scope stack.
     pub scopes: Vec<Scope>,
     /// Current nesting depth.
@@ -175,7 +178,7 @@ pub struct Lowerer<'a> {
     /// Loop scope from a module-level `pytestmark`.
     pub module_loop_scope: Option<String>,
     /// Attributes of the project's classes that may hold resources, by class path.
-    pub class_attrs: HashMap<String, HashSet<String>>,
+    pub class_attrs: HashMap<String, HashSet<Name>>,
     /// Set while lowering the operand of `await`, until the next call takes it.
     pub awaited: bool,
     /// Interned pending paths.
@@ -500,7 +503,7 @@ impl<'a> Lowerer<'a> {
                     self.assign(&a.target, v, Some(&a.annotation));
                 } else if let Expr::Name(n) = &*a.target {
                     if let Some(t) = self.qualify(&a.annotation) {
-                        self.scope_mut().types.insert(n.id.to_string(), t);
+                        self.scope_mut().types.insert(n.id.clone(), t);
                     }
                 }
             }
@@ -578,7 +581,7 @@ impl<'a> Lowerer<'a> {
             Stmt::Global(g) => {
                 let scope = self.scope_mut();
                 for n in &g.names {
-                    scope.globals_decl.insert(n.id.to_string());
+                    scope.globals_decl.insert(n.id.clone());
                 }
             }
             Stmt::Expr(e) => {
@@ -720,17 +723,17 @@ impl<'a> Lowerer<'a> {
         // Register the name.
         match parent_scope_kind {
             ScopeKind::Module if self.scopes.len() == 1 => {
-                self.ir.defs.insert(name.to_string(), Def::Fn(id));
+                self.ir.defs.insert(Name::new(name), Def::Fn(id));
             }
             ScopeKind::ClassBody => {
                 if let Some(ci) = self.scope().class_idx {
                     self.ir.classes[ci as usize]
                         .methods
-                        .insert(name.to_string(), id);
+                        .insert(Name::new(name), id);
                 }
             }
             _ => {
-                self.scope_mut().defs.insert(name.to_string(), id);
+                self.scope_mut().defs.insert(Name::new(name), id);
             }
         }
         let entry = self.entry_for(name, f.is_async, &shape, class.as_ref());
@@ -763,7 +766,7 @@ impl<'a> Lowerer<'a> {
         for p in f.parameters.iter_non_variadic_params() {
             if let Some(ann) = &p.parameter.annotation {
                 if let Some(t) = self.qualify(ann) {
-                    scope.types.insert(p.parameter.name.id.to_string(), t);
+                    scope.types.insert(p.parameter.name.id.clone(), t);
                 }
             }
         }
@@ -773,7 +776,7 @@ impl<'a> Lowerer<'a> {
             for p in f.parameters.iter_non_variadic_params() {
                 let n = p.parameter.name.id.as_str();
                 if n != "self" && n != "cls" && n != "request" {
-                    scope.fixture_params.insert(n.to_string());
+                    scope.fixture_params.insert(Name::new(n));
                 }
             }
         }
@@ -927,7 +930,7 @@ impl<'a> Lowerer<'a> {
         });
         let top = self.at_module_level() && self.scopes.len() == 1;
         if top {
-            self.ir.defs.insert(name.to_string(), Def::Class(ci));
+            self.ir.defs.insert(Name::new(name), Def::Class(ci));
         }
         let attrs = prescan::class_attrs(self, c);
         self.class_attrs.insert(path.clone(), attrs);
@@ -953,14 +956,14 @@ impl<'a> Lowerer<'a> {
         );
         self.ir.classes[ci as usize]
             .attrs
-            .insert(attr.to_string(), AttrDef::ClassGlobal(g));
+            .insert(Name::new(attr), AttrDef::ClassGlobal(g));
         Some(g)
     }
 
     /// Records an instance attribute set in a method of `class`.
     pub fn record_attr(&mut self, class: &str, attr: &str, def: AttrDef) {
         if let Some(c) = self.ir.classes.iter_mut().rev().find(|c| c.path == class) {
-            c.attrs.entry(attr.to_string()).or_insert(def);
+            c.attrs.entry(Name::new(attr)).or_insert(def);
         }
     }
 

@@ -50,6 +50,10 @@ pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
         .filter(|a| a.any_receiver)
         .map(|a| a.path.rsplit('.').next().unwrap_or("").to_string())
         .collect();
+    let builtins: FxHashSet<String> = python()
+        .filter_map(|a| a.path.strip_prefix("builtins."))
+        .map(|rest| rest.split('.').next().unwrap_or(rest).to_string())
+        .collect();
     // Projects one after the other (files in parallel), so that only one project's per-file
     // results are alive at a time.
     let mut out = Vec::with_capacity(projects.len());
@@ -61,6 +65,7 @@ pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
             deprecated_keywords: deprecated_keywords.clone(),
             roots: roots.clone(),
             methods: methods.clone(),
+            builtins: builtins.clone(),
         };
         let results: Vec<Result<FileIr, Problem>> = proj
             .files

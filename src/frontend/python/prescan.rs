@@ -3,6 +3,7 @@
 
 use rustc_hash::FxHashSet as HashSet;
 
+use ruff_python_ast::name::Name;
 use ruff_python_ast::{Expr, Stmt, StmtClassDef, StmtFunctionDef};
 
 use super::imports::attr_chain;
@@ -29,8 +30,9 @@ fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
                     if let Some(asname) = &a.asname {
                         let path = a.name.id.to_string();
                         if l.is_project_path(&path) {
-                            l.ir.defs
-                                .insert(asname.id.to_string(), Def::Alias(path.into_boxed_str()));
+                            l.ir
+                                .defs
+                                .insert(asname.id.clone(), Def::Alias(path.into_boxed_str()));
                         }
                     }
                 }
@@ -39,16 +41,16 @@ fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
                 let (module, is_package) = (l.mf.name.clone(), l.mf.is_package);
                 for (local, path) in l.imports.add_from(i, &module, is_package) {
                     if l.is_project_path(&path) {
-                        l.ir.defs.insert(local, Def::Alias(path.into_boxed_str()));
+                        l.ir.defs.insert(Name::new(&local), Def::Alias(path.into_boxed_str()));
                     }
                 }
             }
             Stmt::FunctionDef(f) => {
-                l.module_names.insert(f.name.id.to_string(), NameKind::Def);
+                l.module_names.insert(f.name.id.clone(), NameKind::Def);
                 scan_globals(l, &f.body, depth + 1);
             }
             Stmt::ClassDef(c) => {
-                l.module_names.insert(c.name.id.to_string(), NameKind::Def);
+                l.module_names.insert(c.name.id.clone(), NameKind::Def);
                 for m in &c.body {
                     if let Stmt::FunctionDef(f) = m {
                         scan_globals(l, &f.body, depth + 1);
@@ -113,7 +115,7 @@ fn scan_globals(l: &mut Lowerer<'_>, body: &[Stmt], depth: u32) {
     let mut declared = HashSet::default();
     collect_global_decls(body, &mut declared, depth);
     for name in declared {
-        let entry = l.module_names.entry(name).or_insert(NameKind::Object);
+        let entry = l.module_names.entry(Name::new(&name)).or_insert(NameKind::Object);
         if *entry == NameKind::Other {
             *entry = NameKind::Object;
         }
@@ -141,13 +143,7 @@ fn value_kind(l: &Lowerer<'_>, value: &Expr) -> NameKind {
     let Some(path) = l.qualify(target) else {
         return NameKind::Other;
     };
-    if l.is_project_path(&path)
-        || !l
-            .cx
-            .kb
-            .lookup(crate::model::Language::Python, &path)
-            .is_empty()
-    {
+    if l.is_project_path(&path) || !l.cx.kb.lookup(crate::model::Language::Python, &path).is_empty() {
         NameKind::Object
     } else {
         NameKind::Other
@@ -157,19 +153,13 @@ fn value_kind(l: &Lowerer<'_>, value: &Expr) -> NameKind {
 fn bind_names(l: &mut Lowerer<'_>, target: &Expr, kind: NameKind) {
     match target {
         Expr::Name(n) => {
-            let e = l.module_names.entry(n.id.to_string()).or_insert(kind);
+            let e = l.module_names.entry(n.id.clone()).or_insert(kind);
             if *e == NameKind::Other && kind == NameKind::Object {
                 *e = kind;
             }
         }
-        Expr::Tuple(t) => t
-            .elts
-            .iter()
-            .for_each(|e| bind_names(l, e, NameKind::Other)),
-        Expr::List(t) => t
-            .elts
-            .iter()
-            .for_each(|e| bind_names(l, e, NameKind::Other)),
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| bind_names(l, e, NameKind::Other)),
+        Expr::List(t) => t.elts.iter().for_each(|e| bind_names(l, e, NameKind::Other)),
         _ => {}
     }
 }
@@ -234,7 +224,7 @@ fn for_each_block(s: &Stmt, mut f: impl FnMut(&[Stmt])) {
 /// Fills the locals and `global` declarations of a function's scope.
 pub fn function_locals(scope: &mut Scope, f: &StmtFunctionDef) {
     for p in f.parameters.iter() {
-        scope.locals.insert(p.name().id.to_string());
+        scope.locals.insert(p.name().id.clone());
     }
     locals_of_block(scope, &f.body, 0);
     for g in &scope.globals_decl {
@@ -249,10 +239,10 @@ fn locals_of_block(scope: &mut Scope, body: &[Stmt], depth: u32) {
     for s in body {
         match s {
             Stmt::FunctionDef(f) => {
-                scope.locals.insert(f.name.id.to_string());
+                scope.locals.insert(f.name.id.clone());
             }
             Stmt::ClassDef(c) => {
-                scope.locals.insert(c.name.id.to_string());
+                scope.locals.insert(c.name.id.clone());
             }
             Stmt::Assign(a) => a.targets.iter().for_each(|t| target_locals(scope, t)),
             Stmt::AnnAssign(a) => target_locals(scope, &a.target),
@@ -269,7 +259,7 @@ fn locals_of_block(scope: &mut Scope, body: &[Stmt], depth: u32) {
                 for h in &t.handlers {
                     let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
                     if let Some(n) = &h.name {
-                        scope.locals.insert(n.id.to_string());
+                        scope.locals.insert(n.id.clone());
                     }
                 }
             }
@@ -278,19 +268,19 @@ fn locals_of_block(scope: &mut Scope, body: &[Stmt], depth: u32) {
                     let n = a.asname.as_ref().unwrap_or(&a.name).id.as_str();
                     scope
                         .locals
-                        .insert(n.split('.').next().unwrap_or(n).to_string());
+                        .insert(Name::new(n.split('.').next().unwrap_or(n)));
                 }
             }
             Stmt::ImportFrom(i) => {
                 for a in &i.names {
                     scope
                         .locals
-                        .insert(a.asname.as_ref().unwrap_or(&a.name).id.to_string());
+                        .insert(a.asname.as_ref().unwrap_or(&a.name).id.clone());
                 }
             }
             Stmt::Global(g) => scope
                 .globals_decl
-                .extend(g.names.iter().map(|n| n.id.to_string())),
+                .extend(g.names.iter().map(|n| n.id.clone())),
             _ => {}
         }
         for_each_block(s, |b| locals_of_block(scope, b, depth + 1));
@@ -300,7 +290,7 @@ fn locals_of_block(scope: &mut Scope, body: &[Stmt], depth: u32) {
 fn target_locals(scope: &mut Scope, t: &Expr) {
     match t {
         Expr::Name(n) => {
-            scope.locals.insert(n.id.to_string());
+            scope.locals.insert(n.id.clone());
         }
         Expr::Tuple(x) => x.elts.iter().for_each(|e| target_locals(scope, e)),
         Expr::List(x) => x.elts.iter().for_each(|e| target_locals(scope, e)),
@@ -311,20 +301,20 @@ fn target_locals(scope: &mut Scope, t: &Expr) {
 
 /// Attributes of a class that may hold a resource: assigned from a call or a name in a
 /// method (`self.client = httpx.AsyncClient()`), or in the class body.
-pub fn class_attrs(l: &Lowerer<'_>, c: &StmtClassDef) -> HashSet<String> {
+pub fn class_attrs(l: &Lowerer<'_>, c: &StmtClassDef) -> HashSet<Name> {
     let mut out = HashSet::default();
     for s in &c.body {
         match s {
             Stmt::Assign(a) => {
                 for t in &a.targets {
                     if let Expr::Name(n) = t {
-                        out.insert(n.id.to_string());
+                        out.insert(n.id.clone());
                     }
                 }
             }
             Stmt::AnnAssign(a) => {
                 if let Expr::Name(n) = &*a.target {
-                    out.insert(n.id.to_string());
+                    out.insert(n.id.clone());
                 }
             }
             Stmt::FunctionDef(f) => {
@@ -346,7 +336,7 @@ pub fn class_attrs(l: &Lowerer<'_>, c: &StmtClassDef) -> HashSet<String> {
     out
 }
 
-fn self_attrs(body: &[Stmt], self_name: &str, out: &mut HashSet<String>, depth: u32) {
+fn self_attrs(body: &[Stmt], self_name: &str, out: &mut HashSet<Name>, depth: u32) {
     if depth > MAX_SCAN_DEPTH {
         return;
     }
@@ -357,14 +347,11 @@ fn self_attrs(body: &[Stmt], self_name: &str, out: &mut HashSet<String>, depth: 
             _ => (Vec::new(), None),
         };
         if let Some(v) = value {
-            if matches!(
-                v,
-                Expr::Call(_) | Expr::Name(_) | Expr::Attribute(_) | Expr::Await(_)
-            ) {
+            if matches!(v, Expr::Call(_) | Expr::Name(_) | Expr::Attribute(_) | Expr::Await(_)) {
                 for t in targets {
                     if let Some((base, attrs)) = attr_chain(t) {
                         if base == self_name && attrs.len() == 1 {
-                            out.insert(attrs[0].to_string());
+                            out.insert(Name::new(attrs[0]));
                         }
                     }
                 }
@@ -379,10 +366,7 @@ pub fn is_streamlit_script(l: &Lowerer<'_>, suite: &[Stmt]) -> bool {
     if l.mf.is_package {
         return false;
     }
-    let imports_st = l
-        .imports
-        .iter()
-        .any(|(_, p)| p == "streamlit" || p.starts_with("streamlit."));
+    let imports_st = l.imports.iter().any(|(_, p)| p == "streamlit" || p.starts_with("streamlit."));
     if !imports_st {
         return false;
     }
