@@ -13,7 +13,7 @@ pub fn check(program: &Program, _facts: &Facts, out: &mut Vec<Finding>) {
         for ev in &func.events {
             let EventKind::Run {
                 how: RunKind::Spawn,
-                handle: HandleFate::Discarded,
+                handle,
                 runtime,
                 api,
                 ..
@@ -23,16 +23,14 @@ pub fn check(program: &Program, _facts: &Facts, out: &mut Vec<Finding>) {
             };
             // A spawn on a receiver the model cannot identify may be a task group's, which
             // keeps its tasks.
-            if *runtime == RuntimeRef::Unknown {
+            if *handle != HandleFate::Discarded || *runtime == RuntimeRef::Unknown {
                 continue;
             }
+            let message = format!(
+                "the task made by `{api}` is not stored, so it may be garbage-collected before it finishes"
+            );
             out.push(
-                Finding::new(
-                    "dangling-task",
-                    Severity::Warning,
-                    ev.span,
-                    format!("the task made by `{api}` is not stored, so it may be garbage-collected before it finishes"),
-                )
+                Finding::new("dangling-task", Severity::Warning, ev.span, message)
                 .primary_label("task handle discarded here")
                 .note("the event loop keeps only a weak reference to running tasks")
                 .help("keep a reference (for example in a set of background tasks, discarded on completion) or use an `asyncio.TaskGroup`"),

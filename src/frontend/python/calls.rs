@@ -1,8 +1,8 @@
 //! Calls: resolving the callee (a knowledge-base API, a project function, a method on a
 //! tracked variable) and emitting the lifecycle events the call stands for.
 
-use ruff_python_ast::{Arguments, Expr, ExprCall};
 use ruff_python_ast::name::Name;
+use ruff_python_ast::{Arguments, Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::exprs::{Dest, Val};
@@ -77,15 +77,18 @@ impl<'a> Lowerer<'a> {
             );
             return Val::default();
         }
-        let project = callee
-            .path
-            .as_deref()
-            .is_some_and(|p| self.is_project_path(p));
         let kb = self.cx.kb;
-        let mut apis: Vec<&Api> = match (&callee.path, project) {
-            (Some(p), false) if self.cx.may_be_api(p) => kb.lookup(Language::Python, p),
+        // The knowledge base wins over the project's own definitions (checking asyncio's
+        // own sources, `asyncio.create_task` is still the API).
+        let mut apis: Vec<&Api> = match &callee.path {
+            Some(p) if self.cx.may_be_api(p) => kb.lookup(Language::Python, p),
             _ => Vec::new(),
         };
+        let project = apis.is_empty()
+            && callee
+                .path
+                .as_deref()
+                .is_some_and(|p| self.is_project_path(p));
         if apis.is_empty() && !project && matches!(callee.recv, Recv::Other | Recv::Var(_)) {
             if let Some(m) = callee.method.filter(|m| self.cx.methods.contains(*m)) {
                 apis = kb.lookup_method_name(Language::Python, m);
@@ -98,7 +101,11 @@ impl<'a> Lowerer<'a> {
             }
         }
         // APIs that take a body.
-        if let Some(api) = apis.iter().copied().find(|a| body_kind(a.concept).is_some()) {
+        if let Some(api) = apis
+            .iter()
+            .copied()
+            .find(|a| body_kind(a.concept).is_some())
+        {
             let dest = if awaited { Dest::Await } else { dest };
             return self.run_api(api, &callee, args, range, dest);
         }
@@ -140,7 +147,10 @@ impl<'a> Lowerer<'a> {
                     out.path = Some(format!("builtins.{}", n.id));
                 }
                 NameRes::LocalFn(f) => out.local_fn = Some(f),
-                NameRes::Var(v) => self.ir.vars[v.0 as usize].reads += 1,
+                NameRes::Var(v) => {
+                    self.ir.vars[v.0 as usize].reads += 1;
+                    self.mention(v);
+                }
                 _ => {}
             },
             Expr::Attribute(a) => {
@@ -178,6 +188,7 @@ impl<'a> Lowerer<'a> {
         }
         match self.resolve_name(base) {
             NameRes::Var(v) if attrs.is_empty() => {
+                self.mention(v);
                 out.recv = Recv::Var(v);
                 let kind = self.ir.vars[v.0 as usize].kind;
                 if matches!(kind, VarKind::Runtime | VarKind::Handle) {
@@ -310,9 +321,30 @@ impl<'a> Lowerer<'a> {
             match dest {
                 Dest::Discard => HandleFate::Discarded,
                 Dest::Bind("_", _) => HandleFate::Discarded,
+                // Stored in a module global or an enclosing function's variable.
+                Dest::Bind(name, _)
+                    if self.at_module_level()
+                        || self.scope().globals_decl.contains(name)
+                        || self.scope().nonlocals.contains(name) =>
+                {
+                    HandleFate::Kept
+                }
                 Dest::Bind(name, r) => {
-                    let v = self.new_var(name, r, VarKind::Task);
-                    self.bind_var(name, v, api.returns.as_deref());
+                    // Rebinding a name that holds a task (on another branch) shares its reads.
+                    let existing = self
+                        .scope()
+                        .vars
+                        .get(name)
+                        .copied()
+                        .filter(|v| self.ir.vars[v.0 as usize].kind == VarKind::Task);
+                    let v = match existing {
+                        Some(v) => v,
+                        None => {
+                            let v = self.new_var(name, r, VarKind::Task);
+                            self.bind_var(name, v, api.returns.as_deref());
+                            v
+                        }
+                    };
                     val.consumed = true;
                     HandleFate::Bound(v)
                 }
@@ -438,9 +470,24 @@ impl<'a> Lowerer<'a> {
     ) -> bool {
         use crate::model::EventKind as K;
         match api.concept {
-            Concept::BlockingEntry => self.emit(range, K::BlockingEntry { api: api.path.clone() }),
-            Concept::Blocking => self.emit(range, K::Blocking { api: api.path.clone() }),
-            Concept::NeedsRuntime => self.emit(range, K::NeedsRuntime { api: api.path.clone() }),
+            Concept::BlockingEntry => self.emit(
+                range,
+                K::BlockingEntry {
+                    api: api.path.clone(),
+                },
+            ),
+            Concept::Blocking => self.emit(
+                range,
+                K::Blocking {
+                    api: api.path.clone(),
+                },
+            ),
+            Concept::NeedsRuntime => self.emit(
+                range,
+                K::NeedsRuntime {
+                    api: api.path.clone(),
+                },
+            ),
             Concept::LoopPatching => self.emit(
                 range,
                 K::Hygiene {
@@ -454,7 +501,10 @@ impl<'a> Lowerer<'a> {
                         range,
                         K::Hygiene {
                             rule: "deprecated-loop-api",
-                            message: format!("`{}` is deprecated when no event loop is running", api.path),
+                            message: format!(
+                                "`{}` is deprecated when no event loop is running",
+                                api.path
+                            ),
                         },
                     );
                 }
@@ -463,7 +513,11 @@ impl<'a> Lowerer<'a> {
                 let runtime_new = api.concept == Concept::RuntimeNew;
                 let var = match dest {
                     Dest::Bind(name, r) if name != "_" => {
-                        let kind = if runtime_new { VarKind::Runtime } else { VarKind::Handle };
+                        let kind = if runtime_new {
+                            VarKind::Runtime
+                        } else {
+                            VarKind::Handle
+                        };
                         let v = self.new_var(name, r, kind);
                         let ty = api.returns.clone().unwrap_or_else(|| api.path.clone());
                         self.bind_var(name, v, Some(&ty));
@@ -478,10 +532,23 @@ impl<'a> Lowerer<'a> {
                         Flavor::Unknown => Flavor::CurrentThread,
                         f => f,
                     };
-                    self.emit(range, K::RuntimeNew { var, flavor, api: api.path.clone() });
+                    self.emit(
+                        range,
+                        K::RuntimeNew {
+                            var,
+                            flavor,
+                            api: api.path.clone(),
+                        },
+                    );
                     val.runtime = var.map(RuntimeRef::Var);
                 } else {
-                    self.emit(range, K::HandleOf { runtime: RuntimeRef::Current, var });
+                    self.emit(
+                        range,
+                        K::HandleOf {
+                            runtime: RuntimeRef::Current,
+                            var,
+                        },
+                    );
                     val.runtime = Some(var.map_or(RuntimeRef::Current, RuntimeRef::Var));
                 }
             }
@@ -500,7 +567,13 @@ impl<'a> Lowerer<'a> {
             }
             Concept::RuntimeClose => {
                 let runtime = callee.recv_runtime.unwrap_or(RuntimeRef::Unknown);
-                self.emit(range, K::RuntimeClose { runtime, api: api.path.clone() });
+                self.emit(
+                    range,
+                    K::RuntimeClose {
+                        runtime,
+                        api: api.path.clone(),
+                    },
+                );
                 return true;
             }
             Concept::RuntimeBound => self.create(api, range, dest, val),
@@ -536,7 +609,12 @@ impl<'a> Lowerer<'a> {
                     let g = match self.ir.defs.get(name) {
                         Some(Def::Global(g)) => *g,
                         _ => {
-                            let g = self.new_global(name.to_string(), r, StorageKind::ModuleGlobal, &api.path);
+                            let g = self.new_global(
+                                name.to_string(),
+                                r,
+                                StorageKind::ModuleGlobal,
+                                &api.path,
+                            );
                             self.ir.defs.insert(Name::new(name), Def::Global(g));
                             g
                         }
@@ -636,11 +714,21 @@ impl<'a> Lowerer<'a> {
         match &callee.recv {
             Recv::Var(v) if self.ir.vars[v.0 as usize].kind == VarKind::Resource => {
                 self.ir.vars[v.0 as usize].reads += 1;
-                self.emit(range, K::Close { resource: ResourceRef::Local(*v) });
+                self.emit(
+                    range,
+                    K::Close {
+                        resource: ResourceRef::Local(*v),
+                    },
+                );
                 true
             }
             Recv::Global(g) => {
-                self.emit(range, K::Close { resource: ResourceRef::Global(GlobalId(*g)) });
+                self.emit(
+                    range,
+                    K::Close {
+                        resource: ResourceRef::Global(GlobalId(*g)),
+                    },
+                );
                 true
             }
             Recv::SelfAttr(p) | Recv::Project(p) => {
@@ -665,7 +753,12 @@ impl<'a> Lowerer<'a> {
                 match var.kind {
                     VarKind::Resource => {
                         self.ir.vars[v.0 as usize].reads += 1;
-                        self.emit(range, K::Use { resource: ResourceRef::Local(v) });
+                        self.emit(
+                            range,
+                            K::Use {
+                                resource: ResourceRef::Local(v),
+                            },
+                        );
                     }
                     VarKind::Task => {
                         // Inspecting a task (`done()`) does not wait for it.
@@ -683,7 +776,12 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Recv::Global(g) => {
-                self.emit(range, K::Use { resource: ResourceRef::Global(GlobalId(*g)) });
+                self.emit(
+                    range,
+                    K::Use {
+                        resource: ResourceRef::Global(GlobalId(*g)),
+                    },
+                );
             }
             Recv::SelfAttr(p) => {
                 self.pending_ref(range, &p, RefKind::Value);
@@ -711,7 +809,10 @@ impl<'a> Lowerer<'a> {
                 let _ = api;
                 self.emit(
                     range,
-                    crate::model::EventKind::Hygiene { rule: "deprecated-loop-api", message },
+                    crate::model::EventKind::Hygiene {
+                        rule: "deprecated-loop-api",
+                        message,
+                    },
                 );
             }
         }

@@ -1,9 +1,9 @@
 //! Expressions: where values go (awaited, bound, stored, discarded), name and attribute
 //! references to tracked variables and globals, assignments and `with` blocks.
 
+use ruff_python_ast::name::Name;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprAttribute, ExprName, StmtWith};
-use ruff_python_ast::name::Name;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::imports::attr_chain;
@@ -215,6 +215,7 @@ impl<'a> Lowerer<'a> {
     pub fn var_read(&mut self, v: VarId, range: TextRange, dest: Dest<'_>) {
         let kind = self.ir.vars[v.0 as usize].kind;
         self.ir.vars[v.0 as usize].reads += 1;
+        self.mention(v);
         match kind {
             VarKind::Resource => {
                 if dest.escapes() {
@@ -242,6 +243,7 @@ impl<'a> Lowerer<'a> {
                 if let Dest::Bind(alias, _) = dest {
                     // `c = client`: the new name refers to the same tracked variable.
                     self.ir.vars[v.0 as usize].reads += 1;
+                    self.mention(v);
                     self.scope_mut().vars.insert(Name::new(alias), v);
                     return Val {
                         consumed: true,

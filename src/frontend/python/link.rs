@@ -180,7 +180,9 @@ fn shift(kind: &mut EventKind, fo: u32, vo: u32, go: u32) {
                 srt(runtime);
             }
         }
-        EventKind::RuntimeEnter { runtime } | EventKind::RuntimeClose { runtime, .. } => srt(runtime),
+        EventKind::RuntimeEnter { runtime } | EventKind::RuntimeClose { runtime, .. } => {
+            srt(runtime)
+        }
         EventKind::Create { resource, .. } => {
             if let Some(r) = resource {
                 sr(r);
@@ -213,7 +215,8 @@ impl<'a> Linker<'a> {
         classes.dedup();
         for (fi, ci) in classes {
             let class = &self.files[fi].classes[ci as usize];
-            let mut attrs: Vec<(&ruff_python_ast::name::Name, &AttrDef)> = class.attrs.iter().collect();
+            let mut attrs: Vec<(&ruff_python_ast::name::Name, &AttrDef)> =
+                class.attrs.iter().collect();
             attrs.sort_by(|a, b| a.0.cmp(b.0));
             for (name, def) in attrs {
                 if let AttrDef::Created { api, span, init } = def {
@@ -305,7 +308,9 @@ impl<'a> Linker<'a> {
             return Some(Target::Fn(FnId(m + self.fn_off[fi])));
         }
         match class.attrs.get(seg) {
-            Some(AttrDef::ClassGlobal(g)) => return Some(Target::Global(GlobalId(g + self.glob_off[fi]))),
+            Some(AttrDef::ClassGlobal(g)) => {
+                return Some(Target::Global(GlobalId(g + self.glob_off[fi])));
+            }
             Some(AttrDef::Alias(p)) => {
                 if let Some(t @ Target::Global(_)) = self.resolve_full(p, hops + 1) {
                     return Some(t);
@@ -371,20 +376,43 @@ impl<'a> Linker<'a> {
                         .any(|a| a.concept == Concept::ResourceClose);
                 match (target, rest, kind) {
                     (Target::Fn(f), 0, RefKind::Call) => {
-                        push(out, EventKind::Call { callees: vec![f], result });
+                        push(
+                            out,
+                            EventKind::Call {
+                                callees: vec![f],
+                                result,
+                            },
+                        );
                         if let Some(g) = returns.get(f.0 as usize).copied().flatten() {
-                            push(out, EventKind::Use { resource: ResourceRef::Global(g) });
+                            push(
+                                out,
+                                EventKind::Use {
+                                    resource: ResourceRef::Global(g),
+                                },
+                            );
                         }
                     }
                     (Target::Fn(f), 0, _) => value_refs.push(f),
                     (Target::Class(fi, ci), 0, RefKind::Call) => {
                         if let Some(Target::Fn(f)) = self.member(fi, ci, "__init__", 0) {
-                            push(out, EventKind::Call { callees: vec![f], result: None });
+                            push(
+                                out,
+                                EventKind::Call {
+                                    callees: vec![f],
+                                    result: None,
+                                },
+                            );
                         }
                     }
                     (Target::Class(fi, ci) | Target::Instance(fi, ci), 1, RefKind::Call) => {
                         if let Some(Target::Fn(f)) = self.member(fi, ci, last, 0) {
-                            push(out, EventKind::Call { callees: vec![f], result: None });
+                            push(
+                                out,
+                                EventKind::Call {
+                                    callees: vec![f],
+                                    result: None,
+                                },
+                            );
                         }
                     }
                     (Target::Global(g), _, k) => {

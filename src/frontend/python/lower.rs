@@ -9,13 +9,15 @@ use ruff_text_size::{Ranged, TextRange};
 
 use super::decorators::{self, Decorator, Shape};
 use super::imports::{ModuleSet, attr_chain, in_project, join_path};
-use super::ir::{AttrDef, ClassIr, Def, FileIr, FixtureDef, IrFn, MarkKind, Pending, PendingAt, RefKind};
+use super::ir::{
+    AttrDef, ClassIr, Def, FileIr, FixtureDef, IrFn, MarkKind, Pending, PendingAt, RefKind,
+};
 use super::prescan;
 use super::project::ModuleFile;
 use crate::kb::Kb;
 use crate::model::{
-    Entry, Event, EventKind, FnId, FnKind, Function, Global, Language, Span, StorageKind, Var,
-    VarId, VarKind,
+    Entry, Event, EventKind, FnId, FnKind, Function, Global, HandleFate, Language, Span,
+    StorageKind, Var, VarId, VarKind,
 };
 
 /// Maximum nesting of statements and expressions that is lowered; deeper code is skipped.
@@ -48,6 +50,8 @@ pub struct Scope {
     pub locals: HashSet<Name>,
     /// Names declared `global`.
     pub globals_decl: HashSet<Name>,
+    /// Names declared `nonlocal`.
+    pub nonlocals: HashSet<Name>,
     /// Function-level imports.
     pub imports: Option<Box<super::imports::Imports>>,
     /// Nested function definitions by name.
@@ -81,6 +85,7 @@ impl Scope {
             is_async,
             locals: HashSet::default(),
             globals_decl: HashSet::default(),
+            nonlocals: HashSet::default(),
             imports: None,
             defs: HashMap::default(),
             vars: HashMap::default(),
@@ -183,6 +188,8 @@ pub struct Lowerer<'a> {
     pub awaited: bool,
     /// Interned pending paths.
     pub path_ids: HashMap<Box<str>, u32>,
+    /// Every mention of each tracked variable, including ones that only inspect it.
+    pub mentions: Vec<u32>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -207,6 +214,7 @@ impl<'a> Lowerer<'a> {
             class_attrs: HashMap::default(),
             awaited: false,
             path_ids: HashMap::default(),
+            mentions: Vec::new(),
         }
     }
 
@@ -343,6 +351,7 @@ impl<'a> Lowerer<'a> {
     /// Creates a tracked variable owned by the current function.
     pub fn new_var(&mut self, name: &str, range: TextRange, kind: VarKind) -> VarId {
         let id = VarId(self.ir.vars.len() as u32);
+        self.mentions.push(0);
         let span = self.span(range);
         let owner = FnId(self.scope().fn_id);
         self.ir.vars.push(Var {
@@ -584,6 +593,12 @@ impl<'a> Lowerer<'a> {
                     scope.globals_decl.insert(n.id.clone());
                 }
             }
+            Stmt::Nonlocal(n) => {
+                let scope = self.scope_mut();
+                for n in &n.names {
+                    scope.nonlocals.insert(n.id.clone());
+                }
+            }
             Stmt::Expr(e) => {
                 self.expr(&e.value, Dest::Discard);
             }
@@ -636,8 +651,17 @@ impl<'a> Lowerer<'a> {
             self.module_vars.remove(name);
             self.module_types.remove(name);
         }
+        // A task handle rebound on another path (`t = create_task(..)` / `t = other`) is still
+        // what later reads of the name may see: keep counting them.
+        let keeps_task = self
+            .scope()
+            .vars
+            .get(name)
+            .is_some_and(|v| self.ir.vars[v.0 as usize].kind == VarKind::Task);
         let scope = self.scope_mut();
-        scope.vars.remove(name);
+        if !keeps_task {
+            scope.vars.remove(name);
+        }
         scope.types.remove(name);
         scope.global_alias.remove(name);
     }
@@ -833,8 +857,46 @@ impl<'a> Lowerer<'a> {
         id
     }
 
-    /// Emits the scope end of the current body for the variables it owns.
+    /// Counts a mention of a tracked variable.
+    pub fn mention(&mut self, v: VarId) {
+        if let Some(m) = self.mentions.get_mut(v.0 as usize) {
+            *m += 1;
+        }
+    }
+
+    /// Emits the scope end of the current body for the variables it owns. A task handle bound
+    /// to a name that is never mentioned again is thrown away as surely as a bare call.
     fn end_scope(&mut self) {
+        let fid = self.scope().fn_id as usize;
+        for ev in &mut self.ir.functions[fid].func.events {
+            if let EventKind::Run {
+                handle: HandleFate::Bound(v),
+                ..
+            } = &mut ev.kind
+            {
+                if self.mentions.get(v.0 as usize) == Some(&0) {
+                    ev.kind = match std::mem::replace(
+                        &mut ev.kind,
+                        EventKind::ScopeEnd { vars: Vec::new() },
+                    ) {
+                        EventKind::Run {
+                            body,
+                            how,
+                            runtime,
+                            api,
+                            ..
+                        } => EventKind::Run {
+                            body,
+                            how,
+                            runtime,
+                            handle: HandleFate::Discarded,
+                            api,
+                        },
+                        other => other,
+                    };
+                }
+            }
+        }
         let owned = std::mem::take(&mut self.scope_mut().owned);
         if !owned.is_empty() {
             let fid = self.scope().fn_id as usize;

@@ -30,8 +30,7 @@ fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
                     if let Some(asname) = &a.asname {
                         let path = a.name.id.to_string();
                         if l.is_project_path(&path) {
-                            l.ir
-                                .defs
+                            l.ir.defs
                                 .insert(asname.id.clone(), Def::Alias(path.into_boxed_str()));
                         }
                     }
@@ -41,7 +40,8 @@ fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
                 let (module, is_package) = (l.mf.name.clone(), l.mf.is_package);
                 for (local, path) in l.imports.add_from(i, &module, is_package) {
                     if l.is_project_path(&path) {
-                        l.ir.defs.insert(Name::new(&local), Def::Alias(path.into_boxed_str()));
+                        l.ir.defs
+                            .insert(Name::new(&local), Def::Alias(path.into_boxed_str()));
                     }
                 }
             }
@@ -115,7 +115,10 @@ fn scan_globals(l: &mut Lowerer<'_>, body: &[Stmt], depth: u32) {
     let mut declared = HashSet::default();
     collect_global_decls(body, &mut declared, depth);
     for name in declared {
-        let entry = l.module_names.entry(Name::new(&name)).or_insert(NameKind::Object);
+        let entry = l
+            .module_names
+            .entry(Name::new(&name))
+            .or_insert(NameKind::Object);
         if *entry == NameKind::Other {
             *entry = NameKind::Object;
         }
@@ -143,7 +146,13 @@ fn value_kind(l: &Lowerer<'_>, value: &Expr) -> NameKind {
     let Some(path) = l.qualify(target) else {
         return NameKind::Other;
     };
-    if l.is_project_path(&path) || !l.cx.kb.lookup(crate::model::Language::Python, &path).is_empty() {
+    if l.is_project_path(&path)
+        || !l
+            .cx
+            .kb
+            .lookup(crate::model::Language::Python, &path)
+            .is_empty()
+    {
         NameKind::Object
     } else {
         NameKind::Other
@@ -158,8 +167,14 @@ fn bind_names(l: &mut Lowerer<'_>, target: &Expr, kind: NameKind) {
                 *e = kind;
             }
         }
-        Expr::Tuple(t) => t.elts.iter().for_each(|e| bind_names(l, e, NameKind::Other)),
-        Expr::List(t) => t.elts.iter().for_each(|e| bind_names(l, e, NameKind::Other)),
+        Expr::Tuple(t) => t
+            .elts
+            .iter()
+            .for_each(|e| bind_names(l, e, NameKind::Other)),
+        Expr::List(t) => t
+            .elts
+            .iter()
+            .for_each(|e| bind_names(l, e, NameKind::Other)),
         _ => {}
     }
 }
@@ -347,7 +362,10 @@ fn self_attrs(body: &[Stmt], self_name: &str, out: &mut HashSet<Name>, depth: u3
             _ => (Vec::new(), None),
         };
         if let Some(v) = value {
-            if matches!(v, Expr::Call(_) | Expr::Name(_) | Expr::Attribute(_) | Expr::Await(_)) {
+            if matches!(
+                v,
+                Expr::Call(_) | Expr::Name(_) | Expr::Attribute(_) | Expr::Await(_)
+            ) {
                 for t in targets {
                     if let Some((base, attrs)) = attr_chain(t) {
                         if base == self_name && attrs.len() == 1 {
@@ -366,7 +384,10 @@ pub fn is_streamlit_script(l: &Lowerer<'_>, suite: &[Stmt]) -> bool {
     if l.mf.is_package {
         return false;
     }
-    let imports_st = l.imports.iter().any(|(_, p)| p == "streamlit" || p.starts_with("streamlit."));
+    let imports_st = l
+        .imports
+        .iter()
+        .any(|(_, p)| p == "streamlit" || p.starts_with("streamlit."));
     if !imports_st {
         return false;
     }

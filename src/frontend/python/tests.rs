@@ -263,10 +263,14 @@ fn bench_directory() {
     let mut db = SourceDb::default();
     let mut stack = vec![PathBuf::from(&dir)];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
-            let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            let hidden = p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
             if hidden {
                 continue;
             }
@@ -291,7 +295,11 @@ fn bench_directory() {
                 ruff_python_parser::parse_module(&text).map_or(0, |p| p.suite().len())
             })
             .sum();
-        println!("files {} parsed {n} statements in {:?}", db.files.len(), start.elapsed());
+        println!(
+            "files {} parsed {n} statements in {:?}",
+            db.files.len(),
+            start.elapsed()
+        );
         return;
     }
     let kb = Kb::builtin();
@@ -317,12 +325,22 @@ fn bench_directory() {
             }
             pend += l.problems.len();
         }
-        println!("programs {} functions {f} (no events {fe}) events {e} vars {v} globals {g} problems {pend} in {:?}", lowered.len(), start.elapsed());
+        println!(
+            "programs {} functions {f} (no events {fe}) events {e} vars {v} globals {g} problems {pend} in {:?}",
+            lowered.len(),
+            start.elapsed()
+        );
         println!("{kinds:?}");
         return;
     }
     let all = |_: &str| true;
-    let result = crate::check::check(&db, &crate::check::CheckOptions { kb: &kb, enabled: &all });
+    let result = crate::check::check(
+        &db,
+        &crate::check::CheckOptions {
+            kb: &kb,
+            enabled: &all,
+        },
+    );
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
     for f in &result.findings {
         *counts.entry(f.rule).or_default() += 1;
