@@ -635,8 +635,20 @@ impl<'a> Lowerer<'a> {
                     self.scope_mut().global_alias.insert(Name::new(name), g);
                     val.consumed = true;
                 } else {
-                    let v = self.new_var(name, r, VarKind::Resource);
-                    self.bind_var(name, v, Some(&ty));
+                    // The same name bound on another branch shares one variable, so a close or
+                    // hand-over after the branches counts for both.
+                    let existing = self.scope().vars.get(name).copied().filter(|v| {
+                        let var = &self.ir.vars[v.0 as usize];
+                        var.kind == VarKind::Resource && var.owner.0 == self.scope().fn_id
+                    });
+                    let v = match existing {
+                        Some(v) => v,
+                        None => {
+                            let v = self.new_var(name, r, VarKind::Resource);
+                            self.bind_var(name, v, Some(&ty));
+                            v
+                        }
+                    };
                     make(self, Some(ResourceRef::Local(v)));
                     val.consumed = true;
                 }

@@ -651,15 +651,16 @@ impl<'a> Lowerer<'a> {
             self.module_vars.remove(name);
             self.module_types.remove(name);
         }
-        // A task handle rebound on another path (`t = create_task(..)` / `t = other`) is still
-        // what later reads of the name may see: keep counting them.
-        let keeps_task = self
-            .scope()
-            .vars
-            .get(name)
-            .is_some_and(|v| self.ir.vars[v.0 as usize].kind == VarKind::Task);
+        // A task handle or resource rebound on another path (`c = Client()` / `c = other`) is
+        // still what later reads of the name may see: keep counting them (flow-insensitively).
+        let keeps = self.scope().vars.get(name).is_some_and(|v| {
+            matches!(
+                self.ir.vars[v.0 as usize].kind,
+                VarKind::Task | VarKind::Resource
+            )
+        });
         let scope = self.scope_mut();
-        if !keeps_task {
+        if !keeps {
             scope.vars.remove(name);
         }
         scope.types.remove(name);
