@@ -64,19 +64,19 @@ fn may_run_under_loop(program: &Program) -> Vec<bool> {
         for ev in &program.func(id).events {
             let targets: Vec<FnId> = match &ev.kind {
                 EventKind::Call { callees, .. } => callees.clone(),
-                EventKind::Run { body, how, .. }
-                    if matches!(how, RunKind::Inline | RunKind::Future) =>
-                {
-                    vec![*body]
-                }
+                EventKind::Run {
+                    body,
+                    how: RunKind::Inline | RunKind::Future,
+                    ..
+                } => vec![*body],
                 _ => Vec::new(),
             };
             for t in targets {
-                if let Some(slot) = may.get_mut(t.0 as usize) {
-                    if !*slot {
-                        *slot = true;
-                        work.push(t);
-                    }
+                if let Some(slot) = may.get_mut(t.0 as usize)
+                    && !*slot
+                {
+                    *slot = true;
+                    work.push(t);
                 }
             }
         }

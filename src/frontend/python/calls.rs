@@ -89,16 +89,18 @@ impl<'a> Lowerer<'a> {
                 .path
                 .as_deref()
                 .is_some_and(|p| self.is_project_path(p));
-        if apis.is_empty() && !project && matches!(callee.recv, Recv::Other | Recv::Var(_)) {
-            if let Some(m) = callee.method.filter(|m| self.cx.methods.contains(*m)) {
-                apis = kb.lookup_method_name(Language::Python, m);
-            }
+        if apis.is_empty()
+            && !project
+            && matches!(callee.recv, Recv::Other | Recv::Var(_))
+            && let Some(m) = callee.method.filter(|m| self.cx.methods.contains(*m))
+        {
+            apis = kb.lookup_method_name(Language::Python, m);
         }
-        if let (Some(p), Some(args)) = (&callee.path, args) {
-            if !project {
-                registrations::check(self, p, callee.method, args);
-                self.deprecated_keywords(p, args, range);
-            }
+        if let (Some(p), Some(args)) = (&callee.path, args)
+            && !project
+        {
+            registrations::check(self, p, callee.method, args);
+            self.deprecated_keywords(p, args, range);
         }
         // APIs that take a body.
         if let Some(api) = apis
@@ -495,19 +497,17 @@ impl<'a> Lowerer<'a> {
                     message: format!("`{}` patches the event loop to allow nesting", api.path),
                 },
             ),
-            Concept::Deprecated => {
-                if !self.in_async() {
-                    self.emit(
-                        range,
-                        K::Hygiene {
-                            rule: "deprecated-loop-api",
-                            message: format!(
-                                "`{}` is deprecated when no event loop is running",
-                                api.path
-                            ),
-                        },
-                    );
-                }
+            Concept::Deprecated if !self.in_async() => {
+                self.emit(
+                    range,
+                    K::Hygiene {
+                        rule: "deprecated-loop-api",
+                        message: format!(
+                            "`{}` is deprecated when no event loop is running",
+                            api.path
+                        ),
+                    },
+                );
             }
             Concept::RuntimeNew | Concept::Handle => {
                 let runtime_new = api.concept == Concept::RuntimeNew;
@@ -713,10 +713,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn set_global_api(&mut self, g: u32, api: &str) {
-        if let Some(global) = self.ir.globals.get_mut(g as usize) {
-            if global.api.is_empty() {
-                global.api = api.to_string();
-            }
+        if let Some(global) = self.ir.globals.get_mut(g as usize)
+            && global.api.is_empty()
+        {
+            global.api = api.to_string();
         }
     }
 
@@ -744,11 +744,11 @@ impl<'a> Lowerer<'a> {
                 true
             }
             Recv::SelfAttr(p) | Recv::Project(p) => {
-                self.pending_ref(range, &p, RefKind::Close);
+                self.pending_ref(range, p, RefKind::Close);
                 true
             }
             Recv::Fixture(n) => {
-                self.pending_fixture(range, &n, RefKind::Close);
+                self.pending_fixture(range, n, RefKind::Close);
                 true
             }
             _ => false,
@@ -796,10 +796,10 @@ impl<'a> Lowerer<'a> {
                 );
             }
             Recv::SelfAttr(p) => {
-                self.pending_ref(range, &p, RefKind::Value);
+                self.pending_ref(range, p, RefKind::Value);
             }
             Recv::Fixture(n) => {
-                self.pending_fixture(range, &n, RefKind::Value);
+                self.pending_fixture(range, n, RefKind::Value);
             }
             Recv::Project(_) | Recv::None | Recv::Other => {}
         }

@@ -11,11 +11,11 @@ pub fn compact(program: &mut Program) {
     let mut callers: Vec<Vec<u32>> = vec![Vec::new(); n];
     let mut work: Vec<u32> = Vec::new();
     let mark = |i: u32, live: &mut Vec<bool>, work: &mut Vec<u32>| {
-        if let Some(slot) = live.get_mut(i as usize) {
-            if !*slot {
-                *slot = true;
-                work.push(i);
-            }
+        if let Some(slot) = live.get_mut(i as usize)
+            && !*slot
+        {
+            *slot = true;
+            work.push(i);
         }
     };
     for (i, f) in program.functions.iter().enumerate() {

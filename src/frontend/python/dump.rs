@@ -5,9 +5,12 @@ use std::fmt::Write;
 use crate::model::{EventKind, Program, ResourceRef, RuntimeRef};
 use crate::source::{LineIndex, SourceDb};
 
+/// A file's display name and, when readable, its line index and text.
+type FileLines = (String, Option<(LineIndex, std::sync::Arc<str>)>);
+
 /// Renders `program` one function per block, events with their 1-based line.
 pub fn dump(db: &SourceDb, program: &Program) -> String {
-    let indexes: Vec<(String, Option<(LineIndex, std::sync::Arc<str>)>)> = program
+    let indexes: Vec<FileLines> = program
         .files
         .iter()
         .map(|f| {

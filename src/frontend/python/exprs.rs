@@ -276,7 +276,7 @@ impl<'a> Lowerer<'a> {
                 Val::default()
             }
             NameRes::Fixture => {
-                self.pending_fixture(n.range, &name, RefKind::Value);
+                self.pending_fixture(n.range, name, RefKind::Value);
                 Val::default()
             }
             NameRes::LocalFn(f) => {
@@ -316,12 +316,10 @@ impl<'a> Lowerer<'a> {
 
     fn attr_load(&mut self, a: &ExprAttribute, dest: Dest<'_>) -> Val {
         if let Some((base, attrs)) = attr_chain(&a.value) {
-            if attrs.is_empty() {
-                if self.self_attr_ref(base, a.attr.id.as_str()).is_some() {
-                    let path = format!("{}.{}", self.scope_class().unwrap_or_default(), a.attr.id);
-                    self.pending_ref(a.range, &path, RefKind::Value);
-                    return Val::default();
-                }
+            if attrs.is_empty() && self.self_attr_ref(base, a.attr.id.as_str()).is_some() {
+                let path = format!("{}.{}", self.scope_class().unwrap_or_default(), a.attr.id);
+                self.pending_ref(a.range, &path, RefKind::Value);
+                return Val::default();
             }
             match self.resolve_name(base) {
                 NameRes::Path(p) if self.is_project_path(&p) => {
@@ -469,20 +467,20 @@ impl<'a> Lowerer<'a> {
                     if let Some(r) = val.created {
                         closes.push((item.range(), r));
                     }
-                    if let Some(name) = var {
-                        if !val.consumed {
-                            self.unbind(name);
-                            if let Some(ty) = val.ty {
-                                self.scope_mut().types.insert(Name::new(name), ty);
-                            }
+                    if let Some(name) = var
+                        && !val.consumed
+                    {
+                        self.unbind(name);
+                        if let Some(ty) = val.ty {
+                            self.scope_mut().types.insert(Name::new(name), ty);
                         }
                     }
                 }
                 Expr::Name(n) => {
-                    if let NameRes::Var(v) = self.resolve_name(n.id.as_str()) {
-                        if self.ir.vars[v.0 as usize].kind == VarKind::Resource {
-                            closes.push((item.range(), ResourceRef::Local(v)));
-                        }
+                    if let NameRes::Var(v) = self.resolve_name(n.id.as_str())
+                        && self.ir.vars[v.0 as usize].kind == VarKind::Resource
+                    {
+                        closes.push((item.range(), ResourceRef::Local(v)));
                     }
                     self.expr(ctx, Dest::Read);
                     if let Some(name) = var {
@@ -496,10 +494,10 @@ impl<'a> Lowerer<'a> {
                     }
                 }
             }
-            if let Some(t) = item.optional_vars.as_deref() {
-                if var.is_none() {
-                    self.unbind_target(t);
-                }
+            if let Some(t) = item.optional_vars.as_deref()
+                && var.is_none()
+            {
+                self.unbind_target(t);
             }
         }
         self.body(&w.body);

@@ -204,10 +204,10 @@ impl<'a> Linker<'a> {
         let mut classes = Vec::new();
         for f in self.files {
             for def in f.defs.values() {
-                if let Def::Instance(p) = def {
-                    if let Some(Target::Class(fi, ci)) = self.resolve_full(p, 0) {
-                        classes.push((fi, ci));
-                    }
+                if let Def::Instance(p) = def
+                    && let Some(Target::Class(fi, ci)) = self.resolve_full(p, 0)
+                {
+                    classes.push((fi, ci));
                 }
             }
         }
@@ -325,10 +325,10 @@ impl<'a> Linker<'a> {
             None => {}
         }
         for b in &class.bases {
-            if let Some(Target::Class(bf, bc)) = self.resolve_full(b, hops + 1) {
-                if let Some(t) = self.member(bf, bc, seg, hops + 1) {
-                    return Some(t);
-                }
+            if let Some(Target::Class(bf, bc)) = self.resolve_full(b, hops + 1)
+                && let Some(t) = self.member(bf, bc, seg, hops + 1)
+            {
+                return Some(t);
             }
         }
         None

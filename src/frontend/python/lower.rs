@@ -510,10 +510,10 @@ impl<'a> Lowerer<'a> {
             Stmt::AnnAssign(a) => {
                 if let Some(v) = &a.value {
                     self.assign(&a.target, v, Some(&a.annotation));
-                } else if let Expr::Name(n) = &*a.target {
-                    if let Some(t) = self.qualify(&a.annotation) {
-                        self.scope_mut().types.insert(n.id.clone(), t);
-                    }
+                } else if let Expr::Name(n) = &*a.target
+                    && let Some(t) = self.qualify(&a.annotation)
+                {
+                    self.scope_mut().types.insert(n.id.clone(), t);
                 }
             }
             Stmt::AugAssign(a) => {
@@ -568,24 +568,20 @@ impl<'a> Lowerer<'a> {
             Stmt::Assert(a) => {
                 self.expr(&a.test, Dest::Read);
             }
-            Stmt::Import(i) => {
-                if !self.at_module_level() {
-                    let scope = self.scope_mut();
-                    scope
-                        .imports
-                        .get_or_insert_with(Default::default)
-                        .add_import(i);
-                }
+            Stmt::Import(i) if !self.at_module_level() => {
+                let scope = self.scope_mut();
+                scope
+                    .imports
+                    .get_or_insert_with(Default::default)
+                    .add_import(i);
             }
-            Stmt::ImportFrom(i) => {
-                if !self.at_module_level() {
-                    let (module, is_package) = (self.mf.name.clone(), self.mf.is_package);
-                    let scope = self.scope_mut();
-                    scope
-                        .imports
-                        .get_or_insert_with(Default::default)
-                        .add_from(i, &module, is_package);
-                }
+            Stmt::ImportFrom(i) if !self.at_module_level() => {
+                let (module, is_package) = (self.mf.name.clone(), self.mf.is_package);
+                let scope = self.scope_mut();
+                scope
+                    .imports
+                    .get_or_insert_with(Default::default)
+                    .add_from(i, &module, is_package);
             }
             Stmt::Global(g) => {
                 let scope = self.scope_mut();
@@ -789,10 +785,10 @@ impl<'a> Lowerer<'a> {
             }
         }
         for p in f.parameters.iter_non_variadic_params() {
-            if let Some(ann) = &p.parameter.annotation {
-                if let Some(t) = self.qualify(ann) {
-                    scope.types.insert(p.parameter.name.id.clone(), t);
-                }
+            if let Some(ann) = &p.parameter.annotation
+                && let Some(t) = self.qualify(ann)
+            {
+                scope.types.insert(p.parameter.name.id.clone(), t);
             }
         }
         let fixture_user =
@@ -874,12 +870,11 @@ impl<'a> Lowerer<'a> {
                 handle: HandleFate::Bound(v),
                 ..
             } = &mut ev.kind
+                && self.mentions.get(v.0 as usize) == Some(&0)
             {
-                if self.mentions.get(v.0 as usize) == Some(&0) {
-                    ev.kind = match std::mem::replace(
-                        &mut ev.kind,
-                        EventKind::ScopeEnd { vars: Vec::new() },
-                    ) {
+                ev.kind =
+                    match std::mem::replace(&mut ev.kind, EventKind::ScopeEnd { vars: Vec::new() })
+                    {
                         EventKind::Run {
                             body,
                             how,
@@ -895,7 +890,6 @@ impl<'a> Lowerer<'a> {
                         },
                         other => other,
                     };
-                }
             }
         }
         let owned = std::mem::take(&mut self.scope_mut().owned);

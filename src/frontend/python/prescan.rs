@@ -62,10 +62,10 @@ fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
                 for t in &a.targets {
                     bind_names(l, t, kind);
                 }
-                if let [Expr::Name(n)] = a.targets.as_slice() {
-                    if n.id.as_str() == "pytestmark" {
-                        pytestmark(l, &a.value);
-                    }
+                if let [Expr::Name(n)] = a.targets.as_slice()
+                    && n.id.as_str() == "pytestmark"
+                {
+                    pytestmark(l, &a.value);
                 }
             }
             Stmt::AnnAssign(a) => {
@@ -361,17 +361,18 @@ fn self_attrs(body: &[Stmt], self_name: &str, out: &mut HashSet<Name>, depth: u3
             Stmt::AnnAssign(a) => (vec![&*a.target], a.value.as_deref()),
             _ => (Vec::new(), None),
         };
-        if let Some(v) = value {
-            if matches!(
+        if let Some(v) = value
+            && matches!(
                 v,
                 Expr::Call(_) | Expr::Name(_) | Expr::Attribute(_) | Expr::Await(_)
-            ) {
-                for t in targets {
-                    if let Some((base, attrs)) = attr_chain(t) {
-                        if base == self_name && attrs.len() == 1 {
-                            out.insert(Name::new(attrs[0]));
-                        }
-                    }
+            )
+        {
+            for t in targets {
+                if let Some((base, attrs)) = attr_chain(t)
+                    && base == self_name
+                    && attrs.len() == 1
+                {
+                    out.insert(Name::new(attrs[0]));
                 }
             }
         }

@@ -53,10 +53,10 @@ pub fn check(l: &mut Lowerer<'_>, path: &str, method: Option<&str>, args: &Argum
             .map(|e| (e, "Starlette endpoint")),
         _ => None,
     };
-    if let Some((e, what)) = handler {
-        if let Some(p) = handler_path(l, e) {
-            l.mark(p, MarkKind::Handler(what.to_string()));
-        }
+    if let Some((e, what)) = handler
+        && let Some(p) = handler_path(l, e)
+    {
+        l.mark(p, MarkKind::Handler(what.to_string()));
     }
 }
 

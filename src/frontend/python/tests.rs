@@ -358,3 +358,163 @@ fn bench_directory() {
         }
     }
 }
+
+#[test]
+fn deeply_nested_input_is_lowered_without_overflow() {
+    let n = 3000;
+    let lists = format!("x = {}{}\n", "[".repeat(n), "]".repeat(n));
+    let calls = format!("x = {}{}\n", "f(".repeat(n), ")".repeat(n));
+    let mut ifs = String::new();
+    for i in 0..40 {
+        ifs.push_str(&" ".repeat(i));
+        ifs.push_str("if x:\n");
+    }
+    ifs.push_str(&" ".repeat(40));
+    ifs.push_str("import asyncio; asyncio.run(main())\n");
+    let (_, d) = lower_sources(&[("lists.py", &lists), ("calls.py", &calls), ("ifs.py", &ifs)]);
+    assert!(d.contains("<module ifs>"), "{d}");
+}
+
+#[test]
+fn syntax_errors_and_unreadable_files_become_problems() {
+    let mut db = SourceDb::default();
+    db.add(SourceFile {
+        path: PathBuf::from("/nonexistent-looplint-test/p/bad.py"),
+        display: "bad.py".into(),
+        language: Language::Python,
+        overlay: Some(Arc::from("def f(:\n    pass\n")),
+    });
+    db.add(SourceFile {
+        path: PathBuf::from("/nonexistent-looplint-test/p/missing.py"),
+        display: "missing.py".into(),
+        language: Language::Python,
+        overlay: None,
+    });
+    let lowered = super::lower(&db, &[0, 1], &Kb::builtin());
+    let problems: Vec<_> = lowered.iter().flat_map(|l| l.problems.iter()).collect();
+    assert_eq!(problems.len(), 2);
+    assert!(
+        problems
+            .iter()
+            .any(|p| !p.unreadable && p.source == 0 && p.start > 0)
+    );
+    assert!(problems.iter().any(|p| p.unreadable && p.source == 1));
+}
+
+#[test]
+fn instance_attributes_of_module_level_objects_are_globals() {
+    let (_, d) = lower_sources(&[
+        ("pkg/__init__.py", ""),
+        (
+            "pkg/http.py",
+            "import httpx\nshared = httpx.AsyncClient()\n",
+        ),
+        (
+            "pkg/service.py",
+            r#"import asyncio
+from .http import shared
+
+class Service:
+    def __init__(self):
+        self.lock = asyncio.Lock()
+        self.http = shared
+
+    async def fetch(self, url):
+        async with self.lock:
+            return await self.http.get(url)
+
+    async def run(self, url):
+        return await self.fetch(url)
+
+svc = Service()
+"#,
+        ),
+        (
+            "main.py",
+            "import asyncio\nfrom pkg.service import svc\n\ndef job(u):\n    return asyncio.run(svc.run(u))\n",
+        ),
+    ]);
+    println!("{d}");
+    assert!(
+        d.contains("create global Service.lock (asyncio.Lock)"),
+        "{d}"
+    );
+    assert!(d.contains("use global Service.lock"), "{d}");
+    assert!(d.contains("use global shared"), "{d}");
+    assert!(d.contains("call Service.fetch"), "{d}");
+    assert!(d.contains("call Service.run"), "{d}");
+}
+
+#[test]
+fn loops_tasks_threads_and_caches() {
+    let (_, d) = lower_sources(&[(
+        "tool.py",
+        r#"import asyncio, functools, threading
+import aiohttp
+
+@functools.cache
+def session():
+    return aiohttp.ClientSession()
+
+async def ping():
+    await session().get("/")
+
+async def main():
+    asyncio.create_task(ping())
+    kept = asyncio.create_task(ping())
+    unused = asyncio.create_task(ping())
+    await kept
+
+def _worker():
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(main())
+    loop.close()
+
+def start():
+    threading.Thread(target=_worker).start()
+"#,
+    )]);
+    println!("{d}");
+    assert!(
+        d.contains("create global session (aiohttp.ClientSession)"),
+        "{d}"
+    );
+    assert!(
+        d.contains("call session\n  L9 d0 use global session"),
+        "{d}"
+    );
+    assert_eq!(d.matches("handle=Discarded").count(), 2, "{d}");
+    assert!(d.contains("handle=Bound"), "{d}");
+    assert!(
+        d.contains("runtime-new loop (asyncio.new_event_loop)"),
+        "{d}"
+    );
+    assert!(d.contains("runtime-enter var loop"), "{d}");
+    assert!(d.contains("run BlockOn"), "{d}");
+    assert!(d.contains("on var loop"), "{d}");
+    assert!(d.contains("runtime-close var loop"), "{d}");
+    assert!(d.contains("run Thread"), "{d}");
+    assert!(d.contains("call _worker"), "{d}");
+}
+
+#[test]
+fn pytest_fixtures_and_loop_scopes() {
+    let (_, d) = lower_sources(&[
+        (
+            "tests/conftest.py",
+            "import pytest, httpx\n\n@pytest.fixture(scope=\"session\")\ndef api():\n    return httpx.AsyncClient()\n",
+        ),
+        (
+            "tests/test_a.py",
+            "import pytest\npytestmark = pytest.mark.asyncio(loop_scope=\"session\")\n\nasync def test_one(api):\n    await api.get('/')\n\ndef test_sync():\n    pass\n",
+        ),
+    ]);
+    println!("{d}");
+    assert!(d.contains("create global api (httpx.AsyncClient)"), "{d}");
+    assert!(
+        d.contains("pytest-asyncio session-scoped event loop"),
+        "{d}"
+    );
+    assert!(d.contains("use global api"), "{d}");
+}
