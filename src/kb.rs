@@ -50,6 +50,12 @@ pub enum Concept {
     Deprecated,
     /// Closes a runtime-bound resource (`aclose`, `close`).
     ResourceClose,
+    /// Waits for the tasks or futures it is given (`asyncio.gather`, `join_all`).
+    WaitJoin,
+    /// Drains a queue or channel until every producer is done (`asyncio.Queue.join`).
+    WaitDrain,
+    /// Waits for a shutdown signal or forever (`asyncio.Event.wait`, `anyio.sleep_forever`).
+    WaitSignal,
 }
 
 /// Which runtime a `block-on` or `spawn` API uses.

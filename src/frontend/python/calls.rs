@@ -13,7 +13,7 @@ use super::registrations;
 use crate::kb::{Api, Concept, RuntimeArg};
 use crate::model::{
     Flavor, FnId, FnKind, GlobalId, HandleFate, Language, ResourceRef, RunKind, RuntimeRef,
-    StorageKind, VarId, VarKind,
+    StorageKind, VarId, VarKind, WaitKind,
 };
 
 /// What the receiver of a method call is.
@@ -149,10 +149,7 @@ impl<'a> Lowerer<'a> {
                     out.path = Some(format!("builtins.{}", n.id));
                 }
                 NameRes::LocalFn(f) => out.local_fn = Some(f),
-                NameRes::Var(v) => {
-                    self.ir.vars[v.0 as usize].reads += 1;
-                    self.mention(v);
-                }
+                NameRes::Var(v) => self.read_var(v, true),
                 _ => {}
             },
             Expr::Attribute(a) => {
@@ -190,10 +187,13 @@ impl<'a> Lowerer<'a> {
         }
         match self.resolve_name(base) {
             NameRes::Var(v) if attrs.is_empty() => {
-                self.mention(v);
+                self.read_var(v, false);
                 out.recv = Recv::Var(v);
                 let kind = self.ir.vars[v.0 as usize].kind;
-                if matches!(kind, VarKind::Runtime | VarKind::Handle) {
+                if self.current_handles.contains(&v) {
+                    // A handle on the running loop, taken in a coroutine: it is that loop.
+                    out.recv_runtime = Some(RuntimeRef::Current);
+                } else if matches!(kind, VarKind::Runtime | VarKind::Handle) {
                     out.recv_runtime = Some(RuntimeRef::Var(v));
                 }
                 if let Some(ty) = self.type_of_name(base) {
@@ -205,7 +205,16 @@ impl<'a> Lowerer<'a> {
             NameRes::Builtin => out.recv = Recv::Other,
             NameRes::Path(p) => {
                 let recv_path = join_path(&p, attrs);
-                let full = format!("{recv_path}.{method}");
+                // A module-level object of this module with a known type (`stop = asyncio.Event()`)
+                // gets its type's method path, for the knowledge base.
+                let typed = attrs
+                    .is_empty()
+                    .then(|| self.module_types.get(base))
+                    .flatten()
+                    .filter(|_| self.imports.get(base).is_none())
+                    .map(|ty| format!("{ty}.{method}"))
+                    .filter(|p| self.cx.may_be_api(p));
+                let full = typed.unwrap_or_else(|| format!("{recv_path}.{method}"));
                 if self.is_project_path(&p) {
                     out.recv = Recv::Project(recv_path);
                 } else {
@@ -542,6 +551,9 @@ impl<'a> Lowerer<'a> {
                     );
                     val.runtime = var.map(RuntimeRef::Var);
                 } else {
+                    if let (Some(v), true) = (var, self.in_async()) {
+                        self.current_handles.insert(v);
+                    }
                     self.emit(
                         range,
                         K::HandleOf {
@@ -577,6 +589,20 @@ impl<'a> Lowerer<'a> {
                 return true;
             }
             Concept::RuntimeBound => self.create(api, range, dest, val),
+            Concept::WaitJoin | Concept::WaitDrain | Concept::WaitSignal => {
+                let kind = match api.concept {
+                    Concept::WaitJoin => WaitKind::Join,
+                    Concept::WaitDrain => WaitKind::Drain,
+                    _ => WaitKind::Signal,
+                };
+                self.emit(
+                    range,
+                    K::Wait {
+                        kind,
+                        what: api.path.clone(),
+                    },
+                );
+            }
             Concept::ResourceClose => {
                 return self.receiver_close(callee, range);
             }
@@ -725,7 +751,7 @@ impl<'a> Lowerer<'a> {
         use crate::model::EventKind as K;
         match &callee.recv {
             Recv::Var(v) if self.ir.vars[v.0 as usize].kind == VarKind::Resource => {
-                self.ir.vars[v.0 as usize].reads += 1;
+                self.read_var(*v, true);
                 self.emit(
                     range,
                     K::Close {
@@ -764,7 +790,7 @@ impl<'a> Lowerer<'a> {
                 let var = &self.ir.vars[v.0 as usize];
                 match var.kind {
                     VarKind::Resource => {
-                        self.ir.vars[v.0 as usize].reads += 1;
+                        self.read_var(v, true);
                         self.emit(
                             range,
                             K::Use {
@@ -772,19 +798,16 @@ impl<'a> Lowerer<'a> {
                             },
                         );
                     }
-                    VarKind::Task => {
-                        // Inspecting a task (`done()`) does not wait for it.
+                    _ => {
+                        // Inspecting a task (`done()`) neither waits for it nor keeps it.
                         let inspect = callee.path.as_deref().is_some_and(|p| {
                             self.cx
                                 .kb
                                 .find(Language::Python, p, Concept::RuntimeAgnostic)
                                 .is_some()
                         });
-                        if !inspect {
-                            self.ir.vars[v.0 as usize].reads += 1;
-                        }
+                        self.read_var(v, !inspect);
                     }
-                    _ => self.ir.vars[v.0 as usize].reads += 1,
                 }
             }
             Recv::Global(g) => {
@@ -800,6 +823,9 @@ impl<'a> Lowerer<'a> {
             }
             Recv::Fixture(n) => {
                 self.pending_fixture(range, n, RefKind::Value);
+            }
+            Recv::Project(p) if !callee.path.as_deref().is_some_and(|c| self.is_project_path(c)) => {
+                self.pending_ref(range, p, RefKind::Value);
             }
             Recv::Project(_) | Recv::None | Recv::Other => {}
         }

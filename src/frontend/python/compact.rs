@@ -2,7 +2,7 @@
 //! call (directly or through other calls) to one that has one is a dead end for every rule,
 //! whatever its entry. Library code is mostly such functions, so dropping them keeps programs small.
 
-use crate::model::{EventKind, FnId, Program};
+use crate::model::{EventKind, FnId, FnKind, Program};
 
 /// Removes dead-end functions and the calls to them, renumbering the rest.
 pub fn compact(program: &mut Program) {
@@ -55,6 +55,17 @@ pub fn compact(program: &mut Program) {
         for ev in &f.events {
             if let EventKind::Run { body, .. } = &ev.kind {
                 mark(body.0, &mut live, &mut work);
+            }
+        }
+        // What a spawned or blocked-on body runs is kept, even with no events of its own:
+        // whether that work ends (or diverges) matters to the rules.
+        if matches!(f.kind, FnKind::Future | FnKind::Closure) && f.parent.is_some() {
+            for ev in &f.events {
+                if let EventKind::Call { callees, .. } = &ev.kind {
+                    for c in callees {
+                        mark(c.0, &mut live, &mut work);
+                    }
+                }
             }
         }
     }

@@ -214,8 +214,11 @@ impl<'a> Lowerer<'a> {
     /// Emits what reading a tracked variable means for its kind.
     pub fn var_read(&mut self, v: VarId, range: TextRange, dest: Dest<'_>) {
         let kind = self.ir.vars[v.0 as usize].kind;
-        self.ir.vars[v.0 as usize].reads += 1;
-        self.mention(v);
+        let consumes = matches!(
+            dest,
+            Dest::Keep | Dest::Return | Dest::Await | Dest::SelfAttr(_) | Dest::With(_)
+        );
+        self.read_var(v, consumes);
         match kind {
             VarKind::Resource => {
                 if dest.escapes() {
@@ -242,8 +245,7 @@ impl<'a> Lowerer<'a> {
             NameRes::Var(v) => {
                 if let Dest::Bind(alias, _) = dest {
                     // `c = client`: the new name refers to the same tracked variable.
-                    self.ir.vars[v.0 as usize].reads += 1;
-                    self.mention(v);
+                    self.read_var(v, true);
                     self.scope_mut().vars.insert(Name::new(alias), v);
                     return Val {
                         consumed: true,

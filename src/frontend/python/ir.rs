@@ -136,6 +136,9 @@ pub struct IrFn {
     pub pending: Vec<PendingAt>,
     /// A module global this function returns (getter or cached factory), local index.
     pub returns_global: Option<u32>,
+    /// Whether the only reason its callers are unknown is that it is public: the linker clears
+    /// the flag when the project itself calls the function.
+    pub public_only: bool,
 }
 
 /// A pytest fixture with a scope wider than one test.

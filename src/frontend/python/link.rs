@@ -102,6 +102,10 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         })
         .collect();
     program.functions.reserve(nf as usize);
+    let public_only: Vec<bool> = bodies
+        .iter()
+        .flat_map(|fns| fns.iter().map(|f| f.public_only))
+        .collect();
     let mut value_refs: Vec<FnId> = Vec::new();
     for (k, fns) in bodies.into_iter().enumerate() {
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
@@ -132,6 +136,25 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             events.shrink_to_fit();
             func.events = events;
             program.functions.push(func);
+        }
+    }
+    // A public function that the project calls is taken to be called by the project: its known
+    // callers stand for its contexts (an application's functions are not called from outside).
+    let mut called = vec![false; program.functions.len()];
+    for f in &program.functions {
+        for ev in &f.events {
+            if let EventKind::Call { callees, .. } = &ev.kind {
+                for c in callees {
+                    if let Some(slot) = called.get_mut(c.0 as usize) {
+                        *slot = true;
+                    }
+                }
+            }
+        }
+    }
+    for (i, public_only) in public_only.into_iter().enumerate() {
+        if public_only && called[i] {
+            program.functions[i].callers_unknown = false;
         }
     }
     for f in value_refs {
@@ -194,7 +217,8 @@ fn shift(kind: &mut EventKind, fo: u32, vo: u32, go: u32) {
         EventKind::BlockingEntry { .. }
         | EventKind::NeedsRuntime { .. }
         | EventKind::Blocking { .. }
-        | EventKind::Hygiene { .. } => {}
+        | EventKind::Hygiene { .. }
+        | EventKind::Wait { .. } => {}
     }
 }
 

@@ -188,8 +188,8 @@ pub struct Lowerer<'a> {
     pub awaited: bool,
     /// Interned pending paths.
     pub path_ids: HashMap<Box<str>, u32>,
-    /// Every mention of each tracked variable, including ones that only inspect it.
-    pub mentions: Vec<u32>,
+    /// Handle variables bound to the running loop inside a coroutine.
+    pub current_handles: HashSet<VarId>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -214,7 +214,7 @@ impl<'a> Lowerer<'a> {
             class_attrs: HashMap::default(),
             awaited: false,
             path_ids: HashMap::default(),
-            mentions: Vec::new(),
+            current_handles: HashSet::default(),
         }
     }
 
@@ -340,10 +340,12 @@ impl<'a> Lowerer<'a> {
                 entry: None,
                 callers_unknown: false,
                 is_test: self.test_module,
+                diverges: false,
                 events: Vec::new(),
             },
             pending: Vec::new(),
             returns_global: None,
+            public_only: false,
         });
         id
     }
@@ -351,7 +353,6 @@ impl<'a> Lowerer<'a> {
     /// Creates a tracked variable owned by the current function.
     pub fn new_var(&mut self, name: &str, range: TextRange, kind: VarKind) -> VarId {
         let id = VarId(self.ir.vars.len() as u32);
-        self.mentions.push(0);
         let span = self.span(range);
         let owner = FnId(self.scope().fn_id);
         self.ir.vars.push(Var {
@@ -360,6 +361,7 @@ impl<'a> Lowerer<'a> {
             span,
             kind,
             reads: 0,
+            consumed: false,
         });
         id
     }
@@ -768,6 +770,8 @@ impl<'a> Lowerer<'a> {
             }
             func.entry = entry;
         }
+        let irf = &mut self.ir.functions[id as usize];
+        irf.public_only = !nested && public && !shape.unknown && irf.func.callers_unknown;
         // Scope for the body.
         let mut scope = Scope::new(ScopeKind::Function, id, f.is_async);
         prescan::function_locals(&mut scope, f);
@@ -821,6 +825,7 @@ impl<'a> Lowerer<'a> {
         self.body(&f.body);
         self.end_scope();
         let irf = &mut self.ir.functions[id as usize];
+        irf.func.diverges = prescan::diverges(&f.body);
         irf.func.events.shrink_to_fit();
         irf.pending.shrink_to_fit();
         let scope = self.scopes.pop().expect("pushed above");
@@ -854,10 +859,12 @@ impl<'a> Lowerer<'a> {
         id
     }
 
-    /// Counts a mention of a tracked variable.
-    pub fn mention(&mut self, v: VarId) {
-        if let Some(m) = self.mentions.get_mut(v.0 as usize) {
-            *m += 1;
+    /// Counts a read of a tracked variable; `consumes` when the read may wait for or keep the
+    /// value (awaited, passed on, returned, stored), not when it only inspects it.
+    pub fn read_var(&mut self, v: VarId, consumes: bool) {
+        if let Some(var) = self.ir.vars.get_mut(v.0 as usize) {
+            var.reads += 1;
+            var.consumed |= consumes;
         }
     }
 
@@ -870,7 +877,7 @@ impl<'a> Lowerer<'a> {
                 handle: HandleFate::Bound(v),
                 ..
             } = &mut ev.kind
-                && self.mentions.get(v.0 as usize) == Some(&0)
+                && self.ir.vars.get(v.0 as usize).is_some_and(|x| x.reads == 0)
             {
                 ev.kind =
                     match std::mem::replace(&mut ev.kind, EventKind::ScopeEnd { vars: Vec::new() })

@@ -405,3 +405,47 @@ pub fn is_streamlit_script(l: &Lowerer<'_>, suite: &[Stmt]) -> bool {
             .is_some_and(|p| p.starts_with("streamlit."))
     })
 }
+
+/// Whether a body never finishes on its own: it ends in an infinite loop (`while True:`) that
+/// has no `break` out of it and no `return` inside (possibly wrapped in `try` or `with`).
+pub fn diverges(body: &[Stmt]) -> bool {
+    let Some(last) = body.iter().rev().find(|s| !matches!(s, Stmt::Pass(_))) else {
+        return false;
+    };
+    match last {
+        Stmt::While(w) => {
+            let forever = match &*w.test {
+                Expr::BooleanLiteral(b) => b.value,
+                Expr::NumberLiteral(n) => matches!(
+                    &n.value,
+                    ruff_python_ast::Number::Int(i) if i.as_u8() == Some(1)
+                ),
+                _ => false,
+            };
+            forever && !escapes(&w.body, true, 0)
+        }
+        Stmt::Try(t) => diverges(&t.body),
+        Stmt::With(w) => diverges(&w.body),
+        _ => false,
+    }
+}
+
+/// Whether a loop body can leave the loop: a `break` of this loop (`own` while not inside a
+/// nested loop) or a `return` anywhere.
+fn escapes(body: &[Stmt], own: bool, depth: u32) -> bool {
+    if depth > MAX_SCAN_DEPTH {
+        return true;
+    }
+    body.iter().any(|s| match s {
+        Stmt::Break(_) => own,
+        Stmt::Return(_) => true,
+        Stmt::For(f) => escapes(&f.body, false, depth + 1) || escapes(&f.orelse, own, depth + 1),
+        Stmt::While(w) => escapes(&w.body, false, depth + 1) || escapes(&w.orelse, own, depth + 1),
+        Stmt::FunctionDef(_) | Stmt::ClassDef(_) => false,
+        other => {
+            let mut found = false;
+            for_each_block(other, |b| found |= escapes(b, own, depth + 1));
+            found
+        }
+    })
+}
