@@ -347,6 +347,20 @@ fn bench_directory() {
     for f in &result.findings {
         *counts.entry(f.rule).or_default() += 1;
     }
+    if std::env::var("LOOPLINT_JSON").is_ok() {
+        let mut items = Vec::new();
+        for f in &result.findings {
+            let file = &db.files[f.primary.file as usize];
+            let text = std::fs::read_to_string(&file.path).unwrap_or_default();
+            let line = crate::source::LineIndex::new(&text).line_of(f.primary.start) + 1;
+            items.push(serde_json::json!({
+                "rule": f.rule, "path": file.display, "severity": f.severity.name(),
+                "message": f.message, "range": {"start": {"line": line}}
+            }));
+        }
+        println!("JSON {}", serde_json::json!({ "diagnostics": items }));
+        return;
+    }
     println!("files {} elapsed {:?}", db.files.len(), start.elapsed());
     for (rule, n) in counts {
         println!("{rule}: {n}");
