@@ -68,13 +68,18 @@ impl<'a> Lowerer<'a> {
         let callee = self.callee(func);
         if let Some(f) = callee.local_fn {
             self.lower_args(args, None);
-            self.emit(
-                range,
-                crate::model::EventKind::Call {
-                    callees: vec![FnId(f)],
-                    result: None,
-                },
-            );
+            // Calling a coroutine function from sync code only builds the coroutine: its body
+            // runs wherever the coroutine is awaited, not here.
+            let builds_only = self.ir.functions[f as usize].func.is_async && !self.in_async();
+            if !builds_only {
+                self.emit(
+                    range,
+                    crate::model::EventKind::Call {
+                        callees: vec![FnId(f)],
+                        result: None,
+                    },
+                );
+            }
             return Val::default();
         }
         let kb = self.cx.kb;
@@ -533,6 +538,11 @@ impl<'a> Lowerer<'a> {
                         val.consumed = true;
                         Some(v)
                     }
+                    // A loop stored in an attribute or a container, returned or passed on lives
+                    // beyond this body: track it so that its escape is seen.
+                    Dest::SelfAttr(_) | Dest::Keep | Dest::Return if runtime_new => {
+                        Some(self.new_var("<loop>", range, VarKind::Runtime))
+                    }
                     _ => None,
                 };
                 val.ty = api.returns.clone();
@@ -549,6 +559,9 @@ impl<'a> Lowerer<'a> {
                             api: api.path.clone(),
                         },
                     );
+                    if let (Some(v), true) = (var, dest.escapes()) {
+                        self.emit(range, K::Escape { var: v });
+                    }
                     val.runtime = var.map(RuntimeRef::Var);
                 } else {
                     if let (Some(v), true) = (var, self.in_async()) {
@@ -824,7 +837,12 @@ impl<'a> Lowerer<'a> {
             Recv::Fixture(n) => {
                 self.pending_fixture(range, n, RefKind::Value);
             }
-            Recv::Project(p) if !callee.path.as_deref().is_some_and(|c| self.is_project_path(c)) => {
+            Recv::Project(p)
+                if !callee
+                    .path
+                    .as_deref()
+                    .is_some_and(|c| self.is_project_path(c)) =>
+            {
                 self.pending_ref(range, p, RefKind::Value);
             }
             Recv::Project(_) | Recv::None | Recv::Other => {}

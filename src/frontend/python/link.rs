@@ -102,6 +102,10 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         })
         .collect();
     program.functions.reserve(nf as usize);
+    let asyncs: Vec<bool> = bodies
+        .iter()
+        .flat_map(|fns| fns.iter().map(|f| f.func.is_async))
+        .collect();
     let public_only: Vec<bool> = bodies
         .iter()
         .flat_map(|fns| fns.iter().map(|f| f.public_only))
@@ -121,7 +125,15 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             let mut old_iter = old_events.into_iter();
             for i in 0..=n_old {
                 while let Some(p) = pending.next_if(|p| p.at as usize == i) {
-                    linker.resolve(k, p, &mut cache, &returns, kb, &mut events, &mut value_refs);
+                    linker.resolve(
+                        k,
+                        p,
+                        &mut cache,
+                        (&returns, &asyncs, func.is_async),
+                        kb,
+                        &mut events,
+                        &mut value_refs,
+                    );
                 }
                 if let Some(mut ev) = old_iter.next() {
                     ev.span.file = k as u32;
@@ -131,7 +143,15 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             }
             // Pendings recorded past the end (none expected) are resolved last.
             for p in pending {
-                linker.resolve(k, p, &mut cache, &returns, kb, &mut events, &mut value_refs);
+                linker.resolve(
+                    k,
+                    p,
+                    &mut cache,
+                    (&returns, &asyncs, func.is_async),
+                    kb,
+                    &mut events,
+                    &mut value_refs,
+                );
             }
             events.shrink_to_fit();
             func.events = events;
@@ -155,6 +175,13 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     for (i, public_only) in public_only.into_iter().enumerate() {
         if public_only && called[i] {
             program.functions[i].callers_unknown = false;
+        }
+        // A test coroutine the project also calls as a helper: calling it only builds the
+        // coroutine (pytest's per-test loop applies when pytest runs it), so its body runs
+        // where its callers await it.
+        let f = &mut program.functions[i];
+        if called[i] && matches!(f.entry, Some(Entry::Runtime { test: true, .. })) {
+            f.entry = None;
         }
     }
     for f in value_refs {
@@ -365,7 +392,7 @@ impl<'a> Linker<'a> {
         file: usize,
         at: &PendingAt,
         cache: &mut [Option<Option<(Target, usize)>>],
-        returns: &[Option<GlobalId>],
+        (returns, asyncs, caller_async): (&[Option<GlobalId>], &[bool], bool),
         kb: &Kb,
         out: &mut Vec<Event>,
         value_refs: &mut Vec<FnId>,
@@ -379,6 +406,10 @@ impl<'a> Linker<'a> {
                 kind,
             })
         };
+        // Calling a coroutine function from sync code only builds the coroutine: its body runs
+        // wherever the coroutine is awaited, so no call edge is made.
+        let builds_only =
+            |f: FnId| !caller_async && asyncs.get(f.0 as usize).copied().unwrap_or(false);
         let paths = &self.files[file].paths;
         let text = |i: u32| paths.get(i as usize).map_or("", |p| &**p);
         match &at.what {
@@ -400,6 +431,9 @@ impl<'a> Linker<'a> {
                         .any(|a| a.concept == Concept::ResourceClose);
                 match (target, rest, kind) {
                     (Target::Fn(f), 0, RefKind::Call) => {
+                        if builds_only(f) {
+                            return;
+                        }
                         push(
                             out,
                             EventKind::Call {
@@ -429,7 +463,9 @@ impl<'a> Linker<'a> {
                         }
                     }
                     (Target::Class(fi, ci) | Target::Instance(fi, ci), 1, RefKind::Call) => {
-                        if let Some(Target::Fn(f)) = self.member(fi, ci, last, 0) {
+                        if let Some(Target::Fn(f)) = self.member(fi, ci, last, 0)
+                            && !builds_only(f)
+                        {
                             push(
                                 out,
                                 EventKind::Call {

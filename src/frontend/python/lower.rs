@@ -148,6 +148,8 @@ pub struct Ctx<'a> {
     pub methods: HashSet<String>,
     /// Builtin names the knowledge base has entries for (`open`, `input`).
     pub builtins: HashSet<String>,
+    /// The project's pytest-asyncio settings.
+    pub pytest: super::project::PytestConfig,
 }
 
 impl Ctx<'_> {
@@ -210,7 +212,7 @@ impl<'a> Lowerer<'a> {
             scopes: Vec::new(),
             depth: 0,
             test_module: decorators::is_test_module(&mf.stem),
-            module_loop_scope: None,
+            module_loop_scope: cx.pytest.test_loop_scope.clone(),
             class_attrs: HashMap::default(),
             awaited: false,
             path_ids: HashMap::default(),
@@ -934,7 +936,11 @@ impl<'a> Lowerer<'a> {
             return shape.entry.clone();
         }
         if let Some(wide) = shape.fixture {
-            return Some(fixture_entry(is_async, wide, shape));
+            let mut shape = shape.clone();
+            if shape.loop_scope.is_none() {
+                shape.loop_scope = self.cx.pytest.fixture_loop_scope.clone();
+            }
+            return Some(fixture_entry(is_async, wide, &shape));
         }
         if let Some((_, ci)) = class {
             let bases = &self.ir.classes[*ci as usize].bases;
@@ -956,7 +962,11 @@ impl<'a> Lowerer<'a> {
                 });
             }
         }
+        // Only module-level functions and methods of test classes are collected by pytest;
+        // a nested `async def test()` is a helper the test itself runs.
+        let top_level = self.scopes.len() == 1 || class.is_some();
         let test_fn = self.test_module
+            && top_level
             && name.starts_with("test")
             && class
                 .is_none_or(|(p, _)| p.rsplit('.').next().is_some_and(|c| c.starts_with("Test")));

@@ -66,6 +66,7 @@ pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
             roots: roots.clone(),
             methods: methods.clone(),
             builtins: builtins.clone(),
+            pytest: project::pytest_config(&proj.root),
         };
         let results: Vec<Result<FileIr, Problem>> = proj
             .files

@@ -37,6 +37,41 @@ pub struct Project {
     pub files: Vec<ModuleFile>,
 }
 
+/// pytest-asyncio settings of a project (`asyncio_default_*_loop_scope`).
+#[derive(Debug, Clone, Default)]
+pub struct PytestConfig {
+    /// Default loop scope of async tests.
+    pub test_loop_scope: Option<String>,
+    /// Default loop scope of async fixtures.
+    pub fixture_loop_scope: Option<String>,
+}
+
+/// Reads the pytest-asyncio loop-scope settings from the project's configuration files, with
+/// a plain line scan (`key = value` under any section).
+pub fn pytest_config(root: &Path) -> PytestConfig {
+    let mut cfg = PytestConfig::default();
+    for name in ["pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini"] {
+        let Ok(text) = std::fs::read_to_string(root.join(name)) else {
+            continue;
+        };
+        for line in text.lines() {
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            let value = value
+                .trim()
+                .trim_matches(|c| c == '"' || c == '\'')
+                .to_string();
+            match key.trim() {
+                "asyncio_default_test_loop_scope" => cfg.test_loop_scope = Some(value),
+                "asyncio_default_fixture_loop_scope" => cfg.fixture_loop_scope = Some(value),
+                _ => {}
+            }
+        }
+    }
+    cfg
+}
+
 /// Groups `files` (indices into `db`) into projects, in a deterministic order.
 pub fn group(db: &SourceDb, files: &[usize]) -> Vec<Project> {
     let known: HashSet<&Path> = db.files.iter().map(|f| f.path.as_path()).collect();

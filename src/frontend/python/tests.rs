@@ -353,9 +353,19 @@ fn bench_directory() {
             let file = &db.files[f.primary.file as usize];
             let text = std::fs::read_to_string(&file.path).unwrap_or_default();
             let line = crate::source::LineIndex::new(&text).line_of(f.primary.start) + 1;
+            let labels: Vec<String> = f
+                .labels
+                .iter()
+                .map(|l| {
+                    let lf = &db.files[l.span.file as usize];
+                    let t = std::fs::read_to_string(&lf.path).unwrap_or_default();
+                    let ll = crate::source::LineIndex::new(&t).line_of(l.span.start) + 1;
+                    format!("{}:{}: {}", lf.display, ll, l.message)
+                })
+                .collect();
             items.push(serde_json::json!({
                 "rule": f.rule, "path": file.display, "severity": f.severity.name(),
-                "message": f.message, "range": {"start": {"line": line}}
+                "message": f.message, "range": {"start": {"line": line}}, "labels": labels
             }));
         }
         println!("JSON {}", serde_json::json!({ "diagnostics": items }));
