@@ -16,6 +16,9 @@ use crate::model::{
     StorageKind, VarId, VarKind, WaitKind,
 };
 
+/// Packages whose object types the decorators look at (`app = flask.Flask(..)`).
+const FRAMEWORK_ROOTS: &[&str] = &["flask"];
+
 /// What the receiver of a method call is.
 #[derive(Debug, Clone)]
 enum Recv {
@@ -82,11 +85,10 @@ impl<'a> Lowerer<'a> {
             }
             return Val::default();
         }
-        let kb = self.cx.kb;
         // The knowledge base wins over the project's own definitions (checking asyncio's
         // own sources, `asyncio.create_task` is still the API).
         let mut apis: Vec<&Api> = match &callee.path {
-            Some(p) if self.cx.may_be_api(p) => kb.lookup(Language::Python, p),
+            Some(p) => self.cx.apis(p),
             _ => Vec::new(),
         };
         let project = apis.is_empty()
@@ -99,7 +101,7 @@ impl<'a> Lowerer<'a> {
             && matches!(callee.recv, Recv::Other | Recv::Var(_))
             && let Some(m) = callee.method.filter(|m| self.cx.methods.contains(*m))
         {
-            apis = kb.lookup_method_name(Language::Python, m);
+            apis = self.cx.method_apis(m);
         }
         if let (Some(p), Some(args)) = (&callee.path, args)
             && !project
@@ -209,6 +211,14 @@ impl<'a> Lowerer<'a> {
             NameRes::Fixture if attrs.is_empty() => out.recv = Recv::Fixture(base.to_string()),
             NameRes::Builtin => out.recv = Recv::Other,
             NameRes::Path(p) => {
+                // Most dotted calls (`logging.getLogger`, `os.path.join`) name neither the
+                // project nor the knowledge base: skip building their paths.
+                let project = self.is_project_path(&p);
+                let root = p.split('.').next().unwrap_or(&p);
+                if !project && !self.cx.roots.contains(root) && !FRAMEWORK_ROOTS.contains(&root) {
+                    out.recv = Recv::Other;
+                    return;
+                }
                 let recv_path = join_path(&p, attrs);
                 // A module-level object of this module with a known type (`stop = asyncio.Event()`)
                 // gets its type's method path, for the knowledge base.
@@ -220,7 +230,7 @@ impl<'a> Lowerer<'a> {
                     .map(|ty| format!("{ty}.{method}"))
                     .filter(|p| self.cx.may_be_api(p));
                 let full = typed.unwrap_or_else(|| format!("{recv_path}.{method}"));
-                if self.is_project_path(&p) {
+                if project {
                     out.recv = Recv::Project(recv_path);
                 } else {
                     out.recv = Recv::Other;
@@ -815,9 +825,9 @@ impl<'a> Lowerer<'a> {
                         // Inspecting a task (`done()`) neither waits for it nor keeps it.
                         let inspect = callee.path.as_deref().is_some_and(|p| {
                             self.cx
-                                .kb
-                                .find(Language::Python, p, Concept::RuntimeAgnostic)
-                                .is_some()
+                                .apis(p)
+                                .iter()
+                                .any(|a| a.concept == Concept::RuntimeAgnostic)
                         });
                         self.read_var(v, !inspect);
                     }

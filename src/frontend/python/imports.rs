@@ -82,26 +82,61 @@ impl Imports {
 /// Maximum length of an attribute chain that is qualified.
 const MAX_CHAIN: usize = 12;
 
+/// A `Name` followed by attributes (`a.b.c`), borrowed from the syntax tree.
+#[derive(Debug, Clone, Copy)]
+pub struct Chain<'a> {
+    base: &'a str,
+    attrs: [&'a str; MAX_CHAIN],
+    len: usize,
+}
+
+impl<'a> Chain<'a> {
+    /// The attribute names after the base, in order.
+    pub fn attrs(&self) -> &[&'a str] {
+        &self.attrs[..self.len]
+    }
+}
+
 /// Splits `a.b.c` into `("a", ["b", "c"])`; `None` for anything but a name followed by
 /// attributes.
-pub fn attr_chain(expr: &Expr) -> Option<(&str, Vec<&str>)> {
-    let mut attrs = Vec::new();
+pub fn attr_chain(expr: &Expr) -> Option<(&str, ChainAttrs<'_>)> {
+    let mut rev: [&str; MAX_CHAIN] = [""; MAX_CHAIN];
+    let mut n = 0;
     let mut cur = expr;
     loop {
         match cur {
-            Expr::Name(n) => {
-                attrs.reverse();
-                return Some((n.id.as_str(), attrs));
+            Expr::Name(name) => {
+                let mut chain = Chain {
+                    base: name.id.as_str(),
+                    attrs: [""; MAX_CHAIN],
+                    len: n,
+                };
+                for i in 0..n {
+                    chain.attrs[i] = rev[n - 1 - i];
+                }
+                return Some((chain.base, ChainAttrs(chain)));
             }
             Expr::Attribute(a) => {
-                if attrs.len() >= MAX_CHAIN {
+                if n >= MAX_CHAIN {
                     return None;
                 }
-                attrs.push(a.attr.id.as_str());
+                rev[n] = a.attr.id.as_str();
+                n += 1;
                 cur = &a.value;
             }
             _ => return None,
         }
+    }
+}
+
+/// The attributes of a [`Chain`], usable as a slice.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainAttrs<'a>(Chain<'a>);
+
+impl<'a> std::ops::Deref for ChainAttrs<'a> {
+    type Target = [&'a str];
+    fn deref(&self) -> &[&'a str] {
+        self.0.attrs()
     }
 }
 

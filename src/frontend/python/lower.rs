@@ -14,7 +14,7 @@ use super::ir::{
 };
 use super::prescan;
 use super::project::ModuleFile;
-use crate::kb::Kb;
+use crate::kb::{Api, Kb};
 use crate::model::{
     Entry, Event, EventKind, FnId, FnKind, Function, Global, HandleFate, Language, Span,
     StorageKind, Var, VarId, VarKind,
@@ -150,13 +150,61 @@ pub struct Ctx<'a> {
     pub builtins: HashSet<String>,
     /// The project's pytest-asyncio settings.
     pub pytest: super::project::PytestConfig,
+    /// The Python knowledge base, indexed.
+    pub index: &'a ApiIndex<'a>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// Whether the knowledge base may have an entry for `path`.
     pub fn may_be_api(&self, path: &str) -> bool {
         let root = path.split('.').next().unwrap_or(path);
         self.roots.contains(root)
+    }
+
+    /// The knowledge-base entries for `path` (exact entries from the index, prefix entries
+    /// from the knowledge base itself).
+    pub fn apis(&self, path: &str) -> Vec<&'a Api> {
+        if !self.may_be_api(path) {
+            return Vec::new();
+        }
+        if self.index.has_prefix_entries {
+            return self.kb.lookup(Language::Python, path);
+        }
+        self.index.exact.get(path).cloned().unwrap_or_default()
+    }
+
+    /// The entries matched by a method name on any receiver.
+    pub fn method_apis(&self, method: &str) -> Vec<&'a Api> {
+        self.index.methods.get(method).cloned().unwrap_or_default()
+    }
+}
+
+/// The Python part of the knowledge base, indexed by `&str` for allocation-free lookups.
+#[derive(Debug, Default)]
+pub struct ApiIndex<'a> {
+    /// Exact entries by path.
+    pub exact: HashMap<&'a str, Vec<&'a Api>>,
+    /// `any_receiver` entries by method name.
+    pub methods: HashMap<&'a str, Vec<&'a Api>>,
+    /// Whether some Python entry matches by prefix (then lookups go to the knowledge base).
+    pub has_prefix_entries: bool,
+}
+
+impl<'a> ApiIndex<'a> {
+    /// Indexes the Python entries of `kb`.
+    pub fn new(kb: &'a Kb) -> Self {
+        let mut index = ApiIndex::default();
+        for api in kb.apis().iter().filter(|a| a.language == Language::Python) {
+            match api.matching {
+                crate::kb::Match::Exact => index.exact.entry(api.path.as_str()).or_default().push(api),
+                crate::kb::Match::Prefix => index.has_prefix_entries = true,
+            }
+            if api.any_receiver {
+                let m = crate::kb::last_segment(Language::Python, &api.path);
+                index.methods.entry(m).or_default().push(api);
+            }
+        }
+        index
     }
 }
 

@@ -54,46 +54,73 @@ pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
         .filter_map(|a| a.path.strip_prefix("builtins."))
         .map(|rest| rest.split('.').next().unwrap_or(rest).to_string())
         .collect();
-    // Projects one after the other (files in parallel), so that only one project's per-file
-    // results are alive at a time.
+    let index = lower::ApiIndex::new(kb);
+    // Projects one after the other (files in parallel), so that only one or two projects'
+    // per-file results are alive at a time; a project is linked while the next one lowers.
     let mut out = Vec::with_capacity(projects.len());
-    for proj in &projects {
-        let modules = module_set(proj);
-        let cx = Ctx {
-            kb,
-            modules: &modules,
-            deprecated_keywords: deprecated_keywords.clone(),
-            roots: roots.clone(),
-            methods: methods.clone(),
-            builtins: builtins.clone(),
-            pytest: project::pytest_config(&proj.root),
-        };
-        let results: Vec<Result<FileIr, Problem>> = proj
-            .files
-            .par_iter()
-            .map(|mf| lower_file(db, mf, &cx))
-            .collect();
-        let mut irs = Vec::with_capacity(results.len());
-        let mut files = Vec::with_capacity(results.len());
-        let mut problems = Vec::new();
-        for (mf, r) in proj.files.iter().zip(results) {
-            match r {
-                Ok(ir) => {
-                    irs.push(ir);
-                    files.push(mf.clone());
-                }
-                Err(p) => problems.push(p),
-            }
-        }
-        let linked = Project {
-            root: proj.root.clone(),
-            files,
-        };
-        let mut program = link::link(&linked, irs, kb);
-        compact::compact(&mut program);
-        out.push(Lowered { program, problems });
+    let mut ready: Option<(Project, Vec<FileIr>, Vec<Problem>)> = None;
+    for proj in projects.iter().map(Some).chain(std::iter::once(None)) {
+        let (linked, lowered) = rayon::join(
+            || ready.take().map(|(p, irs, problems)| link_project(&p, irs, problems, kb)),
+            || {
+                proj.map(|proj| {
+                    let modules = module_set(proj);
+                    let cx = Ctx {
+                        kb,
+                        modules: &modules,
+                        deprecated_keywords: deprecated_keywords.clone(),
+                        roots: roots.clone(),
+                        methods: methods.clone(),
+                        builtins: builtins.clone(),
+                        pytest: project::pytest_config(&proj.root),
+                        index: &index,
+                    };
+                    lower_project(db, proj, &cx)
+                })
+            },
+        );
+        out.extend(linked);
+        ready = lowered;
     }
     out
+}
+
+/// Lowers the files of a project in parallel; returns the project of the files that lowered,
+/// their results, and the problems of the others.
+fn lower_project(
+    db: &SourceDb,
+    proj: &Project,
+    cx: &Ctx<'_>,
+) -> (Project, Vec<FileIr>, Vec<Problem>) {
+    let results: Vec<Result<FileIr, Problem>> = proj
+        .files
+        .par_iter()
+        .map(|mf| lower_file(db, mf, cx))
+        .collect();
+    let mut irs = Vec::with_capacity(results.len());
+    let mut files = Vec::with_capacity(results.len());
+    let mut problems = Vec::new();
+    for (mf, r) in proj.files.iter().zip(results) {
+        match r {
+            Ok(ir) => {
+                irs.push(ir);
+                files.push(mf.clone());
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    let lowered = Project {
+        root: proj.root.clone(),
+        files,
+    };
+    (lowered, irs, problems)
+}
+
+/// Links and compacts one project's program.
+fn link_project(proj: &Project, irs: Vec<FileIr>, problems: Vec<Problem>, kb: &Kb) -> Lowered {
+    let mut program = link::link(proj, irs, kb);
+    compact::compact(&mut program);
+    Lowered { program, problems }
 }
 
 fn module_set(p: &Project) -> ModuleSet {
