@@ -654,7 +654,10 @@ impl<'a> Lowerer<'a> {
             Dest::Bind(name, r) if name != "_" => {
                 let kind = self.scope().kind;
                 let declared_global = self.scope().globals_decl.contains(name);
-                if kind == ScopeKind::Module || declared_global {
+                // A Streamlit script's module-level values are made anew on every rerun: they
+                // are locals of the script body, not long-lived globals.
+                let module_global = kind == ScopeKind::Module && !self.streamlit;
+                if module_global || declared_global {
                     let g = match self.ir.defs.get(name) {
                         Some(Def::Global(g)) => *g,
                         _ => {

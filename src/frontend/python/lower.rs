@@ -196,7 +196,9 @@ impl<'a> ApiIndex<'a> {
         let mut index = ApiIndex::default();
         for api in kb.apis().iter().filter(|a| a.language == Language::Python) {
             match api.matching {
-                crate::kb::Match::Exact => index.exact.entry(api.path.as_str()).or_default().push(api),
+                crate::kb::Match::Exact => {
+                    index.exact.entry(api.path.as_str()).or_default().push(api)
+                }
                 crate::kb::Match::Prefix => index.has_prefix_entries = true,
             }
             if api.any_receiver {
@@ -240,6 +242,9 @@ pub struct Lowerer<'a> {
     pub path_ids: HashMap<Box<str>, u32>,
     /// Handle variables bound to the running loop inside a coroutine.
     pub current_handles: HashSet<VarId>,
+    /// Whether the module is a Streamlit script: its module-level code reruns on every
+    /// interaction, so its module-level values live for one run only.
+    pub streamlit: bool,
 }
 
 impl<'a> Lowerer<'a> {
@@ -265,6 +270,7 @@ impl<'a> Lowerer<'a> {
             awaited: false,
             path_ids: HashMap::default(),
             current_handles: HashSet::default(),
+            streamlit: false,
         }
     }
 
@@ -272,6 +278,7 @@ impl<'a> Lowerer<'a> {
     pub fn lower_module(mut self, suite: &[Stmt]) -> FileIr {
         prescan::module(&mut self, suite);
         let streamlit = prescan::is_streamlit_script(&self, suite);
+        self.streamlit = streamlit;
         let entry = if streamlit {
             Entry::Repeated {
                 what: "Streamlit script rerun".to_string(),

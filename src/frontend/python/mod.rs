@@ -61,7 +61,11 @@ pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
     let mut ready: Option<(Project, Vec<FileIr>, Vec<Problem>)> = None;
     for proj in projects.iter().map(Some).chain(std::iter::once(None)) {
         let (linked, lowered) = rayon::join(
-            || ready.take().map(|(p, irs, problems)| link_project(&p, irs, problems, kb)),
+            || {
+                ready
+                    .take()
+                    .map(|(p, irs, problems)| link_project(&p, irs, problems, kb))
+            },
             || {
                 proj.map(|proj| {
                     let modules = module_set(proj);
