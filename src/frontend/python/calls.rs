@@ -209,7 +209,7 @@ impl<'a> Lowerer<'a> {
             }
             NameRes::GlobalAlias(g) if attrs.is_empty() => out.recv = Recv::Global(g),
             NameRes::Fixture if attrs.is_empty() => out.recv = Recv::Fixture(base.to_string()),
-            NameRes::Builtin => out.recv = Recv::Other,
+            NameRes::Builtin if !attrs.is_empty() => out.recv = Recv::Other,
             NameRes::Path(p) => {
                 // Most dotted calls (`logging.getLogger`, `os.path.join`) name neither the
                 // project nor the knowledge base: skip building their paths.
@@ -237,7 +237,7 @@ impl<'a> Lowerer<'a> {
                 }
                 out.path = Some(full);
             }
-            NameRes::Local | NameRes::Plain if attrs.is_empty() => {
+            NameRes::Local | NameRes::Plain | NameRes::Builtin if attrs.is_empty() => {
                 out.recv = Recv::Other;
                 if let Some(ty) = self.type_of_name(base) {
                     out.path = Some(format!("{ty}.{method}"));

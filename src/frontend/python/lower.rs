@@ -831,7 +831,13 @@ impl<'a> Lowerer<'a> {
         irf.public_only = !nested && public && !shape.unknown && irf.func.callers_unknown;
         // Scope for the body.
         let mut scope = Scope::new(ScopeKind::Function, id, f.is_async);
-        prescan::function_locals(&mut scope, f);
+        let matters = |n: &str| {
+            self.module_names.contains_key(n)
+                || self.imports.contains(n)
+                || self.cx.builtins.contains(n)
+                || self.module_vars.contains_key(n)
+        };
+        prescan::function_locals(&mut scope, f, &matters);
         if let Some((cpath, _)) = &class {
             let self_name = f
                 .parameters

@@ -236,12 +236,17 @@ fn for_each_block(s: &Stmt, mut f: impl FnMut(&[Stmt])) {
     }
 }
 
-/// Fills the locals and `global` declarations of a function's scope.
-pub fn function_locals(scope: &mut Scope, f: &StmtFunctionDef) {
+/// Fills the locals and `global` declarations of a function's scope. Only locals that
+/// `matters` (names that also exist at module level or as a known builtin) are recorded: any
+/// other name is local or builtin alike for the lowering.
+pub fn function_locals(scope: &mut Scope, f: &StmtFunctionDef, matters: &dyn Fn(&str) -> bool) {
     for p in f.parameters.iter() {
-        scope.locals.insert(p.name().id.clone());
+        if matters(p.name().id.as_str()) {
+            scope.locals.insert(p.name().id.clone());
+        }
     }
     locals_of_block(scope, &f.body, 0);
+    scope.locals.retain(|n| matters(n.as_str()));
     for g in &scope.globals_decl {
         scope.locals.remove(g);
     }
