@@ -6,7 +6,7 @@ use ruff_python_ast::{Arguments, Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::exprs::{Dest, Val};
-use super::imports::{attr_chain, join_path};
+use super::imports::{attr_chain, dotted, join_path};
 use super::ir::{AttrCreate, AttrDef, Def, Pending, RefKind};
 use super::lower::{Lowerer, NameRes, ScopeKind};
 use super::registrations;
@@ -169,7 +169,7 @@ impl<'a> Lowerer<'a> {
                     out.recv = Recv::Other;
                     out.recv_runtime = recv.runtime;
                     if let Some(ty) = recv.ty {
-                        out.path = Some(format!("{ty}.{method}"));
+                        out.path = Some(dotted(&ty, method));
                     }
                 }
             }
@@ -184,9 +184,9 @@ impl<'a> Lowerer<'a> {
         // `self.method()` and `self.attr.method()`.
         if let Some(class) = self.method_self(base) {
             match attrs {
-                [] => out.path = Some(format!("{class}.{method}")),
+                [] => out.path = Some(dotted(&class, method)),
                 [attr] if self.self_attr_ref(base, attr).is_some() => {
-                    out.recv = Recv::SelfAttr(format!("{class}.{attr}"));
+                    out.recv = Recv::SelfAttr(dotted(&class, attr));
                 }
                 _ => out.recv = Recv::Other,
             }
@@ -204,7 +204,7 @@ impl<'a> Lowerer<'a> {
                     out.recv_runtime = Some(RuntimeRef::Var(v));
                 }
                 if let Some(ty) = self.type_of_name(base) {
-                    out.path = Some(format!("{ty}.{method}"));
+                    out.path = Some(dotted(&ty, method));
                 }
             }
             NameRes::GlobalAlias(g) if attrs.is_empty() => out.recv = Recv::Global(g),
@@ -227,9 +227,9 @@ impl<'a> Lowerer<'a> {
                     .then(|| self.module_types.get(base))
                     .flatten()
                     .filter(|_| self.imports.get(base).is_none())
-                    .map(|ty| format!("{ty}.{method}"))
+                    .map(|ty| dotted(&ty, method))
                     .filter(|p| self.cx.may_be_api(p));
-                let full = typed.unwrap_or_else(|| format!("{recv_path}.{method}"));
+                let full = typed.unwrap_or_else(|| dotted(&recv_path, method));
                 if project {
                     out.recv = Recv::Project(recv_path);
                 } else {
@@ -240,7 +240,7 @@ impl<'a> Lowerer<'a> {
             NameRes::Local | NameRes::Plain | NameRes::Builtin if attrs.is_empty() => {
                 out.recv = Recv::Other;
                 if let Some(ty) = self.type_of_name(base) {
-                    out.path = Some(format!("{ty}.{method}"));
+                    out.path = Some(dotted(&ty, method));
                 }
             }
             _ => out.recv = Recv::Other,

@@ -6,7 +6,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprAttribute, ExprName, StmtWith};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::imports::attr_chain;
+use super::imports::{attr_chain, dotted};
 use super::ir::{AttrDef, Def, RefKind};
 use super::lower::{Lowerer, MAX_DEPTH, NameKind, NameRes, Scope, ScopeKind};
 use crate::model::{EventKind, FnKind, ResourceRef, RuntimeRef, VarId, VarKind};
@@ -319,7 +319,7 @@ impl<'a> Lowerer<'a> {
     fn attr_load(&mut self, a: &ExprAttribute, dest: Dest<'_>) -> Val {
         if let Some((base, attrs)) = attr_chain(&a.value) {
             if attrs.is_empty() && self.self_attr_ref(base, a.attr.id.as_str()).is_some() {
-                let path = format!("{}.{}", self.scope_class().unwrap_or_default(), a.attr.id);
+                let path = dotted(&self.scope_class().unwrap_or_default(), a.attr.id.as_str());
                 self.pending_ref(a.range, &path, RefKind::Value);
                 return Val::default();
             }

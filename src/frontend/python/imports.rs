@@ -140,6 +140,15 @@ impl<'a> std::ops::Deref for ChainAttrs<'a> {
     }
 }
 
+/// `a.b`, without the formatting machinery.
+pub fn dotted(a: &str, b: &str) -> String {
+    let mut s = String::with_capacity(a.len() + 1 + b.len());
+    s.push_str(a);
+    s.push('.');
+    s.push_str(b);
+    s
+}
+
 /// Joins a base path and attribute names with dots.
 pub fn join_path(base: &str, attrs: &[&str]) -> String {
     let mut s =

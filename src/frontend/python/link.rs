@@ -31,6 +31,8 @@ struct Linker<'a> {
     glob_off: Vec<u32>,
     /// Globals made for instance attributes of classes built at module level.
     inst_globals: HashMap<(usize, u32, String), GlobalId>,
+    /// Resolved base classes of each class, by file and class index.
+    bases: Vec<Vec<Vec<(usize, u32)>>>,
 }
 
 /// Links the files of a project (in the project's file order) into one program.
@@ -71,7 +73,25 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         fn_off,
         glob_off,
         inst_globals: HashMap::default(),
+        bases: Vec::new(),
     };
+    linker.bases = files
+        .iter()
+        .map(|f| {
+            f.classes
+                .iter()
+                .map(|c| {
+                    c.bases
+                        .iter()
+                        .filter_map(|b| match linker.resolve_full(b, 1) {
+                            Some(Target::Class(bf, bc)) => Some((bf, bc)),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
     for (k, f) in files.iter().enumerate() {
         program.files.push(FileInfo {
             source: f.source,
@@ -375,10 +395,25 @@ impl<'a> Linker<'a> {
             }
             None => {}
         }
-        for b in &class.bases {
-            if let Some(Target::Class(bf, bc)) = self.resolve_full(b, hops + 1)
-                && let Some(t) = self.member(bf, bc, seg, hops + 1)
-            {
+        // While the base table is being built, bases are resolved on the spot.
+        if self.bases.is_empty() {
+            for b in &class.bases {
+                if let Some(Target::Class(bf, bc)) = self.resolve_full(b, hops + 1)
+                    && let Some(t) = self.member(bf, bc, seg, hops + 1)
+                {
+                    return Some(t);
+                }
+            }
+            return None;
+        }
+        let bases = self
+            .bases
+            .get(fi)
+            .and_then(|c| c.get(ci as usize))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for &(bf, bc) in bases {
+            if let Some(t) = self.member(bf, bc, seg, hops + 1) {
                 return Some(t);
             }
         }
@@ -424,11 +459,13 @@ impl<'a> Linker<'a> {
                     return;
                 };
                 let last = path.rsplit('.').next().unwrap_or("");
-                let closes = rest > 0
-                    && kb
-                        .lookup_method_name(Language::Python, last)
-                        .iter()
-                        .any(|a| a.concept == Concept::ResourceClose);
+                let closes = || {
+                    rest > 0
+                        && kb
+                            .lookup_method_name(Language::Python, last)
+                            .iter()
+                            .any(|a| a.concept == Concept::ResourceClose)
+                };
                 match (target, rest, kind) {
                     (Target::Fn(f), 0, RefKind::Call) => {
                         if builds_only(f) {
@@ -477,7 +514,7 @@ impl<'a> Linker<'a> {
                     }
                     (Target::Global(g), _, k) => {
                         let resource = ResourceRef::Global(g);
-                        if *k == RefKind::Close || closes {
+                        if *k == RefKind::Close || closes() {
                             push(out, EventKind::Close { resource });
                         } else {
                             push(out, EventKind::Use { resource });

@@ -8,7 +8,7 @@ use ruff_python_ast::{Expr, Stmt, StmtClassDef, StmtFunctionDef, StmtIf};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::decorators::{self, Decorator, Shape};
-use super::imports::{ModuleSet, attr_chain, in_project, join_path};
+use super::imports::{ModuleSet, attr_chain, dotted, in_project, join_path};
 use super::ir::{
     AttrDef, ClassIr, Def, FileIr, FixtureDef, IrFn, MarkKind, Pending, PendingAt, RefKind,
 };
@@ -139,6 +139,8 @@ pub struct Ctx<'a> {
     pub kb: &'a Kb,
     /// Module names of the project.
     pub modules: &'a ModuleSet,
+    /// First segments of the project's module names (a quick filter for [`Self::modules`]).
+    pub module_roots: HashSet<String>,
     /// Keyword argument names that some knowledge-base entry marks as removed (`loop`).
     pub deprecated_keywords: HashSet<String>,
     /// First segments of the knowledge base's Python paths (`asyncio`, `httpx`): a path with
@@ -449,13 +451,14 @@ impl<'a> Lowerer<'a> {
         if self.mf.name.is_empty() {
             name.to_string()
         } else {
-            format!("{}.{}", self.mf.name, name)
+            dotted(&self.mf.name, name)
         }
     }
 
     /// Whether `path` belongs to the project.
     pub fn is_project_path(&self, path: &str) -> bool {
-        in_project(path, self.cx.modules)
+        let root = path.split('.').next().unwrap_or(path);
+        self.cx.module_roots.contains(root) && in_project(path, self.cx.modules)
     }
 
     // ----------------------------------------------------------------- names
@@ -788,7 +791,7 @@ impl<'a> Lowerer<'a> {
         let parent_scope_kind = self.scope().kind;
         let class = self.class_context();
         let display = match &class {
-            Some((path, _)) => format!("{}.{}", path.rsplit('.').next().unwrap_or(path), name),
+            Some((path, _)) => dotted(path.rsplit('.').next().unwrap_or(path), name),
             None => name.to_string(),
         };
         let parent = self.scope().fn_id;
@@ -1045,7 +1048,7 @@ impl<'a> Lowerer<'a> {
         let name = c.name.id.as_str();
         let _ = self.decorator_infos(&c.decorator_list);
         let path = match self.class_context() {
-            Some((outer, _)) => format!("{outer}.{name}"),
+            Some((outer, _)) => dotted(&outer, name),
             None => self.module_path(name),
         };
         let mut bases = Vec::new();
@@ -1083,12 +1086,7 @@ impl<'a> Lowerer<'a> {
         let ci = self.scope().class_idx?;
         let cpath = self.ir.classes[ci as usize].path.clone();
         let short = cpath.rsplit('.').next().unwrap_or(&cpath).to_string();
-        let g = self.new_global(
-            format!("{short}.{attr}"),
-            range,
-            StorageKind::ClassAttr,
-            api,
-        );
+        let g = self.new_global(dotted(&short, attr), range, StorageKind::ClassAttr, api);
         self.ir.classes[ci as usize]
             .attrs
             .insert(Name::new(attr), AttrDef::ClassGlobal(g));

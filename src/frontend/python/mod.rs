@@ -69,9 +69,14 @@ pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
             || {
                 proj.map(|proj| {
                     let modules = module_set(proj);
+                    let module_roots = modules
+                        .iter()
+                        .map(|m| m.split('.').next().unwrap_or(m).to_string())
+                        .collect();
                     let cx = Ctx {
                         kb,
                         modules: &modules,
+                        module_roots,
                         deprecated_keywords: deprecated_keywords.clone(),
                         roots: roots.clone(),
                         methods: methods.clone(),
