@@ -227,7 +227,7 @@ impl<'a> Lowerer<'a> {
                     .then(|| self.module_types.get(base))
                     .flatten()
                     .filter(|_| self.imports.get(base).is_none())
-                    .map(|ty| dotted(&ty, method))
+                    .map(|ty| dotted(ty, method))
                     .filter(|p| self.cx.may_be_api(p));
                 let full = typed.unwrap_or_else(|| dotted(&recv_path, method));
                 if project {
