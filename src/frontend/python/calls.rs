@@ -119,8 +119,10 @@ impl<'a> Lowerer<'a> {
             return self.run_api(api, &callee, args, range, dest);
         }
         self.lower_args(args, None);
+        // The value's type matters only where the value is looked at again.
+        let typed = !project && matches!(dest, Dest::Bind(..) | Dest::With(_) | Dest::Read);
         let mut val = Val {
-            ty: callee.path.clone().filter(|_| !project),
+            ty: if typed { callee.path.clone() } else { None },
             ..Val::default()
         };
         if let Some(r) = apis.iter().find_map(|a| a.returns.clone()) {

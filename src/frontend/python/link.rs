@@ -458,11 +458,11 @@ impl<'a> Linker<'a> {
                 let Some((target, rest)) = resolved else {
                     return;
                 };
-                let last = path.rsplit('.').next().unwrap_or("");
+                let last = || path.rsplit('.').next().unwrap_or("");
                 let closes = || {
                     rest > 0
                         && kb
-                            .lookup_method_name(Language::Python, last)
+                            .lookup_method_name(Language::Python, last())
                             .iter()
                             .any(|a| a.concept == Concept::ResourceClose)
                 };
@@ -500,7 +500,7 @@ impl<'a> Linker<'a> {
                         }
                     }
                     (Target::Class(fi, ci) | Target::Instance(fi, ci), 1, RefKind::Call) => {
-                        if let Some(Target::Fn(f)) = self.member(fi, ci, last, 0)
+                        if let Some(Target::Fn(f)) = self.member(fi, ci, last(), 0)
                             && !builds_only(f)
                         {
                             push(

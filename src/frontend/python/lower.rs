@@ -247,6 +247,8 @@ pub struct Lowerer<'a> {
     /// Whether the module is a Streamlit script: its module-level code reruns on every
     /// interaction, so its module-level values live for one run only.
     pub streamlit: bool,
+    /// Memo of [`Self::is_project_path`].
+    pub project_paths: std::cell::RefCell<HashMap<Box<str>, bool>>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -273,6 +275,7 @@ impl<'a> Lowerer<'a> {
             path_ids: HashMap::default(),
             current_handles: HashSet::default(),
             streamlit: false,
+            project_paths: Default::default(),
         }
     }
 
@@ -458,7 +461,15 @@ impl<'a> Lowerer<'a> {
     /// Whether `path` belongs to the project.
     pub fn is_project_path(&self, path: &str) -> bool {
         let root = path.split('.').next().unwrap_or(path);
-        self.cx.module_roots.contains(root) && in_project(path, self.cx.modules)
+        if !self.cx.module_roots.contains(root) {
+            return false;
+        }
+        if let Some(&known) = self.project_paths.borrow().get(path) {
+            return known;
+        }
+        let known = in_project(path, self.cx.modules);
+        self.project_paths.borrow_mut().insert(path.into(), known);
+        known
     }
 
     // ----------------------------------------------------------------- names
