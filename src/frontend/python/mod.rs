@@ -1,14 +1,18 @@
 //! The Python frontend: `ruff_python_parser` parsing and lowering of Python projects into the
 //! lifecycle model.
 //!
-//! Files are grouped into projects ([`project`]), each file is parsed and lowered on its own in
-//! parallel ([`lower`], [`exprs`], [`calls`]), its syntax tree dropped right away, and the small
-//! per-file results ([`ir`]) are linked per project into one program ([`link`]).
-
+//! Files are grouped into projects ([`project`]); each file is parsed and lowered on its own in
+//! parallel and its syntax tree dropped right away: [`prescan`] collects names, [`lower`] walks
+//! statements (with [`scope`] for name resolution and `defs` for functions and classes), `exprs`
+//! follows where values go, `calls` resolves callees and `effects` emits what knowledge-base
+//! APIs do; [`decorators`] and `registrations` recognise framework shapes. The small per-file
+//! results ([`ir`]) are linked per project (`link`) and dead ends are dropped (`compact`).
 mod calls;
 mod compact;
 pub mod decorators;
+mod defs;
 pub mod dump;
+mod effects;
 mod exprs;
 pub mod imports;
 pub mod ir;
@@ -17,6 +21,7 @@ pub mod lower;
 mod prescan;
 pub mod project;
 mod registrations;
+pub mod scope;
 #[cfg(test)]
 mod tests;
 
