@@ -1,5 +1,5 @@
 //! The per-file result of lowering: model functions whose references to other modules are
-//! still symbolic. The project linker ([`super::link`]) resolves them into one program.
+//! still symbolic. The project linker (`link`) resolves them into one program.
 //!
 //! Ids inside a [`FileIr`] are local to the file (`FnId(0)` is the file's first function); the
 //! linker shifts them. Spans carry file id 0 until linking.

@@ -1,5 +1,5 @@
 //! The AST walk of one file: the lowerer, event emission, name resolution and statements.
-//! Definitions are in [`super::defs`], expressions in [`super::exprs`], calls in [`super::calls`].
+//! Definitions are in `defs`, expressions in `exprs`, calls in `calls`.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 

@@ -2,7 +2,7 @@
 //! lifecycle model.
 //!
 //! Files are grouped into projects ([`project`]); each file is parsed and lowered on its own in
-//! parallel and its syntax tree dropped right away: [`prescan`] collects names, [`lower`] walks
+//! parallel and its syntax tree dropped right away: `prescan` collects names, [`mod@lower`] walks
 //! statements (with [`scope`] for name resolution and `defs` for functions and classes), `exprs`
 //! follows where values go, `calls` resolves callees and `effects` emits what knowledge-base
 //! APIs do; [`decorators`] and `registrations` recognise framework shapes. The small per-file
