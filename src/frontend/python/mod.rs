@@ -64,7 +64,11 @@ pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
     // per-file results are alive at a time; a project is linked while the next one lowers.
     let mut out = Vec::with_capacity(projects.len());
     let mut ready: Option<(Project, Vec<FileIr>, Vec<Problem>)> = None;
-    for proj in projects.iter().map(Some).chain(std::iter::once(None)) {
+    // Biggest projects first: the link of one overlaps the lowering of the next, so the last
+    // (unoverlapped) link should be a small one.
+    let mut order: Vec<&Project> = projects.iter().collect();
+    order.sort_by_key(|p| std::cmp::Reverse(p.files.len()));
+    for proj in order.into_iter().map(Some).chain(std::iter::once(None)) {
         let (linked, lowered) = rayon::join(
             || {
                 ready
