@@ -79,10 +79,23 @@ pub fn group(db: &SourceDb, files: &[usize]) -> Vec<Project> {
     let mut marker_cache: HashMap<PathBuf, bool> = HashMap::default();
     let mut by_root: HashMap<PathBuf, Vec<usize>> = HashMap::default();
     let mut order: Vec<PathBuf> = Vec::new();
+    // Files shown by absolute path do not tell which input they were found under: they share
+    // the deepest directory that holds all of them.
+    let unanchored: Vec<&Path> = files
+        .iter()
+        .map(|&i| db.file(i))
+        .filter(|f| Path::new(&f.display).is_absolute())
+        .map(|f| f.path.as_path())
+        .collect();
+    let common = common_dir(&unanchored);
     for &i in files {
         let f = db.file(i);
-        let root = marked_root(&f.path, &mut marker_cache, &exists)
-            .unwrap_or_else(|| input_root(&f.path, &f.display));
+        let root = marked_root(&f.path, &mut marker_cache, &exists).unwrap_or_else(|| {
+            match (&common, Path::new(&f.display).is_absolute()) {
+                (Some(dir), true) => dir.clone(),
+                _ => input_root(&f.path, &f.display),
+            }
+        });
         let entry = by_root.entry(root.clone()).or_default();
         if entry.is_empty() {
             order.push(root);
@@ -125,6 +138,20 @@ fn marked_root(
         depth += 1;
     }
     None
+}
+
+/// The deepest directory that contains every path.
+fn common_dir(paths: &[&Path]) -> Option<PathBuf> {
+    let first = paths.first()?.parent()?;
+    let mut common: PathBuf = first.to_path_buf();
+    for p in &paths[1..] {
+        while !p.starts_with(&common) {
+            if !common.pop() {
+                return None;
+            }
+        }
+    }
+    Some(common)
 }
 
 /// The input directory a file was found under: its path with the display suffix removed.
@@ -270,6 +297,14 @@ mod tests {
         );
         assert_eq!(resolve_relative("pkg.sub", true, 1, Some("x")), "pkg.sub.x");
         assert_eq!(resolve_relative("pkg.sub.mod", false, 1, None), "pkg.sub");
+    }
+
+    #[test]
+    fn common_dir_of_nested_files() {
+        let a = Path::new("/x/fix/report.py");
+        let b = Path::new("/x/fix/services/billing.py");
+        assert_eq!(common_dir(&[a, b]), Some(PathBuf::from("/x/fix")));
+        assert_eq!(common_dir(&[b]), Some(PathBuf::from("/x/fix/services")));
     }
 
     #[test]
