@@ -50,6 +50,12 @@ pub enum Concept {
     Deprecated,
     /// Closes a runtime-bound resource (`aclose`, `close`).
     ResourceClose,
+    /// Waits for the tasks or futures it is given (`asyncio.gather`, `join_all`).
+    WaitJoin,
+    /// Drains a queue or channel until every producer is done (`asyncio.Queue.join`).
+    WaitDrain,
+    /// Waits for a shutdown signal or forever (`asyncio.Event.wait`, `anyio.sleep_forever`).
+    WaitSignal,
 }
 
 /// Which runtime a `block-on` or `spawn` API uses.
@@ -119,6 +125,17 @@ pub struct Api {
     /// (`Builder::build` returns `Runtime`).
     #[serde(default)]
     pub returns: Option<String>,
+    /// For APIs that take a body (a coroutine, a future or a callable): the position of the
+    /// argument that holds it (`Thread(group, target)` is 1, `asyncio.run(main())` is 0).
+    #[serde(default)]
+    pub arg: u32,
+    /// For APIs that take a body: the keyword that may pass it instead (`target`).
+    #[serde(default)]
+    pub keyword: Option<String>,
+    /// For spawn APIs: the spawner itself keeps and joins the task (`TaskGroup.create_task`,
+    /// a trio nursery's `start_soon`), so the task's handle is never lost.
+    #[serde(default)]
+    pub joins: bool,
     /// Why the entry is here.
     #[serde(default)]
     pub note: String,
@@ -180,6 +197,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "python-libs.toml",
         include_str!("../rules/knowledge/python-libs.toml"),
+    ),
+    (
+        "python-blocking.toml",
+        include_str!("../rules/knowledge/python-blocking.toml"),
     ),
 ];
 

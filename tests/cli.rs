@@ -533,7 +533,6 @@ fn debug_lower_prints_the_model() {
 }
 
 #[test]
-#[ignore = "needs the Python frontend (issue 3): delete this line when it lands"]
 fn python_syntax_and_encoding_errors_are_reported() {
     let dir = TempDir::new("python");
     dir.write(

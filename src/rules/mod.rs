@@ -6,11 +6,15 @@
 mod block_in_place_current_thread;
 mod blocking_call_in_async;
 mod cross_runtime_resource;
+mod dangling_task;
+mod deprecated_loop_api;
 mod explain;
+mod loop_patching;
 mod nested_block_on;
 mod no_runtime_context;
 mod runtime_dropped_in_async;
 mod runtime_dropped_with_live_tasks;
+mod unclosed_client;
 mod use_after_runtime_close;
 
 use crate::analysis::Facts;
@@ -40,6 +44,7 @@ pub struct Rule {
 
 const BOTH: &[Language] = &[Language::Rust, Language::Python];
 const RUST: &[Language] = &[Language::Rust];
+const PYTHON: &[Language] = &[Language::Python];
 
 /// Every rule, in code order.
 pub static RULES: &[Rule] = &[
@@ -123,6 +128,42 @@ pub static RULES: &[Rule] = &[
         summary: "a blocking call (sleep, file or network I/O, subprocess) runs inside async code",
         doc: include_str!("../../rules/blocking-call-in-async.md"),
         check: Some(blocking_call_in_async::check),
+    },
+    Rule {
+        id: "dangling-task",
+        code: "LL102",
+        severity: Severity::Warning,
+        languages: PYTHON,
+        summary: "a task is spawned and its handle thrown away, so it may be garbage-collected",
+        doc: include_str!("../../rules/dangling-task.md"),
+        check: Some(dangling_task::check),
+    },
+    Rule {
+        id: "unclosed-client",
+        code: "LL103",
+        severity: Severity::Warning,
+        languages: PYTHON,
+        summary: "an async client is created and never closed on any path",
+        doc: include_str!("../../rules/unclosed-client.md"),
+        check: Some(unclosed_client::check),
+    },
+    Rule {
+        id: "loop-patching",
+        code: "LL104",
+        severity: Severity::Warning,
+        languages: PYTHON,
+        summary: "the event loop is patched to allow nesting (`nest_asyncio.apply()`)",
+        doc: include_str!("../../rules/loop-patching.md"),
+        check: Some(loop_patching::check),
+    },
+    Rule {
+        id: "deprecated-loop-api",
+        code: "LL105",
+        severity: Severity::Warning,
+        languages: PYTHON,
+        summary: "a deprecated or removed event-loop API (`get_event_loop()` with no running loop, `loop=`)",
+        doc: include_str!("../../rules/deprecated-loop-api.md"),
+        check: Some(deprecated_loop_api::check),
     },
     Rule {
         id: "unused-suppression",

@@ -63,7 +63,16 @@ fn local_runtimes(program: &Program, out: &mut Vec<Finding>) {
             let built_here = f.events[..i]
                 .iter()
                 .any(|e| matches!(e.kind, EventKind::RuntimeNew { var: Some(r), .. } if r == *v));
-            if !built_here || !detached(program, *handle) || !finite_visible_work(program, *body) {
+            // A spawn on a runtime that is already closed fails at once instead
+            // (`use-after-runtime-close`).
+            let closed_before = f.events[..i].iter().any(
+                |e| matches!(&e.kind, EventKind::RuntimeClose { runtime: RuntimeRef::Var(r), .. } if r == v),
+            );
+            if !built_here
+                || closed_before
+                || !detached(program, *handle)
+                || !finite_visible_work(program, *body)
+            {
                 continue;
             }
             let end = f.events[i + 1..].iter().find_map(|e| match &e.kind {

@@ -1,12 +1,184 @@
 //! The Python frontend: `ruff_python_parser` parsing and lowering of Python projects into the
 //! lifecycle model.
+//!
+//! Files are grouped into projects ([`project`]); each file is parsed and lowered on its own in
+//! parallel and its syntax tree dropped right away: `prescan` collects names, [`mod@lower`] walks
+//! statements (with [`scope`] for name resolution and `defs` for functions and classes), `exprs`
+//! follows where values go, `calls` resolves callees and `effects` emits what knowledge-base
+//! APIs do; [`decorators`] and `registrations` recognise framework shapes. The small per-file
+//! results ([`ir`]) are linked per project (`link`) and dead ends are dropped (`compact`).
+mod calls;
+mod compact;
+pub mod decorators;
+mod defs;
+pub mod dump;
+mod effects;
+mod exprs;
+pub mod imports;
+pub mod ir;
+mod link;
+pub mod lower;
+mod prescan;
+pub mod project;
+mod registrations;
+pub mod scope;
+#[cfg(test)]
+mod tests;
 
-use crate::frontend::Lowered;
-use crate::kb::Kb;
+use rustc_hash::FxHashSet;
+
+use rayon::prelude::*;
+
+use crate::frontend::{Lowered, Problem};
+use crate::kb::{Concept, Kb};
+use crate::model::Language;
 use crate::source::SourceDb;
+use imports::ModuleSet;
+use ir::FileIr;
+use lower::{Ctx, Lowerer};
+use project::{ModuleFile, Project};
 
 /// Lowers the Python files `files` (indices into `db`) into one program per project root.
 pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
-    let _ = (db, files, kb);
-    Vec::new()
+    // Syntax trees come and go per file: have the allocator give freed pages back at once, so
+    // that peak memory stays close to what is live.
+    static TUNE: std::sync::Once = std::sync::Once::new();
+    TUNE.call_once(|| {
+        // SAFETY: setting an allocator option has no memory-safety preconditions. 15 is
+        // `mi_option_purge_delay` of mimalloc 3 (not exported by the bindings).
+        unsafe { libmimalloc_sys::mi_option_set(15, 0) };
+    });
+    let projects = project::group(db, files);
+    let deprecated_keywords: FxHashSet<String> = kb
+        .apis()
+        .iter()
+        .filter(|a| a.language == Language::Python && a.concept == Concept::Deprecated)
+        .filter_map(|a| a.path.split_once(':').map(|(_, k)| k.to_string()))
+        .collect();
+    let python = || kb.apis().iter().filter(|a| a.language == Language::Python);
+    let roots: FxHashSet<String> = python()
+        .map(|a| a.path.split(['.', ':']).next().unwrap_or("").to_string())
+        .collect();
+    let methods: FxHashSet<String> = python()
+        .filter(|a| a.any_receiver)
+        .map(|a| a.path.rsplit('.').next().unwrap_or("").to_string())
+        .collect();
+    let builtins: FxHashSet<String> = python()
+        .filter_map(|a| a.path.strip_prefix("builtins."))
+        .map(|rest| rest.split('.').next().unwrap_or(rest).to_string())
+        .collect();
+    let index = lower::ApiIndex::new(kb);
+    // Projects one after the other (files in parallel), so that only one or two projects'
+    // per-file results are alive at a time; a project is linked while the next one lowers.
+    let mut out = Vec::with_capacity(projects.len());
+    let mut ready: Option<(Project, Vec<FileIr>, Vec<Problem>)> = None;
+    // Biggest projects first: the link of one overlaps the lowering of the next, so the last
+    // (unoverlapped) link should be a small one.
+    let mut order: Vec<&Project> = projects.iter().collect();
+    order.sort_by_key(|p| std::cmp::Reverse(p.files.len()));
+    for proj in order.into_iter().map(Some).chain(std::iter::once(None)) {
+        let (linked, lowered) = rayon::join(
+            || {
+                ready
+                    .take()
+                    .map(|(p, irs, problems)| link_project(&p, irs, problems, kb))
+            },
+            || {
+                proj.map(|proj| {
+                    let modules = module_set(proj);
+                    let module_roots = modules
+                        .iter()
+                        .map(|m| m.split('.').next().unwrap_or(m).to_string())
+                        .collect();
+                    let cx = Ctx {
+                        kb,
+                        modules: &modules,
+                        module_roots,
+                        deprecated_keywords: deprecated_keywords.clone(),
+                        roots: roots.clone(),
+                        methods: methods.clone(),
+                        builtins: builtins.clone(),
+                        pytest: project::pytest_config(&proj.root),
+                        index: &index,
+                    };
+                    lower_project(db, proj, &cx)
+                })
+            },
+        );
+        out.extend(linked);
+        ready = lowered;
+    }
+    out
+}
+
+/// Lowers the files of a project in parallel; returns the project of the files that lowered,
+/// their results, and the problems of the others.
+fn lower_project(
+    db: &SourceDb,
+    proj: &Project,
+    cx: &Ctx<'_>,
+) -> (Project, Vec<FileIr>, Vec<Problem>) {
+    let results: Vec<Result<FileIr, Problem>> = proj
+        .files
+        .par_iter()
+        .map(|mf| lower_file(db, mf, cx))
+        .collect();
+    let mut irs = Vec::with_capacity(results.len());
+    let mut files = Vec::with_capacity(results.len());
+    let mut problems = Vec::new();
+    for (mf, r) in proj.files.iter().zip(results) {
+        match r {
+            Ok(ir) => {
+                irs.push(ir);
+                files.push(mf.clone());
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    let lowered = Project {
+        root: proj.root.clone(),
+        files,
+    };
+    (lowered, irs, problems)
+}
+
+/// Links and compacts one project's program.
+fn link_project(proj: &Project, irs: Vec<FileIr>, problems: Vec<Problem>, kb: &Kb) -> Lowered {
+    let mut program = link::link(proj, irs, kb);
+    compact::compact(&mut program);
+    Lowered { program, problems }
+}
+
+fn module_set(p: &Project) -> ModuleSet {
+    let mut set = ModuleSet::default();
+    for f in &p.files {
+        if !f.name.is_empty() {
+            set.insert(f.name.clone());
+        }
+        for a in &f.aliases {
+            set.insert(a.clone());
+        }
+    }
+    set
+}
+
+/// Reads, parses and lowers one file; the syntax tree is dropped before returning.
+pub fn lower_file(db: &SourceDb, mf: &ModuleFile, cx: &Ctx<'_>) -> Result<FileIr, Problem> {
+    let text = db.read(mf.source).map_err(|e| Problem {
+        source: mf.source,
+        start: 0,
+        end: 0,
+        message: e.to_string(),
+        unreadable: true,
+    })?;
+    let parsed = ruff_python_parser::parse_module(&text).map_err(|e| Problem {
+        source: mf.source,
+        start: e.location.start().to_u32(),
+        end: e.location.end().to_u32(),
+        message: format!("syntax error: {}", e.error),
+        unreadable: false,
+    })?;
+    let ir = Lowerer::new(cx, mf).lower_module(parsed.suite());
+    drop(parsed);
+    Ok(ir)
 }

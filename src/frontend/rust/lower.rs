@@ -1034,7 +1034,10 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         } else {
             // `while let Ok(conn) = listener.accept().await`: an event loop that lasts as long
             // as its source, like a server's accept loop.
-            (WaitKind::Signal, "an event loop driven by an awaited source")
+            (
+                WaitKind::Signal,
+                "an event loop driven by an awaited source",
+            )
         };
         let span = self.sp(w.while_token.span);
         self.emit_model(

@@ -567,14 +567,22 @@ fn function_values_are_calls() {
         .events
         .iter()
         .find_map(|e| match &e.kind {
-            EventKind::Run { how: RunKind::Inline, body, api, .. } => Some((*body, api.clone())),
+            EventKind::Run {
+                how: RunKind::Inline,
+                body,
+                api,
+                ..
+            } => Some((*body, api.clone())),
             _ => None,
         })
         .expect("an inline run");
     assert_eq!(inline.1, "unwrap_or_else");
-    assert!(p.func(inline.0).events.iter().any(
-        |e| matches!(&e.kind, EventKind::Call { callees, .. } if callees == &vec![base])
-    ));
+    assert!(
+        p.func(inline.0)
+            .events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::Call { callees, .. } if callees == &vec![base]))
+    );
     let r = runs(func(p, "main"));
     assert!(r.iter().any(|(how, _, _)| *how == RunKind::Thread));
     let worker = p.fns().find(|(_, f)| f.name == "worker").unwrap().0;

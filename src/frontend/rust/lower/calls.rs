@@ -263,7 +263,10 @@ impl<'a> Lowerer<'a, '_> {
             && matches!(self.resolve(&path_segs(&p.path)), Res::Fn(_) | Res::Pkg(_))
         {
             let (id, v) = self.lower_synthetic(arg, FnKind::Closure);
-            let span = self.sp2(crate::frontend::rust::spans::first(arg), crate::frontend::rust::spans::last(arg));
+            let span = self.sp2(
+                crate::frontend::rust::spans::first(arg),
+                crate::frontend::rust::spans::last(arg),
+            );
             let api = self.arg_api.clone();
             self.emit_run_api(span, id, RunKind::Inline, api);
             return v;

@@ -1,0 +1,505 @@
+//! Calls: resolving the callee (a knowledge-base API, a project function, a method on a
+//! tracked variable) and emitting the lifecycle events the call stands for.
+
+use ruff_python_ast::name::Name;
+use ruff_python_ast::{Arguments, Expr, ExprCall};
+use ruff_text_size::{Ranged, TextRange};
+
+use super::exprs::{Dest, Val};
+use super::imports::{attr_chain, dotted, join_path};
+use super::ir::RefKind;
+use super::lower::{Lowerer, NameRes, ScopeKind};
+use super::registrations;
+use crate::kb::{Api, Concept, RuntimeArg};
+use crate::model::{Flavor, FnId, FnKind, HandleFate, RunKind, RuntimeRef, VarId, VarKind};
+
+/// Packages whose object types the decorators look at (`app = flask.Flask(..)`).
+const FRAMEWORK_ROOTS: &[&str] = &["flask"];
+
+/// What the receiver of a method call is.
+#[derive(Debug, Clone)]
+pub(super) enum Recv {
+    /// No receiver (a plain function call).
+    None,
+    /// A tracked variable.
+    Var(VarId),
+    /// A local alias of a global.
+    Global(u32),
+    /// `self.<attr>` holding a resource: the dotted path `Class.attr`.
+    SelfAttr(String),
+    /// A pytest fixture parameter.
+    Fixture(String),
+    /// A module-level project name (dotted path of the receiver).
+    Project(String),
+    /// Something else.
+    Other,
+}
+
+/// The resolved callee of a call.
+#[derive(Debug)]
+pub(super) struct Callee<'e> {
+    /// Dotted path (a knowledge-base or project path).
+    pub(super) path: Option<String>,
+    /// The method name, for attribute calls.
+    pub(super) method: Option<&'e str>,
+    /// The receiver.
+    pub(super) recv: Recv,
+    /// Runtime the receiver refers to.
+    pub(super) recv_runtime: Option<RuntimeRef>,
+    /// A local nested function being called.
+    pub(super) local_fn: Option<u32>,
+}
+
+impl<'a> Lowerer<'a> {
+    /// Lowers a call expression.
+    pub fn call(&mut self, c: &ExprCall, dest: Dest<'_>) -> Val {
+        self.call_with(&c.func, Some(&c.arguments), c.range(), dest)
+    }
+
+    /// Lowers a call of `func` with `args` (none when a callable is invoked by an API).
+    pub fn call_with(
+        &mut self,
+        func: &Expr,
+        args: Option<&Arguments>,
+        range: TextRange,
+        dest: Dest<'_>,
+    ) -> Val {
+        let awaited = std::mem::take(&mut self.awaited);
+        let callee = self.callee(func);
+        if let Some(f) = callee.local_fn {
+            self.lower_args(args, None);
+            // Calling a coroutine function from sync code only builds the coroutine: its body
+            // runs wherever the coroutine is awaited, not here.
+            let builds_only = self.ir.functions[f as usize].func.is_async && !self.in_async();
+            if !builds_only {
+                self.emit(
+                    range,
+                    crate::model::EventKind::Call {
+                        callees: vec![FnId(f)],
+                        result: None,
+                    },
+                );
+            }
+            return Val::default();
+        }
+        // The knowledge base wins over the project's own definitions (checking asyncio's
+        // own sources, `asyncio.create_task` is still the API).
+        let mut apis: Vec<&Api> = match &callee.path {
+            Some(p) => self.cx.apis(p),
+            _ => Vec::new(),
+        };
+        let project = apis.is_empty()
+            && callee
+                .path
+                .as_deref()
+                .is_some_and(|p| self.is_project_path(p));
+        if apis.is_empty()
+            && !project
+            && matches!(callee.recv, Recv::Other | Recv::Var(_))
+            && let Some(m) = callee.method.filter(|m| self.cx.methods.contains(*m))
+        {
+            apis = self.cx.method_apis(m);
+        }
+        if let (Some(p), Some(args)) = (&callee.path, args)
+            && !project
+        {
+            registrations::check(self, p, callee.method, args);
+            self.deprecated_keywords(p, args, range);
+        }
+        // APIs that take a body.
+        if let Some(api) = apis
+            .iter()
+            .copied()
+            .find(|a| body_kind(a.concept).is_some())
+        {
+            let dest = if awaited { Dest::Await } else { dest };
+            return self.run_api(api, &callee, args, range, dest);
+        }
+        self.lower_args(args, None);
+        // The value's type matters only where the value is looked at again.
+        let typed = !project && matches!(dest, Dest::Bind(..) | Dest::With(_) | Dest::Read);
+        let mut val = Val {
+            ty: if typed { callee.path.clone() } else { None },
+            ..Val::default()
+        };
+        if let Some(r) = apis.iter().find_map(|a| a.returns.clone()) {
+            val.ty = Some(r);
+        }
+        let mut handled_recv = false;
+        for api in &apis {
+            handled_recv |= self.simple_api(api, &callee, args, range, dest, &mut val);
+        }
+        if !handled_recv {
+            self.receiver_effect(&callee, range);
+        }
+        if project {
+            let path = callee.path.clone().unwrap_or_default();
+            self.pending_ref(range, &path, RefKind::Call);
+        }
+        val
+    }
+
+    /// Resolves the callee expression, lowering receivers that are calls themselves.
+    fn callee<'e>(&mut self, func: &'e Expr) -> Callee<'e> {
+        let mut out = Callee {
+            path: None,
+            method: None,
+            recv: Recv::None,
+            recv_runtime: None,
+            local_fn: None,
+        };
+        match func {
+            Expr::Name(n) => match self.resolve_name(n.id.as_str()) {
+                NameRes::Path(p) => out.path = Some(p),
+                NameRes::Builtin if self.cx.builtins.contains(n.id.as_str()) => {
+                    out.path = Some(format!("builtins.{}", n.id));
+                }
+                NameRes::LocalFn(f) => out.local_fn = Some(f),
+                NameRes::Var(v) => self.read_var(v, true),
+                _ => {}
+            },
+            Expr::Attribute(a) => {
+                let method = a.attr.id.as_str();
+                out.method = Some(method);
+                if let Some((base, attrs)) = attr_chain(&a.value) {
+                    self.chain_callee(base, &attrs, method, &mut out);
+                } else {
+                    let recv = self.expr(&a.value, Dest::Read);
+                    out.recv = Recv::Other;
+                    out.recv_runtime = recv.runtime;
+                    if let Some(ty) = recv.ty {
+                        out.path = Some(dotted(&ty, method));
+                    }
+                }
+            }
+            other => {
+                self.expr(other, Dest::Read);
+            }
+        }
+        out
+    }
+
+    fn chain_callee(&mut self, base: &str, attrs: &[&str], method: &str, out: &mut Callee<'_>) {
+        // `self.method()` and `self.attr.method()`.
+        if let Some(class) = self.method_self(base) {
+            match attrs {
+                [] => out.path = Some(dotted(&class, method)),
+                [attr] if self.self_attr_ref(base, attr).is_some() => {
+                    out.recv = Recv::SelfAttr(dotted(&class, attr));
+                }
+                _ => out.recv = Recv::Other,
+            }
+            return;
+        }
+        match self.resolve_name(base) {
+            NameRes::Var(v) if attrs.is_empty() => {
+                self.read_var(v, false);
+                out.recv = Recv::Var(v);
+                let kind = self.ir.vars[v.0 as usize].kind;
+                if self.current_handles.contains(&v) {
+                    // A handle on the running loop, taken in a coroutine: it is that loop.
+                    out.recv_runtime = Some(RuntimeRef::Current);
+                } else if matches!(kind, VarKind::Runtime | VarKind::Handle) {
+                    out.recv_runtime = Some(RuntimeRef::Var(v));
+                }
+                if let Some(ty) = self.type_of_name(base) {
+                    out.path = Some(dotted(&ty, method));
+                }
+            }
+            NameRes::GlobalAlias(g) if attrs.is_empty() => out.recv = Recv::Global(g),
+            NameRes::Fixture if attrs.is_empty() => out.recv = Recv::Fixture(base.to_string()),
+            NameRes::Builtin if !attrs.is_empty() => out.recv = Recv::Other,
+            NameRes::Path(p) => {
+                // Most dotted calls (`logging.getLogger`, `os.path.join`) name neither the
+                // project nor the knowledge base: skip building their paths.
+                let project = self.is_project_path(&p);
+                let root = p.split('.').next().unwrap_or(&p);
+                if !project && !self.cx.roots.contains(root) && !FRAMEWORK_ROOTS.contains(&root) {
+                    out.recv = Recv::Other;
+                    return;
+                }
+                let recv_path = join_path(&p, attrs);
+                // A module-level object of this module with a known type (`stop = asyncio.Event()`)
+                // gets its type's method path, for the knowledge base.
+                let typed = attrs
+                    .is_empty()
+                    .then(|| self.module_types.get(base))
+                    .flatten()
+                    .filter(|_| self.imports.get(base).is_none())
+                    .map(|ty| dotted(ty, method))
+                    .filter(|p| self.cx.may_be_api(p));
+                let full = typed.unwrap_or_else(|| dotted(&recv_path, method));
+                if project {
+                    out.recv = Recv::Project(recv_path);
+                } else {
+                    out.recv = Recv::Other;
+                }
+                out.path = Some(full);
+            }
+            NameRes::Local | NameRes::Plain | NameRes::Builtin if attrs.is_empty() => {
+                out.recv = Recv::Other;
+                if let Some(ty) = self.type_of_name(base) {
+                    out.path = Some(dotted(&ty, method));
+                }
+            }
+            _ => out.recv = Recv::Other,
+        }
+    }
+
+    /// The class path when `base` is the `self`/`cls` of the method being lowered.
+    fn method_self(&self, base: &str) -> Option<String> {
+        let scope = self
+            .scopes
+            .iter()
+            .rev()
+            .find(|s| s.kind == ScopeKind::Function)?;
+        let (class, self_name) = scope.class.as_ref()?;
+        (self_name == base).then(|| class.clone())
+    }
+
+    /// Lowers call arguments, skipping the one at `skip` (a body already lowered).
+    fn lower_args(&mut self, args: Option<&Arguments>, skip: Option<BodyArg>) {
+        let Some(args) = args else {
+            return;
+        };
+        for (i, a) in args.args.iter().enumerate() {
+            if skip == Some(BodyArg::Pos(i)) {
+                continue;
+            }
+            self.arg_value(a);
+        }
+        for (i, kw) in args.keywords.iter().enumerate() {
+            if skip == Some(BodyArg::Kw(i)) {
+                continue;
+            }
+            self.arg_value(&kw.value);
+        }
+    }
+
+    /// Lowers one argument (a function named here is used as a value: the linker sees the
+    /// reference).
+    fn arg_value(&mut self, a: &Expr) {
+        self.expr(a, Dest::Keep);
+    }
+
+    /// Finds the body argument of an API call.
+    fn body_arg<'e>(api: &Api, args: &'e Arguments) -> Option<(BodyArg, &'e Expr)> {
+        if let Some(kw) = &api.keyword {
+            for (i, k) in args.keywords.iter().enumerate() {
+                if k.arg.as_ref().is_some_and(|a| a.id.as_str() == kw) {
+                    return Some((BodyArg::Kw(i), &k.value));
+                }
+            }
+        }
+        let i = api.arg as usize;
+        args.args.get(i).map(|e| (BodyArg::Pos(i), e))
+    }
+
+    /// Lowers an API that runs a body (block-on, spawn, thread...).
+    fn run_api(
+        &mut self,
+        api: &Api,
+        callee: &Callee,
+        args: Option<&Arguments>,
+        range: TextRange,
+        dest: Dest<'_>,
+    ) -> Val {
+        let how = body_kind(api.concept).unwrap_or(RunKind::Inline);
+        let body = args.and_then(|a| Self::body_arg(api, a));
+        let is_async = matches!(how, RunKind::BlockOn | RunKind::Spawn);
+        let parent = self.scope().fn_id;
+        let short = api.path.rsplit('.').next().unwrap_or(&api.path);
+        let (name, kind) = if is_async {
+            (format!("<{short} future>"), FnKind::Future)
+        } else {
+            (format!("<{short} target>"), FnKind::Closure)
+        };
+        let body_range = body.map_or(range, |(_, e)| e.range());
+        let id = self.new_fn(name, body_range, kind, is_async, Some(parent));
+        let mut scope = super::lower::Scope::new(ScopeKind::Synthetic, id, is_async);
+        scope.class = None;
+        self.scopes.push(scope);
+        if let Some((_, e)) = body {
+            self.invoke(e);
+        }
+        self.scopes.pop();
+        self.lower_args(args, body.map(|(b, _)| b));
+        let runtime = match how {
+            RunKind::BlockOn | RunKind::Spawn | RunKind::SpawnBlocking => {
+                self.runtime_of(api, callee, args)
+            }
+            _ => RuntimeRef::Unknown,
+        };
+        if how == RunKind::Spawn && runtime == RuntimeRef::Current && !self.in_async() {
+            self.emit(
+                range,
+                crate::model::EventKind::NeedsRuntime {
+                    api: api.path.clone(),
+                },
+            );
+        }
+        let mut val = Val {
+            ty: api.returns.clone(),
+            ..Val::default()
+        };
+        let handle = if how == RunKind::Spawn && !api.joins {
+            match dest {
+                Dest::Discard => HandleFate::Discarded,
+                Dest::Bind("_", _) => HandleFate::Discarded,
+                // Stored in a module global or an enclosing function's variable.
+                Dest::Bind(name, _)
+                    if self.at_module_level()
+                        || self.scope().globals_decl.contains(name)
+                        || self.scope().nonlocals.contains(name) =>
+                {
+                    HandleFate::Kept
+                }
+                Dest::Bind(name, r) => {
+                    // Rebinding a name that holds a task (on another branch) shares its reads.
+                    let existing = self
+                        .scope()
+                        .vars
+                        .get(name)
+                        .copied()
+                        .filter(|v| self.ir.vars[v.0 as usize].kind == VarKind::Task);
+                    let v = match existing {
+                        Some(v) => v,
+                        None => {
+                            let v = self.new_var(name, r, VarKind::Task);
+                            self.bind_var(name, v, api.returns.as_deref());
+                            v
+                        }
+                    };
+                    val.consumed = true;
+                    HandleFate::Bound(v)
+                }
+                _ => HandleFate::Kept,
+            }
+        } else {
+            HandleFate::Kept
+        };
+        self.emit(
+            range,
+            crate::model::EventKind::Run {
+                body: FnId(id),
+                how,
+                runtime,
+                handle,
+                api: api.path.clone(),
+            },
+        );
+        val
+    }
+
+    /// Binds a tracked variable to a name in the current scope.
+    pub fn bind_var(&mut self, name: &str, v: VarId, ty: Option<&str>) {
+        let at_module = self.at_module_level();
+        if at_module {
+            self.module_vars.insert(Name::new(name), v);
+            if let Some(t) = ty {
+                self.module_types.insert(Name::new(name), t.to_string());
+            }
+        } else {
+            let scope = self.scope_mut();
+            scope.vars.insert(Name::new(name), v);
+            if let Some(t) = ty {
+                scope.types.insert(Name::new(name), t.to_string());
+            }
+            scope.owned.push(v);
+        }
+    }
+
+    /// Lowers a body expression as it is run: a coroutine expression, or a callable invoked.
+    fn invoke(&mut self, e: &Expr) {
+        match e {
+            Expr::Call(c) => {
+                let partial = self
+                    .qualify(&c.func)
+                    .is_some_and(|p| p == "functools.partial");
+                match (partial, c.arguments.args.first()) {
+                    (true, Some(first)) => {
+                        self.invoke(first);
+                        for a in c.arguments.args.iter().skip(1) {
+                            self.expr(a, Dest::Keep);
+                        }
+                    }
+                    _ => {
+                        self.call(c, Dest::Await);
+                    }
+                }
+            }
+            Expr::Name(_) | Expr::Attribute(_) => {
+                self.call_with(e, None, e.range(), Dest::Await);
+            }
+            Expr::Lambda(l) => {
+                if let Some(p) = &l.parameters {
+                    let scope = self.scope_mut();
+                    for p in p.iter() {
+                        scope.locals.insert(p.name().id.clone());
+                    }
+                }
+                self.expr(&l.body, Dest::Await);
+            }
+            other => {
+                self.expr(other, Dest::Await);
+            }
+        }
+    }
+
+    /// Which runtime an API call uses.
+    fn runtime_of(&mut self, api: &Api, callee: &Callee, args: Option<&Arguments>) -> RuntimeRef {
+        match api.runtime {
+            RuntimeArg::Fresh => RuntimeRef::Fresh(match api.model_flavor() {
+                Flavor::Unknown => Flavor::CurrentThread,
+                f => f,
+            }),
+            RuntimeArg::Current => RuntimeRef::Current,
+            RuntimeArg::Receiver => {
+                if let Some(r) = callee.recv_runtime {
+                    return r;
+                }
+                if callee.method.is_some() && !matches!(callee.recv, Recv::Project(_)) {
+                    return RuntimeRef::Unknown;
+                }
+                // A plain function taking the loop as an argument (`run_coroutine_threadsafe`).
+                let Some(args) = args else {
+                    return RuntimeRef::Unknown;
+                };
+                let loop_arg = args
+                    .keywords
+                    .iter()
+                    .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == "loop"))
+                    .map(|k| &k.value)
+                    .or_else(|| args.args.get(api.arg as usize + 1));
+                match loop_arg {
+                    Some(Expr::Name(n)) => match self.resolve_name(n.id.as_str()) {
+                        NameRes::Var(v) => RuntimeRef::Var(v),
+                        _ => RuntimeRef::Unknown,
+                    },
+                    _ => RuntimeRef::Unknown,
+                }
+            }
+        }
+    }
+}
+
+/// Which argument holds an API's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyArg {
+    /// A positional argument.
+    Pos(usize),
+    /// A keyword argument.
+    Kw(usize),
+}
+
+/// How an API with a body runs it.
+fn body_kind(concept: Concept) -> Option<RunKind> {
+    match concept {
+        Concept::BlockOn => Some(RunKind::BlockOn),
+        Concept::Spawn => Some(RunKind::Spawn),
+        Concept::SpawnBlocking => Some(RunKind::SpawnBlocking),
+        Concept::Thread => Some(RunKind::Thread),
+        Concept::BlockInPlace => Some(RunKind::BlockInPlace),
+        _ => None,
+    }
+}

@@ -1,0 +1,113 @@
+//! Dropping the functions that can never matter: a function with no lifecycle event and no
+//! call (directly or through other calls) to one that has one is a dead end for every rule,
+//! whatever its entry. Library code is mostly such functions, so dropping them keeps programs small.
+
+use crate::model::{EventKind, FnId, FnKind, Program};
+
+/// Removes dead-end functions and the calls to them, renumbering the rest.
+pub fn compact(program: &mut Program) {
+    let n = program.functions.len();
+    let mut live = vec![false; n];
+    let mut callers: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut work: Vec<u32> = Vec::new();
+    let mark = |i: u32, live: &mut Vec<bool>, work: &mut Vec<u32>| {
+        if let Some(slot) = live.get_mut(i as usize)
+            && !*slot
+        {
+            *slot = true;
+            work.push(i);
+        }
+    };
+    for (i, f) in program.functions.iter().enumerate() {
+        let mut seed = false;
+        for ev in &f.events {
+            match &ev.kind {
+                EventKind::Call { callees, .. } => {
+                    for c in callees {
+                        if let Some(list) = callers.get_mut(c.0 as usize) {
+                            list.push(i as u32);
+                        }
+                    }
+                }
+                _ => seed = true,
+            }
+        }
+        if seed {
+            mark(i as u32, &mut live, &mut work);
+        }
+    }
+    for g in &program.globals {
+        if let Some(init) = g.init {
+            mark(init.0, &mut live, &mut work);
+        }
+    }
+    for v in &program.vars {
+        mark(v.owner.0, &mut live, &mut work);
+    }
+    while let Some(i) = work.pop() {
+        for &c in &callers[i as usize] {
+            mark(c, &mut live, &mut work);
+        }
+        let f = &program.functions[i as usize];
+        if let Some(p) = f.parent {
+            mark(p.0, &mut live, &mut work);
+        }
+        for ev in &f.events {
+            if let EventKind::Run { body, .. } = &ev.kind {
+                mark(body.0, &mut live, &mut work);
+            }
+        }
+        // What a spawned or blocked-on body runs is kept, even with no events of its own:
+        // whether that work ends (or diverges) matters to the rules.
+        if matches!(f.kind, FnKind::Future | FnKind::Closure) && f.parent.is_some() {
+            for ev in &f.events {
+                if let EventKind::Call { callees, .. } = &ev.kind {
+                    for c in callees {
+                        mark(c.0, &mut live, &mut work);
+                    }
+                }
+            }
+        }
+    }
+    drop(callers);
+    if live.iter().all(|&l| l) {
+        return;
+    }
+    let mut new_id = vec![u32::MAX; n];
+    let mut next = 0u32;
+    for (i, &l) in live.iter().enumerate() {
+        if l {
+            new_id[i] = next;
+            next += 1;
+        }
+    }
+    let remap = |id: FnId| FnId(new_id[id.0 as usize]);
+    let old = std::mem::take(&mut program.functions);
+    program.functions.reserve_exact(next as usize);
+    for (i, mut f) in old.into_iter().enumerate() {
+        if !live[i] {
+            continue;
+        }
+        f.parent = f.parent.map(remap);
+        f.events.retain_mut(|ev| match &mut ev.kind {
+            EventKind::Call { callees, .. } => {
+                callees.retain(|c| live[c.0 as usize]);
+                callees.iter_mut().for_each(|c| *c = remap(*c));
+                !callees.is_empty()
+            }
+            EventKind::Run { body, .. } => {
+                *body = remap(*body);
+                true
+            }
+            _ => true,
+        });
+        f.events.shrink_to_fit();
+        program.functions.push(f);
+    }
+    for g in &mut program.globals {
+        g.init = g.init.map(remap);
+    }
+    for v in &mut program.vars {
+        v.owner = remap(v.owner);
+    }
+}

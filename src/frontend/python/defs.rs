@@ -1,0 +1,434 @@
+//! Definitions: functions, methods and classes, their decorators, and the entry points and
+//! storage (caches, fixtures, class attributes) they imply.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use ruff_python_ast::name::Name;
+use ruff_python_ast::{Expr, StmtClassDef, StmtFunctionDef};
+use ruff_text_size::TextRange;
+
+use super::decorators::{self, Decorator, Shape};
+use super::imports::{attr_chain, dotted, join_path};
+use super::ir::{AttrDef, ClassIr, Def, FixtureDef, MarkKind};
+use super::lower::{Lowerer, NameRes, Scope, ScopeKind};
+use super::prescan;
+use crate::model::{
+    Entry, Event, EventKind, FnId, FnKind, Global, HandleFate, Span, StorageKind, VarId,
+};
+
+impl<'a> Lowerer<'a> {
+    // ----------------------------------------------------------------- definitions
+
+    fn decorator_infos(&mut self, decos: &[ruff_python_ast::Decorator]) -> Vec<Decorator> {
+        let mut out = Vec::with_capacity(decos.len());
+        for d in decos {
+            let (target, call) = match &d.expression {
+                Expr::Call(c) => (&*c.func, Some(c)),
+                other => (other, None),
+            };
+            let mut info = Decorator::default();
+            if let Some((base, attrs)) = attr_chain(target) {
+                info.last = attrs.last().copied().unwrap_or(base).to_string();
+                match self.resolve_name(base) {
+                    NameRes::Path(p) => {
+                        info.path = Some(join_path(&p, &attrs));
+                        let receiver_is_module = !attrs.is_empty()
+                            && (self.imports.get(base).is_some() && !self.is_object_import(base));
+                        info.receiver_is_object = !attrs.is_empty() && !receiver_is_module;
+                        if attrs.len() == 1 {
+                            info.receiver_type = self.type_of_name(base);
+                        }
+                    }
+                    _ => {
+                        info.receiver_is_object = !attrs.is_empty();
+                        info.receiver_type = self.type_of_name(base);
+                    }
+                }
+            }
+            if let Some(c) = call {
+                for kw in &c.arguments.keywords {
+                    if let (Some(arg), Expr::StringLiteral(s)) = (&kw.arg, &kw.value) {
+                        info.kwargs
+                            .push((arg.id.to_string(), s.value.to_str().to_string()));
+                    }
+                }
+                // Arguments of decorator calls are evaluated here.
+                for a in c.arguments.args.iter() {
+                    self.expr(a, super::exprs::Dest::Keep);
+                }
+            }
+            out.push(info);
+        }
+        out
+    }
+
+    /// Whether an imported name is an object (`from app import app`) rather than a module.
+    fn is_object_import(&self, name: &str) -> bool {
+        match self.imports.get(name) {
+            Some(path) => {
+                !self.cx.modules.contains(path) && path.contains('.') && {
+                    // `from flask import Blueprint` style names are objects; `import a.b` binds `a`.
+                    let last = path.rsplit('.').next().unwrap_or("");
+                    last == name || path.ends_with(&format!(".{name}"))
+                }
+            }
+            None => false,
+        }
+    }
+
+    pub(super) fn function_def(&mut self, f: &StmtFunctionDef) {
+        let name = f.name.id.as_str();
+        let decos = self.decorator_infos(&f.decorator_list);
+        let shape = decorators::classify(&decos, f.is_async);
+        let parent_scope_kind = self.scope().kind;
+        let class = self.class_context();
+        let display = match &class {
+            Some((path, _)) => dotted(path.rsplit('.').next().unwrap_or(path), name),
+            None => name.to_string(),
+        };
+        let parent = self.scope().fn_id;
+        let nested = parent_scope_kind == ScopeKind::Function;
+        let id = self.new_fn(
+            display,
+            f.name.range,
+            FnKind::Named,
+            f.is_async,
+            if nested { Some(parent) } else { None },
+        );
+        // Register the name.
+        match parent_scope_kind {
+            ScopeKind::Module if self.scopes.len() == 1 => {
+                self.ir.defs.insert(Name::new(name), Def::Fn(id));
+            }
+            ScopeKind::ClassBody => {
+                if let Some(ci) = self.scope().class_idx {
+                    self.ir.classes[ci as usize]
+                        .methods
+                        .insert(Name::new(name), id);
+                }
+            }
+            _ => {
+                self.scope_mut().defs.insert(Name::new(name), id);
+            }
+        }
+        let entry = self.entry_for(name, f.is_async, &shape, class.as_ref());
+        let public = !name.starts_with('_') || (name.starts_with("__") && name.ends_with("__"));
+        {
+            let func = &mut self.ir.functions[id as usize].func;
+            func.is_test = self.test_module || entry_is_test(&entry);
+            func.callers_unknown = entry.is_none() && !nested && (public || shape.unknown);
+            if nested && shape.unknown {
+                func.callers_unknown = true;
+            }
+            func.entry = entry;
+        }
+        let irf = &mut self.ir.functions[id as usize];
+        irf.public_only = !nested && public && !shape.unknown && irf.func.callers_unknown;
+        // Scope for the body.
+        let mut scope = Scope::new(ScopeKind::Function, id, f.is_async);
+        let matters = |n: &str| {
+            self.module_names.contains_key(n)
+                || self.imports.contains(n)
+                || self.cx.builtins.contains(n)
+                || self.module_vars.contains_key(n)
+        };
+        prescan::function_locals(&mut scope, f, &matters);
+        if let Some((cpath, _)) = &class {
+            let self_name = f
+                .parameters
+                .posonlyargs
+                .iter()
+                .chain(f.parameters.args.iter())
+                .next()
+                .map(|p| p.parameter.name.id.to_string());
+            let is_static = decos.iter().any(|d| d.last == "staticmethod");
+            if let (Some(s), false) = (self_name, is_static) {
+                scope.class = Some((cpath.clone(), s));
+            }
+        }
+        for p in f.parameters.iter_non_variadic_params() {
+            if let Some(ann) = &p.parameter.annotation
+                && let Some(t) = self.qualify(ann)
+            {
+                scope.types.insert(p.parameter.name.id.clone(), t);
+            }
+        }
+        let fixture_user =
+            self.test_module && (name.starts_with("test") || shape.fixture.is_some());
+        if fixture_user {
+            for p in f.parameters.iter_non_variadic_params() {
+                let n = p.parameter.name.id.as_str();
+                if n != "self" && n != "cls" && n != "request" {
+                    scope.fixture_params.insert(Name::new(n));
+                }
+            }
+        }
+        // Cached factories and wide fixtures: their result is a global.
+        if shape.cached || shape.fixture == Some(true) {
+            let storage = if shape.cached {
+                StorageKind::Cached
+            } else {
+                StorageKind::Fixture
+            };
+            let g = self.new_global_for(name, f.name.range, storage, id);
+            scope.result_global = Some(g);
+            if shape.fixture == Some(true) {
+                self.ir.fixtures.push(FixtureDef {
+                    name: name.to_string(),
+                    global: g,
+                });
+            }
+        }
+        self.scopes.push(scope);
+        self.body(&f.body);
+        self.end_scope();
+        let irf = &mut self.ir.functions[id as usize];
+        irf.func.diverges = prescan::diverges(&f.body);
+        irf.func.events.shrink_to_fit();
+        irf.pending.shrink_to_fit();
+        let scope = self.scopes.pop().expect("pushed above");
+        if let Some(g) = scope.result_global {
+            let created = self.ir.globals[g as usize].api.is_empty();
+            if created {
+                // Nothing runtime-bound was made: drop the marker so no use is reported.
+                self.ir.fixtures.retain(|fx| fx.global != g);
+            } else {
+                self.ir.functions[id as usize].returns_global = Some(g);
+            }
+        }
+    }
+
+    fn new_global_for(
+        &mut self,
+        name: &str,
+        range: TextRange,
+        storage: StorageKind,
+        init: u32,
+    ) -> u32 {
+        let id = self.ir.globals.len() as u32;
+        let span = self.span(range);
+        self.ir.globals.push(Global {
+            name: name.to_string(),
+            span,
+            storage,
+            api: String::new(),
+            init: Some(FnId(init)),
+        });
+        id
+    }
+
+    /// Counts a read of a tracked variable; `consumes` when the read may wait for or keep the
+    /// value (awaited, passed on, returned, stored), not when it only inspects it.
+    pub fn read_var(&mut self, v: VarId, consumes: bool) {
+        if let Some(var) = self.ir.vars.get_mut(v.0 as usize) {
+            var.reads += 1;
+            var.consumed |= consumes;
+        }
+    }
+
+    /// Emits the scope end of the current body for the variables it owns. A task handle bound
+    /// to a name that is never mentioned again is thrown away as surely as a bare call.
+    fn end_scope(&mut self) {
+        let fid = self.scope().fn_id as usize;
+        for ev in &mut self.ir.functions[fid].func.events {
+            if let EventKind::Run {
+                handle: HandleFate::Bound(v),
+                ..
+            } = &mut ev.kind
+                && self.ir.vars.get(v.0 as usize).is_some_and(|x| x.reads == 0)
+            {
+                ev.kind =
+                    match std::mem::replace(&mut ev.kind, EventKind::ScopeEnd { vars: Vec::new() })
+                    {
+                        EventKind::Run {
+                            body,
+                            how,
+                            runtime,
+                            api,
+                            ..
+                        } => EventKind::Run {
+                            body,
+                            how,
+                            runtime,
+                            handle: HandleFate::Discarded,
+                            api,
+                        },
+                        other => other,
+                    };
+            }
+        }
+        let owned = std::mem::take(&mut self.scope_mut().owned);
+        if !owned.is_empty() {
+            let fid = self.scope().fn_id as usize;
+            let end = self.ir.functions[fid].func.span;
+            let span = Span::new(0, end.end, end.end);
+            let depth = 0;
+            self.ir.functions[fid].func.events.push(Event {
+                span,
+                loop_depth: depth,
+                kind: EventKind::ScopeEnd { vars: owned },
+            });
+        }
+    }
+
+    /// The enclosing class of a method being defined: (class path, class index).
+    fn class_context(&self) -> Option<(String, u32)> {
+        let s = self.scope();
+        if s.kind == ScopeKind::ClassBody {
+            let ci = s.class_idx?;
+            return Some((self.ir.classes[ci as usize].path.clone(), ci));
+        }
+        None
+    }
+
+    fn entry_for(
+        &self,
+        name: &str,
+        is_async: bool,
+        shape: &Shape,
+        class: Option<&(String, u32)>,
+    ) -> Option<Entry> {
+        if shape.entry.is_some() {
+            return shape.entry.clone();
+        }
+        if let Some(wide) = shape.fixture {
+            let mut shape = shape.clone();
+            if shape.loop_scope.is_none() {
+                shape.loop_scope = self.cx.pytest.fixture_loop_scope.clone();
+            }
+            return Some(fixture_entry(is_async, wide, &shape));
+        }
+        if let Some((_, ci)) = class {
+            let bases = &self.ir.classes[*ci as usize].bases;
+            let unit = bases.iter().any(|b| b.as_ref() == "unittest.TestCase");
+            let iso = bases
+                .iter()
+                .any(|b| b.as_ref() == "unittest.IsolatedAsyncioTestCase");
+            if name.starts_with("test") && (unit || iso) {
+                return Some(if is_async {
+                    Entry::Runtime {
+                        flavor: crate::model::Flavor::CurrentThread,
+                        test: true,
+                        what: "IsolatedAsyncioTestCase per-test event loop".to_string(),
+                    }
+                } else {
+                    Entry::Repeated {
+                        what: "unittest test".to_string(),
+                    }
+                });
+            }
+        }
+        // Only module-level functions and methods of test classes are collected by pytest;
+        // a nested `async def test()` is a helper the test itself runs.
+        let top_level = self.scopes.len() == 1 || class.is_some();
+        let test_fn = self.test_module
+            && top_level
+            && name.starts_with("test")
+            && class
+                .is_none_or(|(p, _)| p.rsplit('.').next().is_some_and(|c| c.starts_with("Test")));
+        if test_fn {
+            return Some(decorators::test_entry(
+                is_async,
+                shape,
+                self.module_loop_scope.as_deref(),
+            ));
+        }
+        None
+    }
+
+    pub(super) fn class_def(&mut self, c: &StmtClassDef) {
+        let name = c.name.id.as_str();
+        let _ = self.decorator_infos(&c.decorator_list);
+        let path = match self.class_context() {
+            Some((outer, _)) => dotted(&outer, name),
+            None => self.module_path(name),
+        };
+        let mut bases = Vec::new();
+        if let Some(args) = &c.arguments {
+            for b in args.args.iter() {
+                if let Some(p) = self.qualify(b) {
+                    bases.push(p.into_boxed_str());
+                }
+            }
+        }
+        let ci = self.ir.classes.len() as u32;
+        self.ir.classes.push(ClassIr {
+            path: path.clone(),
+            methods: HashMap::default(),
+            bases,
+            attrs: HashMap::default(),
+        });
+        let top = self.at_module_level() && self.scopes.len() == 1;
+        if top {
+            self.ir.defs.insert(Name::new(name), Def::Class(ci));
+        }
+        let attrs = prescan::class_attrs(self, c);
+        self.class_attrs.insert(path.clone(), attrs);
+        let fid = self.scope().fn_id;
+        let mut scope = Scope::new(ScopeKind::ClassBody, fid, false);
+        scope.class_idx = Some(ci);
+        scope.loop_depth = self.scope().loop_depth;
+        self.scopes.push(scope);
+        self.body(&c.body);
+        self.scopes.pop();
+    }
+
+    /// Records a class attribute holding a runtime-bound resource, returns its global.
+    pub fn class_attr_global(&mut self, attr: &str, range: TextRange, api: &str) -> Option<u32> {
+        let ci = self.scope().class_idx?;
+        let cpath = self.ir.classes[ci as usize].path.clone();
+        let short = cpath.rsplit('.').next().unwrap_or(&cpath).to_string();
+        let g = self.new_global(dotted(&short, attr), range, StorageKind::ClassAttr, api);
+        self.ir.classes[ci as usize]
+            .attrs
+            .insert(Name::new(attr), AttrDef::ClassGlobal(g));
+        Some(g)
+    }
+
+    /// Records an instance attribute set in a method of `class`.
+    pub fn record_attr(&mut self, class: &str, attr: &str, def: AttrDef) {
+        if let Some(c) = self.ir.classes.iter_mut().rev().find(|c| c.path == class) {
+            c.attrs.entry(Name::new(attr)).or_insert(def);
+        }
+    }
+
+    /// Marks a function named by `path` (or a local function) as used as a value.
+    pub fn mark(&mut self, path: String, kind: MarkKind) {
+        self.ir.marks.push((path.into_boxed_str(), kind));
+    }
+}
+
+fn fixture_entry(is_async: bool, wide: bool, shape: &Shape) -> Entry {
+    let loop_scope = shape.loop_scope.as_deref();
+    match (is_async, wide) {
+        (false, false) => Entry::Repeated {
+            what: "pytest fixture".to_string(),
+        },
+        (false, true) => Entry::Main,
+        (true, _) => {
+            let scope = loop_scope.unwrap_or(if wide { "session" } else { "function" });
+            if scope == "function" {
+                Entry::Runtime {
+                    flavor: crate::model::Flavor::CurrentThread,
+                    test: true,
+                    what: "pytest-asyncio per-test event loop".to_string(),
+                }
+            } else {
+                Entry::ServerAsync {
+                    what: format!("pytest-asyncio {scope}-scoped event loop"),
+                }
+            }
+        }
+    }
+}
+
+fn entry_is_test(entry: &Option<Entry>) -> bool {
+    match entry {
+        Some(Entry::Runtime { test, .. }) => *test,
+        Some(Entry::Repeated { what }) => {
+            what.starts_with("pytest") || what.starts_with("unittest")
+        }
+        Some(Entry::ServerAsync { what }) => what.starts_with("pytest"),
+        _ => false,
+    }
+}

@@ -1,0 +1,428 @@
+//! The events of knowledge-base APIs that run no body: blocking calls, loops and handles,
+//! resource creation and closing, waits, hygiene findings, and uses of tracked receivers.
+
+use ruff_python_ast::name::Name;
+use ruff_python_ast::{Arguments, Expr};
+use ruff_text_size::TextRange;
+
+use super::calls::{Callee, Recv};
+use super::exprs::{Dest, Val};
+use super::ir::{AttrCreate, AttrDef, Def, Pending, RefKind};
+use super::lower::{Lowerer, NameRes, ScopeKind};
+use crate::kb::{Api, Concept};
+use crate::model::{
+    Flavor, GlobalId, Language, ResourceRef, RuntimeRef, StorageKind, VarKind, WaitKind,
+};
+
+impl<'a> Lowerer<'a> {
+    /// Emits the events of an API without a body. Returns whether it took care of the
+    /// receiver (a close or use of a tracked resource).
+    pub(super) fn simple_api(
+        &mut self,
+        api: &Api,
+        callee: &Callee,
+        args: Option<&Arguments>,
+        range: TextRange,
+        dest: Dest<'_>,
+        val: &mut Val,
+    ) -> bool {
+        use crate::model::EventKind as K;
+        match api.concept {
+            Concept::BlockingEntry => self.emit(
+                range,
+                K::BlockingEntry {
+                    api: api.path.clone(),
+                },
+            ),
+            Concept::Blocking => self.emit(
+                range,
+                K::Blocking {
+                    api: api.path.clone(),
+                },
+            ),
+            Concept::NeedsRuntime => self.emit(
+                range,
+                K::NeedsRuntime {
+                    api: api.path.clone(),
+                },
+            ),
+            Concept::LoopPatching => self.emit(
+                range,
+                K::Hygiene {
+                    rule: "loop-patching",
+                    message: format!("`{}` patches the event loop to allow nesting", api.path),
+                },
+            ),
+            Concept::Deprecated if !self.in_async() => {
+                self.emit(
+                    range,
+                    K::Hygiene {
+                        rule: "deprecated-loop-api",
+                        message: format!(
+                            "`{}` is deprecated when no event loop is running",
+                            api.path
+                        ),
+                    },
+                );
+            }
+            Concept::RuntimeNew | Concept::Handle => {
+                let runtime_new = api.concept == Concept::RuntimeNew;
+                let var = match dest {
+                    Dest::Bind(name, r) if name != "_" => {
+                        let kind = if runtime_new {
+                            VarKind::Runtime
+                        } else {
+                            VarKind::Handle
+                        };
+                        let v = self.new_var(name, r, kind);
+                        let ty = api.returns.clone().unwrap_or_else(|| api.path.clone());
+                        self.bind_var(name, v, Some(&ty));
+                        val.consumed = true;
+                        Some(v)
+                    }
+                    // A loop stored in an attribute or a container, returned or passed on lives
+                    // beyond this body: track it so that its escape is seen.
+                    Dest::SelfAttr(_) | Dest::Keep | Dest::Return if runtime_new => {
+                        Some(self.new_var("<loop>", range, VarKind::Runtime))
+                    }
+                    _ => None,
+                };
+                val.ty = api.returns.clone();
+                if runtime_new {
+                    let flavor = match api.model_flavor() {
+                        Flavor::Unknown => Flavor::CurrentThread,
+                        f => f,
+                    };
+                    self.emit(
+                        range,
+                        K::RuntimeNew {
+                            var,
+                            flavor,
+                            api: api.path.clone(),
+                        },
+                    );
+                    if let (Some(v), true) = (var, dest.escapes()) {
+                        self.emit(range, K::Escape { var: v });
+                    }
+                    val.runtime = var.map(RuntimeRef::Var);
+                } else {
+                    if let (Some(v), true) = (var, self.in_async()) {
+                        self.current_handles.insert(v);
+                    }
+                    self.emit(
+                        range,
+                        K::HandleOf {
+                            runtime: RuntimeRef::Current,
+                            var,
+                        },
+                    );
+                    val.runtime = Some(var.map_or(RuntimeRef::Current, RuntimeRef::Var));
+                }
+            }
+            Concept::RuntimeEnter => {
+                let runtime = args
+                    .and_then(|a| a.args.first())
+                    .and_then(|e| match e {
+                        Expr::Name(n) => match self.resolve_name(n.id.as_str()) {
+                            NameRes::Var(v) => Some(RuntimeRef::Var(v)),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .unwrap_or(RuntimeRef::Unknown);
+                self.emit(range, K::RuntimeEnter { runtime });
+            }
+            Concept::RuntimeClose => {
+                let runtime = callee.recv_runtime.unwrap_or(RuntimeRef::Unknown);
+                self.emit(
+                    range,
+                    K::RuntimeClose {
+                        runtime,
+                        api: api.path.clone(),
+                    },
+                );
+                return true;
+            }
+            Concept::RuntimeBound => self.create(api, range, dest, val),
+            Concept::WaitJoin | Concept::WaitDrain | Concept::WaitSignal => {
+                let kind = match api.concept {
+                    Concept::WaitJoin => WaitKind::Join,
+                    Concept::WaitDrain => WaitKind::Drain,
+                    _ => WaitKind::Signal,
+                };
+                self.emit(
+                    range,
+                    K::Wait {
+                        kind,
+                        what: api.path.clone(),
+                    },
+                );
+            }
+            Concept::ResourceClose => {
+                return self.receiver_close(callee, range);
+            }
+            _ => {}
+        }
+        false
+    }
+
+    /// Emits the creation of a runtime-bound resource, stored according to `dest`.
+    fn create(&mut self, api: &Api, range: TextRange, dest: Dest<'_>, val: &mut Val) {
+        use crate::model::EventKind as K;
+        let ty = api.returns.clone().unwrap_or_else(|| api.path.clone());
+        val.ty = Some(ty.clone());
+        let make = |this: &mut Self, resource: Option<ResourceRef>| {
+            this.emit(
+                range,
+                K::Create {
+                    resource,
+                    api: api.path.clone(),
+                    binds_now: api.binds_now,
+                },
+            );
+        };
+        let result_global = self.scope().result_global;
+        match dest {
+            Dest::Bind(name, r) if name != "_" => {
+                let kind = self.scope().kind;
+                let declared_global = self.scope().globals_decl.contains(name);
+                // A Streamlit script's module-level values are made anew on every rerun: they
+                // are locals of the script body, not long-lived globals.
+                let module_global = kind == ScopeKind::Module && !self.streamlit;
+                if module_global || declared_global {
+                    let g = match self.ir.defs.get(name) {
+                        Some(Def::Global(g)) => *g,
+                        _ => {
+                            let g = self.new_global(
+                                name.to_string(),
+                                r,
+                                StorageKind::ModuleGlobal,
+                                &api.path,
+                            );
+                            self.ir.defs.insert(Name::new(name), Def::Global(g));
+                            g
+                        }
+                    };
+                    make(self, Some(ResourceRef::Global(GlobalId(g))));
+                    val.consumed = kind != ScopeKind::Module;
+                    if kind == ScopeKind::Module {
+                        self.module_types.insert(Name::new(name), ty);
+                        val.consumed = true;
+                    }
+                } else if kind == ScopeKind::ClassBody {
+                    let g = self.class_attr_global(name, r, &api.path);
+                    make(self, g.map(|g| ResourceRef::Global(GlobalId(g))));
+                    val.consumed = true;
+                } else if let Some(g) = result_global {
+                    self.set_global_api(g, &api.path);
+                    make(self, Some(ResourceRef::Global(GlobalId(g))));
+                    self.scope_mut().global_alias.insert(Name::new(name), g);
+                    val.consumed = true;
+                } else {
+                    // The same name bound on another branch shares one variable, so a close or
+                    // hand-over after the branches counts for both.
+                    let existing = self.scope().vars.get(name).copied().filter(|v| {
+                        let var = &self.ir.vars[v.0 as usize];
+                        var.kind == VarKind::Resource && var.owner.0 == self.scope().fn_id
+                    });
+                    let v = match existing {
+                        Some(v) => v,
+                        None => {
+                            let v = self.new_var(name, r, VarKind::Resource);
+                            self.bind_var(name, v, Some(&ty));
+                            v
+                        }
+                    };
+                    make(self, Some(ResourceRef::Local(v)));
+                    val.consumed = true;
+                }
+            }
+            Dest::SelfAttr(attr) => {
+                if let Some(class) = self.scope_class() {
+                    let fid = self.scope().fn_id;
+                    let span = self.span(range);
+                    self.record_attr(
+                        &class,
+                        attr,
+                        AttrDef::Created {
+                            api: api.path.clone().into_boxed_str(),
+                            span,
+                            init: fid,
+                        },
+                    );
+                    let what = Pending::AttrCreate(Box::new(AttrCreate {
+                        class: class.into_boxed_str(),
+                        attr: attr.into(),
+                        api: api.path.clone().into_boxed_str(),
+                        binds_now: api.binds_now,
+                    }));
+                    self.emit_pending(range, what);
+                } else {
+                    make(self, None);
+                }
+            }
+            Dest::Return | Dest::With(_) if result_global.is_some() => {
+                let g = result_global.unwrap_or_default();
+                self.set_global_api(g, &api.path);
+                make(self, Some(ResourceRef::Global(GlobalId(g))));
+                if let Dest::With(Some(name)) = dest {
+                    self.scope_mut().global_alias.insert(Name::new(name), g);
+                    val.consumed = true;
+                }
+                if matches!(dest, Dest::With(_)) {
+                    val.created = Some(ResourceRef::Global(GlobalId(g)));
+                }
+            }
+            _ => {
+                let (name, r) = match dest {
+                    Dest::With(Some(n)) => (n, range),
+                    _ => ("<temporary>", range),
+                };
+                let v = self.new_var(name, r, VarKind::Resource);
+                make(self, Some(ResourceRef::Local(v)));
+                if let Dest::With(Some(n)) = dest {
+                    self.bind_var(n, v, Some(&ty));
+                    val.consumed = true;
+                } else if self.scope().kind == ScopeKind::Function {
+                    self.scope_mut().owned.push(v);
+                }
+                if matches!(dest, Dest::With(_)) {
+                    val.created = Some(ResourceRef::Local(v));
+                }
+                if dest.escapes() || matches!(dest, Dest::Await) {
+                    self.emit(range, K::Escape { var: v });
+                }
+            }
+        }
+    }
+
+    fn set_global_api(&mut self, g: u32, api: &str) {
+        if let Some(global) = self.ir.globals.get_mut(g as usize)
+            && global.api.is_empty()
+        {
+            global.api = api.to_string();
+        }
+    }
+
+    /// `x.close()`-like calls on a tracked receiver.
+    pub(super) fn receiver_close(&mut self, callee: &Callee, range: TextRange) -> bool {
+        use crate::model::EventKind as K;
+        match &callee.recv {
+            Recv::Var(v) if self.ir.vars[v.0 as usize].kind == VarKind::Resource => {
+                self.read_var(*v, true);
+                self.emit(
+                    range,
+                    K::Close {
+                        resource: ResourceRef::Local(*v),
+                    },
+                );
+                true
+            }
+            Recv::Global(g) => {
+                self.emit(
+                    range,
+                    K::Close {
+                        resource: ResourceRef::Global(GlobalId(*g)),
+                    },
+                );
+                true
+            }
+            Recv::SelfAttr(p) | Recv::Project(p) => {
+                self.pending_ref(range, p, RefKind::Close);
+                true
+            }
+            Recv::Fixture(n) => {
+                self.pending_fixture(range, n, RefKind::Close);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A method call on a tracked receiver that no API entry described: a use.
+    pub(super) fn receiver_effect(&mut self, callee: &Callee, range: TextRange) {
+        use crate::model::EventKind as K;
+        match &callee.recv {
+            Recv::Var(v) => {
+                let v = *v;
+                let var = &self.ir.vars[v.0 as usize];
+                match var.kind {
+                    VarKind::Resource => {
+                        self.read_var(v, true);
+                        self.emit(
+                            range,
+                            K::Use {
+                                resource: ResourceRef::Local(v),
+                            },
+                        );
+                    }
+                    _ => {
+                        // Inspecting a task (`done()`) neither waits for it nor keeps it.
+                        let inspect = callee.path.as_deref().is_some_and(|p| {
+                            self.cx
+                                .apis(p)
+                                .iter()
+                                .any(|a| a.concept == Concept::RuntimeAgnostic)
+                        });
+                        self.read_var(v, !inspect);
+                    }
+                }
+            }
+            Recv::Global(g) => {
+                self.emit(
+                    range,
+                    K::Use {
+                        resource: ResourceRef::Global(GlobalId(*g)),
+                    },
+                );
+            }
+            Recv::SelfAttr(p) => {
+                self.pending_ref(range, p, RefKind::Value);
+            }
+            Recv::Fixture(n) => {
+                self.pending_fixture(range, n, RefKind::Value);
+            }
+            Recv::Project(p)
+                if !callee
+                    .path
+                    .as_deref()
+                    .is_some_and(|c| self.is_project_path(c)) =>
+            {
+                self.pending_ref(range, p, RefKind::Value);
+            }
+            Recv::Project(_) | Recv::None | Recv::Other => {}
+        }
+    }
+
+    /// `loop=` and other keyword arguments the knowledge base marks as removed.
+    pub(super) fn deprecated_keywords(&mut self, path: &str, args: &Arguments, range: TextRange) {
+        for kw in args.keywords.iter() {
+            let Some(arg) = &kw.arg else { continue };
+            if !self.deprecated_kw_names().contains(arg.id.as_str()) {
+                continue;
+            }
+            let key = format!("{path}:{}", arg.id);
+            if let Some(api) = self.cx.kb.find(Language::Python, &key, Concept::Deprecated) {
+                let message = format!(
+                    "the `{}` argument of `{}` was removed in Python 3.10",
+                    arg.id, path
+                );
+                let _ = api;
+                self.emit(
+                    range,
+                    crate::model::EventKind::Hygiene {
+                        rule: "deprecated-loop-api",
+                        message,
+                    },
+                );
+            }
+        }
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    /// Keyword names that some knowledge-base entry marks as removed (`loop`).
+    fn deprecated_kw_names(&self) -> &rustc_hash::FxHashSet<String> {
+        &self.cx.deprecated_keywords
+    }
+}

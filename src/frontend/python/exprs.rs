@@ -1,0 +1,511 @@
+//! Expressions: where values go (awaited, bound, stored, discarded), name and attribute
+//! references to tracked variables and globals, assignments and `with` blocks.
+
+use ruff_python_ast::name::Name;
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, ExprAttribute, ExprName, StmtWith};
+use ruff_text_size::{Ranged, TextRange};
+
+use super::imports::{attr_chain, dotted};
+use super::ir::{AttrDef, Def, RefKind};
+use super::lower::{Lowerer, MAX_DEPTH, NameKind, NameRes, Scope, ScopeKind};
+use crate::model::{EventKind, FnKind, ResourceRef, RuntimeRef, VarId, VarKind};
+
+/// Where the value of an expression goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Dest<'e> {
+    /// Thrown away (an expression statement).
+    Discard,
+    /// Only read (an operand, a condition, a receiver).
+    Read,
+    /// Kept: passed as an argument, stored in a container, raised.
+    Keep,
+    /// Returned or yielded.
+    Return,
+    /// Awaited.
+    Await,
+    /// Bound to a plain name.
+    Bind(&'e str, TextRange),
+    /// Assigned to `self.<attr>`.
+    SelfAttr(&'e str),
+    /// The context manager of a `with` item, bound to a name or not.
+    With(Option<&'e str>),
+}
+
+impl Dest<'_> {
+    /// Whether the value leaves the current body or is kept alive by something else.
+    pub fn escapes(self) -> bool {
+        matches!(self, Dest::Keep | Dest::Return | Dest::SelfAttr(_))
+    }
+}
+
+/// What lowering an expression learned about its value.
+#[derive(Debug, Default, Clone)]
+pub struct Val {
+    /// Dotted type of the value, when known.
+    pub ty: Option<String>,
+    /// Whether the destination binding was taken care of (a tracked variable was made).
+    pub consumed: bool,
+    /// Resource created by the expression (for `with` blocks).
+    pub created: Option<ResourceRef>,
+    /// Runtime the value refers to (an event loop handle).
+    pub runtime: Option<RuntimeRef>,
+}
+
+/// Lowers the direct child expressions of an expression, with one destination.
+struct Children<'l, 'a, 'd> {
+    lowerer: &'l mut Lowerer<'a>,
+    dest: Dest<'d>,
+}
+
+impl<'e> Visitor<'e> for Children<'_, '_, '_> {
+    fn visit_expr(&mut self, expr: &'e Expr) {
+        self.lowerer.expr(expr, self.dest);
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    /// Lowers an expression whose value goes to `dest`.
+    pub fn expr(&mut self, e: &Expr, dest: Dest<'_>) -> Val {
+        if self.depth > MAX_DEPTH {
+            return Val::default();
+        }
+        self.depth += 1;
+        let v = self.expr_inner(e, dest);
+        self.depth -= 1;
+        v
+    }
+
+    fn expr_inner(&mut self, e: &Expr, dest: Dest<'_>) -> Val {
+        match e {
+            Expr::Call(c) => self.call(c, dest),
+            Expr::Await(a) => {
+                // `x = await factory()` binds what the awaited call makes.
+                let inner = match dest {
+                    Dest::Bind(..) | Dest::SelfAttr(_) | Dest::Return => dest,
+                    _ => Dest::Await,
+                };
+                self.awaited = true;
+                let v = self.expr(&a.value, inner);
+                self.awaited = false;
+                v
+            }
+            Expr::Name(n) => self.name_load(n, dest),
+            Expr::Attribute(a) => self.attr_load(a, dest),
+            Expr::Lambda(l) => {
+                let parent = self.scope().fn_id;
+                let id = self.new_fn(
+                    "<lambda>".into(),
+                    l.range,
+                    FnKind::Closure,
+                    false,
+                    Some(parent),
+                );
+                self.ir.functions[id as usize].func.callers_unknown = true;
+                let mut scope = Scope::new(ScopeKind::Function, id, false);
+                if let Some(p) = &l.parameters {
+                    for p in p.iter() {
+                        scope.locals.insert(p.name().id.clone());
+                    }
+                }
+                self.scopes.push(scope);
+                self.expr(&l.body, Dest::Return);
+                self.scopes.pop();
+                Val::default()
+            }
+            Expr::Named(n) => {
+                self.assign(&n.target, &n.value, None);
+                Val::default()
+            }
+            Expr::ListComp(c) => self.comprehension(&c.generators, &[&c.elt]),
+            Expr::SetComp(c) => self.comprehension(&c.generators, &[&c.elt]),
+            Expr::Generator(c) => self.comprehension(&c.generators, &[&c.elt]),
+            Expr::DictComp(c) => match &c.key {
+                Some(k) => self.comprehension(&c.generators, &[k, &c.value]),
+                None => self.comprehension(&c.generators, &[&c.value]),
+            },
+            Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) | Expr::Dict(_) | Expr::Starred(_) => {
+                self.children(e, Dest::Keep);
+                Val::default()
+            }
+            Expr::Yield(y) => {
+                if let Some(v) = &y.value {
+                    self.expr(v, Dest::Return);
+                }
+                Val::default()
+            }
+            Expr::YieldFrom(y) => {
+                self.expr(&y.value, Dest::Await);
+                Val::default()
+            }
+            Expr::If(i) => {
+                self.expr(&i.test, Dest::Read);
+                let d = if matches!(dest, Dest::Read | Dest::Discard) {
+                    Dest::Read
+                } else {
+                    Dest::Keep
+                };
+                self.expr(&i.body, d);
+                self.expr(&i.orelse, d);
+                Val::default()
+            }
+            Expr::BoolOp(_) => {
+                let d = if matches!(dest, Dest::Read | Dest::Discard) {
+                    Dest::Read
+                } else {
+                    Dest::Keep
+                };
+                self.children(e, d);
+                Val::default()
+            }
+            Expr::BinOp(b) => {
+                let left = self.expr(&b.left, Dest::Read);
+                self.expr(&b.right, Dest::Read);
+                // `path / "name"` keeps the path's type.
+                Val {
+                    ty: left.ty.filter(|_| b.op == ruff_python_ast::Operator::Div),
+                    ..Val::default()
+                }
+            }
+            _ => {
+                self.children(e, Dest::Read);
+                Val::default()
+            }
+        }
+    }
+
+    /// Lowers the direct children of `e` with one destination.
+    fn children(&mut self, e: &Expr, dest: Dest<'_>) {
+        let mut c = Children {
+            lowerer: self,
+            dest,
+        };
+        visitor::walk_expr(&mut c, e);
+    }
+
+    fn comprehension(
+        &mut self,
+        generators: &[ruff_python_ast::Comprehension],
+        elts: &[&Expr],
+    ) -> Val {
+        for (i, g) in generators.iter().enumerate() {
+            if i > 0 {
+                self.scope_mut().loop_depth += 1;
+            }
+            self.expr(&g.iter, Dest::Read);
+            if i > 0 {
+                self.scope_mut().loop_depth -= 1;
+            }
+        }
+        self.scope_mut().loop_depth += 1;
+        for g in generators {
+            self.unbind_target(&g.target);
+            for cond in &g.ifs {
+                self.expr(cond, Dest::Read);
+            }
+        }
+        for e in elts {
+            self.expr(e, Dest::Keep);
+        }
+        self.scope_mut().loop_depth -= 1;
+        Val::default()
+    }
+
+    /// Emits what reading a tracked variable means for its kind.
+    pub fn var_read(&mut self, v: VarId, range: TextRange, dest: Dest<'_>) {
+        let kind = self.ir.vars[v.0 as usize].kind;
+        let consumes = matches!(
+            dest,
+            Dest::Keep | Dest::Return | Dest::Await | Dest::SelfAttr(_) | Dest::With(_)
+        );
+        self.read_var(v, consumes);
+        match kind {
+            VarKind::Resource => {
+                if dest.escapes() {
+                    self.emit(range, EventKind::Escape { var: v });
+                } else {
+                    self.emit(
+                        range,
+                        EventKind::Use {
+                            resource: ResourceRef::Local(v),
+                        },
+                    );
+                }
+            }
+            VarKind::Runtime | VarKind::Handle if dest.escapes() => {
+                self.emit(range, EventKind::Escape { var: v });
+            }
+            _ => {}
+        }
+    }
+
+    fn name_load(&mut self, n: &ExprName, dest: Dest<'_>) -> Val {
+        let name = n.id.as_str();
+        match self.resolve_name(name) {
+            NameRes::Var(v) => {
+                if let Dest::Bind(alias, _) = dest {
+                    // `c = client`: the new name refers to the same tracked variable.
+                    self.read_var(v, true);
+                    self.scope_mut().vars.insert(Name::new(alias), v);
+                    return Val {
+                        consumed: true,
+                        ..Val::default()
+                    };
+                }
+                self.var_read(v, n.range, dest);
+                let runtime = matches!(
+                    self.ir.vars[v.0 as usize].kind,
+                    VarKind::Runtime | VarKind::Handle
+                )
+                .then_some(RuntimeRef::Var(v));
+                Val {
+                    ty: self.type_of_name(name),
+                    runtime,
+                    ..Val::default()
+                }
+            }
+            NameRes::GlobalAlias(g) => {
+                let returns_it =
+                    matches!(dest, Dest::Return) && self.scope().result_global == Some(g);
+                if !returns_it {
+                    self.emit(
+                        n.range,
+                        EventKind::Use {
+                            resource: ResourceRef::Global(crate::model::GlobalId(g)),
+                        },
+                    );
+                }
+                Val::default()
+            }
+            NameRes::Fixture => {
+                self.pending_fixture(n.range, name, RefKind::Value);
+                Val::default()
+            }
+            NameRes::LocalFn(f) => {
+                self.ir.functions[f as usize].func.callers_unknown = true;
+                Val::default()
+            }
+            NameRes::Path(p) => {
+                if self.is_project_path(&p) {
+                    self.pending_ref(n.range, &p, RefKind::Value);
+                    self.note_returned_global(name, dest);
+                }
+                Val {
+                    ty: self.type_of_name(name),
+                    ..Val::default()
+                }
+            }
+            NameRes::Local | NameRes::Plain | NameRes::Builtin => Val {
+                ty: self.type_of_name(name),
+                ..Val::default()
+            },
+        }
+    }
+
+    /// A getter returning a module global (`return _client`) makes its calls uses of it.
+    fn note_returned_global(&mut self, name: &str, dest: Dest<'_>) {
+        if !matches!(dest, Dest::Return) {
+            return;
+        }
+        if let Some(Def::Global(g)) = self.ir.defs.get(name) {
+            let g = *g;
+            let fid = self.scope().fn_id as usize;
+            if self.scope().kind == ScopeKind::Function {
+                self.ir.functions[fid].returns_global = Some(g);
+            }
+        }
+    }
+
+    fn attr_load(&mut self, a: &ExprAttribute, dest: Dest<'_>) -> Val {
+        if let Some((base, attrs)) = attr_chain(&a.value) {
+            if attrs.is_empty() && self.self_attr_ref(base, a.attr.id.as_str()).is_some() {
+                let path = dotted(&self.scope_class().unwrap_or_default(), a.attr.id.as_str());
+                self.pending_ref(a.range, &path, RefKind::Value);
+                return Val::default();
+            }
+            match self.resolve_name(base) {
+                NameRes::Path(p) if self.is_project_path(&p) => {
+                    let mut full = super::imports::join_path(&p, &attrs);
+                    full.push('.');
+                    full.push_str(a.attr.id.as_str());
+                    self.pending_ref(a.range, &full, RefKind::Value);
+                    return Val::default();
+                }
+                NameRes::Path(_) | NameRes::Plain | NameRes::Local | NameRes::Builtin => {
+                    return Val::default();
+                }
+                _ => {}
+            }
+        }
+        self.expr(
+            &a.value,
+            if dest.escapes() {
+                Dest::Keep
+            } else {
+                Dest::Read
+            },
+        );
+        Val::default()
+    }
+
+    /// The class path of the method being lowered.
+    pub fn scope_class(&self) -> Option<String> {
+        self.scopes
+            .iter()
+            .rev()
+            .find(|s| s.kind == ScopeKind::Function)
+            .and_then(|s| s.class.as_ref().map(|(c, _)| c.clone()))
+    }
+
+    /// If `base.attr` is `self.<resource attribute>`, the attribute name.
+    pub fn self_attr_ref(&self, base: &str, attr: &str) -> Option<()> {
+        let scope = self
+            .scopes
+            .iter()
+            .rev()
+            .find(|s| s.kind == ScopeKind::Function)?;
+        let (class, self_name) = scope.class.as_ref()?;
+        if self_name != base {
+            return None;
+        }
+        self.class_attrs.get(class)?.contains(attr).then_some(())
+    }
+
+    /// Lowers `target = value` (and walrus, annotated assignment).
+    pub fn assign(&mut self, target: &Expr, value: &Expr, annotation: Option<&Expr>) {
+        match target {
+            Expr::Name(n) => {
+                let name = n.id.as_str();
+                let val = self.expr(value, Dest::Bind(name, n.range));
+                if val.consumed {
+                    return;
+                }
+                self.unbind(name);
+                let ty = annotation.and_then(|a| self.qualify(a)).or(val.ty);
+                if let Some(ty) = ty {
+                    if self.at_module_level() {
+                        self.module_types.insert(Name::new(name), ty);
+                    } else {
+                        self.scope_mut().types.insert(Name::new(name), ty);
+                    }
+                }
+                if self.at_module_level() && self.scopes.len() <= 2 {
+                    self.module_binding(name, value);
+                }
+            }
+            Expr::Attribute(a) => {
+                let self_attr = attr_chain(&a.value)
+                    .filter(|(_, attrs)| attrs.is_empty())
+                    .and_then(|(base, _)| {
+                        let scope = self
+                            .scopes
+                            .iter()
+                            .rev()
+                            .find(|s| s.kind == ScopeKind::Function)?;
+                        let (class, self_name) = scope.class.as_ref()?;
+                        (self_name == base).then(|| class.clone())
+                    });
+                match self_attr {
+                    Some(class) => {
+                        let attr = a.attr.id.as_str();
+                        self.expr(value, Dest::SelfAttr(attr));
+                        if let Some(p) = self.qualify(value).filter(|p| self.is_project_path(p)) {
+                            self.record_attr(&class, attr, AttrDef::Alias(p.into_boxed_str()));
+                        }
+                    }
+                    None => {
+                        self.expr(value, Dest::Keep);
+                        self.expr(&a.value, Dest::Read);
+                    }
+                }
+            }
+            _ => {
+                self.expr(value, Dest::Keep);
+                self.unbind_target(target);
+            }
+        }
+    }
+
+    /// Records what a module-level name is bound to (an object of a project class, an alias).
+    fn module_binding(&mut self, name: &str, value: &Expr) {
+        if matches!(self.ir.defs.get(name), Some(Def::Global(_))) {
+            return;
+        }
+        let target = match value {
+            Expr::Call(c) => Some((&*c.func, true)),
+            Expr::Name(_) | Expr::Attribute(_) => Some((value, false)),
+            _ => None,
+        };
+        let Some((expr, is_call)) = target else {
+            return;
+        };
+        let Some(path) = self.qualify(expr).filter(|p| self.is_project_path(p)) else {
+            return;
+        };
+        let def = if is_call {
+            Def::Instance(path.into_boxed_str())
+        } else {
+            Def::Alias(path.into_boxed_str())
+        };
+        self.ir.defs.insert(Name::new(name), def);
+        self.module_names
+            .entry(Name::new(name))
+            .and_modify(|k| *k = NameKind::Object)
+            .or_insert(NameKind::Object);
+    }
+
+    /// Lowers a `with` / `async with` statement.
+    pub fn with_stmt(&mut self, w: &StmtWith) {
+        let mut closes: Vec<(TextRange, ResourceRef)> = Vec::new();
+        for item in &w.items {
+            let var = match item.optional_vars.as_deref() {
+                Some(Expr::Name(n)) => Some(n.id.as_str()),
+                _ => None,
+            };
+            let ctx = &item.context_expr;
+            match ctx {
+                Expr::Call(c) => {
+                    let val = self.call(c, Dest::With(var));
+                    if let Some(r) = val.created {
+                        closes.push((item.range(), r));
+                    }
+                    if let Some(name) = var
+                        && !val.consumed
+                    {
+                        self.unbind(name);
+                        if let Some(ty) = val.ty {
+                            self.scope_mut().types.insert(Name::new(name), ty);
+                        }
+                    }
+                }
+                Expr::Name(n) => {
+                    if let NameRes::Var(v) = self.resolve_name(n.id.as_str())
+                        && self.ir.vars[v.0 as usize].kind == VarKind::Resource
+                    {
+                        closes.push((item.range(), ResourceRef::Local(v)));
+                    }
+                    self.expr(ctx, Dest::Read);
+                    if let Some(name) = var {
+                        self.unbind(name);
+                    }
+                }
+                _ => {
+                    self.expr(ctx, Dest::Read);
+                    if let Some(name) = var {
+                        self.unbind(name);
+                    }
+                }
+            }
+            if let Some(t) = item.optional_vars.as_deref()
+                && var.is_none()
+            {
+                self.unbind_target(t);
+            }
+        }
+        self.body(&w.body);
+        for (range, resource) in closes.into_iter().rev() {
+            let end = TextRange::new(range.start(), range.end());
+            self.emit(end, EventKind::Close { resource });
+        }
+    }
+}

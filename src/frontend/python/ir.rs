@@ -1,0 +1,176 @@
+//! The per-file result of lowering: model functions whose references to other modules are
+//! still symbolic. The project linker (`link`) resolves them into one program.
+//!
+//! Ids inside a [`FileIr`] are local to the file (`FnId(0)` is the file's first function); the
+//! linker shifts them. Spans carry file id 0 until linking.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use ruff_python_ast::name::Name;
+
+use crate::model::{Entry, Function, Global, Span, Var};
+
+/// A top-level name of a module.
+#[derive(Debug, Clone)]
+pub enum Def {
+    /// A function (local function index).
+    Fn(u32),
+    /// A class (index into [`FileIr::classes`]).
+    Class(u32),
+    /// A module global holding a runtime-bound resource (local global index).
+    Global(u32),
+    /// An object of a class, built at module level (the class's dotted path).
+    Instance(Box<str>),
+    /// A name imported from elsewhere (dotted path).
+    Alias(Box<str>),
+}
+
+/// What a class attribute holds, as far as lifecycle goes.
+#[derive(Debug, Clone)]
+pub enum AttrDef {
+    /// A class-level attribute holding a runtime-bound resource (local global index).
+    ClassGlobal(u32),
+    /// An instance attribute set to a runtime-bound resource in a method.
+    Created {
+        /// The constructor.
+        api: Box<str>,
+        /// Where it is assigned.
+        span: Span,
+        /// Function that assigns it (local index).
+        init: u32,
+    },
+    /// An instance attribute set from a module-level name (dotted path).
+    Alias(Box<str>),
+}
+
+/// A class of the module.
+#[derive(Debug, Clone, Default)]
+pub struct ClassIr {
+    /// Dotted path (`pkg.mod.Service`).
+    pub path: String,
+    /// Methods by name (local function index).
+    pub methods: HashMap<Name, u32>,
+    /// Base classes, as dotted paths.
+    pub bases: Vec<Box<str>>,
+    /// Attributes that hold runtime-bound resources.
+    pub attrs: HashMap<Name, AttrDef>,
+}
+
+/// How a symbolic reference is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    /// Called (`f()`, `mod.f()`, `self.m()`).
+    Call,
+    /// Read (`client.get`, `async with lock`).
+    Value,
+    /// Closed (`await client.aclose()`).
+    Close,
+}
+
+/// A reference the linker resolves into events (none, one or two).
+#[derive(Debug, Clone)]
+pub enum Pending {
+    /// A dotted path (`pkg.client.http.get`, `pkg.mod.Service.fetch`), interned in
+    /// [`FileIr::paths`].
+    Ref {
+        /// Index of the path.
+        path: u32,
+        /// How it is used.
+        kind: RefKind,
+    },
+    /// `self.attr = <runtime-bound constructor>` inside a method of a class.
+    AttrCreate(Box<AttrCreate>),
+    /// A pytest fixture used through a test's parameter (name interned in [`FileIr::paths`]).
+    Fixture {
+        /// Index of the fixture name.
+        name: u32,
+        /// How it is used.
+        kind: RefKind,
+    },
+}
+
+/// An instance attribute set to a runtime-bound resource.
+#[derive(Debug, Clone)]
+pub struct AttrCreate {
+    /// Dotted path of the class.
+    pub class: Box<str>,
+    /// Attribute name.
+    pub attr: Box<str>,
+    /// The constructor.
+    pub api: Box<str>,
+    /// Whether it binds at construction.
+    pub binds_now: bool,
+}
+
+/// A pending reference and where its events go.
+#[derive(Debug, Clone)]
+pub struct PendingAt {
+    /// Index in the function's events before which the resolved events are inserted.
+    pub at: u32,
+    /// Span of the reference.
+    pub span: Span,
+    /// Loop depth at the reference.
+    pub loop_depth: u16,
+    /// The reference.
+    pub what: Pending,
+}
+
+/// What a mark does to the function a path names.
+#[derive(Debug, Clone)]
+pub enum MarkKind {
+    /// The function is an entry point (a route registered by a call, a lifespan hook).
+    Entry(Entry),
+    /// A request handler registered by a call: sync handlers run repeatedly with no loop,
+    /// async ones on the server loop. The text describes the framework.
+    Handler(String),
+    /// The function is used as a value: its callers are unknown.
+    ValueRef,
+}
+
+/// A function body and its pending references.
+#[derive(Debug, Clone)]
+pub struct IrFn {
+    /// The body, without the events of pending references.
+    pub func: Function,
+    /// Pending references, in source order.
+    pub pending: Vec<PendingAt>,
+    /// A module global this function returns (getter or cached factory), local index.
+    pub returns_global: Option<u32>,
+    /// Whether the only reason its callers are unknown is that it is public: the linker clears
+    /// the flag when the project itself calls the function.
+    pub public_only: bool,
+}
+
+/// A pytest fixture with a scope wider than one test.
+#[derive(Debug, Clone)]
+pub struct FixtureDef {
+    /// Fixture name.
+    pub name: String,
+    /// Local global index.
+    pub global: u32,
+}
+
+/// Everything lowered from one file.
+#[derive(Debug, Default)]
+pub struct FileIr {
+    /// Index in the source database.
+    pub source: usize,
+    /// Canonical module name.
+    pub module: String,
+    /// Functions (local ids).
+    pub functions: Vec<IrFn>,
+    /// Tracked variables (owners are local ids).
+    pub vars: Vec<Var>,
+    /// Globals declared in this file (init functions are local ids).
+    pub globals: Vec<Global>,
+    /// Top-level names.
+    pub defs: HashMap<Name, Def>,
+    /// Classes.
+    pub classes: Vec<ClassIr>,
+    /// Marks on functions named by path.
+    pub marks: Vec<(Box<str>, MarkKind)>,
+    /// Wide-scope fixtures defined here.
+    pub fixtures: Vec<FixtureDef>,
+    /// Interned paths and names of pending references.
+    pub paths: Vec<Box<str>>,
+}

@@ -1,0 +1,612 @@
+//! Linking the lowered files of one project into a [`Program`]: ids are shifted into one
+//! numbering and symbolic references (imports across modules, methods, class attributes,
+//! fixtures, cached factories) are resolved into calls, uses and closes.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::ir::{AttrDef, Def, FileIr, MarkKind, Pending, PendingAt, RefKind};
+use super::project::Project;
+use crate::kb::{Concept, Kb};
+use crate::model::{
+    Entry, Event, EventKind, FileInfo, FnId, Global, GlobalId, Language, Program, ResourceRef,
+    RuntimeRef, StorageKind, VarId,
+};
+
+/// Maximum alias hops followed when resolving a path.
+const MAX_HOPS: u32 = 10;
+
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Module(usize),
+    Fn(FnId),
+    Class(usize, u32),
+    Instance(usize, u32),
+    Global(GlobalId),
+}
+
+struct Linker<'a> {
+    files: &'a [FileIr],
+    modules: HashMap<&'a str, usize>,
+    fn_off: Vec<u32>,
+    glob_off: Vec<u32>,
+    /// Globals made for instance attributes of classes built at module level.
+    inst_globals: HashMap<(usize, u32, String), GlobalId>,
+    /// Resolved base classes of each class, by file and class index.
+    bases: Vec<Vec<Vec<(usize, u32)>>>,
+}
+
+/// Links the files of a project (in the project's file order) into one program.
+pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
+    let bodies: Vec<Vec<super::ir::IrFn>> = files
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.functions))
+        .collect();
+    let mut program = Program::default();
+    let mut fn_off = Vec::with_capacity(files.len());
+    let mut var_off = Vec::with_capacity(files.len());
+    let mut glob_off = Vec::with_capacity(files.len());
+    let (mut nf, mut nv, mut ng) = (0u32, 0u32, 0u32);
+    for f in &files {
+        fn_off.push(nf);
+        var_off.push(nv);
+        glob_off.push(ng);
+        nf += bodies[fn_off.len() - 1].len() as u32;
+        nv += f.vars.len() as u32;
+        ng += f.globals.len() as u32;
+    }
+    let mut modules = HashMap::default();
+    for (i, mf) in project.files.iter().enumerate() {
+        if i < files.len() {
+            modules.entry(mf.name.as_str()).or_insert(i);
+        }
+    }
+    for (i, mf) in project.files.iter().enumerate() {
+        if i < files.len() {
+            for a in &mf.aliases {
+                modules.entry(a.as_str()).or_insert(i);
+            }
+        }
+    }
+    let mut linker = Linker {
+        files: &files,
+        modules,
+        fn_off,
+        glob_off,
+        inst_globals: HashMap::default(),
+        bases: Vec::new(),
+    };
+    linker.bases = files
+        .iter()
+        .map(|f| {
+            f.classes
+                .iter()
+                .map(|c| {
+                    c.bases
+                        .iter()
+                        .filter_map(|b| match linker.resolve_full(b, 1) {
+                            Some(Target::Class(bf, bc)) => Some((bf, bc)),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    for (k, f) in files.iter().enumerate() {
+        program.files.push(FileInfo {
+            source: f.source,
+            language: Language::Python,
+            group: 0,
+        });
+        for g in &f.globals {
+            let mut g = g.clone();
+            g.span.file = k as u32;
+            g.init = g.init.map(|i| FnId(i.0 + linker.fn_off[k]));
+            program.globals.push(g);
+        }
+        for v in &f.vars {
+            let mut v = v.clone();
+            v.span.file = k as u32;
+            v.owner = FnId(v.owner.0 + linker.fn_off[k]);
+            program.vars.push(v);
+        }
+    }
+    linker.instance_globals(&mut program);
+    let returns: Vec<Option<GlobalId>> = bodies
+        .iter()
+        .enumerate()
+        .flat_map(|(k, fns)| {
+            let off = linker.glob_off[k];
+            fns.iter()
+                .map(move |irf| irf.returns_global.map(|g| GlobalId(g + off)))
+        })
+        .collect();
+    program.functions.reserve(nf as usize);
+    let asyncs: Vec<bool> = bodies
+        .iter()
+        .flat_map(|fns| fns.iter().map(|f| f.func.is_async))
+        .collect();
+    let public_only: Vec<bool> = bodies
+        .iter()
+        .flat_map(|fns| fns.iter().map(|f| f.public_only))
+        .collect();
+    let mut value_refs: Vec<FnId> = Vec::new();
+    for (k, fns) in bodies.into_iter().enumerate() {
+        let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
+        let mut cache: Vec<Option<Option<(Target, usize)>>> = vec![None; files[k].paths.len()];
+        for irf in fns {
+            let mut func = irf.func;
+            func.span.file = k as u32;
+            func.parent = func.parent.map(|p| FnId(p.0 + fo));
+            let mut pending = irf.pending.iter().peekable();
+            let old_events = std::mem::take(&mut func.events);
+            let mut events = Vec::with_capacity(old_events.len() + irf.pending.len());
+            let n_old = old_events.len();
+            let mut old_iter = old_events.into_iter();
+            for i in 0..=n_old {
+                while let Some(p) = pending.next_if(|p| p.at as usize == i) {
+                    linker.resolve(
+                        k,
+                        p,
+                        &mut cache,
+                        (&returns, &asyncs, func.is_async),
+                        kb,
+                        &mut events,
+                        &mut value_refs,
+                    );
+                }
+                if let Some(mut ev) = old_iter.next() {
+                    ev.span.file = k as u32;
+                    shift(&mut ev.kind, fo, vo, go);
+                    events.push(ev);
+                }
+            }
+            // Pendings recorded past the end (none expected) are resolved last.
+            for p in pending {
+                linker.resolve(
+                    k,
+                    p,
+                    &mut cache,
+                    (&returns, &asyncs, func.is_async),
+                    kb,
+                    &mut events,
+                    &mut value_refs,
+                );
+            }
+            events.shrink_to_fit();
+            func.events = events;
+            program.functions.push(func);
+        }
+    }
+    // A public function that the project calls is taken to be called by the project: its known
+    // callers stand for its contexts (an application's functions are not called from outside).
+    let mut called = vec![false; program.functions.len()];
+    for f in &program.functions {
+        for ev in &f.events {
+            if let EventKind::Call { callees, .. } = &ev.kind {
+                for c in callees {
+                    if let Some(slot) = called.get_mut(c.0 as usize) {
+                        *slot = true;
+                    }
+                }
+            }
+        }
+    }
+    for (i, public_only) in public_only.into_iter().enumerate() {
+        if public_only && called[i] {
+            program.functions[i].callers_unknown = false;
+        }
+        // A test coroutine the project also calls as a helper: calling it only builds the
+        // coroutine (pytest's per-test loop applies when pytest runs it), so its body runs
+        // where its callers await it.
+        let f = &mut program.functions[i];
+        if called[i] && matches!(f.entry, Some(Entry::Runtime { test: true, .. })) {
+            f.entry = None;
+        }
+    }
+    for f in value_refs {
+        program.functions[f.0 as usize].callers_unknown = true;
+    }
+    linker.apply_marks(&mut program);
+    program
+}
+
+/// Shifts the ids inside an event by the file's offsets.
+fn shift(kind: &mut EventKind, fo: u32, vo: u32, go: u32) {
+    let sv = |v: &mut VarId| v.0 += vo;
+    let sr = |r: &mut ResourceRef| match r {
+        ResourceRef::Global(g) => g.0 += go,
+        ResourceRef::Local(v) => v.0 += vo,
+    };
+    let srt = |r: &mut RuntimeRef| {
+        if let RuntimeRef::Var(v) = r {
+            v.0 += vo;
+        }
+    };
+    match kind {
+        EventKind::Call { callees, result } => {
+            callees.iter_mut().for_each(|c| c.0 += fo);
+            if let Some(v) = result {
+                sv(v);
+            }
+        }
+        EventKind::Run {
+            body,
+            runtime,
+            handle,
+            ..
+        } => {
+            body.0 += fo;
+            srt(runtime);
+            if let crate::model::HandleFate::Bound(v) = handle {
+                sv(v);
+            }
+        }
+        EventKind::RuntimeNew { var, .. } | EventKind::HandleOf { var, .. } => {
+            if let Some(v) = var {
+                sv(v);
+            }
+            if let EventKind::HandleOf { runtime, .. } = kind {
+                srt(runtime);
+            }
+        }
+        EventKind::RuntimeEnter { runtime } | EventKind::RuntimeClose { runtime, .. } => {
+            srt(runtime)
+        }
+        EventKind::Create { resource, .. } => {
+            if let Some(r) = resource {
+                sr(r);
+            }
+        }
+        EventKind::Use { resource } | EventKind::Close { resource } => sr(resource),
+        EventKind::Escape { var } => sv(var),
+        EventKind::ScopeEnd { vars } => vars.iter_mut().for_each(sv),
+        EventKind::BlockingEntry { .. }
+        | EventKind::NeedsRuntime { .. }
+        | EventKind::Blocking { .. }
+        | EventKind::Hygiene { .. }
+        | EventKind::Wait { .. } => {}
+    }
+}
+
+impl<'a> Linker<'a> {
+    /// Makes a global for each resource attribute of a class that is built at module level.
+    fn instance_globals(&mut self, program: &mut Program) {
+        let mut classes = Vec::new();
+        for f in self.files {
+            for def in f.defs.values() {
+                if let Def::Instance(p) = def
+                    && let Some(Target::Class(fi, ci)) = self.resolve_full(p, 0)
+                {
+                    classes.push((fi, ci));
+                }
+            }
+        }
+        classes.sort_unstable();
+        classes.dedup();
+        for (fi, ci) in classes {
+            let class = &self.files[fi].classes[ci as usize];
+            let mut attrs: Vec<(&ruff_python_ast::name::Name, &AttrDef)> =
+                class.attrs.iter().collect();
+            attrs.sort_by(|a, b| a.0.cmp(b.0));
+            for (name, def) in attrs {
+                if let AttrDef::Created { api, span, init } = def {
+                    let id = GlobalId(program.globals.len() as u32);
+                    let short = class.path.rsplit('.').next().unwrap_or(&class.path);
+                    let mut span = *span;
+                    span.file = fi as u32;
+                    program.globals.push(Global {
+                        name: format!("{short}.{name}"),
+                        span,
+                        storage: StorageKind::ClassAttr,
+                        api: api.to_string(),
+                        init: Some(FnId(init + self.fn_off[fi])),
+                    });
+                    self.inst_globals.insert((fi, ci, name.to_string()), id);
+                }
+            }
+        }
+    }
+
+    /// Resolves a whole path; `None` unless every segment resolves.
+    fn resolve_full(&self, path: &str, hops: u32) -> Option<Target> {
+        match self.resolve_prefix(path, hops)? {
+            (t, 0) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Resolves the longest prefix of `path`; returns the target and the number of unresolved
+    /// trailing segments.
+    fn resolve_prefix(&self, path: &str, hops: u32) -> Option<(Target, usize)> {
+        if hops > MAX_HOPS {
+            return None;
+        }
+        // Longest module prefix.
+        let mut end = path.len();
+        let module = loop {
+            if let Some(&m) = self.modules.get(&path[..end]) {
+                break m;
+            }
+            end = path[..end].rfind('.')?;
+        };
+        let rest: Vec<&str> = if end < path.len() {
+            path[end + 1..].split('.').collect()
+        } else {
+            Vec::new()
+        };
+        let mut target = Target::Module(module);
+        for (i, seg) in rest.iter().enumerate() {
+            match self.step(target, seg, hops) {
+                Some(t) => target = t,
+                None => return Some((target, rest.len() - i)),
+            }
+        }
+        Some((target, 0))
+    }
+
+    fn step(&self, target: Target, seg: &str, hops: u32) -> Option<Target> {
+        match target {
+            Target::Module(m) => {
+                let f = &self.files[m];
+                match f.defs.get(seg)? {
+                    Def::Fn(l) => Some(Target::Fn(FnId(l + self.fn_off[m]))),
+                    Def::Class(ci) => Some(Target::Class(m, *ci)),
+                    Def::Global(g) => Some(Target::Global(GlobalId(g + self.glob_off[m]))),
+                    Def::Instance(p) => match self.resolve_full(p, hops + 1)? {
+                        Target::Class(fi, ci) => Some(Target::Instance(fi, ci)),
+                        _ => None,
+                    },
+                    Def::Alias(p) => self.resolve_full(p, hops + 1),
+                }
+                .or_else(|| {
+                    let sub = format!("{}.{}", f.module, seg);
+                    self.modules.get(sub.as_str()).map(|&s| Target::Module(s))
+                })
+            }
+            Target::Class(fi, ci) | Target::Instance(fi, ci) => self.member(fi, ci, seg, hops),
+            Target::Fn(_) | Target::Global(_) => None,
+        }
+    }
+
+    /// A method or resource attribute of a class, looked up through its bases.
+    fn member(&self, fi: usize, ci: u32, seg: &str, hops: u32) -> Option<Target> {
+        if hops > MAX_HOPS {
+            return None;
+        }
+        let class = &self.files[fi].classes[ci as usize];
+        if let Some(&m) = class.methods.get(seg) {
+            return Some(Target::Fn(FnId(m + self.fn_off[fi])));
+        }
+        match class.attrs.get(seg) {
+            Some(AttrDef::ClassGlobal(g)) => {
+                return Some(Target::Global(GlobalId(g + self.glob_off[fi])));
+            }
+            Some(AttrDef::Alias(p)) => {
+                if let Some(t @ Target::Global(_)) = self.resolve_full(p, hops + 1) {
+                    return Some(t);
+                }
+            }
+            Some(AttrDef::Created { .. }) => {
+                return self
+                    .inst_globals
+                    .get(&(fi, ci, seg.to_string()))
+                    .map(|&g| Target::Global(g));
+            }
+            None => {}
+        }
+        // While the base table is being built, bases are resolved on the spot.
+        if self.bases.is_empty() {
+            for b in &class.bases {
+                if let Some(Target::Class(bf, bc)) = self.resolve_full(b, hops + 1)
+                    && let Some(t) = self.member(bf, bc, seg, hops + 1)
+                {
+                    return Some(t);
+                }
+            }
+            return None;
+        }
+        let bases = self
+            .bases
+            .get(fi)
+            .and_then(|c| c.get(ci as usize))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for &(bf, bc) in bases {
+            if let Some(t) = self.member(bf, bc, seg, hops + 1) {
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    /// Replaces one placeholder event with what its reference resolves to.
+    #[allow(clippy::too_many_arguments)]
+    fn resolve(
+        &self,
+        file: usize,
+        at: &PendingAt,
+        cache: &mut [Option<Option<(Target, usize)>>],
+        (returns, asyncs, caller_async): (&[Option<GlobalId>], &[bool], bool),
+        kb: &Kb,
+        out: &mut Vec<Event>,
+        value_refs: &mut Vec<FnId>,
+    ) {
+        let mut span = at.span;
+        span.file = file as u32;
+        let push = |out: &mut Vec<Event>, kind: EventKind| {
+            out.push(Event {
+                span,
+                loop_depth: at.loop_depth,
+                kind,
+            })
+        };
+        // Calling a coroutine function from sync code only builds the coroutine: its body runs
+        // wherever the coroutine is awaited, so no call edge is made.
+        let builds_only =
+            |f: FnId| !caller_async && asyncs.get(f.0 as usize).copied().unwrap_or(false);
+        let paths = &self.files[file].paths;
+        let text = |i: u32| paths.get(i as usize).map_or("", |p| &**p);
+        match &at.what {
+            Pending::Ref { path: id, kind } => {
+                let path = text(*id);
+                let result = None;
+                let resolved = match cache.get_mut(*id as usize) {
+                    Some(slot) => *slot.get_or_insert_with(|| self.resolve_prefix(path, 0)),
+                    None => self.resolve_prefix(path, 0),
+                };
+                let Some((target, rest)) = resolved else {
+                    return;
+                };
+                let last = || path.rsplit('.').next().unwrap_or("");
+                let closes = || {
+                    rest > 0
+                        && kb
+                            .lookup_method_name(Language::Python, last())
+                            .iter()
+                            .any(|a| a.concept == Concept::ResourceClose)
+                };
+                match (target, rest, kind) {
+                    (Target::Fn(f), 0, RefKind::Call) => {
+                        if builds_only(f) {
+                            return;
+                        }
+                        push(
+                            out,
+                            EventKind::Call {
+                                callees: vec![f],
+                                result,
+                            },
+                        );
+                        if let Some(g) = returns.get(f.0 as usize).copied().flatten() {
+                            push(
+                                out,
+                                EventKind::Use {
+                                    resource: ResourceRef::Global(g),
+                                },
+                            );
+                        }
+                    }
+                    (Target::Fn(f), 0, _) => value_refs.push(f),
+                    (Target::Class(fi, ci), 0, RefKind::Call) => {
+                        if let Some(Target::Fn(f)) = self.member(fi, ci, "__init__", 0) {
+                            push(
+                                out,
+                                EventKind::Call {
+                                    callees: vec![f],
+                                    result: None,
+                                },
+                            );
+                        }
+                    }
+                    (Target::Class(fi, ci) | Target::Instance(fi, ci), 1, RefKind::Call) => {
+                        if let Some(Target::Fn(f)) = self.member(fi, ci, last(), 0)
+                            && !builds_only(f)
+                        {
+                            push(
+                                out,
+                                EventKind::Call {
+                                    callees: vec![f],
+                                    result: None,
+                                },
+                            );
+                        }
+                    }
+                    (Target::Global(g), _, k) => {
+                        let resource = ResourceRef::Global(g);
+                        if *k == RefKind::Close || closes() {
+                            push(out, EventKind::Close { resource });
+                        } else {
+                            push(out, EventKind::Use { resource });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Pending::AttrCreate(ac) => {
+                let resource = match self.resolve_full(&ac.class, 0) {
+                    Some(Target::Class(fi, ci)) => self
+                        .inst_globals
+                        .get(&(fi, ci, ac.attr.to_string()))
+                        .map(|&g| ResourceRef::Global(g)),
+                    _ => None,
+                };
+                push(
+                    out,
+                    EventKind::Create {
+                        resource,
+                        api: ac.api.to_string(),
+                        binds_now: ac.binds_now,
+                    },
+                );
+            }
+            Pending::Fixture { name, kind } => {
+                if let Some(g) = self.fixture(file, text(*name)) {
+                    let resource = ResourceRef::Global(g);
+                    push(
+                        out,
+                        if *kind == RefKind::Close {
+                            EventKind::Close { resource }
+                        } else {
+                            EventKind::Use { resource }
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// The wide-scope fixture named `name` visible from `file`: its own, else a conftest's.
+    fn fixture(&self, file: usize, name: &str) -> Option<GlobalId> {
+        let own = self.files[file].fixtures.iter().find(|f| f.name == name);
+        if let Some(f) = own {
+            return Some(GlobalId(f.global + self.glob_off[file]));
+        }
+        for (k, f) in self.files.iter().enumerate() {
+            if !f.module.ends_with("conftest") {
+                continue;
+            }
+            if let Some(fx) = f.fixtures.iter().find(|fx| fx.name == name) {
+                return Some(GlobalId(fx.global + self.glob_off[k]));
+            }
+        }
+        None
+    }
+
+    /// Applies the entry and value-reference marks of every file.
+    fn apply_marks(&self, program: &mut Program) {
+        for f in self.files {
+            for (path, kind) in &f.marks {
+                let Some(Target::Fn(fid)) = self.resolve_full(path, 0) else {
+                    continue;
+                };
+                let func = &mut program.functions[fid.0 as usize];
+                match kind {
+                    MarkKind::ValueRef => {
+                        if func.entry.is_none() {
+                            func.callers_unknown = true;
+                        }
+                    }
+                    MarkKind::Entry(e) => set_entry(func, e.clone()),
+                    MarkKind::Handler(what) => {
+                        let e = if func.is_async {
+                            Entry::ServerAsync {
+                                what: format!("{what} on the server loop"),
+                            }
+                        } else {
+                            Entry::Repeated { what: what.clone() }
+                        };
+                        set_entry(func, e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn set_entry(func: &mut crate::model::Function, e: Entry) {
+    if func.entry.is_none() {
+        func.entry = Some(e);
+        func.callers_unknown = false;
+    }
+}

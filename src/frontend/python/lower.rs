@@ -1,0 +1,561 @@
+//! The AST walk of one file: the lowerer, event emission, name resolution and statements.
+//! Definitions are in `defs`, expressions in `exprs`, calls in `calls`.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use ruff_python_ast::name::Name;
+use ruff_python_ast::{Expr, Stmt, StmtIf};
+use ruff_text_size::{Ranged, TextRange};
+
+use super::decorators::{self};
+use super::imports::{attr_chain, dotted, in_project, join_path};
+use super::ir::{FileIr, IrFn, Pending, PendingAt, RefKind};
+use super::prescan;
+use super::project::ModuleFile;
+use crate::model::{
+    Entry, Event, EventKind, FnId, FnKind, Function, Global, Language, Span, StorageKind, Var,
+    VarId, VarKind,
+};
+
+/// Maximum nesting of statements and expressions that is lowered; deeper code is skipped.
+pub const MAX_DEPTH: u32 = 150;
+
+pub use super::scope::{ApiIndex, Ctx, NameKind, NameRes, Scope, ScopeKind};
+
+/// The lowering of one file.
+pub struct Lowerer<'a> {
+    /// Shared context.
+    pub cx: &'a Ctx<'a>,
+    /// The file being lowered.
+    pub mf: &'a ModuleFile,
+    /// Output.
+    pub ir: FileIr,
+    /// Module-level imports.
+    pub imports: super::imports::Imports,
+    /// Module-level names and what they are.
+    pub module_names: HashMap<Name, NameKind>,
+    /// Module-level types of names (`app = Flask(..)`).
+    pub module_types: HashMap<Name, String>,
+    /// Module-level tracked variables (event loops).
+    pub module_vars: HashMap<Name, VarId>,
+    /// Scope stack.
+    pub scopes: Vec<Scope>,
+    /// Current nesting depth.
+    pub depth: u32,
+    /// Whether the module is a test module.
+    pub test_module: bool,
+    /// Loop scope from a module-level `pytestmark`.
+    pub module_loop_scope: Option<String>,
+    /// Attributes of the project's classes that may hold resources, by class path.
+    pub class_attrs: HashMap<String, HashSet<Name>>,
+    /// Set while lowering the operand of `await`, until the next call takes it.
+    pub awaited: bool,
+    /// Interned pending paths.
+    pub path_ids: HashMap<Box<str>, u32>,
+    /// Handle variables bound to the running loop inside a coroutine.
+    pub current_handles: HashSet<VarId>,
+    /// Whether the module is a Streamlit script: its module-level code reruns on every
+    /// interaction, so its module-level values live for one run only.
+    pub streamlit: bool,
+    /// Memo of [`Self::is_project_path`].
+    pub project_paths: std::cell::RefCell<HashMap<Box<str>, bool>>,
+}
+
+impl<'a> Lowerer<'a> {
+    /// A lowerer for `mf`.
+    pub fn new(cx: &'a Ctx<'a>, mf: &'a ModuleFile) -> Self {
+        Lowerer {
+            cx,
+            mf,
+            ir: FileIr {
+                source: mf.source,
+                module: mf.name.clone(),
+                ..FileIr::default()
+            },
+            imports: Default::default(),
+            module_names: HashMap::default(),
+            module_types: HashMap::default(),
+            module_vars: HashMap::default(),
+            scopes: Vec::new(),
+            depth: 0,
+            test_module: decorators::is_test_module(&mf.stem),
+            module_loop_scope: cx.pytest.test_loop_scope.clone(),
+            class_attrs: HashMap::default(),
+            awaited: false,
+            path_ids: HashMap::default(),
+            current_handles: HashSet::default(),
+            streamlit: false,
+            project_paths: Default::default(),
+        }
+    }
+
+    /// Lowers a module body.
+    pub fn lower_module(mut self, suite: &[Stmt]) -> FileIr {
+        prescan::module(&mut self, suite);
+        let streamlit = prescan::is_streamlit_script(&self, suite);
+        self.streamlit = streamlit;
+        let entry = if streamlit {
+            Entry::Repeated {
+                what: "Streamlit script rerun".to_string(),
+            }
+        } else {
+            Entry::Main
+        };
+        let name = format!("<module {}>", self.mf.name);
+        let id = self.new_fn(name, TextRange::default(), FnKind::Module, false, None);
+        self.ir.functions[id as usize].func.entry = Some(entry);
+        self.scopes.push(Scope::new(ScopeKind::Module, id, false));
+        self.body(suite);
+        self.scopes.pop();
+        self.ir
+    }
+
+    // ----------------------------------------------------------------- emission
+
+    /// A span in this file (file id 0 until linking).
+    pub fn span(&self, r: TextRange) -> Span {
+        Span::new(0, r.start().to_u32(), r.end().to_u32())
+    }
+
+    /// The innermost scope.
+    pub fn scope(&self) -> &Scope {
+        self.scopes.last().expect("a scope is always open")
+    }
+
+    /// The innermost scope, mutably.
+    pub fn scope_mut(&mut self) -> &mut Scope {
+        self.scopes.last_mut().expect("a scope is always open")
+    }
+
+    /// Whether the current code runs as a coroutine.
+    pub fn in_async(&self) -> bool {
+        self.scopes
+            .iter()
+            .rev()
+            .find(|s| s.kind != ScopeKind::ClassBody)
+            .is_some_and(|s| s.is_async)
+    }
+
+    /// Whether the current code is module-level code.
+    pub fn at_module_level(&self) -> bool {
+        matches!(self.scopes.last().map(|s| s.kind), Some(ScopeKind::Module))
+    }
+
+    /// Appends an event to the current function.
+    pub fn emit(&mut self, range: TextRange, kind: EventKind) {
+        let span = self.span(range);
+        let scope = self.scope();
+        let (fid, depth) = (scope.fn_id, scope.loop_depth);
+        self.ir.functions[fid as usize].func.events.push(Event {
+            span,
+            loop_depth: depth,
+            kind,
+        });
+    }
+
+    /// Records a reference that the linker turns into events at this point of the body.
+    pub fn emit_pending(&mut self, range: TextRange, what: Pending) {
+        let span = self.span(range);
+        let scope = self.scope();
+        let (fid, loop_depth) = (scope.fn_id as usize, scope.loop_depth);
+        let at = self.ir.functions[fid].func.events.len() as u32;
+        self.ir.functions[fid].pending.push(PendingAt {
+            at,
+            span,
+            loop_depth,
+            what,
+        });
+    }
+
+    /// Interns a path or name of a pending reference.
+    pub fn intern(&mut self, path: &str) -> u32 {
+        if let Some(&i) = self.path_ids.get(path) {
+            return i;
+        }
+        let i = self.ir.paths.len() as u32;
+        self.ir.paths.push(path.into());
+        self.path_ids.insert(path.into(), i);
+        i
+    }
+
+    /// Records a pending reference to a dotted path.
+    pub fn pending_ref(&mut self, range: TextRange, path: &str, kind: RefKind) {
+        let path = self.intern(path);
+        self.emit_pending(range, Pending::Ref { path, kind });
+    }
+
+    /// Records a pending use of a pytest fixture.
+    pub fn pending_fixture(&mut self, range: TextRange, name: &str, kind: RefKind) {
+        let name = self.intern(name);
+        self.emit_pending(range, Pending::Fixture { name, kind });
+    }
+
+    /// Creates a function body and returns its local index.
+    pub fn new_fn(
+        &mut self,
+        name: String,
+        range: TextRange,
+        kind: FnKind,
+        is_async: bool,
+        parent: Option<u32>,
+    ) -> u32 {
+        let id = self.ir.functions.len() as u32;
+        let span = self.span(range);
+        self.ir.functions.push(IrFn {
+            func: Function {
+                name,
+                language: Language::Python,
+                span,
+                kind,
+                is_async,
+                parent: parent.map(FnId),
+                entry: None,
+                callers_unknown: false,
+                is_test: self.test_module,
+                diverges: false,
+                events: Vec::new(),
+            },
+            pending: Vec::new(),
+            returns_global: None,
+            public_only: false,
+        });
+        id
+    }
+
+    /// Creates a tracked variable owned by the current function.
+    pub fn new_var(&mut self, name: &str, range: TextRange, kind: VarKind) -> VarId {
+        let id = VarId(self.ir.vars.len() as u32);
+        let span = self.span(range);
+        let owner = FnId(self.scope().fn_id);
+        self.ir.vars.push(Var {
+            name: name.to_string(),
+            owner,
+            span,
+            kind,
+            reads: 0,
+            consumed: false,
+        });
+        id
+    }
+
+    /// Creates a global and returns its local index.
+    pub fn new_global(
+        &mut self,
+        name: String,
+        range: TextRange,
+        storage: StorageKind,
+        api: &str,
+    ) -> u32 {
+        let id = self.ir.globals.len() as u32;
+        let span = self.span(range);
+        let init = Some(FnId(self.scope().fn_id));
+        self.ir.globals.push(Global {
+            name,
+            span,
+            storage,
+            api: api.to_string(),
+            init,
+        });
+        id
+    }
+
+    /// Dotted path of a module-level name of this module.
+    pub fn module_path(&self, name: &str) -> String {
+        if self.mf.name.is_empty() {
+            name.to_string()
+        } else {
+            dotted(&self.mf.name, name)
+        }
+    }
+
+    /// Whether `path` belongs to the project.
+    pub fn is_project_path(&self, path: &str) -> bool {
+        let root = path.split('.').next().unwrap_or(path);
+        if !self.cx.module_roots.contains(root) {
+            return false;
+        }
+        if let Some(&known) = self.project_paths.borrow().get(path) {
+            return known;
+        }
+        let known = in_project(path, self.cx.modules);
+        self.project_paths.borrow_mut().insert(path.into(), known);
+        known
+    }
+
+    // ----------------------------------------------------------------- names
+
+    /// Resolves a name in the current scope.
+    pub fn resolve_name(&self, name: &str) -> NameRes {
+        let innermost = self.scopes.len().saturating_sub(1);
+        for (i, scope) in self.scopes.iter().enumerate().rev() {
+            if scope.kind == ScopeKind::ClassBody && i != innermost {
+                continue;
+            }
+            if scope.kind == ScopeKind::Module {
+                break;
+            }
+            if let Some(&v) = scope.vars.get(name) {
+                return NameRes::Var(v);
+            }
+            if let Some(&g) = scope.global_alias.get(name) {
+                return NameRes::GlobalAlias(g);
+            }
+            if scope.fixture_params.contains(name) {
+                return NameRes::Fixture;
+            }
+            if let Some(p) = scope.imports.as_ref().and_then(|i| i.get(name)) {
+                return NameRes::Path(p.to_string());
+            }
+            if let Some(&f) = scope.defs.get(name) {
+                return NameRes::LocalFn(f);
+            }
+            if scope.globals_decl.contains(name) {
+                break;
+            }
+            if scope.locals.contains(name) {
+                return NameRes::Local;
+            }
+        }
+        if let Some(&v) = self.module_vars.get(name) {
+            return NameRes::Var(v);
+        }
+        if let Some(p) = self.imports.get(name) {
+            return NameRes::Path(p.to_string());
+        }
+        match self.module_names.get(name) {
+            Some(NameKind::Def) | Some(NameKind::Object) => NameRes::Path(self.module_path(name)),
+            Some(NameKind::Other) => NameRes::Plain,
+            None => NameRes::Builtin,
+        }
+    }
+
+    /// The known type of a name in the current scope.
+    pub fn type_of_name(&self, name: &str) -> Option<String> {
+        for scope in self.scopes.iter().rev() {
+            if let Some(t) = scope.types.get(name) {
+                return Some(t.clone());
+            }
+            if scope.kind == ScopeKind::Function && scope.locals.contains(name) {
+                return None;
+            }
+        }
+        self.module_types.get(name).cloned()
+    }
+
+    /// Qualifies a `Name`/`Attribute` chain into a dotted path, if its base is a path.
+    pub fn qualify(&self, expr: &Expr) -> Option<String> {
+        let (base, attrs) = attr_chain(expr)?;
+        match self.resolve_name(base) {
+            NameRes::Path(p) => Some(join_path(&p, &attrs)),
+            NameRes::Builtin => Some(join_path(&format!("builtins.{base}"), &attrs)),
+            _ => None,
+        }
+    }
+
+    // ----------------------------------------------------------------- statements
+
+    /// Lowers a block of statements.
+    pub fn body(&mut self, stmts: &[Stmt]) {
+        for s in stmts {
+            self.stmt(s);
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt) {
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        self.stmt_inner(s);
+        self.depth -= 1;
+    }
+
+    fn stmt_inner(&mut self, s: &Stmt) {
+        use super::exprs::Dest;
+        match s {
+            Stmt::FunctionDef(f) => self.function_def(f),
+            Stmt::ClassDef(c) => self.class_def(c),
+            Stmt::Return(r) => {
+                if let Some(v) = &r.value {
+                    self.expr(v, Dest::Return);
+                }
+            }
+            Stmt::Assign(a) => {
+                if let [target] = a.targets.as_slice() {
+                    self.assign(target, &a.value, None);
+                } else {
+                    self.expr(&a.value, Dest::Keep);
+                    for t in &a.targets {
+                        self.unbind_target(t);
+                    }
+                }
+            }
+            Stmt::AnnAssign(a) => {
+                if let Some(v) = &a.value {
+                    self.assign(&a.target, v, Some(&a.annotation));
+                } else if let Expr::Name(n) = &*a.target
+                    && let Some(t) = self.qualify(&a.annotation)
+                {
+                    self.scope_mut().types.insert(n.id.clone(), t);
+                }
+            }
+            Stmt::AugAssign(a) => {
+                self.expr(&a.value, Dest::Keep);
+                self.expr(&a.target, Dest::Read);
+            }
+            Stmt::Delete(d) => {
+                for t in &d.targets {
+                    self.expr(t, Dest::Read);
+                }
+            }
+            Stmt::For(f) => {
+                self.expr(&f.iter, Dest::Read);
+                self.unbind_target(&f.target);
+                self.scope_mut().loop_depth += 1;
+                self.body(&f.body);
+                self.scope_mut().loop_depth -= 1;
+                self.body(&f.orelse);
+            }
+            Stmt::While(w) => {
+                self.scope_mut().loop_depth += 1;
+                self.expr(&w.test, Dest::Read);
+                self.body(&w.body);
+                self.scope_mut().loop_depth -= 1;
+                self.body(&w.orelse);
+            }
+            Stmt::If(i) => self.if_stmt(i),
+            Stmt::With(w) => self.with_stmt(w),
+            Stmt::Match(m) => {
+                self.expr(&m.subject, Dest::Read);
+                for case in &m.cases {
+                    if let Some(g) = &case.guard {
+                        self.expr(g, Dest::Read);
+                    }
+                    self.body(&case.body);
+                }
+            }
+            Stmt::Raise(r) => {
+                if let Some(e) = &r.exc {
+                    self.expr(e, Dest::Keep);
+                }
+            }
+            Stmt::Try(t) => {
+                self.body(&t.body);
+                for h in &t.handlers {
+                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
+                    self.body(&h.body);
+                }
+                self.body(&t.orelse);
+                self.body(&t.finalbody);
+            }
+            Stmt::Assert(a) => {
+                self.expr(&a.test, Dest::Read);
+            }
+            Stmt::Import(i) if !self.at_module_level() => {
+                let scope = self.scope_mut();
+                scope
+                    .imports
+                    .get_or_insert_with(Default::default)
+                    .add_import(i);
+            }
+            Stmt::ImportFrom(i) if !self.at_module_level() => {
+                let (module, is_package) = (self.mf.name.clone(), self.mf.is_package);
+                let scope = self.scope_mut();
+                scope
+                    .imports
+                    .get_or_insert_with(Default::default)
+                    .add_from(i, &module, is_package);
+            }
+            Stmt::Global(g) => {
+                let scope = self.scope_mut();
+                for n in &g.names {
+                    scope.globals_decl.insert(n.id.clone());
+                }
+            }
+            Stmt::Nonlocal(n) => {
+                let scope = self.scope_mut();
+                for n in &n.names {
+                    scope.nonlocals.insert(n.id.clone());
+                }
+            }
+            Stmt::Expr(e) => {
+                self.expr(&e.value, Dest::Discard);
+            }
+            _ => {}
+        }
+    }
+
+    fn if_stmt(&mut self, i: &StmtIf) {
+        if self.at_module_level() && is_main_guard(&i.test) {
+            let parent = self.scope().fn_id;
+            let name = format!("<module {}>.__main__", self.mf.name);
+            let id = self.new_fn(name, i.test.range(), FnKind::Module, false, Some(parent));
+            self.ir.functions[id as usize].func.entry = Some(Entry::Main);
+            self.scopes.push(Scope::new(ScopeKind::Module, id, false));
+            self.body(&i.body);
+            self.scopes.pop();
+            for clause in &i.elif_else_clauses {
+                self.body(&clause.body);
+            }
+            return;
+        }
+        self.expr(&i.test, super::exprs::Dest::Read);
+        self.body(&i.body);
+        for clause in &i.elif_else_clauses {
+            if let Some(t) = &clause.test {
+                self.expr(t, super::exprs::Dest::Read);
+            }
+            self.body(&clause.body);
+        }
+    }
+
+    /// Forgets tracking of names bound by a target (loop variables, tuple targets).
+    pub fn unbind_target(&mut self, target: &Expr) {
+        match target {
+            Expr::Name(n) => self.unbind(n.id.as_str()),
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| self.unbind_target(e)),
+            Expr::List(l) => l.elts.iter().for_each(|e| self.unbind_target(e)),
+            Expr::Starred(s) => self.unbind_target(&s.value),
+            Expr::Attribute(_) | Expr::Subscript(_) => {
+                self.expr(target, super::exprs::Dest::Read);
+            }
+            _ => {}
+        }
+    }
+
+    /// Forgets tracking of one name.
+    pub fn unbind(&mut self, name: &str) {
+        let at_module = self.at_module_level();
+        if at_module {
+            self.module_vars.remove(name);
+            self.module_types.remove(name);
+        }
+        // A task handle or resource rebound on another path (`c = Client()` / `c = other`) is
+        // still what later reads of the name may see: keep counting them (flow-insensitively).
+        let keeps = self.scope().vars.get(name).is_some_and(|v| {
+            matches!(
+                self.ir.vars[v.0 as usize].kind,
+                VarKind::Task | VarKind::Resource
+            )
+        });
+        let scope = self.scope_mut();
+        if !keeps {
+            scope.vars.remove(name);
+        }
+        scope.types.remove(name);
+        scope.global_alias.remove(name);
+    }
+}
+
+/// Whether an `if` test is `__name__ == "__main__"`.
+pub fn is_main_guard(test: &Expr) -> bool {
+    let Expr::Compare(c) = test else {
+        return false;
+    };
+    let [right] = &*c.comparators else {
+        return false;
+    };
+    let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
+    let is_main = |e: &Expr| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__");
+    (is_name(&c.left) && is_main(right)) || (is_main(&c.left) && is_name(right))
+}

@@ -1,0 +1,198 @@
+//! Scopes, name-resolution results and the context shared by the files of one project.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use ruff_python_ast::name::Name;
+
+use super::imports::ModuleSet;
+use crate::kb::{Api, Kb};
+use crate::model::{Language, VarId};
+
+/// What a scope is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    /// Module-level code (or the `__main__` block).
+    Module,
+    /// A function body.
+    Function,
+    /// A class body: names bound here are class attributes.
+    ClassBody,
+    /// A synthetic body (the argument of `asyncio.run`, a thread target): it sees the
+    /// enclosing scope's names.
+    Synthetic,
+}
+
+/// A name scope and the function events go to.
+#[derive(Debug)]
+pub struct Scope {
+    /// Kind.
+    pub kind: ScopeKind,
+    /// Local function index events go to.
+    pub fn_id: u32,
+    /// Whether code here runs as a coroutine.
+    pub is_async: bool,
+    /// Names bound in the function (locals).
+    pub locals: HashSet<Name>,
+    /// Names declared `global`.
+    pub globals_decl: HashSet<Name>,
+    /// Names declared `nonlocal`.
+    pub nonlocals: HashSet<Name>,
+    /// Function-level imports.
+    pub imports: Option<Box<super::imports::Imports>>,
+    /// Nested function definitions by name.
+    pub defs: HashMap<Name, u32>,
+    /// Tracked variables by name (latest binding).
+    pub vars: HashMap<Name, VarId>,
+    /// Known types of local names (dotted paths).
+    pub types: HashMap<Name, String>,
+    /// Local names that alias a global (a cached factory's or fixture's value).
+    pub global_alias: HashMap<Name, u32>,
+    /// Enclosing class path for methods, and the name of `self`/`cls`.
+    pub class: Option<(String, String)>,
+    /// For class bodies: the class index.
+    pub class_idx: Option<u32>,
+    /// Parameters that name pytest fixtures.
+    pub fixture_params: HashSet<Name>,
+    /// Global that this function's result is (cached factory, wide fixture).
+    pub result_global: Option<u32>,
+    /// Current loop depth.
+    pub loop_depth: u16,
+    /// Tracked variables owned by this body, for its scope end.
+    pub owned: Vec<VarId>,
+}
+
+impl Scope {
+    /// An empty scope.
+    pub fn new(kind: ScopeKind, fn_id: u32, is_async: bool) -> Scope {
+        Scope {
+            kind,
+            fn_id,
+            is_async,
+            locals: HashSet::default(),
+            globals_decl: HashSet::default(),
+            nonlocals: HashSet::default(),
+            imports: None,
+            defs: HashMap::default(),
+            vars: HashMap::default(),
+            types: HashMap::default(),
+            global_alias: HashMap::default(),
+            class: None,
+            class_idx: None,
+            fixture_params: HashSet::default(),
+            result_global: None,
+            loop_depth: 0,
+            owned: Vec::new(),
+        }
+    }
+}
+
+/// What a module-level name is, from the prescan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    /// A function or class defined in the module.
+    Def,
+    /// A name bound to something that may hold a runtime-bound resource or object.
+    Object,
+    /// Any other binding (constants, plain data).
+    Other,
+}
+
+/// How a name resolves in the current scope.
+#[derive(Debug, Clone)]
+pub enum NameRes {
+    /// A tracked variable.
+    Var(VarId),
+    /// A local alias of a global.
+    GlobalAlias(u32),
+    /// A pytest fixture parameter.
+    Fixture,
+    /// A nested function of an enclosing body.
+    LocalFn(u32),
+    /// A plain local variable.
+    Local,
+    /// A dotted path (imported name, module-level def, builtin).
+    Path(String),
+    /// A module-level name that holds nothing of interest.
+    Plain,
+    /// A name bound nowhere in the module: a builtin (`open`, `input`).
+    Builtin,
+}
+
+/// Context shared by the files of one project.
+pub struct Ctx<'a> {
+    /// The knowledge base.
+    pub kb: &'a Kb,
+    /// Module names of the project.
+    pub modules: &'a ModuleSet,
+    /// First segments of the project's module names (a quick filter for [`Self::modules`]).
+    pub module_roots: HashSet<String>,
+    /// Keyword argument names that some knowledge-base entry marks as removed (`loop`).
+    pub deprecated_keywords: HashSet<String>,
+    /// First segments of the knowledge base's Python paths (`asyncio`, `httpx`): a path with
+    /// another root has no entry, so the lookup is skipped.
+    pub roots: HashSet<String>,
+    /// Method names the knowledge base matches on any receiver.
+    pub methods: HashSet<String>,
+    /// Builtin names the knowledge base has entries for (`open`, `input`).
+    pub builtins: HashSet<String>,
+    /// The project's pytest-asyncio settings.
+    pub pytest: super::project::PytestConfig,
+    /// The Python knowledge base, indexed.
+    pub index: &'a ApiIndex<'a>,
+}
+
+impl<'a> Ctx<'a> {
+    /// Whether the knowledge base may have an entry for `path`.
+    pub fn may_be_api(&self, path: &str) -> bool {
+        let root = path.split('.').next().unwrap_or(path);
+        self.roots.contains(root)
+    }
+
+    /// The knowledge-base entries for `path` (exact entries from the index, prefix entries
+    /// from the knowledge base itself).
+    pub fn apis(&self, path: &str) -> Vec<&'a Api> {
+        if !self.may_be_api(path) {
+            return Vec::new();
+        }
+        if self.index.has_prefix_entries {
+            return self.kb.lookup(Language::Python, path);
+        }
+        self.index.exact.get(path).cloned().unwrap_or_default()
+    }
+
+    /// The entries matched by a method name on any receiver.
+    pub fn method_apis(&self, method: &str) -> Vec<&'a Api> {
+        self.index.methods.get(method).cloned().unwrap_or_default()
+    }
+}
+
+/// The Python part of the knowledge base, indexed by `&str` for allocation-free lookups.
+#[derive(Debug, Default)]
+pub struct ApiIndex<'a> {
+    /// Exact entries by path.
+    pub exact: HashMap<&'a str, Vec<&'a Api>>,
+    /// `any_receiver` entries by method name.
+    pub methods: HashMap<&'a str, Vec<&'a Api>>,
+    /// Whether some Python entry matches by prefix (then lookups go to the knowledge base).
+    pub has_prefix_entries: bool,
+}
+
+impl<'a> ApiIndex<'a> {
+    /// Indexes the Python entries of `kb`.
+    pub fn new(kb: &'a Kb) -> Self {
+        let mut index = ApiIndex::default();
+        for api in kb.apis().iter().filter(|a| a.language == Language::Python) {
+            match api.matching {
+                crate::kb::Match::Exact => {
+                    index.exact.entry(api.path.as_str()).or_default().push(api)
+                }
+                crate::kb::Match::Prefix => index.has_prefix_entries = true,
+            }
+            if api.any_receiver {
+                let m = crate::kb::last_segment(Language::Python, &api.path);
+                index.methods.entry(m).or_default().push(api);
+            }
+        }
+        index
+    }
+}

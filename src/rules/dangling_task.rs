@@ -1,0 +1,40 @@
+//! dangling-task (LL102): a task whose handle is thrown away; see `rules/dangling-task.md`.
+
+use crate::analysis::Facts;
+use crate::diagnostic::{Finding, Severity};
+use crate::model::{EventKind, HandleFate, Language, Program, RunKind, RuntimeRef};
+
+/// Reports spawns whose task handle is discarded (`asyncio.create_task(..)` as a statement).
+pub fn check(program: &Program, _facts: &Facts, out: &mut Vec<Finding>) {
+    for (_, func) in program.fns() {
+        if func.language != Language::Python {
+            continue;
+        }
+        for ev in &func.events {
+            let EventKind::Run {
+                how: RunKind::Spawn,
+                handle,
+                runtime,
+                api,
+                ..
+            } = &ev.kind
+            else {
+                continue;
+            };
+            // A spawn on a receiver the model cannot identify may be a task group's, which
+            // keeps its tasks.
+            if *handle != HandleFate::Discarded || *runtime == RuntimeRef::Unknown {
+                continue;
+            }
+            let message = format!(
+                "the task made by `{api}` is not stored, so it may be garbage-collected before it finishes"
+            );
+            out.push(
+                Finding::new("dangling-task", Severity::Warning, ev.span, message)
+                .primary_label("task handle discarded here")
+                .note("the event loop keeps only a weak reference to running tasks")
+                .help("keep a reference (for example in a set of background tasks, discarded on completion) or use an `asyncio.TaskGroup`"),
+            );
+        }
+    }
+}

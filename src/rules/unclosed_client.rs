@@ -1,0 +1,93 @@
+//! unclosed-client (LL103): an async client made in a function and never closed; see
+//! `rules/unclosed-client.md`.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use crate::analysis::Facts;
+use crate::diagnostic::{Finding, Severity};
+use crate::kb::{Concept, Kb};
+use crate::model::{EventKind, Language, Program, ResourceRef, VarId};
+
+/// The knowledge base that tells which runtime-bound types are clients needing a close.
+fn kb() -> &'static Kb {
+    static KB: OnceLock<Kb> = OnceLock::new();
+    KB.get_or_init(Kb::builtin)
+}
+
+/// The close method of a client constructor, if the knowledge base has one (`aclose`).
+pub fn closer_of(kb: &Kb, language: Language, api: &str) -> Option<String> {
+    let ty = kb
+        .find(language, api, Concept::RuntimeBound)
+        .and_then(|a| a.returns.clone())
+        .unwrap_or_else(|| api.to_string());
+    let sep = crate::kb::separator(language);
+    kb.apis().iter().find_map(|a| {
+        let rest = a.path.strip_prefix(ty.as_str())?.strip_prefix(sep)?;
+        (a.language == language && a.concept == Concept::ResourceClose && !rest.contains(sep))
+            .then(|| rest.to_string())
+    })
+}
+
+/// Reports clients created in a local variable (or a temporary) that no path closes, uses as
+/// a context manager, returns, stores or hands to other code.
+pub fn check(program: &Program, _facts: &Facts, out: &mut Vec<Finding>) {
+    let mut released: HashSet<VarId> = HashSet::new();
+    for (id, func) in program.fns() {
+        for ev in &func.events {
+            match &ev.kind {
+                EventKind::Close {
+                    resource: ResourceRef::Local(v),
+                } => {
+                    released.insert(*v);
+                }
+                EventKind::Escape { var } => {
+                    released.insert(*var);
+                }
+                // A use from another body (a closure) may close it there.
+                EventKind::Use {
+                    resource: ResourceRef::Local(v),
+                } if program
+                    .vars
+                    .get(v.0 as usize)
+                    .is_some_and(|x| x.owner != id) =>
+                {
+                    released.insert(*v);
+                }
+                _ => {}
+            }
+        }
+    }
+    for (_, func) in program.fns() {
+        if func.language != Language::Python {
+            continue;
+        }
+        for ev in &func.events {
+            let EventKind::Create {
+                resource: Some(ResourceRef::Local(v)),
+                api,
+                ..
+            } = &ev.kind
+            else {
+                continue;
+            };
+            if released.contains(v) {
+                continue;
+            }
+            let Some(closer) = closer_of(kb(), func.language, api) else {
+                continue;
+            };
+            out.push(
+                Finding::new(
+                    "unclosed-client",
+                    Severity::Warning,
+                    ev.span,
+                    format!("`{api}` is created here and never closed"),
+                )
+                .primary_label("client created here")
+                .note("an unclosed client leaks its connections and warns `Unclosed client session` or `ResourceWarning` when collected")
+                .help(format!("use `async with {api}(...) as client:`, or call `{closer}()` when done")),
+            );
+        }
+    }
+}
