@@ -23,9 +23,10 @@ measure() {
   local label=$1; shift
   local best_wall=999999 best_rss=0
   for _ in $(seq "$REPEAT"); do
-    local out
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
-    local wall=${out% *} rss=${out#* }
+    /usr/bin/time -o /tmp/looplint-bench-time -f '%e %M' "$@" >/dev/null 2>&1 || true
+    local out wall rss
+    out=$(tail -n 1 /tmp/looplint-bench-time)
+    wall=${out% *} rss=${out#* }
     if awk "BEGIN{exit !($wall < $best_wall)}"; then best_wall=$wall; best_rss=$rss; fi
   done
   printf '%-28s %8.2f s %8.1f MiB\n' "$label" "$best_wall" "$(awk "BEGIN{print $best_rss/1024}")"

@@ -38,36 +38,17 @@ pub fn check(db: &SourceDb, opts: &CheckOptions<'_>) -> CheckResult {
             Language::Python => python.push(i),
         }
     }
-    let (mut lowered, py) = rayon::join(
-        || frontend::rust::lower(db, &rust, opts.kb),
+    crate::alloc::tune_for(rust.len(), python.len());
+    // Each program is analysed as soon as it is lowered; only its findings are kept.
+    let analyse = |lowered: Lowered| -> CheckResult { analyse_program(lowered, opts) };
+    let (rust_results, py) = rayon::join(
+        || frontend::rust::lower_each(db, &rust, opts.kb, &analyse),
         || frontend::python::lower(db, &python, opts.kb),
     );
-    lowered.extend(py);
-
     let mut result = CheckResult::default();
-    for Lowered { program, problems } in lowered {
-        for p in problems {
-            if p.unreadable {
-                result.unreadable.push((p.source, p.message.clone()));
-            }
-            if (opts.enabled)("syntax-error") {
-                let span = Span::new(p.source as u32, p.start, p.end);
-                result.findings.push(Finding::new(
-                    "syntax-error",
-                    Severity::Error,
-                    span,
-                    p.message,
-                ));
-            }
-        }
-        let facts = analysis::analyze(&program);
-        for mut f in rules::run(&program, &facts, opts.enabled) {
-            remap(&mut f.primary, &program);
-            for l in &mut f.labels {
-                remap(&mut l.span, &program);
-            }
-            result.findings.push(f);
-        }
+    for part in rust_results.into_iter().chain(py.into_iter().map(analyse)) {
+        result.findings.extend(part.findings);
+        result.unreadable.extend(part.unreadable);
     }
     result.findings.sort_by(|a, b| {
         let pa = &db.files[a.primary.file as usize].display;
@@ -75,6 +56,35 @@ pub fn check(db: &SourceDb, opts: &CheckOptions<'_>) -> CheckResult {
         (pa, a.primary.start, a.rule, &a.message).cmp(&(pb, b.primary.start, b.rule, &b.message))
     });
     result.findings.dedup();
+    result
+}
+
+/// Problems, analysis and rules of one lowered program.
+fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
+    let Lowered { program, problems } = lowered;
+    let mut result = CheckResult::default();
+    for p in problems {
+        if p.unreadable {
+            result.unreadable.push((p.source, p.message.clone()));
+        }
+        if (opts.enabled)("syntax-error") {
+            let span = Span::new(p.source as u32, p.start, p.end);
+            result.findings.push(Finding::new(
+                "syntax-error",
+                Severity::Error,
+                span,
+                p.message,
+            ));
+        }
+    }
+    let facts = analysis::analyze(&program);
+    for mut f in rules::run(&program, &facts, opts.enabled) {
+        remap(&mut f.primary, &program);
+        for l in &mut f.labels {
+            remap(&mut l.span, &program);
+        }
+        result.findings.push(f);
+    }
     result
 }
 

@@ -5,6 +5,7 @@
 //! runs under; each rule in [`rules`] queries those facts and emits [`diagnostic::Finding`]s;
 //! [`report`] renders them. [`check`] ties the steps together, [`cli`] is the command line.
 
+pub mod alloc;
 pub mod analysis;
 pub mod baseline;
 pub mod cargo;
@@ -22,8 +23,3 @@ pub mod rules;
 pub mod server;
 pub mod source;
 pub mod suppress;
-
-/// The global allocator: parsing and lowering allocate many small nodes, and mimalloc (as ruff
-/// uses) makes that markedly cheaper than the system allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

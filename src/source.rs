@@ -1,7 +1,8 @@
 //! The source database: every file a run looks at, read lazily and re-readable for rendering.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::model::Language;
 
@@ -46,6 +47,9 @@ impl std::fmt::Display for ReadError {
 pub struct SourceDb {
     /// The files.
     pub files: Vec<SourceFile>,
+    /// Per file, whether its text holds a suppression marker: 0 not read yet, 1 no, 2 yes.
+    /// Filled as files are read, so suppressions need not read unmarked files again.
+    markers: Arc<OnceLock<Vec<AtomicU8>>>,
 }
 
 impl SourceDb {
@@ -63,11 +67,37 @@ impl SourceDb {
     /// Reads the text of the file at `index` (the overlay if there is one).
     pub fn read(&self, index: usize) -> Result<Arc<str>, ReadError> {
         let file = &self.files[index];
-        if let Some(text) = &file.overlay {
-            return Ok(text.clone());
+        let text = match &file.overlay {
+            Some(text) => text.clone(),
+            None => read_text(&file.path)?,
+        };
+        let marked = has_marker(text.as_bytes(), file.language);
+        let markers = self
+            .markers
+            .get_or_init(|| (0..self.files.len()).map(|_| AtomicU8::new(0)).collect());
+        if let Some(slot) = markers.get(index) {
+            slot.store(if marked { 2 } else { 1 }, Ordering::Relaxed);
         }
-        read_text(&file.path)
+        Ok(text)
     }
+
+    /// Whether the file holds a suppression marker, if it has been read already.
+    pub fn has_marker(&self, index: usize) -> Option<bool> {
+        match self.markers.get()?.get(index)?.load(Ordering::Relaxed) {
+            1 => Some(false),
+            2 => Some(true),
+            _ => None,
+        }
+    }
+}
+
+/// Whether raw text contains a suppression marker: `looplint:`, or `noqa` in Python.
+pub fn has_marker(bytes: &[u8], language: Language) -> bool {
+    memchr::memmem::find(bytes, b"looplint:").is_some()
+        || (language == Language::Python
+            && [&b"noqa"[..], b"NOQA", b"NoQA"]
+                .iter()
+                .any(|m| memchr::memmem::find(bytes, m).is_some()))
 }
 
 /// Reads a file as UTF-8 text, classifying failures.

@@ -498,8 +498,12 @@ pub fn parse(text: &str, language: Language) -> Vec<Directive> {
     out
 }
 
-/// Whether the file's bytes contain `looplint:` (or `noqa` in Python), read without decoding.
+/// Whether the file's bytes contain `looplint:` (or `noqa` in Python): known from the read
+/// the frontend already made, else read without decoding.
 fn may_have_directives(db: &SourceDb, file: usize, language: Language) -> bool {
+    if let Some(known) = db.has_marker(file) {
+        return known;
+    }
     let f = &db.files[file];
     let bytes: std::borrow::Cow<'_, [u8]> = match &f.overlay {
         Some(text) => std::borrow::Cow::Borrowed(text.as_bytes()),
@@ -508,11 +512,7 @@ fn may_have_directives(db: &SourceDb, file: usize, language: Language) -> bool {
             Err(_) => return false,
         },
     };
-    memchr::memmem::find(&bytes, b"looplint:").is_some()
-        || (language == Language::Python
-            && [&b"noqa"[..], b"NOQA", b"NoQA"]
-                .iter()
-                .any(|m| memchr::memmem::find(&bytes, m).is_some()))
+    crate::source::has_marker(&bytes, language)
 }
 
 fn has_noqa(text: &str) -> bool {

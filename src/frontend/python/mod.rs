@@ -40,14 +40,9 @@ use project::{ModuleFile, Project};
 
 /// Lowers the Python files `files` (indices into `db`) into one program per project root.
 pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
-    // Syntax trees come and go per file: have the allocator give freed pages back at once, so
-    // that peak memory stays close to what is live.
-    static TUNE: std::sync::Once = std::sync::Once::new();
-    TUNE.call_once(|| {
-        // SAFETY: setting an allocator option has no memory-safety preconditions. 15 is
-        // `mi_option_purge_delay` of mimalloc 3 (not exported by the bindings).
-        unsafe { libmimalloc_sys::mi_option_set(15, 0) };
-    });
+    if files.is_empty() {
+        return Vec::new();
+    }
     let projects = project::group(db, files);
     let deprecated_keywords: FxHashSet<String> = kb
         .apis()

@@ -122,6 +122,17 @@ fn lower_one(
 /// Lowers the Rust files `files` (indices into `db`) into one program per Cargo package (files
 /// outside any package form a program each).
 pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
+    lower_each(db, files, kb, &|l| l)
+}
+
+/// Lowers like [`lower`], handing each program to `each` as soon as it is linked, so that only
+/// the results of `each`, not every program, stay alive.
+pub fn lower_each<R: Send>(
+    db: &SourceDb,
+    files: &[usize],
+    kb: &Kb,
+    each: &(dyn Fn(Lowered) -> R + Sync),
+) -> Vec<R> {
     let view = KbView::new(kb);
     let plans = package::plan(db, files);
     // Programs are lowered and linked one by one (files in parallel inside each), so that the
@@ -144,10 +155,9 @@ pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
                 irs.push(ir);
                 problems.extend(problem);
             }
-            Lowered {
-                program: link::link(plan, &irs, &view),
-                problems,
-            }
+            let program = link::link(plan, &irs, &view);
+            drop(irs);
+            each(Lowered { program, problems })
         })
         .collect()
 }
