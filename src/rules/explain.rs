@@ -111,3 +111,13 @@ pub fn display_name(program: &Program, f: FnId) -> String {
         FnKind::Module => "module code".into(),
     }
 }
+
+/// Whether `f` and every caller on the chain that brought it into context `entry` run where
+/// the analysis says (see [`placement_is_certain`]).
+pub fn path_is_certain(program: &Program, facts: &Facts, f: FnId, entry: &CtxEntry) -> bool {
+    placement_is_certain(program, facts, f)
+        && facts
+            .chain(f, entry, 16)
+            .iter()
+            .all(|(caller, _)| placement_is_certain(program, facts, *caller))
+}

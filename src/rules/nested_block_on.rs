@@ -1,10 +1,10 @@
 //! `nested-block-on`: a blocking runtime entry reached from async code. Doc: rules/nested-block-on.md.
 
-use crate::analysis::{Facts, short};
+use crate::analysis::{Ctx, Facts, short};
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{Entry, EventKind, Language, Program, RunKind};
 
-use super::explain::{chain_labels, placement_is_certain};
+use super::explain::{chain_labels, path_is_certain};
 
 /// Reports block-on calls, blocking clients and runtime-entry functions reached from async code.
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
@@ -23,12 +23,14 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         if patched && f.language == Language::Python {
             continue;
         }
-        let Some(entry) = facts.on_runtime(fid) else {
+        // An async context reached through calls whose placement is certain.
+        let Some(entry) = facts
+            .ctx(fid)
+            .iter()
+            .find(|c| matches!(c.ctx, Ctx::Runtime(_)) && path_is_certain(program, facts, fid, c))
+        else {
             continue;
         };
-        if !placement_is_certain(program, facts, fid) {
-            continue;
-        }
         for ev in &f.events {
             let what = match &ev.kind {
                 EventKind::Run {

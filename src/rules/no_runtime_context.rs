@@ -3,7 +3,7 @@
 
 use crate::analysis::{Ctx, Facts, short};
 
-use super::explain::placement_is_certain;
+use super::explain::path_is_certain;
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{EventKind, Language, Program, RunKind, RuntimeRef, Span};
 
@@ -12,14 +12,11 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
         // One call path that surely has no runtime is enough: `fn main`, a `#[test]`, a
         // framework handler or a fresh thread, through calls whose placement is certain.
-        let Some(entry) = facts.ctx(fid).iter().find(|c| {
-            c.ctx == Ctx::NoRuntime
-                && placement_is_certain(program, facts, fid)
-                && facts
-                    .chain(fid, c, 16)
-                    .iter()
-                    .all(|(caller, _)| placement_is_certain(program, facts, *caller))
-        }) else {
+        let Some(entry) = facts
+            .ctx(fid)
+            .iter()
+            .find(|c| c.ctx == Ctx::NoRuntime && path_is_certain(program, facts, fid, c))
+        else {
             continue;
         };
         let mut seen: Vec<Span> = Vec::new();

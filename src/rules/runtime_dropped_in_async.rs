@@ -1,21 +1,23 @@
 //! `runtime-dropped-in-async`: a runtime built and dropped, or an event loop closed, inside async
 //! code. Doc: rules/runtime-dropped-in-async.md.
 
-use crate::analysis::{Facts, short};
+use crate::analysis::{Ctx, Facts, short};
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{EventKind, Language, Program, RuntimeRef, VarId};
 
-use super::explain::{chain_labels, placement_is_certain};
+use super::explain::{chain_labels, path_is_certain};
 
 /// Reports runtimes whose drop happens on a runtime worker thread.
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
-        let Some(entry) = facts.on_runtime(fid) else {
+        // An async context reached through calls whose placement is certain.
+        let Some(entry) = facts
+            .ctx(fid)
+            .iter()
+            .find(|c| matches!(c.ctx, Ctx::Runtime(_)) && path_is_certain(program, facts, fid, c))
+        else {
             continue;
         };
-        if !placement_is_certain(program, facts, fid) {
-            continue;
-        }
         for ev in &f.events {
             match &ev.kind {
                 EventKind::RuntimeNew { var, api, .. } => {

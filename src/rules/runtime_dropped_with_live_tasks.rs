@@ -217,17 +217,43 @@ fn finite_visible_work(program: &Program, body: FnId) -> bool {
     if b.diverges {
         return false;
     }
-    if b.kind == FnKind::Named {
+    // The task's code as far as the program shows it: the body and two levels of callees.
+    let mut seen = vec![body];
+    let mut frontier = vec![body];
+    for _ in 0..2 {
+        let mut next = Vec::new();
+        for f in frontier {
+            for ev in &program.func(f).events {
+                if let EventKind::Call { callees, .. } = &ev.kind {
+                    for c in callees {
+                        if !seen.contains(c) {
+                            seen.push(*c);
+                            next.push(*c);
+                        }
+                    }
+                }
+            }
+        }
+        frontier = next;
+    }
+    if b.kind != FnKind::Named && seen.len() == 1 {
+        return false;
+    }
+    let events = || seen.iter().flat_map(|f| program.func(*f).events.iter());
+    // A consumer of a channel the root feeds loses the work still queued; anything else must
+    // be one-shot work: a loop or an event loop is a background service, meant to be
+    // cancelled when the program ends.
+    if events().any(|e| {
+        matches!(
+            e.kind,
+            EventKind::Wait {
+                kind: WaitKind::Drain,
+                ..
+            }
+        )
+    }) {
         return true;
     }
-    let mut any = false;
-    for ev in &b.events {
-        if let EventKind::Call { callees, .. } = &ev.kind {
-            if callees.iter().any(|c| program.func(*c).diverges) {
-                return false;
-            }
-            any |= !callees.is_empty();
-        }
-    }
-    any
+    !seen.iter().any(|f| program.func(*f).diverges)
+        && !events().any(|e| matches!(e.kind, EventKind::Wait { .. }))
 }
