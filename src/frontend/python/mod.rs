@@ -164,7 +164,8 @@ pub fn lower_file(db: &SourceDb, mf: &ModuleFile, cx: &Ctx<'_>) -> Result<FileIr
         start: 0,
         end: 0,
         message: e.to_string(),
-        unreadable: true,
+        // Content that is not text is a finding; only I/O failures are errors.
+        unreadable: matches!(e, crate::source::ReadError::Io(_)),
     })?;
     let parsed = ruff_python_parser::parse_module(&text).map_err(|e| Problem {
         source: mf.source,
