@@ -138,10 +138,11 @@ fn check_fixture(input: &Path, kb: &Kb, failures: &mut Vec<String>) {
         kb,
         enabled: &enabled,
     };
-    let result = check(db, &opts);
-    let sources = Sources::load(db, &result.findings);
+    // Suppression comments apply as in a real run, so fixtures can test them too.
+    let findings = looplint::suppress::apply(db, check(db, &opts).findings, &enabled);
+    let sources = Sources::load(db, &findings);
     let mut found: BTreeMap<Key, Vec<String>> = BTreeMap::new();
-    for f in &result.findings {
+    for f in &findings {
         let (start, _) = sources.positions(f.primary);
         let path = db.files[f.primary.file as usize].display.clone();
         found
