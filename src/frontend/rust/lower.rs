@@ -1295,6 +1295,35 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     }
 
     /// A body for an expression handed to a runtime API (`block_on(fetch())`).
+    /// A future built by a library call (`rt.block_on(tokio::time::timeout(..))`) is built
+    /// before the runtime runs it: an API that needs a runtime at construction needs it in the
+    /// calling code.
+    fn eager_needs_runtime(&mut self, e: &Expr, kind: FnKind) {
+        if kind != FnKind::Future {
+            return;
+        }
+        let Expr::Call(c) = strip(e) else { return };
+        let Expr::Path(p) = strip(&c.func) else {
+            return;
+        };
+        if p.qself.is_some() || self.lookup_path_binding(p).is_some() {
+            return;
+        }
+        let Res::Ext(full) = self.resolve(&path_segs(&p.path)) else {
+            return;
+        };
+        let needs = self
+            .cx
+            .kb
+            .apis(&full)
+            .iter()
+            .any(|a| a.concept == crate::kb::Concept::NeedsRuntime);
+        if needs {
+            let span = self.sp2(spans::first(e), spans::last(e));
+            self.emit_model(span, EventKind::NeedsRuntime { api: full });
+        }
+    }
+
     fn lower_synthetic(&mut self, e: &Expr, kind: FnKind) -> (u32, Val) {
         let span = self.sp2(spans::first(e), spans::last(e));
         let name = if kind == FnKind::Future {
@@ -1302,6 +1331,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         } else {
             "<closure>"
         };
+        self.eager_needs_runtime(e, kind);
         let parent = self.cur_fn();
         let id = self.new_fn(name.to_string(), span, kind, kind == FnKind::Future, parent);
         self.stack.push(FnState::new(id, false, false));
