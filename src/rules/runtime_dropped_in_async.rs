@@ -20,7 +20,8 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         };
         for ev in &f.events {
             match &ev.kind {
-                EventKind::RuntimeNew { var, api, .. } => {
+                // A Python loop that is not running can be made and closed anywhere.
+                EventKind::RuntimeNew { var, api, .. } if f.language == Language::Rust => {
                     // A runtime that escapes is dropped elsewhere; one that is blocked on here
                     // panics at that `block_on` first, which `nested-block-on` reports.
                     if var.is_some_and(|v| escapes(program, v) || blocked_on(f, v)) {
