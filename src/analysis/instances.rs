@@ -95,7 +95,7 @@ pub fn collect(program: &Program, facts: &mut Facts) {
                             repeated,
                             group,
                             test: f.is_test,
-                            what: format!("the runtime built by `{}`", short(api)),
+                            what: format!("the {} built by `{}`", noun(f.language), short(api)),
                         },
                     );
                     facts.event_instance.insert((fid, i), id);
@@ -118,7 +118,7 @@ pub fn collect(program: &Program, facts: &mut Facts) {
                             repeated,
                             group,
                             test: f.is_test,
-                            what: format!("the fresh runtime of `{}`", short(api)),
+                            what: format!("the fresh {} of `{}`", noun(f.language), short(api)),
                         },
                     );
                     facts.event_instance.insert((fid, i), id);
@@ -164,6 +164,14 @@ pub fn server_instance(program: &Program, facts: &mut Facts, f: FnId) -> InstId 
             what: "the server's event loop".into(),
         },
     )
+}
+
+/// What a runtime is called in a language.
+fn noun(language: crate::model::Language) -> &'static str {
+    match language {
+        crate::model::Language::Rust => "runtime",
+        crate::model::Language::Python => "event loop",
+    }
 }
 
 fn push(facts: &mut Facts, inst: Instance) -> InstId {
