@@ -7,6 +7,7 @@ use ruff_python_ast::name::Name;
 use ruff_python_ast::{Expr, StmtClassDef, StmtFunctionDef};
 use ruff_text_size::TextRange;
 
+use super::conftest::HookScope;
 use super::decorators::{self, Decorator, Shape};
 use super::imports::{attr_chain, dotted, join_path};
 use super::ir::{AttrDef, ClassIr, Def, FixtureDef, MarkKind};
@@ -327,10 +328,29 @@ impl<'a> Lowerer<'a> {
             && class
                 .is_none_or(|(p, _)| p.rsplit('.').next().is_some_and(|c| c.starts_with("Test")));
         if test_fn {
+            let mut shape = shape.clone();
+            let mut module_scope = self.module_loop_scope.clone();
+            match self.cx.hook_scopes.get(&self.mf.source) {
+                // A conftest hook changes the markers of async tests in a way that cannot be
+                // followed: the test runs on some loop, but which one is not known.
+                Some(HookScope::Unknown) if is_async => return None,
+                Some(HookScope::Known { scope, first }) => {
+                    let scope = scope
+                        .clone()
+                        .or_else(|| self.cx.pytest.test_loop_scope.clone());
+                    // The hook's marker is the test's own: it wins over the module's
+                    // `pytestmark`, and over the decorator when put first.
+                    if *first || shape.loop_scope.is_none() {
+                        shape.loop_scope = scope.clone();
+                    }
+                    module_scope = scope;
+                }
+                _ => {}
+            }
             return Some(decorators::test_entry(
                 is_async,
-                shape,
-                self.module_loop_scope.as_deref(),
+                &shape,
+                module_scope.as_deref(),
             ));
         }
         None

@@ -9,6 +9,7 @@
 //! results ([`ir`]) are linked per project (`link`) and dead ends are dropped (`compact`).
 mod calls;
 mod compact;
+pub mod conftest;
 pub mod decorators;
 mod defs;
 pub mod dump;
@@ -94,6 +95,7 @@ pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
                         methods: methods.clone(),
                         builtins: builtins.clone(),
                         pytest: project::pytest_config(&proj.root),
+                        hook_scopes: conftest::hook_scopes(db, proj),
                         index: &index,
                     };
                     lower_project(db, proj, &cx)

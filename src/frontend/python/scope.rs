@@ -137,6 +137,8 @@ pub struct Ctx<'a> {
     pub builtins: HashSet<String>,
     /// The project's pytest-asyncio settings.
     pub pytest: super::project::PytestConfig,
+    /// Loop scopes that conftest hooks impose on test modules, by source index.
+    pub hook_scopes: HashMap<usize, super::conftest::HookScope>,
     /// The Python knowledge base, indexed.
     pub index: &'a ApiIndex<'a>,
 }
