@@ -69,7 +69,7 @@ impl SourceDb {
         let file = &self.files[index];
         let text = match &file.overlay {
             Some(text) => text.clone(),
-            None => read_text(&file.path)?,
+            None => read_text(&file.path, file.language)?,
         };
         let marked = has_marker(text.as_bytes(), file.language);
         let markers = self
@@ -100,16 +100,79 @@ pub fn has_marker(bytes: &[u8], language: Language) -> bool {
                 .any(|m| memchr::memmem::find(bytes, m).is_some()))
 }
 
-/// Reads a file as UTF-8 text, classifying failures.
-pub fn read_text(path: &Path) -> Result<Arc<str>, ReadError> {
+/// Reads a source file as text, classifying failures. Python files are decoded by their
+/// PEP 263 coding declaration when they are not UTF-8.
+pub fn read_text(path: &Path, language: Language) -> Result<Arc<str>, ReadError> {
     let bytes = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
+    decode(bytes, language)
+}
+
+/// Decodes the bytes of a source file: UTF-8, or for Python the encoding its coding line
+/// declares (`# -*- coding: latin-1 -*-` on one of the first two lines).
+pub fn decode(bytes: Vec<u8>, language: Language) -> Result<Arc<str>, ReadError> {
     if bytes.contains(&0) {
         return Err(ReadError::Binary);
     }
     match String::from_utf8(bytes) {
         Ok(s) => Ok(Arc::from(s)),
-        Err(e) => Err(ReadError::NotUtf8(e.utf8_error().valid_up_to())),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let declared = match language {
+                Language::Python => coding_declaration(&bytes),
+                Language::Rust => None,
+            };
+            match declared {
+                Some(encoding) if encoding != encoding_rs::UTF_8 => {
+                    let (text, had_errors) = encoding.decode_without_bom_handling(&bytes);
+                    if had_errors {
+                        Err(ReadError::NotUtf8(at))
+                    } else {
+                        Ok(Arc::from(text.into_owned()))
+                    }
+                }
+                _ => Err(ReadError::NotUtf8(at)),
+            }
+        }
     }
+}
+
+/// The encoding a PEP 263 coding line names: a comment matching `coding[:=]\s*([-\w.]+)` on
+/// the first or second line.
+fn coding_declaration(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    for line in bytes.split(|&b| b == b'\n').take(2) {
+        let line = String::from_utf8_lossy(line);
+        let trimmed = line.trim_start_matches([' ', '\t', '\x0c']);
+        if !trimmed.starts_with('#') {
+            continue;
+        }
+        let Some(at) = trimmed.find("coding") else {
+            continue;
+        };
+        let rest = &trimmed[at + "coding".len()..];
+        let Some(rest) = rest.strip_prefix([':', '=']) else {
+            continue;
+        };
+        let name: String = rest
+            .trim_start_matches([' ', '\t'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        return encoding_for(&name);
+    }
+    None
+}
+
+/// The encoding of a Python codec name (`latin-1`, `iso_8859_15`, `koi8_r`, `cp1252`).
+fn encoding_for(name: &str) -> Option<&'static encoding_rs::Encoding> {
+    let lower = name.to_ascii_lowercase().replace('_', "-");
+    let python_alias = match lower.as_str() {
+        "latin-1" | "latin" | "l1" | "iso8859-1" | "8859" | "cp819" => "latin1",
+        "utf8" | "utf-8-sig" => "utf-8",
+        other => other,
+    };
+    encoding_rs::Encoding::for_label(python_alias.as_bytes())
+        .or_else(|| encoding_rs::Encoding::for_label(python_alias.replace('-', "").as_bytes()))
 }
 
 /// A 1-based line and column (column in Unicode scalar values).
@@ -181,6 +244,26 @@ pub fn language_of(path: &Path) -> Option<Language> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_coding_lines_decode() {
+        let mut latin = b"# -*- coding: latin-1 -*-\nname = '".to_vec();
+        latin.extend([0xe9, b'\'', b'\n']);
+        let text = decode(latin.clone(), Language::Python).expect("decodes");
+        assert!(text.contains("name = '\u{e9}'"));
+        assert!(matches!(
+            decode(latin, Language::Rust),
+            Err(ReadError::NotUtf8(_))
+        ));
+        let mut koi = b"#!/usr/bin/env python\n# vim: set fileencoding=koi8_r :\nx = '".to_vec();
+        koi.extend([0xd0, 0xd2, b'\'']);
+        assert!(decode(koi, Language::Python).is_ok());
+        let undeclared = vec![b'x', b'=', 0xff];
+        assert!(matches!(
+            decode(undeclared, Language::Python),
+            Err(ReadError::NotUtf8(2))
+        ));
+    }
 
     #[test]
     fn columns_count_scalar_values() {

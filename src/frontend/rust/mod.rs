@@ -48,6 +48,46 @@ fn max_nesting(text: &str) -> u32 {
     max.clamp(0, u32::MAX as i64) as u32
 }
 
+/// The text with the front matter of a cargo script (a `---` fenced block after an optional
+/// shebang line) replaced by spaces, so offsets stay those of the file; `None` without one.
+fn blank_frontmatter(text: &str) -> Option<String> {
+    let mut offset = 0;
+    let mut lines = text.split_inclusive('\n');
+    let mut line = lines.next()?;
+    if line.starts_with("#!") && !line.starts_with("#![") {
+        offset += line.len();
+        line = lines.next()?;
+    }
+    while line.trim().is_empty() {
+        offset += line.len();
+        line = lines.next()?;
+    }
+    let dashes = line.bytes().take_while(|&b| b == b'-').count();
+    if dashes < 3 {
+        return None;
+    }
+    let start = offset;
+    offset += line.len();
+    for line in lines {
+        offset += line.len();
+        let d = line.bytes().take_while(|&b| b == b'-').count();
+        if d == dashes && line[d..].trim().is_empty() {
+            let mut out = String::with_capacity(text.len());
+            out.push_str(&text[..start]);
+            out.extend(text[start..offset].chars().map(|c| match c {
+                '\n' | '\r' => c,
+                _ => ' ',
+            }));
+            // Multi-byte characters became one space each: pad to keep later offsets.
+            let lost = offset - start - text[start..offset].chars().count();
+            out.extend(std::iter::repeat_n(' ', lost));
+            out.push_str(&text[offset..]);
+            return Some(out);
+        }
+    }
+    None
+}
+
 /// Reads, parses and lowers one file.
 fn lower_one(
     db: &SourceDb,
@@ -85,6 +125,10 @@ fn lower_one(
             }),
         );
     }
+    let text = match blank_frontmatter(&text) {
+        Some(blanked) => std::sync::Arc::from(blanked),
+        None => text,
+    };
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let body = &text[bom as usize..];
     let result = match syn::parse_file(&text) {
