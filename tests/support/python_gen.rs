@@ -1,0 +1,698 @@
+//! Generated Python programs: every executor bug class crossed with where the code sits and the
+//! context that reaches it, and the value-flow class (an async client shared by two event loops)
+//! crossed with how the value travels, how the loops multiply and the client family. Each bug
+//! program has a correct near-twin that must stay silent.
+
+use super::harness::Program;
+
+/// Indents every non-empty line of `text` by `n` spaces.
+fn ind(text: &str, n: usize) -> String {
+    let pad = " ".repeat(n);
+    text.lines()
+        .map(|l| {
+            if l.trim().is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+const IMPORTS: &str = "import asyncio
+import functools
+import threading
+import time
+
+import httpx
+import requests
+";
+
+/// How a correct twin differs from its bug program.
+#[derive(Clone, Copy)]
+enum Twin {
+    /// Same context, the sync call handed to `asyncio.to_thread`.
+    ToThread,
+    /// The paired context.
+    Context,
+    /// Another body at the same place.
+    Body(&'static str),
+}
+
+/// The code that holds the bug: the body of `job()`, unindented, ending in `return <expr>`.
+struct Payload {
+    name: &'static str,
+    rule: &'static str,
+    is_async: bool,
+    body: &'static str,
+    /// Items defined next to `job` (unindented).
+    support: &'static str,
+    contexts: &'static [(&'static str, &'static str)],
+    twin: Twin,
+}
+
+const ASYNC4: &[(&str, &str)] = &[
+    ("asyncio_main", "asyncio_main"),
+    ("pytest_asyncio", "pytest_asyncio"),
+    ("fastapi_handler", "fastapi_handler"),
+    ("awaited_task", "awaited_task"),
+];
+const SYNC4: &[(&str, &str)] = &[
+    ("main_guard", "asyncio_main"),
+    ("plain_test", "pytest_asyncio"),
+    ("thread_target", "awaited_task"),
+    ("flask_route", "fastapi_handler"),
+];
+
+const FETCH: &str = "async def fetch():\n    await asyncio.sleep(0)\n    return 1\n";
+const AUDIT: &str = "async def audit():\n    await asyncio.sleep(0.1)\n";
+
+const PAYLOADS: &[Payload] = &[
+    Payload {
+        name: "asyncio_run",
+        rule: "nested-block-on",
+        is_async: false,
+        body: "n = asyncio.run(fetch())  @@\nreturn n",
+        support: FETCH,
+        contexts: ASYNC4,
+        twin: Twin::ToThread,
+    },
+    Payload {
+        name: "run_until_complete",
+        rule: "nested-block-on",
+        is_async: false,
+        body: "loop = asyncio.new_event_loop()\nn = loop.run_until_complete(fetch())  @@\nloop.close()\nreturn n",
+        support: FETCH,
+        contexts: ASYNC4,
+        twin: Twin::ToThread,
+    },
+    Payload {
+        name: "time_sleep",
+        rule: "blocking-call-in-async",
+        is_async: false,
+        body: "time.sleep(0.01)  @@\nreturn 1",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::ToThread,
+    },
+    Payload {
+        name: "requests_get",
+        rule: "blocking-call-in-async",
+        is_async: false,
+        body: "resp = requests.get(\"http://127.0.0.1:9/health\")  @@\nreturn resp.status_code",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::ToThread,
+    },
+    Payload {
+        name: "time_sleep_in_coroutine",
+        rule: "blocking-call-in-async",
+        is_async: true,
+        body: "await asyncio.sleep(0)\ntime.sleep(0.01)  @@\nreturn 1",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::Body("await asyncio.sleep(0)\nawait asyncio.sleep(0.01)\nreturn 1"),
+    },
+    Payload {
+        name: "get_running_loop",
+        rule: "no-runtime-context",
+        is_async: false,
+        body: "loop = asyncio.get_running_loop()  @@\nreturn 1 if loop.is_running() else 2",
+        support: "",
+        contexts: SYNC4,
+        twin: Twin::Context,
+    },
+    Payload {
+        name: "current_task",
+        rule: "no-runtime-context",
+        is_async: false,
+        body: "task = asyncio.current_task()  @@\nreturn 2 if task is None else 1",
+        support: "",
+        contexts: SYNC4,
+        twin: Twin::Context,
+    },
+    Payload {
+        name: "create_task_dropped",
+        rule: "dangling-task",
+        is_async: true,
+        body: "asyncio.create_task(audit())  @@\nawait asyncio.sleep(0)\nreturn 1",
+        support: AUDIT,
+        contexts: ASYNC4,
+        twin: Twin::Body("task = asyncio.create_task(audit())\nawait task\nreturn 1"),
+    },
+    Payload {
+        name: "httpx_never_closed",
+        rule: "unclosed-client",
+        is_async: true,
+        body: "client = httpx.AsyncClient(timeout=2.0)  @@\nresp = await client.get(\"http://127.0.0.1:9/health\")\nreturn resp.status_code",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::Body(
+            "async with httpx.AsyncClient(timeout=2.0) as client:\n    resp = await client.get(\"http://127.0.0.1:9/health\")\nreturn resp.status_code",
+        ),
+    },
+    Payload {
+        name: "close_running_loop",
+        rule: "runtime-dropped-in-async",
+        is_async: true,
+        body: "await asyncio.sleep(0)\nloop = asyncio.get_running_loop()\nloop.close()  @@\nreturn 1",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::Body(
+            "await asyncio.sleep(0)\nloop = asyncio.get_running_loop()\nloop.call_soon(print, \"done\")\nreturn 1",
+        ),
+    },
+];
+
+const PLACEMENTS: &[&str] = &[
+    "inline",
+    "helper",
+    "module",
+    "module_alias",
+    "method",
+    "subclass_override",
+    "classmethod_factory",
+    "project_decorator",
+    "other_package",
+];
+
+/// Where `job` sits.
+struct Placed {
+    /// Files besides the context module.
+    files: Vec<(String, String)>,
+    /// Lines put before the context code in the context module.
+    items: String,
+    /// Statements before the call (unindented).
+    setup: String,
+    /// The call expression (awaited when `job` is async).
+    call: String,
+    /// The callable, for `asyncio.to_thread`.
+    callee: String,
+    /// The context module's path.
+    main_path: String,
+}
+
+fn def(is_async: bool, name: &str, params: &str, body: &str, depth: usize) -> String {
+    let kw = if is_async { "async def" } else { "def" };
+    format!(
+        "{}\n{}",
+        ind(&format!("{kw} {name}({params}):"), depth),
+        ind(body, depth + 4)
+    )
+}
+
+fn place(placement: &str, p: &Payload, body: &str) -> Placed {
+    let aw = if p.is_async { "await " } else { "" };
+    let support = if p.support.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n\n", p.support)
+    };
+    let mut placed = Placed {
+        files: vec![("app/__init__.py".into(), String::new())],
+        items: String::new(),
+        setup: String::new(),
+        call: format!("{aw}job()"),
+        callee: "job".into(),
+        main_path: "app/main.py".into(),
+    };
+    let job_def = def(p.is_async, "job", "", body, 0);
+    let module = format!("\"\"\"Jobs.\"\"\"\n{IMPORTS}\n\n{support}{job_def}\n");
+    match placement {
+        // The call is replaced by the body itself; see `stmts`.
+        "inline" => placed.items = support,
+        "helper" => placed.items = format!("{support}{job_def}\n"),
+        "module" => {
+            placed.files.push(("app/jobs.py".into(), module));
+            placed.items = "from app.jobs import job\n".into();
+        }
+        "module_alias" => {
+            placed.files.push(("app/jobs.py".into(), module));
+            placed.items = "import app.jobs as jobs_mod\n".into();
+            placed.call = format!("{aw}jobs_mod.job()");
+            placed.callee = "jobs_mod.job".into();
+        }
+        "method" => {
+            placed.items = format!(
+                "{support}class Worker:\n    def __init__(self, ident):\n        self.ident = ident\n\n{}\n",
+                def(p.is_async, "job", "self", body, 4)
+            );
+            placed.setup = "worker = Worker(3)".into();
+            placed.call = format!("{aw}worker.job()");
+            placed.callee = "worker.job".into();
+        }
+        "subclass_override" => {
+            placed.items = format!(
+                "{support}class BaseJob:\n    def job(self):\n        raise NotImplementedError\n\n\nclass Nightly(BaseJob):\n{}\n",
+                def(p.is_async, "job", "self", body, 4)
+            );
+            placed.setup = "nightly = Nightly()".into();
+            placed.call = format!("{aw}nightly.job()");
+            placed.callee = "nightly.job".into();
+        }
+        "classmethod_factory" => {
+            placed.items = format!(
+                "{support}class Jobs:\n    @classmethod\n    def create(cls):\n        return cls()\n\n{}\n",
+                def(p.is_async, "job", "self", body, 4)
+            );
+            placed.setup = "jobs = Jobs.create()".into();
+            placed.call = format!("{aw}jobs.job()");
+            placed.callee = "jobs.job".into();
+        }
+        "project_decorator" => {
+            let wrapper = if p.is_async {
+                "    @functools.wraps(fn)\n    async def wrapper(*args, **kwargs):\n        return await fn(*args, **kwargs)\n"
+            } else {
+                "    @functools.wraps(fn)\n    def wrapper(*args, **kwargs):\n        return fn(*args, **kwargs)\n"
+            };
+            placed.items = format!(
+                "{support}def traced(fn):\n{wrapper}\n    return wrapper\n\n\n@traced\n{job_def}\n"
+            );
+        }
+        "other_package" => {
+            placed
+                .files
+                .push(("jobkit/__init__.py".into(), String::new()));
+            placed.files.push(("jobkit/tasks.py".into(), module));
+            placed.items = "from jobkit.tasks import job\n".into();
+        }
+        other => panic!("unknown placement {other}"),
+    }
+    placed
+}
+
+/// The statements that compute `n` at the call place (unindented).
+fn stmts(placement: &str, placed: &Placed, body: &str, to_thread: bool) -> String {
+    let setup = if placed.setup.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n", placed.setup)
+    };
+    if placement == "inline" {
+        if to_thread {
+            return format!(
+                "def work():\n{}\n\nn = await asyncio.to_thread(work)",
+                ind(body, 4)
+            );
+        }
+        let (head, last) = body.rsplit_once('\n').unwrap_or(("", body));
+        let expr = last
+            .trim()
+            .strip_prefix("return ")
+            .expect("body ends in return");
+        return format!("{head}\nn = {expr}");
+    }
+    if to_thread {
+        return format!("{setup}n = await asyncio.to_thread({})", placed.callee);
+    }
+    format!("{setup}n = {}", placed.call)
+}
+
+/// The context code around the statements (which compute `n`).
+fn context(ctx: &str, stmts: &str) -> (String, String) {
+    let body = ind(stmts, 4);
+    let main_guard = "\n\nif __name__ == \"__main__\":\n    asyncio.run(main())\n";
+    match ctx {
+        "asyncio_main" => (
+            String::new(),
+            format!("async def main():\n{body}\n    print(n)\n{main_guard}"),
+        ),
+        "pytest_asyncio" => (
+            "import pytest\n".into(),
+            format!("@pytest.mark.asyncio\nasync def test_job():\n{body}\n    assert n\n"),
+        ),
+        "fastapi_handler" => (
+            "from fastapi import FastAPI\n".into(),
+            format!(
+                "app = FastAPI()\n\n\n@app.get(\"/job\")\nasync def job_view():\n{body}\n    return {{\"n\": n}}\n"
+            ),
+        ),
+        "awaited_task" => (
+            String::new(),
+            format!(
+                "async def worker():\n{body}\n    return n\n\n\nasync def main():\n    task = asyncio.create_task(worker())\n    print(await task)\n{main_guard}"
+            ),
+        ),
+        "main_guard" => (
+            String::new(),
+            format!(
+                "def main():\n{body}\n    print(n)\n\n\nif __name__ == \"__main__\":\n    main()\n"
+            ),
+        ),
+        "plain_test" => (
+            String::new(),
+            format!("def test_job():\n{body}\n    assert n\n"),
+        ),
+        "thread_target" => (
+            String::new(),
+            format!(
+                "def worker():\n{body}\n    print(n)\n\n\nif __name__ == \"__main__\":\n    thread = threading.Thread(target=worker)\n    thread.start()\n    thread.join()\n"
+            ),
+        ),
+        "flask_route" => (
+            "from flask import Flask\n".into(),
+            format!(
+                "app = Flask(__name__)\n\n\n@app.get(\"/job\")\ndef job_view():\n{body}\n    return {{\"n\": n}}\n"
+            ),
+        ),
+        other => panic!("unknown context {other}"),
+    }
+}
+
+fn executor_programs(out: &mut Vec<Program>) {
+    for payload in PAYLOADS {
+        for placement in PLACEMENTS {
+            for &(bug_ctx, twin_ctx) in payload.contexts {
+                for twin in [false, true] {
+                    let body = match (twin, payload.twin) {
+                        (true, Twin::Body(b)) => b,
+                        _ => payload.body,
+                    };
+                    let ctx = if twin { twin_ctx } else { bug_ctx };
+                    let to_thread = twin && matches!(payload.twin, Twin::ToThread);
+                    let placed = place(placement, payload, body);
+                    let (ctx_imports, code) =
+                        context(ctx, &stmts(placement, &placed, body, to_thread));
+                    let main = format!(
+                        "\"\"\"Generated program.\"\"\"\n{IMPORTS}{ctx_imports}\n{}\n\n{code}",
+                        placed.items
+                    );
+                    let mut files = placed.files;
+                    // pytest collects test functions from `test_*.py` files only.
+                    let main_path = if ctx.starts_with("pytest") || ctx == "plain_test" {
+                        "tests/test_jobs.py".to_string()
+                    } else {
+                        placed.main_path
+                    };
+                    files.push((main_path, main));
+                    let dims = vec![
+                        ("class", payload.rule.to_string()),
+                        ("api", payload.name.to_string()),
+                        ("placement", placement.to_string()),
+                        ("context", bug_ctx.to_string()),
+                        ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                    ];
+                    let rule = (!twin).then_some(payload.rule);
+                    // A dropped task is also still pending when a short-lived loop ends.
+                    let also: &[&str] = if payload.rule == "dangling-task" {
+                        &["runtime-dropped-with-live-tasks"]
+                    } else {
+                        &[]
+                    };
+                    out.push(Program::new("python", dims, rule, files).also(also));
+                }
+            }
+        }
+    }
+}
+
+/// An async client family: how it is made and one use (`{x}` is the client expression).
+struct Family {
+    name: &'static str,
+    import: &'static str,
+    create: &'static str,
+    use_expr: &'static str,
+}
+
+const FAMILIES: &[Family] = &[
+    Family {
+        name: "httpx_client",
+        import: "",
+        create: "httpx.AsyncClient(base_url=\"http://127.0.0.1:9\")",
+        use_expr: "(await {x}.get(\"/items\")).status_code",
+    },
+    Family {
+        name: "aiohttp_session",
+        import: "import aiohttp\n",
+        create: "aiohttp.ClientSession()",
+        use_expr: "(await {x}.get(\"http://127.0.0.1:9/items\")).status",
+    },
+    Family {
+        name: "redis_client",
+        import: "import redis.asyncio as aioredis\n",
+        create: "aioredis.Redis()",
+        use_expr: "len(await {x}.keys(\"job:*\"))",
+    },
+];
+
+/// How the client reaches the coroutine that uses it.
+struct Travel {
+    name: &'static str,
+    /// Module items; `{CREATE}` and `{USE:x}` are filled in, use lines are tagged.
+    items: &'static str,
+    /// Module `app/clients.py`, if any.
+    module: &'static str,
+    /// Statement making the owner in the caller (`{OWNER_RUN}` runs a coroutine to completion).
+    owner: &'static str,
+    /// The coroutine expression doing one use.
+    call: &'static str,
+    /// Name of the owner variable passed around, or empty.
+    arg: &'static str,
+    /// Whether the client lives in the module (shared by tests of one process).
+    is_global: bool,
+}
+
+const TRAVELS: &[Travel] = &[
+    Travel {
+        name: "module_global",
+        items: "client = {CREATE}\n\n\nasync def fetch():\n    return {USE:client}\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        arg: "",
+        is_global: true,
+    },
+    Travel {
+        name: "parameter",
+        items: "async def fetch(client):\n    return {USE:client}\n",
+        module: "",
+        owner: "client = {CREATE}",
+        call: "fetch(client)",
+        arg: "client",
+        is_global: false,
+    },
+    Travel {
+        name: "factory_return",
+        items: "def make_client():\n    return {CREATE}\n\n\nasync def fetch(client):\n    return {USE:client}\n",
+        module: "",
+        owner: "client = make_client()",
+        call: "fetch(client)",
+        arg: "client",
+        is_global: false,
+    },
+    Travel {
+        name: "instance_attribute",
+        items: "class Api:\n    def __init__(self):\n        self.client = {CREATE}\n\n    async def fetch(self):\n        return {USE:self.client}\n",
+        module: "",
+        owner: "api = Api()",
+        call: "api.fetch()",
+        arg: "api",
+        is_global: false,
+    },
+    Travel {
+        name: "attribute_chain",
+        items: "class Inner:\n    def __init__(self):\n        self.client = {CREATE}\n\n\nclass App:\n    def __init__(self):\n        self.inner = Inner()\n\n    async def fetch(self):\n        return {USE:self.inner.client}\n",
+        module: "",
+        owner: "app = App()",
+        call: "app.fetch()",
+        arg: "app",
+        is_global: false,
+    },
+    Travel {
+        name: "property_getter",
+        items: "class Api:\n    def __init__(self):\n        self._client = {CREATE}\n\n    @property\n    def client(self):\n        return self._client\n\n    async def fetch(self):\n        return {USE:self.client}\n",
+        module: "",
+        owner: "api = Api()",
+        call: "api.fetch()",
+        arg: "api",
+        is_global: false,
+    },
+    Travel {
+        name: "class_attribute",
+        items: "class Api:\n    client = {CREATE}\n\n    async def fetch(self):\n        return {USE:Api.client}\n",
+        module: "",
+        owner: "",
+        call: "Api().fetch()",
+        arg: "",
+        is_global: true,
+    },
+    Travel {
+        name: "lru_cache_getter",
+        items: "@functools.lru_cache(maxsize=None)\ndef get_client():\n    return {CREATE}\n\n\nasync def fetch():\n    client = get_client()\n    return {USE:client}\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        arg: "",
+        is_global: true,
+    },
+    Travel {
+        name: "lazy_getter",
+        items: "_client = None\n\n\ndef get_client():\n    global _client\n    if _client is None:\n        _client = {CREATE}\n    return _client\n\n\nasync def fetch():\n    client = get_client()\n    return {USE:client}\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        arg: "",
+        is_global: true,
+    },
+    Travel {
+        name: "getter_in_module",
+        items: "from app.clients import get_client\n\n\nasync def fetch():\n    client = get_client()\n    return {USE:client}\n",
+        module: "\"\"\"Process-wide clients.\"\"\"\nimport httpx\n{FAMILY_IMPORT}\n_client = None\n\n\ndef get_client():\n    global _client\n    if _client is None:\n        _client = {CREATE}\n    return _client\n",
+        owner: "",
+        call: "fetch()",
+        arg: "",
+        is_global: true,
+    },
+    Travel {
+        name: "asyncio_run_result",
+        items: "async def connect():\n    return {CREATE}\n\n\nasync def fetch(client):\n    return {USE:client}\n",
+        module: "",
+        owner: "client = {OWNER_RUN}(connect())",
+        call: "fetch(client)",
+        arg: "client",
+        is_global: false,
+    },
+];
+
+const MULTIPLICITIES: &[&str] = &[
+    "two_in_sequence",
+    "per_loop_iteration",
+    "per_call",
+    "per_thread",
+    "two_pytest_tests",
+];
+
+fn fill(template: &str, fam: &Family, tag: bool) -> String {
+    let mut s = template
+        .replace("{CREATE}", fam.create)
+        .replace("{FAMILY_IMPORT}", fam.import);
+    while let Some(at) = s.find("{USE:") {
+        let end = at + s[at..].find('}').expect("closing brace");
+        let x = s[at + 5..end].to_string();
+        let use_expr = fam.use_expr.replace("{x}", &x);
+        s = format!("{}{use_expr}{}", &s[..at], &s[end + 1..]);
+        if tag {
+            let line_end = s[at..].find('\n').map_or(s.len(), |i| at + i);
+            s.insert_str(line_end, "  @?");
+        }
+    }
+    s
+}
+
+/// The code that runs the uses: under two loops (bug) or one (twin). `owner` is unindented.
+fn shared_main(mult: &str, twin: bool, owner: &str, call: &str, arg: &str) -> String {
+    let owner4 = if owner.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n", ind(owner, 4))
+    };
+    let owner8 = if owner.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n", ind(owner, 8))
+    };
+    let guard = "\n\nif __name__ == \"__main__\":\n    main()\n";
+    match (mult, twin) {
+        ("two_in_sequence", false) => format!(
+            "def main():\n{owner4}    a = asyncio.run({call})  @?\n    b = asyncio.run({call})  @@\n    print(a, b)\n{guard}"
+        ),
+        ("two_in_sequence", true) => format!(
+            "def main():\n    async def both():\n{owner8}        a = await {call}\n        b = await {call}\n        return a, b\n\n    print(asyncio.run(both()))\n{guard}"
+        ),
+        ("per_loop_iteration", false) => format!(
+            "def main():\n{owner4}    for day in range(3):\n        n = asyncio.run({call})  @@\n        print(day, n)\n{guard}"
+        ),
+        ("per_loop_iteration", true) => format!(
+            "def main():\n    async def all_days():\n{owner8}        for day in range(3):\n            print(day, await {call})\n\n    asyncio.run(all_days())\n{guard}"
+        ),
+        ("per_call", false) => format!(
+            "def fetch_sync({arg}):\n    return asyncio.run({call})  @@\n\n\ndef main():\n{owner4}    print(fetch_sync({arg}), fetch_sync({arg}))\n{guard}"
+        ),
+        ("per_call", true) => format!(
+            "_loop = asyncio.new_event_loop()\n\n\ndef fetch_sync({arg}):\n    return _loop.run_until_complete({call})\n\n\ndef main():\n{owner4}    print(fetch_sync({arg}), fetch_sync({arg}))\n{guard}"
+        ),
+        ("per_thread", false) => {
+            let args = if arg.is_empty() {
+                String::new()
+            } else {
+                format!(", args=({arg},)")
+            };
+            format!(
+                "def worker({arg}):\n    print(asyncio.run({call}))  @@\n\n\ndef main():\n{owner4}    threads = [threading.Thread(target=worker{args}) for _ in range(2)]\n    for t in threads:\n        t.start()\n    for t in threads:\n        t.join()\n{guard}"
+            )
+        }
+        ("per_thread", true) => format!(
+            "def main():\n    async def together():\n{owner8}        return await asyncio.gather({call}, {call})\n\n    print(asyncio.run(together()))\n{guard}"
+        ),
+        ("two_pytest_tests", false) => format!(
+            "@pytest.mark.asyncio\nasync def test_first():\n    assert await {call} >= 0  @?\n\n\n@pytest.mark.asyncio\nasync def test_second():\n    assert await {call} >= 0  @@\n"
+        ),
+        ("two_pytest_tests", true) => format!(
+            "@pytest.mark.asyncio(loop_scope=\"session\")\nasync def test_first():\n    assert await {call} >= 0\n\n\n@pytest.mark.asyncio(loop_scope=\"session\")\nasync def test_second():\n    assert await {call} >= 0\n"
+        ),
+        other => panic!("unknown multiplicity {other:?}"),
+    }
+}
+
+fn shared_programs(out: &mut Vec<Program>) {
+    for fam in FAMILIES {
+        for travel in TRAVELS {
+            for mult in MULTIPLICITIES {
+                if *mult == "two_pytest_tests" && !travel.is_global {
+                    continue;
+                }
+                if travel.name == "asyncio_run_result"
+                    && !matches!(*mult, "two_in_sequence" | "per_loop_iteration")
+                {
+                    continue;
+                }
+                for twin in [false, true] {
+                    let run = if twin { "await " } else { "asyncio.run" };
+                    let owner = fill(travel.owner, fam, false).replace("{OWNER_RUN}", run);
+                    let call = fill(travel.call, fam, false);
+                    let code = shared_main(mult, twin, &owner, &call, travel.arg);
+                    let pytest = if *mult == "two_pytest_tests" {
+                        "import pytest\n"
+                    } else {
+                        ""
+                    };
+                    let main = format!(
+                        "\"\"\"Generated program.\"\"\"\n{IMPORTS}{}{pytest}\n\n{}\n\n{code}",
+                        fam.import,
+                        fill(travel.items, fam, true)
+                    );
+                    let main_path = if *mult == "two_pytest_tests" {
+                        "tests/test_fetch.py"
+                    } else {
+                        "app/main.py"
+                    };
+                    let mut files = vec![
+                        ("app/__init__.py".to_string(), String::new()),
+                        (main_path.to_string(), main),
+                    ];
+                    if !travel.module.is_empty() {
+                        files.push(("app/clients.py".to_string(), fill(travel.module, fam, true)));
+                    }
+                    let dims = vec![
+                        ("class", "cross-runtime-resource".to_string()),
+                        ("family", fam.name.to_string()),
+                        ("travel", travel.name.to_string()),
+                        ("multiplicity", mult.to_string()),
+                        ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                    ];
+                    let rule = (!twin).then_some("cross-runtime-resource");
+                    out.push(Program::new("python", dims, rule, files));
+                }
+            }
+        }
+    }
+}
+
+/// Every generated Python program.
+pub fn generate() -> Vec<Program> {
+    let mut out = Vec::new();
+    executor_programs(&mut out);
+    shared_programs(&mut out);
+    out
+}

@@ -1,0 +1,720 @@
+//! Generated Rust programs: every executor bug class crossed with where the code sits and the
+//! context that reaches it, and the value-flow class (a runtime-bound resource shared by two
+//! runtimes) crossed with how the value travels, how the runtimes multiply and the resource
+//! family. Each bug program has a correct near-twin that must stay silent.
+
+use super::harness::Program;
+
+/// How a correct twin differs from its bug program.
+#[derive(Clone, Copy)]
+enum Twin {
+    /// Same context, the call handed to `spawn_blocking` (sync payloads reached from async code).
+    SpawnBlocking,
+    /// The paired context of `contexts` (a runtime that is there, or of the right flavor).
+    Context,
+    /// The same place with another body.
+    Body(&'static str),
+}
+
+/// The code that holds the bug: the body of a function `job() -> usize`.
+struct Payload {
+    /// Dimension value.
+    name: &'static str,
+    /// The rule the bug program must trigger.
+    rule: &'static str,
+    /// Whether `job` is an `async fn`.
+    is_async: bool,
+    /// The body; the breaking line is tagged.
+    body: &'static str,
+    /// Items defined next to `job`.
+    support: &'static str,
+    /// `(bug context, twin context)`.
+    contexts: &'static [(&'static str, &'static str)],
+    /// How the twin is made.
+    twin: Twin,
+}
+
+const ASYNC4: &[(&str, &str)] = &[
+    ("tokio_main", "tokio_main"),
+    ("tokio_test", "tokio_test"),
+    ("block_on_main", "block_on_main"),
+    ("spawned_task", "spawned_task"),
+];
+const SYNC3: &[(&str, &str)] = &[
+    ("sync_main", "tokio_main"),
+    ("plain_test", "tokio_test"),
+    ("std_thread", "thread_block_on"),
+];
+const CURRENT3: &[(&str, &str)] = &[
+    ("tokio_test", "tokio_test_multi"),
+    ("tokio_main_current", "tokio_main"),
+    ("block_on_current", "block_on_multi"),
+];
+const ENDS3: &[(&str, &str)] = &[
+    ("tokio_main", "tokio_main"),
+    ("block_on_main", "block_on_main"),
+    ("spawned_task", "spawned_task"),
+];
+
+const UPLOAD: &str = "async fn upload() {
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+}
+";
+
+const PAYLOADS: &[Payload] = &[
+    Payload {
+        name: "handle_block_on",
+        rule: "nested-block-on",
+        is_async: false,
+        body: "    let handle = tokio::runtime::Handle::current();
+    let n = handle.block_on(async { 7 }); @@
+    n",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::SpawnBlocking,
+    },
+    Payload {
+        name: "reqwest_blocking",
+        rule: "nested-block-on",
+        is_async: false,
+        body: "    let body = reqwest::blocking::get(\"http://127.0.0.1:9/health\") @@
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    body.len() + 1",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::SpawnBlocking,
+    },
+    Payload {
+        name: "runtime_new_dropped",
+        rule: "runtime-dropped-in-async",
+        is_async: false,
+        body: "    let rt = tokio::runtime::Runtime::new().unwrap(); @@
+    rt.metrics().num_workers()",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::SpawnBlocking,
+    },
+    Payload {
+        name: "builder_dropped",
+        rule: "runtime-dropped-in-async",
+        is_async: false,
+        body: "    let rt = tokio::runtime::Builder::new_current_thread() @@
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.metrics().num_workers() + 1",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::SpawnBlocking,
+    },
+    Payload {
+        name: "thread_sleep",
+        rule: "blocking-call-in-async",
+        is_async: false,
+        body: "    std::thread::sleep(std::time::Duration::from_millis(5)); @@
+    1",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::SpawnBlocking,
+    },
+    Payload {
+        name: "fs_read",
+        rule: "blocking-call-in-async",
+        is_async: false,
+        body: "    let text = std::fs::read_to_string(\"Cargo.toml\").unwrap_or_default(); @@
+    text.len() + 1",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::SpawnBlocking,
+    },
+    Payload {
+        name: "thread_sleep_in_async_fn",
+        rule: "blocking-call-in-async",
+        is_async: true,
+        body: "    tokio::task::yield_now().await;
+    std::thread::sleep(std::time::Duration::from_millis(5)); @@
+    1",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::Body(
+            "    tokio::task::yield_now().await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    1",
+        ),
+    },
+    Payload {
+        name: "handle_current",
+        rule: "no-runtime-context",
+        is_async: false,
+        body: "    let handle = tokio::runtime::Handle::current(); @@
+    drop(handle);
+    1",
+        support: "",
+        contexts: SYNC3,
+        twin: Twin::Context,
+    },
+    Payload {
+        name: "interval",
+        rule: "no-runtime-context",
+        is_async: false,
+        body: "    let ticks = tokio::time::interval(std::time::Duration::from_millis(5)); @@
+    ticks.period().as_millis() as usize + 1",
+        support: "",
+        contexts: SYNC3,
+        twin: Twin::Context,
+    },
+    Payload {
+        name: "block_in_place",
+        rule: "block-in-place-current-thread",
+        is_async: false,
+        body: "    let n = tokio::task::block_in_place(|| 7); @@
+    n",
+        support: "",
+        contexts: CURRENT3,
+        twin: Twin::Context,
+    },
+    Payload {
+        name: "spawn_not_awaited",
+        rule: "runtime-dropped-with-live-tasks",
+        is_async: true,
+        body: "    tokio::spawn(upload()); @@
+    1",
+        support: UPLOAD,
+        contexts: ENDS3,
+        twin: Twin::Body(
+            "    let task = tokio::spawn(upload());
+    task.await.unwrap();
+    1",
+        ),
+    },
+];
+
+const PLACEMENTS: &[&str] = &[
+    "inline",
+    "helper",
+    "module",
+    "method",
+    "trait_impl",
+    "macro",
+    "lib_target",
+    "workspace_member",
+];
+
+const CARGO_DEPS: &str = "tokio = { version = \"1\", features = [\"full\"] }
+reqwest = { version = \"0.12\", features = [\"blocking\"] }
+sqlx = { version = \"0.8\", features = [\"runtime-tokio\", \"postgres\"] }
+";
+
+fn cargo_toml(name: &str, extra: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{CARGO_DEPS}{extra}"
+    )
+}
+
+/// Where `job` sits: the files besides the context file, the items put before the context, the
+/// statements before the call and the call expression (awaited when `job` is async).
+struct Placed {
+    files: Vec<(String, String)>,
+    items: String,
+    setup: String,
+    call: String,
+    main_path: String,
+    /// Whether `setup` declares a value the call needs moved into a closure.
+    moves: bool,
+}
+
+fn place(placement: &str, is_async: bool, body: &str, support: &str) -> Placed {
+    let pub_support = support.replace("async fn", "pub async fn");
+    let kw = if is_async { "async fn" } else { "fn" };
+    let aw = if is_async { ".await" } else { "" };
+    let mut placed = Placed {
+        files: vec![("Cargo.toml".into(), cargo_toml("scen", ""))],
+        items: String::new(),
+        setup: String::new(),
+        call: format!("job(){aw}"),
+        main_path: "src/main.rs".into(),
+        moves: false,
+    };
+    match placement {
+        "inline" => {
+            placed.items = support.to_string();
+            placed.call = format!("{{\n{body}\n    }}");
+        }
+        "helper" => {
+            placed.items = format!("{support}{kw} job() -> usize {{\n{body}\n}}\n");
+        }
+        "module" => {
+            placed.items = "mod jobs;\n".into();
+            placed.files.push((
+                "src/jobs.rs".into(),
+                format!("//! Jobs.\n\n{pub_support}pub {kw} job() -> usize {{\n{body}\n}}\n"),
+            ));
+            placed.call = format!("jobs::job(){aw}");
+        }
+        "method" => {
+            placed.items = format!(
+                "{support}pub struct Worker {{
+    id: usize,
+}}
+
+impl Worker {{
+    pub fn new(id: usize) -> Self {{
+        Worker {{ id }}
+    }}
+
+    pub {kw} job(&self) -> usize {{
+        let base = self.id;
+        base + {{
+{body}
+        }}
+    }}
+}}
+"
+            );
+            placed.setup = "    let worker = Worker::new(3);\n".into();
+            placed.call = format!("worker.job(){aw}");
+            placed.moves = true;
+        }
+        "trait_impl" => {
+            placed.items = format!(
+                "{support}pub trait Job {{
+    {kw} job(&self) -> usize;
+}}
+
+pub struct Nightly;
+
+impl Job for Nightly {{
+    {kw} job(&self) -> usize {{
+{body}
+    }}
+}}
+"
+            );
+            placed.setup = "    let nightly = Nightly;\n".into();
+            placed.call = format!("nightly.job(){aw}");
+            placed.moves = true;
+        }
+        "macro" => {
+            placed.items = format!(
+                "{support}macro_rules! define_job {{
+    ($name:ident) => {{
+        {kw} $name() -> usize {{
+{body}
+        }}
+    }};
+}}
+
+define_job!(job);
+"
+            );
+        }
+        "lib_target" => {
+            placed.files.push((
+                "src/lib.rs".into(),
+                format!(
+                    "//! The job library.\n\n{pub_support}pub {kw} job() -> usize {{\n{body}\n}}\n"
+                ),
+            ));
+            placed.items = "use scen::job;\n".into();
+        }
+        "workspace_member" => {
+            placed.files = vec![
+                (
+                    "Cargo.toml".into(),
+                    "[workspace]\nmembers = [\"jobcore\", \"app\"]\nresolver = \"2\"\n".into(),
+                ),
+                ("jobcore/Cargo.toml".into(), cargo_toml("jobcore", "")),
+                (
+                    "jobcore/src/lib.rs".into(),
+                    format!(
+                        "//! Shared jobs.\n\n{pub_support}pub {kw} job() -> usize {{\n{body}\n}}\n"
+                    ),
+                ),
+                (
+                    "app/Cargo.toml".into(),
+                    cargo_toml("app", "jobcore = { path = \"../jobcore\" }\n"),
+                ),
+            ];
+            placed.items = "use jobcore::job;\n".into();
+            placed.main_path = "app/src/main.rs".into();
+        }
+        other => panic!("unknown placement {other}"),
+    }
+    placed
+}
+
+/// The context code that reaches `call`: `main` or a test.
+fn context(ctx: &str, setup: &str, call: &str) -> String {
+    match ctx {
+        "tokio_main" | "tokio_main_current" => {
+            let attr = if ctx == "tokio_main" {
+                "#[tokio::main]"
+            } else {
+                "#[tokio::main(flavor = \"current_thread\")]"
+            };
+            format!(
+                "{attr}\nasync fn main() {{\n{setup}    let n = {call};\n    println!(\"{{n}}\");\n}}\n"
+            )
+        }
+        "tokio_test" | "tokio_test_multi" => {
+            let attr = if ctx == "tokio_test" {
+                "#[tokio::test]"
+            } else {
+                "#[tokio::test(flavor = \"multi_thread\", worker_threads = 2)]"
+            };
+            format!(
+                "fn main() {{}}\n\n{attr}\nasync fn job_runs() {{\n{setup}    let n = {call};\n    assert!(n > 0);\n}}\n"
+            )
+        }
+        "block_on_main" | "block_on_current" | "block_on_multi" => {
+            let build = match ctx {
+                "block_on_main" => "tokio::runtime::Runtime::new().unwrap()",
+                "block_on_current" => {
+                    "tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()"
+                }
+                _ => "tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()",
+            };
+            format!(
+                "fn main() {{\n    let rt = {build};\n    let n = rt.block_on(async {{\n{setup}        {call}\n    }});\n    println!(\"{{n}}\");\n}}\n"
+            )
+        }
+        "spawned_task" => format!(
+            "#[tokio::main]\nasync fn main() {{\n    let task = tokio::spawn(async move {{\n{setup}        {call}\n    }});\n    println!(\"{{}}\", task.await.unwrap());\n}}\n"
+        ),
+        "sync_main" => {
+            format!("fn main() {{\n{setup}    let n = {call};\n    println!(\"{{n}}\");\n}}\n")
+        }
+        "plain_test" => format!(
+            "fn main() {{}}\n\n#[test]\nfn job_runs() {{\n{setup}    let n = {call};\n    assert!(n > 0);\n}}\n"
+        ),
+        "std_thread" => format!(
+            "fn main() {{\n    let worker = std::thread::spawn(move || {{\n{setup}        {call}\n    }});\n    println!(\"{{}}\", worker.join().unwrap());\n}}\n"
+        ),
+        "thread_block_on" => format!(
+            "fn main() {{\n    let worker = std::thread::spawn(move || {{\n        let rt = tokio::runtime::Runtime::new().unwrap();\n        rt.block_on(async {{\n{setup}            {call}\n        }})\n    }});\n    println!(\"{{}}\", worker.join().unwrap());\n}}\n"
+        ),
+        other => panic!("unknown context {other}"),
+    }
+}
+
+fn executor_programs(out: &mut Vec<Program>) {
+    for payload in PAYLOADS {
+        for placement in PLACEMENTS {
+            for &(bug_ctx, twin_ctx) in payload.contexts {
+                for twin in [false, true] {
+                    let body = match (twin, payload.twin) {
+                        (true, Twin::Body(b)) => b,
+                        _ => payload.body,
+                    };
+                    let ctx = if twin { twin_ctx } else { bug_ctx };
+                    let placed = place(placement, payload.is_async, body, payload.support);
+                    let (setup, call) = if twin && matches!(payload.twin, Twin::SpawnBlocking) {
+                        let mv = if placed.moves || *placement == "inline" {
+                            "move "
+                        } else {
+                            ""
+                        };
+                        (
+                            placed.setup.clone(),
+                            format!(
+                                "tokio::task::spawn_blocking({mv}|| {}).await.unwrap()",
+                                placed.call
+                            ),
+                        )
+                    } else {
+                        (placed.setup.clone(), placed.call.clone())
+                    };
+                    let main = format!(
+                        "//! Generated program.\n\n{}\n{}",
+                        placed.items,
+                        context(ctx, &setup, &call)
+                    );
+                    let mut files = placed.files;
+                    files.push((placed.main_path, main));
+                    let dims = vec![
+                        ("class", payload.rule.to_string()),
+                        ("api", payload.name.to_string()),
+                        ("placement", placement.to_string()),
+                        ("context", bug_ctx.to_string()),
+                        ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                    ];
+                    let rule = (!twin).then_some(payload.rule);
+                    out.push(Program::new("rust", dims, rule, files));
+                }
+            }
+        }
+    }
+}
+
+/// A runtime-bound resource family: its type, how it is made, and one use (`{x}` is a `&T`).
+struct Family {
+    name: &'static str,
+    ty: &'static str,
+    create: &'static str,
+    use_expr: &'static str,
+}
+
+const FAMILIES: &[Family] = &[
+    Family {
+        name: "reqwest_client",
+        ty: "reqwest::Client",
+        create: "reqwest::Client::new()",
+        use_expr: "{x}.get(\"http://127.0.0.1:9/items\").send().await.map(|r| r.status().as_u16() as usize).unwrap_or(0)",
+    },
+    Family {
+        name: "sqlx_pool",
+        ty: "sqlx::PgPool",
+        create: "sqlx::postgres::PgPoolOptions::new().connect_lazy(\"postgres://localhost/app\").unwrap()",
+        use_expr: "sqlx::query(\"SELECT 1\").execute({x}).await.map(|r| r.rows_affected() as usize).unwrap_or(0)",
+    },
+];
+
+/// How the resource reaches the code that uses it.
+struct Travel {
+    name: &'static str,
+    /// Items (with `{T}`, `{CREATE}`, `{USE:expr}` holes filled in by `fill`).
+    items: &'static str,
+    /// Extra module file `src/clients.rs`, if any.
+    module: &'static str,
+    /// Statement that makes the owner in the caller; empty for statics.
+    owner: &'static str,
+    /// The future that does one use, given the owner.
+    call: &'static str,
+    /// Parameter list of a function that receives the owner (`per_call`).
+    param: &'static str,
+    /// Argument passing the owner to that function.
+    arg: &'static str,
+    /// Whether the owner is a process-wide static (shared by tests).
+    is_static: bool,
+}
+
+const TRAVELS: &[Travel] = &[
+    Travel {
+        name: "local_capture",
+        items: "",
+        module: "",
+        owner: "let client = {CREATE};",
+        call: "async { {USE:&client} }",
+        param: "client: &{T}",
+        arg: "&client",
+        is_static: false,
+    },
+    Travel {
+        name: "parameter",
+        items: "async fn fetch(client: &{T}) -> usize {\n    {USE:client}\n}\n",
+        module: "",
+        owner: "let client = {CREATE};",
+        call: "fetch(&client)",
+        param: "client: &{T}",
+        arg: "&client",
+        is_static: false,
+    },
+    Travel {
+        name: "helper_return",
+        items: "fn make_client() -> {T} {\n    {CREATE}\n}\n\nasync fn fetch(client: &{T}) -> usize {\n    {USE:client}\n}\n",
+        module: "",
+        owner: "let client = make_client();",
+        call: "fetch(&client)",
+        param: "client: &{T}",
+        arg: "&client",
+        is_static: false,
+    },
+    Travel {
+        name: "struct_field",
+        items: "struct Api {\n    client: {T},\n}\n\nimpl Api {\n    fn new() -> Self {\n        Api { client: {CREATE} }\n    }\n\n    async fn fetch(&self) -> usize {\n        {USE:&self.client}\n    }\n}\n",
+        module: "",
+        owner: "let api = Api::new();",
+        call: "api.fetch()",
+        param: "api: &Api",
+        arg: "&api",
+        is_static: false,
+    },
+    Travel {
+        name: "field_of_field",
+        items: "struct Inner {\n    client: {T},\n}\n\nstruct App {\n    inner: Inner,\n}\n\nimpl App {\n    fn new() -> Self {\n        App { inner: Inner { client: {CREATE} } }\n    }\n\n    async fn fetch(&self) -> usize {\n        {USE:&self.inner.client}\n    }\n}\n",
+        module: "",
+        owner: "let app = App::new();",
+        call: "app.fetch()",
+        param: "app: &App",
+        arg: "&app",
+        is_static: false,
+    },
+    Travel {
+        name: "arc_clone",
+        items: "async fn fetch(client: std::sync::Arc<{T}>) -> usize {\n    {USE:&*client}\n}\n",
+        module: "",
+        owner: "let client = std::sync::Arc::new({CREATE});",
+        call: "fetch(std::sync::Arc::clone(&client))",
+        param: "client: &std::sync::Arc<{T}>",
+        arg: "&client",
+        is_static: false,
+    },
+    Travel {
+        name: "static_lazy",
+        items: "static CLIENT: std::sync::LazyLock<{T}> = std::sync::LazyLock::new(|| {CREATE});\n\nasync fn fetch() -> usize {\n    {USE:&CLIENT}\n}\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        param: "",
+        arg: "",
+        is_static: true,
+    },
+    Travel {
+        name: "getter",
+        items: "fn client() -> &'static {T} {\n    static CLIENT: std::sync::OnceLock<{T}> = std::sync::OnceLock::new();\n    CLIENT.get_or_init(|| {CREATE})\n}\n\nasync fn fetch() -> usize {\n    let client = client();\n    {USE:client}\n}\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        param: "",
+        arg: "",
+        is_static: true,
+    },
+    Travel {
+        name: "getter_in_module",
+        items: "mod clients;\n\nasync fn fetch() -> usize {\n    let client = clients::client();\n    {USE:client}\n}\n",
+        module: "//! Process-wide clients.\n\npub fn client() -> &'static {T} {\n    static CLIENT: std::sync::OnceLock<{T}> = std::sync::OnceLock::new();\n    CLIENT.get_or_init(|| {CREATE})\n}\n",
+        owner: "",
+        call: "fetch()",
+        param: "",
+        arg: "",
+        is_static: true,
+    },
+    Travel {
+        name: "block_on_result",
+        items: "async fn connect() -> {T} {\n    {CREATE}\n}\n\nasync fn fetch(client: &{T}) -> usize {\n    {USE:client}\n}\n",
+        module: "",
+        owner: "let client = {OWNER_RT}.block_on(connect());",
+        call: "fetch(&client)",
+        param: "client: &{T}",
+        arg: "&client",
+        is_static: false,
+    },
+];
+
+const MULTIPLICITIES: &[&str] = &[
+    "two_in_sequence",
+    "per_loop_iteration",
+    "per_call",
+    "per_thread",
+    "two_tokio_tests",
+];
+
+/// Fills the holes of a travel template for one family. A use line is tagged: it is where the
+/// resource meets the second runtime.
+fn fill(template: &str, fam: &Family, tag: bool) -> String {
+    let mut s = template
+        .replace("{T}", fam.ty)
+        .replace("{CREATE}", fam.create);
+    while let Some(at) = s.find("{USE:") {
+        let end = at + s[at..].find('}').expect("closing brace");
+        let x = &s[at + 5..end];
+        let use_expr = fam.use_expr.replace("{x}", x);
+        s = format!("{}{use_expr}{}", &s[..at], &s[end + 1..]);
+        if tag {
+            let line_end = s[at..].find('\n').map_or(s.len(), |i| at + i);
+            s.insert_str(line_end, " @?");
+        }
+    }
+    s
+}
+
+fn shared_programs(out: &mut Vec<Program>) {
+    for fam in FAMILIES {
+        for travel in TRAVELS {
+            for mult in MULTIPLICITIES {
+                if *mult == "two_tokio_tests" && !travel.is_static {
+                    continue;
+                }
+                if travel.name == "block_on_result"
+                    && !matches!(*mult, "two_in_sequence" | "per_loop_iteration")
+                {
+                    continue;
+                }
+                for twin in [false, true] {
+                    let owner_rt = if twin {
+                        "rt"
+                    } else {
+                        "tokio::runtime::Runtime::new().unwrap()"
+                    };
+                    let owner = fill(travel.owner, fam, false).replace("{OWNER_RT}", owner_rt);
+                    let call = fill(travel.call, fam, false);
+                    let param = fill(travel.param, fam, false);
+                    let owner = if owner.is_empty() {
+                        String::new()
+                    } else {
+                        format!("    {owner}\n")
+                    };
+                    let body = shared_main(mult, twin, &owner, &call, &param, travel.arg);
+                    let main = format!(
+                        "//! Generated program.\n\n{}\n{body}",
+                        fill(travel.items, fam, true)
+                    );
+                    let mut files = vec![
+                        ("Cargo.toml".to_string(), cargo_toml("scen", "")),
+                        ("src/main.rs".to_string(), main),
+                    ];
+                    if !travel.module.is_empty() {
+                        files.push(("src/clients.rs".to_string(), fill(travel.module, fam, true)));
+                    }
+                    let dims = vec![
+                        ("class", "cross-runtime-resource".to_string()),
+                        ("family", fam.name.to_string()),
+                        ("travel", travel.name.to_string()),
+                        ("multiplicity", mult.to_string()),
+                        ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                    ];
+                    let rule = (!twin).then_some("cross-runtime-resource");
+                    out.push(Program::new("rust", dims, rule, files));
+                }
+            }
+        }
+    }
+}
+
+/// The code that runs the uses: under two runtimes (bug) or under one (twin).
+fn shared_main(mult: &str, twin: bool, owner: &str, call: &str, param: &str, arg: &str) -> String {
+    const RT: &str = "tokio::runtime::Runtime::new().unwrap()";
+    const STATIC_RT: &str = "static RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> =\n    std::sync::LazyLock::new(|| tokio::runtime::Runtime::new().unwrap());\n\n";
+    match (mult, twin) {
+        ("two_in_sequence", false) => format!(
+            "fn main() {{\n{owner}    let first = {RT};\n    let a = first.block_on({call}); @?\n    drop(first);\n    let second = {RT};\n    let b = second.block_on({call}); @@\n    println!(\"{{a}} {{b}}\");\n}}\n"
+        ),
+        ("two_in_sequence", true) => format!(
+            "fn main() {{\n    let rt = {RT};\n{owner}    let a = rt.block_on({call});\n    let b = rt.block_on({call});\n    println!(\"{{a}} {{b}}\");\n}}\n"
+        ),
+        ("per_loop_iteration", false) => format!(
+            "fn main() {{\n{owner}    for day in 0..3 {{\n        let rt = {RT};\n        let n = rt.block_on({call}); @@\n        println!(\"{{day}}: {{n}}\");\n    }}\n}}\n"
+        ),
+        ("per_loop_iteration", true) => format!(
+            "fn main() {{\n    let rt = {RT};\n{owner}    for day in 0..3 {{\n        let n = rt.block_on({call});\n        println!(\"{{day}}: {{n}}\");\n    }}\n}}\n"
+        ),
+        ("per_call", false) => format!(
+            "pub fn fetch_blocking({param}) -> usize {{\n    let rt = {RT};\n    rt.block_on({call}) @@\n}}\n\nfn main() {{\n{owner}    let a = fetch_blocking({arg});\n    let b = fetch_blocking({arg});\n    println!(\"{{a}} {{b}}\");\n}}\n"
+        ),
+        ("per_call", true) => format!(
+            "{STATIC_RT}pub fn fetch_blocking({param}) -> usize {{\n    RUNTIME.block_on({call})\n}}\n\nfn main() {{\n{owner}    let a = fetch_blocking({arg});\n    let b = fetch_blocking({arg});\n    println!(\"{{a}} {{b}}\");\n}}\n"
+        ),
+        ("per_thread", false) => format!(
+            "fn main() {{\n{owner}    std::thread::scope(|s| {{\n        for _ in 0..2 {{\n            s.spawn(|| {{\n                let rt = {RT};\n                rt.block_on({call}) @@\n            }});\n        }}\n    }});\n}}\n"
+        ),
+        ("per_thread", true) => format!(
+            "{STATIC_RT}fn main() {{\n{owner}    std::thread::scope(|s| {{\n        for _ in 0..2 {{\n            s.spawn(|| RUNTIME.block_on({call}));\n        }}\n    }});\n}}\n"
+        ),
+        ("two_tokio_tests", false) => format!(
+            "fn main() {{}}\n\n#[tokio::test]\nasync fn first_fetch() {{\n    let n = {call}.await; @?\n    assert!(n < 1000);\n}}\n\n#[tokio::test]\nasync fn second_fetch() {{\n    let n = {call}.await; @@\n    assert!(n < 1000);\n}}\n"
+        ),
+        ("two_tokio_tests", true) => format!(
+            "{STATIC_RT}fn main() {{}}\n\n#[test]\nfn first_fetch() {{\n    let n = RUNTIME.block_on({call});\n    assert!(n < 1000);\n}}\n\n#[test]\nfn second_fetch() {{\n    let n = RUNTIME.block_on({call});\n    assert!(n < 1000);\n}}\n"
+        ),
+        other => panic!("unknown multiplicity {other:?}"),
+    }
+}
+
+/// Every generated Rust program.
+pub fn generate() -> Vec<Program> {
+    let mut out = Vec::new();
+    executor_programs(&mut out);
+    shared_programs(&mut out);
+    out
+}
