@@ -79,6 +79,7 @@ fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
     }
     let facts = analysis::analyze(&program);
     for mut f in rules::run(&program, &facts, opts.enabled) {
+        f.in_test = f.severity == Severity::Warning && in_test_fn(&program, f.primary);
         remap(&mut f.primary, &program);
         for l in &mut f.labels {
             remap(&mut l.span, &program);
@@ -86,6 +87,34 @@ fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
         result.findings.push(f);
     }
     result
+}
+
+/// Whether `span` lies in an event of test code (a `#[test]` function, a `#[cfg(test)]` module,
+/// a pytest test), or of a body nested in one.
+fn in_test_fn(program: &crate::model::Program, span: Span) -> bool {
+    let owner = program
+        .fns()
+        .filter(|(_, f)| {
+            f.events.iter().any(|e| {
+                e.span.file == span.file && e.span.start <= span.start && span.end <= e.span.end
+            })
+        })
+        .map(|(id, _)| id)
+        .last();
+    let mut cur = owner;
+    let mut steps = 0;
+    while let Some(id) = cur {
+        let f = program.func(id);
+        if f.is_test {
+            return true;
+        }
+        steps += 1;
+        if steps > 64 {
+            break;
+        }
+        cur = f.parent;
+    }
+    false
 }
 
 fn remap(span: &mut Span, program: &crate::model::Program) {

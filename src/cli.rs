@@ -90,6 +90,9 @@ pub struct CheckArgs {
     /// Never use colours.
     #[arg(long)]
     pub no_color: bool,
+    /// Also report warnings in test, example and bench code (errors are always reported).
+    #[arg(long)]
+    pub all_targets: bool,
     /// Also report these rules, on top of the selection (ids, codes, code prefixes or `ALL`).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub extend_select: Vec<String>,
@@ -241,13 +244,15 @@ fn run_check(args: &CheckArgs) -> i32 {
         extend_select: args.extend_select.clone(),
         ignore: args.ignore.clone(),
     };
-    let setup = match project::setup(&paths[0], args.config.as_deref(), args.isolated, &rule_args) {
-        Ok(s) => s,
-        Err(message) => {
-            error(message);
-            return EXIT_ERROR;
-        }
-    };
+    let mut setup =
+        match project::setup(&paths[0], args.config.as_deref(), args.isolated, &rule_args) {
+            Ok(s) => s,
+            Err(message) => {
+                error(message);
+                return EXIT_ERROR;
+            }
+        };
+    setup.all_targets |= args.all_targets;
     let mut discovery = discover(&paths);
     discovery.db = setup.exclude(std::mem::take(&mut discovery.db), &paths);
     let mut failed = false;

@@ -166,6 +166,8 @@ struct RawConfig {
     #[serde(default)]
     fail_on: Option<Spanned<String>>,
     #[serde(default)]
+    all_targets: Option<bool>,
+    #[serde(default)]
     baseline: Option<Spanned<String>>,
     #[serde(default)]
     knowledge: RawKnowledge,
@@ -238,6 +240,8 @@ pub struct Config {
     pub exclude: Option<Excludes>,
     /// `fail-on`.
     pub fail_on: Option<Severity>,
+    /// `all-targets`: warning-level rules also look at test, example and bench code.
+    pub all_targets: bool,
     /// `baseline`, resolved against [`Config::root`].
     pub baseline: Option<PathBuf>,
     /// Project-declared APIs, added to the knowledge base.
@@ -255,6 +259,7 @@ impl Default for Config {
             per_file_ignores: Vec::new(),
             exclude: None,
             fail_on: None,
+            all_targets: false,
             baseline: None,
             knowledge: Vec::new(),
         }
@@ -541,6 +546,7 @@ impl Config {
                 }
             });
         }
+        config.all_targets = raw.all_targets.unwrap_or(false);
         config.baseline = raw.baseline.as_ref().map(|b| root.join(b.get_ref()));
         let k = &raw.knowledge;
         let groups: [(&[Spanned<String>], Concept, RuntimeArg); 5] = [

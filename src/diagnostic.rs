@@ -51,6 +51,8 @@ pub struct Finding {
     pub notes: Vec<String>,
     /// How to fix it.
     pub help: Option<String>,
+    /// Whether the primary span lies in test, example or bench code (set by the check).
+    pub in_test: bool,
 }
 
 impl Finding {
@@ -70,6 +72,7 @@ impl Finding {
             labels: Vec::new(),
             notes: Vec::new(),
             help: None,
+            in_test: false,
         }
     }
 

@@ -44,6 +44,9 @@ pub enum Concept {
     RuntimeAgnostic,
     /// Blocks the calling thread (I/O, sleep, subprocess).
     Blocking,
+    /// Does no blocking work although a `blocking` prefix entry covers it (a constructor or
+    /// builder step such as `std::fs::OpenOptions::new`): the call that does the I/O is flagged.
+    NonBlocking,
     /// Patches the event loop to allow nesting (`nest_asyncio.apply`).
     LoopPatching,
     /// Deprecated loop API.
@@ -306,6 +309,9 @@ impl Kb {
             {
                 out.push(api);
             }
+        }
+        if out.iter().any(|a| a.concept == Concept::NonBlocking) {
+            out.retain(|a| a.concept != Concept::Blocking);
         }
         out
     }

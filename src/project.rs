@@ -39,6 +39,9 @@ pub struct Setup {
     pub selection: RuleSelection,
     /// Built-in knowledge plus the project's declarations.
     pub kb: Kb,
+    /// Whether warning-level rules also report test, example and bench code (`--all-targets`
+    /// or `all-targets = true`).
+    pub all_targets: bool,
 }
 
 /// Loads the configuration (`--config FILE`, or the nearest one to `start`, or none with
@@ -67,6 +70,7 @@ pub fn setup(
     let selection = config.selection(select.as_deref(), &extend, &ignore);
     let kb = config.kb();
     Ok(Setup {
+        all_targets: config.all_targets,
         config,
         selection,
         kb,
@@ -101,13 +105,24 @@ impl Setup {
         result
     }
 
-    /// Applies per-file ignores and suppression comments to findings of `db`.
+    /// Applies per-file ignores, the test-code scope of warnings and suppression comments to
+    /// findings of `db`.
     pub fn filter(&self, db: &SourceDb, mut findings: Vec<Finding>) -> Vec<Finding> {
         findings.retain(|f| {
             db.files
                 .get(f.primary.file as usize)
                 .is_none_or(|file| !self.config.is_ignored_for(f.rule, &file.path))
         });
+        if !self.all_targets {
+            findings.retain(|f| {
+                f.severity != Severity::Warning
+                    || !(f.in_test
+                        || db
+                            .files
+                            .get(f.primary.file as usize)
+                            .is_some_and(|file| is_test_path(&file.display)))
+            });
+        }
         let enabled = |id: &str| self.selection.is_enabled(id);
         let mut out = suppress::apply(db, findings, &enabled);
         // Unused-suppression findings obey per-file ignores too.
@@ -126,6 +141,27 @@ impl Setup {
         cli.map(Path::to_path_buf)
             .or_else(|| self.config.baseline.clone())
     }
+}
+
+/// Whether a file is test, example or bench code by its path, as cargo and pytest lay them
+/// out: under a `tests/`, `examples/` or `benches/` directory, or a pytest module
+/// (`test_*.py`, `*_test.py`, `conftest.py`).
+pub fn is_test_path(display: &str) -> bool {
+    let path = Path::new(display);
+    let in_dir = path
+        .parent()
+        .into_iter()
+        .flat_map(Path::components)
+        .any(|c| {
+            matches!(
+                c.as_os_str().to_str(),
+                Some("tests" | "examples" | "benches")
+            )
+        });
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let pytest = name.ends_with(".py")
+        && (name.starts_with("test_") || name.ends_with("_test.py") || name == "conftest.py");
+    in_dir || pytest
 }
 
 /// Baseline keys of `findings`: rule, path relative to `base_dir`, fingerprint computed with

@@ -558,3 +558,52 @@ fn diagnostic_paths(v: &serde_json::Value) -> Vec<&str> {
         .map(|d| d["path"].as_str().unwrap())
         .collect()
 }
+
+/// Warnings in test, example and bench code are reported only with `--all-targets` (or
+/// `all-targets = true`); errors there are always reported.
+#[test]
+fn warnings_in_test_code_need_all_targets() {
+    let dir = TempDir::new("all-targets");
+    let blocking = "import asyncio\nimport time\n\nasync def poll():\n    time.sleep(1)\n";
+    let nested = "import asyncio\n\nasync def go():\n    return 1\n\nasync def outer():\n    return asyncio.run(go())\n";
+    dir.write("app/poller.py", blocking);
+    dir.write("tests/test_poller.py", blocking);
+    dir.write("app/test_helpers_test.py", blocking);
+    dir.write("tests/test_nested.py", nested);
+    dir.write(
+        "crate/src/lib.rs",
+        "pub async fn pause() {\n    std::thread::sleep(std::time::Duration::from_millis(5));\n}\n\n#[cfg(test)]\nmod tests {\n    #[tokio::test]\n    async fn waits() {\n        std::thread::sleep(std::time::Duration::from_millis(5));\n    }\n}\n",
+    );
+    let rules = |out: &Output| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = json(out)["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["rule"].as_str().unwrap().to_string(),
+                    d["path"].as_str().unwrap().replace('\\', "/"),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let default = rules(&looplint(dir.path(), &["check", "--format", "json"]));
+    assert_eq!(
+        default,
+        vec![
+            ("blocking-call-in-async".into(), "app/poller.py".into()),
+            ("blocking-call-in-async".into(), "crate/src/lib.rs".into()),
+            ("nested-block-on".into(), "tests/test_nested.py".into()),
+        ]
+    );
+    let all = rules(&looplint(
+        dir.path(),
+        &["check", "--format", "json", "--all-targets"],
+    ));
+    assert_eq!(all.len(), 6, "{all:?}");
+    dir.write("looplint.toml", "all-targets = true\n");
+    let configured = rules(&looplint(dir.path(), &["check", "--format", "json"]));
+    assert_eq!(configured, all);
+}
