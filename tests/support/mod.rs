@@ -5,4 +5,5 @@
 
 pub mod harness;
 pub mod python_gen;
+pub mod rewrite;
 pub mod rust_gen;
