@@ -561,6 +561,8 @@ const MULTIPLICITIES: &[&str] = &[
     "per_call",
     "per_thread",
     "two_pytest_tests",
+    "flask_request_asyncio_run",
+    "flask_async_view",
 ];
 
 fn fill(template: &str, fam: &Family, tag: bool) -> String {
@@ -631,6 +633,19 @@ fn shared_main(mult: &str, twin: bool, owner: &str, call: &str, arg: &str) -> St
         ("two_pytest_tests", true) => format!(
             "@pytest.mark.asyncio(loop_scope=\"session\")\nasync def test_first():\n    assert await {call} >= 0\n\n\n@pytest.mark.asyncio(loop_scope=\"session\")\nasync def test_second():\n    assert await {call} >= 0\n"
         ),
+        // Each request runs on a fresh loop: a client made at import is shared by all of them.
+        ("flask_request_asyncio_run", false) => format!(
+            "{owner}\n\napp = Flask(__name__)\n\n\n@app.get(\"/items\")\ndef items_view():\n    return {{\"n\": asyncio.run({call})}}  @@\n"
+        ),
+        ("flask_request_asyncio_run", true) => format!(
+            "app = Flask(__name__)\n\n\nasync def handle():\n{owner4}    return await {call}\n\n\n@app.get(\"/items\")\ndef items_view():\n    return {{\"n\": asyncio.run(handle())}}\n"
+        ),
+        ("flask_async_view", false) => format!(
+            "{owner}\n\napp = Flask(__name__)\n\n\n@app.get(\"/items\")\nasync def items_view():\n    return {{\"n\": await {call}}}  @@\n"
+        ),
+        ("flask_async_view", true) => format!(
+            "app = Flask(__name__)\n\n\n@app.get(\"/items\")\nasync def items_view():\n{owner4}    return {{\"n\": await {call}}}\n"
+        ),
         other => panic!("unknown multiplicity {other:?}"),
     }
 }
@@ -640,6 +655,10 @@ fn shared_programs(out: &mut Vec<Program>) {
         for travel in TRAVELS {
             for mult in MULTIPLICITIES {
                 if *mult == "two_pytest_tests" && !travel.is_global {
+                    continue;
+                }
+                // Per-request programs build the owner per request in the twin.
+                if mult.starts_with("flask") && (travel.is_global || travel.owner.is_empty()) {
                     continue;
                 }
                 if travel.name == "asyncio_run_result"
@@ -654,6 +673,8 @@ fn shared_programs(out: &mut Vec<Program>) {
                     let code = shared_main(mult, twin, &owner, &call, travel.arg);
                     let pytest = if *mult == "two_pytest_tests" {
                         "import pytest\n"
+                    } else if mult.starts_with("flask") {
+                        "from flask import Flask\n"
                     } else {
                         ""
                     };
@@ -689,10 +710,185 @@ fn shared_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// A client provided by a wide-scoped pytest fixture to tests that each run on their own loop
+/// (bug), or by a function-scoped async fixture on the test's loop (twin).
+fn fixture_programs(out: &mut Vec<Program>) {
+    for fam in FAMILIES {
+        for scope in ["session", "module"] {
+            for location in ["conftest", "test_module"] {
+                for access in ["direct", "helper_in_app"] {
+                    for twin in [false, true] {
+                        let fixture = if twin {
+                            format!(
+                                "@pytest_asyncio.fixture\nasync def api():\n    client = {}\n    yield client\n    await client.aclose()\n",
+                                fam.create
+                            )
+                        } else {
+                            format!(
+                                "@pytest.fixture(scope=\"{scope}\")\ndef api():\n    return {}\n",
+                                fam.create
+                            )
+                        };
+                        let fixture = fixture.replace(
+                            "await client.aclose()",
+                            if fam.name == "aiohttp_session" {
+                                "await client.close()"
+                            } else {
+                                "await client.aclose()"
+                            },
+                        );
+                        let use_line = fam.use_expr.replace("{x}", "api");
+                        let (helper_items, test_use) = if access == "direct" {
+                            (String::new(), use_line.clone())
+                        } else {
+                            (
+                                format!(
+                                    "\"\"\"Item queries.\"\"\"\n{}\n\nasync def count_items(api):\n    return {}  @?\n",
+                                    fam.import, use_line
+                                ),
+                                "await count_items(api)".to_string(),
+                            )
+                        };
+
+                        let imports = format!(
+                            "import httpx\nimport pytest\nimport pytest_asyncio\n{}",
+                            fam.import
+                        );
+                        let app_import = if access == "direct" {
+                            ""
+                        } else {
+                            "from app.items import count_items\n"
+                        };
+                        let tests = format!(
+                            "\"\"\"Item API tests; each test runs on its own event loop.\"\"\"\n{imports}{app_import}\n\n{}@pytest.mark.asyncio\nasync def test_first(api):\n    n = {test_use}  @?\n    assert n >= 0\n\n\n@pytest.mark.asyncio\nasync def test_second(api):\n    n = {test_use}  @@\n    assert n >= 0\n",
+                            if location == "test_module" {
+                                format!("{fixture}\n\n")
+                            } else {
+                                String::new()
+                            }
+                        );
+                        let mut files = vec![
+                            ("app/__init__.py".to_string(), String::new()),
+                            ("tests/test_items.py".to_string(), tests),
+                        ];
+                        if location == "conftest" {
+                            files.push((
+                                "tests/conftest.py".to_string(),
+                                format!("\"\"\"Shared fixtures.\"\"\"\n{imports}\n\n{fixture}"),
+                            ));
+                        }
+                        if !helper_items.is_empty() {
+                            files.push(("app/items.py".to_string(), helper_items));
+                        }
+                        let dims = vec![
+                            ("class", "cross-runtime-resource".to_string()),
+                            ("family", fam.name.to_string()),
+                            ("fixture_scope", scope.to_string()),
+                            ("fixture_location", location.to_string()),
+                            ("fixture_access", access.to_string()),
+                            ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                        ];
+                        let rule = (!twin).then_some("cross-runtime-resource");
+                        out.push(Program::new("python", dims, rule, files));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How an event loop reaches the code that runs it after (bug) or before (twin) it is closed:
+/// `(name, items, obtain in main, use in main)`; `{RUN:x}` runs a step on loop `x`.
+const LOOP_TRAVELS: &[(&str, &str, &str, &str)] = &[
+    (
+        "local",
+        "",
+        "loop = asyncio.new_event_loop()",
+        "n = {RUN:loop}  @@",
+    ),
+    (
+        "factory_return",
+        "def make_loop():\n    return asyncio.new_event_loop()\n",
+        "loop = make_loop()",
+        "n = {RUN:loop}  @@",
+    ),
+    (
+        "parameter",
+        "def finish(loop):\n    return {RUN:loop}  @@\n",
+        "loop = asyncio.new_event_loop()",
+        "n = finish(loop)  @?",
+    ),
+    (
+        "instance_attribute",
+        "class Runner:\n    def __init__(self):\n        self.loop = asyncio.new_event_loop()\n\n    def finish(self):\n        return {RUN:self.loop}  @@\n",
+        "runner = Runner()\n    loop = runner.loop",
+        "n = runner.finish()  @?",
+    ),
+    (
+        "module_global",
+        "_loop = asyncio.new_event_loop()\n\n\ndef finish():\n    return {RUN:_loop}  @@\n",
+        "loop = _loop",
+        "n = finish()  @?",
+    ),
+    (
+        "installed_then_fetched",
+        "",
+        "loop = asyncio.new_event_loop()\n    asyncio.set_event_loop(loop)",
+        "n = {RUN:asyncio.get_event_loop()}  @@",
+    ),
+];
+
+fn closed_loop_programs(out: &mut Vec<Program>) {
+    for (travel, items, obtain, use_main) in LOOP_TRAVELS {
+        for (use_name, run) in [
+            ("run_until_complete", "{x}.run_until_complete(step())"),
+            (
+                "create_task",
+                "{x}.run_until_complete({x}.create_task(step()))",
+            ),
+        ] {
+            for twin in [false, true] {
+                let fill_run = |t: &str| -> String {
+                    let mut s = t.to_string();
+                    while let Some(at) = s.find("{RUN:") {
+                        let end = at + s[at..].find('}').expect("closing brace");
+                        let x = s[at + 5..end].to_string();
+                        s = format!("{}{}{}", &s[..at], run.replace("{x}", &x), &s[end + 1..]);
+                    }
+                    s
+                };
+                let items = fill_run(items);
+                let use_line = format!("    {}\n", fill_run(use_main));
+                let close_line = "    loop.close()\n".to_string();
+                let (first, second) = if twin {
+                    (use_line, close_line)
+                } else {
+                    (close_line, use_line)
+                };
+                let finish = "    print(n)\n";
+                let main = format!(
+                    "\"\"\"Generated program.\"\"\"\nimport asyncio\n\n\nasync def step():\n    await asyncio.sleep(0)\n    return 1\n\n\n{items}\n\ndef main():\n    {obtain}\n    warmup = loop.run_until_complete(step())\n{first}{second}    print(warmup)\n{finish}\n\nif __name__ == \"__main__\":\n    main()\n"
+                );
+                let files = vec![("tool.py".to_string(), main)];
+                let dims = vec![
+                    ("class", "use-after-runtime-close".to_string()),
+                    ("loop_travel", travel.to_string()),
+                    ("use", use_name.to_string()),
+                    ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                ];
+                let rule = (!twin).then_some("use-after-runtime-close");
+                out.push(Program::new("python", dims, rule, files));
+            }
+        }
+    }
+}
+
 /// Every generated Python program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
     executor_programs(&mut out);
     shared_programs(&mut out);
+    fixture_programs(&mut out);
+    closed_loop_programs(&mut out);
     out
 }

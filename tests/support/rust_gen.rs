@@ -447,12 +447,14 @@ fn executor_programs(out: &mut Vec<Program>) {
     }
 }
 
-/// A runtime-bound resource family: its type, how it is made, and one use (`{x}` is a `&T`).
+/// A resource family: its type, how it is made, and one use (`{x}` is a `&T`). A
+/// runtime-agnostic family makes every program correct, whatever the runtimes.
 struct Family {
     name: &'static str,
     ty: &'static str,
     create: &'static str,
     use_expr: &'static str,
+    agnostic: bool,
 }
 
 const FAMILIES: &[Family] = &[
@@ -461,12 +463,21 @@ const FAMILIES: &[Family] = &[
         ty: "reqwest::Client",
         create: "reqwest::Client::new()",
         use_expr: "{x}.get(\"http://127.0.0.1:9/items\").send().await.map(|r| r.status().as_u16() as usize).unwrap_or(0)",
+        agnostic: false,
     },
     Family {
         name: "sqlx_pool",
         ty: "sqlx::PgPool",
         create: "sqlx::postgres::PgPoolOptions::new().connect_lazy(\"postgres://localhost/app\").unwrap()",
         use_expr: "sqlx::query(\"SELECT 1\").execute({x}).await.map(|r| r.rows_affected() as usize).unwrap_or(0)",
+        agnostic: false,
+    },
+    Family {
+        name: "tokio_sync_mutex",
+        ty: "tokio::sync::Mutex<usize>",
+        create: "tokio::sync::Mutex::new(0)",
+        use_expr: "{ let mut hits = {x}.lock().await; *hits += 1; *hits }",
+        agnostic: true,
     },
 ];
 
@@ -664,7 +675,7 @@ fn shared_programs(out: &mut Vec<Program>) {
                         ("multiplicity", mult.to_string()),
                         ("twin", if twin { "correct" } else { "bug" }.to_string()),
                     ];
-                    let rule = (!twin).then_some("cross-runtime-resource");
+                    let rule = (!twin && !fam.agnostic).then_some("cross-runtime-resource");
                     out.push(Program::new("rust", dims, rule, files));
                 }
             }
@@ -711,10 +722,177 @@ fn shared_main(mult: &str, twin: bool, owner: &str, call: &str, param: &str, arg
     }
 }
 
+/// How a runtime handle reaches the code that uses it after (or, in the twin, before) the
+/// runtime closes: `(name, items, obtain in main, use expression in main)`. The use inside an
+/// item is tagged `@@`; a use in `main` is tagged by the caller.
+const HANDLE_TRAVELS: &[(&str, &str, &str, &str)] = &[
+    (
+        "local",
+        "",
+        "let handle = rt.handle().clone();",
+        "{USE:handle}",
+    ),
+    (
+        "helper_return",
+        "fn handle_of(rt: &tokio::runtime::Runtime) -> tokio::runtime::Handle {\n    rt.handle().clone()\n}\n",
+        "let handle = handle_of(&rt);",
+        "{USE:handle}",
+    ),
+    (
+        "parameter",
+        "fn report(handle: &tokio::runtime::Handle) -> usize {\n    {USE:handle} @@\n}\n",
+        "let handle = rt.handle().clone();",
+        "report(&handle)",
+    ),
+    (
+        "struct_field",
+        "struct Reporter {\n    handle: tokio::runtime::Handle,\n}\n\nimpl Reporter {\n    fn report(&self) -> usize {\n        {USE:self.handle} @@\n    }\n}\n",
+        "let reporter = Reporter { handle: rt.handle().clone() };",
+        "reporter.report()",
+    ),
+    (
+        "static_once_lock",
+        "static HANDLE: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();\n\nfn report() -> usize {\n    {USE:HANDLE.get().expect(\"handle set\")} @@\n}\n",
+        "HANDLE.set(rt.handle().clone()).expect(\"set once\");",
+        "report()",
+    ),
+    (
+        "getter",
+        "static HANDLE: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();\n\nfn handle() -> &'static tokio::runtime::Handle {\n    HANDLE.get().expect(\"handle set\")\n}\n",
+        "HANDLE.set(rt.handle().clone()).expect(\"set once\");",
+        "{USE:handle()}",
+    ),
+];
+
+const CLOSES: &[(&str, &str)] = &[
+    ("drop", "drop(rt);"),
+    ("shutdown_background", "rt.shutdown_background();"),
+    (
+        "shutdown_timeout",
+        "rt.shutdown_timeout(std::time::Duration::from_secs(1));",
+    ),
+];
+
+const HANDLE_USES: &[(&str, &str)] = &[
+    ("block_on", "{h}.block_on(async { 1 })"),
+    ("spawn", "{ {h}.spawn(async { 1 }); 1 }"),
+];
+
+fn closed_handle_programs(out: &mut Vec<Program>) {
+    for (travel, items, obtain, use_main) in HANDLE_TRAVELS {
+        for (close_name, close) in CLOSES {
+            for (use_name, use_expr) in HANDLE_USES {
+                for twin in [false, true] {
+                    let fill_use = |t: &str| -> String {
+                        let mut s = t.to_string();
+                        while let Some(at) = s.find("{USE:") {
+                            let end = at + s[at..].find("}").expect("closing brace");
+                            let h = s[at + 5..end].to_string();
+                            s = format!(
+                                "{}{}{}",
+                                &s[..at],
+                                use_expr.replace("{h}", &h),
+                                &s[end + 1..]
+                            );
+                        }
+                        s
+                    };
+                    let items = fill_use(items);
+                    let call = fill_use(use_main);
+                    let (tag, caller_tag) = if use_main.contains("{USE:") {
+                        (" @@", "")
+                    } else {
+                        (" @?", "")
+                    };
+                    let use_line = format!("    let n = {call};{tag}{caller_tag}\n");
+                    let close_line = format!("    {close}\n");
+                    let (first, second) = if twin {
+                        (use_line, close_line)
+                    } else {
+                        (close_line, use_line)
+                    };
+                    let main = format!(
+                        "//! Generated program.\n\n{items}\nfn main() {{\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    {obtain}\n    let warmup = rt.block_on(async {{ 2 }});\n{first}{second}    println!(\"{{warmup}} {{n}}\");\n}}\n"
+                    );
+                    let files = vec![
+                        ("Cargo.toml".to_string(), cargo_toml("scen", "")),
+                        ("src/main.rs".to_string(), main),
+                    ];
+                    let dims = vec![
+                        ("class", "use-after-runtime-close".to_string()),
+                        ("handle_travel", travel.to_string()),
+                        ("close", close_name.to_string()),
+                        ("use", use_name.to_string()),
+                        ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                    ];
+                    let rule = (!twin).then_some("use-after-runtime-close");
+                    out.push(Program::new("rust", dims, rule, files));
+                }
+            }
+        }
+    }
+}
+
+/// A runtime owned by a struct field, dropped by an async method: `(name, bug stop, twin stop)`.
+const FIELD_DROPS: &[(&str, &str, &str)] = &[
+    (
+        "assign_none",
+        "        self.rt = None; @@",
+        "        if let Some(rt) = self.rt.take() {\n            rt.shutdown_background();\n        }",
+    ),
+    (
+        "take_discarded",
+        "        self.rt.take(); @@",
+        "        if let Some(rt) = self.rt.take() {\n            rt.shutdown_background();\n        }",
+    ),
+    (
+        "drop_take",
+        "        drop(self.rt.take()); @@",
+        "        let rt = self.rt.take();\n        std::thread::spawn(move || drop(rt)).join().unwrap();",
+    ),
+];
+
+fn field_runtime_programs(out: &mut Vec<Program>) {
+    for (name, bug_stop, twin_stop) in FIELD_DROPS {
+        for ctx in ["built_in_sync_main", "tokio_main", "tokio_test"] {
+            for twin in [false, true] {
+                let stop = if twin { twin_stop } else { bug_stop };
+                let items = format!(
+                    "struct Engine {{\n    rt: Option<tokio::runtime::Runtime>,\n}}\n\nimpl Engine {{\n    fn new() -> Self {{\n        Engine {{ rt: Some(tokio::runtime::Runtime::new().unwrap()) }} @?\n    }}\n\n    async fn stop(&mut self) -> usize {{\n        tokio::task::yield_now().await;\n{stop}\n        1\n    }}\n}}\n"
+                );
+                let code = if ctx == "built_in_sync_main" {
+                    "fn main() {\n    let mut engine = Engine::new();\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    let n = rt.block_on(engine.stop());\n    println!(\"{n}\");\n}\n".to_string()
+                } else {
+                    context(
+                        ctx,
+                        "    let mut engine = Engine::new();\n",
+                        "engine.stop().await",
+                    )
+                };
+                let main = format!("//! Generated program.\n\n{items}\n{code}");
+                let files = vec![
+                    ("Cargo.toml".to_string(), cargo_toml("scen", "")),
+                    ("src/main.rs".to_string(), main),
+                ];
+                let dims = vec![
+                    ("class", "runtime-dropped-in-async".to_string()),
+                    ("field_drop", name.to_string()),
+                    ("context", ctx.to_string()),
+                    ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                ];
+                let rule = (!twin).then_some("runtime-dropped-in-async");
+                out.push(Program::new("rust", dims, rule, files));
+            }
+        }
+    }
+}
+
 /// Every generated Rust program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
     executor_programs(&mut out);
     shared_programs(&mut out);
+    closed_handle_programs(&mut out);
+    field_runtime_programs(&mut out);
     out
 }
