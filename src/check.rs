@@ -77,7 +77,7 @@ fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
             ));
         }
     }
-    let facts = analysis::analyze(&program);
+    let facts = analysis::analyze(&program, opts.kb);
     for mut f in rules::run(&program, &facts, opts.enabled) {
         f.in_test = f.severity == Severity::Warning && in_test_fn(&program, f.primary);
         remap(&mut f.primary, &program);

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::model::{Flavor, Language};
+use crate::model::{Executor, Flavor, Language};
 
 /// What an API does to the runtime lifecycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
@@ -95,6 +95,58 @@ pub enum FlavorName {
     MultiThread,
 }
 
+/// Executor as written in the data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExecutorName {
+    /// A tokio runtime.
+    Tokio,
+    /// A tokio `LocalSet`.
+    TokioLocal,
+    /// The `futures` crate's executors and other reactor-less ones.
+    Futures,
+    /// async-std.
+    AsyncStd,
+    /// smol and async-executor.
+    Smol,
+    /// An asyncio event loop.
+    Asyncio,
+    /// trio.
+    Trio,
+    /// anyio (on asyncio or trio).
+    Anyio,
+}
+
+impl ExecutorName {
+    /// The executor in model terms.
+    pub fn model(self) -> Executor {
+        match self {
+            ExecutorName::Tokio => Executor::Tokio,
+            ExecutorName::TokioLocal => Executor::TokioLocal,
+            ExecutorName::Futures => Executor::Futures,
+            ExecutorName::AsyncStd => Executor::AsyncStd,
+            ExecutorName::Smol => Executor::Smol,
+            ExecutorName::Asyncio => Executor::Asyncio,
+            ExecutorName::Trio => Executor::Trio,
+            ExecutorName::Anyio => Executor::Anyio,
+        }
+    }
+}
+
+/// What a `needs-runtime` API needs of the calling thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NeedLevel {
+    /// A loop running on this thread right now (`asyncio.create_task`, `get_running_loop`).
+    Running,
+    /// A runtime context: running, or entered (`rt.enter()`, `set_event_loop`) without running
+    /// (tokio's `spawn`, timers and sockets).
+    Current,
+    /// A current loop, or the process's main thread, where one is made on demand
+    /// (`asyncio.get_event_loop()` outside a coroutine, before Python 3.14).
+    CurrentOrMain,
+}
+
 /// One API in the knowledge base.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,6 +191,27 @@ pub struct Api {
     /// a trio nursery's `start_soon`), so the task's handle is never lost.
     #[serde(default)]
     pub joins: bool,
+    /// For runtime builders and fresh block-ons: the executor that runs the code. For APIs that
+    /// need a runtime or spawn on the current one: the executor they need. Defaults to the
+    /// file's `executor`.
+    #[serde(default)]
+    pub executor: Option<ExecutorName>,
+    /// For `needs-runtime` APIs: what they need of the thread. Defaults to the file's `needs`,
+    /// then to `current`.
+    #[serde(default)]
+    pub needs: Option<NeedLevel>,
+    /// For `needs-runtime` APIs: the position of an argument that, when given, names the loop
+    /// explicitly so that no running loop is needed (`asyncio.all_tasks(loop)`).
+    #[serde(default)]
+    pub unless_arg: Option<u32>,
+    /// For `needs-runtime` APIs: a keyword that, when given, names the loop explicitly
+    /// (`loop=`).
+    #[serde(default)]
+    pub unless_keyword: Option<String>,
+    /// For `needs-runtime` APIs: the need applies when the returned future is polled, not at
+    /// the call (`tokio::fs::read`), so building it in sync code is harmless.
+    #[serde(default)]
+    pub polled: bool,
     /// Why the entry is here.
     #[serde(default)]
     pub note: String,
@@ -152,6 +225,11 @@ fn default_lang() -> Language {
 }
 
 impl Api {
+    /// The executor of this entry in model terms.
+    pub fn model_executor(&self) -> Executor {
+        self.executor.map_or(Executor::Unknown, ExecutorName::model)
+    }
+
     /// The runtime flavor of this entry in model terms.
     pub fn model_flavor(&self) -> Flavor {
         match self.flavor {
@@ -169,6 +247,12 @@ struct KbFile {
     #[serde(default)]
     #[allow(dead_code)]
     ecosystem: String,
+    /// Default executor of the file's entries.
+    #[serde(default)]
+    executor: Option<ExecutorName>,
+    /// Default need of the file's `needs-runtime` entries.
+    #[serde(default)]
+    needs: Option<NeedLevel>,
     #[serde(default)]
     api: Vec<Api>,
 }
@@ -261,6 +345,8 @@ impl Kb {
         };
         for mut api in file.api {
             api.language = language;
+            api.executor = api.executor.or(file.executor);
+            api.needs = api.needs.or(file.needs);
             self.add(api);
         }
         Ok(())

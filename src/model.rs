@@ -136,6 +136,8 @@ pub enum Entry {
     Runtime {
         /// Flavor of the runtime the attribute builds.
         flavor: Flavor,
+        /// Executor the attribute runs the body on.
+        executor: Executor,
         /// Whether this is a test entry (one runtime per test).
         test: bool,
         /// Human description used in labels, e.g. "`#[tokio::test]` runtime".
@@ -163,6 +165,67 @@ pub enum Flavor {
     MultiThread,
     /// Not known.
     Unknown,
+}
+
+/// Which executor drives async code: the library whose scheduler polls the futures.
+///
+/// Executor-specific APIs (a tokio timer, `asyncio.create_task`) fail under any other executor;
+/// code whose executor is `Unknown` is never reported for such a mismatch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Executor {
+    /// A tokio runtime (either flavor; also actix and ntex, which run on tokio).
+    Tokio,
+    /// A tokio runtime driving a `LocalSet`, where `spawn_local` works.
+    TokioLocal,
+    /// The `futures` crate's executors (`futures::executor::block_on`, `LocalPool`) and other
+    /// reactor-less single-call executors (`pollster`).
+    Futures,
+    /// async-std's runtime.
+    AsyncStd,
+    /// smol / async-executor / futures-lite.
+    Smol,
+    /// An asyncio event loop.
+    Asyncio,
+    /// trio's run loop.
+    Trio,
+    /// anyio's run (on asyncio or trio).
+    Anyio,
+    /// Not known.
+    Unknown,
+}
+
+impl Executor {
+    /// Whether code running on this executor can use an API that needs executor `need`;
+    /// `None` when either side is unknown.
+    pub fn provides(self, need: Executor) -> Option<bool> {
+        use Executor::*;
+        match (self, need) {
+            (Unknown, _) | (_, Unknown) => None,
+            (a, b) if a == b => Some(true),
+            (TokioLocal, Tokio) => Some(true),
+            // The model does not track `LocalSet::run_until` inside a tokio task.
+            (Tokio, TokioLocal) => None,
+            (Asyncio | Trio, Anyio) => Some(true),
+            // anyio runs on a backend the model does not know.
+            (Anyio, Asyncio | Trio) => None,
+            _ => Some(false),
+        }
+    }
+
+    /// How messages name the executor.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Executor::Tokio => "a Tokio runtime",
+            Executor::TokioLocal => "a Tokio `LocalSet`",
+            Executor::Futures => "the `futures` executor",
+            Executor::AsyncStd => "the async-std runtime",
+            Executor::Smol => "the smol executor",
+            Executor::Asyncio => "an asyncio event loop",
+            Executor::Trio => "trio's run loop",
+            Executor::Anyio => "an anyio run",
+            Executor::Unknown => "an unknown executor",
+        }
+    }
 }
 
 /// A function body and the events in it, in source order.

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::model::{Entry, EventKind, FnId, Program, RunKind, RuntimeRef};
+use crate::model::{Entry, EventKind, FnId, Language, Program, RunKind, RuntimeRef};
 
 use super::instances::{InstId, server_instance};
 use super::{Ctx, CtxEntry, Facts};
@@ -67,10 +67,19 @@ fn drain(program: &Program, facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEnt
             match &ev.kind {
                 EventKind::Call { callees, .. } => {
                     for &c in callees {
+                        let callee = program.func(c);
                         if matches!(
-                            program.func(c).entry,
+                            callee.entry,
                             Some(Entry::Runtime { .. }) | Some(Entry::Main)
                         ) {
+                            continue;
+                        }
+                        if callee.is_async && !program.func(fid).is_async {
+                            // Sync code calling an async function only builds a future; it runs
+                            // where it is driven: a block-on later in the same body.
+                            if let Some(ctx) = driver(program, facts, fid, i, cur) {
+                                add(facts, work, c, CtxEntry { ctx, via });
+                            }
                             continue;
                         }
                         add(facts, work, c, CtxEntry { ctx: cur, via });
@@ -79,14 +88,14 @@ fn drain(program: &Program, facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEnt
                 EventKind::Run {
                     body, how, runtime, ..
                 } => {
-                    if let Some(ctx) = run_context(facts, fid, i, *how, *runtime, cur) {
+                    if let Some(ctx) = run_context(program, facts, fid, i, *how, *runtime, cur) {
                         add(facts, work, *body, CtxEntry { ctx, via });
                     }
                 }
                 EventKind::RuntimeEnter { runtime } => {
                     let inst = resolve(facts, fid, i, *runtime, cur);
-                    if !matches!(cur, Ctx::Runtime(_)) {
-                        cur = Ctx::Blocking(inst);
+                    if !matches!(cur, Ctx::Runtime(_) | Ctx::Blocking(_)) {
+                        cur = Ctx::Entered(inst);
                     }
                 }
                 _ => {}
@@ -113,7 +122,35 @@ pub fn resolve(facts: &Facts, f: FnId, event: usize, runtime: RuntimeRef, cur: C
     }
 }
 
+/// The context a future built at event `event` of sync body `f` runs in: that of the first
+/// block-on after it in `f`, or in the bodies that call `f` inline (an iterator adaptor's
+/// closure building one future per item). `None` when nothing there drives it: the future is
+/// returned, stored or dropped, and runs wherever its eventual owner polls it.
+fn driver(program: &Program, facts: &Facts, f: FnId, event: usize, cur: Ctx) -> Option<Ctx> {
+    let (mut body, mut from) = (f, event);
+    for _ in 0..16 {
+        let events = &program.func(body).events;
+        for (i, ev) in events.iter().enumerate().skip(from + 1) {
+            if let EventKind::Run {
+                how: RunKind::BlockOn,
+                runtime,
+                ..
+            } = &ev.kind
+            {
+                return run_context(program, facts, body, i, RunKind::BlockOn, *runtime, cur);
+            }
+        }
+        let site = facts.callers[body.0 as usize].first()?;
+        if site.nested != Some(RunKind::Inline) || program.func(site.caller).is_async {
+            return None;
+        }
+        (body, from) = (site.caller, site.event);
+    }
+    None
+}
+
 fn run_context(
+    program: &Program,
     facts: &Facts,
     f: FnId,
     event: usize,
@@ -125,12 +162,15 @@ fn run_context(
     Some(match how {
         RunKind::BlockOn => Ctx::Runtime(inst()),
         RunKind::Spawn => match (runtime, cur) {
-            (RuntimeRef::Current, Ctx::NoRuntime) => return None,
+            (RuntimeRef::Current, Ctx::NoRuntime | Ctx::Worker) => return None,
             (RuntimeRef::Current, Ctx::Unknown) => Ctx::Runtime(InstId::UNKNOWN),
             _ => Ctx::Runtime(inst()),
         },
+        // A Python worker thread has no loop of its own: only Rust's blocking pool keeps the
+        // runtime's context.
+        RunKind::SpawnBlocking if program.func(f).language == Language::Python => Ctx::Worker,
         RunKind::SpawnBlocking | RunKind::BlockInPlace => Ctx::Blocking(inst()),
-        RunKind::Thread => Ctx::NoRuntime,
+        RunKind::Thread => Ctx::Worker,
         RunKind::Future => match cur {
             Ctx::Runtime(i) => Ctx::Runtime(i),
             _ => Ctx::Runtime(InstId::UNKNOWN),

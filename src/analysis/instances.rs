@@ -1,6 +1,9 @@
 //! Runtime instances: every place a runtime or event loop comes into being.
 
-use crate::model::{Entry, EventKind, Flavor, FnId, Program, RunKind, RuntimeRef, Span};
+use crate::kb::{Concept, Kb};
+use crate::model::{
+    Entry, EventKind, Executor, Flavor, FnId, Language, Program, RunKind, RuntimeRef, Span,
+};
 
 use super::Facts;
 
@@ -37,6 +40,8 @@ pub struct Instance {
     pub site: Span,
     /// Scheduler flavor.
     pub flavor: Flavor,
+    /// The executor that runs the instance's code.
+    pub executor: Executor,
     /// Whether the site runs more than once per process, making a fresh runtime each time.
     pub repeated: bool,
     /// Build target or group the site belongs to (runtimes of different groups never meet).
@@ -55,11 +60,16 @@ impl Instance {
 }
 
 /// Creates the instances of a program and maps runtime/handle variables to them.
-pub fn collect(program: &Program, facts: &mut Facts) {
+pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
+    let executor_of = |language: Language, api: &str, concept: Concept| {
+        kb.find(language, api, concept)
+            .map_or(Executor::Unknown, |a| a.model_executor())
+    };
     facts.instances.push(Instance {
         kind: InstanceKind::Unknown,
         site: Span::default(),
         flavor: Flavor::Unknown,
+        executor: Executor::Unknown,
         repeated: false,
         group: None,
         test: false,
@@ -67,13 +77,20 @@ pub fn collect(program: &Program, facts: &mut Facts) {
     });
     for (fid, f) in program.fns() {
         let group = program.files.get(f.span.file as usize).map(|fi| fi.group);
-        if let Some(Entry::Runtime { flavor, test, what }) = &f.entry {
+        if let Some(Entry::Runtime {
+            flavor,
+            executor,
+            test,
+            what,
+        }) = &f.entry
+        {
             let id = push(
                 facts,
                 Instance {
                     kind: InstanceKind::Attribute(fid),
                     site: f.span,
                     flavor: *flavor,
+                    executor: *executor,
                     repeated: false,
                     group,
                     test: *test || f.is_test,
@@ -92,6 +109,7 @@ pub fn collect(program: &Program, facts: &mut Facts) {
                             kind: InstanceKind::Built(fid, i),
                             site: ev.span,
                             flavor: *flavor,
+                            executor: executor_of(f.language, api, Concept::RuntimeNew),
                             repeated,
                             group,
                             test: f.is_test,
@@ -115,6 +133,7 @@ pub fn collect(program: &Program, facts: &mut Facts) {
                             kind: InstanceKind::Fresh(fid, i),
                             site: ev.span,
                             flavor: *flavor,
+                            executor: executor_of(f.language, api, Concept::BlockOn),
                             repeated,
                             group,
                             test: f.is_test,
@@ -158,6 +177,10 @@ pub fn server_instance(program: &Program, facts: &mut Facts, f: FnId) -> InstId 
             kind: InstanceKind::Server(group),
             site: func.span,
             flavor: Flavor::CurrentThread,
+            executor: match func.language {
+                Language::Python => Executor::Asyncio,
+                Language::Rust => Executor::Unknown,
+            },
             repeated: false,
             group: Some(group),
             test: false,

@@ -12,11 +12,15 @@ mod instances;
 mod tests;
 
 pub use callgraph::CallSite;
+pub use contexts::resolve as resolve_runtime;
 pub use instances::{InstId, Instance, InstanceKind, short};
 
 use std::collections::HashMap;
 
-use crate::model::{FnId, Program, Span, VarId};
+use crate::kb::{Concept, Kb, NeedLevel};
+use crate::model::{
+    EventKind, Executor, FnId, Language, Program, RunKind, RuntimeRef, Span, VarId,
+};
 
 /// Where a piece of code runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,8 +29,15 @@ pub enum Ctx {
     Runtime(InstId),
     /// On a thread that may block but belongs to a runtime (`spawn_blocking`, `block_in_place`).
     Blocking(InstId),
-    /// On a thread with no runtime (`fn main` before any runtime, a new `std::thread`).
+    /// On a thread where a runtime is entered or a loop installed, but not running
+    /// (`let _g = rt.enter()`, `asyncio.set_event_loop(loop)`).
+    Entered(InstId),
+    /// On a thread with no runtime (`fn main` before any runtime, a framework's test or handler).
     NoRuntime,
+    /// On a thread the program starts, which is not the process's main thread and has no
+    /// runtime and no loop installed (`std::thread::spawn`, `threading.Thread`, a Python
+    /// `asyncio.to_thread` / `run_in_executor` worker).
+    Worker,
     /// Called from code the analysis cannot see.
     Unknown,
 }
@@ -35,10 +46,26 @@ impl Ctx {
     /// The runtime instance of a `Runtime` or `Blocking` context.
     pub fn instance(self) -> Option<InstId> {
         match self {
-            Ctx::Runtime(i) | Ctx::Blocking(i) => Some(i),
+            Ctx::Runtime(i) | Ctx::Blocking(i) | Ctx::Entered(i) => Some(i),
             _ => None,
         }
     }
+
+    /// Whether no runtime runs or is entered on the thread (`NoRuntime` or `Worker`).
+    pub fn is_runtime_free(self) -> bool {
+        matches!(self, Ctx::NoRuntime | Ctx::Worker)
+    }
+}
+
+/// What an API that needs a runtime needs: which executor, and how present it must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Need {
+    /// The executor the API works under (`Unknown`: any).
+    pub executor: Executor,
+    /// Whether the runtime must be running, merely current, or the thread may be the main one.
+    pub level: NeedLevel,
+    /// Whether the need applies only when the returned future is polled.
+    pub polled: bool,
 }
 
 /// One context a function runs in, and how the analysis got there.
@@ -66,10 +93,14 @@ pub struct Facts {
     pub var_instance: HashMap<VarId, InstId>,
     /// Instance created by each runtime-creating event, by (function, event index).
     pub event_instance: HashMap<(FnId, usize), InstId>,
+    /// What each runtime-needing event needs (`NeedsRuntime`, and spawns on the current
+    /// runtime), by (function, event index).
+    pub needs: HashMap<(FnId, usize), Need>,
 }
 
-/// Computes the facts of a program.
-pub fn analyze(program: &Program) -> Facts {
+/// Computes the facts of a program. The knowledge base tells which executor each runtime API
+/// builds and which executor each runtime-needing API needs.
+pub fn analyze(program: &Program, kb: &Kb) -> Facts {
     let callers = callgraph::callers(program);
     let repeated = callgraph::repeated(program, &callers);
     let mut facts = Facts {
@@ -77,9 +108,42 @@ pub fn analyze(program: &Program) -> Facts {
         repeated,
         ..Facts::default()
     };
-    instances::collect(program, &mut facts);
+    instances::collect(program, kb, &mut facts);
+    facts.needs = needs(program, kb);
     contexts::propagate(program, &mut facts);
     facts
+}
+
+/// The needs of every runtime-needing event, read from the knowledge base.
+fn needs(program: &Program, kb: &Kb) -> HashMap<(FnId, usize), Need> {
+    let mut out = HashMap::new();
+    for (fid, f) in program.fns() {
+        for (i, ev) in f.events.iter().enumerate() {
+            let api = match &ev.kind {
+                EventKind::NeedsRuntime { api } => kb.find(f.language, api, Concept::NeedsRuntime),
+                EventKind::Run {
+                    how: RunKind::Spawn,
+                    runtime: RuntimeRef::Current,
+                    api,
+                    ..
+                } => kb.find(f.language, api, Concept::Spawn),
+                _ => continue,
+            };
+            let default_level = match f.language {
+                Language::Rust => NeedLevel::Current,
+                Language::Python => NeedLevel::Running,
+            };
+            out.insert(
+                (fid, i),
+                Need {
+                    executor: api.map_or(Executor::Unknown, |a| a.model_executor()),
+                    level: api.and_then(|a| a.needs).unwrap_or(default_level),
+                    polled: api.is_some_and(|a| a.polled),
+                },
+            );
+        }
+    }
+    out
 }
 
 impl Facts {
@@ -91,6 +155,12 @@ impl Facts {
     /// Contexts of a function.
     pub fn ctx(&self, f: FnId) -> &[CtxEntry] {
         &self.contexts[f.0 as usize]
+    }
+
+    /// The executor of a context: the executor of its runtime instance, if known.
+    pub fn executor(&self, ctx: Ctx) -> Executor {
+        ctx.instance()
+            .map_or(Executor::Unknown, |i| self.instance(i).executor)
     }
 
     /// The first context entry of `f` that is on a runtime worker (async context).

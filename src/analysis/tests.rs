@@ -86,7 +86,7 @@ impl B {
         )
     }
     fn findings(&self) -> Vec<(&'static str, Span)> {
-        let facts = analyze(&self.p);
+        let facts = analyze(&self.p, &crate::kb::Kb::builtin());
         rules::run(&self.p, &facts, &|_| true)
             .into_iter()
             .map(|f| (f.rule, f.primary))
@@ -97,6 +97,7 @@ impl B {
 fn tokio_main() -> Option<Entry> {
     Some(Entry::Runtime {
         flavor: Flavor::MultiThread,
+        executor: crate::model::Executor::Tokio,
         test: false,
         what: "the `#[tokio::main]` runtime".into(),
     })
@@ -105,6 +106,7 @@ fn tokio_main() -> Option<Entry> {
 fn tokio_test(flavor: Flavor) -> Option<Entry> {
     Some(Entry::Runtime {
         flavor,
+        executor: crate::model::Executor::Tokio,
         test: true,
         what: "the `#[tokio::test]` runtime".into(),
     })
@@ -160,7 +162,7 @@ fn block_on_inside_spawn_blocking_is_fine() {
     let (b, _) = nested_program(true);
     let found = b.findings();
     assert!(!found.iter().any(|f| f.0 == "nested-block-on"), "{found:?}");
-    let facts = analyze(&b.p);
+    let facts = analyze(&b.p, &crate::kb::Kb::builtin());
     assert!(
         facts
             .ctx(FnId(1))

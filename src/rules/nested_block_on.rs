@@ -8,21 +8,18 @@ use super::explain::{chain_labels, path_is_certain};
 
 /// Reports block-on calls, blocking clients and runtime-entry functions reached from async code.
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
-    let patched = program.fns().any(|(_, f)| {
-        f.events.iter().any(|e| {
-            matches!(
-                e.kind,
-                EventKind::Hygiene {
-                    rule: "loop-patching",
-                    ..
-                }
-            )
+    // A loop patch (`nest_asyncio.apply()`) makes the nesting stop raising, but not stop
+    // blocking the outer loop: the entry is still reported, with the patch named.
+    let patch = program.fns().find_map(|(_, f)| {
+        f.events.iter().find_map(|e| match e.kind {
+            EventKind::Hygiene {
+                rule: "loop-patching",
+                ..
+            } => Some(e.span),
+            _ => None,
         })
     });
     for (fid, f) in program.fns() {
-        if patched && f.language == Language::Python {
-            continue;
-        }
         // An async context reached through calls whose placement is certain.
         let Some(entry) = facts
             .ctx(fid)
@@ -67,8 +64,14 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             finding = chain_labels(program, facts, fid, entry, finding);
             finding = finding.help(help);
             if f.language == Language::Rust {
-                finding =
-                    finding.note("tokio panics: \"Cannot start a runtime from within a runtime\"");
+                finding = finding.note(match ev.kind {
+                    EventKind::BlockingEntry { .. } => "tokio panics: \"Cannot block the current thread from within a runtime\" (or, for a client that runs its own runtime, \"Cannot start a runtime from within a runtime\")",
+                    _ => "tokio panics: \"Cannot start a runtime from within a runtime\"",
+                });
+            } else if let Some(patch) = patch {
+                finding = finding
+                    .label(patch, "the loop patch that lets this nesting run")
+                    .note("the project patches asyncio to allow nesting (`nest_asyncio.apply()`), so this no longer raises; it still stalls every other task of the outer loop until the inner call returns, the patch does not reach uvloop or loops made by other libraries, and nest_asyncio is archived");
             } else {
                 finding = finding.note("asyncio raises: \"RuntimeError: asyncio.run() cannot be called from a running event loop\"");
             }

@@ -1,80 +1,203 @@
-//! `no-runtime-context`: an API that needs a running runtime, called where none runs. Doc:
-//! rules/no-runtime-context.md.
+//! `no-runtime-context`: an API that needs a running runtime, called where none runs, or where
+//! the one that runs is of another executor. Doc: rules/no-runtime-context.md.
 
-use crate::analysis::{Ctx, Facts, short};
+use crate::analysis::{Ctx, CtxEntry, Facts, Need, short};
+use crate::kb::NeedLevel;
 
 use super::explain::path_is_certain;
 use crate::diagnostic::{Finding, Severity};
-use crate::model::{EventKind, Language, Program, RunKind, RuntimeRef, Span};
+use crate::model::{EventKind, Executor, FnId, Language, Program, Span};
 
-/// Reports runtime-requiring calls in code that provably runs with no runtime.
-pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
-    for (fid, f) in program.fns() {
-        // One call path that surely has no runtime is enough: `fn main`, a `#[test]`, a
-        // framework handler or a fresh thread, through calls whose placement is certain.
-        let Some(entry) = facts
-            .ctx(fid)
-            .iter()
-            .find(|c| c.ctx == Ctx::NoRuntime && path_is_certain(program, facts, fid, c))
-        else {
+/// Why a runtime-needing call fails in a given state of the thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    /// No runtime runs or is entered on the thread.
+    NoRuntime,
+    /// The thread is a worker the program started: no loop and not the main thread.
+    Worker,
+    /// A loop is installed (`set_event_loop`) but not running.
+    NotRunning,
+    /// The code runs on an executor other than the one the API needs.
+    Executor(Executor),
+}
+
+/// Whether an API with need `need`, called in a body that is `is_async`, fails in thread state
+/// `state`.
+fn fails(facts: &Facts, state: Ctx, need: Need, is_async: bool) -> Option<Failure> {
+    if need.polled && !is_async {
+        return None;
+    }
+    match state {
+        Ctx::NoRuntime if need.level != NeedLevel::CurrentOrMain => Some(Failure::NoRuntime),
+        Ctx::Worker => Some(Failure::Worker),
+        Ctx::Entered(_) if need.level == NeedLevel::Running => Some(Failure::NotRunning),
+        Ctx::Runtime(_) | Ctx::Blocking(_) | Ctx::Entered(_) => {
+            let running = facts.executor(state);
+            match running.provides(need.executor) {
+                Some(false) => Some(Failure::Executor(running)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The failing runtime-needing events of `f` reached in context `entry`, with the failure.
+fn failing_events(
+    program: &Program,
+    facts: &Facts,
+    f: FnId,
+    entry: &CtxEntry,
+) -> Vec<(usize, Failure)> {
+    let func = program.func(f);
+    let mut state = entry.ctx;
+    let mut out = Vec::new();
+    for (i, ev) in func.events.iter().enumerate() {
+        if let EventKind::RuntimeEnter { runtime } = &ev.kind {
+            if state.is_runtime_free() {
+                state = Ctx::Entered(crate::analysis::resolve_runtime(
+                    facts, f, i, *runtime, state,
+                ));
+            }
+            continue;
+        }
+        let Some(need) = facts.needs.get(&(f, i)) else {
             continue;
         };
-        // Python code often probes for a loop (`try: get_running_loop() except RuntimeError`)
-        // or gets one from a fixture: there, every known path must lack a loop.
-        if f.language == Language::Python
-            && (f.callers_unknown || facts.ctx(fid).iter().any(|c| c.ctx != Ctx::NoRuntime))
-        {
-            continue;
-        }
-        let mut seen: Vec<Span> = Vec::new();
-        for ev in &f.events {
-            let api = match &ev.kind {
-                EventKind::RuntimeEnter { .. } => break,
-                EventKind::NeedsRuntime { api } => api,
-                EventKind::Run {
-                    how: RunKind::Spawn,
-                    runtime: RuntimeRef::Current,
-                    api,
-                    ..
-                } => api,
-                _ => continue,
-            };
-            if seen.contains(&ev.span) {
-                continue;
-            }
-            seen.push(ev.span);
-            let (message, note, help) = match f.language {
-                Language::Rust => (
-                    format!(
-                        "`{}` needs a Tokio runtime, but none is running here",
-                        short(api)
-                    ),
-                    "tokio panics: \"there is no reactor running, must be called from the context of a Tokio 1.x runtime\"",
-                    "call it from async code running on the runtime, pass a `Handle` and use `handle.spawn`, or enter the runtime first (`let _guard = rt.enter();`)",
-                ),
-                Language::Python => (
-                    format!(
-                        "`{}` needs a running event loop, but none is running here",
-                        short(api)
-                    ),
-                    "asyncio raises: \"RuntimeError: no running event loop\"",
-                    "call it from a coroutine (for example start the task lazily on first use), or pass the loop in explicitly",
-                ),
-            };
-            let mut finding = Finding::new("no-runtime-context", Severity::Error, ev.span, message)
-                .primary_label("no runtime is running on this thread");
-            {
-                for (caller, span) in facts.chain(fid, entry, 6) {
-                    finding = finding.label(
-                        span,
-                        format!(
-                            "called here, from `{}`, with no runtime",
-                            program.func(caller).name
-                        ),
-                    );
-                }
-            }
-            out.push(finding.note(note).help(help));
+        if let Some(failure) = fails(facts, state, *need, func.is_async) {
+            out.push((i, failure));
         }
     }
+    out
+}
+
+/// Reports runtime-requiring calls in code that provably runs with no runtime, with a loop that
+/// is not running, on a worker thread, or on another executor.
+pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    for (fid, f) in program.fns() {
+        let mut reported: Vec<Span> = Vec::new();
+        let certain: Vec<&CtxEntry> = facts
+            .ctx(fid)
+            .iter()
+            .filter(|c| path_is_certain(program, facts, fid, c))
+            .collect();
+        // Python code often probes for a loop (`try: get_running_loop() except RuntimeError`)
+        // or gets one from a fixture: there, the call must fail on every known path.
+        let python = f.language == Language::Python;
+        if python && (f.callers_unknown || certain.len() != facts.ctx(fid).len()) {
+            continue;
+        }
+        let per_entry: Vec<(&CtxEntry, Vec<(usize, Failure)>)> = certain
+            .iter()
+            .map(|c| (*c, failing_events(program, facts, fid, c)))
+            .collect();
+        for (entry, failing) in &per_entry {
+            for &(i, failure) in failing {
+                let ev = &f.events[i];
+                if reported.contains(&ev.span) {
+                    continue;
+                }
+                if python
+                    && !per_entry
+                        .iter()
+                        .all(|(_, other)| other.iter().any(|(j, _)| *j == i))
+                {
+                    continue;
+                }
+                reported.push(ev.span);
+                out.push(finding(program, facts, fid, entry, i, failure));
+            }
+        }
+    }
+}
+
+fn finding(
+    program: &Program,
+    facts: &Facts,
+    fid: FnId,
+    entry: &CtxEntry,
+    event: usize,
+    failure: Failure,
+) -> Finding {
+    let f = program.func(fid);
+    let ev = &f.events[event];
+    let api = match &ev.kind {
+        EventKind::NeedsRuntime { api } | EventKind::Run { api, .. } => short(api),
+        _ => String::new(),
+    };
+    let need = facts.needs[&(fid, event)];
+    let (message, label, note, help) = match (f.language, failure) {
+        (Language::Rust, Failure::Executor(running)) => (
+            format!(
+                "`{api}` needs {}, but this code runs on {}",
+                need.executor.describe(),
+                running.describe()
+            ),
+            "no Tokio runtime drives this code".to_string(),
+            "tokio panics: \"there is no reactor running, must be called from the context of a Tokio 1.x runtime\"",
+            "drive the future with a Tokio runtime (`Runtime::block_on`, `Handle::block_on`) instead of another executor, or use the executor's own timers and sockets",
+        ),
+        (Language::Rust, _) => (
+            format!("`{api}` needs a Tokio runtime, but none is running here"),
+            "no runtime is running on this thread".to_string(),
+            "tokio panics: \"there is no reactor running, must be called from the context of a Tokio 1.x runtime\"",
+            "call it from async code running on the runtime, pass a `Handle` and use `handle.spawn`, or enter the runtime first (`let _guard = rt.enter();`)",
+        ),
+        (Language::Python, Failure::Worker) if need.level == NeedLevel::CurrentOrMain => (
+            format!("`{api}` has no event loop to return in this worker thread"),
+            "this runs in a worker thread, which has no event loop".to_string(),
+            "asyncio raises: \"RuntimeError: There is no current event loop in thread '...'\"",
+            "pass the loop to the worker and use `asyncio.run_coroutine_threadsafe(coro, loop)`, or run the coroutine with `asyncio.run` in the worker",
+        ),
+        (Language::Python, Failure::NotRunning) => (
+            format!(
+                "`{api}` needs a running event loop, but the installed loop is not running yet"
+            ),
+            "the loop is set but not running here".to_string(),
+            "asyncio raises: \"RuntimeError: no running event loop\"; `set_event_loop` only installs a loop, it runs inside `run_until_complete` / `run_forever`",
+            "schedule it on the loop itself (`loop.create_task(...)`), or start it from a coroutine run by `run_until_complete`",
+        ),
+        (Language::Python, Failure::Executor(running)) => (
+            format!(
+                "`{api}` needs {}, but this code runs on {}",
+                need.executor.describe(),
+                running.describe()
+            ),
+            "another event loop drives this code".to_string(),
+            "asyncio raises: \"RuntimeError: no running event loop\"",
+            "use the running library's own API, or anyio, which works under both",
+        ),
+        (Language::Python, _) => (
+            format!("`{api}` needs a running event loop, but none is running here"),
+            if failure == Failure::Worker {
+                "this runs in a worker thread, which has no event loop".to_string()
+            } else {
+                "no event loop is running on this thread".to_string()
+            },
+            "asyncio raises: \"RuntimeError: no running event loop\"",
+            "call it from a coroutine (for example start the task lazily on first use), or pass the loop in explicitly",
+        ),
+    };
+    let mut finding =
+        Finding::new("no-runtime-context", Severity::Error, ev.span, message).primary_label(label);
+    let how = match failure {
+        Failure::Executor(_) => "on",
+        _ => "with no runtime",
+    };
+    for (caller, span) in facts.chain(fid, entry, 6) {
+        let text = match failure {
+            Failure::Executor(running) => format!(
+                "called here, from `{}`, {how} {}",
+                program.func(caller).name,
+                running.describe()
+            ),
+            _ => format!("called here, from `{}`, {how}", program.func(caller).name),
+        };
+        finding = finding.label(span, text);
+    }
+    if let (Failure::Executor(_), Some(inst)) = (failure, entry.ctx.instance()) {
+        let inst = facts.instance(inst);
+        finding = finding.label(inst.site, format!("this runs on {}", inst.what));
+    }
+    finding.note(note).help(help)
 }

@@ -136,6 +136,7 @@ fn route_entry(d: &Decorator, is_async: bool) -> Entry {
         },
         (true, true) => Entry::Runtime {
             flavor: Flavor::CurrentThread,
+            executor: crate::model::Executor::Asyncio,
             test: true,
             what: "Flask async view (a new event loop per request)".to_string(),
         },
@@ -186,6 +187,7 @@ pub fn test_entry(is_async: bool, shape: &Shape, module_loop_scope: Option<&str>
         },
         _ => Entry::Runtime {
             flavor: Flavor::CurrentThread,
+            executor: crate::model::Executor::Asyncio,
             test: true,
             what: "pytest-asyncio per-test event loop".to_string(),
         },

@@ -309,6 +309,7 @@ impl<'a> Lowerer<'a> {
                 return Some(if is_async {
                     Entry::Runtime {
                         flavor: crate::model::Flavor::CurrentThread,
+                        executor: crate::model::Executor::Asyncio,
                         test: true,
                         what: "IsolatedAsyncioTestCase per-test event loop".to_string(),
                     }
@@ -430,6 +431,7 @@ fn fixture_entry(is_async: bool, wide: bool, shape: &Shape) -> Entry {
             if scope == "function" {
                 Entry::Runtime {
                     flavor: crate::model::Flavor::CurrentThread,
+                    executor: crate::model::Executor::Asyncio,
                     test: true,
                     what: "pytest-asyncio per-test event loop".to_string(),
                 }

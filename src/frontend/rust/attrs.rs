@@ -4,7 +4,7 @@
 use proc_macro2::{TokenStream, TokenTree};
 use syn::{Attribute, Meta};
 
-use crate::model::{Entry, Flavor};
+use crate::model::{Entry, Executor, Flavor};
 
 /// What the attributes of a function say about it.
 #[derive(Debug, Default)]
@@ -61,6 +61,11 @@ pub fn fn_attrs(attrs: &[Attribute]) -> FnAttrs {
             _ => None,
         };
         let flavor_arg = args.and_then(|t| arg_value(t, "flavor"));
+        let executor = if segs.first() == Some(&"async_std") {
+            Executor::AsyncStd
+        } else {
+            Executor::Tokio
+        };
         let runtime = |default: Flavor, test: bool, what: &str| {
             let flavor = match flavor_arg.as_deref() {
                 Some("current_thread") => Flavor::CurrentThread,
@@ -69,6 +74,7 @@ pub fn fn_attrs(attrs: &[Attribute]) -> FnAttrs {
             };
             Some(Entry::Runtime {
                 flavor,
+                executor,
                 test,
                 what: format!("`#[{what}]` runtime"),
             })
