@@ -164,6 +164,28 @@ pub fn is_pub(vis: &syn::Visibility) -> bool {
     matches!(vis, syn::Visibility::Public(_))
 }
 
+/// Whether `#[derive(..)]` (or `#[cfg_attr(.., derive(..))]`) lists the trait `name`.
+pub fn derives(attrs: &[Attribute], name: &str) -> bool {
+    attrs.iter().any(|a| {
+        if !a.path().is_ident("derive") && !a.path().is_ident("cfg_attr") {
+            return false;
+        }
+        match &a.meta {
+            Meta::List(l) => mentions_ident(&l.tokens, name, 0),
+            _ => false,
+        }
+    })
+}
+
+fn mentions_ident(tokens: &TokenStream, name: &str, depth: u32) -> bool {
+    depth < 8
+        && tokens.clone().into_iter().any(|t| match t {
+            TokenTree::Ident(id) => id == name,
+            TokenTree::Group(g) => mentions_ident(&g.stream(), name, depth + 1),
+            _ => false,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

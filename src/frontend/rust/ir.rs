@@ -50,14 +50,64 @@ pub enum TypeRef {
     Ext(Arc<str>),
     /// A type of the package.
     Pkg(Arc<SymPath>),
+    /// `Option<T>` or `Result<T, _>`: `?`, `unwrap`, `Some(x)` and `Ok(x)` reach the `T`.
+    Wrapped(Arc<TypeRef>),
+    /// `&T`, `Arc<T>`, `Rc<T>`: the methods of `T` apply, but dropping the value drops no `T`.
+    Shared(Arc<TypeRef>),
+    /// A type only the linked program knows (a call's declared return type, a field of a type
+    /// declared in another file).
+    Deferred(Arc<TyExpr>),
+}
+
+/// A type to compute once the program is linked.
+#[derive(Clone, Debug)]
+pub enum TyExpr {
+    /// The declared return type of what `target` calls; `fallback` when it calls no function
+    /// of the package (a derived or generated constructor).
+    Ret {
+        /// The callee.
+        target: Target,
+        /// Type to take when the callee is no function of the package.
+        fallback: TypeRef,
+    },
+    /// The type of a field (`name`, or `Variant::name` of an enum) of a value of the given type.
+    Field(TypeRef, String),
+    /// The `T` of a wrapped value (`?`, `unwrap`, `Some(x)`).
+    Unwrap(TypeRef),
 }
 
 impl TypeRef {
-    /// The external path, if the type is external.
+    /// The type whose methods apply: references and shared pointers seen through.
+    pub fn peel(&self) -> &TypeRef {
+        let mut t = self;
+        for _ in 0..16 {
+            match t {
+                TypeRef::Shared(inner) => t = inner,
+                _ => break,
+            }
+        }
+        t
+    }
+
+    /// The external path, if the type is external (seen through references).
     pub fn ext(&self) -> Option<&str> {
-        match self {
+        match self.peel() {
             TypeRef::Ext(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// Whether the type is, or may be once linked, a type of the package.
+    pub fn maybe_pkg(&self) -> bool {
+        matches!(self.peel(), TypeRef::Pkg(_) | TypeRef::Deferred(_))
+    }
+
+    /// The `T` of a wrapped value (`?`, `.unwrap()`); other types are kept.
+    pub fn unwrapped(&self) -> TypeRef {
+        match self {
+            TypeRef::Wrapped(inner) => (**inner).clone(),
+            TypeRef::Deferred(_) => TypeRef::Deferred(Arc::new(TyExpr::Unwrap(self.clone()))),
+            other => other.clone(),
         }
     }
 }
@@ -73,10 +123,20 @@ pub enum Target {
     Path(SymPath),
     /// A method called on a receiver of the given package type, or of unknown type.
     Method {
-        /// Receiver type, if it is a package type.
-        ty: Option<Arc<SymPath>>,
+        /// Receiver type (package, deferred, or unknown).
+        ty: TypeRef,
         /// Method name.
         name: String,
+    },
+    /// A method that the language calls implicitly (`Default::default` of a derive,
+    /// `IntoFuture::into_future` of an `.await`): only an impl of `trait_` for the type counts.
+    Implicit {
+        /// Receiver type.
+        ty: TypeRef,
+        /// Trait name (last segment).
+        trait_: &'static str,
+        /// Method name.
+        name: &'static str,
     },
 }
 
@@ -98,6 +158,15 @@ pub enum FKind {
     Read {
         /// Local variable id.
         var: u32,
+    },
+    /// A value of type `ty` dies here (scope end, overwrite, `drop(x)`): a call of the type's
+    /// `Drop::drop` and of its fields' once linked. `moves` are the method calls made on the
+    /// value, as (local fn, event index): one that takes `self` by value moved it away before.
+    Drop {
+        /// Type of the value.
+        ty: TypeRef,
+        /// Method calls on the value.
+        moves: Vec<(u32, u32)>,
     },
 }
 
@@ -139,6 +208,12 @@ pub struct FnIr {
     pub impl_ty: Option<Arc<SymPath>>,
     /// Whether the method takes `self`.
     pub has_self: bool,
+    /// Whether the method takes `self` by value (it consumes its receiver).
+    pub self_by_value: bool,
+    /// Trait of the impl the method belongs to (last path segment: `Drop`, `Default`).
+    pub trait_name: Option<String>,
+    /// Whether the body calls one of its parameters (a helper that runs the closure it is given).
+    pub calls_param: bool,
     /// Module scope the item is declared in.
     pub scope: u32,
     /// Declared return type.
@@ -198,6 +273,8 @@ pub struct TypeIr {
     pub bound_api: Option<String>,
     /// Package types mentioned by field types.
     pub field_pkg: Vec<SymPath>,
+    /// Fields and their types (enum variant fields as `Variant::field`, tuple fields by index).
+    pub fields: Vec<(String, TypeRef)>,
 }
 
 /// A `mod name;` declaration (a module in another file).
@@ -264,4 +341,7 @@ pub struct FileIr {
     /// `Create` events whose resource is stored in a static (`X.get_or_init(|| ..)`): the
     /// static, and the event as (local fn, event index).
     pub bound_creates: Vec<(Target, u32, u32)>,
+    /// Closures and functions handed to a package function, as (local fn, index of the `Run`
+    /// event, callee): they run where the callee calls its parameter.
+    pub handed: Vec<(u32, u32, Target)>,
 }

@@ -10,6 +10,10 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+mod typing;
+
+use std::cell::RefCell;
+
 use super::ir::{Anchor, FKind, FileIr, ItemIr, SymPath, Target, TypeRef};
 use super::kbview::KbView;
 use super::package::{ProgramPlan, TargetKind, TargetPlan, normalize};
@@ -17,6 +21,7 @@ use crate::model::{
     Entry, Event, EventKind, FileInfo, FnId, Function, Global, GlobalId, Language, Program,
     ResourceRef, RunKind, RuntimeRef, VarId, VarKind,
 };
+use typing::RTy;
 
 #[derive(Clone, Debug)]
 enum LItem {
@@ -39,6 +44,10 @@ struct Linker<'p> {
     by_name: HashMap<String, Vec<u32>>,
     fn_base: Vec<u32>,
     var_base: Vec<u32>,
+    /// Declaration of each struct or enum: (file, index into its types).
+    type_decls: HashMap<(u32, String), (u32, u32)>,
+    /// Declared return types of functions, as computed so far.
+    rets: RefCell<HashMap<u32, RTy>>,
 }
 
 fn join(segs: &[String]) -> String {
@@ -228,11 +237,14 @@ impl<'p> Linker<'p> {
                         let it = match item {
                             ItemIr::Fn(id) => LItem::Fn(self.fn_base[f as usize] + id),
                             ItemIr::Static(i) => LItem::Static(f, *i),
-                            ItemIr::Type(_) => {
+                            ItemIr::Type(idx) => {
                                 // Canonical key: the declaration in the primary mount.
                                 let Some((pt, pabs)) = &primary else { continue };
                                 let mut c = self.scope_abs(f, pabs, k as u32);
                                 c.push(name.clone());
+                                if *idx != u32::MAX {
+                                    self.type_decls.insert((*pt, join(&c)), (f, *idx));
+                                }
                                 LItem::Type(*pt, join(&c))
                             }
                             ItemIr::Alias(sp) => {
@@ -379,24 +391,18 @@ impl<'p> Linker<'p> {
     }
 
     fn resolve_target(&self, f: u32, target: &Target) -> Vec<LItem> {
+        self.resolve_target_at(f, target, 0)
+    }
+
+    fn resolve_target_at(&self, f: u32, target: &Target, depth: u32) -> Vec<LItem> {
         match target {
             Target::Fn(id) => vec![LItem::Fn(self.fn_base[f as usize] + id)],
             Target::Static(i) => vec![LItem::Static(f, *i)],
             Target::Path(sp) => self.resolve_sym(f, sp, 0),
-            Target::Method { ty: Some(t), name } => {
-                for item in self.resolve_sym(f, t, 0) {
-                    if let LItem::Type(tt, key) = item
-                        && let Some(ids) = self.methods.get(&(tt, key, name.clone()))
-                    {
-                        return ids.iter().map(|&id| LItem::Fn(id)).collect();
-                    }
-                }
-                Vec::new()
+            Target::Method { ty, name } => self.resolve_method(f, ty, name, depth),
+            Target::Implicit { ty, trait_, name } => {
+                self.resolve_implicit(f, ty, trait_, name, depth)
             }
-            Target::Method { ty: None, name } => match self.by_name.get(name) {
-                Some(ids) if ids.len() == 1 => vec![LItem::Fn(ids[0])],
-                _ => Vec::new(),
-            },
         }
     }
 
@@ -477,7 +483,7 @@ impl<'p> Linker<'p> {
         ty: &TypeRef,
         bound: &HashMap<(u32, String), String>,
     ) -> Option<VarKind> {
-        match ty {
+        match ty.peel() {
             TypeRef::Ext(t) => self.kb.type_kind(t),
             TypeRef::Pkg(sp) => self
                 .resolve_sym(f, sp, 0)
@@ -488,7 +494,7 @@ impl<'p> Linker<'p> {
                     }
                     _ => None,
                 }),
-            TypeRef::Unknown => None,
+            _ => None,
         }
     }
 }
@@ -589,6 +595,8 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
         by_name: HashMap::new(),
         fn_base,
         var_base,
+        type_decls: HashMap::new(),
+        rets: RefCell::new(HashMap::new()),
     };
     l.mount_all();
     l.build_table();
@@ -678,6 +686,13 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 }
             }
         }
+        // Closures handed to helpers that call their parameter run inline, where the call is.
+        let inline_runs: HashSet<(u32, u32)> = ir
+            .handed
+            .iter()
+            .filter(|(_, _, t)| l.calls_its_param(f, t))
+            .map(|(fi, ev, _)| (*fi, *ev))
+            .collect();
         for (i, func) in ir.fns.iter().enumerate() {
             let mut events = Vec::with_capacity(func.events.len());
             for (ei, ev) in func.events.iter().enumerate() {
@@ -690,7 +705,19 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                         {
                             *resource = Some(ResourceRef::Global(g));
                         }
+                        if let EventKind::Run { api, .. } = &mut k
+                            && inline_runs.contains(&(i as u32, ei as u32))
+                        {
+                            *api = "Inline".to_string();
+                        }
                         Some(k)
+                    }
+                    FKind::Drop { ty, moves } => {
+                        let callees = l.drop_callees(f, ty, moves);
+                        (!callees.is_empty()).then_some(EventKind::Call {
+                            callees,
+                            result: None,
+                        })
                     }
                     FKind::Read { var } => {
                         let id = var + vb;

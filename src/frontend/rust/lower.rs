@@ -13,9 +13,13 @@ use syn::punctuated::Punctuated;
 use syn::{Block, Expr, Item, Local, Pat, Stmt, Type};
 
 mod calls;
-mod items;
+mod drops;
 
-use super::ir::{Anchor, FEvent, FKind, FileIr, FnIr, ModuleIr, SymPath, Target, TypeRef, VarIr};
+pub(crate) use calls::is_common_method;
+mod items;
+mod typing;
+
+use super::ir::{FEvent, FKind, FileIr, FnIr, ModuleIr, SymPath, Target, TypeRef, VarIr};
 use super::kbview::KbView;
 use super::macros::{self, MacroBody};
 use super::resolve::{Res, Resolver, ScopeMap, flatten_use};
@@ -103,6 +107,8 @@ struct Val {
     pend: Vec<Pending>,
     /// Inside a builder chain: methods keep the pending events.
     chain: bool,
+    /// The value is the owned local with this drop slot (a bare path to it).
+    local: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -110,6 +116,19 @@ struct Binding {
     name: String,
     ty: TypeRef,
     origin: Origin,
+    /// Drop slot of a local that owns a value of a (maybe) package type.
+    slot: Option<u32>,
+    /// A parameter of the named function the binding belongs to.
+    param: bool,
+}
+
+/// An owned local whose value is dropped where it dies, unless it is moved away first.
+#[derive(Clone, Debug)]
+struct Slot {
+    ty: TypeRef,
+    moved: bool,
+    /// Method calls on it, as (local fn, event index).
+    moves: Vec<(u32, u32)>,
 }
 
 #[derive(Default)]
@@ -118,6 +137,8 @@ struct Scope {
     items: Vec<(String, Res)>,
     uses: Vec<(String, Vec<String>)>,
     owned: Vec<u32>,
+    /// Drop slots of the locals the scope owns, in binding order.
+    drops: Vec<u32>,
 }
 
 struct FnState {
@@ -251,6 +272,9 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
         raw_uses: Vec::new(),
         raw_globs: Vec::new(),
         inspect_only: false,
+        borrowing: false,
+        slots: Vec::new(),
+        arg_target: None,
     };
     l.ir.modules.push(ModuleIr::default());
     l.maps.push(ScopeMap::default());
@@ -289,6 +313,12 @@ struct Lowerer<'a, 'c> {
     raw_globs: Vec<(u32, Vec<String>)>,
     /// The next variable read only inspects the value (`handle.is_finished()`).
     inspect_only: bool,
+    /// The next local read borrows the value rather than moving it (`x.m()`, `&x`, `x.f`).
+    borrowing: bool,
+    /// Drop slots of owned locals.
+    slots: Vec<Slot>,
+    /// The package function whose arguments are being lowered.
+    arg_target: Option<Target>,
 }
 
 fn key<T>(item: &T, sub: u32) -> (usize, u32) {
@@ -388,6 +418,9 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             is_root_main: false,
             impl_ty: None,
             has_self: false,
+            self_by_value: false,
+            trait_name: None,
+            calls_param: false,
             scope: self.scope,
             ret: TypeRef::Unknown,
             diverges: false,
@@ -479,7 +512,13 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         if let Some(st) = self.stack.last_mut()
             && let Some(sc) = st.scopes.last_mut()
         {
-            sc.bindings.push(Binding { name, ty, origin });
+            sc.bindings.push(Binding {
+                name,
+                ty,
+                origin,
+                slot: None,
+                param: false,
+            });
         }
     }
 
@@ -489,6 +528,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         }
         match pat {
             Pat::Ident(pi) => {
+                let ty = if pi.by_ref.is_some() {
+                    typing::shared(ty)
+                } else {
+                    ty
+                };
                 self.bind(pi.ident.to_string(), ty, Origin::None);
                 if let Some((_, sub)) = &pi.subpat {
                     self.bind_pat(sub, TypeRef::Unknown, depth + 1);
@@ -498,7 +542,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 let ty = self.resolve_type(&pt.ty);
                 self.bind_pat(&pt.pat, ty, depth + 1);
             }
-            Pat::Reference(r) => self.bind_pat(&r.pat, ty, depth + 1),
+            Pat::Reference(r) => self.bind_pat(&r.pat, ty.peel().clone(), depth + 1),
             Pat::Paren(p) => self.bind_pat(&p.pat, ty, depth + 1),
             Pat::Tuple(t) => {
                 for p in &t.elems {
@@ -506,13 +550,19 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 }
             }
             Pat::TupleStruct(t) => {
-                for p in &t.elems {
-                    self.bind_pat(p, TypeRef::Unknown, depth + 1);
+                for (i, p) in t.elems.iter().enumerate() {
+                    let fty = self.pat_field_type(&t.path, &i.to_string(), &ty);
+                    self.bind_pat(p, fty, depth + 1);
                 }
             }
             Pat::Struct(s) => {
                 for f in &s.fields {
-                    self.bind_pat(&f.pat, TypeRef::Unknown, depth + 1);
+                    let name = match &f.member {
+                        syn::Member::Named(id) => id.to_string(),
+                        syn::Member::Unnamed(i) => i.index.to_string(),
+                    };
+                    let fty = self.pat_field_type(&s.path, &name, &ty);
+                    self.bind_pat(&f.pat, fty, depth + 1);
                 }
             }
             Pat::Slice(s) => {
@@ -522,7 +572,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             Pat::Or(o) => {
                 if let Some(p) = o.cases.first() {
-                    self.bind_pat(p, TypeRef::Unknown, depth + 1);
+                    self.bind_pat(p, ty, depth + 1);
                 }
             }
             _ => {}
@@ -539,6 +589,9 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         let Some(sc) = self.stack.last_mut().and_then(|st| st.scopes.pop()) else {
             return;
         };
+        if let Some(close) = close {
+            self.drop_slots(&sc.drops, close);
+        }
         let vars: Vec<VarId> = sc
             .owned
             .iter()
@@ -665,8 +718,9 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                         out = self.lower_expr_t(e, tail);
                     } else {
                         let v = self.lower_expr(e);
-                        if semi.is_some() {
+                        if let Some(semi) = semi {
                             self.discard(&v);
+                            self.drop_temporary(e, &v, semi.span);
                         }
                     }
                 }
@@ -705,7 +759,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         };
         let val = match &l.init {
             Some(init) => {
+                // `let _ = x;` neither moves nor drops `x`.
+                self.borrowing =
+                    matches!(pat, Pat::Wild(_)) && matches!(strip(&init.expr), Expr::Path(_));
                 let v = self.lower_expr(&init.expr);
+                self.borrowing = false;
                 if let Some((_, diverge)) = &init.diverge {
                     self.lower_expr(diverge);
                 }
@@ -714,27 +772,47 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             None => Val::default(),
         };
         match pat {
-            Pat::Wild(_) => self.discard(&val),
+            Pat::Wild(_) => {
+                self.discard(&val);
+                if let Some(init) = &l.init {
+                    self.drop_temporary(&init.expr, &val, l.semi_token.span);
+                }
+            }
             Pat::Ident(pi) if pi.subpat.is_none() => {
                 let name = pi.ident.to_string();
                 let span = self.sp_ident(&pi.ident, name.len());
-                self.bind_value(name, span, val, ann);
+                let owned = pi.by_ref.is_none();
+                self.bind_value(name, span, val, ann, owned);
             }
-            other => self.bind_pat(other, TypeRef::Unknown, 0),
+            other => {
+                let ty = match ann {
+                    Some(TypeRef::Unknown) | None => val.ty,
+                    Some(t) => t,
+                };
+                self.bind_pat(other, ty, 0)
+            }
         }
     }
 
     /// Binds a value to a name, creating a tracked variable when the value is a runtime, a
     /// handle, a resource, a task or the result of a package call.
-    fn bind_value(&mut self, name: String, span: Span, val: Val, ann: Option<TypeRef>) {
+    fn bind_value(
+        &mut self,
+        name: String,
+        span: Span,
+        val: Val,
+        ann: Option<TypeRef>,
+        owned: bool,
+    ) {
         let ty = match ann {
             Some(TypeRef::Unknown) | None => val.ty.clone(),
             Some(t) => t,
         };
+        let ty = if owned { ty } else { typing::shared(ty) };
         if let Origin::Var(v) = val.origin
             && val.pend.is_empty()
         {
-            self.bind(name, ty, Origin::Var(v));
+            self.bind_owned(name, ty, Origin::Var(v));
             return;
         }
         let has = |k: PendKind| val.pend.iter().any(|p| p.kind == k);
@@ -755,7 +833,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             None
         };
         let Some(kind) = kind else {
-            self.bind(name, ty, val.origin);
+            self.bind_owned(name, ty, val.origin);
             return;
         };
         let Some(var) = self.new_var(name.clone(), span, kind) else {
@@ -783,7 +861,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         {
             sc.owned.push(var);
         }
-        self.bind(name, ty, Origin::Var(var));
+        self.bind_owned(name, ty, Origin::Var(var));
     }
 
     fn escape_if_runtime(&mut self, e: &Expr) {
@@ -852,7 +930,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             Expr::Assign(a) => {
                 self.lower_expr(&a.right);
                 self.escape_if_runtime(&a.right);
-                self.lower_expr(&a.left);
+                self.borrowing = matches!(strip(&a.left), Expr::Path(_));
+                let old = self.lower_expr(&a.left);
+                self.borrowing = false;
+                let span = self.sp2(spans::first(&a.left), spans::last(&a.right));
+                self.drop_overwritten(&a.left, &old, span);
                 Val::default()
             }
             Expr::Async(a) => {
@@ -868,6 +950,8 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 self.wait_of_await(a);
                 let mut v = self.lower_expr(&a.base);
                 v.pend.retain(|p| p.kind != PendKind::Spawn);
+                self.await_into_future(a, &v);
+                v.local = None;
                 v
             }
             Expr::Binary(b) => {
@@ -895,10 +979,12 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             Expr::Const(c) => self.lower_block(&c.block, false),
             Expr::Field(f) => {
+                self.borrowing = matches!(strip(&f.base), Expr::Path(_));
                 let base = self.lower_expr(&f.base);
-                let ty = match (&base.ty, &f.member) {
-                    (TypeRef::Pkg(sp), syn::Member::Named(name)) => self.field_type(sp, name),
-                    _ => TypeRef::Unknown,
+                self.borrowing = false;
+                let ty = match &f.member {
+                    syn::Member::Named(name) => self.field_of(&base.ty, &name.to_string()),
+                    syn::Member::Unnamed(i) => self.field_of(&base.ty, &i.index.to_string()),
                 };
                 Val {
                     ty,
@@ -918,13 +1004,15 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             Expr::Group(g) => self.lower_expr(&g.expr),
             Expr::If(i) => self.lower_if(i, false),
             Expr::Index(i) => {
+                self.borrowing = matches!(strip(&i.expr), Expr::Path(_));
                 self.lower_expr(&i.expr);
+                self.borrowing = false;
                 self.lower_expr(&i.index);
                 Val::default()
             }
             Expr::Let(l) => {
-                self.lower_expr(&l.expr);
-                self.bind_pat(&l.pat, TypeRef::Unknown, 0);
+                let v = self.lower_expr(&l.expr);
+                self.bind_pat(&l.pat, v.ty, 0);
                 Val::default()
             }
             Expr::Loop(l) => {
@@ -943,9 +1031,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 Val::default()
             }
             Expr::Reference(r) => {
+                self.borrowing = matches!(strip(&r.expr), Expr::Path(_));
                 let v = self.lower_expr(&r.expr);
+                self.borrowing = false;
                 Val {
-                    ty: v.ty,
+                    ty: typing::shared(v.ty),
                     origin: v.origin,
                     ..Val::default()
                 }
@@ -967,9 +1057,6 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     self.lower_expr(&f.expr);
                     self.escape_if_runtime(&f.expr);
                 }
-                if let Some(rest) = &s.rest {
-                    self.lower_expr(rest);
-                }
                 let ty = if s.qself.is_none() {
                     match self.resolve(&path_segs(&s.path)) {
                         Res::Pkg(sp) => TypeRef::Pkg(Arc::new(sp)),
@@ -979,12 +1066,24 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 } else {
                     TypeRef::Unknown
                 };
+                if let Some(rest) = &s.rest {
+                    self.lower_struct_rest(rest, &ty);
+                }
                 Val {
                     ty,
                     ..Val::default()
                 }
             }
-            Expr::Try(t) => self.lower_expr(&t.expr),
+            Expr::Try(t) => {
+                let v = self.lower_expr(&t.expr);
+                Val {
+                    ty: v.ty.unwrapped(),
+                    origin: v.origin,
+                    pend: v.pend,
+                    chain: v.chain,
+                    local: None,
+                }
+            }
             Expr::TryBlock(t) => self.lower_block(&t.block, false),
             Expr::Unary(u) => {
                 let v = self.lower_expr(&u.expr);
@@ -1100,11 +1199,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     }
 
     fn lower_match(&mut self, m: &syn::ExprMatch, tail: bool) -> Val {
-        self.lower_expr(&m.expr);
+        let scrutinee = self.lower_expr(&m.expr).ty;
         let mut out = Val::default();
         for arm in &m.arms {
             self.push_scope();
-            self.bind_pat(&arm.pat, TypeRef::Unknown, 0);
+            self.bind_pat(&arm.pat, scrutinee.clone(), 0);
             if let Some((_, g)) = &arm.guard {
                 self.lower_expr(g);
             }
@@ -1118,36 +1217,27 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         out
     }
 
-    fn field_type(&self, ty: &SymPath, name: &syn::Ident) -> TypeRef {
-        let Anchor::Module { scope, up: 0 } = ty.anchor else {
-            return TypeRef::Unknown;
-        };
-        let [type_name] = ty.segs.as_slice() else {
-            return TypeRef::Unknown;
-        };
-        self.struct_fields
-            .get(&(scope, type_name.clone()))
-            .and_then(|fields| fields.iter().find(|(n, _)| name == n))
-            .map(|(_, t)| t.clone())
-            .unwrap_or_default()
-    }
-
     fn lower_path_value(&mut self, p: &syn::ExprPath) -> Val {
         if p.qself.is_some() {
             return Val::default();
         }
+        let borrowing = std::mem::take(&mut self.borrowing);
         if let Some(id) = p.path.get_ident()
             && let Some((at, b)) = self.lookup_ident(id)
         {
-            let (ty, origin) = (b.ty.clone(), b.origin.clone());
+            let (ty, origin, slot) = (b.ty.clone(), b.origin.clone(), b.slot);
             let len = b.name.len();
             let span = self.sp_ident(id, len);
             if let Origin::Var(v) = origin {
                 self.read_var(at, v, span);
             }
+            if let Some(s) = slot {
+                self.use_slot(at, s, borrowing);
+            }
             return Val {
                 ty,
                 origin,
+                local: slot,
                 ..Val::default()
             };
         }
@@ -1382,7 +1472,13 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     }
 
     /// Emits a run of a nested body by the API (or method) named `api`.
-    fn emit_run_api(&mut self, span: Span, body: u32, how: RunKind, api: String) {
+    fn emit_run_api(
+        &mut self,
+        span: Span,
+        body: u32,
+        how: RunKind,
+        api: String,
+    ) -> Option<(u32, u32)> {
         self.emit_model(
             span,
             EventKind::Run {
@@ -1392,7 +1488,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 handle: HandleFate::Kept,
                 api,
             },
-        );
+        )
     }
 
     /// Lowers the argument that an API runs (the body of a `spawn`, `block_on`, ...).

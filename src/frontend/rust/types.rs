@@ -45,13 +45,28 @@ fn first_type_arg(args: &PathArguments) -> Option<&Type> {
     }
 }
 
-/// Converts a type to a [`TypeRef`], seeing through references and smart pointers.
+/// Whether `path` is a shared pointer (`Arc`, `Rc`): dropping one does not drop its value.
+pub fn is_shared(path: &str) -> bool {
+    is_transparent(path) && !path.ends_with("Box")
+}
+
+/// `Option<T>`, `Result<T, E>` and aliases named so (`io::Result<T>`, `anyhow::Result<T>`).
+fn is_wrapper_name(name: &syn::Ident) -> bool {
+    name == "Option" || name == "Result"
+}
+
+/// Converts a type to a [`TypeRef`]: references and shared pointers become
+/// [`TypeRef::Shared`], `Box` is seen through, `Option`/`Result` become [`TypeRef::Wrapped`].
 pub fn type_ref(ty: &Type, resolve: &mut dyn FnMut(&[String]) -> Res, depth: u32) -> TypeRef {
     if depth > 16 {
         return TypeRef::Unknown;
     }
+    let shared = |t: TypeRef| match t {
+        TypeRef::Unknown => TypeRef::Unknown,
+        t => TypeRef::Shared(Arc::new(t)),
+    };
     match ty {
-        Type::Reference(r) => type_ref(&r.elem, resolve, depth + 1),
+        Type::Reference(r) => shared(type_ref(&r.elem, resolve, depth + 1)),
         Type::Paren(p) => type_ref(&p.elem, resolve, depth + 1),
         Type::Group(g) => type_ref(&g.elem, resolve, depth + 1),
         Type::Path(p) if p.qself.is_none() => {
@@ -60,14 +75,25 @@ pub fn type_ref(ty: &Type, resolve: &mut dyn FnMut(&[String]) -> Res, depth: u32
             {
                 return TypeRef::Unknown;
             }
+            let last = p.path.segments.last();
+            if let Some(last) = last
+                && is_wrapper_name(&last.ident)
+                && let Some(inner) = first_type_arg(&last.arguments)
+            {
+                return match type_ref(inner, resolve, depth + 1) {
+                    TypeRef::Unknown => TypeRef::Unknown,
+                    t => TypeRef::Wrapped(Arc::new(t)),
+                };
+            }
             let segs = path_segs(&p.path);
             match resolve(&segs) {
                 Res::Ext(full) => {
                     if is_transparent(&full)
-                        && let Some(last) = p.path.segments.last()
+                        && let Some(last) = last
                         && let Some(inner) = first_type_arg(&last.arguments)
                     {
-                        return type_ref(inner, resolve, depth + 1);
+                        let t = type_ref(inner, resolve, depth + 1);
+                        return if is_shared(&full) { shared(t) } else { t };
                     }
                     TypeRef::Ext(Arc::from(full.as_str()))
                 }
@@ -135,6 +161,14 @@ pub fn passes_through(name: &str) -> bool {
             | "with_context"
             | "map_err"
             | "ok"
+    )
+}
+
+/// Methods among [`passes_through`] that take the `T` out of an `Option<T>`/`Result<T, _>`.
+pub fn unwraps(name: &str) -> bool {
+    matches!(
+        name,
+        "unwrap" | "expect" | "unwrap_or_default" | "unwrap_or_else" | "unwrap_unchecked"
     )
 }
 

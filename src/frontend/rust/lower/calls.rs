@@ -7,7 +7,8 @@ use syn::Expr;
 use syn::punctuated::Punctuated;
 use syn::token::Comma;
 
-use super::{CLOSED, Lowerer, Origin, PendKind, Val, is_type_name, last_seg, parent_path, strip};
+use super::typing::{self, ctor_fallback, ret_of};
+use super::{CLOSED, Lowerer, Origin, PendKind, Val, last_seg, parent_path, strip};
 use crate::frontend::rust::ir::{FKind, Target, TypeRef};
 use crate::frontend::rust::macros::{self, MacroBody};
 use crate::frontend::rust::resolve::Res;
@@ -215,7 +216,8 @@ const COMMON_METHODS: &[&str] = &[
     "zip",
 ];
 
-fn is_common_method(name: &str) -> bool {
+/// Whether a method name is too common to resolve by name alone.
+pub(crate) fn is_common_method(name: &str) -> bool {
     COMMON_METHODS.binary_search(&name).is_ok()
 }
 
@@ -268,19 +270,29 @@ impl<'a> Lowerer<'a, '_> {
                 crate::frontend::rust::spans::last(arg),
             );
             let api = self.arg_api.clone();
-            self.emit_run_api(span, id, RunKind::Inline, api);
+            let at = self.emit_run_api(span, id, RunKind::Inline, api);
+            self.handed(at);
             return v;
         }
         if let Expr::Closure(c) = strip(arg) {
             let (id, _) = self.lower_closure(c, hint, false);
             let span = self.sp(c.or1_token.span);
             let api = self.arg_api.clone();
-            self.emit_run_api(span, id, RunKind::Inline, api);
+            let at = self.emit_run_api(span, id, RunKind::Inline, api);
+            self.handed(at);
             return Val::default();
         }
         let v = self.lower_expr(arg);
         self.escape_if_runtime(arg);
         v
+    }
+
+    /// Records a closure or function handed to the package function whose arguments are
+    /// being lowered: it runs where that function calls its parameter.
+    fn handed(&mut self, at: Option<(u32, u32)>) {
+        if let (Some((f, ev)), Some(t)) = (at, self.arg_target.clone()) {
+            self.ir.handed.push((f, ev, t));
+        }
     }
 
     /// Lowers a function call; closures among its arguments are named after the callee.
@@ -294,9 +306,18 @@ impl<'a> Lowerer<'a, '_> {
                 .unwrap_or_default(),
             _ => String::new(),
         };
+        // `AssertUnwindSafe(|| ..)` only wraps the closure for the API it is handed to.
+        if name == "AssertUnwindSafe" {
+            let saved = self.arg_target.take();
+            let out = self.lower_call_inner(c);
+            self.arg_target = saved;
+            return out;
+        }
         let saved = std::mem::replace(&mut self.arg_api, name);
+        let saved_target = self.arg_target.take();
         let out = self.lower_call_inner(c);
         self.arg_api = saved;
+        self.arg_target = saved_target;
         out
     }
 
@@ -324,6 +345,7 @@ impl<'a> Lowerer<'a, '_> {
             if let Origin::Var(v) = origin {
                 self.read_var(at, v, span);
             }
+            self.note_param_call(p, at);
             for a in &c.args {
                 self.lower_arg(a, None);
             }
@@ -341,16 +363,12 @@ impl<'a> Lowerer<'a, '_> {
                 }
                 self.lower_ext_call(&full, &c.args)
             }
-            Res::Fn(id) => self.lower_pkg_call(Target::Fn(id), &c.args, span, TypeRef::Unknown),
+            Res::Fn(id) => {
+                let ty = ret_of(Target::Fn(id), TypeRef::Unknown);
+                self.lower_pkg_call(Target::Fn(id), &c.args, span, ty)
+            }
             Res::Pkg(sp) => {
-                let ty = match sp.segs.as_slice() {
-                    [.., t, f] if is_type_name(t) && types::returns_self(f) => {
-                        let mut tp = sp.clone();
-                        tp.segs.pop();
-                        TypeRef::Pkg(Arc::new(tp))
-                    }
-                    _ => TypeRef::Unknown,
-                };
+                let ty = ret_of(Target::Path(sp.clone()), ctor_fallback(&sp));
                 self.lower_pkg_call(Target::Path(sp), &c.args, span, ty)
             }
             Res::Static(_) | Res::Unknown => {
@@ -360,6 +378,12 @@ impl<'a> Lowerer<'a, '_> {
                     let v = self.lower_arg(a, None);
                     if c.args.len() == 1 && segs.len() == 1 {
                         out.pend = v.pend;
+                        if segs[0] == "Some" || segs[0] == "Ok" {
+                            out.ty = match v.ty {
+                                TypeRef::Unknown => TypeRef::Unknown,
+                                t => TypeRef::Wrapped(Arc::new(t)),
+                            };
+                        }
                     }
                 }
                 out
@@ -383,8 +407,21 @@ impl<'a> Lowerer<'a, '_> {
             );
             return Val::default();
         }
-        self.lower_arg(arg, None);
+        self.drop_explicit(arg, span);
         Val::default()
+    }
+
+    /// A call of a local binding: a parameter called by the function it belongs to makes the
+    /// function a helper that runs what it is given.
+    fn note_param_call(&mut self, p: &syn::ExprPath, at: usize) {
+        let Some(id) = p.path.get_ident() else { return };
+        let Some((_, b)) = self.lookup_ident(id) else {
+            return;
+        };
+        if b.param && at + 1 == self.stack.len() {
+            let f = self.stack[at].id;
+            self.ir.fns[f as usize].calls_param = true;
+        }
     }
 
     pub(super) fn lower_pkg_call(
@@ -394,9 +431,11 @@ impl<'a> Lowerer<'a, '_> {
         span: Span,
         ty: TypeRef,
     ) -> Val {
+        let saved = self.arg_target.replace(target.clone());
         for a in args {
             self.lower_arg(a, None);
         }
+        self.arg_target = saved;
         let mut out = Val {
             ty,
             ..Val::default()
@@ -427,14 +466,18 @@ impl<'a> Lowerer<'a, '_> {
         if arg_vals.len() == 1 && (last == "new" || last == "from") {
             let v = arg_vals.pop().unwrap_or_default();
             out.pend = v.pend;
-            if parent.is_some_and(types::is_transparent) {
-                out.ty = v.ty;
+            if let Some(p) = parent.filter(|p| types::is_transparent(p)) {
+                out.ty = if types::is_shared(p) {
+                    typing::shared(v.ty)
+                } else {
+                    v.ty
+                };
                 out.origin = v.origin;
                 return out;
             }
         }
         if let Some(parent) = parent
-            && is_type_name(last_seg(parent))
+            && super::is_type_name(last_seg(parent))
             && types::returns_self(last)
         {
             out.ty = TypeRef::Ext(Arc::from(parent));
@@ -464,17 +507,22 @@ impl<'a> Lowerer<'a, '_> {
     pub(super) fn lower_method_call(&mut self, m: &syn::ExprMethodCall) -> Val {
         let recv = self.lower_receiver(m);
         let saved = std::mem::replace(&mut self.arg_api, m.method.to_string());
+        let saved_target = self.arg_target.take();
         let out = self.lower_method_call_inner(m, recv);
         self.arg_api = saved;
+        self.arg_target = saved_target;
         out
     }
 
     fn lower_receiver(&mut self, m: &syn::ExprMethodCall) -> Val {
         // Looking at a handle is not waiting for it.
-        self.inspect_only = matches!(strip(&m.receiver), Expr::Path(_))
-            && (m.method == "is_finished" || m.method == "abort" || m.method == "id");
+        let bare = matches!(strip(&m.receiver), Expr::Path(_));
+        self.inspect_only =
+            bare && (m.method == "is_finished" || m.method == "abort" || m.method == "id");
+        self.borrowing = bare;
         let recv = self.lower_expr(&m.receiver);
         self.inspect_only = false;
+        self.borrowing = false;
         recv
     }
 
@@ -485,23 +533,50 @@ impl<'a> Lowerer<'a, '_> {
             for a in &m.args {
                 self.lower_arg(a, None);
             }
-            return recv;
+            if let Some(s) = recv.local
+                && name != "clone"
+                && name != "to_owned"
+            {
+                self.slot_moved(s);
+            }
+            let mut out = recv;
+            out.local = None;
+            if types::unwraps(&name) {
+                out.ty = out.ty.unwrapped();
+            }
+            return out;
         }
         let mut apis = Vec::new();
         let mut path = name.clone();
-        if let TypeRef::Ext(t) = &recv.ty {
+        if let Some(t) = recv.ty.ext() {
             path = format!("{t}::{name}");
             apis = self.cx.kb.apis(&path);
         }
-        if apis.is_empty() && !matches!(recv.ty, TypeRef::Pkg(_)) {
+        if apis.is_empty() && !matches!(recv.ty.peel(), TypeRef::Pkg(_)) {
             apis = self.cx.kb.method_apis(&name);
             if !apis.is_empty() {
                 path = name.clone();
             }
         }
         if !apis.is_empty() {
+            if let Some(s) = recv.local {
+                self.slot_moved(s);
+            }
             return self.lower_api_call(apis, path, Some(recv), &m.args, span, true);
         }
+        // The package method called, if the receiver may be of a package type.
+        let target = match recv.ty.peel() {
+            t @ (TypeRef::Pkg(_) | TypeRef::Deferred(_)) => Some(Target::Method {
+                ty: t.clone(),
+                name: name.clone(),
+            }),
+            TypeRef::Unknown if !is_common_method(&name) => Some(Target::Method {
+                ty: TypeRef::Unknown,
+                name: name.clone(),
+            }),
+            _ => None,
+        };
+        self.arg_target = target.clone();
         // Static `get_or_init(|| ..)`: a resource made in the closure lives in the static.
         let static_init = match (&recv.origin, name.as_str()) {
             (Origin::Static(t), "get_or_init" | "get_or_try_init") => Some(t.clone()),
@@ -523,47 +598,33 @@ impl<'a> Lowerer<'a, '_> {
             }
         }
         let mut out = Val::default();
-        match &recv.ty {
-            TypeRef::Pkg(t) => {
-                let at = self.emit(
-                    span,
-                    FKind::Ref {
-                        target: Target::Method {
-                            ty: Some(t.clone()),
-                            name: name.clone(),
-                        },
-                        as_value: false,
-                        result: None,
-                    },
-                );
-                self.pend(at, PendKind::Call, &mut out);
+        if let Some(target) = target {
+            let at = self.emit(
+                span,
+                FKind::Ref {
+                    target: target.clone(),
+                    as_value: false,
+                    result: None,
+                },
+            );
+            self.pend(at, PendKind::Call, &mut out);
+            out.ty = ret_of(target, TypeRef::Unknown);
+            if let Some(s) = recv.local {
+                self.slot_method(s, at);
             }
-            TypeRef::Unknown if !is_common_method(&name) => {
-                let at = self.emit(
-                    span,
-                    FKind::Ref {
-                        target: Target::Method {
-                            ty: None,
-                            name: name.clone(),
-                        },
-                        as_value: false,
-                        result: None,
-                    },
-                );
-                self.pend(at, PendKind::Call, &mut out);
-            }
-            TypeRef::Ext(t) => {
-                // Fluent APIs: an unknown method of an external type returns that type.
-                out.ty = TypeRef::Ext(t.clone());
-                if recv.chain {
-                    out.pend = recv.pend.clone();
-                    out.chain = !types::finishes_chain(&name);
-                    out.origin = recv.origin.clone();
-                }
-            }
-            _ => {}
+        } else if let Some(s) = recv.local {
+            self.slot_moved(s);
         }
-        if recv.chain && out.pend.is_empty() && !matches!(recv.ty, TypeRef::Ext(_)) {
+        if let TypeRef::Ext(t) = recv.ty.peel() {
+            // Fluent APIs: an unknown method of an external type returns that type.
+            out.ty = TypeRef::Ext(t.clone());
+            if recv.chain {
+                out.pend = recv.pend.clone();
+                out.chain = !types::finishes_chain(&name);
+                out.origin = recv.origin.clone();
+            }
+        }
+        if recv.chain && out.pend.is_empty() && recv.ty.ext().is_none() {
             out.pend.extend(recv.pend.iter().copied());
             out.chain = !types::finishes_chain(&name);
             if let Origin::Builder(..) = recv.origin {
@@ -809,7 +870,7 @@ impl<'a> Lowerer<'a, '_> {
                     out.chain =
                         last == "builder" || parent.as_deref().is_some_and(types::is_builder_type);
                     if let Some(p) = &parent
-                        && is_type_name(last_seg(p))
+                        && super::is_type_name(last_seg(p))
                         && (types::returns_self(last) || out.chain)
                     {
                         out.ty = TypeRef::Ext(Arc::from(p.as_str()));

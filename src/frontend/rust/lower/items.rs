@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use syn::{Block, Expr, Item, Signature, Type};
 
+use super::typing::shared as typing_shared;
 use super::{FnState, ImplCtx, Lowerer, Origin, PendKind, StructLike, TypeRef, key, strip};
 use crate::frontend::rust::attrs;
-use crate::frontend::rust::ir::{Anchor, ItemIr, ModDecl, ModuleIr, StaticIr, SymPath, TypeIr};
+use crate::frontend::rust::ir::{
+    Anchor, FEvent, FKind, ItemIr, ModDecl, ModuleIr, StaticIr, SymPath, Target, TypeIr,
+};
 use crate::frontend::rust::macros::{self, MacroBody};
 use crate::frontend::rust::resolve::{Res, ScopeMap, flatten_use};
 use crate::frontend::rust::spans;
@@ -177,6 +180,7 @@ impl Lowerer<'_, '_> {
             scope,
             bound_api: None,
             field_pkg: Vec::new(),
+            fields: Vec::new(),
         });
         let idx = self.ir.types.len() as u32 - 1;
         self.add_item(scope, name, ItemIr::Type(idx));
@@ -233,9 +237,10 @@ impl Lowerer<'_, '_> {
         let saved = self.scope;
         self.scope = scope;
         let mut fields_out = Vec::new();
+        let mut spans = Vec::new();
         let mut bound = None;
         let mut pkgs = Vec::new();
-        let mut visit = |this: &mut Self, fields: &syn::Fields| {
+        let mut visit = |this: &mut Self, fields: &syn::Fields, prefix: &str| {
             for (i, f) in fields.iter().enumerate() {
                 let (api, pkg) = this.type_mentions(&f.ty);
                 if bound.is_none() {
@@ -247,26 +252,78 @@ impl Lowerer<'_, '_> {
                     .as_ref()
                     .map(|i| i.to_string())
                     .unwrap_or_else(|| i.to_string());
-                fields_out.push((name, this.resolve_type(&f.ty)));
+                let span = match &f.ident {
+                    Some(id) => this.sp(id.span()),
+                    None => this.sp(syn::spanned::Spanned::span(&f.ty)),
+                };
+                spans.push(span);
+                fields_out.push((format!("{prefix}{name}"), this.resolve_type(&f.ty)));
             }
         };
-        let name = match s {
+        let (name, derive_default) = match s {
             StructLike::Struct(st) => {
-                visit(self, &st.fields);
-                st.ident.to_string()
+                visit(self, &st.fields, "");
+                let derive = attrs::derives(&st.attrs, "Default").then(|| self.sp(st.ident.span()));
+                (st.ident.to_string(), derive)
             }
             StructLike::Enum(en) => {
                 for v in &en.variants {
-                    visit(self, &v.fields);
+                    visit(self, &v.fields, &format!("{}::", v.ident));
                 }
-                en.ident.to_string()
+                (en.ident.to_string(), None)
             }
         };
+        if let Some(span) = derive_default {
+            self.derived_default(&name, span, &fields_out, &spans);
+        }
         let t = &mut self.ir.types[idx as usize];
         t.bound_api = bound;
         t.field_pkg = pkgs;
+        t.fields = fields_out.clone();
         self.struct_fields.insert((scope, name), fields_out);
         self.scope = saved;
+    }
+
+    /// `#[derive(Default)]`: a `Name::default` that calls each field type's `Default` impl.
+    fn derived_default(
+        &mut self,
+        name: &str,
+        span: Span,
+        fields: &[(String, TypeRef)],
+        spans: &[Span],
+    ) {
+        let id = self.new_fn(format!("{name}::default"), span, FnKind::Named, false, None);
+        let self_ty = SymPath {
+            anchor: Anchor::Module {
+                scope: self.scope,
+                up: 0,
+            },
+            segs: vec![name.to_string()],
+        };
+        let f = &mut self.ir.fns[id as usize];
+        f.impl_ty = Some(Arc::new(self_ty.clone()));
+        f.trait_name = Some("Default".to_string());
+        f.is_trait_method = true;
+        f.ret = TypeRef::Pkg(Arc::new(self_ty));
+        for ((_, ty), span) in fields.iter().zip(spans) {
+            let ty = ty.peel();
+            if !matches!(ty, TypeRef::Pkg(_)) {
+                continue;
+            }
+            f.events.push(FEvent {
+                span: *span,
+                loop_depth: 0,
+                kind: FKind::Ref {
+                    target: Target::Implicit {
+                        ty: ty.clone(),
+                        trait_: "Default",
+                        name: "default",
+                    },
+                    as_value: false,
+                    result: None,
+                },
+            });
+        }
     }
 
     // ----------------------------------------------------------------- pass 2: items
@@ -336,6 +393,9 @@ impl Lowerer<'_, '_> {
             f.is_pub = attrs::is_pub(vis);
             f.is_trait_method = trait_method;
             f.has_self = sig.receiver().is_some();
+            f.self_by_value = sig
+                .receiver()
+                .is_some_and(|r| r.reference.is_none() && r.colon_token.is_none());
             f.ret = ret;
             f.is_root_main =
                 f.name == "main" && self.scope == 0 && f.impl_ty.is_none() && self.stack.is_empty();
@@ -351,20 +411,42 @@ impl Lowerer<'_, '_> {
         self.stack.push(FnState::new(id, true, false));
         for input in &sig.inputs {
             match input {
-                syn::FnArg::Receiver(_) => {
+                syn::FnArg::Receiver(r) => {
                     let ty = match self.imp.as_ref().and_then(|i| i.self_ty.clone()) {
                         Some(sp) => TypeRef::Pkg(sp),
                         None => TypeRef::Unknown,
                     };
-                    self.bind("self".to_string(), ty, Origin::None);
+                    if r.reference.is_none() && r.colon_token.is_none() {
+                        // `self` by value: dropped at the end of the method.
+                        self.bind_owned("self".to_string(), ty, Origin::None);
+                    } else {
+                        self.bind("self".to_string(), typing_shared(ty), Origin::None);
+                    }
                 }
                 syn::FnArg::Typed(pt) => {
                     let ty = self.resolve_type(&pt.ty);
-                    self.bind_pat(&pt.pat, ty, 0);
+                    match &*pt.pat {
+                        syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                            self.bind_owned(pi.ident.to_string(), ty, Origin::None);
+                        }
+                        pat => self.bind_pat(pat, ty, 0),
+                    }
                 }
             }
         }
+        if let Some(sc) = self.stack.last_mut().and_then(|st| st.scopes.last_mut()) {
+            for b in &mut sc.bindings {
+                b.param = true;
+            }
+        }
         self.lower_block(block, true);
+        let params = self
+            .stack
+            .last_mut()
+            .and_then(|st| st.scopes.last_mut())
+            .map(|sc| std::mem::take(&mut sc.drops))
+            .unwrap_or_default();
+        self.drop_slots(&params, block.brace_token.span.close());
         self.ir.fns[id as usize].diverges = super::block_diverges(block);
         self.stack.pop();
         self.depth = saved_depth;
@@ -384,6 +466,11 @@ impl Lowerer<'_, '_> {
             _ => (None, "<impl>".to_string()),
         };
         let trait_impl = imp.trait_.is_some();
+        let trait_name = imp
+            .trait_
+            .as_ref()
+            .and_then(|(_, p, _)| p.segments.last())
+            .map(|s| s.ident.to_string());
         let saved = self.imp.replace(ImplCtx {
             self_ty: self_ty.clone(),
         });
@@ -395,6 +482,7 @@ impl Lowerer<'_, '_> {
                 let span = self.sp(f.sig.ident.span());
                 let id = self.new_fn(name, span, FnKind::Named, f.sig.asyncness.is_some(), None);
                 self.ir.fns[id as usize].impl_ty = self_ty.clone();
+                self.ir.fns[id as usize].trait_name = trait_name.clone();
                 self.lower_fn_item(id, &f.attrs, &f.vis, &f.sig, &f.block, trait_impl);
             }
         }

@@ -1,0 +1,311 @@
+//! Types at link time: declared return types of package functions, fields of types declared in
+//! other files, and what they make of method calls and implicit calls (`Drop::drop`,
+//! `Default::default`, `IntoFuture::into_future`).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::{LItem, Linker, locate};
+use crate::frontend::rust::ir::{FKind, FnIr, Target, TyExpr, TypeRef};
+use crate::frontend::rust::lower::is_common_method;
+use crate::model::FnId;
+
+/// Deepest nesting of type computations (calls of calls, fields of fields).
+const MAX_DEPTH: u32 = 12;
+
+/// Methods of std traits that borrow their receiver: calling one does not move the value.
+const BORROWING: &[&str] = &[
+    "as_mut",
+    "as_ref",
+    "borrow",
+    "borrow_mut",
+    "clone",
+    "cmp",
+    "deref",
+    "deref_mut",
+    "eq",
+    "fmt",
+    "hash",
+    "ne",
+    "partial_cmp",
+    "to_owned",
+    "to_string",
+];
+
+/// A type with its package types resolved to their canonical keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum RTy {
+    Unknown,
+    Ext(Arc<str>),
+    /// A package type: (target, canonical path).
+    Pkg(u32, String),
+    Wrapped(Box<RTy>),
+    Shared(Box<RTy>),
+}
+
+impl RTy {
+    fn peel(&self) -> &RTy {
+        let mut t = self;
+        while let RTy::Shared(inner) = t {
+            t = inner;
+        }
+        t
+    }
+}
+
+impl Linker<'_> {
+    fn fn_ir(&self, id: u32) -> Option<(u32, &FnIr)> {
+        let (f, local) = locate(&self.fn_base, id);
+        self.ir(f)
+            .and_then(|ir| ir.fns.get(local as usize))
+            .map(|func| (f, func))
+    }
+
+    fn fns_of(items: Vec<LItem>) -> Vec<u32> {
+        let mut out = Vec::new();
+        for it in items {
+            if let LItem::Fn(id) = it
+                && !out.contains(&id)
+            {
+                out.push(id);
+            }
+        }
+        out
+    }
+
+    /// The type `ty`, written in file `f`, with deferred parts computed.
+    pub(super) fn eval(&self, f: u32, ty: &TypeRef, depth: u32) -> RTy {
+        if depth > MAX_DEPTH {
+            return RTy::Unknown;
+        }
+        match ty {
+            TypeRef::Unknown => RTy::Unknown,
+            TypeRef::Ext(p) => RTy::Ext(p.clone()),
+            TypeRef::Pkg(sp) => self
+                .resolve_sym(f, sp, 0)
+                .into_iter()
+                .find_map(|it| match it {
+                    LItem::Type(t, k) => Some(RTy::Pkg(t, k)),
+                    _ => None,
+                })
+                .unwrap_or(RTy::Unknown),
+            TypeRef::Wrapped(inner) => match self.eval(f, inner, depth + 1) {
+                RTy::Unknown => RTy::Unknown,
+                t => RTy::Wrapped(Box::new(t)),
+            },
+            TypeRef::Shared(inner) => match self.eval(f, inner, depth + 1) {
+                RTy::Unknown => RTy::Unknown,
+                t => RTy::Shared(Box::new(t)),
+            },
+            TypeRef::Deferred(e) => match &**e {
+                TyExpr::Ret { target, fallback } => {
+                    let fns = Self::fns_of(self.resolve_target_at(f, target, depth + 1));
+                    if fns.is_empty() {
+                        return self.eval(f, fallback, depth + 1);
+                    }
+                    let mut out: Option<RTy> = None;
+                    for id in fns {
+                        let t = self.ret_type(id, depth + 1);
+                        match &out {
+                            None => out = Some(t),
+                            Some(o) if *o == t => {}
+                            Some(_) => return RTy::Unknown,
+                        }
+                    }
+                    out.unwrap_or(RTy::Unknown)
+                }
+                TyExpr::Field(base, name) => match self.eval(f, base, depth + 1).peel() {
+                    RTy::Pkg(t, k) => self.field_type(*t, k, name, depth + 1),
+                    _ => RTy::Unknown,
+                },
+                TyExpr::Unwrap(inner) => match self.eval(f, inner, depth + 1) {
+                    RTy::Wrapped(t) => *t,
+                    t => t,
+                },
+            },
+        }
+    }
+
+    /// The declared return type of function `id`.
+    fn ret_type(&self, id: u32, depth: u32) -> RTy {
+        if let Some(t) = self.rets.borrow().get(&id) {
+            return t.clone();
+        }
+        // Recursion through the function's own return type ends here as unknown.
+        self.rets.borrow_mut().insert(id, RTy::Unknown);
+        let t = match self.fn_ir(id) {
+            Some((f, func)) => self.eval(f, &func.ret, depth),
+            None => RTy::Unknown,
+        };
+        self.rets.borrow_mut().insert(id, t.clone());
+        t
+    }
+
+    fn field_type(&self, t: u32, key: &str, name: &str, depth: u32) -> RTy {
+        let Some(&(f, idx)) = self.type_decls.get(&(t, key.to_string())) else {
+            return RTy::Unknown;
+        };
+        let Some(decl) = self.ir(f).and_then(|ir| ir.types.get(idx as usize)) else {
+            return RTy::Unknown;
+        };
+        match decl.fields.iter().find(|(n, _)| n == name) {
+            Some((_, ty)) => self.eval(f, ty, depth),
+            None => RTy::Unknown,
+        }
+    }
+
+    fn methods_of(&self, t: u32, key: &str, name: &str) -> Option<&Vec<u32>> {
+        self.methods.get(&(t, key.to_string(), name.to_string()))
+    }
+
+    /// A method called on a receiver of type `ty`: the package type's method, or, for a
+    /// receiver of unknown type, the one method of the package with that name (if the name is
+    /// not too common).
+    pub(super) fn resolve_method(
+        &self,
+        f: u32,
+        ty: &TypeRef,
+        name: &str,
+        depth: u32,
+    ) -> Vec<LItem> {
+        let by_name = || match self.by_name.get(name) {
+            Some(ids) if ids.len() == 1 && !is_common_method(name) => vec![LItem::Fn(ids[0])],
+            _ => Vec::new(),
+        };
+        if matches!(ty, TypeRef::Unknown) {
+            return by_name();
+        }
+        match self.eval(f, ty, depth + 1).peel() {
+            RTy::Pkg(t, k) => self
+                .methods_of(*t, k, name)
+                .map(|ids| ids.iter().map(|&id| LItem::Fn(id)).collect())
+                .unwrap_or_default(),
+            RTy::Unknown => by_name(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The method `name` of an impl of `trait_` for the type `ty`. An `.await` on the output
+    /// of an async function is no `into_future` of that output.
+    pub(super) fn resolve_implicit(
+        &self,
+        f: u32,
+        ty: &TypeRef,
+        trait_: &str,
+        name: &str,
+        depth: u32,
+    ) -> Vec<LItem> {
+        if name == "into_future" && self.is_async_call(f, ty, depth) {
+            return Vec::new();
+        }
+        match self.eval(f, ty, depth + 1).peel() {
+            RTy::Pkg(t, k) => self
+                .methods_of(*t, k, name)
+                .into_iter()
+                .flatten()
+                .filter(|&&id| self.is_impl_of(id, trait_))
+                .map(|&id| LItem::Fn(id))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn is_impl_of(&self, id: u32, trait_: &str) -> bool {
+        self.fn_ir(id)
+            .is_some_and(|(_, func)| func.trait_name.as_deref() == Some(trait_))
+    }
+
+    fn is_async_call(&self, f: u32, ty: &TypeRef, depth: u32) -> bool {
+        let TypeRef::Deferred(e) = ty else {
+            return false;
+        };
+        let TyExpr::Ret { target, .. } = &**e else {
+            return false;
+        };
+        Self::fns_of(self.resolve_target_at(f, target, depth + 1))
+            .into_iter()
+            .any(|id| self.fn_ir(id).is_some_and(|(_, func)| func.is_async))
+    }
+
+    /// The `Drop::drop` impls that run when a value of type `ty` (written in file `f`) dies:
+    /// the type's own and those of its fields, recursively. None when a method call in `moves`
+    /// may have consumed the value first.
+    pub(super) fn drop_callees(&self, f: u32, ty: &TypeRef, moves: &[(u32, u32)]) -> Vec<FnId> {
+        let RTy::Pkg(t, k) = self.eval(f, ty, 0) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        self.collect_drops(t, &k, 0, &mut out, &mut seen);
+        if out.is_empty() || moves.iter().any(|&(mf, ev)| self.consumes(f, mf, ev)) {
+            return Vec::new();
+        }
+        out
+    }
+
+    fn collect_drops(
+        &self,
+        t: u32,
+        key: &str,
+        depth: u32,
+        out: &mut Vec<FnId>,
+        seen: &mut HashSet<(u32, String)>,
+    ) {
+        if depth > 4 || !seen.insert((t, key.to_string())) {
+            return;
+        }
+        for &id in self.methods_of(t, key, "drop").into_iter().flatten() {
+            if self.is_impl_of(id, "Drop") && !out.contains(&FnId(id)) {
+                out.push(FnId(id));
+            }
+        }
+        let Some(&(f, idx)) = self.type_decls.get(&(t, key.to_string())) else {
+            return;
+        };
+        let Some(decl) = self.ir(f).and_then(|ir| ir.types.get(idx as usize)) else {
+            return;
+        };
+        // Enum variant fields (`Variant::field`) are dropped only for the variant held.
+        for (name, fty) in &decl.fields {
+            if name.contains("::") {
+                continue;
+            }
+            if let RTy::Pkg(t2, k2) = self.eval(f, fty, 1) {
+                self.collect_drops(t2, &k2, depth + 1, out, seen);
+            }
+        }
+    }
+
+    /// Whether the method call at event `ev` of local function `mf` of file `f` may consume its
+    /// receiver (a method taking `self` by value, or an unknown method not known to borrow).
+    fn consumes(&self, f: u32, mf: u32, ev: u32) -> bool {
+        let Some(FKind::Ref { target, .. }) = self
+            .ir(f)
+            .and_then(|ir| ir.fns.get(mf as usize))
+            .and_then(|func| func.events.get(ev as usize))
+            .map(|e| &e.kind)
+        else {
+            return true;
+        };
+        let name = match target {
+            Target::Method { name, .. } => name.as_str(),
+            _ => return true,
+        };
+        let fns = Self::fns_of(self.resolve_target(f, target));
+        if fns.is_empty() {
+            return !BORROWING.contains(&name);
+        }
+        fns.iter()
+            .any(|&id| self.fn_ir(id).is_none_or(|(_, func)| func.self_by_value))
+    }
+
+    /// Whether every function `target` (written in file `f`) designates calls one of its
+    /// parameters.
+    pub(super) fn calls_its_param(&self, f: u32, target: &Target) -> bool {
+        let fns = Self::fns_of(self.resolve_target(f, target));
+        !fns.is_empty()
+            && fns
+                .iter()
+                .all(|&id| self.fn_ir(id).is_some_and(|(_, func)| func.calls_param))
+    }
+}

@@ -1,0 +1,220 @@
+//! Implicit calls: where a value of a (maybe) package type dies (`Drop::drop` at scope end,
+//! overwrite, `drop(x)`, a discarded temporary), `.await` on a value (`IntoFuture`), and
+//! `..Default::default()` in a struct literal. Linking keeps the ones whose type turns out to
+//! implement the trait.
+
+use proc_macro2::Span as PSpan;
+use syn::Expr;
+
+use super::typing::owned_pkg;
+use super::{Binding, Lowerer, Origin, Slot, Val, strip};
+use crate::frontend::rust::ir::{FKind, Target, TypeRef};
+use crate::frontend::rust::resolve::Res;
+use crate::frontend::rust::spans;
+use crate::frontend::rust::types::path_segs;
+use crate::model::Span;
+
+impl Lowerer<'_, '_> {
+    /// Binds a name; a local owning a value of a (maybe) package type gets a drop slot, dropped
+    /// at the end of the current scope unless moved away.
+    pub(super) fn bind_owned(&mut self, name: String, ty: TypeRef, origin: Origin) {
+        let slot = owned_pkg(&ty).then(|| self.new_slot(ty.clone()));
+        let Some(sc) = self.stack.last_mut().and_then(|st| st.scopes.last_mut()) else {
+            return;
+        };
+        if let Some(s) = slot {
+            sc.drops.push(s);
+        }
+        sc.bindings.push(Binding {
+            name,
+            ty,
+            origin,
+            slot,
+            param: false,
+        });
+    }
+
+    fn new_slot(&mut self, ty: TypeRef) -> u32 {
+        self.slots.push(Slot {
+            ty,
+            moved: false,
+            moves: Vec::new(),
+        });
+        self.slots.len() as u32 - 1
+    }
+
+    /// A read of an owned local bound in stack frame `at`: unless it only borrows the value,
+    /// the value moves away (into a call, a return, a `move` closure ...).
+    pub(super) fn use_slot(&mut self, at: usize, slot: u32, borrowing: bool) {
+        let top = self.stack.len();
+        let into_move_body = self.stack[at + 1..top].iter().any(|st| st.is_move);
+        if !borrowing || into_move_body {
+            self.slots[slot as usize].moved = true;
+        }
+    }
+
+    /// A method call on an owned local: recorded, so that linking can tell whether the method
+    /// consumed it.
+    pub(super) fn slot_method(&mut self, slot: u32, at: Option<(u32, u32)>) {
+        match at {
+            Some(ev) => self.slots[slot as usize].moves.push(ev),
+            None => self.slots[slot as usize].moved = true,
+        }
+    }
+
+    /// Marks an owned local as moved away.
+    pub(super) fn slot_moved(&mut self, slot: u32) {
+        self.slots[slot as usize].moved = true;
+    }
+
+    fn emit_drop(&mut self, span: Span, ty: TypeRef, moves: Vec<(u32, u32)>) {
+        self.emit(span, FKind::Drop { ty, moves });
+    }
+
+    /// Drops the owned locals of a scope that ends at `close`, last bound first.
+    pub(super) fn drop_slots(&mut self, slots: &[u32], close: PSpan) {
+        if slots.iter().all(|&s| self.slots[s as usize].moved) {
+            return;
+        }
+        let span = self.sp(close);
+        let span = Span::new(span.file, span.end.saturating_sub(1), span.end);
+        for &s in slots.iter().rev() {
+            let slot = &self.slots[s as usize];
+            if slot.moved {
+                continue;
+            }
+            let (ty, moves) = (slot.ty.clone(), slot.moves.clone());
+            self.emit_drop(span, ty, moves);
+        }
+    }
+
+    /// A value computed by an expression statement or `let _ = ..` and thrown away: a
+    /// temporary dropped at the end of the statement.
+    pub(super) fn drop_temporary(&mut self, e: &Expr, v: &Val, end: PSpan) {
+        if v.local.is_some() || !owned_pkg(&v.ty) {
+            return;
+        }
+        let mut inner = strip(e);
+        if let Expr::Await(a) = inner {
+            inner = strip(&a.base);
+        }
+        if !matches!(
+            inner,
+            Expr::Call(_) | Expr::MethodCall(_) | Expr::Struct(_) | Expr::Try(_)
+        ) {
+            return;
+        }
+        let span = self.sp2(spans::first(e), end);
+        self.emit_drop(span, v.ty.clone(), Vec::new());
+    }
+
+    /// `x = new` drops the old value of `x` (unless it was moved away); `s.f = new` drops the
+    /// old value of the field.
+    pub(super) fn drop_overwritten(&mut self, left: &Expr, old: &Val, span: Span) {
+        if let Some(s) = old.local {
+            let slot = &mut self.slots[s as usize];
+            let was_live = !slot.moved;
+            let (ty, moves) = (slot.ty.clone(), std::mem::take(&mut slot.moves));
+            slot.moved = false;
+            if was_live {
+                self.emit_drop(span, ty, moves);
+            }
+            return;
+        }
+        if matches!(strip(left), Expr::Field(_)) && owned_pkg(&old.ty) {
+            self.emit_drop(span, old.ty.clone(), Vec::new());
+        }
+    }
+
+    /// `drop(x)` of an owned local or a temporary.
+    pub(super) fn drop_explicit(&mut self, arg: &Expr, span: Span) {
+        let live = match strip(arg) {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|id| self.lookup_ident(id))
+                .and_then(|(_, b)| b.slot)
+                .map(|s| !self.slots[s as usize].moved),
+            _ => None,
+        };
+        let v = self.lower_arg(arg, None);
+        match (v.local, live) {
+            (Some(s), Some(true)) => {
+                let slot = &self.slots[s as usize];
+                let (ty, moves) = (slot.ty.clone(), slot.moves.clone());
+                self.emit_drop(span, ty, moves);
+            }
+            (None, None) if owned_pkg(&v.ty) => self.emit_drop(span, v.ty, Vec::new()),
+            _ => {}
+        }
+    }
+
+    /// `.await` on a value of a package type that implements `IntoFuture` calls its
+    /// `into_future`.
+    pub(super) fn await_into_future(&mut self, a: &syn::ExprAwait, v: &Val) {
+        if !owned_pkg(&v.ty) {
+            return;
+        }
+        let span = self.sp(a.await_token.span);
+        self.emit(
+            span,
+            FKind::Ref {
+                target: Target::Implicit {
+                    ty: v.ty.clone(),
+                    trait_: "IntoFuture",
+                    name: "into_future",
+                },
+                as_value: false,
+                result: None,
+            },
+        );
+    }
+
+    /// `Foo { a, ..Default::default() }` calls `Foo::default()`.
+    pub(super) fn lower_struct_rest(&mut self, rest: &Expr, ty: &TypeRef) {
+        if self.is_default_call(rest) {
+            let span = self.sp2(spans::first(rest), spans::last(rest));
+            self.emit_default_call(span, ty.clone());
+            return;
+        }
+        self.lower_expr(rest);
+    }
+
+    /// Whether `e` is `Default::default()` (any spelling of the trait path).
+    pub(super) fn is_default_call(&self, e: &Expr) -> bool {
+        let Expr::Call(c) = strip(e) else {
+            return false;
+        };
+        let Expr::Path(p) = strip(&c.func) else {
+            return false;
+        };
+        if !c.args.is_empty() || p.qself.is_some() {
+            return false;
+        }
+        let segs = path_segs(&p.path);
+        if segs.len() < 2 || segs[segs.len() - 2] != "Default" || segs[segs.len() - 1] != "default"
+        {
+            return false;
+        }
+        matches!(self.resolve(&segs), Res::Ext(_))
+    }
+
+    /// A call of the `Default` impl of `ty`, if it is a package type.
+    pub(super) fn emit_default_call(&mut self, span: Span, ty: TypeRef) {
+        if !owned_pkg(&ty) {
+            return;
+        }
+        self.emit(
+            span,
+            FKind::Ref {
+                target: Target::Implicit {
+                    ty,
+                    trait_: "Default",
+                    name: "default",
+                },
+                as_value: false,
+                result: None,
+            },
+        );
+    }
+}
