@@ -1,6 +1,7 @@
 //! Meaning-preserving rewrites of a program, done on text with care: rename functions and
 //! locals, import under an alias, extract a function's body into a helper, move a function into
-//! another module file, wrap a function in a method of a new type.
+//! another module file, wrap a function in a method of a new type, make a value in a helper or
+//! keep it in a field of a holder type.
 //!
 //! A program is a [`Tree`] of files whose lines remember where they came from, so a finding of
 //! the original program can be mapped to the line it moved to. Each rewrite applies only where
@@ -434,7 +435,366 @@ pub const REWRITES: &[&str] = &[
     "extract_body",
     "move_to_module",
     "wrap_in_method",
+    "value_from_helper",
+    "value_in_field",
 ];
+
+/// Paths of the knowledge base that make runtime-bound values or runtimes.
+pub fn creator_paths() -> Vec<String> {
+    let mut out = Vec::new();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/knowledge");
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+        for entry in text.split("[[api]]") {
+            let concept = entry
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("concept = \""))
+                .map(|c| c.trim_end_matches('"'));
+            if !matches!(concept, Some("runtime-bound" | "runtime-new")) {
+                continue;
+            }
+            if let Some(path) = entry
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("path = \""))
+            {
+                out.push(path.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    out
+}
+
+/// A local made by a creator call on one line: `(file, line index, name, right-hand side)`.
+struct Creation {
+    file: String,
+    line: usize,
+    name: String,
+    rhs: String,
+    /// Rust: the type the helper returns.
+    ty: String,
+}
+
+/// Whether `callee` (`httpx.AsyncClient`, `Runtime::new`) names a creator path by a suffix of at
+/// least two segments.
+fn is_creator(callee: &str, creators: &[String]) -> bool {
+    let sep = if callee.contains("::") { "::" } else { "." };
+    let segs: Vec<&str> = callee.split(sep).collect();
+    if segs.len() < 2 {
+        return false;
+    }
+    creators.iter().any(|p| {
+        let ps: Vec<&str> = p.split(sep).collect();
+        ps.len() >= segs.len() && ps[ps.len() - segs.len()..] == segs[..]
+    })
+}
+
+/// Whether an argument list uses nothing local: literals, keyword names, paths and modules.
+fn args_are_constant(args: &str, python: bool) -> bool {
+    let mut chars = args.chars().peekable();
+    let mut in_str = false;
+    let mut word = String::new();
+    let mut prev_sep = ' ';
+    let mut ok = true;
+    let flush = |word: &mut String, next: Option<char>, prev: char, ok: &mut bool| {
+        if word.is_empty() {
+            return;
+        }
+        let w = std::mem::take(word);
+        let first = w.chars().next().unwrap_or('0');
+        let literal = first.is_ascii_digit()
+            || matches!(w.as_str(), "True" | "False" | "None" | "true" | "false");
+        let kwarg = python && next == Some('=');
+        let path_part = prev == '.'
+            || prev == ':'
+            || next == Some('.')
+            || next == Some(':')
+            || first.is_uppercase();
+        if !(literal || kwarg || path_part) {
+            *ok = false;
+        }
+    };
+    while let Some(c) = chars.next() {
+        if in_str {
+            if c == '\\' {
+                chars.next();
+            } else if c == '"' || c == '\'' {
+                in_str = false;
+            }
+            continue;
+        }
+        if c == '"' || (python && c == '\'') {
+            in_str = true;
+            continue;
+        }
+        if is_word(c) {
+            word.push(c);
+        } else {
+            flush(&mut word, Some(c), prev_sep, &mut ok);
+            prev_sep = c;
+        }
+    }
+    flush(&mut word, None, prev_sep, &mut ok);
+    ok
+}
+
+fn creations(tree: &Tree, python: bool, creators: &[String]) -> Vec<Creation> {
+    let mut out = Vec::new();
+    for (path, lines) in &tree.files {
+        if !(python && path.ends_with(".py") || !python && path.ends_with(".rs")) {
+            continue;
+        }
+        for (i, l) in lines.iter().enumerate() {
+            let t = l.text.trim();
+            // Rust locals live in functions; Python values may also be module globals.
+            if !python && indent_of(&l.text) == 0 {
+                continue;
+            }
+            let (name, rhs) = if python {
+                let n: String = t.chars().take_while(|c| is_word(*c)).collect();
+                let Some(rhs) = t[n.len()..].strip_prefix(" = ") else {
+                    continue;
+                };
+                (n, rhs.to_string())
+            } else {
+                let Some(r) = t.strip_prefix("let ") else {
+                    continue;
+                };
+                let r = r.strip_prefix("mut ").unwrap_or(r);
+                let n: String = r.chars().take_while(|c| is_word(*c)).collect();
+                let Some(rhs) = r[n.len()..].strip_prefix(" = ") else {
+                    continue;
+                };
+                let Some(rhs) = rhs.strip_suffix(';') else {
+                    continue;
+                };
+                (n, rhs.to_string())
+            };
+            if name.is_empty() || rhs.contains("//") || rhs.contains('#') {
+                continue;
+            }
+            let Some(open) = rhs.find('(') else {
+                continue;
+            };
+            let callee = rhs[..open].trim();
+            if !callee.chars().all(|c| is_word(c) || c == '.' || c == ':')
+                || !is_creator(callee, creators)
+            {
+                continue;
+            }
+            let Some(close) = matching_paren(&rhs[open..]) else {
+                continue;
+            };
+            let args = &rhs[open + 1..open + close];
+            let tail = &rhs[open + close + 1..];
+            if !args_are_constant(args, python) {
+                continue;
+            }
+            let ty = if python {
+                String::new()
+            } else {
+                // `Type::ctor(..)` with an optional unwrap: the helper returns `Type`.
+                let tail_ok = tail.is_empty()
+                    || tail == ".unwrap()"
+                    || (tail.starts_with(".expect(\"")
+                        && tail.ends_with("\")")
+                        && !tail[9..tail.len() - 2].contains('"'));
+                let Some((ty, _)) = callee.rsplit_once("::") else {
+                    continue;
+                };
+                let last = ty.rsplit("::").next().unwrap_or("");
+                if !tail_ok || !last.chars().next().is_some_and(|c| c.is_uppercase()) {
+                    continue;
+                }
+                ty.to_string()
+            };
+            if !python && tail.contains('?') {
+                continue;
+            }
+            if python && !tail.is_empty() {
+                continue;
+            }
+            out.push(Creation {
+                file: path.clone(),
+                line: i,
+                name,
+                rhs,
+                ty,
+            });
+        }
+    }
+    out
+}
+
+/// The function around a line (Python: the nearest `def` above at a lower indent).
+fn enclosing(fns: &[FnSite], file: &str, line: usize) -> Option<FnSite> {
+    fns.iter()
+        .filter(|f| f.file == file && f.line < line && line < f.end)
+        .max_by_key(|f| f.line)
+        .cloned()
+}
+
+fn pick_creation(
+    tree: &Tree,
+    python: bool,
+    hot: &BTreeSet<(String, u32)>,
+    top_level_only: bool,
+) -> Option<(Creation, FnSite)> {
+    let creators = creator_paths();
+    let fns = if python {
+        python_fns(tree)
+    } else {
+        rust_fns(tree)
+    };
+    let mut cands: Vec<(Creation, FnSite)> = creations(tree, python, &creators)
+        .into_iter()
+        .filter_map(|c| {
+            let module_level = python
+                && tree
+                    .files
+                    .iter()
+                    .find(|(p, _)| *p == c.file)
+                    .is_some_and(|(_, lines)| indent_of(&lines[c.line].text) == 0);
+            if module_level {
+                let len = tree.files.iter().find(|(p, _)| *p == c.file)?.1.len();
+                let whole = FnSite {
+                    file: c.file.clone(),
+                    line: 0,
+                    end: len,
+                    name: String::new(),
+                    is_async: false,
+                    params: String::new(),
+                    is_method: false,
+                    decorated: false,
+                    indent: 0,
+                };
+                return Some((c, whole));
+            }
+            let f = enclosing(&fns, &c.file, c.line)?;
+            (!top_level_only || f.indent == 0).then_some((c, f))
+        })
+        .collect();
+    let hot_at = cands.iter().position(|(_, f)| f.contains(hot));
+    match hot_at {
+        Some(i) => Some(cands.swap_remove(i)),
+        None => cands.into_iter().next(),
+    }
+}
+
+/// Index after the last top-level import of a Python module.
+fn after_imports(lines: &[Line]) -> usize {
+    lines
+        .iter()
+        .rposition(|l| {
+            indent_of(&l.text) == 0
+                && (l.text.starts_with("import ") || l.text.starts_with("from "))
+        })
+        .map_or(0, |i| i + 1)
+}
+
+/// The value a local is made from comes back from a new helper.
+fn value_from_helper(tree: &Tree, python: bool, hot: &BTreeSet<(String, u32)>) -> Option<Tree> {
+    let (c, _) = pick_creation(tree, python, hot, !python)?;
+    let mut out = tree.clone();
+    let lines = out.file_mut(&c.file);
+    let helper = format!("make_{}_mm", c.name.trim_start_matches('_'));
+    lines[c.line].text = lines[c.line]
+        .text
+        .replacen(&c.rhs, &format!("{helper}()"), 1);
+    if python {
+        let at = after_imports(lines);
+        lines.splice(
+            at..at,
+            [
+                new_line(""),
+                new_line(""),
+                new_line(format!("def {helper}():")),
+                new_line(format!("    return {}", c.rhs)),
+                new_line(""),
+            ],
+        );
+    } else {
+        lines.push(new_line(""));
+        lines.push(new_line(format!("fn {helper}() -> {} {{", c.ty)));
+        lines.push(new_line(format!("    {}", c.rhs)));
+        lines.push(new_line("}"));
+    }
+    Some(out)
+}
+
+/// A local is kept in a field of a new holder type instead.
+fn value_in_field(tree: &Tree, python: bool, hot: &BTreeSet<(String, u32)>) -> Option<Tree> {
+    let (c, f) = pick_creation(tree, python, hot, !python)?;
+    if f.name.is_empty() {
+        // A module global: other modules may import it by name.
+        return None;
+    }
+    let mut out = tree.clone();
+    let lines = out.file_mut(&c.file);
+    let body: String = lines[c.line + 1..f.end]
+        .iter()
+        .map(|l| format!("{}\n", l.text))
+        .collect();
+    // Shorthand fields, rebinding and `global` would change meaning under a text rewrite.
+    let n = &c.name;
+    if body.contains(&format!("{{ {n}"))
+        || body.contains(&format!("{n} }}"))
+        || body.contains(&format!(", {n},"))
+        || body.contains(&format!("global {n}"))
+        || body.contains(&format!("let {n}"))
+        || body.contains(&format!("let mut {n}"))
+        || body.contains(&format!("{n} = "))
+        || body.contains(&format!("nonlocal {n}"))
+    {
+        return None;
+    }
+    let holder = format!("{}_holder_mm", n.trim_start_matches('_'));
+    let access = format!("{holder}.value");
+    if python {
+        lines[c.line].text = lines[c.line].text.replacen(
+            &format!("{n} = {}", c.rhs),
+            &format!("{holder} = HolderMm({})", c.rhs),
+            1,
+        );
+    } else {
+        let t = lines[c.line].text.clone();
+        let t = t.replacen(
+            &format!("let mut {n} = "),
+            &format!("let mut {holder} = "),
+            1,
+        );
+        let t = t.replacen(&format!("let {n} = "), &format!("let mut {holder} = "), 1);
+        lines[c.line].text = t.replacen(
+            &format!("= {};", c.rhs),
+            &format!("= HolderMm {{ value: {} }};", c.rhs),
+            1,
+        );
+    }
+    for l in &mut lines[c.line + 1..f.end] {
+        l.text = replace_word(&l.text, n, &access, &|b, _| {
+            b.ends_with('.') || b.ends_with("::")
+        });
+    }
+    if python {
+        let at = after_imports(lines);
+        lines.splice(
+            at..at,
+            [
+                new_line(""),
+                new_line(""),
+                new_line("class HolderMm:"),
+                new_line("    def __init__(self, value):"),
+                new_line("        self.value = value"),
+                new_line(""),
+            ],
+        );
+    } else {
+        lines.push(new_line(""));
+        lines.push(new_line("struct HolderMm<T> {"));
+        lines.push(new_line("    value: T,"));
+        lines.push(new_line("}"));
+    }
+    Some(out)
+}
 
 /// Applies one rewrite; `None` where it does not apply.
 pub fn apply(
@@ -451,6 +811,8 @@ pub fn apply(
         "extract_body" => extract_body(tree, python, hot),
         "move_to_module" => move_to_module(tree, python, hot),
         "wrap_in_method" => wrap_in_method(tree, python, hot, reserved),
+        "value_from_helper" => value_from_helper(tree, python, hot),
+        "value_in_field" => value_in_field(tree, python, hot),
         other => panic!("unknown rewrite {other}"),
     }
 }
