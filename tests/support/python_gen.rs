@@ -63,6 +63,7 @@ const SYNC4: &[(&str, &str)] = &[
     ("plain_test", "pytest_asyncio"),
     ("thread_target", "awaited_task"),
     ("flask_route", "fastapi_handler"),
+    ("trio_run", "asyncio_main"),
 ];
 
 const FETCH: &str = "async def fetch():\n    await asyncio.sleep(0)\n    return 1\n";
@@ -354,6 +355,13 @@ fn context(ctx: &str, stmts: &str) -> (String, String) {
             "from flask import Flask\n".into(),
             format!(
                 "app = Flask(__name__)\n\n\n@app.get(\"/job\")\ndef job_view():\n{body}\n    return {{\"n\": n}}\n"
+            ),
+        ),
+        // Async code under trio: no asyncio loop runs.
+        "trio_run" => (
+            "import trio\n".into(),
+            format!(
+                "async def main():\n{body}\n    print(n)\n\n\nif __name__ == \"__main__\":\n    trio.run(main)\n"
             ),
         ),
         other => panic!("unknown context {other}"),

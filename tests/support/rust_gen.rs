@@ -39,16 +39,19 @@ const ASYNC4: &[(&str, &str)] = &[
     ("tokio_test", "tokio_test"),
     ("block_on_main", "block_on_main"),
     ("spawned_task", "spawned_task"),
+    ("macro_tokio_tests", "macro_tokio_tests"),
 ];
 const SYNC3: &[(&str, &str)] = &[
     ("sync_main", "tokio_main"),
     ("plain_test", "tokio_test"),
     ("std_thread", "thread_block_on"),
+    ("futures_executor", "block_on_main"),
 ];
 const CURRENT3: &[(&str, &str)] = &[
     ("tokio_test", "tokio_test_multi"),
     ("tokio_main_current", "tokio_main"),
     ("block_on_current", "block_on_multi"),
+    ("macro_flavor_tests", "macro_flavor_tests_multi"),
 ];
 const ENDS3: &[(&str, &str)] = &[
     ("tokio_main", "tokio_main"),
@@ -202,6 +205,7 @@ const PLACEMENTS: &[&str] = &[
 ];
 
 const CARGO_DEPS: &str = "tokio = { version = \"1\", features = [\"full\"] }
+futures = \"0.3\"
 reqwest = { version = \"0.12\", features = [\"blocking\"] }
 sqlx = { version = \"0.8\", features = [\"runtime-tokio\", \"postgres\"] }
 ";
@@ -393,6 +397,34 @@ fn context(ctx: &str, setup: &str, call: &str) -> String {
         ),
         "thread_block_on" => format!(
             "fn main() {{\n    let worker = std::thread::spawn(move || {{\n        let rt = tokio::runtime::Runtime::new().unwrap();\n        rt.block_on(async {{\n{setup}            {call}\n        }})\n    }});\n    println!(\"{{}}\", worker.join().unwrap());\n}}\n"
+        ),
+        // A test-support macro stamps the test body out once per name (and flavor).
+        "macro_tokio_tests" | "macro_flavor_tests" | "macro_flavor_tests_multi" => {
+            let (attr, invocation) = match ctx {
+                "macro_tokio_tests" => (
+                    "#[tokio::test]",
+                    "job_tests!(job_runs_once, job_runs_twice);",
+                ),
+                "macro_flavor_tests" => (
+                    "#[tokio::test(flavor = $flavor)]",
+                    "job_tests!(on_current_thread: \"current_thread\", on_multi_thread: \"multi_thread\");",
+                ),
+                _ => (
+                    "#[tokio::test(flavor = $flavor)]",
+                    "job_tests!(on_multi_thread: \"multi_thread\", on_multi_thread_again: \"multi_thread\");",
+                ),
+            };
+            let params = if ctx == "macro_tokio_tests" {
+                "$($name:ident),*"
+            } else {
+                "$($name:ident: $flavor:literal),*"
+            };
+            format!(
+                "fn main() {{}}\n\nmacro_rules! job_tests {{\n    ({params}) => {{\n        $(\n            {attr}\n            async fn $name() {{\n{setup}                let n = {call};\n                assert!(n > 0);\n            }}\n        )*\n    }};\n}}\n\n{invocation}\n"
+            )
+        }
+        "futures_executor" => format!(
+            "fn main() {{\n    let n = futures::executor::block_on(async {{\n{setup}        {call}\n    }});\n    println!(\"{{n}}\");\n}}\n"
         ),
         other => panic!("unknown context {other}"),
     }
