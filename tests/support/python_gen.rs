@@ -176,6 +176,8 @@ const PLACEMENTS: &[&str] = &[
     "classmethod_factory",
     "project_decorator",
     "other_package",
+    "namespace_package",
+    "src_layout",
 ];
 
 /// Where `job` sits.
@@ -277,6 +279,25 @@ fn place(placement: &str, p: &Payload, body: &str) -> Placed {
                 .push(("jobkit/__init__.py".into(), String::new()));
             placed.files.push(("jobkit/tasks.py".into(), module));
             placed.items = "from jobkit.tasks import job\n".into();
+        }
+        // PEP 420: a package directory without `__init__.py`.
+        "namespace_package" => {
+            placed.files.push(("jobkit/tasks.py".into(), module));
+            placed.items = "from jobkit.tasks import job\n".into();
+        }
+        // Both packages under `src/`, as installed with a src layout.
+        "src_layout" => {
+            placed.files = vec![
+                ("src/app/__init__.py".into(), String::new()),
+                ("src/jobkit/__init__.py".into(), String::new()),
+                ("src/jobkit/tasks.py".into(), module),
+                (
+                    "pyproject.toml".into(),
+                    "[project]\nname = \"app\"\nversion = \"0.1.0\"\n\n[tool.setuptools.packages.find]\nwhere = [\"src\"]\n".into(),
+                ),
+            ];
+            placed.items = "from jobkit.tasks import job\n".into();
+            placed.main_path = "src/app/main.py".into();
         }
         other => panic!("unknown placement {other}"),
     }

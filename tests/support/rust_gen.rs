@@ -202,6 +202,7 @@ const PLACEMENTS: &[&str] = &[
     "macro",
     "lib_target",
     "workspace_member",
+    "module_without_manifest",
 ];
 
 const CARGO_DEPS: &str = "tokio = { version = \"1\", features = [\"full\"] }
@@ -254,6 +255,15 @@ fn place(placement: &str, is_async: bool, body: &str, support: &str) -> Placed {
                 "src/jobs.rs".into(),
                 format!("//! Jobs.\n\n{pub_support}pub {kw} job() -> usize {{\n{body}\n}}\n"),
             ));
+            placed.call = format!("jobs::job(){aw}");
+        }
+        // A subset of a crate: module files and their root, but no Cargo.toml.
+        "module_without_manifest" => {
+            placed.files = vec![(
+                "src/jobs.rs".into(),
+                format!("//! Jobs.\n\n{pub_support}pub {kw} job() -> usize {{\n{body}\n}}\n"),
+            )];
+            placed.items = "mod jobs;\n".into();
             placed.call = format!("jobs::job(){aw}");
         }
         "method" => {
