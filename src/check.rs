@@ -67,14 +67,16 @@ fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
         if p.unreadable {
             result.unreadable.push((p.source, p.message.clone()));
         }
-        if (opts.enabled)("syntax-error") {
+        let (rule, severity) = if p.limit {
+            ("analysis-limit", Severity::Note)
+        } else {
+            ("syntax-error", Severity::Error)
+        };
+        if (opts.enabled)(rule) {
             let span = Span::new(p.source as u32, p.start, p.end);
-            result.findings.push(Finding::new(
-                "syntax-error",
-                Severity::Error,
-                span,
-                p.message,
-            ));
+            result
+                .findings
+                .push(Finding::new(rule, severity, span, p.message));
         }
     }
     let facts = analysis::analyze(&program, opts.kb);

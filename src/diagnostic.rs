@@ -5,6 +5,8 @@ use crate::model::Span;
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Information about the run itself (a file too deep to analyse); never fails a run.
+    Note,
     /// Worth a look; the code may be fine.
     Warning,
     /// The model shows the bug.
@@ -15,6 +17,7 @@ impl Severity {
     /// Lower-case name used in output.
     pub fn name(self) -> &'static str {
         match self {
+            Severity::Note => "note",
             Severity::Warning => "warning",
             Severity::Error => "error",
         }

@@ -226,7 +226,8 @@ pub fn exit_code(
     if failed {
         return EXIT_ERROR;
     }
-    let threshold = fail_on.unwrap_or(Severity::Warning);
+    // Notes tell about the run, not the code: they never fail it.
+    let threshold = fail_on.unwrap_or(Severity::Warning).max(Severity::Warning);
     if !exit_zero && findings.iter().any(|f| f.severity >= threshold) {
         EXIT_FINDINGS
     } else {

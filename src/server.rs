@@ -356,6 +356,7 @@ impl Server {
             severity: Some(match f.severity {
                 Severity::Error => DiagnosticSeverity::ERROR,
                 Severity::Warning => DiagnosticSeverity::WARNING,
+                Severity::Note => DiagnosticSeverity::INFORMATION,
             }),
             code: Some(NumberOrString::String(f.rule.to_string())),
             code_description: Url::parse(&crate::report::sarif::doc_uri(f.rule))

@@ -4,8 +4,10 @@
 //! program is still lowered.
 
 pub mod dump;
+pub mod nesting;
 pub mod python;
 pub mod rust;
+pub mod stack;
 
 use crate::model::Program;
 
@@ -22,6 +24,26 @@ pub struct Problem {
     pub message: String,
     /// Whether the file could not be read at all (as opposed to not parsing).
     pub unreadable: bool,
+    /// Whether the file parses, maybe, but is beyond what the analysis handles (nesting too
+    /// deep): reported as a note, not as a syntax error.
+    pub limit: bool,
+}
+
+impl Problem {
+    /// The problem of a file nested deeper than [`nesting::LIMIT`].
+    pub fn too_deep(source: usize, depth: u32) -> Self {
+        Problem {
+            source,
+            start: 0,
+            end: 0,
+            message: format!(
+                "nesting too deep to analyse (about {depth} levels; the limit is {})",
+                nesting::LIMIT
+            ),
+            unreadable: false,
+            limit: true,
+        }
+    }
 }
 
 /// A lowered program and the problems met on the way.

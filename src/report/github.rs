@@ -35,6 +35,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         let command = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "notice",
         };
         let (start, end) = report.sources.positions(f.primary);
         let code = crate::rules::find(f.rule).map_or("", |r| r.code);

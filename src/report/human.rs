@@ -44,6 +44,7 @@ fn to_diagnostic(
     let severity = match finding.severity {
         Severity::Error => CsSeverity::Error,
         Severity::Warning => CsSeverity::Warning,
+        Severity::Note => CsSeverity::Note,
     };
     let mut file_id = |span: Span| -> usize {
         *ids.entry(span.file).or_insert_with(|| {

@@ -80,6 +80,10 @@ impl<'a> Report<'a> {
             match f.severity {
                 Severity::Error => s.errors += 1,
                 Severity::Warning => s.warnings += 1,
+                Severity::Note => {
+                    s.notes += 1;
+                    continue;
+                }
             }
             files.insert(f.primary.file);
         }
@@ -104,6 +108,8 @@ pub struct Summary {
     pub errors: usize,
     /// Warning-level findings.
     pub warnings: usize,
+    /// Note-level diagnostics (analysis limits); they never fail a run.
+    pub notes: usize,
     /// Files looked at.
     pub files_checked: usize,
     /// Files with at least one finding (by primary span).
@@ -113,8 +119,12 @@ pub struct Summary {
 impl Summary {
     /// The one-line summary: `Found 3 errors and 1 warning in 2 files.` or `No problems found.`
     pub fn line(&self) -> String {
+        let notes = match self.notes {
+            0 => String::new(),
+            n => format!(" ({} about the analysis)", plural(n, "note")),
+        };
         if self.errors == 0 && self.warnings == 0 {
-            return "No problems found.".to_string();
+            return format!("No problems found.{notes}");
         }
         let mut parts = Vec::new();
         if self.errors > 0 {
@@ -124,7 +134,7 @@ impl Summary {
             parts.push(plural(self.warnings, "warning"));
         }
         format!(
-            "Found {} in {}.",
+            "Found {} in {}.{notes}",
             parts.join(" and "),
             plural(self.files_with_findings, "file")
         )

@@ -58,6 +58,7 @@ fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        Severity::Note => "note",
     }
 }
 
@@ -99,6 +100,7 @@ fn rule_descriptor(rule: &Rule) -> Value {
     let group = match rule.severity {
         Severity::Error => "lifecycle",
         Severity::Warning => "hygiene",
+        Severity::Note => "analysis",
     };
     json!({
         "id": rule.id,

@@ -166,6 +166,15 @@ pub static RULES: &[Rule] = &[
         check: Some(deprecated_loop_api::check),
     },
     Rule {
+        id: "analysis-limit",
+        code: "LL200",
+        severity: Severity::Note,
+        languages: BOTH,
+        summary: "a file is nested too deeply to analyse, so it was skipped",
+        doc: include_str!("../../rules/analysis-limit.md"),
+        check: None,
+    },
+    Rule {
         id: "unused-suppression",
         code: "LL106",
         severity: Severity::Warning,

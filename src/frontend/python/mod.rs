@@ -168,13 +168,25 @@ pub fn lower_file(db: &SourceDb, mf: &ModuleFile, cx: &Ctx<'_>) -> Result<FileIr
         message: e.to_string(),
         // Content that is not text is a finding; only I/O failures are errors.
         unreadable: matches!(e, crate::source::ReadError::Io(_)),
+        limit: false,
     })?;
-    let parsed = ruff_python_parser::parse_module(&text).map_err(|e| Problem {
+    let depth = crate::frontend::nesting::estimate(&text, crate::model::Language::Python);
+    if depth > crate::frontend::nesting::LIMIT {
+        return Err(Problem::too_deep(mf.source, depth));
+    }
+    // Parsing, lowering and dropping the tree recurse once per level: on a stack sized for it.
+    crate::frontend::stack::with_stack_for(text.len(), || parse_and_lower(&text, mf, cx))
+}
+
+/// Parses and lowers the text of one file.
+fn parse_and_lower(text: &str, mf: &ModuleFile, cx: &Ctx<'_>) -> Result<FileIr, Problem> {
+    let parsed = ruff_python_parser::parse_module(text).map_err(|e| Problem {
         source: mf.source,
         start: e.location.start().to_u32(),
         end: e.location.end().to_u32(),
         message: format!("syntax error: {}", e.error),
         unreadable: false,
+        limit: false,
     })?;
     let ir = Lowerer::new(cx, mf).lower_module(parsed.suite());
     drop(parsed);

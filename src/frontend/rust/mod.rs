@@ -29,25 +29,6 @@ use ir::FileIr;
 use kbview::KbView;
 use lower::FileCtx;
 
-/// Deepest bracket nesting a file may have; deeper files are reported and skipped, so that the
-/// recursive-descent parser cannot exhaust the stack.
-pub const MAX_NESTING: u32 = 128;
-
-fn max_nesting(text: &str) -> u32 {
-    let (mut depth, mut max) = (0i64, 0i64);
-    for b in text.bytes() {
-        match b {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b')' | b']' | b'}' => depth -= 1,
-            _ => {}
-        }
-    }
-    max.clamp(0, u32::MAX as i64) as u32
-}
-
 /// The text with the front matter of a cargo script (a `---` fenced block after an optional
 /// shebang line) replaced by spaces, so offsets stay those of the file; `None` without one.
 fn blank_frontmatter(text: &str) -> Option<String> {
@@ -108,22 +89,27 @@ fn lower_one(
                     message: e.to_string(),
                     // Content that is not text is a finding; only I/O failures are errors.
                     unreadable: matches!(e, crate::source::ReadError::Io(_)),
+                    limit: false,
                 }),
             );
         }
     };
-    let depth = max_nesting(&text);
-    if depth > MAX_NESTING {
-        return (
-            None,
-            Some(Problem {
-                source,
-                start: 0,
-                end: 0,
-                message: format!("nesting too deep to analyse ({depth} levels)"),
-                unreadable: false,
-            }),
-        );
+    super::stack::with_stack_for(text.len(), || {
+        parse_and_lower(source, file, crates, kb, text)
+    })
+}
+
+/// Parses and lowers the text of one file (on a stack sized for it).
+fn parse_and_lower(
+    source: usize,
+    file: u32,
+    crates: &[(String, u32)],
+    kb: &KbView<'_>,
+    text: std::sync::Arc<str>,
+) -> (Option<FileIr>, Option<Problem>) {
+    let depth = super::nesting::estimate(&text, crate::model::Language::Rust);
+    if depth > super::nesting::LIMIT {
+        return (None, Some(Problem::too_deep(source, depth)));
     }
     let text = match blank_frontmatter(&text) {
         Some(blanked) => std::sync::Arc::from(blanked),
@@ -155,6 +141,7 @@ fn lower_one(
                     end,
                     message: e.to_string(),
                     unreadable: false,
+                    limit: false,
                 }),
             )
         }

@@ -619,11 +619,12 @@ fn syntax_errors_and_deep_nesting_are_problems() {
     assert!(!l.problems[0].unreadable);
     let deep = format!(
         "fn f() {{ let x = {}1{}; }}",
-        "(".repeat(5000),
-        ")".repeat(5000)
+        "(".repeat(20_000),
+        ")".repeat(20_000)
     );
     let l = lower_text(&deep);
     assert_eq!(l.problems.len(), 1);
+    assert!(l.problems[0].limit);
 }
 
 #[test]
