@@ -10,6 +10,7 @@ use super::imports::{attr_chain, dotted, join_path};
 use super::ir::RefKind;
 use super::lower::{Lowerer, NameRes, ScopeKind};
 use super::registrations;
+use super::types::{instance_of, is_project_type};
 use crate::kb::{Api, Concept, RuntimeArg};
 use crate::model::{Flavor, FnId, FnKind, HandleFate, RunKind, RuntimeRef, VarId, VarKind};
 
@@ -48,6 +49,8 @@ pub(super) struct Callee<'e> {
     pub(super) recv_runtime: Option<RuntimeRef>,
     /// A local nested function being called.
     pub(super) local_fn: Option<u32>,
+    /// The method's path through the known project type of its receiver (`pkg.Store().get`).
+    pub(super) typed: Option<String>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -68,9 +71,14 @@ impl<'a> Lowerer<'a> {
         let callee = self.callee(func);
         if let Some(f) = callee.local_fn {
             self.lower_args(args, None);
+            let callee_async = self.ir.functions[f as usize].func.is_async;
+            if self.hoist_depth == Some(self.scopes.len()) && callee_async {
+                self.hoisted.push(super::lower::Hoisted::Local(range, f));
+                return Val::default();
+            }
             // Calling a coroutine function from sync code only builds the coroutine: its body
             // runs wherever the coroutine is awaited, not here.
-            let builds_only = self.ir.functions[f as usize].func.is_async && !self.in_async();
+            let builds_only = callee_async && !self.in_async();
             if !builds_only {
                 self.emit(
                     range,
@@ -95,6 +103,7 @@ impl<'a> Lowerer<'a> {
                 .is_some_and(|p| self.is_project_path(p));
         if apis.is_empty()
             && !project
+            && callee.typed.is_none()
             && matches!(callee.recv, Recv::Other | Recv::Var(_))
             && let Some(m) = callee.method.filter(|m| self.cx.methods.contains(*m))
         {
@@ -122,6 +131,10 @@ impl<'a> Lowerer<'a> {
             ty: if typed { callee.path.clone() } else { None },
             ..Val::default()
         };
+        let keeps_value = !matches!(dest, Dest::Discard | Dest::Keep);
+        if project && keeps_value {
+            val.ty = callee.path.as_deref().map(instance_of);
+        }
         if let Some(r) = apis.iter().find_map(|a| a.returns.clone()) {
             val.ty = Some(r);
         }
@@ -135,6 +148,13 @@ impl<'a> Lowerer<'a> {
         if project {
             let path = callee.path.clone().unwrap_or_default();
             self.pending_ref(range, &path, RefKind::Call);
+        } else if apis.is_empty()
+            && let Some(t) = &callee.typed
+        {
+            self.pending_ref(range, t, RefKind::Method);
+            if keeps_value {
+                val.ty = Some(instance_of(t));
+            }
         }
         val
     }
@@ -147,8 +167,16 @@ impl<'a> Lowerer<'a> {
             recv: Recv::None,
             recv_runtime: None,
             local_fn: None,
+            typed: None,
         };
         match func {
+            // `cls(...)` in a class method builds an instance of the class.
+            Expr::Name(n)
+                if n.id.as_str() == "cls"
+                    && let Some(class) = self.method_self("cls") =>
+            {
+                out.path = Some(class);
+            }
             Expr::Name(n) => match self.resolve_name(n.id.as_str()) {
                 NameRes::Path(p) => out.path = Some(p),
                 NameRes::Builtin if self.cx.builtins.contains(n.id.as_str()) => {
@@ -167,8 +195,10 @@ impl<'a> Lowerer<'a> {
                     let recv = self.expr(&a.value, Dest::Read);
                     out.recv = Recv::Other;
                     out.recv_runtime = recv.runtime;
-                    if let Some(ty) = recv.ty {
-                        out.path = Some(dotted(&ty, method));
+                    match recv.ty {
+                        Some(ty) if is_project_type(&ty) => out.typed = Some(dotted(&ty, method)),
+                        Some(ty) => out.path = Some(dotted(&ty, method)),
+                        None => {}
                     }
                 }
             }
@@ -189,7 +219,13 @@ impl<'a> Lowerer<'a> {
                 }
                 _ => out.recv = Recv::Other,
             }
+            if !attrs.is_empty() {
+                out.typed = Some(dotted(&join_path(&instance_of(&class), attrs), method));
+            }
             return;
+        }
+        if let Some(ty) = self.receiver_type(base) {
+            out.typed = Some(dotted(&join_path(&ty, attrs), method));
         }
         match self.resolve_name(base) {
             NameRes::Var(v) if attrs.is_empty() => {
@@ -202,7 +238,7 @@ impl<'a> Lowerer<'a> {
                 } else if matches!(kind, VarKind::Runtime | VarKind::Handle) {
                     out.recv_runtime = Some(RuntimeRef::Var(v));
                 }
-                if let Some(ty) = self.type_of_name(base) {
+                if let Some(ty) = self.type_of_name(base).filter(|t| !is_project_type(t)) {
                     out.path = Some(dotted(&ty, method));
                 }
             }
@@ -238,7 +274,7 @@ impl<'a> Lowerer<'a> {
             }
             NameRes::Local | NameRes::Plain | NameRes::Builtin if attrs.is_empty() => {
                 out.recv = Recv::Other;
-                if let Some(ty) = self.type_of_name(base) {
+                if let Some(ty) = self.type_of_name(base).filter(|t| !is_project_type(t)) {
                     out.path = Some(dotted(&ty, method));
                 }
             }
@@ -247,7 +283,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The class path when `base` is the `self`/`cls` of the method being lowered.
-    fn method_self(&self, base: &str) -> Option<String> {
+    pub(super) fn method_self(&self, base: &str) -> Option<String> {
         let scope = self
             .scopes
             .iter()
@@ -318,11 +354,28 @@ impl<'a> Lowerer<'a> {
         let id = self.new_fn(name, body_range, kind, is_async, Some(parent));
         let mut scope = super::lower::Scope::new(ScopeKind::Synthetic, id, is_async);
         scope.class = None;
-        self.scopes.push(scope);
-        if let Some((_, e)) = body {
-            self.invoke(e);
+        match body {
+            Some((_, Expr::Call(c))) if is_async && self.hoists_arguments(c) => {
+                // The coroutine's arguments are evaluated by the calling code, before the loop
+                // runs it; coroutines built among them still run on the loop.
+                let saved = (self.hoist_depth, std::mem::take(&mut self.hoisted));
+                self.hoist_depth = Some(self.scopes.len());
+                self.lower_args(Some(&c.arguments), None);
+                let hoisted = std::mem::replace(&mut self.hoisted, saved.1);
+                self.hoist_depth = saved.0;
+                self.scopes.push(scope);
+                self.call_with(&c.func, None, c.range(), Dest::Await);
+                self.emit_hoisted(hoisted);
+                self.scopes.pop();
+            }
+            _ => {
+                self.scopes.push(scope);
+                if let Some((_, e)) = body {
+                    self.invoke(e);
+                }
+                self.scopes.pop();
+            }
         }
-        self.scopes.pop();
         self.lower_args(args, body.map(|(b, _)| b));
         let runtime = match how {
             RunKind::BlockOn | RunKind::Spawn | RunKind::SpawnBlocking => {
@@ -406,6 +459,24 @@ impl<'a> Lowerer<'a> {
                 scope.types.insert(Name::new(name), t.to_string());
             }
             scope.owned.push(v);
+        }
+    }
+
+    /// Whether the arguments of the coroutine call `c` handed to a loop are lowered in the
+    /// calling code: the callee is a coroutine function of the project, not a library API that
+    /// takes a body itself.
+    fn hoists_arguments(&self, c: &ExprCall) -> bool {
+        if c.arguments.args.is_empty() && c.arguments.keywords.is_empty() {
+            return false;
+        }
+        if let Expr::Attribute(a) = &*c.func
+            && self.cx.methods.contains(a.attr.id.as_str())
+        {
+            return false;
+        }
+        match self.qualify(&c.func) {
+            Some(p) => self.cx.apis(&p).is_empty() && p != "functools.partial",
+            None => true,
         }
     }
 

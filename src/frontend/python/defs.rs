@@ -101,6 +101,12 @@ impl<'a> Lowerer<'a> {
             ScopeKind::Module if self.scopes.len() == 1 => {
                 self.ir.defs.insert(Name::new(name), Def::Fn(id));
             }
+            // A property's setter and deleter share the getter's name: the name stays the
+            // getter's.
+            ScopeKind::ClassBody
+                if decos
+                    .iter()
+                    .any(|d| matches!(d.last.as_str(), "setter" | "deleter")) => {}
             ScopeKind::ClassBody => {
                 if let Some(ci) = self.scope().class_idx {
                     self.ir.classes[ci as usize]
@@ -123,8 +129,16 @@ impl<'a> Lowerer<'a> {
             }
             func.entry = entry;
         }
+        let returns = f.returns.as_deref().and_then(|r| self.annotation_type(r));
         let irf = &mut self.ir.functions[id as usize];
         irf.public_only = !nested && public && !shape.unknown && irf.func.callers_unknown;
+        irf.returns = returns
+            .filter(|t| super::types::is_project_type(t))
+            .map(String::into_boxed_str);
+        irf.property = class.is_some()
+            && decos
+                .iter()
+                .any(|d| matches!(d.last.as_str(), "property" | "cached_property"));
         // Scope for the body.
         let mut scope = Scope::new(ScopeKind::Function, id, f.is_async);
         let matters = |n: &str| {
@@ -149,7 +163,7 @@ impl<'a> Lowerer<'a> {
         }
         for p in f.parameters.iter_non_variadic_params() {
             if let Some(ann) = &p.parameter.annotation
-                && let Some(t) = self.qualify(ann)
+                && let Some(t) = self.annotation_type(ann)
             {
                 scope.types.insert(p.parameter.name.id.clone(), t);
             }
@@ -378,6 +392,7 @@ impl<'a> Lowerer<'a> {
             methods: HashMap::default(),
             bases,
             attrs: HashMap::default(),
+            attr_types: HashMap::default(),
         });
         let top = self.at_module_level() && self.scopes.len() == 1;
         if top {

@@ -6,9 +6,10 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprAttribute, ExprName, StmtWith};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::imports::{attr_chain, dotted};
+use super::imports::{attr_chain, dotted, join_path};
 use super::ir::{AttrDef, Def, RefKind};
 use super::lower::{Lowerer, MAX_DEPTH, NameKind, NameRes, Scope, ScopeKind};
+use super::types::{instance_of, is_project_type};
 use crate::model::{EventKind, FnKind, ResourceRef, RuntimeRef, VarId, VarKind};
 
 /// Where the value of an expression goes.
@@ -279,7 +280,10 @@ impl<'a> Lowerer<'a> {
             }
             NameRes::Fixture => {
                 self.pending_fixture(n.range, name, RefKind::Value);
-                Val::default()
+                Val {
+                    ty: self.type_of_name(name),
+                    ..Val::default()
+                }
             }
             NameRes::LocalFn(f) => {
                 self.ir.functions[f as usize].func.callers_unknown = true;
@@ -296,7 +300,9 @@ impl<'a> Lowerer<'a> {
                 }
             }
             NameRes::Local | NameRes::Plain | NameRes::Builtin => Val {
-                ty: self.type_of_name(name),
+                ty: self
+                    .type_of_name(name)
+                    .or_else(|| self.method_self(name).map(|c| instance_of(&c))),
                 ..Val::default()
             },
         }
@@ -318,17 +324,31 @@ impl<'a> Lowerer<'a> {
 
     fn attr_load(&mut self, a: &ExprAttribute, dest: Dest<'_>) -> Val {
         if let Some((base, attrs)) = attr_chain(&a.value) {
-            if attrs.is_empty() && self.self_attr_ref(base, a.attr.id.as_str()).is_some() {
-                let path = dotted(&self.scope_class().unwrap_or_default(), a.attr.id.as_str());
+            let attr = a.attr.id.as_str();
+            if attrs.is_empty() && self.self_attr_ref(base, attr).is_some() {
+                let class = self.scope_class().unwrap_or_default();
+                let path = dotted(&class, attr);
                 self.pending_ref(a.range, &path, RefKind::Value);
-                return Val::default();
+                return Val {
+                    ty: Some(dotted(&instance_of(&class), attr)),
+                    ..Val::default()
+                };
+            }
+            // An attribute of a value of a known project type: a property read calls the getter.
+            if let Some(ty) = self.receiver_type(base) {
+                let full = dotted(&join_path(&ty, &attrs), attr);
+                self.pending_ref(a.range, &full, RefKind::Attr);
+                return Val {
+                    ty: Some(full),
+                    ..Val::default()
+                };
             }
             match self.resolve_name(base) {
                 NameRes::Path(p) if self.is_project_path(&p) => {
-                    let mut full = super::imports::join_path(&p, &attrs);
+                    let mut full = join_path(&p, &attrs);
                     full.push('.');
-                    full.push_str(a.attr.id.as_str());
-                    self.pending_ref(a.range, &full, RefKind::Value);
+                    full.push_str(attr);
+                    self.pending_ref(a.range, &full, RefKind::Attr);
                     return Val::default();
                 }
                 NameRes::Path(_) | NameRes::Plain | NameRes::Local | NameRes::Builtin => {
@@ -346,6 +366,18 @@ impl<'a> Lowerer<'a> {
             },
         );
         Val::default()
+    }
+
+    /// The type path of a name used as a receiver, when it is a value of a project type:
+    /// `self` in a method, or a name whose type is known.
+    pub fn receiver_type(&self, base: &str) -> Option<String> {
+        if let Some(class) = self.method_self(base) {
+            return Some(instance_of(&class));
+        }
+        match self.resolve_name(base) {
+            NameRes::Path(_) | NameRes::LocalFn(_) | NameRes::GlobalAlias(_) => None,
+            _ => self.type_of_name(base).filter(|t| is_project_type(t)),
+        }
     }
 
     /// The class path of the method being lowered.
@@ -381,7 +413,13 @@ impl<'a> Lowerer<'a> {
                     return;
                 }
                 self.unbind(name);
-                let ty = annotation.and_then(|a| self.qualify(a)).or(val.ty);
+                let ty = annotation.and_then(|a| self.annotation_type(a)).or(val.ty);
+                if let Some(ty) = &ty
+                    && self.scope().kind == ScopeKind::ClassBody
+                    && let Some(class) = self.enclosing_class()
+                {
+                    self.record_attr_type(&class, name, ty);
+                }
                 if let Some(ty) = ty {
                     if self.at_module_level() {
                         self.module_types.insert(Name::new(name), ty);
@@ -408,7 +446,11 @@ impl<'a> Lowerer<'a> {
                 match self_attr {
                     Some(class) => {
                         let attr = a.attr.id.as_str();
-                        self.expr(value, Dest::SelfAttr(attr));
+                        let val = self.expr(value, Dest::SelfAttr(attr));
+                        let ty = annotation.and_then(|a| self.annotation_type(a)).or(val.ty);
+                        if let Some(ty) = ty {
+                            self.record_attr_type(&class, attr, &ty);
+                        }
                         if let Some(p) = self.qualify(value).filter(|p| self.is_project_path(p)) {
                             self.record_attr(&class, attr, AttrDef::Alias(p.into_boxed_str()));
                         }

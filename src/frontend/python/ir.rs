@@ -54,6 +54,9 @@ pub struct ClassIr {
     pub bases: Vec<Box<str>>,
     /// Attributes that hold runtime-bound resources.
     pub attrs: HashMap<Name, AttrDef>,
+    /// Known types of attributes (`self.store = Store()`, `store: Store`), as type paths
+    /// (see [`IrFn::returns`]).
+    pub attr_types: HashMap<Name, Box<str>>,
 }
 
 /// How a symbolic reference is used.
@@ -65,6 +68,12 @@ pub enum RefKind {
     Value,
     /// Closed (`await client.aclose()`).
     Close,
+    /// A method called on a value of a known project type: a call edge when the path names a
+    /// function, nothing otherwise.
+    Method,
+    /// An attribute read on a value of a known project type: a call of the getter when the
+    /// path names a property.
+    Attr,
 }
 
 /// A reference the linker resolves into events (none, one or two).
@@ -111,6 +120,10 @@ pub struct PendingAt {
     pub span: Span,
     /// Loop depth at the reference.
     pub loop_depth: u16,
+    /// For calls: resolve only to callees that are coroutine functions (`Some(true)`) or only
+    /// to plain functions (`Some(false)`). The arguments of a coroutine handed to a loop are
+    /// evaluated by the calling code, but coroutines among them run on the loop.
+    pub only_async: Option<bool>,
     /// The reference.
     pub what: Pending,
 }
@@ -136,6 +149,13 @@ pub struct IrFn {
     pub pending: Vec<PendingAt>,
     /// A module global this function returns (getter or cached factory), local index.
     pub returns_global: Option<u32>,
+    /// The type of what a call returns, as a type path: a dotted path followed by `()` for an
+    /// instance of a project class (`pkg.store.Store()`), a path naming a call result or an
+    /// attribute (`pkg.make()`, `pkg.Service.store`), or `?Name()` for the project class with
+    /// that unique name. The linker resolves it.
+    pub returns: Option<Box<str>>,
+    /// Whether the function is a property getter (`@property`, `@cached_property`).
+    pub property: bool,
     /// Whether the only reason its callers are unknown is that it is public: the linker clears
     /// the flag when the project itself calls the function.
     pub public_only: bool,

@@ -33,6 +33,12 @@ struct Linker<'a> {
     inst_globals: HashMap<(usize, u32, String), GlobalId>,
     /// Resolved base classes of each class, by file and class index.
     bases: Vec<Vec<Vec<(usize, u32)>>>,
+    /// Return type paths of functions, by program function id.
+    ret_types: Vec<Option<Box<str>>>,
+    /// Whether each function (by program id) is a property getter.
+    props: Vec<bool>,
+    /// Classes by short name; `None` when several classes share the name.
+    class_names: HashMap<&'a str, Option<(usize, u32)>>,
 }
 
 /// Links the files of a project (in the project's file order) into one program.
@@ -74,7 +80,26 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         glob_off,
         inst_globals: HashMap::default(),
         bases: Vec::new(),
+        ret_types: bodies
+            .iter()
+            .flat_map(|fns| fns.iter().map(|f| f.returns.clone()))
+            .collect(),
+        props: bodies
+            .iter()
+            .flat_map(|fns| fns.iter().map(|f| f.property))
+            .collect(),
+        class_names: HashMap::default(),
     };
+    for (fi, f) in files.iter().enumerate() {
+        for (ci, c) in f.classes.iter().enumerate() {
+            let short = c.path.rsplit('.').next().unwrap_or(&c.path);
+            linker
+                .class_names
+                .entry(short)
+                .and_modify(|slot| *slot = None)
+                .or_insert(Some((fi, ci as u32)));
+        }
+    }
     linker.bases = files
         .iter()
         .map(|f| {
@@ -322,27 +347,66 @@ impl<'a> Linker<'a> {
         if hops > MAX_HOPS {
             return None;
         }
-        // Longest module prefix.
-        let mut end = path.len();
-        let module = loop {
-            if let Some(&m) = self.modules.get(&path[..end]) {
-                break m;
-            }
-            end = path[..end].rfind('.')?;
-        };
-        let rest: Vec<&str> = if end < path.len() {
-            path[end + 1..].split('.').collect()
+        let (mut target, rest) = if let Some(p) = path.strip_prefix('?') {
+            // `?Store()`: the one project class named `Store`.
+            let (first, rest) = p.split_once('.').unwrap_or((p, ""));
+            let (name, call) = split_call(first);
+            let (fi, ci) = (*self.class_names.get(name)?)?;
+            let t = if call {
+                Target::Instance(fi, ci)
+            } else {
+                Target::Class(fi, ci)
+            };
+            (t, rest)
         } else {
-            Vec::new()
+            // Longest module prefix.
+            let mut end = path.len();
+            let module = loop {
+                if let Some(&m) = self.modules.get(&path[..end]) {
+                    break m;
+                }
+                end = path[..end].rfind('.')?;
+            };
+            let rest = if end < path.len() {
+                &path[end + 1..]
+            } else {
+                ""
+            };
+            (Target::Module(module), rest)
         };
-        let mut target = Target::Module(module);
-        for (i, seg) in rest.iter().enumerate() {
-            match self.step(target, seg, hops) {
+        if rest.is_empty() {
+            return Some((target, 0));
+        }
+        let n = rest.split('.').count();
+        for (i, seg) in rest.split('.').enumerate() {
+            let (name, call) = split_call(seg);
+            let mut next = self.step(target, name, hops);
+            if call {
+                next = next.and_then(|t| self.call_result(t, hops));
+            }
+            match next {
                 Some(t) => target = t,
-                None => return Some((target, rest.len() - i)),
+                None => return Some((target, n - i)),
             }
         }
         Some((target, 0))
+    }
+
+    /// Whether `f` is a property getter.
+    fn is_property(&self, f: FnId) -> bool {
+        self.props.get(f.0 as usize).copied().unwrap_or(false)
+    }
+
+    /// What calling a target gives: an instance of a class, what a function returns.
+    fn call_result(&self, target: Target, hops: u32) -> Option<Target> {
+        match target {
+            Target::Class(fi, ci) => Some(Target::Instance(fi, ci)),
+            Target::Fn(f) => {
+                let ty = self.ret_types.get(f.0 as usize)?.as_deref()?;
+                self.resolve_full(ty, hops + 1)
+            }
+            _ => None,
+        }
     }
 
     fn step(&self, target: Target, seg: &str, hops: u32) -> Option<Target> {
@@ -365,6 +429,11 @@ impl<'a> Linker<'a> {
                 })
             }
             Target::Class(fi, ci) | Target::Instance(fi, ci) => self.member(fi, ci, seg, hops),
+            // An attribute of what a property returns.
+            Target::Fn(f) if self.is_property(f) => {
+                let value = self.call_result(target, hops + 1)?;
+                self.step(value, seg, hops + 1)
+            }
             Target::Fn(_) | Target::Global(_) => None,
         }
     }
@@ -394,6 +463,11 @@ impl<'a> Linker<'a> {
                     .map(|&g| Target::Global(g));
             }
             None => {}
+        }
+        if let Some(ty) = class.attr_types.get(seg)
+            && let Some(t) = self.resolve_full(ty, hops + 1)
+        {
+            return Some(t);
         }
         // While the base table is being built, bases are resolved on the spot.
         if self.bases.is_empty() {
@@ -443,8 +517,11 @@ impl<'a> Linker<'a> {
         };
         // Calling a coroutine function from sync code only builds the coroutine: its body runs
         // wherever the coroutine is awaited, so no call edge is made.
-        let builds_only =
-            |f: FnId| !caller_async && asyncs.get(f.0 as usize).copied().unwrap_or(false);
+        let callee_async = |f: FnId| asyncs.get(f.0 as usize).copied().unwrap_or(false);
+        let builds_only = |f: FnId| {
+            (!caller_async && callee_async(f))
+                || at.only_async.is_some_and(|a| a != callee_async(f))
+        };
         let paths = &self.files[file].paths;
         let text = |i: u32| paths.get(i as usize).map_or("", |p| &**p);
         match &at.what {
@@ -487,9 +564,30 @@ impl<'a> Linker<'a> {
                             );
                         }
                     }
+                    (Target::Fn(f), 0, RefKind::Method) if !builds_only(f) => push(
+                        out,
+                        EventKind::Call {
+                            callees: vec![f],
+                            result,
+                        },
+                    ),
+                    (_, _, RefKind::Method) => {}
+                    // Reading a property calls its getter.
+                    (Target::Fn(f), 0, RefKind::Attr) if self.is_property(f) && !builds_only(f) => {
+                        push(
+                            out,
+                            EventKind::Call {
+                                callees: vec![f],
+                                result,
+                            },
+                        )
+                    }
+                    (Target::Fn(f), 0, RefKind::Attr) if self.is_property(f) => {}
                     (Target::Fn(f), 0, _) => value_refs.push(f),
                     (Target::Class(fi, ci), 0, RefKind::Call) => {
-                        if let Some(Target::Fn(f)) = self.member(fi, ci, "__init__", 0) {
+                        if let Some(Target::Fn(f)) = self.member(fi, ci, "__init__", 0)
+                            && !builds_only(f)
+                        {
                             push(
                                 out,
                                 EventKind::Call {
@@ -601,6 +699,14 @@ impl<'a> Linker<'a> {
                 }
             }
         }
+    }
+}
+
+/// Splits a path segment `name()` into its name and whether it is called.
+fn split_call(seg: &str) -> (&str, bool) {
+    match seg.strip_suffix("()") {
+        Some(name) => (name, true),
+        None => (seg, false),
     }
 }
 

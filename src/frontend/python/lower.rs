@@ -59,6 +59,20 @@ pub struct Lowerer<'a> {
     pub streamlit: bool,
     /// Memo of [`Self::is_project_path`].
     pub project_paths: std::cell::RefCell<HashMap<Box<str>, bool>>,
+    /// Set (to the scope depth) while the arguments of a coroutine handed to a loop are lowered
+    /// in the calling code: calls met there are recorded in [`Self::hoisted`] too.
+    pub hoist_depth: Option<usize>,
+    /// Calls met while hoisting, to re-emit in the coroutine's body for coroutine callees.
+    pub hoisted: Vec<Hoisted>,
+}
+
+/// A call met in the arguments of a coroutine handed to a loop.
+#[derive(Debug)]
+pub enum Hoisted {
+    /// A pending reference.
+    Ref(TextRange, Pending),
+    /// A nested coroutine function of the module.
+    Local(TextRange, u32),
 }
 
 impl<'a> Lowerer<'a> {
@@ -86,6 +100,8 @@ impl<'a> Lowerer<'a> {
             current_handles: HashSet::default(),
             streamlit: false,
             project_paths: Default::default(),
+            hoist_depth: None,
+            hoisted: Vec::new(),
         }
     }
 
@@ -159,12 +175,46 @@ impl<'a> Lowerer<'a> {
         let scope = self.scope();
         let (fid, loop_depth) = (scope.fn_id as usize, scope.loop_depth);
         let at = self.ir.functions[fid].func.events.len() as u32;
+        let hoisted = self.hoist_depth == Some(self.scopes.len());
+        let only_async = match &what {
+            Pending::Ref {
+                kind: RefKind::Call | RefKind::Method,
+                ..
+            } if hoisted => {
+                self.hoisted.push(Hoisted::Ref(range, what.clone()));
+                Some(false)
+            }
+            _ => None,
+        };
         self.ir.functions[fid].pending.push(PendingAt {
             at,
             span,
             loop_depth,
+            only_async,
             what,
         });
+    }
+
+    /// Re-emits the coroutine calls met while hoisting, in the current (coroutine) body.
+    pub fn emit_hoisted(&mut self, hoisted: Vec<Hoisted>) {
+        for h in hoisted {
+            match h {
+                Hoisted::Ref(range, what) => {
+                    self.emit_pending(range, what);
+                    let fid = self.scope().fn_id as usize;
+                    if let Some(p) = self.ir.functions[fid].pending.last_mut() {
+                        p.only_async = Some(true);
+                    }
+                }
+                Hoisted::Local(range, f) => self.emit(
+                    range,
+                    EventKind::Call {
+                        callees: vec![FnId(f)],
+                        result: None,
+                    },
+                ),
+            }
+        }
     }
 
     /// Interns a path or name of a pending reference.
@@ -217,6 +267,8 @@ impl<'a> Lowerer<'a> {
             },
             pending: Vec::new(),
             returns_global: None,
+            returns: None,
+            property: false,
             public_only: false,
         });
         id
@@ -270,6 +322,9 @@ impl<'a> Lowerer<'a> {
 
     /// Whether `path` belongs to the project.
     pub fn is_project_path(&self, path: &str) -> bool {
+        if path.starts_with('?') {
+            return true;
+        }
         let root = path.split('.').next().unwrap_or(path);
         if !self.cx.module_roots.contains(root) {
             return false;
@@ -377,7 +432,8 @@ impl<'a> Lowerer<'a> {
             Stmt::ClassDef(c) => self.class_def(c),
             Stmt::Return(r) => {
                 if let Some(v) = &r.value {
-                    self.expr(v, Dest::Return);
+                    let val = self.expr(v, Dest::Return);
+                    self.note_return_type(val.ty.as_deref());
                 }
             }
             Stmt::Assign(a) => {
@@ -394,8 +450,13 @@ impl<'a> Lowerer<'a> {
                 if let Some(v) = &a.value {
                     self.assign(&a.target, v, Some(&a.annotation));
                 } else if let Expr::Name(n) = &*a.target
-                    && let Some(t) = self.qualify(&a.annotation)
+                    && let Some(t) = self.annotation_type(&a.annotation)
                 {
+                    if self.scope().kind == ScopeKind::ClassBody
+                        && let Some(class) = self.enclosing_class()
+                    {
+                        self.record_attr_type(&class, n.id.as_str(), &t);
+                    }
                     self.scope_mut().types.insert(n.id.clone(), t);
                 }
             }

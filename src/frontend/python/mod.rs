@@ -25,6 +25,7 @@ mod registrations;
 pub mod scope;
 #[cfg(test)]
 mod tests;
+mod types;
 
 use rustc_hash::FxHashSet;
 
