@@ -79,6 +79,16 @@ const NEUTRAL: &[&str] = &[
     "timeout",
 ];
 
+/// Whether a decorator makes a property (`@property`, `@functools.cached_property`), by what
+/// it names rather than how it is spelt.
+pub fn is_property(d: &Decorator) -> bool {
+    let name = match d.path.as_deref() {
+        Some(p) => p.rsplit('.').next().unwrap_or(p),
+        None => d.last.as_str(),
+    };
+    matches!(name, "property" | "cached_property")
+}
+
 /// Classifies a function by its decorators.
 pub fn classify(decorators: &[Decorator], is_async: bool) -> Shape {
     let mut shape = Shape::default();

@@ -135,10 +135,7 @@ impl<'a> Lowerer<'a> {
         irf.returns = returns
             .filter(|t| super::types::is_project_type(t))
             .map(String::into_boxed_str);
-        irf.property = class.is_some()
-            && decos
-                .iter()
-                .any(|d| matches!(d.last.as_str(), "property" | "cached_property"));
+        irf.property = class.is_some() && decos.iter().any(decorators::is_property);
         // Scope for the body.
         let mut scope = Scope::new(ScopeKind::Function, id, f.is_async);
         let matters = |n: &str| {
