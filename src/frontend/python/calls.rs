@@ -358,14 +358,26 @@ impl<'a> Lowerer<'a> {
             Some((_, Expr::Call(c))) if is_async && self.hoists_arguments(c) => {
                 // The coroutine's arguments are evaluated by the calling code, before the loop
                 // runs it; coroutines built among them still run on the loop.
+                // Names passed along are handed to the coroutine and used where it runs.
                 let saved = (self.hoist_depth, std::mem::take(&mut self.hoisted));
                 self.hoist_depth = Some(self.scopes.len());
-                self.lower_args(Some(&c.arguments), None);
+                let values = || {
+                    c.arguments
+                        .args
+                        .iter()
+                        .chain(c.arguments.keywords.iter().map(|k| &k.value))
+                };
+                for a in values().filter(|a| matches!(a, Expr::Call(_))) {
+                    self.arg_value(a);
+                }
                 let hoisted = std::mem::replace(&mut self.hoisted, saved.1);
                 self.hoist_depth = saved.0;
                 self.scopes.push(scope);
                 self.call_with(&c.func, None, c.range(), Dest::Await);
                 self.emit_hoisted(hoisted);
+                for a in values().filter(|a| !matches!(a, Expr::Call(_))) {
+                    self.arg_value(a);
+                }
                 self.scopes.pop();
             }
             _ => {
