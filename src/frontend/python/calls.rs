@@ -10,7 +10,7 @@ use super::imports::{attr_chain, dotted, join_path};
 use super::ir::RefKind;
 use super::lower::{Lowerer, NameRes, ScopeKind};
 use super::registrations;
-use super::types::{instance_of, is_project_type};
+use super::types::{instance_of, is_class_instance, is_project_type};
 use crate::kb::{Api, Concept, RuntimeArg};
 use crate::model::{Flavor, FnId, FnKind, HandleFate, RunKind, RuntimeRef, VarId, VarKind};
 
@@ -103,7 +103,12 @@ impl<'a> Lowerer<'a> {
                 .is_some_and(|p| self.is_project_path(p));
         if apis.is_empty()
             && !project
-            && callee.typed.is_none()
+            // A method of a class instance is that class's, whatever its name.
+            && !callee
+                .typed
+                .as_deref()
+                .and_then(|t| t.rsplit_once('.'))
+                .is_some_and(|(recv, _)| is_class_instance(recv))
             && matches!(callee.recv, Recv::Other | Recv::Var(_))
             && let Some(m) = callee.method.filter(|m| self.cx.methods.contains(*m))
         {

@@ -25,6 +25,16 @@ pub fn is_project_type(ty: &str) -> bool {
     ty.starts_with('?') || ty.ends_with("()") || ty.contains("().")
 }
 
+/// Whether a type path surely names an instance of a class (`pkg.Store()`, `?Store()`): the
+/// called name is a class name. What a function returns (`pkg.make()`) may be anything.
+pub fn is_class_instance(ty: &str) -> bool {
+    let Some(called) = ty.strip_suffix("()") else {
+        return false;
+    };
+    let last = called.rsplit('.').next().unwrap_or(called);
+    last.starts_with(|c: char| c.is_ascii_uppercase() || c == '?')
+}
+
 /// The type path of an instance of the class (or of the result of the call) at `path`.
 pub fn instance_of(path: &str) -> String {
     let mut s = String::with_capacity(path.len() + 2);
