@@ -8,6 +8,10 @@
 
 use std::fmt;
 
+mod flow;
+
+pub use flow::{Cell, CellId, CellKind, Fact, FactKind, FlowFacts, Place};
+
 /// Index of a source file in [`Program::files`].
 pub type FileId = u32;
 
@@ -75,6 +79,8 @@ pub struct Program {
     pub vars: Vec<Var>,
     /// Long-lived storage: statics, lazies, module globals, caches, class attributes.
     pub globals: Vec<Global>,
+    /// How values move between places (see [`FlowFacts`]).
+    pub flow: FlowFacts,
 }
 
 impl Program {

@@ -7,6 +7,7 @@
 
 mod callgraph;
 mod contexts;
+pub mod flow;
 mod instances;
 #[cfg(test)]
 mod tests;
@@ -96,6 +97,8 @@ pub struct Facts {
     /// What each runtime-needing event needs (`NeedsRuntime`, and spawns on the current
     /// runtime), by (function, event index).
     pub needs: HashMap<(FnId, usize), Need>,
+    /// Where runtimes, handles, resources and tasks flow.
+    pub flow: flow::Flow,
 }
 
 /// Computes the facts of a program. The knowledge base tells which executor each runtime API
@@ -103,9 +106,11 @@ pub struct Facts {
 pub fn analyze(program: &Program, kb: &Kb) -> Facts {
     let callers = callgraph::callers(program);
     let repeated = callgraph::repeated(program, &callers);
+    let flow = flow::solve(program, &callers);
     let mut facts = Facts {
         callers,
         repeated,
+        flow,
         ..Facts::default()
     };
     instances::collect(program, kb, &mut facts);

@@ -210,5 +210,12 @@ pub fn dump(program: &Program, db: &SourceDb) -> String {
             );
         }
     }
+    for (i, c) in program.flow.cells.iter().enumerate() {
+        let _ = writeln!(out, "cell #{i} {:?} {}.{}", c.kind, c.owner, c.name);
+    }
+    for fact in &program.flow.facts {
+        let at = lines.at(fact.span);
+        let _ = writeln!(out, "flow #{} {at} {:?}", fact.func.0, fact.kind);
+    }
     out
 }

@@ -4,6 +4,7 @@
 //! program is still lowered.
 
 pub mod dump;
+pub mod flow;
 pub mod nesting;
 pub mod python;
 pub mod rust;

@@ -1,50 +1,89 @@
 //! `runtime-dropped-in-async`: a runtime built and dropped, or an event loop closed, inside async
 //! code. Doc: rules/runtime-dropped-in-async.md.
 
+use crate::analysis::flow::{ObjKind, Role};
 use crate::analysis::{Ctx, Facts, short};
 use crate::diagnostic::{Finding, Severity};
-use crate::model::{EventKind, Language, Program, RuntimeRef, VarId};
+use crate::model::{EventKind, FactKind, Language, Place, Program, RuntimeRef, VarId};
 
 use super::explain::{chain_labels, path_is_certain};
 
 /// Reports runtimes whose drop happens on a runtime worker thread.
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
+        for (i, ev) in f.events.iter().enumerate() {
+            let EventKind::RuntimeNew { var, api, .. } = &ev.kind else {
+                continue;
+            };
+            if f.language != Language::Rust {
+                continue;
+            }
+            // A runtime that escapes is dropped elsewhere; one that is blocked on here
+            // panics at that `block_on` first, which `nested-block-on` reports.
+            if var.is_some_and(|v| escapes(program, v) || blocked_on(f, v)) {
+                continue;
+            }
+            // The bodies that drop the runtime: where its last owning local lives. A runtime
+            // kept in a field or a static is dropped by its owner.
+            let mut droppers: Vec<crate::model::FnId> = Vec::new();
+            let mut stored = false;
+            for o in facts.flow.made_at(fid, i) {
+                match facts.flow.holders(program, o) {
+                    Some(h) => droppers.extend(h),
+                    None => stored = true,
+                }
+            }
+            if stored {
+                continue;
+            }
+            if facts.flow.made_at(fid, i).next().is_none() {
+                droppers.push(fid);
+            }
+            droppers.sort();
+            droppers.dedup();
+            for d in droppers {
+                if d != fid && shut_down_in_background(program, d) {
+                    continue;
+                }
+                let Some(entry) = certain_async(program, facts, d) else {
+                    continue;
+                };
+                let mut finding = Finding::new(
+                    "runtime-dropped-in-async",
+                    Severity::Error,
+                    ev.span,
+                    format!(
+                        "runtime built by `{}` is dropped inside async code",
+                        short(api)
+                    ),
+                )
+                .primary_label("runtime built here, on a thread that drives async tasks");
+                if d != fid {
+                    finding = finding.label(
+                        program.func(d).span,
+                        format!(
+                            "the runtime is dropped when `{}` returns",
+                            program.func(d).name
+                        ),
+                    );
+                } else if let Some(end) = var.and_then(|v| drop_site(program, fid, v)) {
+                    finding = finding.label(end, "the runtime is dropped here");
+                }
+                finding = chain_labels(program, facts, d, entry, finding)
+                    .note("tokio panics: \"Cannot drop a runtime in a context where blocking is not allowed. This happens when a runtime is dropped from within an asynchronous context.\"")
+                    .help("use the runtime you are already on (`tokio::spawn`, `Handle::current()`), or build and drop the extra runtime outside async code or inside `spawn_blocking`");
+                out.push(finding);
+                break;
+            }
+        }
+    }
+    for (fid, f) in program.fns() {
         // An async context reached through calls whose placement is certain.
-        let Some(entry) = facts
-            .ctx(fid)
-            .iter()
-            .find(|c| matches!(c.ctx, Ctx::Runtime(_)) && path_is_certain(program, facts, fid, c))
-        else {
+        let Some(entry) = certain_async(program, facts, fid) else {
             continue;
         };
         for ev in &f.events {
             match &ev.kind {
-                // A Python loop that is not running can be made and closed anywhere.
-                EventKind::RuntimeNew { var, api, .. } if f.language == Language::Rust => {
-                    // A runtime that escapes is dropped elsewhere; one that is blocked on here
-                    // panics at that `block_on` first, which `nested-block-on` reports.
-                    if var.is_some_and(|v| escapes(program, v) || blocked_on(f, v)) {
-                        continue;
-                    }
-                    let mut finding = Finding::new(
-                        "runtime-dropped-in-async",
-                        Severity::Error,
-                        ev.span,
-                        format!(
-                            "runtime built by `{}` is dropped inside async code",
-                            short(api)
-                        ),
-                    )
-                    .primary_label("runtime built here, on a thread that drives async tasks");
-                    if let Some(end) = var.and_then(|v| drop_site(program, fid, v)) {
-                        finding = finding.label(end, "the runtime is dropped here");
-                    }
-                    finding = chain_labels(program, facts, fid, entry, finding)
-                        .note("tokio panics: \"Cannot drop a runtime in a context where blocking is not allowed. This happens when a runtime is dropped from within an asynchronous context.\"")
-                        .help("use the runtime you are already on (`tokio::spawn`, `Handle::current()`), or build and drop the extra runtime outside async code or inside `spawn_blocking`");
-                    out.push(finding);
-                }
                 EventKind::RuntimeClose {
                     runtime: RuntimeRef::Current,
                     api,
@@ -66,6 +105,74 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 _ => {}
             }
         }
+    }
+    field_overwrites(program, facts, out);
+}
+
+/// An async context of `f` reached through calls whose placement is certain.
+fn certain_async<'f>(
+    program: &Program,
+    facts: &'f Facts,
+    f: crate::model::FnId,
+) -> Option<&'f crate::analysis::CtxEntry> {
+    facts
+        .ctx(f)
+        .iter()
+        .find(|c| matches!(c.ctx, Ctx::Runtime(_)) && path_is_certain(program, facts, f, c))
+}
+
+/// Whether `f` hands a runtime to a background shutdown (which does not block).
+fn shut_down_in_background(program: &Program, f: crate::model::FnId) -> bool {
+    program.func(f).events.iter().any(|e| {
+        matches!(&e.kind, EventKind::RuntimeClose { api, .. } if api.ends_with("shutdown_background"))
+    })
+}
+
+/// A field that owns a runtime, overwritten in async code: the old runtime is dropped there.
+fn field_overwrites(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    for fact in &program.flow.facts {
+        let FactKind::Store {
+            cell,
+            overwrite: true,
+            ..
+        } = fact.kind
+        else {
+            continue;
+        };
+        let fid = fact.func;
+        let f = program.func(fid);
+        if f.language != Language::Rust {
+            continue;
+        }
+        let Some(entry) = certain_async(program, facts, fid) else {
+            continue;
+        };
+        let held = facts.flow.values(Place::Cell(cell));
+        let Some(&(rt, _)) = held
+            .iter()
+            .find(|(o, role)| *role == Role::Own && facts.flow.object(*o).kind == ObjKind::Runtime)
+        else {
+            continue;
+        };
+        let c = program.flow.cell(cell);
+        let finding = Finding::new(
+            "runtime-dropped-in-async",
+            Severity::Error,
+            fact.span,
+            format!(
+                "overwriting `{}.{}` drops the runtime it holds inside async code",
+                c.owner, c.name
+            ),
+        )
+        .primary_label("the old runtime is dropped here, on a thread that drives async tasks")
+        .label(
+            facts.flow.object(rt).span,
+            "the runtime stored in the field is built here",
+        );
+        let finding = chain_labels(program, facts, fid, entry, finding)
+            .note("tokio panics: \"Cannot drop a runtime in a context where blocking is not allowed. This happens when a runtime is dropped from within an asynchronous context.\"")
+            .help("take the old runtime out first (`Option::take`/`replace`) and call `shutdown_background()` on it, or drop it inside `spawn_blocking`");
+        out.push(finding);
     }
 }
 

@@ -344,4 +344,10 @@ pub struct FileIr {
     /// Closures and functions handed to a package function, as (local fn, index of the `Run`
     /// event, callee): they run where the callee calls its parameter.
     pub handed: Vec<(u32, u32, Target)>,
+    /// Storage cells named by flow facts (fields by owning type, statics by name).
+    pub cells: Vec<crate::model::Cell>,
+    /// Owning function (local id) of each temporary.
+    pub temps: Vec<u32>,
+    /// Flow facts with file-local function, variable, temporary, cell and event ids.
+    pub flow: Vec<crate::model::Fact>,
 }

@@ -660,8 +660,10 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
 
     // Functions and events.
     let mut as_value: HashSet<u32> = HashSet::new();
+    let mut flow = crate::frontend::flow::FlowLinker::default();
     for f in 0..n as u32 {
         let Some(ir) = l.ir(f) else { continue };
+        let mut event_index: Vec<Vec<Option<u32>>> = Vec::with_capacity(ir.fns.len());
         let (fb, vb) = (l.fn_base[f as usize], l.var_base[f as usize]);
         let primary_target = l.primary(f).map(|(t, _)| *t);
         let target = primary_target.and_then(|t| l.targets.get(t as usize));
@@ -695,6 +697,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
             .collect();
         for (i, func) in ir.fns.iter().enumerate() {
             let mut events = Vec::with_capacity(func.events.len());
+            let mut index = Vec::with_capacity(func.events.len());
             for (ei, ev) in func.events.iter().enumerate() {
                 let kind = match &ev.kind {
                     FKind::Model(k) => {
@@ -780,13 +783,17 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                     }
                 };
                 if let Some(kind) = kind {
+                    index.push(Some(events.len() as u32));
                     events.push(Event {
                         span: ev.span,
                         loop_depth: ev.loop_depth,
                         kind,
                     });
+                } else {
+                    index.push(None);
                 }
             }
+            event_index.push(index);
             let mut entry = func.entry.clone();
             let non_lib_root = is_root && !in_lib;
             if entry.is_none() && func.is_root_main && non_lib_root {
@@ -809,6 +816,15 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 events,
             });
         }
+        flow.add_file(
+            &mut program.flow,
+            &ir.cells,
+            &ir.temps,
+            &ir.flow,
+            fb,
+            vb,
+            &event_index,
+        );
     }
     for id in as_value {
         if let Some(func) = program.functions.get_mut(id as usize) {

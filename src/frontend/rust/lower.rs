@@ -14,6 +14,7 @@ use syn::{Block, Expr, Item, Local, Pat, Stmt, Type};
 
 mod calls;
 mod drops;
+mod flow;
 
 pub(crate) use calls::is_common_method;
 mod items;
@@ -26,8 +27,8 @@ use super::resolve::{Res, Resolver, ScopeMap, flatten_use};
 use super::spans;
 use super::types::{self, path_segs};
 use crate::model::{
-    EventKind, FileId, Flavor, FnKind, HandleFate, ResourceRef, RunKind, RuntimeRef, Span,
-    StorageKind, VarId, VarKind, WaitKind,
+    EventKind, FileId, Flavor, FnId, FnKind, HandleFate, Place, ResourceRef, RunKind, RuntimeRef,
+    Span, StorageKind, VarId, VarKind, WaitKind,
 };
 
 /// Deepest expression nesting the lowering descends into.
@@ -109,6 +110,10 @@ struct Val {
     chain: bool,
     /// The value is the owned local with this drop slot (a bare path to it).
     local: Option<u32>,
+    /// The place holding the value, for flow facts.
+    place: Option<Place>,
+    /// The value was moved out of this place (`slot.take()`), at this span.
+    moved_from: Option<(Place, Span)>,
 }
 
 #[derive(Clone, Debug)]
@@ -120,6 +125,8 @@ struct Binding {
     slot: Option<u32>,
     /// A parameter of the named function the binding belongs to.
     param: bool,
+    /// The place holding the value, for flow facts.
+    place: Option<Place>,
 }
 
 /// An owned local whose value is dropped where it dies, unless it is moved away first.
@@ -275,6 +282,7 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
         borrowing: false,
         slots: Vec::new(),
         arg_target: None,
+        pat_place: None,
     };
     l.ir.modules.push(ModuleIr::default());
     l.maps.push(ScopeMap::default());
@@ -319,6 +327,8 @@ struct Lowerer<'a, 'c> {
     slots: Vec<Slot>,
     /// The package function whose arguments are being lowered.
     arg_target: Option<Target>,
+    /// The place of the value a pattern being bound destructures.
+    pat_place: Option<Place>,
 }
 
 fn key<T>(item: &T, sub: u32) -> (usize, u32) {
@@ -518,6 +528,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 origin,
                 slot: None,
                 param: false,
+                place: self.pat_place,
             });
         }
     }
@@ -789,7 +800,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     Some(TypeRef::Unknown) | None => val.ty,
                     Some(t) => t,
                 };
-                self.bind_pat(other, ty, 0)
+                self.bind_pat_from(other, ty, val.place)
             }
         }
     }
@@ -812,7 +823,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         if let Origin::Var(v) = val.origin
             && val.pend.is_empty()
         {
-            self.bind_owned(name, ty, Origin::Var(v));
+            self.bind_owned_at(name, ty, Origin::Var(v), val.place);
             return;
         }
         let has = |k: PendKind| val.pend.iter().any(|p| p.kind == k);
@@ -833,12 +844,14 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             None
         };
         let Some(kind) = kind else {
-            self.bind_owned(name, ty, val.origin);
+            self.bind_owned_at(name, ty, val.origin, val.place);
             return;
         };
         let Some(var) = self.new_var(name.clone(), span, kind) else {
             return;
         };
+        let place = Place::Var(VarId(var));
+        self.flow_to(span, place, val.place);
         for p in &val.pend {
             let Some(ev) = self.ir.fns[p.f as usize].events.get_mut(p.ev as usize) else {
                 continue;
@@ -861,7 +874,29 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         {
             sc.owned.push(var);
         }
-        self.bind_owned(name, ty, Origin::Var(var));
+        self.bind_owned_at(name, ty, Origin::Var(var), Some(place));
+    }
+
+    /// Binds an owned local whose value is in `place`.
+    fn bind_owned_at(&mut self, name: String, ty: TypeRef, origin: Origin, place: Option<Place>) {
+        let saved = std::mem::replace(&mut self.pat_place, place);
+        self.bind_owned(name, ty, origin);
+        self.pat_place = saved;
+    }
+
+    /// Binds the names of a pattern that destructures the value in `place`.
+    fn bind_pat_from(&mut self, pat: &Pat, ty: TypeRef, place: Option<Place>) {
+        let saved = std::mem::replace(&mut self.pat_place, place);
+        self.bind_pat(pat, ty, 0);
+        self.pat_place = saved;
+    }
+
+    /// The current body returns the value of `e`, held in `place`.
+    fn returns(&mut self, e: &Expr, place: Option<Place>) {
+        if let (Some(f), Some(p)) = (self.cur_fn(), place) {
+            let span = self.sp2(spans::first(e), spans::last(e));
+            self.flow_to(span, Place::Ret(FnId(f)), Some(p));
+        }
     }
 
     fn escape_if_runtime(&mut self, e: &Expr) {
@@ -928,13 +963,14 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 Val::default()
             }
             Expr::Assign(a) => {
-                self.lower_expr(&a.right);
+                let right = self.lower_expr(&a.right);
                 self.escape_if_runtime(&a.right);
                 self.borrowing = matches!(strip(&a.left), Expr::Path(_));
                 let old = self.lower_expr(&a.left);
                 self.borrowing = false;
                 let span = self.sp2(spans::first(&a.left), spans::last(&a.right));
                 self.drop_overwritten(&a.left, &old, span);
+                self.assign_fact(&a.left, old.place, right.place, span);
                 Val::default()
             }
             Expr::Async(a) => {
@@ -986,16 +1022,22 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     syn::Member::Named(name) => self.field_of(&base.ty, &name.to_string()),
                     syn::Member::Unnamed(i) => self.field_of(&base.ty, &i.index.to_string()),
                 };
+                let place = match &f.member {
+                    syn::Member::Named(name) => self.field_cell(&base.ty, &name.to_string()),
+                    // A tuple element is the tuple's value.
+                    syn::Member::Unnamed(_) => base.place,
+                };
                 Val {
                     ty,
+                    place,
                     ..Val::default()
                 }
             }
             Expr::ForLoop(f) => {
-                self.lower_expr(&f.expr);
+                let items = self.lower_expr(&f.expr);
                 self.enter_loop();
                 self.push_scope();
-                self.bind_pat(&f.pat, TypeRef::Unknown, 0);
+                self.bind_pat_from(&f.pat, TypeRef::Unknown, items.place);
                 self.lower_block(&f.body, false);
                 self.pop_scope(None);
                 self.leave_loop();
@@ -1012,7 +1054,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             Expr::Let(l) => {
                 let v = self.lower_expr(&l.expr);
-                self.bind_pat(&l.pat, v.ty, 0);
+                self.bind_pat_from(&l.pat, v.ty, v.place);
                 Val::default()
             }
             Expr::Loop(l) => {
@@ -1037,6 +1079,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 Val {
                     ty: typing::shared(v.ty),
                     origin: v.origin,
+                    place: v.place,
                     ..Val::default()
                 }
             }
@@ -1048,14 +1091,20 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             Expr::Return(r) => {
                 if let Some(x) = &r.expr {
                     self.escape_if_runtime(x);
-                    self.lower_expr(x);
+                    let v = self.lower_expr(x);
+                    self.returns(x, v.place);
                 }
                 Val::default()
             }
             Expr::Struct(s) => {
+                let mut fields = Vec::new();
                 for f in &s.fields {
-                    self.lower_expr(&f.expr);
+                    let v = self.lower_expr(&f.expr);
                     self.escape_if_runtime(&f.expr);
+                    if let (syn::Member::Named(name), Some(p)) = (&f.member, v.place) {
+                        let span = self.sp2(spans::first(&f.expr), spans::last(&f.expr));
+                        fields.push((name.to_string(), p, span));
+                    }
                 }
                 let ty = if s.qself.is_none() {
                     match self.resolve(&path_segs(&s.path)) {
@@ -1069,6 +1118,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 if let Some(rest) = &s.rest {
                     self.lower_struct_rest(rest, &ty);
                 }
+                self.init_fields(&ty, fields);
                 Val {
                     ty,
                     ..Val::default()
@@ -1082,6 +1132,8 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     pend: v.pend,
                     chain: v.chain,
                     local: None,
+                    place: v.place,
+                    moved_from: v.moved_from,
                 }
             }
             Expr::TryBlock(t) => self.lower_block(&t.block, false),
@@ -1090,6 +1142,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 Val {
                     ty: v.ty,
                     origin: v.origin,
+                    place: v.place,
                     ..Val::default()
                 }
             }
@@ -1194,16 +1247,19 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             let w = self.lower_expr_t(els, tail);
             v.pend.extend(w.pend);
+            let span = self.sp(i.if_token.span);
+            v.place = self.merge(span, &[v.place, w.place]);
         }
         v
     }
 
     fn lower_match(&mut self, m: &syn::ExprMatch, tail: bool) -> Val {
-        let scrutinee = self.lower_expr(&m.expr).ty;
+        let scrutinee = self.lower_expr(&m.expr);
         let mut out = Val::default();
+        let mut places = Vec::new();
         for arm in &m.arms {
             self.push_scope();
-            self.bind_pat(&arm.pat, scrutinee.clone(), 0);
+            self.bind_pat_from(&arm.pat, scrutinee.ty.clone(), scrutinee.place);
             if let Some((_, g)) = &arm.guard {
                 self.lower_expr(g);
             }
@@ -1212,8 +1268,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             let v = self.lower_expr_t(&arm.body, tail);
             out.pend.extend(v.pend);
+            places.push(v.place);
             self.pop_scope(None);
         }
+        let span = self.sp(m.match_token.span);
+        out.place = self.merge(span, &places);
         out
     }
 
@@ -1225,7 +1284,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         if let Some(id) = p.path.get_ident()
             && let Some((at, b)) = self.lookup_ident(id)
         {
-            let (ty, origin, slot) = (b.ty.clone(), b.origin.clone(), b.slot);
+            let (ty, origin, slot, place) = (b.ty.clone(), b.origin.clone(), b.slot, b.place);
             let len = b.name.len();
             let span = self.sp_ident(id, len);
             if let Origin::Var(v) = origin {
@@ -1238,6 +1297,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 ty,
                 origin,
                 local: slot,
+                place,
                 ..Val::default()
             };
         }
@@ -1267,8 +1327,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                         result: None,
                     },
                 );
+                let target = Target::Static(idx);
+                let place = self.static_cell(&target);
                 Val {
-                    origin: Origin::Static(Arc::new(Target::Static(idx))),
+                    origin: Origin::Static(Arc::new(target)),
+                    place,
                     ..Val::default()
                 }
             }
@@ -1282,8 +1345,10 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                         result: None,
                     },
                 );
+                let place = self.static_cell(&target);
                 Val {
                     origin: Origin::Static(target),
+                    place,
                     ..Val::default()
                 }
             }
@@ -1361,6 +1426,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             self.bind_pat(input, ty, 0);
         }
         let v = self.lower_expr(&c.body);
+        self.returns(&c.body, v.place);
         self.ir.fns[id as usize].diverges = diverges(&c.body);
         self.finish_nested();
         (id, v)
@@ -1379,6 +1445,10 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         self.stack
             .push(FnState::new(id, false, a.capture.is_some()));
         let v = self.lower_block(&a.block, false);
+        if let Some(p) = v.place {
+            let span = self.sp(a.block.brace_token.span.close());
+            self.flow_to(span, Place::Ret(FnId(id)), Some(p));
+        }
         self.ir.fns[id as usize].diverges = block_diverges(&a.block);
         self.finish_nested();
         (id, v)
@@ -1457,6 +1527,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             _ => self.lower_expr(e),
         };
+        self.returns(e, v.place);
         self.finish_nested();
         (id, v)
     }

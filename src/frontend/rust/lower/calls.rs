@@ -7,6 +7,7 @@ use syn::Expr;
 use syn::punctuated::Punctuated;
 use syn::token::Comma;
 
+use super::flow::{stores, uses};
 use super::typing::{self, ctor_fallback, ret_of};
 use super::{CLOSED, Lowerer, Origin, PendKind, Val, last_seg, parent_path, strip};
 use crate::frontend::rust::ir::{FKind, Target, TypeRef};
@@ -15,7 +16,8 @@ use crate::frontend::rust::resolve::Res;
 use crate::frontend::rust::types::{self, path_segs};
 use crate::kb::{Api, Concept, Match, RuntimeArg};
 use crate::model::{
-    EventKind, Flavor, FnKind, HandleFate, ResourceRef, RunKind, RuntimeRef, Span, VarId, VarKind,
+    EventKind, FactKind, Flavor, FnKind, HandleFate, Place, ResourceRef, RunKind, RuntimeRef, Span,
+    VarId, VarKind,
 };
 
 /// Method names too common to resolve by name alone.
@@ -378,6 +380,7 @@ impl<'a> Lowerer<'a, '_> {
                     let v = self.lower_arg(a, None);
                     if c.args.len() == 1 && segs.len() == 1 {
                         out.pend = v.pend;
+                        out.place = v.place;
                         if segs[0] == "Some" || segs[0] == "Ok" {
                             out.ty = match v.ty {
                                 TypeRef::Unknown => TypeRef::Unknown,
@@ -432,8 +435,9 @@ impl<'a> Lowerer<'a, '_> {
         ty: TypeRef,
     ) -> Val {
         let saved = self.arg_target.replace(target.clone());
+        let mut places = Vec::new();
         for a in args {
-            self.lower_arg(a, None);
+            places.push(self.lower_arg(a, None).place);
         }
         self.arg_target = saved;
         let mut out = Val {
@@ -449,7 +453,32 @@ impl<'a> Lowerer<'a, '_> {
             },
         );
         self.pend(at, PendKind::Call, &mut out);
+        self.call_fact(at, span, places, &mut out);
         out
+    }
+
+    /// Arguments go to the callee's parameters and its return to the call's value.
+    fn call_fact(
+        &mut self,
+        at: Option<(u32, u32)>,
+        span: Span,
+        args: Vec<Option<Place>>,
+        out: &mut Val,
+    ) {
+        let Some((f, event)) = at else { return };
+        if self.cur_fn() != Some(f) {
+            return;
+        }
+        let result = self.temp();
+        self.fact(
+            span,
+            FactKind::Call {
+                event,
+                args,
+                result,
+            },
+        );
+        out.place = result;
     }
 
     /// A call of an external function the knowledge base does not know.
@@ -462,10 +491,15 @@ impl<'a> Lowerer<'a, '_> {
         }
         let parent = parent_path(full);
         let last = last_seg(full);
-        // Wrappers (`Arc::new(x)`, `Mutex::new(x)`, `Some(x)`) keep the value's events.
+        // Wrappers (`Arc::new(x)`, `Mutex::new(x)`, `Some(x)`) keep the value's events, and
+        // hold the value: a value derived from a runtime-bound one is bound too.
+        if arg_vals.len() == 1 && last == "clone" {
+            out.place = arg_vals[0].place;
+        }
         if arg_vals.len() == 1 && (last == "new" || last == "from") {
             let v = arg_vals.pop().unwrap_or_default();
             out.pend = v.pend;
+            out.place = v.place;
             if let Some(p) = parent.filter(|p| types::is_transparent(p)) {
                 out.ty = if types::is_shared(p) {
                     typing::shared(v.ty)
@@ -529,6 +563,12 @@ impl<'a> Lowerer<'a, '_> {
     fn lower_method_call_inner(&mut self, m: &syn::ExprMethodCall, recv: Val) -> Val {
         let name = m.method.to_string();
         let span = self.sp_ident(&m.method, name.len());
+        if let Some(p) = recv.place
+            && uses(&name)
+            && !types::passes_through(&name)
+        {
+            self.fact(span, FactKind::Use { place: p });
+        }
         if types::passes_through(&name) {
             for a in &m.args {
                 self.lower_arg(a, None);
@@ -582,6 +622,7 @@ impl<'a> Lowerer<'a, '_> {
             (Origin::Static(t), "get_or_init" | "get_or_try_init") => Some(t.clone()),
             _ => None,
         };
+        let mut places = vec![recv.place];
         for a in &m.args {
             match (&static_init, strip(a)) {
                 (Some(t), Expr::Closure(c)) => {
@@ -591,13 +632,25 @@ impl<'a> Lowerer<'a, '_> {
                     for p in tail.pend.iter().filter(|p| p.kind == PendKind::Create) {
                         self.ir.bound_creates.push(((**t).clone(), p.f, p.ev));
                     }
+                    places.push(Some(Place::Ret(crate::model::FnId(id))));
+                }
+                (None, Expr::Closure(c)) if recv.place.is_some() && stores(&name) => {
+                    // `slot.get_or_insert_with(|| ..)`: what the closure returns is stored.
+                    let (id, _) = self.lower_closure(c, None, false);
+                    let run_span = self.sp(c.or1_token.span);
+                    let api = self.arg_api.clone();
+                    self.emit_run_api(run_span, id, RunKind::Inline, api);
+                    places.push(Some(Place::Ret(crate::model::FnId(id))));
                 }
                 _ => {
-                    self.lower_arg(a, None);
+                    places.push(self.lower_arg(a, None).place);
                 }
             }
         }
         let mut out = Val::default();
+        if let Some(p) = recv.place {
+            self.store_into(p, &name, &places[1..], span, &mut out);
+        }
         if let Some(target) = target {
             let at = self.emit(
                 span,
@@ -609,6 +662,7 @@ impl<'a> Lowerer<'a, '_> {
             );
             self.pend(at, PendKind::Call, &mut out);
             out.ty = ret_of(target, TypeRef::Unknown);
+            self.call_fact(at, span, places, &mut out);
             if let Some(s) = recv.local {
                 self.slot_method(s, at);
             }
@@ -683,6 +737,7 @@ impl<'a> Lowerer<'a, '_> {
             }
         }
         let recv_origin = recv.as_ref().map(|r| r.origin.clone()).unwrap_or_default();
+        let recv_place = recv.as_ref().and_then(|r| r.place);
         if body.is_none()
             && body_api.is_some()
             && args.is_empty()
@@ -735,6 +790,7 @@ impl<'a> Lowerer<'a, '_> {
                         },
                     );
                     self.pend(at, PendKind::RuntimeNew, &mut out);
+                    self.made(at, sp, &mut out);
                     out.origin = Origin::Unbound(flavor);
                     out.ty = match &api.returns {
                         Some(r) => TypeRef::Ext(Arc::from(r.as_str())),
@@ -782,12 +838,16 @@ impl<'a> Lowerer<'a, '_> {
                             api: api_name,
                         },
                     );
+                    self.subject(at, span, &recv_place);
                     // A spawn method of a container (`JoinSet::spawn`) keeps the handle.
                     let container = is_method && api.runtime != RuntimeArg::Receiver;
                     if how == RunKind::Spawn && !container {
                         self.pend(at, PendKind::Spawn, &mut out);
+                        self.made(at, span, &mut out);
                     }
                     if how == RunKind::BlockOn {
+                        // What the body returns is what `block_on` hands back.
+                        self.call_fact(at, span, Vec::new(), &mut out);
                         // A resource made by the future belongs to whoever binds the output.
                         out.pend.extend(
                             body_val
@@ -816,6 +876,13 @@ impl<'a> Lowerer<'a, '_> {
                         },
                     );
                     self.pend(at, PendKind::HandleOf, &mut out);
+                    if r != RuntimeRef::Current {
+                        self.subject(at, span, &recv_place);
+                        if let (Some(from), Some(to)) = (recv_place, self.temp()) {
+                            self.fact(span, FactKind::HandleOf { to, from });
+                            out.place = Some(to);
+                        }
+                    }
                     out.origin = Origin::Handle(r);
                     out.ty = match &api.returns {
                         Some(t) => TypeRef::Ext(Arc::from(t.as_str())),
@@ -829,7 +896,10 @@ impl<'a> Lowerer<'a, '_> {
                     } else {
                         rref
                     };
-                    self.emit_model(span, EventKind::RuntimeEnter { runtime: r });
+                    let at = self.emit_model(span, EventKind::RuntimeEnter { runtime: r });
+                    if r != RuntimeRef::Current {
+                        self.subject(at, span, &recv_place);
+                    }
                 }
                 Concept::RuntimeClose => {
                     if let Origin::Var(v) = recv_origin {
@@ -839,13 +909,14 @@ impl<'a> Lowerer<'a, '_> {
                             self.emit_model(span, EventKind::Escape { var: VarId(v) });
                         }
                     }
-                    self.emit_model(
+                    let at = self.emit_model(
                         span,
                         EventKind::RuntimeClose {
                             runtime: rref,
                             api: api_name,
                         },
                     );
+                    self.subject(at, span, &recv_place);
                 }
                 Concept::NeedsRuntime => {
                     self.emit_model(span, EventKind::NeedsRuntime { api: api_name });
@@ -866,6 +937,7 @@ impl<'a> Lowerer<'a, '_> {
                         },
                     );
                     self.pend(at, PendKind::Create, &mut out);
+                    self.made(at, span, &mut out);
                     let last = last_seg(&path);
                     out.chain =
                         last == "builder" || parent.as_deref().is_some_and(types::is_builder_type);
@@ -899,6 +971,9 @@ impl<'a> Lowerer<'a, '_> {
         {
             out.pend.extend(r.pend.iter().copied());
             out.chain = !types::finishes_chain(last_seg(&path));
+            if out.place.is_none() {
+                out.place = r.place;
+            }
             if matches!(out.origin, Origin::None) {
                 out.origin = r.origin.clone();
             }

@@ -31,6 +31,7 @@ impl Lowerer<'_, '_> {
             origin,
             slot,
             param: false,
+            place: self.pat_place,
         });
     }
 

@@ -17,7 +17,7 @@ use crate::frontend::rust::resolve::{Res, ScopeMap, flatten_use};
 use crate::frontend::rust::spans;
 use crate::frontend::rust::types::{self, path_segs};
 use crate::kb::Match;
-use crate::model::{FnKind, Span, StorageKind};
+use crate::model::{Fact, FactKind, FnId, FnKind, Place, Span, StorageKind};
 
 impl Lowerer<'_, '_> {
     // ----------------------------------------------------------------- pass 1: collect
@@ -409,7 +409,9 @@ impl Lowerer<'_, '_> {
     pub(super) fn lower_fn_body(&mut self, id: u32, sig: &Signature, block: &Block) {
         let saved_depth = self.depth;
         self.stack.push(FnState::new(id, true, false));
-        for input in &sig.inputs {
+        for (i, input) in sig.inputs.iter().enumerate() {
+            // Parameters are numbered receiver first, as call facts number arguments.
+            self.pat_place = Some(Place::Param(FnId(id), i as u32));
             match input {
                 syn::FnArg::Receiver(r) => {
                     let ty = match self.imp.as_ref().and_then(|i| i.self_ty.clone()) {
@@ -433,13 +435,17 @@ impl Lowerer<'_, '_> {
                     }
                 }
             }
+            self.pat_place = None;
         }
         if let Some(sc) = self.stack.last_mut().and_then(|st| st.scopes.last_mut()) {
             for b in &mut sc.bindings {
                 b.param = true;
             }
         }
-        self.lower_block(block, true);
+        let tail = self.lower_block(block, true);
+        if let (Some(p), Some(syn::Stmt::Expr(e, None))) = (tail.place, block.stmts.last()) {
+            self.returns(e, Some(p));
+        }
         let params = self
             .stack
             .last_mut()
@@ -541,11 +547,26 @@ impl Lowerer<'_, '_> {
                 let id = self.new_fn(format!("<init {name}>"), span, FnKind::Closure, false, None);
                 self.stack.push(FnState::new(id, true, false));
                 let v = self.lower_expr(init);
+                self.returns(init, v.place);
                 self.stack.pop();
                 (id, v)
             }
         };
         self.depth = saved_depth;
+        // The static holds what its initialiser returns.
+        let target = crate::frontend::rust::ir::Target::Static(idx);
+        if let Some(Place::Cell(cell)) = self.static_cell(&target) {
+            let span = self.ir.fns[id as usize].span;
+            self.ir.flow.push(Fact {
+                func: FnId(id),
+                span,
+                kind: FactKind::Store {
+                    cell,
+                    from: Place::Ret(FnId(id)),
+                    overwrite: false,
+                },
+            });
+        }
         let s = &mut self.ir.statics[idx as usize];
         s.init = Some(id);
         s.init_creates = tail

@@ -1,0 +1,114 @@
+//! Linking of flow facts: file-local ids of functions, variables, temporaries, cells and events
+//! become program-wide. Shared by the frontends.
+
+use std::collections::HashMap;
+
+use crate::model::{Cell, CellId, Fact, FactKind, FlowFacts, FnId, Place, VarId};
+
+/// Interns cells across the files of one program.
+#[derive(Default)]
+pub struct FlowLinker {
+    cells: HashMap<Cell, CellId>,
+}
+
+impl FlowLinker {
+    /// Adds the facts of one file. `fn_base` and `var_base` shift its function and variable ids;
+    /// `event_index[f][e]` is the program index of event `e` of local function `f`, or `None`
+    /// when linking dropped the event (facts about it are dropped too).
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_file(
+        &mut self,
+        out: &mut FlowFacts,
+        cells: &[Cell],
+        temps: &[u32],
+        facts: &[Fact],
+        fn_base: u32,
+        var_base: u32,
+        event_index: &[Vec<Option<u32>>],
+    ) {
+        let cell_ids: Vec<CellId> = cells
+            .iter()
+            .map(|c| {
+                *self.cells.entry(c.clone()).or_insert_with(|| {
+                    out.cells.push(c.clone());
+                    CellId(out.cells.len() as u32 - 1)
+                })
+            })
+            .collect();
+        let temp_base = out.temp_owner.len() as u32;
+        out.temp_owner
+            .extend(temps.iter().map(|&f| FnId(f + fn_base)));
+        let place = |p: Place| match p {
+            Place::Var(v) => Place::Var(VarId(v.0 + var_base)),
+            Place::Temp(t) => Place::Temp(t + temp_base),
+            Place::Param(f, i) => Place::Param(FnId(f.0 + fn_base), i),
+            Place::Ret(f) => Place::Ret(FnId(f.0 + fn_base)),
+            Place::Cell(c) => Place::Cell(cell_ids[c.0 as usize]),
+        };
+        for fact in facts {
+            let local = fact.func.0 as usize;
+            let event = |e: u32| {
+                event_index
+                    .get(local)
+                    .and_then(|v| v.get(e as usize))
+                    .copied()
+                    .flatten()
+            };
+            let kind = match &fact.kind {
+                FactKind::New { event: e, to } => match event(*e) {
+                    Some(e) => FactKind::New {
+                        event: e,
+                        to: place(*to),
+                    },
+                    None => continue,
+                },
+                FactKind::Assign { to, from } => FactKind::Assign {
+                    to: place(*to),
+                    from: place(*from),
+                },
+                FactKind::HandleOf { to, from } => FactKind::HandleOf {
+                    to: place(*to),
+                    from: place(*from),
+                },
+                FactKind::Call {
+                    event: e,
+                    args,
+                    result,
+                } => match event(*e) {
+                    Some(e) => FactKind::Call {
+                        event: e,
+                        args: args.iter().map(|a| a.map(place)).collect(),
+                        result: result.map(place),
+                    },
+                    None => continue,
+                },
+                FactKind::Load { to, cell } => FactKind::Load {
+                    to: place(*to),
+                    cell: cell_ids[cell.0 as usize],
+                },
+                FactKind::Store {
+                    cell,
+                    from,
+                    overwrite,
+                } => FactKind::Store {
+                    cell: cell_ids[cell.0 as usize],
+                    from: place(*from),
+                    overwrite: *overwrite,
+                },
+                FactKind::Subject { event: e, place: p } => match event(*e) {
+                    Some(e) => FactKind::Subject {
+                        event: e,
+                        place: place(*p),
+                    },
+                    None => continue,
+                },
+                FactKind::Use { place: p } => FactKind::Use { place: place(*p) },
+            };
+            out.facts.push(Fact {
+                func: FnId(fact.func.0 + fn_base),
+                span: fact.span,
+                kind,
+            });
+        }
+    }
+}
