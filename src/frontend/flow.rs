@@ -103,6 +103,7 @@ impl FlowLinker {
                     None => continue,
                 },
                 FactKind::Use { place: p } => FactKind::Use { place: place(*p) },
+                FactKind::Drop { place: p } => FactKind::Drop { place: place(*p) },
             };
             out.facts.push(Fact {
                 func: FnId(fact.func.0 + fn_base),

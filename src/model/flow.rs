@@ -126,6 +126,12 @@ pub enum FactKind {
         /// The used place.
         place: Place,
     },
+    /// A value moved out of `place` (`slot.take()`, `slot.replace(..)`) is dropped here: the
+    /// result is thrown away or handed to `drop`.
+    Drop {
+        /// The place the value was moved out of.
+        place: Place,
+    },
 }
 
 /// The flow facts of a program.

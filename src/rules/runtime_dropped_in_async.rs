@@ -128,26 +128,28 @@ fn shut_down_in_background(program: &Program, f: crate::model::FnId) -> bool {
     })
 }
 
-/// A field that owns a runtime, overwritten in async code: the old runtime is dropped there.
+/// A field that owns a runtime, overwritten in async code, or whose runtime is taken out and
+/// thrown away there: the old runtime is dropped on a worker thread.
 fn field_overwrites(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for fact in &program.flow.facts {
-        let FactKind::Store {
-            cell,
-            overwrite: true,
-            ..
-        } = fact.kind
-        else {
-            continue;
+        let (place, overwrite) = match fact.kind {
+            FactKind::Store {
+                cell,
+                overwrite: true,
+                ..
+            } => (Place::Cell(cell), true),
+            FactKind::Drop { place } => (place, false),
+            _ => continue,
         };
+        let Place::Cell(cell) = place else { continue };
         let fid = fact.func;
-        let f = program.func(fid);
-        if f.language != Language::Rust {
+        if program.func(fid).language != Language::Rust {
             continue;
         }
         let Some(entry) = certain_async(program, facts, fid) else {
             continue;
         };
-        let held = facts.flow.values(Place::Cell(cell));
+        let held = facts.flow.values(place);
         let Some(&(rt, _)) = held
             .iter()
             .find(|(o, role)| *role == Role::Own && facts.flow.object(*o).kind == ObjKind::Runtime)
@@ -155,14 +157,22 @@ fn field_overwrites(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             continue;
         };
         let c = program.flow.cell(cell);
+        let message = if overwrite {
+            format!(
+                "overwriting `{}.{}` drops the runtime it holds inside async code",
+                c.owner, c.name
+            )
+        } else {
+            format!(
+                "the runtime taken out of `{}.{}` is dropped inside async code",
+                c.owner, c.name
+            )
+        };
         let finding = Finding::new(
             "runtime-dropped-in-async",
             Severity::Error,
             fact.span,
-            format!(
-                "overwriting `{}.{}` drops the runtime it holds inside async code",
-                c.owner, c.name
-            ),
+            message,
         )
         .primary_label("the old runtime is dropped here, on a thread that drives async tasks")
         .label(
@@ -175,7 +185,6 @@ fn field_overwrites(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         out.push(finding);
     }
 }
-
 /// Whether a runtime variable is moved somewhere that outlives the function.
 fn escapes(program: &Program, v: VarId) -> bool {
     program.functions.iter().any(|f| {
@@ -184,14 +193,12 @@ fn escapes(program: &Program, v: VarId) -> bool {
             .any(|e| matches!(e.kind, EventKind::Escape { var } if var == v))
     })
 }
-
 /// Whether the body blocks on the runtime in `v`.
 fn blocked_on(f: &crate::model::Function, v: VarId) -> bool {
     f.events.iter().any(|e| {
         matches!(e.kind, EventKind::Run { how: crate::model::RunKind::BlockOn, runtime: RuntimeRef::Var(r), .. } if r == v)
     })
 }
-
 fn drop_site(program: &Program, f: crate::model::FnId, v: VarId) -> Option<crate::model::Span> {
     program.func(f).events.iter().find_map(|e| match &e.kind {
         EventKind::ScopeEnd { vars } if vars.contains(&v) => Some(e.span),

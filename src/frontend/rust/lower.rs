@@ -27,8 +27,8 @@ use super::resolve::{Res, Resolver, ScopeMap, flatten_use};
 use super::spans;
 use super::types::{self, path_segs};
 use crate::model::{
-    EventKind, FileId, Flavor, FnId, FnKind, HandleFate, Place, ResourceRef, RunKind, RuntimeRef,
-    Span, StorageKind, VarId, VarKind, WaitKind,
+    EventKind, FactKind, FileId, Flavor, FnId, FnKind, HandleFate, Place, ResourceRef, RunKind,
+    RuntimeRef, Span, StorageKind, VarId, VarKind, WaitKind,
 };
 
 /// Deepest expression nesting the lowering descends into.
@@ -753,6 +753,9 @@ impl<'a, 'c> Lowerer<'a, 'c> {
 
     /// A value thrown away by an expression statement or `let _ = ..`.
     fn discard(&mut self, v: &Val) {
+        if let Some((place, span)) = v.moved_from {
+            self.fact(span, FactKind::Drop { place });
+        }
         for p in &v.pend {
             if p.kind == PendKind::Spawn
                 && let Some(ev) = self.ir.fns[p.f as usize].events.get_mut(p.ev as usize)

@@ -139,6 +139,9 @@ impl Lowerer<'_, '_> {
             _ => None,
         };
         let v = self.lower_arg(arg, None);
+        if let Some((place, at)) = v.moved_from {
+            self.fact(at, crate::model::FactKind::Drop { place });
+        }
         match (v.local, live) {
             (Some(s), Some(true)) => {
                 let slot = &self.slots[s as usize];
