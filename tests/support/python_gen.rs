@@ -45,6 +45,9 @@ struct Payload {
     name: &'static str,
     rule: &'static str,
     is_async: bool,
+    /// `job` is a coroutine function wrapped by a project decorator that runs it with
+    /// `asyncio.run`, so calling it is a blocking loop entry.
+    run_sync: bool,
     body: &'static str,
     /// Items defined next to `job` (unindented).
     support: &'static str,
@@ -74,6 +77,7 @@ const PAYLOADS: &[Payload] = &[
         name: "asyncio_run",
         rule: "nested-block-on",
         is_async: false,
+        run_sync: false,
         body: "n = asyncio.run(fetch())  @@\nreturn n",
         support: FETCH,
         contexts: ASYNC4,
@@ -83,6 +87,7 @@ const PAYLOADS: &[Payload] = &[
         name: "run_until_complete",
         rule: "nested-block-on",
         is_async: false,
+        run_sync: false,
         body: "loop = asyncio.new_event_loop()\nn = loop.run_until_complete(fetch())  @@\nloop.close()\nreturn n",
         support: FETCH,
         contexts: ASYNC4,
@@ -92,6 +97,7 @@ const PAYLOADS: &[Payload] = &[
         name: "time_sleep",
         rule: "blocking-call-in-async",
         is_async: false,
+        run_sync: false,
         body: "time.sleep(0.01)  @@\nreturn 1",
         support: "",
         contexts: ASYNC4,
@@ -101,6 +107,7 @@ const PAYLOADS: &[Payload] = &[
         name: "requests_get",
         rule: "blocking-call-in-async",
         is_async: false,
+        run_sync: false,
         body: "resp = requests.get(\"http://127.0.0.1:9/health\")  @@\nreturn resp.status_code",
         support: "",
         contexts: ASYNC4,
@@ -110,6 +117,7 @@ const PAYLOADS: &[Payload] = &[
         name: "time_sleep_in_coroutine",
         rule: "blocking-call-in-async",
         is_async: true,
+        run_sync: false,
         body: "await asyncio.sleep(0)\ntime.sleep(0.01)  @@\nreturn 1",
         support: "",
         contexts: ASYNC4,
@@ -119,6 +127,7 @@ const PAYLOADS: &[Payload] = &[
         name: "get_running_loop",
         rule: "no-runtime-context",
         is_async: false,
+        run_sync: false,
         body: "loop = asyncio.get_running_loop()  @@\nreturn 1 if loop.is_running() else 2",
         support: "",
         contexts: SYNC4,
@@ -128,6 +137,7 @@ const PAYLOADS: &[Payload] = &[
         name: "current_task",
         rule: "no-runtime-context",
         is_async: false,
+        run_sync: false,
         body: "task = asyncio.current_task()  @@\nreturn 2 if task is None else 1",
         support: "",
         contexts: SYNC4,
@@ -137,6 +147,7 @@ const PAYLOADS: &[Payload] = &[
         name: "create_task_dropped",
         rule: "dangling-task",
         is_async: true,
+        run_sync: false,
         body: "asyncio.create_task(audit())  @@\nawait asyncio.sleep(0)\nreturn 1",
         support: AUDIT,
         contexts: ASYNC4,
@@ -146,6 +157,7 @@ const PAYLOADS: &[Payload] = &[
         name: "httpx_never_closed",
         rule: "unclosed-client",
         is_async: true,
+        run_sync: false,
         body: "client = httpx.AsyncClient(timeout=2.0)  @@\nresp = await client.get(\"http://127.0.0.1:9/health\")\nreturn resp.status_code",
         support: "",
         contexts: ASYNC4,
@@ -157,6 +169,7 @@ const PAYLOADS: &[Payload] = &[
         name: "close_running_loop",
         rule: "runtime-dropped-in-async",
         is_async: true,
+        run_sync: false,
         body: "await asyncio.sleep(0)\nloop = asyncio.get_running_loop()\nloop.close()  @@\nreturn 1",
         support: "",
         contexts: ASYNC4,
@@ -164,7 +177,24 @@ const PAYLOADS: &[Payload] = &[
             "await asyncio.sleep(0)\nloop = asyncio.get_running_loop()\nloop.call_soon(print, \"done\")\nreturn 1",
         ),
     },
+    Payload {
+        name: "run_sync_decorator",
+        rule: "nested-block-on",
+        is_async: false,
+        run_sync: true,
+        body: "await asyncio.sleep(0)\nreturn 1",
+        support: RUN_SYNC,
+        contexts: ASYNC4,
+        twin: Twin::ToThread,
+    },
 ];
+
+const RUN_SYNC: &str = "def run_sync(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(fn(*args, **kwargs))  @@
+    return wrapper
+";
 
 const PLACEMENTS: &[&str] = &[
     "inline",
@@ -196,10 +226,19 @@ struct Placed {
     main_path: String,
 }
 
-fn def(is_async: bool, name: &str, params: &str, body: &str, depth: usize) -> String {
-    let kw = if is_async { "async def" } else { "def" };
+fn def(p: &Payload, name: &str, params: &str, body: &str, depth: usize) -> String {
+    let kw = if p.is_async || p.run_sync {
+        "async def"
+    } else {
+        "def"
+    };
+    let decorator = if p.run_sync {
+        format!("{}\n", ind("@run_sync", depth))
+    } else {
+        String::new()
+    };
     format!(
-        "{}\n{}",
+        "{decorator}{}\n{}",
         ind(&format!("{kw} {name}({params}):"), depth),
         ind(body, depth + 4)
     )
@@ -220,7 +259,7 @@ fn place(placement: &str, p: &Payload, body: &str) -> Placed {
         callee: "job".into(),
         main_path: "app/main.py".into(),
     };
-    let job_def = def(p.is_async, "job", "", body, 0);
+    let job_def = def(p, "job", "", body, 0);
     let module = format!("\"\"\"Jobs.\"\"\"\n{IMPORTS}\n\n{support}{job_def}\n");
     match placement {
         // The call is replaced by the body itself; see `stmts`.
@@ -239,7 +278,7 @@ fn place(placement: &str, p: &Payload, body: &str) -> Placed {
         "method" => {
             placed.items = format!(
                 "{support}class Worker:\n    def __init__(self, ident):\n        self.ident = ident\n\n{}\n",
-                def(p.is_async, "job", "self", body, 4)
+                def(p, "job", "self", body, 4)
             );
             placed.setup = "worker = Worker(3)".into();
             placed.call = format!("{aw}worker.job()");
@@ -248,7 +287,7 @@ fn place(placement: &str, p: &Payload, body: &str) -> Placed {
         "subclass_override" => {
             placed.items = format!(
                 "{support}class BaseJob:\n    def job(self):\n        raise NotImplementedError\n\n\nclass Nightly(BaseJob):\n{}\n",
-                def(p.is_async, "job", "self", body, 4)
+                def(p, "job", "self", body, 4)
             );
             placed.setup = "nightly = Nightly()".into();
             placed.call = format!("{aw}nightly.job()");
@@ -257,7 +296,7 @@ fn place(placement: &str, p: &Payload, body: &str) -> Placed {
         "classmethod_factory" => {
             placed.items = format!(
                 "{support}class Jobs:\n    @classmethod\n    def create(cls):\n        return cls()\n\n{}\n",
-                def(p.is_async, "job", "self", body, 4)
+                def(p, "job", "self", body, 4)
             );
             placed.setup = "jobs = Jobs.create()".into();
             placed.call = format!("{aw}jobs.job()");
@@ -392,6 +431,10 @@ fn context(ctx: &str, stmts: &str) -> (String, String) {
 fn executor_programs(out: &mut Vec<Program>) {
     for payload in PAYLOADS {
         for placement in PLACEMENTS {
+            // A decorator needs a definition to decorate.
+            if payload.run_sync && *placement == "inline" {
+                continue;
+            }
             for &(bug_ctx, twin_ctx) in payload.contexts {
                 for twin in [false, true] {
                     let body = match (twin, payload.twin) {
