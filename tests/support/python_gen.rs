@@ -955,9 +955,56 @@ fn closed_loop_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// Two independent projects in one tree with the same module names: a bug in one stays in it,
+/// and a helper that blocks is never taken for the other project's helper of the same name.
+fn monorepo_programs(out: &mut Vec<Program>) {
+    const BLOCKING: &str = "\"\"\"Loading.\"\"\"\nimport asyncio\n\n\nasync def fetch():\n    await asyncio.sleep(0)\n    return 1\n\n\ndef load():\n    return asyncio.run(fetch())  @@\n";
+    const PLAIN: &str = "\"\"\"Loading.\"\"\"\n\n\ndef load():\n    return 1\n";
+    const ASYNC_APP: &str = "\"\"\"Service.\"\"\"\nimport asyncio\n\nfrom helpers import load\n\n\nasync def main():\n    print(load())\n\n\nif __name__ == \"__main__\":\n    asyncio.run(main())\n";
+    const SYNC_APP: &str = "\"\"\"Service.\"\"\"\nfrom helpers import load\n\n\ndef main():\n    print(load())\n\n\nif __name__ == \"__main__\":\n    main()\n";
+    for root in ["services", "examples"] {
+        for buggy in ["alpha", "beta"] {
+            for manifest in ["pyproject", "none"] {
+                for twin in [false, true] {
+                    let other = if buggy == "alpha" { "beta" } else { "alpha" };
+                    // The blocking helper lives in `buggy`; its app is async in the bug program
+                    // and sync in the twin. The other project's async app calls a plain helper.
+                    let mut files = vec![
+                        (format!("{root}/{buggy}/helpers.py"), BLOCKING.to_string()),
+                        (
+                            format!("{root}/{buggy}/app.py"),
+                            if twin { SYNC_APP } else { ASYNC_APP }.to_string(),
+                        ),
+                        (format!("{root}/{other}/helpers.py"), PLAIN.to_string()),
+                        (format!("{root}/{other}/app.py"), ASYNC_APP.to_string()),
+                    ];
+                    if manifest == "pyproject" {
+                        for name in [buggy, other] {
+                            files.push((
+                                format!("{root}/{name}/pyproject.toml"),
+                                format!("[project]\nname = \"{name}\"\nversion = \"0.1.0\"\n"),
+                            ));
+                        }
+                    }
+                    let dims = vec![
+                        ("class", "nested-block-on".to_string()),
+                        ("monorepo_root", root.to_string()),
+                        ("buggy_project", buggy.to_string()),
+                        ("manifest", manifest.to_string()),
+                        ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                    ];
+                    let rule = (!twin).then_some("nested-block-on");
+                    out.push(Program::new("python", dims, rule, files));
+                }
+            }
+        }
+    }
+}
+
 /// Every generated Python program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
+    monorepo_programs(&mut out);
     executor_programs(&mut out);
     shared_programs(&mut out);
     fixture_programs(&mut out);

@@ -929,9 +929,49 @@ fn field_runtime_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// Two independent packages in one tree with the same module names: a blocking helper of one
+/// is never taken for the other package's helper of the same name.
+fn monorepo_programs(out: &mut Vec<Program>) {
+    const BLOCKING: &str = "//! Loading.\n\npub fn load() -> usize {\n    let body = reqwest::blocking::get(\"http://127.0.0.1:9/health\") @@\n        .and_then(|r| r.text())\n        .unwrap_or_default();\n    body.len() + 1\n}\n";
+    const PLAIN: &str = "//! Loading.\n\npub fn load() -> usize {\n    1\n}\n";
+    const ASYNC_MAIN: &str =
+        "mod jobs;\n\n#[tokio::main]\nasync fn main() {\n    println!(\"{}\", jobs::load());\n}\n";
+    const SYNC_MAIN: &str = "mod jobs;\n\nfn main() {\n    println!(\"{}\", jobs::load());\n}\n";
+    for root in ["services", "examples"] {
+        for buggy in ["alpha", "beta"] {
+            for twin in [false, true] {
+                let other = if buggy == "alpha" { "beta" } else { "alpha" };
+                let files = vec![
+                    (format!("{root}/{buggy}/Cargo.toml"), cargo_toml(buggy, "")),
+                    (format!("{root}/{buggy}/src/jobs.rs"), BLOCKING.to_string()),
+                    (
+                        format!("{root}/{buggy}/src/main.rs"),
+                        if twin { SYNC_MAIN } else { ASYNC_MAIN }.to_string(),
+                    ),
+                    (format!("{root}/{other}/Cargo.toml"), cargo_toml(other, "")),
+                    (format!("{root}/{other}/src/jobs.rs"), PLAIN.to_string()),
+                    (
+                        format!("{root}/{other}/src/main.rs"),
+                        ASYNC_MAIN.to_string(),
+                    ),
+                ];
+                let dims = vec![
+                    ("class", "nested-block-on".to_string()),
+                    ("monorepo_root", root.to_string()),
+                    ("buggy_project", buggy.to_string()),
+                    ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                ];
+                let rule = (!twin).then_some("nested-block-on");
+                out.push(Program::new("rust", dims, rule, files));
+            }
+        }
+    }
+}
+
 /// Every generated Rust program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
+    monorepo_programs(&mut out);
     executor_programs(&mut out);
     shared_programs(&mut out);
     closed_handle_programs(&mut out);
