@@ -1,7 +1,7 @@
 //! Meaning-preserving rewrites of a program, done on text with care: rename functions and
 //! locals, import under an alias, extract a function's body into a helper, move a function into
 //! another module file, wrap a function in a method of a new type, make a value in a helper or
-//! keep it in a field of a holder type.
+//! keep it in a field of a holder type, pass a module-level value to a function as a parameter.
 //!
 //! A program is a [`Tree`] of files whose lines remember where they came from, so a finding of
 //! the original program can be mapped to the line it moved to. Each rewrite applies only where
@@ -437,6 +437,7 @@ pub const REWRITES: &[&str] = &[
     "wrap_in_method",
     "value_from_helper",
     "value_in_field",
+    "value_as_parameter",
 ];
 
 /// Paths of the knowledge base that make runtime-bound values or runtimes.
@@ -813,6 +814,7 @@ pub fn apply(
         "wrap_in_method" => wrap_in_method(tree, python, hot, reserved),
         "value_from_helper" => value_from_helper(tree, python, hot),
         "value_in_field" => value_in_field(tree, python, hot),
+        "value_as_parameter" => value_as_parameter(tree, python, hot),
         other => panic!("unknown rewrite {other}"),
     }
 }
@@ -1389,4 +1391,90 @@ fn camel(name: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+/// A function that reads a module-level resource gets it as a parameter from its callers instead
+/// (Python).
+fn value_as_parameter(tree: &Tree, python: bool, hot: &BTreeSet<(String, u32)>) -> Option<Tree> {
+    if !python {
+        return None;
+    }
+    let creators = creator_paths();
+    let globals: Vec<Creation> = creations(tree, true, &creators)
+        .into_iter()
+        .filter(|c| {
+            tree.files
+                .iter()
+                .find(|(p, _)| *p == c.file)
+                .is_some_and(|(_, lines)| indent_of(&lines[c.line].text) == 0)
+        })
+        .collect();
+    let fns = python_fns(tree);
+    let mut cands = Vec::new();
+    for g in &globals {
+        let lines = &tree.files.iter().find(|(p, _)| *p == g.file)?.1;
+        let file_text: String = lines.iter().map(|l| format!("{}\n", l.text)).collect();
+        for f in fns
+            .iter()
+            .filter(|f| f.file == g.file && f.indent == 0 && !f.decorated)
+        {
+            let body: String = lines[f.line + 1..f.end]
+                .iter()
+                .map(|l| format!("{}\n", l.text))
+                .collect();
+            let uses = replace_word(&body, &g.name, "\u{1}", &|b, _| b.ends_with('.')) != body;
+            let params = &f.params;
+            let name = &f.name;
+            // Every other mention of the function must be a direct call in this file.
+            let mentions = file_text.matches(name.as_str()).count();
+            let calls = file_text.matches(&format!("{name}(")).count();
+            let elsewhere = tree
+                .files
+                .iter()
+                .any(|(p, ls)| *p != f.file && ls.iter().any(|l| l.text.contains(name.as_str())));
+            if uses
+                && !body.contains(&format!("global {}", g.name))
+                && !params
+                    .split(',')
+                    .any(|p| p.trim().split([':', '=']).next() == Some(g.name.as_str()))
+                && !name.starts_with("test")
+                && name != "main"
+                && mentions == calls
+                && calls >= 2
+                && !elsewhere
+            {
+                cands.push((g.name.clone(), f.clone()));
+            }
+        }
+    }
+    let at = cands.iter().position(|(_, f)| f.contains(hot)).unwrap_or(0);
+    let (gname, f) = cands.into_iter().nth(at)?;
+    let mut out = tree.clone();
+    let lines = out.file_mut(&f.file);
+    // The definition and every call take the value first.
+    for l in lines.iter_mut() {
+        let call = format!("{}(", f.name);
+        let mut text = String::new();
+        let mut rest = l.text.as_str();
+        while let Some(k) = rest.find(&call) {
+            let before = &rest[..k];
+            let boundary = !before
+                .chars()
+                .next_back()
+                .is_some_and(|c| is_word(c) || c == '.');
+            text.push_str(before);
+            text.push_str(&call);
+            rest = &rest[k + call.len()..];
+            if boundary {
+                let empty = rest.trim_start().starts_with(')');
+                text.push_str(&gname);
+                if !empty {
+                    text.push_str(", ");
+                }
+            }
+        }
+        text.push_str(rest);
+        l.text = text;
+    }
+    Some(out)
 }
