@@ -93,6 +93,10 @@ pub struct CheckArgs {
     /// Also report warnings in test, example and bench code (errors are always reported).
     #[arg(long)]
     pub all_targets: bool,
+    /// Also report failures that tests provoke on purpose and assert (`#[should_panic]`,
+    /// `pytest.raises`), at note level.
+    #[arg(long)]
+    pub show_expected: bool,
     /// Also report these rules, on top of the selection (ids, codes, code prefixes or `ALL`).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub extend_select: Vec<String>,
@@ -253,6 +257,7 @@ fn run_check(args: &CheckArgs) -> i32 {
             }
         };
     setup.all_targets |= args.all_targets;
+    setup.show_expected |= args.show_expected;
     let mut discovery = discover(&paths);
     discovery.db = setup.exclude(std::mem::take(&mut discovery.db), &paths);
     let mut failed = false;

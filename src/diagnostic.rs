@@ -5,7 +5,9 @@ use crate::model::Span;
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
-    /// Information about the run itself (a file too deep to analyse); never fails a run.
+    /// Information about the run itself (a file too deep to analyse), or a failure the code
+    /// provokes on purpose inside a test that asserts it (shown only with `--show-expected`);
+    /// never fails a run.
     Note,
     /// Worth a look; the code may be fine.
     Warning,
@@ -56,6 +58,9 @@ pub struct Finding {
     pub help: Option<String>,
     /// Whether the primary span lies in test, example or bench code (set by the check).
     pub in_test: bool,
+    /// Whether a test provokes this failure on purpose and asserts it (`#[should_panic]`,
+    /// `pytest.raises`): such findings have severity `Note` and are hidden unless asked for.
+    pub expected: bool,
 }
 
 impl Finding {
@@ -76,6 +81,7 @@ impl Finding {
             notes: Vec::new(),
             help: None,
             in_test: false,
+            expected: false,
         }
     }
 

@@ -59,6 +59,8 @@ pub enum Concept {
     WaitDrain,
     /// Waits for a shutdown signal or forever (`asyncio.Event.wait`, `anyio.sleep_forever`).
     WaitSignal,
+    /// A context manager asserting that its block raises (`pytest.raises`, `assertRaises`).
+    ExpectsFailure,
 }
 
 /// Which runtime a `block-on` or `spawn` API uses.

@@ -447,6 +447,15 @@ pub enum EventKind {
         /// What is waited on, for messages.
         what: String,
     },
+    /// The code in the event's span is asserted to fail: the body of a `#[should_panic]` test, the
+    /// block of `with pytest.raises(E):` or `with self.assertRaises(E):`. A failure the rules
+    /// find there is expected by the test.
+    ExpectsFailure {
+        /// What the assertion accepts: exception class names (Python), or the substring the
+        /// panic message must contain (`#[should_panic(expected = "..")]`); empty for any
+        /// failure.
+        what: Vec<String>,
+    },
     /// A hygiene finding detected during lowering that needs no flow facts (for example
     /// `nest_asyncio.apply()`, a `loop=` argument). `rule` is the rule id.
     Hygiene {

@@ -42,6 +42,8 @@ pub struct Setup {
     /// Whether warning-level rules also report test, example and bench code (`--all-targets`
     /// or `all-targets = true`).
     pub all_targets: bool,
+    /// Whether failures that tests provoke and assert are reported (`--show-expected`).
+    pub show_expected: bool,
 }
 
 /// Loads the configuration (`--config FILE`, or the nearest one to `start`, or none with
@@ -71,6 +73,7 @@ pub fn setup(
     let kb = config.kb();
     Ok(Setup {
         all_targets: config.all_targets,
+        show_expected: false,
         config,
         selection,
         kb,
@@ -113,6 +116,9 @@ impl Setup {
                 .get(f.primary.file as usize)
                 .is_none_or(|file| !self.config.is_ignored_for(f.rule, &file.path))
         });
+        if !self.show_expected {
+            findings.retain(|f| !f.expected);
+        }
         if !self.all_targets {
             findings.retain(|f| {
                 f.severity != Severity::Warning

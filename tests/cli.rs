@@ -607,3 +607,30 @@ fn warnings_in_test_code_need_all_targets() {
     let configured = rules(&looplint(dir.path(), &["check", "--format", "json"]));
     assert_eq!(configured, all);
 }
+
+#[test]
+fn expected_failures_show_only_on_request_as_notes() {
+    let dir = TempDir::new("expected");
+    dir.write(
+        "t.rs",
+        "fn start() {\n    tokio::spawn(async {});\n}\n\n#[test]\n#[should_panic]\nfn start_needs_a_runtime() {\n    start();\n}\n",
+    );
+    let out = looplint(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = looplint(
+        dir.path(),
+        &["check", "--show-expected", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let doc = json(&out);
+    assert_valid(&schema(), &doc);
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["severity"], "note");
+    assert_eq!(d["expected"], true);
+    let out = looplint(
+        dir.path(),
+        &["check", "--show-expected", "--format", "sarif"],
+    );
+    let sarif = json(&out);
+    assert_eq!(sarif["runs"][0]["results"][0]["level"], "note");
+}

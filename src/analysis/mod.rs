@@ -8,12 +8,14 @@
 mod callgraph;
 mod contexts;
 pub mod flow;
+mod expected;
 mod instances;
 #[cfg(test)]
 mod tests;
 
 pub use callgraph::CallSite;
 pub use contexts::resolve as resolve_runtime;
+pub use expected::ExpectRegion;
 pub use instances::{InstId, Instance, InstanceKind, short};
 
 use std::collections::HashMap;
@@ -99,6 +101,10 @@ pub struct Facts {
     pub needs: HashMap<(FnId, usize), Need>,
     /// Where runtimes, handles, resources and tasks flow.
     pub flow: flow::Flow,
+    /// Regions whose failure a test asserts (`#[should_panic]`, `pytest.raises`).
+    pub expect_regions: Vec<ExpectRegion>,
+    /// For each function reached only from one such region, its index.
+    pub expected_via: Vec<Option<usize>>,
 }
 
 /// Computes the facts of a program. The knowledge base tells which executor each runtime API
@@ -116,6 +122,7 @@ pub fn analyze(program: &Program, kb: &Kb) -> Facts {
     instances::collect(program, kb, &mut facts);
     facts.needs = needs(program, kb);
     contexts::propagate(program, &mut facts);
+    expected::collect(program, &mut facts);
     facts
 }
 

@@ -66,7 +66,7 @@ pub struct JsonDiagnostic {
     pub code: &'static str,
     /// `rust` or `python`.
     pub language: &'static str,
-    /// `error` or `warning`.
+    /// `error`, `warning`, or `note` for expected failures.
     pub severity: &'static str,
     /// One lowercase clause.
     pub message: String,
@@ -82,6 +82,9 @@ pub struct JsonDiagnostic {
     pub help: Option<String>,
     /// Identifier that survives line shifts (see [`crate::report::fingerprint`]).
     pub fingerprint: String,
+    /// Whether a test provokes and asserts this failure (shown with `--show-expected`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub expected: bool,
 }
 
 /// Converts the findings of `report` into JSON diagnostics.
@@ -122,6 +125,7 @@ fn diagnostic(report: &Report<'_>, f: &Finding, fingerprint: String) -> JsonDiag
         notes: f.notes.clone(),
         help: f.help.clone(),
         fingerprint,
+        expected: f.expected,
     }
 }
 

@@ -207,5 +207,46 @@ pub fn run(program: &Program, facts: &Facts, enabled: &dyn Fn(&str) -> bool) -> 
             }
         }
     }
+    if !facts.expect_regions.is_empty() {
+        for f in &mut out {
+            if is_expected(program, facts, f) {
+                f.expected = true;
+                f.severity = Severity::Note;
+            }
+        }
+    }
     out
+}
+
+/// Whether a test provokes finding `f` on purpose and asserts that very failure: the finding
+/// is an error that panics (Rust) or raises `RuntimeError` (Python), at code inside a region
+/// that asserts a failure or reached only from one, and the assertion accepts it.
+fn is_expected(program: &Program, facts: &Facts, f: &Finding) -> bool {
+    if f.severity != Severity::Error {
+        return false;
+    }
+    let owner = program.fns().find_map(|(fid, func)| {
+        func.events
+            .iter()
+            .any(|e| e.span == f.primary)
+            .then_some((fid, func.language))
+    });
+    let Some((fid, language)) = owner else {
+        return false;
+    };
+    let Some(region) = facts.expected_region(fid, f.primary) else {
+        return false;
+    };
+    let text =
+        |needle: &str| f.message.contains(needle) || f.notes.iter().any(|n| n.contains(needle));
+    match language {
+        Language::Rust => text("panics") && region.what.iter().all(|w| text(w)),
+        Language::Python => {
+            text("RuntimeError")
+                && (region.what.is_empty()
+                    || region.what.iter().any(|w| {
+                        matches!(w.as_str(), "RuntimeError" | "Exception" | "BaseException")
+                    }))
+        }
+    }
 }

@@ -499,6 +499,7 @@ impl<'a> Lowerer<'a> {
     /// Lowers a `with` / `async with` statement.
     pub fn with_stmt(&mut self, w: &StmtWith) {
         let mut closes: Vec<(TextRange, ResourceRef)> = Vec::new();
+        let mut expects: Vec<Vec<String>> = Vec::new();
         for item in &w.items {
             let var = match item.optional_vars.as_deref() {
                 Some(Expr::Name(n)) => Some(n.id.as_str()),
@@ -508,6 +509,9 @@ impl<'a> Lowerer<'a> {
             match ctx {
                 Expr::Call(c) => {
                     let val = self.call(c, Dest::With(var));
+                    if let Some(what) = self.expects_failure(c, val.ty.as_deref()) {
+                        expects.push(what);
+                    }
                     if let Some(r) = val.created {
                         closes.push((item.range(), r));
                     }
@@ -544,10 +548,53 @@ impl<'a> Lowerer<'a> {
                 self.unbind_target(t);
             }
         }
+        // `with pytest.raises(E):` asserts that the block fails with E.
+        for what in expects {
+            self.emit(w.range(), EventKind::ExpectsFailure { what });
+        }
         self.body(&w.body);
         for (range, resource) in closes.into_iter().rev() {
             let end = TextRange::new(range.start(), range.end());
             self.emit(end, EventKind::Close { resource });
         }
+    }
+
+    /// For a context manager asserting a failure (`pytest.raises(E)`, `self.assertRaises(E)`),
+    /// the exception names it accepts.
+    fn expects_failure(
+        &self,
+        c: &ruff_python_ast::ExprCall,
+        ty: Option<&str>,
+    ) -> Option<Vec<String>> {
+        use crate::kb::Concept;
+        let by_path = ty.is_some_and(|t| {
+            self.cx
+                .apis(t)
+                .iter()
+                .any(|a| a.concept == Concept::ExpectsFailure)
+        });
+        let by_method = match &*c.func {
+            Expr::Attribute(a) => self
+                .cx
+                .method_apis(a.attr.id.as_str())
+                .iter()
+                .any(|a| a.concept == Concept::ExpectsFailure),
+            _ => false,
+        };
+        if !by_path && !by_method {
+            return None;
+        }
+        let names = |e: &Expr| -> Vec<String> {
+            let one = |e: &Expr| match e {
+                Expr::Name(n) => Some(n.id.to_string()),
+                Expr::Attribute(a) => Some(a.attr.id.to_string()),
+                _ => None,
+            };
+            match e {
+                Expr::Tuple(t) => t.elts.iter().filter_map(one).collect(),
+                other => one(other).into_iter().collect(),
+            }
+        };
+        Some(c.arguments.args.first().map(names).unwrap_or_default())
     }
 }

@@ -290,6 +290,7 @@ fn shift(kind: &mut EventKind, fo: u32, vo: u32, go: u32) {
         | EventKind::NeedsRuntime { .. }
         | EventKind::Blocking { .. }
         | EventKind::Hygiene { .. }
+        | EventKind::ExpectsFailure { .. }
         | EventKind::Wait { .. } => {}
     }
 }

@@ -13,6 +13,9 @@ pub struct FnAttrs {
     pub entry: Option<Entry>,
     /// Whether the function is a test.
     pub is_test: bool,
+    /// For a `#[should_panic]` test: the substring its panic message must contain (empty for
+    /// any panic).
+    pub expects_panic: Option<String>,
 }
 
 fn path_segments(attr: &Attribute) -> Vec<String> {
@@ -46,9 +49,14 @@ fn arg_value(tokens: &TokenStream, key: &str) -> Option<String> {
 pub fn fn_attrs(attrs: &[Attribute]) -> FnAttrs {
     let mut out = FnAttrs::default();
     let mut plain_test = false;
-    let mut should_panic = false;
     for attr in attrs {
-        should_panic |= attr.path().is_ident("should_panic");
+        if attr.path().is_ident("should_panic") {
+            let expected = match &attr.meta {
+                Meta::List(l) => arg_value(&l.tokens, "expected"),
+                _ => None,
+            };
+            out.expects_panic = Some(expected.unwrap_or_default());
+        }
         // Doc comments and other one-word attributes other than `test` say nothing here.
         let path = attr.path();
         if path.segments.len() == 1 && !path.is_ident("test") {
@@ -102,12 +110,6 @@ pub fn fn_attrs(attrs: &[Attribute]) -> FnAttrs {
         if entry.is_some() {
             out.entry = entry;
         }
-    }
-    // A `#[should_panic]` test provokes its panic on purpose: it is not an entry the analysis
-    // should reason about.
-    if should_panic {
-        out.entry = None;
-        return out;
     }
     // A runtime attribute wins over a `#[test]` written next to it.
     if out.entry.is_none() && plain_test {

@@ -404,6 +404,21 @@ impl Lowerer<'_, '_> {
         self.cfg_test |= cfg_test;
         self.lower_fn_body(id, sig, block);
         self.cfg_test = saved_test;
+        // A `#[should_panic]` test asserts that its whole body fails.
+        if let Some(expected) = a.expects_panic {
+            let span = self.sp(block.brace_token.span.join());
+            self.ir.fns[id as usize].events.push(super::FEvent {
+                span,
+                loop_depth: 0,
+                kind: super::FKind::Model(crate::model::EventKind::ExpectsFailure {
+                    what: if expected.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![expected]
+                    },
+                }),
+            });
+        }
     }
 
     pub(super) fn lower_fn_body(&mut self, id: u32, sig: &Signature, block: &Block) {

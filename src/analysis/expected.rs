@@ -1,0 +1,97 @@
+//! Code that a test runs in order to watch it fail: the body of a `#[should_panic]` test, the
+//! block of `with pytest.raises(E):`, and every function reached only from such code.
+
+use crate::model::{EventKind, FnId, Program, Span};
+
+use super::Facts;
+
+/// One region whose failure a test asserts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectRegion {
+    /// The function the region is in.
+    pub func: FnId,
+    /// The asserted code.
+    pub span: Span,
+    /// What the assertion accepts (see [`EventKind::ExpectsFailure`]).
+    pub what: Vec<String>,
+}
+
+fn contains(outer: Span, inner: Span) -> bool {
+    outer.file == inner.file && outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// Fills [`Facts::expect_regions`] and [`Facts::expected_via`].
+pub fn collect(program: &Program, facts: &mut Facts) {
+    for (fid, f) in program.fns() {
+        for ev in &f.events {
+            if let EventKind::ExpectsFailure { what } = &ev.kind {
+                facts.expect_regions.push(ExpectRegion {
+                    func: fid,
+                    span: ev.span,
+                    what: what.clone(),
+                });
+            }
+        }
+    }
+    facts.expected_via = vec![None; program.functions.len()];
+    if facts.expect_regions.is_empty() {
+        return;
+    }
+    // A function is reached only from region R when every call or run site of it lies in R,
+    // or in a function itself reached only from R. Iterate to a fixed point.
+    let region_at = |facts: &Facts, caller: FnId, span: Span| {
+        facts
+            .expect_regions
+            .iter()
+            .position(|r| contains(r.span, span) && r.func == caller)
+            .or(facts.expected_via[caller.0 as usize])
+            .or_else(|| {
+                // Closures and nested bodies written inside the region.
+                facts
+                    .expect_regions
+                    .iter()
+                    .position(|r| contains(r.span, span))
+            })
+    };
+    loop {
+        let mut changed = false;
+        for (fid, f) in program.fns() {
+            if facts.expected_via[fid.0 as usize].is_some() || f.entry.is_some() {
+                continue;
+            }
+            let sites = &facts.callers[fid.0 as usize];
+            if sites.is_empty() {
+                continue;
+            }
+            let first = region_at(facts, sites[0].caller, sites[0].span);
+            if first.is_some()
+                && sites
+                    .iter()
+                    .all(|s| region_at(facts, s.caller, s.span) == first)
+            {
+                facts.expected_via[fid.0 as usize] = first;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+impl Facts {
+    /// The region asserting the failure of code at `span` in function `f`, if any: the span lies
+    /// in a region, or `f` is reached only from one.
+    pub fn expected_region(&self, f: FnId, span: Span) -> Option<&ExpectRegion> {
+        self.expect_regions
+            .iter()
+            .find(|r| contains(r.span, span))
+            .or_else(|| {
+                self.expected_via
+                    .get(f.0 as usize)
+                    .copied()
+                    .flatten()
+                    .map(|i| &self.expect_regions[i])
+            })
+    }
+}
