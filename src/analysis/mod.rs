@@ -7,8 +7,8 @@
 
 mod callgraph;
 mod contexts;
-pub mod flow;
 mod expected;
+pub mod flow;
 mod instances;
 #[cfg(test)]
 mod tests;
