@@ -118,7 +118,7 @@ pub fn resolve(facts: &Facts, f: FnId, event: usize, runtime: RuntimeRef, cur: C
             .get(&(f, event))
             .copied()
             .unwrap_or(InstId::UNKNOWN),
-        RuntimeRef::Unknown => InstId::UNKNOWN,
+        RuntimeRef::Unknown => facts.flow.runtime_of(f, event, &facts.event_instance),
     }
 }
 

@@ -448,6 +448,29 @@ impl Flow {
         out
     }
 
+    /// The one runtime instance the receiver of event `event` of `f` holds (a runtime or a
+    /// handle to it), given the instance each runtime-building event makes; unknown when the
+    /// flow finds none, or several.
+    pub fn runtime_of(
+        &self,
+        f: FnId,
+        event: usize,
+        instances: &HashMap<(FnId, usize), super::InstId>,
+    ) -> super::InstId {
+        let mut found = None;
+        for (o, _) in self.subject(f, event) {
+            let obj = self.object(o);
+            if obj.kind != ObjKind::Runtime {
+                continue;
+            }
+            match instances.get(&(obj.func, obj.event as usize)) {
+                Some(&i) if found.is_none_or(|x| x == i) => found = Some(i),
+                _ => return super::InstId::UNKNOWN,
+            }
+        }
+        found.unwrap_or(super::InstId::UNKNOWN)
+    }
+
     /// Runtime objects `f` may run on as a worker, as far as the flow knows.
     pub fn runs_on(&self, f: FnId) -> &[ObjId] {
         self.runs_on.get(f.0 as usize).map_or(&[], Vec::as_slice)

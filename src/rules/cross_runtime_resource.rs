@@ -3,9 +3,12 @@
 
 use std::collections::HashMap;
 
+use crate::analysis::flow::{ObjId, ObjKind};
 use crate::analysis::{Facts, InstId, InstanceKind};
 use crate::diagnostic::{Finding, Severity};
-use crate::model::{EventKind, FnId, Language, Program, ResourceRef, Span, StorageKind};
+use crate::model::{
+    EventKind, FactKind, FnId, Language, Place, Program, ResourceRef, Span, StorageKind,
+};
 
 /// A place the resource is bound to a runtime: a use, or a creation that binds right away.
 #[derive(Clone, Copy)]
@@ -84,6 +87,114 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             }
             reported.push(b.func);
             out.push(finding(program, facts, res, b, other.copied(), &created));
+        }
+    }
+    flowed(program, facts, out);
+}
+
+/// Resources that travel (through returns, fields, statics, `block_on` results) from the
+/// runtime they were bound to at creation into code that only runs on other runtimes: both
+/// runtimes are objects of the flow (a helper that builds a runtime per call gives one per
+/// call site), and none the use runs on is one the resource is bound to.
+fn flowed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    let flow = &facts.flow;
+    let mut reported: Vec<(FnId, ObjId)> = Vec::new();
+    for fact in &program.flow.facts {
+        let FactKind::Use { place } = fact.kind else {
+            continue;
+        };
+        let used_on = flow.runs_on(fact.func);
+        if used_on.is_empty() {
+            continue;
+        }
+        for (o, _) in flow.values(place) {
+            let obj = flow.object(o);
+            if obj.kind != ObjKind::Resource || reported.contains(&(fact.func, o)) {
+                continue;
+            }
+            let binds_now = matches!(
+                program
+                    .func(obj.func)
+                    .events
+                    .get(obj.event as usize)
+                    .map(|e| &e.kind),
+                Some(EventKind::Create {
+                    binds_now: true,
+                    ..
+                })
+            );
+            let bound_to = flow.runs_on(obj.func);
+            if !binds_now || bound_to.is_empty() || used_on.iter().any(|r| bound_to.contains(r)) {
+                continue;
+            }
+            if out
+                .iter()
+                .any(|f| f.rule == "cross-runtime-resource" && f.primary == fact.span)
+            {
+                continue;
+            }
+            reported.push((fact.func, o));
+            let name = match place {
+                Place::Cell(c) => {
+                    let c = program.flow.cell(c);
+                    if c.owner.is_empty() {
+                        c.name.clone()
+                    } else {
+                        format!("{}.{}", c.owner, c.name)
+                    }
+                }
+                Place::Var(v) => program.var(v).name.clone(),
+                _ => "the resource".to_string(),
+            };
+            let lang = program.func(fact.func).language;
+            let (bound, used) = (flow.object(bound_to[0]), flow.object(used_on[0]));
+            let message = match lang {
+                Language::Rust => format!(
+                    "`{name}` is bound to the runtime it was created on but is used here under another runtime"
+                ),
+                Language::Python => format!(
+                    "`{name}` is bound to the event loop it was created on but is used here under another event loop"
+                ),
+            };
+            let mut f = Finding::new(
+                "cross-runtime-resource",
+                Severity::Error,
+                fact.span,
+                message,
+            )
+            .primary_label("used under another runtime")
+            .label(
+                obj.span,
+                "created here, bound to the runtime running this code",
+            );
+            f = f.label(
+                bound.span,
+                match bound.ctx {
+                    Some((caller, _)) => format!(
+                        "that runtime is built here, for the call from `{}`",
+                        program.func(caller).name
+                    ),
+                    None => "that runtime is built here".to_string(),
+                },
+            );
+            f = f.label(
+                used.span,
+                match used.ctx {
+                    Some((caller, _)) => format!(
+                        "the runtime of this use is built here, for the call from `{}`",
+                        program.func(caller).name
+                    ),
+                    None => "the runtime of this use is built here".to_string(),
+                },
+            );
+            out.push(match lang {
+                Language::Rust => f
+                    .note("an I/O resource is registered with the driver of the runtime it was created on; once that runtime is gone it fails with \"A Tokio 1.x context was found, but it is being shutdown\"")
+                    .help("create the resource inside the runtime that uses it, or keep one runtime alive for the life of the resource"),
+                Language::Python => f
+                    .note("asyncio raises \"RuntimeError: Event loop is closed\" or \"... is bound to a different event loop\"")
+                    .help("create the resource inside the coroutine that `asyncio.run` drives, or keep one long-lived loop"),
+            });
         }
     }
 }
