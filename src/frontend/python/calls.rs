@@ -51,6 +51,8 @@ pub(super) struct Callee<'e> {
     pub(super) local_fn: Option<u32>,
     /// The method's path through the known project type of its receiver (`pkg.Store().get`).
     pub(super) typed: Option<String>,
+    /// A parameter of an enclosing function being called: (function, position).
+    pub(super) param: Option<(u32, u32)>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -88,6 +90,11 @@ impl<'a> Lowerer<'a> {
                     },
                 );
             }
+            return Val::default();
+        }
+        if let Some((owner, index)) = callee.param {
+            self.lower_args(args, None);
+            self.emit_pending(range, super::ir::Pending::ParamCall { owner, index });
             return Val::default();
         }
         // The knowledge base wins over the project's own definitions (checking asyncio's
@@ -173,6 +180,7 @@ impl<'a> Lowerer<'a> {
             recv_runtime: None,
             local_fn: None,
             typed: None,
+            param: None,
         };
         match func {
             // `cls(...)` in a class method builds an instance of the class.
@@ -183,6 +191,11 @@ impl<'a> Lowerer<'a> {
                 out.path = Some(class);
             }
             Expr::Name(n) => match self.resolve_name(n.id.as_str()) {
+                NameRes::Local | NameRes::Plain | NameRes::Builtin
+                    if let Some(param) = self.param_of(n.id.as_str()) =>
+                {
+                    out.param = Some(param);
+                }
                 NameRes::Path(p) => out.path = Some(p),
                 NameRes::Builtin if self.cx.builtins.contains(n.id.as_str()) => {
                     out.path = Some(format!("builtins.{}", n.id));

@@ -80,7 +80,27 @@ impl<'a> Lowerer<'a> {
     pub(super) fn function_def(&mut self, f: &StmtFunctionDef) {
         let name = f.name.id.as_str();
         let decos = self.decorator_infos(&f.decorator_list);
-        let shape = decorators::classify(&decos, f.is_async);
+        let mut shape = decorators::classify(&decos, f.is_async);
+        let project_decos: Vec<(Box<str>, bool)> = f
+            .decorator_list
+            .iter()
+            .zip(&decos)
+            .filter_map(|(d, info)| {
+                let path = info.path.as_deref().filter(|p| self.is_project_path(p))?;
+                Some((path.into(), matches!(d.expression, Expr::Call(_))))
+            })
+            .collect();
+        // Decorators of the project are summarised by the linker, which falls back to unknown
+        // callers when it cannot follow one.
+        if shape.unknown
+            && !project_decos.is_empty()
+            && decos.iter().all(|d| {
+                d.path.as_deref().is_some_and(|p| self.is_project_path(p))
+                    || !decorators::classify(std::slice::from_ref(d), f.is_async).unknown
+            })
+        {
+            shape.unknown = false;
+        }
         let parent_scope_kind = self.scope().kind;
         let class = self.class_context();
         let display = match &class {
@@ -135,6 +155,7 @@ impl<'a> Lowerer<'a> {
         irf.returns = returns
             .filter(|t| super::types::is_project_type(t))
             .map(String::into_boxed_str);
+        irf.decorators = project_decos;
         irf.property = class.is_some() && decos.iter().any(decorators::is_property);
         // Scope for the body.
         let mut scope = Scope::new(ScopeKind::Function, id, f.is_async);
@@ -165,6 +186,13 @@ impl<'a> Lowerer<'a> {
                 scope.types.insert(p.parameter.name.id.clone(), t);
             }
         }
+        scope.params = f
+            .parameters
+            .posonlyargs
+            .iter()
+            .chain(f.parameters.args.iter())
+            .map(|p| p.parameter.name.id.clone())
+            .collect();
         let fixture_user =
             self.test_module && (name.starts_with("test") || shape.fixture.is_some());
         if fixture_user {

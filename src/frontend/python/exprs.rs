@@ -287,6 +287,10 @@ impl<'a> Lowerer<'a> {
             }
             NameRes::LocalFn(f) => {
                 self.ir.functions[f as usize].func.callers_unknown = true;
+                if matches!(dest, Dest::Return) && self.scope().kind == ScopeKind::Function {
+                    let fid = self.scope().fn_id as usize;
+                    self.ir.functions[fid].returns_fn = Some(f);
+                }
                 Val::default()
             }
             NameRes::Path(p) => {

@@ -89,6 +89,14 @@ pub enum Pending {
     },
     /// `self.attr = <runtime-bound constructor>` inside a method of a class.
     AttrCreate(Box<AttrCreate>),
+    /// A call of a parameter of an enclosing function (`fn(*args)` in a decorator's
+    /// wrapper, `callback()` in a helper): the linker calls what is passed for it.
+    ParamCall {
+        /// Function that declares the parameter (local index).
+        owner: u32,
+        /// Position of the parameter.
+        index: u32,
+    },
     /// A pytest fixture used through a test's parameter (name interned in [`FileIr::paths`]).
     Fixture {
         /// Index of the fixture name.
@@ -156,6 +164,11 @@ pub struct IrFn {
     pub returns: Option<Box<str>>,
     /// Whether the function is a property getter (`@property`, `@cached_property`).
     pub property: bool,
+    /// A nested function this function returns (a decorator's wrapper), local index.
+    pub returns_fn: Option<u32>,
+    /// Decorators defined in the project, outermost first: their path and whether the
+    /// decorator expression is a call (a decorator factory, `@retry(3)`).
+    pub decorators: Vec<(Box<str>, bool)>,
     /// Whether the only reason its callers are unknown is that it is public: the linker clears
     /// the flag when the project itself calls the function.
     pub public_only: bool,

@@ -39,6 +39,13 @@ struct Linker<'a> {
     props: Vec<bool>,
     /// Classes by short name; `None` when several classes share the name.
     class_names: HashMap<&'a str, Option<(usize, u32)>>,
+    /// Decorated functions whose calls go through a project decorator's wrapper: the wrapper,
+    /// and whether the wrapper calls the function in place (rather than in a body it hands to
+    /// a loop or a thread).
+    redirect: HashMap<FnId, (FnId, bool)>,
+    /// The wrapper of each decorator (or factory stage) whose parameter is the decorated
+    /// function, and the functions decorated through it.
+    wrapped: HashMap<FnId, (FnId, Vec<FnId>)>,
 }
 
 /// Links the files of a project (in the project's file order) into one program.
@@ -89,6 +96,8 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             .flat_map(|fns| fns.iter().map(|f| f.property))
             .collect(),
         class_names: HashMap::default(),
+        redirect: HashMap::default(),
+        wrapped: HashMap::default(),
     };
     for (fi, f) in files.iter().enumerate() {
         for (ci, c) in f.classes.iter().enumerate() {
@@ -156,10 +165,11 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         .flat_map(|fns| fns.iter().map(|f| f.public_only))
         .collect();
     let mut value_refs: Vec<FnId> = Vec::new();
+    linker.decorators(&bodies, &mut value_refs);
     for (k, fns) in bodies.into_iter().enumerate() {
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
         let mut cache: Vec<Option<Option<(Target, usize)>>> = vec![None; files[k].paths.len()];
-        for irf in fns {
+        for (local, irf) in (0u32..).zip(fns) {
             let mut func = irf.func;
             func.span.file = k as u32;
             func.parent = func.parent.map(|p| FnId(p.0 + fo));
@@ -174,7 +184,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                         k,
                         p,
                         &mut cache,
-                        (&returns, &asyncs, func.is_async),
+                        (&returns, &asyncs, func.is_async, FnId(fo + local)),
                         kb,
                         &mut events,
                         &mut value_refs,
@@ -192,7 +202,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                     k,
                     p,
                     &mut cache,
-                    (&returns, &asyncs, func.is_async),
+                    (&returns, &asyncs, func.is_async, FnId(fo + local)),
                     kb,
                     &mut events,
                     &mut value_refs,
@@ -393,6 +403,60 @@ impl<'a> Linker<'a> {
         Some((target, 0))
     }
 
+    /// Summarises the project's decorators: each decorated function whose decorator returns
+    /// a nested wrapper is called through that wrapper. Functions behind decorators that cannot
+    /// be followed get unknown callers.
+    fn decorators(&mut self, bodies: &[Vec<super::ir::IrFn>], unknown: &mut Vec<FnId>) {
+        let global = |k: usize, l: u32| FnId(self.fn_off[k] + l);
+        let locate = |f: FnId| -> Option<(usize, u32)> {
+            let k = self.fn_off.partition_point(|&o| o <= f.0).checked_sub(1)?;
+            Some((k, f.0 - self.fn_off[k]))
+        };
+        let returns_fn = |f: FnId| -> Option<FnId> {
+            let (k, l) = locate(f)?;
+            let r = bodies.get(k)?.get(l as usize)?.returns_fn?;
+            Some(global(k, r))
+        };
+        let calls_param_in_place = |w: FnId, owner: FnId| -> bool {
+            let Some((k, l)) = locate(w) else {
+                return false;
+            };
+            bodies[k][l as usize].pending.iter().any(|p| {
+                matches!(p.what, Pending::ParamCall { owner: o, index: 0 } if global(k, o) == owner)
+            })
+        };
+        let mut redirect = HashMap::default();
+        let mut wrapped: HashMap<FnId, (FnId, Vec<FnId>)> = HashMap::default();
+        for (k, fns) in bodies.iter().enumerate() {
+            for (l, irf) in fns.iter().enumerate() {
+                let f = global(k, l as u32);
+                let summary = match irf.decorators.as_slice() {
+                    [] => continue,
+                    [(path, factory)] => match self.resolve_full(path, 0) {
+                        Some(Target::Fn(d)) if *factory => {
+                            returns_fn(d).and_then(|stage| Some((stage, returns_fn(stage)?)))
+                        }
+                        Some(Target::Fn(d)) => returns_fn(d).map(|w| (d, w)),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let Some((owner, wrapper)) = summary else {
+                    unknown.push(f);
+                    continue;
+                };
+                redirect.insert(f, (wrapper, calls_param_in_place(wrapper, owner)));
+                wrapped
+                    .entry(owner)
+                    .or_insert((wrapper, Vec::new()))
+                    .1
+                    .push(f);
+            }
+        }
+        self.redirect = redirect;
+        self.wrapped = wrapped;
+    }
+
     /// Whether `f` is a property getter.
     fn is_property(&self, f: FnId) -> bool {
         self.props.get(f.0 as usize).copied().unwrap_or(false)
@@ -502,7 +566,7 @@ impl<'a> Linker<'a> {
         file: usize,
         at: &PendingAt,
         cache: &mut [Option<Option<(Target, usize)>>],
-        (returns, asyncs, caller_async): (&[Option<GlobalId>], &[bool], bool),
+        (returns, asyncs, caller_async, current): (&[Option<GlobalId>], &[bool], bool, FnId),
         kb: &Kb,
         out: &mut Vec<Event>,
         value_refs: &mut Vec<FnId>,
@@ -545,6 +609,30 @@ impl<'a> Linker<'a> {
                             .any(|a| a.concept == Concept::ResourceClose)
                 };
                 match (target, rest, kind) {
+                    (Target::Fn(f), 0, RefKind::Call | RefKind::Method)
+                        if self.redirect.contains_key(&f) =>
+                    {
+                        // A call of a decorated function runs the decorator's wrapper.
+                        let (wrapper, in_place) = self.redirect[&f];
+                        if !builds_only(wrapper) {
+                            push(
+                                out,
+                                EventKind::Call {
+                                    callees: vec![wrapper],
+                                    result,
+                                },
+                            );
+                        }
+                        if in_place && !builds_only(f) {
+                            push(
+                                out,
+                                EventKind::Call {
+                                    callees: vec![f],
+                                    result,
+                                },
+                            );
+                        }
+                    }
                     (Target::Fn(f), 0, RefKind::Call) => {
                         if builds_only(f) {
                             return;
@@ -638,6 +726,27 @@ impl<'a> Linker<'a> {
                         binds_now: ac.binds_now,
                     },
                 );
+            }
+            Pending::ParamCall { owner, index } => {
+                let owner = FnId(owner + self.fn_off[file]);
+                // The wrapper runs the decorated function in a body of its own (a loop, a
+                // thread): the function runs there, whoever calls it. In place, the call is
+                // made at each call site instead.
+                if let (0, Some((wrapper, fns))) = (*index, self.wrapped.get(&owner))
+                    && *wrapper != current
+                {
+                    let callees: Vec<FnId> =
+                        fns.iter().copied().filter(|f| !builds_only(*f)).collect();
+                    if !callees.is_empty() {
+                        push(
+                            out,
+                            EventKind::Call {
+                                callees,
+                                result: None,
+                            },
+                        );
+                    }
+                }
             }
             Pending::Fixture { name, kind } => {
                 if let Some(g) = self.fixture(file, text(*name)) {

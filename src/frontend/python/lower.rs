@@ -269,6 +269,8 @@ impl<'a> Lowerer<'a> {
             returns_global: None,
             returns: None,
             property: false,
+            returns_fn: None,
+            decorators: Vec::new(),
             public_only: false,
         });
         id
@@ -382,6 +384,25 @@ impl<'a> Lowerer<'a> {
             Some(NameKind::Other) => NameRes::Plain,
             None => NameRes::Builtin,
         }
+    }
+
+    /// The enclosing function and position of the parameter `name`, when the name is one of
+    /// its parameters and no inner scope binds it.
+    pub fn param_of(&self, name: &str) -> Option<(u32, u32)> {
+        for scope in self.scopes.iter().rev() {
+            match scope.kind {
+                ScopeKind::Module => return None,
+                ScopeKind::ClassBody => continue,
+                _ => {}
+            }
+            if let Some(i) = scope.params.iter().position(|p| p.as_str() == name) {
+                return Some((scope.fn_id, i as u32));
+            }
+            if scope.vars.contains_key(name) || scope.defs.contains_key(name) {
+                return None;
+            }
+        }
+        None
     }
 
     /// The known type of a name in the current scope.

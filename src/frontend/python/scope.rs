@@ -59,6 +59,8 @@ pub struct Scope {
     pub loop_depth: u16,
     /// Tracked variables owned by this body, for its scope end.
     pub owned: Vec<VarId>,
+    /// Parameter names of the function, in order (`self` included).
+    pub params: Vec<Name>,
 }
 
 impl Scope {
@@ -82,6 +84,7 @@ impl Scope {
             result_global: None,
             loop_depth: 0,
             owned: Vec::new(),
+            params: Vec::new(),
         }
     }
 }
