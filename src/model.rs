@@ -421,6 +421,14 @@ pub enum EventKind {
         /// The API.
         api: String,
     },
+    /// The body asks whether a runtime is running and handles the answer
+    /// (`try: asyncio.get_running_loop() except RuntimeError:`): what it does next depends on
+    /// that answer, which the model does not follow, so its runtime entries and needs are
+    /// path-dependent.
+    RuntimeProbe {
+        /// The API that probes.
+        api: String,
+    },
     /// A blocking call (`std::thread::sleep`, `time.sleep`, `requests.get`).
     Blocking {
         /// The API.

@@ -20,6 +20,10 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         })
     });
     for (fid, f) in program.fns() {
+        // A body that asks whether a loop runs picks its path at run time.
+        if probes(f) {
+            continue;
+        }
         // An async context reached through calls whose placement is certain.
         let Some(entry) = facts
             .ctx(fid)
@@ -78,4 +82,11 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             out.push(finding);
         }
     }
+}
+
+/// Whether a body asks whether a runtime is running before it acts (`RuntimeProbe`).
+pub fn probes(f: &crate::model::Function) -> bool {
+    f.events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::RuntimeProbe { .. }))
 }

@@ -29,10 +29,13 @@ pub struct Shape {
     pub cached: bool,
     /// A pytest fixture; `Some(true)` when its scope is wider than one test.
     pub fixture: Option<bool>,
+    /// The executor of the plugin whose fixture decorator it is (`pytest_asyncio.fixture`);
+    /// `None` for plain `pytest.fixture`, which the project's mode setting decides.
+    pub fixture_plugin: Option<crate::model::Executor>,
     /// Loop scope of the fixture or test, when given (`loop_scope="session"`).
     pub loop_scope: Option<String>,
-    /// An async test mark (`pytest.mark.asyncio`, `anyio`, `trio`).
-    pub async_test_mark: bool,
+    /// The executor an async test mark names (`pytest.mark.asyncio`, `anyio`, `trio`).
+    pub test_executor: Option<crate::model::Executor>,
     /// A decorator the frontend does not know: the function may be called from anywhere.
     pub unknown: bool,
 }
@@ -100,10 +103,13 @@ pub fn classify(decorators: &[Decorator], is_async: bool) -> Shape {
         } else if matches!(path, "pytest.fixture" | "pytest_asyncio.fixture") {
             let scope = kwarg(d, "scope").unwrap_or("function");
             shape.fixture = Some(scope != "function");
+            if path == "pytest_asyncio.fixture" {
+                shape.fixture_plugin = Some(crate::model::Executor::Asyncio);
+            }
             shape.loop_scope = kwarg(d, "loop_scope").map(str::to_string);
         } else if let Some(mark) = path.strip_prefix("pytest.mark.") {
-            if matches!(mark, "asyncio" | "anyio" | "trio") {
-                shape.async_test_mark = true;
+            if let Some(executor) = mark_executor(mark) {
+                shape.test_executor = Some(executor);
                 if let Some(s) = kwarg(d, "loop_scope").or_else(|| kwarg(d, "scope")) {
                     shape.loop_scope = Some(s.to_string());
                 }
@@ -183,8 +189,26 @@ pub fn is_test_module(stem: &str) -> bool {
     stem.starts_with("test_") || stem.ends_with("_test") || stem == "conftest"
 }
 
-/// The entry of a test function (`test_*` in a test module), given its shape.
-pub fn test_entry(is_async: bool, shape: &Shape, module_loop_scope: Option<&str>) -> Entry {
+/// The executor a pytest plugin's mark names: `asyncio` (pytest-asyncio), `anyio`, `trio`
+/// (pytest-trio).
+pub fn mark_executor(mark: &str) -> Option<crate::model::Executor> {
+    match mark {
+        "asyncio" => Some(crate::model::Executor::Asyncio),
+        "anyio" => Some(crate::model::Executor::Anyio),
+        "trio" => Some(crate::model::Executor::Trio),
+        _ => None,
+    }
+}
+
+/// The entry of a test function (`test_*` in a test module), given its shape. `executor` is
+/// the executor of the plugin that runs the async test (unknown when no mark or setting names
+/// one: a project's own conftest hooks may run it under anything).
+pub fn test_entry(
+    is_async: bool,
+    shape: &Shape,
+    module_loop_scope: Option<&str>,
+    executor: crate::model::Executor,
+) -> Entry {
     if !is_async {
         return Entry::Repeated {
             what: "pytest test".to_string(),
@@ -197,9 +221,15 @@ pub fn test_entry(is_async: bool, shape: &Shape, module_loop_scope: Option<&str>
         },
         _ => Entry::Runtime {
             flavor: Flavor::CurrentThread,
-            executor: crate::model::Executor::Asyncio,
+            executor,
             test: true,
-            what: "pytest-asyncio per-test event loop".to_string(),
+            what: match executor {
+                crate::model::Executor::Asyncio => "pytest-asyncio per-test event loop",
+                crate::model::Executor::Trio => "pytest-trio per-test run loop",
+                crate::model::Executor::Anyio => "anyio per-test event loop",
+                _ => "per-test event loop",
+            }
+            .to_string(),
         },
     }
 }

@@ -336,7 +336,15 @@ impl<'a> Lowerer<'a> {
             if shape.loop_scope.is_none() {
                 shape.loop_scope = self.cx.pytest.fixture_loop_scope.clone();
             }
-            return Some(fixture_entry(is_async, wide, &shape));
+            let executor = match shape.fixture_plugin {
+                Some(executor) => executor,
+                None => self
+                    .cx
+                    .pytest
+                    .default_executor
+                    .unwrap_or(crate::model::Executor::Unknown),
+            };
+            return Some(fixture_entry(is_async, wide, &shape, executor));
         }
         if let Some((_, ci)) = class {
             let bases = &self.ir.classes[*ci as usize].bases;
@@ -370,6 +378,12 @@ impl<'a> Lowerer<'a> {
         if test_fn {
             let mut shape = shape.clone();
             let mut module_scope = self.module_loop_scope.clone();
+            // Which plugin runs an async test: its own mark, the module's `pytestmark`, a
+            // conftest hook that adds the asyncio mark, or the project's mode setting.
+            let mut executor = shape
+                .test_executor
+                .or(self.module_executor)
+                .or(self.cx.pytest.default_executor);
             match self.cx.hook_scopes.get(&self.mf.source) {
                 // A conftest hook changes the markers of async tests in a way that cannot be
                 // followed: the test runs on some loop, but which one is not known.
@@ -384,6 +398,7 @@ impl<'a> Lowerer<'a> {
                         shape.loop_scope = scope.clone();
                     }
                     module_scope = scope;
+                    executor = Some(crate::model::Executor::Asyncio);
                 }
                 _ => {}
             }
@@ -391,6 +406,7 @@ impl<'a> Lowerer<'a> {
                 is_async,
                 &shape,
                 module_scope.as_deref(),
+                executor.unwrap_or(crate::model::Executor::Unknown),
             ));
         }
         None
@@ -459,7 +475,12 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-fn fixture_entry(is_async: bool, wide: bool, shape: &Shape) -> Entry {
+fn fixture_entry(
+    is_async: bool,
+    wide: bool,
+    shape: &Shape,
+    executor: crate::model::Executor,
+) -> Entry {
     let loop_scope = shape.loop_scope.as_deref();
     match (is_async, wide) {
         (false, false) => Entry::Repeated {
@@ -471,7 +492,7 @@ fn fixture_entry(is_async: bool, wide: bool, shape: &Shape) -> Entry {
             if scope == "function" {
                 Entry::Runtime {
                     flavor: crate::model::Flavor::CurrentThread,
-                    executor: crate::model::Executor::Asyncio,
+                    executor,
                     test: true,
                     what: "pytest-asyncio per-test event loop".to_string(),
                 }

@@ -298,6 +298,7 @@ fn shift(kind: &mut EventKind, fo: u32, vo: u32, go: u32) {
         EventKind::ScopeEnd { vars } => vars.iter_mut().for_each(sv),
         EventKind::BlockingEntry { .. }
         | EventKind::NeedsRuntime { .. }
+        | EventKind::RuntimeProbe { .. }
         | EventKind::Blocking { .. }
         | EventKind::Hygiene { .. }
         | EventKind::ExpectsFailure { .. }

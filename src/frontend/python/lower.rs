@@ -46,12 +46,16 @@ pub struct Lowerer<'a> {
     pub test_module: bool,
     /// Loop scope from a module-level `pytestmark`.
     pub module_loop_scope: Option<String>,
+    /// Executor named by a module-level `pytestmark` (`pytest.mark.anyio`).
+    pub module_executor: Option<crate::model::Executor>,
     /// Attributes of the project's classes that may hold resources, by class path.
     pub class_attrs: HashMap<String, HashSet<Name>>,
     /// Set while lowering the operand of `await`, until the next call takes it.
     pub awaited: bool,
     /// Interned pending paths.
     pub path_ids: HashMap<Box<str>, u32>,
+    /// Number of enclosing `try:` bodies whose handlers catch `RuntimeError`.
+    pub guarded: u32,
     /// Handle variables bound to the running loop inside a coroutine.
     pub current_handles: HashSet<VarId>,
     /// Whether the module is a Streamlit script: its module-level code reruns on every
@@ -94,9 +98,11 @@ impl<'a> Lowerer<'a> {
             depth: 0,
             test_module: decorators::is_test_module(&mf.stem),
             module_loop_scope: cx.pytest.test_loop_scope.clone(),
+            module_executor: None,
             class_attrs: HashMap::default(),
             awaited: false,
             path_ids: HashMap::default(),
+            guarded: 0,
             current_handles: HashSet::default(),
             streamlit: false,
             project_paths: Default::default(),
@@ -159,6 +165,12 @@ impl<'a> Lowerer<'a> {
 
     /// Appends an event to the current function.
     pub fn emit(&mut self, range: TextRange, kind: EventKind) {
+        // Inside `try:` with a handler for the error a missing loop raises, needing a loop
+        // is asking whether one runs.
+        let kind = match kind {
+            EventKind::NeedsRuntime { api } if self.guarded > 0 => EventKind::RuntimeProbe { api },
+            other => other,
+        };
         let span = self.span(range);
         let scope = self.scope();
         let (fid, depth) = (scope.fn_id, scope.loop_depth);
@@ -522,7 +534,13 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Stmt::Try(t) => {
+                let guards = t.handlers.iter().any(|h| {
+                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
+                    h.type_.as_deref().is_none_or(catches_runtime_error)
+                });
+                self.guarded += u32::from(guards);
                 self.body(&t.body);
+                self.guarded -= u32::from(guards);
                 for h in &t.handlers {
                     let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
                     self.body(&h.body);
@@ -640,4 +658,21 @@ pub fn is_main_guard(test: &Expr) -> bool {
     let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
     let is_main = |e: &Expr| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__");
     (is_name(&c.left) && is_main(right)) || (is_main(&c.left) && is_name(right))
+}
+
+/// Whether an `except` clause's type catches the `RuntimeError` that a missing event loop
+/// raises (`RuntimeError`, `Exception`, `BaseException`, or a tuple holding one).
+fn catches_runtime_error(ty: &Expr) -> bool {
+    match ty {
+        Expr::Tuple(t) => t.elts.iter().any(catches_runtime_error),
+        Expr::Name(n) => matches!(
+            n.id.as_str(),
+            "RuntimeError" | "Exception" | "BaseException"
+        ),
+        Expr::Attribute(a) => matches!(
+            a.attr.id.as_str(),
+            "RuntimeError" | "Exception" | "BaseException"
+        ),
+        _ => false,
+    }
 }

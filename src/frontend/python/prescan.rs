@@ -186,6 +186,15 @@ fn pytestmark(l: &mut Lowerer<'_>, value: &Expr) {
         other => vec![other],
     };
     for c in calls {
+        let mark = match c {
+            Expr::Call(call) => &*call.func,
+            other => other,
+        };
+        if let Expr::Attribute(a) = mark
+            && let Some(executor) = super::decorators::mark_executor(a.attr.id.as_str())
+        {
+            l.module_executor = Some(executor);
+        }
         if let Expr::Call(call) = c {
             for kw in &call.arguments.keywords {
                 let is_scope = kw

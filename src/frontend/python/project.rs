@@ -42,6 +42,9 @@ pub struct Project {
 pub struct PytestConfig {
     /// Default loop scope of async tests.
     pub test_loop_scope: Option<String>,
+    /// Executor of async tests and fixtures with no mark: asyncio under pytest-asyncio's
+    /// `asyncio_mode = auto`, trio under pytest-trio's `trio_mode = true`.
+    pub default_executor: Option<crate::model::Executor>,
     /// Default loop scope of async fixtures.
     pub fixture_loop_scope: Option<String>,
 }
@@ -65,6 +68,12 @@ pub fn pytest_config(root: &Path) -> PytestConfig {
             match key.trim() {
                 "asyncio_default_test_loop_scope" => cfg.test_loop_scope = Some(value),
                 "asyncio_default_fixture_loop_scope" => cfg.fixture_loop_scope = Some(value),
+                "asyncio_mode" if value == "auto" => {
+                    cfg.default_executor = Some(crate::model::Executor::Asyncio)
+                }
+                "trio_mode" if value.eq_ignore_ascii_case("true") => {
+                    cfg.default_executor = Some(crate::model::Executor::Trio)
+                }
                 _ => {}
             }
         }
