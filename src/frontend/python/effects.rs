@@ -40,6 +40,8 @@ impl<'a> Lowerer<'a> {
                     api: api.path.clone(),
                 },
             ),
+            // An explicit loop argument (`asyncio.all_tasks(loop)`) needs no running loop.
+            Concept::NeedsRuntime if names_loop(api, args) => {}
             Concept::NeedsRuntime => self.emit(
                 range,
                 K::NeedsRuntime {
@@ -425,4 +427,20 @@ impl<'a> Lowerer<'a> {
     fn deprecated_kw_names(&self) -> &rustc_hash::FxHashSet<String> {
         &self.cx.deprecated_keywords
     }
+}
+
+/// Whether a call passes the loop explicitly, through the argument or keyword the knowledge base
+/// names (`unless_arg`, `unless_keyword`).
+fn names_loop(api: &Api, args: Option<&Arguments>) -> bool {
+    let Some(args) = args else { return false };
+    let positional = api.unless_arg.is_some_and(|n| {
+        args.args.len() > n as usize && !matches!(args.args[n as usize], Expr::NoneLiteral(_))
+    });
+    let keyword = api.unless_keyword.as_deref().is_some_and(|k| {
+        args.keywords.iter().any(|kw| {
+            kw.arg.as_ref().is_some_and(|a| a.id.as_str() == k)
+                && !matches!(kw.value, Expr::NoneLiteral(_))
+        })
+    });
+    positional || keyword
 }
