@@ -656,4 +656,139 @@ mod tests {
         assert!(flow.leaves(a[0].0));
         assert_eq!(flow.holders(&p, a[0].0), Some(vec![main]));
     }
+
+    /// A resource made by a body that `block_on` runs on a helper's runtime comes back as the
+    /// call's value, is kept in a field and read by a body run on the helper's other runtime.
+    #[test]
+    fn block_on_hands_back_what_the_body_returns() {
+        let mut p = Program::default();
+        let helper = func(&mut p, "one_shot");
+        let new = ev(
+            &mut p,
+            helper,
+            EventKind::RuntimeNew {
+                var: None,
+                flavor: Flavor::CurrentThread,
+                api: "tokio::runtime::Runtime::new".into(),
+            },
+        );
+        let t = temp(&mut p, helper);
+        fact(&mut p, helper, FactKind::New { event: new, to: t });
+        fact(
+            &mut p,
+            helper,
+            FactKind::Assign {
+                to: Place::Ret(helper),
+                from: t,
+            },
+        );
+        p.flow.cells.push(Cell {
+            kind: CellKind::Field,
+            owner: "Client".into(),
+            name: "conn".into(),
+        });
+        let mut bodies = Vec::new();
+        for name in ["open", "send"] {
+            let f = func(&mut p, name);
+            let body = func(&mut p, "<future>");
+            p.functions[body.0 as usize].kind = FnKind::Future;
+            p.functions[body.0 as usize].parent = Some(f);
+            let call = ev(
+                &mut p,
+                f,
+                EventKind::Call {
+                    callees: vec![helper],
+                    result: None,
+                },
+            );
+            let rt = temp(&mut p, f);
+            fact(
+                &mut p,
+                f,
+                FactKind::Call {
+                    event: call,
+                    args: Vec::new(),
+                    result: Some(rt),
+                },
+            );
+            let run = ev(
+                &mut p,
+                f,
+                EventKind::Run {
+                    body,
+                    how: RunKind::BlockOn,
+                    runtime: RuntimeRef::Unknown,
+                    handle: HandleFate::Kept,
+                    api: "tokio::runtime::Runtime::block_on".into(),
+                },
+            );
+            fact(
+                &mut p,
+                f,
+                FactKind::Subject {
+                    event: run,
+                    place: rt,
+                },
+            );
+            let out = temp(&mut p, f);
+            fact(
+                &mut p,
+                f,
+                FactKind::Call {
+                    event: run,
+                    args: Vec::new(),
+                    result: Some(out),
+                },
+            );
+            bodies.push((f, body, out));
+        }
+        // `open`'s body connects; the stream comes back and is stored in the field.
+        let (open, open_body, stream) = bodies[0];
+        let create = ev(
+            &mut p,
+            open_body,
+            EventKind::Create {
+                resource: None,
+                api: "tokio::net::TcpStream::connect".into(),
+                binds_now: true,
+            },
+        );
+        let s = temp(&mut p, open_body);
+        fact(
+            &mut p,
+            open_body,
+            FactKind::New {
+                event: create,
+                to: s,
+            },
+        );
+        fact(
+            &mut p,
+            open_body,
+            FactKind::Assign {
+                to: Place::Ret(open_body),
+                from: s,
+            },
+        );
+        fact(
+            &mut p,
+            open,
+            FactKind::Store {
+                cell: CellId(0),
+                from: stream,
+                overwrite: false,
+            },
+        );
+        let facts = analyze(&p, &crate::kb::Kb::builtin());
+        let flow = &facts.flow;
+        let conn = flow.values(Place::Cell(CellId(0)));
+        assert_eq!(conn.len(), 1);
+        assert_eq!(flow.object(conn[0].0).kind, ObjKind::Resource);
+        // The two bodies run on the two runtimes the helper makes for their callers.
+        let (a, b) = (flow.runs_on(open_body), flow.runs_on(bodies[1].1));
+        assert_eq!((a.len(), b.len()), (1, 1));
+        assert_ne!(a[0], b[0]);
+        // Kept in a field, the stream is owned by its struct, not by a body's locals.
+        assert_eq!(flow.holders(&p, conn[0].0), None);
+    }
 }
