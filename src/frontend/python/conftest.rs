@@ -78,12 +78,35 @@ fn combine(path: &Path, hooks: &[(PathBuf, HookScope)]) -> Option<HookScope> {
 /// The scope imposed by the `pytest_collection_modifyitems` hook of a conftest module, if it
 /// adds any marker that may be an `asyncio` one.
 fn module_hook(suite: &[Stmt]) -> Option<HookScope> {
+    const HOOK: &str = "pytest_collection_modifyitems";
+    // A hook imported from elsewhere is not followed.
+    let imported = suite.iter().any(|s| match s {
+        Stmt::ImportFrom(i) => i
+            .names
+            .iter()
+            .any(|a| a.asname.as_ref().unwrap_or(&a.name).as_str() == HOOK),
+        Stmt::Assign(a) => a
+            .targets
+            .iter()
+            .any(|t| matches!(t, Expr::Name(n) if n.id.as_str() == HOOK)),
+        _ => false,
+    });
     let hook = suite.iter().find_map(|s| match s {
-        Stmt::FunctionDef(f) if f.name.id.as_str() == "pytest_collection_modifyitems" => Some(f),
+        Stmt::FunctionDef(f) if f.name.id.as_str() == HOOK => Some(f),
         _ => None,
-    })?;
-    let mut scan = Scan::default();
+    });
+    let Some(hook) = hook else {
+        return imported.then_some(HookScope::Unknown);
+    };
+    let mut scan = Scan {
+        module: suite,
+        ..Scan::default()
+    };
     scan.block(&hook.body, false);
+    // Items handed to a function the scan does not follow may get any marker there.
+    if scan.opaque {
+        return Some(HookScope::Unknown);
+    }
     scan.result
 }
 
@@ -94,6 +117,14 @@ struct Scan<'a> {
     locals: HashMap<&'a str, Option<&'a Expr>>,
     /// What the asyncio markers seen so far impose.
     result: Option<HookScope>,
+    /// Names that hold the collected items or one of them (`items`, loop targets).
+    item_names: Vec<&'a str>,
+    /// Whether items are handed to a function the scan does not follow.
+    opaque: bool,
+    /// The conftest module, whose functions the hook may hand the items to.
+    module: &'a [Stmt],
+    /// Helpers entered so far (a bound on recursion).
+    helpers: u32,
 }
 
 impl<'a> Scan<'a> {
@@ -116,6 +147,11 @@ impl<'a> Scan<'a> {
                 self.expr(&a.value, restricted);
             }
             Stmt::Expr(e) => self.expr(&e.value, restricted),
+            Stmt::Return(r) => {
+                if let Some(v) = &r.value {
+                    self.expr(v, restricted);
+                }
+            }
             Stmt::If(i) => {
                 let restricted = restricted || !is_async_check(&i.test);
                 self.block(&i.body, restricted);
@@ -124,6 +160,9 @@ impl<'a> Scan<'a> {
                 }
             }
             Stmt::For(f) => {
+                if let Expr::Name(n) = &*f.target {
+                    self.item_names.push(n.id.as_str());
+                }
                 let restricted = restricted || !self.all_items(&f.iter);
                 self.block(&f.body, restricted);
                 self.block(&f.orelse, true);
@@ -145,9 +184,33 @@ impl<'a> Scan<'a> {
     /// Looks for `x.add_marker(marker, ...)` calls in an expression statement.
     fn expr(&mut self, e: &'a Expr, restricted: bool) {
         let Expr::Call(call) = e else { return };
+        let passes_items = call.arguments.args.iter().any(|a| self.is_items(a))
+            || call
+                .arguments
+                .keywords
+                .iter()
+                .any(|k| self.is_items(&k.value));
+        if passes_items
+            && let Expr::Name(n) = &*call.func
+            && self.helper(n.id.as_str(), call, restricted)
+        {
+            return;
+        }
         let Expr::Attribute(attr) = &*call.func else {
+            let known = matches!(&*call.func, Expr::Name(n) if matches!(
+                n.id.as_str(),
+                "len" | "list" | "sorted" | "print" | "isinstance" | "getattr" | "hasattr"
+                    | "is_async_test" | "iscoroutinefunction"
+            ));
+            self.opaque |= passes_items && !known;
             return;
         };
+        if attr.attr.id.as_str() != "add_marker" {
+            // A method of the items themselves (`items.sort`, `item.get_closest_marker`) is
+            // pytest's; a helper handed the items may mark them.
+            self.opaque |= passes_items && !self.is_items(&attr.value);
+            return;
+        }
         if attr.attr.id.as_str() != "add_marker" {
             return;
         }
@@ -168,6 +231,55 @@ impl<'a> Scan<'a> {
             Some(prev) if prev == scope => prev,
             Some(_) => HookScope::Unknown,
         });
+    }
+
+    /// Follows a call that hands the items to a function of the conftest module itself:
+    /// its parameters that receive them are items too. Returns whether it was followed.
+    fn helper(
+        &mut self,
+        name: &str,
+        call: &'a ruff_python_ast::ExprCall,
+        restricted: bool,
+    ) -> bool {
+        let module = self.module;
+        let Some(def) = module.iter().find_map(|s| match s {
+            Stmt::FunctionDef(f) if f.name.id.as_str() == name => Some(f),
+            _ => None,
+        }) else {
+            return false;
+        };
+        if self.helpers >= 8 {
+            return false;
+        }
+        self.helpers += 1;
+        let params: Vec<&str> = def
+            .parameters
+            .posonlyargs
+            .iter()
+            .chain(&def.parameters.args)
+            .map(|p| p.parameter.name.as_str())
+            .collect();
+        for (i, a) in call.arguments.args.iter().enumerate() {
+            if self.is_items(a)
+                && let Some(p) = params.get(i)
+            {
+                self.item_names.push(p);
+            }
+        }
+        for k in &call.arguments.keywords {
+            if self.is_items(&k.value)
+                && let Some(arg) = &k.arg
+            {
+                self.item_names.push(arg.as_str());
+            }
+        }
+        self.block(&def.body, restricted);
+        true
+    }
+
+    /// Whether an expression is the collected items or one of them.
+    fn is_items(&self, e: &Expr) -> bool {
+        matches!(e, Expr::Name(n) if n.id.as_str() == "items" || self.item_names.contains(&n.id.as_str()))
     }
 
     /// What a marker expression is.
@@ -213,7 +325,7 @@ impl<'a> Scan<'a> {
     /// generator over it filtered only by async-test checks.
     fn all_items(&self, iter: &'a Expr) -> bool {
         let iter = match iter {
-            Expr::Name(n) if n.id.as_str() == "items" => return true,
+            e if self.is_items(e) => return true,
             Expr::Name(n) => match self.locals.get(n.id.as_str()) {
                 Some(Some(v)) => *v,
                 _ => return false,
@@ -226,7 +338,7 @@ impl<'a> Scan<'a> {
             _ => return false,
         };
         generators.len() == 1
-            && matches!(&generators[0].iter, Expr::Name(n) if n.id.as_str() == "items")
+            && self.is_items(&generators[0].iter)
             && generators[0].ifs.iter().all(is_async_check)
     }
 }
@@ -301,6 +413,26 @@ mod tests {
                 first: false
             })
         );
+    }
+
+    #[test]
+    fn delegated_or_imported_hooks_are_unknown() {
+        let delegated = "from helpers import mark_all\ndef pytest_collection_modifyitems(config, items):\n    mark_all(items)\n";
+        assert_eq!(scope_of(delegated), Some(HookScope::Unknown));
+        let local = "import pytest\ndef _mark(tests):\n    for t in tests:\n        t.add_marker(pytest.mark.asyncio(loop_scope='session'))\ndef pytest_collection_modifyitems(items):\n    return _mark(items)\n";
+        assert_eq!(
+            scope_of(local),
+            Some(HookScope::Known {
+                scope: Some("session".into()),
+                first: false
+            })
+        );
+        let per_item = "def pytest_collection_modifyitems(items):\n    for item in items:\n        apply_loop_mark(item)\n";
+        assert_eq!(scope_of(per_item), Some(HookScope::Unknown));
+        let imported = "from tests.hooks import pytest_collection_modifyitems\n";
+        assert_eq!(scope_of(imported), Some(HookScope::Unknown));
+        let own_methods = "import pytest\ndef pytest_collection_modifyitems(items):\n    items.sort(key=lambda i: i.name)\n    for item in items:\n        if item.get_closest_marker('slow'):\n            item.add_marker(pytest.mark.skip)\n";
+        assert_eq!(scope_of(own_methods), None);
     }
 
     #[test]
