@@ -6,6 +6,7 @@
 //! of a program.
 
 pub mod attrs;
+pub mod expand;
 pub mod ir;
 pub mod kbview;
 pub mod link;
@@ -69,13 +70,15 @@ fn blank_frontmatter(text: &str) -> Option<String> {
     None
 }
 
-/// Reads, parses and lowers one file.
+/// Reads, parses and lowers one file (its frontmatter blanked), expanding the invocations of
+/// the program's macros `defs`.
 fn lower_one(
     db: &SourceDb,
     source: usize,
     file: u32,
     crates: &[(String, u32)],
     kb: &KbView<'_>,
+    defs: &expand::MacroDefs,
 ) -> (Option<FileIr>, Option<Problem>) {
     let text = match db.read(source) {
         Ok(t) => t,
@@ -118,7 +121,10 @@ fn parse_and_lower(
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let body = &text[bom as usize..];
     let result = match syn::parse_file(&text) {
-        Ok(ast) => {
+        Ok(mut ast) => {
+            if !defs.is_empty() {
+                expand_macros(&mut ast, body, defs);
+            }
             let cx = FileCtx {
                 kb,
                 file,
@@ -150,6 +156,44 @@ fn parse_and_lower(
     result
 }
 
+/// The `macro_rules!` macros defined in `files`, found in their text.
+fn program_macros(db: &SourceDb, files: &[usize]) -> expand::MacroDefs {
+    let found: Vec<(String, std::sync::Arc<str>)> = files
+        .par_iter()
+        .flat_map_iter(|&source| match db.read(source) {
+            Ok(text) if text.contains("macro_rules!") => expand::text_defs(&text),
+            _ => Vec::new(),
+        })
+        .collect();
+    let mut defs = expand::MacroDefs::new();
+    for (n, t) in found {
+        defs.entry(n).or_insert(t);
+    }
+    defs
+}
+
+/// Expands the package macros `defs` a file invokes; its own definitions keep their spans.
+fn expand_macros(ast: &mut syn::File, text: &str, defs: &expand::MacroDefs) {
+    let own = if text.contains("macro_rules!") {
+        expand::file_defs(ast)
+    } else {
+        Vec::new()
+    };
+    let mut table = std::collections::HashMap::new();
+    for name in &expand::invoked_names(text) {
+        if let Some((_, tokens)) = own.iter().find(|(n, _)| n == name) {
+            table.insert(name.clone(), expand::Macro::new(tokens.clone(), false));
+        } else if let Some(src) = defs.get(name)
+            && let Ok(tokens) = src.parse::<proc_macro2::TokenStream>()
+        {
+            table.insert(name.clone(), expand::Macro::new(tokens, true));
+        }
+    }
+    if !table.is_empty() {
+        expand::expand_file(ast, &table);
+    }
+}
+
 /// Lowers the Rust files `files` (indices into `db`) into one program per Cargo package (files
 /// outside any package form a program each).
 pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
@@ -171,14 +215,15 @@ pub fn lower_each<R: Send>(
     plans
         .par_iter()
         .map(|plan| {
+            let crates_of = |f: u32| {
+                plan.file_pkg[f as usize]
+                    .map(|pkg| plan.packages[pkg as usize].crates.as_slice())
+                    .unwrap_or(&[])
+            };
+            let defs = program_macros(db, &plan.files);
             let results: Vec<(Option<FileIr>, Option<Problem>)> = (0..plan.files.len() as u32)
                 .into_par_iter()
-                .map(|f| {
-                    let crates = plan.file_pkg[f as usize]
-                        .map(|pkg| plan.packages[pkg as usize].crates.as_slice())
-                        .unwrap_or(&[]);
-                    lower_one(db, plan.files[f as usize], f, crates, &view)
-                })
+                .map(|f| lower_one(db, plan.files[f as usize], f, crates_of(f), &view, &defs))
                 .collect();
             let mut irs = Vec::with_capacity(results.len());
             let mut problems = Vec::new();

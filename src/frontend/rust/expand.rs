@@ -1,0 +1,889 @@
+//! Expansion of the package's own `macro_rules!` macros, by substitution and best effort, so that
+//! the items, tests and statements a macro stamps out are lowered like written code (a macro
+//! that writes one test per runtime flavor yields one test per flavor).
+//!
+//! Matching follows `macro_rules!`: rules are tried in order, repetitions are greedy, and
+//! fragments (`expr`, `ty`, `pat` ...) are delimited by parsing them. An invocation whose
+//! expansion fails to match or parse is left alone. Tokens of a macro defined in another file
+//! take the invocation's span, since their own spans belong to that file.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
+use syn::parse::{ParseStream, Parser};
+use syn::visit_mut::{self, VisitMut};
+use syn::{Expr, Item, Stmt};
+
+/// Macro definitions of a program by name: the token text of their rules.
+pub type MacroDefs = HashMap<String, Arc<str>>;
+
+/// Most expansions done in one file.
+const BUDGET: u32 = 256;
+/// Most tokens an invocation may hand to a macro.
+const MAX_INPUT: usize = 50_000;
+/// Most matching steps per invocation.
+const MAX_STEPS: u32 = 200_000;
+
+/// The `macro_rules!` definitions of a parsed file (module level, inline modules included).
+pub fn file_defs(file: &syn::File) -> Vec<(String, TokenStream)> {
+    let mut out = Vec::new();
+    collect_defs(&file.items, &mut out, 0);
+    out
+}
+
+fn collect_defs(items: &[Item], out: &mut Vec<(String, TokenStream)>, depth: u32) {
+    if depth > 16 {
+        return;
+    }
+    for item in items {
+        match item {
+            Item::Macro(m) if m.mac.path.is_ident("macro_rules") => {
+                if let Some(name) = &m.ident {
+                    out.push((name.to_string(), m.mac.tokens.clone()));
+                }
+            }
+            Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    collect_defs(inner, out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The `macro_rules!` definitions found in `text` without parsing it: name and rules text.
+/// Braces inside string and character literals and comments are skipped.
+pub fn text_defs(text: &str) -> Vec<(String, Arc<str>)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].find("macro_rules!") {
+        let start = from + at + "macro_rules!".len();
+        from = start;
+        let rest = &text[start..];
+        let name_start = rest.len() - rest.trim_start().len();
+        let name: String = rest[name_start..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if name.is_empty() {
+            continue;
+        }
+        let after = &rest[name_start + name.len()..];
+        let open_at = after.len() - after.trim_start().len();
+        let Some(open) = after[open_at..].chars().next() else {
+            continue;
+        };
+        if !matches!(open, '{' | '(' | '[') {
+            continue;
+        }
+        let body_start = start + name_start + name.len() + open_at + 1;
+        if let Some(len) = balanced_len(&text.as_bytes()[body_start..]) {
+            out.push((name, Arc::from(&text[body_start..body_start + len])));
+            from = body_start + len;
+        }
+    }
+    out
+}
+
+/// Length of the text up to the bracket closing an already open one.
+fn balanced_len(b: &[u8]) -> Option<usize> {
+    let mut depth = 1u32;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'\'' if i + 2 < b.len() && b[i + 1] == b'\\' => {
+                i += 2;
+                while i < b.len() && b[i] != b'\'' {
+                    i += 1;
+                }
+            }
+            b'\'' if i + 2 < b.len() && b[i + 2] == b'\'' => i += 2,
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'{' | b'(' | b'[' => depth += 1,
+            b'}' | b')' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Names invoked as `name!` in `text` that might be macros of the package: every identifier
+/// followed by `!` and a delimiter, except well-known library macros.
+pub fn invoked_names(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'!' && i > 0 {
+            let mut j = i;
+            while j > 0 && (bytes[j - 1].is_ascii_alphanumeric() || bytes[j - 1] == b'_') {
+                j -= 1;
+            }
+            let next = bytes[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
+            if j < i
+                && matches!(next, Some(b'(' | b'[' | b'{'))
+                && !bytes[j].is_ascii_digit()
+                && (j == 0 || bytes[j - 1] != b'$')
+            {
+                let name = &text[j..i];
+                if !is_library_macro(name) && !out.iter().any(|n| n == name) && out.len() < 64 {
+                    out.push(name.to_string());
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+fn is_library_macro(name: &str) -> bool {
+    matches!(
+        name,
+        "println"
+            | "print"
+            | "eprintln"
+            | "eprint"
+            | "format"
+            | "format_args"
+            | "write"
+            | "writeln"
+            | "vec"
+            | "assert"
+            | "assert_eq"
+            | "assert_ne"
+            | "debug_assert"
+            | "debug_assert_eq"
+            | "debug_assert_ne"
+            | "panic"
+            | "unreachable"
+            | "todo"
+            | "unimplemented"
+            | "matches"
+            | "dbg"
+            | "macro_rules"
+            | "cfg"
+            | "include_str"
+            | "concat"
+            | "stringify"
+            | "env"
+            | "select"
+            | "join"
+            | "try_join"
+            | "pin"
+            | "info"
+            | "warn"
+            | "error"
+            | "debug"
+            | "trace"
+            | "lazy_static"
+            | "thread_local"
+    )
+}
+
+// ----------------------------------------------------------------- rules and matching
+
+enum PElem {
+    Tok(TokenTree),
+    Group(Delimiter, Vec<PElem>),
+    Var(String, String),
+    Rep(Vec<PElem>, Option<TokenTree>, char),
+}
+
+struct Rule {
+    pattern: Vec<PElem>,
+    body: Vec<TokenTree>,
+}
+
+/// A parsed macro: its rules, and the span its own tokens take when expanded (for a macro
+/// defined in another file).
+pub struct Macro {
+    rules: Vec<Rule>,
+    respan: bool,
+}
+
+fn is_punct(t: &TokenTree, c: char) -> bool {
+    matches!(t, TokenTree::Punct(p) if p.as_char() == c)
+}
+
+fn parse_pattern(tokens: &[TokenTree], depth: u32) -> Option<Vec<PElem>> {
+    if depth > 32 {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = &tokens[i];
+        if is_punct(t, '$') {
+            match tokens.get(i + 1) {
+                Some(TokenTree::Ident(name)) => {
+                    if is_punct(tokens.get(i + 2)?, ':')
+                        && let Some(TokenTree::Ident(frag)) = tokens.get(i + 3)
+                    {
+                        out.push(PElem::Var(name.to_string(), frag.to_string()));
+                        i += 4;
+                        continue;
+                    }
+                    // `$crate` or a stray `$name`: matched literally.
+                    out.push(PElem::Tok(t.clone()));
+                    i += 1;
+                    continue;
+                }
+                Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                    let sub = parse_pattern(&inner, depth + 1)?;
+                    let (sep, op, used) = rep_tail(&tokens[i + 2..])?;
+                    out.push(PElem::Rep(sub, sep, op));
+                    i += 2 + used;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match t {
+            TokenTree::Group(g) => {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                out.push(PElem::Group(
+                    g.delimiter(),
+                    parse_pattern(&inner, depth + 1)?,
+                ));
+            }
+            other => out.push(PElem::Tok(other.clone())),
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+/// The separator and operator after a `$( .. )`: (separator, `*`/`+`/`?`, tokens used).
+fn rep_tail(rest: &[TokenTree]) -> Option<(Option<TokenTree>, char, usize)> {
+    let op_of = |t: &TokenTree| match t {
+        TokenTree::Punct(p) if matches!(p.as_char(), '*' | '+' | '?') => Some(p.as_char()),
+        _ => None,
+    };
+    let first = rest.first()?;
+    if let Some(op) = op_of(first) {
+        return Some((None, op, 1));
+    }
+    let op = op_of(rest.get(1)?)?;
+    Some((Some(first.clone()), op, 2))
+}
+
+fn parse_rules(tokens: TokenStream) -> Vec<Rule> {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut rules = Vec::new();
+    let mut i = 0;
+    while i + 3 < tokens.len() {
+        let (TokenTree::Group(pat), TokenTree::Group(body)) = (&tokens[i], &tokens[i + 3]) else {
+            break;
+        };
+        if !is_punct(&tokens[i + 1], '=') || !is_punct(&tokens[i + 2], '>') {
+            break;
+        }
+        let pat_tokens: Vec<TokenTree> = pat.stream().into_iter().collect();
+        if let Some(pattern) = parse_pattern(&pat_tokens, 0) {
+            rules.push(Rule {
+                pattern,
+                body: body.stream().into_iter().collect(),
+            });
+        }
+        i += 4;
+        if tokens.get(i).is_some_and(|t| is_punct(t, ';')) {
+            i += 1;
+        }
+        if i >= tokens.len() {
+            break;
+        }
+    }
+    rules
+}
+
+impl Macro {
+    /// A macro from the tokens of its `macro_rules!` body; `foreign` when it is defined in
+    /// another file.
+    pub fn new(tokens: TokenStream, foreign: bool) -> Macro {
+        Macro {
+            rules: parse_rules(tokens),
+            respan: foreign,
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Frag {
+    Leaf(Vec<TokenTree>, bool),
+    Seq(Vec<Binds>),
+}
+
+type Binds = HashMap<String, Frag>;
+
+struct Matcher {
+    steps: u32,
+}
+
+fn tok_eq(a: &TokenTree, b: &TokenTree) -> bool {
+    match (a, b) {
+        (TokenTree::Ident(x), TokenTree::Ident(y)) => x == y,
+        (TokenTree::Punct(x), TokenTree::Punct(y)) => x.as_char() == y.as_char(),
+        (TokenTree::Literal(x), TokenTree::Literal(y)) => x.to_string() == y.to_string(),
+        _ => false,
+    }
+}
+
+fn parsed_len(rest: &[TokenTree], kind: &str) -> Option<usize> {
+    // No fragment reaches past a `;` (items and statements may end with one).
+    let rest = match rest.iter().position(|t| is_punct(t, ';')) {
+        Some(i) => &rest[..=i],
+        None => rest,
+    };
+    let ts: TokenStream = rest.iter().cloned().collect();
+    let total = rest.len();
+    let parse = |input: ParseStream| -> syn::Result<usize> {
+        match kind {
+            "expr" => {
+                input.parse::<Expr>()?;
+            }
+            "ty" => {
+                input.parse::<syn::Type>()?;
+            }
+            "pat" => {
+                syn::Pat::parse_multi_with_leading_vert(input)?;
+            }
+            "pat_param" => {
+                syn::Pat::parse_single(input)?;
+            }
+            "path" => {
+                input.parse::<syn::Path>()?;
+            }
+            "stmt" => {
+                input.parse::<Stmt>()?;
+            }
+            "item" => {
+                input.parse::<Item>()?;
+            }
+            "vis" => {
+                input.parse::<syn::Visibility>()?;
+            }
+            "meta" => {
+                input.parse::<syn::Meta>()?;
+            }
+            _ => return Err(input.error("unsupported fragment")),
+        }
+        let remaining: TokenStream = input.parse()?;
+        Ok(remaining.into_iter().count())
+    };
+    let remaining = parse.parse2(ts).ok()?;
+    total.checked_sub(remaining)
+}
+
+fn frag_len(kind: &str, rest: &[TokenTree]) -> Option<usize> {
+    match kind {
+        "tt" => (!rest.is_empty()).then_some(1),
+        "ident" => matches!(rest.first(), Some(TokenTree::Ident(_))).then_some(1),
+        "lifetime" => (rest.first().is_some_and(|t| is_punct(t, '\''))
+            && matches!(rest.get(1), Some(TokenTree::Ident(_))))
+        .then_some(2),
+        "literal" => match rest.first()? {
+            TokenTree::Literal(_) => Some(1),
+            t if is_punct(t, '-') && matches!(rest.get(1), Some(TokenTree::Literal(_))) => Some(2),
+            TokenTree::Ident(id) if id == "true" || id == "false" => Some(1),
+            _ => None,
+        },
+        "block" => {
+            matches!(rest.first(), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace)
+                .then_some(1)
+        }
+        "vis" if rest.is_empty() => Some(0),
+        _ if rest.is_empty() => None,
+        other => parsed_len(rest, other).filter(|&n| n > 0 || other == "vis"),
+    }
+}
+
+fn var_names(elems: &[PElem], out: &mut Vec<String>) {
+    for e in elems {
+        match e {
+            PElem::Var(n, _) => out.push(n.clone()),
+            PElem::Group(_, sub) | PElem::Rep(sub, _, _) => var_names(sub, out),
+            PElem::Tok(_) => {}
+        }
+    }
+}
+
+impl Matcher {
+    /// Matches `elems` against `input` from `pos`; the new position.
+    fn elems(
+        &mut self,
+        elems: &[PElem],
+        input: &[TokenTree],
+        mut pos: usize,
+        binds: &mut Binds,
+    ) -> Option<usize> {
+        for e in elems {
+            self.steps += 1;
+            if self.steps > MAX_STEPS {
+                return None;
+            }
+            match e {
+                PElem::Tok(t) => {
+                    if !tok_eq(t, input.get(pos)?) {
+                        return None;
+                    }
+                    pos += 1;
+                }
+                PElem::Group(d, sub) => {
+                    let TokenTree::Group(g) = input.get(pos)? else {
+                        return None;
+                    };
+                    if g.delimiter() != *d {
+                        return None;
+                    }
+                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                    if self.elems(sub, &inner, 0, binds)? != inner.len() {
+                        return None;
+                    }
+                    pos += 1;
+                }
+                PElem::Var(name, kind) => {
+                    let n = frag_len(kind, &input[pos..])?;
+                    let wrap = kind == "expr";
+                    binds.insert(name.clone(), Frag::Leaf(input[pos..pos + n].to_vec(), wrap));
+                    pos += n;
+                }
+                PElem::Rep(sub, sep, op) => {
+                    let mut seq = Vec::new();
+                    loop {
+                        let mut p = pos;
+                        if !seq.is_empty()
+                            && let Some(s) = sep
+                        {
+                            match input.get(p) {
+                                Some(t) if tok_eq(s, t) => p += 1,
+                                _ => break,
+                            }
+                        }
+                        let mut b = Binds::new();
+                        match self.elems(sub, input, p, &mut b) {
+                            Some(np) if np > pos => {
+                                seq.push(b);
+                                pos = np;
+                            }
+                            _ => break,
+                        }
+                        if *op == '?' {
+                            break;
+                        }
+                    }
+                    if *op == '+' && seq.is_empty() {
+                        return None;
+                    }
+                    let mut names = Vec::new();
+                    var_names(sub, &mut names);
+                    for n in names {
+                        binds.insert(n, Frag::Seq(seq.clone()));
+                    }
+                }
+            }
+        }
+        Some(pos)
+    }
+}
+
+// ----------------------------------------------------------------- transcription
+
+struct Transcriber {
+    respan: Option<Span>,
+    steps: u32,
+}
+
+impl Transcriber {
+    fn lookup<'b>(stack: &[&'b Binds], name: &str) -> Option<&'b Frag> {
+        stack.iter().rev().find_map(|b| b.get(name))
+    }
+
+    fn used_seq_len(stack: &[&Binds], body: &[TokenTree]) -> Option<usize> {
+        let mut i = 0;
+        while i < body.len() {
+            if is_punct(&body[i], '$')
+                && let Some(TokenTree::Ident(n)) = body.get(i + 1)
+                && let Some(Frag::Seq(items)) = Self::lookup(stack, &n.to_string())
+            {
+                return Some(items.len());
+            }
+            if let TokenTree::Group(g) = &body[i] {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                if let Some(n) = Self::used_seq_len(stack, &inner) {
+                    return Some(n);
+                }
+            }
+            i += 1;
+        }
+        None
+    }
+
+    fn own(&self, mut t: TokenTree) -> TokenTree {
+        if let Some(s) = self.respan {
+            t.set_span(s);
+        }
+        t
+    }
+
+    fn run(
+        &mut self,
+        body: &[TokenTree],
+        stack: &mut Vec<&Binds>,
+        out: &mut Vec<TokenTree>,
+        depth: u32,
+    ) -> Option<()> {
+        if depth > 32 {
+            return None;
+        }
+        let mut i = 0;
+        while i < body.len() {
+            self.steps += 1;
+            if self.steps > MAX_STEPS {
+                return None;
+            }
+            let t = &body[i];
+            if is_punct(t, '$') {
+                match body.get(i + 1) {
+                    Some(TokenTree::Ident(n)) if n == "crate" => {
+                        let span = self.respan.unwrap_or(n.span());
+                        out.push(TokenTree::Ident(Ident::new("crate", span)));
+                        i += 2;
+                        continue;
+                    }
+                    Some(TokenTree::Ident(n)) => {
+                        match Self::lookup(stack, &n.to_string()) {
+                            Some(Frag::Leaf(toks, wrap)) => {
+                                if *wrap {
+                                    let g =
+                                        Group::new(Delimiter::None, toks.iter().cloned().collect());
+                                    out.push(TokenTree::Group(g));
+                                } else {
+                                    out.extend(toks.iter().cloned());
+                                }
+                            }
+                            Some(Frag::Seq(_)) => return None,
+                            None => {
+                                out.push(self.own(t.clone()));
+                                out.push(self.own(TokenTree::Ident(n.clone())));
+                            }
+                        }
+                        i += 2;
+                        continue;
+                    }
+                    Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+                        let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                        let (sep, _, used) = rep_tail(&body[i + 2..])?;
+                        let count = Self::used_seq_len(stack, &inner)?;
+                        for k in 0..count {
+                            if k > 0
+                                && let Some(s) = &sep
+                            {
+                                out.push(self.own(s.clone()));
+                            }
+                            let items: Vec<&Binds> = inner_items(stack, &inner, k);
+                            let base = stack.len();
+                            stack.extend(items);
+                            let r = self.run(&inner, stack, out, depth + 1);
+                            stack.truncate(base);
+                            r?;
+                        }
+                        i += 2 + used;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            match t {
+                TokenTree::Group(g) => {
+                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                    let mut sub = Vec::new();
+                    self.run(&inner, stack, &mut sub, depth + 1)?;
+                    let mut ng = Group::new(g.delimiter(), sub.into_iter().collect());
+                    ng.set_span(self.respan.unwrap_or(g.span()));
+                    out.push(TokenTree::Group(ng));
+                }
+                other => out.push(self.own(other.clone())),
+            }
+            i += 1;
+        }
+        Some(())
+    }
+}
+
+/// The bindings of iteration `k` of every sequence variable used in `body`.
+fn inner_items<'b>(stack: &[&'b Binds], body: &[TokenTree], k: usize) -> Vec<&'b Binds> {
+    let mut names = Vec::new();
+    seq_vars(body, &mut names, 0);
+    let mut out = Vec::new();
+    for n in names {
+        if let Some(Frag::Seq(items)) = Transcriber::lookup(stack, &n)
+            && let Some(b) = items.get(k)
+        {
+            out.push(b);
+        }
+    }
+    out
+}
+
+fn seq_vars(body: &[TokenTree], out: &mut Vec<String>, depth: u32) {
+    if depth > 32 {
+        return;
+    }
+    for (i, t) in body.iter().enumerate() {
+        if is_punct(t, '$')
+            && let Some(TokenTree::Ident(n)) = body.get(i + 1)
+        {
+            let n = n.to_string();
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        if let TokenTree::Group(g) = t {
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            seq_vars(&inner, out, depth + 1);
+        }
+    }
+}
+
+impl Macro {
+    /// Expands an invocation whose tokens are `input` (`at` is the invocation's span).
+    fn expand(&self, input: TokenStream, at: Span) -> Option<TokenStream> {
+        let input: Vec<TokenTree> = input.into_iter().collect();
+        if input.len() > MAX_INPUT {
+            return None;
+        }
+        for rule in &self.rules {
+            let mut m = Matcher { steps: 0 };
+            let mut binds = Binds::new();
+            if m.elems(&rule.pattern, &input, 0, &mut binds) != Some(input.len()) {
+                continue;
+            }
+            let mut t = Transcriber {
+                respan: self.respan.then_some(at),
+                steps: 0,
+            };
+            let mut out = Vec::new();
+            t.run(&rule.body, &mut vec![&binds], &mut out, 0)?;
+            return Some(out.into_iter().collect());
+        }
+        None
+    }
+}
+
+// ----------------------------------------------------------------- rewriting the file
+
+/// Expands the invocations of `macros` in `file`; whether anything was expanded.
+pub fn expand_file(file: &mut syn::File, macros: &HashMap<String, Macro>) -> bool {
+    let mut x = Expander {
+        macros,
+        budget: BUDGET,
+        done: 0,
+    };
+    x.items(&mut file.items);
+    x.visit_file_mut(file);
+    x.done > 0
+}
+
+struct Expander<'m> {
+    macros: &'m HashMap<String, Macro>,
+    budget: u32,
+    done: u32,
+}
+
+impl Expander<'_> {
+    fn expand(&mut self, mac: &syn::Macro) -> Option<TokenStream> {
+        if self.budget == 0 {
+            return None;
+        }
+        let seg = match mac.path.segments.len() {
+            1 => mac.path.segments.first()?,
+            2 if mac.path.segments[0].ident == "crate" => mac.path.segments.last()?,
+            _ => return None,
+        };
+        let m = self.macros.get(&seg.ident.to_string())?;
+        self.budget -= 1;
+        let out = m.expand(mac.tokens.clone(), seg.ident.span())?;
+        self.done += 1;
+        Some(out)
+    }
+
+    fn items(&mut self, items: &mut Vec<Item>) {
+        let mut i = 0;
+        while i < items.len() {
+            let expanded = match &items[i] {
+                Item::Macro(m) if m.ident.is_none() => self
+                    .expand(&m.mac)
+                    .and_then(|ts| syn::parse2::<syn::File>(ts).ok()),
+                _ => None,
+            };
+            match expanded {
+                Some(f) => {
+                    let n = f.items.len();
+                    items.splice(i..i + 1, f.items);
+                    if n == 0 {
+                        continue;
+                    }
+                }
+                None => i += 1,
+            }
+        }
+    }
+
+    fn stmts(&mut self, stmts: &mut Vec<Stmt>) {
+        let mut i = 0;
+        while i < stmts.len() {
+            let expanded = match &stmts[i] {
+                Stmt::Macro(m) => self
+                    .expand(&m.mac)
+                    .and_then(|ts| syn::Block::parse_within.parse2(ts).ok()),
+                Stmt::Item(Item::Macro(m)) if m.ident.is_none() => self
+                    .expand(&m.mac)
+                    .and_then(|ts| syn::Block::parse_within.parse2(ts).ok()),
+                _ => None,
+            };
+            match expanded {
+                Some(new) => {
+                    let n = new.len();
+                    stmts.splice(i..i + 1, new);
+                    if n == 0 {
+                        continue;
+                    }
+                }
+                None => i += 1,
+            }
+        }
+    }
+}
+
+impl VisitMut for Expander<'_> {
+    fn visit_item_mod_mut(&mut self, m: &mut syn::ItemMod) {
+        if let Some((_, items)) = &mut m.content {
+            self.items(items);
+        }
+        visit_mut::visit_item_mod_mut(self, m);
+    }
+
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
+        self.stmts(&mut b.stmts);
+        visit_mut::visit_block_mut(self, b);
+    }
+
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        if let Expr::Macro(m) = e
+            && let Some(ts) = self.expand(&m.mac)
+        {
+            let parsed = syn::parse2::<Expr>(ts.clone()).ok().or_else(|| {
+                let block = Group::new(Delimiter::Brace, ts);
+                syn::parse2::<Expr>(TokenTree::Group(block).into()).ok()
+            });
+            if let Some(new) = parsed {
+                *e = new;
+            }
+        }
+        visit_mut::visit_expr_mut(self, e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_src(src: &str) -> String {
+        let mut file: syn::File = syn::parse_str(src).unwrap();
+        let macros: HashMap<String, Macro> = file_defs(&file)
+            .into_iter()
+            .map(|(n, t)| (n, Macro::new(t, false)))
+            .collect();
+        expand_file(&mut file, &macros);
+        let mut names = Vec::new();
+        collect_fn_names(&file.items, "", &mut names);
+        names.join(" ")
+    }
+
+    fn collect_fn_names(items: &[Item], prefix: &str, out: &mut Vec<String>) {
+        for item in items {
+            match item {
+                Item::Fn(f) => out.push(format!("{prefix}{}", f.sig.ident)),
+                Item::Mod(m) => {
+                    if let Some((_, inner)) = &m.content {
+                        collect_fn_names(inner, &format!("{prefix}{}::", m.ident), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn stamps_one_module_per_flavor() {
+        let src = r#"
+            macro_rules! per_flavor {
+                ($($t:tt)*) => {
+                    mod current { $($t)* fn rt() {} }
+                    mod threaded { $($t)* fn rt() {} }
+                };
+            }
+            per_flavor! { fn spawns() { rt(); } }
+        "#;
+        assert_eq!(
+            expand_src(src),
+            "current::spawns current::rt threaded::spawns threaded::rt"
+        );
+    }
+
+    #[test]
+    fn repetitions_and_fragments() {
+        let src = r#"
+            macro_rules! tests {
+                ($($name:ident => $e:expr),* $(,)?) => { $( fn $name() { let _ = $e; } )* };
+            }
+            tests! { a => 1 + 2, b => call(3), }
+        "#;
+        assert_eq!(expand_src(src), "a b");
+    }
+
+    #[test]
+    fn definitions_found_in_text() {
+        let text =
+            "macro_rules! a { ($x:expr) => { \"}\" }; }\nfn f() {}\nmacro_rules! b(() => {});";
+        let defs = text_defs(text);
+        let names: Vec<&str> = defs.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, vec!["a", "b"]);
+        assert!(defs[0].1.contains("$x:expr"));
+    }
+
+    #[test]
+    fn invoked_names_skip_library_macros() {
+        let names = invoked_names("fn f() { println!(\"x\"); my_tests! { } vec![1]; }");
+        assert_eq!(names, vec!["my_tests".to_string()]);
+    }
+}
