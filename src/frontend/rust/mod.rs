@@ -98,7 +98,7 @@ fn lower_one(
         }
     };
     super::stack::with_stack_for(text.len(), || {
-        parse_and_lower(source, file, crates, kb, text)
+        parse_and_lower(source, file, crates, kb, text, defs)
     })
 }
 
@@ -109,6 +109,7 @@ fn parse_and_lower(
     crates: &[(String, u32)],
     kb: &KbView<'_>,
     text: std::sync::Arc<str>,
+    defs: &expand::MacroDefs,
 ) -> (Option<FileIr>, Option<Problem>) {
     let depth = super::nesting::estimate(&text, crate::model::Language::Rust);
     if depth > super::nesting::LIMIT {
