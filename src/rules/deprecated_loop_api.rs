@@ -14,7 +14,16 @@ const NO_RUNNING_LOOP: &str = "when no event loop is running";
 pub fn check(program: &Program, _facts: &Facts, out: &mut Vec<Finding>) {
     let may_loop = may_run_under_loop(program);
     for (id, func) in program.fns() {
+        // After `asyncio.set_event_loop(loop)` the loop is current: `get_event_loop()` returns it
+        // without creating one, and without a deprecation warning.
+        let mut installed = false;
         for ev in &func.events {
+            // Any installed loop counts, even one the model cannot identify (a loop returned by
+            // a helper, or `None`, which it cannot tell apart): unknown stays silent.
+            if let EventKind::RuntimeEnter { .. } = &ev.kind {
+                installed = true;
+                continue;
+            }
             let EventKind::Hygiene {
                 rule: "deprecated-loop-api",
                 message,
@@ -23,7 +32,7 @@ pub fn check(program: &Program, _facts: &Facts, out: &mut Vec<Finding>) {
                 continue;
             };
             let loop_less = message.contains(NO_RUNNING_LOOP);
-            if loop_less && may_loop[id.0 as usize] {
+            if loop_less && (may_loop[id.0 as usize] || installed) {
                 continue;
             }
             let help = if loop_less {
