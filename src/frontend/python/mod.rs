@@ -23,6 +23,7 @@ mod prescan;
 pub mod project;
 mod registrations;
 pub mod scope;
+mod split;
 #[cfg(test)]
 mod tests;
 mod types;

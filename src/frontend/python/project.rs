@@ -112,17 +112,52 @@ pub fn group(db: &SourceDb, files: &[usize]) -> Vec<Project> {
         entry.push(i);
     }
     let mut init_cache: HashMap<PathBuf, bool> = HashMap::default();
-    order
-        .into_iter()
-        .map(|root| {
-            let members = by_root.remove(&root).unwrap_or_default();
-            let files = members
-                .into_iter()
-                .map(|i| module_file(db, i, &root, &mut init_cache, &exists))
+    let mut out = Vec::with_capacity(order.len());
+    for root in order {
+        let members = by_root.remove(&root).unwrap_or_default();
+        let marked = marker_cache.get(&root).copied().unwrap_or(false);
+        // A marked project is one program unless two of its modules share a name; a folder
+        // with no marker may hold several programs side by side.
+        let files: Vec<ModuleFile> = members
+            .iter()
+            .map(|&i| module_file(db, i, &root, &mut init_cache, &exists))
+            .collect();
+        let mut names = HashSet::default();
+        let shared_name = files.iter().any(|f| !names.insert(f.name.as_str()));
+        if members.len() < 2 || (marked && !shared_name) {
+            out.push(Project { root, files });
+            continue;
+        }
+        let parts = super::split::split(db, &root, &members);
+        let several = parts.len() > 1;
+        for part in parts {
+            let proot = if marked || !several {
+                root.clone()
+            } else {
+                let dirs: Vec<&Path> = part
+                    .files
+                    .iter()
+                    .map(|&i| db.file(i).path.as_path())
+                    .collect();
+                common_dir(&dirs).unwrap_or_else(|| root.clone())
+            };
+            let files = part
+                .files
+                .iter()
+                .map(|&i| {
+                    let mut mf = module_file(db, i, &proot, &mut init_cache, &exists);
+                    for a in part.aliases.get(&i).into_iter().flatten() {
+                        if *a != mf.name && !mf.aliases.contains(a) {
+                            mf.aliases.push(a.clone());
+                        }
+                    }
+                    mf
+                })
                 .collect();
-            Project { root, files }
-        })
-        .collect()
+            out.push(Project { root: proot, files });
+        }
+    }
+    out
 }
 
 /// The nearest ancestor of `path` that holds a project marker.

@@ -1,0 +1,344 @@
+//! Independent programs inside one project directory: a folder of example scripts, a monorepo
+//! with `services/a/app.py` and `services/b/app.py`. Files join one program when they sit in
+//! one directory, when a `conftest.py` applies to them, or when one imports the other, with
+//! imports resolved as Python would for a script (its own directory first, then the directories
+//! above it up to the root, then their `src/`) and, failing that, by a unique path suffix.
+//! A module name shared by two such programs never merges them.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::source::SourceDb;
+
+/// One group of files and the module names imports reach them by, beyond their own.
+pub struct Part {
+    /// The files (indices into the source database).
+    pub files: Vec<usize>,
+    /// Extra module names of files, by source index.
+    pub aliases: HashMap<usize, Vec<String>>,
+}
+
+/// Splits the files under `root` into independent programs.
+pub fn split(db: &SourceDb, root: &Path, files: &[usize]) -> Vec<Part> {
+    let n = files.len();
+    let paths: Vec<&Path> = files.iter().map(|&i| db.file(i).path.as_path()).collect();
+    let by_path: HashMap<&Path, usize> = paths.iter().enumerate().map(|(k, p)| (*p, k)).collect();
+    let mut dirs: HashSet<&Path> = HashSet::default();
+    for p in &paths {
+        let mut d = p.parent();
+        while let Some(x) = d {
+            if !x.starts_with(root) || !dirs.insert(x) {
+                break;
+            }
+            d = x.parent();
+        }
+    }
+    let mut uf = UnionFind::new(n);
+    // One directory, one program; a package with its parent package.
+    let mut first_in_dir: HashMap<&Path, usize> = HashMap::default();
+    for (k, p) in paths.iter().enumerate() {
+        if let Some(d) = p.parent() {
+            match first_in_dir.get(d) {
+                Some(&j) => uf.union(j, k),
+                None => {
+                    first_in_dir.insert(d, k);
+                }
+            }
+        }
+    }
+    for (k, p) in paths.iter().enumerate() {
+        if p.file_name().is_some_and(|f| f == "__init__.py")
+            && let Some(parent) = p.parent().and_then(Path::parent)
+            && let Some(&j) = by_path.get(parent.join("__init__.py").as_path())
+        {
+            uf.union(j, k);
+        }
+    }
+    // A conftest applies to every test below it.
+    for (k, p) in paths.iter().enumerate() {
+        if p.file_name().is_some_and(|f| f == "conftest.py")
+            && let Some(d) = p.parent()
+        {
+            for (j, q) in paths.iter().enumerate() {
+                if q.starts_with(d) {
+                    uf.union(j, k);
+                }
+            }
+        }
+    }
+    // Imports.
+    let mut aliases: HashMap<usize, Vec<String>> = HashMap::default();
+    let mut suffixes: HashMap<String, Option<usize>> = HashMap::default();
+    for (k, p) in paths.iter().enumerate() {
+        if let Ok(rel) = p.strip_prefix(root) {
+            let segs: Vec<String> = rel
+                .with_extension("")
+                .components()
+                .filter_map(|c| c.as_os_str().to_str().map(str::to_string))
+                .collect();
+            let segs: Vec<&str> = match segs.last().map(String::as_str) {
+                Some("__init__") => segs[..segs.len() - 1].iter().map(String::as_str).collect(),
+                _ => segs.iter().map(String::as_str).collect(),
+            };
+            for start in 0..segs.len() {
+                let key = segs[start..].join(".");
+                suffixes
+                    .entry(key)
+                    .and_modify(|slot| *slot = None)
+                    .or_insert(Some(k));
+            }
+        }
+    }
+    for (k, p) in paths.iter().enumerate() {
+        let Ok(text) = db.read(files[k]) else {
+            continue;
+        };
+        let Some(dir) = p.parent() else { continue };
+        for imp in scan_imports(&text) {
+            let found = resolve(&imp, dir, root, &by_path, &dirs);
+            if found.is_empty() && imp.level == 0 && imp.module.contains('.') {
+                if let Some(Some(j)) = suffixes.get(&imp.module) {
+                    uf.union(*j, k);
+                    aliases
+                        .entry(files[*j])
+                        .or_default()
+                        .push(imp.module.clone());
+                }
+                continue;
+            }
+            for (j, alias) in found {
+                uf.union(j, k);
+                if let Some(a) = alias {
+                    aliases.entry(files[j]).or_default().push(a);
+                }
+            }
+        }
+    }
+    let mut parts: Vec<Part> = Vec::new();
+    let mut index: HashMap<usize, usize> = HashMap::default();
+    for (k, &f) in files.iter().enumerate() {
+        let r = uf.find(k);
+        let at = *index.entry(r).or_insert_with(|| {
+            parts.push(Part {
+                files: Vec::new(),
+                aliases: HashMap::default(),
+            });
+            parts.len() - 1
+        });
+        parts[at].files.push(f);
+        if let Some(a) = aliases.remove(&f) {
+            parts[at].aliases.insert(f, a);
+        }
+    }
+    parts
+}
+
+/// One import statement: `from ..a.b import c, d` is level 2, module `a.b`, names `c`, `d`.
+#[derive(Debug, PartialEq, Eq)]
+struct Import {
+    level: u32,
+    module: String,
+    names: Vec<String>,
+}
+
+/// The files an import reaches, each with the module name it reaches it by when that name is
+/// not the file's path from the root.
+fn resolve(
+    imp: &Import,
+    dir: &Path,
+    root: &Path,
+    files: &HashMap<&Path, usize>,
+    dirs: &HashSet<&Path>,
+) -> Vec<(usize, Option<String>)> {
+    let mut out = Vec::new();
+    let parts: Vec<&str> = imp.module.split('.').filter(|s| !s.is_empty()).collect();
+    let bases: Vec<PathBuf> = if imp.level > 0 {
+        let mut d = dir.to_path_buf();
+        for _ in 1..imp.level {
+            if !d.pop() {
+                return out;
+            }
+        }
+        vec![d]
+    } else {
+        let mut v = Vec::new();
+        let mut d = Some(dir);
+        while let Some(x) = d {
+            v.push(x.to_path_buf());
+            v.push(x.join("src"));
+            if x == root || !x.starts_with(root) {
+                break;
+            }
+            d = x.parent();
+        }
+        v
+    };
+    for base in bases {
+        let Some(first) = parts.first() else {
+            // `from . import a, b`: sibling modules.
+            for name in &imp.names {
+                push_module(&base.join(name), files, None, &mut out);
+            }
+            if !out.is_empty() {
+                break;
+            }
+            continue;
+        };
+        let head = base.join(first);
+        if !dirs.contains(head.as_path())
+            && !files.contains_key(head.with_extension("py").as_path())
+        {
+            continue;
+        }
+        let mut at = base.clone();
+        let mut dotted = String::new();
+        for part in &parts {
+            at.push(part);
+            if !dotted.is_empty() {
+                dotted.push('.');
+            }
+            dotted.push_str(part);
+            let alias = (imp.level == 0).then(|| dotted.clone());
+            push_module(&at, files, alias, &mut out);
+        }
+        for name in &imp.names {
+            let alias = (imp.level == 0).then(|| format!("{dotted}.{name}"));
+            push_module(&at.join(name), files, alias, &mut out);
+        }
+        break;
+    }
+    out
+}
+
+/// Adds the module file at `path` (`path.py` or `path/__init__.py`), if it is one of ours.
+fn push_module(
+    path: &Path,
+    files: &HashMap<&Path, usize>,
+    alias: Option<String>,
+    out: &mut Vec<(usize, Option<String>)>,
+) {
+    for candidate in [path.with_extension("py"), path.join("__init__.py")] {
+        if let Some(&j) = files.get(candidate.as_path()) {
+            out.push((j, alias.clone()));
+        }
+    }
+}
+
+/// The import statements of a module, from its text (no parse): `import a.b as c`, `from x
+/// import (y, z)`, at any indentation.
+fn scan_imports(text: &str) -> Vec<Import> {
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix("import ") {
+            for item in strip_comment(rest).split(',') {
+                let module = item.split_whitespace().next().unwrap_or("");
+                if is_dotted(module) {
+                    out.push(Import {
+                        level: 0,
+                        module: module.to_string(),
+                        names: Vec::new(),
+                    });
+                }
+            }
+        } else if let Some(rest) = t.strip_prefix("from ") {
+            let Some((module, names)) = rest.split_once(" import ") else {
+                continue;
+            };
+            let module = module.trim();
+            let level = module.chars().take_while(|&c| c == '.').count() as u32;
+            let module = &module[level as usize..];
+            if !module.is_empty() && !is_dotted(module) {
+                continue;
+            }
+            let mut names = strip_comment(names).to_string();
+            if names.contains('(') && !names.contains(')') {
+                for more in lines.by_ref().take(200) {
+                    names.push(' ');
+                    names.push_str(strip_comment(more));
+                    if more.contains(')') {
+                        break;
+                    }
+                }
+            }
+            let names = names
+                .trim_end_matches('\\')
+                .replace(['(', ')'], " ")
+                .split(',')
+                .filter_map(|n| n.split_whitespace().next())
+                .filter(|n| is_dotted(n) && *n != "*")
+                .map(str::to_string)
+                .collect();
+            out.push(Import {
+                level,
+                module: module.to_string(),
+                names,
+            });
+        }
+    }
+    out
+}
+
+fn strip_comment(s: &str) -> &str {
+    s.split('#').next().unwrap_or(s)
+}
+
+fn is_dotted(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
+}
+
+/// A union-find over `0..n`.
+struct UnionFind {
+    parent: Vec<usize>,
+}
+
+impl UnionFind {
+    fn new(n: usize) -> Self {
+        UnionFind {
+            parent: (0..n).collect(),
+        }
+    }
+
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.parent[x] != x {
+            self.parent[x] = self.parent[self.parent[x]];
+            x = self.parent[x];
+        }
+        x
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_are_scanned_from_text() {
+        let text = "import os, a.b as c\nfrom .x import y\nfrom ..pkg.mod import (\n    f,\n    g,  # note\n)\n    from z import *\n";
+        let got = scan_imports(text);
+        let modules: Vec<(u32, &str, usize)> = got
+            .iter()
+            .map(|i| (i.level, i.module.as_str(), i.names.len()))
+            .collect();
+        assert_eq!(
+            modules,
+            vec![
+                (0, "os", 0),
+                (0, "a.b", 0),
+                (1, "x", 1),
+                (2, "pkg.mod", 2),
+                (0, "z", 0)
+            ]
+        );
+    }
+}
