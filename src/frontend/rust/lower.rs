@@ -778,6 +778,13 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     matches!(pat, Pat::Wild(_)) && matches!(strip(&init.expr), Expr::Path(_));
                 let v = self.lower_expr(&init.expr);
                 self.borrowing = false;
+                // `let x: Foo = Default::default();` calls `Foo::default()`.
+                if let Some(ty) = &ann
+                    && self.is_default_call(&init.expr)
+                {
+                    let span = self.sp2(spans::first(&init.expr), spans::last(&init.expr));
+                    self.emit_default_call(span, ty.clone());
+                }
                 if let Some((_, diverge)) = &init.diverge {
                     self.lower_expr(diverge);
                 }
