@@ -71,6 +71,13 @@ impl<'a> Lowerer<'a> {
     ) -> Val {
         let awaited = std::mem::take(&mut self.awaited);
         let callee = self.callee(func);
+        if let Some(args) = args
+            && args.args.len() >= 2
+            && self.asserts_failure(&callee)
+        {
+            self.call_asserting_failure(args, range);
+            return Val::default();
+        }
         if let Some(f) = callee.local_fn {
             self.lower_args(args, None);
             let callee_async = self.ir.functions[f as usize].func.is_async;
@@ -490,6 +497,43 @@ impl<'a> Lowerer<'a> {
             }
             scope.owned.push(v);
         }
+    }
+
+    /// Whether the callee asserts that a callable it is given fails (`pytest.raises(E, f)`,
+    /// `self.assertRaises(E, f, *args)`).
+    fn asserts_failure(&self, callee: &Callee) -> bool {
+        let expects = |apis: Vec<&Api>| apis.iter().any(|a| a.concept == Concept::ExpectsFailure);
+        callee
+            .path
+            .as_deref()
+            .is_some_and(|p| expects(self.cx.apis(p)))
+            || callee
+                .method
+                .is_some_and(|m| expects(self.cx.method_apis(m)))
+    }
+
+    /// `assertRaises(E, f, *args)`: the callable is called here, with the rest of the
+    /// arguments, and the test expects the call to fail with `E`.
+    fn call_asserting_failure(&mut self, args: &Arguments, range: TextRange) {
+        let one = |e: &Expr| match e {
+            Expr::Name(n) => Some(n.id.to_string()),
+            Expr::Attribute(a) => Some(a.attr.id.to_string()),
+            _ => None,
+        };
+        let what = match &args.args[0] {
+            Expr::Tuple(t) => t.elts.iter().filter_map(one).collect(),
+            other => one(other).into_iter().collect(),
+        };
+        self.emit(range, crate::model::EventKind::ExpectsFailure { what });
+        self.expr(&args.args[0], Dest::Read);
+        for a in args.args[2..]
+            .iter()
+            .chain(args.keywords.iter().map(|k| &k.value))
+        {
+            self.arg_value(a);
+        }
+        let f = &args.args[1];
+        self.call_with(f, None, f.range(), Dest::Discard);
     }
 
     /// Whether the arguments of the coroutine call `c` handed to a loop are lowered in the
