@@ -2,7 +2,7 @@
 
 use crate::analysis::{Ctx, Facts, short};
 use crate::diagnostic::{Finding, Severity};
-use crate::model::{EventKind, FnKind, Language, Program};
+use crate::model::{EventKind, FnKind, Language, Program, RunKind};
 
 use super::explain::placement_is_certain;
 
@@ -23,9 +23,29 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         if !in_async {
             continue;
         }
-        for ev in &f.events {
-            let EventKind::Blocking { api } = &ev.kind else {
-                continue;
+        let runtimes: Vec<_> = ctx
+            .iter()
+            .filter(|c| matches!(c.ctx, Ctx::Runtime(_)))
+            .map(|c| c.ctx)
+            .collect();
+        for (i, ev) in f.events.iter().enumerate() {
+            let api = match &ev.kind {
+                EventKind::Blocking { api } => api,
+                // A block-on whose executor parks the thread, where that does not panic or
+                // deadlock, still blocks the worker until the future is done.
+                EventKind::Run {
+                    how: RunKind::BlockOn,
+                    api,
+                    ..
+                } if !runtimes.is_empty()
+                    && runtimes.iter().all(|&o| {
+                        super::nested_block_on::parking_block_on(facts, fid, i, o)
+                            == Some(super::nested_block_on::Parking::Blocks)
+                    }) =>
+                {
+                    api
+                }
+                _ => continue,
             };
             let help = match f.language {
                 Language::Rust => {

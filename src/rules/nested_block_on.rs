@@ -2,7 +2,7 @@
 
 use crate::analysis::{Ctx, Facts, short};
 use crate::diagnostic::{Finding, Severity};
-use crate::model::{Entry, EventKind, Language, Program, RunKind};
+use crate::model::{Entry, EventKind, Executor, Flavor, FnId, Language, Program, RunKind};
 
 use super::explain::{chain_labels, path_is_certain};
 
@@ -32,13 +32,20 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         else {
             continue;
         };
-        for ev in &f.events {
+        for (i, ev) in f.events.iter().enumerate() {
+            let mut parked = None;
             let what = match &ev.kind {
                 EventKind::Run {
                     how: RunKind::BlockOn,
                     api,
                     ..
-                } => format!("`{}`", short(api)),
+                } => {
+                    match parking_block_on(facts, fid, i, entry.ctx) {
+                        Some(Parking::Blocks) => continue,
+                        other => parked = other,
+                    }
+                    format!("`{}`", short(api))
+                }
                 EventKind::BlockingEntry { api } => format!("`{}`", short(api)),
                 EventKind::Call { callees, .. } => {
                     match callees
@@ -67,7 +74,12 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 .primary_label("blocks the thread that is driving async tasks");
             finding = chain_labels(program, facts, fid, entry, finding);
             finding = finding.help(help);
-            if f.language == Language::Rust {
+            if let Some(parking) = parked {
+                finding = finding.note(match parking {
+                    Parking::Panics => "the futures executor panics: \"cannot execute `LocalPool` executor from within another executor\"",
+                    _ => "this executor does not panic, it parks the thread; on a current-thread runtime that is the only thread, so no task, timer or I/O the future waits for can run again (a deadlock)",
+                });
+            } else if f.language == Language::Rust {
                 finding = finding.note(match ev.kind {
                     EventKind::BlockingEntry { .. } => "tokio panics: \"Cannot block the current thread from within a runtime\" (or, for a client that runs its own runtime, \"Cannot start a runtime from within a runtime\")",
                     _ => "tokio panics: \"Cannot start a runtime from within a runtime\"",
@@ -89,4 +101,39 @@ pub fn probes(f: &crate::model::Function) -> bool {
     f.events
         .iter()
         .any(|e| matches!(e.kind, EventKind::RuntimeProbe { .. }))
+}
+
+/// What a block-on of an executor that parks the thread (`futures::executor::block_on`,
+/// `futures_lite::future::block_on`, `pollster`) does inside async code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parking {
+    /// Nested in the futures executor itself: its enter guard panics.
+    Panics,
+    /// On a current-thread Tokio runtime: every task, timer and I/O event the future may wait
+    /// for needs the one thread it blocks.
+    Deadlocks,
+    /// Anywhere else: the thread blocks until the future completes, with no panic.
+    Blocks,
+}
+
+/// How a block-on event behaves in context `outer`, when its executor parks the thread; `None`
+/// for block-ons that refuse to nest (Tokio's, asyncio's) or whose executor is unknown.
+pub fn parking_block_on(facts: &Facts, f: FnId, event: usize, outer: Ctx) -> Option<Parking> {
+    let inner = facts.instance(*facts.event_instance.get(&(f, event))?);
+    if !matches!(inner.executor, Executor::Futures | Executor::Smol) {
+        return None;
+    }
+    let outer = outer.instance().map(|i| facts.instance(i));
+    Some(match outer {
+        Some(o) if o.executor == Executor::Futures && inner.executor == Executor::Futures => {
+            Parking::Panics
+        }
+        Some(o)
+            if matches!(o.executor, Executor::Tokio | Executor::TokioLocal)
+                && o.flavor == Flavor::CurrentThread =>
+        {
+            Parking::Deadlocks
+        }
+        _ => Parking::Blocks,
+    })
 }
