@@ -1,7 +1,8 @@
 //! Code that a test runs in order to watch it fail: the body of a `#[should_panic]` test, the
 //! block of `with pytest.raises(E):`, and every function reached only from such code.
 
-use crate::model::{EventKind, FnId, Program, Span};
+use crate::kb::{Concept, Kb, last_segment};
+use crate::model::{EventKind, FnId, Program, RunKind, Span};
 
 use super::Facts;
 
@@ -16,24 +17,52 @@ pub struct ExpectRegion {
     pub what: Vec<String>,
 }
 
+/// Whether an API that runs a closure catches its failure (`std::panic::catch_unwind`).
+fn catches_failure(kb: &Kb, language: crate::model::Language, api: &str) -> bool {
+    let is = |a: &&crate::kb::Api| a.concept == Concept::ExpectsFailure;
+    kb.lookup(language, api).iter().any(is)
+        || kb
+            .lookup_method_name(language, last_segment(language, api))
+            .iter()
+            .any(is)
+}
+
 fn contains(outer: Span, inner: Span) -> bool {
     outer.file == inner.file && outer.start <= inner.start && inner.end <= outer.end
 }
 
-/// Fills [`Facts::expect_regions`] and [`Facts::expected_via`].
-pub fn collect(program: &Program, facts: &mut Facts) {
+/// Fills [`Facts::expect_regions`] and [`Facts::expected_via`]. Besides the frontends'
+/// `ExpectsFailure` events, a closure that test code hands to an API catching its failure
+/// (`catch_unwind`, per the knowledge base) is such a region: the test asserts the outcome.
+pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
+    facts.expected_via = vec![None; program.functions.len()];
     for (fid, f) in program.fns() {
         for ev in &f.events {
-            if let EventKind::ExpectsFailure { what } = &ev.kind {
-                facts.expect_regions.push(ExpectRegion {
-                    func: fid,
-                    span: ev.span,
-                    what: what.clone(),
-                });
+            match &ev.kind {
+                EventKind::ExpectsFailure { what } => {
+                    facts.expect_regions.push(ExpectRegion {
+                        func: fid,
+                        span: ev.span,
+                        what: what.clone(),
+                    });
+                }
+                EventKind::Run {
+                    body,
+                    how: RunKind::Inline,
+                    api,
+                    ..
+                } if f.is_test && catches_failure(kb, f.language, api) => {
+                    facts.expect_regions.push(ExpectRegion {
+                        func: fid,
+                        span: ev.span,
+                        what: Vec::new(),
+                    });
+                    facts.expected_via[body.0 as usize] = Some(facts.expect_regions.len() - 1);
+                }
+                _ => {}
             }
         }
     }
-    facts.expected_via = vec![None; program.functions.len()];
     if facts.expect_regions.is_empty() {
         return;
     }

@@ -122,7 +122,7 @@ pub fn analyze(program: &Program, kb: &Kb) -> Facts {
     instances::collect(program, kb, &mut facts);
     facts.needs = needs(program, kb);
     contexts::propagate(program, &mut facts);
-    expected::collect(program, &mut facts);
+    expected::collect(program, kb, &mut facts);
     facts
 }
 

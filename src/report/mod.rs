@@ -80,6 +80,10 @@ impl<'a> Report<'a> {
             match f.severity {
                 Severity::Error => s.errors += 1,
                 Severity::Warning => s.warnings += 1,
+                Severity::Note if f.expected => {
+                    s.expected += 1;
+                    continue;
+                }
                 Severity::Note => {
                     s.notes += 1;
                     continue;
@@ -110,6 +114,10 @@ pub struct Summary {
     pub warnings: usize,
     /// Note-level diagnostics (analysis limits); they never fail a run.
     pub notes: usize,
+    /// Failures that tests provoke and assert, shown with `--show-expected`; they never fail a
+    /// run.
+    #[serde(skip)]
+    pub expected: usize,
     /// Files looked at.
     pub files_checked: usize,
     /// Files with at least one finding (by primary span).
@@ -119,10 +127,16 @@ pub struct Summary {
 impl Summary {
     /// The one-line summary: `Found 3 errors and 1 warning in 2 files.` or `No problems found.`
     pub fn line(&self) -> String {
-        let notes = match self.notes {
+        let mut notes = match self.notes {
             0 => String::new(),
             n => format!(" ({} about the analysis)", plural(n, "note")),
         };
+        if self.expected > 0 {
+            notes.push_str(&format!(
+                " ({} that tests assert)",
+                plural(self.expected, "expected failure")
+            ));
+        }
         if self.errors == 0 && self.warnings == 0 {
             return format!("No problems found.{notes}");
         }
