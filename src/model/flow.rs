@@ -27,7 +27,8 @@ pub enum CellKind {
 pub struct Cell {
     /// Field or static.
     pub kind: CellKind,
-    /// Owning type of a field (its last path segment); the module path of a static.
+    /// Owning type of a field (its last path segment in Rust, the class's dotted path in
+    /// Python); the module path of a static.
     pub owner: String,
     /// Field or static name.
     pub name: String,

@@ -1,6 +1,8 @@
 //! `runtime-dropped-with-live-tasks`: spawned work still running when its runtime ends, nobody
 //! waiting for it. Doc: rules/runtime-dropped-with-live-tasks.md.
 
+use std::collections::HashMap;
+
 use crate::analysis::Facts;
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{
@@ -40,6 +42,138 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         }
     }
     local_runtimes(program, out);
+    closed_loops(program, facts, out);
+}
+
+/// An event of interest to [`closed_loops`]: (function, event index).
+type At = (FnId, usize);
+
+/// What a function does to one runtime object, in order: the closes it reaches while tasks
+/// created before it are still pending, whether it runs the loop (which lets those tasks
+/// progress), and the tasks it leaves pending.
+#[derive(Clone, Default)]
+struct LoopSummary {
+    closes: Vec<At>,
+    clears: bool,
+    pending: Vec<At>,
+}
+
+/// Tasks created on an asyncio loop the flow identifies (an instance attribute, a value passed
+/// along) that are still pending when that loop is closed: no run of the loop comes between the
+/// creation and the close, in the body or in the calls a body makes in order.
+fn closed_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    use crate::analysis::flow::ObjKind;
+    let flow = &facts.flow;
+    let mut closed = Vec::new();
+    for (fid, f) in program.fns() {
+        for (i, ev) in f.events.iter().enumerate() {
+            if matches!(ev.kind, EventKind::RuntimeClose { .. }) {
+                for (o, _) in flow.subject(fid, i) {
+                    if flow.object(o).kind == ObjKind::Runtime && !closed.contains(&o) {
+                        closed.push(o);
+                    }
+                }
+            }
+        }
+    }
+    let mut bugs: Vec<(At, At)> = Vec::new();
+    for o in closed {
+        let holds = |f: FnId, i: usize| flow.subject(f, i).iter().any(|(x, _)| *x == o);
+        let mut memo: HashMap<FnId, LoopSummary> = HashMap::new();
+        for (fid, _) in program.fns() {
+            summarize(program, fid, &holds, &mut memo, &mut bugs);
+        }
+    }
+    bugs.sort();
+    bugs.dedup();
+    for (spawn, close) in bugs {
+        let f = program.func(spawn.0);
+        let (Some(s), Some(c)) = (
+            f.events.get(spawn.1),
+            program.func(close.0).events.get(close.1),
+        ) else {
+            continue;
+        };
+        out.push(report(program, s.span, spawn.0, Some(c.span)));
+    }
+}
+
+fn summarize(
+    program: &Program,
+    fid: FnId,
+    holds: &dyn Fn(FnId, usize) -> bool,
+    memo: &mut HashMap<FnId, LoopSummary>,
+    bugs: &mut Vec<(At, At)>,
+) -> LoopSummary {
+    if let Some(s) = memo.get(&fid) {
+        return s.clone();
+    }
+    // A call cycle does nothing to the loop.
+    memo.insert(fid, LoopSummary::default());
+    let mut sum = LoopSummary::default();
+    let mut pending: Vec<At> = Vec::new();
+    for (i, ev) in program.func(fid).events.iter().enumerate() {
+        match &ev.kind {
+            EventKind::Run {
+                how: RunKind::Spawn,
+                handle,
+                ..
+            } if holds(fid, i) => {
+                // Python only: a Rust runtime shut down with tasks is `local_runtimes`' and
+                // `use-after-runtime-close`'s to judge.
+                let python = program.func(fid).language == Language::Python;
+                let awaited = matches!(handle, HandleFate::Bound(v) if program.var(*v).consumed);
+                if !python {
+                    continue;
+                }
+                if !awaited {
+                    pending.push((fid, i));
+                }
+            }
+            EventKind::Run {
+                how: RunKind::BlockOn,
+                ..
+            } if holds(fid, i) => {
+                sum.clears = true;
+                pending.clear();
+            }
+            EventKind::RuntimeClose { .. } if holds(fid, i) => {
+                if !sum.clears {
+                    sum.closes.push((fid, i));
+                }
+                bugs.extend(pending.iter().map(|&s| (s, (fid, i))));
+            }
+            EventKind::Call { callees, .. } => {
+                let subs: Vec<LoopSummary> = callees
+                    .iter()
+                    .map(|&c| summarize(program, c, holds, memo, bugs))
+                    .collect();
+                let mut clears = !subs.is_empty();
+                for sub in &subs {
+                    if !sum.clears {
+                        sum.closes.extend(sub.closes.iter().copied());
+                    }
+                    for &c in &sub.closes {
+                        bugs.extend(pending.iter().map(|&s| (s, c)));
+                    }
+                    clears &= sub.clears;
+                }
+                if clears {
+                    sum.clears = true;
+                    pending.clear();
+                }
+                for sub in subs {
+                    pending.extend(sub.pending);
+                }
+                pending.sort();
+                pending.dedup();
+            }
+            _ => {}
+        }
+    }
+    sum.pending = pending;
+    memo.insert(fid, sum.clone());
+    sum
 }
 
 /// Tasks spawned on a runtime built in the same body and dropped or shut down there without
@@ -124,13 +258,23 @@ fn report(
             "keep the `JoinHandle` and `.await` it before returning (or use a `JoinSet`)",
         ),
         Language::Python => (
-            format!(
-                "task created here may still be pending when the loop running `{}` ends",
-                r.name
-            ),
+            match end {
+                Some(_) => "task created here may still be pending when its event loop is closed"
+                    .to_string(),
+                None => format!(
+                    "task created here may still be pending when the loop running `{}` ends",
+                    r.name
+                ),
+            },
             "asyncio cancels it: \"Task was destroyed but it is pending!\"",
             "keep the task and `await` it (or use `asyncio.TaskGroup`) before the coroutine returns",
         ),
+    };
+    let primary = match (r.language, end) {
+        (Language::Python, Some(_)) => {
+            "nothing runs the loop or waits for this task before the loop is closed"
+        }
+        _ => "the handle is dropped; nothing waits for this task",
     };
     let finding = Finding::new(
         "runtime-dropped-with-live-tasks",
@@ -138,7 +282,7 @@ fn report(
         span,
         msg,
     )
-    .primary_label("the handle is dropped; nothing waits for this task");
+    .primary_label(primary);
     let finding = match end {
         Some(end) => finding.label(end, "the runtime is shut down here, cancelling the task"),
         None => finding.label(

@@ -53,6 +53,8 @@ pub(super) struct Callee<'e> {
     pub(super) typed: Option<String>,
     /// A parameter of an enclosing function being called: (function, position).
     pub(super) param: Option<(u32, u32)>,
+    /// The cell of an instance attribute holding an event loop, when that is the receiver.
+    pub(super) recv_cell: Option<crate::model::Place>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -78,6 +80,10 @@ impl<'a> Lowerer<'a> {
             self.call_asserting_failure(args, range);
             return Val::default();
         }
+        let before = self.ir.functions[self.scope().fn_id as usize]
+            .func
+            .events
+            .len();
         if let Some(f) = callee.local_fn {
             self.lower_args(args, None);
             let callee_async = self.ir.functions[f as usize].func.is_async;
@@ -141,7 +147,11 @@ impl<'a> Lowerer<'a> {
             .find(|a| body_kind(a.concept).is_some())
         {
             let dest = if awaited { Dest::Await } else { dest };
-            return self.run_api(api, &callee, args, range, dest);
+            let val = self.run_api(api, &callee, args, range, dest);
+            if let Some(cell) = callee.recv_cell {
+                self.subject_from_cell(before, range, cell);
+            }
+            return val;
         }
         self.lower_args(args, None);
         // The value's type matters only where the value is looked at again.
@@ -163,6 +173,9 @@ impl<'a> Lowerer<'a> {
         }
         if !handled_recv {
             self.receiver_effect(&callee, range);
+        }
+        if let Some(cell) = callee.recv_cell {
+            self.subject_from_cell(before, range, cell);
         }
         if project {
             let path = callee.path.clone().unwrap_or_default();
@@ -188,6 +201,7 @@ impl<'a> Lowerer<'a> {
             local_fn: None,
             typed: None,
             param: None,
+            recv_cell: None,
         };
         match func {
             // `cls(...)` in a class method builds an instance of the class.
@@ -246,6 +260,13 @@ impl<'a> Lowerer<'a> {
             }
             if !attrs.is_empty() {
                 out.typed = Some(dotted(&join_path(&instance_of(&class), attrs), method));
+            }
+            // An attribute holding an event loop the class makes: the loop's methods.
+            if let [attr] = attrs
+                && let Some(ty) = self.loop_attrs.get(&(class.clone(), attr.to_string()))
+            {
+                out.path = Some(dotted(&ty.clone(), method));
+                out.recv_cell = Some(self.attr_cell(&class, attr));
             }
             return;
         }

@@ -84,22 +84,31 @@ pub fn compact(program: &mut Program) {
     let remap = |id: FnId| FnId(new_id[id.0 as usize]);
     let old = std::mem::take(&mut program.functions);
     program.functions.reserve_exact(next as usize);
+    // New index of each kept event, by old function, for the flow facts.
+    let mut event_index: Vec<Vec<Option<u32>>> = vec![Vec::new(); n];
     for (i, mut f) in old.into_iter().enumerate() {
         if !live[i] {
             continue;
         }
         f.parent = f.parent.map(remap);
-        f.events.retain_mut(|ev| match &mut ev.kind {
-            EventKind::Call { callees, .. } => {
-                callees.retain(|c| live[c.0 as usize]);
-                callees.iter_mut().for_each(|c| *c = remap(*c));
-                !callees.is_empty()
-            }
-            EventKind::Run { body, .. } => {
-                *body = remap(*body);
-                true
-            }
-            _ => true,
+        let mut kept = 0u32;
+        let index = &mut event_index[i];
+        f.events.retain_mut(|ev| {
+            let keep = match &mut ev.kind {
+                EventKind::Call { callees, .. } => {
+                    callees.retain(|c| live[c.0 as usize]);
+                    callees.iter_mut().for_each(|c| *c = remap(*c));
+                    !callees.is_empty()
+                }
+                EventKind::Run { body, .. } => {
+                    *body = remap(*body);
+                    true
+                }
+                _ => true,
+            };
+            index.push(keep.then_some(kept));
+            kept += u32::from(keep);
+            keep
         });
         f.events.shrink_to_fit();
         program.functions.push(f);
@@ -109,5 +118,95 @@ pub fn compact(program: &mut Program) {
     }
     for v in &mut program.vars {
         v.owner = remap(v.owner);
+    }
+    compact_flow(&mut program.flow, &live, &new_id, &event_index);
+}
+
+/// Renumbers the flow facts after compaction; facts about dropped functions or events go.
+fn compact_flow(
+    flow: &mut crate::model::FlowFacts,
+    live: &[bool],
+    new_id: &[u32],
+    event_index: &[Vec<Option<u32>>],
+) {
+    use crate::model::{FactKind, Place};
+    let func = |f: FnId| live[f.0 as usize].then(|| FnId(new_id[f.0 as usize]));
+    let place = |p: Place| -> Option<Place> {
+        Some(match p {
+            Place::Param(f, i) => Place::Param(func(f)?, i),
+            Place::Ret(f) => Place::Ret(func(f)?),
+            other => other,
+        })
+    };
+    for owner in &mut flow.temp_owner {
+        *owner = func(*owner).unwrap_or(FnId(0));
+    }
+    let facts = std::mem::take(&mut flow.facts);
+    for mut fact in facts {
+        let old = fact.func;
+        let Some(f) = func(old) else { continue };
+        fact.func = f;
+        let event = |e: u32| {
+            event_index[old.0 as usize]
+                .get(e as usize)
+                .copied()
+                .flatten()
+        };
+        let kind = match fact.kind {
+            FactKind::New { event: e, to } => match (event(e), place(to)) {
+                (Some(event), Some(to)) => FactKind::New { event, to },
+                _ => continue,
+            },
+            FactKind::Assign { to, from } => match (place(to), place(from)) {
+                (Some(to), Some(from)) => FactKind::Assign { to, from },
+                _ => continue,
+            },
+            FactKind::HandleOf { to, from } => match (place(to), place(from)) {
+                (Some(to), Some(from)) => FactKind::HandleOf { to, from },
+                _ => continue,
+            },
+            FactKind::Call {
+                event: e,
+                args,
+                result,
+            } => {
+                let Some(e) = event(e) else { continue };
+                FactKind::Call {
+                    event: e,
+                    args: args.into_iter().map(|a| a.and_then(place)).collect(),
+                    result: result.and_then(place),
+                }
+            }
+            FactKind::Load { to, cell } => match place(to) {
+                Some(to) => FactKind::Load { to, cell },
+                None => continue,
+            },
+            FactKind::Store {
+                cell,
+                from,
+                overwrite,
+            } => match place(from) {
+                Some(from) => FactKind::Store {
+                    cell,
+                    from,
+                    overwrite,
+                },
+                None => continue,
+            },
+            FactKind::Subject { event: e, place: p } => match (event(e), place(p)) {
+                (Some(event), Some(place)) => FactKind::Subject { event, place },
+                _ => continue,
+            },
+            FactKind::Use { place: p } => match place(p) {
+                Some(place) => FactKind::Use { place },
+                None => continue,
+            },
+            FactKind::Drop { place: p } => match place(p) {
+                Some(place) => FactKind::Drop { place },
+                None => continue,
+            },
+        };
+        fact.kind = kind;
+        flow.facts.push(fact);
     }
 }

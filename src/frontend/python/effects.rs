@@ -103,6 +103,7 @@ impl<'a> Lowerer<'a> {
                             api: api.path.clone(),
                         },
                     );
+                    val.place = self.made(range);
                     if let (Some(v), true) = (var, dest.escapes()) {
                         self.emit(range, K::Escape { var: v });
                     }

@@ -51,6 +51,8 @@ pub struct Val {
     pub created: Option<ResourceRef>,
     /// Runtime the value refers to (an event loop handle).
     pub runtime: Option<RuntimeRef>,
+    /// The place holding the value, for flow facts.
+    pub place: Option<crate::model::Place>,
 }
 
 /// Lowers the direct child expressions of an expression, with one destination.
@@ -451,6 +453,17 @@ impl<'a> Lowerer<'a> {
                     Some(class) => {
                         let attr = a.attr.id.as_str();
                         let val = self.expr(value, Dest::SelfAttr(attr));
+                        if val.place.is_some() {
+                            let cell = self.attr_cell(&class, attr);
+                            self.store_attr(a.range, cell, val.place);
+                            if let (Some(RuntimeRef::Var(_)), Some(ty)) = (val.runtime, &val.ty)
+                                && !super::types::is_project_type(ty)
+                            {
+                                self.loop_attrs
+                                    .entry((class.clone(), attr.to_string()))
+                                    .or_insert_with(|| ty.clone());
+                            }
+                        }
                         let ty = annotation.and_then(|a| self.annotation_type(a)).or(val.ty);
                         if let Some(ty) = ty {
                             self.record_attr_type(&class, attr, &ty);

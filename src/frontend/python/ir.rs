@@ -206,4 +206,10 @@ pub struct FileIr {
     pub fixtures: Vec<FixtureDef>,
     /// Interned paths and names of pending references.
     pub paths: Vec<Box<str>>,
+    /// Storage cells named by flow facts (instance attributes by class).
+    pub cells: Vec<crate::model::Cell>,
+    /// Owning function (local id) of each flow temporary.
+    pub temps: Vec<u32>,
+    /// Flow facts (functions, variables, temporaries, cells and events are file-local).
+    pub flow: Vec<crate::model::Fact>,
 }

@@ -166,8 +166,11 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         .collect();
     let mut value_refs: Vec<FnId> = Vec::new();
     linker.decorators(&bodies, &mut value_refs);
+    let mut flow = crate::frontend::flow::FlowLinker::default();
     for (k, fns) in bodies.into_iter().enumerate() {
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
+        // Program index of each event of each function, for the flow facts.
+        let mut event_index: Vec<Vec<Option<u32>>> = Vec::with_capacity(fns.len());
         let mut cache: Vec<Option<Option<(Target, usize)>>> = vec![None; files[k].paths.len()];
         for (local, irf) in (0u32..).zip(fns) {
             let mut func = irf.func;
@@ -178,6 +181,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             let mut events = Vec::with_capacity(old_events.len() + irf.pending.len());
             let n_old = old_events.len();
             let mut old_iter = old_events.into_iter();
+            let mut index = Vec::with_capacity(n_old);
             for i in 0..=n_old {
                 while let Some(p) = pending.next_if(|p| p.at as usize == i) {
                     linker.resolve(
@@ -191,6 +195,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                     );
                 }
                 if let Some(mut ev) = old_iter.next() {
+                    index.push(Some(events.len() as u32));
                     ev.span.file = k as u32;
                     shift(&mut ev.kind, fo, vo, go);
                     events.push(ev);
@@ -211,6 +216,23 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             events.shrink_to_fit();
             func.events = events;
             program.functions.push(func);
+            event_index.push(index);
+        }
+        let ir = &files[k];
+        if !ir.flow.is_empty() {
+            let first = program.flow.facts.len();
+            flow.add_file(
+                &mut program.flow,
+                &ir.cells,
+                &ir.temps,
+                &ir.flow,
+                fo,
+                vo,
+                &event_index,
+            );
+            for fact in &mut program.flow.facts[first..] {
+                fact.span.file = k as u32;
+            }
         }
     }
     // A public function that the project calls is taken to be called by the project: its known

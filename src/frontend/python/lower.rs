@@ -68,6 +68,9 @@ pub struct Lowerer<'a> {
     pub hoist_depth: Option<usize>,
     /// Calls met while hoisting, to re-emit in the coroutine's body for coroutine callees.
     pub hoisted: Vec<Hoisted>,
+    /// Instance attributes set to an event loop the class makes, by (class path, attribute):
+    /// the loop's type.
+    pub loop_attrs: HashMap<(String, String), String>,
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
@@ -108,6 +111,7 @@ impl<'a> Lowerer<'a> {
             project_paths: Default::default(),
             hoist_depth: None,
             hoisted: Vec::new(),
+            loop_attrs: HashMap::default(),
         }
     }
 

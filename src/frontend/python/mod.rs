@@ -15,6 +15,7 @@ mod defs;
 pub mod dump;
 mod effects;
 mod exprs;
+mod flow;
 pub mod imports;
 pub mod ir;
 mod link;
