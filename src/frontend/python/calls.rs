@@ -249,6 +249,13 @@ impl<'a> Lowerer<'a> {
     }
 
     fn chain_callee(&mut self, base: &str, attrs: &[&str], method: &str, out: &mut Callee<'_>) {
+        // A name bound to what an accessor returns: the attribute it returns.
+        if attrs.is_empty()
+            && let Some(path) = self.scope().attr_alias.get(base)
+        {
+            out.recv = Recv::SelfAttr(path.clone());
+            return;
+        }
         // `self.method()` and `self.attr.method()`.
         if let Some(class) = self.method_self(base) {
             match attrs {

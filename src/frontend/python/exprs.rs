@@ -3,7 +3,7 @@
 
 use ruff_python_ast::name::Name;
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, ExprAttribute, ExprName, StmtWith};
+use ruff_python_ast::{CmpOp, Expr, ExprAttribute, ExprName, StmtWith};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::imports::{attr_chain, dotted, join_path};
@@ -93,7 +93,34 @@ impl<'a> Lowerer<'a> {
                 self.awaited = false;
                 v
             }
-            Expr::Name(n) => self.name_load(n, dest),
+            Expr::Name(n) => match self.scope().attr_alias.get(n.id.as_str()) {
+                Some(path) => {
+                    let path = path.clone();
+                    self.pending_ref(n.range, &path, RefKind::Value);
+                    Val::default()
+                }
+                None => self.name_load(n, dest),
+            },
+            // An identity test (`self._s is None`) only looks at the reference.
+            Expr::Compare(c)
+                if c.ops
+                    .iter()
+                    .all(|op| matches!(op, CmpOp::Is | CmpOp::IsNot))
+                    && c.comparators
+                        .iter()
+                        .chain(std::iter::once(&*c.left))
+                        .any(|e| e.is_none_literal_expr())
+                    && c.comparators
+                        .iter()
+                        .chain(std::iter::once(&*c.left))
+                        .all(|e| {
+                            e.is_none_literal_expr()
+                                || matches!(e, Expr::Name(_))
+                                || attr_chain(e).is_some()
+                        }) =>
+            {
+                Val::default()
+            }
             Expr::Attribute(a) => self.attr_load(a, dest),
             Expr::Lambda(l) => {
                 let parent = self.scope().fn_id;
@@ -334,6 +361,14 @@ impl<'a> Lowerer<'a> {
             if attrs.is_empty() && self.self_attr_ref(base, attr).is_some() {
                 let class = self.scope_class().unwrap_or_default();
                 let path = dotted(&class, attr);
+                // An accessor returning the attribute: its callers use it, not the accessor.
+                if matches!(dest, Dest::Return) && self.scope().kind == ScopeKind::Function {
+                    let fid = self.scope().fn_id as usize;
+                    let name = self.ir.functions[fid].func.name.clone();
+                    let method = name.rsplit('.').next().unwrap_or(&name).to_string();
+                    self.attr_getters.insert((class.clone(), method), path);
+                    return Val::default();
+                }
                 self.pending_ref(a.range, &path, RefKind::Value);
                 return Val {
                     ty: Some(dotted(&instance_of(&class), attr)),
@@ -372,6 +407,21 @@ impl<'a> Lowerer<'a> {
             },
         );
         Val::default()
+    }
+
+    /// The attribute an accessor call of the class (`self._session()`) returns.
+    fn accessor_result(&self, value: &Expr) -> Option<String> {
+        let Expr::Call(c) = value else { return None };
+        let Expr::Attribute(a) = &*c.func else {
+            return None;
+        };
+        let Expr::Name(base) = &*a.value else {
+            return None;
+        };
+        let class = self.method_self(base.id.as_str())?;
+        self.attr_getters
+            .get(&(class, a.attr.id.to_string()))
+            .cloned()
     }
 
     /// The type path of a name used as a receiver, when it is a value of a project type:
@@ -414,11 +464,15 @@ impl<'a> Lowerer<'a> {
         match target {
             Expr::Name(n) => {
                 let name = n.id.as_str();
+                self.scope_mut().attr_alias.remove(name);
                 let val = self.expr(value, Dest::Bind(name, n.range));
                 if val.consumed {
                     return;
                 }
                 self.unbind(name);
+                if let Some(path) = self.accessor_result(value) {
+                    self.scope_mut().attr_alias.insert(Name::new(name), path);
+                }
                 let ty = annotation.and_then(|a| self.annotation_type(a)).or(val.ty);
                 if let Some(ty) = &ty
                     && self.scope().kind == ScopeKind::ClassBody

@@ -71,6 +71,10 @@ pub struct Lowerer<'a> {
     /// Instance attributes set to an event loop the class makes, by (class path, attribute):
     /// the loop's type.
     pub loop_attrs: HashMap<(String, String), String>,
+    /// Accessor methods that return a resource instance attribute of their class (`if
+    /// self._s is None: self._s = ..; return self._s`), by (class path, method name): the
+    /// attribute's dotted path. A caller's use of the result is a use of the attribute.
+    pub attr_getters: HashMap<(String, String), String>,
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
@@ -112,6 +116,7 @@ impl<'a> Lowerer<'a> {
             hoist_depth: None,
             hoisted: Vec::new(),
             loop_attrs: HashMap::default(),
+            attr_getters: HashMap::default(),
         }
     }
 

@@ -47,6 +47,9 @@ pub struct Scope {
     pub types: HashMap<Name, String>,
     /// Local names that alias a global (a cached factory's or fixture's value).
     pub global_alias: HashMap<Name, u32>,
+    /// Local names bound to what an accessor method of the class returns: a resource instance
+    /// attribute (its dotted path `pkg.Class.attr`).
+    pub attr_alias: HashMap<Name, String>,
     /// Enclosing class path for methods, and the name of `self`/`cls`.
     pub class: Option<(String, String)>,
     /// For class bodies: the class index.
@@ -78,6 +81,7 @@ impl Scope {
             vars: HashMap::default(),
             types: HashMap::default(),
             global_alias: HashMap::default(),
+            attr_alias: HashMap::default(),
             class: None,
             class_idx: None,
             fixture_params: HashSet::default(),
