@@ -146,6 +146,9 @@ pub enum Entry {
         executor: Executor,
         /// Whether this is a test entry (one runtime per test).
         test: bool,
+        /// Whether a framework calls the function again and again, each call on a runtime of
+        /// its own (a Flask async view: a new event loop per request).
+        per_call: bool,
         /// Human description used in labels, e.g. "`#[tokio::test]` runtime".
         what: String,
     },

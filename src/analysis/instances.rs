@@ -81,6 +81,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
             flavor,
             executor,
             test,
+            per_call,
             what,
         }) = &f.entry
         {
@@ -91,7 +92,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                     site: f.span,
                     flavor: *flavor,
                     executor: *executor,
-                    repeated: false,
+                    repeated: *per_call,
                     group,
                     test: *test || f.is_test,
                     what: format!("{what} of `{}`", f.name),

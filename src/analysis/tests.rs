@@ -99,6 +99,7 @@ fn tokio_main() -> Option<Entry> {
         flavor: Flavor::MultiThread,
         executor: crate::model::Executor::Tokio,
         test: false,
+        per_call: false,
         what: "the `#[tokio::main]` runtime".into(),
     })
 }
@@ -108,6 +109,7 @@ fn tokio_test(flavor: Flavor) -> Option<Entry> {
         flavor,
         executor: crate::model::Executor::Tokio,
         test: true,
+        per_call: false,
         what: "the `#[tokio::test]` runtime".into(),
     })
 }

@@ -154,6 +154,7 @@ fn route_entry(d: &Decorator, is_async: bool) -> Entry {
             flavor: Flavor::CurrentThread,
             executor: crate::model::Executor::Asyncio,
             test: true,
+            per_call: true,
             what: "Flask async view (a new event loop per request)".to_string(),
         },
         (true, false) => Entry::ServerAsync {
@@ -223,6 +224,7 @@ pub fn test_entry(
             flavor: Flavor::CurrentThread,
             executor,
             test: true,
+            per_call: false,
             what: match executor {
                 crate::model::Executor::Asyncio => "pytest-asyncio per-test event loop",
                 crate::model::Executor::Trio => "pytest-trio per-test run loop",

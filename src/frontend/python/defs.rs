@@ -358,6 +358,7 @@ impl<'a> Lowerer<'a> {
                         flavor: crate::model::Flavor::CurrentThread,
                         executor: crate::model::Executor::Asyncio,
                         test: true,
+                        per_call: false,
                         what: "IsolatedAsyncioTestCase per-test event loop".to_string(),
                     }
                 } else {
@@ -494,6 +495,7 @@ fn fixture_entry(
                     flavor: crate::model::Flavor::CurrentThread,
                     executor,
                     test: true,
+                    per_call: false,
                     what: "pytest-asyncio per-test event loop".to_string(),
                 }
             } else {

@@ -84,6 +84,7 @@ pub fn fn_attrs(attrs: &[Attribute]) -> FnAttrs {
                 flavor,
                 executor,
                 test,
+                per_call: false,
                 what: format!("`#[{what}]` runtime"),
             })
         };
