@@ -140,6 +140,12 @@ fn finding(
             "tokio panics: \"there is no reactor running, must be called from the context of a Tokio 1.x runtime\"",
             "drive the future with a Tokio runtime (`Runtime::block_on`, `Handle::block_on`) instead of another executor, or use the executor's own timers and sockets",
         ),
+        (Language::Rust, _) if need.executor == Executor::TokioLocal => (
+            format!("`{api}` needs a Tokio `LocalSet`, but none is running here"),
+            "no runtime or `LocalSet` is running on this thread".to_string(),
+            "tokio panics: \"`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`\"",
+            "run the code inside `LocalSet::run_until` (or on a `LocalRuntime`), or spawn a `Send` future with `tokio::spawn`",
+        ),
         (Language::Rust, _) => (
             format!("`{api}` needs a Tokio runtime, but none is running here"),
             "no runtime is running on this thread".to_string(),
