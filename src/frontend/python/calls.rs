@@ -263,6 +263,13 @@ impl<'a> Lowerer<'a> {
                 [attr] if self.self_attr_ref(base, attr).is_some() => {
                     out.recv = Recv::SelfAttr(dotted(&class, attr));
                 }
+                // A property that returns a resource attribute: the attribute.
+                [attr]
+                    if let Some((path, true)) =
+                        self.attr_getters.get(&(class.clone(), attr.to_string())) =>
+                {
+                    out.recv = Recv::SelfAttr(path.clone());
+                }
                 _ => out.recv = Recv::Other,
             }
             if !attrs.is_empty() {

@@ -365,8 +365,10 @@ impl<'a> Lowerer<'a> {
                 if matches!(dest, Dest::Return) && self.scope().kind == ScopeKind::Function {
                     let fid = self.scope().fn_id as usize;
                     let name = self.ir.functions[fid].func.name.clone();
+                    let property = self.ir.functions[fid].property;
                     let method = name.rsplit('.').next().unwrap_or(&name).to_string();
-                    self.attr_getters.insert((class.clone(), method), path);
+                    self.attr_getters
+                        .insert((class.clone(), method), (path, property));
                     return Val::default();
                 }
                 self.pending_ref(a.range, &path, RefKind::Value);
@@ -411,9 +413,13 @@ impl<'a> Lowerer<'a> {
 
     /// The attribute an accessor call of the class (`self._session()`) returns.
     fn accessor_result(&self, value: &Expr) -> Option<String> {
-        let Expr::Call(c) = value else { return None };
-        let Expr::Attribute(a) = &*c.func else {
-            return None;
+        let (a, property) = match value {
+            Expr::Call(c) => match &*c.func {
+                Expr::Attribute(a) => (a, false),
+                _ => return None,
+            },
+            Expr::Attribute(a) => (a, true),
+            _ => return None,
         };
         let Expr::Name(base) = &*a.value else {
             return None;
@@ -421,7 +427,8 @@ impl<'a> Lowerer<'a> {
         let class = self.method_self(base.id.as_str())?;
         self.attr_getters
             .get(&(class, a.attr.id.to_string()))
-            .cloned()
+            .filter(|(_, p)| *p == property)
+            .map(|(path, _)| path.clone())
     }
 
     /// The type path of a name used as a receiver, when it is a value of a project type:

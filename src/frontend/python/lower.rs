@@ -73,8 +73,9 @@ pub struct Lowerer<'a> {
     pub loop_attrs: HashMap<(String, String), String>,
     /// Accessor methods that return a resource instance attribute of their class (`if
     /// self._s is None: self._s = ..; return self._s`), by (class path, method name): the
-    /// attribute's dotted path. A caller's use of the result is a use of the attribute.
-    pub attr_getters: HashMap<(String, String), String>,
+    /// attribute's dotted path, and whether the accessor is a property getter. A caller's use
+    /// of the result is a use of the attribute.
+    pub attr_getters: HashMap<(String, String), (String, bool)>,
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
