@@ -148,7 +148,10 @@ impl<'a> Lowerer<'a> {
         {
             let dest = if awaited { Dest::Await } else { dest };
             let val = self.run_api(api, &callee, args, range, dest);
-            if let Some(cell) = callee.recv_cell {
+            let loop_cell = args
+                .and_then(loop_keyword)
+                .and_then(|e| self.loop_attr_cell(e));
+            if let Some(cell) = callee.recv_cell.or(loop_cell) {
                 self.subject_from_cell(before, range, cell);
             }
             return val;
@@ -246,6 +249,18 @@ impl<'a> Lowerer<'a> {
             }
         }
         out
+    }
+
+    /// The cell of `self.attr` when the attribute holds an event loop the class makes.
+    fn loop_attr_cell(&mut self, e: &Expr) -> Option<crate::model::Place> {
+        let (base, attrs) = attr_chain(e)?;
+        let [attr] = &attrs[..] else {
+            return None;
+        };
+        let class = self.method_self(base)?;
+        self.loop_attrs
+            .contains_key(&(class.clone(), attr.to_string()))
+            .then(|| self.attr_cell(&class, attr))
     }
 
     fn chain_callee(&mut self, base: &str, attrs: &[&str], method: &str, out: &mut Callee<'_>) {
@@ -633,7 +648,15 @@ impl<'a> Lowerer<'a> {
                 Flavor::Unknown => Flavor::CurrentThread,
                 f => f,
             }),
-            RuntimeArg::Current => RuntimeRef::Current,
+            // An explicit `loop=` names the loop instead (`ensure_future(coro, loop=loop)`).
+            RuntimeArg::Current => match args.and_then(loop_keyword) {
+                None => RuntimeRef::Current,
+                Some(Expr::Name(n)) => match self.resolve_name(n.id.as_str()) {
+                    NameRes::Var(v) => RuntimeRef::Var(v),
+                    _ => RuntimeRef::Unknown,
+                },
+                Some(_) => RuntimeRef::Unknown,
+            },
             RuntimeArg::Receiver => {
                 if let Some(r) = callee.recv_runtime {
                     return r;
@@ -661,6 +684,14 @@ impl<'a> Lowerer<'a> {
             }
         }
     }
+}
+
+/// The value of a call's `loop=` keyword.
+fn loop_keyword(args: &Arguments) -> Option<&Expr> {
+    args.keywords
+        .iter()
+        .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == "loop"))
+        .map(|k| &k.value)
 }
 
 /// Which argument holds an API's body.
