@@ -30,6 +30,11 @@ pub struct CheckResult {
 
 /// Checks every file of `db`.
 pub fn check(db: &SourceDb, opts: &CheckOptions<'_>) -> CheckResult {
+    // Workers with a stack that covers ordinary files, so that only deep ones need their own
+    // (the pool may already exist when the caller built it).
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(frontend::stack::WORKER_STACK)
+        .build_global();
     let mut rust = Vec::new();
     let mut python = Vec::new();
     for (i, f) in db.files.iter().enumerate() {

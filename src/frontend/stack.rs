@@ -1,21 +1,25 @@
-//! Big stacks for the recursive work on syntax trees.
+//! Enough stack for the recursive work on syntax trees.
 //!
-//! Parsers, lowering and the drop of a syntax tree recurse once per level of nesting, and a
+//! Parsers, lowering and the drop of a syntax tree recurse once per level of the tree, and a
 //! syntax tree can be as deep as its file is long (`1+1+...`, `not not ...`, `a.b.b...`). Each
-//! file is therefore parsed, lowered and dropped on a stack of its own, sized by the file's
-//! length: the memory is reserved, and only the pages the recursion really reaches are used.
+//! file is parsed, lowered and dropped on the current thread when the stack left there covers
+//! the file's depth estimate (see [`super::nesting`]), and on a fresh stack sized for it
+//! otherwise: the memory is reserved, and only the pages the recursion really reaches are used.
 
-/// Stack of every file, whatever its size.
-const BASE: usize = 64 << 20;
-/// Extra stack per byte of source: one level of nesting takes at least one byte of source,
-/// and no parser level of either grammar needs more than this, even in debug builds.
-const PER_BYTE: usize = 8 << 10;
-/// Largest stack reserved for one file. Files nested deeper than the stack allows are not
-/// parsed (see [`super::nesting`]).
-pub const MAX: usize = 1 << 30;
+/// Stack every file may need whatever its depth (frames of the parser's and the lowering's
+/// entry points).
+const BASE: usize = 512 << 10;
+/// Stack per level of the depth estimate; no parser or lowering level of either grammar needs
+/// more, even in debug builds.
+const PER_LEVEL: usize = 16 << 10;
+/// Reserve of a fresh stack on top of what the estimate asks for.
+const SPARE: usize = 64 << 20;
 
-/// Runs `f` on a fresh stack sized for a source of `len` bytes.
-pub fn with_stack_for<R>(len: usize, f: impl FnOnce() -> R) -> R {
-    let size = BASE.saturating_add(len.saturating_mul(PER_BYTE)).min(MAX);
-    stacker::grow(size, f)
+/// Stack of the worker threads that lower files: most files then need no stack of their own.
+pub const WORKER_STACK: usize = 16 << 20;
+
+/// Runs `f` with enough stack for a file whose depth estimate is `depth`.
+pub fn with_stack_for<R>(depth: u32, f: impl FnOnce() -> R) -> R {
+    let needed = BASE.saturating_add((depth as usize).saturating_mul(PER_LEVEL));
+    stacker::maybe_grow(needed, needed.saturating_add(SPARE), f)
 }

@@ -178,7 +178,7 @@ pub fn lower_file(db: &SourceDb, mf: &ModuleFile, cx: &Ctx<'_>) -> Result<FileIr
         return Err(Problem::too_deep(mf.source, depth));
     }
     // Parsing, lowering and dropping the tree recurse once per level: on a stack sized for it.
-    crate::frontend::stack::with_stack_for(text.len(), || parse_and_lower(&text, mf, cx))
+    crate::frontend::stack::with_stack_for(depth, || parse_and_lower(&text, mf, cx))
 }
 
 /// Parses and lowers the text of one file.

@@ -97,12 +97,16 @@ fn lower_one(
             );
         }
     };
-    super::stack::with_stack_for(text.len(), || {
+    let depth = super::nesting::estimate(&text, crate::model::Language::Rust);
+    if depth > super::nesting::LIMIT {
+        return (None, Some(Problem::too_deep(source, depth)));
+    }
+    super::stack::with_stack_for(depth, || {
         parse_and_lower(source, file, crates, kb, text, defs)
     })
 }
 
-/// Parses and lowers the text of one file (on a stack sized for it).
+/// Parses and lowers the text of one file (with enough stack for its depth).
 fn parse_and_lower(
     source: usize,
     file: u32,
@@ -111,10 +115,6 @@ fn parse_and_lower(
     text: std::sync::Arc<str>,
     defs: &expand::MacroDefs,
 ) -> (Option<FileIr>, Option<Problem>) {
-    let depth = super::nesting::estimate(&text, crate::model::Language::Rust);
-    if depth > super::nesting::LIMIT {
-        return (None, Some(Problem::too_deep(source, depth)));
-    }
     let text = match blank_frontmatter(&text) {
         Some(blanked) => std::sync::Arc::from(blanked),
         None => text,
