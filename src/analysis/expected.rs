@@ -27,6 +27,10 @@ fn catches_failure(kb: &Kb, language: crate::model::Language, api: &str) -> bool
             .any(is)
 }
 
+/// A call site's caller, the first region holding the site in the caller itself, and the first
+/// region holding it at all.
+type SiteRegions = (FnId, Option<usize>, Option<usize>);
+
 fn contains(outer: Span, inner: Span) -> bool {
     outer.file == inner.file && outer.start <= inner.start && inner.end <= outer.end
 }
@@ -68,20 +72,38 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
         return;
     }
     // A function is reached only from region R when every call or run site of it lies in R,
-    // or in a function itself reached only from R. Iterate to a fixed point.
-    let region_at = |facts: &Facts, caller: FnId, span: Span| {
-        facts
-            .expect_regions
-            .iter()
-            .position(|r| contains(r.span, span) && r.func == caller)
-            .or(facts.expected_via[caller.0 as usize])
-            .or_else(|| {
-                // Closures and nested bodies written inside the region.
-                facts
-                    .expect_regions
-                    .iter()
-                    .position(|r| contains(r.span, span))
-            })
+    // or in a function itself reached only from R. Iterate to a fixed point. Which region a
+    // site's span lies in does not change between rounds: it is found once, by file.
+    let mut by_file: std::collections::HashMap<u32, Vec<usize>> = Default::default();
+    for (i, r) in facts.expect_regions.iter().enumerate() {
+        by_file.entry(r.span.file).or_default().push(i);
+    }
+    let regions = &facts.expect_regions;
+    // Per function with callers: each site's caller, the first region holding the site in the
+    // caller itself, and the first region holding it at all (closures written inside one).
+    let sites: Vec<Vec<SiteRegions>> = facts
+        .callers
+        .iter()
+        .map(|sites| {
+            sites
+                .iter()
+                .map(|s| {
+                    let inside = by_file.get(&s.span.file).map_or(&[][..], Vec::as_slice);
+                    let own = inside.iter().copied().find(|&i| {
+                        regions[i].func == s.caller && contains(regions[i].span, s.span)
+                    });
+                    let any = inside
+                        .iter()
+                        .copied()
+                        .find(|&i| contains(regions[i].span, s.span));
+                    (s.caller, own, any)
+                })
+                .collect()
+        })
+        .collect();
+    let region_at = |via: &[Option<usize>],
+                     (caller, own, any): (FnId, Option<usize>, Option<usize>)| {
+        own.or(via[caller.0 as usize]).or(any)
     };
     loop {
         let mut changed = false;
@@ -89,18 +111,14 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
             if facts.expected_via[fid.0 as usize].is_some() || f.entry.is_some() {
                 continue;
             }
-            let sites = &facts.callers[fid.0 as usize];
-            if sites.is_empty() {
+            let Some(site_list) = sites.get(fid.0 as usize).filter(|l| !l.is_empty()) else {
                 continue;
-            }
+            };
             // Several tests may watch one helper fail (one `#[should_panic]` test per flavor):
             // it is expected when every site lies in some region.
-            let first = region_at(facts, sites[0].caller, sites[0].span);
-            if first.is_some()
-                && sites
-                    .iter()
-                    .all(|s| region_at(facts, s.caller, s.span).is_some())
-            {
+            let via = &facts.expected_via;
+            let first = region_at(via, site_list[0]);
+            if first.is_some() && site_list.iter().all(|&s| region_at(via, s).is_some()) {
                 facts.expected_via[fid.0 as usize] = first;
                 changed = true;
             }
