@@ -99,16 +99,7 @@ fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
 /// Whether `span` lies in an event of test code (a `#[test]` function, a `#[cfg(test)]` module,
 /// a pytest test), or of a body nested in one.
 fn in_test_fn(program: &crate::model::Program, span: Span) -> bool {
-    let owner = program
-        .fns()
-        .filter(|(_, f)| {
-            f.events.iter().any(|e| {
-                e.span.file == span.file && e.span.start <= span.start && span.end <= e.span.end
-            })
-        })
-        .map(|(id, _)| id)
-        .last();
-    let mut cur = owner;
+    let mut cur = program.body_at(span);
     let mut steps = 0;
     while let Some(id) = cur {
         let f = program.func(id);

@@ -96,6 +96,19 @@ impl Program {
     pub fn global(&self, id: GlobalId) -> &Global {
         &self.globals[id.0 as usize]
     }
+    /// The innermost body with an event whose span covers `span`: the body a finding at `span`
+    /// is in (nested bodies come after the bodies that hold them).
+    pub fn body_at(&self, span: Span) -> Option<FnId> {
+        self.fns()
+            .filter(|(_, f)| {
+                f.events.iter().any(|e| {
+                    e.span.file == span.file && e.span.start <= span.start && span.end <= e.span.end
+                })
+            })
+            .map(|(id, _)| id)
+            .last()
+    }
+
     /// Iterates over `(FnId, &Function)` pairs.
     pub fn fns(&self) -> impl Iterator<Item = (FnId, &Function)> {
         self.functions

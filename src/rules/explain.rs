@@ -121,3 +121,10 @@ pub fn path_is_certain(program: &Program, facts: &Facts, f: FnId, entry: &CtxEnt
             .iter()
             .all(|(caller, _)| placement_is_certain(program, facts, *caller))
 }
+
+/// Whether a body asks whether a runtime is running before it acts (`RuntimeProbe`).
+pub fn probes(f: &crate::model::Function) -> bool {
+    f.events
+        .iter()
+        .any(|e| matches!(e.kind, crate::model::EventKind::RuntimeProbe { .. }))
+}

@@ -225,15 +225,10 @@ fn is_expected(program: &Program, facts: &Facts, f: &Finding) -> bool {
     if f.severity != Severity::Error {
         return false;
     }
-    let owner = program.fns().find_map(|(fid, func)| {
-        func.events
-            .iter()
-            .any(|e| e.span == f.primary)
-            .then_some((fid, func.language))
-    });
-    let Some((fid, language)) = owner else {
+    let Some(fid) = program.body_at(f.primary) else {
         return false;
     };
+    let language = program.func(fid).language;
     let Some(region) = facts.expected_region(fid, f.primary) else {
         return false;
     };

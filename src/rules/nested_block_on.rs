@@ -21,7 +21,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     });
     for (fid, f) in program.fns() {
         // A body that asks whether a loop runs picks its path at run time.
-        if probes(f) {
+        if super::explain::probes(f) {
             continue;
         }
         // An async context reached through calls whose placement is certain.
@@ -94,13 +94,6 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             out.push(finding);
         }
     }
-}
-
-/// Whether a body asks whether a runtime is running before it acts (`RuntimeProbe`).
-pub fn probes(f: &crate::model::Function) -> bool {
-    f.events
-        .iter()
-        .any(|e| matches!(e.kind, EventKind::RuntimeProbe { .. }))
 }
 
 /// What a block-on of an executor that parks the thread (`futures::executor::block_on`,

@@ -75,7 +75,7 @@ fn failing_events(
 /// is not running, on a worker thread, or on another executor.
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
-        if super::nested_block_on::probes(f) {
+        if super::explain::probes(f) {
             continue;
         }
         let mut reported: Vec<Span> = Vec::new();
