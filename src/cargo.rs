@@ -35,9 +35,13 @@ Output:
                               for rust-analyzer's check.overrideCommand)
   -h, --help                  Print help
 
+Exit status:
+  -D, --deny warnings         Fail on warnings too (as `cargo clippy -- -D warnings`);
+                              without it, as with clippy, only error-level findings fail
+
 Every other option is passed on to `looplint check` (see `looplint check --help`):
 --select, --ignore, --extend-select, --config, --isolated, --fail-on, --baseline,
---write-baseline, -o/--output, --statistics, --exit-zero, --no-color, --format.
+--write-baseline, -o/--output, --statistics, --exit-zero, --no-color, --output-format.
 
 Without -p or --workspace, the package in the current directory is checked, or the
 workspace's default members at a virtual workspace root.
@@ -46,6 +50,7 @@ workspace's default members at a virtual workspace root.
 /// Options of `looplint check` that take a separate value.
 const VALUE_OPTIONS: &[&str] = &[
     "--format",
+    "--output-format",
     "--select",
     "--ignore",
     "--extend-select",
@@ -105,7 +110,17 @@ fn parse(args: Vec<String>) -> Result<Option<Options>, String> {
                     _ => return Err(format!("unknown message format `{v}`")),
                 });
             }
-            "-o" | "--output" => o.output = Some(PathBuf::from(value(&name)?)),
+            "-o" | "--output" => {
+                let v = PathBuf::from(value(&name)?);
+                if let Some(message) = crate::cli::output_is_a_format_name(&v) {
+                    return Err(message);
+                }
+                o.output = Some(v);
+            }
+            // As `cargo clippy -- -D warnings`: warnings fail the command.
+            "-D" | "--deny" => deny(&value(&name)?, &mut o)?,
+            n if n.starts_with("-D") => deny(&n[2..], &mut o)?,
+            "--" => {}
             n if n.starts_with("-p") && n.len() > 2 => o.packages.push(n[2..].to_string()),
             n if VALUE_OPTIONS.contains(&n) => {
                 let v = value(n)?;
@@ -122,6 +137,17 @@ fn parse(args: Vec<String>) -> Result<Option<Options>, String> {
         }
     }
     Ok(Some(o))
+}
+
+/// `-D warnings`: warnings fail the command (`--fail-on warning`).
+fn deny(level: &str, o: &mut Options) -> Result<(), String> {
+    if level != "warnings" {
+        return Err(format!(
+            "`-D {level}`: only `-D warnings` is understood (select rules with `--select`)"
+        ));
+    }
+    o.forwarded.extend(["--fail-on".into(), "warning".into()]);
+    Ok(())
 }
 
 /// Runs `cargo looplint` with the arguments after the program name; returns the exit code.
@@ -182,6 +208,9 @@ pub fn run(mut args: Vec<String>) -> i32 {
     let mut check: Vec<String> = vec!["check".into()];
     check.extend(dirs.iter().map(|d| d.to_string_lossy().into_owned()));
     check.extend(opts.forwarded.iter().cloned());
+    // As `cargo clippy`: warnings are shown but fail the command only with `-D warnings`,
+    // `--fail-on warning` or `fail-on = "warning"` in the configuration.
+    check.extend(["--default-fail-on".into(), "error".into()]);
     match opts.format.unwrap_or(MessageFormat::Human) {
         MessageFormat::Human | MessageFormat::Short => {
             if opts.format == Some(MessageFormat::Short) {
@@ -555,5 +584,12 @@ mod tests {
         assert!(parse(vec!["--help".into()]).unwrap().is_none());
         assert!(parse(vec!["src".into()]).is_err());
         assert!(parse(vec!["--message-format".into(), "xml".into()]).is_err());
+        let o = parse(["--", "-D", "warnings"].map(String::from).to_vec())
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.forwarded, vec!["--fail-on", "warning"]);
+        assert!(parse(vec!["-Dwarnings".into()]).is_ok());
+        assert!(parse(vec!["-Dclippy::all".into()]).is_err());
+        assert!(parse(vec!["-o".into(), "json".into()]).is_err());
     }
 }

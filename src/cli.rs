@@ -5,6 +5,7 @@
 //! all), 1 when such diagnostics were reported (0 with `--exit-zero`), 2 on a usage, configuration
 //! or I/O error (an input that cannot be read, an output file that cannot be written), whatever
 //! `--exit-zero` says. An I/O error on one input does not stop the others from being checked.
+//! `cargo looplint` passes a default `--fail-on error`, so warnings pass as with `cargo clippy`.
 
 use std::collections::HashSet;
 use std::io::{self, IsTerminal, Write};
@@ -19,6 +20,7 @@ use crate::model::Language;
 use crate::project;
 use crate::report::{self, Format, Report, Style};
 use crate::rules::{self, RULES, Rule};
+use crate::source::{SourceDb, SourceFile, language_of};
 
 /// Exit code: nothing was reported.
 pub const EXIT_OK: i32 = 0;
@@ -69,8 +71,14 @@ pub struct CheckArgs {
     /// Files or directories to check (default: the current directory).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    /// Output format (ruff's names; `--format` is the same option).
+    #[arg(
+        long = "output-format",
+        visible_alias = "format",
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t = Format::Human
+    )]
     pub format: Format,
     /// Only report these rules (ids or codes, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
@@ -117,6 +125,46 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE", num_args = 0..=1)]
     #[allow(clippy::option_option)]
     pub write_baseline: Option<Option<PathBuf>>,
+    /// The path of the file read from standard input (`looplint check -`): it picks the language
+    /// and the configuration, and names the file in the report.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Print the files that would be checked, one per line, and exit.
+    #[arg(long, conflicts_with = "show_settings")]
+    pub show_files: bool,
+    /// Print the settings in effect (configuration file, rules, options) and exit.
+    #[arg(long)]
+    pub show_settings: bool,
+    /// The `--fail-on` level when neither the command line nor the configuration sets one
+    /// (`cargo looplint` passes `error`, as `cargo clippy` lets warnings pass).
+    #[arg(long, value_enum, value_name = "SEVERITY", hide = true)]
+    pub default_fail_on: Option<FailOn>,
+}
+
+/// Names of the output formats, which `--output` refuses as a file name without a directory.
+const FORMAT_NAMES: &[&str] = &[
+    "full",
+    "human",
+    "concise",
+    "json",
+    "json-lines",
+    "jsonl",
+    "sarif",
+    "github",
+    "junit",
+];
+
+/// An error when `-o/--output` is given a format name (`--output json`): the report would go to a
+/// file named `json` while the user asked for JSON on standard output.
+pub fn output_is_a_format_name(output: &Path) -> Option<String> {
+    let name = output.to_str()?;
+    FORMAT_NAMES.contains(&name).then(|| {
+        format!(
+            "`--output {name}` would write the report to a file named `{name}`: \
+             for the {name} format use `--output-format {name}`; \
+             for a file of that name write `--output ./{name}`"
+        )
+    })
 }
 
 /// Severity threshold of `--fail-on`.
@@ -203,7 +251,8 @@ pub fn resolve_rules(names: &[String], option: &str) -> Result<Vec<&'static str>
             Some(rule) => ids.push(rule.id),
             None => {
                 return Err(format!(
-                    "unknown rule `{name}` in {option} (`looplint rules` lists them)"
+                    "{} in {option} (`looplint rules` lists them)",
+                    rules::unknown_rule(name)
                 ));
             }
         }
@@ -237,11 +286,120 @@ fn use_color(args: &CheckArgs) -> bool {
         && io::stdout().is_terminal()
 }
 
+/// Reads the file given on standard input (`looplint check -` or `--stdin-filename` without
+/// paths), or `None` when the inputs are paths.
+fn stdin_input(args: &CheckArgs) -> Result<Option<SourceFile>, String> {
+    let dash = args.paths.iter().any(|p| p.as_os_str() == "-");
+    let implicit = args.paths.is_empty() && args.stdin_filename.is_some();
+    if !(dash || implicit) {
+        return Ok(None);
+    }
+    if args.paths.len() > 1 {
+        return Err("`-` (standard input) cannot be combined with other paths".into());
+    }
+    let Some(name) = &args.stdin_filename else {
+        return Err(
+            "reading standard input needs `--stdin-filename PATH` (its extension, `.rs` or `.py`, \
+             picks the language)"
+                .into(),
+        );
+    };
+    let Some(language) = language_of(name) else {
+        return Err(format!(
+            "--stdin-filename {}: not a Rust or Python file name (`.rs` or `.py`)",
+            name.display()
+        ));
+    };
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    let text = crate::source::decode(bytes, language)
+        .map_err(|e| format!("{} (standard input): {e}", name.display()))?;
+    Ok(Some(SourceFile {
+        path: name.clone(),
+        display: crate::discover::display_path(name),
+        language,
+        overlay: Some(text),
+    }))
+}
+
+/// The `--show-settings` text.
+fn settings_text(setup: &project::Setup, args: &CheckArgs) -> String {
+    let config = &setup.config;
+    let mut out = String::new();
+    let file = config.file.as_ref().map_or_else(
+        || "none (defaults)".to_string(),
+        |f| f.display().to_string(),
+    );
+    out.push_str(&format!("configuration file: {file}\n"));
+    let enabled: Vec<&str> = RULES
+        .iter()
+        .filter(|r| setup.selection.is_enabled(r.id))
+        .map(|r| r.id)
+        .collect();
+    out.push_str(&format!("enabled rules ({}):\n", enabled.len()));
+    for r in RULES.iter().filter(|r| setup.selection.is_enabled(r.id)) {
+        out.push_str(&format!("  {} {}\n", r.code, r.id));
+    }
+    let fail_on = match fail_on(args, setup) {
+        Some(crate::diagnostic::Severity::Error) => "error",
+        _ => "warning",
+    };
+    out.push_str(&format!("fail-on: {fail_on}\n"));
+    out.push_str(&format!("all-targets: {}\n", setup.all_targets));
+    out.push_str(&format!("show-expected: {}\n", setup.show_expected));
+    let baseline = setup
+        .baseline_file(args.baseline.as_deref())
+        .map_or_else(|| "none".to_string(), |b| b.display().to_string());
+    out.push_str(&format!("baseline: {baseline}\n"));
+    out.push_str(&format!(
+        "per-file-ignores: {}\n",
+        config.per_file_ignores.len()
+    ));
+    for p in &config.per_file_ignores {
+        out.push_str(&format!("  {} = [{}]\n", p.pattern, p.rules.join(", ")));
+    }
+    out.push_str(&format!(
+        "knowledge declared by the project: {}\n",
+        config.knowledge.len()
+    ));
+    out.push_str(&format!(
+        "output format: {}\n",
+        args.format
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_string())
+    ));
+    out
+}
+
+/// The failure level: `--fail-on`, else the configuration's, else the caller's default.
+fn fail_on(args: &CheckArgs, setup: &project::Setup) -> Option<crate::diagnostic::Severity> {
+    let level = |f: FailOn| match f {
+        FailOn::Error => crate::diagnostic::Severity::Error,
+        FailOn::Warning => crate::diagnostic::Severity::Warning,
+    };
+    args.fail_on
+        .map(level)
+        .or(setup.config.fail_on)
+        .or(args.default_fail_on.map(level))
+}
+
 fn run_check(args: &CheckArgs) -> i32 {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
+    if let Some(message) = args.output.as_deref().and_then(output_is_a_format_name) {
+        error(message);
+        return EXIT_ERROR;
+    }
+    let stdin = match stdin_input(args) {
+        Ok(s) => s,
+        Err(message) => {
+            error(message);
+            return EXIT_ERROR;
+        }
+    };
+    let paths = match &stdin {
+        Some(file) => vec![file.path.clone()],
+        None if args.paths.is_empty() => vec![PathBuf::from(".")],
+        None => args.paths.clone(),
     };
     let rule_args = project::RuleArgs {
         select: args.select.clone(),
@@ -258,7 +416,21 @@ fn run_check(args: &CheckArgs) -> i32 {
         };
     setup.all_targets |= args.all_targets;
     setup.show_expected |= args.show_expected;
-    let mut discovery = discover(&paths);
+    if args.show_settings {
+        return print(&settings_text(&setup, args));
+    }
+    let mut discovery = match stdin {
+        Some(file) => {
+            let mut db = SourceDb::default();
+            db.add(file);
+            crate::discover::Discovery {
+                db,
+                errors: Vec::new(),
+                skipped: Vec::new(),
+            }
+        }
+        None => discover(&paths),
+    };
     discovery.db = setup.exclude(std::mem::take(&mut discovery.db), &paths);
     let mut failed = false;
     for e in &discovery.errors {
@@ -270,6 +442,17 @@ fn run_check(args: &CheckArgs) -> i32 {
     }
     if discovery.db.files.is_empty() && discovery.errors.is_empty() {
         eprintln!("warning: no Rust or Python files found");
+    }
+    if args.show_files {
+        let mut text = String::new();
+        for f in &discovery.db.files {
+            text.push_str(&f.display);
+            text.push('\n');
+        }
+        return match print(&text) {
+            EXIT_OK if failed => EXIT_ERROR,
+            code => code,
+        };
     }
 
     let db = &discovery.db;
@@ -343,12 +526,12 @@ fn run_check(args: &CheckArgs) -> i32 {
         failed = true;
     }
 
-    let fail_on = match args.fail_on {
-        Some(FailOn::Error) => Some(crate::diagnostic::Severity::Error),
-        Some(FailOn::Warning) => Some(crate::diagnostic::Severity::Warning),
-        None => setup.config.fail_on,
-    };
-    project::exit_code(&result.findings, fail_on, args.exit_zero, failed)
+    project::exit_code(
+        &result.findings,
+        fail_on(args, &setup),
+        args.exit_zero,
+        failed,
+    )
 }
 
 fn write_report(
@@ -429,8 +612,8 @@ fn print(text: &str) -> i32 {
 fn run_rule(args: &RuleArgs) -> i32 {
     let Some(rule) = rules::find(args.name.trim()) else {
         error(format!(
-            "unknown rule `{}` (`looplint rules` lists them)",
-            args.name
+            "{} (`looplint rules` lists them)",
+            rules::unknown_rule(args.name.trim())
         ));
         return EXIT_ERROR;
     };

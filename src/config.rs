@@ -81,7 +81,7 @@ pub fn parse_selectors(list: &[String]) -> Result<Vec<&'static str>, String> {
         for s in item.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match expand_selector(s) {
                 Some(ids) => out.extend(ids),
-                None => return Err(format!("unknown rule `{s}`")),
+                None => return Err(rules::unknown_rule(s)),
             }
         }
     }
@@ -495,7 +495,7 @@ impl Config {
                     None => {
                         return Err(err_at(
                             Some(s.span().start),
-                            format!("unknown rule `{}`", s.get_ref()),
+                            rules::unknown_rule(s.get_ref()),
                         ));
                     }
                 }

@@ -72,10 +72,11 @@ fn messages(out: &Output) -> Vec<Message> {
 #[test]
 fn json_messages_parse_as_cargo_messages() {
     let ws = workspace();
+    // As `cargo clippy`: warnings are reported, and fail the command only with `-D warnings`.
     let out = cargo_looplint(ws.path(), &["--workspace", "--message-format=json"]);
     assert_eq!(
         out.status.code(),
-        Some(1),
+        Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -184,13 +185,13 @@ fn human_and_short_formats_and_help() {
         ws.path(),
         &["check", "-p", "util", "--message-format", "short"],
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.starts_with("util/src/lib.rs:1:18: warning[unused-suppression]"),
         "{text}"
     );
-    let out = cargo_looplint(ws.path(), &["-p", "util", "--exit-zero"]);
+    let out = cargo_looplint(ws.path(), &["-p", "util", "--exit-zero", "-D", "warnings"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("warning[unused-suppression]"));
     let out = cargo_looplint(ws.path(), &["--help"]);
@@ -268,4 +269,23 @@ fn a_real_finding_keeps_its_labels_notes_and_help() {
             .any(|c| c.level == cargo_metadata::diagnostic::DiagnosticLevel::Note)
     );
     assert!(matches!(msgs.last(), Some(Message::BuildFinished(b)) if !b.success));
+}
+
+#[test]
+fn warnings_fail_only_when_denied_as_with_clippy() {
+    let ws = workspace();
+    let code = |args: &[&str]| cargo_looplint(ws.path(), args).status.code();
+    assert_eq!(code(&["-p", "util"]), Some(0));
+    assert_eq!(code(&["-p", "util", "--", "-D", "warnings"]), Some(1));
+    assert_eq!(code(&["-p", "util", "-Dwarnings"]), Some(1));
+    assert_eq!(code(&["-p", "util", "--fail-on", "warning"]), Some(1));
+    assert_eq!(code(&["-p", "util", "-D", "clippy::all"]), Some(2));
+    // The configuration's `fail-on` is the project's choice, and wins over the default.
+    write(ws.path(), "util/.looplint.toml", "fail-on = \"warning\"\n");
+    assert_eq!(code(&["-p", "util"]), Some(1));
+    // `--output json` is refused rather than writing a file named `json`.
+    let out = cargo_looplint(ws.path(), &["-p", "util", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--output-format json"));
+    assert!(!ws.path().join("json").exists());
 }

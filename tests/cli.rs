@@ -634,3 +634,164 @@ fn expected_failures_show_only_on_request_as_notes() {
     let sarif = json(&out);
     assert_eq!(sarif["runs"][0]["results"][0]["level"], "note");
 }
+
+/// A Python file with one warning-level finding (`blocking-call-in-async`).
+const BLOCKING_PY: &str = "import time\n\n\nasync def pause():\n    time.sleep(1)\n";
+
+#[test]
+fn ruff_output_format_names() {
+    let dir = TempDir::new("output-format");
+    dir.write("a.py", BLOCKING_PY);
+    for (args, marker) in [
+        (
+            &["check", "--output-format", "full"][..],
+            "warning[blocking-call-in-async]",
+        ),
+        (
+            &["check", "--output-format", "concise"],
+            "a.py:5:5: warning",
+        ),
+        (&["check", "--output-format", "json"], "\"diagnostics\""),
+        (&["check", "--output-format=json-lines"], "\"rule\":"),
+        (&["check", "--output-format", "sarif"], "\"runs\""),
+        (&["check", "--output-format", "github"], "::warning "),
+        (&["check", "--output-format", "junit"], "<testsuites"),
+        // The former names still work.
+        (&["check", "--format", "human"], "warning[blocking-call"),
+        (&["check", "--format", "jsonl"], "\"rule\":"),
+    ] {
+        let out = looplint(dir.path(), args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).contains(marker), "{args:?}:\n{}", stdout(&out));
+    }
+}
+
+#[test]
+fn output_refuses_a_format_name() {
+    let dir = TempDir::new("output-name");
+    dir.write("a.py", BLOCKING_PY);
+    let out = looplint(dir.path(), &["check", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--output-format json"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("json").exists());
+    // A file of that name is still reachable with a path.
+    let out = looplint(dir.path(), &["check", "--output", "./json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(dir.path().join("json").exists());
+}
+
+#[test]
+fn standard_input_with_a_file_name() {
+    use std::io::Write as _;
+    let dir = TempDir::new("stdin");
+    dir.write(".looplint.toml", "ignore = [\"LL102\"]\n");
+    let run = |args: &[&str], input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_looplint"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // The file need not exist: its name picks the language and names it in the report.
+    let out = run(
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "pkg/mod.py",
+            "--output-format",
+            "concise",
+        ],
+        BLOCKING_PY,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("pkg/mod.py:5:5: warning[blocking-call-in-async]"));
+    // `--stdin-filename` alone reads standard input too, as ruff does.
+    let out = run(
+        &["check", "--stdin-filename", "pkg/mod.py"],
+        "async def ok():\n    pass\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The configuration around the named file applies.
+    let out = run(
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "pkg/mod.py",
+            "--show-settings",
+        ],
+        "",
+    );
+    assert!(stdout(&out).contains(".looplint.toml"), "{}", stdout(&out));
+    let out = run(&["check", "-"], BLOCKING_PY);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--stdin-filename"));
+    let out = run(&["check", "-", "--stdin-filename", "notes.txt"], "");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn show_files_and_show_settings() {
+    let dir = TempDir::new("show");
+    dir.write("src/a.rs", "fn main() {}\n");
+    dir.write("b.py", "x = 1\n");
+    dir.write("notes.txt", "");
+    dir.write(
+        "looplint.toml",
+        "ignore = [\"LL101\"]\nfail-on = \"error\"\n",
+    );
+    let out = looplint(dir.path(), &["check", "--show-files"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "b.py\nsrc/a.rs\n");
+    let out = looplint(dir.path(), &["check", "--show-settings"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("looplint.toml"), "{text}");
+    assert!(text.contains("LL002 nested-block-on"), "{text}");
+    assert!(!text.contains("blocking-call-in-async"), "{text}");
+    assert!(text.contains("fail-on: error"), "{text}");
+}
+
+#[test]
+fn unknown_rules_suggest_the_closest() {
+    let dir = TempDir::new("suggest");
+    dir.write("a.py", "x = 1\n");
+    let out = looplint(dir.path(), &["check", "--select", "nested-blok-on"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `nested-block-on`?"),
+        "{}",
+        stderr(&out)
+    );
+    let out = looplint(dir.path(), &["rule", "dangling-tsk"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("did you mean `dangling-task`?"));
+    dir.write("looplint.toml", "ignore = [\"unclosed-clent\"]\n");
+    let out = looplint(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "looplint.toml:1:11: unknown rule `unclosed-clent` (did you mean `unclosed-client`?)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // Nothing close: no guess.
+    let out = looplint(dir.path(), &["rule", "zzzz"]);
+    assert!(!stderr(&out).contains("did you mean"));
+}

@@ -22,16 +22,19 @@ use crate::diagnostic::{Finding, Severity};
 use crate::model::Span;
 use crate::source::{LineIndex, SourceDb};
 
-/// Output format of `looplint check`.
+/// Output format of `looplint check`, named as ruff names its formats (`human` and `jsonl` are
+/// accepted for `full` and `json-lines`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Rich diagnostics with source snippets (codespan-reporting).
+    #[value(name = "full", alias = "human")]
     Human,
     /// One line per diagnostic: `path:line:col: severity[rule] message`.
     Concise,
     /// One JSON document (schema version 1, see `schema/looplint.schema.json`).
     Json,
     /// One JSON diagnostic object per line, no envelope.
+    #[value(name = "json-lines", alias = "jsonl")]
     Jsonl,
     /// SARIF 2.1.0, for code-scanning services.
     Sarif,

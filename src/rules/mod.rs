@@ -192,6 +192,29 @@ pub fn find(name: &str) -> Option<&'static Rule> {
         .find(|r| r.id == name || r.code.eq_ignore_ascii_case(name))
 }
 
+/// The rule id or code closest to a misspelt `name`, if one is close enough to be a typo.
+pub fn suggest(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    RULES
+        .iter()
+        .flat_map(|r| [r.id, r.code])
+        .map(|candidate| {
+            let score = strsim::jaro_winkler(&lower, &candidate.to_ascii_lowercase());
+            (score, candidate)
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
+/// `unknown rule `name``, with the closest rule when one is near (`did you mean ...?`).
+pub fn unknown_rule(name: &str) -> String {
+    match suggest(name) {
+        Some(near) => format!("unknown rule `{name}` (did you mean `{near}`?)"),
+        None => format!("unknown rule `{name}`"),
+    }
+}
+
 /// Runs every rule in `enabled` over a program.
 pub fn run(program: &Program, facts: &Facts, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> {
     let mut out = Vec::new();
