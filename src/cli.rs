@@ -352,6 +352,13 @@ fn settings_text(setup: &project::Setup, args: &CheckArgs) -> String {
         .baseline_file(args.baseline.as_deref())
         .map_or_else(|| "none".to_string(), |b| b.display().to_string());
     out.push_str(&format!("baseline: {baseline}\n"));
+    let docs = report::links::Links::new(config.rule_docs_url.as_deref())
+        .rule_doc_by_id("nested-block-on")
+        .map_or_else(
+            || "none (no links are emitted)".to_string(),
+            |u| u.replace("nested-block-on", "{rule}"),
+        );
+    out.push_str(&format!("rule docs: {docs}\n"));
     out.push_str(&format!(
         "per-file-ignores: {}\n",
         config.per_file_ignores.len()
@@ -495,7 +502,8 @@ fn run_check(args: &CheckArgs) -> i32 {
             }
         }
     }
-    let report = Report::new(db, &result.findings);
+    let links = report::links::Links::new(setup.config.rule_docs_url.as_deref());
+    let report = Report::new(db, &result.findings).with_links(links);
     let style = Style {
         color: use_color(args),
     };

@@ -170,6 +170,8 @@ struct RawConfig {
     #[serde(default)]
     baseline: Option<Spanned<String>>,
     #[serde(default)]
+    rule_docs_url: Option<Spanned<String>>,
+    #[serde(default)]
     knowledge: RawKnowledge,
 }
 
@@ -244,6 +246,9 @@ pub struct Config {
     pub all_targets: bool,
     /// `baseline`, resolved against [`Config::root`].
     pub baseline: Option<PathBuf>,
+    /// `rule-docs-url`: where rule docs are published, a URL template with `{rule}` (the id) or
+    /// `{code}`; links to rule docs are left out when neither it nor the build names one.
+    pub rule_docs_url: Option<String>,
     /// Project-declared APIs, added to the knowledge base.
     pub knowledge: Vec<Api>,
 }
@@ -261,6 +266,7 @@ impl Default for Config {
             fail_on: None,
             all_targets: false,
             baseline: None,
+            rule_docs_url: None,
             knowledge: Vec::new(),
         }
     }
@@ -548,6 +554,17 @@ impl Config {
         }
         config.all_targets = raw.all_targets.unwrap_or(false);
         config.baseline = raw.baseline.as_ref().map(|b| root.join(b.get_ref()));
+        if let Some(url) = &raw.rule_docs_url {
+            let text = url.get_ref();
+            let web = text.starts_with("https://") || text.starts_with("http://");
+            if !web || !(text.contains("{rule}") || text.contains("{code}")) {
+                return Err(err_at(
+                    Some(url.span().start),
+                    "`rule-docs-url` must be an http(s) URL with `{rule}` or `{code}` in it".into(),
+                ));
+            }
+            config.rule_docs_url = Some(text.clone());
+        }
         let k = &raw.knowledge;
         let groups: [(&[Spanned<String>], Concept, RuntimeArg); 5] = [
             (

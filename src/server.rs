@@ -4,8 +4,8 @@
 //! `Cargo.toml`, `pyproject.toml`, `setup.py`, a looplint configuration or `.git`, else the
 //! document's directory) is analysed as a whole, with every open document's unsaved text in place
 //! of the file on disk, and the findings of each open document of that project are published.
-//! Secondary labels become related information; each diagnostic's code links the rule's doc
-//! ([`crate::report::sarif::doc_uri`]). Positions use UTF-8 offsets when the client offers them,
+//! Secondary labels become related information; each diagnostic's code links the rule's doc when
+//! the docs are published somewhere ([`crate::report::links`]). Positions use UTF-8 offsets when the client offers them,
 //! else UTF-16 code units, as the protocol requires.
 
 use std::collections::HashMap;
@@ -28,6 +28,7 @@ use lsp_types::{
 use crate::diagnostic::{Finding, Severity};
 use crate::model::Span;
 use crate::project::{self, RuleArgs};
+use crate::report::links::Links;
 use crate::source::{LineIndex, SourceDb, SourceFile, language_of};
 
 /// How the client counts columns.
@@ -309,12 +310,13 @@ impl Server {
                 docs_here.push((uri, index));
             }
             let result = setup.check(&db);
+            let links = Links::new(setup.config.rule_docs_url.as_deref());
             for (uri, index) in docs_here {
                 let diagnostics = result
                     .findings
                     .iter()
                     .filter(|f| f.primary.file as usize == index)
-                    .map(|f| self.to_lsp(&db, f))
+                    .map(|f| self.to_lsp(&db, f, &links))
                     .collect();
                 self.publish(uri.clone(), diagnostics)?;
             }
@@ -330,7 +332,7 @@ impl Server {
         )
     }
 
-    fn to_lsp(&self, db: &SourceDb, f: &Finding) -> Diagnostic {
+    fn to_lsp(&self, db: &SourceDb, f: &Finding, links: &Links) -> Diagnostic {
         let mut texts = TextCache::default();
         let related: Vec<DiagnosticRelatedInformation> = f
             .labels
@@ -359,8 +361,9 @@ impl Server {
                 Severity::Note => DiagnosticSeverity::INFORMATION,
             }),
             code: Some(NumberOrString::String(f.rule.to_string())),
-            code_description: Url::parse(&crate::report::sarif::doc_uri(f.rule))
-                .ok()
+            code_description: links
+                .rule_doc_by_id(f.rule)
+                .and_then(|u| Url::parse(&u).ok())
                 .map(|href| CodeDescription { href }),
             source: Some("looplint".into()),
             message,

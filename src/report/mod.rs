@@ -10,6 +10,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod links;
 pub mod sarif;
 pub mod statistics;
 
@@ -52,6 +53,8 @@ pub struct Report<'a> {
     pub findings: &'a [Finding],
     /// Text and line index of every file a finding points into.
     pub sources: Sources,
+    /// Where rule docs are published (links are left out when nowhere).
+    pub links: links::Links,
 }
 
 impl<'a> Report<'a> {
@@ -61,7 +64,14 @@ impl<'a> Report<'a> {
             db,
             findings,
             sources: Sources::load(db, findings),
+            links: links::Links::new(None),
         }
+    }
+
+    /// The same report, linking rule docs as `links` says.
+    pub fn with_links(mut self, links: links::Links) -> Self {
+        self.links = links;
+        self
     }
 
     /// Display path of a span's file.

@@ -1,6 +1,8 @@
 //! SARIF 2.1.0 output, for code-scanning services (GitHub code scanning and others).
 //!
-//! One run whose driver lists every rule (with its doc as help and its default level). Each
+//! One run whose driver lists every rule (with its whole doc as help, in text and Markdown, and its
+//! default level; `helpUri` only when the rule docs are published somewhere, see
+//! [`crate::report::links`]). Each
 //! result has the rule id and index, the level, the message, the primary region, the secondary
 //! labels as related locations, and the looplint fingerprint as a partial fingerprint. Columns
 //! count Unicode code points (`columnKind: unicodeCodePoints`), end columns are exclusive, and
@@ -14,6 +16,7 @@ use crate::diagnostic::Severity;
 use crate::model::Span;
 use crate::report::Report;
 use crate::report::fingerprint::fingerprints;
+use crate::report::links::{Links, information_uri};
 use crate::rules::{RULES, Rule};
 
 /// The schema URI written in `$schema`.
@@ -25,34 +28,6 @@ pub const FINGERPRINT_KEY: &str = "looplintFingerprint/v1";
 
 /// The base id relative artifact URIs are resolved against.
 pub const SRCROOT: &str = "%SRCROOT%";
-
-/// Where to read about looplint: the repository when the package names one, else its crates.io page.
-pub fn information_uri() -> String {
-    let repo = env!("CARGO_PKG_REPOSITORY");
-    if repo.is_empty() {
-        format!("https://crates.io/crates/{}", env!("CARGO_PKG_NAME"))
-    } else {
-        repo.to_string()
-    }
-}
-
-/// A stable link to a rule's documentation (`rules/<id>.md`): in the repository when the package
-/// names one, else in the published crate's sources on docs.rs.
-pub fn doc_uri(rule_id: &str) -> String {
-    let repo = env!("CARGO_PKG_REPOSITORY");
-    if repo.is_empty() {
-        format!(
-            "https://docs.rs/crate/{}/{}/source/rules/{rule_id}.md",
-            env!("CARGO_PKG_NAME"),
-            env!("CARGO_PKG_VERSION")
-        )
-    } else {
-        format!(
-            "{}/blob/main/rules/{rule_id}.md",
-            repo.trim_end_matches('/')
-        )
-    }
-}
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -95,23 +70,26 @@ pub fn what_it_does(rule: &Rule) -> String {
     }
 }
 
-fn rule_descriptor(rule: &Rule) -> Value {
+fn rule_descriptor(rule: &Rule, links: &Links) -> Value {
     let languages: Vec<&str> = rule.languages.iter().map(|l| l.name()).collect();
     let group = match rule.severity {
         Severity::Error => "lifecycle",
         Severity::Warning => "hygiene",
         Severity::Note => "analysis",
     };
-    json!({
+    let mut descriptor = json!({
         "id": rule.id,
         "name": camel(rule.id),
         "shortDescription": { "text": rule.summary },
         "fullDescription": { "text": what_it_does(rule) },
         "help": { "text": rule.doc, "markdown": rule.doc },
-        "helpUri": doc_uri(rule.id),
         "defaultConfiguration": { "level": level(rule.severity) },
         "properties": { "code": rule.code, "tags": [group], "languages": languages },
-    })
+    });
+    if let Some(uri) = links.rule_doc(rule) {
+        descriptor["helpUri"] = Value::from(uri);
+    }
+    descriptor
 }
 
 /// Percent-encodes a path for a URI (keeping `/` and the unreserved characters).
@@ -198,13 +176,18 @@ pub fn log(report: &Report<'_>) -> Value {
                 "name": "looplint",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": information_uri(),
-                "rules": RULES.iter().map(rule_descriptor).collect::<Vec<_>>(),
+                "rules": RULES
+                    .iter()
+                    .map(|r| rule_descriptor(r, &report.links))
+                    .collect::<Vec<_>>(),
             }
         },
         "results": results,
         "columnKind": "unicodeCodePoints",
     });
+    if let Some(uri) = information_uri() {
+        run["tool"]["driver"]["informationUri"] = Value::from(uri);
+    }
     if let Some(uri) = std::env::current_dir()
         .ok()
         .and_then(|d| d.to_str().map(|s| s.replace('\\', "/")))
