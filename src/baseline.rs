@@ -149,10 +149,13 @@ impl Baseline {
 
     /// Reads a baseline file.
     pub fn load(file: &Path) -> Result<Baseline, BaselineError> {
-        let text = std::fs::read_to_string(file).map_err(|e| BaselineError {
-            file: file.to_path_buf(),
-            message: format!("cannot read baseline: {e}"),
-        })?;
+        let text =
+            crate::readfile::read_string(file, crate::readfile::BASELINE_LIMIT).map_err(|e| {
+                BaselineError {
+                    file: file.to_path_buf(),
+                    message: format!("cannot read baseline: {e}"),
+                }
+            })?;
         Baseline::parse(file, &text)
     }
 
@@ -167,6 +170,12 @@ impl Baseline {
     pub fn save(&self, file: &Path) -> std::io::Result<()> {
         if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
+        }
+        // Opening a FIFO for writing would wait for a reader: only regular files are replaced.
+        if let Ok(meta) = std::fs::metadata(file)
+            && !meta.is_file()
+        {
+            return Err(std::io::Error::other("not a regular file"));
         }
         std::fs::write(file, self.to_json())
     }

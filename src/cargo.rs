@@ -11,6 +11,7 @@
 //! "--message-format=json"]` therefore shows looplint's findings in any editor.
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::{Metadata, MetadataCommand, Package, Target};
@@ -76,32 +77,44 @@ struct Options {
     workspace: bool,
     exclude: Vec<String>,
     format: Option<MessageFormat>,
-    forwarded: Vec<String>,
+    forwarded: Vec<OsString>,
     output: Option<PathBuf>,
 }
 
-fn parse(args: Vec<String>) -> Result<Option<Options>, String> {
+fn parse(args: Vec<OsString>) -> Result<Option<Options>, String> {
     let mut o = Options::default();
     let mut it = args.into_iter().peekable();
-    while let Some(arg) = it.next() {
+    while let Some(raw) = it.next() {
+        // Option names are text; a value given apart may be any path the OS allows.
+        let Some(arg) = raw.to_str().map(str::to_string) else {
+            return Err(format!(
+                "unexpected argument `{}`: `cargo looplint` checks whole packages; \
+                 use `looplint check PATH` for single paths",
+                raw.to_string_lossy()
+            ));
+        };
         let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(OsString::from(v))),
             _ => (arg.clone(), None),
         };
-        let mut value = |what: &str| -> Result<String, String> {
+        let mut value = |what: &str| -> Result<OsString, String> {
             inline
                 .clone()
                 .or_else(|| it.next())
                 .ok_or_else(|| format!("`{what}` needs a value"))
         };
+        let text = |v: OsString, what: &str| -> Result<String, String> {
+            v.into_string()
+                .map_err(|v| format!("`{what}`: `{}` is not valid UTF-8", v.to_string_lossy()))
+        };
         match name.as_str() {
             "-h" | "--help" => return Ok(None),
             "--manifest-path" => o.manifest = Some(PathBuf::from(value(&name)?)),
-            "-p" | "--package" => o.packages.push(value(&name)?),
+            "-p" | "--package" => o.packages.push(text(value(&name)?, &name)?),
             "--workspace" | "--all" => o.workspace = true,
-            "--exclude" => o.exclude.push(value(&name)?),
+            "--exclude" => o.exclude.push(text(value(&name)?, &name)?),
             "--message-format" => {
-                let v = value(&name)?;
+                let v = text(value(&name)?, &name)?;
                 // Cargo's variants (`json-diagnostic-short`, ...) select JSON too.
                 o.format = Some(match v.split(',').next().unwrap_or("") {
                     "human" => MessageFormat::Human,
@@ -118,16 +131,16 @@ fn parse(args: Vec<String>) -> Result<Option<Options>, String> {
                 o.output = Some(v);
             }
             // As `cargo clippy -- -D warnings`: warnings fail the command.
-            "-D" | "--deny" => deny(&value(&name)?, &mut o)?,
+            "-D" | "--deny" => deny(&text(value(&name)?, &name)?, &mut o)?,
             n if n.starts_with("-D") => deny(&n[2..], &mut o)?,
             "--" => {}
             n if n.starts_with("-p") && n.len() > 2 => o.packages.push(n[2..].to_string()),
             n if VALUE_OPTIONS.contains(&n) => {
                 let v = value(n)?;
-                o.forwarded.push(n.to_string());
+                o.forwarded.push(n.into());
                 o.forwarded.push(v);
             }
-            n if n.starts_with('-') => o.forwarded.push(arg),
+            n if n.starts_with('-') => o.forwarded.push(raw),
             _ => {
                 return Err(format!(
                     "unexpected argument `{arg}`: `cargo looplint` checks whole packages; \
@@ -151,11 +164,11 @@ fn deny(level: &str, o: &mut Options) -> Result<(), String> {
 }
 
 /// Runs `cargo looplint` with the arguments after the program name; returns the exit code.
-pub fn run(mut args: Vec<String>) -> i32 {
-    if args.first().map(String::as_str) == Some("looplint") {
+pub fn run(mut args: Vec<OsString>) -> i32 {
+    if args.first().and_then(|a| a.to_str()) == Some("looplint") {
         args.remove(0);
     }
-    if args.first().map(String::as_str) == Some("check") {
+    if args.first().and_then(|a| a.to_str()) == Some("check") {
         args.remove(0);
     }
     let opts = match parse(args) {
@@ -205,8 +218,8 @@ pub fn run(mut args: Vec<String>) -> i32 {
         return EXIT_ERROR;
     }
     let output = opts.output.as_ref().map(|o| cwd.join(o));
-    let mut check: Vec<String> = vec!["check".into()];
-    check.extend(dirs.iter().map(|d| d.to_string_lossy().into_owned()));
+    let mut check: Vec<OsString> = vec!["check".into()];
+    check.extend(dirs.iter().map(|d| d.as_os_str().to_os_string()));
     check.extend(opts.forwarded.iter().cloned());
     // As `cargo clippy`: warnings are shown but fail the command only with `-D warnings`,
     // `--fail-on warning` or `fail-on = "warning"` in the configuration.
@@ -218,7 +231,7 @@ pub fn run(mut args: Vec<String>) -> i32 {
             }
             if let Some(out) = output {
                 check.push("--output".into());
-                check.push(out.to_string_lossy().into_owned());
+                check.push(out.into_os_string());
             }
             crate::cli::run(check)
         }
@@ -359,14 +372,14 @@ fn temp_report_path() -> PathBuf {
 
 /// Runs the check with JSON output and prints cargo messages.
 fn run_json(
-    mut check: Vec<String>,
+    mut check: Vec<OsString>,
     packages: &[&Package],
     root: &Path,
     output: Option<&Path>,
 ) -> i32 {
     let tmp = temp_report_path();
     check.extend(["--format".into(), "json".into(), "--output".into()]);
-    check.push(tmp.to_string_lossy().into_owned());
+    check.push(tmp.clone().into_os_string());
     let code = crate::cli::run(check);
     let text = std::fs::read_to_string(&tmp);
     let _ = std::fs::remove_file(&tmp);
@@ -430,7 +443,7 @@ fn span(root: &Path, path: &str, range: &Value, primary: bool, label: Option<&st
     let line_end = range["end"]["line"].as_u64().unwrap_or(line_start);
     let column_start = range["start"]["column"].as_u64().unwrap_or(1);
     let column_end = range["end"]["column"].as_u64().unwrap_or(column_start);
-    let text = std::fs::read_to_string(root.join(path))
+    let text = crate::readfile::read_string(&root.join(path), u64::MAX)
         .ok()
         .map(|t| {
             t.lines()
@@ -572,7 +585,7 @@ mod tests {
                 "LL1",
                 "--exit-zero",
             ]
-            .map(String::from)
+            .map(OsString::from)
             .to_vec(),
         )
         .unwrap()
@@ -584,12 +597,22 @@ mod tests {
         assert!(parse(vec!["--help".into()]).unwrap().is_none());
         assert!(parse(vec!["src".into()]).is_err());
         assert!(parse(vec!["--message-format".into(), "xml".into()]).is_err());
-        let o = parse(["--", "-D", "warnings"].map(String::from).to_vec())
+        let o = parse(["--", "-D", "warnings"].map(OsString::from).to_vec())
             .unwrap()
             .unwrap();
         assert_eq!(o.forwarded, vec!["--fail-on", "warning"]);
         assert!(parse(vec!["-Dwarnings".into()]).is_ok());
         assert!(parse(vec!["-Dclippy::all".into()]).is_err());
         assert!(parse(vec!["-o".into(), "json".into()]).is_err());
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let odd = OsString::from_vec(vec![b'o', 0xff]);
+            let o = parse(vec!["--manifest-path".into(), odd.clone()])
+                .unwrap()
+                .unwrap();
+            assert_eq!(o.manifest.map(PathBuf::into_os_string), Some(odd.clone()));
+            assert!(parse(vec![odd]).is_err());
+        }
     }
 }

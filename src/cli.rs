@@ -8,6 +8,7 @@
 //! `cargo looplint` passes a default `--fail-on error`, so warnings pass as with `cargo clippy`.
 
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -18,7 +19,7 @@ use crate::frontend;
 use crate::kb::Kb;
 use crate::model::Language;
 use crate::project;
-use crate::report::{self, Format, Report, Style};
+use crate::report::{self, Format, Report, Style, escape};
 use crate::rules::{self, RULES, Rule};
 use crate::source::{SourceDb, SourceFile, language_of};
 
@@ -42,7 +43,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check files and directories for runtime-lifecycle bugs.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Print the documentation of a rule.
     Rule(RuleArgs),
     /// List every rule.
@@ -139,6 +140,13 @@ pub struct CheckArgs {
     /// (`cargo looplint` passes `error`, as `cargo clippy` lets warnings pass).
     #[arg(long, value_enum, value_name = "SEVERITY", hide = true)]
     pub default_fail_on: Option<FailOn>,
+    /// Skip files larger than SIZE, with a note (bytes, or with a unit: `2MB`, `512KiB`; `0`
+    /// checks every file; default: the configured `max-file-size`, else 1MB).
+    #[arg(long, value_name = "SIZE", value_parser = crate::readfile::parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Also check files marked generated (`@generated`, `Code generated ... DO NOT EDIT`).
+    #[arg(long)]
+    pub include_generated: bool,
 }
 
 /// Names of the output formats, which `--output` refuses as a file name without a directory.
@@ -207,7 +215,8 @@ pub struct RulesArgs {
 
 /// Runs the command line with `args` (without the program name) and returns the exit code. An
 /// internal error (a panic) exits with 2, as usage and I/O errors do.
-pub fn run(args: Vec<String>) -> i32 {
+pub fn run(args: Vec<OsString>) -> i32 {
+    guard_closed_stdout();
     match std::panic::catch_unwind(move || run_args(args)) {
         Ok(code) => code,
         Err(_) => {
@@ -217,8 +226,8 @@ pub fn run(args: Vec<String>) -> i32 {
     }
 }
 
-fn run_args(args: Vec<String>) -> i32 {
-    let cli = match Cli::try_parse_from(std::iter::once("looplint".to_string()).chain(args)) {
+fn run_args(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(std::iter::once(OsString::from("looplint")).chain(args)) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -234,9 +243,15 @@ fn run_args(args: Vec<String>) -> i32 {
     }
 }
 
-/// Prints an error message on standard error.
+/// Prints an error message on standard error, its control characters shown, not obeyed (it may
+/// quote paths and file contents).
 fn error(message: impl std::fmt::Display) {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", escape::text(&message.to_string()));
+}
+
+/// Prints a warning on standard error, escaped as [`error`] does.
+fn warning(message: impl std::fmt::Display) {
+    eprintln!("warning: {}", escape::text(&message.to_string()));
 }
 
 /// Resolves rule names (ids or codes) to rule ids; the error names the first unknown one.
@@ -310,9 +325,20 @@ fn stdin_input(args: &CheckArgs) -> Result<Option<SourceFile>, String> {
             name.display()
         ));
     };
+    // Standard input may be endless (`< /dev/zero`): it is read up to a cap.
+    const STDIN_LIMIT: u64 = 64 << 20;
     let mut bytes = Vec::new();
-    io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)
-        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    io::Read::read_to_end(
+        &mut io::Read::take(io::stdin().lock(), STDIN_LIMIT + 1),
+        &mut bytes,
+    )
+    .map_err(|e| format!("cannot read standard input: {e}"))?;
+    if bytes.len() as u64 > STDIN_LIMIT {
+        return Err(format!(
+            "standard input is larger than {}",
+            crate::readfile::human_size(STDIN_LIMIT)
+        ));
+    }
     let text = crate::source::decode(bytes, language)
         .map_err(|e| format!("{} (standard input): {e}", name.display()))?;
     Ok(Some(SourceFile {
@@ -434,6 +460,7 @@ fn run_check(args: &CheckArgs) -> i32 {
                 db,
                 errors: Vec::new(),
                 skipped: Vec::new(),
+                passed_over: Vec::new(),
             }
         }
         None => discover(&paths),
@@ -445,15 +472,22 @@ fn run_check(args: &CheckArgs) -> i32 {
         failed = true;
     }
     for path in &discovery.skipped {
-        eprintln!("warning: {path}: not a Rust or Python file, skipped");
+        warning(format!("{path}: not a Rust or Python file, skipped"));
+    }
+    for (path, why) in &discovery.passed_over {
+        warning(format!("{path}: {why}, skipped"));
     }
     if discovery.db.files.is_empty() && discovery.errors.is_empty() {
-        eprintln!("warning: no Rust or Python files found");
+        warning("no Rust or Python files found");
     }
+    let mut limits = setup.read_limits();
+    limits.max_file_size = args.max_file_size.unwrap_or(limits.max_file_size);
+    limits.include_generated |= args.include_generated;
+    discovery.db.limits = limits;
     if args.show_files {
         let mut text = String::new();
         for f in &discovery.db.files {
-            text.push_str(&f.display);
+            text.push_str(&escape::line(&f.display));
             text.push('\n');
         }
         return match print(&text) {
@@ -472,7 +506,10 @@ fn run_check(args: &CheckArgs) -> i32 {
         });
         return match project::write_baseline(db, &result.findings, &file) {
             Ok(n) => {
-                eprintln!("wrote {n} findings to the baseline {}", file.display());
+                eprintln!(
+                    "wrote {n} findings to the baseline {}",
+                    escape::line(&file.display().to_string())
+                );
                 if failed { EXIT_ERROR } else { EXIT_OK }
             }
             Err(message) => {
@@ -489,10 +526,15 @@ fn run_check(args: &CheckArgs) -> i32 {
                     let missing: u32 = filtered.stale.iter().map(|s| s.missing).sum();
                     eprintln!(
                         "note: {missing} baselined findings are gone; `--write-baseline` refreshes {}",
-                        file.display()
+                        escape::line(&file.display().to_string())
                     );
                     for s in &filtered.stale {
-                        eprintln!("  {} [{}] {}", s.path, s.rule, s.message);
+                        eprintln!(
+                            "  {} [{}] {}",
+                            escape::line(&s.path),
+                            escape::line(&s.rule),
+                            escape::line(&s.message)
+                        );
                     }
                 }
             }
@@ -515,14 +557,16 @@ fn run_check(args: &CheckArgs) -> i32 {
                 write_report(args, &report, style, &mut out)?;
                 out.flush()
             })
-            .map_err(|e| format!("{}: {e}", path.display())),
+            .map_err(|e| format!("{}: {}", path.display(), readfile_io(&e))),
+        None if !stdout_is_open() => Err("standard output is closed".to_string()),
         None => {
             let stdout = io::stdout();
             let mut out = io::BufWriter::new(stdout.lock());
-            match write_report(args, &report, style, &mut out).and_then(|()| out.flush()) {
-                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.to_string()),
-                _ => Ok(()),
-            }
+            // A reader that went away (a broken pipe) got part of the report at most: the run
+            // cannot pass as clean.
+            write_report(args, &report, style, &mut out)
+                .and_then(|()| out.flush())
+                .map_err(|e| readfile_io(&e))
         }
     };
     if let Err(e) = written {
@@ -540,6 +584,44 @@ fn run_check(args: &CheckArgs) -> i32 {
         args.exit_zero,
         failed,
     )
+}
+
+/// An I/O error as one clause.
+fn readfile_io(e: &io::Error) -> String {
+    crate::readfile::io_clause(e)
+}
+
+/// Whether standard output was closed when the run started.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Notes whether standard output was closed when the process started. The standard library
+/// puts `/dev/null`, opened for reading and writing, in place of a closed standard descriptor
+/// before `main`, so every write would succeed and the report vanish with a clean exit code; a
+/// shell redirection to `/dev/null` opens it for writing only.
+fn guard_closed_stdout() {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: F_GETFL reads the descriptor's flags and changes nothing.
+        let flags = unsafe { libc::fcntl(1, libc::F_GETFL) };
+        let closed = if flags == -1 {
+            true
+        } else if flags & libc::O_ACCMODE == libc::O_RDWR {
+            let null = std::fs::metadata("/dev/null").map(|m| m.rdev()).ok();
+            // SAFETY: fstat fills the zeroed struct for a valid descriptor.
+            let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+            let ok = unsafe { libc::fstat(1, &mut stat) } == 0;
+            ok && (stat.st_mode & libc::S_IFMT) == libc::S_IFCHR && Some(stat.st_rdev) == null
+        } else {
+            false
+        };
+        STDOUT_CLOSED.store(closed, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Whether standard output was open when the run started (see [`guard_closed_stdout`]).
+fn stdout_is_open() -> bool {
+    !STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 fn write_report(
@@ -577,7 +659,11 @@ fn run_debug_lower(path: &Path) -> i32 {
     let mut text = String::new();
     for l in &lowered {
         for p in &l.problems {
-            eprintln!("{}: {}", db.file(p.source).display, p.message);
+            eprintln!(
+                "{}: {}",
+                escape::line(&db.file(p.source).display),
+                escape::text(&p.message)
+            );
         }
         text.push_str(&frontend::dump::dump(&l.program, db));
         text.push('\n');
@@ -607,10 +693,18 @@ fn rule_json(rule: &Rule, with_doc: bool) -> serde_json::Value {
 }
 
 fn print(text: &str) -> i32 {
+    if !stdout_is_open() {
+        error("cannot write to standard output: it is closed");
+        return EXIT_ERROR;
+    }
     let mut out = io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // Documentation read through `head` is fine cut short.
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            error(format!("cannot write to standard output: {e}"));
+            error(format!(
+                "cannot write to standard output: {}",
+                readfile_io(&e)
+            ));
             EXIT_ERROR
         }
         _ => EXIT_OK,

@@ -172,7 +172,19 @@ struct RawConfig {
     #[serde(default)]
     rule_docs_url: Option<Spanned<String>>,
     #[serde(default)]
+    max_file_size: Option<Spanned<RawSize>>,
+    #[serde(default)]
+    include_generated: Option<bool>,
+    #[serde(default)]
     knowledge: RawKnowledge,
+}
+
+/// A size as written: a number of bytes, or text with a unit (`"2MB"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum RawSize {
+    Bytes(u64),
+    Text(String),
 }
 
 #[derive(Deserialize)]
@@ -251,6 +263,10 @@ pub struct Config {
     pub rule_docs_url: Option<String>,
     /// Project-declared APIs, added to the knowledge base.
     pub knowledge: Vec<Api>,
+    /// `max-file-size`: files above it are skipped (0: no limit).
+    pub max_file_size: Option<u64>,
+    /// `include-generated`: files marked generated are checked too.
+    pub include_generated: bool,
 }
 
 impl Default for Config {
@@ -268,6 +284,8 @@ impl Default for Config {
             baseline: None,
             rule_docs_url: None,
             knowledge: Vec::new(),
+            max_file_size: None,
+            include_generated: false,
         }
     }
 }
@@ -425,11 +443,14 @@ impl Config {
     /// Loads an explicit configuration file (`--config FILE`). A `pyproject.toml` or `Cargo.toml`
     /// without a looplint table gives the defaults.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: path.to_path_buf(),
-            position: None,
-            message: format!("cannot read configuration: {e}"),
-        })?;
+        let text =
+            crate::readfile::read_string(path, crate::readfile::CONFIG_LIMIT).map_err(|e| {
+                ConfigError {
+                    file: path.to_path_buf(),
+                    position: None,
+                    message: format!("cannot read configuration: {e}"),
+                }
+            })?;
         let root = path
             .parent()
             .map(|p| {
@@ -565,6 +586,17 @@ impl Config {
             }
             config.rule_docs_url = Some(text.clone());
         }
+        if let Some(size) = &raw.max_file_size {
+            let bytes = match size.get_ref() {
+                RawSize::Bytes(n) => Ok(*n),
+                RawSize::Text(t) => crate::readfile::parse_size(t),
+            };
+            config.max_file_size =
+                Some(bytes.map_err(|m| {
+                    err_at(Some(size.span().start), format!("`max-file-size`: {m}"))
+                })?);
+        }
+        config.include_generated = raw.include_generated.unwrap_or(false);
         let k = &raw.knowledge;
         let groups: [(&[Spanned<String>], Concept, RuntimeArg); 5] = [
             (
@@ -702,7 +734,9 @@ pub fn find_config_file(start: &Path) -> Result<Option<PathBuf>, ConfigError> {
             match kind_of(&candidate) {
                 FileKind::Plain => return Ok(Some(candidate)),
                 kind => {
-                    let Ok(text) = std::fs::read_to_string(&candidate) else {
+                    let Ok(text) =
+                        crate::readfile::read_string(&candidate, crate::readfile::CONFIG_LIMIT)
+                    else {
                         continue;
                     };
                     if !text.contains("looplint") {

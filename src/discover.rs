@@ -39,6 +39,9 @@ pub struct Discovery {
     pub errors: Vec<DiscoverError>,
     /// Files named explicitly that are neither Rust nor Python (display paths).
     pub skipped: Vec<String>,
+    /// Rust or Python files met in a walk and not checked, with the reason (a symbolic link, a
+    /// FIFO...).
+    pub passed_over: Vec<(String, String)>,
 }
 
 /// Walks `inputs` (files or directories) and collects every Rust and Python file under them.
@@ -52,7 +55,14 @@ pub fn discover<P: AsRef<Path>>(inputs: &[P]) -> Discovery {
                 path: display_path(input),
                 message: io_message(&e),
             }),
-            Ok(meta) if meta.is_dir() => walk(input, &mut files, &mut out.errors),
+            Ok(meta) if meta.is_dir() => walk(input, &mut files, &mut out),
+            Ok(meta) if !meta.is_file() => out.errors.push(DiscoverError {
+                path: display_path(input),
+                message: crate::readfile::ReadFileError::NotRegular(crate::readfile::kind_of(
+                    meta.file_type(),
+                ))
+                .to_string(),
+            }),
             Ok(_) => {
                 let display = display_path(input);
                 match language_of(input) {
@@ -75,7 +85,7 @@ pub fn discover<P: AsRef<Path>>(inputs: &[P]) -> Discovery {
     out
 }
 
-fn walk(root: &Path, files: &mut Vec<SourceFile>, errors: &mut Vec<DiscoverError>) {
+fn walk(root: &Path, files: &mut Vec<SourceFile>, out: &mut Discovery) {
     let walker = WalkBuilder::new(root)
         .require_git(false)
         .hidden(true)
@@ -92,10 +102,27 @@ fn walk(root: &Path, files: &mut Vec<SourceFile>, errors: &mut Vec<DiscoverError
     for entry in walker {
         match entry {
             Ok(entry) => {
-                if !entry.file_type().is_some_and(|t| t.is_file()) {
+                let path = entry.path();
+                let Some(file_type) = entry.file_type() else {
+                    continue;
+                };
+                if file_type.is_dir() || language_of(path).is_none() {
                     continue;
                 }
-                let path = entry.path();
+                if !file_type.is_file() {
+                    // Links are not followed in a walk (they may leave the tree or loop), and
+                    // special files are never read; either is said, not passed over silently.
+                    let why = if file_type.is_symlink() {
+                        "symbolic link, not followed (name it to check it)".to_string()
+                    } else {
+                        format!(
+                            "not a regular file ({})",
+                            crate::readfile::kind_of(file_type)
+                        )
+                    };
+                    out.passed_over.push((display_path(path), why));
+                    continue;
+                }
                 if let Some(language) = language_of(path) {
                     files.push(SourceFile {
                         path: path.to_path_buf(),
@@ -105,7 +132,7 @@ fn walk(root: &Path, files: &mut Vec<SourceFile>, errors: &mut Vec<DiscoverError
                     });
                 }
             }
-            Err(err) => errors.push(walk_error(root, &err)),
+            Err(err) => out.errors.push(walk_error(root, &err)),
         }
     }
 }

@@ -142,6 +142,17 @@ impl Setup {
         out
     }
 
+    /// Which files the run reads, as configured (`max-file-size`, `include-generated`).
+    pub fn read_limits(&self) -> crate::source::ReadLimits {
+        crate::source::ReadLimits {
+            max_file_size: self
+                .config
+                .max_file_size
+                .unwrap_or(crate::source::DEFAULT_MAX_FILE_SIZE),
+            include_generated: self.config.include_generated,
+        }
+    }
+
     /// The baseline file named by `--baseline` or the configuration, if any.
     pub fn baseline_file(&self, cli: Option<&Path>) -> Option<PathBuf> {
         cli.map(Path::to_path_buf)

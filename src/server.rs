@@ -70,8 +70,15 @@ struct Server {
 
 /// Runs the server on stdin/stdout until the client sends `exit`; returns the exit code.
 pub fn run() -> i32 {
-    let (conn, io_threads) = Connection::stdio();
-    let code = match serve(conn) {
+    let (conn, io_threads) = crate::server_io::stdio();
+    // The analysis runs on this thread too: give it the stack of the lowering workers.
+    let served = std::thread::Builder::new()
+        .name("lsp-main".into())
+        .stack_size(crate::frontend::stack::WORKER_STACK)
+        .spawn(move || serve(conn).map_err(|e| e.to_string()))
+        .map_err(|e| e.to_string())
+        .and_then(|t| t.join().unwrap_or_else(|_| Err("internal error".into())));
+    let code = match served {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: language server: {e}");
@@ -289,6 +296,7 @@ impl Server {
                 }
             };
             let mut db = setup.exclude(crate::discover::discover(&[&root]).db, &[]);
+            db.limits = setup.read_limits();
             let mut docs_here: Vec<(&Url, usize)> = Vec::new();
             for (uri, doc) in &self.docs {
                 if !doc.path.starts_with(&root) {
@@ -395,7 +403,8 @@ impl TextCache {
     }
 }
 
-/// The root of the project holding `file`.
+/// The root of the project holding `file`; a file outside any project is its own root (it is
+/// analysed alone, not with every file of its directory).
 pub fn project_root(file: &Path) -> PathBuf {
     const MARKERS: &[&str] = &[
         "Cargo.toml",
@@ -411,10 +420,11 @@ pub fn project_root(file: &Path) -> PathBuf {
     for d in dir.ancestors() {
         if MARKERS.iter().any(|m| d.join(m).exists()) {
             // A Cargo workspace root above a member wins; otherwise the nearest marker.
-            let is_ws = std::fs::read_to_string(d.join("Cargo.toml"))
-                .ok()
-                .and_then(|t| t.parse::<toml::Table>().ok())
-                .is_some_and(|t| t.contains_key("workspace"));
+            let is_ws =
+                crate::readfile::read_string(&d.join("Cargo.toml"), crate::readfile::CONFIG_LIMIT)
+                    .ok()
+                    .and_then(|t| t.parse::<toml::Table>().ok())
+                    .is_some_and(|t| t.contains_key("workspace"));
             if found.is_none() || is_ws {
                 found = Some(d.to_path_buf());
             }
@@ -423,7 +433,7 @@ pub fn project_root(file: &Path) -> PathBuf {
             }
         }
     }
-    found.unwrap_or_else(|| dir.to_path_buf())
+    found.unwrap_or_else(|| file.to_path_buf())
 }
 
 #[cfg(test)]

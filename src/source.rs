@@ -28,6 +28,23 @@ pub enum ReadError {
     NotUtf8(usize),
     /// The file looks binary (contains NUL bytes).
     Binary,
+    /// The file is larger than `max-file-size`: skipped.
+    TooLarge {
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The file says it is generated (`@generated`, `Code generated ... DO NOT EDIT`): skipped
+    /// unless generated files are asked for.
+    Generated,
+}
+
+impl ReadError {
+    /// Whether the file is skipped on purpose (a limit of the run), not broken.
+    pub fn is_skip(&self) -> bool {
+        matches!(self, ReadError::TooLarge { .. } | ReadError::Generated)
+    }
 }
 
 impl std::fmt::Display for ReadError {
@@ -38,6 +55,47 @@ impl std::fmt::Display for ReadError {
                 write!(f, "file is not valid UTF-8 (invalid byte at offset {at})")
             }
             ReadError::Binary => write!(f, "file looks binary (contains NUL bytes)"),
+            ReadError::TooLarge { size, limit } => write!(
+                f,
+                "file skipped: {} is above `max-file-size` ({})",
+                crate::readfile::human_size(*size),
+                crate::readfile::human_size(*limit)
+            ),
+            ReadError::Generated => write!(
+                f,
+                "generated file skipped (`--include-generated` checks it)"
+            ),
+        }
+    }
+}
+
+/// Default of `max-file-size`: 1 MB, as semgrep's `--max-target-bytes`.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1_000_000;
+
+/// Which files a run reads: a size limit, and whether generated files are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Files above this many bytes are skipped (0: no limit).
+    pub max_file_size: u64,
+    /// Whether files marked generated are checked.
+    pub include_generated: bool,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            include_generated: false,
+        }
+    }
+}
+
+impl ReadLimits {
+    /// The cap in bytes (`u64::MAX` for no limit).
+    fn cap(&self) -> u64 {
+        match self.max_file_size {
+            0 => u64::MAX,
+            n => n,
         }
     }
 }
@@ -47,6 +105,8 @@ impl std::fmt::Display for ReadError {
 pub struct SourceDb {
     /// The files.
     pub files: Vec<SourceFile>,
+    /// Which files are read.
+    pub limits: ReadLimits,
     /// Per file, whether its text holds a suppression marker: 0 not read yet, 1 no, 2 yes.
     /// Filled as files are read, so suppressions need not read unmarked files again.
     markers: Arc<OnceLock<Vec<AtomicU8>>>,
@@ -68,9 +128,18 @@ impl SourceDb {
     pub fn read(&self, index: usize) -> Result<Arc<str>, ReadError> {
         let file = &self.files[index];
         let text = match &file.overlay {
+            Some(text) if text.len() as u64 > self.limits.cap() => {
+                return Err(ReadError::TooLarge {
+                    size: text.len() as u64,
+                    limit: self.limits.max_file_size,
+                });
+            }
             Some(text) => text.clone(),
-            None => read_text(&file.path, file.language)?,
+            None => read_text_within(&file.path, file.language, self.limits.cap())?,
         };
+        if !self.limits.include_generated && is_generated(&text) {
+            return Err(ReadError::Generated);
+        }
         let marked = has_marker(text.as_bytes(), file.language);
         let markers = self
             .markers
@@ -100,10 +169,31 @@ pub fn has_marker(bytes: &[u8], language: Language) -> bool {
                 .any(|m| memchr::memmem::find(bytes, m).is_some()))
 }
 
+/// Whether a source says it is generated: `@generated` (as rustfmt and Phabricator read it), or
+/// Go's `Code generated ... DO NOT EDIT`, on one of its first five lines.
+pub fn is_generated(text: &str) -> bool {
+    let head = &text[..crate::readfile::floor_char_boundary(text, 4096)];
+    head.lines().take(5).any(|line| {
+        line.contains("@generated")
+            || line
+                .find("Code generated ")
+                .is_some_and(|at| line[at..].contains("DO NOT EDIT"))
+    })
+}
+
 /// Reads a source file as text, classifying failures. Python files are decoded by their
 /// PEP 263 coding declaration when they are not UTF-8.
 pub fn read_text(path: &Path, language: Language) -> Result<Arc<str>, ReadError> {
-    let bytes = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
+    read_text_within(path, language, u64::MAX)
+}
+
+/// Reads a regular source file of at most `cap` bytes as text (see [`read_text`]).
+fn read_text_within(path: &Path, language: Language, cap: u64) -> Result<Arc<str>, ReadError> {
+    use crate::readfile::{ReadFileError, read_bytes};
+    let bytes = read_bytes(path, cap).map_err(|e| match e {
+        ReadFileError::TooLarge { size, limit } => ReadError::TooLarge { size, limit },
+        other => ReadError::Io(other.to_string()),
+    })?;
     decode(bytes, language)
 }
 

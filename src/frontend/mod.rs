@@ -31,6 +31,24 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// The problem of a file that could not be read: an error when the OS refused, a finding
+    /// when its content is not text, a note when it is above the size limit, and nothing for a
+    /// generated file (skipped on purpose).
+    pub fn from_read(source: usize, e: &crate::source::ReadError) -> Option<Self> {
+        use crate::source::ReadError;
+        if matches!(e, ReadError::Generated) {
+            return None;
+        }
+        Some(Problem {
+            source,
+            start: 0,
+            end: 0,
+            message: e.to_string(),
+            unreadable: matches!(e, ReadError::Io(_)),
+            limit: e.is_skip(),
+        })
+    }
+
     /// The problem of a file nested deeper than [`nesting::LIMIT`].
     pub fn too_deep(source: usize, depth: u32) -> Self {
         Problem {

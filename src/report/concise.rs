@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::report::Report;
+use crate::report::{Report, escape};
 
 /// Writes one line per finding, then the summary line.
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -11,12 +11,12 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "{}:{}:{}: {}[{}] {}",
-            report.path(f.primary),
+            escape::line(report.path(f.primary)),
             start.line,
             start.column,
             f.severity.name(),
             f.rule,
-            f.message
+            escape::line(&f.message)
         )?;
     }
     writeln!(out, "{}", report.summary().line())

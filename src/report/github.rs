@@ -10,10 +10,11 @@ use std::io::{self, Write};
 use crate::diagnostic::Severity;
 use crate::report::Report;
 
-/// Escapes the message part of a workflow command (`%`, CR, LF).
+/// Escapes the message part of a workflow command (`%`, CR, LF), and shows every other control
+/// character instead of passing it to the log.
 pub fn escape_data(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in super::escape::text(text).chars() {
         match c {
             '%' => out.push_str("%25"),
             '\r' => out.push_str("%0D"),
@@ -89,5 +90,6 @@ mod tests {
     fn escaping() {
         assert_eq!(escape_data("50% a\r\nb: c, d"), "50%25 a%0D%0Ab: c, d");
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+        assert_eq!(escape_data("\x1b]0;x\x07"), "\u{241b}]0;x\u{2407}");
     }
 }

@@ -10,6 +10,7 @@ use codespan_reporting::term::{self, Config, termcolor};
 
 use crate::diagnostic::{Finding, Severity};
 use crate::model::Span;
+use crate::report::escape::{self, EscapedSource};
 use crate::report::{Report, Style};
 
 /// Renders every finding, then the summary line.
@@ -39,42 +40,41 @@ fn to_diagnostic(
     report: &Report<'_>,
     finding: &Finding,
     files: &mut SimpleFiles<String, Arc<str>>,
-    ids: &mut HashMap<u32, usize>,
+    ids: &mut HashMap<u32, (usize, EscapedSource)>,
 ) -> Diagnostic<usize> {
     let severity = match finding.severity {
         Severity::Error => CsSeverity::Error,
         Severity::Warning => CsSeverity::Warning,
         Severity::Note => CsSeverity::Note,
     };
-    let mut file_id = |span: Span| -> usize {
-        *ids.entry(span.file).or_insert_with(|| {
-            let text = report
-                .sources
-                .get(span.file as usize)
-                .map_or_else(|| Arc::from(""), |l| l.text.clone());
-            files.add(report.path(span).to_string(), text)
-        })
+    // Source lines and file names are shown escaped; ranges move with the escapes.
+    let mut place = |span: Span| -> (usize, std::ops::Range<usize>) {
+        let (id, escaped) = ids.entry(span.file).or_insert_with(|| {
+            let escaped = EscapedSource::new(report.sources.text(span.file as usize));
+            let name = escape::line(report.path(span)).into_owned();
+            (files.add(name, Arc::from(escaped.text.as_str())), escaped)
+        });
+        let range = report.sources.range(span);
+        (*id, escaped.map(range.start)..escaped.map(range.end))
     };
-    let mut labels = vec![
-        Label::primary(
-            file_id(finding.primary),
-            report.sources.range(finding.primary),
-        )
-        .with_message(&finding.primary_label),
-    ];
+    let (file, range) = place(finding.primary);
+    let mut labels =
+        vec![Label::primary(file, range).with_message(escape::text(&finding.primary_label))];
     for l in &finding.labels {
-        labels.push(
-            Label::secondary(file_id(l.span), report.sources.range(l.span))
-                .with_message(&l.message),
-        );
+        let (file, range) = place(l.span);
+        labels.push(Label::secondary(file, range).with_message(escape::text(&l.message)));
     }
-    let mut notes = finding.notes.clone();
+    let mut notes: Vec<String> = finding
+        .notes
+        .iter()
+        .map(|n| escape::text(n).into_owned())
+        .collect();
     if let Some(help) = &finding.help {
-        notes.push(format!("help: {help}"));
+        notes.push(format!("help: {}", escape::text(help)));
     }
     Diagnostic::new(severity)
         .with_code(finding.rule)
-        .with_message(&finding.message)
+        .with_message(escape::text(&finding.message))
         .with_labels(labels)
         .with_notes(notes)
 }

@@ -5,6 +5,7 @@
 //! analysis: [`Sources`] re-reads the files that findings point into, once, for rendering.
 
 pub mod concise;
+pub mod escape;
 pub mod fingerprint;
 pub mod github;
 pub mod human;

@@ -164,15 +164,16 @@ fn module_set(p: &Project) -> ModuleSet {
 
 /// Reads, parses and lowers one file; the syntax tree is dropped before returning.
 pub fn lower_file(db: &SourceDb, mf: &ModuleFile, cx: &Ctx<'_>) -> Result<FileIr, Problem> {
-    let text = db.read(mf.source).map_err(|e| Problem {
-        source: mf.source,
-        start: 0,
-        end: 0,
-        message: e.to_string(),
-        // Content that is not text is a finding; only I/O failures are errors.
-        unreadable: matches!(e, crate::source::ReadError::Io(_)),
-        limit: false,
-    })?;
+    let text = match db.read(mf.source) {
+        Ok(text) => text,
+        Err(e) => {
+            return match Problem::from_read(mf.source, &e) {
+                Some(p) => Err(p),
+                // A generated file is skipped: its module is known but holds nothing.
+                None => Ok(FileIr::default()),
+            };
+        }
+    };
     let depth = crate::frontend::nesting::estimate(&text, crate::model::Language::Python);
     if depth > crate::frontend::nesting::LIMIT {
         return Err(Problem::too_deep(mf.source, depth));

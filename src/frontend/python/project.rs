@@ -54,7 +54,9 @@ pub struct PytestConfig {
 pub fn pytest_config(root: &Path) -> PytestConfig {
     let mut cfg = PytestConfig::default();
     for name in ["pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini"] {
-        let Ok(text) = std::fs::read_to_string(root.join(name)) else {
+        let Ok(text) =
+            crate::readfile::read_string(&root.join(name), crate::readfile::CONFIG_LIMIT)
+        else {
             continue;
         };
         for line in text.lines() {

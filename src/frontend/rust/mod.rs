@@ -82,20 +82,7 @@ fn lower_one(
 ) -> (Option<FileIr>, Option<Problem>) {
     let text = match db.read(source) {
         Ok(t) => t,
-        Err(e) => {
-            return (
-                None,
-                Some(Problem {
-                    source,
-                    start: 0,
-                    end: 0,
-                    message: e.to_string(),
-                    // Content that is not text is a finding; only I/O failures are errors.
-                    unreadable: matches!(e, crate::source::ReadError::Io(_)),
-                    limit: false,
-                }),
-            );
-        }
+        Err(e) => return (None, Problem::from_read(source, &e)),
     };
     let depth = super::nesting::estimate(&text, crate::model::Language::Rust);
     if depth > super::nesting::LIMIT {

@@ -100,7 +100,8 @@ pub fn normalize(path: &Path) -> PathBuf {
 }
 
 fn read_manifest(dir: &Path) -> Option<Manifest> {
-    let text = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+    let text = crate::readfile::read_string(&dir.join("Cargo.toml"), crate::readfile::CONFIG_LIMIT)
+        .ok()?;
     let table: toml::Table = text.parse().ok()?;
     let package = table.get("package")?.as_table()?;
     let name = package.get("name")?.as_str()?.to_string();
