@@ -441,6 +441,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_file_outside_any_project_is_analysed_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("scratch.py");
+        assert_eq!(project_root(&file), file);
+        std::fs::write(tmp.path().join("pyproject.toml"), "").unwrap();
+        assert_eq!(project_root(&file), tmp.path());
+    }
+
+    #[test]
     fn positions_in_both_encodings() {
         let text = "aé😀x\nz";
         let idx = LineIndex::new(text);

@@ -96,6 +96,8 @@ enum Frame {
     Body(Vec<u8>),
     /// A problem with the frame, answered with this error code and message.
     Bad(i32, String),
+    /// A body over [`MAX_FRAME`] bytes: answered at once, then read through and dropped.
+    TooLarge(u64),
 }
 
 fn read_loop(
@@ -118,6 +120,14 @@ fn read_loop(
             },
             Frame::Bad(code, message) => {
                 answer_error(output, &[], code, &message)?;
+                continue;
+            }
+            Frame::TooLarge(length) => {
+                let message =
+                    format!("the message is too large ({length} bytes; the limit is {MAX_FRAME})");
+                answer_error(output, &[], INVALID_REQUEST, &message)?;
+                // The body is read through, never held: the next frame starts after it.
+                io::copy(&mut input.by_ref().take(length), &mut io::sink())?;
                 continue;
             }
         };
@@ -258,12 +268,7 @@ fn read_frame(input: &mut impl BufRead) -> io::Result<Option<Frame>> {
         }
     };
     if length > MAX_FRAME as u64 {
-        // The body is read through, never held: the next frame starts after it.
-        io::copy(&mut input.by_ref().take(length), &mut io::sink())?;
-        return Ok(Some(Frame::Bad(
-            INVALID_REQUEST,
-            format!("the message is too large ({length} bytes; the limit is {MAX_FRAME})"),
-        )));
+        return Ok(Some(Frame::TooLarge(length)));
     }
     let mut body = Vec::new();
     input.by_ref().take(length).read_to_end(&mut body)?;
@@ -288,6 +293,10 @@ mod tests {
             out.push(match f {
                 Frame::Body(b) => Ok(String::from_utf8(b).unwrap()),
                 Frame::Bad(code, m) => Err((code, m)),
+                Frame::TooLarge(n) => {
+                    io::copy(&mut r.by_ref().take(n), &mut io::sink()).unwrap();
+                    Err((INVALID_REQUEST, "too large".into()))
+                }
             });
         }
         out
