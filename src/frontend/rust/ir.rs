@@ -202,6 +202,8 @@ pub struct FnIr {
     pub is_pub: bool,
     /// A method of a trait impl or a trait's default method.
     pub is_trait_method: bool,
+    /// Whether that trait is declared in the package: only the package calls its methods.
+    pub pkg_trait: bool,
     /// A `fn main` at the root module of the file.
     pub is_root_main: bool,
     /// Impl self type of a method (for the method table).

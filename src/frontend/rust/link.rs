@@ -38,6 +38,8 @@ struct Linker<'p> {
     targets: Vec<TargetPlan>,
     /// Mounts of each file: (target, absolute module path).
     mounts: Vec<Vec<(u32, Vec<String>)>>,
+    /// The crate of files mounted by path in a package with no library or binary root.
+    by_path_crate: Vec<(u32, u32)>,
     file_test: Vec<bool>,
     table: HashMap<(u32, String), Vec<LItem>>,
     methods: HashMap<(u32, String, String), Vec<u32>>,
@@ -179,21 +181,14 @@ impl<'p> Linker<'p> {
         }
     }
 
-    /// A file under `src/` that no `mod` item reaches: mounted in the library (or the first
-    /// binary) at the module path its file path suggests.
-    fn mount_by_path(&self, f: usize) -> Option<(u32, Vec<String>)> {
+    /// A file under the package's `src/` that no `mod` item reaches and that is no crate root
+    /// of its own (no `fn main`): mounted at the module path its file path suggests, in the
+    /// library (or the first binary), or, in a package with neither (a subset of a crate), in
+    /// one crate made of such files.
+    fn mount_by_path(&mut self, f: usize) -> Option<(u32, Vec<String>)> {
         let pkg = self.plan.file_pkg[f]?;
-        let dir = &self.plan.packages[pkg as usize].dir;
-        let rel = self.plan.paths[f].strip_prefix(dir.join("src")).ok()?;
-        let t = self
-            .targets
-            .iter()
-            .position(|t| t.package == Some(pkg) && t.kind == TargetKind::Lib)
-            .or_else(|| {
-                self.targets
-                    .iter()
-                    .position(|t| t.package == Some(pkg) && t.kind == TargetKind::Bin)
-            })?;
+        let src = &self.plan.packages[pkg as usize].src;
+        let rel = self.plan.paths[f].strip_prefix(src).ok()?;
         let mut abs: Vec<String> = rel
             .components()
             .filter_map(|c| c.as_os_str().to_str().map(str::to_string))
@@ -203,9 +198,36 @@ impl<'p> Linker<'p> {
         if stem != "mod" {
             abs.push(stem.to_string());
         }
-        if abs.first().is_some_and(|s| s == "bin") {
+        if abs.is_empty() || abs.first().is_some_and(|s| s == "bin") {
             return None;
         }
+        let own_root = self
+            .ir(f as u32)
+            .is_some_and(|ir| ir.fns.iter().any(|func| func.is_root_main));
+        if own_root {
+            return None;
+        }
+        let of_pkg = |k: TargetKind| {
+            self.targets
+                .iter()
+                .position(|t| t.package == Some(pkg) && t.kind == k)
+        };
+        let t = match of_pkg(TargetKind::Lib).or_else(|| of_pkg(TargetKind::Bin)) {
+            Some(t) => t,
+            None => match self.by_path_crate.iter().find(|(p, _)| *p == pkg) {
+                Some(&(_, t)) => t as usize,
+                None => {
+                    self.targets.push(TargetPlan {
+                        kind: TargetKind::Standalone,
+                        root: f as u32,
+                        package: Some(pkg),
+                    });
+                    let t = self.targets.len() - 1;
+                    self.by_path_crate.push((pkg, t as u32));
+                    t
+                }
+            },
+        };
         Some((t as u32, abs))
     }
 
@@ -589,6 +611,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
         kb,
         targets: plan.targets.clone(),
         mounts: vec![Vec::new(); n],
+        by_path_crate: Vec::new(),
         file_test: vec![false; n],
         table: HashMap::new(),
         methods: HashMap::new(),
@@ -807,10 +830,12 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 is_async: func.is_async,
                 parent: func.parent.map(|p| FnId(p + fb)),
                 entry,
+                // Methods of a trait of the package, outside a library, are called by the
+                // package alone; other trait methods by whatever holds the trait.
                 callers_unknown: (func.is_pub
                     && in_lib
                     && func.kind == crate::model::FnKind::Named)
-                    || func.is_trait_method,
+                    || (func.is_trait_method && (!func.pkg_trait || in_lib)),
                 is_test: func.is_test || l.file_test[f as usize] || test_target,
                 diverges: func.diverges,
                 events,

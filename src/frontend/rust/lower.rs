@@ -261,6 +261,12 @@ fn is_type_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_uppercase())
 }
 
+/// Whether a path's last segment names a unit struct or variant rather than a static: a type
+/// name in camel case (`Nightly`, not `HANDLE`).
+fn is_unit_value_name(s: &str) -> bool {
+    is_type_name(s) && s.contains(|c: char| c.is_ascii_lowercase())
+}
+
 /// Lowers one parsed file.
 pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
     let mut l = Lowerer {
@@ -425,6 +431,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             is_test: self.cfg_test,
             is_pub: false,
             is_trait_method: false,
+            pkg_trait: false,
             is_root_main: false,
             impl_ty: None,
             has_self: false,
@@ -1345,6 +1352,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     ..Val::default()
                 }
             }
+            // A unit struct or a unit variant (`Nightly`, `Mode::Fast`) is a value of its type.
+            Res::Pkg(sp) if sp.segs.last().is_some_and(|s| is_unit_value_name(s)) => Val {
+                ty: typing::ctor_fallback(&sp),
+                ..Val::default()
+            },
             Res::Pkg(sp) => {
                 let target = Arc::new(Target::Path(sp));
                 self.emit(

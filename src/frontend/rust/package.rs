@@ -1,6 +1,7 @@
 //! Cargo package discovery: groups files by their nearest `Cargo.toml` with a `[package]`,
 //! finds each package's target roots, and merges packages that depend on each other by path
-//! into one program.
+//! into one program. Files outside every manifest are grouped as the package their layout
+//! suggests (see [`manifestless`]).
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -44,6 +45,8 @@ pub struct PackagePlan {
     pub dir: PathBuf,
     /// Crate name of the library (`my-pkg` becomes `my_pkg`).
     pub lib_name: String,
+    /// The folder whose files are the crate's modules by path (`src/`).
+    pub src: PathBuf,
     /// Crate names the package's code may use for packages of this program (itself
     /// included), with the package index.
     pub crates: Vec<(String, u32)>,
@@ -67,6 +70,7 @@ pub struct ProgramPlan {
 #[derive(Debug, Default)]
 struct Manifest {
     dir: PathBuf,
+    src: PathBuf,
     lib_name: String,
     lib_path: PathBuf,
     bins: Vec<PathBuf>,
@@ -107,6 +111,7 @@ fn read_manifest(dir: &Path) -> Option<Manifest> {
     let name = package.get("name")?.as_str()?.to_string();
     let mut m = Manifest {
         dir: dir.to_path_buf(),
+        src: dir.join("src"),
         lib_name: name.replace('-', "_"),
         lib_path: dir.join("src/lib.rs"),
         ..Manifest::default()
@@ -168,6 +173,35 @@ fn read_manifest(dir: &Path) -> Option<Manifest> {
         }
     }
     Some(m)
+}
+
+/// The package of a file that no manifest covers (a subset of a crate, a generated tree): the
+/// folder above its nearest `src` folder, with Cargo's default layout, or else its own folder
+/// read as the `src` folder of a crate rooted at its `main.rs` or `lib.rs`.
+fn manifestless(file: &Path) -> Manifest {
+    let dir = file.parent().unwrap_or(Path::new("/"));
+    let src_dir = dir
+        .ancestors()
+        .find(|d| d.file_name().is_some_and(|n| n == "src"));
+    let (dir, src) = match src_dir.and_then(|s| Some((s.parent()?, s))) {
+        Some((pkg, src)) => (pkg.to_path_buf(), src.to_path_buf()),
+        None => (dir.to_path_buf(), dir.to_path_buf()),
+    };
+    let name: String = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("crate")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    Manifest {
+        lib_name: name,
+        lib_path: src.join("lib.rs"),
+        bins: vec![src.join("main.rs")],
+        dir,
+        src,
+        ..Manifest::default()
+    }
 }
 
 fn target_kind(m: &Manifest, file: &Path) -> Option<TargetKind> {
@@ -258,6 +292,18 @@ pub fn plan(db: &SourceDb, files: &[usize]) -> Vec<ProgramPlan> {
         }
         file_info.push((i, path, found));
     }
+    // Files outside every manifest: one package per folder their layout suggests.
+    let mut manifestless_at: HashMap<PathBuf, usize> = HashMap::new();
+    for (_, path, found) in &mut file_info {
+        if found.is_none() {
+            let m = manifestless(path);
+            let idx = *manifestless_at.entry(m.dir.clone()).or_insert_with(|| {
+                manifests.push(m);
+                manifests.len() - 1
+            });
+            *found = Some(idx);
+        }
+    }
 
     // Merge packages connected by path dependencies.
     let by_dir: HashMap<PathBuf, usize> = manifests
@@ -303,6 +349,7 @@ pub fn plan(db: &SourceDb, files: &[usize]) -> Vec<ProgramPlan> {
                 let plan = &mut programs[prog];
                 plan.packages.push(PackagePlan {
                     dir: manifests[p].dir.clone(),
+                    src: manifests[p].src.clone(),
                     lib_name: manifests[p].lib_name.clone(),
                     crates: Vec::new(),
                 });

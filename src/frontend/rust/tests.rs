@@ -655,3 +655,34 @@ fn diverging_bodies_waits_and_consumed_handles() {
     assert!(!task("peek"));
     assert!(task("wait"));
 }
+
+/// Calls of `f` that reach a function named `callee`.
+fn calls(p: &Program, f: &Function, callee: &str) -> bool {
+    f.events.iter().any(|e| {
+        matches!(&e.kind, EventKind::Call { callees, .. }
+            if callees.iter().any(|&c| p.func(c).name == callee))
+    })
+}
+
+#[test]
+fn files_without_a_manifest_are_linked_as_one_crate() {
+    // The crate root and a module, no Cargo.toml.
+    let pkg = TempPkg::new(&[
+        ("src/main.rs", "mod jobs;\nfn main() { jobs::job(); }\n"),
+        ("src/jobs.rs", "pub fn job() {}\n"),
+    ]);
+    let (_db, out) = pkg.lower();
+    assert_eq!(out.len(), 1);
+    let p = &out[0].program;
+    assert!(calls(p, func(p, "main"), "job"));
+    assert_eq!(func(p, "main").entry, Some(Entry::Main));
+    // Modules without their root: mounted by their paths in one crate.
+    let pkg = TempPkg::new(&[
+        ("src/sched.rs", "pub fn run() { crate::jobs::job(); }\n"),
+        ("src/jobs.rs", "pub fn job() {}\n"),
+    ]);
+    let (_db, out) = pkg.lower();
+    assert_eq!(out.len(), 1);
+    let p = &out[0].program;
+    assert!(calls(p, func(p, "run"), "job"));
+}

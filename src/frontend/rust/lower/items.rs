@@ -487,6 +487,10 @@ impl Lowerer<'_, '_> {
             _ => (None, "<impl>".to_string()),
         };
         let trait_impl = imp.trait_.is_some();
+        let pkg_trait = imp
+            .trait_
+            .as_ref()
+            .is_some_and(|(_, p, _)| matches!(self.resolve(&path_segs(p)), Res::Pkg(_)));
         let trait_name = imp
             .trait_
             .as_ref()
@@ -504,6 +508,7 @@ impl Lowerer<'_, '_> {
                 let id = self.new_fn(name, span, FnKind::Named, f.sig.asyncness.is_some(), None);
                 self.ir.fns[id as usize].impl_ty = self_ty.clone();
                 self.ir.fns[id as usize].trait_name = trait_name.clone();
+                self.ir.fns[id as usize].pkg_trait = pkg_trait;
                 self.lower_fn_item(id, &f.attrs, &f.vis, &f.sig, &f.block, trait_impl);
             }
         }
@@ -528,6 +533,7 @@ impl Lowerer<'_, '_> {
                 let span = self.sp(f.sig.ident.span());
                 let id = self.new_fn(name, span, FnKind::Named, f.sig.asyncness.is_some(), None);
                 self.ir.fns[id as usize].impl_ty = Some(Arc::new(sp.clone()));
+                self.ir.fns[id as usize].pkg_trait = true;
                 self.lower_fn_item(id, &f.attrs, &t.vis, &f.sig, block, true);
             }
         }
