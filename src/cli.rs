@@ -434,6 +434,14 @@ fn run_check(args: &CheckArgs) -> i32 {
         None if args.paths.is_empty() => vec![PathBuf::from(".")],
         None => args.paths.clone(),
     };
+    // Paths under different configuration files are checked each with its own.
+    let (paths, more) = match split_by_config(args, stdin.is_some(), paths) {
+        Ok(split) => split,
+        Err(message) => {
+            error(message);
+            return EXIT_ERROR;
+        }
+    };
     let rule_args = project::RuleArgs {
         select: args.select.clone(),
         extend_select: args.extend_select.clone(),
@@ -496,7 +504,9 @@ fn run_check(args: &CheckArgs) -> i32 {
         };
     }
 
-    let db = &discovery.db;
+    let mut merged = std::mem::take(&mut discovery.db);
+    let first_len = merged.files.len();
+    let db = &merged;
     let mut result = setup.check(db);
     if let Some(file) = &args.write_baseline {
         let file = file.clone().unwrap_or_else(|| {
@@ -544,6 +554,22 @@ fn run_check(args: &CheckArgs) -> i32 {
             }
         }
     }
+    let mut group_codes = Vec::new();
+    for group in &more {
+        group_codes.push(check_group(
+            args,
+            &rule_args,
+            group,
+            &mut merged,
+            &mut result,
+        ));
+    }
+    if !more.is_empty() {
+        sort_findings(&merged, &mut result.findings);
+        // Files are re-read for the report under the limits each group checked them with.
+        merged.limits.max_file_size = 0;
+    }
+    let db = &merged;
     let links = report::links::Links::new(setup.config.rule_docs_url.as_deref());
     let report = Report::new(db, &result.findings).with_links(links);
     let style = Style {
@@ -578,12 +604,135 @@ fn run_check(args: &CheckArgs) -> i32 {
         failed = true;
     }
 
-    project::exit_code(
-        &result.findings,
+    // The first group's findings are those before the others were appended.
+    let first: Vec<_> = result
+        .findings
+        .iter()
+        .filter(|f| (f.primary.file as usize) < first_len)
+        .cloned()
+        .collect();
+    let code = project::exit_code(&first, fail_on(args, &setup), args.exit_zero, failed);
+    group_codes.into_iter().fold(code, exit_max)
+}
+
+/// The stronger of two exit codes: an error over findings over a clean run.
+fn exit_max(a: i32, b: i32) -> i32 {
+    let rank = |c: i32| match c {
+        EXIT_OK => 0,
+        EXIT_FINDINGS => 1,
+        _ => 2,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+/// Splits the paths by the configuration file nearest to each: the first group, and the
+/// others. One group when a configuration is forced (`--config`, `--isolated`), for standard
+/// input, and for the options that act on one configuration (`--write-baseline`,
+/// `--show-settings`, `--show-files`).
+fn split_by_config(
+    args: &CheckArgs,
+    stdin: bool,
+    paths: Vec<PathBuf>,
+) -> Result<(Vec<PathBuf>, Vec<Vec<PathBuf>>), String> {
+    let single = stdin
+        || paths.len() < 2
+        || args.config.is_some()
+        || args.isolated
+        || args.write_baseline.is_some()
+        || args.show_settings
+        || args.show_files;
+    if single {
+        return Ok((paths, Vec::new()));
+    }
+    let mut groups: Vec<(Option<PathBuf>, Vec<PathBuf>)> = Vec::new();
+    for path in paths {
+        let config = crate::config::find_config_file(&path).map_err(|e| e.to_string())?;
+        match groups.iter_mut().find(|(c, _)| *c == config) {
+            Some((_, group)) => group.push(path),
+            None => groups.push((config, vec![path])),
+        }
+    }
+    let mut groups = groups.into_iter().map(|(_, g)| g);
+    let first = groups.next().unwrap_or_default();
+    Ok((first, groups.collect()))
+}
+
+/// Checks one more group of paths with its own configuration; appends its files to `db` and
+/// its findings (baseline applied) to `result`. Returns the group's exit code.
+fn check_group(
+    args: &CheckArgs,
+    rule_args: &project::RuleArgs,
+    paths: &[PathBuf],
+    db: &mut SourceDb,
+    result: &mut crate::check::CheckResult,
+) -> i32 {
+    let mut setup = match project::setup(&paths[0], None, false, rule_args) {
+        Ok(s) => s,
+        Err(message) => {
+            error(message);
+            return EXIT_ERROR;
+        }
+    };
+    setup.all_targets |= args.all_targets;
+    setup.show_expected |= args.show_expected;
+    let mut discovery = discover(paths);
+    discovery.db = setup.exclude(std::mem::take(&mut discovery.db), paths);
+    let mut failed = false;
+    for e in &discovery.errors {
+        error(e);
+        failed = true;
+    }
+    for path in &discovery.skipped {
+        warning(format!("{path}: not a Rust or Python file, skipped"));
+    }
+    for (path, why) in &discovery.passed_over {
+        warning(format!("{path}: {why}, skipped"));
+    }
+    let mut limits = setup.read_limits();
+    limits.max_file_size = args.max_file_size.unwrap_or(limits.max_file_size);
+    limits.include_generated |= args.include_generated;
+    discovery.db.limits = limits;
+    let group_db = &discovery.db;
+    let mut part = setup.check(group_db);
+    if let Some(file) = setup.baseline_file(args.baseline.as_deref()) {
+        match project::apply_baseline(group_db, std::mem::take(&mut part.findings), &file) {
+            Ok(filtered) => part.findings = filtered.new,
+            Err(message) => {
+                error(message);
+                return EXIT_ERROR;
+            }
+        }
+    }
+    let code = project::exit_code(
+        &part.findings,
         fail_on(args, &setup),
         args.exit_zero,
         failed,
-    )
+    );
+    let offset = db.files.len() as u32;
+    for f in std::mem::take(&mut discovery.db).files {
+        db.add(f);
+    }
+    for mut f in part.findings {
+        f.primary.file += offset;
+        for l in &mut f.labels {
+            l.span.file += offset;
+        }
+        result.findings.push(f);
+    }
+    for (index, message) in part.unreadable {
+        result.unreadable.push((index + offset as usize, message));
+    }
+    code
+}
+
+/// Sorts findings as a check does: by path, offset, rule and message.
+fn sort_findings(db: &SourceDb, findings: &mut [crate::diagnostic::Finding]) {
+    findings.sort_by(|a, b| {
+        let pa = &db.files[a.primary.file as usize].display;
+        let pb = &db.files[b.primary.file as usize].display;
+        (pa, a.primary.start, a.rule, &a.message).cmp(&(pb, b.primary.start, b.rule, &b.message))
+    });
 }
 
 /// An I/O error as one clause.

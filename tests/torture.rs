@@ -564,3 +564,95 @@ fn control_characters_are_shown_not_obeyed() {
         "the exact rule name is kept: {messages}"
     );
 }
+
+#[test]
+fn each_path_uses_its_own_configuration() {
+    let dir = TempDir::new("configs");
+    dir.write("quiet/x.py", GOOD_PY);
+    dir.write(
+        "quiet/.looplint.toml",
+        "ignore = [\"blocking-call-in-async\"]\n",
+    );
+    dir.write("loud/y.py", GOOD_PY);
+    let ab = looplint(dir.path(), &["check", "--format", "json", "quiet", "loud"]);
+    let ba = looplint(dir.path(), &["check", "--format", "json", "loud", "quiet"]);
+    assert_survived(&ab);
+    assert_eq!(ab.status.code(), Some(1), "{}", stderr(&ab));
+    assert_eq!(ab.status.code(), ba.status.code());
+    assert_eq!(findings(&ab), findings(&ba));
+    assert_eq!(
+        findings(&ab),
+        vec![(
+            "loud/y.py".to_string(),
+            "blocking-call-in-async".to_string()
+        )]
+    );
+}
+
+#[test]
+fn broken_manifests_links_and_tokens_are_told() {
+    let dir = TempDir::new("told");
+    dir.write("pkg/Cargo.toml", "[package\nname = \"x\"\n");
+    dir.write("pkg/src/main.rs", GOOD_RS);
+    dir.write(
+        "lex/unclosed_string.rs",
+        "fn main() {\n    let s = \"abc;\n}\n",
+    );
+    dir.write("lex/stray_brace.rs", "fn main() {}\n}\n");
+    dir.write("lex/odd_char.rs", "fn main() { let x = 1 \u{a7} 2; }\n");
+    let out = looplint(dir.path(), &["check", "--format", "concise", "pkg", "lex"]);
+    assert_survived(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("pkg/Cargo.toml: invalid manifest"),
+        "a malformed manifest is told: {text}"
+    );
+    assert!(
+        text.contains("blocking-call-in-async"),
+        "its files are still checked: {text}"
+    );
+    assert!(
+        !text.contains("cannot parse string into token stream"),
+        "{text}"
+    );
+    assert!(text.contains("a string literal is not closed"), "{text}");
+    assert!(text.contains("`}` closes nothing open"), "{text}");
+    assert!(text.contains("(U+00A7) is not a Rust token"), "{text}");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(
+            dir.path().join("pkg/src/main.rs"),
+            dir.path().join("pkg/link.rs"),
+        )
+        .unwrap();
+        let out = looplint(dir.path(), &["check", "pkg"]);
+        assert!(
+            stderr(&out).contains("pkg/link.rs: symbolic link, not followed"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_report_that_cannot_be_written_fails_the_run() {
+    let dir = TempDir::new("closed");
+    dir.write("good.py", GOOD_PY);
+    // Standard output closed (`>&-`): the run says so and exits 2, never 0 or 1.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "\"{}\" check good.py >&-",
+            env!("CARGO_BIN_EXE_looplint")
+        ))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("standard output is closed"),
+        "{}",
+        stderr(&out)
+    );
+}

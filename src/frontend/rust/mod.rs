@@ -127,13 +127,19 @@ fn parse_and_lower(
             let r = e.span().byte_range();
             let start = (r.start as u32 + bom).min(text.len() as u32);
             let end = (r.end as u32 + bom).clamp(start, text.len() as u32);
+            let message = match e.to_string() {
+                m if m == "cannot parse string into token stream" => {
+                    lex_error(&text, start as usize)
+                }
+                m => m,
+            };
             (
                 Some(FileIr::default()),
                 Some(Problem {
                     source,
                     start,
                     end,
-                    message: e.to_string(),
+                    message,
                     unreadable: false,
                     limit: false,
                 }),
@@ -142,6 +148,35 @@ fn parse_and_lower(
     };
     proc_macro2::extra::invalidate_current_thread_spans();
     result
+}
+
+/// What stops the tokenizer at `at` (syn only says "cannot parse string into token stream").
+fn lex_error(text: &str, at: usize) -> String {
+    let rest = text.get(at..).unwrap_or("");
+    let what = match rest.chars().next() {
+        None => "the file ends inside an unclosed `(`, `[` or `{`".to_string(),
+        Some('"') => "a string literal is not closed".to_string(),
+        Some('\'') => "a character literal is not closed".to_string(),
+        Some('r' | 'b' | 'c')
+            if rest[1..].starts_with(['"', '#', '\'']) || rest.starts_with("br") =>
+        {
+            "a raw, byte or C string literal is not closed".to_string()
+        }
+        Some('/') if rest.starts_with("/*") => "a block comment is not closed".to_string(),
+        Some(c @ ('(' | '[' | '{')) => format!("`{c}` is never closed"),
+        Some(c @ (')' | ']' | '}')) => {
+            format!("`{c}` closes nothing open, or does not match the bracket opened before it")
+        }
+        Some(c) if c.is_whitespace() => {
+            "the file ends inside an unclosed `(`, `[` or `{`".to_string()
+        }
+        Some(c) => format!(
+            "`{}` (U+{:04X}) is not a Rust token",
+            crate::report::escape::line(&c.to_string()),
+            c as u32
+        ),
+    };
+    format!("cannot split the file into tokens: {what}")
 }
 
 /// The `macro_rules!` macros defined in `files`, found in their text.
@@ -214,7 +249,18 @@ pub fn lower_each<R: Send>(
                 .map(|f| lower_one(db, plan.files[f as usize], f, crates_of(f), &view, &defs))
                 .collect();
             let mut irs = Vec::with_capacity(results.len());
-            let mut problems = Vec::new();
+            let mut problems: Vec<Problem> = plan
+                .manifest_problems
+                .iter()
+                .map(|(f, message)| Problem {
+                    source: plan.files[*f as usize],
+                    start: 0,
+                    end: 0,
+                    message: message.clone(),
+                    unreadable: false,
+                    limit: true,
+                })
+                .collect();
             for (ir, problem) in results {
                 irs.push(ir);
                 problems.extend(problem);

@@ -65,6 +65,9 @@ pub struct ProgramPlan {
     pub packages: Vec<PackagePlan>,
     /// Targets whose root file is among `files`.
     pub targets: Vec<TargetPlan>,
+    /// Manifests that could not be used, each told on the first file under it (program-local
+    /// id, message).
+    pub manifest_problems: Vec<(u32, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -101,6 +104,26 @@ pub fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Why a `Cargo.toml` could not be used: it cannot be read, or is not TOML.
+fn manifest_problem(dir: &Path) -> Option<String> {
+    let file = dir.join("Cargo.toml");
+    let problem = match crate::readfile::read_string(&file, crate::readfile::CONFIG_LIMIT) {
+        Err(e) => e.to_string(),
+        Ok(text) => match text.parse::<toml::Table>() {
+            Ok(_) => return None,
+            Err(e) => e.message().trim().replace('\n', "; "),
+        },
+    };
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| file.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or(file);
+    Some(format!(
+        "{}: invalid manifest ({problem}); the files under it are checked without their package",
+        crate::discover::display_path(&shown)
+    ))
 }
 
 fn read_manifest(dir: &Path) -> Option<Manifest> {
@@ -267,6 +290,8 @@ pub fn plan(db: &SourceDb, files: &[usize]) -> Vec<ProgramPlan> {
     let mut dir_pkg: HashMap<PathBuf, Option<usize>> = HashMap::new();
     let mut manifests: Vec<Manifest> = Vec::new();
     let mut file_info: Vec<(usize, PathBuf, Option<usize>)> = Vec::with_capacity(files.len());
+    // Manifests that could not be used: directory, message, the first file met under it.
+    let mut broken: Vec<(PathBuf, String, usize)> = Vec::new();
     for &i in files {
         let path = normalize(&db.file(i).path);
         let mut visited = Vec::new();
@@ -278,12 +303,17 @@ pub fn plan(db: &SourceDb, files: &[usize]) -> Vec<ProgramPlan> {
                 break;
             }
             visited.push(d.to_path_buf());
-            if d.join("Cargo.toml").is_file()
-                && let Some(m) = read_manifest(d)
-            {
-                manifests.push(m);
-                found = Some(manifests.len() - 1);
-                break;
+            if d.join("Cargo.toml").is_file() {
+                if let Some(m) = read_manifest(d) {
+                    manifests.push(m);
+                    found = Some(manifests.len() - 1);
+                    break;
+                }
+                if !broken.iter().any(|(dir, _, _)| dir == d)
+                    && let Some(problem) = manifest_problem(d)
+                {
+                    broken.push((d.to_path_buf(), problem, i));
+                }
             }
             dir = d.parent();
         }
@@ -393,6 +423,15 @@ pub fn plan(db: &SourceDb, files: &[usize]) -> Vec<ProgramPlan> {
     for p in &mut programs {
         p.targets
             .sort_by_key(|t| (t.kind != TargetKind::Lib, t.root));
+    }
+    for (_, message, db_idx) in broken {
+        let at = programs.iter_mut().find_map(|plan| {
+            let k = plan.files.iter().position(|&f| f == db_idx)?;
+            Some((plan, k as u32))
+        });
+        if let Some((plan, k)) = at {
+            plan.manifest_problems.push((k, message));
+        }
     }
     programs
 }
