@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use crate::analysis::flow::{ObjId, ObjKind};
+use crate::analysis::flow::{Flow, ObjId, ObjKind};
 use crate::analysis::{Facts, InstId, InstanceKind};
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{
-    EventKind, FactKind, FnId, Language, Place, Program, ResourceRef, Span, StorageKind,
+    CellId, CellKind, EventKind, FactKind, FnId, Language, Place, Program, ResourceRef, Span,
+    StorageKind,
 };
 
 /// A place the resource is bound to a runtime: a use, or a creation that binds right away.
@@ -89,7 +90,197 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             out.push(finding(program, facts, res, b, other.copied(), &created));
         }
     }
+    followed(program, facts, out);
     flowed(program, facts, out);
+}
+
+/// How long a resource object lives, as far as the flow shows.
+enum Home {
+    /// Kept in a module global, a cached factory's result or another static: for the process.
+    Process,
+    /// For one call of a function, kept in its locals (or in an object it builds); the loop
+    /// depth at which the object enters that function.
+    Call(FnId, u16),
+}
+
+/// Where a resource object lives: the function that makes it, or, when it returns the object
+/// or keeps it in an attribute, the caller that made the call (the object's calling context).
+/// `None` when the flow cannot tell (the caller passes it on further up, or is unknown).
+fn home(
+    program: &Program,
+    flow: &Flow,
+    o: ObjId,
+    statics: &[ObjId],
+    fields: &[ObjId],
+) -> Option<Home> {
+    if statics.contains(&o) {
+        return Some(Home::Process);
+    }
+    let obj = flow.object(o);
+    let returned = |f: FnId| flow.values(Place::Ret(f)).iter().any(|(x, _)| *x == o);
+    if !returned(obj.func) && !fields.contains(&o) {
+        let depth = program
+            .func(obj.func)
+            .events
+            .get(obj.event as usize)?
+            .loop_depth;
+        return Some(Home::Call(obj.func, depth));
+    }
+    let (caller, event) = obj.ctx?;
+    if returned(caller) {
+        return None;
+    }
+    let depth = program.func(caller).events.get(event as usize)?.loop_depth;
+    Some(Home::Call(caller, depth))
+}
+
+/// Python resources followed by the flow from where they are made (a factory, a cached or
+/// lazy getter, a property, an attribute, a parameter) to the methods called on them: a use
+/// under a second event loop that can meet the first in one process, or under a loop made
+/// anew each time while the resource outlives it.
+fn followed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    let flow = &facts.flow;
+    let mut uses: Vec<(ObjId, Binding)> = Vec::new();
+    for fact in &program.flow.facts {
+        let FactKind::Use { place } = fact.kind else {
+            continue;
+        };
+        if program.func(fact.func).language != Language::Python {
+            continue;
+        }
+        for (o, _) in flow.values(place) {
+            if flow.object(o).kind != ObjKind::Resource {
+                continue;
+            }
+            for (inst, _) in facts.known_instances(fact.func) {
+                uses.push((
+                    o,
+                    Binding {
+                        inst,
+                        func: fact.func,
+                        span: fact.span,
+                        is_use: true,
+                    },
+                ));
+            }
+        }
+    }
+    if uses.is_empty() {
+        return;
+    }
+    let (mut statics, mut fields) = (Vec::new(), Vec::new());
+    for (i, cell) in program.flow.cells.iter().enumerate() {
+        let list = match cell.kind {
+            CellKind::Static => &mut statics,
+            CellKind::Field => &mut fields,
+        };
+        for (o, _) in flow.values(Place::Cell(CellId(i as u32))) {
+            list.push(o);
+        }
+    }
+    uses.sort_by_key(|(o, b)| (*o, b.span.file, b.span.start, b.inst));
+    let mut reported: Vec<(ObjId, FnId)> = Vec::new();
+    for group in uses.chunk_by(|a, b| a.0 == b.0) {
+        let o = group[0].0;
+        let Some(home) = home(program, flow, o, &statics, &fields) else {
+            continue;
+        };
+        let mut list: Vec<Binding> = group.iter().map(|(_, b)| *b).collect();
+        if let Home::Call(h, _) = home {
+            // Each call of the home function makes its own object: runtimes it runs under
+            // differ between calls, not within one.
+            let inherited: Vec<InstId> = facts.known_instances(h).map(|(i, _)| i).collect();
+            list.retain(|b| !inherited.contains(&b.inst));
+        }
+        for (k, b) in list.iter().enumerate() {
+            if reported.contains(&(o, b.func)) {
+                continue;
+            }
+            let inst = facts.instance(b.inst);
+            let other = list[..k]
+                .iter()
+                .find(|x| x.inst != b.inst && inst.can_meet(facts.instance(x.inst)));
+            let again = inst.repeated
+                && match home {
+                    Home::Process => true,
+                    Home::Call(h, depth) => match inst.kind {
+                        // A loop made in a loop of the home function, after the object.
+                        InstanceKind::Built(f, e) | InstanceKind::Fresh(f, e) if f == h => {
+                            program.func(f).events[e].loop_depth > depth
+                        }
+                        // A loop made by a function that runs several times within one run
+                        // of the home function.
+                        InstanceKind::Built(f, _) | InstanceKind::Fresh(f, _) => {
+                            facts.repeated[f.0 as usize] && !facts.repeated[h.0 as usize]
+                        }
+                        _ => false,
+                    },
+                };
+            if other.is_none() && !again {
+                continue;
+            }
+            reported.push((o, b.func));
+            if out
+                .iter()
+                .any(|f| f.rule == "cross-runtime-resource" && f.primary == b.span)
+            {
+                continue;
+            }
+            out.push(followed_finding(program, facts, o, b, other.copied()));
+        }
+    }
+}
+
+fn followed_finding(
+    program: &Program,
+    facts: &Facts,
+    o: ObjId,
+    b: &Binding,
+    other: Option<Binding>,
+) -> Finding {
+    let obj = facts.flow.object(o);
+    let api = match program
+        .func(obj.func)
+        .events
+        .get(obj.event as usize)
+        .map(|e| &e.kind)
+    {
+        Some(EventKind::Create { api, .. }) => api.clone(),
+        _ => "the resource".to_string(),
+    };
+    let inst = facts.instance(b.inst);
+    let message = format!(
+        "this `{api}` is bound to the event loop it first ran on but is used here under {}",
+        inst.what
+    );
+    let mut f = Finding::new("cross-runtime-resource", Severity::Error, b.span, message)
+        .primary_label(format!("used under {}", inst.what))
+        .label(
+            obj.span,
+            match obj.ctx {
+                Some((caller, _)) => format!(
+                    "created here, for the call from `{}`",
+                    program.func(caller).name
+                ),
+                None => "created here".to_string(),
+            },
+        );
+    match other {
+        Some(x) => {
+            let xi = facts.instance(x.inst);
+            f = f.label(inst.site, format!("{} is entered here", inst.what));
+            f = f.label(x.span, format!("also used under {}", xi.what));
+            f = f.label(xi.site, format!("{} is entered here", xi.what));
+        }
+        None => {
+            f = f.label(
+                inst.site,
+                format!("{} is made anew each time this code runs", inst.what),
+            );
+        }
+    }
+    f.note("asyncio raises \"RuntimeError: Event loop is closed\" or \"... is bound to a different event loop\"")
+        .help("create the client or primitive inside the coroutine that `asyncio.run` drives, or keep one long-lived loop")
 }
 
 /// Resources that travel (through returns, fields, statics, `block_on` results) from the

@@ -12,7 +12,7 @@ use super::lower::{Lowerer, NameRes, ScopeKind};
 use super::registrations;
 use super::types::{instance_of, is_class_instance, is_project_type};
 use crate::kb::{Api, Concept, RuntimeArg};
-use crate::model::{Flavor, FnId, FnKind, HandleFate, RunKind, RuntimeRef, VarId, VarKind};
+use crate::model::{Flavor, FnId, FnKind, HandleFate, Place, RunKind, RuntimeRef, VarId, VarKind};
 
 /// Packages whose object types the decorators look at (`app = flask.Flask(..)`).
 const FRAMEWORK_ROOTS: &[&str] = &["flask"];
@@ -55,6 +55,11 @@ pub(super) struct Callee<'e> {
     pub(super) param: Option<(u32, u32)>,
     /// The cell of an instance attribute holding an event loop, when that is the receiver.
     pub(super) recv_cell: Option<crate::model::Place>,
+    /// The flow place of the receiver.
+    pub(super) recv_place: Option<Place>,
+    /// Whether a project callee takes the receiver as its first parameter (`Some(true)`: a
+    /// method; `None`: not known at this point, arguments are not bound).
+    pub(super) bound: Option<bool>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -156,7 +161,12 @@ impl<'a> Lowerer<'a> {
             }
             return val;
         }
-        self.lower_args(args, None);
+        let mut arg_places = self.lower_args(args, None);
+        if args.is_none()
+            && let Some(hoisted) = self.flow_args.take()
+        {
+            arg_places = hoisted;
+        }
         // The value's type matters only where the value is looked at again.
         let typed = !project && matches!(dest, Dest::Bind(..) | Dest::With(_) | Dest::Read);
         let mut val = Val {
@@ -176,6 +186,7 @@ impl<'a> Lowerer<'a> {
         }
         if !handled_recv {
             self.receiver_effect(&callee, range);
+            self.flow_use(range, callee.recv_place);
         }
         if let Some(cell) = callee.recv_cell {
             self.subject_from_cell(before, range, cell);
@@ -183,6 +194,21 @@ impl<'a> Lowerer<'a> {
         if project {
             let path = callee.path.clone().unwrap_or_default();
             self.pending_ref(range, &path, RefKind::Call);
+            // `f(..)`: a function, or a class whose `__init__` gets a new instance.
+            let bound = callee.bound.or(callee.method.is_none().then_some(false));
+            let class = path
+                .rsplit('.')
+                .next()
+                .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_uppercase()));
+            let args = match bound {
+                _ if class => std::iter::once(None).chain(arg_places).collect(),
+                Some(true) => std::iter::once(callee.recv_place)
+                    .chain(arg_places)
+                    .collect(),
+                Some(false) => arg_places,
+                None => Vec::new(),
+            };
+            val.place = Some(self.pending_call(range, args));
         } else if apis.is_empty()
             && let Some(t) = &callee.typed
         {
@@ -190,6 +216,10 @@ impl<'a> Lowerer<'a> {
             if keeps_value {
                 val.ty = Some(instance_of(t));
             }
+            let args = std::iter::once(callee.recv_place)
+                .chain(arg_places)
+                .collect();
+            val.place = Some(self.pending_call(range, args));
         }
         val
     }
@@ -205,6 +235,8 @@ impl<'a> Lowerer<'a> {
             typed: None,
             param: None,
             recv_cell: None,
+            recv_place: None,
+            bound: None,
         };
         match func {
             // `cls(...)` in a class method builds an instance of the class.
@@ -233,9 +265,20 @@ impl<'a> Lowerer<'a> {
                 out.method = Some(method);
                 if let Some((base, attrs)) = attr_chain(&a.value) {
                     self.chain_callee(base, &attrs, method, &mut out);
+                    if let ([attr], Some(class)) = (&attrs[..], self.method_self(base)) {
+                        // `self.attr.method()`: the attribute, or what its property returns.
+                        let ty = instance_of(&class);
+                        let called = self.self_attr_ref(base, attr).is_none();
+                        if called {
+                            self.pending_ref(a.value.range(), &dotted(&ty, attr), RefKind::Attr);
+                        }
+                        out.recv_place =
+                            Some(self.typed_attr_place(a.value.range(), base, &ty, attr, called));
+                    }
                 } else {
                     let recv = self.expr(&a.value, Dest::Read);
                     out.recv = Recv::Other;
+                    out.recv_place = recv.place;
                     out.recv_runtime = recv.runtime;
                     match recv.ty {
                         Some(ty) if is_project_type(&ty) => out.typed = Some(dotted(&ty, method)),
@@ -271,10 +314,16 @@ impl<'a> Lowerer<'a> {
             out.recv = Recv::SelfAttr(path.clone());
             return;
         }
+        if attrs.is_empty() {
+            out.recv_place = self.name_place(base);
+        }
         // `self.method()` and `self.attr.method()`.
         if let Some(class) = self.method_self(base) {
             match attrs {
-                [] => out.path = Some(dotted(&class, method)),
+                [] => {
+                    out.path = Some(dotted(&class, method));
+                    out.bound = Some(true);
+                }
                 [attr] if self.self_attr_ref(base, attr).is_some() => {
                     out.recv = Recv::SelfAttr(dotted(&class, attr));
                 }
@@ -341,6 +390,12 @@ impl<'a> Lowerer<'a> {
                     .filter(|p| self.cx.may_be_api(p));
                 let full = typed.unwrap_or_else(|| dotted(&recv_path, method));
                 if project {
+                    // A method of an object the module builds, or a function of a module.
+                    out.bound = match self.ir.defs.get(base) {
+                        Some(super::ir::Def::Instance(_)) if attrs.is_empty() => Some(true),
+                        _ if self.cx.modules.contains(&recv_path) => Some(false),
+                        _ => None,
+                    };
                     out.recv = Recv::Project(recv_path);
                 } else {
                     out.recv = Recv::Other;
@@ -369,15 +424,27 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Lowers call arguments, skipping the one at `skip` (a body already lowered).
-    fn lower_args(&mut self, args: Option<&Arguments>, skip: Option<BodyArg>) {
+    /// Lowers call arguments, skipping the one at `skip` (a body already lowered); returns the
+    /// flow places of the positional ones, up to the first starred one.
+    fn lower_args(
+        &mut self,
+        args: Option<&Arguments>,
+        skip: Option<BodyArg>,
+    ) -> Vec<Option<Place>> {
+        let mut places = Vec::new();
         let Some(args) = args else {
-            return;
+            return places;
         };
+        let mut starred = false;
         for (i, a) in args.args.iter().enumerate() {
             if skip == Some(BodyArg::Pos(i)) {
                 continue;
             }
-            self.arg_value(a);
+            starred |= matches!(a, Expr::Starred(_));
+            let p = self.arg_value(a);
+            if !starred {
+                places.push(p);
+            }
         }
         for (i, kw) in args.keywords.iter().enumerate() {
             if skip == Some(BodyArg::Kw(i)) {
@@ -385,12 +452,13 @@ impl<'a> Lowerer<'a> {
             }
             self.arg_value(&kw.value);
         }
+        places
     }
 
     /// Lowers one argument (a function named here is used as a value: the linker sees the
-    /// reference).
-    fn arg_value(&mut self, a: &Expr) {
-        self.expr(a, Dest::Keep);
+    /// reference); returns its flow place.
+    fn arg_value(&mut self, a: &Expr) -> Option<Place> {
+        self.expr(a, Dest::Keep).place
     }
 
     /// Finds the body argument of an API call.
@@ -448,7 +516,18 @@ impl<'a> Lowerer<'a> {
                 let hoisted = std::mem::replace(&mut self.hoisted, saved.1);
                 self.hoist_depth = saved.0;
                 self.scopes.push(scope);
-                self.call_with(&c.func, None, c.range(), Dest::Await);
+                let mut places = Vec::new();
+                for a in c.arguments.args.iter() {
+                    match a {
+                        Expr::Starred(_) => break,
+                        Expr::Name(n) => places.push(self.name_place(n.id.as_str())),
+                        _ => places.push(None),
+                    }
+                }
+                self.flow_args = Some(places);
+                let v = self.call_with(&c.func, None, c.range(), Dest::Await);
+                self.flow_args = None;
+                self.body_returns(c.range(), v.place);
                 self.emit_hoisted(hoisted);
                 for a in values().filter(|a| !matches!(a, Expr::Call(_))) {
                     self.arg_value(a);
@@ -458,7 +537,8 @@ impl<'a> Lowerer<'a> {
             _ => {
                 self.scopes.push(scope);
                 if let Some((_, e)) = body {
-                    self.invoke(e);
+                    let place = self.invoke(e);
+                    self.body_returns(e.range(), place);
                 }
                 self.scopes.pop();
             }
@@ -528,6 +608,9 @@ impl<'a> Lowerer<'a> {
                 api: api.path.clone(),
             },
         );
+        if how == RunKind::BlockOn {
+            val.place = self.run_result(range);
+        }
         val
     }
 
@@ -605,7 +688,8 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Lowers a body expression as it is run: a coroutine expression, or a callable invoked.
-    fn invoke(&mut self, e: &Expr) {
+    /// Returns the place of what it returns, when known.
+    fn invoke(&mut self, e: &Expr) -> Option<Place> {
         match e {
             Expr::Call(c) => {
                 let partial = self
@@ -617,14 +701,14 @@ impl<'a> Lowerer<'a> {
                         for a in c.arguments.args.iter().skip(1) {
                             self.expr(a, Dest::Keep);
                         }
+                        None
                     }
-                    _ => {
-                        self.call(c, Dest::Await);
-                    }
+                    _ => self.call(c, Dest::Await).place,
                 }
             }
             Expr::Name(_) | Expr::Attribute(_) => {
                 self.call_with(e, None, e.range(), Dest::Await);
+                None
             }
             Expr::Lambda(l) => {
                 if let Some(p) = &l.parameters {
@@ -634,9 +718,11 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 self.expr(&l.body, Dest::Await);
+                None
             }
             other => {
                 self.expr(other, Dest::Await);
+                None
             }
         }
     }

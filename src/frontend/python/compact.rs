@@ -2,7 +2,7 @@
 //! call (directly or through other calls) to one that has one is a dead end for every rule,
 //! whatever its entry. Library code is mostly such functions, so dropping them keeps programs small.
 
-use crate::model::{EventKind, FnId, FnKind, Program};
+use crate::model::{CellId, EventKind, FactKind, FnId, FnKind, Place, Program};
 
 /// Removes dead-end functions and the calls to them, renumbering the rest.
 pub fn compact(program: &mut Program) {
@@ -39,6 +39,32 @@ pub fn compact(program: &mut Program) {
     for g in &program.globals {
         if let Some(init) = g.init {
             mark(init.0, &mut live, &mut work);
+        }
+    }
+    // A function that reads an attribute or global where a function with events of its own
+    // keeps a value (a property or accessor over an attribute the constructor fills) hands
+    // that value on: its callers use it.
+    let stored: rustc_hash::FxHashSet<CellId> = program
+        .flow
+        .facts
+        .iter()
+        .filter(|f| live.get(f.func.0 as usize).copied().unwrap_or(false))
+        .filter_map(|f| match f.kind {
+            FactKind::Store { cell, .. }
+            | FactKind::Assign {
+                to: Place::Cell(cell),
+                ..
+            } => Some(cell),
+            _ => None,
+        })
+        .collect();
+    if !stored.is_empty() {
+        for f in &program.flow.facts {
+            if let FactKind::Load { cell, .. } = f.kind
+                && stored.contains(&cell)
+            {
+                mark(f.func.0, &mut live, &mut work);
+            }
         }
     }
     for v in &program.vars {

@@ -227,14 +227,11 @@ impl<'a> Lowerer<'a> {
         irf.func.events.shrink_to_fit();
         irf.pending.shrink_to_fit();
         let scope = self.scopes.pop().expect("pushed above");
-        if let Some(g) = scope.result_global {
-            let created = self.ir.globals[g as usize].api.is_empty();
-            if created {
-                // Nothing runtime-bound was made: drop the marker so no use is reported.
-                self.ir.fixtures.retain(|fx| fx.global != g);
-            } else {
-                self.ir.functions[id as usize].returns_global = Some(g);
-            }
+        if let Some(g) = scope.result_global
+            && self.ir.globals[g as usize].api.is_empty()
+        {
+            // Nothing runtime-bound was made: drop the marker so no use is reported.
+            self.ir.fixtures.retain(|fx| fx.global != g);
         }
     }
 

@@ -183,6 +183,7 @@ impl<'a> Lowerer<'a> {
                     binds_now: api.binds_now,
                 },
             );
+            this.made(range)
         };
         let result_global = self.scope().result_global;
         match dest {
@@ -206,7 +207,7 @@ impl<'a> Lowerer<'a> {
                             g
                         }
                     };
-                    make(self, Some(ResourceRef::Global(GlobalId(g))));
+                    val.place = make(self, Some(ResourceRef::Global(GlobalId(g))));
                     val.consumed = kind != ScopeKind::Module;
                     if kind == ScopeKind::Module {
                         self.module_types.insert(Name::new(name), ty);
@@ -214,11 +215,11 @@ impl<'a> Lowerer<'a> {
                     }
                 } else if kind == ScopeKind::ClassBody {
                     let g = self.class_attr_global(name, r, &api.path);
-                    make(self, g.map(|g| ResourceRef::Global(GlobalId(g))));
+                    val.place = make(self, g.map(|g| ResourceRef::Global(GlobalId(g))));
                     val.consumed = true;
                 } else if let Some(g) = result_global {
                     self.set_global_api(g, &api.path);
-                    make(self, Some(ResourceRef::Global(GlobalId(g))));
+                    val.place = make(self, Some(ResourceRef::Global(GlobalId(g))));
                     self.scope_mut().global_alias.insert(Name::new(name), g);
                     val.consumed = true;
                 } else {
@@ -236,7 +237,7 @@ impl<'a> Lowerer<'a> {
                             v
                         }
                     };
-                    make(self, Some(ResourceRef::Local(v)));
+                    val.place = make(self, Some(ResourceRef::Local(v)));
                     val.consumed = true;
                 }
             }
@@ -260,14 +261,15 @@ impl<'a> Lowerer<'a> {
                         binds_now: api.binds_now,
                     }));
                     self.emit_pending(range, what);
+                    val.place = self.made_pending(range);
                 } else {
-                    make(self, None);
+                    val.place = make(self, None);
                 }
             }
             Dest::Return | Dest::With(_) if result_global.is_some() => {
                 let g = result_global.unwrap_or_default();
                 self.set_global_api(g, &api.path);
-                make(self, Some(ResourceRef::Global(GlobalId(g))));
+                val.place = make(self, Some(ResourceRef::Global(GlobalId(g))));
                 if let Dest::With(Some(name)) = dest {
                     self.scope_mut().global_alias.insert(Name::new(name), g);
                     val.consumed = true;
@@ -282,7 +284,7 @@ impl<'a> Lowerer<'a> {
                     _ => ("<temporary>", range),
                 };
                 let v = self.new_var(name, r, VarKind::Resource);
-                make(self, Some(ResourceRef::Local(v)));
+                val.place = make(self, Some(ResourceRef::Local(v)));
                 if let Dest::With(Some(n)) = dest {
                     self.bind_var(n, v, Some(&ty));
                     val.consumed = true;

@@ -34,6 +34,12 @@ pub enum Dest<'e> {
 }
 
 impl Dest<'_> {
+    /// Whether the value goes somewhere the flow follows it (a binding, an argument, a
+    /// return, an attribute), rather than being only looked at or thrown away.
+    pub fn travels(self) -> bool {
+        !matches!(self, Dest::Discard | Dest::Read)
+    }
+
     /// Whether the value leaves the current body or is kept alive by something else.
     pub fn escapes(self) -> bool {
         matches!(self, Dest::Keep | Dest::Return | Dest::SelfAttr(_))
@@ -99,7 +105,13 @@ impl<'a> Lowerer<'a> {
                     self.pending_ref(n.range, &path, RefKind::Value);
                     Val::default()
                 }
-                None => self.name_load(n, dest),
+                None => {
+                    let mut v = self.name_load(n, dest);
+                    if v.place.is_none() && dest.travels() {
+                        v.place = self.name_place(n.id.as_str());
+                    }
+                    v
+                }
             },
             // An identity test (`self._s is None`) only looks at the reference.
             Expr::Compare(c)
@@ -295,9 +307,8 @@ impl<'a> Lowerer<'a> {
                 }
             }
             NameRes::GlobalAlias(g) => {
-                let returns_it =
-                    matches!(dest, Dest::Return) && self.scope().result_global == Some(g);
-                if !returns_it {
+                // Returning the value hands it to the caller, who uses it (or not).
+                if !matches!(dest, Dest::Return) {
                     self.emit(
                         n.range,
                         EventKind::Use {
@@ -323,9 +334,12 @@ impl<'a> Lowerer<'a> {
                 Val::default()
             }
             NameRes::Path(p) => {
-                if self.is_project_path(&p) {
+                // Returning a module global hands it to the caller, who uses it (or not).
+                let returns_global = matches!(dest, Dest::Return)
+                    && p == self.module_path(name)
+                    && matches!(self.ir.defs.get(name), Some(Def::Global(_)));
+                if self.is_project_path(&p) && !returns_global {
                     self.pending_ref(n.range, &p, RefKind::Value);
-                    self.note_returned_global(name, dest);
                 }
                 Val {
                     ty: self.type_of_name(name),
@@ -341,26 +355,14 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// A getter returning a module global (`return _client`) makes its calls uses of it.
-    fn note_returned_global(&mut self, name: &str, dest: Dest<'_>) {
-        if !matches!(dest, Dest::Return) {
-            return;
-        }
-        if let Some(Def::Global(g)) = self.ir.defs.get(name) {
-            let g = *g;
-            let fid = self.scope().fn_id as usize;
-            if self.scope().kind == ScopeKind::Function {
-                self.ir.functions[fid].returns_global = Some(g);
-            }
-        }
-    }
-
     fn attr_load(&mut self, a: &ExprAttribute, dest: Dest<'_>) -> Val {
         if let Some((base, attrs)) = attr_chain(&a.value) {
             let attr = a.attr.id.as_str();
             if attrs.is_empty() && self.self_attr_ref(base, attr).is_some() {
                 let class = self.scope_class().unwrap_or_default();
                 let path = dotted(&class, attr);
+                let cell = self.attr_cell(&class, attr);
+                let place = self.load(a.range, cell);
                 // An accessor returning the attribute: its callers use it, not the accessor.
                 if matches!(dest, Dest::Return) && self.scope().kind == ScopeKind::Function {
                     let fid = self.scope().fn_id as usize;
@@ -369,11 +371,15 @@ impl<'a> Lowerer<'a> {
                     let method = name.rsplit('.').next().unwrap_or(&name).to_string();
                     self.attr_getters
                         .insert((class.clone(), method), (path, property));
-                    return Val::default();
+                    return Val {
+                        place,
+                        ..Val::default()
+                    };
                 }
                 self.pending_ref(a.range, &path, RefKind::Value);
                 return Val {
                     ty: Some(dotted(&instance_of(&class), attr)),
+                    place,
                     ..Val::default()
                 };
             }
@@ -381,8 +387,13 @@ impl<'a> Lowerer<'a> {
             if let Some(ty) = self.receiver_type(base) {
                 let full = dotted(&join_path(&ty, &attrs), attr);
                 self.pending_ref(a.range, &full, RefKind::Attr);
+                let place = match attrs.is_empty() && dest.travels() {
+                    true => Some(self.typed_attr_place(a.range, base, &ty, attr, true)),
+                    false => None,
+                };
                 return Val {
                     ty: Some(full),
+                    place,
                     ..Val::default()
                 };
             }
@@ -473,6 +484,10 @@ impl<'a> Lowerer<'a> {
                 let name = n.id.as_str();
                 self.scope_mut().attr_alias.remove(name);
                 let val = self.expr(value, Dest::Bind(name, n.range));
+                if val.place.is_some() || !self.at_module_level() {
+                    let to = self.bind_place(name);
+                    self.flow_assign(n.range, to, val.place);
+                }
                 if val.consumed {
                     return;
                 }
@@ -587,6 +602,10 @@ impl<'a> Lowerer<'a> {
             match ctx {
                 Expr::Call(c) => {
                     let val = self.call(c, Dest::With(var));
+                    if let Some(name) = var {
+                        let to = self.bind_place(name);
+                        self.flow_assign(item.range(), to, val.place);
+                    }
                     if let Some(what) = self.expects_failure(c, val.ty.as_deref()) {
                         expects.push(what);
                     }

@@ -1,11 +1,21 @@
 //! Flow facts of Python bodies: where the value of an expression goes. Places are file-local
-//! here (temporaries and variables of this file's functions, instance attributes as cells named
-//! by class and attribute); the project linker makes them program-wide.
+//! here (temporaries of this file's functions, one per local name; parameters; instance
+//! attributes as cells named by class and attribute; module globals as cells named by module
+//! and name, so that a name imported elsewhere is the same cell); the project linker makes
+//! them program-wide.
+//!
+//! Calls of project functions and attributes created in methods become events only when the
+//! linker resolves them: facts about them name the pending reference (its index in the
+//! function's pending list, marked with [`PENDING`]) and the linker puts the event in its place.
 
+use ruff_python_ast::name::Name;
 use ruff_text_size::TextRange;
 
-use super::lower::Lowerer;
+use super::lower::{Lowerer, NameRes, ScopeKind};
 use crate::model::{Cell, CellId, CellKind, EventKind, Fact, FactKind, FnId, Place};
+
+/// Marks the event index of a fact that names a pending reference of its function instead.
+pub const PENDING: u32 = 1 << 31;
 
 impl Lowerer<'_> {
     /// A fresh temporary of the current function.
@@ -36,22 +46,166 @@ impl Lowerer<'_> {
         Some(to)
     }
 
+    /// The value made by what the last pending reference of the current function resolves to
+    /// (a created attribute) goes to a fresh temporary, which is returned.
+    pub(super) fn made_pending(&mut self, range: TextRange) -> Option<Place> {
+        let event = self.last_pending()?;
+        let to = self.temp();
+        self.fact(range, FactKind::New { event, to });
+        Some(to)
+    }
+
+    /// The last pending reference of the current function, as a fact's event index.
+    pub(super) fn last_pending(&self) -> Option<u32> {
+        let n = self.ir.functions[self.scope().fn_id as usize].pending.len() as u32;
+        n.checked_sub(1).map(|i| i | PENDING)
+    }
+
+    /// The call the last pending reference stands for (if the linker resolves it to a project
+    /// function) receives `args` (receiver first for methods); its result goes to a fresh
+    /// temporary, which is returned.
+    pub(super) fn pending_call(&mut self, range: TextRange, args: Vec<Option<Place>>) -> Place {
+        let result = self.temp();
+        if let Some(event) = self.last_pending() {
+            self.fact(
+                range,
+                FactKind::Call {
+                    event,
+                    args,
+                    result: Some(result),
+                },
+            );
+        }
+        result
+    }
+
+    /// `to = from`, when both are known.
+    pub(super) fn flow_assign(&mut self, range: TextRange, to: Option<Place>, from: Option<Place>) {
+        if let (Some(to), Some(from)) = (to, from)
+            && to != from
+        {
+            self.fact(range, FactKind::Assign { to, from });
+        }
+    }
+
+    /// The value in `place` is used (a method called or an attribute read on it).
+    pub(super) fn flow_use(&mut self, range: TextRange, place: Option<Place>) {
+        if let Some(place) = place {
+            self.fact(range, FactKind::Use { place });
+        }
+    }
+
+    /// A fresh temporary holding what `cell` holds.
+    pub(super) fn load(&mut self, range: TextRange, cell: Place) -> Option<Place> {
+        let Place::Cell(id) = cell else { return None };
+        let to = self.temp();
+        self.fact(range, FactKind::Load { to, cell: id });
+        Some(to)
+    }
+
+    /// The place a name read here refers to: a local of an enclosing body (one temporary per
+    /// name and body), a parameter, or a module global (its own or an imported one). `None`
+    /// for names the flow does not follow (builtins, locals never bound to a followed value).
+    pub(super) fn name_place(&mut self, name: &str) -> Option<Place> {
+        let innermost = self.scopes.len().saturating_sub(1);
+        for (i, scope) in self.scopes.iter().enumerate().rev() {
+            match scope.kind {
+                ScopeKind::Module => break,
+                ScopeKind::ClassBody if i != innermost => continue,
+                _ => {}
+            }
+            if let Some(&p) = scope.flow_names.get(name) {
+                return Some(p);
+            }
+            if scope.globals_decl.contains(name) {
+                let module = self.mf.name.clone();
+                return Some(self.static_cell(&module, name));
+            }
+            if let Some(k) = scope.params.iter().position(|p| p.as_str() == name) {
+                return Some(Place::Param(FnId(scope.fn_id), k as u32));
+            }
+            // A local that shadows a module name but holds nothing followed.
+            if scope.locals.contains(name) || scope.vars.contains_key(name) {
+                return None;
+            }
+        }
+        match self.resolve_name(name) {
+            NameRes::Path(p) if self.is_project_path(&p) => {
+                let (module, last) = p.rsplit_once('.')?;
+                Some(self.static_cell(module, last))
+            }
+            NameRes::Var(_) if self.module_vars.contains_key(name) => {
+                let module = self.mf.name.clone();
+                Some(self.static_cell(&module, name))
+            }
+            _ => None,
+        }
+    }
+
+    /// The place a name bound here goes to: a module global at module level or when declared
+    /// `global`, a parameter rebound, or the body's temporary for the name.
+    pub(super) fn bind_place(&mut self, name: &str) -> Option<Place> {
+        let scope = self.scope();
+        match scope.kind {
+            ScopeKind::ClassBody => return None,
+            ScopeKind::Module => {
+                let module = self.mf.name.clone();
+                return Some(self.static_cell(&module, name));
+            }
+            _ => {}
+        }
+        if scope.globals_decl.contains(name) {
+            let module = self.mf.name.clone();
+            return Some(self.static_cell(&module, name));
+        }
+        if scope.nonlocals.contains(name) {
+            return self.name_place(name);
+        }
+        if let Some(&p) = scope.flow_names.get(name) {
+            return Some(p);
+        }
+        if let Some(k) = scope.params.iter().position(|p| p.as_str() == name) {
+            return Some(Place::Param(FnId(scope.fn_id), k as u32));
+        }
+        let t = self.temp();
+        self.scope_mut().flow_names.insert(Name::new(name), t);
+        Some(t)
+    }
+
+    /// The cell of module global `name` of module `module`. A Streamlit script's own
+    /// module-level values are made anew on every rerun: they live for one run of the script
+    /// body, like the attributes of an object it builds, not for the process.
+    pub(super) fn static_cell(&mut self, module: &str, name: &str) -> Place {
+        let per_run = self.streamlit && module == self.mf.name;
+        self.cell(Cell {
+            kind: if per_run {
+                CellKind::Field
+            } else {
+                CellKind::Static
+            },
+            owner: module.to_string(),
+            name: name.to_string(),
+        })
+    }
+
     /// The cell of attribute `attr` of the instances of class `class` (a dotted path, which
     /// tells apart classes of the same name in different modules).
     pub(super) fn attr_cell(&mut self, class: &str, attr: &str) -> Place {
-        let cell = Cell {
+        self.cell(Cell {
             kind: CellKind::Field,
             owner: class.to_string(),
             name: attr.to_string(),
-        };
-        let id = match self.ir.cells.iter().position(|c| *c == cell) {
-            Some(i) => i,
-            None => {
-                self.ir.cells.push(cell);
-                self.ir.cells.len() - 1
-            }
-        };
-        Place::Cell(CellId(id as u32))
+        })
+    }
+
+    fn cell(&mut self, cell: Cell) -> Place {
+        if let Some(&id) = self.flow_cells.get(&cell) {
+            return Place::Cell(CellId(id));
+        }
+        let id = self.ir.cells.len() as u32;
+        self.flow_cells.insert(cell.clone(), id);
+        self.ir.cells.push(cell);
+        Place::Cell(CellId(id))
     }
 
     /// `self.attr = value`: the attribute of the class's instances holds the value, dropping
@@ -94,5 +248,84 @@ impl Lowerer<'_> {
         for event in events {
             self.fact(range, FactKind::Subject { event, place: to });
         }
+    }
+}
+
+impl Lowerer<'_> {
+    /// `return value`: the function's result holds the value. A cached factory (or a fixture
+    /// wider than one test) hands the same value to every caller: it is kept in a cell named
+    /// after the function, which outlives the call.
+    pub(super) fn flow_return(&mut self, range: TextRange, place: Option<Place>) {
+        let Some(from) = place else { return };
+        let scope = self.scope();
+        if scope.kind != ScopeKind::Function {
+            return;
+        }
+        let (f, cached) = (scope.fn_id, scope.result_global.is_some());
+        self.fact(
+            range,
+            FactKind::Assign {
+                to: Place::Ret(FnId(f)),
+                from,
+            },
+        );
+        if cached {
+            let name = format!("{}()", self.ir.functions[f as usize].func.name);
+            let cell = self.cell(Cell {
+                kind: CellKind::Static,
+                owner: self.mf.name.clone(),
+                name,
+            });
+            self.flow_assign(range, Some(cell), Some(from));
+        }
+    }
+}
+
+impl Lowerer<'_> {
+    /// The place of `base.attr` where `base` is a value of the project type `ty` (`called`: just
+    /// after the pending attribute reference is recorded): what the property getter returns if `attr` is
+    /// one (the linker makes the call), and what the attribute of the class's instances holds.
+    pub(super) fn typed_attr_place(
+        &mut self,
+        range: TextRange,
+        base: &str,
+        ty: &str,
+        attr: &str,
+        called: bool,
+    ) -> Place {
+        let to = if called {
+            let recv = self.name_place(base);
+            self.pending_call(range, vec![recv])
+        } else {
+            self.temp()
+        };
+        if let Some(class) = ty.strip_suffix("()")
+            && let Place::Cell(cell) = self.attr_cell(class, attr)
+        {
+            self.fact(range, FactKind::Load { to, cell });
+        }
+        to
+    }
+
+    /// The value a block-on run returns (what its body returns) goes to a fresh temporary,
+    /// which is returned. The run is the last event of the current function.
+    pub(super) fn run_result(&mut self, range: TextRange) -> Option<Place> {
+        let event = self.last_event()?;
+        let result = self.temp();
+        self.fact(
+            range,
+            FactKind::Call {
+                event,
+                args: Vec::new(),
+                result: Some(result),
+            },
+        );
+        Some(result)
+    }
+
+    /// The body being lowered returns the value in `place`.
+    pub(super) fn body_returns(&mut self, range: TextRange, place: Option<Place>) {
+        let f = FnId(self.scope().fn_id);
+        self.flow_assign(range, Some(Place::Ret(f)), place);
     }
 }

@@ -155,8 +155,6 @@ pub struct IrFn {
     pub func: Function,
     /// Pending references, in source order.
     pub pending: Vec<PendingAt>,
-    /// A module global this function returns (getter or cached factory), local index.
-    pub returns_global: Option<u32>,
     /// The type of what a call returns, as a type path: a dotted path followed by `()` for an
     /// instance of a project class (`pkg.store.Store()`), a path naming a call result or an
     /// attribute (`pkg.make()`, `pkg.Service.store`), or `?Name()` for the project class with

@@ -4,12 +4,13 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
+use super::flow::PENDING;
 use super::ir::{AttrDef, Def, FileIr, MarkKind, Pending, PendingAt, RefKind};
 use super::project::Project;
 use crate::kb::{Concept, Kb};
 use crate::model::{
-    Entry, Event, EventKind, FileInfo, FnId, Global, GlobalId, Language, Program, ResourceRef,
-    RuntimeRef, StorageKind, VarId,
+    Entry, Event, EventKind, FactKind, FileInfo, FnId, Global, GlobalId, Language, Program,
+    ResourceRef, RuntimeRef, StorageKind, VarId,
 };
 
 /// Maximum alias hops followed when resolving a path.
@@ -146,15 +147,6 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         }
     }
     linker.instance_globals(&mut program);
-    let returns: Vec<Option<GlobalId>> = bodies
-        .iter()
-        .enumerate()
-        .flat_map(|(k, fns)| {
-            let off = linker.glob_off[k];
-            fns.iter()
-                .map(move |irf| irf.returns_global.map(|g| GlobalId(g + off)))
-        })
-        .collect();
     program.functions.reserve(nf as usize);
     let asyncs: Vec<bool> = bodies
         .iter()
@@ -171,6 +163,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
         // Program index of each event of each function, for the flow facts.
         let mut event_index: Vec<Vec<Option<u32>>> = Vec::with_capacity(fns.len());
+        let mut n_olds: Vec<u32> = Vec::with_capacity(fns.len());
         let mut cache: Vec<Option<Option<(Target, usize)>>> = vec![None; files[k].paths.len()];
         for (local, irf) in (0u32..).zip(fns) {
             let mut func = irf.func;
@@ -182,17 +175,21 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             let n_old = old_events.len();
             let mut old_iter = old_events.into_iter();
             let mut index = Vec::with_capacity(n_old);
+            // The event each pending reference resolved to, for facts that name it.
+            let mut resolved = Vec::with_capacity(irf.pending.len());
             for i in 0..=n_old {
                 while let Some(p) = pending.next_if(|p| p.at as usize == i) {
+                    let before = events.len();
                     linker.resolve(
                         k,
                         p,
                         &mut cache,
-                        (&returns, &asyncs, func.is_async, FnId(fo + local)),
+                        (&asyncs, func.is_async, FnId(fo + local)),
                         kb,
                         &mut events,
                         &mut value_refs,
                     );
+                    resolved.push(flow_event(&events, before));
                 }
                 if let Some(mut ev) = old_iter.next() {
                     index.push(Some(events.len() as u32));
@@ -203,29 +200,58 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             }
             // Pendings recorded past the end (none expected) are resolved last.
             for p in pending {
+                let before = events.len();
                 linker.resolve(
                     k,
                     p,
                     &mut cache,
-                    (&returns, &asyncs, func.is_async, FnId(fo + local)),
+                    (&asyncs, func.is_async, FnId(fo + local)),
                     kb,
                     &mut events,
                     &mut value_refs,
                 );
+                resolved.push(flow_event(&events, before));
             }
             events.shrink_to_fit();
             func.events = events;
             program.functions.push(func);
+            n_olds.push(index.len() as u32);
+            index.extend(resolved);
             event_index.push(index);
         }
         let ir = &files[k];
         if !ir.flow.is_empty() {
             let first = program.flow.facts.len();
+            // Facts naming a pending reference name the event it resolved to, listed after
+            // the function's own events.
+            let renamed: Vec<crate::model::Fact>;
+            let facts = if ir.flow.iter().any(names_pending) {
+                renamed = ir
+                    .flow
+                    .iter()
+                    .map(|f| {
+                        let mut f = f.clone();
+                        let base = n_olds.get(f.func.0 as usize).copied().unwrap_or(0);
+                        match &mut f.kind {
+                            FactKind::New { event, .. } | FactKind::Call { event, .. }
+                                if *event & PENDING != 0 =>
+                            {
+                                *event = base + (*event & !PENDING);
+                            }
+                            _ => {}
+                        }
+                        f
+                    })
+                    .collect();
+                &renamed[..]
+            } else {
+                &ir.flow[..]
+            };
             flow.add_file(
                 &mut program.flow,
                 &ir.cells,
                 &ir.temps,
-                &ir.flow,
+                facts,
                 fo,
                 vo,
                 &event_index,
@@ -589,7 +615,7 @@ impl<'a> Linker<'a> {
         file: usize,
         at: &PendingAt,
         cache: &mut [Option<Option<(Target, usize)>>],
-        (returns, asyncs, caller_async, current): (&[Option<GlobalId>], &[bool], bool, FnId),
+        (asyncs, caller_async, current): (&[bool], bool, FnId),
         kb: &Kb,
         out: &mut Vec<Event>,
         value_refs: &mut Vec<FnId>,
@@ -660,6 +686,7 @@ impl<'a> Linker<'a> {
                         if builds_only(f) {
                             return;
                         }
+                        // What the call returns is used where the flow takes it.
                         push(
                             out,
                             EventKind::Call {
@@ -667,14 +694,6 @@ impl<'a> Linker<'a> {
                                 result,
                             },
                         );
-                        if let Some(g) = returns.get(f.0 as usize).copied().flatten() {
-                            push(
-                                out,
-                                EventKind::Use {
-                                    resource: ResourceRef::Global(g),
-                                },
-                            );
-                        }
                     }
                     (Target::Fn(f), 0, RefKind::Method) if !builds_only(f) => push(
                         out,
@@ -848,4 +867,23 @@ fn set_entry(func: &mut crate::model::Function, e: Entry) {
         func.entry = Some(e);
         func.callers_unknown = false;
     }
+}
+
+/// Whether a flow fact names a pending reference rather than an event.
+fn names_pending(f: &crate::model::Fact) -> bool {
+    matches!(f.kind, FactKind::New { event, .. } | FactKind::Call { event, .. } if event & PENDING != 0)
+}
+
+/// The event a pending reference resolved to, among the events from `before` on: the last call
+/// (a decorated function's own call comes after its wrapper's) or creation.
+fn flow_event(events: &[Event], before: usize) -> Option<u32> {
+    (before..events.len())
+        .rev()
+        .find(|&i| {
+            matches!(
+                events[i].kind,
+                EventKind::Call { .. } | EventKind::Create { .. }
+            )
+        })
+        .map(|i| i as u32)
 }

@@ -76,6 +76,11 @@ pub struct Lowerer<'a> {
     /// attribute's dotted path, and whether the accessor is a property getter. A caller's use
     /// of the result is a use of the attribute.
     pub attr_getters: HashMap<(String, String), (String, bool)>,
+    /// Index of each flow cell in [`FileIr::cells`].
+    pub flow_cells: HashMap<crate::model::Cell, u32>,
+    /// Places of the arguments of a coroutine call whose arguments were lowered in the calling
+    /// code (`asyncio.run(fetch(client))`), for the call's flow fact.
+    pub flow_args: Option<Vec<Option<crate::model::Place>>>,
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
@@ -118,6 +123,8 @@ impl<'a> Lowerer<'a> {
             hoisted: Vec::new(),
             loop_attrs: HashMap::default(),
             attr_getters: HashMap::default(),
+            flow_cells: HashMap::default(),
+            flow_args: None,
         }
     }
 
@@ -288,7 +295,6 @@ impl<'a> Lowerer<'a> {
                 events: Vec::new(),
             },
             pending: Vec::new(),
-            returns_global: None,
             returns: None,
             property: false,
             returns_fn: None,
@@ -477,6 +483,7 @@ impl<'a> Lowerer<'a> {
                 if let Some(v) = &r.value {
                     let val = self.expr(v, Dest::Return);
                     self.note_return_type(val.ty.as_deref());
+                    self.flow_return(r.range, val.place);
                 }
             }
             Stmt::Assign(a) => {

@@ -64,6 +64,8 @@ pub struct Scope {
     pub owned: Vec<VarId>,
     /// Parameter names of the function, in order (`self` included).
     pub params: Vec<Name>,
+    /// Flow places of the local names bound here (see `flow::name_place`).
+    pub flow_names: HashMap<Name, crate::model::Place>,
 }
 
 impl Scope {
@@ -89,6 +91,7 @@ impl Scope {
             loop_depth: 0,
             owned: Vec::new(),
             params: Vec::new(),
+            flow_names: HashMap::default(),
         }
     }
 }
