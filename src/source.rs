@@ -55,6 +55,12 @@ impl std::fmt::Display for ReadError {
                 write!(f, "file is not valid UTF-8 (invalid byte at offset {at})")
             }
             ReadError::Binary => write!(f, "file looks binary (contains NUL bytes)"),
+            ReadError::TooLarge { size, limit } if *limit >= HARD_LIMIT => write!(
+                f,
+                "file skipped: {} is above the largest file looplint reads ({})",
+                crate::readfile::human_size(*size),
+                crate::readfile::human_size(*limit)
+            ),
             ReadError::TooLarge { size, limit } => write!(
                 f,
                 "file skipped: {} is above `max-file-size` ({})",
@@ -68,6 +74,9 @@ impl std::fmt::Display for ReadError {
         }
     }
 }
+
+/// The size no source file may reach: offsets are 32-bit.
+const HARD_LIMIT: u64 = u32::MAX as u64 - 1;
 
 /// Default of `max-file-size`: 1 MB, as semgrep's `--max-target-bytes`.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 1_000_000;
@@ -92,10 +101,12 @@ impl Default for ReadLimits {
 
 impl ReadLimits {
     /// The cap in bytes (`u64::MAX` for no limit).
+    /// Offsets are 32-bit (as the Python parser's): no file reaches 4 GiB, whatever
+    /// `max-file-size` says.
     fn cap(&self) -> u64 {
         match self.max_file_size {
-            0 => u64::MAX,
-            n => n,
+            0 => HARD_LIMIT,
+            n => n.min(HARD_LIMIT),
         }
     }
 }
@@ -131,7 +142,7 @@ impl SourceDb {
             Some(text) if text.len() as u64 > self.limits.cap() => {
                 return Err(ReadError::TooLarge {
                     size: text.len() as u64,
-                    limit: self.limits.max_file_size,
+                    limit: self.limits.cap(),
                 });
             }
             Some(text) => text.clone(),

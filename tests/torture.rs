@@ -383,6 +383,17 @@ fn large_and_generated_files_are_skipped_with_a_note() {
     );
     let configured = looplint(dir.path(), &["check", "--format", "json"]);
     assert_eq!(findings(&configured), found);
+    // Past 4 GiB (a sparse file, no disk used) nothing reads it, whatever the limit says.
+    let huge = std::fs::File::create(dir.path().join("huge.py")).unwrap();
+    huge.set_len(5 << 30).unwrap();
+    drop(huge);
+    let out = looplint(
+        dir.path(),
+        &["check", "--format", "json", "--max-file-size", "0"],
+    );
+    assert_survived(&out);
+    assert!(findings(&out).contains(&("huge.py".into(), "analysis-limit".into())));
+    std::fs::remove_file(dir.path().join("huge.py")).unwrap();
     dir.write(".looplint.toml", "max-file-size = \"lots\"\n");
     let bad = looplint(dir.path(), &["check"]);
     assert_eq!(bad.status.code(), Some(2));
