@@ -46,12 +46,12 @@ pub fn check(db: &SourceDb, opts: &CheckOptions<'_>) -> CheckResult {
     crate::alloc::tune_for(rust.len(), python.len());
     // Each program is analysed as soon as it is lowered; only its findings are kept.
     let analyse = |lowered: Lowered| -> CheckResult { analyse_program(lowered, opts) };
-    let (rust_results, py) = rayon::join(
+    let (rust_results, py_results) = rayon::join(
         || frontend::rust::lower_each(db, &rust, opts.kb, &analyse),
-        || frontend::python::lower(db, &python, opts.kb),
+        || frontend::python::lower_each(db, &python, opts.kb, &analyse),
     );
     let mut result = CheckResult::default();
-    for part in rust_results.into_iter().chain(py.into_iter().map(analyse)) {
+    for part in rust_results.into_iter().chain(py_results) {
         result.findings.extend(part.findings);
         result.unreadable.extend(part.unreadable);
     }

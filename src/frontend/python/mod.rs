@@ -44,6 +44,17 @@ use project::{ModuleFile, Project};
 
 /// Lowers the Python files `files` (indices into `db`) into one program per project root.
 pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
+    lower_each(db, files, kb, &|l| l)
+}
+
+/// Lowers like [`lower`], handing each program to `each` as soon as it is linked (while the
+/// next project lowers), so that only the results of `each`, not every program, stay alive.
+pub fn lower_each<R: Send>(
+    db: &SourceDb,
+    files: &[usize],
+    kb: &Kb,
+    each: &(dyn Fn(Lowered) -> R + Sync),
+) -> Vec<R> {
     if files.is_empty() {
         return Vec::new();
     }
@@ -68,7 +79,8 @@ pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
         .collect();
     let index = lower::ApiIndex::new(kb);
     // Projects one after the other (files in parallel), so that only one or two projects'
-    // per-file results are alive at a time; a project is linked while the next one lowers.
+    // per-file results are alive at a time; a project is linked and handed on while the next
+    // one lowers.
     let mut out = Vec::with_capacity(projects.len());
     let mut ready: Option<(Project, Vec<FileIr>, Vec<Problem>)> = None;
     // Biggest projects first: the link of one overlaps the lowering of the next, so the last
@@ -80,7 +92,7 @@ pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
             || {
                 ready
                     .take()
-                    .map(|(p, irs, problems)| link_project(&p, irs, problems, kb))
+                    .map(|(p, irs, problems)| each(link_project(&p, irs, problems, kb)))
             },
             || {
                 proj.map(|proj| {
