@@ -5,6 +5,7 @@
 //! above it up to the root, then their `src/`) and, failing that, by a unique path suffix.
 //! A module name shared by two such programs never merges them.
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
@@ -89,12 +90,18 @@ pub fn split(db: &SourceDb, root: &Path, files: &[usize]) -> Vec<Part> {
             }
         }
     }
-    for (k, p) in paths.iter().enumerate() {
-        let Ok(text) = db.read(files[k]) else {
-            continue;
-        };
+    // Files are read (and their imports scanned) in parallel, then joined in file order.
+    let imports: Vec<Vec<Import>> = files
+        .par_iter()
+        .map(|&f| {
+            db.read(f)
+                .map(|text| scan_imports(&text))
+                .unwrap_or_default()
+        })
+        .collect();
+    for (k, (p, imports)) in paths.iter().zip(imports).enumerate() {
         let Some(dir) = p.parent() else { continue };
-        for imp in scan_imports(&text) {
+        for imp in imports {
             let found = resolve(&imp, dir, root, &by_path, &dirs);
             if found.is_empty() && imp.level == 0 && imp.module.contains('.') {
                 if let Some(Some(j)) = suffixes.get(&imp.module) {
@@ -224,12 +231,47 @@ fn push_module(
     }
 }
 
+/// The lines of a text from a position on, as [`str::lines`] splits them.
+struct LineCursor<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Iterator for LineCursor<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = &self.text[self.pos..];
+        if rest.is_empty() {
+            return None;
+        }
+        match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(at) => {
+                self.pos += at + 1;
+                let line = &rest[..at];
+                Some(line.strip_suffix('\r').unwrap_or(line))
+            }
+            None => {
+                self.pos = self.text.len();
+                Some(rest)
+            }
+        }
+    }
+}
+
 /// The import statements of a module, from its text (no parse): `import a.b as c`, `from x
 /// import (y, z)`, at any indentation.
 fn scan_imports(text: &str) -> Vec<Import> {
     let mut out = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
+    let bytes = text.as_bytes();
+    // Both forms hold `import`: only the lines that do are looked at.
+    let finder = memchr::memmem::Finder::new(b"import");
+    let mut lines = LineCursor { text, pos: 0 };
+    while let Some(hit) = finder.find(&bytes[lines.pos..]) {
+        let from = lines.pos;
+        lines.pos =
+            memchr::memrchr(b'\n', &bytes[from..from + hit]).map_or(from, |at| from + at + 1);
+        let Some(line) = lines.next() else { break };
         let t = line.trim_start();
         if let Some(rest) = t.strip_prefix("import ") {
             for item in strip_comment(rest).split(',') {
@@ -338,6 +380,29 @@ mod tests {
                 (1, "x", 1),
                 (2, "pkg.mod", 2),
                 (0, "z", 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn import_lines_are_found_among_others() {
+        let text = "x = 'important'\r\nfrom a import (b,\r\n  import_c)  # import d\r\nfrom e import f\n\t import g\r";
+        let got = scan_imports(text);
+        let modules: Vec<(&str, Vec<&str>)> = got
+            .iter()
+            .map(|i| {
+                (
+                    i.module.as_str(),
+                    i.names.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            modules,
+            vec![
+                ("a", vec!["b", "import_c"]),
+                ("e", vec!["f"]),
+                ("g", vec![])
             ]
         );
     }
