@@ -472,11 +472,7 @@ fn python(b: &[u8], s: &mut Scan) {
             }
             b'\\' => i += 2,
             b' ' | b'\t' | b'\r' | b'\x0c' => i += 1,
-            b'#' => {
-                while i < n && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
+            b'#' => i = memchr::memchr(b'\n', &b[i..]).map_or(n, |at| i + at),
             b'"' | b'\'' => {
                 i = skip_string(b, i, c);
                 s.operand();
@@ -531,9 +527,9 @@ fn python(b: &[u8], s: &mut Scan) {
                 }
                 s.chain();
             }
-            c if is_ident(c) => {
+            c if IDENT[c as usize] => {
                 let start = i;
-                while i < n && is_ident(b[i]) {
+                while i < n && IDENT[b[i] as usize] {
                     i += 1;
                 }
                 let word = &b[start..i];
@@ -564,11 +560,28 @@ fn python(b: &[u8], s: &mut Scan) {
     }
 }
 
+/// [`is_ident`] as a table, for the Python scan's inner loop.
+static IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+        c += 1;
+    }
+    t
+};
+
 /// Skips a (possibly triple-quoted) Python string literal whose quote is at `at`.
 fn skip_string(b: &[u8], at: usize, quote: u8) -> usize {
     if b[at..].starts_with(&[quote, quote, quote]) {
         let mut i = at + 3;
         while i < b.len() {
+            // Only escapes and quotes matter inside the literal.
+            match memchr::memchr2(b'\\', quote, &b[i..]) {
+                None => return b.len(),
+                Some(at) => i += at,
+            }
             if b[i] == b'\\' {
                 i += 2;
             } else if b[i..].starts_with(&[quote, quote, quote]) {
@@ -581,11 +594,14 @@ fn skip_string(b: &[u8], at: usize, quote: u8) -> usize {
     } else {
         let mut i = at + 1;
         while i < b.len() {
+            match memchr::memchr3(b'\\', b'\n', quote, &b[i..]) {
+                None => return b.len(),
+                Some(at) => i += at,
+            }
             match b[i] {
                 b'\\' => i += 2,
                 b'\n' => return i,
-                c if c == quote => return i + 1,
-                _ => i += 1,
+                _ => return i + 1,
             }
         }
         b.len()
