@@ -293,7 +293,7 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
                         list.push(*place);
                     }
                 }
-                FactKind::Use { .. } | FactKind::Drop { .. } => {}
+                FactKind::Use { .. } | FactKind::Drop { .. } | FactKind::Release { .. } => {}
             }
         }
     }

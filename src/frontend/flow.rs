@@ -104,6 +104,9 @@ impl FlowLinker {
                 },
                 FactKind::Use { place: p } => FactKind::Use { place: place(*p) },
                 FactKind::Drop { place: p } => FactKind::Drop { place: place(*p) },
+                FactKind::Release { cell } => FactKind::Release {
+                    cell: cell_ids[cell.0 as usize],
+                },
             };
             out.facts.push(Fact {
                 func: FnId(fact.func.0 + fn_base),

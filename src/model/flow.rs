@@ -133,6 +133,12 @@ pub enum FactKind {
         /// The place the value was moved out of.
         place: Place,
     },
+    /// A value of the type that owns field `cell` dies here (its owner's scope ends, `drop`, an
+    /// overwrite): what that field holds is dropped with it.
+    Release {
+        /// A field of the dying value's type.
+        cell: CellId,
+    },
 }
 
 /// The flow facts of a program.

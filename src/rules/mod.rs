@@ -14,6 +14,7 @@ mod nested_block_on;
 mod no_runtime_context;
 mod runtime_dropped_in_async;
 mod runtime_dropped_with_live_tasks;
+mod runtime_lifetimes;
 mod unclosed_client;
 mod use_after_runtime_close;
 

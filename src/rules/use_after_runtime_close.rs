@@ -64,6 +64,58 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         }
     }
     shared_loops(program, facts, out);
+    late_uses(program, facts, out);
+}
+
+/// Runtimes ended by a body (directly, through a call, or with the value that owns them) and
+/// used later in that body through a handle that travelled: a static, a field, a parameter, a
+/// getter's result.
+fn late_uses(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    for u in super::runtime_lifetimes::late_uses(program, facts) {
+        let f = program.func(u.func);
+        let ev = &f.events[u.event];
+        // Reported where the handle is used; the call that reaches it after the end is a label.
+        let primary = u.inner.unwrap_or(ev.span);
+        if out
+            .iter()
+            .any(|x| x.rule == "use-after-runtime-close" && x.primary == primary)
+        {
+            continue;
+        }
+        let mut finding = Finding::new(
+            "use-after-runtime-close",
+            Severity::Error,
+            primary,
+            "a runtime handle is used after its runtime was shut down".to_string(),
+        )
+        .primary_label("the runtime is already gone here")
+        .label(u.ended, "the runtime ends here");
+        if u.inner.is_some() {
+            let what = match &ev.kind {
+                EventKind::Call { callees, .. } => callees.first().map(|&c| {
+                    format!(
+                        "`{}` is called here, after the runtime ended",
+                        program.func(c).name
+                    )
+                }),
+                _ => None,
+            };
+            finding = finding.label(
+                ev.span,
+                what.unwrap_or_else(|| "reached from here, after the runtime ended".to_string()),
+            );
+        }
+        out.push(
+            finding
+                .note(match f.language {
+                    Language::Rust => {
+                        "tokio panics: \"A Tokio 1.x context was found, but it is being shutdown.\""
+                    }
+                    Language::Python => "asyncio raises: \"RuntimeError: Event loop is closed\"",
+                })
+                .help("keep the runtime alive (or its owner) until the last use of its handles"),
+        );
+    }
 }
 
 /// The runtime variable an event drives, if any.

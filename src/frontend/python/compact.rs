@@ -231,6 +231,7 @@ fn compact_flow(
                 Some(place) => FactKind::Drop { place },
                 None => continue,
             },
+            FactKind::Release { cell } => FactKind::Release { cell },
         };
         fact.kind = kind;
         flow.facts.push(fact);

@@ -684,6 +684,8 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
     // Functions and events.
     let mut as_value: HashSet<u32> = HashSet::new();
     let mut flow = crate::frontend::flow::FlowLinker::default();
+    // Where values of package types die, with the types whose fields die with them.
+    let mut releases: Vec<(FnId, crate::model::Span, Vec<String>)> = Vec::new();
     for f in 0..n as u32 {
         let Some(ir) = l.ir(f) else { continue };
         let mut event_index: Vec<Vec<Option<u32>>> = Vec::with_capacity(ir.fns.len());
@@ -739,6 +741,10 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                         Some(k)
                     }
                     FKind::Drop { ty, moves } => {
+                        let types = l.dropped_types(f, ty, moves);
+                        if !types.is_empty() {
+                            releases.push((FnId(fb + i as u32), ev.span, types));
+                        }
                         let callees = l.drop_callees(f, ty, moves);
                         (!callees.is_empty()).then_some(EventKind::Call {
                             callees,
@@ -851,6 +857,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
             &event_index,
         );
     }
+    release_fields(&mut program.flow, releases);
     for id in as_value {
         if let Some(func) = program.functions.get_mut(id as usize) {
             func.callers_unknown = true;
@@ -872,4 +879,34 @@ fn locate(fn_base: &[u32], id: u32) -> (u32, u32) {
         Err(i) => i - 1,
     };
     (f as u32, id - fn_base[f])
+}
+
+/// The fields of a dying value are released with it: one fact per field cell of each type.
+fn release_fields(
+    flow: &mut crate::model::FlowFacts,
+    releases: Vec<(FnId, crate::model::Span, Vec<String>)>,
+) {
+    use crate::model::{CellId, CellKind, Fact, FactKind};
+    let mut by_owner: HashMap<&str, Vec<CellId>> = HashMap::new();
+    for (i, c) in flow.cells.iter().enumerate() {
+        if c.kind == CellKind::Field {
+            by_owner
+                .entry(c.owner.as_str())
+                .or_default()
+                .push(CellId(i as u32));
+        }
+    }
+    let mut facts = Vec::new();
+    for (func, span, types) in releases {
+        for t in types {
+            for &cell in by_owner.get(t.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                facts.push(Fact {
+                    func,
+                    span,
+                    kind: FactKind::Release { cell },
+                });
+            }
+        }
+    }
+    flow.facts.extend(facts);
 }

@@ -243,6 +243,41 @@ impl Linker<'_> {
         out
     }
 
+    /// The package types whose values die when a value of type `ty` (written in file `f`)
+    /// dies: its own and those of its fields, recursively, by last path segment. None when a
+    /// method call in `moves` may have consumed the value first.
+    pub(super) fn dropped_types(&self, f: u32, ty: &TypeRef, moves: &[(u32, u32)]) -> Vec<String> {
+        let RTy::Pkg(t, k) = self.eval(f, ty, 0) else {
+            return Vec::new();
+        };
+        if moves.iter().any(|&(mf, ev)| self.consumes(f, mf, ev)) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut work = vec![(t, k, 0u32)];
+        let mut seen = HashSet::new();
+        while let Some((t, key, depth)) = work.pop() {
+            if depth > 4 || !seen.insert((t, key.clone())) {
+                continue;
+            }
+            out.push(key.rsplit("::").next().unwrap_or(&key).to_string());
+            let Some(&(df, idx)) = self.type_decls.get(&(t, key.clone())) else {
+                continue;
+            };
+            let Some(decl) = self.ir(df).and_then(|ir| ir.types.get(idx as usize)) else {
+                continue;
+            };
+            for (name, fty) in &decl.fields {
+                if !name.contains("::")
+                    && let RTy::Pkg(t2, k2) = self.eval(df, fty, 1)
+                {
+                    work.push((t2, k2, depth + 1));
+                }
+            }
+        }
+        out
+    }
+
     fn collect_drops(
         &self,
         t: u32,

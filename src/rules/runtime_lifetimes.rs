@@ -1,0 +1,303 @@
+//! Runtime lifetimes across calls, from the value flow: which runtime objects a call of each
+//! function makes, ends and uses (directly or through the calls it makes in place), so that a
+//! body that ends a runtime and later reaches a use of a handle to it (kept in a static, a
+//! field, passed along or returned by a getter) is seen, in whichever functions the end and the
+//! use happen.
+
+use std::collections::HashMap;
+
+use crate::analysis::Facts;
+use crate::analysis::flow::{ObjId, ObjKind, Role};
+use crate::model::{EventKind, FactKind, FnId, Place, Program, RunKind, RuntimeRef, Span};
+
+/// What a call of a function does to runtime objects, its callees included.
+#[derive(Default, Clone)]
+struct Summary {
+    /// Objects made during the call.
+    made: Vec<ObjId>,
+    /// Objects that end during the call, with the span where they end.
+    ended: Vec<(ObjId, Span)>,
+    /// Objects used during the call, with the span of the use.
+    used: Vec<(ObjId, Span)>,
+}
+
+/// What an event does: the runtime objects it ends, and those it uses.
+#[derive(Default)]
+struct Direct {
+    ends: Vec<(usize, ObjId)>,
+    uses: Vec<(usize, ObjId)>,
+}
+
+/// A use of a runtime object after the body that reaches it ended that object.
+pub struct LateUse {
+    /// The function whose body orders the end before the use.
+    pub func: FnId,
+    /// The event that uses the object (directly, or a call that reaches a use).
+    pub event: usize,
+    /// Where the object ends.
+    pub ended: Span,
+    /// Where the use happens, when it is inside a callee.
+    pub inner: Option<Span>,
+}
+
+fn is_runtime(facts: &Facts, o: ObjId) -> bool {
+    facts.flow.object(o).kind == ObjKind::Runtime
+}
+
+/// The runtime objects each event of each function ends or uses by itself.
+fn direct(program: &Program, facts: &Facts) -> Vec<Direct> {
+    let flow = &facts.flow;
+    let mut out: Vec<Direct> = (0..program.functions.len())
+        .map(|_| Direct::default())
+        .collect();
+    for (fid, f) in program.fns() {
+        let d = &mut out[fid.0 as usize];
+        for (i, ev) in f.events.iter().enumerate() {
+            match &ev.kind {
+                EventKind::RuntimeClose { runtime, .. } => {
+                    let mut vals = flow.subject(fid, i);
+                    if let RuntimeRef::Var(v) = runtime {
+                        vals.extend(flow.values(Place::Var(*v)));
+                    }
+                    for (o, role) in vals {
+                        // Owned here, and not kept anywhere that outlives the body.
+                        if role == Role::Own && is_runtime(facts, o) && !flow.leaves(o) {
+                            d.ends.push((i, o));
+                        }
+                    }
+                }
+                EventKind::ScopeEnd { vars } => {
+                    for v in vars {
+                        for (o, role) in flow.values(Place::Var(*v)) {
+                            if role == Role::Own
+                                && is_runtime(facts, o)
+                                && flow
+                                    .holders(program, o)
+                                    .is_some_and(|h| h.len() == 1 && h[0] == fid)
+                            {
+                                d.ends.push((i, o));
+                            }
+                        }
+                    }
+                }
+                EventKind::Run {
+                    how: RunKind::BlockOn | RunKind::Spawn,
+                    ..
+                }
+                | EventKind::RuntimeEnter { .. }
+                | EventKind::HandleOf { .. } => {
+                    for (o, _) in flow.subject(fid, i) {
+                        if is_runtime(facts, o) {
+                            d.uses.push((i, o));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The functions a body runs in place, by event.
+fn in_place(kind: &EventKind) -> &[FnId] {
+    match kind {
+        EventKind::Call { callees, .. } => callees,
+        EventKind::Run {
+            body,
+            how: RunKind::BlockOn | RunKind::Inline | RunKind::Future,
+            ..
+        } => std::slice::from_ref(body),
+        _ => &[],
+    }
+}
+
+/// Summaries of every function, to a fixed point over the calls.
+fn summaries(
+    program: &Program,
+    facts: &Facts,
+    direct: &[Direct],
+) -> (Vec<Summary>, Vec<(FnId, Span, ObjId)>) {
+    let n = program.functions.len();
+    let mut sums: Vec<Summary> = vec![Summary::default(); n];
+    for (i, o) in facts.flow.objects.iter().enumerate() {
+        if o.kind == ObjKind::Runtime {
+            let s = &mut sums[o.func.0 as usize];
+            if !s.made.contains(&ObjId(i as u32)) {
+                s.made.push(ObjId(i as u32));
+            }
+        }
+    }
+    for (fid, f) in program.fns() {
+        let s = &mut sums[fid.0 as usize];
+        for &(i, o) in &direct[fid.0 as usize].ends {
+            s.ended.push((o, f.events[i].span));
+        }
+        for &(i, o) in &direct[fid.0 as usize].uses {
+            s.used.push((o, f.events[i].span));
+        }
+    }
+    // Fields released where a value of their owning type dies, when this body (or what it
+    // calls) made the one runtime the field may hold.
+    let mut releases: Vec<(FnId, Span, Vec<ObjId>)> = Vec::new();
+    for fact in &program.flow.facts {
+        if let FactKind::Release { cell } = fact.kind {
+            let held: Vec<ObjId> = facts
+                .flow
+                .values(Place::Cell(cell))
+                .into_iter()
+                .filter(|&(o, role)| role == Role::Own && is_runtime(facts, o))
+                .map(|(o, _)| o)
+                .collect();
+            if held.len() == 1 {
+                releases.push((fact.func, fact.span, held));
+            }
+        }
+    }
+    let mut own: Vec<(FnId, Span, ObjId)> = Vec::new();
+    let mut changed = true;
+    let mut rounds = 0;
+    while changed && rounds < 64 {
+        changed = false;
+        rounds += 1;
+        for (fid, f) in program.fns() {
+            let mut add = Summary::default();
+            for (i, ev) in f.events.iter().enumerate() {
+                for &c in in_place(&ev.kind) {
+                    if c == fid {
+                        continue;
+                    }
+                    let cs = &sums[c.0 as usize];
+                    add.made.extend(cs.made.iter().copied());
+                    add.used.extend(cs.used.iter().copied());
+                    for &(o, span) in &cs.ended {
+                        // An object made for another call site of this body is not this one.
+                        let other_site = facts
+                            .flow
+                            .object(o)
+                            .ctx
+                            .is_some_and(|(cf, ce)| cf == fid && ce as usize != i);
+                        if !other_site {
+                            add.ended.push((o, span));
+                        }
+                    }
+                }
+            }
+            let s = &mut sums[fid.0 as usize];
+            for o in add.made {
+                if !s.made.contains(&o) {
+                    s.made.push(o);
+                    changed = true;
+                }
+            }
+            for (o, span) in add.used {
+                if !s.used.iter().any(|(x, _)| *x == o) {
+                    s.used.push((o, span));
+                    changed = true;
+                }
+            }
+            for (o, span) in add.ended {
+                if !s.ended.iter().any(|(x, _)| *x == o) {
+                    s.ended.push((o, span));
+                    changed = true;
+                }
+            }
+        }
+        for (f, span, held) in &releases {
+            let s = &mut sums[f.0 as usize];
+            for &o in held {
+                if s.made.contains(&o) && !s.ended.iter().any(|(x, _)| *x == o) {
+                    s.ended.push((o, *span));
+                    own.push((*f, *span, o));
+                    changed = true;
+                }
+            }
+        }
+    }
+    (sums, own)
+}
+
+/// Uses of runtime objects that the same body ended earlier, by itself or through a call: the
+/// use is the event itself or a call that reaches it (and does not make the object afresh).
+pub fn late_uses(program: &Program, facts: &Facts) -> Vec<LateUse> {
+    if !facts
+        .flow
+        .objects
+        .iter()
+        .any(|o| o.kind == ObjKind::Runtime)
+    {
+        return Vec::new();
+    }
+    let direct = direct(program, facts);
+    let (sums, own) = summaries(program, facts, &direct);
+    let mut out = Vec::new();
+    // Fields a body releases itself, at the end of a scope of its own.
+    let mut released: HashMap<FnId, Vec<(Span, ObjId)>> = HashMap::new();
+    for &(f, span, o) in &own {
+        released.entry(f).or_default().push((span, o));
+    }
+    for (fid, f) in program.fns() {
+        let d = &direct[fid.0 as usize];
+        let mut dead: Vec<(ObjId, Span)> = Vec::new();
+        let own_releases = released.get(&fid).map(Vec::as_slice).unwrap_or(&[]);
+        for (i, ev) in f.events.iter().enumerate() {
+            for &(span, o) in own_releases {
+                if span.file == ev.span.file
+                    && span.end <= ev.span.start
+                    && !dead.iter().any(|(x, _)| *x == o)
+                {
+                    dead.push((o, span));
+                }
+            }
+            // Uses first: an event that ends what it uses is not a late use.
+            if !dead.is_empty() {
+                let mut hit = None;
+                for &(_, o) in d.uses.iter().filter(|(e, _)| *e == i) {
+                    if let Some(&(_, end)) = dead.iter().find(|(x, _)| *x == o) {
+                        hit = Some((end, None));
+                    }
+                }
+                if hit.is_none() {
+                    for &c in in_place(&ev.kind) {
+                        let cs = &sums[c.0 as usize];
+                        for &(o, at) in &cs.used {
+                            if cs.made.contains(&o) {
+                                continue;
+                            }
+                            if let Some(&(_, end)) = dead.iter().find(|(x, _)| *x == o) {
+                                hit = Some((end, Some(at)));
+                            }
+                        }
+                    }
+                }
+                if let Some((ended, inner)) = hit {
+                    out.push(LateUse {
+                        func: fid,
+                        event: i,
+                        ended,
+                        inner,
+                    });
+                    continue;
+                }
+            }
+            for &(e, o) in &d.ends {
+                if e == i && !dead.iter().any(|(x, _)| *x == o) {
+                    dead.push((o, ev.span));
+                }
+            }
+            for &c in in_place(&ev.kind) {
+                for &(o, span) in &sums[c.0 as usize].ended {
+                    let other_site = facts
+                        .flow
+                        .object(o)
+                        .ctx
+                        .is_some_and(|(cf, ce)| cf == fid && ce as usize != i);
+                    if !other_site && !dead.iter().any(|(x, _)| *x == o) {
+                        dead.push((o, span));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
