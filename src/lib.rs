@@ -22,6 +22,8 @@ pub mod readfile;
 pub mod report;
 pub mod rules;
 pub mod server;
+pub mod server_actions;
 pub mod server_io;
+pub mod server_settings;
 pub mod source;
 pub mod suppress;

@@ -7,28 +7,41 @@
 //! Secondary labels become related information; each diagnostic's code links the rule's doc when
 //! the docs are published somewhere ([`crate::report::links`]). Positions use UTF-8 offsets when the client offers them,
 //! else UTF-16 code units, as the protocol requires.
+//!
+//! Analyses run on a thread of their own, so requests (hover, code actions) are answered while a
+//! project is analysed; each analysis has a generation per project, and a result whose project
+//! was asked to be analysed again meanwhile is dropped. Settings ([`crate::server_settings`])
+//! come from `initializationOptions` and `workspace/didChangeConfiguration`; hover and code
+//! actions are in [`crate::server_actions`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 
-use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
-    Notification as _, PublishDiagnostics, ShowMessage,
+    DidChangeConfiguration, DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument,
+    DidSaveTextDocument, Notification as _, PublishDiagnostics, ShowMessage,
+};
+use lsp_types::request::{
+    CodeActionRequest, ExecuteCommand, HoverRequest, Request as _, ShowDocument,
 };
 use lsp_types::{
+    CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
     CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity,
+    ExecuteCommandOptions, ExecuteCommandParams, HoverParams, HoverProviderCapability,
     InitializeParams, InitializeResult, Location, MessageType, NumberOrString, Position,
     PositionEncodingKind, PublishDiagnosticsParams, Range, SaveOptions, ServerCapabilities,
-    ServerInfo, ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind,
-    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
+    ServerInfo, ShowDocumentParams, ShowMessageParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
 };
 
 use crate::diagnostic::{Finding, Severity};
 use crate::model::Span;
-use crate::project::{self, RuleArgs};
+use crate::project;
 use crate::report::links::Links;
+use crate::server_actions as actions;
+use crate::server_settings::Settings;
 use crate::source::{LineIndex, SourceDb, SourceFile, language_of};
 
 /// How the client counts columns.
@@ -62,16 +75,44 @@ struct Doc {
     text: Arc<str>,
 }
 
+/// What the message loop and the analysis thread share.
+#[derive(Default)]
+struct Shared {
+    /// The newest analysis asked for each project root; older ones are stale.
+    generations: HashMap<PathBuf, u64>,
+    /// Open documents.
+    open: HashSet<Url>,
+    /// The diagnostics last published for each open document (for hover and code actions).
+    published: HashMap<Url, Vec<Diagnostic>>,
+}
+
+/// One analysis of a project, with a snapshot of its open documents.
+struct Job {
+    root: PathBuf,
+    generation: u64,
+    settings: Settings,
+    encoding: Encoding,
+    docs: Vec<(Url, PathBuf, Arc<str>)>,
+}
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
 struct Server {
     conn: Connection,
     encoding: Encoding,
     docs: HashMap<Url, Doc>,
+    settings: Settings,
+    shared: Arc<Mutex<Shared>>,
+    jobs: mpsc::Sender<Job>,
+    generation: u64,
+    next_request: i32,
 }
 
 /// Runs the server on stdin/stdout until the client sends `exit`; returns the exit code.
 pub fn run() -> i32 {
     let (conn, io_threads) = crate::server_io::stdio();
-    // The analysis runs on this thread too: give it the stack of the lowering workers.
+    // The message loop; analyses run on a thread of their own (see `serve`), both with the
+    // stack of the lowering workers.
     let served = std::thread::Builder::new()
         .name("lsp-main".into())
         .stack_size(crate::frontend::stack::WORKER_STACK)
@@ -94,7 +135,7 @@ pub fn run() -> i32 {
     }
 }
 
-fn serve(conn: Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+fn serve(conn: Connection) -> Result<(), Error> {
     let (id, params) = conn.initialize_start()?;
     let params: InitializeParams = serde_json::from_value(params)?;
     let offers_utf8 = params
@@ -108,6 +149,11 @@ fn serve(conn: Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync
     } else {
         Encoding::Utf16
     };
+    let settings = params
+        .initialization_options
+        .as_ref()
+        .map(Settings::from_json)
+        .unwrap_or_default();
     let capabilities = ServerCapabilities {
         position_encoding: Some(match encoding {
             Encoding::Utf8 => PositionEncodingKind::UTF8,
@@ -123,6 +169,15 @@ fn serve(conn: Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync
                 ..TextDocumentSyncOptions::default()
             },
         )),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            ..CodeActionOptions::default()
+        })),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: vec![actions::OPEN_RULE_DOC.to_string()],
+            ..ExecuteCommandOptions::default()
+        }),
         ..ServerCapabilities::default()
     };
     let result = InitializeResult {
@@ -133,58 +188,297 @@ fn serve(conn: Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync
         }),
     };
     conn.initialize_finish(id, serde_json::to_value(result)?)?;
+    let shared = Arc::new(Mutex::new(Shared::default()));
+    let (jobs, queue) = mpsc::channel();
+    let sender = conn.sender.clone();
+    let worker_shared = shared.clone();
+    // The analysis thread lowers files: give it the stack of the lowering workers.
+    std::thread::Builder::new()
+        .name("looplint-analysis".into())
+        .stack_size(crate::frontend::stack::WORKER_STACK)
+        .spawn(move || {
+            analysis_thread(&queue, &worker_shared, &|message| {
+                let _ = sender.send(message);
+            });
+        })?;
     let mut server = Server {
         conn,
         encoding,
         docs: HashMap::new(),
+        settings,
+        shared,
+        jobs,
+        generation: 0,
+        next_request: 0,
     };
     server.main_loop()
 }
 
-impl Server {
-    fn main_loop(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        while let Ok(msg) = self.conn.receiver.recv() {
-            match msg {
-                Message::Request(req) => {
-                    if self.conn.handle_shutdown(&req)? {
-                        return Ok(());
-                    }
-                    self.unknown_request(req)?;
-                }
-                Message::Notification(n) => {
-                    let mut dirty = Vec::new();
-                    self.notification(n, &mut dirty);
-                    // Coalesce a burst of edits into one analysis.
-                    while let Ok(next) = self.conn.receiver.try_recv() {
-                        match next {
-                            Message::Notification(n) => self.notification(n, &mut dirty),
-                            Message::Request(req) => {
-                                if self.conn.handle_shutdown(&req)? {
-                                    return Ok(());
-                                }
-                                self.unknown_request(req)?;
-                            }
-                            Message::Response(_) => {}
-                        }
-                    }
-                    self.analyse(dirty)?;
-                }
-                Message::Response(_) => {}
+fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs analyses off the message loop. Jobs queued while one runs are coalesced (the newest per
+/// project wins), and a result is published only if no newer analysis of its project was asked
+/// for meanwhile, so stale work never overwrites fresh diagnostics.
+fn analysis_thread(queue: &mpsc::Receiver<Job>, shared: &Mutex<Shared>, send: &dyn Fn(Message)) {
+    while let Ok(first) = queue.recv() {
+        let mut pending: Vec<Job> = vec![first];
+        while let Ok(next) = queue.try_recv() {
+            pending.retain(|j| j.root != next.root);
+            pending.push(next);
+        }
+        for job in pending {
+            let current =
+                |job: &Job| lock(shared).generations.get(&job.root) == Some(&job.generation);
+            if !current(&job) {
+                continue;
             }
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse(&job)));
+            let published = match outcome {
+                Ok(Ok(published)) => published,
+                Ok(Err(message)) => {
+                    send(show_error(format!("looplint: {message}")));
+                    continue;
+                }
+                Err(_) => {
+                    send(show_error(
+                        "looplint: internal error while analysing; please report it".into(),
+                    ));
+                    continue;
+                }
+            };
+            let mut state = lock(shared);
+            if state.generations.get(&job.root) != Some(&job.generation) {
+                continue;
+            }
+            for (uri, diagnostics) in published {
+                if state.open.contains(&uri) {
+                    state.published.insert(uri.clone(), diagnostics.clone());
+                    send(publish(uri, diagnostics));
+                }
+            }
+        }
+    }
+}
+
+/// Analyses a project with the job's documents in place of their files; returns the
+/// diagnostics of each document.
+fn analyse(job: &Job) -> Result<Vec<(Url, Vec<Diagnostic>)>, String> {
+    let mut setup = project::setup(&job.root, None, false, &job.settings.rules.args())?;
+    if let Some(all) = job.settings.all_targets {
+        setup.all_targets = all;
+    }
+    let mut db = setup.exclude(crate::discover::discover(&[&job.root]).db, &[]);
+    db.limits = setup.read_limits();
+    let mut docs_here: Vec<(&Url, usize)> = Vec::new();
+    for (uri, path, text) in &job.docs {
+        let index = match db.files.iter().position(|f| &f.path == path) {
+            Some(i) => i,
+            None => match language_of(path) {
+                Some(language) => db.add(SourceFile {
+                    path: path.clone(),
+                    display: path.to_string_lossy().into_owned(),
+                    language,
+                    overlay: None,
+                }),
+                None => continue,
+            },
+        };
+        db.files[index].overlay = Some(text.clone());
+        docs_here.push((uri, index));
+    }
+    let result = setup.check(&db);
+    let links = Links::new(setup.config.rule_docs_url.as_deref());
+    Ok(docs_here
+        .into_iter()
+        .map(|(uri, index)| {
+            let diagnostics = result
+                .findings
+                .iter()
+                .filter(|f| f.primary.file as usize == index)
+                .map(|f| to_lsp(&db, f, &links, job.encoding))
+                .collect();
+            (uri.clone(), diagnostics)
+        })
+        .collect())
+}
+
+fn publish(uri: Url, diagnostics: Vec<Diagnostic>) -> Message {
+    let params = PublishDiagnosticsParams {
+        uri,
+        diagnostics,
+        version: None,
+    };
+    Message::Notification(Notification::new(
+        PublishDiagnostics::METHOD.to_string(),
+        params,
+    ))
+}
+
+fn show_error(message: String) -> Message {
+    Message::Notification(Notification::new(
+        ShowMessage::METHOD.to_string(),
+        ShowMessageParams {
+            typ: MessageType::ERROR,
+            message,
+        },
+    ))
+}
+
+impl Server {
+    fn main_loop(&mut self) -> Result<(), Error> {
+        while let Ok(msg) = self.conn.receiver.recv() {
+            let mut dirty = Vec::new();
+            if self.handle(msg, &mut dirty)? {
+                return Ok(());
+            }
+            // Coalesce a burst of edits into one analysis.
+            while let Ok(next) = self.conn.receiver.try_recv() {
+                if self.handle(next, &mut dirty)? {
+                    return Ok(());
+                }
+            }
+            self.schedule(dirty);
         }
         Ok(())
     }
 
-    fn unknown_request(
-        &self,
-        req: Request,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let resp = Response::new_err(
-            req.id,
-            ErrorCode::MethodNotFound as i32,
-            format!("unhandled method {}", req.method),
-        );
+    /// Handles one message; documents to re-analyse go to `dirty`. Returns whether the client
+    /// asked to shut down.
+    fn handle(&mut self, msg: Message, dirty: &mut Vec<Url>) -> Result<bool, Error> {
+        match msg {
+            Message::Request(req) => {
+                if self.conn.handle_shutdown(&req)? {
+                    return Ok(true);
+                }
+                self.request(req)?;
+            }
+            Message::Notification(n) => self.notification(n, dirty),
+            Message::Response(_) => {}
+        }
+        Ok(false)
+    }
+
+    fn respond(&self, id: RequestId, result: impl serde::Serialize) -> Result<(), Error> {
+        let resp = Response::new_ok(id, result);
         self.conn.sender.send(Message::Response(resp))?;
+        Ok(())
+    }
+
+    fn request(&mut self, req: Request) -> Result<(), Error> {
+        match req.method.as_str() {
+            HoverRequest::METHOD => {
+                let Ok(p) = serde_json::from_value::<HoverParams>(req.params) else {
+                    return self.invalid(req.id);
+                };
+                let uri = p.text_document_position_params.text_document.uri;
+                let at = p.text_document_position_params.position;
+                let hover = {
+                    let state = lock(&self.shared);
+                    let diagnostics = state.published.get(&uri).map_or(&[][..], Vec::as_slice);
+                    let links = self.links_for(&uri);
+                    actions::hover(diagnostics, at, &links)
+                };
+                self.respond(req.id, hover)
+            }
+            CodeActionRequest::METHOD => {
+                let Ok(p) = serde_json::from_value::<CodeActionParams>(req.params) else {
+                    return self.invalid(req.id);
+                };
+                let uri = p.text_document.uri;
+                let found = self.docs.get(&uri).and_then(|doc| {
+                    let language = language_of(&doc.path)?;
+                    let state = lock(&self.shared);
+                    let diagnostics = state.published.get(&uri)?;
+                    Some(actions::code_actions(
+                        &uri,
+                        &doc.text,
+                        language,
+                        diagnostics,
+                        &p.range,
+                        self.encoding,
+                    ))
+                });
+                self.respond(req.id, found.unwrap_or_default())
+            }
+            ExecuteCommand::METHOD => {
+                let Ok(p) = serde_json::from_value::<ExecuteCommandParams>(req.params) else {
+                    return self.invalid(req.id);
+                };
+                let rule = p
+                    .arguments
+                    .first()
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(crate::rules::find);
+                match (p.command.as_str(), rule) {
+                    (actions::OPEN_RULE_DOC, Some(rule)) => {
+                        self.open_rule_doc(rule)?;
+                        self.respond(req.id, serde_json::Value::Null)
+                    }
+                    _ => self.invalid(req.id),
+                }
+            }
+            _ => {
+                let resp = Response::new_err(
+                    req.id,
+                    ErrorCode::MethodNotFound as i32,
+                    format!("unhandled method {}", req.method),
+                );
+                self.conn.sender.send(Message::Response(resp))?;
+                Ok(())
+            }
+        }
+    }
+
+    fn invalid(&self, id: RequestId) -> Result<(), Error> {
+        let resp = Response::new_err(id, ErrorCode::InvalidParams as i32, "invalid params".into());
+        self.conn.sender.send(Message::Response(resp))?;
+        Ok(())
+    }
+
+    /// Where rule docs are linked for a document: its project's `rule-docs-url`, else the build's.
+    fn links_for(&self, uri: &Url) -> Links {
+        let configured = self.docs.get(uri).and_then(|doc| {
+            crate::config::Config::discover(&doc.path)
+                .ok()
+                .and_then(|c| c.rule_docs_url)
+        });
+        Links::new(configured.as_deref())
+    }
+
+    /// Shows a rule's documentation: its published page when there is one, else the doc written
+    /// to a Markdown file in the temporary directory.
+    fn open_rule_doc(&mut self, rule: &crate::rules::Rule) -> Result<(), Error> {
+        let published = Links::new(None)
+            .rule_doc(rule)
+            .and_then(|u| Url::parse(&u).ok());
+        let (uri, external) = match published {
+            Some(uri) => (uri, true),
+            None => {
+                let dir = std::env::temp_dir().join("looplint-rule-docs");
+                std::fs::create_dir_all(&dir)?;
+                let file = dir.join(format!("{}.md", rule.id));
+                std::fs::write(&file, rule.doc)?;
+                let uri = Url::from_file_path(&file)
+                    .map_err(|()| format!("{}: not an absolute path", file.display()))?;
+                (uri, false)
+            }
+        };
+        self.next_request += 1;
+        let params = ShowDocumentParams {
+            uri,
+            external: Some(external),
+            take_focus: Some(true),
+            selection: None,
+        };
+        self.conn.sender.send(Message::Request(Request::new(
+            RequestId::from(format!("looplint-show-{}", self.next_request)),
+            ShowDocument::METHOD.to_string(),
+            params,
+        )))?;
         Ok(())
     }
 
@@ -221,9 +515,26 @@ impl Server {
                 if let Ok(p) =
                     serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params)
                 {
-                    self.docs.remove(&p.text_document.uri);
-                    let _ = self.publish(p.text_document.uri.clone(), Vec::new());
-                    dirty.retain(|u| u != &p.text_document.uri);
+                    let uri = p.text_document.uri;
+                    self.docs.remove(&uri);
+                    {
+                        let mut state = lock(&self.shared);
+                        state.open.remove(&uri);
+                        state.published.remove(&uri);
+                    }
+                    let _ = self.conn.sender.send(publish(uri.clone(), Vec::new()));
+                    dirty.retain(|u| u != &uri);
+                }
+            }
+            DidChangeConfiguration::METHOD => {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidChangeConfigurationParams>(n.params)
+                {
+                    let settings = Settings::from_json(&p.settings);
+                    if settings != self.settings {
+                        self.settings = settings;
+                        dirty.extend(self.docs.keys().cloned());
+                    }
                 }
             }
             _ => {}
@@ -233,6 +544,7 @@ impl Server {
     fn open(&mut self, uri: Url, text: String) {
         if let Ok(path) = uri.to_file_path() {
             let path = std::path::absolute(&path).unwrap_or(path);
+            lock(&self.shared).open.insert(uri.clone());
             self.docs.insert(
                 uri,
                 Doc {
@@ -243,41 +555,9 @@ impl Server {
         }
     }
 
-    fn publish(
-        &self,
-        uri: Url,
-        diagnostics: Vec<Diagnostic>,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let params = PublishDiagnosticsParams {
-            uri,
-            diagnostics,
-            version: None,
-        };
-        self.conn
-            .sender
-            .send(Message::Notification(Notification::new(
-                PublishDiagnostics::METHOD.to_string(),
-                params,
-            )))?;
-        Ok(())
-    }
-
-    fn show_error(&self, message: String) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        self.conn
-            .sender
-            .send(Message::Notification(Notification::new(
-                ShowMessage::METHOD.to_string(),
-                ShowMessageParams {
-                    typ: MessageType::ERROR,
-                    message,
-                },
-            )))?;
-        Ok(())
-    }
-
-    /// Analyses the projects of the `dirty` documents and publishes the findings of their open
-    /// documents.
-    fn analyse(&self, dirty: Vec<Url>) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// Queues an analysis of the projects of the `dirty` documents, each with a snapshot of its
+    /// open documents; it makes any analysis of those projects still queued or running stale.
+    fn schedule(&mut self, dirty: Vec<Url>) {
         let mut roots: Vec<PathBuf> = Vec::new();
         for uri in &dirty {
             if let Some(doc) = self.docs.get(uri) {
@@ -288,97 +568,73 @@ impl Server {
             }
         }
         for root in roots {
-            let setup = match project::setup(&root, None, false, &RuleArgs::default()) {
-                Ok(s) => s,
-                Err(message) => {
-                    self.show_error(format!("looplint: {message}"))?;
-                    continue;
-                }
-            };
-            let mut db = setup.exclude(crate::discover::discover(&[&root]).db, &[]);
-            db.limits = setup.read_limits();
-            let mut docs_here: Vec<(&Url, usize)> = Vec::new();
-            for (uri, doc) in &self.docs {
-                if !doc.path.starts_with(&root) {
-                    continue;
-                }
-                let index = match db.files.iter().position(|f| f.path == doc.path) {
-                    Some(i) => i,
-                    None => match language_of(&doc.path) {
-                        Some(language) => db.add(SourceFile {
-                            path: doc.path.clone(),
-                            display: doc.path.to_string_lossy().into_owned(),
-                            language,
-                            overlay: None,
-                        }),
-                        None => continue,
-                    },
-                };
-                db.files[index].overlay = Some(doc.text.clone());
-                docs_here.push((uri, index));
-            }
-            let result = setup.check(&db);
-            let links = Links::new(setup.config.rule_docs_url.as_deref());
-            for (uri, index) in docs_here {
-                let diagnostics = result
-                    .findings
-                    .iter()
-                    .filter(|f| f.primary.file as usize == index)
-                    .map(|f| self.to_lsp(&db, f, &links))
-                    .collect();
-                self.publish(uri.clone(), diagnostics)?;
-            }
+            self.generation += 1;
+            lock(&self.shared)
+                .generations
+                .insert(root.clone(), self.generation);
+            let docs = self
+                .docs
+                .iter()
+                .filter(|(_, doc)| doc.path.starts_with(&root))
+                .map(|(uri, doc)| (uri.clone(), doc.path.clone(), doc.text.clone()))
+                .collect();
+            let _ = self.jobs.send(Job {
+                root,
+                generation: self.generation,
+                settings: self.settings.clone(),
+                encoding: self.encoding,
+                docs,
+            });
         }
-        Ok(())
     }
+}
 
-    fn range(&self, db: &SourceDb, texts: &mut TextCache, span: Span) -> Range {
-        let (text, index) = texts.get(db, span.file as usize);
-        Range::new(
-            position(text, index, span.start, self.encoding),
-            position(text, index, span.end, self.encoding),
-        )
-    }
+fn range(db: &SourceDb, texts: &mut TextCache, span: Span, encoding: Encoding) -> Range {
+    let (text, index) = texts.get(db, span.file as usize);
+    Range::new(
+        position(text, index, span.start, encoding),
+        position(text, index, span.end, encoding),
+    )
+}
 
-    fn to_lsp(&self, db: &SourceDb, f: &Finding, links: &Links) -> Diagnostic {
-        let mut texts = TextCache::default();
-        let related: Vec<DiagnosticRelatedInformation> = f
-            .labels
-            .iter()
-            .filter_map(|l| {
-                let path = &db.files.get(l.span.file as usize)?.path;
-                let uri = Url::from_file_path(std::path::absolute(path).ok()?).ok()?;
-                Some(DiagnosticRelatedInformation {
-                    location: Location::new(uri, self.range(db, &mut texts, l.span)),
-                    message: l.message.clone(),
-                })
+fn to_lsp(db: &SourceDb, f: &Finding, links: &Links, encoding: Encoding) -> Diagnostic {
+    let mut texts = TextCache::default();
+    let related: Vec<DiagnosticRelatedInformation> = f
+        .labels
+        .iter()
+        .filter_map(|l| {
+            let path = &db.files.get(l.span.file as usize)?.path;
+            let uri = Url::from_file_path(std::path::absolute(path).ok()?).ok()?;
+            Some(DiagnosticRelatedInformation {
+                location: Location::new(uri, range(db, &mut texts, l.span, encoding)),
+                message: l.message.clone(),
             })
-            .collect();
-        let mut message = f.message.clone();
-        for n in &f.notes {
-            message.push_str(&format!("\nnote: {n}"));
-        }
-        if let Some(h) = &f.help {
-            message.push_str(&format!("\nhelp: {h}"));
-        }
-        Diagnostic {
-            range: self.range(db, &mut texts, f.primary),
-            severity: Some(match f.severity {
-                Severity::Error => DiagnosticSeverity::ERROR,
-                Severity::Warning => DiagnosticSeverity::WARNING,
-                Severity::Note => DiagnosticSeverity::INFORMATION,
-            }),
-            code: Some(NumberOrString::String(f.rule.to_string())),
-            code_description: links
-                .rule_doc_by_id(f.rule)
-                .and_then(|u| Url::parse(&u).ok())
-                .map(|href| CodeDescription { href }),
-            source: Some("looplint".into()),
-            message,
-            related_information: (!related.is_empty()).then_some(related),
-            tags: None,
-            data: None,
-        }
+        })
+        .collect();
+    let mut message = f.message.clone();
+    for n in &f.notes {
+        message.push_str(&format!("\nnote: {n}"));
+    }
+    if let Some(h) = &f.help {
+        message.push_str(&format!("\nhelp: {h}"));
+    }
+    Diagnostic {
+        range: range(db, &mut texts, f.primary, encoding),
+        severity: Some(match f.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+            Severity::Note => DiagnosticSeverity::INFORMATION,
+        }),
+        code: Some(NumberOrString::String(f.rule.to_string())),
+        code_description: links
+            .rule_doc_by_id(f.rule)
+            .and_then(|u| Url::parse(&u).ok())
+            .map(|href| CodeDescription { href }),
+        source: Some("looplint".into()),
+        message,
+        related_information: (!related.is_empty()).then_some(related),
+        tags: None,
+        data: None,
     }
 }
 

@@ -395,7 +395,10 @@ fn output_file_and_colour() {
     assert!(out.stdout.is_empty());
     let report = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
     assert!(report.contains("error[syntax-error]"), "{report}");
-    assert!(report.ends_with("Found 2 errors in 2 files.\n"), "{report}");
+    assert!(
+        report.ends_with("Found 2 errors in 2 of 4 checked files.\n"),
+        "{report}"
+    );
     assert!(!report.contains('\x1b'));
     // Not a terminal: no colour on stdout either.
     let piped = looplint(dir.path(), &["check"]);

@@ -290,7 +290,10 @@ fn github_annotations_are_escaped() {
         first,
         "::warning file=a%2Cb.py,line=1,endLine=1,col=27,endColumn=35,title=looplint LL106 (unused-suppression)::unknown rule `50%25:done` in suppression%0Ahelp: remove the suppression, or the rule from it"
     );
-    assert_eq!(out.lines().last().unwrap(), "Found 1 warning in 1 file.");
+    assert_eq!(
+        out.lines().last().unwrap(),
+        "Found 1 warning in 1 of 1 checked file."
+    );
 }
 
 #[test]

@@ -204,7 +204,7 @@ fn diagnostics_follow_the_buffer() {
     assert!(c.diagnostics_for(&uri).is_empty());
 
     // Unknown requests get an error, not silence.
-    let r = c.request("textDocument/hover", json!({}));
+    let r = c.request("textDocument/definition", json!({}));
     assert_eq!(r["error"]["code"], -32601);
 
     let resp = c.request("shutdown", Value::Null);
@@ -271,4 +271,312 @@ fn rule_links_follow_the_configured_docs_url() {
     c.request("shutdown", Value::Null);
     c.notify("exit", Value::Null);
     assert!(c.child.wait().unwrap().success());
+}
+
+impl Client {
+    /// Sends a request and returns its response with the messages that came before it.
+    fn request_seeing(&mut self, method: &str, params: Value) -> (Value, Vec<Value>) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let mut before = Vec::new();
+        loop {
+            let m = self.recv();
+            if m["id"] == id && m.get("method").is_none() {
+                return (m, before);
+            }
+            before.push(m);
+        }
+    }
+
+    fn initialize(&mut self, dir: &Path, options: Value) {
+        let init = self.request(
+            "initialize",
+            json!({"processId": null, "rootUri": format!("file://{}", dir.display()),
+                   "capabilities": {}, "initializationOptions": options}),
+        );
+        let caps = &init["result"]["capabilities"];
+        assert_eq!(caps["hoverProvider"], true, "{caps}");
+        assert!(caps["codeActionProvider"].is_object(), "{caps}");
+        self.notify("initialized", json!({}));
+    }
+
+    fn open(&mut self, uri: &str, language: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}),
+        );
+    }
+
+    fn change(&mut self, uri: &str, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+
+    /// Waits until the latest diagnostics published for each document have the given counts
+    /// (earlier publications may still be in the pipe).
+    fn wait_for_counts(&self, expected: &[(&str, usize)]) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut seen = std::collections::HashMap::new();
+        while expected.iter().any(|(u, n)| seen.get(*u) != Some(n)) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "expected {expected:?}, last published {seen:?}"
+            );
+            let m = self.recv();
+            if m["method"] == "textDocument/publishDiagnostics" {
+                seen.insert(
+                    m["params"]["uri"].as_str().unwrap().to_string(),
+                    m["params"]["diagnostics"].as_array().unwrap().len(),
+                );
+            }
+        }
+    }
+
+    fn finish(mut self) {
+        let resp = self.request("shutdown", Value::Null);
+        assert!(resp.get("error").is_none(), "{resp}");
+        self.notify("exit", Value::Null);
+        assert!(self.child.wait().unwrap().success());
+    }
+}
+
+/// Applies the single text edit of a code action (positions in UTF-16 units; ASCII here).
+fn apply(text: &str, action: &Value, uri: &str) -> String {
+    let edits = action["edit"]["changes"][uri].as_array().unwrap();
+    assert_eq!(edits.len(), 1, "{action}");
+    let e = &edits[0];
+    let (line, ch) = (
+        e["range"]["start"]["line"].as_u64().unwrap() as usize,
+        e["range"]["start"]["character"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(e["range"]["start"], e["range"]["end"], "an insertion");
+    let offset = text
+        .split_inclusive('\n')
+        .take(line)
+        .map(str::len)
+        .sum::<usize>()
+        + ch;
+    format!(
+        "{}{}{}",
+        &text[..offset],
+        e["newText"].as_str().unwrap(),
+        &text[offset..]
+    )
+}
+
+fn scratch(files: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().canonicalize().unwrap();
+    for (name, text) in files {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    (tmp, dir)
+}
+
+const NESTED_PY: &str =
+    "import asyncio\n\n\nasync def main():\n    x = 1\n    asyncio.run(asyncio.sleep(x))\n";
+
+#[test]
+fn hover_and_code_actions_suppress_and_explain() {
+    let (_tmp, dir) = scratch(&[("pyproject.toml", "[project]\nname = \"app\"\n")]);
+    let uri = format!("file://{}/app.py", dir.display());
+    let mut c = Client::start(&dir);
+    c.initialize(&dir, Value::Null);
+    c.open(&uri, "python", NESTED_PY);
+    let diags = c.diagnostics_for(&uri);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = diags[0].clone();
+    assert_eq!(d["code"], "nested-block-on");
+
+    // Hover: the rule's summary and the fix.
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": d["range"]["start"]}),
+    );
+    let text = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(text.contains("`nested-block-on` (LL002)"), "{text}");
+    assert!(text.contains("is reached from async code"), "{text}");
+    assert!(text.contains("**Fix:**"), "{text}");
+    let nothing = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(nothing["result"], Value::Null);
+
+    // Code actions: each suppression, applied as an editor applies it, silences the finding.
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": d["range"],
+               "context": {"diagnostics": [d]}}),
+    )["result"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let titles: Vec<&str> = actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Suppress `nested-block-on` on this line",
+            "Suppress `nested-block-on` with `# noqa: LL002`",
+            "Suppress `nested-block-on` in function `main`",
+            "Open the documentation of `nested-block-on`",
+        ]
+    );
+    let mut version = 1;
+    for action in &actions[..3] {
+        let edited = apply(NESTED_PY, action, &uri);
+        version += 1;
+        c.change(&uri, version, &edited);
+        assert_eq!(c.diagnostics_for(&uri), Vec::<Value>::new(), "{edited}");
+        version += 1;
+        c.change(&uri, version, NESTED_PY);
+        assert_eq!(c.diagnostics_for(&uri).len(), 1);
+    }
+    let function = apply(NESTED_PY, &actions[2], &uri);
+    assert!(function.contains("\n# looplint: ignore[nested-block-on]\nasync def main():"));
+
+    // Opening the doc: the server asks the editor to show it (a Markdown file, since the docs
+    // are published nowhere this project names).
+    let command = &actions[3]["command"];
+    let (resp, before) = c.request_seeing(
+        "workspace/executeCommand",
+        json!({"command": command["command"], "arguments": command["arguments"]}),
+    );
+    assert!(resp.get("error").is_none(), "{resp}");
+    let show = before
+        .iter()
+        .find(|m| m["method"] == "window/showDocument")
+        .expect("the server asks to show the doc");
+    let path = show["params"]["uri"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("file://")
+        .unwrap();
+    let doc = std::fs::read_to_string(path).unwrap();
+    assert!(doc.contains("## What it does"));
+    c.finish();
+}
+
+#[test]
+fn rust_suppression_for_the_whole_function() {
+    let (_tmp, dir) = scratch(&[(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )]);
+    let uri = format!("file://{}/src/main.rs", dir.display());
+    let mut c = Client::start(&dir);
+    c.initialize(&dir, Value::Null);
+    c.open(&uri, "rust", BUGGY);
+    let d = c.diagnostics_for(&uri)[0].clone();
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": d["range"], "context": {"diagnostics": []}}),
+    )["result"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let function = actions
+        .iter()
+        .find(|a| a["title"] == "Suppress `nested-block-on` in function `fetch`")
+        .expect("a whole-function suppression");
+    let edited = apply(BUGGY, function, &uri);
+    assert!(edited.starts_with("// looplint: ignore[nested-block-on]\nfn fetch()"));
+    c.change(&uri, 2, &edited);
+    assert!(c.diagnostics_for(&uri).is_empty());
+    let line = &actions[0];
+    assert_eq!(line["title"], "Suppress `nested-block-on` on this line");
+    c.change(&uri, 3, &apply(BUGGY, line, &uri));
+    assert!(c.diagnostics_for(&uri).is_empty());
+    c.finish();
+}
+
+#[test]
+fn settings_from_initialization_options_and_configuration_changes() {
+    let blocking = "import time\n\n\nasync def test_pause():\n    time.sleep(1)\n";
+    let (_tmp, dir) = scratch(&[("pyproject.toml", "[project]\nname = \"app\"\n")]);
+    let app = format!("file://{}/app.py", dir.display());
+    let test = format!("file://{}/tests/test_app.py", dir.display());
+    let mut c = Client::start(&dir);
+    c.initialize(&dir, json!({"ignore": ["nested-block-on"]}));
+    c.open(&app, "python", NESTED_PY);
+    assert!(
+        c.diagnostics_for(&app).is_empty(),
+        "ignored by the settings"
+    );
+    c.open(&test, "python", blocking);
+    assert!(
+        c.diagnostics_for(&test).is_empty(),
+        "a warning in test code"
+    );
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"looplint": {"allTargets": true}}}),
+    );
+    // Both documents are analysed again with the new settings.
+    c.wait_for_counts(&[(&app, 1), (&test, 1)]);
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"looplint": {"select": "LL101", "allTargets": true}}}),
+    );
+    c.wait_for_counts(&[(&app, 0), (&test, 1)]);
+    c.finish();
+}
+
+#[test]
+fn analysis_runs_off_the_message_loop_and_stale_results_are_dropped() {
+    // A project of a few thousand files: its analysis takes a while.
+    let (_tmp, dir) = scratch(&[("pyproject.toml", "[project]\nname = \"big\"\n")]);
+    for i in 0..2500 {
+        let p = dir.join(format!("pkg{}/m{i}.py", i % 25));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(
+            p,
+            format!("import asyncio\n\n\nasync def f{i}(x):\n    await asyncio.sleep(x)\n    return x + {i}\n"),
+        )
+        .unwrap();
+    }
+    let uri = format!("file://{}/app.py", dir.display());
+    let mut c = Client::start(&dir);
+    c.initialize(&dir, Value::Null);
+    c.open(&uri, "python", NESTED_PY);
+    // The server answers while the project is analysed.
+    let (resp, before) = c.request_seeing(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 5, "character": 4}}),
+    );
+    assert!(resp.get("error").is_none(), "{resp}");
+    assert!(
+        !before
+            .iter()
+            .any(|m| m["method"] == "textDocument/publishDiagnostics"),
+        "the answer came before the analysis finished"
+    );
+    // A newer edit makes the running analysis stale: its result is never published after the
+    // fresh one, and the document ends clean.
+    c.change(&uri, 2, "async def main():\n    pass\n");
+    // A result of the first text may come before the fresh one, never after it (the hover
+    // below sees the fresh diagnostics).
+    loop {
+        let m = c.recv();
+        if m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri
+            && m["params"]["diagnostics"].as_array().unwrap().is_empty()
+        {
+            break;
+        }
+    }
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 5, "character": 4}}),
+    );
+    assert_eq!(hover["result"], Value::Null);
+    c.finish();
 }

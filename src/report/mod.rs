@@ -139,7 +139,8 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The one-line summary: `Found 3 errors and 1 warning in 2 files.` or `No problems found.`
+    /// The one-line summary: `Found 3 errors and 1 warning in 2 of 5 checked files.` or
+    /// `No problems found.`
     pub fn line(&self) -> String {
         let mut notes = match self.notes {
             0 => String::new(),
@@ -161,11 +162,17 @@ impl Summary {
         if self.warnings > 0 {
             parts.push(plural(self.warnings, "warning"));
         }
-        format!(
-            "Found {} in {}.{notes}",
-            parts.join(" and "),
+        // Which files are counted is said outright: those with findings, of those checked.
+        let files = if self.files_checked >= self.files_with_findings {
+            format!(
+                "{} of {}",
+                self.files_with_findings,
+                plural(self.files_checked, "checked file")
+            )
+        } else {
             plural(self.files_with_findings, "file")
-        )
+        };
+        format!("Found {} in {files}.{notes}", parts.join(" and "))
     }
 }
 
@@ -317,10 +324,15 @@ mod tests {
         s.errors = 3;
         s.warnings = 1;
         s.files_with_findings = 2;
-        assert_eq!(s.line(), "Found 3 errors and 1 warning in 2 files.");
+        s.files_checked = 5;
+        assert_eq!(
+            s.line(),
+            "Found 3 errors and 1 warning in 2 of 5 checked files."
+        );
         s.errors = 0;
         s.files_with_findings = 1;
-        assert_eq!(s.line(), "Found 1 warning in 1 file.");
+        s.files_checked = 1;
+        assert_eq!(s.line(), "Found 1 warning in 1 of 1 checked file.");
     }
 }
 
@@ -390,7 +402,7 @@ mod render_tests {
         assert!(text.contains("called here"));
         assert!(text.contains("src/helper.rs:2:5"));
         assert!(text.contains("= help: use spawn_blocking"));
-        assert!(text.ends_with("Found 1 error and 1 warning in 2 files.\n"));
+        assert!(text.ends_with("Found 1 error and 1 warning in 2 of 2 checked files.\n"));
     }
 
     #[test]
@@ -399,7 +411,7 @@ mod render_tests {
             render(Format::Concise),
             "src/lib.rs:4:5: error[syntax-error] blocks\n\
              src/helper.rs:4:1: warning[syntax-error] odd span\n\
-             Found 1 error and 1 warning in 2 files.\n"
+             Found 1 error and 1 warning in 2 of 2 checked files.\n"
         );
     }
 
