@@ -85,18 +85,74 @@ pub fn discover<P: AsRef<Path>>(inputs: &[P]) -> Discovery {
     out
 }
 
+/// Ignore files the walk reads in each directory.
+const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore", ".git/info/exclude"];
+
+/// Why a directory's ignore files cannot be read safely (a FIFO or a device would stall the
+/// walk, a huge file would fill memory), if so.
+fn unsafe_ignore_file(dir: &Path) -> Option<DiscoverError> {
+    for name in IGNORE_FILES {
+        let path = dir.join(name);
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let problem = if !meta.is_file() {
+            crate::readfile::ReadFileError::NotRegular(crate::readfile::kind_of(meta.file_type()))
+        } else if meta.len() > crate::readfile::CONFIG_LIMIT {
+            crate::readfile::ReadFileError::TooLarge {
+                size: meta.len(),
+                limit: crate::readfile::CONFIG_LIMIT,
+            }
+        } else {
+            continue;
+        };
+        return Some(DiscoverError {
+            path: display_path(&path),
+            message: format!("{problem}; the directory is not checked"),
+        });
+    }
+    None
+}
+
 fn walk(root: &Path, files: &mut Vec<SourceFile>, out: &mut Discovery) {
+    // The walk reads the ignore files of the root, of its ancestors and of every directory
+    // below: each is looked at before it is read.
+    let abs = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    let above = abs.ancestors().skip(1);
+    if let Some(e) =
+        unsafe_ignore_file(root).or_else(|| above.into_iter().find_map(unsafe_ignore_file))
+    {
+        out.errors.push(e);
+        return;
+    }
+    let refused = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let refused_in_walk = refused.clone();
     let walker = WalkBuilder::new(root)
         .require_git(false)
         .hidden(true)
         .follow_links(false)
-        .filter_entry(|entry| {
+        .filter_entry(move |entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            !(is_dir
-                && entry
-                    .file_name()
-                    .to_str()
-                    .is_some_and(|name| SKIPPED_DIRS.contains(&name)))
+            if !is_dir {
+                return true;
+            }
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|name| SKIPPED_DIRS.contains(&name))
+            {
+                return false;
+            }
+            match unsafe_ignore_file(entry.path()) {
+                Some(e) => {
+                    refused_in_walk
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(e);
+                    false
+                }
+                None => true,
+            }
         })
         .build();
     for entry in walker {
@@ -135,6 +191,9 @@ fn walk(root: &Path, files: &mut Vec<SourceFile>, out: &mut Discovery) {
             Err(err) => out.errors.push(walk_error(root, &err)),
         }
     }
+    out.errors.extend(std::mem::take(
+        &mut *refused.lock().unwrap_or_else(|e| e.into_inner()),
+    ));
 }
 
 fn walk_error(root: &Path, err: &ignore::Error) -> DiscoverError {

@@ -459,6 +459,32 @@ fn special_files_are_errors_for_their_path_only() {
     assert_survived(&out);
     assert!(findings(&out).contains(&("good.py".into(), "blocking-call-in-async".into())));
 
+    // Ignore files that the walk reads: the directory holding one is an error, the rest goes on.
+    dir.write("sub/inner.py", GOOD_PY);
+    dir.fifo("sub/.gitignore");
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("sub2/.ignore"))
+        .or_else(|_| {
+            std::fs::create_dir_all(dir.path().join("sub2"))?;
+            std::os::unix::fs::symlink("/dev/zero", dir.path().join("sub2/.ignore"))
+        })
+        .unwrap();
+    let out = looplint(dir.path(), &["check", "--format", "json"]);
+    assert_survived(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("sub/.gitignore: not a regular file (a FIFO)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("sub2/.ignore: not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(findings(&out).contains(&("good.py".into(), "blocking-call-in-async".into())));
+    std::fs::remove_dir_all(dir.path().join("sub")).unwrap();
+    std::fs::remove_dir_all(dir.path().join("sub2")).unwrap();
+
     // A baseline or a configuration named explicitly: a clear error, at once.
     dir.fifo("base.json");
     std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.json")).unwrap();
