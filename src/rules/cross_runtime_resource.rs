@@ -7,8 +7,8 @@ use crate::analysis::flow::{Flow, ObjId, ObjKind};
 use crate::analysis::{Facts, InstId, InstanceKind};
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{
-    CellId, CellKind, EventKind, FactKind, FnId, Language, Place, Program, ResourceRef, Span,
-    StorageKind,
+    CellId, CellKind, EventKind, FactKind, FnId, Language, Place, Program, ResourceRef, RunKind,
+    Span, StorageKind,
 };
 
 /// A place the resource is bound to a runtime: a use, or a creation that binds right away.
@@ -126,9 +126,15 @@ fn home(
             .loop_depth;
         return Some(Home::Call(obj.func, depth));
     }
-    let (caller, event) = obj.ctx?;
-    if returned(caller) {
-        return None;
+    let (mut caller, mut event) = obj.ctx?;
+    // A body that `asyncio.run` or `run_until_complete` drives hands what it returns to the
+    // code that runs the loop.
+    while returned(caller) {
+        let parent = program.func(caller).parent?;
+        let run = program.func(parent).events.iter().position(|e| {
+            matches!(e.kind, EventKind::Run { body, how: RunKind::BlockOn, .. } if body == caller)
+        })?;
+        (caller, event) = (parent, run as u32);
     }
     let depth = program.func(caller).events.get(event as usize)?.loop_depth;
     Some(Home::Call(caller, depth))

@@ -535,9 +535,30 @@ impl<'a> Lowerer<'a> {
                 self.scopes.pop();
             }
             _ => {
+                // `Thread(target=f, args=(a, b))`: the callable gets the tuple's values.
+                let passed = args.and_then(|a| {
+                    let kw = a
+                        .keywords
+                        .iter()
+                        .find(|k| k.arg.as_ref().is_some_and(|n| n.id.as_str() == "args"))?;
+                    let Expr::Tuple(t) = &kw.value else {
+                        return None;
+                    };
+                    let mut places = Vec::new();
+                    for e in &t.elts {
+                        match e {
+                            Expr::Starred(_) => break,
+                            Expr::Name(n) => places.push(self.name_place(n.id.as_str())),
+                            _ => places.push(None),
+                        }
+                    }
+                    Some(places)
+                });
                 self.scopes.push(scope);
                 if let Some((_, e)) = body {
+                    self.flow_args = passed;
                     let place = self.invoke(e);
+                    self.flow_args = None;
                     self.body_returns(e.range(), place);
                 }
                 self.scopes.pop();
