@@ -334,6 +334,7 @@ fn places(f: &Fact) -> impl Iterator<Item = Place> + '_ {
         FactKind::Subject { place, .. } | FactKind::Use { place } | FactKind::Drop { place } => {
             (Some(*place), None)
         }
+        FactKind::Release { .. } => (None, None),
     };
     let args: &[Option<Place>] = match &f.kind {
         FactKind::Call { args, .. } => args,
