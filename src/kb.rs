@@ -214,6 +214,11 @@ pub struct Api {
     /// the call (`tokio::fs::read`), so building it in sync code is harmless.
     #[serde(default)]
     pub polled: bool,
+    /// For block-on and blocking-entry APIs: what happens when the call is reached from code
+    /// a loop or runtime is already running, as the finding's note says it (the exception and
+    /// its message).
+    #[serde(default)]
+    pub nested: String,
     /// Why the entry is here.
     #[serde(default)]
     pub note: String,

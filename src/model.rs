@@ -502,6 +502,10 @@ pub enum WaitKind {
     /// Joins explicit tasks or futures (`join_all(handles)`, `asyncio.gather(a, b)`,
     /// `JoinSet::join_next`): covers only what it is given.
     Join,
+    /// Serves input from outside the body (`listener.accept().await`, a loop reading a stream
+    /// until it ends): the body lasts as long as whoever feeds it, like a server; it waits
+    /// for no task of its own.
+    Serve,
 }
 
 /// What kind of thing a tracked variable holds.

@@ -6,7 +6,9 @@
 //!   attributes or decorators) it silences them in the whole item.
 //! - `looplint: file-ignore[rule]` anywhere silences the rule in the whole file.
 //! - An optional reason follows ` -- `. Rules are named by id or code.
-//! - Python also honours `# noqa` (every rule) and `# noqa: LL002` on the primary line.
+//! - Python also honours `# noqa` (every rule), `# noqa: LL002` and `# noqa: rule-id` on the
+//!   primary line, and the codes of other linters that report the same thing (`ASYNC2xx` for
+//!   `blocking-call-in-async`, `RUF006` for `dangling-task`); an unknown rule is reported.
 //!
 //! A directive must start its comment (`// looplint: ...`, `# looplint: ...`); doc comments are
 //! never directives. Suppressions that silence nothing are reported as `unused-suppression`.
@@ -41,6 +43,9 @@ pub struct Named {
     pub start: u32,
     /// End of the byte range.
     pub end: u32,
+    /// A code of another tool that covers the rule (`# noqa: ASYNC230`): it silences the
+    /// rule's findings but is never reported as unused, since it is that tool's as well.
+    pub foreign: bool,
 }
 
 /// A parsed suppression comment.
@@ -597,6 +602,7 @@ fn parse_looplint(rest: &str, at: usize, rest_at: usize) -> Directive {
                 written: t.to_string(),
                 start: start as u32,
                 end: (start + t.len()) as u32,
+                foreign: false,
             });
         }
         off += name.len() + 1;
@@ -612,6 +618,23 @@ fn parse_looplint(rest: &str, at: usize, rest_at: usize) -> Directive {
         }
     }
     d
+}
+
+/// Codes of other linters that report what a looplint rule reports, by code prefix: a
+/// `# noqa` written for them covers the rule too.
+const FOREIGN_CODES: &[(&str, &str)] = &[
+    // flake8-async / ruff ASYNC2xx: blocking HTTP, subprocess, file, path and sleep calls.
+    ("ASYNC2", "blocking-call-in-async"),
+    // ruff RUF006: a task created without keeping a reference to it.
+    ("RUF006", "dangling-task"),
+];
+
+/// The looplint rule another tool's code covers.
+fn foreign_rule(code: &str) -> Option<&'static str> {
+    FOREIGN_CODES
+        .iter()
+        .find(|(prefix, _)| code.starts_with(prefix))
+        .map(|&(_, rule)| rule)
 }
 
 /// Parses `noqa` or `noqa: CODE, ...`. Codes that are not looplint's belong to other tools and
@@ -642,7 +665,13 @@ fn parse_noqa(rest: &str, at: usize, rest_at: usize, line: usize) -> Option<Dire
                 && word.starts_with(|c: char| c.is_ascii_uppercase())
                 && word.chars().any(|c| c.is_ascii_digit())
                 && word.chars().all(|c| c.is_ascii_alphanumeric());
-            if !is_code {
+            // A rule id (`# noqa: dangling-task`): a known one anywhere in the list, an
+            // unknown one (a typo) where the list starts.
+            let is_id = word.contains('-')
+                && word.starts_with(|c: char| c.is_ascii_lowercase())
+                && word.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                && (!any_code || rules::find(word).is_some());
+            if !is_code && !is_id {
                 if any_code {
                     break;
                 }
@@ -650,13 +679,17 @@ fn parse_noqa(rest: &str, at: usize, rest_at: usize, line: usize) -> Option<Dire
                 continue;
             }
             any_code = true;
-            if word.starts_with("LL") {
-                d.rules.push(Named {
-                    rule: rules::find(word).map(|r| r.id),
-                    written: word.to_string(),
-                    start: off as u32,
-                    end: (off + word.len()) as u32,
-                });
+            let named = |rule: Option<&'static str>, foreign: bool| Named {
+                rule,
+                written: word.to_string(),
+                start: off as u32,
+                end: (off + word.len()) as u32,
+                foreign,
+            };
+            if is_id || word.starts_with("LL") {
+                d.rules.push(named(rules::find(word).map(|r| r.id), false));
+            } else if let Some(rule) = foreign_rule(word) {
+                d.rules.push(named(Some(rule), true));
             }
             d.end = (off + word.len()) as u32;
         }
@@ -788,12 +821,16 @@ fn apply_file(
             continue;
         }
         let relevant: Vec<usize> = (0..d.rules.len())
-            .filter(|&k| !u[k] && d.rules[k].rule.is_none_or(|r| enabled(r) && r != UNUSED))
+            .filter(|&k| {
+                !u[k]
+                    && !d.rules[k].foreign
+                    && d.rules[k].rule.is_none_or(|r| enabled(r) && r != UNUSED)
+            })
             .collect();
         if relevant.is_empty() {
             continue;
         }
-        let all_unused = relevant.len() == d.rules.len();
+        let all_unused = relevant.len() == d.rules.iter().filter(|n| !n.foreign).count();
         for &k in &relevant {
             let n = &d.rules[k];
             let (span, message) = match n.rule {
@@ -871,6 +908,26 @@ mod tests {
         assert_eq!(d[0].scope, Scope::Lines(0, 0));
         assert!(d[1].rules.is_empty());
         assert_eq!(d[1].scope, Scope::Lines(1, 1));
+    }
+
+    #[test]
+    fn noqa_names_rules_and_other_linters_codes() {
+        let text = "a = 1  # noqa: ASYNC230\nb = 2  # noqa: RUF006, E501\nc = 3  # noqa: dangling-task\nd = 4  # noqa: dangling-tsk\ne = 5  # noqa: E501 line-too-long\nf = 6  # noqa: F401\n";
+        let d = parse(text, Language::Python);
+        let rules: Vec<Vec<(Option<&str>, bool)>> = d
+            .iter()
+            .map(|d| d.rules.iter().map(|n| (n.rule, n.foreign)).collect())
+            .collect();
+        assert_eq!(
+            rules,
+            vec![
+                vec![(Some("blocking-call-in-async"), true)],
+                vec![(Some("dangling-task"), true)],
+                vec![(Some("dangling-task"), false)],
+                vec![(None, false)],
+            ]
+        );
+        assert_eq!(d[3].rules[0].written, "dangling-tsk");
     }
 
     #[test]

@@ -803,3 +803,30 @@ fn unknown_rules_suggest_the_closest() {
     let out = looplint(dir.path(), &["rule", "zzzz"]);
     assert!(!stderr(&out).contains("did you mean"));
 }
+
+#[test]
+fn nested_loop_notes_quote_the_api_that_nests() {
+    let dir = TempDir::new("nested-notes");
+    dir.write(
+        "app.py",
+        "import asyncio\n\n\ndef fetch_sync(loop):\n    return loop.run_until_complete(asyncio.sleep(0))\n\n\ndef serve_sync(loop):\n    loop.run_forever()\n\n\ndef run_sync():\n    asyncio.run(asyncio.sleep(0))\n\n\nasync def handler():\n    loop = asyncio.get_running_loop()\n    fetch_sync(loop)\n    serve_sync(loop)\n    run_sync()\n\n\nasyncio.run(handler())\n",
+    );
+    let out = looplint(dir.path(), &["check", "--format", "json"]);
+    let notes: Vec<String> = json(&out)["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "nested-block-on")
+        .map(|d| d["notes"].to_string())
+        .collect();
+    assert_eq!(notes.len(), 3, "{}", stdout(&out));
+    let already = notes
+        .iter()
+        .filter(|n| n.contains("This event loop is already running"))
+        .count();
+    let run = notes
+        .iter()
+        .filter(|n| n.contains("asyncio.run() cannot be called"))
+        .count();
+    assert_eq!((already, run), (2, 1), "{notes:?}");
+}

@@ -29,7 +29,16 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
             None => None,
         };
         if let Some(ctx) = root {
-            add(facts, &mut work, fid, CtxEntry { ctx, via: None });
+            add(
+                facts,
+                &mut work,
+                fid,
+                CtxEntry {
+                    ctx,
+                    via: None,
+                    asserted: false,
+                },
+            );
         }
     }
     drain(program, facts, &mut work);
@@ -43,16 +52,24 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
                 CtxEntry {
                     ctx: Ctx::Runtime(InstId::UNKNOWN),
                     via: None,
+                    asserted: false,
                 },
             );
         }
     }
     drain(program, facts, &mut work);
+    for list in &mut facts.contexts {
+        list.sort_by_key(|c| c.asserted);
+    }
 }
 
 fn add(facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEntry)>, f: FnId, entry: CtxEntry) {
     let list = &mut facts.contexts[f.0 as usize];
-    if list.len() >= MAX_CONTEXTS || list.iter().any(|c| c.ctx == entry.ctx) {
+    if list.len() >= MAX_CONTEXTS
+        || list
+            .iter()
+            .any(|c| c.ctx == entry.ctx && c.asserted == entry.asserted)
+    {
         return;
     }
     list.push(entry);
@@ -64,6 +81,7 @@ fn drain(program: &Program, facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEnt
         let mut cur = entry.ctx;
         for (i, ev) in program.func(fid).events.iter().enumerate() {
             let via = Some((fid, ev.span));
+            let asserted = entry.asserted || facts.in_expect_region(ev.span);
             match &ev.kind {
                 EventKind::Call { callees, .. } => {
                     for &c in callees {
@@ -78,18 +96,27 @@ fn drain(program: &Program, facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEnt
                             // Sync code calling an async function only builds a future; it runs
                             // where it is driven: a block-on later in the same body.
                             if let Some(ctx) = driver(program, facts, fid, i, cur) {
-                                add(facts, work, c, CtxEntry { ctx, via });
+                                add(facts, work, c, CtxEntry { ctx, via, asserted });
                             }
                             continue;
                         }
-                        add(facts, work, c, CtxEntry { ctx: cur, via });
+                        add(
+                            facts,
+                            work,
+                            c,
+                            CtxEntry {
+                                ctx: cur,
+                                via,
+                                asserted,
+                            },
+                        );
                     }
                 }
                 EventKind::Run {
                     body, how, runtime, ..
                 } => {
                     if let Some(ctx) = run_context(program, facts, fid, i, *how, *runtime, cur) {
-                        add(facts, work, *body, CtxEntry { ctx, via });
+                        add(facts, work, *body, CtxEntry { ctx, via, asserted });
                     }
                 }
                 EventKind::RuntimeEnter { runtime } => {

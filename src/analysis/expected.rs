@@ -130,6 +130,12 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
 }
 
 impl Facts {
+    /// Whether `span` lies in a region whose failure a test asserts.
+    pub fn in_expect_region(&self, span: Span) -> bool {
+        !self.expect_regions.is_empty()
+            && self.expect_regions.iter().any(|r| contains(r.span, span))
+    }
+
     /// The region asserting the failure of code at `span` in function `f`, if any: the span lies
     /// in a region, or `f` is reached only from one.
     pub fn expected_region(&self, f: FnId, span: Span) -> Option<&ExpectRegion> {

@@ -79,6 +79,10 @@ pub struct CtxEntry {
     /// The function and span (a call or a runtime API) this context came through; `None` for
     /// roots.
     pub via: Option<(FnId, Span)>,
+    /// Whether the path came through code a test runs to watch it fail (a call inside a
+    /// `#[should_panic]` body or a `pytest.raises` block): such paths are kept apart from the
+    /// others, and listed after them, so that a finding shows an unasserted path when one fails.
+    pub asserted: bool,
 }
 
 /// Facts about one program.
@@ -99,6 +103,9 @@ pub struct Facts {
     /// What each runtime-needing event needs (`NeedsRuntime`, and spawns on the current
     /// runtime), by (function, event index).
     pub needs: HashMap<(FnId, usize), Need>,
+    /// What each block-on or blocking entry does when reached from running async code, per the
+    /// knowledge base (`nested`), by (function, event index); absent when it does not say.
+    pub nested: HashMap<(FnId, usize), String>,
     /// Where runtimes, handles, resources and tasks flow.
     pub flow: flow::Flow,
     /// Regions whose failure a test asserts (`#[should_panic]`, `pytest.raises`).
@@ -121,9 +128,34 @@ pub fn analyze(program: &Program, kb: &Kb) -> Facts {
     };
     instances::collect(program, kb, &mut facts);
     facts.needs = needs(program, kb);
-    contexts::propagate(program, &mut facts);
+    facts.nested = nested(program, kb);
     expected::collect(program, kb, &mut facts);
+    contexts::propagate(program, &mut facts);
     facts
+}
+
+/// What every block-on and blocking entry does when it nests, read from the knowledge base.
+fn nested(program: &Program, kb: &Kb) -> HashMap<(FnId, usize), String> {
+    let mut out = HashMap::new();
+    for (fid, f) in program.fns() {
+        for (i, ev) in f.events.iter().enumerate() {
+            let api = match &ev.kind {
+                EventKind::Run {
+                    how: RunKind::BlockOn,
+                    api,
+                    ..
+                } => kb.find(f.language, api, Concept::BlockOn),
+                EventKind::BlockingEntry { api } => {
+                    kb.find(f.language, api, Concept::BlockingEntry)
+                }
+                _ => continue,
+            };
+            if let Some(a) = api.filter(|a| !a.nested.is_empty()) {
+                out.insert((fid, i), a.nested.clone());
+            }
+        }
+    }
+    out
 }
 
 /// The needs of every runtime-needing event, read from the knowledge base.
@@ -195,6 +227,7 @@ impl Facts {
     pub fn chain(&self, f: FnId, entry: &CtxEntry, limit: usize) -> Vec<(FnId, Span)> {
         let mut out = Vec::new();
         let mut cur = entry.via;
+        let mut asserted = entry.asserted;
         let mut seen = vec![f];
         while let Some((caller, span)) = cur {
             if out.len() >= limit || seen.contains(&caller) {
@@ -202,11 +235,17 @@ impl Facts {
             }
             out.push((caller, span));
             seen.push(caller);
-            cur = self
-                .ctx(caller)
+            // An asserted path goes on through the caller's asserted path, if it has one (the
+            // asserted call may be further up).
+            let list = self.ctx(caller);
+            let like = |c: &&CtxEntry| c.ctx == entry.ctx || same_kind(c.ctx, entry.ctx);
+            let next = list
                 .iter()
-                .find(|c| c.ctx == entry.ctx || same_kind(c.ctx, entry.ctx))
-                .and_then(|c| c.via);
+                .filter(like)
+                .find(|c| c.asserted == asserted)
+                .or_else(|| list.iter().find(like));
+            asserted = next.is_some_and(|c| c.asserted);
+            cur = next.and_then(|c| c.via);
         }
         out
     }

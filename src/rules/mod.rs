@@ -244,7 +244,8 @@ pub fn run(program: &Program, facts: &Facts, enabled: &dyn Fn(&str) -> bool) -> 
 
 /// Whether a test provokes finding `f` on purpose and asserts that very failure: the finding
 /// is an error that panics (Rust) or raises `RuntimeError` (Python), at code inside a region
-/// that asserts a failure or reached only from one, and the assertion accepts it.
+/// that asserts a failure or reached only from one (or reached through a call made in one, as
+/// the finding's chain shows), and the assertion accepts it.
 fn is_expected(program: &Program, facts: &Facts, f: &Finding) -> bool {
     if f.severity != Severity::Error {
         return false;
@@ -253,7 +254,15 @@ fn is_expected(program: &Program, facts: &Facts, f: &Finding) -> bool {
         return false;
     };
     let language = program.func(fid).language;
-    let Some(region) = facts.expected_region(fid, f.primary) else {
+    // The failure is provoked where the finding's chain passes through asserted code: the
+    // primary span itself, or a call it tells of (a test calling library code that fails).
+    let chain_region = || {
+        f.labels.iter().find_map(|l| {
+            let body = program.body_at(l.span)?;
+            facts.expected_region(body, l.span)
+        })
+    };
+    let Some(region) = facts.expected_region(fid, f.primary).or_else(chain_region) else {
         return false;
     };
     let text =

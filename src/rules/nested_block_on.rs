@@ -88,8 +88,10 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 finding = finding
                     .label(patch, "the loop patch that lets this nesting run")
                     .note("the project patches asyncio to allow nesting (`nest_asyncio.apply()`), so this no longer raises; it still stalls every other task of the outer loop until the inner call returns, the patch does not reach uvloop or loops made by other libraries, and nest_asyncio is archived");
+            } else if let Some(nested) = facts.nested.get(&(fid, i)) {
+                finding = finding.note(nested.clone());
             } else {
-                finding = finding.note("asyncio raises: \"RuntimeError: asyncio.run() cannot be called from a running event loop\"");
+                finding = finding.note("it raises `RuntimeError`: an event loop cannot start on a thread that is running one");
             }
             out.push(finding);
         }

@@ -367,7 +367,13 @@ impl<'a> Lowerer<'a> {
                 }
             }
             NameRes::GlobalAlias(g) if attrs.is_empty() => out.recv = Recv::Global(g),
-            NameRes::Fixture if attrs.is_empty() => out.recv = Recv::Fixture(base.to_string()),
+            NameRes::Fixture if attrs.is_empty() => {
+                out.recv = Recv::Fixture(base.to_string());
+                // An annotated fixture parameter (`tmp_path: Path`) has that type's methods.
+                if let Some(ty) = self.type_of_name(base).filter(|t| !is_project_type(t)) {
+                    out.path = Some(dotted(&ty, method));
+                }
+            }
             NameRes::Builtin if !attrs.is_empty() => out.recv = Recv::Other,
             NameRes::Path(p) => {
                 // Most dotted calls (`logging.getLogger`, `os.path.join`) name neither the

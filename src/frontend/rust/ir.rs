@@ -279,6 +279,26 @@ pub struct TypeIr {
     pub fields: Vec<(String, TypeRef)>,
 }
 
+/// The events a knowledge-base method matched by name adds (`e.block_on(f)`), on a receiver
+/// whose type is known only once linked. A receiver of a package type (a struct of the crate
+/// with a method of that name) calls the package method instead: the events are dropped and
+/// the package call stands, unless the type has the name of a type the knowledge base matched
+/// (the library's own package); otherwise the package call is dropped.
+#[derive(Clone, Debug)]
+pub struct Guard {
+    /// Body (local id).
+    pub func: u32,
+    /// First and one-past-last index of the knowledge-base events.
+    pub events: (u32, u32),
+    /// Receiver type.
+    pub ty: TypeRef,
+    /// Index of the call of the package method of that name.
+    pub pkg_call: Option<u32>,
+    /// Names of the types whose method the knowledge base matched (`Runtime`): a package type
+    /// of one of these names is that type, in the library's own package.
+    pub owners: Vec<String>,
+}
+
 /// A `mod name;` declaration (a module in another file).
 #[derive(Clone, Debug)]
 pub struct ModDecl {
@@ -346,6 +366,9 @@ pub struct FileIr {
     /// Closures and functions handed to a package function, as (local fn, index of the `Run`
     /// event, callee): they run where the callee calls its parameter.
     pub handed: Vec<(u32, u32, Target)>,
+    /// Knowledge-base events of a method call matched by name on a receiver whose type only
+    /// linking can tell: they stand only if that type is no type of the package.
+    pub guarded: Vec<Guard>,
     /// Storage cells named by flow facts (fields by owning type, statics by name).
     pub cells: Vec<crate::model::Cell>,
     /// Owning function (local id) of each temporary.

@@ -720,10 +720,30 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
             .filter(|(_, _, t)| l.calls_its_param(f, t))
             .map(|(fi, ev, _)| (*fi, *ev))
             .collect();
+        // Knowledge-base methods matched by name stand only on receivers of no package type.
+        let mut dropped: HashSet<(u32, u32)> = HashSet::new();
+        for g in &ir.guarded {
+            let pkg_type = match l.eval(f, &g.ty, 0).peel() {
+                RTy::Pkg(_, key) => {
+                    let name = key.rsplit("::").next().unwrap_or(key);
+                    !g.owners.iter().any(|o| o == name)
+                }
+                _ => false,
+            };
+            if pkg_type {
+                dropped.extend((g.events.0..g.events.1).map(|ev| (g.func, ev)));
+            } else if let Some(ev) = g.pkg_call {
+                dropped.insert((g.func, ev));
+            }
+        }
         for (i, func) in ir.fns.iter().enumerate() {
             let mut events = Vec::with_capacity(func.events.len());
             let mut index = Vec::with_capacity(func.events.len());
             for (ei, ev) in func.events.iter().enumerate() {
+                if dropped.contains(&(i as u32, ei as u32)) {
+                    index.push(None);
+                    continue;
+                }
                 let kind = match &ev.kind {
                     FKind::Model(k) => {
                         let mut k = offset_kind(k, fb, vb);

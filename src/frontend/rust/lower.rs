@@ -13,6 +13,7 @@ use syn::punctuated::Punctuated;
 use syn::{Block, Expr, Item, Local, Pat, Stmt, Type};
 
 mod calls;
+mod completion;
 mod drops;
 mod flow;
 
@@ -267,6 +268,42 @@ fn is_unit_value_name(s: &str) -> bool {
     is_type_name(s) && s.contains(|c: char| c.is_ascii_lowercase())
 }
 
+/// Whether an expression is an `.await` (seen through `?`).
+fn is_await(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Await(_) => true,
+        Expr::Try(t) => is_await(&t.expr),
+        _ => false,
+    }
+}
+
+/// A `match` or `if let` on an awaited value with an arm or `else` that leaves the loop.
+fn exits_on_await(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Match(m) => is_await(&m.expr) && m.arms.iter().any(|a| breaks(&a.body)),
+        Expr::If(i) => match strip(&i.cond) {
+            Expr::Let(c) => {
+                is_await(&c.expr) && i.else_branch.as_ref().is_some_and(|(_, e)| breaks(e))
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Whether a match arm or `else` branch leaves the loop: `break`, or a block ending in one.
+fn breaks(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Break(_) | Expr::Return(_) => true,
+        Expr::Block(b) => b
+            .block
+            .stmts
+            .last()
+            .is_some_and(|st| matches!(st, Stmt::Expr(e, _) if breaks(e))),
+        _ => false,
+    }
+}
+
 /// Lowers one parsed file.
 pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
     let mut l = Lowerer {
@@ -289,6 +326,9 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
         slots: Vec::new(),
         arg_target: None,
         pat_place: None,
+        api_events_from: None,
+        channels: Vec::new(),
+        completions: Vec::new(),
     };
     l.ir.modules.push(ModuleIr::default());
     l.maps.push(ScopeMap::default());
@@ -333,6 +373,13 @@ struct Lowerer<'a, 'c> {
     slots: Vec<Slot>,
     /// The package function whose arguments are being lowered.
     arg_target: Option<Target>,
+    /// Where the events of the last knowledge-base call begin, after those of its arguments:
+    /// (body, event index).
+    api_events_from: Option<(u32, u32)>,
+    /// Channels bound by `let (tx, rx) = ..channel()`: (sender name, receiver name).
+    channels: Vec<(String, String)>,
+    /// Spawns whose task ends by sending on a sender: (sender name, body, `Run` event index).
+    completions: Vec<(String, u32, u32)>,
     /// The place of the value a pattern being bound destructures.
     pat_place: Option<Place>,
 }
@@ -780,6 +827,9 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         };
         let val = match &l.init {
             Some(init) => {
+                if let Some(pair) = completion::channel_pair(pat, &init.expr) {
+                    self.channels.push(pair);
+                }
                 // `let _ = x;` neither moves nor drops `x`.
                 self.borrowing =
                     matches!(pat, Pat::Wild(_)) && matches!(strip(&init.expr), Expr::Path(_));
@@ -1001,6 +1051,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             Expr::Await(a) => {
                 self.wait_of_await(a);
+                self.await_completion(&a.base);
                 let mut v = self.lower_expr(&a.base);
                 v.pend.retain(|p| p.kind != PendKind::Spawn);
                 self.await_into_future(a, &v);
@@ -1075,6 +1126,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 Val::default()
             }
             Expr::Loop(l) => {
+                self.wait_of_reading_loop(l);
                 self.enter_loop();
                 self.lower_block(&l.body, false);
                 self.leave_loop();
@@ -1218,8 +1270,47 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         );
     }
 
+    /// `loop { match src.read(&mut buf).await { Ok(0) | Err(_) => break, .. } }`: a loop that
+    /// reads an awaited source until it ends serves that source, however long it lasts.
+    fn wait_of_reading_loop(&mut self, l: &syn::ExprLoop) {
+        let ends_on_await = l.body.stmts.iter().any(|st| match st {
+            Stmt::Expr(e, _) => exits_on_await(e),
+            Stmt::Local(local) => local.init.as_ref().is_some_and(|init| {
+                exits_on_await(&init.expr)
+                    || (is_await(&init.expr)
+                        && init.diverge.as_ref().is_some_and(|(_, e)| breaks(e)))
+            }),
+            _ => false,
+        });
+        if ends_on_await {
+            let span = self.sp(l.loop_token.span);
+            self.emit_model(
+                span,
+                EventKind::Wait {
+                    kind: WaitKind::Serve,
+                    what: "a loop reading an awaited source until it ends".to_string(),
+                },
+            );
+        }
+    }
+
     /// `ctrl_c().await`, `pending().await`: the body waits for a shutdown signal or forever.
     fn wait_of_await(&mut self, a: &syn::ExprAwait) {
+        // `listener.accept().await`: the body serves an incoming connection.
+        if let Expr::MethodCall(m) = strip(&a.base)
+            && m.method == "accept"
+            && m.args.is_empty()
+        {
+            let span = self.sp_ident(&m.method, 6);
+            self.emit_model(
+                span,
+                EventKind::Wait {
+                    kind: WaitKind::Serve,
+                    what: "an incoming connection".to_string(),
+                },
+            );
+            return;
+        }
         let Expr::Call(c) = strip(&a.base) else {
             return;
         };
@@ -1286,6 +1377,10 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             let v = self.lower_expr_t(&arm.body, tail);
             out.pend.extend(v.pend);
             places.push(v.place);
+            // Every arm has the match's type (or diverges): the first one typed tells it.
+            if matches!(out.ty, TypeRef::Unknown) {
+                out.ty = v.ty;
+            }
             self.pop_scope(None);
         }
         let span = self.sp(m.match_token.span);

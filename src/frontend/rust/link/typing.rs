@@ -44,7 +44,7 @@ pub(super) enum RTy {
 }
 
 impl RTy {
-    fn peel(&self) -> &RTy {
+    pub(super) fn peel(&self) -> &RTy {
         let mut t = self;
         while let RTy::Shared(inner) = t {
             t = inner;

@@ -592,17 +592,29 @@ impl<'a> Lowerer<'a, '_> {
             path = format!("{t}::{name}");
             apis = self.cx.kb.apis(&path);
         }
+        let mut by_name = false;
         if apis.is_empty() && !matches!(recv.ty.peel(), TypeRef::Pkg(_)) {
             apis = self.cx.kb.method_apis(&name);
             if !apis.is_empty() {
                 path = name.clone();
+                by_name = true;
             }
         }
         if !apis.is_empty() {
             if let Some(s) = recv.local {
                 self.slot_moved(s);
             }
-            return self.lower_api_call(apis, path, Some(recv), &m.args, span, true);
+            let ty = recv.ty.peel().clone();
+            let owners: Vec<String> = apis
+                .iter()
+                .filter_map(|a| parent_path(&a.path))
+                .map(|p| last_seg(p).to_string())
+                .collect();
+            let out = self.lower_api_call(apis, path, Some(recv), &m.args, span, true);
+            if by_name && matches!(ty, TypeRef::Deferred(_)) {
+                self.guard_api_events(ty, name, owners, span);
+            }
+            return out;
         }
         // The package method called, if the receiver may be of a package type.
         let target = match recv.ty.peel() {
@@ -754,6 +766,9 @@ impl<'a> Lowerer<'a, '_> {
                 || matches!(r.origin, Origin::Var(v) if self.var_kind(v) == VarKind::Resource)
         });
         let mut out = Val::default();
+        self.api_events_from = self
+            .cur_fn()
+            .map(|f| (f, self.ir.fns[f as usize].events.len() as u32));
         let mut done: Vec<Concept> = Vec::new();
         let parent = parent_path(&path).map(str::to_string);
         for api in apis {
@@ -844,6 +859,12 @@ impl<'a> Lowerer<'a, '_> {
                     if how == RunKind::Spawn && !container {
                         self.pend(at, PendKind::Spawn, &mut out);
                         self.made(at, span, &mut out);
+                        if let Some(tx) = body_idx
+                            .and_then(|i| args.iter().nth(i))
+                            .and_then(super::completion::last_send)
+                        {
+                            self.note_completion(tx, at);
+                        }
                     }
                     if how == RunKind::BlockOn {
                         // What the body returns is what `block_on` hands back.
@@ -982,6 +1003,40 @@ impl<'a> Lowerer<'a, '_> {
             }
         }
         out
+    }
+
+    /// Records the events the last knowledge-base call added as standing only if the receiver
+    /// type `ty` turns out to be no package type, and adds the call of the package method
+    /// `name` that stands otherwise.
+    fn guard_api_events(&mut self, ty: TypeRef, name: String, owners: Vec<String>, span: Span) {
+        let Some((func, from)) = self.api_events_from.take() else {
+            return;
+        };
+        if self.cur_fn() != Some(func) {
+            return;
+        }
+        let to = self.ir.fns[func as usize].events.len() as u32;
+        let target = Target::Method {
+            ty: ty.clone(),
+            name,
+        };
+        let pkg_call = self
+            .emit(
+                span,
+                FKind::Ref {
+                    target,
+                    as_value: false,
+                    result: None,
+                },
+            )
+            .map(|(_, ev)| ev);
+        self.ir.guarded.push(crate::frontend::rust::ir::Guard {
+            func,
+            events: (from, to),
+            ty,
+            pkg_call,
+            owners,
+        });
     }
 
     // ----------------------------------------------------------------- macros
