@@ -686,14 +686,12 @@ impl<'a> Lowerer<'a> {
         };
         self.emit(range, crate::model::EventKind::ExpectsFailure { what });
         self.expr(&args.args[0], Dest::Read);
-        for a in args.args[2..]
-            .iter()
-            .chain(args.keywords.iter().map(|k| &k.value))
-        {
-            self.arg_value(a);
-        }
+        // The callable is called with the remaining arguments: a loop's `run_until_complete`
+        // runs the coroutine it is given there.
+        let mut rest = args.clone();
+        rest.args = args.args[2..].to_vec().into_boxed_slice();
         let f = &args.args[1];
-        self.call_with(f, None, f.range(), Dest::Discard);
+        self.call_with(f, Some(&rest), f.range(), Dest::Discard);
     }
 
     /// Whether the arguments of the coroutine call `c` handed to a loop are lowered in the
