@@ -262,6 +262,9 @@ pub struct StaticIr {
     pub init_creates: Vec<(u32, u32)>,
     /// Module scope, or `None` when declared inside a function body.
     pub scope: Option<u32>,
+    /// Its type when it is a library type (seen through `OnceLock`, `Lazy` and the like), so
+    /// that library methods called on it are known.
+    pub ty: TypeRef,
 }
 
 /// A struct or enum of the file, with the types its fields mention.

@@ -1441,7 +1441,14 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 );
                 let target = Target::Static(idx);
                 let place = self.static_cell(&target);
+                let ty = self
+                    .ir
+                    .statics
+                    .get(idx as usize)
+                    .map(|s| s.ty.clone())
+                    .unwrap_or_default();
                 Val {
+                    ty,
                     origin: Origin::Static(Arc::new(target)),
                     place,
                     ..Val::default()

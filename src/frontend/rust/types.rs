@@ -25,6 +25,22 @@ const PRIMITIVES: &[&str] = &[
     "i128", "isize", "f32", "f64", "String",
 ];
 
+/// Lazy and once cells whose accessors (`get`, `get_or_init`, deref) give the value inside.
+const CELLS: &[&str] = &["Lazy", "LazyCell", "LazyLock", "OnceCell", "OnceLock"];
+
+/// The type of the value a static holds: `T` for a `OnceLock<T>`, `LazyLock<T>` and the like,
+/// the type itself otherwise.
+pub fn cell_content(ty: &Type) -> &Type {
+    if let Type::Path(p) = ty
+        && let Some(last) = p.path.segments.last()
+        && CELLS.iter().any(|c| last.ident == c)
+        && let Some(inner) = first_type_arg(&last.arguments)
+    {
+        return inner;
+    }
+    ty
+}
+
 /// Whether `path` is a smart pointer that method calls see through.
 pub fn is_transparent(path: &str) -> bool {
     TRANSPARENT.contains(&path)

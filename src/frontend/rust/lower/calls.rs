@@ -366,7 +366,15 @@ impl<'a> Lowerer<'a, '_> {
                 self.lower_ext_call(&full, &c.args)
             }
             Res::Fn(id) => {
-                let ty = ret_of(Target::Fn(id), TypeRef::Unknown);
+                // A function of this file already lowered has its declared type at hand, so
+                // that library methods called on its result are known now (`handle().spawn(..)`).
+                let ty = match self.ir.fns.get(id as usize).map(|f| &f.ret) {
+                    Some(t @ TypeRef::Ext(_)) => t.clone(),
+                    Some(TypeRef::Shared(t)) if matches!(**t, TypeRef::Ext(_)) => {
+                        TypeRef::Shared(t.clone())
+                    }
+                    _ => ret_of(Target::Fn(id), TypeRef::Unknown),
+                };
                 self.lower_pkg_call(Target::Fn(id), &c.args, span, ty)
             }
             Res::Pkg(sp) => {

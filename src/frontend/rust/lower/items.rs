@@ -39,6 +39,7 @@ impl Lowerer<'_, '_> {
             init: None,
             init_creates: Vec::new(),
             scope: Some(self.scope),
+            ty: TypeRef::Unknown,
         });
         self.ir.statics.len() as u32 - 1
     }
@@ -543,8 +544,13 @@ impl Lowerer<'_, '_> {
     pub(super) fn lower_static(&mut self, idx: u32, ty: &Type, init: &Expr) {
         let (api, pkg) = self.type_mentions(ty);
         let in_body = !self.stack.is_empty();
+        let lib_ty = match self.resolve_type(crate::frontend::rust::types::cell_content(ty)) {
+            t @ TypeRef::Ext(_) => t,
+            _ => TypeRef::Unknown,
+        };
         {
             let s = &mut self.ir.statics[idx as usize];
+            s.ty = lib_ty;
             s.type_apis.extend(api);
             s.type_pkg = pkg;
             if in_body {
