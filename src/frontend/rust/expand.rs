@@ -7,16 +7,72 @@
 //! expansion fails to match or parse is left alone. Tokens of a macro defined in another file
 //! take the invocation's span, since their own spans belong to that file.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use syn::parse::{ParseStream, Parser};
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Item, Stmt};
 
-/// Macro definitions of a program by name: the token text of their rules.
-pub type MacroDefs = HashMap<String, Arc<str>>;
+/// Macro definitions of a program by name: the token text of their rules, parsed into rules
+/// at most once per thread (token trees cannot cross threads).
+pub struct MacroDefs {
+    /// Tells the programs apart in the per-thread cache of parsed rules.
+    id: u64,
+    texts: HashMap<String, Arc<str>>,
+}
+
+/// The rules of the macros of one program, parsed on this thread (`None`: they did not parse).
+type ParsedDefs = (u64, HashMap<String, Option<Rc<Macro>>>);
+
+thread_local! {
+    static PARSED: RefCell<ParsedDefs> = RefCell::new((0, HashMap::new()));
+}
+
+impl MacroDefs {
+    /// The definitions `texts` (name and rules text), first definition of a name first.
+    pub fn new(texts: impl IntoIterator<Item = (String, Arc<str>)>) -> MacroDefs {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let mut map = HashMap::new();
+        for (name, text) in texts {
+            map.entry(name).or_insert(text);
+        }
+        MacroDefs {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            texts: map,
+        }
+    }
+
+    /// Whether the program defines no macro.
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+
+    /// The macro `name` as used from a file other than its own (its tokens take the span of
+    /// the invocation), parsed on the first use on this thread.
+    pub fn foreign(&self, name: &str) -> Option<Rc<Macro>> {
+        let text = self.texts.get(name)?;
+        PARSED.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            if cache.0 != self.id {
+                *cache = (self.id, HashMap::new());
+            }
+            if let Some(m) = cache.1.get(name) {
+                return m.clone();
+            }
+            let m = text
+                .parse::<TokenStream>()
+                .ok()
+                .map(|tokens| Rc::new(Macro::new(tokens, true)));
+            cache.1.insert(name.to_string(), m.clone());
+            m
+        })
+    }
+}
 
 /// Most expansions done in one file.
 const BUDGET: u32 = 256;
@@ -140,26 +196,21 @@ fn balanced_len(b: &[u8]) -> Option<usize> {
 pub fn invoked_names(text: &str) -> Vec<String> {
     let bytes = text.as_bytes();
     let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'!' && i > 0 {
-            let mut j = i;
-            while j > 0 && (bytes[j - 1].is_ascii_alphanumeric() || bytes[j - 1] == b'_') {
-                j -= 1;
-            }
-            let next = bytes[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
-            if j < i
-                && matches!(next, Some(b'(' | b'[' | b'{'))
-                && !bytes[j].is_ascii_digit()
-                && (j == 0 || bytes[j - 1] != b'$')
-            {
-                let name = &text[j..i];
-                if !is_library_macro(name) && !out.iter().any(|n| n == name) && out.len() < 64 {
-                    out.push(name.to_string());
-                }
+    for i in memchr::memchr_iter(b'!', bytes) {
+        let mut j = i;
+        while j > 0 && (bytes[j - 1].is_ascii_alphanumeric() || bytes[j - 1] == b'_') {
+            j -= 1;
+        }
+        if j == i || bytes[j].is_ascii_digit() || (j > 0 && bytes[j - 1] == b'$') {
+            continue;
+        }
+        let next = bytes[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
+        if matches!(next, Some(b'(' | b'[' | b'{')) {
+            let name = &text[j..i];
+            if !is_library_macro(name) && !out.iter().any(|n| n == name) && out.len() < 64 {
+                out.push(name.to_string());
             }
         }
-        i += 1;
     }
     out
 }
@@ -702,7 +753,7 @@ impl Macro {
 // ----------------------------------------------------------------- rewriting the file
 
 /// Expands the invocations of `macros` in `file`; whether anything was expanded.
-pub fn expand_file(file: &mut syn::File, macros: &HashMap<String, Macro>) -> bool {
+pub fn expand_file(file: &mut syn::File, macros: &HashMap<String, Rc<Macro>>) -> bool {
     let mut x = Expander {
         macros,
         budget: BUDGET,
@@ -714,7 +765,7 @@ pub fn expand_file(file: &mut syn::File, macros: &HashMap<String, Macro>) -> boo
 }
 
 struct Expander<'m> {
-    macros: &'m HashMap<String, Macro>,
+    macros: &'m HashMap<String, Rc<Macro>>,
     budget: u32,
     done: u32,
 }
@@ -819,9 +870,9 @@ mod tests {
 
     fn expand_src(src: &str) -> String {
         let mut file: syn::File = syn::parse_str(src).unwrap();
-        let macros: HashMap<String, Macro> = file_defs(&file)
+        let macros: HashMap<String, Rc<Macro>> = file_defs(&file)
             .into_iter()
-            .map(|(n, t)| (n, Macro::new(t, false)))
+            .map(|(n, t)| (n, Rc::new(Macro::new(t, false))))
             .collect();
         expand_file(&mut file, &macros);
         let mut names = Vec::new();

@@ -56,12 +56,7 @@ impl FileCtx<'_> {
     /// Line starts of `text`, and whether it is ASCII.
     pub fn lines(text: &str) -> (Vec<u32>, bool) {
         let mut starts = vec![0u32];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i as u32 + 1),
-        );
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
         (starts, text.is_ascii())
     }
 }

@@ -70,17 +70,17 @@ fn blank_frontmatter(text: &str) -> Option<String> {
     None
 }
 
-/// Reads, parses and lowers one file (its frontmatter blanked), expanding the invocations of
-/// the program's macros `defs`.
+/// Parses and lowers one file (its frontmatter blanked) from the result of reading it,
+/// expanding the invocations of the program's macros `defs`.
 fn lower_one(
-    db: &SourceDb,
+    read: Result<std::sync::Arc<str>, crate::source::ReadError>,
     source: usize,
     file: u32,
     crates: &[(String, u32)],
     kb: &KbView<'_>,
     defs: &expand::MacroDefs,
 ) -> (Option<FileIr>, Option<Problem>) {
-    let text = match db.read(source) {
+    let text = match read {
         Ok(t) => t,
         Err(e) => return (None, Problem::from_read(source, &e)),
     };
@@ -179,20 +179,32 @@ fn lex_error(text: &str, at: usize) -> String {
     format!("cannot split the file into tokens: {what}")
 }
 
-/// The `macro_rules!` macros defined in `files`, found in their text.
-fn program_macros(db: &SourceDb, files: &[usize]) -> expand::MacroDefs {
-    let found: Vec<(String, std::sync::Arc<str>)> = files
+/// What reading a file gave.
+type Read = Result<std::sync::Arc<str>, crate::source::ReadError>;
+
+/// Names and rules text of the `macro_rules!` macros a file defines.
+type TextDefs = Vec<(String, std::sync::Arc<str>)>;
+
+/// Reads the files `files` once, and finds the `macro_rules!` macros defined in their text.
+fn read_program(db: &SourceDb, files: &[usize]) -> (Vec<Read>, expand::MacroDefs) {
+    let read: Vec<(Read, TextDefs)> = files
         .par_iter()
-        .flat_map_iter(|&source| match db.read(source) {
-            Ok(text) if text.contains("macro_rules!") => expand::text_defs(&text),
-            _ => Vec::new(),
+        .map(|&source| {
+            let text = db.read(source);
+            let defs = match &text {
+                Ok(text) if text.contains("macro_rules!") => expand::text_defs(text),
+                _ => Vec::new(),
+            };
+            (text, defs)
         })
         .collect();
-    let mut defs = expand::MacroDefs::new();
-    for (n, t) in found {
-        defs.entry(n).or_insert(t);
+    let mut texts = Vec::with_capacity(read.len());
+    let mut found = Vec::new();
+    for (text, defs) in read {
+        texts.push(text);
+        found.extend(defs);
     }
-    defs
+    (texts, expand::MacroDefs::new(found))
 }
 
 /// Expands the package macros `defs` a file invokes; its own definitions keep their spans.
@@ -205,11 +217,10 @@ fn expand_macros(ast: &mut syn::File, text: &str, defs: &expand::MacroDefs) {
     let mut table = std::collections::HashMap::new();
     for name in &expand::invoked_names(text) {
         if let Some((_, tokens)) = own.iter().find(|(n, _)| n == name) {
-            table.insert(name.clone(), expand::Macro::new(tokens.clone(), false));
-        } else if let Some(src) = defs.get(name)
-            && let Ok(tokens) = src.parse::<proc_macro2::TokenStream>()
-        {
-            table.insert(name.clone(), expand::Macro::new(tokens, true));
+            let m = expand::Macro::new(tokens.clone(), false);
+            table.insert(name.clone(), std::rc::Rc::new(m));
+        } else if let Some(m) = defs.foreign(name) {
+            table.insert(name.clone(), m);
         }
     }
     if !table.is_empty() {
@@ -243,10 +254,15 @@ pub fn lower_each<R: Send>(
                     .map(|pkg| plan.packages[pkg as usize].crates.as_slice())
                     .unwrap_or(&[])
             };
-            let defs = program_macros(db, &plan.files);
-            let results: Vec<(Option<FileIr>, Option<Problem>)> = (0..plan.files.len() as u32)
+            // Each file is read once: for the program's macros first, then to be lowered.
+            let (texts, defs) = read_program(db, &plan.files);
+            let results: Vec<(Option<FileIr>, Option<Problem>)> = texts
                 .into_par_iter()
-                .map(|f| lower_one(db, plan.files[f as usize], f, crates_of(f), &view, &defs))
+                .enumerate()
+                .map(|(f, text)| {
+                    let (source, f) = (plan.files[f], f as u32);
+                    lower_one(text, source, f, crates_of(f), &view, &defs)
+                })
                 .collect();
             let mut irs = Vec::with_capacity(results.len());
             let mut problems: Vec<Problem> = plan
