@@ -13,7 +13,9 @@
 //! Objects that come from outside the program (parameters of functions with unknown callers,
 //! library values) are simply absent: rules that ask the flow stay silent about them.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::{EventKind, FactKind, FnId, Place, Program, RunKind, RuntimeRef, Span};
 
@@ -171,14 +173,14 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
     let mut b = Builder {
         program,
         sites: vec![None],
-        site_ids: HashMap::new(),
+        site_ids: HashMap::default(),
         ctxs: vec![vec![NO_CTX]; n],
-        nodes: HashMap::new(),
-        by_place: HashMap::new(),
+        nodes: HashMap::default(),
+        by_place: HashMap::default(),
         edges: Vec::new(),
         seeds: Vec::new(),
         objects: Vec::new(),
-        obj_ids: HashMap::new(),
+        obj_ids: HashMap::default(),
     };
     for (fid, f) in program.fns() {
         let sites = &callers[fid.0 as usize];
@@ -213,7 +215,7 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
             NO_CTX
         }
     };
-    let mut subjects: HashMap<(FnId, u32), Vec<Place>> = HashMap::new();
+    let mut subjects: HashMap<(FnId, u32), Vec<Place>> = HashMap::default();
     for fact in &program.flow.facts {
         let f = fact.func;
         if program.functions.get(f.0 as usize).is_none() {
@@ -455,7 +457,7 @@ impl Flow {
         &self,
         f: FnId,
         event: usize,
-        instances: &HashMap<(FnId, usize), super::InstId>,
+        instances: &std::collections::HashMap<(FnId, usize), super::InstId>,
     ) -> super::InstId {
         let mut found = None;
         for (o, _) in self.subject(f, event) {

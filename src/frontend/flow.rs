@@ -1,7 +1,7 @@
 //! Linking of flow facts: file-local ids of functions, variables, temporaries, cells and events
 //! become program-wide. Shared by the frontends.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::{Cell, CellId, Fact, FactKind, FlowFacts, FnId, Place, VarId};
 

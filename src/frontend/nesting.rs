@@ -155,10 +155,10 @@ fn is_ident(b: u8) -> bool {
 fn skip_quoted(b: &[u8], at: usize, quote: u8) -> usize {
     let mut i = at + 1;
     while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            c if c == quote => return i + 1,
-            _ => i += 1,
+        match memchr::memchr2(b'\\', quote, &b[i..]) {
+            Some(k) if b[i + k] == quote => return i + k + 1,
+            Some(k) => i += k + 2,
+            None => break,
         }
     }
     b.len()
@@ -172,9 +172,7 @@ fn rust(b: &[u8], s: &mut Scan) {
         match c {
             b' ' | b'\t' | b'\n' | b'\r' => i += 1,
             b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < n && b[i] != b'\n' {
-                    i += 1;
-                }
+                i = memchr::memchr(b'\n', &b[i..]).map_or(n, |k| i + k);
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
                 let mut depth = 0u32;

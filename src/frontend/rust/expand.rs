@@ -393,7 +393,7 @@ enum Frag {
     Seq(Vec<Binds>),
 }
 
-type Binds = HashMap<String, Frag>;
+type Binds = rustc_hash::FxHashMap<String, Frag>;
 
 struct Matcher {
     steps: u32,
@@ -539,7 +539,7 @@ impl Matcher {
                                 _ => break,
                             }
                         }
-                        let mut b = Binds::new();
+                        let mut b = Binds::default();
                         match self.elems(sub, input, p, &mut b) {
                             Some(np) if np > pos => {
                                 seq.push(b);
@@ -734,7 +734,7 @@ impl Macro {
         }
         for rule in &self.rules {
             let mut m = Matcher { steps: 0 };
-            let mut binds = Binds::new();
+            let mut binds = Binds::default();
             if m.elems(&rule.pattern, &input, 0, &mut binds) != Some(input.len()) {
                 continue;
             }

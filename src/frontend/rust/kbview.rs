@@ -2,7 +2,7 @@
 //! case (a path no entry can match) costs one hash lookup, and the derived facts the frontend
 //! needs about types (which types are runtimes, handles or runtime-bound resources).
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::kb::{Api, Concept, Kb, RuntimeArg};
 use crate::model::{Language, VarKind};
@@ -29,12 +29,12 @@ fn parent(path: &str) -> Option<&str> {
 impl<'a> KbView<'a> {
     /// Indexes the Rust entries of `kb`.
     pub fn new(kb: &'a Kb) -> Self {
-        let mut roots = HashSet::new();
-        let mut methods = HashSet::new();
-        let mut receivers: HashSet<String> = HashSet::new();
-        let mut with_handle: HashSet<String> = HashSet::new();
-        let mut bound_prefixes = HashMap::new();
-        let mut exact = HashSet::new();
+        let mut roots = HashSet::default();
+        let mut methods = HashSet::default();
+        let mut receivers: HashSet<String> = HashSet::default();
+        let mut with_handle: HashSet<String> = HashSet::default();
+        let mut bound_prefixes = HashMap::default();
+        let mut exact = HashSet::default();
         let mut prefixes = Vec::new();
         for api in kb.apis().iter().filter(|a| a.language == Language::Rust) {
             roots.insert(root(&api.path).to_string());

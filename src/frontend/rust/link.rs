@@ -7,7 +7,7 @@
 //! its functions belong to the group of its first mount. Files of a package reached by no
 //! `mod` item are mounted by their path under `src/` (best effort), or become crates of their own.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
 mod typing;
@@ -431,7 +431,7 @@ impl<'p> Linker<'p> {
     // ----------------------------------------------------------------- runtime-bound types
 
     fn bound_types(&self) -> HashMap<(u32, String), String> {
-        let mut out: HashMap<(u32, String), String> = HashMap::new();
+        let mut out: HashMap<(u32, String), String> = HashMap::default();
         let mut decls: Vec<((u32, String), u32, usize)> = Vec::new();
         for f in 0..self.plan.files.len() as u32 {
             let (Some(ir), Some((t, abs))) = (self.ir(f), self.primary(f)) else {
@@ -478,7 +478,7 @@ impl<'p> Linker<'p> {
     fn init_create_api(&self, f: u32, init: u32) -> Option<String> {
         let ir = self.ir(f)?;
         let mut work = vec![init];
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         while let Some(id) = work.pop() {
             if !seen.insert(id) || seen.len() > 256 {
                 continue;
@@ -613,13 +613,13 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
         mounts: vec![Vec::new(); n],
         by_path_crate: Vec::new(),
         file_test: vec![false; n],
-        table: HashMap::new(),
-        methods: HashMap::new(),
-        by_name: HashMap::new(),
+        table: HashMap::default(),
+        methods: HashMap::default(),
+        by_name: HashMap::default(),
         fn_base,
         var_base,
-        type_decls: HashMap::new(),
-        rets: RefCell::new(HashMap::new()),
+        type_decls: HashMap::default(),
+        rets: RefCell::new(HashMap::default()),
     };
     l.mount_all();
     l.build_table();
@@ -636,7 +636,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
     }
 
     // Globals.
-    let mut globals: HashMap<(u32, u32), GlobalId> = HashMap::new();
+    let mut globals: HashMap<(u32, u32), GlobalId> = HashMap::default();
     for f in 0..n as u32 {
         let Some(ir) = l.ir(f) else { continue };
         for (i, s) in ir.statics.iter().enumerate() {
@@ -682,7 +682,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
     }
 
     // Functions and events.
-    let mut as_value: HashSet<u32> = HashSet::new();
+    let mut as_value: HashSet<u32> = HashSet::default();
     let mut flow = crate::frontend::flow::FlowLinker::default();
     // Where values of package types die, with the types whose fields die with them.
     let mut releases: Vec<(FnId, crate::model::Span, Vec<String>)> = Vec::new();
@@ -696,7 +696,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
         let in_lib = target.is_some_and(|t| t.kind == TargetKind::Lib);
         let test_target = target.is_some_and(|t| t.kind == TargetKind::Test);
         // Creates whose resource is a static.
-        let mut to_global: HashMap<(u32, u32), GlobalId> = HashMap::new();
+        let mut to_global: HashMap<(u32, u32), GlobalId> = HashMap::default();
         for (i, s) in ir.statics.iter().enumerate() {
             if let Some(&g) = globals.get(&(f, i as u32)) {
                 for &(fi, ev) in &s.init_creates {
@@ -721,7 +721,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
             .map(|(fi, ev, _)| (*fi, *ev))
             .collect();
         // Knowledge-base methods matched by name stand only on receivers of no package type.
-        let mut dropped: HashSet<(u32, u32)> = HashSet::new();
+        let mut dropped: HashSet<(u32, u32)> = HashSet::default();
         for g in &ir.guarded {
             let pkg_type = match l.eval(f, &g.ty, 0).peel() {
                 RTy::Pkg(_, key) => {
@@ -907,7 +907,7 @@ fn release_fields(
     releases: Vec<(FnId, crate::model::Span, Vec<String>)>,
 ) {
     use crate::model::{CellId, CellKind, Fact, FactKind};
-    let mut by_owner: HashMap<&str, Vec<CellId>> = HashMap::new();
+    let mut by_owner: HashMap<&str, Vec<CellId>> = HashMap::default();
     for (i, c) in flow.cells.iter().enumerate() {
         if c.kind == CellKind::Field {
             by_owner

@@ -5,7 +5,7 @@
 //! `use` imports, `mod` declarations) so that paths resolve whatever the declaration order;
 //! the second lowers bodies. Recursion over expressions is bounded by [`MAX_DEPTH`].
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use proc_macro2::Span as PSpan;
@@ -312,8 +312,8 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
         cfg_test: false,
         imp: None,
         var_flags: Vec::new(),
-        ids: HashMap::new(),
-        struct_fields: HashMap::new(),
+        ids: HashMap::default(),
+        struct_fields: HashMap::default(),
         raw_uses: Vec::new(),
         raw_globs: Vec::new(),
         inspect_only: false,

@@ -3,7 +3,7 @@
 //! standard prelude. A path resolves to an external full path (looked up in the knowledge base)
 //! or to a symbolic package path that `link` resolves across files.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use syn::UseTree;
 

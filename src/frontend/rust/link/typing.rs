@@ -2,7 +2,7 @@
 //! other files, and what they make of method calls and implicit calls (`Drop::drop`,
 //! `Default::default`, `IntoFuture::into_future`).
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::sync::Arc;
 
 use super::{LItem, Linker, locate};
@@ -235,7 +235,7 @@ impl Linker<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         self.collect_drops(t, &k, 0, &mut out, &mut seen);
         if out.is_empty() || moves.iter().any(|&(mf, ev)| self.consumes(f, mf, ev)) {
             return Vec::new();
@@ -255,7 +255,7 @@ impl Linker<'_> {
         }
         let mut out = Vec::new();
         let mut work = vec![(t, k, 0u32)];
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         while let Some((t, key, depth)) = work.pop() {
             if depth > 4 || !seen.insert((t, key.clone())) {
                 continue;
