@@ -60,6 +60,8 @@ pub(super) struct Callee<'e> {
     /// Whether a project callee takes the receiver as its first parameter (`Some(true)`: a
     /// method; `None`: not known at this point, arguments are not bound).
     pub(super) bound: Option<bool>,
+    /// The receiver is a local socket put in non-blocking mode: its calls do not block.
+    pub(super) nonblocking: bool,
 }
 
 impl<'a> Lowerer<'a> {
@@ -77,6 +79,7 @@ impl<'a> Lowerer<'a> {
         dest: Dest<'_>,
     ) -> Val {
         let awaited = std::mem::take(&mut self.awaited);
+        self.note_nonblocking(func, args);
         let callee = self.callee(func);
         if let Some(args) = args
             && args.args.len() >= 2
@@ -237,7 +240,13 @@ impl<'a> Lowerer<'a> {
             recv_cell: None,
             recv_place: None,
             bound: None,
+            nonblocking: false,
         };
+        if let Expr::Attribute(a) = func
+            && let Expr::Name(n) = &*a.value
+        {
+            out.nonblocking = self.is_nonblocking(n.id.as_str());
+        }
         match func {
             // `cls(...)` in a class method builds an instance of the class.
             Expr::Name(n)
@@ -657,6 +666,32 @@ impl<'a> Lowerer<'a> {
             }
             scope.owned.push(v);
         }
+    }
+
+    /// `s.setblocking(False)` / `s.settimeout(0)` on a local name: later calls on it return at
+    /// once (raising `BlockingIOError`) instead of blocking.
+    fn note_nonblocking(&mut self, func: &Expr, args: Option<&Arguments>) {
+        let (Expr::Attribute(a), Some(args)) = (func, args) else {
+            return;
+        };
+        let Expr::Name(n) = &*a.value else { return };
+        let off = match (a.attr.id.as_str(), args.args.first()) {
+            ("setblocking", Some(Expr::BooleanLiteral(b))) => !b.value,
+            ("setblocking" | "settimeout", Some(Expr::NumberLiteral(x))) => {
+                matches!(&x.value, ruff_python_ast::Number::Int(i) if i.as_u8() == Some(0))
+                    || matches!(&x.value, ruff_python_ast::Number::Float(f) if *f == 0.0)
+            }
+            _ => false,
+        };
+        if off && !self.at_module_level() {
+            self.scope_mut().nonblocking.insert(n.id.clone());
+        }
+    }
+
+    /// Whether a local name holds a socket put in non-blocking mode in this body or an
+    /// enclosing one.
+    fn is_nonblocking(&self, name: &str) -> bool {
+        self.scopes.iter().any(|s| s.nonblocking.contains(name))
     }
 
     /// Whether the callee asserts that a callable it is given fails (`pytest.raises(E, f)`,

@@ -34,6 +34,9 @@ impl<'a> Lowerer<'a> {
                     api: api.path.clone(),
                 },
             ),
+            // A call on a socket in non-blocking mode returns at once, as do calls in a `try`
+            // that handles `BlockingIOError`.
+            Concept::Blocking if callee.nonblocking || self.nonblocking_io > 0 => {}
             Concept::Blocking => self.emit(
                 range,
                 K::Blocking {

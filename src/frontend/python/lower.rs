@@ -56,6 +56,9 @@ pub struct Lowerer<'a> {
     pub path_ids: HashMap<Box<str>, u32>,
     /// Number of enclosing `try:` bodies whose handlers catch `RuntimeError`.
     pub guarded: u32,
+    /// Depth of `try` bodies with an `except BlockingIOError` handler: the code there uses
+    /// non-blocking I/O, whose calls return at once.
+    pub nonblocking_io: u32,
     /// Handle variables bound to the running loop inside a coroutine.
     pub current_handles: HashSet<VarId>,
     /// Whether the module is a Streamlit script: its module-level code reruns on every
@@ -116,6 +119,7 @@ impl<'a> Lowerer<'a> {
             awaited: false,
             path_ids: HashMap::default(),
             guarded: 0,
+            nonblocking_io: 0,
             current_handles: HashSet::default(),
             streamlit: false,
             project_paths: Default::default(),
@@ -555,9 +559,15 @@ impl<'a> Lowerer<'a> {
                     let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
                     h.type_.as_deref().is_none_or(catches_runtime_error)
                 });
+                let nonblocking = t.handlers.iter().any(|h| {
+                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
+                    h.type_.as_deref().is_some_and(catches_blocking_io)
+                });
                 self.guarded += u32::from(guards);
+                self.nonblocking_io += u32::from(nonblocking);
                 self.body(&t.body);
                 self.guarded -= u32::from(guards);
+                self.nonblocking_io -= u32::from(nonblocking);
                 for h in &t.handlers {
                     let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
                     self.body(&h.body);
@@ -679,6 +689,17 @@ pub fn is_main_guard(test: &Expr) -> bool {
 
 /// Whether an `except` clause's type catches the `RuntimeError` that a missing event loop
 /// raises (`RuntimeError`, `Exception`, `BaseException`, or a tuple holding one).
+/// Whether an `except` clause catches `BlockingIOError` (the error of a non-blocking call that
+/// would have blocked).
+fn catches_blocking_io(ty: &Expr) -> bool {
+    match ty {
+        Expr::Tuple(t) => t.elts.iter().any(catches_blocking_io),
+        Expr::Name(n) => n.id.as_str() == "BlockingIOError",
+        Expr::Attribute(a) => a.attr.id.as_str() == "BlockingIOError",
+        _ => false,
+    }
+}
+
 fn catches_runtime_error(ty: &Expr) -> bool {
     match ty {
         Expr::Tuple(t) => t.elts.iter().any(catches_runtime_error),

@@ -66,6 +66,9 @@ pub struct Scope {
     pub params: Vec<Name>,
     /// Flow places of the local names bound here (see `flow::name_place`).
     pub flow_names: HashMap<Name, crate::model::Place>,
+    /// Local names of sockets put in non-blocking mode (`s.setblocking(False)`,
+    /// `s.settimeout(0)`): their calls return at once instead of blocking.
+    pub nonblocking: HashSet<Name>,
 }
 
 impl Scope {
@@ -92,6 +95,7 @@ impl Scope {
             owned: Vec::new(),
             params: Vec::new(),
             flow_names: HashMap::default(),
+            nonblocking: HashSet::default(),
         }
     }
 }
