@@ -174,29 +174,43 @@ fn followed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     if uses.is_empty() {
         return;
     }
-    let (mut statics, mut fields) = (Vec::new(), Vec::new());
+    let (mut statics, mut fields, mut merged) = (Vec::new(), Vec::new(), Vec::new());
     for (i, cell) in program.flow.cells.iter().enumerate() {
+        let values = flow.values(Place::Cell(CellId(i as u32)));
         let list = match cell.kind {
             CellKind::Static => &mut statics,
+            // One cell stands for the attribute of every instance of the class: objects made
+            // for different instances meet there, and which one a use sees is unknown.
+            CellKind::Field if values.len() > 1 => &mut merged,
             CellKind::Field => &mut fields,
         };
-        for (o, _) in flow.values(Place::Cell(CellId(i as u32))) {
-            list.push(o);
-        }
+        list.extend(values.into_iter().map(|(o, _)| o));
     }
     uses.sort_by_key(|(o, b)| (*o, b.span.file, b.span.start, b.inst));
     let mut reported: Vec<(ObjId, FnId)> = Vec::new();
     for group in uses.chunk_by(|a, b| a.0 == b.0) {
         let o = group[0].0;
+        if merged.contains(&o) {
+            continue;
+        }
         let Some(home) = home(program, flow, o, &statics, &fields) else {
             continue;
         };
         let mut list: Vec<Binding> = group.iter().map(|(_, b)| *b).collect();
         if let Home::Call(h, _) = home {
             // Each call of the home function makes its own object: runtimes it runs under
-            // differ between calls, not within one.
+            // differ between calls, not within one. The object meets only the runtimes entered
+            // by the code that call runs; a function shared with other callers also runs
+            // under theirs, with their objects.
             let inherited: Vec<InstId> = facts.known_instances(h).map(|(i, _)| i).collect();
-            list.retain(|b| !inherited.contains(&b.inst));
+            let below = reached_from(program, h);
+            list.retain(|b| {
+                let entered_in = match facts.instance(b.inst).kind {
+                    InstanceKind::Built(f, _) | InstanceKind::Fresh(f, _) => Some(f),
+                    _ => None,
+                };
+                !inherited.contains(&b.inst) && entered_in.is_some_and(|f| below[f.0 as usize])
+            });
         }
         for (k, b) in list.iter().enumerate() {
             if reported.contains(&(o, b.func)) {
@@ -235,6 +249,28 @@ fn followed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             out.push(followed_finding(program, facts, o, b, other.copied()));
         }
     }
+}
+
+/// The functions that `h` calls or runs, directly or not, and `h` itself.
+fn reached_from(program: &Program, h: FnId) -> Vec<bool> {
+    let mut seen = vec![false; program.functions.len()];
+    let mut work = vec![h];
+    seen[h.0 as usize] = true;
+    while let Some(f) = work.pop() {
+        for ev in &program.func(f).events {
+            let next: &[FnId] = match &ev.kind {
+                EventKind::Call { callees, .. } => callees,
+                EventKind::Run { body, .. } => std::slice::from_ref(body),
+                _ => &[],
+            };
+            for &c in next {
+                if !std::mem::replace(&mut seen[c.0 as usize], true) {
+                    work.push(c);
+                }
+            }
+        }
+    }
+    seen
 }
 
 fn followed_finding(
