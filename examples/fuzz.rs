@@ -286,8 +286,10 @@ fn ext(language: Language) -> &'static str {
 }
 
 /// The worker: runs inputs from `seed` on, printing `ok <index> <micros>` after each (the
-/// supervisor's heartbeat) and writing each input to `current` first.
-fn worker(language: Language, seed: u64, deadline: Instant, current: &Path) {
+/// supervisor's heartbeat) and writing each input to `current` first. An input slower than
+/// `slowest` (microseconds, the campaign's record so far) is kept in `slowest.<ext>` beside
+/// `current` before the next one is written.
+fn worker(language: Language, seed: u64, deadline: Instant, current: &Path, mut slowest: u128) {
     let kb = Kb::builtin();
     let seeds = seeds(language);
     let tokens = match language {
@@ -303,6 +305,11 @@ fn worker(language: Language, seed: u64, deadline: Instant, current: &Path) {
         let started = Instant::now();
         run_one(&data, language, &kb);
         let micros = started.elapsed().as_micros();
+        if micros > slowest {
+            slowest = micros;
+            let kept = current.with_file_name(format!("slowest.{}", ext(language)));
+            let _ = std::fs::write(kept, &data);
+        }
         let mut out = stdout.lock();
         if writeln!(out, "ok {index} {micros}")
             .and_then(|()| out.flush())
@@ -345,7 +352,9 @@ fn supervise(
             .max(1);
         let mut child = Command::new(std::env::current_exe().expect("own path"))
             .args(["--worker", "--lang", lang, "--seed", &seed.to_string()])
-            .args(["--seconds", &left.to_string(), "--current"])
+            .args(["--seconds", &left.to_string()])
+            .args(["--slowest-micros", &tally.slowest.as_micros().to_string()])
+            .arg("--current")
             .arg(&current)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -373,11 +382,9 @@ fn supervise(
                     done_here += 1;
                     tally.inputs += 1;
                     let took = Duration::from_micros(micros as u64);
-                    if took > tally.slowest {
-                        tally.slowest = took;
-                        let _ =
-                            std::fs::copy(&current, out.join(format!("slowest.{}", ext(language))));
-                    }
+                    // The worker keeps the slowest input itself: `current` already holds the
+                    // next one by now.
+                    tally.slowest = tally.slowest.max(took);
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
                     break child.wait().ok();
@@ -438,7 +445,10 @@ fn main() {
             .and_then(|l| language_of(&l))
             .expect("--lang");
         let current = PathBuf::from(value("--current").expect("--current"));
-        worker(language, seed, deadline, &current);
+        let slowest = value("--slowest-micros")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        worker(language, seed, deadline, &current, slowest);
         return;
     }
     let hang = Duration::from_secs(
