@@ -257,6 +257,31 @@ fn is_type_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_uppercase())
 }
 
+/// Whether `e` is a range of integer literals with nothing in it (`0..0`, `3..=1`) or an
+/// empty array literal.
+fn empty_literal_range(e: &Expr) -> bool {
+    let int = |e: &Option<Box<Expr>>| -> Option<u128> {
+        match e.as_deref().map(strip)? {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(i),
+                ..
+            }) => i.base10_parse::<u128>().ok(),
+            _ => None,
+        }
+    };
+    match strip(e) {
+        Expr::Range(r) => match (int(&r.start), int(&r.end)) {
+            (Some(a), Some(b)) => match r.limits {
+                syn::RangeLimits::HalfOpen(_) => a >= b,
+                syn::RangeLimits::Closed(_) => a > b,
+            },
+            _ => false,
+        },
+        Expr::Array(a) => a.elems.is_empty(),
+        _ => false,
+    }
+}
+
 /// Whether a path's last segment names a unit struct or variant rather than a static: a type
 /// name in camel case (`Nightly`, not `HANDLE`).
 fn is_unit_value_name(s: &str) -> bool {
@@ -1098,6 +1123,10 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             Expr::ForLoop(f) => {
                 let items = self.lower_expr(&f.expr);
+                // A loop over a literal empty range never runs its body: no path goes there.
+                if empty_literal_range(&f.expr) {
+                    return Val::default();
+                }
                 self.enter_loop();
                 self.push_scope();
                 self.bind_pat_from(&f.pat, TypeRef::Unknown, items.place);
