@@ -217,12 +217,13 @@ fn compact_flow(
 }
 
 /// The functions with a flow fact about a place that a made value (a resource, a runtime, a
-/// task) may reach, by a context-insensitive reachability over the facts.
-fn flow_carriers(program: &Program) -> Vec<FnId> {
-    let facts = &program.flow.facts;
-    if facts.is_empty() {
+/// task) may reach, by a context-insensitive reachability over the facts; the other facts are
+/// dropped.
+fn flow_carriers(program: &mut Program) -> Vec<FnId> {
+    if program.flow.facts.is_empty() {
         return Vec::new();
     }
+    let facts = &program.flow.facts;
     let mut ids: HashMap<Place, u32> = HashMap::default();
     let mut edges: Vec<Vec<u32>> = Vec::new();
     let mut id = |p: Place, edges: &mut Vec<Vec<u32>>| -> u32 {
@@ -298,6 +299,7 @@ fn flow_carriers(program: &Program) -> Vec<FnId> {
         }
     }
     if seeds.is_empty() {
+        program.flow.facts.clear();
         return Vec::new();
     }
     let mut reached = vec![false; edges.len()];
@@ -313,11 +315,17 @@ fn flow_carriers(program: &Program) -> Vec<FnId> {
         );
     }
     let hit = |p: &Place| ids.get(p).is_some_and(|&i| reached[i as usize]);
+    // Facts about places no made value reaches carry nothing: they go, which keeps the solve
+    // small.
+    let keep: Vec<bool> = facts.iter().map(|f| places(f).any(|p| hit(&p))).collect();
     let mut out: Vec<FnId> = facts
         .iter()
-        .filter(|f| places(f).any(|p| hit(&p)))
-        .map(|f| f.func)
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(f, _)| f.func)
         .collect();
+    let mut k = keep.into_iter();
+    program.flow.facts.retain(|_| k.next().unwrap_or(true));
     out.sort();
     out.dedup();
     out

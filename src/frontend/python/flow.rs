@@ -66,6 +66,15 @@ impl Lowerer<'_> {
     /// temporary, which is returned.
     pub(super) fn pending_call(&mut self, range: TextRange, args: Vec<Option<Place>>) -> Place {
         let result = self.temp();
+        // Arguments the flow does not follow are not bound.
+        let args = match args.iter().rposition(Option::is_some) {
+            Some(last) => {
+                let mut args = args;
+                args.truncate(last + 1);
+                args
+            }
+            None => Vec::new(),
+        };
         if let Some(event) = self.last_pending() {
             self.fact(
                 range,
@@ -89,9 +98,14 @@ impl Lowerer<'_> {
     }
 
     /// The value in `place` is used (a method called or an attribute read on it).
+    /// A method's own receiver (`self.m()`) is not followed: the objects the flow makes are
+    /// library values, whose methods are not the project's.
     pub(super) fn flow_use(&mut self, range: TextRange, place: Option<Place>) {
-        if let Some(place) = place {
-            self.fact(range, FactKind::Use { place });
+        match place {
+            Some(Place::Param(f, 0))
+                if self.scope_class().is_some() && f.0 == self.scope().fn_id => {}
+            Some(place) => self.fact(range, FactKind::Use { place }),
+            None => {}
         }
     }
 
