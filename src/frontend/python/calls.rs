@@ -137,7 +137,8 @@ impl<'a> Lowerer<'a> {
                 .as_deref()
                 .and_then(|t| t.rsplit_once('.'))
                 .is_some_and(|(recv, _)| is_class_instance(recv))
-            && matches!(callee.recv, Recv::Other | Recv::Var(_))
+            // `self.attr.method()` names the method as surely as `var.method()` does.
+            && matches!(callee.recv, Recv::Other | Recv::Var(_) | Recv::SelfAttr(_))
             && let Some(m) = callee.method.filter(|m| self.cx.methods.contains(*m))
         {
             apis = self.cx.method_apis(m);
