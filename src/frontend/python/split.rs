@@ -90,34 +90,33 @@ pub fn split(db: &SourceDb, root: &Path, files: &[usize]) -> Vec<Part> {
             }
         }
     }
-    // Files are read (and their imports scanned) in parallel, then joined in file order.
-    let imports: Vec<Vec<Import>> = files
-        .par_iter()
-        .map(|&f| {
-            db.read(f)
-                .map(|text| scan_imports(&text))
-                .unwrap_or_default()
+    // Files are read and their imports scanned and resolved in parallel; the links are then
+    // joined in file order.
+    let links: Vec<Vec<(usize, Option<String>)>> = (0..n)
+        .into_par_iter()
+        .map(|k| {
+            let (Ok(text), Some(dir)) = (db.read(files[k]), paths[k].parent()) else {
+                return Vec::new();
+            };
+            let mut links = Vec::new();
+            for imp in scan_imports(&text) {
+                let found = resolve(&imp, dir, root, &by_path, &dirs);
+                if found.is_empty() && imp.level == 0 && imp.module.contains('.') {
+                    if let Some(Some(j)) = suffixes.get(&imp.module) {
+                        links.push((*j, Some(imp.module)));
+                    }
+                    continue;
+                }
+                links.extend(found);
+            }
+            links
         })
         .collect();
-    for (k, (p, imports)) in paths.iter().zip(imports).enumerate() {
-        let Some(dir) = p.parent() else { continue };
-        for imp in imports {
-            let found = resolve(&imp, dir, root, &by_path, &dirs);
-            if found.is_empty() && imp.level == 0 && imp.module.contains('.') {
-                if let Some(Some(j)) = suffixes.get(&imp.module) {
-                    uf.union(*j, k);
-                    aliases
-                        .entry(files[*j])
-                        .or_default()
-                        .push(imp.module.clone());
-                }
-                continue;
-            }
-            for (j, alias) in found {
-                uf.union(j, k);
-                if let Some(a) = alias {
-                    aliases.entry(files[j]).or_default().push(a);
-                }
+    for (k, links) in links.into_iter().enumerate() {
+        for (j, alias) in links {
+            uf.union(j, k);
+            if let Some(a) = alias {
+                aliases.entry(files[j]).or_default().push(a);
             }
         }
     }
