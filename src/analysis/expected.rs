@@ -71,6 +71,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
     if facts.expect_regions.is_empty() {
         return;
     }
+    facts.expect_index = RegionIndex::new(&facts.expect_regions);
     // A function is reached only from region R when every call or run site of it lies in R,
     // or in a function itself reached only from R. Iterate to a fixed point. Which region a
     // site's span lies in does not change between rounds: it is found once, by file.
@@ -129,11 +130,51 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
     }
 }
 
+/// The spans of the expect regions sorted by file and start, each with the furthest end of
+/// the regions of its file up to it: whether some region holds a span is one binary search.
+#[derive(Debug, Default)]
+pub struct RegionIndex {
+    /// (file, start, furthest end so far in the file).
+    spans: Vec<(u32, u32, u32)>,
+}
+
+impl RegionIndex {
+    fn new(regions: &[ExpectRegion]) -> Self {
+        let mut spans: Vec<(u32, u32, u32)> = regions
+            .iter()
+            .map(|r| (r.span.file, r.span.start, r.span.end))
+            .collect();
+        spans.sort_unstable();
+        for i in 1..spans.len() {
+            if spans[i].0 == spans[i - 1].0 {
+                spans[i].2 = spans[i].2.max(spans[i - 1].2);
+            }
+        }
+        RegionIndex { spans }
+    }
+
+    /// Whether a region holds `span`: one of its file starting at or before it reaches its end.
+    fn holds(&self, span: Span) -> bool {
+        let at = self
+            .spans
+            .partition_point(|&(file, start, _)| (file, start) <= (span.file, span.start));
+        at > 0 && {
+            let (file, _, end) = self.spans[at - 1];
+            file == span.file && span.end <= end
+        }
+    }
+}
+
 impl Facts {
     /// Whether `span` lies in a region whose failure a test asserts.
     pub fn in_expect_region(&self, span: Span) -> bool {
-        !self.expect_regions.is_empty()
-            && self.expect_regions.iter().any(|r| contains(r.span, span))
+        if self.expect_regions.is_empty() {
+            return false;
+        }
+        if self.expect_index.spans.len() == self.expect_regions.len() {
+            return self.expect_index.holds(span);
+        }
+        self.expect_regions.iter().any(|r| contains(r.span, span))
     }
 
     /// The region asserting the failure of code at `span` in function `f`, if any: the span lies

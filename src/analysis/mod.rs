@@ -112,6 +112,8 @@ pub struct Facts {
     pub expect_regions: Vec<ExpectRegion>,
     /// For each function reached only from one such region, its index.
     pub expected_via: Vec<Option<usize>>,
+    /// Lookup of the regions holding a span.
+    pub expect_index: expected::RegionIndex,
 }
 
 /// Computes the facts of a program. The knowledge base tells which executor each runtime API
