@@ -55,7 +55,20 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         .iter_mut()
         .map(|f| std::mem::take(&mut f.functions))
         .collect();
+    // Flow facts leave the files too, so that each file's are freed as soon as they are linked.
+    let flows: Vec<FileFlow> = files
+        .iter_mut()
+        .map(|f| FileFlow {
+            cells: std::mem::take(&mut f.cells),
+            temps: std::mem::take(&mut f.temps),
+            facts: std::mem::take(&mut f.flow),
+        })
+        .collect();
     let mut program = Program::default();
+    program
+        .flow
+        .facts
+        .reserve(flows.iter().map(|f| f.facts.len()).sum());
     let mut fn_off = Vec::with_capacity(files.len());
     let mut var_off = Vec::with_capacity(files.len());
     let mut glob_off = Vec::with_capacity(files.len());
@@ -159,7 +172,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     let mut value_refs: Vec<FnId> = Vec::new();
     linker.decorators(&bodies, &mut value_refs);
     let mut flow = crate::frontend::flow::FlowLinker::default();
-    for (k, fns) in bodies.into_iter().enumerate() {
+    for (k, (fns, ir)) in bodies.into_iter().zip(flows).enumerate() {
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
         // Program index of each event of each function, for the flow facts.
         let mut event_index: Vec<Vec<Option<u32>>> = Vec::with_capacity(fns.len());
@@ -219,15 +232,14 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             index.extend(resolved);
             event_index.push(index);
         }
-        let ir = &files[k];
-        if !ir.flow.is_empty() {
+        if !ir.facts.is_empty() {
             let first = program.flow.facts.len();
             // Facts naming a pending reference name the event it resolved to, listed after
             // the function's own events.
             let renamed: Vec<crate::model::Fact>;
-            let facts = if ir.flow.iter().any(names_pending) {
+            let facts = if ir.facts.iter().any(names_pending) {
                 renamed = ir
-                    .flow
+                    .facts
                     .iter()
                     .map(|f| {
                         let mut f = f.clone();
@@ -245,7 +257,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                     .collect();
                 &renamed[..]
             } else {
-                &ir.flow[..]
+                &ir.facts[..]
             };
             flow.add_file(
                 &mut program.flow,
@@ -867,6 +879,13 @@ fn set_entry(func: &mut crate::model::Function, e: Entry) {
         func.entry = Some(e);
         func.callers_unknown = false;
     }
+}
+
+/// The flow facts of one file, taken out of it for linking.
+struct FileFlow {
+    cells: Vec<crate::model::Cell>,
+    temps: Vec<u32>,
+    facts: Vec<crate::model::Fact>,
 }
 
 /// Whether a flow fact names a pending reference rather than an event.
