@@ -6,6 +6,7 @@
 //! of a program.
 
 pub mod attrs;
+pub mod bare_dyn;
 pub mod expand;
 pub mod ir;
 pub mod kbview;
@@ -108,7 +109,13 @@ fn parse_and_lower(
     };
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let body = &text[bom as usize..];
-    let result = match syn::parse_file(&text) {
+    // Older editions' bare `Fn(..)` trait objects are valid Rust that syn does not parse.
+    let parsed = syn::parse_file(&text).or_else(|e| {
+        bare_dyn::with_dyn(body)
+            .and_then(|ts| syn::parse2::<syn::File>(ts).ok())
+            .ok_or(e)
+    });
+    let result = match parsed {
         Ok(mut ast) => {
             if !defs.is_empty() {
                 expand_macros(&mut ast, body, defs);
