@@ -99,37 +99,10 @@ fn comment(language: Language) -> &'static str {
 
 /// Whether a trimmed line starts a function (`fn`, `def`, with their qualifiers).
 pub fn is_function_header(line: &str, language: Language) -> bool {
-    let mut rest = line;
+    let rest = crate::suppress::after_qualifiers(line, language);
     match language {
-        Language::Rust => {
-            if let Some(r) = rest.strip_prefix("pub") {
-                let r = r.trim_start();
-                rest = if r.starts_with('(') {
-                    r.find(')').map_or(r, |e| r[e + 1..].trim_start())
-                } else {
-                    r
-                };
-            }
-            loop {
-                let before = rest;
-                for kw in ["default ", "const ", "async ", "unsafe ", "extern "] {
-                    if let Some(r) = rest.strip_prefix(kw) {
-                        rest = r.trim_start();
-                    }
-                }
-                if let Some(r) = rest.strip_prefix('"') {
-                    rest = r.find('"').map_or(r, |e| r[e + 1..].trim_start());
-                }
-                if rest == before {
-                    break;
-                }
-            }
-            rest.starts_with("fn ")
-        }
-        Language::Python => {
-            let rest = rest.strip_prefix("async ").map_or(rest, str::trim_start);
-            rest.starts_with("def ")
-        }
+        Language::Rust => rest.starts_with("fn "),
+        Language::Python => rest.starts_with("def "),
     }
 }
 

@@ -311,8 +311,9 @@ impl Lines {
     }
 }
 
-/// Whether a trimmed line starts an item whose whole body a directive above it covers.
-fn is_item_header(line: &str, language: Language) -> bool {
+/// What follows the visibility and qualifiers of a trimmed line (`pub(crate) async unsafe`,
+/// `extern "C"`; Python's `async`): where an item's keyword would stand.
+pub(crate) fn after_qualifiers(line: &str, language: Language) -> &str {
     let mut rest = line;
     match language {
         Language::Rust => {
@@ -338,16 +339,20 @@ fn is_item_header(line: &str, language: Language) -> bool {
                     break;
                 }
             }
-            ["fn ", "impl ", "impl<", "mod ", "trait "]
-                .iter()
-                .any(|k| rest.starts_with(k))
+            rest
         }
-        Language::Python => {
-            if let Some(r) = rest.strip_prefix("async ") {
-                rest = r.trim_start();
-            }
-            rest.starts_with("def ") || rest.starts_with("class ")
-        }
+        Language::Python => rest.strip_prefix("async ").map_or(rest, str::trim_start),
+    }
+}
+
+/// Whether a trimmed line starts an item whose whole body a directive above it covers.
+fn is_item_header(line: &str, language: Language) -> bool {
+    let rest = after_qualifiers(line, language);
+    match language {
+        Language::Rust => ["fn ", "impl ", "impl<", "mod ", "trait "]
+            .iter()
+            .any(|k| rest.starts_with(k)),
+        Language::Python => rest.starts_with("def ") || rest.starts_with("class "),
     }
 }
 
