@@ -387,11 +387,8 @@ impl Excludes {
 
 /// Converts a byte offset of `text` to a 1-based line and column.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
+    let at = crate::source::LineIndex::new(text).line_col(text, offset as u32);
+    (at.line as usize, at.column as usize)
 }
 
 /// A knowledge-base entry for a project-declared API. It is built through the entry's own

@@ -55,18 +55,12 @@ pub enum Encoding {
 
 /// Converts a byte offset of `text` to an LSP position in `encoding`.
 pub fn position(text: &str, index: &LineIndex, offset: u32, encoding: Encoding) -> Position {
-    let mut offset = (offset as usize).min(text.len());
-    while offset > 0 && !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let line = index.line_of(offset as u32);
-    let start = index.line_start(line) as usize;
-    let prefix = text.get(start..offset).unwrap_or("");
-    let character = match encoding {
-        Encoding::Utf8 => prefix.len(),
-        Encoding::Utf16 => prefix.chars().map(char::len_utf16).sum(),
+    let units = match encoding {
+        Encoding::Utf8 => crate::source::Encoding::Utf8,
+        Encoding::Utf16 => crate::source::Encoding::Utf16,
     };
-    Position::new(line as u32, character as u32)
+    let (line, character) = index.position(text, offset, units);
+    Position::new(line, character)
 }
 
 /// An open document.

@@ -285,50 +285,83 @@ pub struct LineCol {
     pub column: u32,
 }
 
-/// Line starts of a text, for offset to line/column conversion.
-#[derive(Debug, Clone)]
+/// How positions count columns: the units of a line's prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// Bytes of UTF-8.
+    Utf8,
+    /// UTF-16 code units (the language server protocol's default).
+    Utf16,
+    /// Unicode scalar values (SARIF's `unicodeCodePoints`, the CLI's columns).
+    Utf32,
+}
+
+/// Line starts of a text, for offset to line/column conversion: ruff's line index, which finds
+/// line breaks as editors, the language server protocol and SARIF count them (LF, CRLF and a
+/// lone CR) and counts columns in any [`Encoding`]. Offsets past the end or inside a character
+/// are clamped to the character boundary before them.
+#[derive(Clone)]
 pub struct LineIndex {
-    starts: Vec<u32>,
+    inner: ruff_source_file::LineIndex,
+}
+
+impl std::fmt::Debug for LineIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LineIndex")
+            .field("lines", &self.inner.line_count())
+            .finish()
+    }
 }
 
 impl LineIndex {
     /// Indexes `text`.
     pub fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                starts.push(i as u32 + 1);
-            }
+        LineIndex {
+            inner: ruff_source_file::LineIndex::from_source_text(text),
         }
-        LineIndex { starts }
     }
 
     /// 0-based line of a byte offset.
     pub fn line_of(&self, offset: u32) -> usize {
-        match self.starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        }
+        self.inner
+            .line_index(ruff_text_size::TextSize::from(offset))
+            .to_zero_indexed()
     }
 
-    /// Byte offset where 0-based `line` starts.
+    /// Byte offset where 0-based `line` starts (the last line's start past the end).
     pub fn line_start(&self, line: usize) -> u32 {
-        self.starts[line.min(self.starts.len() - 1)]
+        let starts = self.inner.line_starts();
+        starts[line.min(starts.len() - 1)].to_u32()
     }
 
-    /// Converts a byte offset into a 1-based line and column in `text`.
-    pub fn line_col(&self, text: &str, offset: u32) -> LineCol {
-        let offset = (offset as usize).min(text.len());
-        let line = self.line_of(offset as u32);
-        let start = self.starts[line] as usize;
-        let mut end = offset;
-        while end > start && !text.is_char_boundary(end) {
-            end -= 1;
+    /// The 0-based line and 0-based column, in `encoding` units, of a byte offset of `text`.
+    pub fn position(&self, text: &str, offset: u32, encoding: Encoding) -> (u32, u32) {
+        let mut offset = (offset as usize).min(text.len());
+        while offset > 0 && !text.is_char_boundary(offset) {
+            offset -= 1;
         }
-        let column = text[start..end].chars().count() as u32 + 1;
+        let encoding = match encoding {
+            Encoding::Utf8 => ruff_source_file::PositionEncoding::Utf8,
+            Encoding::Utf16 => ruff_source_file::PositionEncoding::Utf16,
+            Encoding::Utf32 => ruff_source_file::PositionEncoding::Utf32,
+        };
+        let at = self.inner.source_location(
+            ruff_text_size::TextSize::from(offset as u32),
+            text,
+            encoding,
+        );
+        (
+            at.line.to_zero_indexed() as u32,
+            at.character_offset.to_zero_indexed() as u32,
+        )
+    }
+
+    /// Converts a byte offset into a 1-based line and column (in scalar values) in `text`.
+    pub fn line_col(&self, text: &str, offset: u32) -> LineCol {
+        let (line, column) = self.position(text, offset, Encoding::Utf32);
         LineCol {
-            line: line as u32 + 1,
-            column,
+            line: line + 1,
+            column: column + 1,
         }
     }
 }
@@ -372,5 +405,23 @@ mod tests {
         let idx = LineIndex::new(text);
         assert_eq!(idx.line_col(text, 3), LineCol { line: 1, column: 3 });
         assert_eq!(idx.line_col(text, 5), LineCol { line: 2, column: 2 });
+    }
+
+    #[test]
+    fn positions_in_every_encoding() {
+        // "😀" is 4 bytes, 2 UTF-16 units, 1 scalar value.
+        let text = "a😀b\r\nc\rdé";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.position(text, 5, Encoding::Utf8), (0, 5));
+        assert_eq!(idx.position(text, 5, Encoding::Utf16), (0, 3));
+        assert_eq!(idx.position(text, 5, Encoding::Utf32), (0, 2));
+        // CRLF and a lone CR both end a line, as editors count them.
+        assert_eq!(idx.line_of(8), 1);
+        assert_eq!(idx.line_col(text, 11), LineCol { line: 3, column: 2 });
+        assert_eq!(idx.line_start(2), 10);
+        assert_eq!(idx.line_start(99), 10);
+        // Offsets inside a character or past the end are clamped.
+        assert_eq!(idx.position(text, 3, Encoding::Utf16), (0, 1));
+        assert_eq!(idx.line_col(text, 999), LineCol { line: 3, column: 3 });
     }
 }

@@ -306,11 +306,58 @@ fn junit_and_output_file() {
     assert_eq!(o.status.code(), Some(1));
     let xml = std::fs::read_to_string(tmp.path().join("report.xml")).unwrap();
     assert!(xml.starts_with("<?xml"));
+    // Attributes are in quick-junit's order (name, tests, skipped, errors, failures).
     assert!(
-        xml.contains(r#"<testsuite name="app.py" tests="1" failures="1""#),
+        xml.contains(r#"<testsuite name="app.py" tests="1" skipped="0" errors="0" failures="1""#),
         "{xml}"
     );
     assert!(xml.contains(r#"type="unused-suppression""#), "{xml}");
+    let doc = quick_junit::Report::deserialize_from_str(&xml).expect("well-formed JUnit");
+    assert_eq!((doc.tests, doc.failures), (1, 1));
+}
+
+#[test]
+fn junit_escapes_markup_and_drops_control_characters() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "a&b.py",
+        "x = 1  # looplint: ignore[<b>\"&'\u{1b}[31m]\n",
+    );
+    let o = looplint(tmp.path(), &["check", "--output-format", "junit"]);
+    assert_eq!(o.status.code(), Some(1));
+    let xml = stdout(&o);
+    assert!(xml.contains(r#"<testsuite name="a&amp;b.py""#), "{xml}");
+    assert!(xml.contains("&lt;b&gt;&quot;&amp;&apos;"), "{xml}");
+    assert!(!xml.contains('\u{1b}'), "{xml}");
+    let doc = quick_junit::Report::deserialize_from_str(&xml).expect("well-formed JUnit");
+    let case = &doc.test_suites[0].test_cases[0];
+    assert_eq!(case.classname.as_deref(), Some("a&b.py"));
+    assert_eq!(case.extra.get("line").map(|l| l.as_str()), Some("1"));
+    match &case.status {
+        quick_junit::TestCaseStatus::NonSuccess { ty, message, .. } => {
+            assert_eq!(ty.as_deref(), Some("unused-suppression"));
+            assert!(
+                message.as_deref().unwrap().contains("<b>\"&'"),
+                "{message:?}"
+            );
+        }
+        other => panic!("not a failure: {other:?}"),
+    }
+}
+
+#[test]
+fn junit_without_findings_has_one_passing_case() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "ok.py", "x = 1\n");
+    let o = looplint(tmp.path(), &["check", "--output-format", "junit"]);
+    assert_eq!(o.status.code(), Some(0));
+    let doc = quick_junit::Report::deserialize_from_str(&stdout(&o)).expect("well-formed JUnit");
+    assert_eq!((doc.tests, doc.failures), (1, 0));
+    assert_eq!(
+        doc.test_suites[0].test_cases[0].name.as_str(),
+        "no problems found"
+    );
 }
 
 /// A small Cargo package whose `fetch` blocks on a runtime and is called from `#[tokio::main]`.
