@@ -242,6 +242,9 @@ fn sarif_validates_against_the_official_schema() {
     let mut broken = log.clone();
     broken["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
     assert!(!validator.is_valid(&broken));
+    // The log also reads back into the typed SARIF model it was written from.
+    let typed: serde_sarif::sarif::Sarif = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(typed.runs[0].results.as_ref().map(Vec::len), Some(3));
 
     let run = &log["runs"][0];
     assert_eq!(run["columnKind"], "unicodeCodePoints");
