@@ -5,62 +5,72 @@
 //! `cargo-looplint looplint ARGS...`; the repeated `looplint` is dropped. The check runs from the
 //! workspace root, so paths are shown relative to it, as cargo shows them.
 //!
+//! The command line is clap's: package selection is `clap-cargo`'s (the flags of cargo's own
+//! commands), and every `looplint check` option is accepted as is.
+//!
 //! With `--message-format json` the output is what `cargo check --message-format json` prints: one
-//! `compiler-message` object per finding, wrapping a rustc-shaped diagnostic, then
-//! `build-finished`. rust-analyzer's `check.overrideCommand = ["cargo", "looplint",
-//! "--message-format=json"]` therefore shows looplint's findings in any editor.
+//! `compiler-message` object per finding, wrapping a rustc-shaped diagnostic built from
+//! `cargo_metadata`'s types, then `build-finished`, written straight to the output.
+//! rust-analyzer's `check.overrideCommand = ["cargo", "looplint", "--message-format=json"]`
+//! therefore shows looplint's findings in any editor.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use cargo_metadata::{Metadata, MetadataCommand, Package, Target};
-use serde_json::{Value, json};
+use cargo_metadata::diagnostic::{
+    Diagnostic, DiagnosticBuilder, DiagnosticCodeBuilder, DiagnosticLevel, DiagnosticSpan,
+    DiagnosticSpanBuilder, DiagnosticSpanLineBuilder,
+};
+use cargo_metadata::{BuildFinishedBuilder, Message, Metadata, Package, PackageId, Target};
+use clap::Parser;
 
+use crate::cli::{CheckArgs, FailOn};
+use crate::diagnostic::{Finding, Severity};
+use crate::model::Span;
 use crate::project::EXIT_ERROR;
+use crate::report::{Format, Report};
 
-/// Help text of `cargo looplint`.
-pub const USAGE: &str = "\
-Check Cargo packages for runtime-lifecycle bugs
-
-Usage: cargo looplint [check] [OPTIONS]
-
-Package selection:
-  -p, --package <NAME>        Check only this package (repeatable)
-      --workspace             Check every workspace member
-      --exclude <NAME>        Leave this package out (with --workspace; repeatable)
-      --manifest-path <PATH>  Path to Cargo.toml
-
-Output:
-      --message-format <FMT>  human (default), short, or json (cargo's JSON messages,
-                              for rust-analyzer's check.overrideCommand)
-  -h, --help                  Print help
-
-Exit status:
-  -D, --deny warnings         Fail on warnings too (as `cargo clippy -- -D warnings`);
-                              without it, as with clippy, only error-level findings fail
-
-Every other option is passed on to `looplint check` (see `looplint check --help`):
---select, --ignore, --extend-select, --config, --isolated, --fail-on, --baseline,
---write-baseline, -o/--output, --statistics, --exit-zero, --no-color, --output-format.
-
+/// What `cargo looplint` adds to the help of `looplint check`.
+const AFTER_HELP: &str = "\
 Without -p or --workspace, the package in the current directory is checked, or the
 workspace's default members at a virtual workspace root.
-";
 
-/// Options of `looplint check` that take a separate value.
-const VALUE_OPTIONS: &[&str] = &[
-    "--format",
-    "--output-format",
-    "--select",
-    "--ignore",
-    "--extend-select",
-    "--config",
-    "--fail-on",
-    "--baseline",
-    "-o",
-    "--output",
-];
+As with `cargo clippy`, warnings are shown but fail the command only with `-D warnings`
+(or `--fail-on warning`, or `fail-on = \"warning\"` in the configuration).";
+
+/// The command line of `cargo looplint`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo looplint",
+    bin_name = "cargo looplint",
+    override_usage = "cargo looplint [check] [OPTIONS]",
+    about = "Check Cargo packages for runtime-lifecycle bugs",
+    mut_arg("paths", |a| a.hide(true)),
+    after_help = AFTER_HELP,
+    version
+)]
+struct CargoArgs {
+    #[command(flatten, next_help_heading = "Package Selection")]
+    workspace: clap_cargo::Workspace,
+    #[command(flatten, next_help_heading = "Manifest Options")]
+    manifest: clap_cargo::Manifest,
+    /// human (default), short, or json (cargo's JSON messages, for rust-analyzer's
+    /// check.overrideCommand); cargo's `json-*` variants select JSON too.
+    #[arg(long, value_name = "FMT", help_heading = "Output")]
+    message_format: Option<String>,
+    /// `-D warnings`: fail on warnings too (as `cargo clippy -- -D warnings`).
+    #[arg(
+        short = 'D',
+        long = "deny",
+        value_name = "warnings",
+        help_heading = "Exit Status"
+    )]
+    deny: Vec<String>,
+    #[command(flatten, next_help_heading = "Check Options (as `looplint check`)")]
+    check: CheckArgs,
+}
 
 /// The message format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,97 +80,43 @@ enum MessageFormat {
     Json,
 }
 
-#[derive(Debug, Default)]
-struct Options {
-    manifest: Option<PathBuf>,
-    packages: Vec<String>,
-    workspace: bool,
-    exclude: Vec<String>,
-    format: Option<MessageFormat>,
-    forwarded: Vec<OsString>,
-    output: Option<PathBuf>,
-}
-
-fn parse(args: Vec<OsString>) -> Result<Option<Options>, String> {
-    let mut o = Options::default();
-    let mut it = args.into_iter().peekable();
-    while let Some(raw) = it.next() {
-        // Option names are text; a value given apart may be any path the OS allows.
-        let Some(arg) = raw.to_str().map(str::to_string) else {
-            return Err(format!(
-                "unexpected argument `{}`: `cargo looplint` checks whole packages; \
-                 use `looplint check PATH` for single paths",
-                raw.to_string_lossy()
-            ));
-        };
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(OsString::from(v))),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |what: &str| -> Result<OsString, String> {
-            inline
-                .clone()
-                .or_else(|| it.next())
-                .ok_or_else(|| format!("`{what}` needs a value"))
-        };
-        let text = |v: OsString, what: &str| -> Result<String, String> {
-            v.into_string()
-                .map_err(|v| format!("`{what}`: `{}` is not valid UTF-8", v.to_string_lossy()))
-        };
-        match name.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--manifest-path" => o.manifest = Some(PathBuf::from(value(&name)?)),
-            "-p" | "--package" => o.packages.push(text(value(&name)?, &name)?),
-            "--workspace" | "--all" => o.workspace = true,
-            "--exclude" => o.exclude.push(text(value(&name)?, &name)?),
-            "--message-format" => {
-                let v = text(value(&name)?, &name)?;
-                // Cargo's variants (`json-diagnostic-short`, ...) select JSON too.
-                o.format = Some(match v.split(',').next().unwrap_or("") {
-                    "human" => MessageFormat::Human,
-                    "short" => MessageFormat::Short,
-                    f if f.starts_with("json") => MessageFormat::Json,
-                    _ => return Err(format!("unknown message format `{v}`")),
-                });
-            }
-            "-o" | "--output" => {
-                let v = PathBuf::from(value(&name)?);
-                if let Some(message) = crate::cli::output_is_a_format_name(&v) {
-                    return Err(message);
-                }
-                o.output = Some(v);
-            }
-            // As `cargo clippy -- -D warnings`: warnings fail the command.
-            "-D" | "--deny" => deny(&text(value(&name)?, &name)?, &mut o)?,
-            n if n.starts_with("-D") => deny(&n[2..], &mut o)?,
-            "--" => {}
-            n if n.starts_with("-p") && n.len() > 2 => o.packages.push(n[2..].to_string()),
-            n if VALUE_OPTIONS.contains(&n) => {
-                let v = value(n)?;
-                o.forwarded.push(n.into());
-                o.forwarded.push(v);
-            }
-            n if n.starts_with('-') => o.forwarded.push(raw),
-            _ => {
-                return Err(format!(
-                    "unexpected argument `{arg}`: `cargo looplint` checks whole packages; \
-                     use `looplint check PATH` for single paths"
-                ));
-            }
+/// Parses the arguments (after `looplint` and `check`); `Err` holds clap's error or ours.
+fn parse(args: Vec<OsString>) -> Result<(CargoArgs, MessageFormat), clap::Error> {
+    // As after `cargo clippy --`: what follows `--` is read like the rest.
+    let args = args.into_iter().filter(|a| a != "--");
+    let mut parsed =
+        CargoArgs::try_parse_from(std::iter::once(OsString::from("cargo-looplint")).chain(args))?;
+    let usage = |message: String| {
+        clap::Error::raw(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("{message}\n"),
+        )
+    };
+    if let Some(path) = parsed.check.paths.first() {
+        return Err(usage(format!(
+            "unexpected argument `{}`: `cargo looplint` checks whole packages; \
+             use `looplint check PATH` for single paths",
+            path.to_string_lossy()
+        )));
+    }
+    for level in &parsed.deny {
+        if level != "warnings" {
+            return Err(usage(format!(
+                "`-D {level}`: only `-D warnings` is understood (select rules with `--select`)"
+            )));
         }
+        parsed.check.fail_on = Some(FailOn::Warning);
     }
-    Ok(Some(o))
-}
-
-/// `-D warnings`: warnings fail the command (`--fail-on warning`).
-fn deny(level: &str, o: &mut Options) -> Result<(), String> {
-    if level != "warnings" {
-        return Err(format!(
-            "`-D {level}`: only `-D warnings` is understood (select rules with `--select`)"
-        ));
-    }
-    o.forwarded.extend(["--fail-on".into(), "warning".into()]);
-    Ok(())
+    let format = match parsed.message_format.as_deref() {
+        None => MessageFormat::Human,
+        Some(v) => match v.split(',').next().unwrap_or("") {
+            "human" => MessageFormat::Human,
+            "short" => MessageFormat::Short,
+            f if f.starts_with("json") => MessageFormat::Json,
+            _ => return Err(usage(format!("unknown message format `{v}`"))),
+        },
+    };
+    Ok((parsed, format))
 }
 
 /// Runs `cargo looplint` with the arguments after the program name; returns the exit code.
@@ -171,15 +127,11 @@ pub fn run(mut args: Vec<OsString>) -> i32 {
     if args.first().and_then(|a| a.to_str()) == Some("check") {
         args.remove(0);
     }
-    let opts = match parse(args) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            print!("{USAGE}");
-            return 0;
-        }
-        Err(message) => {
-            eprintln!("error: {message}");
-            return EXIT_ERROR;
+    let (mut opts, format) = match parse(args) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_ERROR } else { 0 };
         }
     };
     let cwd = match std::env::current_dir() {
@@ -189,9 +141,18 @@ pub fn run(mut args: Vec<OsString>) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let mut cmd = MetadataCommand::new();
+    if let Some(message) = opts
+        .check
+        .output
+        .as_deref()
+        .and_then(crate::cli::output_is_a_format_name)
+    {
+        eprintln!("error: {message}");
+        return EXIT_ERROR;
+    }
+    let mut cmd = cargo_metadata::MetadataCommand::new();
     cmd.no_deps();
-    if let Some(m) = &opts.manifest {
+    if let Some(m) = &opts.manifest.manifest_path {
         cmd.manifest_path(cwd.join(m));
     }
     let metadata = match cmd.exec() {
@@ -217,25 +178,24 @@ pub fn run(mut args: Vec<OsString>) -> i32 {
         eprintln!("error: {}: {e}", root.display());
         return EXIT_ERROR;
     }
-    let output = opts.output.as_ref().map(|o| cwd.join(o));
-    let mut check: Vec<OsString> = vec!["check".into()];
-    check.extend(dirs.iter().map(|d| d.as_os_str().to_os_string()));
-    check.extend(opts.forwarded.iter().cloned());
+    let check = &mut opts.check;
+    check.output = check.output.as_ref().map(|o| cwd.join(o));
+    check.paths = dirs;
     // As `cargo clippy`: warnings are shown but fail the command only with `-D warnings`,
     // `--fail-on warning` or `fail-on = "warning"` in the configuration.
-    check.extend(["--default-fail-on".into(), "error".into()]);
-    match opts.format.unwrap_or(MessageFormat::Human) {
-        MessageFormat::Human | MessageFormat::Short => {
-            if opts.format == Some(MessageFormat::Short) {
-                check.extend(["--format".into(), "concise".into()]);
-            }
-            if let Some(out) = output {
-                check.push("--output".into());
-                check.push(out.into_os_string());
-            }
-            crate::cli::run(check)
+    check.default_fail_on = Some(FailOn::Error);
+    match format {
+        MessageFormat::Human => crate::cli::check(check, None),
+        MessageFormat::Short => {
+            check.format = Format::Concise;
+            crate::cli::check(check, None)
         }
-        MessageFormat::Json => run_json(check, &packages, &root, output.as_deref()),
+        MessageFormat::Json => {
+            let write = |report: &Report<'_>, out: &mut dyn Write| {
+                write_messages(report, &packages, &root, out)
+            };
+            crate::cli::check(check, Some(&write))
+        }
     }
 }
 
@@ -246,20 +206,21 @@ fn one_line(text: &str) -> String {
 /// The packages to check.
 fn select<'m>(
     metadata: &'m Metadata,
-    opts: &Options,
+    opts: &CargoArgs,
     cwd: &Path,
 ) -> Result<Vec<&'m Package>, String> {
     let members: Vec<&Package> = metadata.workspace_packages();
-    let mut chosen: Vec<&Package> = if !opts.packages.is_empty() {
+    let selection = &opts.workspace;
+    let mut chosen: Vec<&Package> = if !selection.package.is_empty() {
         let mut v = Vec::new();
-        for name in &opts.packages {
+        for name in &selection.package {
             match members.iter().find(|p| p.name.as_str() == name.as_str()) {
                 Some(p) => v.push(*p),
                 None => return Err(format!("package `{name}` is not a member of the workspace")),
             }
         }
         v
-    } else if opts.workspace {
+    } else if selection.workspace || selection.all {
         members.clone()
     } else {
         // Cargo's default: the package whose directory holds the current directory, else the
@@ -272,10 +233,10 @@ fn select<'m>(
                     .is_some_and(|d| cwd.starts_with(d.as_std_path()))
             })
             .max_by_key(|p| p.manifest_path.as_str().len());
-        match (&opts.manifest, here) {
+        match (&opts.manifest.manifest_path, here) {
             (None, Some(p)) => vec![*p],
             _ => {
-                let manifest = opts.manifest.as_ref().map(|m| cwd.join(m));
+                let manifest = opts.manifest.manifest_path.as_ref().map(|m| cwd.join(m));
                 let by_manifest = manifest.as_ref().and_then(|m| {
                     members
                         .iter()
@@ -295,15 +256,20 @@ fn select<'m>(
             }
         }
     };
-    if !opts.exclude.is_empty() {
-        for name in &opts.exclude {
+    if !selection.exclude.is_empty() {
+        for name in &selection.exclude {
             if !members.iter().any(|p| p.name.as_str() == name.as_str()) {
                 return Err(format!(
                     "excluded package `{name}` is not a member of the workspace"
                 ));
             }
         }
-        chosen.retain(|p| !opts.exclude.iter().any(|e| e.as_str() == p.name.as_str()));
+        chosen.retain(|p| {
+            !selection
+                .exclude
+                .iter()
+                .any(|e| e.as_str() == p.name.as_str())
+        });
     }
     Ok(chosen)
 }
@@ -360,62 +326,6 @@ fn source_dirs(packages: &[&Package], root: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn temp_report_path() -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    std::env::temp_dir().join(format!(
-        "cargo-looplint-{}-{nanos}.json",
-        std::process::id()
-    ))
-}
-
-/// Runs the check with JSON output and prints cargo messages.
-fn run_json(
-    mut check: Vec<OsString>,
-    packages: &[&Package],
-    root: &Path,
-    output: Option<&Path>,
-) -> i32 {
-    let tmp = temp_report_path();
-    check.extend(["--format".into(), "json".into(), "--output".into()]);
-    check.push(tmp.clone().into_os_string());
-    let code = crate::cli::run(check);
-    let text = std::fs::read_to_string(&tmp);
-    let _ = std::fs::remove_file(&tmp);
-    let doc: Value = match text.ok().and_then(|t| serde_json::from_str(&t).ok()) {
-        Some(v) => v,
-        None => return if code == 0 { EXIT_ERROR } else { code },
-    };
-    let mut lines = Vec::new();
-    let mut errors = 0;
-    for d in doc["diagnostics"].as_array().into_iter().flatten() {
-        if d["severity"] == "error" {
-            errors += 1;
-        }
-        lines.push(compiler_message(d, packages, root).to_string());
-    }
-    lines.push(json!({ "reason": "build-finished", "success": errors == 0 }).to_string());
-    let mut text = lines.join("\n");
-    text.push('\n');
-    let written = match output {
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display())),
-        None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
-                _ => Ok(()),
-            }
-        }
-    };
-    if let Err(e) = written {
-        eprintln!("error: cannot write the report: {e}");
-        return EXIT_ERROR;
-    }
-    code
-}
-
 /// The package and target a file belongs to: the target whose source tree holds it most closely.
 fn owner<'p>(path: &Path, packages: &[&'p Package]) -> Option<(&'p Package, &'p Target)> {
     let mut best: Option<(&Package, &Target, usize)> = None;
@@ -437,181 +347,211 @@ fn owner<'p>(path: &Path, packages: &[&'p Package]) -> Option<(&'p Package, &'p 
     })
 }
 
-/// A rustc-shaped span of a looplint JSON range.
-fn span(root: &Path, path: &str, range: &Value, primary: bool, label: Option<&str>) -> Value {
-    let line_start = range["start"]["line"].as_u64().unwrap_or(1);
-    let line_end = range["end"]["line"].as_u64().unwrap_or(line_start);
-    let column_start = range["start"]["column"].as_u64().unwrap_or(1);
-    let column_end = range["end"]["column"].as_u64().unwrap_or(column_start);
-    let text = crate::readfile::read_string(&root.join(path), u64::MAX)
-        .ok()
-        .map(|t| {
-            t.lines()
-                .skip(line_start.saturating_sub(1) as usize)
-                .take((line_end - line_start.min(line_end) + 1) as usize)
-                .enumerate()
-                .map(|(i, l)| {
-                    let first = i == 0;
-                    let last = line_start + i as u64 == line_end;
-                    json!({
-                        "text": l,
-                        "highlight_start": if first { column_start } else { 1 },
-                        "highlight_end": if last { column_end } else { l.chars().count() as u64 + 1 },
-                    })
+/// Writes one `compiler-message` line per finding, then `build-finished`.
+fn write_messages(
+    report: &Report<'_>,
+    packages: &[&Package],
+    root: &Path,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for f in report.findings {
+        let path = report.path(f.primary);
+        let Some((package, target)) = owner(&root.join(path), packages) else {
+            continue;
+        };
+        let line = CompilerMessageLine {
+            reason: "compiler-message",
+            package_id: &package.id,
+            manifest_path: package.manifest_path.as_std_path(),
+            target,
+            message: diagnostic(report, f),
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")?;
+    }
+    let success = !report
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Error);
+    let finished = BuildFinishedBuilder::default()
+        .success(success)
+        .build()
+        .map_err(io::Error::other)?;
+    serde_json::to_writer(&mut *out, &Message::BuildFinished(finished))?;
+    out.write_all(b"\n")
+}
+
+/// Cargo's `compiler-message`, with the manifest path cargo writes beside the package id
+/// (`cargo_metadata::CompilerMessage` reads it without keeping it).
+#[derive(serde::Serialize)]
+struct CompilerMessageLine<'a> {
+    reason: &'static str,
+    package_id: &'a PackageId,
+    manifest_path: &'a Path,
+    target: &'a Target,
+    message: Diagnostic,
+}
+
+/// A rustc-shaped span of `span`, with the source lines it covers.
+fn span(report: &Report<'_>, span: Span, primary: bool, label: Option<&str>) -> DiagnosticSpan {
+    let (start, end) = report.sources.positions(span);
+    let end_line = end.line.max(start.line);
+    let text = report
+        .sources
+        .text(span.file as usize)
+        .lines()
+        .skip(start.line.saturating_sub(1) as usize)
+        .take((end_line - start.line + 1) as usize)
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let first = i == 0;
+            let last = start.line + i as u32 == end_line;
+            DiagnosticSpanLineBuilder::default()
+                .text(l)
+                .highlight_start(if first { start.column as usize } else { 1 })
+                .highlight_end(if last {
+                    end.column as usize
+                } else {
+                    l.chars().count() + 1
                 })
-                .collect::<Vec<_>>()
+                .build()
+                .ok()
         })
-        .unwrap_or_default();
-    json!({
-        "file_name": path,
-        "byte_start": range["start"]["offset"],
-        "byte_end": range["end"]["offset"],
-        "line_start": line_start,
-        "line_end": line_end,
-        "column_start": column_start,
-        "column_end": column_end,
-        "is_primary": primary,
-        "text": text,
-        "label": label,
-        "suggested_replacement": null,
-        "suggestion_applicability": null,
-        "expansion": null,
-    })
+        .collect::<Vec<_>>();
+    DiagnosticSpanBuilder::default()
+        .file_name(report.path(span))
+        .byte_start(start.offset)
+        .byte_end(end.offset)
+        .line_start(start.line as usize)
+        .line_end(end_line as usize)
+        .column_start(start.column as usize)
+        .column_end(end.column as usize)
+        .is_primary(primary)
+        .text(text)
+        .label(label.map(str::to_string))
+        .suggested_replacement(None)
+        .suggestion_applicability(None)
+        .expansion(None)
+        .build()
+        .expect("every field of the span is set")
 }
 
-fn child(level: &str, message: &str) -> Value {
-    json!({
-        "message": message,
-        "code": null,
-        "level": level,
-        "spans": [],
-        "children": [],
-        "rendered": null,
-    })
+fn child(level: DiagnosticLevel, message: &str) -> Diagnostic {
+    DiagnosticBuilder::default()
+        .message(message)
+        .code(None)
+        .level(level)
+        .spans(Vec::new())
+        .children(Vec::new())
+        .rendered(None)
+        .build()
+        .expect("every field of the diagnostic is set")
 }
 
-/// One `compiler-message` line for a looplint JSON diagnostic.
-fn compiler_message(d: &Value, packages: &[&Package], root: &Path) -> Value {
-    let path = d["path"].as_str().unwrap_or("");
-    let rule = d["rule"].as_str().unwrap_or("");
-    let message = d["message"].as_str().unwrap_or("");
-    let level = if d["severity"] == "error" {
-        "error"
+/// The rustc-shaped diagnostic of a finding.
+fn diagnostic(report: &Report<'_>, f: &Finding) -> Diagnostic {
+    let (level, level_name) = if f.severity == Severity::Error {
+        (DiagnosticLevel::Error, "error")
     } else {
-        "warning"
+        (DiagnosticLevel::Warning, "warning")
     };
-    let primary_label = d["primary_label"].as_str().filter(|s| !s.is_empty());
-    let mut spans = vec![span(root, path, &d["range"], true, primary_label)];
-    for l in d["labels"].as_array().into_iter().flatten() {
-        spans.push(span(
-            root,
-            l["path"].as_str().unwrap_or(path),
-            &l["range"],
-            false,
-            l["message"].as_str(),
-        ));
+    let primary_label = Some(f.primary_label.as_str()).filter(|s| !s.is_empty());
+    let mut spans = vec![span(report, f.primary, true, primary_label)];
+    for l in &f.labels {
+        spans.push(span(report, l.span, false, Some(&l.message)));
     }
-    let mut children: Vec<Value> = d["notes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|n| n.as_str())
-        .map(|n| child("note", n))
+    let mut children: Vec<Diagnostic> = f
+        .notes
+        .iter()
+        .map(|n| child(DiagnosticLevel::Note, n))
         .collect();
-    if let Some(h) = d["help"].as_str() {
-        children.push(child("help", h));
+    if let Some(h) = &f.help {
+        children.push(child(DiagnosticLevel::Help, h));
     }
-    let line = d["range"]["start"]["line"].as_u64().unwrap_or(1);
-    let col = d["range"]["start"]["column"].as_u64().unwrap_or(1);
-    let mut rendered = format!("{level}[{rule}]: {message}\n  --> {path}:{line}:{col}\n");
-    for l in d["labels"].as_array().into_iter().flatten() {
+    let path = report.path(f.primary);
+    let (start, _) = report.sources.positions(f.primary);
+    let mut rendered = format!(
+        "{level_name}[{}]: {}\n  --> {path}:{}:{}\n",
+        f.rule, f.message, start.line, start.column
+    );
+    for l in &f.labels {
+        let (at, _) = report.sources.positions(l.span);
         rendered.push_str(&format!(
             "  ::: {}:{}:{}: {}\n",
-            l["path"].as_str().unwrap_or(path),
-            l["range"]["start"]["line"],
-            l["range"]["start"]["column"],
-            l["message"].as_str().unwrap_or("")
+            report.path(l.span),
+            at.line,
+            at.column,
+            l.message
         ));
     }
     for c in &children {
-        rendered.push_str(&format!(
-            "   = {}: {}\n",
-            c["level"].as_str().unwrap_or("note"),
-            c["message"].as_str().unwrap_or("")
-        ));
+        let name = if c.level == DiagnosticLevel::Help {
+            "help"
+        } else {
+            "note"
+        };
+        rendered.push_str(&format!("   = {name}: {}\n", c.message));
     }
-    let diagnostic = json!({
-        "$message_type": "diagnostic",
-        "message": message,
-        "code": { "code": rule, "explanation": null },
-        "level": level,
-        "spans": spans,
-        "children": children,
-        "rendered": rendered,
-    });
-    let abs = root.join(path);
-    match owner(&abs, packages) {
-        Some((p, t)) => json!({
-            "reason": "compiler-message",
-            "package_id": p.id,
-            "manifest_path": p.manifest_path,
-            "target": t,
-            "message": diagnostic,
-        }),
-        None => json!({
-            "reason": "compiler-message",
-            "package_id": "",
-            "manifest_path": "",
-            "target": null,
-            "message": diagnostic,
-        }),
-    }
+    let code = DiagnosticCodeBuilder::default()
+        .code(f.rule)
+        .explanation(None)
+        .build()
+        .expect("every field of the code is set");
+    DiagnosticBuilder::default()
+        .message(f.message.as_str())
+        .code(Some(code))
+        .level(level)
+        .spans(spans)
+        .children(children)
+        .rendered(Some(rendered))
+        .build()
+        .expect("every field of the diagnostic is set")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parsed(args: &[&str]) -> Result<(CargoArgs, MessageFormat), clap::Error> {
+        parse(args.iter().map(OsString::from).collect())
+    }
+
     #[test]
     fn parses_options() {
-        let o = parse(
-            [
-                "-p",
-                "a",
-                "-pb",
-                "--exclude=c",
-                "--message-format=json",
-                "--select",
-                "LL1",
-                "--exit-zero",
-            ]
-            .map(OsString::from)
-            .to_vec(),
-        )
-        .unwrap()
+        let (o, format) = parsed(&[
+            "-p",
+            "a",
+            "-pb",
+            "--exclude=c",
+            "--message-format=json",
+            "--select",
+            "LL1",
+            "--exit-zero",
+        ])
         .unwrap();
-        assert_eq!(o.packages, vec!["a", "b"]);
-        assert_eq!(o.exclude, vec!["c"]);
-        assert_eq!(o.format, Some(MessageFormat::Json));
-        assert_eq!(o.forwarded, vec!["--select", "LL1", "--exit-zero"]);
-        assert!(parse(vec!["--help".into()]).unwrap().is_none());
-        assert!(parse(vec!["src".into()]).is_err());
-        assert!(parse(vec!["--message-format".into(), "xml".into()]).is_err());
-        let o = parse(["--", "-D", "warnings"].map(OsString::from).to_vec())
-            .unwrap()
-            .unwrap();
-        assert_eq!(o.forwarded, vec!["--fail-on", "warning"]);
-        assert!(parse(vec!["-Dwarnings".into()]).is_ok());
-        assert!(parse(vec!["-Dclippy::all".into()]).is_err());
-        assert!(parse(vec!["-o".into(), "json".into()]).is_err());
+        assert_eq!(o.workspace.package, vec!["a", "b"]);
+        assert_eq!(o.workspace.exclude, vec!["c"]);
+        assert_eq!(format, MessageFormat::Json);
+        assert_eq!(o.check.select, vec!["LL1"]);
+        assert!(o.check.exit_zero);
+        assert!(parsed(&["--help"]).is_err_and(|e| !e.use_stderr()));
+        assert!(parsed(&["src"]).is_err());
+        assert!(parsed(&["--message-format", "xml"]).is_err());
+        let (o, _) = parsed(&["--", "-D", "warnings"]).unwrap();
+        assert_eq!(o.check.fail_on, Some(FailOn::Warning));
+        assert!(parsed(&["-Dwarnings"]).is_ok());
+        assert!(parsed(&["-Dclippy::all"]).is_err());
+        let (o, _) = parsed(&["--all"]).unwrap();
+        assert!(o.workspace.all);
         #[cfg(unix)]
         {
             use std::os::unix::ffi::OsStringExt;
             let odd = OsString::from_vec(vec![b'o', 0xff]);
-            let o = parse(vec!["--manifest-path".into(), odd.clone()])
-                .unwrap()
-                .unwrap();
-            assert_eq!(o.manifest.map(PathBuf::into_os_string), Some(odd.clone()));
+            let (o, _) = parse(vec!["--manifest-path".into(), odd.clone()]).unwrap();
+            assert_eq!(
+                o.manifest.manifest_path.map(PathBuf::into_os_string),
+                Some(odd.clone())
+            );
             assert!(parse(vec![odd]).is_err());
         }
     }

@@ -235,7 +235,7 @@ fn run_args(args: Vec<OsString>) -> i32 {
         }
     };
     match cli.command {
-        Command::Check(args) => run_check(&args),
+        Command::Check(args) => run_check(&args, None),
         Command::Rule(args) => run_rule(&args),
         Command::Rules(args) => run_rules(&args),
         Command::Server => crate::server::run(),
@@ -417,7 +417,25 @@ fn fail_on(args: &CheckArgs, setup: &project::Setup) -> Option<crate::diagnostic
         .or(args.default_fail_on.map(level))
 }
 
-fn run_check(args: &CheckArgs) -> i32 {
+/// Writes a report in a shape its caller chooses, in place of `--output-format` (cargo's JSON
+/// messages for `cargo looplint`).
+pub type ReportWriter<'w> = &'w dyn Fn(&Report<'_>, &mut dyn Write) -> io::Result<()>;
+
+/// `looplint check` with parsed arguments, its report written by `writer` when given; returns
+/// the exit code.
+pub fn check(args: &CheckArgs, writer: Option<ReportWriter<'_>>) -> i32 {
+    guard_closed_stdout();
+    let run = std::panic::AssertUnwindSafe(|| run_check(args, writer));
+    match std::panic::catch_unwind(run) {
+        Ok(code) => code,
+        Err(_) => {
+            error("internal error; please report it with the input that caused it");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn run_check(args: &CheckArgs, writer: Option<ReportWriter<'_>>) -> i32 {
     if let Some(message) = args.output.as_deref().and_then(output_is_a_format_name) {
         error(message);
         return EXIT_ERROR;
@@ -580,7 +598,7 @@ fn run_check(args: &CheckArgs) -> i32 {
         Some(path) => std::fs::File::create(path)
             .and_then(|file| {
                 let mut out = io::BufWriter::new(file);
-                write_report(args, &report, style, &mut out)?;
+                write_report(args, writer, &report, style, &mut out)?;
                 out.flush()
             })
             .map_err(|e| format!("{}: {}", path.display(), readfile_io(&e))),
@@ -590,7 +608,7 @@ fn run_check(args: &CheckArgs) -> i32 {
             let mut out = io::BufWriter::new(stdout.lock());
             // A reader that went away (a broken pipe) got part of the report at most: the run
             // cannot pass as clean.
-            write_report(args, &report, style, &mut out)
+            write_report(args, writer, &report, style, &mut out)
                 .and_then(|()| out.flush())
                 .map_err(|e| readfile_io(&e))
         }
@@ -775,11 +793,14 @@ fn stdout_is_open() -> bool {
 
 fn write_report(
     args: &CheckArgs,
+    writer: Option<ReportWriter<'_>>,
     report: &Report<'_>,
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    if args.statistics {
+    if let Some(write) = writer {
+        write(report, out)
+    } else if args.statistics {
         report::statistics::write(args.format, report, out)
     } else {
         report::write(args.format, report, style, out)

@@ -259,6 +259,21 @@ fn a_real_finding_keeps_its_labels_notes_and_help() {
         (3, 8, 16)
     );
     assert_eq!(primary.byte_end - primary.byte_start, 8);
+    // The primary span carries the finding's own label, as rustc's do.
+    assert!(
+        primary.label.as_deref().is_some_and(|l| !l.is_empty()),
+        "{primary:?}"
+    );
+    // Each message names its manifest beside the package id, as cargo writes it.
+    let first: serde_json::Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert!(
+        first["manifest_path"]
+            .as_str()
+            .unwrap()
+            .ends_with("Cargo.toml"),
+        "{first}"
+    );
     let call = &diag.spans[1];
     assert!(!call.is_primary);
     assert_eq!(call.line_start, 8);
