@@ -26,10 +26,24 @@ pub struct CheckResult {
     pub findings: Vec<Finding>,
     /// Files that could not be read at all.
     pub unreadable: Vec<(usize, String)>,
+    /// Whether the run was cancelled before it analysed every program (the findings are then
+    /// incomplete).
+    pub cancelled: bool,
 }
 
 /// Checks every file of `db`.
 pub fn check(db: &SourceDb, opts: &CheckOptions<'_>) -> CheckResult {
+    check_until(db, opts, &|| false)
+}
+
+/// Checks every file of `db` until `cancelled` says the result is no longer wanted: each
+/// program asks it before its analysis, and is skipped once it returns true (the language
+/// server's stale runs stop there).
+pub fn check_until(
+    db: &SourceDb,
+    opts: &CheckOptions<'_>,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> CheckResult {
     // Workers with a stack that covers ordinary files, so that only deep ones need their own
     // (the pool may already exist when the caller built it).
     let _ = rayon::ThreadPoolBuilder::new()
@@ -45,7 +59,15 @@ pub fn check(db: &SourceDb, opts: &CheckOptions<'_>) -> CheckResult {
     }
     crate::alloc::tune_for(rust.len(), python.len());
     // Each program is analysed as soon as it is lowered; only its findings are kept.
-    let analyse = |lowered: Lowered| -> CheckResult { analyse_program(lowered, opts) };
+    let analyse = |lowered: Lowered| -> CheckResult {
+        if cancelled() {
+            return CheckResult {
+                cancelled: true,
+                ..CheckResult::default()
+            };
+        }
+        analyse_program(lowered, opts)
+    };
     let (rust_results, py_results) = rayon::join(
         || frontend::rust::lower_each(db, &rust, opts.kb, &analyse),
         || frontend::python::lower_each(db, &python, opts.kb, &analyse),
@@ -54,6 +76,7 @@ pub fn check(db: &SourceDb, opts: &CheckOptions<'_>) -> CheckResult {
     for part in rust_results.into_iter().chain(py_results) {
         result.findings.extend(part.findings);
         result.unreadable.extend(part.unreadable);
+        result.cancelled |= part.cancelled;
     }
     result.findings.sort_by(|a, b| {
         let pa = &db.files[a.primary.file as usize].display;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::baseline::{self, Baseline, Filtered};
-use crate::check::{CheckOptions, CheckResult, check};
+use crate::check::{CheckOptions, CheckResult, check_until};
 use crate::config::{Config, RuleSelection, parse_selectors};
 use crate::diagnostic::{Finding, Severity};
 use crate::kb::Kb;
@@ -97,12 +97,18 @@ impl Setup {
 
     /// Runs the check and applies per-file ignores and suppression comments.
     pub fn check(&self, db: &SourceDb) -> CheckResult {
+        self.check_until(db, &|| false)
+    }
+
+    /// As [`Setup::check`], skipping the analysis of the programs left once `cancelled` returns
+    /// true (see [`crate::check::check_until`]).
+    pub fn check_until(&self, db: &SourceDb, cancelled: &(dyn Fn() -> bool + Sync)) -> CheckResult {
         let enabled = |id: &str| self.selection.is_enabled(id);
         let opts = CheckOptions {
             kb: &self.kb,
             enabled: &enabled,
         };
-        let mut result = check(db, &opts);
+        let mut result = check_until(db, &opts, cancelled);
         let findings = std::mem::take(&mut result.findings);
         result.findings = self.filter(db, findings);
         result

@@ -9,8 +9,10 @@
 //! else UTF-16 code units, as the protocol requires.
 //!
 //! Analyses run on a thread of their own, so requests (hover, code actions) are answered while a
-//! project is analysed; each analysis has a generation per project, and a result whose project
-//! was asked to be analysed again meanwhile is dropped. Settings ([`crate::server_settings`])
+//! project is analysed; each analysis has a generation per project. A newer edit makes the
+//! analyses of its project stale: one still queued is never started, one running stops before
+//! its next program, and a stale result is never published (each analysis logs its start, and
+//! its stop when stale, in `window/logMessage`). Diagnostics carry the version of the document they were computed from. Settings ([`crate::server_settings`])
 //! come from `initializationOptions` and `workspace/didChangeConfiguration`; hover and code
 //! actions are in [`crate::server_actions`].
 
@@ -21,7 +23,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
     DidChangeConfiguration, DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument,
-    DidSaveTextDocument, Notification as _, PublishDiagnostics, ShowMessage,
+    DidSaveTextDocument, LogMessage, Notification as _, PublishDiagnostics, ShowMessage,
 };
 use lsp_types::request::{
     CodeActionRequest, ExecuteCommand, HoverRequest, Request as _, ShowDocument,
@@ -30,10 +32,11 @@ use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
     CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity,
     ExecuteCommandOptions, ExecuteCommandParams, HoverParams, HoverProviderCapability,
-    InitializeParams, InitializeResult, Location, MessageType, NumberOrString, Position,
-    PositionEncodingKind, PublishDiagnosticsParams, Range, SaveOptions, ServerCapabilities,
-    ServerInfo, ShowDocumentParams, ShowMessageParams, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
+    InitializeParams, InitializeResult, Location, LogMessageParams, MessageType, NumberOrString,
+    Position, PositionEncodingKind, PublishDiagnosticsParams, Range, SaveOptions,
+    ServerCapabilities, ServerInfo, ShowDocumentParams, ShowMessageParams,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Url,
 };
 
 use crate::diagnostic::{Finding, Severity};
@@ -67,6 +70,8 @@ pub fn position(text: &str, index: &LineIndex, offset: u32, encoding: Encoding) 
 struct Doc {
     path: PathBuf,
     text: Arc<str>,
+    /// The version the client gave the text.
+    version: i32,
 }
 
 /// What the message loop and the analysis thread share.
@@ -86,7 +91,8 @@ struct Job {
     generation: u64,
     settings: Settings,
     encoding: Encoding,
-    docs: Vec<(Url, PathBuf, Arc<str>)>,
+    /// Each open document of the project: uri, path, text and version.
+    docs: Vec<(Url, PathBuf, Arc<str>, i32)>,
 }
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -230,9 +236,19 @@ fn analysis_thread(queue: &mpsc::Receiver<Job>, shared: &Mutex<Shared>, send: &d
             if !current(&job) {
                 continue;
             }
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse(&job)));
+            send(log(format!("looplint: analysing {}", job.root.display())));
+            let stale = || !current(&job);
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse(&job, &stale)));
             let published = match outcome {
-                Ok(Ok(published)) => published,
+                Ok(Ok(Some(published))) => published,
+                Ok(Ok(None)) => {
+                    send(log(format!(
+                        "looplint: stopped a stale analysis of {} (a newer edit came in)",
+                        job.root.display()
+                    )));
+                    continue;
+                }
                 Ok(Err(message)) => {
                     send(show_error(format!("looplint: {message}")));
                     continue;
@@ -248,27 +264,31 @@ fn analysis_thread(queue: &mpsc::Receiver<Job>, shared: &Mutex<Shared>, send: &d
             if state.generations.get(&job.root) != Some(&job.generation) {
                 continue;
             }
-            for (uri, diagnostics) in published {
+            for (uri, version, diagnostics) in published {
                 if state.open.contains(&uri) {
                     state.published.insert(uri.clone(), diagnostics.clone());
-                    send(publish(uri, diagnostics));
+                    send(publish(uri, Some(version), diagnostics));
                 }
             }
         }
     }
 }
 
+/// The diagnostics of each document of a job, with the version they were computed from.
+type Published = Vec<(Url, i32, Vec<Diagnostic>)>;
+
 /// Analyses a project with the job's documents in place of their files; returns the
-/// diagnostics of each document.
-fn analyse(job: &Job) -> Result<Vec<(Url, Vec<Diagnostic>)>, String> {
+/// diagnostics of each document, or `None` when `stale` said the job was no longer wanted
+/// before every program was analysed.
+fn analyse(job: &Job, stale: &(dyn Fn() -> bool + Sync)) -> Result<Option<Published>, String> {
     let mut setup = project::setup(&job.root, None, false, &job.settings.rules.args())?;
     if let Some(all) = job.settings.all_targets {
         setup.all_targets = all;
     }
     let mut db = setup.exclude(crate::discover::discover(&[&job.root]).db, &[]);
     db.limits = setup.read_limits();
-    let mut docs_here: Vec<(&Url, usize)> = Vec::new();
-    for (uri, path, text) in &job.docs {
+    let mut docs_here: Vec<(&Url, i32, usize)> = Vec::new();
+    for (uri, path, text, version) in &job.docs {
         let index = match db.files.iter().position(|f| &f.path == path) {
             Some(i) => i,
             None => match language_of(path) {
@@ -282,29 +302,34 @@ fn analyse(job: &Job) -> Result<Vec<(Url, Vec<Diagnostic>)>, String> {
             },
         };
         db.files[index].overlay = Some(text.clone());
-        docs_here.push((uri, index));
+        docs_here.push((uri, *version, index));
     }
-    let result = setup.check(&db);
+    let result = setup.check_until(&db, stale);
+    if result.cancelled {
+        return Ok(None);
+    }
     let links = Links::new(setup.config.rule_docs_url.as_deref());
-    Ok(docs_here
-        .into_iter()
-        .map(|(uri, index)| {
-            let diagnostics = result
-                .findings
-                .iter()
-                .filter(|f| f.primary.file as usize == index)
-                .map(|f| to_lsp(&db, f, &links, job.encoding))
-                .collect();
-            (uri.clone(), diagnostics)
-        })
-        .collect())
+    Ok(Some(
+        docs_here
+            .into_iter()
+            .map(|(uri, version, index)| {
+                let diagnostics = result
+                    .findings
+                    .iter()
+                    .filter(|f| f.primary.file as usize == index)
+                    .map(|f| to_lsp(&db, f, &links, job.encoding))
+                    .collect();
+                (uri.clone(), version, diagnostics)
+            })
+            .collect(),
+    ))
 }
 
-fn publish(uri: Url, diagnostics: Vec<Diagnostic>) -> Message {
+fn publish(uri: Url, version: Option<i32>, diagnostics: Vec<Diagnostic>) -> Message {
     let params = PublishDiagnosticsParams {
         uri,
         diagnostics,
-        version: None,
+        version,
     };
     Message::Notification(Notification::new(
         PublishDiagnostics::METHOD.to_string(),
@@ -312,14 +337,22 @@ fn publish(uri: Url, diagnostics: Vec<Diagnostic>) -> Message {
     ))
 }
 
+/// A line for the client's log of the server (`window/logMessage`).
+fn log(message: String) -> Message {
+    let params = LogMessageParams {
+        typ: MessageType::LOG,
+        message,
+    };
+    Message::Notification(Notification::new(LogMessage::METHOD.to_string(), params))
+}
+
+/// An error shown to the user (`window/showMessage`).
 fn show_error(message: String) -> Message {
-    Message::Notification(Notification::new(
-        ShowMessage::METHOD.to_string(),
-        ShowMessageParams {
-            typ: MessageType::ERROR,
-            message,
-        },
-    ))
+    let params = ShowMessageParams {
+        typ: MessageType::ERROR,
+        message,
+    };
+    Message::Notification(Notification::new(ShowMessage::METHOD.to_string(), params))
 }
 
 impl Server {
@@ -483,8 +516,9 @@ impl Server {
                 if let Ok(p) =
                     serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(n.params)
                 {
-                    self.open(p.text_document.uri.clone(), p.text_document.text);
-                    dirty.push(p.text_document.uri);
+                    let doc = p.text_document;
+                    self.open(doc.uri.clone(), doc.text, doc.version);
+                    dirty.push(doc.uri);
                 }
             }
             DidChangeTextDocument::METHOD => {
@@ -493,7 +527,8 @@ impl Server {
                 {
                     // Full sync: the last change holds the whole text.
                     if let Some(change) = p.content_changes.into_iter().last() {
-                        self.open(p.text_document.uri.clone(), change.text);
+                        let version = p.text_document.version;
+                        self.open(p.text_document.uri.clone(), change.text, version);
                         dirty.push(p.text_document.uri);
                     }
                 }
@@ -516,7 +551,10 @@ impl Server {
                         state.open.remove(&uri);
                         state.published.remove(&uri);
                     }
-                    let _ = self.conn.sender.send(publish(uri.clone(), Vec::new()));
+                    let _ = self
+                        .conn
+                        .sender
+                        .send(publish(uri.clone(), None, Vec::new()));
                     dirty.retain(|u| u != &uri);
                 }
             }
@@ -535,7 +573,7 @@ impl Server {
         }
     }
 
-    fn open(&mut self, uri: Url, text: String) {
+    fn open(&mut self, uri: Url, text: String, version: i32) {
         if let Ok(path) = uri.to_file_path() {
             let path = std::path::absolute(&path).unwrap_or(path);
             lock(&self.shared).open.insert(uri.clone());
@@ -544,6 +582,7 @@ impl Server {
                 Doc {
                     path,
                     text: Arc::from(text),
+                    version,
                 },
             );
         }
@@ -570,7 +609,10 @@ impl Server {
                 .docs
                 .iter()
                 .filter(|(_, doc)| doc.path.starts_with(&root))
-                .map(|(uri, doc)| (uri.clone(), doc.path.clone(), doc.text.clone()))
+                .map(|(uri, doc)| {
+                    let text = doc.text.clone();
+                    (uri.clone(), doc.path.clone(), text, doc.version)
+                })
                 .collect();
             let _ = self.jobs.send(Job {
                 root,

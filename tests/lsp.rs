@@ -4,108 +4,28 @@
 //! The Rust session edits a real `nested-block-on` bug away; the UTF-16 session uses a Python
 //! suppression comment that silences nothing (`unused-suppression`) next to a non-ASCII character.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    messages: mpsc::Receiver<Value>,
-    next_id: i64,
-}
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
 
-fn read_message(r: &mut BufReader<ChildStdout>) -> Option<Value> {
-    let mut len = None;
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.strip_prefix("Content-Length: ") {
-            len = v.parse::<usize>().ok();
-        }
-    }
-    let mut buf = vec![0; len?];
-    r.read_exact(&mut buf).ok()?;
-    serde_json::from_slice(&buf).ok()
-}
+use lsp_client::Client;
 
 impl Client {
+    /// Starts the server in `dir`, its standard error shown with the test's output.
     fn start(dir: &Path) -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_looplint"))
-            .arg("server")
-            .current_dir(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("server starts");
-        let stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            while let Some(m) = read_message(&mut stdout) {
-                if tx.send(m).is_err() {
-                    break;
-                }
-            }
-        });
-        Client {
-            child,
-            stdin,
-            messages: rx,
-            next_id: 1,
-        }
+        Client::spawn(dir, Stdio::inherit())
     }
 
-    fn send(&mut self, v: Value) {
-        let body = v.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        loop {
-            let m = self.recv();
-            if m["id"] == id {
-                return m;
-            }
-        }
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
-    }
-
-    /// The next message; a server that dies or stays silent for long fails the test instead of
-    /// hanging it.
-    fn recv(&self) -> Value {
-        self.messages
-            .recv_timeout(std::time::Duration::from_secs(120))
-            .expect("the server answers")
-    }
-
-    fn diagnostics_for(&self, uri: &str) -> Vec<Value> {
-        loop {
-            let m = self.recv();
-            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
-                return m["params"]["diagnostics"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-            }
-        }
+    /// Initializes without position encodings, with these `initializationOptions`; the server
+    /// offers hover and code actions.
+    fn init_with(&mut self, dir: &Path, options: Value) {
+        let caps = self.initialize(dir, json!({}), options);
+        assert_eq!(caps["hoverProvider"], true, "{caps}");
+        assert!(caps["codeActionProvider"].is_object(), "{caps}");
     }
 }
 
@@ -273,76 +193,6 @@ fn rule_links_follow_the_configured_docs_url() {
     assert!(c.child.wait().unwrap().success());
 }
 
-impl Client {
-    /// Sends a request and returns its response with the messages that came before it.
-    fn request_seeing(&mut self, method: &str, params: Value) -> (Value, Vec<Value>) {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        let mut before = Vec::new();
-        loop {
-            let m = self.recv();
-            if m["id"] == id && m.get("method").is_none() {
-                return (m, before);
-            }
-            before.push(m);
-        }
-    }
-
-    fn initialize(&mut self, dir: &Path, options: Value) {
-        let init = self.request(
-            "initialize",
-            json!({"processId": null, "rootUri": format!("file://{}", dir.display()),
-                   "capabilities": {}, "initializationOptions": options}),
-        );
-        let caps = &init["result"]["capabilities"];
-        assert_eq!(caps["hoverProvider"], true, "{caps}");
-        assert!(caps["codeActionProvider"].is_object(), "{caps}");
-        self.notify("initialized", json!({}));
-    }
-
-    fn open(&mut self, uri: &str, language: &str, text: &str) {
-        self.notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}),
-        );
-    }
-
-    fn change(&mut self, uri: &str, version: i64, text: &str) {
-        self.notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
-        );
-    }
-
-    /// Waits until the latest diagnostics published for each document have the given counts
-    /// (earlier publications may still be in the pipe).
-    fn wait_for_counts(&self, expected: &[(&str, usize)]) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        let mut seen = std::collections::HashMap::new();
-        while expected.iter().any(|(u, n)| seen.get(*u) != Some(n)) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "expected {expected:?}, last published {seen:?}"
-            );
-            let m = self.recv();
-            if m["method"] == "textDocument/publishDiagnostics" {
-                seen.insert(
-                    m["params"]["uri"].as_str().unwrap().to_string(),
-                    m["params"]["diagnostics"].as_array().unwrap().len(),
-                );
-            }
-        }
-    }
-
-    fn finish(mut self) {
-        let resp = self.request("shutdown", Value::Null);
-        assert!(resp.get("error").is_none(), "{resp}");
-        self.notify("exit", Value::Null);
-        assert!(self.child.wait().unwrap().success());
-    }
-}
-
 /// Applies the single text edit of a code action (positions in UTF-16 units; ASCII here).
 fn apply(text: &str, action: &Value, uri: &str) -> String {
     let edits = action["edit"]["changes"][uri].as_array().unwrap();
@@ -386,7 +236,7 @@ fn hover_and_code_actions_suppress_and_explain() {
     let (_tmp, dir) = scratch(&[("pyproject.toml", "[project]\nname = \"app\"\n")]);
     let uri = format!("file://{}/app.py", dir.display());
     let mut c = Client::start(&dir);
-    c.initialize(&dir, Value::Null);
+    c.init_with(&dir, Value::Null);
     c.open(&uri, "python", NESTED_PY);
     let diags = c.diagnostics_for(&uri);
     assert_eq!(diags.len(), 1, "{diags:?}");
@@ -473,7 +323,7 @@ fn rust_suppression_for_the_whole_function() {
     )]);
     let uri = format!("file://{}/src/main.rs", dir.display());
     let mut c = Client::start(&dir);
-    c.initialize(&dir, Value::Null);
+    c.init_with(&dir, Value::Null);
     c.open(&uri, "rust", BUGGY);
     let d = c.diagnostics_for(&uri)[0].clone();
     let actions = c.request(
@@ -505,7 +355,7 @@ fn settings_from_initialization_options_and_configuration_changes() {
     let app = format!("file://{}/app.py", dir.display());
     let test = format!("file://{}/tests/test_app.py", dir.display());
     let mut c = Client::start(&dir);
-    c.initialize(&dir, json!({"ignore": ["nested-block-on"]}));
+    c.init_with(&dir, json!({"ignore": ["nested-block-on"]}));
     c.open(&app, "python", NESTED_PY);
     assert!(
         c.diagnostics_for(&app).is_empty(),
@@ -533,19 +383,10 @@ fn settings_from_initialization_options_and_configuration_changes() {
 #[test]
 fn analysis_runs_off_the_message_loop_and_stale_results_are_dropped() {
     // A project of a few thousand files: its analysis takes a while.
-    let (_tmp, dir) = scratch(&[("pyproject.toml", "[project]\nname = \"big\"\n")]);
-    for i in 0..2500 {
-        let p = dir.join(format!("pkg{}/m{i}.py", i % 25));
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(
-            p,
-            format!("import asyncio\n\n\nasync def f{i}(x):\n    await asyncio.sleep(x)\n    return x + {i}\n"),
-        )
-        .unwrap();
-    }
+    let (_tmp, dir) = big_project(2500);
     let uri = format!("file://{}/app.py", dir.display());
     let mut c = Client::start(&dir);
-    c.initialize(&dir, Value::Null);
+    c.init_with(&dir, Value::Null);
     c.open(&uri, "python", NESTED_PY);
     // The server answers while the project is analysed.
     let (resp, before) = c.request_seeing(
@@ -578,5 +419,86 @@ fn analysis_runs_off_the_message_loop_and_stale_results_are_dropped() {
         json!({"textDocument": {"uri": uri}, "position": {"line": 5, "character": 4}}),
     );
     assert_eq!(hover["result"], Value::Null);
+    c.finish();
+}
+
+/// A Python project of `files` independent modules (25 folders), whose analysis takes a while.
+fn big_project(files: usize) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, dir) = scratch(&[("pyproject.toml", "[project]\nname = \"big\"\n")]);
+    for i in 0..files {
+        let p = dir.join(format!("pkg{}/m{i}.py", i % 25));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(
+            p,
+            format!("import asyncio\n\n\nasync def f{i}(x):\n    await asyncio.sleep(x)\n    return x + {i}\n"),
+        )
+        .unwrap();
+    }
+    (tmp, dir)
+}
+
+#[test]
+fn a_burst_of_edits_publishes_the_last_version_only() {
+    let (_tmp, dir) = big_project(1000);
+    let uri = format!("file://{}/app.py", dir.display());
+    let mut c = Client::start(&dir);
+    c.init_with(&dir, Value::Null);
+    c.open(&uri, "python", NESTED_PY);
+    // The analysis of version 1 is under way.
+    loop {
+        let m = c.recv();
+        if m["method"] == "window/logMessage"
+            && m["params"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("looplint: analysing")
+        {
+            break;
+        }
+    }
+    // A burst of edits, as typing makes them; only the last text matters.
+    let last = "import time\n\n\nasync def tick():\n    time.sleep(1)\n";
+    for version in 2..=6 {
+        let text = if version % 2 == 0 {
+            "async def main():\n    pass\n"
+        } else {
+            NESTED_PY
+        };
+        c.change(&uri, version, text);
+    }
+    c.change(&uri, 7, last);
+    // Every publication for the document is of version 7, and the running analysis of version
+    // 1 was stopped rather than finished and dropped.
+    let mut stopped = false;
+    let diagnostics = loop {
+        let m = c.recv();
+        if m["method"] == "window/logMessage"
+            && m["params"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("stopped a stale analysis")
+        {
+            stopped = true;
+        }
+        if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+            assert_eq!(
+                m["params"]["version"], 7,
+                "a stale version was published: {m}"
+            );
+            break m["params"]["diagnostics"].as_array().unwrap().clone();
+        }
+    };
+    assert!(stopped, "the analysis of version 1 ran to its end");
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(diagnostics[0]["code"], "blocking-call-in-async");
+    assert_eq!(diagnostics[0]["range"]["start"]["line"], 4);
+    // Nothing older follows it.
+    let hover = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}});
+    let (_, before) = c.request_seeing("textDocument/hover", hover);
+    for m in &before {
+        if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+            assert_eq!(m["params"]["version"], 7, "{m}");
+        }
+    }
     c.finish();
 }

@@ -4,106 +4,22 @@
 //! server goes on serving; deep documents and a FIFO manifest above a document do not take it
 //! down or hang it.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    messages: mpsc::Receiver<Value>,
-    next_id: i64,
-}
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
 
-fn read_message(r: &mut BufReader<ChildStdout>) -> Option<Value> {
-    let mut len = None;
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.strip_prefix("Content-Length: ") {
-            len = v.parse::<usize>().ok();
-        }
-    }
-    let mut buf = vec![0; len?];
-    r.read_exact(&mut buf).ok()?;
-    serde_json::from_slice(&buf).ok()
-}
+use lsp_client::Client;
 
 impl Client {
+    /// Starts and initializes the server in `dir`, its standard error discarded.
     fn start(dir: &Path) -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_looplint"))
-            .arg("server")
-            .current_dir(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server starts");
-        let stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            while let Some(m) = read_message(&mut stdout) {
-                if tx.send(m).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut c = Client {
-            child,
-            stdin,
-            messages: rx,
-            next_id: 1,
-        };
-        let uri = format!("file://{}", dir.display());
-        c.request(
-            "initialize",
-            json!({"processId": null, "rootUri": uri, "capabilities": {}}),
-        );
-        c.notify("initialized", json!({}));
+        let mut c = Client::spawn(dir, Stdio::null());
+        c.initialize(dir, json!({}), Value::Null);
         c
-    }
-
-    fn raw(&mut self, bytes: &[u8]) {
-        self.stdin.write_all(bytes).unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    fn send(&mut self, v: Value) {
-        let body = v.to_string();
-        self.raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        loop {
-            let m = self.recv();
-            if m["id"] == id {
-                return m;
-            }
-        }
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
-    }
-
-    fn recv(&self) -> Value {
-        self.messages
-            .recv_timeout(Duration::from_secs(120))
-            .expect("the server answers")
     }
 
     /// The next error response (an answer to a broken frame).
@@ -120,25 +36,6 @@ impl Client {
     fn still_serving(&mut self) {
         let r = self.request("looplint/unknown", json!({}));
         assert_eq!(r["error"]["code"], -32601, "{r}");
-    }
-
-    fn diagnostics_for(&self, uri: &str) -> Vec<Value> {
-        loop {
-            let m = self.recv();
-            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
-                return m["params"]["diagnostics"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-            }
-        }
-    }
-
-    fn finish(mut self) {
-        let resp = self.request("shutdown", Value::Null);
-        assert!(resp.get("error").is_none(), "{resp}");
-        self.notify("exit", Value::Null);
-        assert!(self.child.wait().unwrap().success());
     }
 }
 
