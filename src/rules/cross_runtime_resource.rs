@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::analysis::flow::{Flow, ObjId, ObjKind};
+use crate::analysis::flow::{ObjId, ObjKind};
 use crate::analysis::{Facts, InstId, InstanceKind};
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{
@@ -108,7 +108,7 @@ enum Home {
 /// `None` when the flow cannot tell (the caller passes it on further up, or is unknown).
 fn home(
     program: &Program,
-    flow: &Flow,
+    facts: &Facts,
     o: ObjId,
     statics: &[ObjId],
     fields: &[ObjId],
@@ -116,6 +116,7 @@ fn home(
     if statics.contains(&o) {
         return Some(Home::Process);
     }
+    let flow = &facts.flow;
     let obj = flow.object(o);
     let returned = |f: FnId| flow.values(Place::Ret(f)).iter().any(|(x, _)| *x == o);
     if !returned(obj.func) && !fields.contains(&o) {
@@ -127,14 +128,26 @@ fn home(
         return Some(Home::Call(obj.func, depth));
     }
     let (mut caller, mut event) = obj.ctx?;
-    // A body that `asyncio.run` or `run_until_complete` drives hands what it returns to the
-    // code that runs the loop.
-    while returned(caller) {
-        let parent = program.func(caller).parent?;
-        let run = program.func(parent).events.iter().position(|e| {
-            matches!(e.kind, EventKind::Run { body, how: RunKind::BlockOn, .. } if body == caller)
-        })?;
-        (caller, event) = (parent, run as u32);
+    for _ in 0..8 {
+        // A body that `asyncio.run` or `run_until_complete` drives hands what it returns to the
+        // code that runs the loop.
+        while returned(caller) {
+            let parent = program.func(caller).parent?;
+            let run = program.func(parent).events.iter().position(|e| {
+                matches!(e.kind, EventKind::Run { body, how: RunKind::BlockOn, .. } if body == caller)
+            })?;
+            (caller, event) = (parent, run as u32);
+        }
+        // Kept in an attribute of an instance that a constructor builds for its own instance
+        // (`self.inner = Inner()`): it lives as long as the outer instance, which the
+        // constructor's one caller builds.
+        if !fields.contains(&o) || !program.func(caller).name.ends_with(".__init__") {
+            break;
+        }
+        let [site] = facts.callers[caller.0 as usize].as_slice() else {
+            return None;
+        };
+        (caller, event) = (site.caller, site.event as u32);
     }
     let depth = program.func(caller).events.get(event as usize)?.loop_depth;
     Some(Home::Call(caller, depth))
@@ -193,7 +206,7 @@ fn followed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         if merged.contains(&o) {
             continue;
         }
-        let Some(home) = home(program, flow, o, &statics, &fields) else {
+        let Some(home) = home(program, facts, o, &statics, &fields) else {
             continue;
         };
         let mut list: Vec<Binding> = group.iter().map(|(_, b)| *b).collect();

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 
 use crate::analysis::Facts;
 use crate::analysis::flow::{ObjId, ObjKind, Role};
-use crate::model::{EventKind, FactKind, FnId, Place, Program, RunKind, RuntimeRef, Span};
+use crate::model::{
+    EventKind, FactKind, FnId, Language, Place, Program, RunKind, RuntimeRef, Span,
+};
 
 /// What a call of a function does to runtime objects, its callees included.
 #[derive(Default, Clone)]
@@ -44,6 +46,17 @@ fn is_runtime(facts: &Facts, o: ObjId) -> bool {
     facts.flow.object(o).kind == ObjKind::Runtime
 }
 
+/// The distinct runtime objects among `vals`.
+fn one_runtime(facts: &Facts, vals: &[(ObjId, Role)]) -> Vec<ObjId> {
+    let mut out: Vec<ObjId> = Vec::new();
+    for &(o, _) in vals {
+        if is_runtime(facts, o) && !out.contains(&o) {
+            out.push(o);
+        }
+    }
+    out
+}
+
 /// The runtime objects each event of each function ends or uses by itself.
 fn direct(program: &Program, facts: &Facts) -> Vec<Direct> {
     let flow = &facts.flow;
@@ -58,6 +71,14 @@ fn direct(program: &Program, facts: &Facts) -> Vec<Direct> {
                     let mut vals = flow.subject(fid, i);
                     if let RuntimeRef::Var(v) = runtime {
                         vals.extend(flow.values(Place::Var(*v)));
+                    }
+                    // An asyncio loop is closed by `close()` whoever owns it, when the
+                    // receiver surely is that one loop.
+                    if f.language == Language::Python
+                        && let [o] = one_runtime(facts, &vals)[..]
+                    {
+                        d.ends.push((i, o));
+                        continue;
                     }
                     for (o, role) in vals {
                         // Owned here, and not kept anywhere that outlives the body.
@@ -86,7 +107,15 @@ fn direct(program: &Program, facts: &Facts) -> Vec<Direct> {
                 }
                 | EventKind::RuntimeEnter { .. }
                 | EventKind::HandleOf { .. } => {
-                    for (o, _) in flow.subject(fid, i) {
+                    let vals = flow.subject(fid, i);
+                    // A receiver that may be one of several loops is not surely a closed one.
+                    if f.language == Language::Python {
+                        if let [o] = one_runtime(facts, &vals)[..] {
+                            d.uses.push((i, o));
+                        }
+                        continue;
+                    }
+                    for (o, _) in vals {
                         if is_runtime(facts, o) {
                             d.uses.push((i, o));
                         }
@@ -171,12 +200,14 @@ fn summaries(
                     add.made.extend(cs.made.iter().copied());
                     add.used.extend(cs.used.iter().copied());
                     for &(o, span) in &cs.ended {
-                        // An object made for another call site of this body is not this one.
-                        let other_site = facts
-                            .flow
-                            .object(o)
-                            .ctx
-                            .is_some_and(|(cf, ce)| cf == fid && ce as usize != i);
+                        // An object the callee makes for another call site of this body is
+                        // not this one.
+                        let other_site = cs.made.contains(&o)
+                            && facts
+                                .flow
+                                .object(o)
+                                .ctx
+                                .is_some_and(|(cf, ce)| cf == fid && ce as usize != i);
                         if !other_site {
                             add.ended.push((o, span));
                         }
@@ -286,12 +317,14 @@ pub fn late_uses(program: &Program, facts: &Facts) -> Vec<LateUse> {
                 }
             }
             for &c in in_place(&ev.kind) {
-                for &(o, span) in &sums[c.0 as usize].ended {
-                    let other_site = facts
-                        .flow
-                        .object(o)
-                        .ctx
-                        .is_some_and(|(cf, ce)| cf == fid && ce as usize != i);
+                let cs = &sums[c.0 as usize];
+                for &(o, span) in &cs.ended {
+                    let other_site = cs.made.contains(&o)
+                        && facts
+                            .flow
+                            .object(o)
+                            .ctx
+                            .is_some_and(|(cf, ce)| cf == fid && ce as usize != i);
                     if !other_site && !dead.iter().any(|(x, _)| *x == o) {
                         dead.push((o, span));
                     }

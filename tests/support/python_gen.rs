@@ -566,9 +566,9 @@ const TRAVELS: &[Travel] = &[
         name: "attribute_chain",
         items: "class Inner:\n    def __init__(self):\n        self.client = {CREATE}\n\n\nclass App:\n    def __init__(self):\n        self.inner = Inner()\n\n    async def fetch(self):\n        return {USE:self.inner.client}\n",
         module: "",
-        owner: "app = App()",
-        call: "app.fetch()",
-        arg: "app",
+        owner: "root = App()",
+        call: "root.fetch()",
+        arg: "root",
         is_global: false,
     },
     Travel {

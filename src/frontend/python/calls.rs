@@ -160,8 +160,8 @@ impl<'a> Lowerer<'a> {
             let loop_cell = args
                 .and_then(loop_keyword)
                 .and_then(|e| self.loop_attr_cell(e));
-            if let Some(cell) = callee.recv_cell.or(loop_cell) {
-                self.subject_from_cell(before, range, cell);
+            if let Some(place) = callee.recv_cell.or(loop_cell).or(callee.recv_place) {
+                self.subject_from_cell(before, range, place);
             }
             return val;
         }
@@ -188,12 +188,15 @@ impl<'a> Lowerer<'a> {
         for api in &apis {
             handled_recv |= self.simple_api(api, &callee, args, range, dest, &mut val);
         }
+        if !project && !apis.iter().any(|a| a.concept == Concept::RuntimeClose) {
+            self.close_by_method_name(&callee, range);
+        }
         if !handled_recv {
             self.receiver_effect(&callee, range);
             self.flow_use(range, callee.recv_place);
         }
-        if let Some(cell) = callee.recv_cell {
-            self.subject_from_cell(before, range, cell);
+        if let Some(place) = callee.recv_cell.or(callee.recv_place) {
+            self.subject_from_cell(before, range, place);
         }
         if project {
             let path = callee.path.clone().unwrap_or_default();
@@ -284,6 +287,12 @@ impl<'a> Lowerer<'a> {
                         }
                         out.recv_place =
                             Some(self.typed_attr_place(a.value.range(), base, &ty, attr, called));
+                    } else if let Some((attr, through)) = attrs.split_last()
+                        && (!through.is_empty() || self.method_self(base).is_none())
+                        && let Some(ty) = self.receiver_type(base)
+                    {
+                        // A field of a typed value, or of a field (`self.inner.client`).
+                        out.recv_place = self.chain_place(a.value.range(), &ty, through, attr);
                     }
                 } else {
                     let recv = self.expr(&a.value, Dest::Read);

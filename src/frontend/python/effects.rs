@@ -123,9 +123,23 @@ impl<'a> Lowerer<'a> {
                         },
                     );
                     val.runtime = Some(var.map_or(RuntimeRef::Current, RuntimeRef::Var));
+                    // Outside a coroutine, the loop installed on the thread, if any.
+                    if !self.in_async() {
+                        let cell = self.installed_loop_cell();
+                        val.place = self.load(range, cell);
+                    }
                 }
             }
             Concept::RuntimeEnter => {
+                // The loop installed as the thread's current one, for later `get_event_loop()`.
+                let installed = match args.and_then(|a| a.args.first()) {
+                    Some(Expr::Name(n)) => self.name_place(n.id.as_str()),
+                    _ => None,
+                };
+                if installed.is_some() {
+                    let cell = self.installed_loop_cell();
+                    self.flow_assign(range, Some(cell), installed);
+                }
                 let runtime = args
                     .and_then(|a| a.args.first())
                     .and_then(|e| match e {

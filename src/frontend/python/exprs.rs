@@ -387,9 +387,11 @@ impl<'a> Lowerer<'a> {
             if let Some(ty) = self.receiver_type(base) {
                 let full = dotted(&join_path(&ty, &attrs), attr);
                 self.pending_ref(a.range, &full, RefKind::Attr);
-                let place = match attrs.is_empty() && dest.travels() {
-                    true => Some(self.typed_attr_place(a.range, base, &ty, attr, true)),
-                    false => None,
+                let place = match (attrs.is_empty(), dest.travels()) {
+                    (true, true) => Some(self.typed_attr_place(a.range, base, &ty, attr, true)),
+                    // A field of a field (`self.inner.client`): the owning class's cell.
+                    (false, true) => self.chain_place(a.range, &ty, &attrs, attr),
+                    _ => None,
                 };
                 return Val {
                     ty: Some(full),

@@ -238,9 +238,8 @@ impl Lowerer<'_> {
     }
 
     /// Runtime events emitted from index `from` on at `range` (a spawn, a block-on, a close)
-    /// act on the value read from `cell`.
-    pub(super) fn subject_from_cell(&mut self, from: usize, range: TextRange, cell: Place) {
-        let Place::Cell(id) = cell else { return };
+    /// act on the value in `place` (read first when it is a cell).
+    pub(super) fn subject_from_cell(&mut self, from: usize, range: TextRange, place: Place) {
         let span = self.span(range);
         let f = &self.ir.functions[self.scope().fn_id as usize].func;
         let events: Vec<u32> = (from..f.events.len())
@@ -257,8 +256,14 @@ impl Lowerer<'_> {
         if events.is_empty() {
             return;
         }
-        let to = self.temp();
-        self.fact(range, FactKind::Load { to, cell: id });
+        let to = match place {
+            Place::Cell(id) => {
+                let to = self.temp();
+                self.fact(range, FactKind::Load { to, cell: id });
+                to
+            }
+            other => other,
+        };
         for event in events {
             self.fact(range, FactKind::Subject { event, place: to });
         }
@@ -341,5 +346,76 @@ impl Lowerer<'_> {
     pub(super) fn body_returns(&mut self, range: TextRange, place: Option<Place>) {
         let f = FnId(self.scope().fn_id);
         self.flow_assign(range, Some(Place::Ret(f)), place);
+    }
+}
+
+impl Lowerer<'_> {
+    /// `x.close()` on a value of unknown type that the flow follows, where the knowledge base
+    /// names a runtime close of that method name: a close of whatever runtime the flow finds
+    /// in `x` (nothing, when it holds none).
+    pub(super) fn close_by_method_name(&mut self, callee: &super::calls::Callee, range: TextRange) {
+        let runtime = match callee.recv_runtime {
+            None => crate::model::RuntimeRef::Unknown,
+            Some(r @ crate::model::RuntimeRef::Var(_)) => r,
+            Some(_) => return,
+        };
+        if callee.recv_place.is_none() || callee.path.is_some() {
+            return;
+        }
+        // A method of an instance of a project class is that class's.
+        if callee
+            .typed
+            .as_deref()
+            .and_then(|t| t.rsplit_once('.'))
+            .is_some_and(|(recv, _)| super::types::is_class_instance(recv))
+        {
+            return;
+        }
+        let Some(api) = callee
+            .method
+            .and_then(|m| self.cx.index.runtime_closes.get(m).copied())
+        else {
+            return;
+        };
+        self.emit(
+            range,
+            EventKind::RuntimeClose {
+                runtime,
+                api: api.path.clone(),
+            },
+        );
+    }
+
+    /// The cell standing for the event loop installed as the thread's current one
+    /// (`set_event_loop(loop)`), which a later `get_event_loop()` outside a coroutine returns.
+    pub(super) fn installed_loop_cell(&mut self) -> Place {
+        self.cell(Cell {
+            kind: CellKind::Static,
+            owner: String::new(),
+            name: "<installed event loop>".to_string(),
+        })
+    }
+}
+
+impl Lowerer<'_> {
+    /// A fresh temporary holding attribute `attr` of the value reached from a value of project
+    /// type `ty` through `attrs` (`self.inner.client`: `ty` is the class's instance, `attrs` is
+    /// `[inner]`). The cell is named by the type path of its owner, which the linker resolves
+    /// to the owning class (`pkg.App().inner` is an instance of `pkg.Inner`).
+    pub(super) fn chain_place(
+        &mut self,
+        range: TextRange,
+        ty: &str,
+        attrs: &[&str],
+        attr: &str,
+    ) -> Option<Place> {
+        let owner = match attrs {
+            [] if super::types::is_class_instance(ty) && !ty.starts_with('?') => {
+                ty.strip_suffix("()").unwrap_or(ty).to_string()
+            }
+            _ => super::imports::join_path(ty, attrs),
+        };
+        let cell = self.attr_cell(&owner, attr);
+        self.load(range, cell)
     }
 }

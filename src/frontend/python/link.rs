@@ -40,10 +40,10 @@ struct Linker<'a> {
     props: Vec<bool>,
     /// Classes by short name; `None` when several classes share the name.
     class_names: HashMap<&'a str, Option<(usize, u32)>>,
-    /// Decorated functions whose calls go through a project decorator's wrapper: the wrapper,
-    /// and whether the wrapper calls the function in place (rather than in a body it hands to
-    /// a loop or a thread).
-    redirect: HashMap<FnId, (FnId, bool)>,
+    /// Decorated functions whose calls go through project decorators' wrappers: each wrapper,
+    /// outermost first, and whether it calls what it wraps in place (rather than in a body it
+    /// hands to a loop or a thread).
+    redirect: HashMap<FnId, Vec<(FnId, bool)>>,
     /// The wrapper of each decorator (or factory stage) whose parameter is the decorated
     /// function, and the functions decorated through it.
     wrapped: HashMap<FnId, (FnId, Vec<FnId>)>,
@@ -259,9 +259,10 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             } else {
                 &ir.facts[..]
             };
+            let cells = linker.cell_owners(ir.cells);
             flow.add_file(
                 &mut program.flow,
-                &ir.cells,
+                &cells,
                 &ir.temps,
                 facts,
                 fo,
@@ -491,31 +492,56 @@ impl<'a> Linker<'a> {
         for (k, fns) in bodies.iter().enumerate() {
             for (l, irf) in fns.iter().enumerate() {
                 let f = global(k, l as u32);
-                let summary = match irf.decorators.as_slice() {
-                    [] => continue,
-                    [(path, factory)] => match self.resolve_full(path, 0) {
+                if irf.decorators.is_empty() {
+                    continue;
+                }
+                // Each decorator, innermost first, wraps what the one below it made.
+                let layers: Option<Vec<(FnId, FnId)>> = irf
+                    .decorators
+                    .iter()
+                    .rev()
+                    .map(|(path, factory)| match self.resolve_full(path, 0) {
                         Some(Target::Fn(d)) if *factory => {
                             returns_fn(d).and_then(|stage| Some((stage, returns_fn(stage)?)))
                         }
                         Some(Target::Fn(d)) => returns_fn(d).map(|w| (d, w)),
                         _ => None,
-                    },
-                    _ => None,
-                };
-                let Some((owner, wrapper)) = summary else {
+                    })
+                    .collect();
+                let Some(layers) = layers.filter(|l| l.len() <= 4) else {
                     unknown.push(f);
                     continue;
                 };
-                redirect.insert(f, (wrapper, calls_param_in_place(wrapper, owner)));
-                wrapped
-                    .entry(owner)
-                    .or_insert((wrapper, Vec::new()))
-                    .1
-                    .push(f);
+                let mut inner = f;
+                let mut chain = Vec::with_capacity(layers.len());
+                for (owner, wrapper) in layers {
+                    chain.push((wrapper, calls_param_in_place(wrapper, owner)));
+                    let slot = &mut wrapped.entry(owner).or_insert((wrapper, Vec::new())).1;
+                    if !slot.contains(&inner) {
+                        slot.push(inner);
+                    }
+                    inner = wrapper;
+                }
+                chain.reverse();
+                redirect.insert(f, chain);
             }
         }
         self.redirect = redirect;
         self.wrapped = wrapped;
+    }
+
+    /// Cells of attributes reached through a chain are named by the type path of their owner
+    /// (`pkg.App().inner`): the owning class's path when the path resolves to an instance.
+    fn cell_owners(&self, mut cells: Vec<crate::model::Cell>) -> Vec<crate::model::Cell> {
+        for c in &mut cells {
+            if c.kind != crate::model::CellKind::Field || !c.owner.contains('(') {
+                continue;
+            }
+            if let Some(Target::Instance(fi, ci)) = self.resolve_full(&c.owner, 0) {
+                c.owner = self.files[fi].classes[ci as usize].path.to_string();
+            }
+        }
+        cells
     }
 
     /// Whether `f` is a property getter.
@@ -673,16 +699,23 @@ impl<'a> Linker<'a> {
                     (Target::Fn(f), 0, RefKind::Call | RefKind::Method)
                         if self.redirect.contains_key(&f) =>
                     {
-                        // A call of a decorated function runs the decorator's wrapper.
-                        let (wrapper, in_place) = self.redirect[&f];
-                        if !builds_only(wrapper) {
-                            push(
-                                out,
-                                EventKind::Call {
-                                    callees: vec![wrapper],
-                                    result,
-                                },
-                            );
+                        // A call of a decorated function runs the decorators' wrappers, each
+                        // running the next one in place or in a body of its own.
+                        let mut in_place = true;
+                        for &(wrapper, calls) in &self.redirect[&f] {
+                            if !in_place {
+                                break;
+                            }
+                            if !builds_only(wrapper) {
+                                push(
+                                    out,
+                                    EventKind::Call {
+                                        callees: vec![wrapper],
+                                        result,
+                                    },
+                                );
+                            }
+                            in_place = calls;
                         }
                         if in_place && !builds_only(f) {
                             push(

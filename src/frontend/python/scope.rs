@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use ruff_python_ast::name::Name;
 
 use super::imports::ModuleSet;
-use crate::kb::{Api, Kb};
+use crate::kb::{Api, Concept, Kb};
 use crate::model::{Language, VarId};
 
 /// What a scope is.
@@ -191,6 +191,8 @@ pub struct ApiIndex<'a> {
     pub methods: HashMap<&'a str, Vec<&'a Api>>,
     /// Whether some Python entry matches by prefix (then lookups go to the knowledge base).
     pub has_prefix_entries: bool,
+    /// Runtime closes by method name (`close`), for receivers of unknown type.
+    pub runtime_closes: HashMap<&'a str, &'a Api>,
 }
 
 impl<'a> ApiIndex<'a> {
@@ -207,6 +209,25 @@ impl<'a> ApiIndex<'a> {
             if api.any_receiver {
                 let m = crate::kb::last_segment(Language::Python, &api.path);
                 index.methods.entry(m).or_default().push(api);
+            }
+        }
+        // A close of the type that the loop constructors return comes first.
+        let loop_types: Vec<&str> = kb
+            .apis()
+            .iter()
+            .filter(|a| a.language == Language::Python && a.concept == Concept::RuntimeNew)
+            .filter_map(|a| a.returns.as_deref())
+            .collect();
+        for api in kb
+            .apis()
+            .iter()
+            .filter(|a| a.language == Language::Python && a.concept == Concept::RuntimeClose)
+        {
+            let (owner, m) = api.path.rsplit_once('.').unwrap_or(("", &api.path));
+            if loop_types.contains(&owner) {
+                index.runtime_closes.insert(m, api);
+            } else {
+                index.runtime_closes.entry(m).or_insert(api);
             }
         }
         index
