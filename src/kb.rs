@@ -178,6 +178,10 @@ pub struct Api {
     /// dropping it on the calling thread (`Runtime::shutdown_background`).
     #[serde(default)]
     pub background: bool,
+    /// For runtime closers that take a timeout: with a literal zero duration they wait for
+    /// nothing, like a background shutdown (`rt.shutdown_timeout(Duration::ZERO)`).
+    #[serde(default)]
+    pub background_when_zero: bool,
     /// For types: the type's name when a constructor returns a type of another name
     /// (`Builder::build` returns `Runtime`).
     #[serde(default)]

@@ -81,6 +81,21 @@ pub struct Program {
     pub globals: Vec<Global>,
     /// How values move between places (see [`FlowFacts`]).
     pub flow: FlowFacts,
+    /// Closures handed to a helper of the program that calls its parameter: they run where the
+    /// helper calls it, after the helper's own setup (an entered runtime, for instance).
+    pub param_runs: Vec<ParamRun>,
+}
+
+/// A closure (or function) handed to a helper that calls it: the `Run` event at `run` in the
+/// caller runs its body, in the state the helper's body reaches after its first `after` events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamRun {
+    /// The caller and the index of its inline `Run` event for the handed closure.
+    pub run: (FnId, usize),
+    /// The helper the closure is handed to.
+    pub helper: FnId,
+    /// How many of the helper's events come before it first calls its parameter.
+    pub after: usize,
 }
 
 impl Program {

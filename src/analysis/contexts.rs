@@ -1,6 +1,6 @@
 //! Propagation of execution contexts from entry points along calls and runtime APIs.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::model::{Entry, EventKind, FnId, Language, Program, RunKind, RuntimeRef};
 
@@ -13,6 +13,11 @@ const MAX_CONTEXTS: usize = 24;
 /// Fills [`Facts::contexts`].
 pub fn propagate(program: &Program, facts: &mut Facts) {
     facts.contexts = vec![Vec::new(); program.functions.len()];
+    let handed: Handed = program
+        .param_runs
+        .iter()
+        .map(|r| (r.run, (r.helper, r.after)))
+        .collect();
     let mut work = VecDeque::new();
     for (fid, f) in program.fns() {
         let root = match &f.entry {
@@ -41,7 +46,7 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
             );
         }
     }
-    drain(program, facts, &mut work);
+    drain(program, facts, &handed, &mut work);
     // Async bodies nothing known reaches still run on some executor when polled.
     for (fid, f) in program.fns() {
         if f.is_async && facts.contexts[fid.0 as usize].is_empty() {
@@ -57,7 +62,7 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
             );
         }
     }
-    drain(program, facts, &mut work);
+    drain(program, facts, &handed, &mut work);
     for list in &mut facts.contexts {
         list.sort_by_key(|c| c.asserted);
     }
@@ -76,7 +81,16 @@ fn add(facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEntry)>, f: FnId, entry:
     work.push_back((f, entry));
 }
 
-fn drain(program: &Program, facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEntry)>) {
+/// Inline runs of closures handed to a helper that calls them: the helper and how many of its
+/// events come first.
+type Handed = HashMap<(FnId, usize), (FnId, usize)>;
+
+fn drain(
+    program: &Program,
+    facts: &mut Facts,
+    handed: &Handed,
+    work: &mut VecDeque<(FnId, CtxEntry)>,
+) {
     while let Some((fid, entry)) = work.pop_front() {
         let mut cur = entry.ctx;
         for (i, ev) in program.func(fid).events.iter().enumerate() {
@@ -115,7 +129,13 @@ fn drain(program: &Program, facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEnt
                 EventKind::Run {
                     body, how, runtime, ..
                 } => {
-                    if let Some(ctx) = run_context(program, facts, fid, i, *how, *runtime, cur) {
+                    let ctx = match handed.get(&(fid, i)) {
+                        Some(&(helper, after)) if *how == RunKind::Inline => {
+                            Some(state_after(program, facts, helper, after, cur))
+                        }
+                        _ => run_context(program, facts, fid, i, *how, *runtime, cur),
+                    };
+                    if let Some(ctx) = ctx {
                         add(facts, work, *body, CtxEntry { ctx, via, asserted });
                     }
                 }
@@ -129,6 +149,20 @@ fn drain(program: &Program, facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEnt
             }
         }
     }
+}
+
+/// The state of the thread after the first `after` events of `helper`, entered in state `cur`:
+/// a runtime the helper enters before calling the closure it was handed.
+fn state_after(program: &Program, facts: &Facts, helper: FnId, after: usize, cur: Ctx) -> Ctx {
+    let mut state = cur;
+    for (i, ev) in program.func(helper).events.iter().enumerate().take(after) {
+        if let EventKind::RuntimeEnter { runtime } = &ev.kind
+            && !matches!(state, Ctx::Runtime(_) | Ctx::Blocking(_))
+        {
+            state = Ctx::Entered(resolve(facts, helper, i, *runtime, state));
+        }
+    }
+    state
 }
 
 /// The instance a runtime reference designates when reached in context `cur`.

@@ -101,11 +101,12 @@ fn direct(program: &Program, facts: &Facts) -> Vec<Direct> {
                         }
                     }
                 }
+                // Entering (or installing) a runtime that has ended fails nothing by itself:
+                // what then needs its drivers does.
                 EventKind::Run {
                     how: RunKind::BlockOn | RunKind::Spawn,
                     ..
                 }
-                | EventKind::RuntimeEnter { .. }
                 | EventKind::HandleOf { .. } => {
                     let vals = flow.subject(fid, i);
                     // A receiver that may be one of several loops is not surely a closed one.

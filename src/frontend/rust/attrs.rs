@@ -45,8 +45,9 @@ fn arg_value(tokens: &TokenStream, key: &str) -> Option<String> {
     None
 }
 
-/// Reads the runtime-entry and test attributes of a function.
-pub fn fn_attrs(attrs: &[Attribute]) -> FnAttrs {
+/// Reads the runtime-entry and test attributes of a function. `imported` gives the full path of
+/// a one-word attribute brought in by a `use` (`use tokio::test;` makes `#[test]` tokio's).
+pub fn fn_attrs(attrs: &[Attribute], imported: impl Fn(&str) -> Option<Vec<String>>) -> FnAttrs {
     let mut out = FnAttrs::default();
     let mut plain_test = false;
     for attr in attrs {
@@ -57,12 +58,16 @@ pub fn fn_attrs(attrs: &[Attribute]) -> FnAttrs {
             };
             out.expects_panic = Some(expected.unwrap_or_default());
         }
-        // Doc comments and other one-word attributes other than `test` say nothing here.
-        let path = attr.path();
-        if path.segments.len() == 1 && !path.is_ident("test") {
-            continue;
+        // Doc comments and other one-word attributes other than `test` say nothing here,
+        // unless a `use` names what they are.
+        let mut segs = path_segments(attr);
+        if let [one] = segs.as_slice() {
+            match imported(one) {
+                Some(full) => segs = full,
+                None if one == "test" => {}
+                None => continue,
+            }
         }
-        let segs = path_segments(attr);
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
         let args = match &attr.meta {
             Meta::List(l) => Some(&l.tokens),
@@ -200,7 +205,7 @@ mod tests {
 
     #[test]
     fn tokio_test_defaults_to_current_thread() {
-        let a = fn_attrs(&attrs_of("#[tokio::test]"));
+        let a = fn_attrs(&attrs_of("#[tokio::test]"), |_| None);
         assert!(a.is_test);
         assert!(matches!(
             a.entry,
@@ -210,9 +215,10 @@ mod tests {
                 ..
             })
         ));
-        let a = fn_attrs(&attrs_of(
-            "#[tokio::test(flavor = \"multi_thread\", worker_threads = 2)]",
-        ));
+        let a = fn_attrs(
+            &attrs_of("#[tokio::test(flavor = \"multi_thread\", worker_threads = 2)]"),
+            |_| None,
+        );
         assert!(matches!(
             a.entry,
             Some(Entry::Runtime {
@@ -224,7 +230,10 @@ mod tests {
 
     #[test]
     fn tokio_main_flavors_and_plain_test() {
-        let a = fn_attrs(&attrs_of("#[tokio::main(flavor = \"current_thread\")]"));
+        let a = fn_attrs(
+            &attrs_of("#[tokio::main(flavor = \"current_thread\")]"),
+            |_| None,
+        );
         assert!(matches!(
             a.entry,
             Some(Entry::Runtime {
@@ -233,8 +242,12 @@ mod tests {
                 ..
             })
         ));
-        let a = fn_attrs(&attrs_of("#[test]"));
+        let a = fn_attrs(&attrs_of("#[test]"), |_| None);
         assert!(matches!(a.entry, Some(Entry::Repeated { .. })));
+        // `use tokio::test;` makes the one-word attribute tokio's.
+        let imported = |name: &str| (name == "test").then(|| vec!["tokio".into(), "test".into()]);
+        let a = fn_attrs(&attrs_of("#[test]"), imported);
+        assert!(matches!(a.entry, Some(Entry::Runtime { test: true, .. })));
         assert!(is_cfg_test(&attrs_of("#[cfg(test)]")));
         assert!(!is_cfg_test(&attrs_of("#[cfg(not(test))]")));
     }

@@ -216,6 +216,11 @@ pub struct FnIr {
     pub trait_name: Option<String>,
     /// Whether the body calls one of its parameters (a helper that runs the closure it is given).
     pub calls_param: bool,
+    /// How many events the body emits before it first calls one of its parameters.
+    pub param_call_at: Option<u32>,
+    /// The API that catches the failure of a parameter the body hands to it
+    /// (`catch_unwind(f)`): what the helper is given runs under that API.
+    pub param_caught_by: Option<String>,
     /// Module scope the item is declared in.
     pub scope: u32,
     /// Declared return type.

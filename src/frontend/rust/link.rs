@@ -626,6 +626,10 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
     let bound = l.bound_types();
 
     let mut program = Program::default();
+    // Closures handed to helpers that call their parameter: (caller, its run event, helper),
+    // and how many model events each such helper has before that call.
+    let mut param_pending: Vec<(FnId, usize, u32)> = Vec::new();
+    let mut param_after: HashMap<u32, usize> = HashMap::default();
     for f in 0..n {
         let group = l.primary(f as u32).map(|(t, _)| *t).unwrap_or(u32::MAX);
         program.files.push(FileInfo {
@@ -720,6 +724,21 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
             .filter(|(_, _, t)| l.calls_its_param(f, t))
             .map(|(fi, ev, _)| (*fi, *ev))
             .collect();
+        // Closures handed to helpers that pass them to an API catching their failure run under
+        // that API.
+        let caught_runs: HashMap<(u32, u32), String> = ir
+            .handed
+            .iter()
+            .filter_map(|(fi, ev, t)| {
+                l.param_caught_by(f, t)
+                    .map(|api| ((*fi, *ev), api.to_string()))
+            })
+            .collect();
+        let handed_to: Vec<(u32, u32, u32)> = ir
+            .handed
+            .iter()
+            .filter_map(|(fi, ev, t)| l.param_helper(f, t).map(|(h, _)| (*fi, *ev, h)))
+            .collect();
         // Knowledge-base methods matched by name stand only on receivers of no package type.
         let mut dropped: HashSet<(u32, u32)> = HashSet::default();
         for g in &ir.guarded {
@@ -753,10 +772,12 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                         {
                             *resource = Some(ResourceRef::Global(g));
                         }
-                        if let EventKind::Run { api, .. } = &mut k
-                            && inline_runs.contains(&(i as u32, ei as u32))
-                        {
-                            *api = "Inline".to_string();
+                        if let EventKind::Run { api, .. } = &mut k {
+                            if let Some(by) = caught_runs.get(&(i as u32, ei as u32)) {
+                                api.clone_from(by);
+                            } else if inline_runs.contains(&(i as u32, ei as u32)) {
+                                *api = "Inline".to_string();
+                            }
                         }
                         Some(k)
                     }
@@ -842,6 +863,10 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                     index.push(None);
                 }
             }
+            if let Some(at) = func.param_call_at {
+                let after = index.iter().take(at as usize).flatten().count();
+                param_after.insert(fb + i as u32, after);
+            }
             event_index.push(index);
             let mut entry = func.entry.clone();
             let non_lib_root = is_root && !in_lib;
@@ -867,6 +892,14 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 events,
             });
         }
+        for (fi, ev, helper) in handed_to {
+            if let Some(&Some(at)) = event_index
+                .get(fi as usize)
+                .and_then(|index| index.get(ev as usize))
+            {
+                param_pending.push((FnId(fb + fi), at as usize, helper));
+            }
+        }
         flow.add_file(
             &mut program.flow,
             &ir.cells,
@@ -878,6 +911,18 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
         );
     }
     release_fields(&mut program.flow, releases);
+    program.param_runs = param_pending
+        .into_iter()
+        .filter_map(|(caller, ev, helper)| {
+            param_after
+                .get(&helper)
+                .map(|&after| crate::model::ParamRun {
+                    run: (caller, ev),
+                    helper: FnId(helper),
+                    after,
+                })
+        })
+        .collect();
     for id in as_value {
         if let Some(func) = program.functions.get_mut(id as usize) {
             func.callers_unknown = true;

@@ -282,6 +282,34 @@ fn empty_literal_range(e: &Expr) -> bool {
     }
 }
 
+/// Whether `e` is a literal zero `Duration`: `Duration::ZERO`, `Duration::from_secs(0)` (any
+/// unit), `Duration::new(0, 0)`.
+fn is_zero_duration(e: &Expr) -> bool {
+    let zero = |e: &Expr| match strip(e) {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse::<u128>().ok() == Some(0),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(f),
+            ..
+        }) => f.base10_parse::<f64>().ok() == Some(0.0),
+        _ => false,
+    };
+    let last = |p: &syn::Path| p.segments.last().map(|s| s.ident.to_string());
+    match strip(e) {
+        Expr::Path(p) => last(&p.path).as_deref() == Some("ZERO"),
+        Expr::Call(c) => {
+            let Expr::Path(f) = strip(&c.func) else {
+                return false;
+            };
+            let name = last(&f.path).unwrap_or_default();
+            (name.starts_with("from_") || name == "new") && c.args.iter().all(zero)
+        }
+        _ => false,
+    }
+}
+
 /// Whether a path's last segment names a unit struct or variant rather than a static: a type
 /// name in camel case (`Nightly`, not `HANDLE`).
 fn is_unit_value_name(s: &str) -> bool {
@@ -505,6 +533,8 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             self_by_value: false,
             trait_name: None,
             calls_param: false,
+            param_call_at: None,
+            param_caught_by: None,
             scope: self.scope,
             ret: TypeRef::Unknown,
             diverges: false,
@@ -1610,14 +1640,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         if kind != FnKind::Future {
             return;
         }
-        let Expr::Call(c) = strip(e) else { return };
-        let Expr::Path(p) = strip(&c.func) else {
-            return;
-        };
-        if p.qself.is_some() || self.lookup_path_binding(p).is_some() {
-            return;
-        }
-        let Res::Ext(full) = self.resolve(&path_segs(&p.path)) else {
+        let Some(full) = self.lib_call_path(e) else {
             return;
         };
         let needs = self
@@ -1632,6 +1655,35 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         }
     }
 
+    /// The full path of the library function `e` calls, when it is a plain call of one.
+    fn lib_call_path(&self, e: &Expr) -> Option<String> {
+        let Expr::Call(c) = strip(e) else { return None };
+        let Expr::Path(p) = strip(&c.func) else {
+            return None;
+        };
+        if p.qself.is_some() || self.lookup_path_binding(p).is_some() {
+            return None;
+        }
+        match self.resolve(&path_segs(&p.path)) {
+            Res::Ext(full) => Some(full),
+            _ => None,
+        }
+    }
+
+    /// Whether `e`, handed to a runtime API as the future to run, is a library call that does
+    /// its work when called (`tokio::spawn(..)` hands back a `JoinHandle`): the calling code runs
+    /// it, and the executor only polls what it returns.
+    fn spawns_when_called(&self, e: &Expr, kind: FnKind) -> bool {
+        use crate::kb::{Concept, RuntimeArg};
+        kind == FnKind::Future
+            && self.lib_call_path(e).is_some_and(|full| {
+                self.cx.kb.apis(&full).iter().any(|a| {
+                    matches!(a.concept, Concept::Spawn | Concept::SpawnBlocking)
+                        && a.runtime == RuntimeArg::Current
+                })
+            })
+    }
+
     fn lower_synthetic(&mut self, e: &Expr, kind: FnKind) -> (u32, Val) {
         let span = self.sp2(spans::first(e), spans::last(e));
         let name = if kind == FnKind::Future {
@@ -1640,6 +1692,14 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             "<closure>"
         };
         self.eager_needs_runtime(e, kind);
+        if self.spawns_when_called(e, kind) {
+            self.lower_expr(e);
+            let parent = self.cur_fn();
+            let id = self.new_fn(name.to_string(), span, kind, true, parent);
+            self.stack.push(FnState::new(id, false, false));
+            self.finish_nested();
+            return (id, Val::default());
+        }
         let parent = self.cur_fn();
         let id = self.new_fn(name.to_string(), span, kind, kind == FnKind::Future, parent);
         self.stack.push(FnState::new(id, false, false));

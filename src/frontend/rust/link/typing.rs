@@ -334,6 +334,29 @@ impl Linker<'_> {
             .any(|&id| self.fn_ir(id).is_none_or(|(_, func)| func.self_by_value))
     }
 
+    /// The one function `target` (written in file `f`) designates, when it calls one of its
+    /// parameters: its id and how many of its IR events come before that call.
+    pub(super) fn param_helper(&self, f: u32, target: &Target) -> Option<(u32, u32)> {
+        match Self::fns_of(self.resolve_target(f, target))[..] {
+            [id] => self
+                .fn_ir(id)
+                .and_then(|(_, func)| func.param_call_at)
+                .map(|at| (id, at)),
+            _ => None,
+        }
+    }
+
+    /// The API catching the failure of what the one function `target` designates is given
+    /// (`fn test_panic(f: F) { catch_unwind(f) }`).
+    pub(super) fn param_caught_by(&self, f: u32, target: &Target) -> Option<&str> {
+        match Self::fns_of(self.resolve_target(f, target))[..] {
+            [id] => self
+                .fn_ir(id)
+                .and_then(|(_, func)| func.param_caught_by.as_deref()),
+            _ => None,
+        }
+    }
+
     /// Whether every function `target` (written in file `f`) designates calls one of its
     /// parameters.
     pub(super) fn calls_its_param(&self, f: u32, target: &Target) -> bool {

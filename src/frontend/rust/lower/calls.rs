@@ -259,6 +259,7 @@ impl<'a> Lowerer<'a, '_> {
 
     /// Lowers a plain argument: its events, and a move of a runtime variable.
     pub(super) fn lower_arg(&mut self, arg: &Expr, hint: Option<TypeRef>) -> Val {
+        self.note_param_caught(arg);
         // A package function handed over by name runs wherever the callee runs it: like a
         // closure passed to that API.
         if let Expr::Path(p) = strip(arg)
@@ -287,6 +288,29 @@ impl<'a> Lowerer<'a, '_> {
         let v = self.lower_expr(arg);
         self.escape_if_runtime(arg);
         v
+    }
+
+    /// A parameter handed on to an API that catches its failure (`catch_unwind(f)`) makes the
+    /// function a helper that runs what it is given under that API.
+    fn note_param_caught(&mut self, arg: &Expr) {
+        let Expr::Path(p) = strip(arg) else { return };
+        let Some(id) = p.path.get_ident() else { return };
+        let Some((at, b)) = self.lookup_ident(id) else {
+            return;
+        };
+        if !b.param || at + 1 != self.stack.len() {
+            return;
+        }
+        let catches = self
+            .cx
+            .kb
+            .method_apis(&self.arg_api)
+            .iter()
+            .any(|a| a.concept == Concept::ExpectsFailure);
+        if catches {
+            let f = self.stack[at].id;
+            self.ir.fns[f as usize].param_caught_by = Some(self.arg_api.clone());
+        }
     }
 
     /// Records a closure or function handed to the package function whose arguments are
@@ -431,7 +455,9 @@ impl<'a> Lowerer<'a, '_> {
         };
         if b.param && at + 1 == self.stack.len() {
             let f = self.stack[at].id;
-            self.ir.fns[f as usize].calls_param = true;
+            let func = &mut self.ir.fns[f as usize];
+            func.calls_param = true;
+            func.param_call_at.get_or_insert(func.events.len() as u32);
         }
     }
 
@@ -933,7 +959,9 @@ impl<'a> Lowerer<'a, '_> {
                 Concept::RuntimeClose => {
                     if let Origin::Var(v) = recv_origin {
                         self.var_flags[v as usize] |= CLOSED;
-                        if api.background {
+                        let zero = api.background_when_zero
+                            && args.first().is_some_and(super::is_zero_duration);
+                        if api.background || zero {
                             // Handed to a background shutdown: not dropped here.
                             self.emit_model(span, EventKind::Escape { var: VarId(v) });
                         }

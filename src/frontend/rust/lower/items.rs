@@ -381,7 +381,18 @@ impl Lowerer<'_, '_> {
         block: &Block,
         trait_method: bool,
     ) {
-        let a = attrs::fn_attrs(attrs_);
+        let mut a = attrs::fn_attrs(attrs_, |name| match self.resolve(&[name.to_string()]) {
+            crate::frontend::rust::resolve::Res::Ext(full) => {
+                Some(full.split("::").map(str::to_string).collect())
+            }
+            _ => None,
+        });
+        // `#[test]` on an `async fn` is some crate's test macro the analysis does not know
+        // (std's cannot be async): which executor runs it is unknown.
+        if sig.asyncness.is_some() && matches!(&a.entry, Some(crate::model::Entry::Repeated { .. }))
+        {
+            a.entry = None;
+        }
         let cfg_test = attrs::is_cfg_test(attrs_);
         let ret = match &sig.output {
             syn::ReturnType::Type(_, t) => self.resolve_type(t),
