@@ -36,7 +36,7 @@ use lsp_types::{
     Position, PositionEncodingKind, PublishDiagnosticsParams, Range, SaveOptions,
     ServerCapabilities, ServerInfo, ShowDocumentParams, ShowMessageParams,
     TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, Url,
+    TextDocumentSyncSaveOptions, Uri,
 };
 
 use crate::diagnostic::{Finding, Severity};
@@ -66,6 +66,17 @@ pub fn position(text: &str, index: &LineIndex, offset: u32, encoding: Encoding) 
     Position::new(line, character)
 }
 
+/// The `file:` URI of an absolute path (percent-encoded by the `url` crate, as editors write
+/// them).
+pub fn file_uri(path: &Path) -> Option<Uri> {
+    url::Url::from_file_path(path).ok()?.as_str().parse().ok()
+}
+
+/// The path of a `file:` URI.
+pub fn uri_path(uri: &Uri) -> Option<PathBuf> {
+    url::Url::parse(uri.as_str()).ok()?.to_file_path().ok()
+}
+
 /// An open document.
 struct Doc {
     path: PathBuf,
@@ -80,9 +91,9 @@ struct Shared {
     /// The newest analysis asked for each project root; older ones are stale.
     generations: HashMap<PathBuf, u64>,
     /// Open documents.
-    open: HashSet<Url>,
+    open: HashSet<Uri>,
     /// The diagnostics last published for each open document (for hover and code actions).
-    published: HashMap<Url, Vec<Diagnostic>>,
+    published: HashMap<Uri, Vec<Diagnostic>>,
 }
 
 /// One analysis of a project, with a snapshot of its open documents.
@@ -92,7 +103,7 @@ struct Job {
     settings: Settings,
     encoding: Encoding,
     /// Each open document of the project: uri, path, text and version.
-    docs: Vec<(Url, PathBuf, Arc<str>, i32)>,
+    docs: Vec<(Uri, PathBuf, Arc<str>, i32)>,
 }
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -100,7 +111,7 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 struct Server {
     conn: Connection,
     encoding: Encoding,
-    docs: HashMap<Url, Doc>,
+    docs: HashMap<Uri, Doc>,
     settings: Settings,
     shared: Arc<Mutex<Shared>>,
     jobs: mpsc::Sender<Job>,
@@ -275,7 +286,7 @@ fn analysis_thread(queue: &mpsc::Receiver<Job>, shared: &Mutex<Shared>, send: &d
 }
 
 /// The diagnostics of each document of a job, with the version they were computed from.
-type Published = Vec<(Url, i32, Vec<Diagnostic>)>;
+type Published = Vec<(Uri, i32, Vec<Diagnostic>)>;
 
 /// Analyses a project with the job's documents in place of their files; returns the
 /// diagnostics of each document, or `None` when `stale` said the job was no longer wanted
@@ -287,7 +298,7 @@ fn analyse(job: &Job, stale: &(dyn Fn() -> bool + Sync)) -> Result<Option<Publis
     }
     let mut db = setup.exclude(crate::discover::discover(&[&job.root]).db, &[]);
     db.limits = setup.read_limits();
-    let mut docs_here: Vec<(&Url, i32, usize)> = Vec::new();
+    let mut docs_here: Vec<(&Uri, i32, usize)> = Vec::new();
     for (uri, path, text, version) in &job.docs {
         let index = match db.files.iter().position(|f| &f.path == path) {
             Some(i) => i,
@@ -325,7 +336,7 @@ fn analyse(job: &Job, stale: &(dyn Fn() -> bool + Sync)) -> Result<Option<Publis
     ))
 }
 
-fn publish(uri: Url, version: Option<i32>, diagnostics: Vec<Diagnostic>) -> Message {
+fn publish(uri: Uri, version: Option<i32>, diagnostics: Vec<Diagnostic>) -> Message {
     let params = PublishDiagnosticsParams {
         uri,
         diagnostics,
@@ -375,7 +386,7 @@ impl Server {
 
     /// Handles one message; documents to re-analyse go to `dirty`. Returns whether the client
     /// asked to shut down.
-    fn handle(&mut self, msg: Message, dirty: &mut Vec<Url>) -> Result<bool, Error> {
+    fn handle(&mut self, msg: Message, dirty: &mut Vec<Uri>) -> Result<bool, Error> {
         match msg {
             Message::Request(req) => {
                 if self.conn.handle_shutdown(&req)? {
@@ -467,7 +478,7 @@ impl Server {
     }
 
     /// Where rule docs are linked for a document: its project's `rule-docs-url`, else the build's.
-    fn links_for(&self, uri: &Url) -> Links {
+    fn links_for(&self, uri: &Uri) -> Links {
         let configured = self.docs.get(uri).and_then(|doc| {
             crate::config::Config::discover(&doc.path)
                 .ok()
@@ -481,7 +492,7 @@ impl Server {
     fn open_rule_doc(&mut self, rule: &crate::rules::Rule) -> Result<(), Error> {
         let published = Links::new(None)
             .rule_doc(rule)
-            .and_then(|u| Url::parse(&u).ok());
+            .and_then(|u| u.parse::<Uri>().ok());
         let (uri, external) = match published {
             Some(uri) => (uri, true),
             None => {
@@ -489,8 +500,8 @@ impl Server {
                 std::fs::create_dir_all(&dir)?;
                 let file = dir.join(format!("{}.md", rule.id));
                 std::fs::write(&file, rule.doc)?;
-                let uri = Url::from_file_path(&file)
-                    .map_err(|()| format!("{}: not an absolute path", file.display()))?;
+                let uri = file_uri(&file)
+                    .ok_or_else(|| format!("{}: not an absolute path", file.display()))?;
                 (uri, false)
             }
         };
@@ -510,7 +521,7 @@ impl Server {
     }
 
     /// Applies a notification; documents to re-analyse go to `dirty`.
-    fn notification(&mut self, n: Notification, dirty: &mut Vec<Url>) {
+    fn notification(&mut self, n: Notification, dirty: &mut Vec<Uri>) {
         match n.method.as_str() {
             DidOpenTextDocument::METHOD => {
                 if let Ok(p) =
@@ -573,8 +584,8 @@ impl Server {
         }
     }
 
-    fn open(&mut self, uri: Url, text: String, version: i32) {
-        if let Ok(path) = uri.to_file_path() {
+    fn open(&mut self, uri: Uri, text: String, version: i32) {
+        if let Some(path) = uri_path(&uri) {
             let path = std::path::absolute(&path).unwrap_or(path);
             lock(&self.shared).open.insert(uri.clone());
             self.docs.insert(
@@ -590,7 +601,7 @@ impl Server {
 
     /// Queues an analysis of the projects of the `dirty` documents, each with a snapshot of its
     /// open documents; it makes any analysis of those projects still queued or running stale.
-    fn schedule(&mut self, dirty: Vec<Url>) {
+    fn schedule(&mut self, dirty: Vec<Uri>) {
         let mut roots: Vec<PathBuf> = Vec::new();
         for uri in &dirty {
             if let Some(doc) = self.docs.get(uri) {
@@ -640,7 +651,7 @@ fn to_lsp(db: &SourceDb, f: &Finding, links: &Links, encoding: Encoding) -> Diag
         .iter()
         .filter_map(|l| {
             let path = &db.files.get(l.span.file as usize)?.path;
-            let uri = Url::from_file_path(std::path::absolute(path).ok()?).ok()?;
+            let uri = file_uri(&std::path::absolute(path).ok()?)?;
             Some(DiagnosticRelatedInformation {
                 location: Location::new(uri, range(db, &mut texts, l.span, encoding)),
                 message: l.message.clone(),
@@ -664,7 +675,7 @@ fn to_lsp(db: &SourceDb, f: &Finding, links: &Links, encoding: Encoding) -> Diag
         code: Some(NumberOrString::String(f.rule.to_string())),
         code_description: links
             .rule_doc_by_id(f.rule)
-            .and_then(|u| Url::parse(&u).ok())
+            .and_then(|u| u.parse::<Uri>().ok())
             .map(|href| CodeDescription { href }),
         source: Some("looplint".into()),
         message,
@@ -739,6 +750,18 @@ mod tests {
         assert_eq!(project_root(&file), file);
         std::fs::write(tmp.path().join("pyproject.toml"), "").unwrap();
         assert_eq!(project_root(&file), tmp.path());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn file_uris_round_trip() {
+        let path = Path::new("/tmp/a b/é#1.py");
+        let uri = file_uri(path).unwrap();
+        assert_eq!(uri.as_str(), "file:///tmp/a%20b/%C3%A9%231.py");
+        assert_eq!(uri_path(&uri).as_deref(), Some(path));
+        assert!(file_uri(Path::new("relative.py")).is_none());
+        let web: Uri = "https://example.org/x".parse().unwrap();
+        assert_eq!(uri_path(&web), None);
     }
 
     #[test]

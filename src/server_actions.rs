@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, Command, Diagnostic, Hover, HoverContents,
-    MarkupContent, MarkupKind, NumberOrString, Position, Range, TextEdit, Url, WorkspaceEdit,
+    MarkupContent, MarkupKind, NumberOrString, Position, Range, TextEdit, Uri, WorkspaceEdit,
 };
 
 use crate::model::Language;
@@ -139,7 +139,7 @@ fn width(text: &str, encoding: Encoding) -> u32 {
     }
 }
 
-fn quick_fix(title: String, uri: &Url, edit: TextEdit, d: &Diagnostic) -> CodeActionOrCommand {
+fn quick_fix(title: String, uri: &Uri, edit: TextEdit, d: &Diagnostic) -> CodeActionOrCommand {
     CodeActionOrCommand::CodeAction(CodeAction {
         title,
         kind: Some(CodeActionKind::QUICKFIX),
@@ -162,7 +162,7 @@ fn line_above(lines: &[&str], at: usize, language: Language, directive: &str) ->
 
 /// The code actions for looplint's diagnostics on the lines of `range` in a document.
 pub fn code_actions(
-    uri: &Url,
+    uri: &Uri,
     text: &str,
     language: Language,
     diagnostics: &[Diagnostic],
