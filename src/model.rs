@@ -8,8 +8,10 @@
 
 use std::fmt;
 
+mod cond;
 mod flow;
 
+pub use cond::{ArgKey, Cond, CondId, Conds, Lit, Param, ParamTest, eval_test};
 pub use flow::{Cell, CellId, CellKind, Fact, FactKind, FlowFacts, Place};
 
 /// Index of a source file in [`Program::files`].
@@ -84,6 +86,12 @@ pub struct Program {
     /// Closures handed to a helper of the program that calls its parameter: they run where the
     /// helper calls it, after the helper's own setup (an entered runtime, for instance).
     pub param_runs: Vec<ParamRun>,
+    /// Conditions that functions and events exist or run under (see [`Conds`]).
+    pub conds: Conds,
+    /// The arguments of calls of the program's own functions, by the span of the call event:
+    /// each argument's position or keyword, and its value when it is a literal. A call whose
+    /// arguments cannot all be placed (`*args`, `**kw`) has no entry.
+    pub call_args: std::collections::HashMap<Span, Vec<(ArgKey, Option<Lit>)>>,
 }
 
 /// A closure (or function) handed to a helper that calls it: the `Run` event at `run` in the
@@ -293,6 +301,11 @@ pub struct Function {
     pub diverges: bool,
     /// Events of the body, in source order. Nested bodies have their own events.
     pub events: Vec<Event>,
+    /// Condition the body exists under: the build configuration of its item and the items
+    /// around it (`#[cfg(..)]`), and that of the statement holding a nested body.
+    pub when: CondId,
+    /// Parameters, when some event's condition tests one (empty otherwise).
+    pub params: Vec<Param>,
 }
 
 /// One lifecycle-relevant thing that happens in a body.
@@ -304,6 +317,9 @@ pub struct Event {
     pub loop_depth: u16,
     /// What happens.
     pub kind: EventKind,
+    /// Condition the event happens under inside its body: the `#[cfg(..)]` of its statement,
+    /// a test of a parameter around it.
+    pub when: CondId,
 }
 
 /// Which runtime an API call refers to.

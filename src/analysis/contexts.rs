@@ -2,13 +2,18 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::model::{Entry, EventKind, FnId, Language, Program, RunKind, RuntimeRef};
+use crate::model::{CondId, Entry, EventKind, FnId, Language, Program, RunKind, RuntimeRef};
 
 use super::instances::{InstId, server_instance};
+use super::paths::{self, PathId};
 use super::{Ctx, CtxEntry, Facts};
 
 /// At most this many contexts are kept per function; more add nothing a rule needs.
 const MAX_CONTEXTS: usize = 24;
+
+/// At most this many path assumptions are kept per context of a function; past them, the
+/// context is kept with no assumption.
+const MAX_VARIANTS: usize = 4;
 
 /// Fills [`Facts::contexts`].
 pub fn propagate(program: &Program, facts: &mut Facts) {
@@ -34,6 +39,7 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
             None => None,
         };
         if let Some(ctx) = root {
+            let path = root_path(program, facts, f);
             add(
                 facts,
                 &mut work,
@@ -42,6 +48,7 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
                     ctx,
                     via: None,
                     asserted: false,
+                    path,
                 },
             );
         }
@@ -50,6 +57,7 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
     // Async bodies nothing known reaches still run on some executor when polled.
     for (fid, f) in program.fns() {
         if f.is_async && facts.contexts[fid.0 as usize].is_empty() {
+            let path = root_path(program, facts, f);
             add(
                 facts,
                 &mut work,
@@ -58,6 +66,7 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
                     ctx: Ctx::Runtime(InstId::UNKNOWN),
                     via: None,
                     asserted: false,
+                    path,
                 },
             );
         }
@@ -68,14 +77,40 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
     }
 }
 
-fn add(facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEntry)>, f: FnId, entry: CtxEntry) {
+/// The assumption a root starts with: the build condition of its body.
+fn root_path(program: &Program, facts: &mut Facts, f: &crate::model::Function) -> PathId {
+    if f.when == CondId::TRUE {
+        return PathId::NONE;
+    }
+    let start = crate::model::Event {
+        span: f.span,
+        loop_depth: 0,
+        kind: EventKind::ScopeEnd { vars: Vec::new() },
+        when: CondId::TRUE,
+    };
+    facts
+        .paths
+        .step(program, PathId::NONE, &start, f, Vec::new())
+        .unwrap_or(PathId::NONE)
+}
+
+fn add(facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEntry)>, f: FnId, mut entry: CtxEntry) {
     let list = &mut facts.contexts[f.0 as usize];
-    if list.len() >= MAX_CONTEXTS
-        || list
-            .iter()
-            .any(|c| c.ctx == entry.ctx && c.asserted == entry.asserted)
+    let same = |c: &&CtxEntry| c.ctx == entry.ctx && c.asserted == entry.asserted;
+    let variants = list.iter().filter(same).count();
+    if variants == 0 && list.len() >= MAX_CONTEXTS {
+        return;
+    }
+    // A context known with no assumption covers every assumption.
+    if list
+        .iter()
+        .filter(same)
+        .any(|c| c.path == entry.path || c.path == PathId::NONE)
     {
         return;
+    }
+    if variants >= MAX_VARIANTS {
+        entry.path = PathId::NONE;
     }
     list.push(entry);
     work.push_back((f, entry));
@@ -94,12 +129,20 @@ fn drain(
     while let Some((fid, entry)) = work.pop_front() {
         let mut cur = entry.ctx;
         for (i, ev) in program.func(fid).events.iter().enumerate() {
+            if !facts.paths.allows(&program.conds, entry.path, ev.when) {
+                continue;
+            }
             let via = Some((fid, ev.span));
             let asserted = entry.asserted || facts.in_expect_region(ev.span);
             match &ev.kind {
                 EventKind::Call { callees, .. } => {
                     for &c in callees {
                         let callee = program.func(c);
+                        let args = paths::bind(program, ev, callee);
+                        let Some(path) = facts.paths.step(program, entry.path, ev, callee, args)
+                        else {
+                            continue;
+                        };
                         if matches!(
                             callee.entry,
                             Some(Entry::Runtime { .. }) | Some(Entry::Main)
@@ -110,7 +153,13 @@ fn drain(
                             // Sync code calling an async function only builds a future; it runs
                             // where it is driven: a block-on later in the same body.
                             if let Some(ctx) = driver(program, facts, fid, i, cur) {
-                                add(facts, work, c, CtxEntry { ctx, via, asserted });
+                                let entry = CtxEntry {
+                                    ctx,
+                                    via,
+                                    asserted,
+                                    path,
+                                };
+                                add(facts, work, c, entry);
                             }
                             continue;
                         }
@@ -122,6 +171,7 @@ fn drain(
                                 ctx: cur,
                                 via,
                                 asserted,
+                                path,
                             },
                         );
                     }
@@ -129,6 +179,13 @@ fn drain(
                 EventKind::Run {
                     body, how, runtime, ..
                 } => {
+                    let Some(path) =
+                        facts
+                            .paths
+                            .step(program, entry.path, ev, program.func(*body), Vec::new())
+                    else {
+                        continue;
+                    };
                     let ctx = match handed.get(&(fid, i)) {
                         Some(&(helper, after)) if *how == RunKind::Inline => {
                             Some(state_after(program, facts, helper, after, cur))
@@ -136,7 +193,13 @@ fn drain(
                         _ => run_context(program, facts, fid, i, *how, *runtime, cur),
                     };
                     if let Some(ctx) = ctx {
-                        add(facts, work, *body, CtxEntry { ctx, via, asserted });
+                        let entry = CtxEntry {
+                            ctx,
+                            via,
+                            asserted,
+                            path,
+                        };
+                        add(facts, work, *body, entry);
                     }
                 }
                 EventKind::RuntimeEnter { runtime } => {

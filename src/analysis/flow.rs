@@ -544,6 +544,8 @@ mod tests {
             is_test: false,
             diverges: false,
             events: Vec::new(),
+            when: CondId::TRUE,
+            params: Vec::new(),
         });
         FnId(p.functions.len() as u32 - 1)
     }
@@ -554,6 +556,7 @@ mod tests {
             span: Span::new(0, events.len() as u32, events.len() as u32 + 1),
             loop_depth: 0,
             kind,
+            when: CondId::TRUE,
         });
         events.len() as u32 - 1
     }

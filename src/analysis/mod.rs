@@ -10,6 +10,7 @@ mod contexts;
 mod expected;
 pub mod flow;
 mod instances;
+pub mod paths;
 #[cfg(test)]
 mod tests;
 
@@ -83,6 +84,8 @@ pub struct CtxEntry {
     /// `#[should_panic]` body or a `pytest.raises` block): such paths are kept apart from the
     /// others, and listed after them, so that a finding shows an unasserted path when one fails.
     pub asserted: bool,
+    /// What the path assumes (build conditions, literal arguments): see [`paths`].
+    pub path: paths::PathId,
 }
 
 /// Facts about one program.
@@ -114,6 +117,8 @@ pub struct Facts {
     pub expected_via: Vec<Option<usize>>,
     /// Lookup of the regions holding a span.
     pub expect_index: expected::RegionIndex,
+    /// Path assumptions of the context entries.
+    pub paths: paths::Paths,
 }
 
 /// Computes the facts of a program. The knowledge base tells which executor each runtime API
@@ -201,6 +206,19 @@ impl Facts {
     /// Contexts of a function.
     pub fn ctx(&self, f: FnId) -> &[CtxEntry] {
         &self.contexts[f.0 as usize]
+    }
+
+    /// Whether the path of context `entry` reaches event `ev` of its function: the build
+    /// conditions and literal arguments it assumes do not rule the event out.
+    pub fn reaches(&self, program: &Program, entry: &CtxEntry, ev: &crate::model::Event) -> bool {
+        self.paths.allows(&program.conds, entry.path, ev.when)
+    }
+
+    /// Whether some context of `f` reaches event `ev` of it (or `f` has no known context).
+    pub fn reached(&self, program: &Program, f: FnId, ev: &crate::model::Event) -> bool {
+        ev.when == crate::model::CondId::TRUE
+            || self.ctx(f).is_empty()
+            || self.ctx(f).iter().any(|c| self.reaches(program, c, ev))
     }
 
     /// The executor of a context: the executor of its runtime instance, if known.

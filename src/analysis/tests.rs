@@ -41,6 +41,8 @@ impl B {
             is_test: false,
             diverges: false,
             events: Vec::new(),
+            when: CondId::TRUE,
+            params: Vec::new(),
         });
         FnId(self.p.functions.len() as u32 - 1)
     }
@@ -58,6 +60,7 @@ impl B {
             span,
             loop_depth: 0,
             kind,
+            when: CondId::TRUE,
         });
         span
     }

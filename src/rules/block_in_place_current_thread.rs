@@ -17,6 +17,9 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             continue;
         };
         for ev in &f.events {
+            if !facts.reaches(program, entry, ev) {
+                continue;
+            }
             if !matches!(
                 ev.kind,
                 EventKind::Run {

@@ -29,6 +29,9 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             .map(|c| c.ctx)
             .collect();
         for (i, ev) in f.events.iter().enumerate() {
+            if !facts.reached(program, fid, ev) {
+                continue;
+            }
             let api = match &ev.kind {
                 EventKind::Blocking { api } => api,
                 // A block-on whose executor parks the thread, where that does not panic or

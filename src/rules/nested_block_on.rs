@@ -25,14 +25,23 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             continue;
         }
         // An async context reached through calls whose placement is certain.
-        let Some(entry) = facts
+        let entries: Vec<_> = facts
             .ctx(fid)
             .iter()
-            .find(|c| matches!(c.ctx, Ctx::Runtime(_)) && path_is_certain(program, facts, fid, c))
-        else {
+            .filter(|c| matches!(c.ctx, Ctx::Runtime(_)) && path_is_certain(program, facts, fid, c))
+            .collect();
+        if entries.is_empty() {
             continue;
-        };
+        }
         for (i, ev) in f.events.iter().enumerate() {
+            // The first such context whose path reaches the event.
+            let Some(entry) = entries
+                .iter()
+                .copied()
+                .find(|c| facts.reaches(program, c, ev))
+            else {
+                continue;
+            };
             let mut parked = None;
             let what = match &ev.kind {
                 EventKind::Run {

@@ -53,6 +53,9 @@ fn failing_events(
     let mut state = entry.ctx;
     let mut out = Vec::new();
     for (i, ev) in func.events.iter().enumerate() {
+        if !facts.reaches(program, entry, ev) {
+            continue;
+        }
         if let EventKind::RuntimeEnter { runtime } = &ev.kind {
             if state.is_runtime_free() {
                 state = Ctx::Entered(crate::analysis::resolve_runtime(

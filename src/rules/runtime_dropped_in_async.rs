@@ -83,6 +83,9 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             continue;
         };
         for ev in &f.events {
+            if !facts.reaches(program, entry, ev) {
+                continue;
+            }
             match &ev.kind {
                 EventKind::RuntimeClose {
                     runtime: RuntimeRef::Current,

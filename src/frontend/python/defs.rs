@@ -304,6 +304,7 @@ impl<'a> Lowerer<'a> {
                 span,
                 loop_depth: depth,
                 kind: EventKind::ScopeEnd { vars: owned },
+                when: crate::model::CondId::TRUE,
             });
         }
     }

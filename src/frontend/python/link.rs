@@ -665,6 +665,7 @@ impl<'a> Linker<'a> {
                 span,
                 loop_depth: at.loop_depth,
                 kind,
+                when: crate::model::CondId::TRUE,
             })
         };
         // Calling a coroutine function from sync code only builds the coroutine: its body runs

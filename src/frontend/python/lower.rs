@@ -199,6 +199,7 @@ impl<'a> Lowerer<'a> {
             span,
             loop_depth: depth,
             kind,
+            when: crate::model::CondId::TRUE,
         });
     }
 
@@ -297,6 +298,8 @@ impl<'a> Lowerer<'a> {
                 is_test: self.test_module,
                 diverges: false,
                 events: Vec::new(),
+                when: crate::model::CondId::TRUE,
+                params: Vec::new(),
             },
             pending: Vec::new(),
             returns: None,

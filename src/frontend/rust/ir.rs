@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::model::{Entry, EventKind, Span, StorageKind};
+use crate::model::{CondId, Conds, Entry, EventKind, Span, StorageKind};
 
 /// Where a package path starts.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -179,6 +179,8 @@ pub struct FEvent {
     pub loop_depth: u16,
     /// What happens.
     pub kind: FKind,
+    /// Build condition of the event (in [`FileIr::conds`]).
+    pub when: CondId,
 }
 
 /// A function body of the file.
@@ -229,6 +231,8 @@ pub struct FnIr {
     pub diverges: bool,
     /// Events in source order.
     pub events: Vec<FEvent>,
+    /// Build condition of the body (in [`FileIr::conds`]), within its file.
+    pub when: CondId,
 }
 
 /// A tracked variable with a local owner.
@@ -318,6 +322,8 @@ pub struct ModDecl {
     pub path_attr: Option<String>,
     /// Under `#[cfg(test)]`.
     pub cfg_test: bool,
+    /// Build condition of the declaration (in [`FileIr::conds`]), its scope's included.
+    pub when: CondId,
 }
 
 /// What a name of a module scope denotes.
@@ -351,6 +357,8 @@ pub struct ModuleIr {
     pub globs: Vec<SymPath>,
     /// Whether the scope is under `#[cfg(test)]`.
     pub cfg_test: bool,
+    /// Build condition of the scope (in [`FileIr::conds`]).
+    pub when: CondId,
 }
 
 /// A lowered file.
@@ -383,4 +391,6 @@ pub struct FileIr {
     pub temps: Vec<u32>,
     /// Flow facts with file-local function, variable, temporary, cell and event ids.
     pub flow: Vec<crate::model::Fact>,
+    /// Build conditions of the file's items and statements.
+    pub conds: Conds,
 }

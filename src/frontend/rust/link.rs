@@ -18,8 +18,8 @@ use super::ir::{Anchor, FKind, FileIr, ItemIr, SymPath, Target, TypeRef};
 use super::kbview::KbView;
 use super::package::{ProgramPlan, TargetKind, TargetPlan, normalize};
 use crate::model::{
-    Entry, Event, EventKind, FileInfo, FnId, Function, Global, GlobalId, Language, Program,
-    ResourceRef, RunKind, RuntimeRef, VarId, VarKind,
+    CondId, Conds, Entry, Event, EventKind, FileInfo, FnId, Function, Global, GlobalId, Language,
+    Program, ResourceRef, RunKind, RuntimeRef, VarId, VarKind,
 };
 use typing::RTy;
 
@@ -41,6 +41,11 @@ struct Linker<'p> {
     /// The crate of files mounted by path in a package with no library or binary root.
     by_path_crate: Vec<(u32, u32)>,
     file_test: Vec<bool>,
+    /// Build condition each file is mounted under (the `cfg`s of the `mod` items leading to
+    /// it), in `conds`; `TRUE` when mounted under different ones.
+    file_when: Vec<Option<CondId>>,
+    /// The program's conditions.
+    conds: Conds,
     table: HashMap<(u32, String), Vec<LItem>>,
     methods: HashMap<(u32, String, String), Vec<u32>>,
     by_name: HashMap<String, Vec<u32>>,
@@ -141,6 +146,14 @@ impl<'p> Linker<'p> {
                 if d.cfg_test || ir.modules.get(d.scope as usize).is_some_and(|m| m.cfg_test) {
                     self.file_test[child as usize] = true;
                 }
+                let outer = self.file_when[f as usize].unwrap_or(CondId::TRUE);
+                let own = self.conds.import(&ir.conds, d.when);
+                let when = self.conds.and(outer, own);
+                let slot = &mut self.file_when[child as usize];
+                *slot = match *slot {
+                    Some(w) if w != when => Some(CondId::TRUE),
+                    _ => Some(when),
+                };
                 let mut child_abs = abs.clone();
                 child_abs.extend(chain);
                 child_abs.push(d.name.clone());
@@ -613,6 +626,8 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
         mounts: vec![Vec::new(); n],
         by_path_crate: Vec::new(),
         file_test: vec![false; n],
+        file_when: vec![None; n],
+        conds: Conds::default(),
         table: HashMap::default(),
         methods: HashMap::default(),
         by_name: HashMap::default(),
@@ -625,7 +640,10 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
     l.build_table();
     let bound = l.bound_types();
 
-    let mut program = Program::default();
+    let mut program = Program {
+        conds: std::mem::take(&mut l.conds),
+        ..Program::default()
+    };
     // Closures handed to helpers that call their parameter: (caller, its run event, helper),
     // and how many model events each such helper has before that call.
     let mut param_pending: Vec<(FnId, usize, u32)> = Vec::new();
@@ -858,6 +876,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                         span: ev.span,
                         loop_depth: ev.loop_depth,
                         kind,
+                        when: program.conds.import(&ir.conds, ev.when),
                     });
                 } else {
                     index.push(None);
@@ -873,6 +892,9 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
             if entry.is_none() && func.is_root_main && non_lib_root {
                 entry = Some(Entry::Main);
             }
+            let own = program.conds.import(&ir.conds, func.when);
+            let outer = l.file_when[f as usize].unwrap_or(CondId::TRUE);
+            let when = program.conds.and(outer, own);
             program.functions.push(Function {
                 name: func.name.clone(),
                 language: Language::Rust,
@@ -890,6 +912,8 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 is_test: func.is_test || l.file_test[f as usize] || test_target,
                 diverges: func.diverges,
                 events,
+                when,
+                params: Vec::new(),
             });
         }
         for (fi, ev, helper) in handed_to {

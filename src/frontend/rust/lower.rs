@@ -28,8 +28,8 @@ use super::resolve::{Res, Resolver, ScopeMap, flatten_use};
 use super::spans;
 use super::types::{self, path_segs};
 use crate::model::{
-    EventKind, FactKind, FileId, Flavor, FnId, FnKind, HandleFate, Place, ResourceRef, RunKind,
-    RuntimeRef, Span, StorageKind, VarId, VarKind, WaitKind,
+    CondId, EventKind, FactKind, FileId, Flavor, FnId, FnKind, HandleFate, Place, ResourceRef,
+    RunKind, RuntimeRef, Span, StorageKind, VarId, VarKind, WaitKind,
 };
 
 /// Deepest expression nesting the lowering descends into.
@@ -352,6 +352,30 @@ fn breaks(e: &Expr) -> bool {
     }
 }
 
+/// The attributes of a statement that a `#[cfg]` may sit on.
+fn stmt_attrs(stmt: &Stmt) -> &[syn::Attribute] {
+    match stmt {
+        Stmt::Local(l) => &l.attrs,
+        Stmt::Macro(m) => &m.attrs,
+        Stmt::Item(_) => &[],
+        Stmt::Expr(e, _) => match e {
+            Expr::Call(x) => &x.attrs,
+            Expr::MethodCall(x) => &x.attrs,
+            Expr::Block(x) => &x.attrs,
+            Expr::If(x) => &x.attrs,
+            Expr::Match(x) => &x.attrs,
+            Expr::Macro(x) => &x.attrs,
+            Expr::Assign(x) => &x.attrs,
+            Expr::Await(x) => &x.attrs,
+            Expr::Try(x) => &x.attrs,
+            Expr::Unsafe(x) => &x.attrs,
+            Expr::Return(x) => &x.attrs,
+            Expr::Path(x) => &x.attrs,
+            _ => &[],
+        },
+    }
+}
+
 /// Lowers one parsed file.
 pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
     let mut l = Lowerer {
@@ -363,6 +387,7 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
         depth: 0,
         scope: 0,
         cfg_test: false,
+        when: CondId::TRUE,
         imp: None,
         var_flags: Vec::new(),
         ids: HashMap::default(),
@@ -406,6 +431,8 @@ struct Lowerer<'a, 'c> {
     depth: u32,
     scope: u32,
     cfg_test: bool,
+    /// Build condition of the code being lowered: its module, item and statement `cfg`s.
+    when: CondId,
     imp: Option<ImplCtx>,
     var_flags: Vec<u8>,
     /// Ids assigned in the first pass, by item address (and index inside a macro).
@@ -489,6 +516,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             span,
             loop_depth,
             kind,
+            when: self.when,
         });
         Some((f, events.len() as u32 - 1))
     }
@@ -539,6 +567,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             ret: TypeRef::Unknown,
             diverges: false,
             events: Vec::new(),
+            when: self.when,
         });
         self.ir.fns.len() as u32 - 1
     }
@@ -823,6 +852,9 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         let mut out = Val::default();
         let n = block.stmts.len();
         for (i, stmt) in block.stmts.iter().enumerate() {
+            let saved_when = self.when;
+            let cfg = super::cfg::of_attrs(stmt_attrs(stmt), &mut self.ir.conds);
+            self.when = self.ir.conds.and(self.when, cfg);
             match stmt {
                 Stmt::Local(l) => self.lower_local(l),
                 Stmt::Expr(e, semi) => {
@@ -850,6 +882,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 }
                 Stmt::Item(_) => {}
             }
+            self.when = saved_when;
         }
         self.pop_scope(Some(block.brace_token.span.close()));
         out

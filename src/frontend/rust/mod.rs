@@ -7,6 +7,7 @@
 
 pub mod attrs;
 pub mod bare_dyn;
+pub mod cfg;
 pub mod expand;
 pub mod ir;
 pub mod kbview;

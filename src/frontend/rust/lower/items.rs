@@ -8,7 +8,6 @@ use syn::{Block, Expr, Item, Signature, Type};
 
 use super::typing::shared as typing_shared;
 use super::{FnState, ImplCtx, Lowerer, Origin, PendKind, StructLike, TypeRef, key, strip};
-use crate::frontend::rust::attrs;
 use crate::frontend::rust::ir::{
     Anchor, FEvent, FKind, ItemIr, ModDecl, ModuleIr, StaticIr, SymPath, Target, TypeIr,
 };
@@ -16,6 +15,7 @@ use crate::frontend::rust::macros::{self, MacroBody};
 use crate::frontend::rust::resolve::{Res, ScopeMap, flatten_use};
 use crate::frontend::rust::spans;
 use crate::frontend::rust::types::{self, path_segs};
+use crate::frontend::rust::{attrs, cfg};
 use crate::kb::Match;
 use crate::model::{Fact, FactKind, FnId, FnKind, Place, Span, StorageKind};
 
@@ -54,9 +54,10 @@ impl Lowerer<'_, '_> {
         if depth > 32 {
             return;
         }
-        let saved = (self.scope, self.cfg_test);
+        let saved = (self.scope, self.cfg_test, self.when);
         self.scope = scope;
         self.cfg_test = self.ir.modules[scope as usize].cfg_test;
+        self.when = self.ir.modules[scope as usize].when;
         for item in items {
             match item {
                 Item::Fn(f) => {
@@ -96,6 +97,8 @@ impl Lowerer<'_, '_> {
                 Item::Mod(m) => {
                     let name = m.ident.to_string();
                     let cfg_test = self.cfg_test || attrs::is_cfg_test(&m.attrs);
+                    let cfg = cfg::of_attrs(&m.attrs, &mut self.ir.conds);
+                    let when = self.ir.conds.and(self.when, cfg);
                     match &m.content {
                         Some((_, inner)) => {
                             self.ir.modules.push(ModuleIr {
@@ -104,6 +107,7 @@ impl Lowerer<'_, '_> {
                                 items: Vec::new(),
                                 globs: Vec::new(),
                                 cfg_test,
+                                when,
                             });
                             self.maps.push(ScopeMap {
                                 parent: Some(scope),
@@ -115,6 +119,7 @@ impl Lowerer<'_, '_> {
                             self.collect(inner, s, structs, depth + 1);
                             self.scope = scope;
                             self.cfg_test = saved.1 || self.ir.modules[scope as usize].cfg_test;
+                            self.when = self.ir.modules[scope as usize].when;
                         }
                         None => {
                             self.ir.mod_decls.push(ModDecl {
@@ -122,6 +127,7 @@ impl Lowerer<'_, '_> {
                                 name: name.clone(),
                                 path_attr: attrs::path_attr(&m.attrs),
                                 cfg_test,
+                                when,
                             });
                             let d = self.ir.mod_decls.len() as u32 - 1;
                             self.add_item(scope, name, ItemIr::ModFile(d));
@@ -173,6 +179,7 @@ impl Lowerer<'_, '_> {
         }
         self.scope = saved.0;
         self.cfg_test = saved.1;
+        self.when = saved.2;
     }
 
     pub(super) fn new_type(&mut self, name: String, scope: u32) -> u32 {
@@ -314,6 +321,7 @@ impl Lowerer<'_, '_> {
             f.events.push(FEvent {
                 span: *span,
                 loop_depth: 0,
+                when: crate::model::CondId::TRUE,
                 kind: FKind::Ref {
                     target: Target::Implicit {
                         ty: ty.clone(),
@@ -333,14 +341,16 @@ impl Lowerer<'_, '_> {
         if depth > 32 {
             return;
         }
-        let saved = (self.scope, self.cfg_test);
+        let saved = (self.scope, self.cfg_test, self.when);
         self.scope = scope;
         self.cfg_test = self.ir.modules[scope as usize].cfg_test;
+        self.when = self.ir.modules[scope as usize].when;
         for item in items {
             self.lower_item(item, depth);
         }
         self.scope = saved.0;
         self.cfg_test = saved.1;
+        self.when = saved.2;
     }
 
     pub(super) fn lower_item(&mut self, item: &Item, depth: u32) {
@@ -394,6 +404,10 @@ impl Lowerer<'_, '_> {
             a.entry = None;
         }
         let cfg_test = attrs::is_cfg_test(attrs_);
+        let cfg = cfg::of_attrs(attrs_, &mut self.ir.conds);
+        let fn_when = self.ir.fns[id as usize].when;
+        let fn_when = self.ir.conds.and(fn_when, cfg);
+        self.ir.fns[id as usize].when = fn_when;
         let ret = match &sig.output {
             syn::ReturnType::Type(_, t) => self.resolve_type(t),
             syn::ReturnType::Default => TypeRef::Unknown,
@@ -412,16 +426,18 @@ impl Lowerer<'_, '_> {
             f.is_root_main =
                 f.name == "main" && self.scope == 0 && f.impl_ty.is_none() && self.stack.is_empty();
         }
-        let saved_test = self.cfg_test;
+        let saved_test = (self.cfg_test, self.when);
         self.cfg_test |= cfg_test;
+        self.when = self.ir.conds.and(self.when, fn_when);
         self.lower_fn_body(id, sig, block);
-        self.cfg_test = saved_test;
+        (self.cfg_test, self.when) = saved_test;
         // A `#[should_panic]` test asserts that its whole body fails.
         if let Some(expected) = a.expects_panic {
             let span = self.sp(block.brace_token.span.join());
             self.ir.fns[id as usize].events.push(super::FEvent {
                 span,
                 loop_depth: 0,
+                when: crate::model::CondId::TRUE,
                 kind: super::FKind::Model(crate::model::EventKind::ExpectsFailure {
                     what: if expected.is_empty() {
                         Vec::new()
@@ -511,8 +527,10 @@ impl Lowerer<'_, '_> {
         let saved = self.imp.replace(ImplCtx {
             self_ty: self_ty.clone(),
         });
-        let saved_test = self.cfg_test;
+        let saved_test = (self.cfg_test, self.when);
         self.cfg_test |= attrs::is_cfg_test(&imp.attrs);
+        let cfg = cfg::of_attrs(&imp.attrs, &mut self.ir.conds);
+        self.when = self.ir.conds.and(self.when, cfg);
         for it in &imp.items {
             if let syn::ImplItem::Fn(f) = it {
                 let name = format!("{type_name}::{}", f.sig.ident);
@@ -524,7 +542,7 @@ impl Lowerer<'_, '_> {
                 self.lower_fn_item(id, &f.attrs, &f.vis, &f.sig, &f.block, trait_impl);
             }
         }
-        self.cfg_test = saved_test;
+        (self.cfg_test, self.when) = saved_test;
         self.imp = saved;
     }
 

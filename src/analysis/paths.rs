@@ -1,0 +1,150 @@
+//! What a path of calls assumes: the build conditions it went through and the literal values
+//! its last call gave the function's parameters.
+//!
+//! A context reached through `#[cfg(feature = "sync")]` code carries that condition on, so a
+//! `#[cfg(not(feature = "sync"))]` statement further down is not on the path; a helper called
+//! with `timeout=0` is entered with that binding, so its `for _ in range(timeout)` body is not
+//! either. Conditions nobody contradicts prune nothing.
+
+use std::collections::HashMap;
+
+use crate::model::{ArgKey, CondId, Conds, Event, Function, Lit, Program};
+
+/// Index of an interned path assumption; [`PathId::NONE`] assumes nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PathId(pub u32);
+
+impl PathId {
+    /// The path that assumes nothing.
+    pub const NONE: PathId = PathId(0);
+}
+
+/// At most this many build conditions are kept along a path; the oldest go first (assuming
+/// less only keeps more paths).
+const MAX_CONDS: usize = 8;
+
+/// What a path assumes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Assumption {
+    /// Build conditions that hold along the path (none mentions a parameter), sorted.
+    pub conds: Vec<CondId>,
+    /// Literal values of the current function's parameters, by position.
+    pub args: Vec<(u32, Lit)>,
+}
+
+/// The interned assumptions of one program.
+#[derive(Debug)]
+pub struct Paths {
+    list: Vec<Assumption>,
+    index: HashMap<Assumption, PathId>,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        let mut p = Paths {
+            list: Vec::new(),
+            index: HashMap::new(),
+        };
+        p.intern(Assumption::default());
+        p
+    }
+}
+
+impl Paths {
+    fn intern(&mut self, a: Assumption) -> PathId {
+        if let Some(&id) = self.index.get(&a) {
+            return id;
+        }
+        let id = PathId(self.list.len() as u32);
+        self.list.push(a.clone());
+        self.index.insert(a, id);
+        id
+    }
+
+    /// The assumption with the given id.
+    pub fn get(&self, id: PathId) -> &Assumption {
+        &self.list[id.0 as usize]
+    }
+
+    /// Whether a path with assumption `path` can reach code under condition `when` of the
+    /// function the path is in.
+    pub fn allows(&self, conds: &Conds, path: PathId, when: CondId) -> bool {
+        if when == CondId::TRUE {
+            return true;
+        }
+        let a = self.get(path);
+        let mut parts = a.conds.clone();
+        parts.push(when);
+        conds.satisfiable(&parts, &a.args)
+    }
+
+    /// The assumption of a path that goes on from `path` through event `ev` into body
+    /// `callee`, with the callee's parameters bound to `args`; `None` when its conditions
+    /// cannot all hold.
+    pub fn step(
+        &mut self,
+        program: &Program,
+        path: PathId,
+        ev: &Event,
+        callee: &Function,
+        args: Vec<(u32, Lit)>,
+    ) -> Option<PathId> {
+        let conds = &program.conds;
+        if !self.allows(conds, path, ev.when) {
+            return None;
+        }
+        let from = self.get(path);
+        if ev.when == CondId::TRUE && callee.when == CondId::TRUE && args.is_empty() {
+            return Some(if from.args.is_empty() {
+                path
+            } else {
+                self.intern(Assumption {
+                    conds: from.conds.clone(),
+                    args,
+                })
+            });
+        }
+        let mut next = from.conds.clone();
+        for c in [ev.when, callee.when] {
+            // A test of the caller's parameters means nothing in the callee.
+            if c != CondId::TRUE && !conds.has_param(c) && !next.contains(&c) {
+                next.push(c);
+            }
+        }
+        if next.len() != from.conds.len() && !conds.satisfiable(&next, &[]) {
+            return None;
+        }
+        while next.len() > MAX_CONDS {
+            next.remove(0);
+        }
+        next.sort();
+        Some(self.intern(Assumption { conds: next, args }))
+    }
+}
+
+/// The literal values a call at `ev` gives the parameters of `callee`, by position: literal
+/// arguments, and the defaults of parameters the call leaves out. Empty when the callee tests
+/// no parameter or the call's arguments are not known.
+pub fn bind(program: &Program, ev: &Event, callee: &Function) -> Vec<(u32, Lit)> {
+    if callee.params.is_empty() {
+        return Vec::new();
+    }
+    let Some(given) = program.call_args.get(&ev.span) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, p) in callee.params.iter().enumerate() {
+        let arg = given.iter().find(|(key, _)| match key {
+            ArgKey::Pos(i) => *i as usize == k,
+            ArgKey::Name(n) => **n == *p.name,
+        });
+        let value = match arg {
+            Some((_, v)) => v.clone(),
+            None => p.default.clone(),
+        };
+        if let Some(v) = value {
+            out.push((k as u32, v));
+        }
+    }
+    out
+}
