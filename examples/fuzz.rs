@@ -95,6 +95,21 @@ const RUST_TOKENS: &[&str] = &[
     "\t",
     "é",
     "\u{feff}",
+    "<<",
+    "|<",
+    "&<",
+    "::<",
+    "#[",
+    "..",
+    "..=",
+    " as ",
+    "@",
+    " = ",
+    "if a {} else ",
+    "{1}+",
+    "<T as A>::",
+    "|x: ",
+    "for<'a> ",
 ];
 
 const PYTHON_TOKENS: &[&str] = &[
@@ -144,6 +159,16 @@ const PYTHON_TOKENS: &[&str] = &[
     ":=",
     "*",
     "**",
+    "lambda a, b: ",
+    "f\"{x:{",
+    "[x for x in ",
+    "(a := ",
+    "@d\n",
+    "()",
+    "[0]",
+    " if a else ",
+    "yield from ",
+    "not lambda: ",
 ];
 
 /// The fixture files of a language, as seeds.

@@ -476,7 +476,37 @@ fn run_check(args: &CheckArgs, writer: Option<ReportWriter<'_>>) -> i32 {
     setup.all_targets |= args.all_targets;
     setup.show_expected |= args.show_expected;
     if args.show_settings {
-        return print(&settings_text(&setup, args));
+        if more.is_empty() {
+            return print(&settings_text(&setup, args));
+        }
+        // Each group of paths is shown with the settings its files are checked with.
+        let mut text = format!(
+            "paths: {}\n{}",
+            paths_line(&paths),
+            settings_text(&setup, args)
+        );
+        let mut failed = false;
+        for group in &more {
+            match project::setup(&group[0], None, false, &rule_args) {
+                Ok(mut s) => {
+                    s.all_targets |= args.all_targets;
+                    s.show_expected |= args.show_expected;
+                    text.push_str(&format!(
+                        "\npaths: {}\n{}",
+                        paths_line(group),
+                        settings_text(&s, args)
+                    ));
+                }
+                Err(message) => {
+                    error(message);
+                    failed = true;
+                }
+            }
+        }
+        return match print(&text) {
+            EXIT_OK if failed => EXIT_ERROR,
+            code => code,
+        };
     }
     let mut discovery = match stdin {
         Some(file) => {
@@ -516,6 +546,24 @@ fn run_check(args: &CheckArgs, writer: Option<ReportWriter<'_>>) -> i32 {
             text.push_str(&escape::line(&f.display));
             text.push('\n');
         }
+        // Each group's files as its own configuration excludes them.
+        for group in &more {
+            let Ok(setup) = project::setup(&group[0], None, false, &rule_args).map_err(error)
+            else {
+                failed = true;
+                continue;
+            };
+            let mut found = discover(group);
+            for e in &found.errors {
+                error(e);
+                failed = true;
+            }
+            found.db = setup.exclude(std::mem::take(&mut found.db), group);
+            for f in &found.db.files {
+                text.push_str(&escape::line(&f.display));
+                text.push('\n');
+            }
+        }
         return match print(&text) {
             EXIT_OK if failed => EXIT_ERROR,
             code => code,
@@ -527,24 +575,45 @@ fn run_check(args: &CheckArgs, writer: Option<ReportWriter<'_>>) -> i32 {
     let db = &merged;
     let mut result = setup.check(db);
     if let Some(file) = &args.write_baseline {
-        let file = file.clone().unwrap_or_else(|| {
-            setup
-                .baseline_file(None)
+        // Each group's findings, as its own configuration reports them, go to the baseline
+        // named on the command line, or else to the one its configuration names, which is the
+        // one a check of the group reads.
+        let target = |configured: Option<PathBuf>| {
+            file.clone()
+                .or(configured)
                 .unwrap_or_else(|| PathBuf::from("looplint-baseline.json"))
-        });
-        return match project::write_baseline(db, &result.findings, &file) {
-            Ok(n) => {
-                eprintln!(
+        };
+        let mut targets: Vec<(PathBuf, Vec<crate::diagnostic::Finding>)> = vec![(
+            target(setup.baseline_file(None)),
+            std::mem::take(&mut result.findings),
+        )];
+        for group in &more {
+            let mut part = crate::check::CheckResult::default();
+            let (code, configured) =
+                check_group(args, &rule_args, group, &mut merged, &mut part, false);
+            failed |= code == EXIT_ERROR;
+            let file = target(configured);
+            match targets.iter_mut().find(|(f, _)| *f == file) {
+                Some((_, findings)) => findings.extend(part.findings),
+                None => targets.push((file, part.findings)),
+            }
+        }
+        if !more.is_empty() {
+            merged.limits.max_file_size = 0;
+        }
+        for (file, findings) in &targets {
+            match project::write_baseline(&merged, findings, file) {
+                Ok(n) => eprintln!(
                     "wrote {n} findings to the baseline {}",
                     escape::line(&file.display().to_string())
-                );
-                if failed { EXIT_ERROR } else { EXIT_OK }
+                ),
+                Err(message) => {
+                    error(message);
+                    failed = true;
+                }
             }
-            Err(message) => {
-                error(message);
-                EXIT_ERROR
-            }
-        };
+        }
+        return if failed { EXIT_ERROR } else { EXIT_OK };
     }
     if let Some(file) = setup.baseline_file(args.baseline.as_deref()) {
         match project::apply_baseline(db, std::mem::take(&mut result.findings), &file) {
@@ -574,13 +643,7 @@ fn run_check(args: &CheckArgs, writer: Option<ReportWriter<'_>>) -> i32 {
     }
     let mut group_codes = Vec::new();
     for group in &more {
-        group_codes.push(check_group(
-            args,
-            &rule_args,
-            group,
-            &mut merged,
-            &mut result,
-        ));
+        group_codes.push(check_group(args, &rule_args, group, &mut merged, &mut result, true).0);
     }
     if !more.is_empty() {
         sort_findings(&merged, &mut result.findings);
@@ -643,22 +706,24 @@ fn exit_max(a: i32, b: i32) -> i32 {
     if rank(b) > rank(a) { b } else { a }
 }
 
+/// The paths of a group, as shown.
+fn paths_line(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = paths
+        .iter()
+        .map(|p| escape::line(&crate::discover::display_path(p)).into_owned())
+        .collect();
+    shown.join(" ")
+}
+
 /// Splits the paths by the configuration file nearest to each: the first group, and the
-/// others. One group when a configuration is forced (`--config`, `--isolated`), for standard
-/// input, and for the options that act on one configuration (`--write-baseline`,
-/// `--show-settings`, `--show-files`).
+/// others. One group when a configuration is forced (`--config`, `--isolated`) and for
+/// standard input.
 fn split_by_config(
     args: &CheckArgs,
     stdin: bool,
     paths: Vec<PathBuf>,
 ) -> Result<(Vec<PathBuf>, Vec<Vec<PathBuf>>), String> {
-    let single = stdin
-        || paths.len() < 2
-        || args.config.is_some()
-        || args.isolated
-        || args.write_baseline.is_some()
-        || args.show_settings
-        || args.show_files;
+    let single = stdin || paths.len() < 2 || args.config.is_some() || args.isolated;
     if single {
         return Ok((paths, Vec::new()));
     }
@@ -676,19 +741,21 @@ fn split_by_config(
 }
 
 /// Checks one more group of paths with its own configuration; appends its files to `db` and
-/// its findings (baseline applied) to `result`. Returns the group's exit code.
+/// its findings (its baseline applied when `apply_baseline`) to `result`. Returns the group's
+/// exit code and the baseline file its configuration names.
 fn check_group(
     args: &CheckArgs,
     rule_args: &project::RuleArgs,
     paths: &[PathBuf],
     db: &mut SourceDb,
     result: &mut crate::check::CheckResult,
-) -> i32 {
+    apply_baseline: bool,
+) -> (i32, Option<PathBuf>) {
     let mut setup = match project::setup(&paths[0], None, false, rule_args) {
         Ok(s) => s,
         Err(message) => {
             error(message);
-            return EXIT_ERROR;
+            return (EXIT_ERROR, None);
         }
     };
     setup.all_targets |= args.all_targets;
@@ -712,12 +779,15 @@ fn check_group(
     discovery.db.limits = limits;
     let group_db = &discovery.db;
     let mut part = setup.check(group_db);
-    if let Some(file) = setup.baseline_file(args.baseline.as_deref()) {
+    if let Some(file) = setup
+        .baseline_file(args.baseline.as_deref())
+        .filter(|_| apply_baseline)
+    {
         match project::apply_baseline(group_db, std::mem::take(&mut part.findings), &file) {
             Ok(filtered) => part.findings = filtered.new,
             Err(message) => {
                 error(message);
-                return EXIT_ERROR;
+                return (EXIT_ERROR, None);
             }
         }
     }
@@ -741,7 +811,7 @@ fn check_group(
     for (index, message) in part.unreadable {
         result.unreadable.push((index + offset as usize, message));
     }
-    code
+    (code, setup.baseline_file(None))
 }
 
 /// Sorts findings as a check does: by path, offset, rule and message.

@@ -48,6 +48,8 @@ pub struct Discovery {
 pub fn discover<P: AsRef<Path>>(inputs: &[P]) -> Discovery {
     let mut out = Discovery::default();
     let mut files = Vec::new();
+    // Whether the walks may read git's global ignore rules, decided at the first walk.
+    let mut global_rules: Option<bool> = None;
     for input in inputs {
         let input = input.as_ref();
         match std::fs::metadata(input) {
@@ -55,7 +57,16 @@ pub fn discover<P: AsRef<Path>>(inputs: &[P]) -> Discovery {
                 path: display_path(input),
                 message: io_message(&e),
             }),
-            Ok(meta) if meta.is_dir() => walk(input, &mut files, &mut out),
+            Ok(meta) if meta.is_dir() => {
+                let global = *global_rules.get_or_insert_with(|| match unsafe_global_rules() {
+                    Some(e) => {
+                        out.errors.push(e);
+                        false
+                    }
+                    None => true,
+                });
+                walk(input, global, &mut files, &mut out)
+            }
             Ok(meta) if !meta.is_file() => out.errors.push(DiscoverError {
                 path: display_path(input),
                 message: crate::readfile::ReadFileError::NotRegular(crate::readfile::kind_of(
@@ -114,7 +125,55 @@ fn unsafe_ignore_file(dir: &Path) -> Option<DiscoverError> {
     None
 }
 
-fn walk(root: &Path, files: &mut Vec<SourceFile>, out: &mut Discovery) {
+/// Why git's global ignore rules cannot be read safely, if so. The walk finds them through git's
+/// configuration files (`$GIT_CONFIG_GLOBAL`, `~/.gitconfig`, `$XDG_CONFIG_HOME/git/config`,
+/// `$GIT_CONFIG_SYSTEM` or `/etc/gitconfig`), whose `core.excludesFile` names the rules (by
+/// default `$XDG_CONFIG_HOME/git/ignore`); each must be a regular file of a sane size, or absent.
+fn unsafe_global_rules() -> Option<DiscoverError> {
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    #[allow(deprecated)]
+    let home = std::env::home_dir();
+    let xdg = env("XDG_CONFIG_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let configs = [
+        env("GIT_CONFIG_GLOBAL").map(std::path::PathBuf::from),
+        home.as_ref().map(|h| h.join(".gitconfig")),
+        xdg.as_ref().map(|x| x.join("git/config")),
+        Some(
+            env("GIT_CONFIG_SYSTEM")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| "/etc/gitconfig".into()),
+        ),
+    ];
+    let unsafe_file = |path: &Path| {
+        let meta = std::fs::metadata(path).ok()?;
+        let problem = if !meta.is_file() {
+            crate::readfile::ReadFileError::NotRegular(crate::readfile::kind_of(meta.file_type()))
+        } else if meta.len() > crate::readfile::CONFIG_LIMIT {
+            crate::readfile::ReadFileError::TooLarge {
+                size: meta.len(),
+                limit: crate::readfile::CONFIG_LIMIT,
+            }
+        } else {
+            return None;
+        };
+        Some(DiscoverError {
+            path: display_path(path),
+            message: format!("{problem}; git's global ignore rules are not applied"),
+        })
+    };
+    configs
+        .iter()
+        .flatten()
+        .find_map(|p| unsafe_file(p))
+        .or_else(|| {
+            let rules = ignore::gitignore::gitconfig_excludes_path()?;
+            unsafe_file(&rules)
+        })
+}
+
+fn walk(root: &Path, global_rules: bool, files: &mut Vec<SourceFile>, out: &mut Discovery) {
     // The walk reads the ignore files of the root, of its ancestors and of every directory
     // below: each is looked at before it is read.
     let abs = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
@@ -129,6 +188,7 @@ fn walk(root: &Path, files: &mut Vec<SourceFile>, out: &mut Discovery) {
     let refused_in_walk = refused.clone();
     let walker = WalkBuilder::new(root)
         .require_git(false)
+        .git_global(global_rules)
         .hidden(true)
         .follow_links(false)
         .filter_entry(move |entry| {

@@ -143,6 +143,19 @@ fn deep_documents_and_special_manifests_do_not_stop_the_server() {
                "text": deep_rs}}),
     );
     c.diagnostics_for(&rs_uri);
+    // Closure heads that are runs of `<`: parsed with the stack they need (a syntax error),
+    // or past the limit (a note); the server goes on.
+    for (n, code) in [(6_783, "syntax-error"), (100_000, "analysis-limit")] {
+        let run_rs = format!("fn f() {{ x.map(|{}| 1); }}", "<".repeat(n));
+        let run_uri = format!("file://{}/src/run{n}.rs", project.display());
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": run_uri, "languageId": "rust", "version": 1,
+                   "text": run_rs}}),
+        );
+        let diags = c.diagnostics_for(&run_uri);
+        assert!(diags.iter().any(|d| d["code"] == code), "{diags:?}");
+    }
     // A finding in an ordinary document is still published.
     let ok_uri = format!("file://{}/src/tick.py", project.display());
     c.notify(

@@ -58,8 +58,20 @@ impl Drop for TempDir {
 
 /// Runs `bin` with `args` in `dir`, killed after `limit`: a hang is a failure, not a stall.
 fn run_bounded(bin: &str, dir: &Path, args: &[&std::ffi::OsStr], limit: Duration) -> Output {
+    run_bounded_env(bin, dir, args, &[], limit)
+}
+
+/// [`run_bounded`] with environment variables set.
+fn run_bounded_env(
+    bin: &str,
+    dir: &Path,
+    args: &[&std::ffi::OsStr],
+    env: &[(&str, &std::ffi::OsStr)],
+    limit: Duration,
+) -> Output {
     let mut child = Command::new(bin)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir)
         .env_remove("NO_COLOR")
         .stdin(Stdio::null())
@@ -322,6 +334,155 @@ fn deep_and_long_constructs_leave_the_other_files_checked() {
     }
 }
 
+/// Runs of tokens that open a level without a bracket (`<`, `<<`, `|<`, `&<`, `::<`), in each
+/// place that takes a type, a pattern or an expression, 6,783 and 100,000 long; a few other
+/// prefix runs of both grammars; and constructs deep enough to need a stack of their own but
+/// under the limit, which are analysed. Each beside a good file whose finding must stay.
+#[test]
+fn runs_of_openers_leave_the_other_files_checked() {
+    let dir = TempDir::new("runs");
+    dir.write("good.rs", GOOD_RS);
+    dir.write("good.py", GOOD_PY);
+    let places = [
+        ("closure", "fn f() { x.map(|RUN| 1); }"),
+        ("closure_open", "fn f() { x.map(|RUN"),
+        ("type", "type T = RUN u8;"),
+        ("generic", "type T = Vec<RUN u8>;"),
+        ("pattern", "fn f() { let RUN x = 1; }"),
+        ("arm", "fn f() { match x { RUN A => 1 } }"),
+        ("expr", "fn f() { let x = RUN 1; }"),
+        ("turbofish", "fn f() { f::RUN u8(); }"),
+        ("param", "fn f(a: RUN) {}"),
+    ];
+    let runs = [
+        ("lt", "<"),
+        ("shl", "<<"),
+        ("pipe_lt", "|<"),
+        ("amp_lt", "&<"),
+        ("colons_lt", "::<"),
+    ];
+    let mut limited = Vec::new();
+    for n in [6_783, N] {
+        for (place, text) in places {
+            for (run, token) in runs {
+                let name = format!("run_{place}_{run}_{n}.rs");
+                dir.write(&name, text.replace("RUN", &token.repeat(n)));
+                limited.push(name);
+            }
+        }
+        for (name, text) in [
+            ("attrs", format!("fn f() {{ {} }}", "#[".repeat(n))),
+            ("lifetimes", format!("type T = {}u8;", "&'a ".repeat(n))),
+            ("dyn", format!("type T = {}A;", "dyn ".repeat(n))),
+            ("impl", format!("type T = {}A;", "impl ".repeat(n))),
+            ("tries", format!("fn f() {{ let x = a{}; }}", "?".repeat(n))),
+            ("bangs", format!("fn f() {{ let x = {}a; }}", "!".repeat(n))),
+            (
+                "ranges",
+                format!("fn f() {{ let x = {}1; }}", ".. ".repeat(n)),
+            ),
+            ("assigns", format!("fn f() {{ {}1; }}", "a = ".repeat(n))),
+            (
+                "else_ifs",
+                format!("fn f() {{ {}{{}} }}", "if a {} else ".repeat(n)),
+            ),
+            (
+                "block_sums",
+                format!("fn f() {{ let x = {{1}}{}; }}", "+{1}".repeat(n)),
+            ),
+        ] {
+            let name = format!("run_{name}_{n}.rs");
+            dir.write(&name, text);
+            limited.push(name);
+        }
+        for (name, text) in [
+            (
+                "lambda_args",
+                format!("x = {}1\n", "lambda a, b: ".repeat(n)),
+            ),
+            (
+                "not_lambda",
+                format!("x = {}1\n", "not lambda a, b: ".repeat(n)),
+            ),
+            ("stars", format!("f({}a)\n", "*".repeat(n))),
+            ("double_stars", format!("f({}a)\n", "**".repeat(n))),
+            (
+                "walrus",
+                format!("x = {}1{}\n", "(a := ".repeat(n), ")".repeat(n)),
+            ),
+            ("spec_fields", format!("x = {}\n", "f\"{x:{".repeat(n))),
+            (
+                "comprehensions",
+                format!("x = {}y{}\n", "[x for x in ".repeat(n), "]".repeat(n)),
+            ),
+        ] {
+            let name = format!("run_{name}_{n}.py");
+            dir.write(&name, text);
+            limited.push(name);
+        }
+    }
+    // Deep enough for a stack of their own, under the limit: parsed and analysed.
+    let k = 3_000;
+    for (name, text) in [
+        (
+            "qualified",
+            format!("type T = {}u8{};", "<".repeat(k), " as A>::B".repeat(k)),
+        ),
+        (
+            "qualified_pattern",
+            format!(
+                "fn f(x: u8) {{ match x {{ {}A{} => {{}} }} }}",
+                "<".repeat(k),
+                " as B>::C".repeat(k)
+            ),
+        ),
+        (
+            "closure_param",
+            format!(
+                "fn f() {{ x.map(|{}x{}| 1); }}",
+                "<".repeat(k),
+                ">".repeat(k)
+            ),
+        ),
+        (
+            "paren_types",
+            format!("type T = {}u8{};", "(".repeat(k), ")".repeat(k)),
+        ),
+        (
+            "labels",
+            format!("fn f() {{ {}{} }}", "'a: loop { ".repeat(k), "}".repeat(k)),
+        ),
+    ] {
+        dir.write(&format!("under_{name}.rs"), text);
+    }
+    let out = looplint(
+        dir.path(),
+        &["check", "--format", "json", "--max-file-size", "0"],
+    );
+    assert_survived(&out);
+    let found = findings(&out);
+    for good in ["good.rs", "good.py"] {
+        assert!(
+            found
+                .iter()
+                .any(|(p, r)| p == good && r == "blocking-call-in-async"),
+            "{good} lost its finding: {found:?}"
+        );
+    }
+    for name in limited.iter().filter(|n| n.contains("100000")) {
+        assert!(
+            found.contains(&(name.clone(), "analysis-limit".to_string())),
+            "{name} is not an analysis-limit note: {found:?}"
+        );
+    }
+    assert!(
+        !found
+            .iter()
+            .any(|(p, r)| p.starts_with("under_") && r == "analysis-limit"),
+        "{found:?}"
+    );
+}
+
 #[test]
 fn large_and_generated_files_are_skipped_with_a_note() {
     let dir = TempDir::new("large");
@@ -510,6 +671,72 @@ fn special_files_are_errors_for_their_path_only() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// Git's global ignore rules are found through the user's git configuration: a FIFO or a
+/// device there (a configuration file, or the file its `core.excludesFile` names) is said, the
+/// rules are left out, and the walk goes on.
+#[cfg(unix)]
+#[test]
+fn special_files_in_git_global_configuration_do_not_stall_the_walk() {
+    use std::ffi::OsStr;
+    let dir = TempDir::new("gitglobal");
+    dir.write("project/good.py", GOOD_PY);
+    let project = dir.path().join("project");
+    let home = dir.path().join("home");
+    let xdg = dir.path().join("xdg");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&xdg).unwrap();
+    let fifo = dir.fifo("fifo");
+    let empty = dir.write("empty", "");
+    let names_fifo = dir.write(
+        "names_fifo",
+        format!("[core]\n\texcludesFile = {}\n", fifo.display()),
+    );
+    let check = |env: &[(&str, &OsStr)], culprit: &Path| {
+        let mut all: Vec<(&str, &OsStr)> = vec![
+            ("HOME", home.as_os_str()),
+            ("XDG_CONFIG_HOME", xdg.as_os_str()),
+            ("GIT_CONFIG_SYSTEM", empty.as_os_str()),
+        ];
+        all.extend_from_slice(env);
+        let out = run_bounded_env(
+            env!("CARGO_BIN_EXE_looplint"),
+            &project,
+            &[
+                OsStr::new("check"),
+                OsStr::new("--format"),
+                OsStr::new("json"),
+            ],
+            &all,
+            Duration::from_secs(60),
+        );
+        assert_survived(&out);
+        assert!(
+            stderr(&out).contains(&format!(
+                "{}: not a regular file (a FIFO); git's global ignore rules are not applied",
+                culprit.display()
+            )),
+            "{}",
+            stderr(&out)
+        );
+        assert!(findings(&out).contains(&("good.py".into(), "blocking-call-in-async".into())));
+    };
+    // `core.excludesFile` names a FIFO.
+    check(&[("GIT_CONFIG_GLOBAL", names_fifo.as_os_str())], &fifo);
+    // The configuration files themselves.
+    check(&[("GIT_CONFIG_GLOBAL", fifo.as_os_str())], &fifo);
+    check(&[("GIT_CONFIG_SYSTEM", fifo.as_os_str())], &fifo);
+    std::os::unix::fs::symlink(&fifo, home.join(".gitconfig")).unwrap();
+    check(&[], &home.join(".gitconfig"));
+    std::fs::remove_file(home.join(".gitconfig")).unwrap();
+    std::fs::create_dir_all(xdg.join("git")).unwrap();
+    std::os::unix::fs::symlink(&fifo, xdg.join("git/config")).unwrap();
+    check(&[], &xdg.join("git/config"));
+    std::fs::remove_file(xdg.join("git/config")).unwrap();
+    // The default rules file, when no configuration names one.
+    std::os::unix::fs::symlink(&fifo, xdg.join("git/ignore")).unwrap();
+    check(&[], &xdg.join("git/ignore"));
+}
+
 #[cfg(unix)]
 #[test]
 fn arguments_need_not_be_utf8() {
@@ -623,6 +850,44 @@ fn each_path_uses_its_own_configuration() {
             "loud/y.py".to_string(),
             "blocking-call-in-async".to_string()
         )]
+    );
+    // A baseline written over both records what the check reports, whatever the order, and
+    // the check through it is then clean.
+    let write = looplint(
+        dir.path(),
+        &["check", "--write-baseline", "base.json", "quiet", "loud"],
+    );
+    assert_eq!(write.status.code(), Some(0), "{}", stderr(&write));
+    let text = std::fs::read_to_string(dir.path().join("base.json")).unwrap();
+    assert!(text.contains("loud/y.py"), "{text}");
+    assert!(!text.contains("quiet/x.py"), "{text}");
+    let through = looplint(
+        dir.path(),
+        &["check", "--baseline", "base.json", "loud", "quiet"],
+    );
+    assert_eq!(through.status.code(), Some(0), "{}", stdout(&through));
+    // The settings shown are each path's own.
+    let settings = stdout(&looplint(
+        dir.path(),
+        &["check", "--show-settings", "quiet", "loud"],
+    ));
+    let (quiet, loud) = settings.split_once("\npaths: loud\n").expect(&settings);
+    assert!(quiet.starts_with("paths: quiet\n"), "{settings}");
+    assert!(quiet.contains("quiet/.looplint.toml"), "{settings}");
+    assert!(!quiet.contains(" blocking-call-in-async"), "{settings}");
+    assert!(loud.contains("configuration file: none"), "{settings}");
+    assert!(loud.contains(" blocking-call-in-async"), "{settings}");
+    let files = |args: &[&str]| {
+        let mut lines: Vec<String> = stdout(&looplint(dir.path(), args))
+            .lines()
+            .map(str::to_string)
+            .collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(
+        files(&["check", "--show-files", "quiet", "loud"]),
+        files(&["check", "--show-files", "loud", "quiet"])
     );
 }
 

@@ -2,11 +2,20 @@
 //!
 //! Parsers, lowering and the drop of a syntax tree recurse once per level of the tree. The
 //! levels come from brackets, but also from prefix operators (`- - x`, `&&&x`, `not not x`,
-//! closures and lambdas), from binary and method chains (`1+1+...`, `a.b.b...`: left-nested
-//! trees), generic arguments (`Vec<Vec<..>>`), indentation (Python blocks) and f-strings nested in
-//! f-strings. A small lexer that knows comments and string literals (so `(/*)*/` and `"}"` do
+//! closures and lambdas), from binary and postfix chains (`1+1+...`, `a.b.b...`, `f()()`,
+//! `a???`: left-nested trees), generic arguments and qualified paths (`Vec<Vec<..>>`,
+//! `<<T as A>::B as C>::D`), `else if` chains, indentation (Python blocks) and f-strings nested
+//! in f-strings. A small lexer that knows comments and string literals (so `(/*)*/` and `"}"` do
 //! not count) adds them up; a file whose estimate exceeds [`LIMIT`] is not parsed and gets an
 //! `analysis-limit` note instead.
+//!
+//! The estimate errs on the high side. A new expression starts only where one surely does (a
+//! `,` or `;` directly inside the level, a `}` that nothing continues, a Python line end), so a
+//! prefix operator's count is never dropped while its operand is still being read; closure and
+//! lambda heads are levels of their own, so their `,` do not end the expression around them.
+//! Beyond that structure, any run of tokens that cannot end an operand (`<<<`, `&<|`, `#[`,
+//! `..`, `not lambda:`) counts one level per token above the depth where it starts: a run of
+//! openers the structure misreads is still counted in full.
 
 use crate::model::Language;
 
@@ -29,16 +38,29 @@ pub fn estimate(text: &str, language: Language) -> u32 {
 enum Open {
     /// `(`, `[` or `{`.
     Bracket,
-    /// `<` of generic arguments (Rust).
+    /// `<` of generic arguments or of a qualified path (Rust).
     Angle,
+    /// `|` of a closure's parameters (Rust), closed by the next `|` directly inside it.
+    Pipe,
+    /// `lambda` of a lambda's parameters (Python), closed by the next `:` directly inside it.
+    Lambda,
     /// `{` of an f-string replacement field (Python).
     Field,
+}
+
+impl Open {
+    /// Levels that no bracket closes: a closing bracket, a `;` or a line end ends them too.
+    fn soft(self) -> bool {
+        matches!(self, Open::Angle | Open::Pipe | Open::Lambda)
+    }
 }
 
 /// One open level: what opened it, and the chain and prefix operators of its current expression.
 #[derive(Clone, Copy)]
 struct Level {
     open: Open,
+    /// The innermost opener other than an angle, at or below this level.
+    under_angles: Open,
     chain: u32,
     prefix: u32,
 }
@@ -48,6 +70,8 @@ struct Scan {
     levels: Vec<Level>,
     /// Sum of `chain + prefix + 1` over `levels`, plus the outermost expression's own counts.
     sum: u64,
+    /// How many of `levels` are not soft.
+    hard: usize,
     /// Chain and prefix of the outermost expression.
     top: Level,
     /// Indentation levels (Python).
@@ -55,6 +79,10 @@ struct Scan {
     max: u32,
     /// Whether the next token starts an operand (so `-`, `&`, `*`, `|` are prefixes).
     expect_operand: bool,
+    /// Tokens since the last one that can end an operand (an operand or a closing bracket).
+    run: u64,
+    /// `sum` where the current run started.
+    run_base: u64,
 }
 
 impl Default for Scan {
@@ -62,14 +90,18 @@ impl Default for Scan {
         Scan {
             levels: Vec::new(),
             sum: 0,
+            hard: 0,
             top: Level {
                 open: Open::Bracket,
+                under_angles: Open::Bracket,
                 chain: 0,
                 prefix: 0,
             },
             indent: Vec::new(),
             max: 0,
             expect_operand: true,
+            run: 0,
+            run_base: 0,
         }
     }
 }
@@ -80,26 +112,52 @@ impl Scan {
     }
 
     fn note(&mut self) {
-        let depth = self.sum + self.indent.len() as u64;
+        let depth = self.sum.max(self.run_base + self.run) + self.indent.len() as u64;
         self.max = self.max.max(depth.min(u32::MAX as u64) as u32);
     }
 
+    /// `n` more tokens that cannot end an operand.
+    fn step(&mut self, n: u64) {
+        if self.run == 0 {
+            self.run_base = self.sum;
+        }
+        self.run += n;
+        self.note();
+    }
+
     fn push(&mut self, open: Open) {
+        let under_angles = match (open, self.levels.last()) {
+            (Open::Angle, Some(l)) => l.under_angles,
+            (Open::Angle, None) => Open::Bracket,
+            _ => open,
+        };
+        self.hard += usize::from(!open.soft());
         self.levels.push(Level {
             open,
+            under_angles,
             chain: 0,
             prefix: 0,
         });
         self.sum += 1;
         self.expect_operand = true;
-        self.note();
+        self.step(1);
     }
 
     fn pop(&mut self) -> Option<Open> {
         let l = self.levels.pop()?;
+        self.hard -= usize::from(!l.open.soft());
         self.sum -= 1 + l.chain as u64 + l.prefix as u64;
         self.expect_operand = false;
+        self.run = 0;
         Some(l.open)
+    }
+
+    /// Closes the levels left open above the innermost bracket: generic-argument levels opened
+    /// by a `<` that was a comparison, heads that never closed.
+    fn pop_soft(&mut self) {
+        while self.levels.last().is_some_and(|l| l.open.soft()) {
+            self.pop();
+        }
     }
 
     /// Closes generic-argument levels left open by a `<` that was a comparison.
@@ -109,27 +167,33 @@ impl Scan {
         }
     }
 
-    /// Closes the innermost level opened by `open` (and any stray angle levels above it).
+    /// Whether the innermost level other than generic arguments is `open`.
+    fn inside(&self, open: Open) -> bool {
+        self.levels.last().is_some_and(|l| l.under_angles == open)
+    }
+
+    /// Closes the innermost level opened by `open` (and any soft levels above it).
     fn close(&mut self, open: Open) {
-        self.pop_angles();
+        self.pop_soft();
         if self.levels.last().is_some_and(|l| l.open == open) {
             self.pop();
         }
         self.expect_operand = false;
+        self.run = 0;
     }
 
     fn chain(&mut self) {
         self.cur().chain += 1;
         self.sum += 1;
         self.expect_operand = true;
-        self.note();
+        self.step(1);
     }
 
     fn prefix(&mut self, n: u32) {
         self.cur().prefix += n;
         self.sum += n as u64;
         self.expect_operand = true;
-        self.note();
+        self.step(n as u64);
     }
 
     /// A new expression starts at this level (`,`, `;`, `=>`, a new line).
@@ -144,6 +208,15 @@ impl Scan {
 
     fn operand(&mut self) {
         self.expect_operand = false;
+        self.run = 0;
+    }
+
+    /// A bracket opens: after an operand it is a call or an index, one more link of a chain.
+    fn open_bracket(&mut self) {
+        if !self.expect_operand {
+            self.chain();
+        }
+        self.push(Open::Bracket);
     }
 }
 
@@ -217,7 +290,7 @@ fn rust(b: &[u8], s: &mut Scan) {
             }
             b'(' | b'[' => {
                 i += 1;
-                s.push(Open::Bracket);
+                s.open_bracket();
             }
             b'{' => {
                 i += 1;
@@ -229,28 +302,47 @@ fn rust(b: &[u8], s: &mut Scan) {
                 s.close(Open::Bracket);
             }
             b'}' => {
-                // A block ends: what follows it starts a new statement or item.
+                // A block ends. What follows starts a new statement or item, unless it goes on
+                // with the expression the block ends (`{1} + {1}`, `} else if .. {`, `}.f()`).
                 i += 1;
                 s.close(Open::Bracket);
-                s.restart();
+                if !continues_block(b, i) {
+                    s.restart();
+                }
                 s.expect_operand = false;
             }
-            b';' | b',' => {
+            b';' => {
                 i += 1;
-                if c == b';' {
-                    s.pop_angles();
-                }
+                s.pop_soft();
+                s.restart();
+            }
+            b',' => {
+                i += 1;
                 s.restart();
             }
             b'<' => {
-                if matches!(b.get(i + 1), Some(b'=' | b'<' | b'-')) {
+                let prev = b[..i].iter().rev().find(|c| !c.is_ascii_whitespace());
+                let after_path = prev.is_some_and(|&p| is_ident(p) || p == b':');
+                let after_operand = !s.expect_operand && prev.is_none_or(|&p| p != b':');
+                if b.get(i + 1) == Some(&b'=') {
                     i += 2;
                     s.chain();
+                } else if b.get(i + 1) == Some(&b'<') && after_operand {
+                    // A shift (`a << b`, `a <<= b`), or generic arguments opening with a
+                    // qualified path (`Vec<<T as A>::B>`): one level, and the run of `<`
+                    // counts each.
+                    i += 2;
+                    if b.get(i) == Some(&b'=') {
+                        i += 1;
+                    }
+                    s.chain();
+                    s.step(1);
                 } else {
                     i += 1;
-                    // After a path segment, `<` opens generic arguments; elsewhere it compares.
-                    let prev = b[..i - 1].iter().rev().find(|c| !c.is_ascii_whitespace());
-                    if prev.is_some_and(|&p| is_ident(p) || p == b':') {
+                    // After a path segment, `<` opens generic arguments, and where an operand,
+                    // a type or a pattern starts it opens a qualified path; elsewhere it
+                    // compares.
+                    if s.expect_operand || after_path {
                         s.push(Open::Angle);
                     } else {
                         s.chain();
@@ -276,18 +368,23 @@ fn rust(b: &[u8], s: &mut Scan) {
                 }
             }
             b'|' => {
-                if s.expect_operand {
-                    // A closure head: `|a, b|` or `||`.
+                if s.inside(Open::Pipe) {
+                    // The end of a closure's parameters: its body follows.
+                    i += 1;
+                    s.pop_angles();
+                    s.pop();
+                    s.expect_operand = true;
+                } else if s.expect_operand {
+                    // A closure: `||`, or a head `|a, b|` whose patterns are read as a level.
                     if b.get(i + 1) == Some(&b'|') {
                         i += 2;
+                        s.prefix(1);
+                        s.step(1);
                     } else {
                         i += 1;
-                        while i < n && b[i] != b'|' {
-                            i += 1;
-                        }
-                        i += 1;
+                        s.prefix(1);
+                        s.push(Open::Pipe);
                     }
-                    s.prefix(1);
                 } else {
                     i += if b.get(i + 1) == Some(&b'|') { 2 } else { 1 };
                     s.chain();
@@ -297,39 +394,64 @@ fn rust(b: &[u8], s: &mut Scan) {
                 let double = c == b'&' && b.get(i + 1) == Some(&b'&');
                 i += if double { 2 } else { 1 };
                 if b.get(i) == Some(&b'=') && !s.expect_operand {
+                    // `-=`, `!=`, `*=`, `&=`: assignments nest to the right, like comparisons.
                     i += 1;
-                    s.restart();
+                    s.chain();
                 } else if s.expect_operand {
                     s.prefix(if double { 2 } else { 1 });
                 } else {
                     s.chain();
+                    if double {
+                        s.step(1);
+                    }
                 }
             }
             b'.' => {
                 if b.get(i + 1) == Some(&b'.') {
+                    // `..`, `..=`, `...`: a range, open at either end.
                     i += 2;
-                    s.expect_operand = true;
+                    if matches!(b.get(i), Some(b'=' | b'.')) {
+                        i += 1;
+                    }
+                    if s.expect_operand {
+                        s.prefix(1);
+                    } else {
+                        s.chain();
+                    }
                 } else {
                     i += 1;
                     s.chain();
                 }
+            }
+            b'?' | b'@' => {
+                // `a?`: a postfix link; `a @ pat`: a binding whose pattern nests.
+                i += 1;
+                s.chain();
+                if c == b'?' {
+                    s.expect_operand = false;
+                }
+            }
+            b'#' => {
+                // An attribute: `#[..]`, `#![..]`.
+                i += 1;
+                s.step(1);
+                s.expect_operand = true;
             }
             b'+' | b'/' | b'%' | b'^' => {
                 i += 1;
                 if b.get(i) == Some(&b'=') {
                     i += 1;
-                    s.restart();
-                } else {
-                    s.chain();
                 }
+                s.chain();
             }
             b'=' => {
+                // `a = b = c` nests to the right: a link of the chain, never a new expression.
                 i += 1;
                 if b.get(i) == Some(&b'=') {
                     i += 1;
                     s.chain();
                 } else if b.get(i) != Some(&b'>') {
-                    s.restart();
+                    s.chain();
                 }
             }
             b':' => {
@@ -365,16 +487,53 @@ fn rust(b: &[u8], s: &mut Scan) {
                     }
                 }
                 match word {
-                    b"move" | b"return" | b"box" | b"break" | b"mut" | b"dyn" | b"impl" => {
+                    b"move" | b"return" | b"box" | b"break" | b"mut" | b"dyn" | b"impl"
+                    | b"async" | b"unsafe" | b"yield" | b"const" | b"ref" | b"static" | b"for" => {
                         s.prefix(1)
                     }
                     b"as" | b"else" => s.chain(),
-                    b"in" | b"let" | b"if" | b"match" | b"while" => s.expect_operand = true,
+                    b"in" | b"let" | b"if" | b"match" | b"while" | b"where" => {
+                        s.expect_operand = true;
+                        s.step(1);
+                    }
                     _ => s.operand(),
                 }
             }
             _ => i += 1,
         }
+    }
+}
+
+/// Whether the token after a `}` ending at `at` goes on with the expression the block ends: an
+/// operator, a postfix, `else` or `as`. A new item or statement (a word, an attribute, a
+/// literal, a label) does not. A comment is skipped.
+fn continues_block(b: &[u8], mut at: usize) -> bool {
+    loop {
+        while b.get(at).is_some_and(|c| c.is_ascii_whitespace()) {
+            at += 1;
+        }
+        match (b.get(at), b.get(at + 1)) {
+            (Some(b'/'), Some(b'/')) => {
+                at = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |k| at + k);
+            }
+            (Some(b'/'), Some(b'*')) => match memchr::memmem::find(&b[at..], b"*/") {
+                Some(k) => at += k + 2,
+                None => return false,
+            },
+            _ => break,
+        }
+    }
+    match b.get(at) {
+        None => false,
+        Some(&c) if is_ident(c) => {
+            let end = b[at..]
+                .iter()
+                .position(|&c| !is_ident(c))
+                .map_or(b.len(), |k| at + k);
+            matches!(&b[at..end], b"else" | b"as")
+        }
+        Some(b'}' | b')' | b']' | b';' | b',' | b'#' | b'\'' | b'"') => false,
+        Some(_) => true,
     }
 }
 
@@ -463,7 +622,9 @@ fn python(b: &[u8], s: &mut Scan) {
         match c {
             b'\n' => {
                 i += 1;
-                if s.levels.is_empty() {
+                // A lambda head left open ends with its line.
+                if s.hard == 0 {
+                    s.pop_soft();
                     s.restart();
                     line_start = true;
                 }
@@ -475,7 +636,11 @@ fn python(b: &[u8], s: &mut Scan) {
                 i = skip_string(b, i, c);
                 s.operand();
             }
-            b'(' | b'[' | b'{' => {
+            b'(' | b'[' => {
+                i += 1;
+                s.open_bracket();
+            }
+            b'{' => {
                 i += 1;
                 s.push(Open::Bracket);
             }
@@ -485,6 +650,7 @@ fn python(b: &[u8], s: &mut Scan) {
             }
             b'}' => {
                 i += 1;
+                s.pop_soft();
                 if s.levels.last().is_some_and(|l| l.open == Open::Field) {
                     s.pop();
                 } else {
@@ -493,6 +659,10 @@ fn python(b: &[u8], s: &mut Scan) {
             }
             b':' => {
                 i += 1;
+                if s.levels.last().is_some_and(|l| l.open == Open::Lambda) {
+                    // The end of a lambda's parameters: its body follows.
+                    s.pop();
+                }
                 s.expect_operand = true;
             }
             b',' | b';' | b'=' => {
@@ -548,7 +718,11 @@ fn python(b: &[u8], s: &mut Scan) {
                     continue;
                 }
                 match word {
-                    b"not" | b"await" | b"lambda" | b"yield" | b"return" => s.prefix(1),
+                    b"lambda" => {
+                        s.prefix(1);
+                        s.push(Open::Lambda);
+                    }
+                    b"not" | b"await" | b"yield" | b"return" | b"from" => s.prefix(1),
                     b"and" | b"or" | b"if" | b"else" | b"in" | b"is" => s.chain(),
                     _ => s.operand(),
                 }
@@ -676,6 +850,108 @@ mod tests {
             nested.push_str("def f():\n");
         }
         assert!(py(&nested) > LIMIT);
+    }
+
+    /// Runs of tokens that open a level without a bracket, in every place that takes a
+    /// type, a pattern or an expression.
+    #[test]
+    fn runs_of_openers_count_wherever_they_stand() {
+        let n = 20_000;
+        let runs = [
+            "<", "<<", "|<", "&<", "::<", "-<", "*<", "!<", "<&", "<(", "<|", "#[", "..", "..=",
+            "?", "&'a ", "dyn ", "impl ", "as ", "if ", "match ", "else if ", "= ", "+= ", "@ ",
+            "|| ", "|", "&&", "for<'a> ",
+        ];
+        let places = [
+            "fn f() { x.map(|RUN| 1); }",
+            "fn f() { x.map(|RUN",
+            "type T = RUN u8;",
+            "type T = Vec<RUN u8>;",
+            "fn f() { let RUN x = 1; }",
+            "fn f() { match x { RUN A => 1 } }",
+            "fn f() { let x = RUN 1; }",
+            "fn f() { f::RUN u8(); }",
+            "fn f(a: RUN) {}",
+            "impl RUN X {}",
+        ];
+        for run in runs {
+            for place in places {
+                let text = place.replace("RUN", &run.repeat(n));
+                assert!(rs(&text) > LIMIT, "{place} with {run:?}: {}", rs(&text));
+            }
+        }
+        let chains = [
+            format!("fn f() {{ let x = a{}; }}", "?".repeat(n)),
+            format!("fn f() {{ let x = a{}; }}", "()".repeat(n)),
+            format!("fn f() {{ let x = a{}; }}", "[0]".repeat(n)),
+            format!("fn f() {{ {}a = 1; }}", "a = ".repeat(n)),
+            format!("fn f() {{ {}{{}} }}", "if a {} else ".repeat(n)),
+            format!("fn f() {{ let x = {{1}}{}; }}", "+{1}".repeat(n)),
+            format!("fn f() {{ let c = {}1; }}", "|a, b| ".repeat(n)),
+            format!(
+                "fn f() {{ let c = |{}a{}| 1; }}",
+                "(".repeat(n),
+                ")".repeat(n)
+            ),
+            format!("fn f() {{ let c = {}1; }}", "- |S {a}: S| ".repeat(n)),
+        ];
+        for text in &chains {
+            assert!(rs(text) > LIMIT, "{}: {}", &text[..40], rs(text));
+        }
+        let py_shapes = [
+            format!("x = {}1\n", "lambda a, b: ".repeat(n)),
+            format!("x = {}1\n", "not lambda a, b: ".repeat(n)),
+            format!("x = {}1{}\n", "lambda a=".repeat(n), ": 1".repeat(n)),
+            format!("f({}a)\n", "*".repeat(n)),
+            format!("f({}a)\n", "**".repeat(n)),
+            format!("x = a{}\n", "()".repeat(n)),
+            format!("x = a{}\n", "[0]".repeat(n)),
+            format!("x = {}\n", "f\"{x:{".repeat(n)),
+            format!("x = {}1\n", "await ".repeat(n)),
+            format!("x = a{}\n", " if b else a".repeat(n)),
+        ];
+        for text in &py_shapes {
+            assert!(py(text) > LIMIT, "{}: {}", &text[..30], py(text));
+        }
+    }
+
+    /// Long flat code (many items, statements, arms, alternatives, table entries) stays far
+    /// below the limit: only what really nests adds up.
+    #[test]
+    fn long_flat_code_stays_shallow() {
+        let n = 20_000;
+        let flat = [
+            "fn a() {}\n#[inline]\nfn b(x: u8) -> u8 { x }\n".repeat(n),
+            format!(
+                "fn f() {{ {} }}",
+                "x = y << 2; if a < b { c(); } d.e()?;\n".repeat(n)
+            ),
+            format!("const T: &[u64] = &[{}];", "1 << 3, x << y, ".repeat(n)),
+            format!(
+                "fn f() {{ match x {{ {} }} }}",
+                "0 => {} \"a\" => {}, (a, b) => {}\n".repeat(n)
+            ),
+            format!(
+                "fn f() {{ match c {{ {}'z' => 1, _ => 0 }} }}",
+                "'a'..='b' | ".repeat(2_000)
+            ),
+            format!(
+                "fn f() {{ {} }}",
+                "let c = |a: u8, b| a + b; v.iter().map(|x| x * 2);\n".repeat(n)
+            ),
+            "impl<T: Clone> X for Y<T> where T: Send {}\n".repeat(n),
+        ];
+        for text in &flat {
+            assert!(rs(text) < 5_000, "{}: {}", &text[..40], rs(text));
+        }
+        let py_flat = [
+            "x = lambda a, b: a\ny = f(a)(b)[0]\n".repeat(n),
+            "@d\ndef f(*a, **k):\n    return {**k}\n".repeat(n),
+            "x = [f(*a) for a in b if not a]\n".repeat(n),
+        ];
+        for text in &py_flat {
+            assert!(py(text) < 100, "{}: {}", &text[..30], py(text));
+        }
     }
 
     #[test]
