@@ -26,18 +26,7 @@ impl FlowLinker {
         var_base: u32,
         event_index: &[Vec<Option<u32>>],
     ) {
-        let cell_ids: Vec<CellId> = cells
-            .iter()
-            .map(|c| {
-                *self.cells.entry(c.clone()).or_insert_with(|| {
-                    out.cells.push(c.clone());
-                    CellId(out.cells.len() as u32 - 1)
-                })
-            })
-            .collect();
-        let temp_base = out.temp_owner.len() as u32;
-        out.temp_owner
-            .extend(temps.iter().map(|&f| FnId(f + fn_base)));
+        let (cell_ids, temp_base) = self.register(out, cells, temps, fn_base);
         let place = |p: Place| match p {
             Place::Var(v) => Place::Var(VarId(v.0 + var_base)),
             Place::Temp(t) => Place::Temp(t + temp_base),
@@ -114,5 +103,29 @@ impl FlowLinker {
                 kind,
             });
         }
+    }
+
+    /// Interns the cells of one file and adds its temporaries (owned by its functions, shifted
+    /// by `fn_base`); returns the program id of each of its cells and its first temporary.
+    pub fn register(
+        &mut self,
+        out: &mut FlowFacts,
+        cells: &[Cell],
+        temps: &[u32],
+        fn_base: u32,
+    ) -> (Vec<CellId>, u32) {
+        let cell_ids: Vec<CellId> = cells
+            .iter()
+            .map(|c| {
+                *self.cells.entry(c.clone()).or_insert_with(|| {
+                    out.cells.push(c.clone());
+                    CellId(out.cells.len() as u32 - 1)
+                })
+            })
+            .collect();
+        let temp_base = out.temp_owner.len() as u32;
+        out.temp_owner
+            .extend(temps.iter().map(|&f| FnId(f + fn_base)));
+        (cell_ids, temp_base)
     }
 }

@@ -2,9 +2,7 @@
 //! call (directly or through other calls) to one that has one is a dead end for every rule,
 //! whatever its entry. Library code is mostly such functions, so dropping them keeps programs small.
 
-use rustc_hash::FxHashMap as HashMap;
-
-use crate::model::{EventKind, Fact, FactKind, FnId, FnKind, Place, Program, RunKind};
+use crate::model::{EventKind, FnId, FnKind, Program};
 
 /// Removes dead-end functions and the calls to them, renumbering the rest.
 pub fn compact(program: &mut Program) {
@@ -44,9 +42,10 @@ pub fn compact(program: &mut Program) {
         }
     }
     // A function the flow takes a made value through (a getter, a factory's caller, a
-    // function that uses a resource it is handed) matters even without events of its own.
-    for f in flow_carriers(program) {
-        mark(f.0, &mut live, &mut work);
+    // function that uses a resource it is handed) matters even without events of its own:
+    // the linker kept only the facts that carry one (`carriers`).
+    for fact in &program.flow.facts {
+        mark(fact.func.0, &mut live, &mut work);
     }
     while let Some(i) = work.pop() {
         for &c in &callers[i as usize] {
@@ -214,139 +213,4 @@ fn compact_flow(
         fact.kind = kind;
         flow.facts.push(fact);
     }
-}
-
-/// The functions with a flow fact about a place that a made value (a resource, a runtime, a
-/// task) may reach, by a context-insensitive reachability over the facts; the other facts are
-/// dropped.
-fn flow_carriers(program: &mut Program) -> Vec<FnId> {
-    if program.flow.facts.is_empty() {
-        return Vec::new();
-    }
-    let facts = &program.flow.facts;
-    let mut ids: HashMap<Place, u32> = HashMap::default();
-    let mut edges: Vec<Vec<u32>> = Vec::new();
-    let mut id = |p: Place, edges: &mut Vec<Vec<u32>>| -> u32 {
-        *ids.entry(p).or_insert_with(|| {
-            edges.push(Vec::new());
-            edges.len() as u32 - 1
-        })
-    };
-    let mut seeds = Vec::new();
-    let event = |f: FnId, e: u32| {
-        program
-            .functions
-            .get(f.0 as usize)
-            .and_then(|func| func.events.get(e as usize))
-    };
-    for fact in facts {
-        match &fact.kind {
-            FactKind::New { event: e, to } => {
-                let makes = event(fact.func, *e).is_some_and(|ev| {
-                    matches!(
-                        ev.kind,
-                        EventKind::Create { .. }
-                            | EventKind::RuntimeNew { .. }
-                            | EventKind::Run {
-                                how: RunKind::Spawn,
-                                ..
-                            }
-                    )
-                });
-                if makes {
-                    seeds.push(id(*to, &mut edges));
-                }
-            }
-            FactKind::Assign { to, from } | FactKind::HandleOf { to, from } => {
-                let (a, b) = (id(*from, &mut edges), id(*to, &mut edges));
-                edges[a as usize].push(b);
-            }
-            FactKind::Load { to, cell } => {
-                let (a, b) = (id(Place::Cell(*cell), &mut edges), id(*to, &mut edges));
-                edges[a as usize].push(b);
-            }
-            FactKind::Store { cell, from, .. } => {
-                let (a, b) = (id(*from, &mut edges), id(Place::Cell(*cell), &mut edges));
-                edges[a as usize].push(b);
-            }
-            FactKind::Call {
-                event: e,
-                args,
-                result,
-            } => {
-                let callees: &[FnId] = match event(fact.func, *e).map(|ev| &ev.kind) {
-                    Some(EventKind::Call { callees, .. }) => callees,
-                    Some(EventKind::Run { body, .. }) => std::slice::from_ref(body),
-                    _ => &[],
-                };
-                for &c in callees {
-                    for (i, a) in args.iter().enumerate() {
-                        if let Some(a) = a {
-                            let (x, y) = (
-                                id(*a, &mut edges),
-                                id(Place::Param(c, i as u32), &mut edges),
-                            );
-                            edges[x as usize].push(y);
-                        }
-                    }
-                    if let Some(r) = result {
-                        let (x, y) = (id(Place::Ret(c), &mut edges), id(*r, &mut edges));
-                        edges[x as usize].push(y);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    if seeds.is_empty() {
-        program.flow.facts.clear();
-        return Vec::new();
-    }
-    let mut reached = vec![false; edges.len()];
-    while let Some(n) = seeds.pop() {
-        if std::mem::replace(&mut reached[n as usize], true) {
-            continue;
-        }
-        seeds.extend(
-            edges[n as usize]
-                .iter()
-                .copied()
-                .filter(|&m| !reached[m as usize]),
-        );
-    }
-    let hit = |p: &Place| ids.get(p).is_some_and(|&i| reached[i as usize]);
-    // Facts about places no made value reaches carry nothing: they go, which keeps the solve
-    // small.
-    let keep: Vec<bool> = facts.iter().map(|f| places(f).any(|p| hit(&p))).collect();
-    let mut out: Vec<FnId> = facts
-        .iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|(f, _)| f.func)
-        .collect();
-    let mut k = keep.into_iter();
-    program.flow.facts.retain(|_| k.next().unwrap_or(true));
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// The places a fact mentions.
-fn places(f: &Fact) -> impl Iterator<Item = Place> + '_ {
-    let (a, b): (Option<Place>, Option<Place>) = match &f.kind {
-        FactKind::New { to, .. } => (Some(*to), None),
-        FactKind::Assign { to, from } | FactKind::HandleOf { to, from } => (Some(*to), Some(*from)),
-        FactKind::Load { to, .. } => (Some(*to), None),
-        FactKind::Store { from, .. } => (Some(*from), None),
-        FactKind::Call { result, .. } => (*result, None),
-        FactKind::Subject { place, .. } | FactKind::Use { place } | FactKind::Drop { place } => {
-            (Some(*place), None)
-        }
-        FactKind::Release { .. } => (None, None),
-    };
-    let args: &[Option<Place>] = match &f.kind {
-        FactKind::Call { args, .. } => args,
-        _ => &[],
-    };
-    a.into_iter().chain(b).chain(args.iter().flatten().copied())
 }

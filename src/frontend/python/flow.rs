@@ -12,7 +12,7 @@ use ruff_python_ast::name::Name;
 use ruff_text_size::TextRange;
 
 use super::lower::{Lowerer, NameRes, ScopeKind};
-use crate::model::{Cell, CellId, CellKind, EventKind, Fact, FactKind, FnId, Place};
+use crate::model::{Cell, CellId, CellKind, EventKind, FactKind, FnId, Place};
 
 /// Marks the event index of a fact that names a pending reference of its function instead.
 pub const PENDING: u32 = 1 << 31;
@@ -28,8 +28,8 @@ impl Lowerer<'_> {
     /// Records a fact in the current function.
     pub(super) fn fact(&mut self, range: TextRange, kind: FactKind) {
         let span = self.span(range);
-        let func = FnId(self.scope().fn_id);
-        self.ir.flow.push(Fact { func, span, kind });
+        let func = self.scope().fn_id;
+        self.ir.flow.push(func, span, kind);
     }
 
     /// Index of the last event of the current function.

@@ -209,5 +209,5 @@ pub struct FileIr {
     /// Owning function (local id) of each flow temporary.
     pub temps: Vec<u32>,
     /// Flow facts (functions, variables, temporaries, cells and events are file-local).
-    pub flow: Vec<crate::model::Fact>,
+    pub flow: super::facts::FileFacts,
 }

@@ -9,8 +9,8 @@ use super::ir::{AttrDef, Def, FileIr, MarkKind, Pending, PendingAt, RefKind};
 use super::project::Project;
 use crate::kb::{Concept, Kb};
 use crate::model::{
-    Entry, Event, EventKind, FactKind, FileInfo, FnId, Global, GlobalId, Language, Program,
-    ResourceRef, RuntimeRef, StorageKind, VarId,
+    Entry, Event, EventKind, FileInfo, FnId, Global, GlobalId, Language, Program, ResourceRef,
+    RuntimeRef, StorageKind, VarId,
 };
 
 /// Maximum alias hops followed when resolving a path.
@@ -65,10 +65,6 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         })
         .collect();
     let mut program = Program::default();
-    program
-        .flow
-        .facts
-        .reserve(flows.iter().map(|f| f.facts.len()).sum());
     let mut fn_off = Vec::with_capacity(files.len());
     let mut var_off = Vec::with_capacity(files.len());
     let mut glob_off = Vec::with_capacity(files.len());
@@ -172,6 +168,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     let mut value_refs: Vec<FnId> = Vec::new();
     linker.decorators(&bodies, &mut value_refs);
     let mut flow = crate::frontend::flow::FlowLinker::default();
+    let mut linked_facts = Vec::with_capacity(files.len());
     for (k, (fns, ir)) in bodies.into_iter().zip(flows).enumerate() {
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
         // Program index of each event of each function, for the flow facts.
@@ -232,47 +229,31 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             index.extend(resolved);
             event_index.push(index);
         }
-        if !ir.facts.is_empty() {
-            let first = program.flow.facts.len();
+        let FileFlow {
+            cells,
+            temps,
+            mut facts,
+        } = ir;
+        if !facts.is_empty() {
+            let cells = linker.cell_owners(cells);
+            let (cell_ids, temp_base) = flow.register(&mut program.flow, &cells, &temps, fo);
             // Facts naming a pending reference name the event it resolved to, listed after
             // the function's own events.
-            let renamed: Vec<crate::model::Fact>;
-            let facts = if ir.facts.iter().any(names_pending) {
-                renamed = ir
-                    .facts
-                    .iter()
-                    .map(|f| {
-                        let mut f = f.clone();
-                        let base = n_olds.get(f.func.0 as usize).copied().unwrap_or(0);
-                        match &mut f.kind {
-                            FactKind::New { event, .. } | FactKind::Call { event, .. }
-                                if *event & PENDING != 0 =>
-                            {
-                                *event = base + (*event & !PENDING);
-                            }
-                            _ => {}
-                        }
-                        f
-                    })
-                    .collect();
-                &renamed[..]
-            } else {
-                &ir.facts[..]
+            let event = |f: u32, e: u32| {
+                let e = if e & PENDING != 0 {
+                    n_olds.get(f as usize).copied().unwrap_or(0) + (e & !PENDING)
+                } else {
+                    e
+                };
+                event_index
+                    .get(f as usize)
+                    .and_then(|v| v.get(e as usize))
+                    .copied()
+                    .flatten()
             };
-            let cells = linker.cell_owners(ir.cells);
-            flow.add_file(
-                &mut program.flow,
-                &cells,
-                &ir.temps,
-                facts,
-                fo,
-                vo,
-                &event_index,
-            );
-            for fact in &mut program.flow.facts[first..] {
-                fact.span.file = k as u32;
-            }
+            facts.link(fo, vo, temp_base, &cell_ids, event);
         }
+        linked_facts.push((k as u32, facts));
     }
     // A public function that the project calls is taken to be called by the project: its known
     // callers stand for its contexts (an application's functions are not called from outside).
@@ -304,6 +285,11 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         program.functions[f.0 as usize].callers_unknown = true;
     }
     linker.apply_marks(&mut program);
+    drop(linker);
+    drop(files);
+    // Only the facts that a made value may reach are kept (see `carriers`), once the files'
+    // other results are freed; the other facts are freed file by file.
+    program.flow.facts = super::carriers::keep(&program, linked_facts);
     program
 }
 
@@ -919,12 +905,7 @@ fn set_entry(func: &mut crate::model::Function, e: Entry) {
 struct FileFlow {
     cells: Vec<crate::model::Cell>,
     temps: Vec<u32>,
-    facts: Vec<crate::model::Fact>,
-}
-
-/// Whether a flow fact names a pending reference rather than an event.
-fn names_pending(f: &crate::model::Fact) -> bool {
-    matches!(f.kind, FactKind::New { event, .. } | FactKind::Call { event, .. } if event & PENDING != 0)
+    facts: super::facts::FileFacts,
 }
 
 /// The event a pending reference resolved to, among the events from `before` on: the last call

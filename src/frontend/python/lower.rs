@@ -150,7 +150,16 @@ impl<'a> Lowerer<'a> {
         self.scopes.push(Scope::new(ScopeKind::Module, id, false));
         self.body(suite);
         self.scopes.pop();
-        self.ir
+        // Every file's result stays alive until its project is linked: without the spare
+        // room that growing left in its lists.
+        let mut ir = self.ir;
+        ir.functions.shrink_to_fit();
+        ir.flow.finish();
+        ir.temps.shrink_to_fit();
+        ir.cells.shrink_to_fit();
+        ir.vars.shrink_to_fit();
+        ir.paths.shrink_to_fit();
+        ir
     }
 
     // ----------------------------------------------------------------- emission

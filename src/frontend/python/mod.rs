@@ -8,6 +8,7 @@
 //! APIs do; [`decorators`] and `registrations` recognise framework shapes. The small per-file
 //! results ([`ir`]) are linked per project (`link`) and dead ends are dropped (`compact`).
 mod calls;
+mod carriers;
 mod compact;
 pub mod conftest;
 pub mod decorators;
@@ -15,6 +16,7 @@ mod defs;
 pub mod dump;
 mod effects;
 mod exprs;
+mod facts;
 mod flow;
 pub mod imports;
 pub mod ir;

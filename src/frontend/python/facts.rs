@@ -1,0 +1,395 @@
+//! The flow facts of one file, packed: every Python file's facts stay alive until its project
+//! is linked, and most of them are dropped there (`carriers`), so they are kept small until
+//! then. A place is one `u32` (its kind in the top bits), a call's arguments sit in one list
+//! per file, and a fact is 32 bytes; [`crate::model::Fact`]s are made only for the facts the
+//! linker keeps.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::model::{CellId, Fact, FactKind, FnId, Place, Span, VarId};
+
+/// Bits of a [`Code`] that hold the index.
+const INDEX_BITS: u32 = 29;
+/// Mask of the index of a [`Code`].
+const INDEX: u32 = (1 << INDEX_BITS) - 1;
+
+/// A packed place: a temporary, a function's return, a cell or a variable by index, or a
+/// parameter by its index in [`FileFacts::params`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Code(u32);
+
+/// The kinds of [`Code`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CodeKind {
+    Temp = 0,
+    Ret = 1,
+    Cell = 2,
+    Var = 3,
+    Param = 4,
+}
+
+impl Code {
+    /// No place (an argument or a result the flow does not follow).
+    pub const NONE: Code = Code(u32::MAX);
+
+    fn new(kind: CodeKind, index: u32) -> Code {
+        assert!(index <= INDEX, "flow place index out of range");
+        Code(((kind as u32) << INDEX_BITS) | index)
+    }
+
+    fn kind(self) -> Option<CodeKind> {
+        Some(match self.0 >> INDEX_BITS {
+            0 => CodeKind::Temp,
+            1 => CodeKind::Ret,
+            2 => CodeKind::Cell,
+            3 => CodeKind::Var,
+            4 => CodeKind::Param,
+            _ => return None,
+        })
+    }
+
+    fn index(self) -> u32 {
+        self.0 & INDEX
+    }
+
+    /// The same kind of place with its index changed by `f`.
+    fn map(self, f: impl FnOnce(CodeKind, u32) -> u32) -> Code {
+        match self.kind() {
+            Some(k) => Code::new(k, f(k, self.index())),
+            None => self,
+        }
+    }
+}
+
+/// A packed fact.
+#[derive(Clone, Copy, Debug)]
+pub enum Packed {
+    /// [`FactKind::New`].
+    New { event: u32, to: Code },
+    /// [`FactKind::Assign`].
+    Assign { to: Code, from: Code },
+    /// [`FactKind::HandleOf`].
+    HandleOf { to: Code, from: Code },
+    /// [`FactKind::Call`]: arguments `args[start..start + len]` of [`FileFacts::args`].
+    Call {
+        event: u32,
+        start: u32,
+        len: u32,
+        result: Code,
+    },
+    /// [`FactKind::Load`].
+    Load { to: Code, cell: u32 },
+    /// [`FactKind::Store`].
+    Store {
+        cell: u32,
+        from: Code,
+        overwrite: bool,
+    },
+    /// [`FactKind::Subject`].
+    Subject { event: u32, place: Code },
+    /// [`FactKind::Use`].
+    Use { place: Code },
+    /// [`FactKind::Drop`].
+    Drop { place: Code },
+    /// [`FactKind::Release`].
+    Release { cell: u32 },
+}
+
+/// One packed fact of a function, at `start..end` of its file.
+#[derive(Clone, Copy, Debug)]
+pub struct PackedFact {
+    /// The function (file-local until linked).
+    pub func: u32,
+    /// Start offset.
+    pub start: u32,
+    /// End offset.
+    pub end: u32,
+    /// What happens.
+    pub kind: Packed,
+}
+
+/// The flow facts of one file.
+#[derive(Debug, Default)]
+pub struct FileFacts {
+    /// The facts, in the order they were recorded.
+    pub facts: Vec<PackedFact>,
+    /// Arguments of calls.
+    pub args: Vec<Code>,
+    /// Parameters named by [`Code`]s: function and position.
+    pub params: Vec<(u32, u32)>,
+    /// Index of each parameter in `params`, while the file is lowered.
+    param_ids: HashMap<(u32, u32), u32>,
+}
+
+impl FileFacts {
+    /// Whether there is no fact.
+    pub fn is_empty(&self) -> bool {
+        self.facts.is_empty()
+    }
+
+    /// Records a fact of function `func` at `span`.
+    pub fn push(&mut self, func: u32, span: Span, kind: FactKind) {
+        let kind = match kind {
+            FactKind::New { event, to } => Packed::New {
+                event,
+                to: self.code(to),
+            },
+            FactKind::Assign { to, from } => Packed::Assign {
+                to: self.code(to),
+                from: self.code(from),
+            },
+            FactKind::HandleOf { to, from } => Packed::HandleOf {
+                to: self.code(to),
+                from: self.code(from),
+            },
+            FactKind::Call {
+                event,
+                args,
+                result,
+            } => {
+                let start = self.args.len() as u32;
+                for a in args {
+                    let c = a.map_or(Code::NONE, |p| self.code(p));
+                    self.args.push(c);
+                }
+                Packed::Call {
+                    event,
+                    start,
+                    len: self.args.len() as u32 - start,
+                    result: result.map_or(Code::NONE, |p| self.code(p)),
+                }
+            }
+            FactKind::Load { to, cell } => Packed::Load {
+                to: self.code(to),
+                cell: cell.0,
+            },
+            FactKind::Store {
+                cell,
+                from,
+                overwrite,
+            } => Packed::Store {
+                cell: cell.0,
+                from: self.code(from),
+                overwrite,
+            },
+            FactKind::Subject { event, place } => Packed::Subject {
+                event,
+                place: self.code(place),
+            },
+            FactKind::Use { place } => Packed::Use {
+                place: self.code(place),
+            },
+            FactKind::Drop { place } => Packed::Drop {
+                place: self.code(place),
+            },
+            FactKind::Release { cell } => Packed::Release { cell: cell.0 },
+        };
+        self.facts.push(PackedFact {
+            func,
+            start: span.start,
+            end: span.end,
+            kind,
+        });
+    }
+
+    /// The code of a place.
+    fn code(&mut self, p: Place) -> Code {
+        match p {
+            Place::Temp(t) => Code::new(CodeKind::Temp, t),
+            Place::Ret(f) => Code::new(CodeKind::Ret, f.0),
+            Place::Cell(c) => Code::new(CodeKind::Cell, c.0),
+            Place::Var(v) => Code::new(CodeKind::Var, v.0),
+            Place::Param(f, i) => {
+                let next = self.params.len() as u32;
+                let id = *self.param_ids.entry((f.0, i)).or_insert(next);
+                if id == next {
+                    self.params.push((f.0, i));
+                }
+                Code::new(CodeKind::Param, id)
+            }
+        }
+    }
+
+    /// Done recording: the lists are shrunk to size.
+    pub fn finish(&mut self) {
+        self.param_ids = HashMap::default();
+        self.facts.shrink_to_fit();
+        self.args.shrink_to_fit();
+        self.params.shrink_to_fit();
+    }
+
+    /// The place of a code.
+    pub fn place(&self, c: Code) -> Option<Place> {
+        let i = c.index();
+        Some(match c.kind()? {
+            CodeKind::Temp => Place::Temp(i),
+            CodeKind::Ret => Place::Ret(FnId(i)),
+            CodeKind::Cell => Place::Cell(CellId(i)),
+            CodeKind::Var => Place::Var(VarId(i)),
+            CodeKind::Param => {
+                let (f, k) = *self.params.get(i as usize)?;
+                Place::Param(FnId(f), k)
+            }
+        })
+    }
+
+    /// The arguments of a packed call.
+    pub fn call_args(&self, start: u32, len: u32) -> &[Code] {
+        self.args
+            .get(start as usize..(start + len) as usize)
+            .unwrap_or(&[])
+    }
+
+    /// The places a packed fact mentions (a cell read or written is not one of them: the fact
+    /// is about the value it moves).
+    pub fn places<'a>(&'a self, f: &'a PackedFact) -> impl Iterator<Item = Place> + 'a {
+        let (a, b) = match f.kind {
+            Packed::New { to, .. } | Packed::Load { to, .. } => (to, Code::NONE),
+            Packed::Assign { to, from } | Packed::HandleOf { to, from } => (to, from),
+            Packed::Store { from, .. } => (from, Code::NONE),
+            Packed::Call { result, .. } => (result, Code::NONE),
+            Packed::Subject { place, .. } | Packed::Use { place } | Packed::Drop { place } => {
+                (place, Code::NONE)
+            }
+            Packed::Release { .. } => (Code::NONE, Code::NONE),
+        };
+        let args = match f.kind {
+            Packed::Call { start, len, .. } => self.call_args(start, len),
+            _ => &[],
+        };
+        [a, b]
+            .into_iter()
+            .chain(args.iter().copied())
+            .filter_map(|c| self.place(c))
+    }
+
+    /// Links the facts in place: functions shift by `fn_base`, variables by `var_base`,
+    /// temporaries by `temp_base`, cells through `cell_ids`, and events through
+    /// `event(func, e)` (file-local function and event; `None` drops the fact).
+    pub fn link(
+        &mut self,
+        fn_base: u32,
+        var_base: u32,
+        temp_base: u32,
+        cell_ids: &[CellId],
+        event: impl Fn(u32, u32) -> Option<u32>,
+    ) {
+        let shift = |c: Code| {
+            c.map(|k, i| match k {
+                CodeKind::Temp => i + temp_base,
+                CodeKind::Ret => i + fn_base,
+                CodeKind::Cell => cell_ids[i as usize].0,
+                CodeKind::Var => i + var_base,
+                CodeKind::Param => i,
+            })
+        };
+        let cell = |c: &mut u32| *c = cell_ids[*c as usize].0;
+        for a in &mut self.args {
+            *a = shift(*a);
+        }
+        for (f, _) in &mut self.params {
+            *f += fn_base;
+        }
+        self.facts.retain_mut(|f| {
+            let local = f.func;
+            f.func += fn_base;
+            let ev = |e: &mut u32| match event(local, *e) {
+                Some(x) => {
+                    *e = x;
+                    true
+                }
+                None => false,
+            };
+            match &mut f.kind {
+                Packed::New { event: e, to } => {
+                    *to = shift(*to);
+                    ev(e)
+                }
+                Packed::Assign { to, from } | Packed::HandleOf { to, from } => {
+                    *to = shift(*to);
+                    *from = shift(*from);
+                    true
+                }
+                Packed::Call {
+                    event: e, result, ..
+                } => {
+                    *result = shift(*result);
+                    ev(e)
+                }
+                Packed::Load { to, cell: c } => {
+                    *to = shift(*to);
+                    cell(c);
+                    true
+                }
+                Packed::Store { cell: c, from, .. } => {
+                    cell(c);
+                    *from = shift(*from);
+                    true
+                }
+                Packed::Subject { event: e, place } => {
+                    *place = shift(*place);
+                    ev(e)
+                }
+                Packed::Use { place } | Packed::Drop { place } => {
+                    *place = shift(*place);
+                    true
+                }
+                Packed::Release { cell: c } => {
+                    cell(c);
+                    true
+                }
+            }
+        });
+    }
+
+    /// The model fact of a (linked) packed fact of file `file`.
+    pub fn unpack(&self, f: &PackedFact, file: u32) -> Option<Fact> {
+        let p = |c: Code| self.place(c);
+        let kind = match f.kind {
+            Packed::New { event, to } => FactKind::New { event, to: p(to)? },
+            Packed::Assign { to, from } => FactKind::Assign {
+                to: p(to)?,
+                from: p(from)?,
+            },
+            Packed::HandleOf { to, from } => FactKind::HandleOf {
+                to: p(to)?,
+                from: p(from)?,
+            },
+            Packed::Call {
+                event,
+                start,
+                len,
+                result,
+            } => FactKind::Call {
+                event,
+                args: self.call_args(start, len).iter().map(|&c| p(c)).collect(),
+                result: p(result),
+            },
+            Packed::Load { to, cell } => FactKind::Load {
+                to: p(to)?,
+                cell: CellId(cell),
+            },
+            Packed::Store {
+                cell,
+                from,
+                overwrite,
+            } => FactKind::Store {
+                cell: CellId(cell),
+                from: p(from)?,
+                overwrite,
+            },
+            Packed::Subject { event, place } => FactKind::Subject {
+                event,
+                place: p(place)?,
+            },
+            Packed::Use { place } => FactKind::Use { place: p(place)? },
+            Packed::Drop { place } => FactKind::Drop { place: p(place)? },
+            Packed::Release { cell } => FactKind::Release { cell: CellId(cell) },
+        };
+        Some(Fact {
+            func: FnId(f.func),
+            span: Span::new(file, f.start, f.end),
+            kind,
+        })
+    }
+}
