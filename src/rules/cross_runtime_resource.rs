@@ -7,8 +7,8 @@ use crate::analysis::flow::{ObjId, ObjKind};
 use crate::analysis::{Facts, InstId, InstanceKind};
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{
-    CellId, CellKind, EventKind, FactKind, FnId, Language, Place, Program, ResourceRef, RunKind,
-    Span, StorageKind,
+    CellId, CellKind, EventKind, FactKind, FnId, FnKind, Language, Place, Program, ResourceRef,
+    RunKind, Span, StorageKind,
 };
 
 /// A place the resource is bound to a runtime: a use, or a creation that binds right away.
@@ -148,6 +148,11 @@ fn home(
             return None;
         };
         (caller, event) = (site.caller, site.event as u32);
+        // An instance a module builds at import (and runs no more than once) lives for the
+        // process.
+        if program.func(caller).kind == FnKind::Module && !facts.repeated[caller.0 as usize] {
+            return Some(Home::Process);
+        }
     }
     let depth = program.func(caller).events.get(event as usize)?.loop_depth;
     Some(Home::Call(caller, depth))

@@ -166,10 +166,12 @@ impl<'a> Lowerer<'a> {
             return val;
         }
         let mut arg_places = self.lower_args(args, None);
+        let mut arg_types = std::mem::take(&mut self.arg_types);
         if args.is_none()
             && let Some(hoisted) = self.flow_args.take()
         {
             arg_places = hoisted;
+            arg_types = std::mem::take(&mut self.flow_arg_types);
         }
         // The value's type matters only where the value is looked at again.
         let typed = !project && matches!(dest, Dest::Bind(..) | Dest::With(_) | Dest::Read);
@@ -207,6 +209,15 @@ impl<'a> Lowerer<'a> {
                 .rsplit('.')
                 .next()
                 .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_uppercase()));
+            let shift = match bound {
+                _ if class => Some(1),
+                Some(true) => Some(1),
+                Some(false) => Some(0),
+                None => None,
+            };
+            if let Some(shift) = shift {
+                self.note_arg_types(&arg_types, shift);
+            }
             let args = match bound {
                 _ if class => std::iter::once(None).chain(arg_places).collect(),
                 Some(true) => std::iter::once(callee.recv_place)
@@ -223,10 +234,14 @@ impl<'a> Lowerer<'a> {
             if keeps_value {
                 val.ty = Some(instance_of(t));
             }
-            let args = std::iter::once(callee.recv_place)
-                .chain(arg_places)
-                .collect();
-            val.place = Some(self.pending_call(range, args));
+            // A method of a parameter typed by its callers: the call edge only.
+            if !t.starts_with('^') {
+                self.note_arg_types(&arg_types, 1);
+                let args = std::iter::once(callee.recv_place)
+                    .chain(arg_places)
+                    .collect();
+                val.place = Some(self.pending_call(range, args));
+            }
         }
         val
     }
@@ -335,6 +350,13 @@ impl<'a> Lowerer<'a> {
         }
         if attrs.is_empty() {
             out.recv_place = self.name_place(base);
+            // A parameter of unknown type: typed by its callers' arguments at link time.
+            if let Some(Place::Param(f, k)) = out.recv_place
+                && self.method_self(base).is_none()
+                && self.receiver_type(base).is_none()
+            {
+                out.typed = Some(format!("^{}:{k}.{method}", f.0));
+            }
         }
         // `self.method()` and `self.attr.method()`.
         if let Some(class) = self.method_self(base) {
@@ -457,20 +479,28 @@ impl<'a> Lowerer<'a> {
         skip: Option<BodyArg>,
     ) -> Vec<Option<Place>> {
         let mut places = Vec::new();
+        self.arg_types.clear();
         let Some(args) = args else {
             return places;
         };
         let mut starred = false;
+        let mut types = Vec::new();
         for (i, a) in args.args.iter().enumerate() {
             if skip == Some(BodyArg::Pos(i)) {
                 continue;
             }
             starred |= matches!(a, Expr::Starred(_));
-            let p = self.arg_value(a);
+            let v = self.expr(a, Dest::Keep);
             if !starred {
-                places.push(p);
+                if let Some(t) = v.ty.filter(|t| is_class_instance(t))
+                    && places.len() < 64
+                {
+                    types.push((places.len() as u8, self.intern(&t)));
+                }
+                places.push(v.place);
             }
         }
+        self.arg_types = types;
         for (i, kw) in args.keywords.iter().enumerate() {
             if skip == Some(BodyArg::Kw(i)) {
                 continue;
@@ -545,13 +575,17 @@ impl<'a> Lowerer<'a> {
                 for a in c.arguments.args.iter() {
                     match a {
                         Expr::Starred(_) => break,
-                        Expr::Name(n) => places.push(self.name_place(n.id.as_str())),
+                        Expr::Name(n) => {
+                            self.note_name_type(places.len(), n.id.as_str());
+                            places.push(self.name_place(n.id.as_str()));
+                        }
                         _ => places.push(None),
                     }
                 }
                 self.flow_args = Some(places);
                 let v = self.call_with(&c.func, None, c.range(), Dest::Await);
                 self.flow_args = None;
+                self.flow_arg_types.clear();
                 self.body_returns(c.range(), v.place);
                 self.emit_hoisted(hoisted);
                 for a in values().filter(|a| !matches!(a, Expr::Call(_))) {
@@ -573,7 +607,10 @@ impl<'a> Lowerer<'a> {
                     for e in &t.elts {
                         match e {
                             Expr::Starred(_) => break,
-                            Expr::Name(n) => places.push(self.name_place(n.id.as_str())),
+                            Expr::Name(n) => {
+                                self.note_name_type(places.len(), n.id.as_str());
+                                places.push(self.name_place(n.id.as_str()));
+                            }
                             _ => places.push(None),
                         }
                     }
@@ -584,6 +621,8 @@ impl<'a> Lowerer<'a> {
                     self.flow_args = passed;
                     let place = self.invoke(e);
                     self.flow_args = None;
+                    self.flow_arg_types.clear();
+                    self.flow_arg_types.clear();
                     self.body_returns(e.range(), place);
                 }
                 self.scopes.pop();
@@ -868,5 +907,34 @@ fn body_kind(concept: Concept) -> Option<RunKind> {
         Concept::Thread => Some(RunKind::Thread),
         Concept::BlockInPlace => Some(RunKind::BlockInPlace),
         _ => None,
+    }
+}
+
+impl Lowerer<'_> {
+    /// Records, for the call just made pending, the arguments that are instances of project
+    /// classes (`shift`: positions taken before the call's own arguments, such as a receiver).
+    fn note_arg_types(&mut self, types: &[(u8, u32)], shift: u8) {
+        let Some(pi) = self.last_pending() else {
+            return;
+        };
+        let pi = pi & !super::flow::PENDING;
+        let fid = self.scope().fn_id as usize;
+        for &(pos, path) in types {
+            if let Some(pos) = pos.checked_add(shift) {
+                self.ir.functions[fid].arg_types.push((pi, pos, path));
+            }
+        }
+    }
+
+    /// Notes the type of the name passed at `pos` to a body run by an API, when it is an
+    /// instance of a project class.
+    fn note_name_type(&mut self, pos: usize, name: &str) {
+        if pos >= 64 {
+            return;
+        }
+        if let Some(t) = self.type_of_name(name).filter(|t| is_class_instance(t)) {
+            let id = self.intern(&t);
+            self.flow_arg_types.push((pos as u8, id));
+        }
     }
 }

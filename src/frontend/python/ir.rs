@@ -170,6 +170,10 @@ pub struct IrFn {
     /// Whether the only reason its callers are unknown is that it is public: the linker clears
     /// the flag when the project itself calls the function.
     pub public_only: bool,
+    /// Arguments of project calls that are instances of project classes: the pending
+    /// reference of the call, the argument's position (receiver first for methods) and its
+    /// type path (in [`FileIr::paths`]). The linker types parameters from them.
+    pub arg_types: Vec<(u32, u8, u32)>,
 }
 
 /// A pytest fixture with a scope wider than one test.

@@ -47,6 +47,9 @@ struct Linker<'a> {
     /// The wrapper of each decorator (or factory stage) whose parameter is the decorated
     /// function, and the functions decorated through it.
     wrapped: HashMap<FnId, (FnId, Vec<FnId>)>,
+    /// The class of the instances that every typed call site passes to a parameter
+    /// (`None` when call sites disagree).
+    param_types: HashMap<(FnId, u32), Option<(usize, u32)>>,
 }
 
 /// Links the files of a project (in the project's file order) into one program.
@@ -108,6 +111,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         class_names: HashMap::default(),
         redirect: HashMap::default(),
         wrapped: HashMap::default(),
+        param_types: HashMap::default(),
     };
     for (fi, f) in files.iter().enumerate() {
         for (ci, c) in f.classes.iter().enumerate() {
@@ -167,6 +171,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         .collect();
     let mut value_refs: Vec<FnId> = Vec::new();
     linker.decorators(&bodies, &mut value_refs);
+    linker.param_types(&bodies);
     let mut flow = crate::frontend::flow::FlowLinker::default();
     let mut linked_facts = Vec::with_capacity(files.len());
     for (k, (fns, ir)) in bodies.into_iter().zip(flows).enumerate() {
@@ -406,7 +411,7 @@ impl<'a> Linker<'a> {
         if hops > MAX_HOPS {
             return None;
         }
-        let (mut target, rest) = if let Some(p) = path.strip_prefix('?') {
+        let (target, rest) = if let Some(p) = path.strip_prefix('?') {
             // `?Store()`: the one project class named `Store`.
             let (first, rest) = p.split_once('.').unwrap_or((p, ""));
             let (name, call) = split_call(first);
@@ -433,6 +438,12 @@ impl<'a> Linker<'a> {
             };
             (Target::Module(module), rest)
         };
+        self.walk(target, rest, hops)
+    }
+
+    /// Follows the segments of `rest` from `target`; returns where it stops and the number of
+    /// segments left.
+    fn walk(&self, mut target: Target, rest: &str, hops: u32) -> Option<(Target, usize)> {
         if rest.is_empty() {
             return Some((target, 0));
         }
@@ -528,6 +539,60 @@ impl<'a> Linker<'a> {
             }
         }
         cells
+    }
+
+    /// Types parameters from the arguments their call sites pass: a parameter that receives
+    /// instances of one project class at every call site that passes a typed value.
+    fn param_types(&mut self, bodies: &[Vec<super::ir::IrFn>]) {
+        let mut out: HashMap<(FnId, u32), Option<(usize, u32)>> = HashMap::default();
+        for (k, fns) in bodies.iter().enumerate() {
+            let paths = &self.files[k].paths;
+            for irf in fns {
+                for &(pi, pos, ty) in &irf.arg_types {
+                    let Some(Pending::Ref { path, .. }) =
+                        irf.pending.get(pi as usize).map(|p| &p.what)
+                    else {
+                        continue;
+                    };
+                    let Some(path) = paths.get(*path as usize) else {
+                        continue;
+                    };
+                    let callee = match self.resolve_prefix(path, 0) {
+                        Some((Target::Fn(f), 0)) if !self.redirect.contains_key(&f) => f,
+                        Some((Target::Class(fi, ci), 0)) => {
+                            match self.member(fi, ci, "__init__", 0) {
+                                Some(Target::Fn(f)) => f,
+                                _ => continue,
+                            }
+                        }
+                        _ => continue,
+                    };
+                    let class = match paths.get(ty as usize).and_then(|t| self.resolve_full(t, 0)) {
+                        Some(Target::Instance(fi, ci)) => Some((fi, ci)),
+                        _ => None,
+                    };
+                    out.entry((callee, u32::from(pos)))
+                        .and_modify(|c| {
+                            if *c != class {
+                                *c = None;
+                            }
+                        })
+                        .or_insert(class);
+                }
+            }
+        }
+        self.param_types = out;
+    }
+
+    /// Resolves `^f:k.rest`: `rest` from parameter `k` of local function `f` of `file`, typed
+    /// by its callers.
+    fn resolve_param_path(&self, file: usize, path: &str) -> Option<(Target, usize)> {
+        let p = path.strip_prefix('^')?;
+        let (head, rest) = p.split_once('.').unwrap_or((p, ""));
+        let (f, k) = head.split_once(':')?;
+        let f = FnId(self.fn_off[file] + f.parse::<u32>().ok()?);
+        let (fi, ci) = (*self.param_types.get(&(f, k.parse().ok()?))?)?;
+        self.walk(Target::Instance(fi, ci), rest, 0)
     }
 
     /// Whether `f` is a property getter.
@@ -667,9 +732,13 @@ impl<'a> Linker<'a> {
             Pending::Ref { path: id, kind } => {
                 let path = text(*id);
                 let result = None;
-                let resolved = match cache.get_mut(*id as usize) {
-                    Some(slot) => *slot.get_or_insert_with(|| self.resolve_prefix(path, 0)),
-                    None => self.resolve_prefix(path, 0),
+                let resolved = if path.starts_with('^') {
+                    self.resolve_param_path(file, path)
+                } else {
+                    match cache.get_mut(*id as usize) {
+                        Some(slot) => *slot.get_or_insert_with(|| self.resolve_prefix(path, 0)),
+                        None => self.resolve_prefix(path, 0),
+                    }
                 };
                 let Some((target, rest)) = resolved else {
                     return;

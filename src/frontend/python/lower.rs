@@ -84,6 +84,11 @@ pub struct Lowerer<'a> {
     /// Places of the arguments of a coroutine call whose arguments were lowered in the calling
     /// code (`asyncio.run(fetch(client))`), for the call's flow fact.
     pub flow_args: Option<Vec<Option<crate::model::Place>>>,
+    /// Types of the arguments in `flow_args` that are instances of project classes, by
+    /// position (type paths interned in [`FileIr::paths`]).
+    pub flow_arg_types: Vec<(u8, u32)>,
+    /// The same, for the arguments the last `lower_args` lowered.
+    pub arg_types: Vec<(u8, u32)>,
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
@@ -129,6 +134,8 @@ impl<'a> Lowerer<'a> {
             attr_getters: HashMap::default(),
             flow_cells: HashMap::default(),
             flow_args: None,
+            flow_arg_types: Vec::new(),
+            arg_types: Vec::new(),
         }
     }
 
@@ -316,6 +323,7 @@ impl<'a> Lowerer<'a> {
             returns_fn: None,
             decorators: Vec::new(),
             public_only: false,
+            arg_types: Vec::new(),
         });
         id
     }
