@@ -450,6 +450,9 @@ pub enum EventKind {
         /// Whether the constructor binds the resource to the running runtime right away
         /// (`TcpStream::connect`, `asyncio.Lock()` before 3.10) rather than on first use.
         binds_now: bool,
+        /// The project class whose call made it, when that class derives from the
+        /// constructor's type (`ApiClient` for `httpx.AsyncClient`): messages name it.
+        made_as: Option<String>,
     },
     /// A runtime-bound resource is used.
     Use {

@@ -756,6 +756,7 @@ mod tests {
                 resource: None,
                 api: "tokio::net::TcpStream::connect".into(),
                 binds_now: true,
+                made_as: None,
             },
         );
         let s = temp(&mut p, open_body);

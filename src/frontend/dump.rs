@@ -122,8 +122,13 @@ fn event(program: &Program, kind: &EventKind) -> String {
             resource: r,
             api,
             binds_now,
+            made_as,
         } => format!(
-            "create {api}{}{}",
+            "create {api}{}{}{}",
+            made_as
+                .as_ref()
+                .map(|c| format!(" as {c}"))
+                .unwrap_or_default(),
             r.map(|r| format!(" -> {}", resource(program, &r)))
                 .unwrap_or_default(),
             if *binds_now { " (binds now)" } else { "" }

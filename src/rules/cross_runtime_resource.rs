@@ -305,12 +305,14 @@ fn followed_finding(
         .get(obj.event as usize)
         .map(|e| &e.kind)
     {
-        Some(EventKind::Create { api, .. }) => api.clone(),
-        _ => "the resource".to_string(),
+        Some(EventKind::Create { api, made_as, .. }) => {
+            super::explain::made_name(api, made_as.as_deref())
+        }
+        _ => "resource".to_string(),
     };
     let inst = facts.instance(b.inst);
     let message = format!(
-        "this `{api}` is bound to the event loop it first ran on but is used here under {}",
+        "this {api} is bound to the event loop it first ran on but is used here under {}",
         inst.what
     );
     let mut f = Finding::new("cross-runtime-resource", Severity::Error, b.span, message)

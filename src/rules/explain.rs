@@ -4,6 +4,15 @@ use crate::analysis::{Ctx, CtxEntry, Facts};
 use crate::diagnostic::Finding;
 use crate::model::{EventKind, FnId, FnKind, Program, RunKind};
 
+/// How a message names what a constructor made: the API (`httpx.AsyncClient`), or the project
+/// class derived from its type that was called (`ApiClient` (derived from `httpx.AsyncClient`)).
+pub fn made_name(api: &str, made_as: Option<&str>) -> String {
+    match made_as {
+        Some(class) => format!("`{class}` (derived from `{api}`)"),
+        None => format!("`{api}`"),
+    }
+}
+
 /// Methods that call a closure right away on the calling thread.
 const INLINE_METHODS: &[&str] = &[
     "map",

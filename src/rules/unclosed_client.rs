@@ -67,6 +67,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             let EventKind::Create {
                 resource: Some(ResourceRef::Local(v)),
                 api,
+                made_as,
                 ..
             } = &ev.kind
             else {
@@ -84,11 +85,17 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                     "unclosed-client",
                     Severity::Warning,
                     ev.span,
-                    format!("`{api}` is created here and never closed"),
+                    format!(
+                        "{} is created here and never closed",
+                        super::explain::made_name(api, made_as.as_deref())
+                    ),
                 )
                 .primary_label("client created here")
                 .note("an unclosed client leaks its connections and warns `Unclosed client session` or `ResourceWarning` when collected")
-                .help(format!("use `async with {api}(...) as client:`, or call `{closer}()` when done")),
+                .help(format!(
+                    "use `async with {}(...) as client:`, or call `{closer}()` when done",
+                    made_as.as_deref().unwrap_or(api)
+                )),
             );
         }
     }

@@ -485,6 +485,18 @@ struct Family {
     import: &'static str,
     create: &'static str,
     use_expr: &'static str,
+    /// A module of the project the family needs (`app/http.py`), or empty.
+    support: &'static str,
+}
+
+/// The project's own client classes, derived from `httpx.AsyncClient` through a base class.
+const CLIENT_CLASSES: &str = "\"\"\"The service's HTTP clients.\"\"\"\nimport httpx\n\n\nclass ServiceClient(httpx.AsyncClient):\n    pass\n\n\nclass ApiClient(ServiceClient):\n    def __init__(self, **kwargs):\n        super().__init__(**kwargs)\n\n    async def count(self, path):\n        return len((await self.get(path)).text)\n";
+
+impl Family {
+    /// The family's support module, as a program file, if it has one.
+    fn support_file(&self) -> Option<(String, String)> {
+        (!self.support.is_empty()).then(|| ("app/http.py".to_string(), self.support.to_string()))
+    }
 }
 
 const FAMILIES: &[Family] = &[
@@ -493,18 +505,29 @@ const FAMILIES: &[Family] = &[
         import: "",
         create: "httpx.AsyncClient(base_url=\"http://127.0.0.1:9\")",
         use_expr: "(await {x}.get(\"/items\")).status_code",
+        support: "",
     },
     Family {
         name: "aiohttp_session",
         import: "import aiohttp\n",
         create: "aiohttp.ClientSession()",
         use_expr: "(await {x}.get(\"http://127.0.0.1:9/items\")).status",
+        support: "",
     },
     Family {
         name: "redis_client",
         import: "import redis.asyncio as aioredis\n",
         create: "aioredis.Redis()",
         use_expr: "len(await {x}.keys(\"job:*\"))",
+        support: "",
+    },
+    // A project class derived (through a project base) from a library client type.
+    Family {
+        name: "project_subclass_of_httpx_client",
+        import: "from app.http import ApiClient\n",
+        create: "ApiClient(base_url=\"http://127.0.0.1:9\")",
+        use_expr: "(await {x}.get(\"/items\")).status_code",
+        support: CLIENT_CLASSES,
     },
 ];
 
@@ -767,6 +790,7 @@ fn shared_programs(out: &mut Vec<Program>) {
                     if !travel.module.is_empty() {
                         files.push(("app/clients.py".to_string(), fill(travel.module, fam, true)));
                     }
+                    files.extend(fam.support_file());
                     let dims = vec![
                         ("class", "cross-runtime-resource".to_string()),
                         ("family", fam.name.to_string()),
@@ -852,6 +876,7 @@ fn fixture_programs(out: &mut Vec<Program>) {
                         if !helper_items.is_empty() {
                             files.push(("app/items.py".to_string(), helper_items));
                         }
+                        files.extend(fam.support_file());
                         let dims = vec![
                             ("class", "cross-runtime-resource".to_string()),
                             ("family", fam.name.to_string()),
@@ -901,6 +926,12 @@ const LOOP_TRAVELS: &[(&str, &str, &str, &str)] = &[
         "_loop = asyncio.new_event_loop()\n\n\ndef finish():\n    return {RUN:_loop}  @@\n",
         "loop = _loop",
         "n = finish()  @?",
+    ),
+    (
+        "project_subclass",
+        "class ToolLoop(asyncio.SelectorEventLoop):\n    def __init__(self):\n        super().__init__()\n        self.steps = 0\n",
+        "loop = ToolLoop()",
+        "n = {RUN:loop}  @@",
     ),
     (
         "installed_then_fetched",

@@ -62,6 +62,9 @@ pub(super) struct Callee<'e> {
     pub(super) bound: Option<bool>,
     /// The receiver is a local socket put in non-blocking mode: its calls do not block.
     pub(super) nonblocking: bool,
+    /// For the constructor of a project class deriving from a library type: the type of the
+    /// instance it makes (`pkg.ApiClient()`), which the library constructor's events carry.
+    pub(super) made_as: Option<String>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -80,7 +83,7 @@ impl<'a> Lowerer<'a> {
     ) -> Val {
         let awaited = std::mem::take(&mut self.awaited);
         self.note_nonblocking(func, args);
-        let callee = self.callee(func);
+        let mut callee = self.callee(func);
         if let Some(args) = args
             && args.args.len() >= 2
             && self.asserts_failure(&callee)
@@ -124,6 +127,16 @@ impl<'a> Lowerer<'a> {
             Some(p) => self.cx.apis(p),
             _ => Vec::new(),
         };
+        // A project class deriving from a library type makes what the library constructor
+        // makes; its own `__init__` runs too.
+        let subclass = match &callee.path {
+            Some(p) if apis.is_empty() => self.subclass(p),
+            _ => None,
+        };
+        if let Some(class) = subclass {
+            apis = self.subclass_ctors(class);
+            callee.made_as = Some(instance_of(&class.class));
+        }
         let project = apis.is_empty()
             && callee
                 .path
@@ -193,6 +206,15 @@ impl<'a> Lowerer<'a> {
         if !project && !apis.iter().any(|a| a.concept == Concept::RuntimeClose) {
             self.close_by_method_name(&callee, range);
         }
+        // A close method that a library subclass overrides still closes the resource.
+        if apis.is_empty()
+            && callee
+                .typed
+                .as_deref()
+                .is_some_and(|t| self.overrides_close(t))
+        {
+            handled_recv = self.receiver_close(&callee, range);
+        }
         if !handled_recv {
             self.receiver_effect(&callee, range);
             self.flow_use(range, callee.recv_place);
@@ -200,7 +222,12 @@ impl<'a> Lowerer<'a> {
         if let Some(place) = callee.recv_cell.or(callee.recv_place) {
             self.subject_from_cell(before, range, place);
         }
-        if project {
+        if let Some(class) = subclass {
+            self.pending_ref(range, &class.class, RefKind::Call);
+            self.note_arg_types(&arg_types, 1);
+            let args = std::iter::once(None).chain(arg_places).collect();
+            self.pending_call(range, args);
+        } else if project {
             let path = callee.path.clone().unwrap_or_default();
             self.pending_ref(range, &path, RefKind::Call);
             // `f(..)`: a function, or a class whose `__init__` gets a new instance.
@@ -218,6 +245,11 @@ impl<'a> Lowerer<'a> {
             if let Some(shift) = shift {
                 self.note_arg_types(&arg_types, shift);
             }
+            // A method a library subclass overrides gets the arguments too.
+            let overriding = match (&callee.recv, &callee.typed) {
+                (Recv::Project(_), Some(t)) => Some((t.clone(), arg_places.clone())),
+                _ => None,
+            };
             let args = match bound {
                 _ if class => std::iter::once(None).chain(arg_places).collect(),
                 Some(true) => std::iter::once(callee.recv_place)
@@ -227,6 +259,13 @@ impl<'a> Lowerer<'a> {
                 None => Vec::new(),
             };
             val.place = Some(self.pending_call(range, args));
+            if let Some((t, arg_places)) = overriding {
+                self.pending_ref(range, &t, RefKind::Method);
+                let args = std::iter::once(callee.recv_place)
+                    .chain(arg_places)
+                    .collect();
+                val.place = Some(self.pending_call(range, args));
+            }
         } else if apis.is_empty()
             && let Some(t) = &callee.typed
         {
@@ -260,6 +299,7 @@ impl<'a> Lowerer<'a> {
             recv_place: None,
             bound: None,
             nonblocking: false,
+            made_as: None,
         };
         if let Expr::Attribute(a) = func
             && let Expr::Name(n) = &*a.value
@@ -315,7 +355,10 @@ impl<'a> Lowerer<'a> {
                     out.recv_place = recv.place;
                     out.recv_runtime = recv.runtime;
                     match recv.ty {
-                        Some(ty) if is_project_type(&ty) => out.typed = Some(dotted(&ty, method)),
+                        Some(ty) if is_project_type(&ty) => {
+                            out.path = self.inherited_method(&ty, method);
+                            out.typed = Some(dotted(&ty, method));
+                        }
                         Some(ty) => out.path = Some(dotted(&ty, method)),
                         None => {}
                     }
@@ -403,9 +446,7 @@ impl<'a> Lowerer<'a> {
                 } else if matches!(kind, VarKind::Runtime | VarKind::Handle) {
                     out.recv_runtime = Some(RuntimeRef::Var(v));
                 }
-                if let Some(ty) = self.type_of_name(base).filter(|t| !is_project_type(t)) {
-                    out.path = Some(dotted(&ty, method));
-                }
+                out.path = self.typed_method(base, method);
             }
             NameRes::GlobalAlias(g) if attrs.is_empty() => out.recv = Recv::Global(g),
             NameRes::Fixture if attrs.is_empty() => {
@@ -433,10 +474,23 @@ impl<'a> Lowerer<'a> {
                     .then(|| self.module_types.get(base))
                     .flatten()
                     .filter(|_| self.imports.get(base).is_none())
-                    .map(|ty| dotted(ty, method))
+                    .map(|ty| {
+                        self.inherited_method(ty, method)
+                            .unwrap_or_else(|| dotted(ty, method))
+                    })
                     .filter(|p| self.cx.may_be_api(p));
                 let full = typed.unwrap_or_else(|| dotted(&recv_path, method));
                 if project {
+                    // A module global holding an instance of a library subclass: a method the
+                    // class overrides is called too.
+                    if attrs.is_empty()
+                        && matches!(self.ir.defs.get(base), Some(super::ir::Def::Global(_)))
+                    {
+                        out.typed = self
+                            .module_types
+                            .get(base)
+                            .and_then(|ty| self.overriding_method(ty, method));
+                    }
                     // A method of an object the module builds, or a function of a module.
                     out.bound = match self.ir.defs.get(base) {
                         Some(super::ir::Def::Instance(_)) if attrs.is_empty() => Some(true),
@@ -451,11 +505,20 @@ impl<'a> Lowerer<'a> {
             }
             NameRes::Local | NameRes::Plain | NameRes::Builtin if attrs.is_empty() => {
                 out.recv = Recv::Other;
-                if let Some(ty) = self.type_of_name(base).filter(|t| !is_project_type(t)) {
-                    out.path = Some(dotted(&ty, method));
-                }
+                out.path = self.typed_method(base, method);
             }
             _ => out.recv = Recv::Other,
+        }
+    }
+
+    /// The method path of `base.method()` for the type of the name `base`: a library type's
+    /// method, also one that a project class inherits from its library base.
+    fn typed_method(&self, base: &str, method: &str) -> Option<String> {
+        let ty = self.type_of_name(base)?;
+        if is_project_type(&ty) {
+            self.inherited_method(&ty, method)
+        } else {
+            Some(dotted(&ty, method))
         }
     }
 

@@ -80,7 +80,11 @@ impl<'a> Lowerer<'a> {
                             VarKind::Handle
                         };
                         let v = self.new_var(name, r, kind);
-                        let ty = api.returns.clone().unwrap_or_else(|| api.path.clone());
+                        let ty = callee
+                            .made_as
+                            .clone()
+                            .or_else(|| api.returns.clone())
+                            .unwrap_or_else(|| api.path.clone());
                         self.bind_var(name, v, Some(&ty));
                         val.consumed = true;
                         Some(v)
@@ -92,7 +96,7 @@ impl<'a> Lowerer<'a> {
                     }
                     _ => None,
                 };
-                val.ty = api.returns.clone();
+                val.ty = callee.made_as.clone().or_else(|| api.returns.clone());
                 if runtime_new {
                     let flavor = match api.model_flavor() {
                         Flavor::Unknown => Flavor::CurrentThread,
@@ -163,7 +167,7 @@ impl<'a> Lowerer<'a> {
                 );
                 return true;
             }
-            Concept::RuntimeBound => self.create(api, range, dest, val),
+            Concept::RuntimeBound => self.create(api, callee.made_as.as_deref(), range, dest, val),
             Concept::WaitJoin | Concept::WaitDrain | Concept::WaitSignal => {
                 let kind = match api.concept {
                     Concept::WaitJoin => WaitKind::Join,
@@ -186,10 +190,21 @@ impl<'a> Lowerer<'a> {
         false
     }
 
-    /// Emits the creation of a runtime-bound resource, stored according to `dest`.
-    fn create(&mut self, api: &Api, range: TextRange, dest: Dest<'_>, val: &mut Val) {
+    /// Emits the creation of a runtime-bound resource, stored according to `dest`; `made_as`
+    /// is the type of the value when a project class derived from the API's type is called.
+    fn create(
+        &mut self,
+        api: &Api,
+        made_as: Option<&str>,
+        range: TextRange,
+        dest: Dest<'_>,
+        val: &mut Val,
+    ) {
         use crate::model::EventKind as K;
-        let ty = api.returns.clone().unwrap_or_else(|| api.path.clone());
+        let ty = made_as
+            .map(str::to_string)
+            .or_else(|| api.returns.clone())
+            .unwrap_or_else(|| api.path.clone());
         val.ty = Some(ty.clone());
         let make = |this: &mut Self, resource: Option<ResourceRef>| {
             this.emit(
@@ -198,6 +213,7 @@ impl<'a> Lowerer<'a> {
                     resource,
                     api: api.path.clone(),
                     binds_now: api.binds_now,
+                    made_as: made_as.map(class_name),
                 },
             );
             this.made(range)
@@ -276,6 +292,7 @@ impl<'a> Lowerer<'a> {
                         attr: attr.into(),
                         api: api.path.clone().into_boxed_str(),
                         binds_now: api.binds_now,
+                        made_as: made_as.map(|t| class_name(t).into_boxed_str()),
                     }));
                     self.emit_pending(range, what);
                     val.place = self.made_pending(range);
@@ -447,6 +464,12 @@ impl<'a> Lowerer<'a> {
     fn deprecated_kw_names(&self) -> &rustc_hash::FxHashSet<String> {
         &self.cx.deprecated_keywords
     }
+}
+
+/// The class name of an instance type (`pkg.clients.ApiClient()` is `ApiClient`).
+fn class_name(ty: &str) -> String {
+    let path = ty.strip_suffix("()").unwrap_or(ty);
+    path.rsplit('.').next().unwrap_or(path).to_string()
 }
 
 /// Whether a call passes the loop explicitly, through the argument or keyword the knowledge base

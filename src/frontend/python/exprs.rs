@@ -534,12 +534,18 @@ impl<'a> Lowerer<'a> {
                         if val.place.is_some() {
                             let cell = self.attr_cell(&class, attr);
                             self.store_attr(a.range, cell, val.place);
-                            if let (Some(RuntimeRef::Var(_)), Some(ty)) = (val.runtime, &val.ty)
-                                && !super::types::is_project_type(ty)
-                            {
+                            // A loop of a project class deriving from a loop type has the
+                            // library loop's methods.
+                            let loop_ty = match &val.ty {
+                                Some(ty) if super::types::is_project_type(ty) => {
+                                    self.library_type(ty)
+                                }
+                                ty => ty.clone(),
+                            };
+                            if let (Some(RuntimeRef::Var(_)), Some(ty)) = (val.runtime, loop_ty) {
                                 self.loop_attrs
                                     .entry((class.clone(), attr.to_string()))
-                                    .or_insert_with(|| ty.clone());
+                                    .or_insert(ty);
                             }
                         }
                         let ty = annotation.and_then(|a| self.annotation_type(a)).or(val.ty);
@@ -579,6 +585,10 @@ impl<'a> Lowerer<'a> {
         let Some(path) = self.qualify(expr).filter(|p| self.is_project_path(p)) else {
             return;
         };
+        // A library subclass's instance is what the library constructor makes.
+        if is_call && self.subclass(&path).is_some() {
+            return;
+        }
         let def = if is_call {
             Def::Instance(path.into_boxed_str())
         } else {

@@ -117,6 +117,8 @@ pub struct AttrCreate {
     pub api: Box<str>,
     /// Whether it binds at construction.
     pub binds_now: bool,
+    /// The project class whose call made it, when it derives from the constructor's type.
+    pub made_as: Option<Box<str>>,
 }
 
 /// A pending reference and where its events go.

@@ -2,11 +2,12 @@
 //! numbering and symbolic references (imports across modules, methods, class attributes,
 //! fixtures, cached factories) are resolved into calls, uses and closes.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::flow::PENDING;
 use super::ir::{AttrDef, Def, FileIr, MarkKind, Pending, PendingAt, RefKind};
 use super::project::Project;
+use super::subclasses::{LibClass, Subclasses, is_constructor};
 use crate::kb::{Concept, Kb};
 use crate::model::{
     Entry, Event, EventKind, FileInfo, FnId, Global, GlobalId, Language, Program, ResourceRef,
@@ -68,78 +69,27 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         })
         .collect();
     let mut program = Program::default();
-    let mut fn_off = Vec::with_capacity(files.len());
+    let fn_counts: Vec<u32> = bodies.iter().map(|b| b.len() as u32).collect();
     let mut var_off = Vec::with_capacity(files.len());
-    let mut glob_off = Vec::with_capacity(files.len());
-    let (mut nf, mut nv, mut ng) = (0u32, 0u32, 0u32);
+    let mut nv = 0u32;
     for f in &files {
-        fn_off.push(nf);
         var_off.push(nv);
-        glob_off.push(ng);
-        nf += bodies[fn_off.len() - 1].len() as u32;
         nv += f.vars.len() as u32;
-        ng += f.globals.len() as u32;
     }
-    let mut modules = HashMap::default();
-    for (i, mf) in project.files.iter().enumerate() {
-        if i < files.len() {
-            modules.entry(mf.name.as_str()).or_insert(i);
-        }
-    }
-    for (i, mf) in project.files.iter().enumerate() {
-        if i < files.len() {
-            for a in &mf.aliases {
-                modules.entry(a.as_str()).or_insert(i);
-            }
-        }
-    }
-    let mut linker = Linker {
-        files: &files,
-        modules,
-        fn_off,
-        glob_off,
-        inst_globals: HashMap::default(),
-        bases: Vec::new(),
-        ret_types: bodies
+    let nf: u32 = fn_counts.iter().sum();
+    let mut linker = Linker::new(
+        project,
+        &files,
+        &fn_counts,
+        bodies
             .iter()
             .flat_map(|fns| fns.iter().map(|f| f.returns.clone()))
             .collect(),
-        props: bodies
+        bodies
             .iter()
             .flat_map(|fns| fns.iter().map(|f| f.property))
             .collect(),
-        class_names: HashMap::default(),
-        redirect: HashMap::default(),
-        wrapped: HashMap::default(),
-        param_types: HashMap::default(),
-    };
-    for (fi, f) in files.iter().enumerate() {
-        for (ci, c) in f.classes.iter().enumerate() {
-            let short = c.path.rsplit('.').next().unwrap_or(&c.path);
-            linker
-                .class_names
-                .entry(short)
-                .and_modify(|slot| *slot = None)
-                .or_insert(Some((fi, ci as u32)));
-        }
-    }
-    linker.bases = files
-        .iter()
-        .map(|f| {
-            f.classes
-                .iter()
-                .map(|c| {
-                    c.bases
-                        .iter()
-                        .filter_map(|b| match linker.resolve_full(b, 1) {
-                            Some(Target::Class(bf, bc)) => Some((bf, bc)),
-                            _ => None,
-                        })
-                        .collect()
-                })
-                .collect()
-        })
-        .collect();
+    );
     for (k, f) in files.iter().enumerate() {
         program.files.push(FileInfo {
             source: f.source,
@@ -358,7 +308,180 @@ fn shift(kind: &mut EventKind, fo: u32, vo: u32, go: u32) {
     }
 }
 
+/// Finds the project's classes that derive, directly or through other project classes, from a
+/// library type whose constructor the knowledge base knows (see [`super::subclasses`]).
+pub fn library_subclasses(project: &Project, files: &[FileIr], kb: &Kb) -> Subclasses {
+    let mut out = Subclasses::default();
+    if !files
+        .iter()
+        .any(|f| f.classes.iter().any(|c| !c.bases.is_empty()))
+    {
+        return out;
+    }
+    let fn_counts: Vec<u32> = files.iter().map(|f| f.functions.len() as u32).collect();
+    let linker = Linker::new(
+        project,
+        files,
+        &fn_counts,
+        files
+            .iter()
+            .flat_map(|f| f.functions.iter().map(|f| f.returns.clone()))
+            .collect(),
+        files
+            .iter()
+            .flat_map(|f| f.functions.iter().map(|f| f.property))
+            .collect(),
+    );
+    let constructor = |path: &str| {
+        kb.lookup(Language::Python, path)
+            .iter()
+            .any(|a| is_constructor(a))
+    };
+    let mut index: HashMap<(usize, u32), u32> = HashMap::default();
+    for (fi, f) in files.iter().enumerate() {
+        for (ci, c) in f.classes.iter().enumerate() {
+            let ci = ci as u32;
+            // The class's own methods and its project bases', up to the library type.
+            let mut methods = HashSet::default();
+            let mut base = None;
+            let mut seen = vec![(fi, ci)];
+            let mut work = vec![(fi, ci)];
+            while let Some((bf, bc)) = work.pop() {
+                let class = &files[bf].classes[bc as usize];
+                methods.extend(class.methods.keys().cloned());
+                for b in &class.bases {
+                    if constructor(b) {
+                        base.get_or_insert_with(|| b.to_string());
+                    }
+                }
+                for &next in &linker.bases[bf][bc as usize] {
+                    if !seen.contains(&next) && seen.len() < MAX_HOPS as usize {
+                        seen.push(next);
+                        work.push(next);
+                    }
+                }
+            }
+            let Some(base) = base else { continue };
+            let i = out.add(LibClass {
+                class: c.path.clone(),
+                base,
+                methods,
+            });
+            index.insert((fi, ci), i);
+            let short = c.path.rsplit('.').next().unwrap_or(&c.path);
+            if let Some(Some(_)) = linker.class_names.get(short) {
+                out.alias(&format!("?{short}"), i);
+            }
+        }
+    }
+    if index.is_empty() {
+        return out;
+    }
+    // Other paths that name the classes: imports, re-exports and aliases.
+    for f in files {
+        for (name, def) in &f.defs {
+            let Def::Alias(p) = def else {
+                continue;
+            };
+            if let Some(Target::Class(cf, cc)) = linker.resolve_full(p, 0)
+                && let Some(&i) = index.get(&(cf, cc))
+            {
+                out.alias(p, i);
+                out.alias(&format!("{}.{name}", f.module), i);
+            }
+        }
+        for p in &f.paths {
+            // A class named by a dotted path through other modules (`pkg.clients.ApiClient`).
+            let head = p.split("().").next().unwrap_or(p);
+            let head = head.strip_suffix("()").unwrap_or(head);
+            if let Some((Target::Class(cf, cc), rest)) = linker.resolve_prefix(head, 0)
+                && let Some(&i) = index.get(&(cf, cc))
+            {
+                let n = head.split('.').count().saturating_sub(rest);
+                let prefix: Vec<&str> = head.split('.').take(n).collect();
+                out.alias(&prefix.join("."), i);
+            }
+        }
+    }
+    out
+}
+
 impl<'a> Linker<'a> {
+    /// A linker over `files`, whose functions number `fn_counts` per file; `ret_types` and
+    /// `props` are by program function id.
+    fn new(
+        project: &'a Project,
+        files: &'a [FileIr],
+        fn_counts: &[u32],
+        ret_types: Vec<Option<Box<str>>>,
+        props: Vec<bool>,
+    ) -> Self {
+        let mut fn_off = Vec::with_capacity(files.len());
+        let mut glob_off = Vec::with_capacity(files.len());
+        let (mut nf, mut ng) = (0u32, 0u32);
+        for (f, &count) in files.iter().zip(fn_counts) {
+            fn_off.push(nf);
+            glob_off.push(ng);
+            nf += count;
+            ng += f.globals.len() as u32;
+        }
+        let mut modules = HashMap::default();
+        for (i, mf) in project.files.iter().enumerate() {
+            if i < files.len() {
+                modules.entry(mf.name.as_str()).or_insert(i);
+            }
+        }
+        for (i, mf) in project.files.iter().enumerate() {
+            if i < files.len() {
+                for a in &mf.aliases {
+                    modules.entry(a.as_str()).or_insert(i);
+                }
+            }
+        }
+        let mut linker = Linker {
+            files,
+            modules,
+            fn_off,
+            glob_off,
+            inst_globals: HashMap::default(),
+            bases: Vec::new(),
+            ret_types,
+            props,
+            class_names: HashMap::default(),
+            redirect: HashMap::default(),
+            wrapped: HashMap::default(),
+            param_types: HashMap::default(),
+        };
+        for (fi, f) in files.iter().enumerate() {
+            for (ci, c) in f.classes.iter().enumerate() {
+                let short = c.path.rsplit('.').next().unwrap_or(&c.path);
+                linker
+                    .class_names
+                    .entry(short)
+                    .and_modify(|slot| *slot = None)
+                    .or_insert(Some((fi, ci as u32)));
+            }
+        }
+        linker.bases = files
+            .iter()
+            .map(|f| {
+                f.classes
+                    .iter()
+                    .map(|c| {
+                        c.bases
+                            .iter()
+                            .filter_map(|b| match linker.resolve_full(b, 1) {
+                                Some(Target::Class(bf, bc)) => Some((bf, bc)),
+                                _ => None,
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        linker
+    }
+
     /// Makes a global for each resource attribute of a class that is built at module level.
     fn instance_globals(&mut self, program: &mut Program) {
         let mut classes = Vec::new();
@@ -867,6 +990,7 @@ impl<'a> Linker<'a> {
                         resource,
                         api: ac.api.to_string(),
                         binds_now: ac.binds_now,
+                        made_as: ac.made_as.as_deref().map(str::to_string),
                     },
                 );
             }

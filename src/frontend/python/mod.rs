@@ -27,6 +27,7 @@ pub mod project;
 mod registrations;
 pub mod scope;
 mod split;
+mod subclasses;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -103,7 +104,7 @@ pub fn lower_each<R: Send>(
                         .iter()
                         .map(|m| m.split('.').next().unwrap_or(m).to_string())
                         .collect();
-                    let cx = Ctx {
+                    let mut cx = Ctx {
                         kb,
                         modules: &modules,
                         module_roots,
@@ -114,8 +115,11 @@ pub fn lower_each<R: Send>(
                         pytest: project::pytest_config(&proj.root),
                         hook_scopes: conftest::hook_scopes(db, proj),
                         index: &index,
+                        subclasses: Default::default(),
                     };
-                    lower_project(db, proj, &cx)
+                    let (lowered, mut irs, problems) = lower_project(db, proj, &cx);
+                    relower_subclass_users(db, &lowered, &mut irs, &mut cx);
+                    (lowered, irs, problems)
                 })
             },
         );
@@ -154,6 +158,28 @@ fn lower_project(
         files,
     };
     (lowered, irs, problems)
+}
+
+/// Lowers again, knowing the project's library subclasses, the files that define or name one
+/// (see [`subclasses`]); other files are kept as they are.
+fn relower_subclass_users(db: &SourceDb, proj: &Project, irs: &mut [FileIr], cx: &mut Ctx<'_>) {
+    let found = link::library_subclasses(proj, irs, cx.kb);
+    if found.is_empty() {
+        return;
+    }
+    let affected = found.affected(irs);
+    cx.subclasses = found;
+    let cx = &*cx;
+    let again: Vec<(usize, Result<FileIr, Problem>)> = affected
+        .into_par_iter()
+        .map(|k| (k, lower_file(db, &proj.files[k], cx)))
+        .collect();
+    for (k, r) in again {
+        // The file lowered once already; should it fail now, the first lowering stands.
+        if let Ok(ir) = r {
+            irs[k] = ir;
+        }
+    }
 }
 
 /// Links and compacts one project's program.

@@ -155,6 +155,8 @@ pub struct Ctx<'a> {
     pub hook_scopes: HashMap<usize, super::conftest::HookScope>,
     /// The Python knowledge base, indexed.
     pub index: &'a ApiIndex<'a>,
+    /// The project's classes that derive from a library type (empty on the first lowering).
+    pub subclasses: super::subclasses::Subclasses,
 }
 
 impl<'a> Ctx<'a> {

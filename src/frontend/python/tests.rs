@@ -545,3 +545,43 @@ fn pytest_fixtures_and_loop_scopes() {
     );
     assert!(d.contains("use global api"), "{d}");
 }
+
+#[test]
+fn library_subclasses_make_what_their_base_makes() {
+    let (_, d) = lower_sources(&[
+        ("pkg/__init__.py", "from .clients import Api\n"),
+        (
+            "pkg/base.py",
+            "from httpx import AsyncClient as HttpClient\n\nclass Base(HttpClient):\n    pass\n",
+        ),
+        (
+            "pkg/clients.py",
+            "import asyncio\nimport time\nimport thirdparty\nfrom pkg.base import Base\n\nclass Api(Base):\n    async def get(self, path):\n        time.sleep(1)\n\nclass Loop(asyncio.SelectorEventLoop):\n    def close(self):\n        time.sleep(1)\n\nclass Other(thirdparty.Client):\n    pass\n",
+        ),
+        (
+            "main.py",
+            "import asyncio\nimport pkg\nfrom pkg.clients import Loop, Other\n\nclient = pkg.Api()\nother = Other()\n\nasync def fetch():\n    await client.get('/')\n    await client.aclose()\n    await other.aclose()\n\ndef run():\n    loop = Loop()\n    loop.run_until_complete(fetch())\n    loop.close()\n",
+        ),
+    ]);
+    println!("{d}");
+    // Through a re-export, an aliased import and a project base: the client's constructor.
+    assert!(
+        d.contains("create global client (httpx.AsyncClient)"),
+        "{d}"
+    );
+    assert!(!d.contains("create global other"), "{d}");
+    // A method the class overrides is the project's, and a use of the client; inherited
+    // methods are the library's.
+    assert!(d.contains("use global client\n  L9 d0 call Api.get"), "{d}");
+    assert!(d.contains("close global client"), "{d}");
+    assert_eq!(d.matches("close global").count(), 1, "{d}");
+    // The loop class's constructor makes a loop, which runs a body; its own `close` is no
+    // close of the loop.
+    assert!(
+        d.contains("runtime-new loop (asyncio.SelectorEventLoop)"),
+        "{d}"
+    );
+    assert!(d.contains("run BlockOn"), "{d}");
+    assert!(d.contains("call Loop.close"), "{d}");
+    assert!(!d.contains("runtime-close"), "{d}");
+}

@@ -585,10 +585,12 @@ fn offset_kind(kind: &EventKind, fb: u32, vb: u32) -> EventKind {
             resource,
             api,
             binds_now,
+            made_as,
         } => EventKind::Create {
             resource: resource.map(res),
             api,
             binds_now,
+            made_as,
         },
         EventKind::Use { resource } => EventKind::Use {
             resource: res(resource),

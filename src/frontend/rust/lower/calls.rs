@@ -991,6 +991,7 @@ impl<'a> Lowerer<'a, '_> {
                             resource: None,
                             api: path.clone(),
                             binds_now: api.binds_now,
+                            made_as: None,
                         },
                     );
                     self.pend(at, PendKind::Create, &mut out);
