@@ -11,7 +11,7 @@ use std::fmt;
 mod cond;
 mod flow;
 
-pub use cond::{ArgKey, Cond, CondId, Conds, Lit, Param, ParamTest, eval_test};
+pub use cond::{ArgKey, ArgVal, Cond, CondId, Conds, Lit, Param, ParamTest, eval_test};
 pub use flow::{Cell, CellId, CellKind, Fact, FactKind, FlowFacts, Place};
 
 /// Index of a source file in [`Program::files`].
@@ -88,10 +88,10 @@ pub struct Program {
     pub param_runs: Vec<ParamRun>,
     /// Conditions that functions and events exist or run under (see [`Conds`]).
     pub conds: Conds,
-    /// The arguments of calls of the program's own functions, by the span of the call event:
-    /// each argument's position or keyword, and its value when it is a literal. A call whose
+    /// The arguments of calls that pass a literal or a parameter of the caller, by the span of
+    /// the call event: each argument's position or keyword, and what it passes. A call whose
     /// arguments cannot all be placed (`*args`, `**kw`) has no entry.
-    pub call_args: std::collections::HashMap<Span, Vec<(ArgKey, Option<Lit>)>>,
+    pub call_args: std::collections::HashMap<Span, Vec<(ArgKey, ArgVal)>>,
 }
 
 /// A closure (or function) handed to a helper that calls it: the `Run` event at `run` in the

@@ -138,7 +138,8 @@ fn drain(
                 EventKind::Call { callees, .. } => {
                     for &c in callees {
                         let callee = program.func(c);
-                        let args = paths::bind(program, ev, callee);
+                        let outer = &facts.paths.get(entry.path).args;
+                        let args = paths::bind(program, ev, callee, outer);
                         let Some(path) = facts.paths.step(program, entry.path, ev, callee, args)
                         else {
                             continue;

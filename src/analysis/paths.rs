@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{ArgKey, CondId, Conds, Event, Function, Lit, Program};
+use crate::model::{ArgKey, ArgVal, CondId, Conds, Event, Function, Lit, Program};
 
 /// Index of an interned path assumption; [`PathId::NONE`] assumes nothing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -123,23 +123,36 @@ impl Paths {
 }
 
 /// The literal values a call at `ev` gives the parameters of `callee`, by position: literal
-/// arguments, and the defaults of parameters the call leaves out. Empty when the callee tests
-/// no parameter or the call's arguments are not known.
-pub fn bind(program: &Program, ev: &Event, callee: &Function) -> Vec<(u32, Lit)> {
+/// arguments, the caller's own parameters passed on (bound by the caller's path, `outer`), and
+/// the defaults of parameters the call leaves out. Empty when the callee tests no parameter or
+/// the call's arguments are not known.
+pub fn bind(
+    program: &Program,
+    ev: &Event,
+    callee: &Function,
+    outer: &[(u32, Lit)],
+) -> Vec<(u32, Lit)> {
     if callee.params.is_empty() {
         return Vec::new();
     }
     let Some(given) = program.call_args.get(&ev.span) else {
         return Vec::new();
     };
+    let unplaced = given.iter().any(|(key, _)| *key == ArgKey::Unplaced);
     let mut out = Vec::new();
     for (k, p) in callee.params.iter().enumerate() {
         let arg = given.iter().find(|(key, _)| match key {
-            ArgKey::Pos(i) => *i as usize == k,
+            ArgKey::Pos(i) => p.positional && *i as usize == k,
             ArgKey::Name(n) => **n == *p.name,
+            ArgKey::Unplaced => false,
         });
         let value = match arg {
-            Some((_, v)) => v.clone(),
+            Some((_, ArgVal::Lit(l))) => Some(l.clone()),
+            Some((_, ArgVal::Param(i))) => {
+                outer.iter().find(|(k, _)| k == i).map(|(_, l)| l.clone())
+            }
+            Some((_, ArgVal::Other)) => None,
+            None if unplaced => None,
             None => p.default.clone(),
         };
         if let Some(v) = value {

@@ -112,6 +112,8 @@ pub struct Param {
     pub name: String,
     /// Literal default value.
     pub default: Option<Lit>,
+    /// Whether a positional argument may bind it (not keyword-only).
+    pub positional: bool,
 }
 
 /// How a call passes an argument.
@@ -121,6 +123,20 @@ pub enum ArgKey {
     Pos(u32),
     /// By keyword.
     Name(Box<str>),
+    /// By a position the frontend cannot tell (the receiver of a method call may or may not
+    /// count): only keyword arguments of such a call bind, and no default applies.
+    Unplaced,
+}
+
+/// What a call passes for one argument.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ArgVal {
+    /// A literal.
+    Lit(Lit),
+    /// The caller's own parameter at this position, passed on unchanged.
+    Param(u32),
+    /// Anything else.
+    Other,
 }
 
 /// The interned conditions of a program.
@@ -188,9 +204,11 @@ impl Conds {
         self.intern(Cond::All(parts))
     }
 
-    /// Not `a`.
+    /// Not `a`. `TRUE` stands for "nothing known" as often as for "always", so its negation
+    /// is `TRUE` too: a negation never prunes more than what it negates.
     pub fn not(&mut self, a: CondId) -> CondId {
         match self.get(a) {
+            Cond::True => a,
             Cond::Not(x) => *x,
             _ => self.intern(Cond::Not(a)),
         }

@@ -91,6 +91,7 @@ impl<'a> Lowerer<'a> {
             self.call_asserting_failure(args, range);
             return Val::default();
         }
+        self.note_call_args(func, args, range, &callee);
         let before = self.ir.functions[self.scope().fn_id as usize]
             .func
             .events
@@ -998,6 +999,47 @@ impl Lowerer<'_> {
         if let Some(t) = self.type_of_name(name).filter(|t| is_class_instance(t)) {
             let id = self.intern(&t);
             self.flow_arg_types.push((pos as u8, id));
+        }
+    }
+
+    /// Records the literal arguments of a call that may be of a project function, for the
+    /// analysis to enter the callee with them.
+    fn note_call_args(
+        &mut self,
+        func: &Expr,
+        args: Option<&Arguments>,
+        range: TextRange,
+        callee: &Callee<'_>,
+    ) {
+        let Some(args) = args else { return };
+        if callee.local_fn.is_none()
+            && callee
+                .path
+                .as_deref()
+                .is_some_and(|p| !self.cx.apis(p).is_empty())
+        {
+            return;
+        }
+        let (receiver, known) = match (callee.bound, func) {
+            (Some(b), _) => (b, true),
+            (None, Expr::Name(_)) => (false, true),
+            _ => (false, false),
+        };
+        let scope = self.scope();
+        if let Some(list) =
+            super::guards::call_args(args, receiver, known, &scope.param_info, &scope.rebound)
+        {
+            // A function that passes its parameters on needs them bound by its own callers.
+            let fid = scope.fn_id as usize;
+            if list
+                .iter()
+                .any(|(_, v)| matches!(v, crate::model::ArgVal::Param(_)))
+                && self.ir.functions[fid].func.params.is_empty()
+            {
+                self.ir.functions[fid].func.params = self.scope().param_info.clone();
+            }
+            let span = self.span(range);
+            self.ir.call_args.push((span, list));
         }
     }
 }

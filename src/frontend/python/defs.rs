@@ -186,6 +186,8 @@ impl<'a> Lowerer<'a> {
                 scope.types.insert(p.parameter.name.id.clone(), t);
             }
         }
+        scope.param_info = super::guards::params(&f.parameters);
+        scope.rebound = super::guards::rebound(&f.body, &scope.param_info);
         scope.params = f
             .parameters
             .posonlyargs

@@ -136,6 +136,8 @@ pub struct PendingAt {
     pub only_async: Option<bool>,
     /// The reference.
     pub what: Pending,
+    /// Condition of the reference within its body (in [`FileIr::conds`]).
+    pub when: crate::model::CondId,
 }
 
 /// What a mark does to the function a path names.
@@ -210,6 +212,13 @@ pub struct FileIr {
     pub fixtures: Vec<FixtureDef>,
     /// Interned paths and names of pending references.
     pub paths: Vec<Box<str>>,
+    /// Conditions of events (tests of parameters).
+    pub conds: crate::model::Conds,
+    /// Calls with literal arguments: the call's span and its arguments.
+    pub call_args: Vec<(
+        crate::model::Span,
+        Vec<(crate::model::ArgKey, crate::model::ArgVal)>,
+    )>,
     /// Storage cells named by flow facts (instance attributes by class).
     pub cells: Vec<crate::model::Cell>,
     /// Owning function (local id) of each flow temporary.

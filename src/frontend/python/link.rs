@@ -10,8 +10,8 @@ use super::project::Project;
 use super::subclasses::{LibClass, Subclasses, is_constructor};
 use crate::kb::{Concept, Kb};
 use crate::model::{
-    Entry, Event, EventKind, FileInfo, FnId, Global, GlobalId, Language, Program, ResourceRef,
-    RuntimeRef, StorageKind, VarId,
+    CondId, Entry, Event, EventKind, FileInfo, FnId, Global, GlobalId, Language, Program,
+    ResourceRef, RuntimeRef, StorageKind, VarId,
 };
 
 /// Maximum alias hops followed when resolving a path.
@@ -55,6 +55,10 @@ struct Linker<'a> {
 
 /// Links the files of a project (in the project's file order) into one program.
 pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
+    let call_args: Vec<_> = files
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.call_args))
+        .collect();
     let bodies: Vec<Vec<super::ir::IrFn>> = files
         .iter_mut()
         .map(|f| std::mem::take(&mut f.functions))
@@ -154,11 +158,16 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                         &mut events,
                         &mut value_refs,
                     );
+                    if p.when != CondId::TRUE {
+                        let when = program.conds.import(&files[k].conds, p.when);
+                        events[before..].iter_mut().for_each(|e| e.when = when);
+                    }
                     resolved.push(flow_event(&events, before));
                 }
                 if let Some(mut ev) = old_iter.next() {
                     index.push(Some(events.len() as u32));
                     ev.span.file = k as u32;
+                    ev.when = program.conds.import(&files[k].conds, ev.when);
                     shift(&mut ev.kind, fo, vo, go);
                     events.push(ev);
                 }
@@ -240,12 +249,49 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         program.functions[f.0 as usize].callers_unknown = true;
     }
     linker.apply_marks(&mut program);
+    keep_call_args(&mut program, call_args);
     drop(linker);
     drop(files);
     // Only the facts that a made value may reach are kept (see `carriers`), once the files'
     // other results are freed; the other facts are freed file by file.
     program.flow.facts = super::carriers::keep(&program, linked_facts);
     program
+}
+
+/// A call's span and its arguments.
+type CallArgs = (
+    crate::model::Span,
+    Vec<(crate::model::ArgKey, crate::model::ArgVal)>,
+);
+
+/// Keeps the arguments of the calls whose callee binds its parameters.
+fn keep_call_args(program: &mut Program, call_args: Vec<Vec<CallArgs>>) {
+    let mut wanted = rustc_hash::FxHashSet::default();
+    for f in &program.functions {
+        for ev in &f.events {
+            if let EventKind::Call { callees, .. } = &ev.kind
+                && callees
+                    .iter()
+                    .any(|c| !program.functions[c.0 as usize].params.is_empty())
+            {
+                wanted.insert(ev.span);
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return;
+    }
+    for (k, list) in call_args.into_iter().enumerate() {
+        for (span, args) in list {
+            let span = crate::model::Span {
+                file: k as u32,
+                ..span
+            };
+            if wanted.contains(&span) {
+                program.call_args.insert(span, args);
+            }
+        }
+    }
 }
 
 /// Shifts the ids inside an event by the file's offsets.

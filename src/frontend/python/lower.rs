@@ -13,8 +13,8 @@ use super::ir::{FileIr, IrFn, Pending, PendingAt, RefKind};
 use super::prescan;
 use super::project::ModuleFile;
 use crate::model::{
-    Entry, Event, EventKind, FnId, FnKind, Function, Global, Language, Span, StorageKind, Var,
-    VarId, VarKind,
+    CondId, Entry, Event, EventKind, FnId, FnKind, Function, Global, Language, Span, StorageKind,
+    Var, VarId, VarKind,
 };
 
 /// Maximum nesting of statements and expressions that is lowered; deeper code is skipped.
@@ -210,12 +210,12 @@ impl<'a> Lowerer<'a> {
         };
         let span = self.span(range);
         let scope = self.scope();
-        let (fid, depth) = (scope.fn_id, scope.loop_depth);
+        let (fid, depth, when) = (scope.fn_id, scope.loop_depth, scope.when);
         self.ir.functions[fid as usize].func.events.push(Event {
             span,
             loop_depth: depth,
             kind,
-            when: crate::model::CondId::TRUE,
+            when,
         });
     }
 
@@ -223,7 +223,7 @@ impl<'a> Lowerer<'a> {
     pub fn emit_pending(&mut self, range: TextRange, what: Pending) {
         let span = self.span(range);
         let scope = self.scope();
-        let (fid, loop_depth) = (scope.fn_id as usize, scope.loop_depth);
+        let (fid, loop_depth, when) = (scope.fn_id as usize, scope.loop_depth, scope.when);
         let at = self.ir.functions[fid].func.events.len() as u32;
         let hoisted = self.hoist_depth == Some(self.scopes.len());
         let only_async = match &what {
@@ -242,6 +242,7 @@ impl<'a> Lowerer<'a> {
             loop_depth,
             only_async,
             what,
+            when,
         });
     }
 
@@ -482,11 +483,26 @@ impl<'a> Lowerer<'a> {
 
     // ----------------------------------------------------------------- statements
 
-    /// Lowers a block of statements.
+    /// Lowers a block of statements. After `if <test of a parameter>:` whose body always
+    /// leaves the block (`return`, `raise`, `continue`, `break`), the rest of the block runs only
+    /// when the test failed.
     pub fn body(&mut self, stmts: &[Stmt]) {
+        let saved = self.scope().when;
         for s in stmts {
             self.stmt(s);
+            if let Stmt::If(i) = s
+                && i.elif_else_clauses.is_empty()
+                && i.body.last().is_some_and(super::guards::leaves_block)
+            {
+                let test = self.param_test(&i.test);
+                if test != CondId::TRUE {
+                    let failed = self.ir.conds.not(test);
+                    let when = self.ir.conds.and(self.scope().when, failed);
+                    self.scope_mut().when = when;
+                }
+            }
         }
+        self.scope_mut().when = saved;
     }
 
     fn stmt(&mut self, s: &Stmt) {
@@ -547,7 +563,8 @@ impl<'a> Lowerer<'a> {
                 self.expr(&f.iter, Dest::Read);
                 self.unbind_target(&f.target);
                 self.scope_mut().loop_depth += 1;
-                self.body(&f.body);
+                let runs = self.loop_test(&f.iter);
+                self.under(runs, |l| l.body(&f.body));
                 self.scope_mut().loop_depth -= 1;
                 self.body(&f.orelse);
             }
@@ -647,12 +664,22 @@ impl<'a> Lowerer<'a> {
             return;
         }
         self.expr(&i.test, super::exprs::Dest::Read);
-        self.body(&i.body);
+        let test = self.param_test(&i.test);
+        self.under(test, |l| l.body(&i.body));
+        // Each later clause runs only when the tests before it failed.
+        let mut failed = self.ir.conds.not(test);
         for clause in &i.elif_else_clauses {
             if let Some(t) = &clause.test {
-                self.expr(t, super::exprs::Dest::Read);
+                self.under(failed, |l| l.expr(t, super::exprs::Dest::Read));
             }
-            self.body(&clause.body);
+            let own = clause
+                .test
+                .as_ref()
+                .map_or(CondId::TRUE, |t| self.param_test(t));
+            let when = self.ir.conds.and(failed, own);
+            self.under(when, |l| l.body(&clause.body));
+            let not_own = self.ir.conds.not(own);
+            failed = self.ir.conds.and(failed, not_own);
         }
     }
 

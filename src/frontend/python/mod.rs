@@ -18,6 +18,7 @@ mod effects;
 mod exprs;
 mod facts;
 mod flow;
+mod guards;
 pub mod imports;
 pub mod ir;
 mod link;

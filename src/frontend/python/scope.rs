@@ -64,6 +64,12 @@ pub struct Scope {
     pub owned: Vec<VarId>,
     /// Parameter names of the function, in order (`self` included).
     pub params: Vec<Name>,
+    /// Parameters of the function for binding call arguments (keyword-only ones last).
+    pub param_info: Vec<crate::model::Param>,
+    /// Parameters the body assigns to: tests of them say nothing about the call's argument.
+    pub rebound: Vec<Name>,
+    /// Condition the code being lowered runs under (a test of a parameter around it).
+    pub when: crate::model::CondId,
     /// Flow places of the local names bound here (see `flow::name_place`).
     pub flow_names: HashMap<Name, crate::model::Place>,
     /// Local names of sockets put in non-blocking mode (`s.setblocking(False)`,
@@ -94,6 +100,9 @@ impl Scope {
             loop_depth: 0,
             owned: Vec::new(),
             params: Vec::new(),
+            param_info: Vec::new(),
+            rebound: Vec::new(),
+            when: crate::model::CondId::TRUE,
             flow_names: HashMap::default(),
             nonblocking: HashSet::default(),
         }
