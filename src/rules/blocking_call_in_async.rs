@@ -1,8 +1,8 @@
 //! `blocking-call-in-async`: a blocking call inside async code. Doc: rules/blocking-call-in-async.md.
 
-use crate::analysis::{Ctx, Facts, short};
+use crate::analysis::{Ctx, CtxEntry, Facts, short};
 use crate::diagnostic::{Finding, Severity};
-use crate::model::{EventKind, FnKind, Language, Program, RunKind};
+use crate::model::{EventKind, FnId, FnKind, Language, Program, RunKind};
 
 use super::explain::placement_is_certain;
 
@@ -10,11 +10,34 @@ use super::explain::placement_is_certain;
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
         let ctx = facts.ctx(fid);
-        // A sync helper counts when async code is its only caller.
+        // A sync helper counts when async code is its only caller. Public API of a library
+        // has callers from outside too (an unknown context that enters through a function
+        // with unknown callers); it counts when another target of the package (a binary, a
+        // test, a workspace member) calls it from async code and no known caller runs it
+        // elsewhere.
+        let group = |g: FnId| {
+            program
+                .files
+                .get(program.func(g).span.file as usize)
+                .map(|x| x.group)
+        };
+        let public = |c: &CtxEntry| {
+            let chain = facts.chain(fid, c, 32);
+            let root = chain.last().map_or(fid, |s| s.0);
+            c.ctx == Ctx::Unknown && program.func(root).callers_unknown
+        };
+        let known: Vec<&CtxEntry> = ctx.iter().filter(|c| !public(c)).collect();
+        let from_outside = known.len() == ctx.len()
+            || known.iter().any(|c| {
+                facts
+                    .chain(fid, c, 32)
+                    .iter()
+                    .any(|s| group(s.0) != group(fid))
+            });
         let only_async_callers = f.kind == FnKind::Named
-            && !f.callers_unknown
-            && !ctx.is_empty()
-            && ctx.iter().all(|c| matches!(c.ctx, Ctx::Runtime(_)));
+            && from_outside
+            && !known.is_empty()
+            && known.iter().all(|c| matches!(c.ctx, Ctx::Runtime(_)));
         let in_async = (f.is_async
             || only_async_callers
             || (f.kind == FnKind::Closure && f.parent.is_some_and(|p| program.func(p).is_async)))

@@ -1,10 +1,10 @@
 //! `cross-runtime-resource`: a runtime-bound resource used under a runtime other than the one it
 //! is bound to. Doc: rules/cross-runtime-resource.md.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use crate::analysis::flow::{ObjId, ObjKind};
-use crate::analysis::{Facts, InstId, InstanceKind};
+use crate::analysis::flow::{Flow, ObjId, ObjKind};
+use crate::analysis::{CtxEntry, Facts, InstId, InstanceKind};
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{
     CellId, CellKind, EventKind, FactKind, FnId, FnKind, Language, Place, Program, ResourceRef,
@@ -62,6 +62,8 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             }
         }
     }
+    // Where the resources reported here are made: the flow does not report them again.
+    let mut told: Vec<Span> = Vec::new();
     for res in order {
         let mut list = bindings.remove(&res).unwrap_or_default();
         if let ResourceRef::Local(v) = res {
@@ -87,10 +89,21 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 continue;
             }
             reported.push(b.func);
+            if let Some(c) = created.get(&res) {
+                told.push(c.0);
+            }
+            if let ResourceRef::Local(v) = res {
+                let flow = &facts.flow;
+                told.extend(
+                    flow.values(Place::Var(v))
+                        .iter()
+                        .map(|(o, _)| flow.object(*o).span),
+                );
+            }
             out.push(finding(program, facts, res, b, other.copied(), &created));
         }
     }
-    followed(program, facts, out);
+    followed(program, facts, &told, out);
     flowed(program, facts, out);
 }
 
@@ -120,6 +133,18 @@ fn home(
     let obj = flow.object(o);
     let returned = |f: FnId| flow.values(Place::Ret(f)).iter().any(|(x, _)| *x == o);
     if !returned(obj.func) && !fields.contains(&o) {
+        let depth = program
+            .func(obj.func)
+            .events
+            .get(obj.event as usize)?
+            .loop_depth;
+        return Some(Home::Call(obj.func, depth));
+    }
+    // A Rust object kept in a field by a body with no calling context of its own (an entry, a
+    // body called once) is counted as that body's: only runtimes entered below it meet it,
+    // which may miss a use elsewhere but never adds one.
+    if obj.ctx.is_none() && !returned(obj.func) && program.func(obj.func).language == Language::Rust
+    {
         let depth = program
             .func(obj.func)
             .events
@@ -158,25 +183,32 @@ fn home(
     Some(Home::Call(caller, depth))
 }
 
-/// Python resources followed by the flow from where they are made (a factory, a cached or
-/// lazy getter, a property, an attribute, a parameter) to the methods called on them: a use
-/// under a second event loop that can meet the first in one process, or under a loop made
-/// anew each time while the resource outlives it.
-fn followed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+/// Resources followed by the flow from where they are made (a factory, a cached or lazy
+/// getter, a property, a field, a parameter, an `Arc`) to the methods called on them or the
+/// library calls handed them: a use under a second runtime or event loop that can meet the
+/// first in one process, or under one made anew each time while the resource outlives it.
+/// A Rust resource that the checks on named locals and statics already reported (`told`, by
+/// where it is made) is not reported again; a Rust use counts under a runtime only when the
+/// code running under it brings the object in (see [`carried`]).
+fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Finding>) {
     let flow = &facts.flow;
+    let introduced = introductions(program, flow);
     let mut uses: Vec<(ObjId, Binding)> = Vec::new();
     for fact in &program.flow.facts {
         let FactKind::Use { place } = fact.kind else {
             continue;
         };
-        if program.func(fact.func).language != Language::Python {
-            continue;
-        }
+        let rust = program.func(fact.func).language == Language::Rust;
         for (o, _) in flow.values(place) {
-            if flow.object(o).kind != ObjKind::Resource {
+            if flow.object(o).kind != ObjKind::Resource
+                || (rust && told.contains(&flow.object(o).span))
+            {
                 continue;
             }
-            for (inst, _) in facts.known_instances(fact.func) {
+            for (inst, entry) in facts.known_instances(fact.func) {
+                if rust && !carried(program, facts, &introduced, fact.func, entry, o) {
+                    continue;
+                }
                 uses.push((
                     o,
                     Binding {
@@ -215,6 +247,7 @@ fn followed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             continue;
         };
         let mut list: Vec<Binding> = group.iter().map(|(_, b)| *b).collect();
+        let rust_peers = program.func(list[0].func).language == Language::Rust;
         if let Home::Call(h, _) = home {
             // Each call of the home function makes its own object: runtimes it runs under
             // differ between calls, not within one. The object meets only the runtimes entered
@@ -235,9 +268,19 @@ fn followed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 continue;
             }
             let inst = facts.instance(b.inst);
+            let meets = |x: &&Binding| x.inst != b.inst && inst.can_meet(facts.instance(x.inst));
+            // Runtimes of entry attributes (tests) run in no fixed order: a Rust use under one
+            // is shared with a use under another wherever that one sits.
+            let peer = |x: &&Binding| {
+                rust_peers
+                    && matches!(inst.kind, InstanceKind::Attribute(_))
+                    && matches!(facts.instance(x.inst).kind, InstanceKind::Attribute(_))
+                    && meets(x)
+            };
             let other = list[..k]
                 .iter()
-                .find(|x| x.inst != b.inst && inst.can_meet(facts.instance(x.inst)));
+                .find(meets)
+                .or_else(|| list[k + 1..].iter().find(peer));
             let again = inst.repeated
                 && match home {
                     Home::Process => true,
@@ -267,6 +310,77 @@ fn followed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             out.push(followed_finding(program, facts, o, b, other.copied()));
         }
     }
+}
+
+/// The objects each function brings in itself: makes, reads from a field or a static, or gets
+/// back from a call (not the ones its callers hand it).
+fn introductions(program: &Program, flow: &Flow) -> HashSet<(FnId, ObjId)> {
+    let mut out = HashSet::new();
+    for fact in &program.flow.facts {
+        let place = match fact.kind {
+            FactKind::New { to, .. } => to,
+            FactKind::Load { cell, .. }
+            | FactKind::Assign {
+                from: Place::Cell(cell),
+                ..
+            }
+            | FactKind::Use {
+                place: Place::Cell(cell),
+            } => Place::Cell(cell),
+            FactKind::Call {
+                result: Some(r), ..
+            } => r,
+            _ => continue,
+        };
+        for (o, _) in flow.values(place) {
+            out.insert((fact.func, o));
+        }
+    }
+    out
+}
+
+/// Whether the code that runs `f` in context `entry` brings object `o` in: a function on the
+/// chain of calls from the runtime's entry down to `f`, a body enclosing one of them, or a
+/// caller of the function that enters the runtime (values handed in from outside it). A
+/// function shared by several callers holds their objects too, but runs under each caller's
+/// runtime with that caller's objects only.
+fn carried(
+    program: &Program,
+    facts: &Facts,
+    introduced: &HashSet<(FnId, ObjId)>,
+    f: FnId,
+    entry: &CtxEntry,
+    o: ObjId,
+) -> bool {
+    let chain = facts.chain(f, entry, 64);
+    let root = chain.last().map_or(f, |c| c.0);
+    let mut seen: Vec<FnId> = Vec::new();
+    let mut work: Vec<FnId> = std::iter::once(f)
+        .chain(chain.iter().map(|c| c.0))
+        .collect();
+    let mut callers_of = vec![root];
+    while let Some(g) = work.pop() {
+        if seen.contains(&g) || seen.len() > 256 {
+            continue;
+        }
+        seen.push(g);
+        if introduced.contains(&(g, o)) {
+            return true;
+        }
+        if let Some(p) = program.func(g).parent {
+            work.push(p);
+            if callers_of.contains(&g) {
+                callers_of.push(p);
+            }
+        }
+        if callers_of.contains(&g) {
+            for site in &facts.callers[g.0 as usize] {
+                callers_of.push(site.caller);
+                work.push(site.caller);
+            }
+        }
+    }
+    false
 }
 
 /// The functions that `h` calls or runs, directly or not, and `h` itself.
@@ -311,10 +425,17 @@ fn followed_finding(
         _ => "resource".to_string(),
     };
     let inst = facts.instance(b.inst);
-    let message = format!(
-        "this {api} is bound to the event loop it first ran on but is used here under {}",
-        inst.what
-    );
+    let lang = program.func(b.func).language;
+    let message = match lang {
+        Language::Rust => format!(
+            "this {api} is bound to the runtime it first ran on but is used here under {}",
+            inst.what
+        ),
+        Language::Python => format!(
+            "this {api} is bound to the event loop it first ran on but is used here under {}",
+            inst.what
+        ),
+    };
     let mut f = Finding::new("cross-runtime-resource", Severity::Error, b.span, message)
         .primary_label(format!("used under {}", inst.what))
         .label(
@@ -341,8 +462,14 @@ fn followed_finding(
             );
         }
     }
-    f.note("asyncio raises \"RuntimeError: Event loop is closed\" or \"... is bound to a different event loop\"")
-        .help("create the client or primitive inside the coroutine that `asyncio.run` drives, or keep one long-lived loop")
+    match lang {
+        Language::Rust => f
+            .note("a pooled connection spawned on one runtime dies with it: \"dispatch task is gone: runtime dropped the dispatch task\"")
+            .help("create the resource inside the runtime that uses it, or run everything on one long-lived runtime"),
+        Language::Python => f
+            .note("asyncio raises \"RuntimeError: Event loop is closed\" or \"... is bound to a different event loop\"")
+            .help("create the client or primitive inside the coroutine that `asyncio.run` drives, or keep one long-lived loop"),
+    }
 }
 
 /// Resources that travel (through returns, fields, statics, `block_on` results) from the
@@ -380,13 +507,14 @@ fn flowed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             if !binds_now || bound_to.is_empty() || used_on.iter().any(|r| bound_to.contains(r)) {
                 continue;
             }
+            // Once per object and function, counting the finding already made at this use.
+            reported.push((fact.func, o));
             if out
                 .iter()
                 .any(|f| f.rule == "cross-runtime-resource" && f.primary == fact.span)
             {
                 continue;
             }
-            reported.push((fact.func, o));
             let name = match place {
                 Place::Cell(c) => {
                     let c = program.flow.cell(c);

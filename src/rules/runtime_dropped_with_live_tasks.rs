@@ -295,26 +295,54 @@ fn report(
 
 /// The root whose return ends the runtime `f`'s spawns run on: `f` itself, or the only kind of
 /// caller a helper has.
-fn owning_root(program: &Program, facts: &Facts, roots: &[FnId], f: FnId) -> Option<FnId> {
-    if roots.binary_search(&f).is_ok() {
-        return Some(f);
+fn owning_root(program: &Program, facts: &Facts, roots: &[(FnId, FnId)], f: FnId) -> Option<FnId> {
+    owning_root_in(program, facts, roots, f, 8)
+}
+
+/// [`owning_root`], through at most `depth` levels of helpers.
+fn owning_root_in(
+    program: &Program,
+    facts: &Facts,
+    roots: &[(FnId, FnId)],
+    f: FnId,
+    depth: u8,
+) -> Option<FnId> {
+    if let Ok(i) = roots.binary_search_by_key(&f, |r| r.0) {
+        return Some(roots[i].1);
+    }
+    if depth == 0 {
+        return None;
     }
     let func = program.func(f);
-    if func.kind != FnKind::Named || func.callers_unknown || func.is_test || func.entry.is_some() {
+    // Public API of a Rust library has callers from outside too, but a helper whose every
+    // known call comes from one root still runs to completion inside it.
+    if func.kind != FnKind::Named || func.is_test || func.entry.is_some() {
         return None;
     }
     let sites = &facts.callers[f.0 as usize];
     let first = sites.first()?.caller;
-    let all_same_root = sites
+    let one_caller = sites
         .iter()
-        .all(|s| s.nested.is_none() && s.caller == first && roots.binary_search(&s.caller).is_ok());
-    all_same_root.then_some(first)
+        .all(|s| s.nested.is_none() && s.caller == first);
+    if !one_caller || (func.callers_unknown && func.language == Language::Python) {
+        return None;
+    }
+    // Python helpers count one level below a root.
+    let depth = if func.language == Language::Python {
+        0
+    } else {
+        depth - 1
+    };
+    owning_root_in(program, facts, roots, first, depth)
 }
 
 /// Bodies whose return ends their runtime: non-test runtime entries, bodies driven by a
-/// block-on, and async functions such a body calls (`asyncio.run(main())`).
-fn roots(program: &Program, facts: &Facts) -> Vec<FnId> {
-    let mut out = Vec::new();
+/// block-on, and async functions such a body calls (`asyncio.run(main())`); each with the body
+/// whose return ends the runtime. A task spawned by such a body and awaited there before it
+/// returns (`let t = tokio::spawn(..); t.await`) ends within it: the runtime ends when that
+/// body returns, so the task's body counts as one of its roots.
+fn roots(program: &Program, facts: &Facts) -> Vec<(FnId, FnId)> {
+    let mut out: Vec<(FnId, FnId)> = Vec::new();
     for (fid, f) in program.fns() {
         if f.is_test {
             continue;
@@ -323,7 +351,7 @@ fn roots(program: &Program, facts: &Facts) -> Vec<FnId> {
             .iter()
             .any(|s| s.nested == Some(RunKind::BlockOn) && !program.func(s.caller).is_test);
         if matches!(f.entry, Some(Entry::Runtime { test: false, .. })) || blocked_on {
-            out.push(fid);
+            out.push((fid, fid));
             if f.kind == FnKind::Future {
                 for ev in &f.events {
                     if let EventKind::Call { callees, .. } = &ev.kind {
@@ -331,15 +359,39 @@ fn roots(program: &Program, facts: &Facts) -> Vec<FnId> {
                             callees
                                 .iter()
                                 .copied()
-                                .filter(|c| program.func(*c).is_async),
+                                .filter(|c| program.func(*c).is_async)
+                                .map(|c| (c, c)),
                         );
                     }
                 }
             }
         }
     }
+    let mut next = 0;
+    while next < out.len() {
+        let (r, end) = out[next];
+        next += 1;
+        if program.func(r).language != Language::Rust {
+            continue;
+        }
+        for ev in &program.func(r).events {
+            if let EventKind::Run {
+                how: RunKind::Spawn,
+                runtime: RuntimeRef::Current,
+                handle: HandleFate::Bound(v),
+                body,
+                ..
+            } = &ev.kind
+                && program.var(*v).consumed
+                && program.var(*v).owner == r
+                && !out.iter().any(|x| x.0 == *body)
+            {
+                out.push((*body, end));
+            }
+        }
+    }
     out.sort();
-    out.dedup();
+    out.dedup_by_key(|r| r.0);
     out
 }
 

@@ -110,6 +110,9 @@ struct Val {
     place: Option<Place>,
     /// The value was moved out of this place (`slot.take()`), at this span.
     moved_from: Option<(Place, Span)>,
+    /// The value is a static's, read by this event (local fn, event index): a read that the
+    /// body only hands back to its caller is no use of the static.
+    read: Option<(u32, u32)>,
 }
 
 #[derive(Clone, Debug)]
@@ -1041,9 +1044,22 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         self.pat_place = saved;
     }
 
-    /// The current body returns the value of `e`, held in `place`.
-    fn returns(&mut self, e: &Expr, place: Option<Place>) {
-        if let (Some(f), Some(p)) = (self.cur_fn(), place) {
+    /// The current body returns `v`, the value of `e`. A static read only to be handed back
+    /// (`CLIENT.get_or_init(..)` in an accessor) is no use of it: the callers' uses of the
+    /// result are, through the flow.
+    fn returns(&mut self, e: &Expr, v: &Val) {
+        let Some(f) = self.cur_fn() else { return };
+        if let Some((rf, ev)) = v.read
+            && rf == f
+            && self.ir.fns[f as usize].kind == FnKind::Named
+            && let Some(FEvent {
+                kind: FKind::Ref { as_value, .. },
+                ..
+            }) = self.ir.fns[f as usize].events.get_mut(ev as usize)
+        {
+            *as_value = false;
+        }
+        if let Some(p) = v.place {
             let span = self.sp2(spans::first(e), spans::last(e));
             self.flow_to(span, Place::Ret(FnId(f)), Some(p));
         }
@@ -1127,8 +1143,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 let (id, _) = self.lower_async(a);
                 let span = self.sp(a.async_token.span);
                 self.emit_run(span, id, RunKind::Future);
+                // As for calls of async functions, the flow does not tell a future from its
+                // output: awaited, the block gives what it returns.
                 Val {
                     origin: Origin::Body(id),
+                    place: Some(Place::Ret(FnId(id))),
                     ..Val::default()
                 }
             }
@@ -1236,6 +1255,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     ty: typing::shared(v.ty),
                     origin: v.origin,
                     place: v.place,
+                    read: v.read,
                     ..Val::default()
                 }
             }
@@ -1248,7 +1268,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 if let Some(x) = &r.expr {
                     self.escape_if_runtime(x);
                     let v = self.lower_expr(x);
-                    self.returns(x, v.place);
+                    self.returns(x, &v);
                 }
                 Val::default()
             }
@@ -1290,6 +1310,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     local: None,
                     place: v.place,
                     moved_from: v.moved_from,
+                    read: v.read,
                 }
             }
             Expr::TryBlock(t) => self.lower_block(&t.block, false),
@@ -1299,6 +1320,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     ty: v.ty,
                     origin: v.origin,
                     place: v.place,
+                    read: v.read,
                     ..Val::default()
                 }
             }
@@ -1518,7 +1540,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 Val::default()
             }
             Res::Static(idx) => {
-                self.emit(
+                let read = self.emit(
                     span,
                     FKind::Ref {
                         target: Target::Static(idx),
@@ -1538,6 +1560,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     ty,
                     origin: Origin::Static(Arc::new(target)),
                     place,
+                    read,
                     ..Val::default()
                 }
             }
@@ -1548,7 +1571,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             },
             Res::Pkg(sp) => {
                 let target = Arc::new(Target::Path(sp));
-                self.emit(
+                let read = self.emit(
                     span,
                     FKind::Ref {
                         target: (*target).clone(),
@@ -1560,6 +1583,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 Val {
                     origin: Origin::Static(target),
                     place,
+                    read,
                     ..Val::default()
                 }
             }
@@ -1637,7 +1661,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             self.bind_pat(input, ty, 0);
         }
         let v = self.lower_expr(&c.body);
-        self.returns(&c.body, v.place);
+        self.returns(&c.body, &v);
         self.ir.fns[id as usize].diverges = diverges(&c.body);
         self.finish_nested();
         (id, v)
@@ -1768,7 +1792,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             _ => self.lower_expr(e),
         };
-        self.returns(e, v.place);
+        self.returns(e, &v);
         self.finish_nested();
         (id, v)
     }

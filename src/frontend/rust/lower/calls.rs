@@ -7,12 +7,13 @@ use syn::Expr;
 use syn::punctuated::Punctuated;
 use syn::token::Comma;
 
-use super::flow::{stores, uses};
+use super::flow::{projects, stores, uses};
 use super::typing::{self, ctor_fallback, ret_of};
 use super::{CLOSED, Lowerer, Origin, PendKind, Val, last_seg, parent_path, strip};
 use crate::frontend::rust::ir::{FKind, Target, TypeRef};
 use crate::frontend::rust::macros::{self, MacroBody};
 use crate::frontend::rust::resolve::Res;
+use crate::frontend::rust::spans;
 use crate::frontend::rust::types::{self, path_segs};
 use crate::kb::{Api, Concept, Match, RuntimeArg};
 use crate::model::{
@@ -597,8 +598,10 @@ impl<'a> Lowerer<'a, '_> {
     fn lower_method_call_inner(&mut self, m: &syn::ExprMethodCall, recv: Val) -> Val {
         let name = m.method.to_string();
         let span = self.sp_ident(&m.method, name.len());
+        // Configuring a builder in a chain is no use of what it builds.
         if let Some(p) = recv.place
             && uses(&name)
+            && !recv.chain
             && !types::passes_through(&name)
         {
             self.fact(span, FactKind::Use { place: p });
@@ -622,12 +625,18 @@ impl<'a> Lowerer<'a, '_> {
         }
         let mut apis = Vec::new();
         let mut path = name.clone();
-        if let Some(t) = recv.ty.ext() {
+        // A static cell's lazy initialiser is the cell's method, whatever type the static
+        // holds (`CLIENT.get_or_init(..)` on a `OnceLock<PgPool>` is no pool method).
+        let cell_init = matches!(recv.origin, Origin::Static(_))
+            && matches!(name.as_str(), "get_or_init" | "get_or_try_init");
+        if let Some(t) = recv.ty.ext()
+            && !cell_init
+        {
             path = format!("{t}::{name}");
             apis = self.cx.kb.apis(&path);
         }
         let mut by_name = false;
-        if apis.is_empty() && !matches!(recv.ty.peel(), TypeRef::Pkg(_)) {
+        if apis.is_empty() && !cell_init && !matches!(recv.ty.peel(), TypeRef::Pkg(_)) {
             apis = self.cx.kb.method_apis(&name);
             if !apis.is_empty() {
                 path = name.clone();
@@ -668,6 +677,9 @@ impl<'a> Lowerer<'a, '_> {
             (Origin::Static(t), "get_or_init" | "get_or_try_init") => Some(t.clone()),
             _ => None,
         };
+        let by_library = !matches!(recv.ty.peel(), TypeRef::Pkg(_) | TypeRef::Deferred(_))
+            && uses(&name)
+            && !stores(&name);
         let mut places = vec![recv.place];
         for a in &m.args {
             match (&static_init, strip(a)) {
@@ -689,13 +701,25 @@ impl<'a> Lowerer<'a, '_> {
                     places.push(Some(Place::Ret(crate::model::FnId(id))));
                 }
                 _ => {
-                    places.push(self.lower_arg(a, None).place);
+                    let v = self.lower_arg(a, None);
+                    // A value handed to a library method that neither keeps nor inspects it
+                    // (`query.execute(&pool)`) is used by it.
+                    if let Some(p) = v.place
+                        && by_library
+                    {
+                        let at = self.sp2(spans::first(a), spans::last(a));
+                        self.fact(at, FactKind::Use { place: p });
+                    }
+                    places.push(v.place);
                 }
             }
         }
         let mut out = Val::default();
         if let Some(p) = recv.place {
             self.store_into(p, &name, &places[1..], span, &mut out);
+        }
+        if projects(&name) {
+            out.read = recv.read;
         }
         if let Some(target) = target {
             let at = self.emit(
@@ -707,8 +731,21 @@ impl<'a> Lowerer<'a, '_> {
                 },
             );
             self.pend(at, PendKind::Call, &mut out);
+            let deferred = matches!(
+                &target,
+                Target::Method {
+                    ty: TypeRef::Deferred(_),
+                    ..
+                }
+            );
             out.ty = ret_of(target, TypeRef::Unknown);
+            let projected = out.place;
             self.call_fact(at, span, places, &mut out);
+            // A receiver whose type the linker decides may be a library value: its accessor
+            // gives the receiver's value, a package method what the method returns.
+            if deferred && projected.is_some() {
+                out.place = self.merge(span, &[projected, out.place]);
+            }
             if let Some(s) = recv.local {
                 self.slot_method(s, at);
             }
@@ -722,11 +759,13 @@ impl<'a> Lowerer<'a, '_> {
                 out.pend = recv.pend.clone();
                 out.chain = !types::finishes_chain(&name);
                 out.origin = recv.origin.clone();
+                out.place = out.place.or(recv.place);
             }
         }
         if recv.chain && out.pend.is_empty() && recv.ty.ext().is_none() {
             out.pend.extend(recv.pend.iter().copied());
             out.chain = !types::finishes_chain(&name);
+            out.place = out.place.or(recv.place);
             if let Origin::Builder(..) = recv.origin {
                 out.origin = recv.origin.clone();
             }

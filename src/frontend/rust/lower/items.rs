@@ -486,8 +486,8 @@ impl Lowerer<'_, '_> {
             }
         }
         let tail = self.lower_block(block, true);
-        if let (Some(p), Some(syn::Stmt::Expr(e, None))) = (tail.place, block.stmts.last()) {
-            self.returns(e, Some(p));
+        if let Some(syn::Stmt::Expr(e, None)) = block.stmts.last() {
+            self.returns(e, &tail);
         }
         let params = self
             .stack
@@ -603,7 +603,7 @@ impl Lowerer<'_, '_> {
                 let id = self.new_fn(format!("<init {name}>"), span, FnKind::Closure, false, None);
                 self.stack.push(FnState::new(id, true, false));
                 let v = self.lower_expr(init);
-                self.returns(init, v.place);
+                self.returns(init, &v);
                 self.stack.pop();
                 (id, v)
             }
