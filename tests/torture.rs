@@ -188,6 +188,13 @@ fn rust_shapes() -> Vec<(&'static str, String)> {
         ),
         ("generics", format!("type T = {}u8{};", r("Vec<"), r(">"))),
         (
+            "repeated_imports",
+            format!(
+                "mod indtore;\n{}mod store;\nuse store::Store;\nasync fn reindex(store: &Store) {{ store.index.wait(); }}\n",
+                r("use store;\n")
+            ),
+        ),
+        (
             "generics_shift",
             format!("type T = {}u8{};", r("A<"), &r(">>")[..N]),
         ),

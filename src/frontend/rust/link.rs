@@ -23,7 +23,11 @@ use crate::model::{
 };
 use typing::RTy;
 
-#[derive(Clone, Debug)]
+/// Items kept per path in the package's name table: more than a name can hold in valid code
+/// (one per namespace, plus `cfg`-alternative definitions).
+const MAX_ITEMS_PER_NAME: usize = 8;
+
+#[derive(Clone, Debug, PartialEq)]
 enum LItem {
     Fn(u32),
     Static(u32, u32),
@@ -291,7 +295,13 @@ impl<'p> Linker<'p> {
                             }
                             ItemIr::Module(_) | ItemIr::ModFile(_) => continue,
                         };
-                        self.table.entry((*t, join(&segs))).or_default().push(it);
+                        // A name has at most one item per namespace in valid code; repeated or
+                        // conflicting imports (`use store;` many times over) would make every
+                        // lookup through them branch that many ways at each alias step.
+                        let items = self.table.entry((*t, join(&segs))).or_default();
+                        if items.len() < MAX_ITEMS_PER_NAME && !items.contains(&it) {
+                            items.push(it);
+                        }
                     }
                 }
             }
