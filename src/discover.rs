@@ -99,22 +99,29 @@ pub fn discover<P: AsRef<Path>>(inputs: &[P]) -> Discovery {
 /// Ignore files the walk reads in each directory.
 const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore", ".git/info/exclude"];
 
+/// Why an existing configuration-like file cannot be read safely (not a regular file, or over the
+/// configuration size cap), if so; `None` also when it does not exist.
+fn unreadable_config(path: &Path) -> Option<crate::readfile::ReadFileError> {
+    use crate::readfile::{CONFIG_LIMIT, ReadFileError, kind_of};
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        Some(ReadFileError::NotRegular(kind_of(meta.file_type())))
+    } else if meta.len() > CONFIG_LIMIT {
+        Some(ReadFileError::TooLarge {
+            size: meta.len(),
+            limit: CONFIG_LIMIT,
+        })
+    } else {
+        None
+    }
+}
+
 /// Why a directory's ignore files cannot be read safely (a FIFO or a device would stall the
 /// walk, a huge file would fill memory), if so.
 fn unsafe_ignore_file(dir: &Path) -> Option<DiscoverError> {
     for name in IGNORE_FILES {
         let path = dir.join(name);
-        let Ok(meta) = std::fs::metadata(&path) else {
-            continue;
-        };
-        let problem = if !meta.is_file() {
-            crate::readfile::ReadFileError::NotRegular(crate::readfile::kind_of(meta.file_type()))
-        } else if meta.len() > crate::readfile::CONFIG_LIMIT {
-            crate::readfile::ReadFileError::TooLarge {
-                size: meta.len(),
-                limit: crate::readfile::CONFIG_LIMIT,
-            }
-        } else {
+        let Some(problem) = unreadable_config(&path) else {
             continue;
         };
         return Some(DiscoverError {
@@ -147,17 +154,7 @@ fn unsafe_global_rules() -> Option<DiscoverError> {
         ),
     ];
     let unsafe_file = |path: &Path| {
-        let meta = std::fs::metadata(path).ok()?;
-        let problem = if !meta.is_file() {
-            crate::readfile::ReadFileError::NotRegular(crate::readfile::kind_of(meta.file_type()))
-        } else if meta.len() > crate::readfile::CONFIG_LIMIT {
-            crate::readfile::ReadFileError::TooLarge {
-                size: meta.len(),
-                limit: crate::readfile::CONFIG_LIMIT,
-            }
-        } else {
-            return None;
-        };
+        let problem = unreadable_config(path)?;
         Some(DiscoverError {
             path: display_path(path),
             message: format!("{problem}; git's global ignore rules are not applied"),

@@ -426,16 +426,7 @@ fn followed_finding(
     };
     let inst = facts.instance(b.inst);
     let lang = program.func(b.func).language;
-    let message = match lang {
-        Language::Rust => format!(
-            "this {api} is bound to the runtime it first ran on but is used here under {}",
-            inst.what
-        ),
-        Language::Python => format!(
-            "this {api} is bound to the event loop it first ran on but is used here under {}",
-            inst.what
-        ),
-    };
+    let message = first_ran_message(lang, &format!("this {api}"), &inst.what);
     let mut f = Finding::new("cross-runtime-resource", Severity::Error, b.span, message)
         .primary_label(format!("used under {}", inst.what))
         .label(
@@ -640,16 +631,7 @@ fn finding(
         }
     };
     let inst = facts.instance(b.inst);
-    let message = match lang {
-        Language::Rust => format!(
-            "`{name}` is bound to the runtime it first ran on but is used here under {}",
-            inst.what
-        ),
-        Language::Python => format!(
-            "`{name}` is bound to the event loop it first ran on but is used here under {}",
-            inst.what
-        ),
-    };
+    let message = first_ran_message(lang, &format!("`{name}`"), &inst.what);
     let mut f = Finding::new("cross-runtime-resource", Severity::Error, b.span, message)
         .primary_label(format!("used under {}", inst.what));
     if let Some((span, msg)) = origin {
@@ -677,4 +659,14 @@ fn finding(
             .note("asyncio raises \"RuntimeError: Event loop is closed\" or \"... is bound to a different event loop\"")
             .help("create the client or primitive inside the coroutine that `asyncio.run` drives, or keep one long-lived loop"),
     }
+}
+
+/// The message for `what` (a named or described resource) bound to the runtime or loop it first
+/// ran on and used under `under`.
+fn first_ran_message(lang: Language, what: &str, under: &str) -> String {
+    let runtime = match lang {
+        Language::Rust => "runtime",
+        Language::Python => "event loop",
+    };
+    format!("{what} is bound to the {runtime} it first ran on but is used here under {under}")
 }
