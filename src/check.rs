@@ -29,6 +29,8 @@ pub struct CheckResult {
     /// Whether the run was cancelled before it analysed every program (the findings are then
     /// incomplete).
     pub cancelled: bool,
+    /// How many files a cancelled run left unlowered.
+    pub unlowered: usize,
 }
 
 /// Checks every file of `db`.
@@ -36,9 +38,9 @@ pub fn check(db: &SourceDb, opts: &CheckOptions<'_>) -> CheckResult {
     check_until(db, opts, &|| false)
 }
 
-/// Checks every file of `db` until `cancelled` says the result is no longer wanted: each
-/// program asks it before its analysis, and is skipped once it returns true (the language
-/// server's stale runs stop there).
+/// Checks every file of `db` until `cancelled` says the result is no longer wanted: each file
+/// asks it before it is lowered and each program before its analysis, and is skipped once it
+/// returns true (the language server's stale runs stop there).
 pub fn check_until(
     db: &SourceDb,
     opts: &CheckOptions<'_>,
@@ -68,11 +70,16 @@ pub fn check_until(
         }
         analyse_program(lowered, opts)
     };
+    let cancel = frontend::Cancel::new(cancelled);
     let (rust_results, py_results) = rayon::join(
-        || frontend::rust::lower_each(db, &rust, opts.kb, &analyse),
-        || frontend::python::lower_each(db, &python, opts.kb, &analyse),
+        || frontend::rust::lower_each(db, &rust, opts.kb, &cancel, &analyse),
+        || frontend::python::lower_each(db, &python, opts.kb, &cancel, &analyse),
     );
-    let mut result = CheckResult::default();
+    let mut result = CheckResult {
+        unlowered: cancel.skipped(),
+        cancelled: cancel.skipped() > 0 || cancel.stop(),
+        ..CheckResult::default()
+    };
     for part in rust_results.into_iter().chain(py_results) {
         result.findings.extend(part.findings);
         result.unreadable.extend(part.unreadable);

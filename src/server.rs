@@ -250,21 +250,22 @@ fn analysis_thread(queue: &mpsc::Receiver<Job>, shared: &Mutex<Shared>, send: &d
             send(log(format!("looplint: analysing {}", job.root.display())));
             let stale = || !current(&job);
             let outcome =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse(&job, &stale)));
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse(&job, &stale)))
+                    .unwrap_or(Err(Unpublished::Panicked));
             let published = match outcome {
-                Ok(Ok(Some(published))) => published,
-                Ok(Ok(None)) => {
+                Ok(published) => published,
+                Err(Unpublished::Stale { unread, files }) => {
                     send(log(format!(
-                        "looplint: stopped a stale analysis of {} (a newer edit came in)",
+                        "looplint: stopped a stale analysis of {} (a newer edit came in; {unread} of {files} files left unread)",
                         job.root.display()
                     )));
                     continue;
                 }
-                Ok(Err(message)) => {
+                Err(Unpublished::Failed(message)) => {
                     send(show_error(format!("looplint: {message}")));
                     continue;
                 }
-                Err(_) => {
+                Err(Unpublished::Panicked) => {
                     send(show_error(
                         "looplint: internal error while analysing; please report it".into(),
                     ));
@@ -288,11 +289,23 @@ fn analysis_thread(queue: &mpsc::Receiver<Job>, shared: &Mutex<Shared>, send: &d
 /// The diagnostics of each document of a job, with the version they were computed from.
 type Published = Vec<(Uri, i32, Vec<Diagnostic>)>;
 
+/// Why an analysis publishes nothing.
+enum Unpublished {
+    /// A newer analysis of the project was asked for: this one stopped with `unread` of its
+    /// `files` not lowered.
+    Stale { unread: usize, files: usize },
+    /// The project's configuration is unusable.
+    Failed(String),
+    /// The analysis panicked.
+    Panicked,
+}
+
 /// Analyses a project with the job's documents in place of their files; returns the
-/// diagnostics of each document, or `None` when `stale` said the job was no longer wanted
-/// before every program was analysed.
-fn analyse(job: &Job, stale: &(dyn Fn() -> bool + Sync)) -> Result<Option<Published>, String> {
-    let mut setup = project::setup(&job.root, None, false, &job.settings.rules.args())?;
+/// diagnostics of each document, or why there are none (`stale` said the job was no longer
+/// wanted before every program was analysed).
+fn analyse(job: &Job, stale: &(dyn Fn() -> bool + Sync)) -> Result<Published, Unpublished> {
+    let mut setup = project::setup(&job.root, None, false, &job.settings.rules.args())
+        .map_err(Unpublished::Failed)?;
     if let Some(all) = job.settings.all_targets {
         setup.all_targets = all;
     }
@@ -317,23 +330,24 @@ fn analyse(job: &Job, stale: &(dyn Fn() -> bool + Sync)) -> Result<Option<Publis
     }
     let result = setup.check_until(&db, stale);
     if result.cancelled {
-        return Ok(None);
+        return Err(Unpublished::Stale {
+            unread: result.unlowered,
+            files: db.files.len(),
+        });
     }
     let links = Links::new(setup.config.rule_docs_url.as_deref());
-    Ok(Some(
-        docs_here
-            .into_iter()
-            .map(|(uri, version, index)| {
-                let diagnostics = result
-                    .findings
-                    .iter()
-                    .filter(|f| f.primary.file as usize == index)
-                    .map(|f| to_lsp(&db, f, &links, job.encoding))
-                    .collect();
-                (uri.clone(), version, diagnostics)
-            })
-            .collect(),
-    ))
+    Ok(docs_here
+        .into_iter()
+        .map(|(uri, version, index)| {
+            let diagnostics = result
+                .findings
+                .iter()
+                .filter(|f| f.primary.file as usize == index)
+                .map(|f| to_lsp(&db, f, &links, job.encoding))
+                .collect();
+            (uri.clone(), version, diagnostics)
+        })
+        .collect())
 }
 
 fn publish(uri: Uri, version: Option<i32>, diagnostics: Vec<Diagnostic>) -> Message {

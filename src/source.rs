@@ -328,6 +328,22 @@ impl LineIndex {
             .to_zero_indexed()
     }
 
+    /// Number of lines (a text ending with a line break has an empty last line).
+    pub fn line_count(&self) -> usize {
+        self.inner.line_count()
+    }
+
+    /// Byte range of 0-based `line` in a text of `len` bytes, with its line break.
+    pub fn line_range(&self, line: usize, len: usize) -> std::ops::Range<usize> {
+        let start = self.line_start(line) as usize;
+        let end = if line + 1 < self.line_count() {
+            self.line_start(line + 1) as usize
+        } else {
+            len
+        };
+        start.min(len)..end.max(start).min(len)
+    }
+
     /// Byte offset where 0-based `line` starts (the last line's start past the end).
     pub fn line_start(&self, line: usize) -> u32 {
         let starts = self.inner.line_starts();

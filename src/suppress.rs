@@ -96,175 +96,35 @@ struct Lines {
     count: usize,
 }
 
-/// Scans `text`, classifying bytes, collecting comments and bracket depths.
+/// Classifies the bytes of `text` and collects its comments, from the tokens of the language's
+/// own lexer (see [`crate::frontend::comments`]).
 fn scan(text: &str, language: Language) -> (Vec<Class>, Vec<Comment>) {
-    let b = text.as_bytes();
-    let n = b.len();
-    let mut class = vec![Class::Code; n];
-    let mut comments = Vec::new();
-    let mut i = 0;
-    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    while i < n {
-        let c = b[i];
-        match language {
-            Language::Rust => {
-                if c == b'/' && b.get(i + 1) == Some(&b'/') {
-                    let end = text[i..].find('\n').map_or(n, |e| i + e);
-                    let doc = matches!(b.get(i + 2), Some(b'/') | Some(b'!'))
-                        && b.get(i + 3) != Some(&b'/');
-                    comments.push(Comment { start: i, end, doc });
-                    class[i..end].fill(Class::Comment);
-                    i = end;
-                } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
-                    let doc = matches!(b.get(i + 2), Some(b'*') | Some(b'!'));
-                    let mut depth = 1;
-                    let mut j = i + 2;
-                    while j < n && depth > 0 {
-                        if b[j] == b'/' && b.get(j + 1) == Some(&b'*') {
-                            depth += 1;
-                            j += 2;
-                        } else if b[j] == b'*' && b.get(j + 1) == Some(&b'/') {
-                            depth -= 1;
-                            j += 2;
-                        } else {
-                            j += 1;
-                        }
-                    }
-                    comments.push(Comment {
-                        start: i,
-                        end: j,
-                        doc,
-                    });
-                    class[i..j].fill(Class::Comment);
-                    i = j;
-                } else if (c == b'r' || (c == b'b' && b.get(i + 1) == Some(&b'r')))
-                    && (i == 0 || !ident(b[i - 1]))
-                    && {
-                        let k = if c == b'b' { i + 2 } else { i + 1 };
-                        let mut h = k;
-                        while h < n && b[h] == b'#' {
-                            h += 1;
-                        }
-                        b.get(h) == Some(&b'"')
-                    }
-                {
-                    let k = if c == b'b' { i + 2 } else { i + 1 };
-                    let mut h = k;
-                    while h < n && b[h] == b'#' {
-                        h += 1;
-                    }
-                    let hashes = h - k;
-                    let mut j = h + 1;
-                    let end = loop {
-                        if j >= n {
-                            break n;
-                        }
-                        if b[j] == b'"'
-                            && b.len() >= j + 1 + hashes
-                            && b[j + 1..j + 1 + hashes].iter().all(|&x| x == b'#')
-                        {
-                            break j + 1 + hashes;
-                        }
-                        j += 1;
-                    };
-                    class[i..end].fill(Class::Str);
-                    i = end;
-                } else if c == b'"' {
-                    let end = skip_quoted(b, i + 1, b'"', false);
-                    class[i..end].fill(Class::Str);
-                    i = end;
-                } else if c == b'\'' {
-                    // A char literal (`'a'`, `'\n'`, `'\u{..}'`) or a lifetime (`'a`).
-                    let is_char = if b.get(i + 1) == Some(&b'\\') {
-                        true
-                    } else {
-                        let ch_len = text[i + 1..].chars().next().map_or(1, char::len_utf8);
-                        b.get(i + 1 + ch_len) == Some(&b'\'')
-                    };
-                    if is_char {
-                        let end = skip_quoted(b, i + 1, b'\'', true);
-                        class[i..end].fill(Class::Str);
-                        i = end;
-                    } else {
-                        i += 1;
-                    }
-                } else {
-                    i += 1;
-                }
+    use crate::frontend::comments::{self, Kind};
+    let mut class = vec![Class::Code; text.len()];
+    let mut found = Vec::new();
+    for (start, end, kind) in comments::scan(text, language) {
+        match kind {
+            Kind::Comment { doc } => {
+                class[start..end].fill(Class::Comment);
+                found.push(Comment { start, end, doc });
             }
-            Language::Python => {
-                if c == b'#' {
-                    let end = text[i..].find('\n').map_or(n, |e| i + e);
-                    comments.push(Comment {
-                        start: i,
-                        end,
-                        doc: false,
-                    });
-                    class[i..end].fill(Class::Comment);
-                    i = end;
-                } else if c == b'"' || c == b'\'' {
-                    // String prefixes (`r`, `b`, `f`, ...) are letters already classed as code.
-                    let triple = b.get(i + 1) == Some(&c) && b.get(i + 2) == Some(&c);
-                    let end = if triple {
-                        let mut j = i + 3;
-                        loop {
-                            if j >= n {
-                                break n;
-                            }
-                            if b[j] == b'\\' {
-                                j += 2;
-                                continue;
-                            }
-                            if b[j] == c && b.get(j + 1) == Some(&c) && b.get(j + 2) == Some(&c) {
-                                break j + 3;
-                            }
-                            j += 1;
-                        }
-                    } else {
-                        skip_quoted(b, i + 1, c, true)
-                    };
-                    let end = end.min(n);
-                    class[i..end].fill(Class::Str);
-                    i = end;
-                } else {
-                    i += 1;
-                }
-            }
+            Kind::Str => class[start..end].fill(Class::Str),
         }
     }
-    (class, comments)
-}
-
-/// Skips a quoted literal starting after its opening quote; returns the offset after the closing
-/// quote. With `stop_at_newline`, an unterminated literal ends at the line's end.
-fn skip_quoted(b: &[u8], mut j: usize, quote: u8, stop_at_newline: bool) -> usize {
-    while j < b.len() {
-        match b[j] {
-            b'\\' => j += 2,
-            b'\n' if stop_at_newline => return j,
-            x if x == quote => return j + 1,
-            _ => j += 1,
-        }
-    }
-    b.len()
+    (class, found)
 }
 
 impl Lines {
     fn new(text: &str, class: &[Class]) -> Lines {
         let index = LineIndex::new(text);
         let b = text.as_bytes();
-        let count = text.matches('\n').count() + 1;
+        let count = index.line_count();
         let mut first = Vec::with_capacity(count);
         let mut depth = Vec::with_capacity(count);
         let mut depth_end = Vec::with_capacity(count);
         let mut d: i32 = 0;
         for line in 0..count {
-            let start = index.line_start(line) as usize;
-            let end = if line + 1 < count {
-                index.line_start(line + 1) as usize
-            } else {
-                b.len()
-            };
+            let std::ops::Range { start, end } = index.line_range(line, b.len());
             depth.push(d);
             let mut f = None;
             for j in start..end {
@@ -293,13 +153,8 @@ impl Lines {
     }
 
     fn line_text<'t>(&self, text: &'t str, line: usize) -> &'t str {
-        let start = self.index.line_start(line) as usize;
-        let end = if line + 1 < self.count {
-            self.index.line_start(line + 1) as usize
-        } else {
-            text.len()
-        };
-        text.get(start..end).unwrap_or("")
+        text.get(self.index.line_range(line, text.len()))
+            .unwrap_or("")
     }
 
     /// The trimmed code text of a line, if the line starts with code.

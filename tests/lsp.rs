@@ -469,16 +469,14 @@ fn a_burst_of_edits_publishes_the_last_version_only() {
     c.change(&uri, 7, last);
     // Every publication for the document is of version 7, and the running analysis of version
     // 1 was stopped rather than finished and dropped.
-    let mut stopped = false;
+    let mut stopped = None;
     let diagnostics = loop {
         let m = c.recv();
         if m["method"] == "window/logMessage"
-            && m["params"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("stopped a stale analysis")
+            && let Some(line) = m["params"]["message"].as_str()
+            && line.contains("stopped a stale analysis")
         {
-            stopped = true;
+            stopped = Some(unread_files(line));
         }
         if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
             assert_eq!(
@@ -488,7 +486,12 @@ fn a_burst_of_edits_publishes_the_last_version_only() {
             break m["params"]["diagnostics"].as_array().unwrap().clone();
         }
     };
-    assert!(stopped, "the analysis of version 1 ran to its end");
+    // It stopped while lowering the project's files, not only before analysing them.
+    let (unread, files) = stopped.expect("the analysis of version 1 ran to its end");
+    assert!(
+        unread > 0 && files >= 1000,
+        "{unread} of {files} files left unread"
+    );
     assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
     assert_eq!(diagnostics[0]["code"], "blocking-call-in-async");
     assert_eq!(diagnostics[0]["range"]["start"]["line"], 4);
@@ -501,4 +504,14 @@ fn a_burst_of_edits_publishes_the_last_version_only() {
         }
     }
     c.finish();
+}
+
+/// The files a stopped analysis left unread, and the files of its project, from its log line
+/// (`...; 12 of 1003 files left unread)`).
+fn unread_files(line: &str) -> (usize, usize) {
+    let tail = line.rsplit_once("; ").expect(line).1;
+    let mut words = tail.split(' ');
+    let unread = words.next().and_then(|w| w.parse().ok()).expect(line);
+    let files = words.nth(1).and_then(|w| w.parse().ok()).expect(line);
+    (unread, files)
 }

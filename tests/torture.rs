@@ -253,6 +253,28 @@ fn rust_shapes() -> Vec<(&'static str, String)> {
             format!("fn f() {{}} {}{}", r("/* "), r("*/ ")),
         ),
         ("unclosed", format!("fn f() {{ {}", r("("))),
+        // Generic arguments in the places of a function body where a type stands: a `let`
+        // type, a cast, a turbofish, a closure parameter, closed or left open.
+        (
+            "let_generics",
+            format!("fn f() {{ let x: {}V{} = y; }}", r("HashMap<K, "), r(">")),
+        ),
+        (
+            "cast_generics",
+            format!("fn f() {{ let x = y as {}V; }}", r("HashMap<K, ")),
+        ),
+        (
+            "turbofish_generics",
+            format!("fn f() {{ vec![g::<{}V{}>()]; }}", r("Map<K, "), r(">")),
+        ),
+        (
+            "closure_generics",
+            format!("fn f() {{ g(|a: {}V| 1); }}", r("Map<K, ")),
+        ),
+        (
+            "variant_generics",
+            format!("enum E {{ A({}V{}) }}", r("Map<K, "), r(">")),
+        ),
     ]
 }
 
@@ -339,6 +361,58 @@ fn deep_and_long_constructs_leave_the_other_files_checked() {
             "{good} lost its finding: {found:?}"
         );
     }
+}
+
+/// Long flat lists of comparisons (`[x < y, x < y, ...]`, `vec![a < b, ...]`, a call's
+/// arguments) are not deep: their files are analysed, with no `analysis-limit` note.
+#[test]
+fn flat_lists_of_comparisons_are_analysed() {
+    let dir = TempDir::new("flat");
+    let n = 10_000;
+    let list = |item: &str| vec![item; n].join(", ");
+    dir.write(
+        "flat.py",
+        format!(
+            "{GOOD_PY}
+x, y = 1, 2
+flags = [{}]
+checks = f({})
+",
+            list("x < y"),
+            list("x < y")
+        ),
+    );
+    let body = |open: &str, close: &str| format!("{open}{}{close}", list("a < b"));
+    dir.write(
+        "flat.rs",
+        format!(
+            "fn checks(a: u8, b: u8) -> usize {{
+    let v = {};
+    let w = {};
+    g({});
+    v.len() + w.len()
+}}
+{GOOD_RS}",
+            body("vec![", "]"),
+            body("[", "]"),
+            list("a.x < b.y"),
+        ),
+    );
+    let out = looplint(dir.path(), &["check", "--format", "json"]);
+    assert_survived(&out);
+    let found = findings(&out);
+    for file in ["flat.rs", "flat.py"] {
+        assert!(
+            found
+                .iter()
+                .any(|(p, r)| p == file && r == "blocking-call-in-async"),
+            "{file} was not analysed: {found:?}"
+        );
+    }
+    assert!(
+        !found.iter().any(|(_, r)| r == "analysis-limit"),
+        "{found:?}"
+    );
 }
 
 /// Runs of tokens that open a level without a bracket (`<`, `<<`, `|<`, `&<`, `::<`), in each

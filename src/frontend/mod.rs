@@ -3,6 +3,7 @@
 //! Lowering never fails: a file that does not parse becomes a [`Problem`] and the rest of the
 //! program is still lowered.
 
+pub mod comments;
 pub mod dump;
 pub mod flow;
 pub mod nesting;
@@ -10,7 +11,52 @@ pub mod python;
 pub mod rust;
 pub mod stack;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::model::Program;
+
+/// Whether a run's result is still wanted: asked before each file is lowered and before each
+/// program is analysed, so that a run nobody waits for any more (the language server's, after a
+/// newer edit) stops early. Counts the files it left unlowered.
+pub struct Cancel<'a> {
+    cancelled: &'a (dyn Fn() -> bool + Sync),
+    skipped: AtomicUsize,
+}
+
+impl<'a> Cancel<'a> {
+    /// A run that stops once `cancelled` returns true.
+    pub fn new(cancelled: &'a (dyn Fn() -> bool + Sync)) -> Self {
+        Cancel {
+            cancelled,
+            skipped: AtomicUsize::new(0),
+        }
+    }
+
+    /// Whether the result is no longer wanted.
+    pub fn stop(&self) -> bool {
+        (self.cancelled)()
+    }
+
+    /// Whether the result is no longer wanted, counting `files` as left unlowered if so.
+    pub fn skip(&self, files: usize) -> bool {
+        let stop = self.stop();
+        if stop {
+            self.skipped.fetch_add(files, Ordering::Relaxed);
+        }
+        stop
+    }
+
+    /// How many files were left unlowered.
+    pub fn skipped(&self) -> usize {
+        self.skipped.load(Ordering::Relaxed)
+    }
+}
+
+impl Default for Cancel<'static> {
+    fn default() -> Self {
+        Cancel::new(&|| false)
+    }
+}
 
 /// A file-level problem met while lowering (a syntax error, an unreadable file).
 #[derive(Debug, Clone, PartialEq, Eq)]

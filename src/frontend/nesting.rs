@@ -23,14 +23,28 @@ use crate::model::Language;
 /// most); the stack of [`super::stack`] is sized for this depth.
 pub const LIMIT: u32 = 10_000;
 
-/// The depth estimate of `text`.
+/// The depth estimate of `text`, reading the arguments of the standard library's expression
+/// macros (`vec!`, `assert!`, `format!`...) as expressions.
 pub fn estimate(text: &str, language: Language) -> u32 {
+    estimate_with(text, language, true)
+}
+
+/// The depth estimate of `text`; `std_macros` says whether `vec!`, `assert!`, `format!`... are
+/// the standard library's (a program that defines macros of those names makes them tokens
+/// that may become anything).
+pub fn estimate_with(text: &str, language: Language, std_macros: bool) -> u32 {
     let mut s = Scan::default();
     match language {
-        Language::Rust => rust(text.as_bytes(), &mut s),
+        Language::Rust => rust(text, &mut s, std_macros),
         Language::Python => python(text.as_bytes(), &mut s),
     }
     s.max
+}
+
+/// Whether a macro of this name, defined by a program, would shadow a standard library macro
+/// whose arguments [`estimate`] reads as expressions.
+pub fn shadows_std_macro(name: &str) -> bool {
+    EXPR_MACROS.contains(&name)
 }
 
 /// What opened a level.
@@ -63,6 +77,38 @@ struct Level {
     under_angles: Open,
     chain: u32,
     prefix: u32,
+    /// Rust: whether the current expression of this level may be a type, where `a<` opens
+    /// generic arguments. Only tokens that make an expression clear it (see [`Ctx`]), so a
+    /// type is never read as a comparison.
+    ty: bool,
+    /// What `ty` is at the start of each expression of this level.
+    base_ty: bool,
+    /// Rust: the item keyword the current statement of this level started with.
+    item: Item,
+}
+
+/// The item a Rust statement declares, as far as the scan needs it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Item {
+    None,
+    /// `fn`: its `{` is a block of statements.
+    Fn,
+    /// `struct`, `enum`, `union`, `trait`, `impl`, `mod`, `extern`: its `{` holds fields,
+    /// variants or items, where types stand.
+    Types,
+    /// `type`: its `=` is followed by a type.
+    Alias,
+}
+
+/// What a token tells about the context of the current expression (Rust).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ctx {
+    /// A token only expressions hold: `=`, `==`, `=>`, a binary `-`, `*`, `/`, `.`, `return`,
+    /// `if`, `match`, `let`...
+    Expr,
+    /// A token after which a type may follow: `:`, `->`, `as`, `dyn`, `impl`, `where`, item
+    /// keywords, attributes.
+    Type,
 }
 
 /// The running estimate.
@@ -96,6 +142,9 @@ impl Default for Scan {
                 under_angles: Open::Bracket,
                 chain: 0,
                 prefix: 0,
+                ty: true,
+                base_ty: true,
+                item: Item::None,
             },
             indent: Vec::new(),
             max: 0,
@@ -126,6 +175,15 @@ impl Scan {
     }
 
     fn push(&mut self, open: Open) {
+        // Generic arguments and closure heads hold types; other brackets keep the context of
+        // the expression they open in.
+        let ty =
+            matches!(open, Open::Angle | Open::Pipe) || self.levels.last().unwrap_or(&self.top).ty;
+        self.push_with(open, ty);
+    }
+
+    /// Opens a level whose expressions start in context `ty`.
+    fn push_with(&mut self, open: Open, ty: bool) {
         let under_angles = match (open, self.levels.last()) {
             (Open::Angle, Some(l)) => l.under_angles,
             (Open::Angle, None) => Open::Bracket,
@@ -137,6 +195,9 @@ impl Scan {
             under_angles,
             chain: 0,
             prefix: 0,
+            ty,
+            base_ty: ty,
+            item: Item::None,
         });
         self.sum += 1;
         self.expect_operand = true;
@@ -202,8 +263,32 @@ impl Scan {
         let n = l.chain as u64 + l.prefix as u64;
         l.chain = 0;
         l.prefix = 0;
+        l.ty = l.base_ty;
+        l.item = Item::None;
         self.sum -= n;
         self.expect_operand = true;
+    }
+
+    /// What a token tells of the current expression. Generic arguments stay a type.
+    fn ctx(&mut self, ctx: Ctx) {
+        let l = self.cur();
+        if l.open != Open::Angle && !(l.item == Item::Alias && ctx == Ctx::Expr) {
+            l.ty = ctx == Ctx::Type;
+        }
+    }
+
+    /// Whether the current expression may be a type.
+    fn ty(&self) -> bool {
+        self.levels.last().unwrap_or(&self.top).ty
+    }
+
+    /// Records the item keyword a statement starts with (the first one wins: `fn f() -> impl
+    /// T {` is a function).
+    fn item(&mut self, item: Item) {
+        let l = self.cur();
+        if l.item == Item::None {
+            l.item = item;
+        }
     }
 
     fn operand(&mut self) {
@@ -224,78 +309,80 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
-/// Skips a quoted literal starting at the quote `at`; returns the index after it.
-fn skip_quoted(b: &[u8], at: usize, quote: u8) -> usize {
-    let mut i = at + 1;
-    while i < b.len() {
-        match memchr::memchr2(b'\\', quote, &b[i..]) {
-            Some(k) if b[i + k] == quote => return i + k + 1,
-            Some(k) => i += k + 2,
-            None => break,
-        }
-    }
-    b.len()
+/// Macros of the standard library whose arguments are expressions (a format string and values,
+/// elements): the lowering parses them as expressions, so `a < b` in them compares.
+const EXPR_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "dbg",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "eprint",
+    "eprintln",
+    "format",
+    "format_args",
+    "panic",
+    "print",
+    "println",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "vec",
+    "write",
+    "writeln",
+];
+
+/// The token of Rust's own lexer at `at` (a frontmatter only at the start of the file).
+pub(crate) fn rust_token(text: &str, at: usize) -> rustc_lexer::Token {
+    let frontmatter = if at == 0 {
+        rustc_lexer::FrontmatterAllowed::Yes
+    } else {
+        rustc_lexer::FrontmatterAllowed::No
+    };
+    rustc_lexer::Cursor::new(&text[at..], frontmatter).advance_token()
 }
 
-fn rust(b: &[u8], s: &mut Scan) {
-    let mut i = 0;
+/// Scans Rust. Punctuation is read byte by byte (it is ASCII, and operators are glued from
+/// it); comments, literals, lifetimes and words are tokens of Rust's own lexer, so raw
+/// strings, nested block comments, byte and C strings and `'a'` against `'a` are read as
+/// rustc reads them.
+fn rust(text: &str, s: &mut Scan, std_macros: bool) {
+    use rustc_lexer::TokenKind;
+    let b = text.as_bytes();
     let n = b.len();
+    let mut i = rustc_lexer::strip_shebang(text).unwrap_or(0);
+    // The word just read, and after `name!`, whether the macro's arguments are expressions.
+    let mut word_before: &str = "";
+    let mut bang: Option<bool> = None;
     while i < n {
         let c = b[i];
+        if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+            i += 1;
+            continue;
+        }
+        let word = std::mem::take(&mut word_before);
+        let macro_args = bang.take();
         match c {
-            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                i = memchr::memchr(b'\n', &b[i..]).map_or(n, |k| i + k);
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0u32;
-                while i < n {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
-            b'"' => {
-                i = skip_quoted(b, i, b'"');
-                s.operand();
-            }
-            b'\'' => {
-                // A char literal ('x', '\n', '\u{..}') or a lifetime ('a).
-                if b.get(i + 1) == Some(&b'\\') {
-                    i = skip_quoted(b, i, b'\'');
-                } else {
-                    let mut j = i + 1;
-                    if j < n {
-                        j += utf8_len(b[j]);
-                    }
-                    if b.get(j) == Some(&b'\'') {
-                        i = j + 1;
-                    } else {
-                        i += 1;
-                        while i < n && is_ident(b[i]) {
-                            i += 1;
-                        }
-                    }
-                }
-                s.operand();
-            }
             b'(' | b'[' => {
                 i += 1;
-                s.open_bracket();
+                match macro_args {
+                    Some(expr) => s.push_with(Open::Bracket, !expr),
+                    None => s.open_bracket(),
+                }
             }
             b'{' => {
                 i += 1;
                 s.pop_angles();
-                s.push(Open::Bracket);
+                // A function's body and a block hold statements; the body of a struct, an
+                // enum, a trait, an impl or a module holds types; a macro's arguments are
+                // tokens that may become types, unless the macro takes expressions.
+                let ty = match macro_args {
+                    Some(expr) => !expr,
+                    None => s.levels.last().unwrap_or(&s.top).item == Item::Types,
+                };
+                s.push_with(Open::Bracket, ty);
             }
             b')' | b']' => {
                 i += 1;
@@ -306,7 +393,7 @@ fn rust(b: &[u8], s: &mut Scan) {
                 // with the expression the block ends (`{1} + {1}`, `} else if .. {`, `}.f()`).
                 i += 1;
                 s.close(Open::Bracket);
-                if !continues_block(b, i) {
+                if !continues_block(text, i) {
                     s.restart();
                 }
                 s.expect_operand = false;
@@ -323,10 +410,12 @@ fn rust(b: &[u8], s: &mut Scan) {
             b'<' => {
                 let prev = b[..i].iter().rev().find(|c| !c.is_ascii_whitespace());
                 let after_path = prev.is_some_and(|&p| is_ident(p) || p == b':');
+                let turbofish = prev == Some(&b':');
                 let after_operand = !s.expect_operand && prev.is_none_or(|&p| p != b':');
                 if b.get(i + 1) == Some(&b'=') {
                     i += 2;
                     s.chain();
+                    s.ctx(Ctx::Expr);
                 } else if b.get(i + 1) == Some(&b'<') && after_operand {
                     // A shift (`a << b`, `a <<= b`), or generic arguments opening with a
                     // qualified path (`Vec<<T as A>::B>`): one level, and the run of `<`
@@ -339,13 +428,14 @@ fn rust(b: &[u8], s: &mut Scan) {
                     s.step(1);
                 } else {
                     i += 1;
-                    // After a path segment, `<` opens generic arguments, and where an operand,
-                    // a type or a pattern starts it opens a qualified path; elsewhere it
-                    // compares.
-                    if s.expect_operand || after_path {
+                    // Where an operand, a type or a pattern starts, `<` opens a qualified
+                    // path; after `::` and after a path segment where a type may stand, it
+                    // opens generic arguments; in an expression it compares.
+                    if s.expect_operand || turbofish || (after_path && s.ty()) {
                         s.push(Open::Angle);
                     } else {
                         s.chain();
+                        s.ctx(Ctx::Expr);
                     }
                 }
             }
@@ -356,15 +446,20 @@ fn rust(b: &[u8], s: &mut Scan) {
                     // `->` and `=>`.
                     if prev == b'=' {
                         s.restart();
+                        s.ctx(Ctx::Expr);
+                    } else {
+                        s.ctx(Ctx::Type);
                     }
                     s.expect_operand = true;
                 } else if b.get(i) == Some(&b'=') {
                     i += 1;
                     s.chain();
+                    s.ctx(Ctx::Expr);
                 } else if s.levels.last().is_some_and(|l| l.open == Open::Angle) {
                     s.pop();
                 } else {
                     s.chain();
+                    s.ctx(Ctx::Expr);
                 }
             }
             b'|' => {
@@ -373,12 +468,14 @@ fn rust(b: &[u8], s: &mut Scan) {
                     i += 1;
                     s.pop_angles();
                     s.pop();
+                    s.ctx(Ctx::Expr);
                     s.expect_operand = true;
                 } else if s.expect_operand {
                     // A closure: `||`, or a head `|a, b|` whose patterns are read as a level.
                     if b.get(i + 1) == Some(&b'|') {
                         i += 2;
                         s.prefix(1);
+                        s.ctx(Ctx::Expr);
                         s.step(1);
                     } else {
                         i += 1;
@@ -388,6 +485,7 @@ fn rust(b: &[u8], s: &mut Scan) {
                 } else {
                     i += if b.get(i + 1) == Some(&b'|') { 2 } else { 1 };
                     s.chain();
+                    s.ctx(Ctx::Expr);
                 }
             }
             b'-' | b'!' | b'*' | b'&' => {
@@ -397,10 +495,18 @@ fn rust(b: &[u8], s: &mut Scan) {
                     // `-=`, `!=`, `*=`, `&=`: assignments nest to the right, like comparisons.
                     i += 1;
                     s.chain();
+                    s.ctx(Ctx::Expr);
                 } else if s.expect_operand {
                     s.prefix(if double { 2 } else { 1 });
                 } else {
                     s.chain();
+                    if c == b'!' {
+                        // `name!`: the bracket that follows holds the macro's arguments.
+                        bang = Some(std_macros && EXPR_MACROS.contains(&word));
+                    } else if b.get(i) != Some(&b'>') {
+                        // A binary operator (`->` is a return type, read at its `>`).
+                        s.ctx(Ctx::Expr);
+                    }
                     if double {
                         s.step(1);
                     }
@@ -421,6 +527,7 @@ fn rust(b: &[u8], s: &mut Scan) {
                 } else {
                     i += 1;
                     s.chain();
+                    s.ctx(Ctx::Expr);
                 }
             }
             b'?' | b'@' => {
@@ -435,14 +542,34 @@ fn rust(b: &[u8], s: &mut Scan) {
                 // An attribute: `#[..]`, `#![..]`.
                 i += 1;
                 s.step(1);
+                s.ctx(Ctx::Type);
                 s.expect_operand = true;
             }
-            b'+' | b'/' | b'%' | b'^' => {
+            b'+' => {
+                // A sum, or the bounds of a type (`A + B<C>`).
+                i += 1;
+                let assign = b.get(i) == Some(&b'=');
+                i += usize::from(assign);
+                s.chain();
+                if assign {
+                    s.ctx(Ctx::Expr);
+                }
+            }
+            b'/' if !matches!(b.get(i + 1), Some(b'/' | b'*')) => {
                 i += 1;
                 if b.get(i) == Some(&b'=') {
                     i += 1;
                 }
                 s.chain();
+                s.ctx(Ctx::Expr);
+            }
+            b'%' | b'^' => {
+                i += 1;
+                if b.get(i) == Some(&b'=') {
+                    i += 1;
+                }
+                s.chain();
+                s.ctx(Ctx::Expr);
             }
             b'=' => {
                 // `a = b = c` nests to the right: a link of the chain, never a new expression.
@@ -450,100 +577,133 @@ fn rust(b: &[u8], s: &mut Scan) {
                 if b.get(i) == Some(&b'=') {
                     i += 1;
                     s.chain();
+                    s.ctx(Ctx::Expr);
                 } else if b.get(i) != Some(&b'>') {
                     s.chain();
+                    s.ctx(Ctx::Expr);
                 }
             }
             b':' => {
-                i += 1;
+                if b.get(i + 1) == Some(&b':') {
+                    i += 2;
+                } else {
+                    i += 1;
+                    s.ctx(Ctx::Type);
+                }
                 s.expect_operand = true;
             }
-            c if is_ident(c) => {
-                let start = i;
-                while i < n && is_ident(b[i]) {
-                    i += 1;
-                }
-                let word = &b[start..i];
-                // Raw and byte strings: r"..", r#".."#, b"..", br"..", c"..".
-                if matches!(word, b"r" | b"br" | b"cr" | b"b" | b"c")
-                    && matches!(b.get(i), Some(b'"') | Some(b'#'))
-                {
-                    if word.ends_with(b"r") {
-                        let hashes = b[i..].iter().take_while(|&&c| c == b'#').count();
-                        if b.get(i + hashes) == Some(&b'"') {
-                            let close: Vec<u8> = std::iter::once(b'"')
-                                .chain(std::iter::repeat_n(b'#', hashes))
-                                .collect();
-                            i += hashes + 1;
-                            i = memchr::memmem::find(&b[i..], &close)
-                                .map_or(n, |at| i + at + close.len());
-                            s.operand();
-                            continue;
-                        }
-                    } else if b.get(i) == Some(&b'"') {
-                        i = skip_quoted(b, i, b'"');
+            _ => {
+                let tok = rust_token(text, i);
+                let len = (tok.len as usize).max(1);
+                let at = i;
+                i = (i + len).min(n);
+                match tok.kind {
+                    TokenKind::Ident | TokenKind::RawIdent => {
+                        let w = &text[at..i];
+                        word_before = w;
+                        rust_word(w, s);
+                    }
+                    TokenKind::LineComment { .. }
+                    | TokenKind::BlockComment { .. }
+                    | TokenKind::Whitespace
+                    | TokenKind::Frontmatter { .. } => {
+                        // Nothing between a macro's `!` and its bracket changes it.
+                        word_before = word;
+                        bang = macro_args;
+                    }
+                    TokenKind::Literal { .. } => {
+                        // Outside generic arguments, only expressions hold literals.
                         s.operand();
-                        continue;
+                        s.ctx(Ctx::Expr);
                     }
-                }
-                match word {
-                    b"move" | b"return" | b"box" | b"break" | b"mut" | b"dyn" | b"impl"
-                    | b"async" | b"unsafe" | b"yield" | b"const" | b"ref" | b"static" | b"for" => {
-                        s.prefix(1)
-                    }
-                    b"as" | b"else" => s.chain(),
-                    b"in" | b"let" | b"if" | b"match" | b"while" | b"where" => {
-                        s.expect_operand = true;
-                        s.step(1);
-                    }
-                    _ => s.operand(),
+                    TokenKind::Lifetime { .. }
+                    | TokenKind::RawLifetime
+                    | TokenKind::ForcedKeywordIdent
+                    | TokenKind::InvalidIdent
+                    | TokenKind::UnknownPrefix
+                    | TokenKind::UnknownPrefixLifetime
+                    | TokenKind::GuardedStrPrefix => s.operand(),
+                    _ => {}
                 }
             }
-            _ => i += 1,
         }
+    }
+}
+
+/// A keyword or an identifier of Rust.
+fn rust_word(word: &str, s: &mut Scan) {
+    match word {
+        "move" | "return" | "box" | "break" | "yield" => {
+            s.prefix(1);
+            s.ctx(Ctx::Expr);
+        }
+        "mut" | "async" | "unsafe" | "ref" => s.prefix(1),
+        "dyn" | "const" | "static" | "for" => {
+            s.prefix(1);
+            s.ctx(Ctx::Type);
+        }
+        "impl" => {
+            s.prefix(1);
+            s.item(Item::Types);
+            s.ctx(Ctx::Type);
+        }
+        "as" => {
+            s.chain();
+            s.ctx(Ctx::Type);
+        }
+        "else" => {
+            s.chain();
+            s.ctx(Ctx::Expr);
+        }
+        "in" | "let" | "if" | "match" | "while" | "loop" => {
+            s.expect_operand = true;
+            s.step(1);
+            s.ctx(Ctx::Expr);
+        }
+        "where" => {
+            s.expect_operand = true;
+            s.step(1);
+            s.ctx(Ctx::Type);
+        }
+        "fn" | "struct" | "enum" | "union" | "trait" | "mod" | "extern" | "type" => {
+            s.item(match word {
+                "fn" => Item::Fn,
+                "type" => Item::Alias,
+                _ => Item::Types,
+            });
+            s.ctx(Ctx::Type);
+            s.operand();
+        }
+        _ => s.operand(),
     }
 }
 
 /// Whether the token after a `}` ending at `at` goes on with the expression the block ends: an
 /// operator, a postfix, `else` or `as`. A new item or statement (a word, an attribute, a
-/// literal, a label) does not. A comment is skipped.
-fn continues_block(b: &[u8], mut at: usize) -> bool {
-    loop {
-        while b.get(at).is_some_and(|c| c.is_ascii_whitespace()) {
-            at += 1;
-        }
-        match (b.get(at), b.get(at + 1)) {
-            (Some(b'/'), Some(b'/')) => {
-                at = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |k| at + k);
-            }
-            (Some(b'/'), Some(b'*')) => match memchr::memmem::find(&b[at..], b"*/") {
-                Some(k) => at += k + 2,
-                None => return false,
-            },
-            _ => break,
+/// literal, a label) does not. Comments are skipped.
+fn continues_block(text: &str, mut at: usize) -> bool {
+    use rustc_lexer::TokenKind;
+    while at < text.len() {
+        let tok = rust_token(text, at);
+        let end = at + tok.len as usize;
+        match tok.kind {
+            TokenKind::Whitespace
+            | TokenKind::LineComment { .. }
+            | TokenKind::BlockComment { .. } => at = end,
+            TokenKind::Ident => return matches!(&text[at..end], "else" | "as"),
+            TokenKind::RawIdent
+            | TokenKind::Literal { .. }
+            | TokenKind::Lifetime { .. }
+            | TokenKind::CloseBrace
+            | TokenKind::CloseParen
+            | TokenKind::CloseBracket
+            | TokenKind::Semi
+            | TokenKind::Comma
+            | TokenKind::Pound => return false,
+            _ => return true,
         }
     }
-    match b.get(at) {
-        None => false,
-        Some(&c) if is_ident(c) => {
-            let end = b[at..]
-                .iter()
-                .position(|&c| !is_ident(c))
-                .map_or(b.len(), |k| at + k);
-            matches!(&b[at..end], b"else" | b"as")
-        }
-        Some(b'}' | b')' | b']' | b';' | b',' | b'#' | b'\'' | b'"') => false,
-        Some(_) => true,
-    }
-}
-
-fn utf8_len(first: u8) -> usize {
-    match first {
-        0xf0.. => 4,
-        0xe0.. => 3,
-        0xc0.. => 2,
-        _ => 1,
-    }
+    false
 }
 
 /// Python string prefixes: which letters precede a quote, and whether they make an f-string.
@@ -952,6 +1112,73 @@ mod tests {
         for text in &py_flat {
             assert!(py(text) < 100, "{}: {}", &text[..30], py(text));
         }
+    }
+
+    /// Comparisons side by side in a list, a call, a tuple, a macro taking expressions or the
+    /// arms of a match are flat: `a < b` there compares, it opens no generic arguments.
+    #[test]
+    fn flat_comparisons_stay_shallow() {
+        let n = 20_000;
+        let flat = [
+            format!("fn f() -> Vec<bool> {{ vec![{}] }}", "a < b, ".repeat(n)),
+            format!("fn f() {{ let v = [{}]; }}", "a < b, ".repeat(n)),
+            format!("fn f() {{ g({}); }}", "a < b, ".repeat(n)),
+            format!("fn f() {{ let t = ({}); }}", "x.y < b, ".repeat(n)),
+            format!("fn f() {{ assert!({}); }}", "a < b, ".repeat(n)),
+            format!("fn f() {{ match x {{ {} }} }}", "0 => a < b, ".repeat(n)),
+            format!("fn f() {{ g({}); }}", "|x| x < y, ".repeat(n)),
+            format!(
+                "fn f() {{ {} }}",
+                "if a < b {} else if c < d {}\n".repeat(n)
+            ),
+            format!(
+                "impl X {{ fn f(&self) {{ h({}); }} }}",
+                "a <= b, c < d, ".repeat(n)
+            ),
+            format!("fn f() {{ let v = [{}]; }}", "a as u8 + 1 < b, ".repeat(n)),
+        ];
+        for text in &flat {
+            assert!(rs(text) < 100, "{}: {}", &text[..50], rs(text));
+        }
+    }
+
+    /// Types stay types wherever they stand, closed or not: their generic arguments nest.
+    #[test]
+    fn nested_generics_count_in_every_place_a_type_stands() {
+        let n = 20_000;
+        let deep = "HashMap<K, ".repeat(n);
+        let closed = format!("{deep}V{}", ">".repeat(n));
+        let places = [
+            "fn f() { let x: TY = 1; }",
+            "fn f() { let x = y as TY; }",
+            "fn f() { g::<TY>(); }",
+            "fn f() { let v = vec![Vec::<TY>::new()]; }",
+            "fn f() { let v = [<TY>::new()]; }",
+            "enum E { A(TY), B { x: TY } }",
+            "struct S(TY);",
+            "impl X { fn f() -> TY { 1 } }",
+            "fn f() { g(|a: TY| 1); }",
+            "fn f(a: TY) {}",
+            "fn f() where T: Fn(TY) {}",
+            "type T = TY;",
+            "trait T { type A = TY; }",
+            "fn f() { S { a: TY } }",
+            "fn f() -> impl Iterator<Item = TY> {}",
+            "fn f() { struct S { a: TY } }",
+            "fn f() { let x = 1; let y: TY = g(); }",
+            "#[attr(TY)] fn f() {}",
+            "m! { TY }",
+            "fn f() { m!(TY); }",
+        ];
+        for place in places {
+            for ty in [&closed, &deep] {
+                let text = place.replace("TY", ty);
+                assert!(rs(&text) > LIMIT, "{place}: {}", rs(&text));
+            }
+        }
+        // A program's own `vec!` takes tokens that may become types.
+        let shadowed = format!("fn f() {{ vec![{deep}]; }}");
+        assert!(estimate_with(&shadowed, Language::Rust, false) > LIMIT);
     }
 
     #[test]

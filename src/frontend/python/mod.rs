@@ -37,7 +37,7 @@ use rustc_hash::FxHashSet;
 
 use rayon::prelude::*;
 
-use crate::frontend::{Lowered, Problem};
+use crate::frontend::{Cancel, Lowered, Problem};
 use crate::kb::{Concept, Kb};
 use crate::model::Language;
 use crate::source::SourceDb;
@@ -48,15 +48,17 @@ use project::{ModuleFile, Project};
 
 /// Lowers the Python files `files` (indices into `db`) into one program per project root.
 pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
-    lower_each(db, files, kb, &|l| l)
+    lower_each(db, files, kb, &Cancel::default(), &|l| l)
 }
 
 /// Lowers like [`lower`], handing each program to `each` as soon as it is linked (while the
 /// next project lowers), so that only the results of `each`, not every program, stay alive.
+/// Once `cancel` says stop, files left are not lowered and no program is handed on.
 pub fn lower_each<R: Send>(
     db: &SourceDb,
     files: &[usize],
     kb: &Kb,
+    cancel: &Cancel<'_>,
     each: &(dyn Fn(Lowered) -> R + Sync),
 ) -> Vec<R> {
     if files.is_empty() {
@@ -96,32 +98,34 @@ pub fn lower_each<R: Send>(
             || {
                 ready
                     .take()
+                    .filter(|_| !cancel.stop())
                     .map(|(p, irs, problems)| each(link_project(&p, irs, problems, kb)))
             },
             || {
-                proj.map(|proj| {
-                    let modules = module_set(proj);
-                    let module_roots = modules
-                        .iter()
-                        .map(|m| m.split('.').next().unwrap_or(m).to_string())
-                        .collect();
-                    let mut cx = Ctx {
-                        kb,
-                        modules: &modules,
-                        module_roots,
-                        deprecated_keywords: deprecated_keywords.clone(),
-                        roots: roots.clone(),
-                        methods: methods.clone(),
-                        builtins: builtins.clone(),
-                        pytest: project::pytest_config(&proj.root),
-                        hook_scopes: conftest::hook_scopes(db, proj),
-                        index: &index,
-                        subclasses: Default::default(),
-                    };
-                    let (lowered, mut irs, problems) = lower_project(db, proj, &cx);
-                    relower_subclass_users(db, &lowered, &mut irs, &mut cx);
-                    (lowered, irs, problems)
-                })
+                proj.filter(|proj| !cancel.skip(proj.files.len()))
+                    .map(|proj| {
+                        let modules = module_set(proj);
+                        let module_roots = modules
+                            .iter()
+                            .map(|m| m.split('.').next().unwrap_or(m).to_string())
+                            .collect();
+                        let mut cx = Ctx {
+                            kb,
+                            modules: &modules,
+                            module_roots,
+                            deprecated_keywords: deprecated_keywords.clone(),
+                            roots: roots.clone(),
+                            methods: methods.clone(),
+                            builtins: builtins.clone(),
+                            pytest: project::pytest_config(&proj.root),
+                            hook_scopes: conftest::hook_scopes(db, proj),
+                            index: &index,
+                            subclasses: Default::default(),
+                        };
+                        let (lowered, mut irs, problems) = lower_project(db, proj, &cx, cancel);
+                        relower_subclass_users(db, &lowered, &mut irs, &mut cx);
+                        (lowered, irs, problems)
+                    })
             },
         );
         out.extend(linked);
@@ -136,16 +140,18 @@ fn lower_project(
     db: &SourceDb,
     proj: &Project,
     cx: &Ctx<'_>,
+    cancel: &Cancel<'_>,
 ) -> (Project, Vec<FileIr>, Vec<Problem>) {
-    let results: Vec<Result<FileIr, Problem>> = proj
+    let results: Vec<Option<Result<FileIr, Problem>>> = proj
         .files
         .par_iter()
-        .map(|mf| lower_file(db, mf, cx))
+        .map(|mf| (!cancel.skip(1)).then(|| lower_file(db, mf, cx)))
         .collect();
     let mut irs = Vec::with_capacity(results.len());
     let mut files = Vec::with_capacity(results.len());
     let mut problems = Vec::new();
     for (mf, r) in proj.files.iter().zip(results) {
+        let Some(r) = r else { continue };
         match r {
             Ok(ir) => {
                 irs.push(ir);

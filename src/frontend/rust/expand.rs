@@ -47,6 +47,11 @@ impl MacroDefs {
         }
     }
 
+    /// Whether the program defines a macro whose name `pred` accepts.
+    pub fn defines_any(&self, pred: impl Fn(&str) -> bool) -> bool {
+        self.texts.keys().any(|name| pred(name))
+    }
+
     /// Whether the program defines no macro.
     pub fn is_empty(&self) -> bool {
         self.texts.is_empty()

@@ -24,7 +24,7 @@ mod tests;
 
 use rayon::prelude::*;
 
-use crate::frontend::{Lowered, Problem};
+use crate::frontend::{Cancel, Lowered, Problem};
 use crate::kb::Kb;
 use crate::source::SourceDb;
 
@@ -86,7 +86,9 @@ fn lower_one(
         Ok(t) => t,
         Err(e) => return (None, Problem::from_read(source, &e)),
     };
-    let depth = super::nesting::estimate(&text, crate::model::Language::Rust);
+    // A package macro named like `vec!` takes tokens that may become types.
+    let std_macros = !defs.defines_any(super::nesting::shadows_std_macro);
+    let depth = super::nesting::estimate_with(&text, crate::model::Language::Rust, std_macros);
     if depth > super::nesting::LIMIT {
         return (None, Some(Problem::too_deep(source, depth)));
     }
@@ -239,15 +241,17 @@ fn expand_macros(ast: &mut syn::File, text: &str, defs: &expand::MacroDefs) {
 /// Lowers the Rust files `files` (indices into `db`) into one program per Cargo package (files
 /// outside any package form a program each).
 pub fn lower(db: &SourceDb, files: &[usize], kb: &Kb) -> Vec<Lowered> {
-    lower_each(db, files, kb, &|l| l)
+    lower_each(db, files, kb, &Cancel::default(), &|l| l)
 }
 
 /// Lowers like [`lower`], handing each program to `each` as soon as it is linked, so that only
-/// the results of `each`, not every program, stay alive.
+/// the results of `each`, not every program, stay alive. Once `cancel` says stop, files left
+/// are not lowered and no program is handed on.
 pub fn lower_each<R: Send>(
     db: &SourceDb,
     files: &[usize],
     kb: &Kb,
+    cancel: &Cancel<'_>,
     each: &(dyn Fn(Lowered) -> R + Sync),
 ) -> Vec<R> {
     let view = KbView::new(kb);
@@ -256,7 +260,10 @@ pub fn lower_each<R: Send>(
     // file-level forms of only a few programs are alive at a time.
     plans
         .par_iter()
-        .map(|plan| {
+        .filter_map(|plan| {
+            if cancel.skip(plan.files.len()) {
+                return None;
+            }
             let crates_of = |f: u32| {
                 plan.file_pkg[f as usize]
                     .map(|pkg| plan.packages[pkg as usize].crates.as_slice())
@@ -268,10 +275,16 @@ pub fn lower_each<R: Send>(
                 .into_par_iter()
                 .enumerate()
                 .map(|(f, text)| {
+                    if cancel.skip(1) {
+                        return (None, None);
+                    }
                     let (source, f) = (plan.files[f], f as u32);
                     lower_one(text, source, f, crates_of(f), &view, &defs)
                 })
                 .collect();
+            if cancel.stop() {
+                return None;
+            }
             let mut irs = Vec::with_capacity(results.len());
             let mut problems: Vec<Problem> = plan
                 .manifest_problems
@@ -291,7 +304,7 @@ pub fn lower_each<R: Send>(
             }
             let program = link::link(plan, &irs, &view);
             drop(irs);
-            each(Lowered { program, problems })
+            Some(each(Lowered { program, problems }))
         })
         .collect()
 }
