@@ -36,6 +36,9 @@ pub struct ScopeMap {
     pub ext_globs: Vec<String>,
     /// Whether the scope glob-imports package modules.
     pub pkg_globs: bool,
+    /// Scopes of the same file that the scope glob-imports (`use super::*` in an inline
+    /// `mod tests`): their `use` imports are visible here too.
+    pub local_globs: Vec<u32>,
     /// Parent scope (inline modules).
     pub parent: Option<u32>,
 }
@@ -154,6 +157,29 @@ impl Resolver<'_> {
         Res::Ext(segs.join("::"))
     }
 
+    /// What `segs` names through the `use` imports of scope `scope` when another scope of the
+    /// file glob-imports it; `None` for the scope's own items (the link resolves those through
+    /// the glob) and for names it does not import.
+    fn imported(&self, scope: u32, segs: &[String], depth: u32) -> Option<Res> {
+        let map = self.maps.get(scope as usize)?;
+        let first = segs.first()?;
+        if depth > 8 || map.items.contains_key(first) {
+            return None;
+        }
+        if map.uses.contains_key(first) {
+            return Some(self.resolve(scope, segs));
+        }
+        for g in &map.ext_globs {
+            let cand = format!("{g}::{}", segs.join("::"));
+            if !self.kb.apis(&cand).is_empty() {
+                return Some(Res::Ext(cand));
+            }
+        }
+        map.local_globs
+            .iter()
+            .find_map(|&s| self.imported(s, segs, depth + 1))
+    }
+
     /// Resolves a path written in module scope `scope`.
     pub fn resolve(&self, scope: u32, segs: &[String]) -> Res {
         let Some(first) = segs.first() else {
@@ -214,6 +240,11 @@ impl Resolver<'_> {
             let cand = format!("{g}::{}", segs.join("::"));
             if !self.kb.apis(&cand).is_empty() {
                 return Res::Ext(cand);
+            }
+        }
+        for &s in &map.local_globs {
+            if let Some(r) = self.imported(s, segs, 0) {
+                return r;
             }
         }
         let type_like = first.starts_with(|c: char| c.is_ascii_uppercase());

@@ -209,6 +209,9 @@ impl Lowerer<'_, '_> {
         for (scope, path) in globs {
             match self.resolver().classify(scope, &path) {
                 Res::Pkg(sp) => {
+                    if let Some(s) = self.local_scope(&sp) {
+                        self.maps[scope as usize].local_globs.push(s);
+                    }
                     self.ir.modules[scope as usize].globs.push(sp);
                     self.maps[scope as usize].pkg_globs = true;
                 }
@@ -216,6 +219,21 @@ impl Lowerer<'_, '_> {
                 _ => {}
             }
         }
+    }
+
+    /// The scope of this file that a package path names whole (`super`, `self`), if it is one.
+    fn local_scope(&self, sp: &SymPath) -> Option<u32> {
+        let Anchor::Module { scope, up } = sp.anchor else {
+            return None;
+        };
+        if !sp.segs.is_empty() {
+            return None;
+        }
+        let mut s = scope;
+        for _ in 0..up {
+            s = self.maps.get(s as usize)?.parent?;
+        }
+        Some(s)
     }
 
     pub(super) fn type_mentions(&self, ty: &Type) -> (Option<String>, Vec<SymPath>) {
