@@ -396,12 +396,8 @@ struct CompilerMessageLine<'a> {
 fn span(report: &Report<'_>, span: Span, primary: bool, label: Option<&str>) -> DiagnosticSpan {
     let (start, end) = report.sources.positions(span);
     let end_line = end.line.max(start.line);
-    let text = report
-        .sources
-        .text(span.file as usize)
-        .lines()
-        .skip(start.line.saturating_sub(1) as usize)
-        .take((end_line - start.line + 1) as usize)
+    let text = (start.line..=end_line)
+        .map(|n| report.sources.line(span.file as usize, n as usize - 1))
         .enumerate()
         .filter_map(|(i, l)| {
             let first = i == 0;

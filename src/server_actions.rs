@@ -169,10 +169,7 @@ pub fn code_actions(
     range: &Range,
     encoding: Encoding,
 ) -> Vec<CodeActionOrCommand> {
-    let lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
+    let lines = crate::source::split_lines(text);
     let mut out = Vec::new();
     for d in diagnostics.iter().filter(|d| overlaps(&d.range, range)) {
         let Some(rule) = rule_of(d) else { continue };

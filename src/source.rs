@@ -382,6 +382,15 @@ impl LineIndex {
     }
 }
 
+/// The lines of `text` as [`LineIndex`] counts them (LF, CRLF or a lone CR ends one), without
+/// their line breaks.
+pub fn split_lines(text: &str) -> Vec<&str> {
+    let index = LineIndex::new(text);
+    (0..index.line_count())
+        .map(|l| text[index.line_range(l, text.len())].trim_end_matches(['\n', '\r']))
+        .collect()
+}
+
 /// Language of a path, by extension.
 pub fn language_of(path: &Path) -> Option<Language> {
     match path.extension().and_then(|e| e.to_str()) {

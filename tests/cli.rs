@@ -830,3 +830,176 @@ fn nested_loop_notes_quote_the_api_that_nests() {
         .count();
     assert_eq!((already, run), (2, 1), "{notes:?}");
 }
+
+/// One finding as a format reports it: file, rule and 1-based line.
+type Place = (String, String, u64);
+
+/// The findings of each output format, read back from its text.
+fn places_in(format: &str, out: &str) -> Vec<Place> {
+    let mut found = Vec::new();
+    let json_place = |d: &Value| {
+        (
+            d["path"].as_str().unwrap().to_string(),
+            d["rule"].as_str().unwrap().to_string(),
+            d["range"]["start"]["line"].as_u64().unwrap(),
+        )
+    };
+    // `text` from `key="` (XML) or `key=` (workflow commands) to its end.
+    let field = |line: &str, key: &str, end: char| -> String {
+        let at = line.find(key).unwrap_or_else(|| panic!("{key} in {line}")) + key.len();
+        line[at..].split(end).next().unwrap().to_string()
+    };
+    match format {
+        "json" => {
+            let v: Value = serde_json::from_str(out).unwrap();
+            found.extend(v["diagnostics"].as_array().unwrap().iter().map(json_place));
+        }
+        "json-lines" => {
+            for line in out.lines() {
+                found.push(json_place(&serde_json::from_str(line).unwrap()));
+            }
+        }
+        "sarif" => {
+            let v: Value = serde_json::from_str(out).unwrap();
+            for r in v["runs"][0]["results"].as_array().unwrap() {
+                let at = &r["locations"][0]["physicalLocation"];
+                found.push((
+                    at["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                    r["ruleId"].as_str().unwrap().to_string(),
+                    at["region"]["startLine"].as_u64().unwrap(),
+                ));
+            }
+        }
+        "concise" => {
+            for line in out.lines().filter(|l| l.contains(": warning[")) {
+                let mut parts = line.splitn(4, ':');
+                let (path, n) = (parts.next().unwrap(), parts.next().unwrap());
+                let rule = field(line, "warning[", ']');
+                found.push((path.to_string(), rule, n.parse().unwrap()));
+            }
+        }
+        "full" => {
+            let mut rule = None;
+            for line in out.lines() {
+                if let Some(r) = line.strip_prefix("warning[") {
+                    rule = Some(r.split(']').next().unwrap().to_string());
+                } else if let Some(at) = line.trim_start().strip_prefix("┌─ ") {
+                    let mut parts = at.split(':');
+                    let (path, n) = (parts.next().unwrap(), parts.next().unwrap());
+                    found.push((path.to_string(), rule.take().unwrap(), n.parse().unwrap()));
+                }
+            }
+        }
+        "github" => {
+            for line in out.lines().filter(|l| l.starts_with("::")) {
+                let title = field(line, "title=", ':');
+                let rule = title.rsplit('(').next().unwrap().trim_end_matches(')');
+                found.push((
+                    field(line, "file=", ','),
+                    rule.to_string(),
+                    field(line, "line=", ',').parse().unwrap(),
+                ));
+            }
+        }
+        "junit" => {
+            for line in out.lines().filter(|l| l.contains("<testcase ")) {
+                let rule = field(line, "name=\"", '"');
+                found.push((
+                    field(line, "file=\"", '"'),
+                    rule.rsplit(' ').next().unwrap().to_string(),
+                    field(line, "line=\"", '"').parse().unwrap(),
+                ));
+            }
+        }
+        other => panic!("no reader for {other}"),
+    }
+    found.sort();
+    found
+}
+
+/// Every format counts lines alike, whatever ends them (LF, CRLF, a lone CR): one line index
+/// for the reports, the suppression comments and the source shown.
+#[test]
+fn every_format_counts_lines_alike_whatever_ends_them() {
+    let py = [
+        "import time",
+        "",
+        "",
+        "async def tick():",
+        "    # looplint: ignore[blocking-call-in-async]",
+        "    time.sleep(",
+        "        1)",
+        "    x = 1  # looplint: ignore[dangling-task]",
+        "    time.sleep(2)",
+        "",
+    ];
+    let rs = [
+        "#[tokio::main]",
+        "async fn main() {",
+        "    // looplint: ignore[blocking-call-in-async]",
+        "    let a = std::fs::read_to_string(",
+        "        \"x\").unwrap();",
+        "    let b = 1; // looplint: ignore[dangling-task]",
+        "    let text = std::fs::read_to_string(\"y\").unwrap();",
+        "    println!(\"{text} {a} {b}\");",
+        "}",
+        "",
+    ];
+    // A lone CR ends no `//` comment in Rust: Rust files use LF and CRLF only.
+    for (name, eol, with_rust) in [
+        ("lf", "\n", true),
+        ("crlf", "\r\n", true),
+        ("cr", "\r", false),
+    ] {
+        let dir = TempDir::new(&format!("eol-{name}"));
+        dir.write("app.py", py.join(eol));
+        let mut expected = vec![
+            (
+                "app.py".to_string(),
+                "blocking-call-in-async".to_string(),
+                9,
+            ),
+            ("app.py".to_string(), "unused-suppression".to_string(), 8),
+        ];
+        if with_rust {
+            dir.write("app.rs", rs.join(eol));
+            expected.push((
+                "app.rs".to_string(),
+                "blocking-call-in-async".to_string(),
+                7,
+            ));
+            expected.push(("app.rs".to_string(), "unused-suppression".to_string(), 6));
+        }
+        expected.sort();
+        for format in [
+            "full",
+            "concise",
+            "json",
+            "json-lines",
+            "sarif",
+            "github",
+            "junit",
+        ] {
+            let out = looplint(dir.path(), &["check", "--output-format", format]);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{name} {format}: {}",
+                stderr(&out)
+            );
+            let text = stdout(&out);
+            assert_eq!(
+                places_in(format, &text),
+                expected,
+                "{name} {format}:\n{text}"
+            );
+        }
+        // The human format shows the source line it names.
+        let out = looplint(dir.path(), &["check", "--output-format", "full"]);
+        assert!(
+            stdout(&out).contains("9 │     time.sleep(2)"),
+            "{name}:\n{}",
+            stdout(&out)
+        );
+    }
+}

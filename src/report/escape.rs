@@ -79,7 +79,7 @@ pub struct EscapedSource {
 }
 
 impl EscapedSource {
-    /// Escapes `source` (line breaks and tabs stay).
+    /// Escapes `source` (line breaks, a lone carriage return among them, and tabs stay).
     pub fn new(source: &str) -> Self {
         if !needs_escape(source, true) {
             return EscapedSource {
@@ -92,6 +92,11 @@ impl EscapedSource {
         let mut added = 0;
         let mut chars = source.char_indices().peekable();
         while let Some((at, c)) = chars.next() {
+            // Every carriage return ends a line of source, as the line index counts them.
+            if c == '\r' {
+                text.push(c);
+                continue;
+            }
             match replacement(c, chars.peek().map(|&(_, n)| n), true) {
                 Some(r) => {
                     added += r.len() - c.len_utf8();

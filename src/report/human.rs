@@ -5,17 +5,72 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use codespan_reporting::diagnostic::{Diagnostic, Label, Severity as CsSeverity};
-use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::files::Error as FilesError;
 use codespan_reporting::term::{self, Config, termcolor};
 
 use crate::diagnostic::{Finding, Severity};
 use crate::model::Span;
 use crate::report::escape::{self, EscapedSource};
 use crate::report::{Report, Style};
+use crate::source::LineIndex;
+
+/// The files of a report as codespan-reporting reads them: escaped names and sources, whose
+/// lines are counted by [`LineIndex`] (LF, CRLF and a lone CR each end one) as in every other
+/// format, not by codespan-reporting's own count of line feeds.
+#[derive(Default)]
+struct Files {
+    files: Vec<(String, Arc<str>, LineIndex)>,
+}
+
+impl Files {
+    fn add(&mut self, name: String, source: Arc<str>) -> usize {
+        let index = LineIndex::new(&source);
+        self.files.push((name, source, index));
+        self.files.len() - 1
+    }
+
+    fn get(&self, id: usize) -> Result<&(String, Arc<str>, LineIndex), FilesError> {
+        self.files.get(id).ok_or(FilesError::FileMissing)
+    }
+}
+
+impl<'a> codespan_reporting::files::Files<'a> for Files {
+    type FileId = usize;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: usize) -> Result<&'a str, FilesError> {
+        Ok(&self.get(id)?.0)
+    }
+
+    fn source(&'a self, id: usize) -> Result<&'a str, FilesError> {
+        Ok(&self.get(id)?.1)
+    }
+
+    fn line_index(&'a self, id: usize, byte_index: usize) -> Result<usize, FilesError> {
+        Ok(self.get(id)?.2.line_of(byte_index as u32))
+    }
+
+    fn line_range(
+        &'a self,
+        id: usize,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, FilesError> {
+        let (_, source, index) = self.get(id)?;
+        let count = index.line_count();
+        if line_index >= count {
+            return Err(FilesError::LineTooLarge {
+                given: line_index,
+                max: count - 1,
+            });
+        }
+        Ok(index.line_range(line_index, source.len()))
+    }
+}
 
 /// Renders every finding, then the summary line.
 pub fn write(report: &Report<'_>, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let mut files = SimpleFiles::new();
+    let mut files = Files::default();
     let mut ids = HashMap::new();
     let config = Config::default();
     for finding in report.findings {
@@ -39,7 +94,7 @@ pub fn write(report: &Report<'_>, style: Style, out: &mut dyn Write) -> io::Resu
 fn to_diagnostic(
     report: &Report<'_>,
     finding: &Finding,
-    files: &mut SimpleFiles<String, Arc<str>>,
+    files: &mut Files,
     ids: &mut HashMap<u32, (usize, EscapedSource)>,
 ) -> Diagnostic<usize> {
     let severity = match finding.severity {

@@ -238,6 +238,17 @@ impl Sources {
         self.files.get(&file)
     }
 
+    /// The text of 0-based `line` of a loaded file (lines as [`LineIndex`] counts them), without
+    /// its line break; empty past the end.
+    pub fn line(&self, file: usize, line: usize) -> &str {
+        match self.files.get(&file) {
+            Some(l) if line < l.index.line_count() => {
+                l.text[l.index.line_range(line, l.text.len())].trim_end_matches(['\n', '\r'])
+            }
+            _ => "",
+        }
+    }
+
     /// The byte range of `span`, clamped to the text and to character boundaries.
     pub fn range(&self, span: Span) -> Range<usize> {
         let text = self.text(span.file as usize);
