@@ -179,13 +179,16 @@ impl<'a> Lowerer<'a> {
             }
             return val;
         }
+        self.args_to_project = project || subclass.is_some();
         let mut arg_places = self.lower_args(args, None);
         let mut arg_types = std::mem::take(&mut self.arg_types);
+        let mut kwargs = std::mem::take(&mut self.kw_places);
         if args.is_none()
             && let Some(hoisted) = self.flow_args.take()
         {
             arg_places = hoisted;
             arg_types = std::mem::take(&mut self.flow_arg_types);
+            kwargs = std::mem::take(&mut self.flow_kwargs);
         }
         // The value's type matters only where the value is looked at again.
         let typed = !project && matches!(dest, Dest::Bind(..) | Dest::With(_) | Dest::Read);
@@ -227,7 +230,7 @@ impl<'a> Lowerer<'a> {
             self.pending_ref(range, &class.class, RefKind::Call);
             self.note_arg_types(&arg_types, 1);
             let args = std::iter::once(None).chain(arg_places).collect();
-            self.pending_call(range, args);
+            self.pending_call(range, args, &kwargs);
         } else if project {
             let path = callee.path.clone().unwrap_or_default();
             self.pending_ref(range, &path, RefKind::Call);
@@ -259,13 +262,13 @@ impl<'a> Lowerer<'a> {
                 Some(false) => arg_places,
                 None => Vec::new(),
             };
-            val.place = Some(self.pending_call(range, args));
+            val.place = Some(self.pending_call(range, args, &kwargs));
             if let Some((t, arg_places)) = overriding {
                 self.pending_ref(range, &t, RefKind::Method);
                 let args = std::iter::once(callee.recv_place)
                     .chain(arg_places)
                     .collect();
-                val.place = Some(self.pending_call(range, args));
+                val.place = Some(self.pending_call(range, args, &kwargs));
             }
         } else if apis.is_empty()
             && let Some(t) = &callee.typed
@@ -280,7 +283,7 @@ impl<'a> Lowerer<'a> {
                 let args = std::iter::once(callee.recv_place)
                     .chain(arg_places)
                     .collect();
-                val.place = Some(self.pending_call(range, args));
+                val.place = Some(self.pending_call(range, args, &kwargs));
             }
         }
         val
@@ -544,6 +547,8 @@ impl<'a> Lowerer<'a> {
     ) -> Vec<Option<Place>> {
         let mut places = Vec::new();
         self.arg_types.clear();
+        self.kw_places.clear();
+        let to_project = std::mem::take(&mut self.args_to_project);
         let Some(args) = args else {
             return places;
         };
@@ -554,7 +559,11 @@ impl<'a> Lowerer<'a> {
                 continue;
             }
             starred |= matches!(a, Expr::Starred(_));
-            let v = self.expr(a, Dest::Keep);
+            let v = if to_project {
+                self.handed_on(a)
+            } else {
+                self.expr(a, Dest::Keep)
+            };
             if !starred {
                 if let Some(t) = v.ty.filter(|t| is_class_instance(t))
                     && places.len() < 64
@@ -565,13 +574,42 @@ impl<'a> Lowerer<'a> {
             }
         }
         self.arg_types = types;
+        let mut kw_places = Vec::new();
         for (i, kw) in args.keywords.iter().enumerate() {
             if skip == Some(BodyArg::Kw(i)) {
                 continue;
             }
-            self.arg_value(&kw.value);
+            let place = if to_project {
+                self.handed_on(&kw.value).place
+            } else {
+                self.arg_value(&kw.value)
+            };
+            if let (Some(name), Some(place)) = (&kw.arg, place) {
+                kw_places.push((name.id.clone(), place));
+            }
         }
+        self.kw_places = kw_places;
         places
+    }
+
+    /// Lowers an argument of a call of a project function: a module global named there is
+    /// handed on, and used (or not) where the callee uses its parameter.
+    fn handed_on(&mut self, a: &Expr) -> Val {
+        if let Expr::Name(n) = a {
+            match self.resolve_name(n.id.as_str()) {
+                NameRes::GlobalAlias(_) => {}
+                NameRes::Path(p) if self.is_project_path(&p) => {
+                    self.pending_ref(n.range, &p, RefKind::HandedOn);
+                }
+                _ => return self.expr(a, Dest::Keep),
+            }
+            return Val {
+                ty: self.type_of_name(n.id.as_str()),
+                place: self.name_place(n.id.as_str()),
+                ..Val::default()
+            };
+        }
+        self.expr(a, Dest::Keep)
     }
 
     /// Lowers one argument (a function named here is used as a value: the linker sees the
@@ -646,14 +684,31 @@ impl<'a> Lowerer<'a> {
                         _ => places.push(None),
                     }
                 }
+                self.flow_kwargs = c
+                    .arguments
+                    .keywords
+                    .iter()
+                    .filter_map(|k| {
+                        let Expr::Name(n) = &k.value else { return None };
+                        Some((k.arg.as_ref()?.id.clone(), self.name_place(n.id.as_str())?))
+                    })
+                    .collect();
                 self.flow_args = Some(places);
                 let v = self.call_with(&c.func, None, c.range(), Dest::Await);
                 self.flow_args = None;
                 self.flow_arg_types.clear();
+                self.flow_kwargs.clear();
                 self.body_returns(c.range(), v.place);
                 self.emit_hoisted(hoisted);
+                let to_project = self
+                    .qualify(&c.func)
+                    .is_some_and(|p| self.is_project_path(&p));
                 for a in values().filter(|a| !matches!(a, Expr::Call(_))) {
-                    self.arg_value(a);
+                    if to_project {
+                        self.handed_on(a);
+                    } else {
+                        self.arg_value(a);
+                    }
                 }
                 self.scopes.pop();
             }

@@ -195,6 +195,20 @@ impl<'a> Lowerer<'a> {
             .chain(f.parameters.args.iter())
             .map(|p| p.parameter.name.id.clone())
             .collect();
+        // Keyword arguments bind by name, except to positional-only parameters.
+        let n_posonly = f.parameters.posonlyargs.len();
+        self.ir.functions[id as usize].param_names = scope
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                if i < n_posonly {
+                    Name::default()
+                } else {
+                    n.clone()
+                }
+            })
+            .collect();
         let fixture_user =
             self.test_module && (name.starts_with("test") || shape.fixture.is_some());
         if fixture_user {

@@ -639,13 +639,17 @@ impl<'a> Lowerer<'a> {
                     {
                         closes.push((item.range(), ResourceRef::Local(v)));
                     }
-                    self.expr(ctx, Dest::Read);
+                    let val = self.expr(ctx, Dest::Read);
+                    // Entering the context manager calls a method of the value.
+                    let place = val.place.or_else(|| self.name_place(n.id.as_str()));
+                    self.flow_use(ctx.range(), place);
                     if let Some(name) = var {
                         self.unbind(name);
                     }
                 }
                 _ => {
-                    self.expr(ctx, Dest::Read);
+                    let val = self.expr(ctx, Dest::Read);
+                    self.flow_use(ctx.range(), val.place);
                     if let Some(name) = var {
                         self.unbind(name);
                     }

@@ -4,6 +4,7 @@
 //! per file, and a fact is 32 bytes; [`crate::model::Fact`]s are made only for the facts the
 //! linker keeps.
 
+use ruff_python_ast::name::Name;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::{CellId, Fact, FactKind, FnId, Place, Span, VarId};
@@ -115,6 +116,10 @@ pub struct FileFacts {
     pub facts: Vec<PackedFact>,
     /// Arguments of calls.
     pub args: Vec<Code>,
+    /// Keyword arguments of calls: the index in `args` that holds each one's place, and its
+    /// name, in the order of `args`. The linker binds them to positions by the callee's
+    /// parameter names ([`FileFacts::bind_keywords`]).
+    keywords: Vec<(u32, Name)>,
     /// Parameters named by [`Code`]s: function and position.
     pub params: Vec<(u32, u32)>,
     /// Index of each parameter in `params`, while the file is lowered.
@@ -192,6 +197,80 @@ impl FileFacts {
         });
     }
 
+    /// The last fact recorded, a call, also passes `kwargs` by name.
+    pub fn keywords_of_last(&mut self, kwargs: &[(Name, Place)]) {
+        if kwargs.is_empty() {
+            return;
+        }
+        let Some(PackedFact {
+            kind: Packed::Call { start, len, .. },
+            ..
+        }) = self.facts.last().copied()
+        else {
+            return;
+        };
+        // The call's arguments are the last ones recorded.
+        if start + len != self.args.len() as u32 {
+            return;
+        }
+        for (name, place) in kwargs {
+            let c = self.code(*place);
+            self.keywords.push((self.args.len() as u32, name.clone()));
+            self.args.push(c);
+        }
+        if let Some(PackedFact {
+            kind: Packed::Call { len, .. },
+            ..
+        }) = self.facts.last_mut()
+        {
+            *len += kwargs.len() as u32;
+        }
+    }
+
+    /// Binds the keyword arguments of (linked) calls to positions: `position(func, event,
+    /// name)` is the position of the parameter of that name in every callee of the call, if
+    /// they agree. A keyword whose position is unknown, or already taken, is not bound.
+    pub fn bind_keywords(&mut self, position: impl Fn(u32, u32, &str) -> Option<u32>) {
+        if self.keywords.is_empty() {
+            return;
+        }
+        let keywords = std::mem::take(&mut self.keywords);
+        for f in &mut self.facts {
+            let Packed::Call {
+                event, start, len, ..
+            } = &mut f.kind
+            else {
+                continue;
+            };
+            let end = *start + *len;
+            let first = keywords.partition_point(|(i, _)| *i < *start);
+            let kws = &keywords[first..keywords.partition_point(|(i, _)| *i < end)];
+            if kws.is_empty() {
+                continue;
+            }
+            let n_pos = (*len as usize) - kws.len();
+            let mut bound: Vec<Code> = self.args[*start as usize..*start as usize + n_pos].to_vec();
+            for (i, name) in kws {
+                let Some(p) = position(f.func, *event, name.as_str()) else {
+                    continue;
+                };
+                let p = p as usize;
+                if p >= 64 {
+                    continue;
+                }
+                if bound.len() <= p {
+                    bound.resize(p + 1, Code::NONE);
+                }
+                if bound[p] == Code::NONE {
+                    bound[p] = self.args[*i as usize];
+                }
+            }
+            *start = self.args.len() as u32;
+            *len = bound.len() as u32;
+            self.args.extend(bound);
+        }
+    }
+
     /// The code of a place.
     fn code(&mut self, p: Place) -> Code {
         match p {
@@ -213,6 +292,7 @@ impl FileFacts {
     /// Done recording: the lists are shrunk to size.
     pub fn finish(&mut self) {
         self.param_ids = HashMap::default();
+        self.keywords.shrink_to_fit();
         self.facts.shrink_to_fit();
         self.args.shrink_to_fit();
         self.params.shrink_to_fit();

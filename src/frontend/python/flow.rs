@@ -62,9 +62,15 @@ impl Lowerer<'_> {
     }
 
     /// The call the last pending reference stands for (if the linker resolves it to a project
-    /// function) receives `args` (receiver first for methods); its result goes to a fresh
-    /// temporary, which is returned.
-    pub(super) fn pending_call(&mut self, range: TextRange, args: Vec<Option<Place>>) -> Place {
+    /// function) receives `args` (receiver first for methods) and the keyword arguments
+    /// `kwargs`, which the linker binds by the callee's parameter names; its result goes to a
+    /// fresh temporary, which is returned.
+    pub(super) fn pending_call(
+        &mut self,
+        range: TextRange,
+        args: Vec<Option<Place>>,
+        kwargs: &[(Name, Place)],
+    ) -> Place {
         let result = self.temp();
         // Arguments the flow does not follow are not bound.
         let args = match args.iter().rposition(Option::is_some) {
@@ -84,6 +90,7 @@ impl Lowerer<'_> {
                     result: Some(result),
                 },
             );
+            self.ir.flow.keywords_of_last(kwargs);
         }
         result
     }
@@ -314,7 +321,7 @@ impl Lowerer<'_> {
     ) -> Place {
         let to = if called {
             let recv = self.name_place(base);
-            self.pending_call(range, vec![recv])
+            self.pending_call(range, vec![recv], &[])
         } else {
             self.temp()
         };

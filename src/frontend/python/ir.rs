@@ -74,6 +74,9 @@ pub enum RefKind {
     /// An attribute read on a value of a known project type: a call of the getter when the
     /// path names a property.
     Attr,
+    /// Passed by name to a project function: a module global is handed on to the callee's
+    /// parameter (the flow follows it to where it is used), a function is used as a value.
+    HandedOn,
 }
 
 /// A reference the linker resolves into events (none, one or two).
@@ -178,6 +181,9 @@ pub struct IrFn {
     /// reference of the call, the argument's position (receiver first for methods) and its
     /// type path (in [`FileIr::paths`]). The linker types parameters from them.
     pub arg_types: Vec<(u32, u8, u32)>,
+    /// Names of the positional parameters (`self` included; empty for positional-only ones),
+    /// which keyword arguments bind to.
+    pub param_names: Box<[Name]>,
 }
 
 /// A pytest fixture with a scope wider than one test.

@@ -59,7 +59,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         .iter_mut()
         .map(|f| std::mem::take(&mut f.call_args))
         .collect();
-    let bodies: Vec<Vec<super::ir::IrFn>> = files
+    let mut bodies: Vec<Vec<super::ir::IrFn>> = files
         .iter_mut()
         .map(|f| std::mem::take(&mut f.functions))
         .collect();
@@ -122,6 +122,10 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     let public_only: Vec<bool> = bodies
         .iter()
         .flat_map(|fns| fns.iter().map(|f| f.public_only))
+        .collect();
+    let param_names: Vec<Box<[ruff_python_ast::name::Name]>> = bodies
+        .iter_mut()
+        .flat_map(|fns| fns.iter_mut().map(|f| std::mem::take(&mut f.param_names)))
         .collect();
     let mut value_refs: Vec<FnId> = Vec::new();
     linker.decorators(&bodies, &mut value_refs);
@@ -216,6 +220,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                     .flatten()
             };
             facts.link(fo, vo, temp_base, &cell_ids, event);
+            facts.bind_keywords(|f, e, name| keyword_position(&program, &param_names, f, e, name));
         }
         linked_facts.push((k as u32, facts));
     }
@@ -256,6 +261,30 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     // other results are freed; the other facts are freed file by file.
     program.flow.facts = super::carriers::keep(&program, linked_facts);
     program
+}
+
+/// The position of the parameter named `name` in every callee of event `e` of `f` (a call of
+/// project functions), when they agree.
+fn keyword_position(
+    program: &Program,
+    names: &[Box<[ruff_python_ast::name::Name]>],
+    f: u32,
+    e: u32,
+    name: &str,
+) -> Option<u32> {
+    let ev = program.functions.get(f as usize)?.events.get(e as usize)?;
+    let EventKind::Call { callees, .. } = &ev.kind else {
+        return None;
+    };
+    let mut found = None;
+    for c in callees {
+        let p = names.get(c.0 as usize)?.iter().position(|n| n == name)? as u32;
+        if found.is_some_and(|x| x != p) {
+            return None;
+        }
+        found = Some(p);
+    }
+    found
 }
 
 /// A call's span and its arguments.
@@ -1011,6 +1040,7 @@ impl<'a> Linker<'a> {
                             );
                         }
                     }
+                    (Target::Global(_), 0, RefKind::HandedOn) => {}
                     (Target::Global(g), _, k) => {
                         let resource = ResourceRef::Global(g);
                         if *k == RefKind::Close || closes() {

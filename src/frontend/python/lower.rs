@@ -89,6 +89,14 @@ pub struct Lowerer<'a> {
     pub flow_arg_types: Vec<(u8, u32)>,
     /// The same, for the arguments the last `lower_args` lowered.
     pub arg_types: Vec<(u8, u32)>,
+    /// Places of the keyword arguments the last `lower_args` lowered, by name.
+    pub kw_places: Vec<(Name, crate::model::Place)>,
+    /// Places of the keyword arguments of a coroutine call lowered in the calling code, with
+    /// `flow_args`.
+    pub flow_kwargs: Vec<(Name, crate::model::Place)>,
+    /// Set for the next `lower_args`: the call is of a project function, which the flow
+    /// follows, so a module global passed by name is handed on rather than used.
+    pub args_to_project: bool,
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
@@ -136,6 +144,9 @@ impl<'a> Lowerer<'a> {
             flow_args: None,
             flow_arg_types: Vec::new(),
             arg_types: Vec::new(),
+            kw_places: Vec::new(),
+            flow_kwargs: Vec::new(),
+            args_to_project: false,
         }
     }
 
@@ -325,6 +336,7 @@ impl<'a> Lowerer<'a> {
             decorators: Vec::new(),
             public_only: false,
             arg_types: Vec::new(),
+            param_names: Box::default(),
         });
         id
     }
