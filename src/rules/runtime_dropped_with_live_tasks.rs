@@ -314,6 +314,14 @@ fn owning_root_in(
         return None;
     }
     let func = program.func(f);
+    // An async block or closure its parent runs in place (an arm of `select!` or `join!`, a
+    // closure called inline) ends within the parent's run.
+    if matches!(func.kind, FnKind::Future | FnKind::Closure)
+        && let Some(parent) = func.parent
+        && runs_in_place(program, parent, f)
+    {
+        return owning_root_in(program, facts, roots, parent, depth - 1);
+    }
     // Public API of a Rust library has callers from outside too, but a helper whose every
     // known call comes from one root still runs to completion inside it.
     if func.kind != FnKind::Named || func.is_test || func.entry.is_some() {
@@ -334,6 +342,16 @@ fn owning_root_in(
         depth - 1
     };
     owning_root_in(program, facts, roots, first, depth)
+}
+
+/// Whether `parent` runs `body` in place: a future it polls itself or a closure it calls.
+fn runs_in_place(program: &Program, parent: FnId, body: FnId) -> bool {
+    program.func(parent).events.iter().any(|e| {
+        matches!(
+            e.kind,
+            EventKind::Run { how: RunKind::Future | RunKind::Inline, body: b, .. } if b == body
+        )
+    })
 }
 
 /// Bodies whose return ends their runtime: non-test runtime entries, bodies driven by a

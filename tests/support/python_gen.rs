@@ -1,7 +1,10 @@
-//! Generated Python programs: every executor bug class crossed with where the code sits and the
-//! context that reaches it, and the value-flow class (an async client shared by two event loops)
-//! crossed with how the value travels, how the loops multiply and the client family. Each bug
-//! program has a correct near-twin that must stay silent.
+//! Generated Python programs: every executor bug class crossed with where the code sits (also
+//! inherited, through `super()`, a `functools.partial`, a lambda, a property, a context manager,
+//! a dataclass field, a lazy singleton, a staticmethod, a helper calling its parameter) and the
+//! context that reaches it (also unittest cases, fixtures that yield, `gather` arms, async
+//! generators, loop callbacks, executor and thread workers), and the value-flow class (an async
+//! client shared by two event loops) crossed with how the value travels, how the loops multiply
+//! and the client family. Each bug program has a correct near-twin that must stay silent.
 
 use super::harness::Program;
 
@@ -208,7 +211,49 @@ const PLACEMENTS: &[&str] = &[
     "other_package",
     "namespace_package",
     "src_layout",
+    "inherited_method",
+    "super_call",
+    "partial",
+    "lambda_var",
+    "property",
+    "context_manager",
+    "async_context_manager",
+    "dataclass_field",
+    "lazy_singleton",
+    "staticmethod",
+    "callback_param",
 ];
+
+/// The placements crossed with the extra contexts of `extra_contexts`.
+const EXTRA_CONTEXT_PLACEMENTS: &[&str] = &["inline", "helper", "method", "module"];
+
+/// Further contexts of each payload class, crossed with `EXTRA_CONTEXT_PLACEMENTS`:
+/// `IsolatedAsyncioTestCase` and `TestCase` methods, fixtures that yield, `gather` arms, async
+/// generators, loop callbacks (`call_soon`, `add_done_callback`), executor and thread workers.
+fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] {
+    if payload.rule == "no-runtime-context" {
+        &[
+            ("run_in_executor", "call_soon_callback"),
+            ("unittest_testcase", "isolated_testcase"),
+            ("thread_from_coroutine", "done_callback"),
+            ("sync_fixture", "async_fixture"),
+        ]
+    } else {
+        &[
+            ("isolated_testcase", "isolated_testcase"),
+            ("async_fixture", "async_fixture"),
+            ("gather_arm", "gather_arm"),
+            ("async_generator", "async_generator"),
+            ("call_soon_callback", "call_soon_callback"),
+            ("done_callback", "done_callback"),
+        ]
+    }
+}
+
+/// Contexts whose code is a plain callback of the loop: no `await` there.
+fn is_callback(ctx: &str) -> bool {
+    matches!(ctx, "call_soon_callback" | "done_callback")
+}
 
 /// Where `job` sits.
 struct Placed {
@@ -224,6 +269,8 @@ struct Placed {
     callee: String,
     /// The context module's path.
     main_path: String,
+    /// A `with` header the computing statement sits under, or empty.
+    block: String,
 }
 
 fn def(p: &Payload, name: &str, params: &str, body: &str, depth: usize) -> String {
@@ -258,6 +305,7 @@ fn place(placement: &str, p: &Payload, body: &str) -> Placed {
         call: format!("{aw}job()"),
         callee: "job".into(),
         main_path: "app/main.py".into(),
+        block: String::new(),
     };
     let job_def = def(p, "job", "", body, 0);
     let module = format!("\"\"\"Jobs.\"\"\"\n{IMPORTS}\n\n{support}{job_def}\n");
@@ -338,24 +386,137 @@ fn place(placement: &str, p: &Payload, body: &str) -> Placed {
             placed.items = "from jobkit.tasks import job\n".into();
             placed.main_path = "src/app/main.py".into();
         }
+        // A method defined by a base class, called on an instance of the derived class.
+        "inherited_method" => {
+            placed.items = format!(
+                "{support}class BaseWorker:\n    def __init__(self, ident):\n        self.ident = ident\n\n{}\n\n\nclass Worker(BaseWorker):\n    pass\n",
+                def(p, "job", "self", body, 4)
+            );
+            placed.setup = "worker = Worker(3)".into();
+            placed.call = format!("{aw}worker.job()");
+            placed.callee = "worker.job".into();
+        }
+        // An override that delegates to the base class through `super()`.
+        "super_call" => {
+            let over = if p.is_async {
+                "    async def job(self):\n        return await super().job()\n"
+            } else {
+                "    def job(self):\n        return super().job()\n"
+            };
+            placed.items = format!(
+                "{support}class BaseWorker:\n{}\n\n\nclass Worker(BaseWorker):\n{over}",
+                def(p, "job", "self", body, 4)
+            );
+            placed.setup = "worker = Worker()".into();
+            placed.call = format!("{aw}worker.job()");
+            placed.callee = "worker.job".into();
+        }
+        // A `functools.partial` of the function, bound at module level.
+        "partial" => {
+            placed.items = format!(
+                "{support}{}\n\n\nrun = functools.partial(job, 3)\n",
+                def(p, "job", "scale", body, 0)
+            );
+            placed.call = format!("{aw}run()");
+            placed.callee = "run".into();
+        }
+        // A lambda that calls the function, kept in a variable.
+        "lambda_var" => {
+            placed.items = format!("{support}{job_def}\n\nrun = lambda: job()  # noqa: E731\n");
+            placed.call = format!("{aw}run()");
+            placed.callee = "run".into();
+        }
+        // A property whose getter holds the code (sync only).
+        "property" => {
+            assert!(!p.is_async && !p.run_sync, "a property getter is sync");
+            placed.items = format!(
+                "{support}class Worker:\n    @property\n{}\n",
+                def(p, "job", "self", body, 4)
+            );
+            placed.setup = "worker = Worker()".into();
+            placed.call = "worker.job".into();
+            placed.callee = "lambda: worker.job".into();
+        }
+        // A method of the object a `with` statement hands out.
+        "context_manager" | "async_context_manager" => {
+            let cm = if placement == "context_manager" {
+                "    def __enter__(self):\n        return self\n\n    def __exit__(self, *exc):\n        return False\n"
+            } else {
+                "    async def __aenter__(self):\n        return self\n\n    async def __aexit__(self, *exc):\n        return False\n"
+            };
+            placed.items = format!(
+                "{support}class Session:\n{cm}\n{}\n",
+                def(p, "job", "self", body, 4)
+            );
+            placed.block = if placement == "context_manager" {
+                "with Session() as session:".into()
+            } else {
+                "async with Session() as session:".into()
+            };
+            placed.call = format!("{aw}session.job()");
+            placed.callee = "session.job".into();
+        }
+        // An object kept in a dataclass field made by a default factory.
+        "dataclass_field" => {
+            placed.items = format!(
+                "import dataclasses\n\n\n{support}class Worker:\n{}\n\n\n@dataclasses.dataclass\nclass Service:\n    name: str\n    worker: Worker = dataclasses.field(default_factory=Worker)\n",
+                def(p, "job", "self", body, 4)
+            );
+            placed.setup = "service = Service(\"nightly\")".into();
+            placed.call = format!("{aw}service.worker.job()");
+            placed.callee = "service.worker.job".into();
+        }
+        // A module-level singleton made on first use.
+        "lazy_singleton" => {
+            placed.items = format!(
+                "{support}class Worker:\n{}\n\n\n_worker = None\n\n\ndef get_worker():\n    global _worker\n    if _worker is None:\n        _worker = Worker()\n    return _worker\n",
+                def(p, "job", "self", body, 4)
+            );
+            placed.call = format!("{aw}get_worker().job()");
+            placed.callee = "get_worker().job".into();
+        }
+        "staticmethod" => {
+            placed.items = format!(
+                "{support}class Jobs:\n    @staticmethod\n{}\n",
+                def(p, "job", "", body, 4)
+            );
+            placed.call = format!("{aw}Jobs.job()");
+            placed.callee = "Jobs.job".into();
+        }
+        // The function handed to a helper that calls it.
+        "callback_param" => {
+            let helper = if p.is_async {
+                "async def with_retry(fn):\n    return await fn()\n"
+            } else {
+                "def with_retry(fn):\n    return fn()\n"
+            };
+            placed.items = format!("{support}{job_def}\n\n\n{helper}");
+            placed.call = format!("{aw}with_retry(job)");
+            placed.callee = "functools.partial(with_retry, job)".into();
+        }
         other => panic!("unknown placement {other}"),
     }
     placed
 }
 
 /// The statements that compute `n` at the call place (unindented).
-fn stmts(placement: &str, placed: &Placed, body: &str, to_thread: bool) -> String {
+fn stmts(placement: &str, placed: &Placed, body: &str, to_thread: bool, callback: bool) -> String {
     let setup = if placed.setup.is_empty() {
         String::new()
     } else {
         format!("{}\n", placed.setup)
     };
+    // A loop callback cannot await: it hands the sync call to the default executor.
+    let off_loop = |f: &str| {
+        if callback {
+            format!("n = asyncio.get_running_loop().run_in_executor(None, {f})")
+        } else {
+            format!("n = await asyncio.to_thread({f})")
+        }
+    };
     if placement == "inline" {
         if to_thread {
-            return format!(
-                "def work():\n{}\n\nn = await asyncio.to_thread(work)",
-                ind(body, 4)
-            );
+            return format!("def work():\n{}\n\n{}", ind(body, 4), off_loop("work"));
         }
         let (head, last) = body.rsplit_once('\n').unwrap_or(("", body));
         let expr = last
@@ -364,10 +525,16 @@ fn stmts(placement: &str, placed: &Placed, body: &str, to_thread: bool) -> Strin
             .expect("body ends in return");
         return format!("{head}\nn = {expr}");
     }
-    if to_thread {
-        return format!("{setup}n = await asyncio.to_thread({})", placed.callee);
+    let compute = if to_thread {
+        off_loop(&placed.callee)
+    } else {
+        format!("n = {}", placed.call)
+    };
+    if placed.block.is_empty() {
+        format!("{setup}{compute}")
+    } else {
+        format!("{setup}{}\n{}", placed.block, ind(&compute, 4))
     }
-    format!("{setup}n = {}", placed.call)
 }
 
 /// The context code around the statements (which compute `n`).
@@ -424,18 +591,104 @@ fn context(ctx: &str, stmts: &str) -> (String, String) {
                 "async def main():\n{body}\n    print(n)\n\n\nif __name__ == \"__main__\":\n    trio.run(main)\n"
             ),
         ),
+        "isolated_testcase" | "unittest_testcase" => {
+            let (base, kw) = if ctx == "isolated_testcase" {
+                ("unittest.IsolatedAsyncioTestCase", "async def")
+            } else {
+                ("unittest.TestCase", "def")
+            };
+            (
+                "import unittest\n".into(),
+                format!(
+                    "class JobTest({base}):\n    {kw} test_job(self):\n{}\n        self.assertTrue(n)\n",
+                    ind(stmts, 8)
+                ),
+            )
+        }
+        "async_fixture" => (
+            "import pytest\nimport pytest_asyncio\n".into(),
+            format!(
+                "@pytest_asyncio.fixture\nasync def prepared():\n{body}\n    yield n\n\n\n@pytest.mark.asyncio\nasync def test_job(prepared):\n    assert prepared\n"
+            ),
+        ),
+        "sync_fixture" => (
+            "import pytest\n".into(),
+            format!(
+                "@pytest.fixture\ndef prepared():\n{body}\n    yield n\n\n\ndef test_job(prepared):\n    assert prepared\n"
+            ),
+        ),
+        "gather_arm" => (
+            String::new(),
+            format!(
+                "async def worker():\n{body}\n    return n\n\n\nasync def main():\n    n, _ = await asyncio.gather(worker(), asyncio.sleep(0))\n    print(n)\n{main_guard}"
+            ),
+        ),
+        "async_generator" => (
+            String::new(),
+            format!(
+                "async def produce():\n    for _ in range(2):\n{}\n        yield n\n\n\nasync def main():\n    async for n in produce():\n        print(n)\n{main_guard}",
+                ind(stmts, 8)
+            ),
+        ),
+        "call_soon_callback" => (
+            String::new(),
+            format!(
+                "def on_tick():\n{body}\n    print(n)\n\n\nasync def main():\n    loop = asyncio.get_running_loop()\n    loop.call_soon(on_tick)\n    await asyncio.sleep(0.1)\n{main_guard}"
+            ),
+        ),
+        "done_callback" => (
+            String::new(),
+            format!(
+                "def on_done(_task):\n{body}\n    print(n)\n\n\nasync def main():\n    task = asyncio.create_task(asyncio.sleep(0))\n    task.add_done_callback(on_done)\n    await task\n    await asyncio.sleep(0.1)\n{main_guard}"
+            ),
+        ),
+        "run_in_executor" => (
+            String::new(),
+            format!(
+                "def work():\n{body}\n    return n\n\n\nasync def main():\n    loop = asyncio.get_running_loop()\n    print(await loop.run_in_executor(None, work))\n{main_guard}"
+            ),
+        ),
+        // A thread started from a coroutine has no running loop; the coroutine waits for it
+        // off the loop.
+        "thread_from_coroutine" => (
+            String::new(),
+            format!(
+                "def work():\n{body}\n    print(n)\n\n\nasync def main():\n    thread = threading.Thread(target=work)\n    thread.start()\n    await asyncio.to_thread(thread.join)\n{main_guard}"
+            ),
+        ),
         other => panic!("unknown context {other}"),
     }
 }
 
 fn executor_programs(out: &mut Vec<Program>) {
     for payload in PAYLOADS {
-        for placement in PLACEMENTS {
+        let crossed = PLACEMENTS
+            .iter()
+            .flat_map(|p| payload.contexts.iter().map(move |c| (*p, *c)))
+            .chain(
+                EXTRA_CONTEXT_PLACEMENTS
+                    .iter()
+                    .flat_map(|p| extra_contexts(payload).iter().map(move |c| (*p, *c))),
+            );
+        for (placement, (bug_ctx, twin_ctx)) in crossed {
             // A decorator needs a definition to decorate.
-            if payload.run_sync && *placement == "inline" {
+            if payload.run_sync && placement == "inline" {
                 continue;
             }
-            for &(bug_ctx, twin_ctx) in payload.contexts {
+            // A property getter is sync; `async with` needs async code on both sides.
+            if placement == "property" && (payload.is_async || payload.run_sync) {
+                continue;
+            }
+            if placement == "async_context_manager"
+                && !ASYNC4.iter().any(|c| c.0 == bug_ctx && c.1 == twin_ctx)
+            {
+                continue;
+            }
+            // A loop callback is sync: it cannot await a coroutine.
+            if payload.is_async && (is_callback(bug_ctx) || is_callback(twin_ctx)) {
+                continue;
+            }
+            {
                 for twin in [false, true] {
                     let body = match (twin, payload.twin) {
                         (true, Twin::Body(b)) => b,
@@ -444,15 +697,21 @@ fn executor_programs(out: &mut Vec<Program>) {
                     let ctx = if twin { twin_ctx } else { bug_ctx };
                     let to_thread = twin && matches!(payload.twin, Twin::ToThread);
                     let placed = place(placement, payload, body);
-                    let (ctx_imports, code) =
-                        context(ctx, &stmts(placement, &placed, body, to_thread));
+                    let (ctx_imports, code) = context(
+                        ctx,
+                        &stmts(placement, &placed, body, to_thread, is_callback(ctx)),
+                    );
                     let main = format!(
                         "\"\"\"Generated program.\"\"\"\n{IMPORTS}{ctx_imports}\n{}\n\n{code}",
                         placed.items
                     );
                     let mut files = placed.files;
                     // pytest collects test functions from `test_*.py` files only.
-                    let main_path = if ctx.starts_with("pytest") || ctx == "plain_test" {
+                    let main_path = if ctx.starts_with("pytest")
+                        || ctx.ends_with("_fixture")
+                        || ctx.ends_with("testcase")
+                        || ctx == "plain_test"
+                    {
                         "tests/test_jobs.py".to_string()
                     } else {
                         placed.main_path
@@ -674,6 +933,69 @@ const TRAVELS: &[Travel] = &[
         call: "fetch(client)",
         arg: "client",
         is_global: false,
+    },
+    Travel {
+        name: "dataclass_field",
+        items: "import dataclasses\n\n\n@dataclasses.dataclass\nclass Api:\n    client: object\n    retries: int = 3\n\n    async def fetch(self):\n        return {USE:self.client}\n",
+        module: "",
+        owner: "api = Api(client={CREATE})",
+        call: "api.fetch()",
+        arg: "api",
+        is_global: false,
+    },
+    Travel {
+        name: "inherited_attribute",
+        items: "class BaseApi:\n    def __init__(self):\n        self.client = {CREATE}\n\n\nclass Api(BaseApi):\n    def __init__(self):\n        super().__init__()\n        self.retries = 3\n\n    async def fetch(self):\n        return {USE:self.client}\n",
+        module: "",
+        owner: "api = Api()",
+        call: "api.fetch()",
+        arg: "api",
+        is_global: false,
+    },
+    Travel {
+        name: "partial_factory",
+        items: "def build_client(retries):\n    return {CREATE}\n\n\nmake_client = functools.partial(build_client, 3)\n\n\nasync def fetch(client):\n    return {USE:client}\n",
+        module: "",
+        owner: "client = make_client()",
+        call: "fetch(client)",
+        arg: "client",
+        is_global: false,
+    },
+    Travel {
+        name: "lambda_factory",
+        items: "make_client = lambda: {CREATE}  # noqa: E731\n\n\nasync def fetch(client):\n    return {USE:client}\n",
+        module: "",
+        owner: "client = make_client()",
+        call: "fetch(client)",
+        arg: "client",
+        is_global: false,
+    },
+    Travel {
+        name: "classmethod_singleton",
+        items: "class Clients:\n    _client = None\n\n    @classmethod\n    def get(cls):\n        if cls._client is None:\n            cls._client = {CREATE}\n        return cls._client\n\n\nasync def fetch():\n    return {USE:Clients.get()}\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        arg: "",
+        is_global: true,
+    },
+    Travel {
+        name: "cached_property",
+        items: "class Api:\n    @functools.cached_property\n    def client(self):\n        return {CREATE}\n\n    async def fetch(self):\n        return {USE:self.client}\n",
+        module: "",
+        owner: "api = Api()",
+        call: "api.fetch()",
+        arg: "api",
+        is_global: false,
+    },
+    Travel {
+        name: "dict_registry",
+        items: "_clients = {}\n\n\ndef get_client(name):\n    if name not in _clients:\n        _clients[name] = {CREATE}\n    return _clients[name]\n\n\nasync def fetch():\n    return {USE:get_client(\"items\")}\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        arg: "",
+        is_global: true,
     },
 ];
 

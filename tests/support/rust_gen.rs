@@ -1,7 +1,10 @@
-//! Generated Rust programs: every executor bug class crossed with where the code sits and the
-//! context that reaches it, and the value-flow class (a runtime-bound resource shared by two
-//! runtimes) crossed with how the value travels, how the runtimes multiply and the resource
-//! family. Each bug program has a correct near-twin that must stay silent.
+//! Generated Rust programs: every executor bug class crossed with where the code sits (also
+//! behind a trait object, a generic bound, a closure kept in a field or handed to a helper, a
+//! builder chain, a `Drop` impl, an `Arc<Mutex<..>>` guard, a `OnceLock` accessor) and the
+//! context that reaches it (also `select!`/`join!` arms, `#[cfg(test)]` modules, runtimes kept in
+//! statics, threads started from async code), and the value-flow class (a runtime-bound resource
+//! shared by two runtimes) crossed with how the value travels, how the runtimes multiply and the
+//! resource family. Each bug program has a correct near-twin that must stay silent.
 
 use super::harness::Program;
 
@@ -203,12 +206,53 @@ const PLACEMENTS: &[&str] = &[
     "lib_target",
     "workspace_member",
     "module_without_manifest",
+    "dyn_trait",
+    "generic_bound",
+    "closure_field",
+    "closure_param",
+    "builder_chain",
+    "drop_impl",
+    "arc_mutex",
+    "static_worker",
 ];
+
+/// The placements crossed with the extra contexts of `extra_contexts`.
+const EXTRA_CONTEXT_PLACEMENTS: &[&str] = &["inline", "helper", "method", "dyn_trait"];
+
+/// Further contexts of each payload class, crossed with `EXTRA_CONTEXT_PLACEMENTS`: the arms of
+/// `select!`/`join!`, tests in a `#[cfg(test)]` module, runtimes kept in statics, threads started
+/// from async code, runtimes built but not entered.
+fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] {
+    match payload.rule {
+        "no-runtime-context" => &[
+            ("thread_from_async", "spawn_blocking_body"),
+            ("cfg_test_plain_test", "cfg_test_tokio_test"),
+            ("runtime_not_entered", "enter_guard"),
+        ],
+        "block-in-place-current-thread" => &[
+            ("cfg_test_tokio_test", "cfg_test_tokio_test_multi"),
+            ("select_arm_current", "select_arm"),
+        ],
+        // A test's own runtime is left out, as for `tokio_test` above.
+        "runtime-dropped-with-live-tasks" => {
+            &[("select_arm", "select_arm"), ("join_arm", "join_arm")]
+        }
+        _ => &[
+            ("select_arm", "select_arm"),
+            ("join_arm", "join_arm"),
+            ("cfg_test_tokio_test", "cfg_test_tokio_test"),
+            ("static_runtime", "static_runtime"),
+            ("lazy_static_runtime", "lazy_static_runtime"),
+        ],
+    }
+}
 
 const CARGO_DEPS: &str = "tokio = { version = \"1\", features = [\"full\"] }
 futures = \"0.3\"
 reqwest = { version = \"0.12\", features = [\"blocking\"] }
 sqlx = { version = \"0.8\", features = [\"runtime-tokio\", \"postgres\"] }
+async-trait = \"0.1\"
+lazy_static = \"1\"
 ";
 
 fn cargo_toml(name: &str, extra: &str) -> String {
@@ -353,6 +397,255 @@ define_job!(job);
             placed.items = "use jobcore::job;\n".into();
             placed.main_path = "app/src/main.rs".into();
         }
+        // A trait object picked at run time; async methods through `#[async_trait]`.
+        "dyn_trait" => {
+            let attr = if is_async {
+                "#[async_trait::async_trait]\n"
+            } else {
+                ""
+            };
+            placed.items = format!(
+                "{support}{attr}pub trait Job: Send + Sync {{
+    {kw} job(&self) -> usize;
+}}
+
+pub struct Nightly;
+
+{attr}impl Job for Nightly {{
+    {kw} job(&self) -> usize {{
+{body}
+    }}
+}}
+
+pub fn pick() -> Box<dyn Job> {{
+    Box::new(Nightly)
+}}
+"
+            );
+            placed.setup = "    let picked = pick();\n".into();
+            placed.call = format!("picked.job(){aw}");
+            placed.moves = true;
+        }
+        // A generic function whose receiver is bound by a trait.
+        "generic_bound" => {
+            placed.items = format!(
+                "{support}pub trait Job {{
+    {kw} job(&self) -> usize;
+}}
+
+pub struct Nightly;
+
+impl Job for Nightly {{
+    {kw} job(&self) -> usize {{
+{body}
+    }}
+}}
+
+pub {kw} run_job<J: Job>(job: &J) -> usize {{
+    job.job(){aw}
+}}
+"
+            );
+            placed.call = format!("run_job(&Nightly){aw}");
+        }
+        // A closure built into a struct field and called later through the field.
+        "closure_field" => {
+            placed.items = if is_async {
+                format!(
+                    "{support}type Tick = std::pin::Pin<Box<dyn std::future::Future<Output = usize> + Send>>;
+
+pub struct Hooks {{
+    on_tick: Box<dyn Fn() -> Tick + Send + Sync>,
+}}
+
+impl Hooks {{
+    pub fn new() -> Self {{
+        Hooks {{
+            on_tick: Box::new(|| {{
+                Box::pin(async {{
+{body}
+                }})
+            }}),
+        }}
+    }}
+
+    pub async fn tick(&self) -> usize {{
+        (self.on_tick)().await
+    }}
+}}
+"
+                )
+            } else {
+                format!(
+                    "{support}pub struct Hooks {{
+    on_tick: Box<dyn Fn() -> usize + Send + Sync>,
+}}
+
+impl Hooks {{
+    pub fn new() -> Self {{
+        Hooks {{
+            on_tick: Box::new(|| {{
+{body}
+            }}),
+        }}
+    }}
+
+    pub fn tick(&self) -> usize {{
+        (self.on_tick)()
+    }}
+}}
+"
+                )
+            };
+            placed.setup = "    let hooks = Hooks::new();\n".into();
+            placed.call = format!("hooks.tick(){aw}");
+            placed.moves = true;
+        }
+        // A closure handed to a helper that calls it.
+        "closure_param" => {
+            placed.items = if is_async {
+                format!(
+                    "{support}pub async fn with_retry<F, Fut>(f: F) -> usize
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{{
+    f().await
+}}
+"
+                )
+            } else {
+                format!(
+                    "{support}pub fn with_retry<F: Fn() -> usize>(f: F) -> usize {{
+    f()
+}}
+"
+                )
+            };
+            placed.call = if is_async {
+                format!("with_retry(|| async {{\n{body}\n    }}).await")
+            } else {
+                format!("with_retry(|| {{\n{body}\n    }})")
+            };
+        }
+        // A value built by a builder chain, its method called at the end of the chain.
+        "builder_chain" => {
+            placed.items = format!(
+                "{support}pub struct Worker {{
+    id: usize,
+}}
+
+pub struct WorkerBuilder {{
+    id: usize,
+}}
+
+impl WorkerBuilder {{
+    pub fn id(mut self, id: usize) -> Self {{
+        self.id = id;
+        self
+    }}
+
+    pub fn build(self) -> Worker {{
+        Worker {{ id: self.id }}
+    }}
+}}
+
+impl Worker {{
+    pub fn builder() -> WorkerBuilder {{
+        WorkerBuilder {{ id: 0 }}
+    }}
+
+    pub {kw} job(&self) -> usize {{
+        let base = self.id;
+        base + {{
+{body}
+        }}
+    }}
+}}
+"
+            );
+            placed.call = format!("Worker::builder().id(3).build().job(){aw}");
+        }
+        // The code runs in the `Drop` of a guard that dies at the end of a block (sync only).
+        "drop_impl" => {
+            assert!(!is_async, "drop is sync");
+            placed.items = format!(
+                "{support}pub struct Flush {{
+    pending: usize,
+}}
+
+impl Drop for Flush {{
+    fn drop(&mut self) {{
+        let n = {{
+{body}
+        }};
+        self.pending += n;
+        println!(\"{{}}\", self.pending);
+    }}
+}}
+"
+            );
+            placed.call = "{\n        let _flush = Flush { pending: 1 };\n        1\n    }".into();
+        }
+        // A value behind `Arc<Mutex<..>>`, its method called through the guard.
+        "arc_mutex" => {
+            placed.items = format!(
+                "{support}pub struct Worker {{
+    id: usize,
+}}
+
+impl Worker {{
+    pub fn new(id: usize) -> Self {{
+        Worker {{ id }}
+    }}
+
+    pub {kw} job(&self) -> usize {{
+        let base = self.id;
+        base + {{
+{body}
+        }}
+    }}
+}}
+"
+            );
+            if is_async {
+                placed.setup =
+                    "    let worker = std::sync::Arc::new(tokio::sync::Mutex::new(Worker::new(3)));\n"
+                        .into();
+                placed.call = "worker.lock().await.job().await".into();
+            } else {
+                placed.setup =
+                    "    let worker = std::sync::Arc::new(std::sync::Mutex::new(Worker::new(3)));\n"
+                        .into();
+                placed.call = "worker.lock().unwrap().job()".into();
+            }
+            placed.moves = true;
+        }
+        // A process-wide value in a `OnceLock`, reached through its accessor.
+        "static_worker" => {
+            placed.items = format!(
+                "{support}pub struct Worker {{
+    id: usize,
+}}
+
+impl Worker {{
+    pub {kw} job(&self) -> usize {{
+        let base = self.id;
+        base + {{
+{body}
+        }}
+    }}
+}}
+
+static WORKER: std::sync::OnceLock<Worker> = std::sync::OnceLock::new();
+
+pub fn worker() -> &'static Worker {{
+    WORKER.get_or_init(|| Worker {{ id: 3 }})
+}}
+"
+            );
+            placed.call = format!("worker().job(){aw}");
+        }
         other => panic!("unknown placement {other}"),
     }
     placed
@@ -433,6 +726,52 @@ fn context(ctx: &str, setup: &str, call: &str) -> String {
                 "fn main() {{}}\n\nmacro_rules! job_tests {{\n    ({params}) => {{\n        $(\n            {attr}\n            async fn $name() {{\n{setup}                let n = {call};\n                assert!(n > 0);\n            }}\n        )*\n    }};\n}}\n\n{invocation}\n"
             )
         }
+        "select_arm" | "select_arm_current" => {
+            let attr = if ctx == "select_arm" {
+                "#[tokio::main]"
+            } else {
+                "#[tokio::main(flavor = \"current_thread\")]"
+            };
+            format!(
+                "{attr}\nasync fn main() {{\n    let n = tokio::select! {{\n        n = async {{\n{setup}            {call}\n        }} => n,\n        _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => 0,\n    }};\n    println!(\"{{n}}\");\n}}\n"
+            )
+        }
+        "join_arm" => format!(
+            "#[tokio::main]\nasync fn main() {{\n    let (n, _) = tokio::join!(\n        async {{\n{setup}            {call}\n        }},\n        tokio::time::sleep(std::time::Duration::from_millis(5)),\n    );\n    println!(\"{{n}}\");\n}}\n"
+        ),
+        "cfg_test_tokio_test" | "cfg_test_tokio_test_multi" | "cfg_test_plain_test" => {
+            let (attr, kw) = match ctx {
+                "cfg_test_tokio_test" => ("#[tokio::test]", "async fn"),
+                "cfg_test_tokio_test_multi" => (
+                    "#[tokio::test(flavor = \"multi_thread\", worker_threads = 2)]",
+                    "async fn",
+                ),
+                _ => ("#[test]", "fn"),
+            };
+            format!(
+                "fn main() {{}}\n\n#[cfg(test)]\nmod tests {{\n    use super::*;\n\n    {attr}\n    {kw} job_runs() {{\n{setup}        let n = {call};\n        assert!(n > 0);\n    }}\n}}\n"
+            )
+        }
+        "static_runtime" => format!(
+            "static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();\n\nfn runtime() -> &'static tokio::runtime::Runtime {{\n    RUNTIME.get_or_init(|| tokio::runtime::Runtime::new().unwrap())\n}}\n\nfn main() {{\n    let n = runtime().block_on(async {{\n{setup}        {call}\n    }});\n    println!(\"{{n}}\");\n}}\n"
+        ),
+        "lazy_static_runtime" => format!(
+            "lazy_static::lazy_static! {{\n    static ref RUNTIME: tokio::runtime::Runtime = tokio::runtime::Runtime::new().unwrap();\n}}\n\nfn main() {{\n    let n = RUNTIME.block_on(async {{\n{setup}        {call}\n    }});\n    println!(\"{{n}}\");\n}}\n"
+        ),
+        // A thread started from async code has no runtime context; its result comes back
+        // through a oneshot channel.
+        "thread_from_async" => format!(
+            "#[tokio::main]\nasync fn main() {{\n    let (tx, rx) = tokio::sync::oneshot::channel();\n    std::thread::spawn(move || {{\n{setup}        let n = {call};\n        let _ = tx.send(n);\n    }});\n    println!(\"{{}}\", rx.await.unwrap());\n}}\n"
+        ),
+        "spawn_blocking_body" => format!(
+            "#[tokio::main]\nasync fn main() {{\n    let n = tokio::task::spawn_blocking(move || {{\n{setup}        {call}\n    }})\n    .await\n    .unwrap();\n    println!(\"{{n}}\");\n}}\n"
+        ),
+        "runtime_not_entered" => format!(
+            "fn main() {{\n    let rt = tokio::runtime::Runtime::new().unwrap();\n{setup}    let n = {call};\n    rt.block_on(async {{ println!(\"{{n}}\") }});\n}}\n"
+        ),
+        "enter_guard" => format!(
+            "fn main() {{\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    let _guard = rt.enter();\n{setup}    let n = {call};\n    rt.block_on(async {{ println!(\"{{n}}\") }});\n}}\n"
+        ),
         "futures_executor" => format!(
             "fn main() {{\n    let n = futures::executor::block_on(async {{\n{setup}        {call}\n    }});\n    println!(\"{{n}}\");\n}}\n"
         ),
@@ -442,8 +781,20 @@ fn context(ctx: &str, setup: &str, call: &str) -> String {
 
 fn executor_programs(out: &mut Vec<Program>) {
     for payload in PAYLOADS {
-        for placement in PLACEMENTS {
-            for &(bug_ctx, twin_ctx) in payload.contexts {
+        let crossed = PLACEMENTS
+            .iter()
+            .flat_map(|p| payload.contexts.iter().map(move |c| (*p, *c)))
+            .chain(
+                EXTRA_CONTEXT_PLACEMENTS
+                    .iter()
+                    .flat_map(|p| extra_contexts(payload).iter().map(move |c| (*p, *c))),
+            );
+        for (placement, (bug_ctx, twin_ctx)) in crossed {
+            // A `Drop` impl is sync.
+            if placement == "drop_impl" && payload.is_async {
+                continue;
+            }
+            {
                 for twin in [false, true] {
                     let body = match (twin, payload.twin) {
                         (true, Twin::Body(b)) => b,
@@ -452,7 +803,7 @@ fn executor_programs(out: &mut Vec<Program>) {
                     let ctx = if twin { twin_ctx } else { bug_ctx };
                     let placed = place(placement, payload.is_async, body, payload.support);
                     let (setup, call) = if twin && matches!(payload.twin, Twin::SpawnBlocking) {
-                        let mv = if placed.moves || *placement == "inline" {
+                        let mv = if placed.moves || placement == "inline" {
                             "move "
                         } else {
                             ""
@@ -642,6 +993,76 @@ const TRAVELS: &[Travel] = &[
         param: "client: &{T}",
         arg: "&client",
         is_static: false,
+    },
+    Travel {
+        name: "arc_field",
+        items: "struct Api {\n    client: std::sync::Arc<{T}>,\n}\n\nimpl Api {\n    fn new() -> Self {\n        Api { client: std::sync::Arc::new({CREATE}) }\n    }\n\n    async fn fetch(&self) -> usize {\n        {USE:&self.client}\n    }\n}\n",
+        module: "",
+        owner: "let api = Api::new();",
+        call: "api.fetch()",
+        param: "api: &Api",
+        arg: "&api",
+        is_static: false,
+    },
+    Travel {
+        name: "builder_chain",
+        items: "struct Api {\n    client: {T},\n    retries: usize,\n}\n\n#[derive(Default)]\nstruct ApiBuilder {\n    retries: usize,\n}\n\nimpl ApiBuilder {\n    fn retries(mut self, n: usize) -> Self {\n        self.retries = n;\n        self\n    }\n\n    fn build(self) -> Api {\n        Api { client: {CREATE}, retries: self.retries }\n    }\n}\n\nimpl Api {\n    fn builder() -> ApiBuilder {\n        ApiBuilder::default()\n    }\n\n    async fn fetch(&self) -> usize {\n        self.retries + {USE:&self.client}\n    }\n}\n",
+        module: "",
+        owner: "let api = Api::builder().retries(3).build();",
+        call: "api.fetch()",
+        param: "api: &Api",
+        arg: "&api",
+        is_static: false,
+    },
+    Travel {
+        name: "trait_accessor",
+        items: "trait Backend {\n    fn client(&self) -> &{T};\n}\n\nstruct Api {\n    client: {T},\n}\n\nimpl Backend for Api {\n    fn client(&self) -> &{T} {\n        &self.client\n    }\n}\n\nasync fn fetch<B: Backend>(backend: &B) -> usize {\n    {USE:backend.client()}\n}\n",
+        module: "",
+        owner: "let api = Api { client: {CREATE} };",
+        call: "fetch(&api)",
+        param: "api: &Api",
+        arg: "&api",
+        is_static: false,
+    },
+    Travel {
+        name: "once_lock_field",
+        items: "struct Api {\n    client: std::sync::OnceLock<{T}>,\n}\n\nimpl Api {\n    fn client(&self) -> &{T} {\n        self.client.get_or_init(|| {CREATE})\n    }\n\n    async fn fetch(&self) -> usize {\n        {USE:self.client()}\n    }\n}\n",
+        module: "",
+        owner: "let api = Api { client: std::sync::OnceLock::new() };",
+        call: "api.fetch()",
+        param: "api: &Api",
+        arg: "&api",
+        is_static: false,
+    },
+    Travel {
+        name: "mutex_field",
+        items: "struct Api {\n    client: std::sync::Mutex<Option<{T}>>,\n}\n\nimpl Api {\n    fn new() -> Self {\n        Api { client: std::sync::Mutex::new(Some({CREATE})) }\n    }\n\n    async fn fetch(&self) -> usize {\n        let client = self.client.lock().unwrap().take().expect(\"client\");\n        let n = {USE:&client};\n        *self.client.lock().unwrap() = Some(client);\n        n\n    }\n}\n",
+        module: "",
+        owner: "let api = Api::new();",
+        call: "api.fetch()",
+        param: "api: &Api",
+        arg: "&api",
+        is_static: false,
+    },
+    Travel {
+        name: "channel",
+        items: "async fn fetch(client: &{T}) -> usize {\n    {USE:client}\n}\n",
+        module: "",
+        owner: "let (tx, rx) = std::sync::mpsc::channel();\n    tx.send({CREATE}).unwrap();\n    let client = rx.recv().unwrap();",
+        call: "fetch(&client)",
+        param: "client: &{T}",
+        arg: "&client",
+        is_static: false,
+    },
+    Travel {
+        name: "lazy_static",
+        items: "lazy_static::lazy_static! {\n    static ref CLIENT: {T} = {CREATE};\n}\n\nasync fn fetch() -> usize {\n    {USE:&*CLIENT}\n}\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        param: "",
+        arg: "",
+        is_static: true,
     },
 ];
 

@@ -67,6 +67,10 @@ pub(super) struct Callee<'e> {
     pub(super) made_as: Option<String>,
 }
 
+/// The path segment that stands for a class's bases in a reference: `pkg.C.<SUPER>.m` is the
+/// method `m` as the bases of `pkg.C` define it (`super().m()`).
+pub(super) const SUPER: &str = "__super__";
+
 impl<'a> Lowerer<'a> {
     /// Lowers a call expression.
     pub fn call(&mut self, c: &ExprCall, dest: Dest<'_>) -> Val {
@@ -353,6 +357,10 @@ impl<'a> Lowerer<'a> {
                         // A field of a typed value, or of a field (`self.inner.client`).
                         out.recv_place = self.chain_place(a.value.range(), &ty, through, attr);
                     }
+                } else if let Some(class) = self.super_class(&a.value) {
+                    // `super().method()`: the method as the class's bases define it.
+                    out.path = Some(dotted(&dotted(&class, SUPER), method));
+                    out.bound = Some(true);
                 } else {
                     let recv = self.expr(&a.value, Dest::Read);
                     out.recv = Recv::Other;
@@ -527,6 +535,34 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The class path when `base` is the `self`/`cls` of the method being lowered.
+    /// The class of the method whose `super()` (or `super(Class, self)`) `e` is.
+    fn super_class(&self, e: &Expr) -> Option<String> {
+        let Expr::Call(c) = e else {
+            return None;
+        };
+        let Expr::Name(n) = &*c.func else {
+            return None;
+        };
+        if n.id.as_str() != "super"
+            || !matches!(c.arguments.args.len(), 0 | 2)
+            || !c.arguments.keywords.is_empty()
+        {
+            return None;
+        }
+        let scope = self
+            .scopes
+            .iter()
+            .rev()
+            .find(|s| s.kind == ScopeKind::Function)?;
+        let (class, self_name) = scope.class.as_ref()?;
+        if let [Expr::Name(cls), Expr::Name(me)] = &c.arguments.args[..]
+            && (me.id.as_str() != self_name || !class.ends_with(&format!(".{}", cls.id)))
+        {
+            return None;
+        }
+        Some(class.clone())
+    }
+
     pub(super) fn method_self(&self, base: &str) -> Option<String> {
         let scope = self
             .scopes

@@ -646,9 +646,21 @@ impl<'a> Linker<'a> {
             return Some((target, 0));
         }
         let n = rest.split('.').count();
+        let mut bases_of = None;
         for (i, seg) in rest.split('.').enumerate() {
             let (name, call) = split_call(seg);
-            let mut next = self.step(target, name, hops);
+            // `C.__super__.m`: `m` looked up in the bases of `C` only.
+            if name == super::calls::SUPER
+                && !call
+                && let Target::Class(fi, ci) | Target::Instance(fi, ci) = target
+            {
+                bases_of = Some((fi, ci));
+                continue;
+            }
+            let mut next = match bases_of.take() {
+                Some((fi, ci)) => self.base_member(fi, ci, name, hops),
+                None => self.step(target, name, hops),
+            };
             if call {
                 next = next.and_then(|t| self.call_result(t, hops));
             }
@@ -870,6 +882,15 @@ impl<'a> Linker<'a> {
         {
             return Some(t);
         }
+        self.base_member(fi, ci, seg, hops)
+    }
+
+    /// A member of a class's bases, first found in their order.
+    fn base_member(&self, fi: usize, ci: u32, seg: &str, hops: u32) -> Option<Target> {
+        if hops > MAX_HOPS {
+            return None;
+        }
+        let class = &self.files[fi].classes[ci as usize];
         // While the base table is being built, bases are resolved on the spot.
         if self.bases.is_empty() {
             for b in &class.bases {

@@ -916,11 +916,14 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 parent: func.parent.map(|p| FnId(p + fb)),
                 entry,
                 // Methods of a trait of the package, outside a library, are called by the
-                // package alone; other trait methods by whatever holds the trait.
+                // package alone, and so is `Drop::drop`, which runs where the package's own
+                // values die; other trait methods by whatever holds the trait.
                 callers_unknown: (func.is_pub
                     && in_lib
                     && func.kind == crate::model::FnKind::Named)
-                    || (func.is_trait_method && (!func.pkg_trait || in_lib)),
+                    || (func.is_trait_method
+                        && (!(func.pkg_trait || func.trait_name.as_deref() == Some("Drop"))
+                            || in_lib)),
                 is_test: func.is_test || l.file_test[f as usize] || test_target,
                 diverges: func.diverges,
                 events,
