@@ -86,7 +86,11 @@ fn late_uses(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             "use-after-runtime-close",
             Severity::Error,
             primary,
-            "a runtime handle is used after its runtime was shut down".to_string(),
+            match f.language {
+                Language::Rust => "a runtime handle is used after its runtime was shut down",
+                Language::Python => "an event loop is used after it was closed",
+            }
+            .to_string(),
         )
         .primary_label("the runtime is already gone here")
         .label(u.ended, "the runtime ends here");

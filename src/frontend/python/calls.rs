@@ -175,9 +175,15 @@ impl<'a> Lowerer<'a> {
         {
             let dest = if awaited { Dest::Await } else { dest };
             let val = self.run_api(api, &callee, args, range, dest);
-            let loop_cell = args
-                .and_then(loop_keyword)
-                .and_then(|e| self.loop_attr_cell(e));
+            // The loop named by a `loop=` attribute (`loop=self.loop`), or the loop argument of a
+            // function that runs the body on it (`run_coroutine_threadsafe(coro, loop)`).
+            let loop_cell = match loop_arg(api, args) {
+                Some(Expr::Name(n)) => self.name_place(n.id.as_str()),
+                Some(e) => self.loop_attr_cell(e),
+                None => args
+                    .and_then(loop_keyword)
+                    .and_then(|e| self.loop_attr_cell(e)),
+            };
             if let Some(place) = callee.recv_cell.or(loop_cell).or(callee.recv_place) {
                 self.subject_from_cell(before, range, place);
             }
@@ -1011,20 +1017,14 @@ impl<'a> Lowerer<'a> {
                 if let Some(r) = callee.recv_runtime {
                     return r;
                 }
-                if callee.method.is_some() && !matches!(callee.recv, Recv::Project(_)) {
+                if callee.method.is_some()
+                    && is_method_api(api)
+                    && !matches!(callee.recv, Recv::Project(_))
+                {
                     return RuntimeRef::Unknown;
                 }
                 // A plain function taking the loop as an argument (`run_coroutine_threadsafe`).
-                let Some(args) = args else {
-                    return RuntimeRef::Unknown;
-                };
-                let loop_arg = args
-                    .keywords
-                    .iter()
-                    .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == "loop"))
-                    .map(|k| &k.value)
-                    .or_else(|| args.args.get(api.arg as usize + 1));
-                match loop_arg {
+                match loop_arg(api, args) {
                     Some(Expr::Name(n)) => match self.resolve_name(n.id.as_str()) {
                         NameRes::Var(v) => RuntimeRef::Var(v),
                         _ => RuntimeRef::Unknown,
@@ -1034,6 +1034,25 @@ impl<'a> Lowerer<'a> {
             }
         }
     }
+}
+
+/// Whether an API is a method of a type (`asyncio.AbstractEventLoop.run_until_complete`) rather
+/// than a function of a module (`asyncio.run_coroutine_threadsafe`).
+fn is_method_api(api: &Api) -> bool {
+    api.path
+        .rsplit('.')
+        .nth(1)
+        .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))
+}
+
+/// The loop a plain function taking one as an argument runs its body on: the `loop` keyword,
+/// or the argument right after the body (`run_coroutine_threadsafe(coro, loop)`).
+fn loop_arg<'a>(api: &Api, args: Option<&'a Arguments>) -> Option<&'a Expr> {
+    if api.runtime != RuntimeArg::Receiver || is_method_api(api) {
+        return None;
+    }
+    let args = args?;
+    loop_keyword(args).or_else(|| args.args.get(api.arg as usize + 1))
 }
 
 /// The value of a call's `loop=` keyword.
