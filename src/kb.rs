@@ -214,6 +214,22 @@ pub struct Api {
     /// (`loop=`).
     #[serde(default)]
     pub unless_keyword: Option<String>,
+    /// For `blocking` APIs: the position of a host argument (also passed as `host=`) that,
+    /// given as an IP address literal, needs no name lookup (`getaddrinfo("127.0.0.1", 80)`).
+    #[serde(default)]
+    pub unless_ip_literal: Option<u32>,
+    /// For `blocking` APIs whose only wait is the name lookup of an address argument (binding
+    /// a socket): that argument's position. The call blocks only when the argument is a host
+    /// name: a string that is not an IP address (`"localhost:8080"`); an address value or an
+    /// IP literal (`"127.0.0.1:0"`, `SocketAddr::new(..)`, `(ip, 0)`) needs no lookup.
+    #[serde(default)]
+    pub resolves_arg: Option<u32>,
+    /// For `blocking` APIs: a flag that makes the call return without waiting when the call's
+    /// arguments name it (directly or through a module constant made from it), or the
+    /// arguments of the call that made its receiver in the same body do
+    /// (`getaddrinfo(.., flags=AI_NUMERICHOST)`; `connect` on a `SOCK_DGRAM` socket).
+    #[serde(default)]
+    pub unless_flag: Option<String>,
     /// For `needs-runtime` APIs: the need applies when the returned future is polled, not at
     /// the call (`tokio::fs::read`), so building it in sync code is harmless.
     #[serde(default)]

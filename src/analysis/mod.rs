@@ -221,6 +221,14 @@ impl Facts {
             || self.ctx(f).iter().any(|c| self.reaches(program, c, ev))
     }
 
+    /// Whether code under condition `a` and code under condition `b` of one body can both
+    /// exist in one build (and with one set of parameter values).
+    pub fn together(program: &Program, a: crate::model::CondId, b: crate::model::CondId) -> bool {
+        a == crate::model::CondId::TRUE
+            || b == crate::model::CondId::TRUE
+            || program.conds.satisfiable(&[a, b], &[])
+    }
+
     /// The executor of a context: the executor of its runtime instance, if known.
     pub fn executor(&self, ctx: Ctx) -> Executor {
         ctx.instance()

@@ -5,8 +5,8 @@ use crate::diagnostic::{Finding, Severity};
 use crate::model::{EventKind, HandleFate, Language, Program, RunKind, RuntimeRef};
 
 /// Reports spawns whose task handle is discarded (`asyncio.create_task(..)` as a statement).
-pub fn check(program: &Program, _facts: &Facts, out: &mut Vec<Finding>) {
-    for (_, func) in program.fns() {
+pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    for (fid, func) in program.fns() {
         if func.language != Language::Python {
             continue;
         }
@@ -23,7 +23,10 @@ pub fn check(program: &Program, _facts: &Facts, out: &mut Vec<Finding>) {
             };
             // A spawn on a receiver the model cannot identify may be a task group's, which
             // keeps its tasks.
-            if *handle != HandleFate::Discarded || *runtime == RuntimeRef::Unknown {
+            if *handle != HandleFate::Discarded
+                || *runtime == RuntimeRef::Unknown
+                || !facts.reached(program, fid, ev)
+            {
                 continue;
             }
             let message = format!(

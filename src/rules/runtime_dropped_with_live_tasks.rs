@@ -36,12 +36,15 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             else {
                 continue;
             };
-            if detached(program, *handle) && finite_visible_work(program, *body) {
+            if detached(program, *handle)
+                && finite_visible_work(program, *body)
+                && facts.reached(program, fid, ev)
+            {
                 out.push(report(program, ev.span, root, None));
             }
         }
     }
-    local_runtimes(program, out);
+    local_runtimes(program, facts, out);
     closed_loops(program, facts, out);
 }
 
@@ -178,7 +181,7 @@ fn summarize(
 
 /// Tasks spawned on a runtime built in the same body and dropped or shut down there without
 /// anything waiting for them.
-fn local_runtimes(program: &Program, out: &mut Vec<Finding>) {
+fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
         if f.is_test || f.diverges || waits_for_everything(program, fid) {
             continue;
@@ -203,25 +206,31 @@ fn local_runtimes(program: &Program, out: &mut Vec<Finding>) {
                 |e| matches!(&e.kind, EventKind::RuntimeClose { runtime: RuntimeRef::Var(r), .. } if r == v),
             );
             if !built_here
+                || !facts.reached(program, fid, ev)
                 || closed_before
                 || !detached(program, *handle)
                 || !finite_visible_work(program, *body)
             {
                 continue;
             }
-            let end = f.events[i + 1..].iter().find_map(|e| match &e.kind {
-                EventKind::Run {
-                    how: RunKind::BlockOn,
-                    runtime: RuntimeRef::Var(r),
-                    ..
-                } if r == v => Some(None),
-                EventKind::RuntimeClose {
-                    runtime: RuntimeRef::Var(r),
-                    ..
-                } if r == v => Some(Some(e.span)),
-                EventKind::ScopeEnd { vars } if vars.contains(v) => Some(Some(e.span)),
-                _ => None,
-            });
+            // The first end of the runtime that exists in a build where the spawn does.
+            let spawn_when = ev.when;
+            let end = f.events[i + 1..]
+                .iter()
+                .filter(|e| Facts::together(program, spawn_when, e.when))
+                .find_map(|e| match &e.kind {
+                    EventKind::Run {
+                        how: RunKind::BlockOn,
+                        runtime: RuntimeRef::Var(r),
+                        ..
+                    } if r == v => Some(None),
+                    EventKind::RuntimeClose {
+                        runtime: RuntimeRef::Var(r),
+                        ..
+                    } if r == v => Some(Some(e.span)),
+                    EventKind::ScopeEnd { vars } if vars.contains(v) => Some(Some(e.span)),
+                    _ => None,
+                });
             if let Some(Some(end)) = end {
                 out.push(report(program, ev.span, fid, Some(end)));
             }

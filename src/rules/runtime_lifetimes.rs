@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use crate::analysis::Facts;
 use crate::analysis::flow::{ObjId, ObjKind, Role};
 use crate::model::{
-    EventKind, FactKind, FnId, Language, Place, Program, RunKind, RuntimeRef, Span,
+    CondId, EventKind, FactKind, FnId, Language, Place, Program, RunKind, RuntimeRef, Span,
 };
 
 /// What a call of a function does to runtime objects, its callees included.
@@ -270,22 +270,27 @@ pub fn late_uses(program: &Program, facts: &Facts) -> Vec<LateUse> {
     }
     for (fid, f) in program.fns() {
         let d = &direct[fid.0 as usize];
-        let mut dead: Vec<(ObjId, Span)> = Vec::new();
+        // Objects ended so far, where, and the build condition of the ending code: a use
+        // under a condition that excludes it is not after it.
+        let mut dead: Vec<(ObjId, Span, CondId)> = Vec::new();
         let own_releases = released.get(&fid).map(Vec::as_slice).unwrap_or(&[]);
         for (i, ev) in f.events.iter().enumerate() {
             for &(span, o) in own_releases {
                 if span.file == ev.span.file
                     && span.end <= ev.span.start
-                    && !dead.iter().any(|(x, _)| *x == o)
+                    && !dead.iter().any(|(x, _, _)| *x == o)
                 {
-                    dead.push((o, span));
+                    dead.push((o, span, CondId::TRUE));
                 }
             }
             // Uses first: an event that ends what it uses is not a late use.
             if !dead.is_empty() {
+                let live = |x: &(ObjId, Span, CondId), o: ObjId| {
+                    x.0 == o && Facts::together(program, x.2, ev.when)
+                };
                 let mut hit = None;
                 for &(_, o) in d.uses.iter().filter(|(e, _)| *e == i) {
-                    if let Some(&(_, end)) = dead.iter().find(|(x, _)| *x == o) {
+                    if let Some(&(_, end, _)) = dead.iter().find(|x| live(x, o)) {
                         hit = Some((end, None));
                     }
                 }
@@ -296,7 +301,7 @@ pub fn late_uses(program: &Program, facts: &Facts) -> Vec<LateUse> {
                             if cs.made.contains(&o) {
                                 continue;
                             }
-                            if let Some(&(_, end)) = dead.iter().find(|(x, _)| *x == o) {
+                            if let Some(&(_, end, _)) = dead.iter().find(|x| live(x, o)) {
                                 hit = Some((end, Some(at)));
                             }
                         }
@@ -313,8 +318,8 @@ pub fn late_uses(program: &Program, facts: &Facts) -> Vec<LateUse> {
                 }
             }
             for &(e, o) in &d.ends {
-                if e == i && !dead.iter().any(|(x, _)| *x == o) {
-                    dead.push((o, ev.span));
+                if e == i && !dead.iter().any(|(x, _, _)| *x == o) {
+                    dead.push((o, ev.span, ev.when));
                 }
             }
             for &c in in_place(&ev.kind) {
@@ -326,8 +331,8 @@ pub fn late_uses(program: &Program, facts: &Facts) -> Vec<LateUse> {
                             .object(o)
                             .ctx
                             .is_some_and(|(cf, ce)| cf == fid && ce as usize != i);
-                    if !other_site && !dead.iter().any(|(x, _)| *x == o) {
-                        dead.push((o, span));
+                    if !other_site && !dead.iter().any(|(x, _, _)| *x == o) {
+                        dead.push((o, span, ev.when));
                     }
                 }
             }

@@ -59,7 +59,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             }
         }
     }
-    for (_, func) in program.fns() {
+    for (fid, func) in program.fns() {
         if func.language != Language::Python {
             continue;
         }
@@ -74,7 +74,10 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 continue;
             };
             // A client made inside `with pytest.raises(..)` is expected to fail to construct.
-            if released.contains(v) || facts.in_expect_region(ev.span) {
+            if released.contains(v)
+                || facts.in_expect_region(ev.span)
+                || !facts.reached(program, fid, ev)
+            {
                 continue;
             }
             let Some(closer) = closer_of(kb(), func.language, api) else {

@@ -5,13 +5,16 @@ use std::collections::HashMap;
 
 use crate::analysis::{Facts, InstId};
 use crate::diagnostic::{Finding, Severity};
-use crate::model::{EventKind, FnId, FnKind, Language, Program, RuntimeRef, Span, VarId, VarKind};
+use crate::model::{
+    CondId, EventKind, FnId, FnKind, Language, Program, RuntimeRef, Span, VarId, VarKind,
+};
 
 /// Reports uses of runtimes and handles whose runtime is already gone.
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     let dead_returns = dead_handle_returns(program, facts);
     for (fid, f) in program.fns() {
-        let mut closed: HashMap<InstId, Span> = HashMap::new();
+        // Where each runtime was shut down, and the condition that code exists under.
+        let mut closed: HashMap<InstId, (Span, CondId)> = HashMap::new();
         let mut dead_vars: HashMap<VarId, (Span, FnId)> = HashMap::new();
         for ev in &f.events {
             match &ev.kind {
@@ -20,7 +23,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                     ..
                 } => {
                     if let Some(&i) = facts.var_instance.get(v) {
-                        closed.insert(i, ev.span);
+                        closed.insert(i, (ev.span, ev.when));
                     }
                 }
                 EventKind::ScopeEnd { vars } => {
@@ -28,7 +31,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                         if program.var(*v).kind == VarKind::Runtime
                             && let Some(&i) = facts.var_instance.get(v)
                         {
-                            closed.insert(i, ev.span);
+                            closed.insert(i, (ev.span, ev.when));
                         }
                     }
                 }
@@ -48,16 +51,24 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             let Some(v) = runtime_use(&ev.kind) else {
                 continue;
             };
+            if !facts.reached(program, fid, ev) {
+                continue;
+            }
             if let Some(&(end, g)) = dead_vars.get(&v) {
                 out.push(
                     base(program, fid, ev.span, &program.var(v).name)
                         .label(end, format!("the runtime behind it is dropped here, when `{}` returns", program.func(g).name))
                         .help("return or store the `Runtime` itself (or keep it alive alongside the handle) instead of only its `Handle`"),
                 );
-            } else if let Some(close) = facts.var_instance.get(&v).and_then(|i| closed.get(i)) {
+            } else if let Some(&(close, _)) = facts
+                .var_instance
+                .get(&v)
+                .and_then(|i| closed.get(i))
+                .filter(|(_, when)| Facts::together(program, *when, ev.when))
+            {
                 out.push(
                     base(program, fid, ev.span, &program.var(v).name)
-                        .label(*close, "the runtime is shut down here")
+                        .label(close, "the runtime is shut down here")
                         .help("keep the runtime alive until its last use, or create a new one"),
                 );
             }
@@ -74,6 +85,9 @@ fn late_uses(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for u in super::runtime_lifetimes::late_uses(program, facts) {
         let f = program.func(u.func);
         let ev = &f.events[u.event];
+        if !facts.reached(program, u.func, ev) {
+            continue;
+        }
         // Reported where the handle is used; the call that reaches it after the end is a label.
         let primary = u.inner.unwrap_or(ev.span);
         if out
@@ -233,6 +247,9 @@ fn shared_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             let Some(v) = runtime_use(&ev.kind) else {
                 continue;
             };
+            if !facts.reached(program, fid, ev) {
+                continue;
+            }
             if let Some(&(_, close)) = closes.get(&v) {
                 out.push(
                     base(program, fid, ev.span, &program.var(v).name)

@@ -62,6 +62,9 @@ pub(super) struct Callee<'e> {
     pub(super) bound: Option<bool>,
     /// The receiver is a local socket put in non-blocking mode: its calls do not block.
     pub(super) nonblocking: bool,
+    /// The upper-case constants named by the call that made the receiver, a local name of
+    /// this body or an enclosing one (`SOCK_DGRAM`).
+    pub(super) recv_flags: Vec<Name>,
     /// For the constructor of a project class deriving from a library type: the type of the
     /// instance it makes (`pkg.ApiClient()`), which the library constructor's events carry.
     pub(super) made_as: Option<String>,
@@ -87,6 +90,7 @@ impl<'a> Lowerer<'a> {
     ) -> Val {
         let awaited = std::mem::take(&mut self.awaited);
         self.note_nonblocking(func, args);
+        self.note_made_with(args, dest);
         let mut callee = self.callee(func);
         if let Some(args) = args
             && args.args.len() >= 2
@@ -313,12 +317,21 @@ impl<'a> Lowerer<'a> {
             recv_place: None,
             bound: None,
             nonblocking: false,
+            recv_flags: Vec::new(),
             made_as: None,
         };
         if let Expr::Attribute(a) = func
             && let Expr::Name(n) = &*a.value
         {
             out.nonblocking = self.is_nonblocking(n.id.as_str());
+            if let Some(flags) = self
+                .scopes
+                .iter()
+                .rev()
+                .find_map(|s| s.made_with.get(n.id.as_str()))
+            {
+                out.recv_flags = flags.clone();
+            }
         }
         match func {
             // `cls(...)` in a class method builds an instance of the class.
@@ -895,6 +908,34 @@ impl<'a> Lowerer<'a> {
         };
         if off && !self.at_module_level() {
             self.scope_mut().nonblocking.insert(n.id.clone());
+        }
+    }
+
+    /// `name = f(.., SOCK_DGRAM)`, `with f(.., SOCK_DGRAM) as name`: remembers the upper-case
+    /// constants the call names for the calls later made on `name` (a rebinding forgets them).
+    fn note_made_with(&mut self, args: Option<&Arguments>, dest: Dest<'_>) {
+        let name = match dest {
+            Dest::Bind(n, _) | Dest::With(Some(n)) => n,
+            _ => return,
+        };
+        if self.at_module_level() {
+            return;
+        }
+        let mut flags = Vec::new();
+        if let Some(args) = args {
+            for e in args
+                .args
+                .iter()
+                .chain(args.keywords.iter().map(|k| &k.value))
+            {
+                super::guards::constants_named(e, &mut flags, 0);
+            }
+        }
+        let scope = self.scope_mut();
+        if flags.is_empty() {
+            scope.made_with.remove(name);
+        } else {
+            scope.made_with.insert(Name::new(name), flags);
         }
     }
 

@@ -36,7 +36,10 @@ impl<'a> Lowerer<'a> {
             ),
             // A call on a socket in non-blocking mode returns at once, as do calls in a `try`
             // that handles `BlockingIOError`.
-            Concept::Blocking if callee.nonblocking || self.nonblocking_io > 0 => {}
+            Concept::Blocking
+                if callee.nonblocking
+                    || self.nonblocking_io > 0
+                    || self.returns_at_once(api, callee, args) => {}
             Concept::Blocking => self.emit(
                 range,
                 K::Blocking {
@@ -474,6 +477,50 @@ fn class_name(ty: &str) -> String {
 
 /// Whether a call passes the loop explicitly, through the argument or keyword the knowledge base
 /// names (`unless_arg`, `unless_keyword`).
+impl Lowerer<'_> {
+    /// Whether a blocking API returns without waiting at this call: an IP address literal
+    /// where a host name would need a lookup, or a flag the knowledge base names in the
+    /// call's arguments (through a module constant made from it too) or in those of the call
+    /// that made the receiver.
+    fn returns_at_once(&self, api: &Api, callee: &Callee, args: Option<&Arguments>) -> bool {
+        if let (Some(n), Some(args)) = (api.unless_ip_literal, args) {
+            let host = args.args.get(n as usize).or_else(|| {
+                args.keywords
+                    .iter()
+                    .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == "host"))
+                    .map(|k| &k.value)
+            });
+            if let Some(Expr::StringLiteral(s)) = host
+                && s.value.to_str().parse::<std::net::IpAddr>().is_ok()
+            {
+                return true;
+            }
+        }
+        let Some(flag) = api.unless_flag.as_deref() else {
+            return false;
+        };
+        if callee.recv_flags.iter().any(|f| f.as_str() == flag) {
+            return true;
+        }
+        let Some(args) = args else { return false };
+        let mut named = Vec::new();
+        for e in args
+            .args
+            .iter()
+            .chain(args.keywords.iter().map(|k| &k.value))
+        {
+            super::guards::constants_named(e, &mut named, 0);
+        }
+        named.iter().any(|n| {
+            n.as_str() == flag
+                || self
+                    .module_constants
+                    .get(n)
+                    .is_some_and(|parts| parts.iter().any(|p| p.as_str() == flag))
+        })
+    }
+}
+
 fn names_loop(api: &Api, args: Option<&Arguments>) -> bool {
     let Some(args) = args else { return false };
     let positional = api.unless_arg.is_some_and(|n| {

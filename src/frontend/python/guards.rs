@@ -55,9 +55,10 @@ pub fn params(p: &Parameters) -> Vec<Param> {
         .collect()
 }
 
-/// How a call passes its arguments, when every one of them can be placed and at least one is
-/// a literal or a parameter of the caller with a literal default (`own`, less those the caller
-/// rebinds).
+/// How a call passes its arguments, when every one of them can be placed: literals,
+/// parameters of the caller with a literal default (`own`, less those the caller rebinds), and
+/// anything else. A call that passes no literal is recorded too: the parameters it leaves out
+/// take their defaults.
 /// `receiver` is set for `self.m(..)`/`cls.m(..)`: the receiver is position 0.
 /// `positions_known` is unset when the callee may be a method called through something else
 /// than `self` (then positional arguments are not placed).
@@ -84,14 +85,12 @@ pub fn call_args(
         ArgVal::Other
     };
     let mut out = Vec::new();
-    let mut any_literal = false;
     let shift = u32::from(receiver);
     for (i, a) in args.args.iter().enumerate() {
         if matches!(a, Expr::Starred(_)) {
             return None;
         }
         let lit = value(a);
-        any_literal |= lit != ArgVal::Other;
         let key = if positions_known {
             ArgKey::Pos(i as u32 + shift)
         } else {
@@ -101,11 +100,33 @@ pub fn call_args(
     }
     for k in &args.keywords {
         let name = k.arg.as_ref()?;
-        let lit = value(&k.value);
-        any_literal |= lit != ArgVal::Other;
-        out.push((ArgKey::Name(name.as_str().into()), lit));
+        out.push((ArgKey::Name(name.as_str().into()), value(&k.value)));
     }
-    any_literal.then_some(out)
+    Some(out)
+}
+
+/// The upper-case constants (`SOCK_DGRAM`, `socket.AI_NUMERICHOST`) an expression made of
+/// names, attributes and operators names, added to `out`.
+pub fn constants_named(e: &Expr, out: &mut Vec<Name>, depth: u32) {
+    if depth > 8 || out.len() > 16 {
+        return;
+    }
+    let is_constant = |s: &str| {
+        s.len() > 2
+            && s.bytes().any(|b| b.is_ascii_uppercase())
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
+    match e {
+        Expr::Name(n) if is_constant(n.id.as_str()) => out.push(n.id.clone()),
+        Expr::Attribute(a) if is_constant(a.attr.id.as_str()) => out.push(a.attr.id.clone()),
+        Expr::BinOp(b) => {
+            constants_named(&b.left, out, depth + 1);
+            constants_named(&b.right, out, depth + 1);
+        }
+        Expr::UnaryOp(u) => constants_named(&u.operand, out, depth + 1),
+        _ => {}
+    }
 }
 
 /// Whether a statement always leaves the block it is in.

@@ -36,6 +36,9 @@ pub struct Lowerer<'a> {
     pub module_names: HashMap<Name, NameKind>,
     /// Module-level types of names (`app = Flask(..)`).
     pub module_types: HashMap<Name, String>,
+    /// Module-level constants made of other upper-case constants
+    /// (`_NUMERIC_ONLY = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV`), with those.
+    pub module_constants: HashMap<Name, Vec<Name>>,
     /// Module-level tracked variables (event loops).
     pub module_vars: HashMap<Name, VarId>,
     /// Scope stack.
@@ -122,6 +125,7 @@ impl<'a> Lowerer<'a> {
             imports: Default::default(),
             module_names: HashMap::default(),
             module_types: HashMap::default(),
+            module_constants: HashMap::default(),
             module_vars: HashMap::default(),
             scopes: Vec::new(),
             depth: 0,

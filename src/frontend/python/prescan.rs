@@ -62,6 +62,9 @@ fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
                 for t in &a.targets {
                     bind_names(l, t, kind);
                 }
+                if let [Expr::Name(n)] = a.targets.as_slice() {
+                    constant_parts(l, n.id.clone(), &a.value);
+                }
                 if let [Expr::Name(n)] = a.targets.as_slice()
                     && n.id.as_str() == "pytestmark"
                 {
@@ -75,7 +78,12 @@ fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
                     .map_or(NameKind::Other, |v| value_kind(l, v));
                 bind_names(l, &a.target, kind);
             }
-            Stmt::AugAssign(a) => bind_names(l, &a.target, NameKind::Other),
+            Stmt::AugAssign(a) => {
+                bind_names(l, &a.target, NameKind::Other);
+                if let Expr::Name(n) = &*a.target {
+                    constant_parts(l, n.id.clone(), &a.value);
+                }
+            }
             Stmt::If(i) => {
                 module_block(l, &i.body, depth + 1);
                 for c in &i.elif_else_clauses {
@@ -107,6 +115,16 @@ fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
             Stmt::While(w) => module_block(l, &w.body, depth + 1),
             _ => {}
         }
+    }
+}
+
+/// `NAME = socket.AI_NUMERICHOST | ..` (and `NAME |= ..`) at module level: the upper-case
+/// constants the module constant is made of.
+fn constant_parts(l: &mut Lowerer<'_>, name: Name, value: &Expr) {
+    let mut parts = Vec::new();
+    super::guards::constants_named(value, &mut parts, 0);
+    if !parts.is_empty() {
+        l.module_constants.entry(name).or_default().extend(parts);
     }
 }
 

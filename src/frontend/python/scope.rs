@@ -75,6 +75,9 @@ pub struct Scope {
     /// Local names of sockets put in non-blocking mode (`s.setblocking(False)`,
     /// `s.settimeout(0)`): their calls return at once instead of blocking.
     pub nonblocking: HashSet<Name>,
+    /// Local names bound to the result of a call whose arguments name upper-case constants
+    /// (`socket.socket(AF_INET, SOCK_DGRAM)`), with those names.
+    pub made_with: HashMap<Name, Vec<Name>>,
 }
 
 impl Scope {
@@ -105,6 +108,7 @@ impl Scope {
             when: crate::model::CondId::TRUE,
             flow_names: HashMap::default(),
             nonblocking: HashSet::default(),
+            made_with: HashMap::default(),
         }
     }
 }

@@ -45,11 +45,91 @@ fn arg_value(tokens: &TokenStream, key: &str) -> Option<String> {
     None
 }
 
+/// The attributes `cfg_attr(p, a, b, ..)` applies when `p` holds (`a`, `b`, ..), nested ones
+/// included; empty when the arguments cannot be read.
+pub fn cfg_attr_inner(attr: &Attribute) -> Vec<Attribute> {
+    let mut out = Vec::new();
+    cfg_attr_into(attr, &mut out, 0);
+    out
+}
+
+fn cfg_attr_into(attr: &Attribute, out: &mut Vec<Attribute>, depth: u32) {
+    if depth > 8 || !attr.path().is_ident("cfg_attr") {
+        return;
+    }
+    let Ok(list) =
+        attr.parse_args_with(syn::punctuated::Punctuated::<Meta, syn::Token![,]>::parse_terminated)
+    else {
+        return;
+    };
+    for meta in list.into_iter().skip(1) {
+        let inner = Attribute {
+            pound_token: attr.pound_token,
+            style: attr.style,
+            bracket_token: attr.bracket_token,
+            meta,
+        };
+        if inner.path().is_ident("cfg_attr") {
+            cfg_attr_into(&inner, out, depth + 1);
+        } else {
+            out.push(inner);
+        }
+    }
+}
+
+/// Two entry attributes of one function, each under its own `cfg_attr` condition: the same
+/// entry when they agree, else one whose executor and flavor are unknown where they differ.
+fn merge_entries(a: Entry, b: Entry) -> Entry {
+    match (a, b) {
+        (
+            Entry::Runtime {
+                flavor: fa,
+                executor: ea,
+                test: ta,
+                per_call,
+                what,
+            },
+            Entry::Runtime {
+                flavor: fb,
+                executor: eb,
+                test: tb,
+                ..
+            },
+        ) => Entry::Runtime {
+            flavor: if fa == fb { fa } else { Flavor::Unknown },
+            executor: if ea == eb { ea } else { Executor::Unknown },
+            test: ta || tb,
+            per_call,
+            what,
+        },
+        (a @ Entry::Runtime { .. }, _) | (_, a) => a,
+    }
+}
+
 /// Reads the runtime-entry and test attributes of a function. `imported` gives the full path of
 /// a one-word attribute brought in by a `use` (`use tokio::test;` makes `#[test]` tokio's).
+/// An attribute that `cfg_attr` applies counts: the function is that entry in the builds where
+/// the condition holds (the function's own condition says nothing of the other builds), and
+/// two entries under different conditions leave what differs between them unknown.
 pub fn fn_attrs(attrs: &[Attribute], imported: impl Fn(&str) -> Option<Vec<String>>) -> FnAttrs {
     let mut out = FnAttrs::default();
     let mut plain_test = false;
+    let expanded: Vec<Attribute>;
+    let attrs = if attrs.iter().any(|a| a.path().is_ident("cfg_attr")) {
+        expanded = attrs
+            .iter()
+            .flat_map(|a| {
+                if a.path().is_ident("cfg_attr") {
+                    cfg_attr_inner(a)
+                } else {
+                    vec![a.clone()]
+                }
+            })
+            .collect();
+        &expanded[..]
+    } else {
+        attrs
+    };
     for attr in attrs {
         if attr.path().is_ident("should_panic") {
             let expected = match &attr.meta {
@@ -113,8 +193,11 @@ pub fn fn_attrs(attrs: &[Attribute], imported: impl Fn(&str) -> Option<Vec<Strin
             _ => (None, false),
         };
         out.is_test |= test;
-        if entry.is_some() {
-            out.entry = entry;
+        if let Some(e) = entry {
+            out.entry = Some(match out.entry.take() {
+                Some(prev) => merge_entries(prev, e),
+                None => e,
+            });
         }
     }
     // A runtime attribute wins over a `#[test]` written next to it.
@@ -250,5 +333,45 @@ mod tests {
         assert!(matches!(a.entry, Some(Entry::Runtime { test: true, .. })));
         assert!(is_cfg_test(&attrs_of("#[cfg(test)]")));
         assert!(!is_cfg_test(&attrs_of("#[cfg(not(test))]")));
+    }
+
+    #[test]
+    fn entries_applied_by_cfg_attr() {
+        let a = fn_attrs(&attrs_of("#[cfg_attr(test, tokio::test)]"), |_| None);
+        assert!(a.is_test);
+        assert!(matches!(
+            a.entry,
+            Some(Entry::Runtime {
+                executor: Executor::Tokio,
+                ..
+            })
+        ));
+        let a = fn_attrs(
+            &attrs_of("#[cfg_attr(feature = \"rt\", tokio::main, allow(dead_code))]"),
+            |_| None,
+        );
+        assert!(matches!(
+            a.entry,
+            Some(Entry::Runtime {
+                flavor: Flavor::MultiThread,
+                ..
+            })
+        ));
+        // One executor under a feature, another without it: which one runs is unknown.
+        let a = fn_attrs(
+            &attrs_of(
+                "#[cfg_attr(feature = \"tokio\", tokio::test)] #[cfg_attr(not(feature = \"tokio\"), async_std::test)]",
+            ),
+            |_| None,
+        );
+        assert!(a.is_test);
+        assert!(matches!(
+            a.entry,
+            Some(Entry::Runtime {
+                executor: Executor::Unknown,
+                flavor: Flavor::Unknown,
+                ..
+            })
+        ));
     }
 }

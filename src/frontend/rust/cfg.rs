@@ -54,6 +54,65 @@ fn cfg_attr(a: &Attribute, conds: &mut Conds) -> Option<CondId> {
     Some(conds.intern(Cond::Any(vec![not_pred, inner])))
 }
 
+/// What the condition of an `if` says about the build: the condition its then-branch runs
+/// under and, when the whole condition is made of `cfg!(..)` tests, the one its else-branch
+/// runs under. `cfg!(feature = "x") && ready` gives the then-branch `feature = "x"` and the
+/// else-branch nothing.
+pub fn of_if_condition(cond: &syn::Expr, conds: &mut Conds) -> (CondId, CondId) {
+    if let Some(c) = exact(cond, conds, 0) {
+        let not_c = conds.not(c);
+        return (c, not_c);
+    }
+    (then_part(cond, conds, 0), CondId::TRUE)
+}
+
+/// The condition an expression made only of `cfg!(..)`, `!`, `&&`, `||` and parentheses
+/// stands for.
+fn exact(e: &syn::Expr, conds: &mut Conds, depth: u32) -> Option<CondId> {
+    if depth > 16 {
+        return None;
+    }
+    match e {
+        syn::Expr::Macro(m) if m.mac.path.is_ident("cfg") => {
+            predicate(&m.mac.parse_body::<Meta>().ok()?, conds, 0)
+        }
+        syn::Expr::Paren(p) => exact(&p.expr, conds, depth + 1),
+        syn::Expr::Group(g) => exact(&g.expr, conds, depth + 1),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+            let c = exact(&u.expr, conds, depth + 1)?;
+            Some(conds.not(c))
+        }
+        syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) => {
+            let l = exact(&b.left, conds, depth + 1)?;
+            let r = exact(&b.right, conds, depth + 1)?;
+            Some(match b.op {
+                syn::BinOp::And(_) => conds.and(l, r),
+                _ => conds.intern(Cond::Any(vec![l, r])),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The build condition that holds when `e` is true: the `cfg!` tests among its `&&` operands.
+fn then_part(e: &syn::Expr, conds: &mut Conds, depth: u32) -> CondId {
+    if depth > 16 {
+        return CondId::TRUE;
+    }
+    if let Some(c) = exact(e, conds, depth) {
+        return c;
+    }
+    match e {
+        syn::Expr::Paren(p) => then_part(&p.expr, conds, depth + 1),
+        syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+            let l = then_part(&b.left, conds, depth + 1);
+            let r = then_part(&b.right, conds, depth + 1);
+            conds.and(l, r)
+        }
+        _ => CondId::TRUE,
+    }
+}
+
 fn predicate(m: &Meta, conds: &mut Conds, depth: u32) -> Option<CondId> {
     if depth > 16 {
         return None;
@@ -151,6 +210,34 @@ mod tests {
             "#[cfg(target_os = \"linux\")]"
         ));
         assert!(holds_together("#[inline]", "#[cfg(test)]"));
+    }
+
+    fn if_parts(src: &str) -> (Conds, CondId, CondId) {
+        let mut conds = Conds::default();
+        let e: syn::Expr = syn::parse_str(src).unwrap();
+        let (t, f) = of_if_condition(&e, &mut conds);
+        (conds, t, f)
+    }
+
+    #[test]
+    fn cfg_macro_in_if_conditions() {
+        let (mut c, then, els) = if_parts("cfg!(feature = \"sync\")");
+        let sync = option(&mut c, "feature", Some("sync"));
+        let not_sync = c.not(sync);
+        assert!(!c.satisfiable(&[then, not_sync], &[]));
+        assert!(!c.satisfiable(&[els, sync], &[]));
+        let (mut c, then, els) =
+            if_parts("!cfg!(windows) && (cfg!(test) || cfg!(debug_assertions))");
+        let windows = option(&mut c, "target_family", Some("windows"));
+        assert!(!c.satisfiable(&[then, windows], &[]));
+        assert!(c.satisfiable(&[els, windows], &[]));
+        // A runtime test next to it: only the then-branch knows something.
+        let (mut c, then, els) = if_parts("cfg!(unix) && ready()");
+        let windows = option(&mut c, "target_family", Some("windows"));
+        assert!(!c.satisfiable(&[then, windows], &[]));
+        assert_eq!(els, CondId::TRUE);
+        let (_, then, els) = if_parts("cfg!(unix) || ready()");
+        assert_eq!((then, els), (CondId::TRUE, CondId::TRUE));
     }
 
     #[test]

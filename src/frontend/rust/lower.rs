@@ -361,21 +361,51 @@ fn stmt_attrs(stmt: &Stmt) -> &[syn::Attribute] {
         Stmt::Local(l) => &l.attrs,
         Stmt::Macro(m) => &m.attrs,
         Stmt::Item(_) => &[],
-        Stmt::Expr(e, _) => match e {
-            Expr::Call(x) => &x.attrs,
-            Expr::MethodCall(x) => &x.attrs,
-            Expr::Block(x) => &x.attrs,
-            Expr::If(x) => &x.attrs,
-            Expr::Match(x) => &x.attrs,
-            Expr::Macro(x) => &x.attrs,
-            Expr::Assign(x) => &x.attrs,
-            Expr::Await(x) => &x.attrs,
-            Expr::Try(x) => &x.attrs,
-            Expr::Unsafe(x) => &x.attrs,
-            Expr::Return(x) => &x.attrs,
-            Expr::Path(x) => &x.attrs,
-            _ => &[],
-        },
+        Stmt::Expr(e, _) => expr_attrs(e),
+    }
+}
+
+/// The outer attributes of an expression statement (`#[cfg(..)] call();`, `#[cfg(..)] { .. }`).
+fn expr_attrs(e: &Expr) -> &[syn::Attribute] {
+    match e {
+        Expr::Array(x) => &x.attrs,
+        Expr::Assign(x) => &x.attrs,
+        Expr::Async(x) => &x.attrs,
+        Expr::Await(x) => &x.attrs,
+        Expr::Binary(x) => &x.attrs,
+        Expr::Block(x) => &x.attrs,
+        Expr::Break(x) => &x.attrs,
+        Expr::Call(x) => &x.attrs,
+        Expr::Cast(x) => &x.attrs,
+        Expr::Closure(x) => &x.attrs,
+        Expr::Const(x) => &x.attrs,
+        Expr::Continue(x) => &x.attrs,
+        Expr::Field(x) => &x.attrs,
+        Expr::ForLoop(x) => &x.attrs,
+        Expr::Group(x) => &x.attrs,
+        Expr::If(x) => &x.attrs,
+        Expr::Index(x) => &x.attrs,
+        Expr::Let(x) => &x.attrs,
+        Expr::Lit(x) => &x.attrs,
+        Expr::Loop(x) => &x.attrs,
+        Expr::Macro(x) => &x.attrs,
+        Expr::Match(x) => &x.attrs,
+        Expr::MethodCall(x) => &x.attrs,
+        Expr::Paren(x) => &x.attrs,
+        Expr::Path(x) => &x.attrs,
+        Expr::Range(x) => &x.attrs,
+        Expr::Reference(x) => &x.attrs,
+        Expr::Repeat(x) => &x.attrs,
+        Expr::Return(x) => &x.attrs,
+        Expr::Struct(x) => &x.attrs,
+        Expr::Try(x) => &x.attrs,
+        Expr::TryBlock(x) => &x.attrs,
+        Expr::Tuple(x) => &x.attrs,
+        Expr::Unary(x) => &x.attrs,
+        Expr::Unsafe(x) => &x.attrs,
+        Expr::While(x) => &x.attrs,
+        Expr::Yield(x) => &x.attrs,
+        _ => &[],
     }
 }
 
@@ -1456,13 +1486,20 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     fn lower_if(&mut self, i: &syn::ExprIf, tail: bool) -> Val {
         self.push_scope();
         self.lower_expr(&i.cond);
+        // `if cfg!(feature = "x")`: each branch exists in the builds its side of the test holds in.
+        let saved_when = self.when;
+        let (then_when, else_when) = super::cfg::of_if_condition(&i.cond, &mut self.ir.conds);
+        self.when = self.ir.conds.and(saved_when, then_when);
         let mut v = self.lower_block(&i.then_branch, tail);
+        self.when = saved_when;
         self.pop_scope(None);
         if let Some((_, els)) = &i.else_branch {
             if tail {
                 self.escape_if_runtime(els);
             }
+            self.when = self.ir.conds.and(saved_when, else_when);
             let w = self.lower_expr_t(els, tail);
+            self.when = saved_when;
             v.pend.extend(w.pend);
             let span = self.sp(i.if_token.span);
             v.place = self.merge(span, &[v.place, w.place]);
@@ -1475,6 +1512,10 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         let mut out = Val::default();
         let mut places = Vec::new();
         for arm in &m.arms {
+            // `#[cfg(..)]` on an arm: the arm exists only in those builds.
+            let saved_when = self.when;
+            let cfg = super::cfg::of_attrs(&arm.attrs, &mut self.ir.conds);
+            self.when = self.ir.conds.and(saved_when, cfg);
             self.push_scope();
             self.bind_pat_from(&arm.pat, scrutinee.ty.clone(), scrutinee.place);
             if let Some((_, g)) = &arm.guard {
@@ -1491,6 +1532,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 out.ty = v.ty;
             }
             self.pop_scope(None);
+            self.when = saved_when;
         }
         let span = self.sp(m.match_token.span);
         out.place = self.merge(span, &places);

@@ -30,6 +30,9 @@ pub enum Res {
 pub struct ScopeMap {
     /// Items declared in the scope.
     pub items: HashMap<String, ItemIr>,
+    /// Names declared more than once as functions in the scope (each under its own `#[cfg]`):
+    /// a call names all of them, and the link resolves it to each.
+    pub repeated: std::collections::HashSet<String>,
     /// `use` imports: name to the imported path, as written.
     pub uses: HashMap<String, Vec<String>>,
     /// Glob imports of external paths (`use tokio::runtime::*`).
@@ -211,7 +214,7 @@ impl Resolver<'_> {
             return self.classify(scope, &full);
         }
         if let Some(item) = map.items.get(first) {
-            if segs.len() == 1 {
+            if segs.len() == 1 && !map.repeated.contains(first) {
                 match item {
                     ItemIr::Fn(id) => return Res::Fn(*id),
                     ItemIr::Static(id) => return Res::Static(*id),

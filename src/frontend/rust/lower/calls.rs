@@ -1017,6 +1017,12 @@ impl<'a> Lowerer<'a, '_> {
                 Concept::NeedsRuntime => {
                     self.emit_model(span, EventKind::NeedsRuntime { api: api_name });
                 }
+                // Binding to an address value or an IP literal looks nothing up.
+                Concept::Blocking
+                    if api
+                        .resolves_arg
+                        .and_then(|n| args.iter().nth(n as usize))
+                        .is_some_and(|a| !may_be_host_name(a)) => {}
                 Concept::Blocking => {
                     self.emit_model(span, EventKind::Blocking { api: path.clone() });
                 }
@@ -1055,6 +1061,13 @@ impl<'a> Lowerer<'a, '_> {
                                 resource: ResourceRef::Local(VarId(v)),
                             },
                         );
+                    }
+                }
+                // A call that only hands out a handle still types its result
+                // (`std::io::stdin()` is a `Stdin`, whose `read_line` blocks).
+                Concept::NonBlocking => {
+                    if let Some(r) = &api.returns {
+                        out.ty = TypeRef::Ext(Arc::from(r.as_str()));
                     }
                 }
                 _ => {}
@@ -1168,5 +1181,46 @@ impl<'a> Lowerer<'a, '_> {
             MacroBody::LazyStatics(_) | MacroBody::ThreadLocals(_) | MacroBody::Opaque => {}
         }
         Val::default()
+    }
+}
+
+/// Whether an address argument may be a host name that needs a lookup: a string literal that
+/// is no socket or IP address, or a `format!` whose text before the first placeholder is no
+/// IP address (`format!("[::1]:{port}")` is one). Other values (a `SocketAddr`, a tuple of an
+/// `IpAddr` and a port, a variable) are taken for resolved addresses.
+fn may_be_host_name(e: &Expr) -> bool {
+    let ip = |s: &str| {
+        s.parse::<std::net::SocketAddr>().is_ok() || s.parse::<std::net::IpAddr>().is_ok()
+    };
+    match strip(e) {
+        Expr::Reference(r) => may_be_host_name(&r.expr),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => !ip(&s.value()),
+        Expr::Macro(m) if m.mac.path.is_ident("format") => {
+            let Ok(args) = m
+                .mac
+                .parse_body_with(Punctuated::<Expr, Comma>::parse_terminated)
+            else {
+                return true;
+            };
+            let Some(Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            })) = args.first()
+            else {
+                return true;
+            };
+            let text = s.value();
+            let head = text.split('{').next().unwrap_or("");
+            let host = head.strip_suffix(':').unwrap_or(head);
+            let host = host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(host);
+            !ip(host)
+        }
+        _ => false,
     }
 }

@@ -23,9 +23,13 @@ impl Lowerer<'_, '_> {
     // ----------------------------------------------------------------- pass 1: collect
 
     pub(super) fn add_item(&mut self, scope: u32, name: String, item: ItemIr) {
-        self.maps[scope as usize]
-            .items
-            .insert(name.clone(), item.clone());
+        let map = &mut self.maps[scope as usize];
+        if let (Some(ItemIr::Fn(a)), ItemIr::Fn(b)) = (map.items.get(&name), &item)
+            && a != b
+        {
+            map.repeated.insert(name.clone());
+        }
+        map.items.insert(name.clone(), item.clone());
         self.ir.modules[scope as usize].items.push((name, item));
     }
 
