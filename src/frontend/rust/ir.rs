@@ -54,6 +54,9 @@ pub enum TypeRef {
     Wrapped(Arc<TypeRef>),
     /// `&T`, `Arc<T>`, `Rc<T>`: the methods of `T` apply, but dropping the value drops no `T`.
     Shared(Arc<TypeRef>),
+    /// A lock holding a `T` (`Mutex<T>`, `RwLock<T>`): its guards (`.lock()`, `.read()`,
+    /// `.write()`, unwrapped or awaited) give the `T`'s methods.
+    Lock(Arc<TypeRef>),
     /// A type only the linked program knows (a call's declared return type, a field of a type
     /// declared in another file).
     Deferred(Arc<TyExpr>),

@@ -19,6 +19,42 @@ const TRANSPARENT: &[&str] = &[
     "alloc::boxed::Box",
 ];
 
+/// Locks whose guards give access to the value they hold.
+const LOCKS: &[&str] = &[
+    "std::sync::Mutex",
+    "std::sync::RwLock",
+    "tokio::sync::Mutex",
+    "tokio::sync::RwLock",
+    "parking_lot::Mutex",
+    "parking_lot::RwLock",
+    "futures::lock::Mutex",
+    "async_std::sync::Mutex",
+    "async_std::sync::RwLock",
+];
+
+/// Whether `path` is a lock whose guards give access to its value ([`TypeRef::Lock`]).
+pub fn is_lock(path: &str) -> bool {
+    LOCKS.contains(&path)
+}
+
+/// Whether a method of a lock gives a guard of its value (the guard may come wrapped in a
+/// `LockResult` or `Option`, or from a future).
+pub fn is_guard_method(name: &str) -> bool {
+    matches!(
+        name,
+        "lock"
+            | "read"
+            | "write"
+            | "try_lock"
+            | "try_read"
+            | "try_write"
+            | "lock_owned"
+            | "read_owned"
+            | "write_owned"
+            | "try_lock_owned"
+    )
+}
+
 /// Primitive and prelude types that never matter to the model.
 const PRIMITIVES: &[&str] = &[
     "str", "bool", "char", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
@@ -110,6 +146,15 @@ pub fn type_ref(ty: &Type, resolve: &mut dyn FnMut(&[String]) -> Res, depth: u32
                     {
                         let t = type_ref(inner, resolve, depth + 1);
                         return if is_shared(&full) { shared(t) } else { t };
+                    }
+                    if is_lock(&full)
+                        && let Some(last) = last
+                        && let Some(inner) = first_type_arg(&last.arguments)
+                    {
+                        return match type_ref(inner, resolve, depth + 1) {
+                            TypeRef::Unknown => TypeRef::Ext(Arc::from(full.as_str())),
+                            t => TypeRef::Lock(Arc::new(t)),
+                        };
                     }
                     TypeRef::Ext(Arc::from(full.as_str()))
                 }

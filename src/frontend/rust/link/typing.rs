@@ -41,6 +41,7 @@ pub(super) enum RTy {
     Pkg(u32, String),
     Wrapped(Box<RTy>),
     Shared(Box<RTy>),
+    Lock(Box<RTy>),
 }
 
 impl RTy {
@@ -97,8 +98,19 @@ impl Linker<'_> {
                 RTy::Unknown => RTy::Unknown,
                 t => RTy::Shared(Box::new(t)),
             },
+            TypeRef::Lock(inner) => match self.eval(f, inner, depth + 1) {
+                RTy::Unknown => RTy::Unknown,
+                t => RTy::Lock(Box::new(t)),
+            },
             TypeRef::Deferred(e) => match &**e {
                 TyExpr::Ret { target, fallback } => {
+                    // A guard of a lock whose type only the linked program knows.
+                    if let Target::Method { ty, name } = target
+                        && crate::frontend::rust::types::is_guard_method(name)
+                        && let RTy::Lock(inner) = self.eval(f, ty, depth + 1).peel()
+                    {
+                        return RTy::Shared(inner.clone());
+                    }
                     let fns = Self::fns_of(self.resolve_target_at(f, target, depth + 1));
                     if fns.is_empty() {
                         return self.eval(f, fallback, depth + 1);

@@ -544,6 +544,11 @@ impl<'a> Lowerer<'a, '_> {
                 out.origin = v.origin;
                 return out;
             }
+            if parent.is_some_and(types::is_lock) && !matches!(v.ty, TypeRef::Unknown) {
+                out.ty = TypeRef::Lock(Arc::new(v.ty));
+                out.origin = v.origin;
+                return out;
+            }
         }
         if let Some(parent) = parent
             && super::is_type_name(last_seg(parent))
@@ -658,6 +663,20 @@ impl<'a> Lowerer<'a, '_> {
                 self.guard_api_events(ty, name, owners, span);
             }
             return out;
+        }
+        // A lock's guard gives its value: `m.lock().unwrap().method()` is the value's method.
+        if let TypeRef::Lock(inner) = recv.ty.peel()
+            && types::is_guard_method(&name)
+        {
+            for a in &m.args {
+                self.lower_arg(a, None);
+            }
+            return Val {
+                ty: typing::shared((**inner).clone()),
+                place: recv.place,
+                read: recv.read,
+                ..Val::default()
+            };
         }
         // The package method called, if the receiver may be of a package type.
         let target = match recv.ty.peel() {

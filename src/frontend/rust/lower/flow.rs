@@ -154,7 +154,7 @@ impl Lowerer<'_, '_> {
         let mut ty = ty;
         for _ in 0..8 {
             match ty {
-                TypeRef::Shared(t) | TypeRef::Wrapped(t) => ty = t,
+                TypeRef::Shared(t) | TypeRef::Wrapped(t) | TypeRef::Lock(t) => ty = t,
                 _ => break,
             }
         }
