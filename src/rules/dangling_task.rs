@@ -1,6 +1,7 @@
 //! dangling-task (LL102): a task whose handle is thrown away; see `rules/dangling-task.md`.
 
 use crate::analysis::Facts;
+use crate::analysis::flow::ObjKind;
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{EventKind, HandleFate, Language, Program, RunKind, RuntimeRef};
 
@@ -10,7 +11,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         if func.language != Language::Python {
             continue;
         }
-        for ev in &func.events {
+        for (i, ev) in func.events.iter().enumerate() {
             let EventKind::Run {
                 how: RunKind::Spawn,
                 handle,
@@ -22,9 +23,9 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 continue;
             };
             // A spawn on a receiver the model cannot identify may be a task group's, which
-            // keeps its tasks.
+            // keeps its tasks; one the flow finds holding only event loops is a loop's.
             if *handle != HandleFate::Discarded
-                || *runtime == RuntimeRef::Unknown
+                || (*runtime == RuntimeRef::Unknown && !on_loop_only(facts, fid, i))
                 || !facts.reached(program, fid, ev)
             {
                 continue;
@@ -40,4 +41,14 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             );
         }
     }
+}
+
+/// Whether the flow finds that the receiver of event `i` of `f` holds event loops, and
+/// nothing else it knows of.
+fn on_loop_only(facts: &Facts, f: crate::model::FnId, i: usize) -> bool {
+    let held = facts.flow.subject(f, i);
+    !held.is_empty()
+        && held
+            .iter()
+            .all(|(o, _)| facts.flow.object(*o).kind == ObjKind::Runtime)
 }

@@ -3,10 +3,12 @@
 
 use std::collections::HashMap;
 
+use crate::analysis::flow::{ObjId, ObjKind, Role};
 use crate::analysis::{Facts, InstId};
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{
-    CondId, EventKind, FnId, FnKind, Language, Program, RuntimeRef, Span, VarId, VarKind,
+    CellId, CellKind, CondId, EventKind, FnId, FnKind, Language, Place, Program, RuntimeRef, Span,
+    VarId, VarKind,
 };
 
 /// Reports uses of runtimes and handles whose runtime is already gone.
@@ -136,6 +138,34 @@ fn late_uses(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     }
 }
 
+/// Whether an event drives a runtime the frontend could not name (the flow may know it).
+fn runtime_use_unknown(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Run {
+            runtime: RuntimeRef::Unknown,
+            ..
+        } | EventKind::RuntimeEnter {
+            runtime: RuntimeRef::Unknown,
+        } | EventKind::HandleOf {
+            runtime: RuntimeRef::Unknown,
+            ..
+        }
+    )
+}
+
+/// The one runtime object the receiver of event `i` of `f` holds, when the flow finds exactly
+/// one and the code making it runs once per process.
+fn one_loop(facts: &Facts, f: FnId, i: usize) -> Option<ObjId> {
+    let held = facts.flow.subject(f, i);
+    let (o, _) = *held.first()?;
+    if held.iter().any(|(x, _)| *x != o) {
+        return None;
+    }
+    let obj = facts.flow.object(o);
+    (obj.kind == ObjKind::Runtime && !facts.repeated[obj.func.0 as usize]).then_some(o)
+}
+
 /// The runtime variable an event drives, if any.
 fn runtime_use(kind: &EventKind) -> Option<VarId> {
     match kind {
@@ -236,14 +266,67 @@ fn shared_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             }
         }
     }
-    if closes.is_empty() {
+    // The same through the flow: one loop, made by code that runs once (a helper called
+    // from the module body), closed by one function and used by another, both repeated.
+    let mut flow_closes: HashMap<ObjId, Span> = HashMap::new();
+    // Loops a module global holds (the loop installed on a thread is no module's), and no
+    // attribute: one per process.
+    let mut in_global = std::collections::HashSet::new();
+    let mut in_field = std::collections::HashSet::new();
+    for (i, cell) in program.flow.cells.iter().enumerate() {
+        let values = facts.flow.values(Place::Cell(CellId(i as u32)));
+        match cell.kind {
+            CellKind::Static if !cell.owner.is_empty() => in_global.extend(values),
+            CellKind::Static => {}
+            CellKind::Field => in_field.extend(values),
+        }
+    }
+    let one_loop = |f: FnId, i: usize| {
+        one_loop(facts, f, i)
+            .filter(|&o| in_global.contains(&(o, Role::Own)) && !in_field.contains(&(o, Role::Own)))
+    };
+    for (fid, f) in program.fns() {
+        if !facts.repeated[fid.0 as usize] || facts.ctx(fid).is_empty() {
+            continue;
+        }
+        for (i, ev) in f.events.iter().enumerate() {
+            if let EventKind::RuntimeClose {
+                runtime: RuntimeRef::Unknown,
+                ..
+            } = &ev.kind
+                && let Some(o) = one_loop(fid, i)
+                && facts.flow.object(o).func != fid
+            {
+                flow_closes.entry(o).or_insert(ev.span);
+            }
+        }
+    }
+    if closes.is_empty() && flow_closes.is_empty() {
         return;
     }
     for (fid, f) in program.fns() {
         if !facts.repeated[fid.0 as usize] {
             continue;
         }
-        for ev in &f.events {
+        for (i, ev) in f.events.iter().enumerate() {
+            if runtime_use_unknown(&ev.kind)
+                && let Some(o) = one_loop(fid, i)
+                && let Some(&close) = flow_closes.get(&o)
+            {
+                out.push(
+                    Finding::new(
+                        "use-after-runtime-close",
+                        Severity::Error,
+                        ev.span,
+                        "an event loop is used after it was closed".to_string(),
+                    )
+                    .primary_label("the loop is already closed here")
+                    .note("asyncio raises: \"RuntimeError: Event loop is closed\"")
+                    .label(close, "the loop is closed here, and this code runs again afterwards")
+                    .help("create a new loop per call (`asyncio.run`), or close the shared loop only once at exit"),
+                );
+                continue;
+            }
             let Some(v) = runtime_use(&ev.kind) else {
                 continue;
             };

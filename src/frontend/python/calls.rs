@@ -511,6 +511,16 @@ impl<'a> Lowerer<'a> {
                     })
                     .filter(|p| self.cx.may_be_api(p));
                 let full = typed.unwrap_or_else(|| dotted(&recv_path, method));
+                // A module global holding what a project function returns is of unknown type,
+                // like a local bound to it: a library method is matched by its name.
+                if project
+                    && attrs.is_empty()
+                    && self.cx.methods.contains(method)
+                    && self.factory_result(base)
+                {
+                    out.recv = Recv::Other;
+                    return;
+                }
                 if project {
                     // A module global holding an instance of a library subclass: a method the
                     // class overrides is called too.
@@ -539,6 +549,24 @@ impl<'a> Lowerer<'a> {
                 out.path = self.typed_method(base, method);
             }
             _ => out.recv = Recv::Other,
+        }
+    }
+
+    /// Whether the module-level name `base` of this module is bound to the result of a call
+    /// of a project function (not a class: a function of this module, or an imported name
+    /// that is not capitalised).
+    fn factory_result(&self, base: &str) -> bool {
+        if self.imports.get(base).is_some() {
+            return false;
+        }
+        let Some(super::ir::Def::Instance(p)) = self.ir.defs.get(base) else {
+            return false;
+        };
+        let (module, last) = p.rsplit_once('.').unwrap_or(("", p));
+        if module == self.mf.name {
+            matches!(self.ir.defs.get(last), Some(super::ir::Def::Fn(_)))
+        } else {
+            last.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         }
     }
 
@@ -736,7 +764,7 @@ impl<'a> Lowerer<'a> {
                             self.note_name_type(places.len(), n.id.as_str());
                             places.push(self.name_place(n.id.as_str()));
                         }
-                        _ => places.push(None),
+                        _ => places.push(self.passed_place(a)),
                     }
                 }
                 self.flow_kwargs = c
@@ -744,8 +772,7 @@ impl<'a> Lowerer<'a> {
                     .keywords
                     .iter()
                     .filter_map(|k| {
-                        let Expr::Name(n) = &k.value else { return None };
-                        Some((k.arg.as_ref()?.id.clone(), self.name_place(n.id.as_str())?))
+                        Some((k.arg.as_ref()?.id.clone(), self.passed_place(&k.value)?))
                     })
                     .collect();
                 self.flow_args = Some(places);
@@ -785,7 +812,7 @@ impl<'a> Lowerer<'a> {
                                 self.note_name_type(places.len(), n.id.as_str());
                                 places.push(self.name_place(n.id.as_str()));
                             }
-                            _ => places.push(None),
+                            _ => places.push(self.passed_place(e)),
                         }
                     }
                     Some(places)

@@ -139,10 +139,9 @@ impl<'a> Lowerer<'a> {
             }
             Concept::RuntimeEnter => {
                 // The loop installed as the thread's current one, for later `get_event_loop()`.
-                let installed = match args.and_then(|a| a.args.first()) {
-                    Some(Expr::Name(n)) => self.name_place(n.id.as_str()),
-                    _ => None,
-                };
+                let installed = args
+                    .and_then(|a| a.args.first())
+                    .and_then(|e| self.passed_place(e));
                 if installed.is_some() {
                     let cell = self.installed_loop_cell();
                     self.flow_assign(range, Some(cell), installed);

@@ -405,6 +405,27 @@ impl Lowerer<'_> {
 }
 
 impl Lowerer<'_> {
+    /// The place of an argument that the calling code evaluates for a body it hands on (the
+    /// arguments of a coroutine given to a loop, the `args` of a thread), without lowering it
+    /// again: a name, or an attribute (chain) of a value of a known project type.
+    pub(super) fn passed_place(&mut self, e: &ruff_python_ast::Expr) -> Option<Place> {
+        use ruff_python_ast::Expr;
+        match e {
+            Expr::Name(n) => self.name_place(n.id.as_str()),
+            Expr::Attribute(a) => {
+                let (base, attrs) = super::imports::attr_chain(&a.value)?;
+                let ty = self.receiver_type(base)?;
+                let attr = a.attr.id.as_str();
+                if attrs.is_empty() {
+                    Some(self.typed_attr_place(a.range, base, &ty, attr, false))
+                } else {
+                    self.chain_place(a.range, &ty, &attrs, attr)
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// A fresh temporary holding attribute `attr` of the value reached from a value of project
     /// type `ty` through `attrs` (`self.inner.client`: `ty` is the class's instance, `attrs` is
     /// `[inner]`). The cell is named by the type path of its owner, which the linker resolves
