@@ -1217,7 +1217,7 @@ impl Lowerer<'_> {
                 self.ir.functions[fid].func.params = self.scope().param_info.clone();
             }
             let span = self.span(range);
-            self.ir.call_args.push((span, list));
+            self.ir.call_args.push(span, list);
         }
     }
 }

@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::name::Name;
 
-use crate::model::{Entry, Function, Global, Span, Var};
+use crate::model::{ArgKey, ArgVal, Entry, Function, Global, Lit, Span, Var};
 
 /// A top-level name of a module.
 #[derive(Debug, Clone)]
@@ -221,14 +221,105 @@ pub struct FileIr {
     /// Conditions of events (tests of parameters).
     pub conds: crate::model::Conds,
     /// Calls with literal arguments: the call's span and its arguments.
-    pub call_args: Vec<(
-        crate::model::Span,
-        Vec<(crate::model::ArgKey, crate::model::ArgVal)>,
-    )>,
+    pub call_args: CallArgs,
     /// Storage cells named by flow facts (instance attributes by class).
     pub cells: Vec<crate::model::Cell>,
     /// Owning function (local id) of each flow temporary.
     pub temps: Vec<u32>,
     /// Flow facts (functions, variables, temporaries, cells and events are file-local).
     pub flow: super::facts::FileFacts,
+}
+
+/// The arguments of a file's calls that pass a literal or a parameter, packed: most of them are
+/// dropped at link time (only calls of functions that test a parameter keep theirs), and a
+/// file has many. An argument is two `u32`s (its key and its value); literals and keyword
+/// names sit in one table per file, each once.
+#[derive(Debug, Default)]
+pub struct CallArgs {
+    /// Per call: its span and its arguments, `args[start..start + len]`.
+    calls: Vec<(Span, u32, u32)>,
+    /// Arguments: a packed [`ArgKey`] and [`ArgVal`].
+    args: Vec<(u32, u32)>,
+    /// Literals and keyword names (as [`Lit::Str`]) by index.
+    lits: Vec<Lit>,
+    /// Index of each literal in `lits`, while the file is lowered.
+    lit_ids: HashMap<Lit, u32>,
+}
+
+/// The top bit of a packed key or value marks a keyword (key) or a parameter (value).
+const TAG: u32 = 1 << 31;
+/// A packed [`ArgKey::Unplaced`] or [`ArgVal::Other`].
+const NONE: u32 = u32::MAX;
+
+impl CallArgs {
+    /// Records the arguments of the call at `span`.
+    pub fn push(&mut self, span: Span, list: Vec<(ArgKey, ArgVal)>) {
+        let start = self.args.len() as u32;
+        for (key, val) in list {
+            let key = match key {
+                ArgKey::Pos(i) => i.min(TAG - 1),
+                ArgKey::Name(n) => TAG | self.lit(Lit::Str(n)),
+                ArgKey::Unplaced => NONE,
+            };
+            let val = match val {
+                ArgVal::Lit(l) => self.lit(l),
+                ArgVal::Param(i) => TAG | i.min(TAG - 2),
+                ArgVal::Other => NONE,
+            };
+            self.args.push((key, val));
+        }
+        self.calls
+            .push((span, start, self.args.len() as u32 - start));
+    }
+
+    fn lit(&mut self, l: Lit) -> u32 {
+        if let Some(&id) = self.lit_ids.get(&l) {
+            return id;
+        }
+        let id = self.lits.len() as u32;
+        self.lits.push(l.clone());
+        self.lit_ids.insert(l, id);
+        id
+    }
+
+    /// Drops what only lowering needs.
+    pub fn seal(&mut self) {
+        self.lit_ids = HashMap::default();
+        self.calls.shrink_to_fit();
+        self.args.shrink_to_fit();
+        self.lits.shrink_to_fit();
+    }
+
+    /// The spans of the calls, in the order they were recorded.
+    pub fn spans(&self) -> impl Iterator<Item = Span> + '_ {
+        self.calls.iter().map(|c| c.0)
+    }
+
+    /// The arguments of the `k`th call recorded.
+    pub fn args(&self, k: usize) -> Vec<(ArgKey, ArgVal)> {
+        let (_, start, len) = self.calls[k];
+        self.args[start as usize..(start + len) as usize]
+            .iter()
+            .map(|&(key, val)| (self.key(key), self.val(val)))
+            .collect()
+    }
+
+    fn key(&self, key: u32) -> ArgKey {
+        match key {
+            NONE => ArgKey::Unplaced,
+            k if k & TAG != 0 => match &self.lits[(k & !TAG) as usize] {
+                Lit::Str(n) => ArgKey::Name(n.clone()),
+                _ => ArgKey::Unplaced,
+            },
+            k => ArgKey::Pos(k),
+        }
+    }
+
+    fn val(&self, val: u32) -> ArgVal {
+        match val {
+            NONE => ArgVal::Other,
+            v if v & TAG != 0 => ArgVal::Param(v & !TAG),
+            v => ArgVal::Lit(self.lits[v as usize].clone()),
+        }
+    }
 }

@@ -287,14 +287,8 @@ fn keyword_position(
     found
 }
 
-/// A call's span and its arguments.
-type CallArgs = (
-    crate::model::Span,
-    Vec<(crate::model::ArgKey, crate::model::ArgVal)>,
-);
-
 /// Keeps the arguments of the calls whose callee binds its parameters.
-fn keep_call_args(program: &mut Program, call_args: Vec<Vec<CallArgs>>) {
+fn keep_call_args(program: &mut Program, call_args: Vec<super::ir::CallArgs>) {
     let mut wanted = rustc_hash::FxHashSet::default();
     for f in &program.functions {
         for ev in &f.events {
@@ -311,13 +305,13 @@ fn keep_call_args(program: &mut Program, call_args: Vec<Vec<CallArgs>>) {
         return;
     }
     for (k, list) in call_args.into_iter().enumerate() {
-        for (span, args) in list {
+        for (i, span) in list.spans().enumerate() {
             let span = crate::model::Span {
                 file: k as u32,
                 ..span
             };
             if wanted.contains(&span) {
-                program.call_args.insert(span, args);
+                program.call_args.insert(span, list.args(i));
             }
         }
     }

@@ -181,6 +181,7 @@ impl<'a> Lowerer<'a> {
         ir.cells.shrink_to_fit();
         ir.vars.shrink_to_fit();
         ir.paths.shrink_to_fit();
+        ir.call_args.seal();
         ir
     }
 
