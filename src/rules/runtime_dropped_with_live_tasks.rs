@@ -133,10 +133,15 @@ fn summarize(
                     pending.push((fid, i));
                 }
             }
+            // Running the loop (`run_until_complete`, or `run_forever` until it is stopped)
+            // lets its tasks and callbacks progress.
             EventKind::Run {
                 how: RunKind::BlockOn,
                 ..
-            } if holds(fid, i) => {
+            }
+            | EventKind::BlockingEntry { .. }
+                if holds(fid, i) =>
+            {
                 sum.clears = true;
                 pending.clear();
             }

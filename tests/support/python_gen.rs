@@ -1381,6 +1381,81 @@ fn monorepo_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// Callbacks the loop runs, registered in ways real code does, each with a twin whose callback
+/// may block or needs no loop: `(name, bug callback body, twin callback body, registering code)`.
+/// `{CB}` is the callback's name.
+const CALLBACKS: &[(&str, &str, &str, &str)] = &[
+    (
+        "call_soon_before_run_forever",
+        "time.sleep(0.01)  @@\nloop.stop()",
+        "loop.run_in_executor(None, time.sleep, 0.01)\nloop.stop()",
+        "def main():\n    global loop\n    loop = asyncio.new_event_loop()\n    loop.call_soon({CB})\n    loop.run_forever()\n    loop.close()\n",
+    ),
+    (
+        "call_later_in_coroutine",
+        "time.sleep(0.01)  @@",
+        "asyncio.get_running_loop().run_in_executor(None, time.sleep, 0.01)",
+        "async def amain():\n    asyncio.get_running_loop().call_later(0.01, {CB})\n    await asyncio.sleep(0.1)\n\n\ndef main():\n    asyncio.run(amain())\n",
+    ),
+    (
+        "threadsafe_from_worker",
+        "time.sleep(0.01)  @@",
+        "print(asyncio.get_running_loop().time())",
+        "def poke(loop):\n    loop.call_soon_threadsafe({CB})\n\n\nasync def amain():\n    loop = asyncio.get_running_loop()\n    await asyncio.to_thread(poke, loop)\n    await asyncio.sleep(0.1)\n\n\ndef main():\n    asyncio.run(amain())\n",
+    ),
+    (
+        "task_done_callback_nested_run",
+        "print(asyncio.run(asyncio.sleep(0)))  @@",
+        "print(asyncio.get_running_loop().time())",
+        "async def amain():\n    task = asyncio.create_task(asyncio.sleep(0))\n    task.add_done_callback(lambda _t: {CB}())\n    await task\n    await asyncio.sleep(0)\n\n\ndef main():\n    asyncio.run(amain())\n",
+    ),
+];
+
+/// Loop callbacks: a blocking call or a nested loop entry in a callback the loop runs (bug),
+/// or a callback that hands the work off or only needs the running loop (twin). A callback of
+/// an executor's future, run off the loop, may block (twin only).
+fn callback_programs(out: &mut Vec<Program>) {
+    for (name, bug, twin_body, register) in CALLBACKS {
+        for twin in [false, true] {
+            let body = if twin { twin_body } else { bug };
+            let rule = if body.contains("asyncio.run(") {
+                "nested-block-on"
+            } else {
+                "blocking-call-in-async"
+            };
+            let code = format!(
+                "\"\"\"Generated program.\"\"\"\nimport asyncio\nimport time\n\n\ndef on_event():\n{}\n\n\n{}\n\nif __name__ == \"__main__\":\n    main()\n",
+                ind(body, 4),
+                register.replace("{CB}", "on_event")
+            );
+            let dims = vec![
+                ("class", rule.to_string()),
+                ("callback", name.to_string()),
+                ("twin", if twin { "correct" } else { "bug" }.to_string()),
+            ];
+            let rule = (!twin).then_some(rule);
+            out.push(Program::new(
+                "python",
+                dims,
+                rule,
+                vec![("app.py".to_string(), code)],
+            ));
+        }
+    }
+    let code = "\"\"\"Generated program.\"\"\"\nimport concurrent.futures\nimport time\n\n\ndef on_done(_fut):\n    time.sleep(0.01)\n\n\ndef main():\n    with concurrent.futures.ThreadPoolExecutor() as pool:\n        fut = pool.submit(time.sleep, 0.01)\n        fut.add_done_callback(on_done)\n\n\nif __name__ == \"__main__\":\n    main()\n";
+    let dims = vec![
+        ("class", "blocking-call-in-async".to_string()),
+        ("callback", "executor_future_done_callback".to_string()),
+        ("twin", "correct".to_string()),
+    ];
+    out.push(Program::new(
+        "python",
+        dims,
+        None,
+        vec![("app.py".to_string(), code.to_string())],
+    ));
+}
+
 /// Every generated Python program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
@@ -1389,5 +1464,6 @@ pub fn generate() -> Vec<Program> {
     shared_programs(&mut out);
     fixture_programs(&mut out);
     closed_loop_programs(&mut out);
+    callback_programs(&mut out);
     out
 }

@@ -255,7 +255,9 @@ impl Lowerer<'_> {
                 ev.span == span
                     && matches!(
                         ev.kind,
-                        EventKind::Run { .. } | EventKind::RuntimeClose { .. }
+                        EventKind::Run { .. }
+                            | EventKind::RuntimeClose { .. }
+                            | EventKind::BlockingEntry { .. }
                     )
             })
             .map(|i| i as u32)
