@@ -78,6 +78,8 @@ pub struct Flow {
     runs_on: Vec<Vec<ObjId>>,
     /// Whether each object, owned, leaves the function that made it.
     leaving: Vec<bool>,
+    /// Per object, whether a field or static owns it, and the functions that return it owned.
+    kept: Vec<(bool, Vec<FnId>)>,
 }
 
 type Ctx = u32;
@@ -323,14 +325,24 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
         }
     }
     let mut leaving = vec![false; b.objects.len()];
+    let mut kept: Vec<(bool, Vec<FnId>)> = vec![(false, Vec::new()); b.objects.len()];
     for (&(place, _), &node) in &b.nodes {
         for &(o, role) in &pts[node as usize] {
+            if role != Role::Own {
+                continue;
+            }
+            let k = &mut kept[o.0 as usize];
+            match place {
+                Place::Cell(_) => k.0 = true,
+                Place::Ret(f) if !k.1.contains(&f) => k.1.push(f),
+                _ => {}
+            }
             let out = match place {
                 Place::Cell(_) => true,
                 Place::Ret(f) => f == b.objects[o.0 as usize].func,
                 _ => false,
             };
-            if out && role == Role::Own {
+            if out {
                 leaving[o.0 as usize] = true;
             }
         }
@@ -342,6 +354,7 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
         subjects,
         runs_on: Vec::new(),
         leaving,
+        kept,
     };
     flow.runs_on = runs_on(program, &flow);
     flow
@@ -516,6 +529,14 @@ impl Flow {
         held.dedup();
         held.retain(|f| !returned.contains(f));
         Some(held)
+    }
+
+    /// Whether an object, owned, outlives a call of `f`: `f` returns it, or a field or a
+    /// static keeps it.
+    pub fn outlives(&self, id: ObjId, f: FnId) -> bool {
+        self.kept
+            .get(id.0 as usize)
+            .is_some_and(|(cell, rets)| *cell || rets.contains(&f))
     }
 
     /// Whether an object, owned, leaves the function that made it: returned, or stored in a

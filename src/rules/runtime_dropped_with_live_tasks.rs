@@ -4,9 +4,11 @@
 use std::collections::HashMap;
 
 use crate::analysis::Facts;
+use crate::analysis::flow::{ObjKind, Role};
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{
-    Entry, EventKind, FnId, FnKind, HandleFate, Language, Program, RunKind, RuntimeRef, WaitKind,
+    Entry, Event, EventKind, FnId, FnKind, HandleFate, Language, Place, Program, RunKind,
+    RuntimeRef, VarId, WaitKind,
 };
 
 /// Reports detached tasks in the body whose return ends the runtime (or in a helper only such
@@ -184,8 +186,29 @@ fn summarize(
     sum
 }
 
-/// Tasks spawned on a runtime built in the same body and dropped or shut down there without
-/// anything waiting for them.
+/// Whether the runtime in `v` is the body's own: built there, or, by the value flow, one
+/// runtime made for this body (by a helper it calls) whose last owner is the body.
+fn owned_here(program: &Program, facts: &Facts, fid: FnId, before: &[Event], v: VarId) -> bool {
+    if before
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::RuntimeNew { var: Some(r), .. } if r == v))
+    {
+        return true;
+    }
+    let vals = facts.flow.values(Place::Var(v));
+    !vals.is_empty()
+        && vals.iter().all(|&(o, role)| {
+            role == Role::Own
+                && facts.flow.object(o).kind == ObjKind::Runtime
+                && facts
+                    .flow
+                    .holders(program, o)
+                    .is_some_and(|h| h.as_slice() == [fid])
+        })
+}
+
+/// Tasks spawned on a runtime the body owns (built there, or handed back by a helper) and
+/// dropped or shut down there without anything waiting for them.
 fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
         if f.is_test || f.diverges || waits_for_everything(program, fid) {
@@ -202,9 +225,7 @@ fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             else {
                 continue;
             };
-            let built_here = f.events[..i]
-                .iter()
-                .any(|e| matches!(e.kind, EventKind::RuntimeNew { var: Some(r), .. } if r == *v));
+            let built_here = owned_here(program, facts, fid, &f.events[..i], *v);
             // A spawn on a runtime that is already closed fails at once instead
             // (`use-after-runtime-close`).
             let closed_before = f.events[..i].iter().any(

@@ -67,22 +67,24 @@ fn direct(program: &Program, facts: &Facts) -> Vec<Direct> {
         let d = &mut out[fid.0 as usize];
         for (i, ev) in f.events.iter().enumerate() {
             match &ev.kind {
-                EventKind::RuntimeClose { runtime, .. } => {
+                EventKind::RuntimeClose { runtime, api } => {
                     let mut vals = flow.subject(fid, i);
                     if let RuntimeRef::Var(v) = runtime {
                         vals.extend(flow.values(Place::Var(*v)));
                     }
                     // An asyncio loop is closed by `close()` whoever owns it, when the
                     // receiver surely is that one loop.
-                    if f.language == Language::Python
-                        && let [o] = one_runtime(facts, &vals)[..]
-                    {
+                    // A Rust shutdown takes the runtime by value: it ends the one runtime its
+                    // receiver holds, wherever that was kept (a field moved out of). Only a
+                    // drop may let go of one of several shared owners.
+                    let consumes = f.language == Language::Python || api != "std::mem::drop";
+                    if consumes && let [o] = one_runtime(facts, &vals)[..] {
                         d.ends.push((i, o));
                         continue;
                     }
                     for (o, role) in vals {
                         // Owned here, and not kept anywhere that outlives the body.
-                        if role == Role::Own && is_runtime(facts, o) && !flow.leaves(o) {
+                        if role == Role::Own && is_runtime(facts, o) && !flow.outlives(o, fid) {
                             d.ends.push((i, o));
                         }
                     }

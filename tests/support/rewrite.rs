@@ -191,6 +191,8 @@ struct FnSite {
     /// Attribute, decorator, trait impl or trait definition around it.
     decorated: bool,
     indent: usize,
+    /// Rust: an associated function of an inherent impl (called as `Self::name`).
+    in_impl: bool,
 }
 
 impl FnSite {
@@ -250,6 +252,7 @@ fn rust_fns(tree: &Tree) -> Vec<FnSite> {
                 break;
             }
             // The enclosing item: a trait impl or trait definition rules the rewrites out.
+            let mut in_impl = false;
             if indent > 0 {
                 let mut k = i;
                 while k > 0 {
@@ -263,6 +266,7 @@ fn rust_fns(tree: &Tree) -> Vec<FnSite> {
                         {
                             decorated = true;
                         }
+                        in_impl = p.starts_with("impl");
                         break;
                     }
                 }
@@ -279,6 +283,7 @@ fn rust_fns(tree: &Tree) -> Vec<FnSite> {
                 is_method,
                 decorated,
                 indent,
+                in_impl,
             });
         }
     }
@@ -405,6 +410,7 @@ fn python_fns(tree: &Tree) -> Vec<FnSite> {
                 is_method,
                 decorated,
                 indent,
+                in_impl: false,
             });
         }
     }
@@ -667,6 +673,7 @@ fn pick_creation(
                     is_method: false,
                     decorated: false,
                     indent: 0,
+                    in_impl: false,
                 };
                 return Some((c, whole));
             }
@@ -1095,7 +1102,13 @@ fn extract_body(tree: &Tree, python: bool, hot: &BTreeSet<(String, u32)>) -> Opt
     let sig = lines[f.line].text.clone();
     lines[f.line].text = replace_word(&sig, &f.name, &inner, &|_, _| false);
     let pad = " ".repeat(f.indent);
-    let recv = if f.is_method { "self." } else { "" };
+    let recv = if f.is_method {
+        "self."
+    } else if f.in_impl {
+        "Self::"
+    } else {
+        ""
+    };
     let mut wrapper = Vec::new();
     if python {
         let call = format!("{recv}{inner}({})", args.join(", "));
@@ -1238,7 +1251,14 @@ fn move_rust(tree: &Tree, hot: &BTreeSet<(String, u32)>) -> Option<Tree> {
         Some((d, name)) => (format!("{d}/"), name.trim_end_matches(".rs").to_string()),
         None => (String::new(), f.file.trim_end_matches(".rs").to_string()),
     };
-    let is_root = standalone || matches!(stem.as_str(), "main" | "lib" | "mod");
+    // A file another file declares as a module is none of a standalone tree's roots.
+    let declared = tree.files.iter().any(|(p, lines)| {
+        *p != f.file
+            && lines
+                .iter()
+                .any(|l| l.text.trim_start().trim_start_matches("pub ") == format!("mod {stem};"))
+    });
+    let is_root = (standalone && !declared) || matches!(stem.as_str(), "main" | "lib" | "mod");
     let new_path = if is_root {
         format!("{dir}moved_mm.rs")
     } else {

@@ -1241,55 +1241,92 @@ const HANDLE_USES: &[(&str, &str)] = &[
     ("spawn", "{ {h}.spawn(async { 1 }); 1 }"),
 ];
 
+/// Where the runtime that a handle outlives is built: `(name, expression in main, items of
+/// the main file, module file)`. Built by a helper, its library type is known only once the
+/// program is linked.
+const RUNTIME_SOURCES: &[(&str, &str, &str, Option<&str>)] = &[
+    (
+        "inline",
+        "tokio::runtime::Runtime::new().unwrap()",
+        "",
+        None,
+    ),
+    (
+        "helper_below",
+        "build_runtime()",
+        "\nfn build_runtime() -> tokio::runtime::Runtime {\n    tokio::runtime::Runtime::new().unwrap()\n}\n",
+        None,
+    ),
+    (
+        "module_factory",
+        "factory::build_runtime()",
+        "",
+        Some(
+            "//! Runtime factory.\n\npub fn build_runtime() -> tokio::runtime::Runtime {\n    tokio::runtime::Builder::new_multi_thread()\n        .enable_all()\n        .build()\n        .expect(\"runtime\")\n}\n",
+        ),
+    ),
+];
+
 fn closed_handle_programs(out: &mut Vec<Program>) {
     for (travel, items, obtain, use_main) in HANDLE_TRAVELS {
         for (close_name, close) in CLOSES {
             for (use_name, use_expr) in HANDLE_USES {
-                for twin in [false, true] {
-                    let fill_use = |t: &str| -> String {
-                        let mut s = t.to_string();
-                        while let Some(at) = s.find("{USE:") {
-                            let end = at + s[at..].find("}").expect("closing brace");
-                            let h = s[at + 5..end].to_string();
-                            s = format!(
-                                "{}{}{}",
-                                &s[..at],
-                                use_expr.replace("{h}", &h),
-                                &s[end + 1..]
-                            );
+                for &(source, build, source_items, module) in RUNTIME_SOURCES {
+                    for twin in [false, true] {
+                        let fill_use = |t: &str| -> String {
+                            let mut s = t.to_string();
+                            while let Some(at) = s.find("{USE:") {
+                                let end = at + s[at..].find("}").expect("closing brace");
+                                let h = s[at + 5..end].to_string();
+                                s = format!(
+                                    "{}{}{}",
+                                    &s[..at],
+                                    use_expr.replace("{h}", &h),
+                                    &s[end + 1..]
+                                );
+                            }
+                            s
+                        };
+                        let items = fill_use(items);
+                        let call = fill_use(use_main);
+                        let (tag, caller_tag) = if use_main.contains("{USE:") {
+                            (" @@", "")
+                        } else {
+                            (" @?", "")
+                        };
+                        let use_line = format!("    let n = {call};{tag}{caller_tag}\n");
+                        let close_line = format!("    {close}\n");
+                        let (first, second) = if twin {
+                            (use_line, close_line)
+                        } else {
+                            (close_line, use_line)
+                        };
+                        let modline = if module.is_some() {
+                            "mod factory;\n\n"
+                        } else {
+                            ""
+                        };
+                        let main = format!(
+                            "//! Generated program.\n\n{modline}{items}\nfn main() {{\n    let rt = {build};\n    {obtain}\n    let warmup = rt.block_on(async {{ 2 }});\n{first}{second}    println!(\"{{warmup}} {{n}}\");\n}}\n{source_items}"
+                        );
+                        let mut files = vec![
+                            ("Cargo.toml".to_string(), cargo_toml("scen", "")),
+                            ("src/main.rs".to_string(), main),
+                        ];
+                        if let Some(m) = module {
+                            files.push(("src/factory.rs".to_string(), m.to_string()));
                         }
-                        s
-                    };
-                    let items = fill_use(items);
-                    let call = fill_use(use_main);
-                    let (tag, caller_tag) = if use_main.contains("{USE:") {
-                        (" @@", "")
-                    } else {
-                        (" @?", "")
-                    };
-                    let use_line = format!("    let n = {call};{tag}{caller_tag}\n");
-                    let close_line = format!("    {close}\n");
-                    let (first, second) = if twin {
-                        (use_line, close_line)
-                    } else {
-                        (close_line, use_line)
-                    };
-                    let main = format!(
-                        "//! Generated program.\n\n{items}\nfn main() {{\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    {obtain}\n    let warmup = rt.block_on(async {{ 2 }});\n{first}{second}    println!(\"{{warmup}} {{n}}\");\n}}\n"
-                    );
-                    let files = vec![
-                        ("Cargo.toml".to_string(), cargo_toml("scen", "")),
-                        ("src/main.rs".to_string(), main),
-                    ];
-                    let dims = vec![
-                        ("class", "use-after-runtime-close".to_string()),
-                        ("handle_travel", travel.to_string()),
-                        ("close", close_name.to_string()),
-                        ("use", use_name.to_string()),
-                        ("twin", if twin { "correct" } else { "bug" }.to_string()),
-                    ];
-                    let rule = (!twin).then_some("use-after-runtime-close");
-                    out.push(Program::new("rust", dims, rule, files));
+                        let dims = vec![
+                            ("class", "use-after-runtime-close".to_string()),
+                            ("handle_travel", travel.to_string()),
+                            ("close", close_name.to_string()),
+                            ("use", use_name.to_string()),
+                            ("runtime_source", source.to_string()),
+                            ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                        ];
+                        let rule = (!twin).then_some("use-after-runtime-close");
+                        out.push(Program::new("rust", dims, rule, files));
+                    }
                 }
             }
         }

@@ -292,6 +292,9 @@ pub struct TypeIr {
     pub field_pkg: Vec<SymPath>,
     /// Fields and their types (enum variant fields as `Variant::field`, tuple fields by index).
     pub fields: Vec<(String, TypeRef)>,
+    /// Fields whose declared type is a type parameter of the type: their type is that of the
+    /// values the package's struct literals put there ([`FileIr::literals`]).
+    pub generic: Vec<String>,
 }
 
 /// The events a knowledge-base method matched by name adds (`e.block_on(f)`), on a receiver
@@ -396,4 +399,15 @@ pub struct FileIr {
     pub flow: Vec<crate::model::Fact>,
     /// Build conditions of the file's items and statements.
     pub conds: Conds,
+    /// Values whose type only linking can tell and whose library type would change how the
+    /// file lowers: a local bound to the result of a package call, or the receiver of a method
+    /// that some library type has. Keyed by the span start of the binding's name or of the
+    /// method's name (and the method's name); see [`TypeHints`].
+    pub deferred: Vec<(u32, TypeRef, Option<String>)>,
+    /// Struct literals' field values: (struct type, field name, value type).
+    pub literals: Vec<(TypeRef, String, TypeRef)>,
 }
+
+/// Library types found at link time for values of [`FileIr::deferred`], by the same span
+/// starts: a file lowered again with them lowers as if the types had been known at once.
+pub type TypeHints = rustc_hash::FxHashMap<u32, Arc<str>>;

@@ -12,6 +12,7 @@ pub struct KbView<'a> {
     kb: &'a Kb,
     roots: HashSet<String>,
     methods: HashSet<String>,
+    typed_methods: HashSet<String>,
     runtime_types: HashMap<String, VarKind>,
     bound_prefixes: HashMap<String, &'a Api>,
     exact: HashSet<&'a str>,
@@ -31,6 +32,7 @@ impl<'a> KbView<'a> {
     pub fn new(kb: &'a Kb) -> Self {
         let mut roots = HashSet::default();
         let mut methods = HashSet::default();
+        let mut typed_methods = HashSet::default();
         let mut receivers: HashSet<String> = HashSet::default();
         let mut with_handle: HashSet<String> = HashSet::default();
         let mut bound_prefixes = HashMap::default();
@@ -52,6 +54,12 @@ impl<'a> KbView<'a> {
             }
             let ty = parent(&api.path);
             if let Some(ty) = ty {
+                if crate::kb::last_segment(Language::Rust, ty)
+                    .starts_with(|c: char| c.is_ascii_uppercase())
+                {
+                    typed_methods
+                        .insert(crate::kb::last_segment(Language::Rust, &api.path).to_string());
+                }
                 if matches!(
                     api.concept,
                     Concept::BlockOn | Concept::Spawn | Concept::SpawnBlocking
@@ -81,6 +89,7 @@ impl<'a> KbView<'a> {
             kb,
             roots,
             methods,
+            typed_methods,
             runtime_types,
             bound_prefixes,
             exact,
@@ -113,6 +122,11 @@ impl<'a> KbView<'a> {
             return Vec::new();
         }
         self.kb.lookup_method_name(Language::Rust, name)
+    }
+
+    /// Whether some library type of the knowledge base has a method of this name.
+    pub fn typed_method(&self, name: &str) -> bool {
+        self.typed_methods.contains(name)
     }
 
     /// The runtime-bound entry matching a type or constructor path, if any.

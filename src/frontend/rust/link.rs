@@ -59,6 +59,8 @@ struct Linker<'p> {
     type_decls: HashMap<(u32, String), (u32, u32)>,
     /// Declared return types of functions, as computed so far.
     rets: RefCell<HashMap<u32, RTy>>,
+    /// Struct literals' field values by (target, type key, field): (file, value type).
+    literals: RefCell<Option<typing::Literals<'p>>>,
 }
 
 fn join(segs: &[String]) -> String {
@@ -179,6 +181,20 @@ impl<'p> Linker<'p> {
             let root = self.targets[t].root;
             self.mount_tree(&by_path, root, t as u32, Vec::new(), true);
         }
+        // A file no `mod` item reaches that declares `mod m;` with `m.rs` (or `m/mod.rs`)
+        // beside it, not in a folder of its own name, is a crate root (a test, an example or a
+        // script): only a root's modules sit there.
+        for f in 0..self.plan.files.len() {
+            if self.mounts[f].is_empty() && self.roots_siblings(&by_path, f) {
+                self.targets.push(TargetPlan {
+                    kind: TargetKind::Standalone,
+                    root: f as u32,
+                    package: self.plan.file_pkg[f],
+                });
+                let t = self.targets.len() as u32 - 1;
+                self.mount_tree(&by_path, f as u32, t, Vec::new(), true);
+            }
+        }
         for f in 0..self.plan.files.len() {
             if !self.mounts[f].is_empty() {
                 continue;
@@ -196,6 +212,31 @@ impl<'p> Linker<'p> {
             let t = self.targets.len() as u32 - 1;
             self.mount_tree(&by_path, f as u32, t, Vec::new(), true);
         }
+    }
+
+    /// Whether file `f` (no `mod.rs`) declares an outline module found only beside it.
+    fn roots_siblings(&self, by_path: &HashMap<&PathBuf, u32>, f: usize) -> bool {
+        let path = &self.plan.paths[f];
+        if is_mod_rs(path) {
+            return false;
+        }
+        let (Some(ir), Some(dir), Some(stem)) =
+            (self.ir(f as u32), path.parent(), path.file_stem())
+        else {
+            return false;
+        };
+        let found = |base: &Path, name: &str| {
+            [
+                base.join(format!("{name}.rs")),
+                base.join(name).join("mod.rs"),
+            ]
+            .iter()
+            .any(|c| by_path.contains_key(&normalize(c)))
+        };
+        let own = dir.join(stem);
+        ir.mod_decls.iter().any(|d| {
+            d.scope == 0 && d.path_attr.is_none() && found(dir, &d.name) && !found(&own, &d.name)
+        })
     }
 
     /// A file under the package's `src/` that no `mod` item reaches and that is no crate root
@@ -616,8 +657,8 @@ fn offset_kind(kind: &EventKind, fb: u32, vb: u32) -> EventKind {
     }
 }
 
-/// Links the lowered files of one program (`None` for files that failed) into a [`Program`].
-pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Program {
+/// A linker over the lowered files of one program, its modules mounted and its items named.
+fn linker<'p>(plan: &'p ProgramPlan, irs: &'p [Option<FileIr>], kb: &'p KbView<'p>) -> Linker<'p> {
     let n = plan.files.len();
     let mut fn_base = Vec::with_capacity(n);
     let mut var_base = Vec::with_capacity(n);
@@ -647,9 +688,63 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
         var_base,
         type_decls: HashMap::default(),
         rets: RefCell::new(HashMap::default()),
+        literals: RefCell::new(None),
     };
     l.mount_all();
     l.build_table();
+    l
+}
+
+/// The library types of the values that files left for linking to type
+/// ([`FileIr::deferred`]), per file: those of a runtime, a handle or a runtime-bound resource
+/// for a local, and those with a knowledge-base method of that name for a receiver. A span
+/// start noted twice (code a macro expanded) gets no hint.
+pub fn type_hints(
+    plan: &ProgramPlan,
+    irs: &[Option<FileIr>],
+    kb: &KbView<'_>,
+) -> Vec<Option<crate::frontend::rust::ir::TypeHints>> {
+    if irs.iter().flatten().all(|ir| ir.deferred.is_empty()) {
+        return vec![None; irs.len()];
+    }
+    let l = linker(plan, irs, kb);
+    let mut out = Vec::with_capacity(irs.len());
+    for f in 0..irs.len() as u32 {
+        let Some(ir) = l.ir(f) else {
+            out.push(None);
+            continue;
+        };
+        let mut hints = crate::frontend::rust::ir::TypeHints::default();
+        let mut seen: HashSet<u32> = HashSet::default();
+        let mut twice: HashSet<u32> = HashSet::default();
+        for (at, ty, method) in &ir.deferred {
+            if !seen.insert(*at) {
+                twice.insert(*at);
+                continue;
+            }
+            let RTy::Ext(path) = l.eval(f, ty, 0).peel().clone() else {
+                continue;
+            };
+            let changes = match method {
+                Some(m) => !kb.apis(&format!("{path}::{m}")).is_empty(),
+                None => kb.type_kind(&path).is_some(),
+            };
+            if changes {
+                hints.insert(*at, path);
+            }
+        }
+        for at in twice {
+            hints.remove(&at);
+        }
+        out.push((!hints.is_empty()).then_some(hints));
+    }
+    out
+}
+
+/// Links the lowered files of one program (`None` for files that failed) into a [`Program`].
+pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Program {
+    let mut l = linker(plan, irs, kb);
+    let n = plan.files.len();
     let bound = l.bound_types();
 
     let mut program = Program {

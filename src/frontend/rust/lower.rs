@@ -50,6 +50,8 @@ pub struct FileCtx<'a> {
     /// Byte offsets of line starts, and whether the text is ASCII (line and column then give
     /// byte offsets directly).
     pub lines: (Vec<u32>, bool),
+    /// Library types of values whose type only linking tells (see [`ir::TypeHints`]).
+    pub hints: Option<&'a crate::frontend::rust::ir::TypeHints>,
 }
 
 impl FileCtx<'_> {
@@ -1003,6 +1005,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             Some(t) => t,
         };
         let ty = if owned { ty } else { typing::shared(ty) };
+        let ty = self.hinted(span.start, ty, None);
         if let Origin::Var(v) = val.origin
             && val.pend.is_empty()
         {
@@ -1304,9 +1307,15 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             Expr::Struct(s) => {
                 let mut fields = Vec::new();
+                let mut typed = Vec::new();
                 for f in &s.fields {
                     let v = self.lower_expr(&f.expr);
                     self.escape_if_runtime(&f.expr);
+                    if let syn::Member::Named(name) = &f.member
+                        && !matches!(v.ty, TypeRef::Unknown)
+                    {
+                        typed.push((name.to_string(), v.ty.clone()));
+                    }
                     if let (syn::Member::Named(name), Some(p)) = (&f.member, v.place) {
                         let span = self.sp2(spans::first(&f.expr), spans::last(&f.expr));
                         fields.push((name.to_string(), p, span));
@@ -1323,6 +1332,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 };
                 if let Some(rest) = &s.rest {
                     self.lower_struct_rest(rest, &ty);
+                }
+                if matches!(ty, TypeRef::Pkg(_)) {
+                    for (name, vty) in typed {
+                        self.ir.literals.push((ty.clone(), name, vty));
+                    }
                 }
                 self.init_fields(&ty, fields);
                 Val {

@@ -81,6 +81,7 @@ fn lower_one(
     crates: &[(String, u32)],
     kb: &KbView<'_>,
     defs: &expand::MacroDefs,
+    hints: Option<&ir::TypeHints>,
 ) -> (Option<FileIr>, Option<Problem>) {
     let text = match read {
         Ok(t) => t,
@@ -93,7 +94,7 @@ fn lower_one(
         return (None, Some(Problem::too_deep(source, depth)));
     }
     super::stack::with_stack_for(depth, || {
-        parse_and_lower(source, file, crates, kb, text, defs)
+        parse_and_lower(source, file, crates, kb, text, defs, hints)
     })
 }
 
@@ -105,6 +106,7 @@ fn parse_and_lower(
     kb: &KbView<'_>,
     text: std::sync::Arc<str>,
     defs: &expand::MacroDefs,
+    hints: Option<&ir::TypeHints>,
 ) -> (Option<FileIr>, Option<Problem>) {
     let text = match blank_frontmatter(&text) {
         Some(blanked) => std::sync::Arc::from(blanked),
@@ -130,6 +132,7 @@ fn parse_and_lower(
                 bom,
                 text: body,
                 lines: FileCtx::lines(body),
+                hints,
             };
             (Some(lower::lower_file(&cx, &ast)), None)
         }
@@ -188,6 +191,9 @@ fn lex_error(text: &str, at: usize) -> String {
     };
     format!("cannot split the file into tokens: {what}")
 }
+
+/// What lowering a file gave: its file-level form, and a problem met on the way.
+type Lowering = (Option<FileIr>, Option<Problem>);
 
 /// What reading a file gave.
 type Read = Result<std::sync::Arc<str>, crate::source::ReadError>;
@@ -271,7 +277,7 @@ pub fn lower_each<R: Send>(
             };
             // Each file is read once: for the program's macros first, then to be lowered.
             let (texts, defs) = read_program(db, &plan.files);
-            let results: Vec<(Option<FileIr>, Option<Problem>)> = texts
+            let results: Vec<Lowering> = texts
                 .into_par_iter()
                 .enumerate()
                 .map(|(f, text)| {
@@ -279,11 +285,40 @@ pub fn lower_each<R: Send>(
                         return (None, None);
                     }
                     let (source, f) = (plan.files[f], f as u32);
-                    lower_one(text, source, f, crates_of(f), &view, &defs)
+                    lower_one(text, source, f, crates_of(f), &view, &defs, None)
                 })
                 .collect();
             if cancel.stop() {
                 return None;
+            }
+            let mut results = results;
+            // Files with values whose library type only linking tells are lowered again
+            // knowing it, as if it had been known at once.
+            let hints = {
+                let irs: Vec<Option<FileIr>> =
+                    results.iter_mut().map(|(ir, _)| ir.take()).collect();
+                let hints = link::type_hints(plan, &irs, &view);
+                for ((slot, _), ir) in results.iter_mut().zip(irs) {
+                    *slot = ir;
+                }
+                hints
+            };
+            let again: Vec<(usize, Lowering)> = hints
+                .par_iter()
+                .enumerate()
+                .filter_map(|(f, h)| {
+                    let h = h.as_ref()?;
+                    let source = plan.files[f];
+                    let text = db.read(source);
+                    let f32_ = f as u32;
+                    Some((
+                        f,
+                        lower_one(text, source, f32_, crates_of(f32_), &view, &defs, Some(h)),
+                    ))
+                })
+                .collect();
+            for (f, r) in again {
+                results[f] = r;
             }
             let mut irs = Vec::with_capacity(results.len());
             let mut problems: Vec<Problem> = plan

@@ -227,6 +227,31 @@ fn manifestless(file: &Path) -> Manifest {
     }
 }
 
+/// Where a file outside every manifest counts as sitting for its package: a folder `d` beside
+/// a file `d.rs` holds that file's outline modules (`mod x;` in `d.rs` is `d/x.rs`), so its
+/// files go with `d.rs`, folder by folder up to the first that is no such module folder.
+fn module_home(file: &Path, loose: &std::collections::HashSet<PathBuf>) -> PathBuf {
+    let Some(name) = file.file_name() else {
+        return file.to_path_buf();
+    };
+    let mut dir = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+    for _ in 0..64 {
+        let (Some(up), Some(stem)) = (dir.parent(), dir.file_name()) else {
+            break;
+        };
+        if stem == "src" {
+            break;
+        }
+        let mut beside = stem.to_os_string();
+        beside.push(".rs");
+        if !loose.contains(&up.join(beside)) {
+            break;
+        }
+        dir = up.to_path_buf();
+    }
+    dir.join(name)
+}
+
 fn target_kind(m: &Manifest, file: &Path) -> Option<TargetKind> {
     if file == m.lib_path {
         return Some(TargetKind::Lib);
@@ -324,9 +349,14 @@ pub fn plan(db: &SourceDb, files: &[usize]) -> Vec<ProgramPlan> {
     }
     // Files outside every manifest: one package per folder their layout suggests.
     let mut manifestless_at: HashMap<PathBuf, usize> = HashMap::new();
+    let loose: std::collections::HashSet<PathBuf> = file_info
+        .iter()
+        .filter(|(_, _, found)| found.is_none())
+        .map(|(_, path, _)| path.clone())
+        .collect();
     for (_, path, found) in &mut file_info {
         if found.is_none() {
-            let m = manifestless(path);
+            let m = manifestless(&module_home(path, &loose));
             let idx = *manifestless_at.entry(m.dir.clone()).or_insert_with(|| {
                 manifests.push(m);
                 manifests.len() - 1

@@ -2,7 +2,7 @@
 //! other files, and what they make of method calls and implicit calls (`Drop::drop`,
 //! `Default::default`, `IntoFuture::into_future`).
 
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use super::{LItem, Linker, locate};
@@ -31,6 +31,9 @@ const BORROWING: &[&str] = &[
     "to_owned",
     "to_string",
 ];
+
+/// Struct literals' field values by (target, type key, field): (file, value type).
+pub(super) type Literals<'p> = HashMap<(u32, String, String), Vec<(u32, &'p TypeRef)>>;
 
 /// A type with its package types resolved to their canonical keys.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,10 +163,50 @@ impl Linker<'_> {
         let Some(decl) = self.ir(f).and_then(|ir| ir.types.get(idx as usize)) else {
             return RTy::Unknown;
         };
+        if decl.generic.iter().any(|g| g == name) {
+            return self.literal_type(t, key, name, depth);
+        }
         match decl.fields.iter().find(|(n, _)| n == name) {
             Some((_, ty)) => self.eval(f, ty, depth),
             None => RTy::Unknown,
         }
+    }
+
+    /// The type of a field of a type parameter: the one type every struct literal of the
+    /// package puts there, else unknown.
+    fn literal_type(&self, t: u32, key: &str, name: &str, depth: u32) -> RTy {
+        if self.literals.borrow().is_none() {
+            let mut index: Literals<'_> = HashMap::default();
+            for f in 0..self.irs.len() as u32 {
+                let Some(ir) = self.ir(f) else { continue };
+                for (sty, field, vty) in &ir.literals {
+                    if let RTy::Pkg(lt, lk) = self.eval(f, sty, MAX_DEPTH) {
+                        index
+                            .entry((lt, lk, field.clone()))
+                            .or_default()
+                            .push((f, vty));
+                    }
+                }
+            }
+            *self.literals.borrow_mut() = Some(index);
+        }
+        let vals: Vec<(u32, &TypeRef)> = self
+            .literals
+            .borrow()
+            .as_ref()
+            .and_then(|ix| ix.get(&(t, key.to_string(), name.to_string())).cloned())
+            .unwrap_or_default();
+        let mut out: Option<RTy> = None;
+        for (f, vty) in vals {
+            let ty = self.eval(f, vty, depth + 1);
+            match &out {
+                _ if ty == RTy::Unknown => return RTy::Unknown,
+                None => out = Some(ty),
+                Some(o) if *o == ty => {}
+                Some(_) => return RTy::Unknown,
+            }
+        }
+        out.unwrap_or(RTy::Unknown)
     }
 
     fn methods_of(&self, t: u32, key: &str, name: &str) -> Option<&Vec<u32>> {

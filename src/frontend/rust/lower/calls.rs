@@ -600,9 +600,12 @@ impl<'a> Lowerer<'a, '_> {
         recv
     }
 
-    fn lower_method_call_inner(&mut self, m: &syn::ExprMethodCall, recv: Val) -> Val {
+    fn lower_method_call_inner(&mut self, m: &syn::ExprMethodCall, mut recv: Val) -> Val {
         let name = m.method.to_string();
         let span = self.sp_ident(&m.method, name.len());
+        if matches!(recv.ty.peel(), TypeRef::Deferred(_)) && self.cx.kb.typed_method(&name) {
+            recv.ty = self.hinted(span.start, std::mem::take(&mut recv.ty), Some(&name));
+        }
         // Configuring a builder in a chain is no use of what it builds.
         if let Some(p) = recv.place
             && uses(&name)

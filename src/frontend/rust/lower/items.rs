@@ -9,7 +9,7 @@ use syn::{Block, Expr, Item, Signature, Type};
 use super::typing::shared as typing_shared;
 use super::{FnState, ImplCtx, Lowerer, Origin, PendKind, StructLike, TypeRef, key, strip};
 use crate::frontend::rust::ir::{
-    Anchor, FEvent, FKind, ItemIr, ModDecl, ModuleIr, StaticIr, SymPath, Target, TypeIr,
+    Anchor, FEvent, FKind, ItemIr, ModDecl, ModuleIr, StaticIr, SymPath, Target, TyExpr, TypeIr,
 };
 use crate::frontend::rust::macros::{self, MacroBody};
 use crate::frontend::rust::resolve::{Res, ScopeMap, flatten_use};
@@ -193,6 +193,7 @@ impl Lowerer<'_, '_> {
             bound_api: None,
             field_pkg: Vec::new(),
             fields: Vec::new(),
+            generic: Vec::new(),
         });
         let idx = self.ir.types.len() as u32 - 1;
         self.add_item(scope, name, ItemIr::Type(idx));
@@ -270,8 +271,23 @@ impl Lowerer<'_, '_> {
         let mut spans = Vec::new();
         let mut bound = None;
         let mut pkgs = Vec::new();
+        let mut generic = Vec::new();
+        let params: Vec<String> = match &s {
+            StructLike::Struct(st) => &st.generics,
+            StructLike::Enum(en) => &en.generics,
+        }
+        .type_params()
+        .map(|p| p.ident.to_string())
+        .collect();
         let mut visit = |this: &mut Self, fields: &syn::Fields, prefix: &str| {
             for (i, f) in fields.iter().enumerate() {
+                let param = match &f.ty {
+                    syn::Type::Path(tp) if tp.qself.is_none() => tp
+                        .path
+                        .get_ident()
+                        .is_some_and(|id| params.iter().any(|p| id == p)),
+                    _ => false,
+                };
                 let (api, pkg) = this.type_mentions(&f.ty);
                 if bound.is_none() {
                     bound = api;
@@ -287,6 +303,11 @@ impl Lowerer<'_, '_> {
                     None => this.sp(syn::spanned::Spanned::span(&f.ty)),
                 };
                 spans.push(span);
+                if param {
+                    generic.push(format!("{prefix}{name}"));
+                    fields_out.push((format!("{prefix}{name}"), TypeRef::Unknown));
+                    continue;
+                }
                 fields_out.push((format!("{prefix}{name}"), this.resolve_type(&f.ty)));
             }
         };
@@ -310,6 +331,17 @@ impl Lowerer<'_, '_> {
         t.bound_api = bound;
         t.field_pkg = pkgs;
         t.fields = fields_out.clone();
+        // A field of a type parameter has the type the literals give it: the linker knows.
+        let own = TypeRef::Pkg(Arc::new(SymPath {
+            anchor: Anchor::Module { scope, up: 0 },
+            segs: vec![name.clone()],
+        }));
+        for (n, ty) in &mut fields_out {
+            if generic.contains(n) {
+                *ty = TypeRef::Deferred(Arc::new(TyExpr::Field(own.clone(), n.clone())));
+            }
+        }
+        t.generic = generic;
         self.struct_fields.insert((scope, name), fields_out);
         self.scope = saved;
     }

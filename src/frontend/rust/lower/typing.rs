@@ -49,6 +49,34 @@ pub(super) fn ctor_fallback(sp: &SymPath) -> TypeRef {
 }
 
 impl Lowerer<'_, '_> {
+    /// The type of a value whose type only linking may tell (`at`: the span start of the
+    /// binding's or the method's name): the library type the linker found for it when the file
+    /// is lowered again, else `ty`, and the value is noted for the linker to look at.
+    pub(super) fn hinted(&mut self, at: u32, ty: TypeRef, method: Option<&str>) -> TypeRef {
+        if !matches!(ty.peel(), TypeRef::Deferred(_)) {
+            return ty;
+        }
+        match self.cx.hints {
+            Some(hints) => match hints.get(&at) {
+                Some(path) => {
+                    let ext = TypeRef::Ext(path.clone());
+                    if matches!(ty, TypeRef::Shared(_)) {
+                        shared(ext)
+                    } else {
+                        ext
+                    }
+                }
+                None => ty,
+            },
+            None => {
+                self.ir
+                    .deferred
+                    .push((at, ty.clone(), method.map(str::to_string)));
+                ty
+            }
+        }
+    }
+
     /// The type of field `name` of a value of type `base` (references seen through). Fields of
     /// a struct of this file are known now; others once linked.
     pub(super) fn field_of(&self, base: &TypeRef, name: &str) -> TypeRef {
