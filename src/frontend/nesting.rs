@@ -85,6 +85,10 @@ struct Level {
     base_ty: bool,
     /// Rust: the item keyword the current statement of this level started with.
     item: Item,
+    /// Rust: whether the current statement declares something whose `:` is followed by a type
+    /// (`let`, `const`, `static`, `where`, an item); elsewhere in an expression, a `:` ends a
+    /// struct literal's field name.
+    decl: bool,
 }
 
 /// The item a Rust statement declares, as far as the scan needs it.
@@ -145,6 +149,7 @@ impl Default for Scan {
                 ty: true,
                 base_ty: true,
                 item: Item::None,
+                decl: false,
             },
             indent: Vec::new(),
             max: 0,
@@ -198,6 +203,7 @@ impl Scan {
             ty,
             base_ty: ty,
             item: Item::None,
+            decl: false,
         });
         self.sum += 1;
         self.expect_operand = true;
@@ -265,6 +271,7 @@ impl Scan {
         l.prefix = 0;
         l.ty = l.base_ty;
         l.item = Item::None;
+        l.decl = false;
         self.sum -= n;
         self.expect_operand = true;
     }
@@ -289,6 +296,24 @@ impl Scan {
         if l.item == Item::None {
             l.item = item;
         }
+        l.decl = true;
+    }
+
+    /// The current statement declares something whose `:` is followed by a type.
+    fn decl(&mut self) {
+        self.cur().decl = true;
+    }
+
+    /// A single `:`: a type follows where one may stand at this level or the statement
+    /// declares one; in an expression it ends a struct literal's field name.
+    fn colon(&mut self) {
+        let l = self.levels.last().unwrap_or(&self.top);
+        let ctx = if l.base_ty || l.decl {
+            Ctx::Type
+        } else {
+            Ctx::Expr
+        };
+        self.ctx(ctx);
     }
 
     fn operand(&mut self) {
@@ -375,12 +400,14 @@ fn rust(text: &str, s: &mut Scan, std_macros: bool) {
             b'{' => {
                 i += 1;
                 s.pop_angles();
-                // A function's body and a block hold statements; the body of a struct, an
-                // enum, a trait, an impl or a module holds types; a macro's arguments are
-                // tokens that may become types, unless the macro takes expressions.
+                // A function's body and a block hold statements, a struct literal holds
+                // expressions; the body of a struct, an enum (and of its variants), a trait,
+                // an impl or a module holds types; a macro's arguments are tokens that may
+                // become types, unless the macro takes expressions.
+                let l = s.levels.last().unwrap_or(&s.top);
                 let ty = match macro_args {
                     Some(expr) => !expr,
-                    None => s.levels.last().unwrap_or(&s.top).item == Item::Types,
+                    None => l.item == Item::Types || (l.item == Item::None && l.ty),
                 };
                 s.push_with(Open::Bracket, ty);
             }
@@ -588,7 +615,7 @@ fn rust(text: &str, s: &mut Scan, std_macros: bool) {
                     i += 2;
                 } else {
                     i += 1;
-                    s.ctx(Ctx::Type);
+                    s.colon();
                 }
                 s.expect_operand = true;
             }
@@ -640,6 +667,9 @@ fn rust_word(word: &str, s: &mut Scan) {
         "mut" | "async" | "unsafe" | "ref" => s.prefix(1),
         "dyn" | "const" | "static" | "for" => {
             s.prefix(1);
+            if word != "dyn" && word != "for" {
+                s.decl();
+            }
             s.ctx(Ctx::Type);
         }
         "impl" => {
@@ -658,11 +688,15 @@ fn rust_word(word: &str, s: &mut Scan) {
         "in" | "let" | "if" | "match" | "while" | "loop" => {
             s.expect_operand = true;
             s.step(1);
+            if word == "let" {
+                s.decl();
+            }
             s.ctx(Ctx::Expr);
         }
         "where" => {
             s.expect_operand = true;
             s.step(1);
+            s.decl();
             s.ctx(Ctx::Type);
         }
         "fn" | "struct" | "enum" | "union" | "trait" | "mod" | "extern" | "type" => {
@@ -1136,6 +1170,8 @@ mod tests {
                 "a <= b, c < d, ".repeat(n)
             ),
             format!("fn f() {{ let v = [{}]; }}", "a as u8 + 1 < b, ".repeat(n)),
+            format!("fn f() {{ let s = S {{ {} }}; }}", "a: x < y, ".repeat(n)),
+            format!("const S: T = T {{ {} }};", "a: x < y, ".repeat(n)),
         ];
         for text in &flat {
             assert!(rs(text) < 100, "{}: {}", &text[..50], rs(text));
@@ -1154,7 +1190,9 @@ mod tests {
             "fn f() { g::<TY>(); }",
             "fn f() { let v = vec![Vec::<TY>::new()]; }",
             "fn f() { let v = [<TY>::new()]; }",
-            "enum E { A(TY), B { x: TY } }",
+            "enum E { A(TY) }",
+            "enum E { B { x: TY } }",
+            "enum E { A, B { x: u8, y: TY } }",
             "struct S(TY);",
             "impl X { fn f() -> TY { 1 } }",
             "fn f() { g(|a: TY| 1); }",
@@ -1162,9 +1200,12 @@ mod tests {
             "fn f() where T: Fn(TY) {}",
             "type T = TY;",
             "trait T { type A = TY; }",
-            "fn f() { S { a: TY } }",
             "fn f() -> impl Iterator<Item = TY> {}",
             "fn f() { struct S { a: TY } }",
+            "fn f() { let (a, b): (TY, u8) = g(); }",
+            "fn f() { const C: TY = 1; static S: TY = 1; }",
+            "fn f() { fn g<T>() where T: Into<TY> {} }",
+            "fn f() { 'a: loop {} let x: TY = 1; }",
             "fn f() { let x = 1; let y: TY = g(); }",
             "#[attr(TY)] fn f() {}",
             "m! { TY }",
