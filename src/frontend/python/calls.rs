@@ -47,6 +47,9 @@ pub(super) struct Callee<'e> {
     pub(super) recv: Recv,
     /// Runtime the receiver refers to.
     pub(super) recv_runtime: Option<RuntimeRef>,
+    /// For a receiver reached through attributes of a value the flow follows
+    /// (`client.chat.completions`), the place of that value.
+    pub(super) chain_place: Option<crate::model::Place>,
     /// A local nested function being called.
     pub(super) local_fn: Option<u32>,
     /// The method's path through the known project type of its receiver (`pkg.Store().get`).
@@ -237,6 +240,13 @@ impl<'a> Lowerer<'a> {
             self.receiver_effect(&callee, range);
             self.flow_use(range, callee.recv_place);
         }
+        // An awaited call through a value's attributes (`await client.chat.completions.create()`)
+        // does its I/O with that value.
+        if (awaited || matches!(dest, Dest::Await | Dest::With(_)))
+            && callee.chain_place != callee.recv_place
+        {
+            self.flow_use(range, callee.chain_place);
+        }
         if let Some(place) = callee.recv_cell.or(callee.recv_place) {
             self.subject_from_cell(before, range, place);
         }
@@ -310,6 +320,7 @@ impl<'a> Lowerer<'a> {
             method: None,
             recv: Recv::None,
             recv_runtime: None,
+            chain_place: None,
             local_fn: None,
             typed: None,
             param: None,
@@ -384,6 +395,7 @@ impl<'a> Lowerer<'a> {
                     let recv = self.expr(&a.value, Dest::Read);
                     out.recv = Recv::Other;
                     out.recv_place = recv.place;
+                    out.chain_place = recv.base;
                     out.recv_runtime = recv.runtime;
                     match recv.ty {
                         Some(ty) if is_project_type(&ty) => {
@@ -465,6 +477,12 @@ impl<'a> Lowerer<'a> {
         }
         if let Some(ty) = self.receiver_type(base) {
             out.typed = Some(dotted(&join_path(&ty, attrs), method));
+        }
+        // A local or a parameter (a module global's attributes are the global's own uses).
+        if !attrs.is_empty() {
+            out.chain_place = self
+                .name_place(base)
+                .filter(|p| !matches!(p, Place::Cell(_)));
         }
         match self.resolve_name(base) {
             NameRes::Var(v) if attrs.is_empty() => {

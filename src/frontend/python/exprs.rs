@@ -59,6 +59,8 @@ pub struct Val {
     pub runtime: Option<RuntimeRef>,
     /// The place holding the value, for flow facts.
     pub place: Option<crate::model::Place>,
+    /// For an attribute of a value the flow follows (`make().chat`), the place of that value.
+    pub base: Option<crate::model::Place>,
 }
 
 /// Lowers the direct child expressions of an expression, with one destination.
@@ -413,7 +415,7 @@ impl<'a> Lowerer<'a> {
                 _ => {}
             }
         }
-        self.expr(
+        let inner = self.expr(
             &a.value,
             if dest.escapes() {
                 Dest::Keep
@@ -421,7 +423,10 @@ impl<'a> Lowerer<'a> {
                 Dest::Read
             },
         );
-        Val::default()
+        Val {
+            base: inner.place.or(inner.base),
+            ..Val::default()
+        }
     }
 
     /// The attribute an accessor call of the class (`self._session()`) returns.
