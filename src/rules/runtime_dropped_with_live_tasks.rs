@@ -370,11 +370,17 @@ fn owning_root_in(
     if !one_caller || (func.callers_unknown && func.language == Language::Python) {
         return None;
     }
-    // Python helpers count one level below a root.
-    let depth = if func.language == Language::Python {
-        0
-    } else {
+    // Python helpers count one level below a root; a caller that only forwards to the
+    // helper (`return await helper(..)`) adds no level.
+    let forwards = |g: FnId| {
+        let events = &program.func(g).events;
+        events.len() == 1
+            && matches!(&events[0].kind, EventKind::Call { callees, .. } if callees == &[f])
+    };
+    let depth = if func.language != Language::Python || forwards(first) {
         depth - 1
+    } else {
+        0
     };
     owning_root_in(program, facts, roots, first, depth)
 }

@@ -742,8 +742,15 @@ fn value_in_field(tree: &Tree, python: bool, hot: &BTreeSet<(String, u32)>) -> O
         .iter()
         .map(|l| format!("{}\n", l.text))
         .collect();
+    let whole: String = lines[f.line.min(c.line)..f.end]
+        .iter()
+        .map(|l| format!("{}\n", l.text))
+        .collect();
     // Shorthand fields, rebinding and `global` would change meaning under a text rewrite.
     let n = &c.name;
+    if whole.contains(&format!("global {n}")) || whole.contains(&format!("nonlocal {n}")) {
+        return None;
+    }
     if body.contains(&format!("{{ {n}"))
         || body.contains(&format!("{n} }}"))
         || body.contains(&format!(", {n},"))
