@@ -174,6 +174,11 @@ pub struct Api {
     /// For runtime-bound constructors: bound at construction rather than on first use.
     #[serde(default)]
     pub binds_now: bool,
+    /// For runtime-bound constructors of clients: keywords that hand the client a connection
+    /// (a pool, an HTTP client) the caller made and closes. A client made with one of them
+    /// given (and not `None`) holds nothing of its own that needs closing.
+    #[serde(default)]
+    pub borrows: Vec<String>,
     /// For runtime closers: the runtime winds down in the background, without blocking or
     /// dropping it on the calling thread (`Runtime::shutdown_background`).
     #[serde(default)]

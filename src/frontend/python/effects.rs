@@ -169,7 +169,16 @@ impl<'a> Lowerer<'a> {
                 );
                 return true;
             }
-            Concept::RuntimeBound => self.create(api, callee.made_as.as_deref(), range, dest, val),
+            Concept::RuntimeBound => {
+                let made = self.create(api, callee.made_as.as_deref(), range, dest, val);
+                // A client on a connection the caller made and closes (`Redis(connection_pool=
+                // pool)`) is released at once: closing it would close nothing of its own.
+                if borrows_connection(api, args)
+                    && let Some(var) = made
+                {
+                    self.emit(range, K::Escape { var });
+                }
+            }
             Concept::WaitJoin | Concept::WaitDrain | Concept::WaitSignal => {
                 let kind = match api.concept {
                     Concept::WaitJoin => WaitKind::Join,
@@ -194,6 +203,7 @@ impl<'a> Lowerer<'a> {
 
     /// Emits the creation of a runtime-bound resource, stored according to `dest`; `made_as`
     /// is the type of the value when a project class derived from the API's type is called.
+    /// Returns the local variable that holds it, if one does.
     fn create(
         &mut self,
         api: &Api,
@@ -201,7 +211,7 @@ impl<'a> Lowerer<'a> {
         range: TextRange,
         dest: Dest<'_>,
         val: &mut Val,
-    ) {
+    ) -> Option<crate::model::VarId> {
         use crate::model::EventKind as K;
         let ty = made_as
             .map(str::to_string)
@@ -274,6 +284,7 @@ impl<'a> Lowerer<'a> {
                     };
                     val.place = make(self, Some(ResourceRef::Local(v)));
                     val.consumed = true;
+                    return Some(v);
                 }
             }
             Dest::SelfAttr(attr) => {
@@ -333,8 +344,10 @@ impl<'a> Lowerer<'a> {
                 if dest.escapes() || matches!(dest, Dest::Await) {
                     self.emit(range, K::Escape { var: v });
                 }
+                return Some(v);
             }
         }
+        None
     }
 
     fn set_global_api(&mut self, g: u32, api: &str) {
@@ -518,6 +531,19 @@ impl Lowerer<'_> {
                     .is_some_and(|parts| parts.iter().any(|p| p.as_str() == flag))
         })
     }
+}
+
+/// Whether a client constructor is given a connection the caller owns, by a keyword the
+/// knowledge base lists (`connection_pool=`, `http_client=`).
+fn borrows_connection(api: &Api, args: Option<&Arguments>) -> bool {
+    let Some(args) = args else { return false };
+    !api.borrows.is_empty()
+        && args.keywords.iter().any(|k| {
+            k.arg
+                .as_ref()
+                .is_some_and(|a| api.borrows.iter().any(|b| b == a.as_str()))
+                && !matches!(k.value, Expr::NoneLiteral(_))
+        })
 }
 
 fn names_loop(api: &Api, args: Option<&Arguments>) -> bool {
