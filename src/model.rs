@@ -83,8 +83,8 @@ pub struct Program {
     pub globals: Vec<Global>,
     /// How values move between places (see [`FlowFacts`]).
     pub flow: FlowFacts,
-    /// Closures handed to a helper of the program that calls its parameter: they run where the
-    /// helper calls it, after the helper's own setup (an entered runtime, for instance).
+    /// Functions handed to a helper of the program that calls its parameter: they run where the
+    /// helper calls it, after the helper's own setup (an entered runtime, a loop it runs).
     pub param_runs: Vec<ParamRun>,
     /// Conditions that functions and events exist or run under (see [`Conds`]).
     pub conds: Conds,
@@ -94,16 +94,23 @@ pub struct Program {
     pub call_args: std::collections::HashMap<Span, Vec<(ArgKey, ArgVal)>>,
 }
 
-/// A closure (or function) handed to a helper that calls it: the `Run` event at `run` in the
-/// caller runs its body, in the state the helper's body reaches after its first `after` events.
+/// A function handed to a helper of the program that calls it: a closure run inline by the
+/// caller's `Run` event (Rust), or a function, lambda or `functools.partial` passed as an
+/// argument of the caller's call of the helper (Python). It runs where the helper calls it, in
+/// the state the helper reaches there, per context of the caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParamRun {
-    /// The caller and the index of its inline `Run` event for the handed closure.
+    /// The caller and the index of the event that hands the function over: the inline `Run`
+    /// of the closure, or the call of the helper.
     pub run: (FnId, usize),
-    /// The helper the closure is handed to.
+    /// The function handed over.
+    pub body: FnId,
+    /// The helper it is handed to.
     pub helper: FnId,
-    /// How many of the helper's events come before it first calls its parameter.
-    pub after: usize,
+    /// Where the helper calls it: the helper's body, or a body the helper runs (the future of
+    /// a `run_until_complete`, a thread's target), and how many of that body's events come
+    /// before the call.
+    pub site: (FnId, usize),
 }
 
 impl Program {

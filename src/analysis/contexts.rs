@@ -2,7 +2,9 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::model::{CondId, Entry, EventKind, FnId, Language, Program, RunKind, RuntimeRef};
+use crate::model::{
+    CondId, Entry, EventKind, FnId, Language, ParamRun, Program, RunKind, RuntimeRef,
+};
 
 use super::instances::{InstId, server_instance};
 use super::paths::{self, PathId};
@@ -18,11 +20,10 @@ const MAX_VARIANTS: usize = 4;
 /// Fills [`Facts::contexts`].
 pub fn propagate(program: &Program, facts: &mut Facts) {
     facts.contexts = vec![Vec::new(); program.functions.len()];
-    let handed: Handed = program
-        .param_runs
-        .iter()
-        .map(|r| (r.run, (r.helper, r.after)))
-        .collect();
+    let mut handed: Handed = HashMap::new();
+    for r in &program.param_runs {
+        handed.entry(r.run).or_default().push(*r);
+    }
     let mut work = VecDeque::new();
     for (fid, f) in program.fns() {
         let root = match &f.entry {
@@ -116,9 +117,8 @@ fn add(facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEntry)>, f: FnId, mut en
     work.push_back((f, entry));
 }
 
-/// Inline runs of closures handed to a helper that calls them: the helper and how many of its
-/// events come first.
-type Handed = HashMap<(FnId, usize), (FnId, usize)>;
+/// Functions handed to a helper that calls them, by the event that hands them over.
+type Handed = HashMap<(FnId, usize), Vec<ParamRun>>;
 
 fn drain(
     program: &Program,
@@ -153,7 +153,7 @@ fn drain(
                         if callee.is_async && !program.func(fid).is_async {
                             // Sync code calling an async function only builds a future; it runs
                             // where it is driven: a block-on later in the same body.
-                            if let Some(ctx) = driver(program, facts, fid, i, cur) {
+                            if let Some(ctx) = driver(program, facts, fid, i + 1, cur) {
                                 let entry = CtxEntry {
                                     ctx,
                                     via,
@@ -176,6 +176,27 @@ fn drain(
                             },
                         );
                     }
+                    // Functions handed to the helper run where it calls them.
+                    for r in handed.get(&(fid, i)).map(Vec::as_slice).unwrap_or(&[]) {
+                        let body = program.func(r.body);
+                        if matches!(body.entry, Some(Entry::Runtime { .. }) | Some(Entry::Main)) {
+                            continue;
+                        }
+                        let Some(path) =
+                            facts.paths.step(program, entry.path, ev, body, Vec::new())
+                        else {
+                            continue;
+                        };
+                        if let Some(ctx) = handed_context(program, facts, r, cur) {
+                            let entry = CtxEntry {
+                                ctx,
+                                via,
+                                asserted,
+                                path,
+                            };
+                            add(facts, work, r.body, entry);
+                        }
+                    }
                 }
                 EventKind::Run {
                     body, how, runtime, ..
@@ -187,13 +208,18 @@ fn drain(
                     else {
                         continue;
                     };
-                    let ctx = match handed.get(&(fid, i)) {
-                        Some(&(helper, after)) if *how == RunKind::Inline => {
-                            Some(state_after(program, facts, helper, after, cur))
-                        }
-                        _ => run_context(program, facts, fid, i, *how, *runtime, cur),
+                    let runs = handed.get(&(fid, i)).map(Vec::as_slice).unwrap_or(&[]);
+                    let ctxs: Vec<Ctx> = match runs {
+                        [_, ..] if *how == RunKind::Inline => runs
+                            .iter()
+                            .filter(|r| r.body == *body)
+                            .filter_map(|r| handed_context(program, facts, r, cur))
+                            .collect(),
+                        _ => run_context(program, facts, fid, i, *how, *runtime, cur)
+                            .into_iter()
+                            .collect(),
                     };
-                    if let Some(ctx) = ctx {
+                    for ctx in ctxs {
                         let entry = CtxEntry {
                             ctx,
                             via,
@@ -213,6 +239,47 @@ fn drain(
             }
         }
     }
+}
+
+/// The context a function handed to a helper runs in when the helper is entered in state
+/// `cur`: the state the helper reaches where it calls it, through the bodies it runs on the
+/// way (the future of a `run_until_complete`, a thread's target). `None` when the call is in
+/// a body the helper does not run itself (a nested function it returns), or only builds a
+/// coroutine that nothing there drives.
+fn handed_context(program: &Program, facts: &Facts, r: &ParamRun, cur: Ctx) -> Option<Ctx> {
+    // The bodies from the helper down to the one that calls the parameter.
+    let mut chain = vec![r.site.0];
+    while *chain.last()? != r.helper {
+        if chain.len() > 8 {
+            return None;
+        }
+        chain.push(program.func(*chain.last()?).parent?);
+    }
+    let mut state = cur;
+    for pair in chain.windows(2).rev() {
+        let (inner, outer) = (pair[0], pair[1]);
+        let (i, how, runtime) =
+            program
+                .func(outer)
+                .events
+                .iter()
+                .enumerate()
+                .find_map(|(i, ev)| match &ev.kind {
+                    EventKind::Run {
+                        body, how, runtime, ..
+                    } if *body == inner => Some((i, *how, *runtime)),
+                    _ => None,
+                })?;
+        state = state_after(program, facts, outer, i, state);
+        state = run_context(program, facts, outer, i, how, runtime, state)?;
+    }
+    let (site, at) = r.site;
+    let state = state_after(program, facts, site, at, state);
+    if program.func(r.body).is_async && !program.func(site).is_async {
+        // Calling a coroutine function from sync code only builds the coroutine.
+        return driver(program, facts, site, at, state);
+    }
+    Some(state)
 }
 
 /// The state of the thread after the first `after` events of `helper`, entered in state `cur`:
@@ -247,15 +314,15 @@ pub fn resolve(facts: &Facts, f: FnId, event: usize, runtime: RuntimeRef, cur: C
     }
 }
 
-/// The context a future built at event `event` of sync body `f` runs in: that of the first
-/// block-on after it in `f`, or in the bodies that call `f` inline (an iterator adaptor's
+/// The context a future built in sync body `f` before its event `from` runs in: that of the
+/// first block-on from there in `f`, or in the bodies that call `f` inline (an iterator adaptor's
 /// closure building one future per item). `None` when nothing there drives it: the future is
 /// returned, stored or dropped, and runs wherever its eventual owner polls it.
-fn driver(program: &Program, facts: &Facts, f: FnId, event: usize, cur: Ctx) -> Option<Ctx> {
-    let (mut body, mut from) = (f, event);
+fn driver(program: &Program, facts: &Facts, f: FnId, from: usize, cur: Ctx) -> Option<Ctx> {
+    let (mut body, mut from) = (f, from);
     for _ in 0..16 {
         let events = &program.func(body).events;
-        for (i, ev) in events.iter().enumerate().skip(from + 1) {
+        for (i, ev) in events.iter().enumerate().skip(from) {
             if let EventKind::Run {
                 how: RunKind::BlockOn,
                 runtime,
@@ -269,7 +336,7 @@ fn driver(program: &Program, facts: &Facts, f: FnId, event: usize, cur: Ctx) -> 
         if site.nested != Some(RunKind::Inline) || program.func(site.caller).is_async {
             return None;
         }
-        (body, from) = (site.caller, site.event);
+        (body, from) = (site.caller, site.event + 1);
     }
     None
 }

@@ -215,6 +215,13 @@ pub fn dump(program: &Program, db: &SourceDb) -> String {
             );
         }
     }
+    for r in &program.param_runs {
+        let _ = writeln!(
+            out,
+            "handed #{} to #{} by #{} event {}, called in #{} after {} events",
+            r.body.0, r.helper.0, r.run.0.0, r.run.1, r.site.0.0, r.site.1
+        );
+    }
     for (i, c) in program.flow.cells.iter().enumerate() {
         let _ = writeln!(out, "cell #{i} {:?} {}.{}", c.kind, c.owner, c.name);
     }

@@ -222,6 +222,8 @@ const PLACEMENTS: &[&str] = &[
     "lazy_singleton",
     "staticmethod",
     "callback_param",
+    "handed_to_method",
+    "handed_through_partial",
 ];
 
 /// The placements crossed with the extra contexts of `extra_contexts`.
@@ -493,6 +495,33 @@ fn place(placement: &str, p: &Payload, body: &str) -> Placed {
             placed.items = format!("{support}{job_def}\n\n\n{helper}");
             placed.call = format!("{aw}with_retry(job)");
             placed.callee = "functools.partial(with_retry, job)".into();
+        }
+        // `job` is handed to a helper of the project that calls it.
+        "handed_to_helper" | "handed_through_partial" => {
+            let helper = if p.is_async {
+                "async def invoke(fn):\n    return await fn()\n"
+            } else {
+                "def invoke(fn):\n    return fn()\n"
+            };
+            placed.items = format!("{support}{job_def}\n\n{helper}\n");
+            let arg = if placement == "handed_through_partial" {
+                "functools.partial(job)"
+            } else {
+                "job"
+            };
+            placed.call = format!("{aw}invoke({arg})");
+        }
+        "handed_to_method" => {
+            let (kw, call) = if p.is_async {
+                ("async def", "await fn()")
+            } else {
+                ("def", "fn()")
+            };
+            placed.items = format!(
+                "{support}{job_def}\n\nclass Runner:\n    def __init__(self, name):\n        self.name = name\n\n    {kw} run(self, fn):\n        return {call}\n\n"
+            );
+            placed.setup = "runner = Runner(\"jobs\")".into();
+            placed.call = format!("{aw}runner.run(job)");
         }
         other => panic!("unknown placement {other}"),
     }

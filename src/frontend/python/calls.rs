@@ -7,7 +7,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use super::exprs::{Dest, Val};
 use super::imports::{attr_chain, dotted, join_path};
-use super::ir::RefKind;
+use super::ir::{HandedFn, RefKind};
 use super::lower::{Lowerer, NameRes, ScopeKind};
 use super::registrations;
 use super::types::{instance_of, is_class_instance, is_project_type};
@@ -125,6 +125,12 @@ impl<'a> Lowerer<'a> {
                         result: None,
                     },
                 );
+                let at = self.ir.functions[self.scope().fn_id as usize]
+                    .func
+                    .events
+                    .len() as u32;
+                let fns = std::mem::take(&mut self.arg_fns);
+                self.note_arg_fns(Some(at - 1), fns, 0);
             }
             return Val::default();
         }
@@ -200,6 +206,7 @@ impl<'a> Lowerer<'a> {
         let mut arg_places = self.lower_args(args, None);
         let mut arg_types = std::mem::take(&mut self.arg_types);
         let mut kwargs = std::mem::take(&mut self.kw_places);
+        let arg_fns = std::mem::take(&mut self.arg_fns);
         if args.is_none()
             && let Some(hoisted) = self.flow_args.take()
         {
@@ -272,6 +279,7 @@ impl<'a> Lowerer<'a> {
             };
             if let Some(shift) = shift {
                 self.note_arg_types(&arg_types, shift);
+                self.note_arg_fns(None, arg_fns, shift);
             }
             // A method a library subclass overrides gets the arguments too.
             let overriding = match (&callee.recv, &callee.typed) {
@@ -304,6 +312,7 @@ impl<'a> Lowerer<'a> {
             // A method of a parameter typed by its callers: the call edge only.
             if !t.starts_with('^') {
                 self.note_arg_types(&arg_types, 1);
+                self.note_arg_fns(None, arg_fns, 1);
                 let args = std::iter::once(callee.recv_place)
                     .chain(arg_places)
                     .collect();
@@ -650,16 +659,23 @@ impl<'a> Lowerer<'a> {
         self.arg_types.clear();
         self.kw_places.clear();
         let to_project = std::mem::take(&mut self.args_to_project);
+        self.arg_fns.clear();
         let Some(args) = args else {
             return places;
         };
         let mut starred = false;
         let mut types = Vec::new();
+        let mut fns = Vec::new();
         for (i, a) in args.args.iter().enumerate() {
             if skip == Some(BodyArg::Pos(i)) {
                 continue;
             }
             starred |= matches!(a, Expr::Starred(_));
+            let handed = if starred || places.len() >= 64 {
+                None
+            } else {
+                self.handed_fn(a)
+            };
             let v = if to_project {
                 self.handed_on(a)
             } else {
@@ -671,11 +687,15 @@ impl<'a> Lowerer<'a> {
                 {
                     types.push((places.len() as u8, self.intern(&t)));
                 }
+                if let Some(h) = handed.filter(|h| self.is_handed(*h)) {
+                    fns.push((places.len() as u8, h));
+                }
                 places.push(v.place);
             }
         }
         self.arg_types = types;
         let mut kw_places = Vec::new();
+        self.arg_fns = fns;
         for (i, kw) in args.keywords.iter().enumerate() {
             if skip == Some(BodyArg::Kw(i)) {
                 continue;
@@ -1171,6 +1191,80 @@ fn body_kind(concept: Concept) -> Option<RunKind> {
 }
 
 impl Lowerer<'_> {
+    /// The project function an argument passes, if it passes one: a function's name, a
+    /// nested function, a lambda (made when the argument is lowered: its index is the next
+    /// one), a bound method, or any of these through `functools.partial`.
+    fn handed_fn(&mut self, a: &Expr) -> Option<HandedFn> {
+        match a {
+            Expr::Lambda(_) => Some(HandedFn::Local(self.ir.functions.len() as u32)),
+            Expr::Name(n) => match self.resolve_name(n.id.as_str()) {
+                NameRes::LocalFn(f) => Some(HandedFn::Local(f)),
+                NameRes::Path(p) if self.is_project_path(&p) => {
+                    Some(HandedFn::Path(self.intern(&p)))
+                }
+                _ => None,
+            },
+            // A bound method: of `self`, of a name holding an instance of a project class, or
+            // of an instance built right there (`Store().refresh`).
+            Expr::Attribute(at) => {
+                let owner = match &*at.value {
+                    Expr::Name(base) => self.method_self(base.id.as_str()).or_else(|| {
+                        self.type_of_name(base.id.as_str())
+                            .filter(|t| is_class_instance(t))
+                    }),
+                    Expr::Call(c) => self
+                        .qualify(&c.func)
+                        .filter(|p| self.is_project_path(p))
+                        .map(|p| instance_of(&p)),
+                    _ => None,
+                }?;
+                Some(HandedFn::Path(
+                    self.intern(&dotted(&owner, at.attr.id.as_str())),
+                ))
+            }
+            Expr::Call(c)
+                if c.arguments.keywords.is_empty()
+                    && self
+                        .qualify(&c.func)
+                        .is_some_and(|p| p == "functools.partial") =>
+            {
+                self.handed_fn(c.arguments.args.first()?)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a handed function is there once its argument is lowered (a lambda's body is).
+    fn is_handed(&self, h: HandedFn) -> bool {
+        match h {
+            HandedFn::Local(f) => self
+                .ir
+                .functions
+                .get(f as usize)
+                .is_some_and(|f| f.func.kind == FnKind::Closure || f.func.kind == FnKind::Named),
+            HandedFn::Path(_) => true,
+        }
+    }
+
+    /// Records the functions among the arguments of the call just made: the last pending
+    /// reference, or (`event`) the call event of a nested function (`shift`: positions taken
+    /// before the call's own arguments, such as a receiver).
+    fn note_arg_fns(&mut self, event: Option<u32>, fns: Vec<(u8, HandedFn)>, shift: u8) {
+        let call = match event {
+            Some(e) => e,
+            None => match self.last_pending() {
+                Some(p) => p,
+                None => return,
+            },
+        };
+        let fid = self.scope().fn_id as usize;
+        for (pos, h) in fns {
+            if let Some(pos) = pos.checked_add(shift) {
+                self.ir.functions[fid].handed.push((call, pos, h));
+            }
+        }
+    }
+
     /// Records, for the call just made pending, the arguments that are instances of project
     /// classes (`shift`: positions taken before the call's own arguments, such as a receiver).
     fn note_arg_types(&mut self, types: &[(u8, u32)], shift: u8) {

@@ -41,6 +41,15 @@ pub fn compact(program: &mut Program) {
             mark(init.0, &mut live, &mut work);
         }
     }
+    // A function handed to a helper is called by the helper (through the body that calls it)
+    // on behalf of the caller that hands it over.
+    for r in &program.param_runs {
+        for by in [r.run.0, r.site.0] {
+            if let Some(list) = callers.get_mut(r.body.0 as usize) {
+                list.push(by.0);
+            }
+        }
+    }
     // A function the flow takes a made value through (a getter, a factory's caller, a
     // function that uses a resource it is handed) matters even without events of its own:
     // the linker kept only the facts that carry one (`carriers`).
@@ -122,6 +131,28 @@ pub fn compact(program: &mut Program) {
     for v in &mut program.vars {
         v.owner = remap(v.owner);
     }
+    let runs = std::mem::take(&mut program.param_runs);
+    program.param_runs = runs
+        .into_iter()
+        .filter_map(|r| {
+            let kept = |f: FnId| live[f.0 as usize].then(|| remap(f));
+            let run = event_index[r.run.0.0 as usize]
+                .get(r.run.1)
+                .copied()
+                .flatten()?;
+            let before = event_index[r.site.0.0 as usize]
+                .iter()
+                .take(r.site.1)
+                .flatten()
+                .count();
+            Some(crate::model::ParamRun {
+                run: (kept(r.run.0)?, run as usize),
+                body: kept(r.body)?,
+                helper: kept(r.helper)?,
+                site: (kept(r.site.0)?, before),
+            })
+        })
+        .collect();
     compact_flow(&mut program.flow, &live, &new_id, &event_index);
 }
 

@@ -184,6 +184,21 @@ pub struct IrFn {
     /// Names of the positional parameters (`self` included; empty for positional-only ones),
     /// which keyword arguments bind to.
     pub param_names: Box<[Name]>,
+    /// Functions passed as arguments of project calls (by name, as a lambda, a bound method of
+    /// `self` or through `functools.partial`): the call (a pending reference flagged
+    /// `flow::PENDING`, or the index of a call event of a nested function), the argument's
+    /// position (receiver first for methods) and the function. The linker runs it where the
+    /// callee calls that parameter.
+    pub handed: Vec<(u32, u8, HandedFn)>,
+}
+
+/// A function passed as an argument.
+#[derive(Debug, Clone, Copy)]
+pub enum HandedFn {
+    /// A dotted path (in [`FileIr::paths`]) the linker resolves.
+    Path(u32),
+    /// A function of the file (local index): a lambda or a nested function.
+    Local(u32),
 }
 
 /// A pytest fixture with a scope wider than one test.

@@ -5,7 +5,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::flow::PENDING;
-use super::ir::{AttrDef, Def, FileIr, MarkKind, Pending, PendingAt, RefKind};
+use super::ir::{AttrDef, Def, FileIr, HandedFn, MarkKind, Pending, PendingAt, RefKind};
 use super::project::Project;
 use super::subclasses::{LibClass, Subclasses, is_constructor};
 use crate::kb::{Concept, Kb};
@@ -132,6 +132,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     linker.param_types(&bodies);
     let mut flow = crate::frontend::flow::FlowLinker::default();
     let mut linked_facts = Vec::with_capacity(files.len());
+    let mut handing = Handing::default();
     for (k, (fns, ir)) in bodies.into_iter().zip(flows).enumerate() {
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
         // Program index of each event of each function, for the flow facts.
@@ -139,6 +140,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         let mut n_olds: Vec<u32> = Vec::with_capacity(fns.len());
         let mut cache: Vec<Option<Option<(Target, usize)>>> = vec![None; files[k].paths.len()];
         for (local, irf) in (0u32..).zip(fns) {
+            let handed = irf.handed;
             let mut func = irf.func;
             func.span.file = k as u32;
             func.parent = func.parent.map(|p| FnId(p.0 + fo));
@@ -153,6 +155,14 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             for i in 0..=n_old {
                 while let Some(p) = pending.next_if(|p| p.at as usize == i) {
                     let before = events.len();
+                    if let Pending::ParamCall { owner, index } = p.what {
+                        let site = (FnId(fo + local), before);
+                        handing
+                            .sites
+                            .entry((FnId(fo + owner), index))
+                            .or_default()
+                            .push(site);
+                    }
                     linker.resolve(
                         k,
                         p,
@@ -193,6 +203,28 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             events.shrink_to_fit();
             func.events = events;
             program.functions.push(func);
+            for (call, pos, what) in handed {
+                let at = match call & PENDING {
+                    0 => index.get(call as usize).copied().flatten(),
+                    _ => resolved.get((call & !PENDING) as usize).copied().flatten(),
+                };
+                let body = match what {
+                    HandedFn::Local(l) => Some(FnId(fo + l)),
+                    HandedFn::Path(pi) => {
+                        match linker.resolve_full(&files[k].paths[pi as usize], 0) {
+                            Some(Target::Fn(f)) => Some(f),
+                            _ => None,
+                        }
+                    }
+                };
+                if let (Some(at), Some(body)) = (at, body) {
+                    for body in linker.called_through(body) {
+                        handing
+                            .calls
+                            .push((FnId(fo + local), at as usize, pos, body));
+                    }
+                }
+            }
             n_olds.push(index.len() as u32);
             index.extend(resolved);
             event_index.push(index);
@@ -238,8 +270,10 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             }
         }
     }
+    let (runs, mut explained) = handing.runs(&program);
+    let handed: HashSet<FnId> = runs.iter().map(|r| r.body).collect();
     for (i, public_only) in public_only.into_iter().enumerate() {
-        if public_only && called[i] {
+        if public_only && (called[i] || handed.contains(&FnId(i as u32))) {
             program.functions[i].callers_unknown = false;
         }
         // A test coroutine the project also calls as a helper: calling it only builds the
@@ -250,9 +284,21 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             f.entry = None;
         }
     }
+    // A function used as a value only where it is handed to helpers that call it has the
+    // callers the analysis sees through those helpers.
     for f in value_refs {
-        program.functions[f.0 as usize].callers_unknown = true;
+        match explained.get_mut(&f) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => program.functions[f.0 as usize].callers_unknown = true,
+        }
     }
+    for r in &runs {
+        let f = &mut program.functions[r.body.0 as usize];
+        if f.kind == crate::model::FnKind::Closure && f.entry.is_none() {
+            f.callers_unknown = false;
+        }
+    }
+    program.param_runs = runs;
     linker.apply_marks(&mut program);
     keep_call_args(&mut program, call_args);
     drop(linker);
@@ -285,6 +331,55 @@ fn keyword_position(
         found = Some(p);
     }
     found
+}
+
+/// Functions handed to project functions, and where those call their parameters.
+#[derive(Default)]
+struct Handing {
+    /// Where each parameter (function, position) is called: the body holding the call (the
+    /// function or a body nested in it) and how many of its events come before.
+    sites: HashMap<(FnId, u32), Vec<(FnId, usize)>>,
+    /// Calls that hand a function over: the caller, the call event, the argument's position
+    /// and the function.
+    calls: Vec<(FnId, usize, u8, FnId)>,
+}
+
+/// At most this many places where a helper calls one parameter are followed.
+const MAX_SITES: usize = 4;
+
+impl Handing {
+    /// The handed functions that their callee calls: a call of one known function, which
+    /// calls the parameter receiving it.
+    /// Also counts, per handed function, the arguments that hand it to such a helper.
+    fn runs(self, program: &Program) -> (Vec<crate::model::ParamRun>, HashMap<FnId, u32>) {
+        let mut out = Vec::new();
+        let mut explained: HashMap<FnId, u32> = HashMap::default();
+        for (caller, at, pos, body) in self.calls {
+            let Some(EventKind::Call { callees, .. }) = program.functions[caller.0 as usize]
+                .events
+                .get(at)
+                .map(|e| &e.kind)
+            else {
+                continue;
+            };
+            let [helper] = callees[..] else {
+                continue;
+            };
+            let Some(sites) = self.sites.get(&(helper, u32::from(pos))) else {
+                continue;
+            };
+            *explained.entry(body).or_default() += 1;
+            for &site in sites.iter().take(MAX_SITES) {
+                out.push(crate::model::ParamRun {
+                    run: (caller, at),
+                    body,
+                    helper,
+                    site,
+                });
+            }
+        }
+        (out, explained)
+    }
 }
 
 /// Keeps the arguments of the calls whose callee binds its parameters.
@@ -729,6 +824,23 @@ impl<'a> Linker<'a> {
         }
         self.redirect = redirect;
         self.wrapped = wrapped;
+    }
+
+    /// What a call of `f` runs in place: the wrappers of its project decorators, outermost
+    /// first, as long as each runs the next in place, and `f` itself if they all do.
+    fn called_through(&self, f: FnId) -> Vec<FnId> {
+        let Some(chain) = self.redirect.get(&f) else {
+            return vec![f];
+        };
+        let mut out = Vec::with_capacity(chain.len() + 1);
+        for &(wrapper, in_place) in chain {
+            out.push(wrapper);
+            if !in_place {
+                return out;
+            }
+        }
+        out.push(f);
+        out
     }
 
     /// Cells of attributes reached through a chain are named by the type path of their owner

@@ -100,6 +100,8 @@ pub struct Lowerer<'a> {
     /// Set for the next `lower_args`: the call is of a project function, which the flow
     /// follows, so a module global passed by name is handed on rather than used.
     pub args_to_project: bool,
+    /// Functions among the positional arguments the last `lower_args` lowered, by position.
+    pub arg_fns: Vec<(u8, super::ir::HandedFn)>,
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
@@ -151,6 +153,7 @@ impl<'a> Lowerer<'a> {
             kw_places: Vec::new(),
             flow_kwargs: Vec::new(),
             args_to_project: false,
+            arg_fns: Vec::new(),
         }
     }
 
@@ -342,6 +345,7 @@ impl<'a> Lowerer<'a> {
             public_only: false,
             arg_types: Vec::new(),
             param_names: Box::default(),
+            handed: Vec::new(),
         });
         id
     }

@@ -1048,12 +1048,17 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
     program.param_runs = param_pending
         .into_iter()
         .filter_map(|(caller, ev, helper)| {
+            let EventKind::Run { body, .. } = program.functions[caller.0 as usize].events[ev].kind
+            else {
+                return None;
+            };
             param_after
                 .get(&helper)
                 .map(|&after| crate::model::ParamRun {
                     run: (caller, ev),
+                    body,
                     helper: FnId(helper),
-                    after,
+                    site: (FnId(helper), after),
                 })
         })
         .collect();
