@@ -53,6 +53,9 @@ struct Linker<'p> {
     table: HashMap<(u32, String), Vec<LItem>>,
     methods: HashMap<(u32, String, String), Vec<u32>>,
     by_name: HashMap<String, Vec<u32>>,
+    /// Methods of trait impls by the target of the impl's self type, the trait's name and the
+    /// method's name: what a call on a `dyn Trait` receiver may reach.
+    trait_methods: HashMap<(u32, String, String), Vec<u32>>,
     fn_base: Vec<u32>,
     var_base: Vec<u32>,
     /// Declaration of each struct or enum: (file, index into its types).
@@ -366,6 +369,14 @@ impl<'p> Linker<'p> {
                 }
                 for item in self.resolve_sym(f, sp, 0) {
                     if let LItem::Type(t, key) = item {
+                        if func.is_trait_method
+                            && let Some(tn) = &func.trait_name
+                        {
+                            self.trait_methods
+                                .entry((t, tn.clone(), method.clone()))
+                                .or_default()
+                                .push(id);
+                        }
                         self.methods
                             .entry((t, key, method.clone()))
                             .or_default()
@@ -684,6 +695,7 @@ fn linker<'p>(plan: &'p ProgramPlan, irs: &'p [Option<FileIr>], kb: &'p KbView<'
         table: HashMap::default(),
         methods: HashMap::default(),
         by_name: HashMap::default(),
+        trait_methods: HashMap::default(),
         fn_base,
         var_base,
         type_decls: HashMap::default(),

@@ -416,6 +416,7 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
     let mut l = Lowerer {
         cx,
         arg_api: String::new(),
+        generic_traits: Vec::new(),
         ir: FileIr::default(),
         maps: Vec::new(),
         stack: Vec::new(),
@@ -460,6 +461,8 @@ struct Lowerer<'a, 'c> {
     /// Name of the function or method whose arguments are being lowered; closures passed
     /// to it are recorded as run inline by that name.
     arg_api: String,
+    /// Type parameters of the function being lowered that a package trait bounds, with it.
+    generic_traits: Vec<(String, Res)>,
     ir: FileIr,
     maps: Vec<ScopeMap>,
     stack: Vec<FnState>,
@@ -665,7 +668,17 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     }
 
     fn resolve_type(&self, ty: &Type) -> TypeRef {
-        types::type_ref(ty, &mut |segs| self.resolve(segs), 0)
+        types::type_ref(
+            ty,
+            &mut |segs| match segs {
+                [name] => match self.generic_traits.iter().rev().find(|(n, _)| n == name) {
+                    Some((_, r)) => r.clone(),
+                    None => self.resolve(segs),
+                },
+                _ => self.resolve(segs),
+            },
+            0,
+        )
     }
 
     fn lookup_ident(&self, id: &syn::Ident) -> Option<(usize, &Binding)> {

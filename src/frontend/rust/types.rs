@@ -162,8 +162,28 @@ pub fn type_ref(ty: &Type, resolve: &mut dyn FnMut(&[String]) -> Res, depth: u32
                 _ => TypeRef::Unknown,
             }
         }
+        // `dyn Store + Send`, `impl Store`: the package trait named first, whose impls the link
+        // looks up.
+        Type::TraitObject(t) => trait_bound_ref(&t.bounds, resolve),
+        Type::ImplTrait(t) => trait_bound_ref(&t.bounds, resolve),
         _ => TypeRef::Unknown,
     }
+}
+
+/// The package trait among `bounds`, if one is: the type a trait object or `impl Trait` value
+/// is known by.
+fn trait_bound_ref(
+    bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+    resolve: &mut dyn FnMut(&[String]) -> Res,
+) -> TypeRef {
+    for b in bounds {
+        if let syn::TypeParamBound::Trait(tb) = b
+            && let Res::Pkg(sp) = resolve(&path_segs(&tb.path))
+        {
+            return TypeRef::Pkg(Arc::new(sp));
+        }
+    }
+    TypeRef::Unknown
 }
 
 struct Mentions<'a> {

@@ -231,11 +231,28 @@ impl Linker<'_> {
             return by_name();
         }
         match self.eval(f, ty, depth + 1).peel() {
-            RTy::Pkg(t, k) => self
-                .methods_of(*t, k, name)
-                .map(|ids| ids.iter().map(|&id| LItem::Fn(id)).collect())
-                .unwrap_or_default(),
+            RTy::Pkg(t, k) => match self.methods_of(*t, k, name) {
+                Some(ids) => ids.iter().map(|&id| LItem::Fn(id)).collect(),
+                None => self.sole_trait_impl(*t, k, name),
+            },
             RTy::Unknown => by_name(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A method called on a trait object (`&dyn Store`, `Arc<dyn Store>`) of a trait the
+    /// package declares: the impl's method when the package implements it once (with several
+    /// impls the callee depends on the value, which the model does not follow).
+    fn sole_trait_impl(&self, t: u32, key: &str, name: &str) -> Vec<LItem> {
+        if self.type_decls.contains_key(&(t, key.to_string())) {
+            return Vec::new();
+        }
+        let trait_ = key.rsplit("::").next().unwrap_or(key);
+        match self
+            .trait_methods
+            .get(&(t, trait_.to_string(), name.to_string()))
+        {
+            Some(ids) if ids.len() == 1 => vec![LItem::Fn(ids[0])],
             _ => Vec::new(),
         }
     }

@@ -505,6 +505,8 @@ impl Lowerer<'_, '_> {
 
     pub(super) fn lower_fn_body(&mut self, id: u32, sig: &Signature, block: &Block) {
         let saved_depth = self.depth;
+        let bounds = self.generic_traits_of(&sig.generics);
+        let saved_generics = std::mem::replace(&mut self.generic_traits, bounds);
         self.stack.push(FnState::new(id, true, false));
         for (i, input) in sig.inputs.iter().enumerate() {
             // Parameters are numbered receiver first, as call facts number arguments.
@@ -553,6 +555,43 @@ impl Lowerer<'_, '_> {
         self.ir.fns[id as usize].diverges = super::block_diverges(block);
         self.stack.pop();
         self.depth = saved_depth;
+        self.generic_traits = saved_generics;
+    }
+
+    /// The type parameters of `generics` bounded by a trait of the package (`S: Store`, or
+    /// `where S: Store`), with that trait: a value of such a type has the trait's methods.
+    fn generic_traits_of(&self, generics: &syn::Generics) -> Vec<(String, Res)> {
+        let mut out = Vec::new();
+        let mut add = |name: String,
+                       bounds: &syn::punctuated::Punctuated<
+            syn::TypeParamBound,
+            syn::Token![+],
+        >| {
+            for b in bounds {
+                if let syn::TypeParamBound::Trait(tb) = b
+                    && let r @ Res::Pkg(_) = self.resolve(&path_segs(&tb.path))
+                {
+                    out.push((name, r));
+                    return;
+                }
+            }
+        };
+        for p in &generics.params {
+            if let syn::GenericParam::Type(tp) = p {
+                add(tp.ident.to_string(), &tp.bounds);
+            }
+        }
+        if let Some(w) = &generics.where_clause {
+            for pred in &w.predicates {
+                if let syn::WherePredicate::Type(pt) = pred
+                    && let Type::Path(tp) = &pt.bounded_ty
+                    && let Some(id) = tp.path.get_ident()
+                {
+                    add(id.to_string(), &pt.bounds);
+                }
+            }
+        }
+        out
     }
 
     pub(super) fn lower_impl(&mut self, imp: &syn::ItemImpl) {
