@@ -453,14 +453,7 @@ fn followed_finding(
             );
         }
     }
-    match lang {
-        Language::Rust => f
-            .note("a pooled connection spawned on one runtime dies with it: \"dispatch task is gone: runtime dropped the dispatch task\"")
-            .help("create the resource inside the runtime that uses it, or run everything on one long-lived runtime"),
-        Language::Python => f
-            .note("asyncio raises \"RuntimeError: Event loop is closed\" or \"... is bound to a different event loop\"")
-            .help("create the client or primitive inside the coroutine that `asyncio.run` drives, or keep one long-lived loop"),
-    }
+    with_failure_and_fix(f, lang)
 }
 
 /// Resources that travel (through returns, fields, statics, `block_on` results) from the
@@ -651,6 +644,13 @@ fn finding(
             );
         }
     }
+    with_failure_and_fix(f, lang)
+}
+
+/// The message for `what` (a named or described resource) bound to the runtime or loop it first
+/// ran on and used under `under`.
+/// The failure a resource used under another runtime gives, and the fix, per language.
+fn with_failure_and_fix(f: Finding, lang: Language) -> Finding {
     match lang {
         Language::Rust => f
             .note("a pooled connection spawned on one runtime dies with it: \"dispatch task is gone: runtime dropped the dispatch task\"")
@@ -661,8 +661,6 @@ fn finding(
     }
 }
 
-/// The message for `what` (a named or described resource) bound to the runtime or loop it first
-/// ran on and used under `under`.
 fn first_ran_message(lang: Language, what: &str, under: &str) -> String {
     let runtime = match lang {
         Language::Rust => "runtime",

@@ -47,9 +47,9 @@ pub(super) struct Callee<'e> {
     pub(super) recv: Recv,
     /// Runtime the receiver refers to.
     pub(super) recv_runtime: Option<RuntimeRef>,
-    /// For a receiver reached through attributes of a value the flow follows
-    /// (`client.chat.completions`), the place of that value.
-    pub(super) chain_place: Option<crate::model::Place>,
+    /// For a receiver reached through attributes of a value an expression gives
+    /// (`make().chat.completions`), the place of that value.
+    pub(super) base_place: Option<crate::model::Place>,
     /// A local nested function being called.
     pub(super) local_fn: Option<u32>,
     /// The method's path through the known project type of its receiver (`pkg.Store().get`).
@@ -249,10 +249,11 @@ impl<'a> Lowerer<'a> {
         }
         // An awaited call through a value's attributes (`await client.chat.completions.create()`)
         // does its I/O with that value.
-        if (awaited || matches!(dest, Dest::Await | Dest::With(_)))
-            && callee.chain_place != callee.recv_place
-        {
-            self.flow_use(range, callee.chain_place);
+        if awaited || matches!(dest, Dest::Await | Dest::With(_)) {
+            let base = callee.base_place.or_else(|| self.name_chain_base(func));
+            if base != callee.recv_place {
+                self.flow_use(range, base);
+            }
         }
         if let Some(place) = callee.recv_cell.or(callee.recv_place) {
             self.subject_from_cell(before, range, place);
@@ -329,7 +330,7 @@ impl<'a> Lowerer<'a> {
             method: None,
             recv: Recv::None,
             recv_runtime: None,
-            chain_place: None,
+            base_place: None,
             local_fn: None,
             typed: None,
             param: None,
@@ -404,7 +405,7 @@ impl<'a> Lowerer<'a> {
                     let recv = self.expr(&a.value, Dest::Read);
                     out.recv = Recv::Other;
                     out.recv_place = recv.place;
-                    out.chain_place = recv.base;
+                    out.base_place = recv.base;
                     out.recv_runtime = recv.runtime;
                     match recv.ty {
                         Some(ty) if is_project_type(&ty) => {
@@ -486,12 +487,6 @@ impl<'a> Lowerer<'a> {
         }
         if let Some(ty) = self.receiver_type(base) {
             out.typed = Some(dotted(&join_path(&ty, attrs), method));
-        }
-        // A local or a parameter (a module global's attributes are the global's own uses).
-        if !attrs.is_empty() {
-            out.chain_place = self
-                .name_place(base)
-                .filter(|p| !matches!(p, Place::Cell(_)));
         }
         match self.resolve_name(base) {
             NameRes::Var(v) if attrs.is_empty() => {
@@ -623,28 +618,46 @@ impl<'a> Lowerer<'a> {
         {
             return None;
         }
-        let scope = self
-            .scopes
-            .iter()
-            .rev()
-            .find(|s| s.kind == ScopeKind::Function)?;
-        let (class, self_name) = scope.class.as_ref()?;
+        let (class, self_name) = self.method_scope()?;
         if let [Expr::Name(cls), Expr::Name(me)] = &c.arguments.args[..]
             && (me.id.as_str() != self_name || !class.ends_with(&format!(".{}", cls.id)))
         {
             return None;
         }
-        Some(class.clone())
+        Some(class.to_string())
     }
 
-    pub(super) fn method_self(&self, base: &str) -> Option<String> {
+    /// The local or parameter at the root of a method's receiver chain (`client` of
+    /// `client.chat.completions.create`); a module global's attributes are the global's own
+    /// uses, and `self`'s are its class's.
+    fn name_chain_base(&mut self, func: &Expr) -> Option<crate::model::Place> {
+        let Expr::Attribute(a) = func else {
+            return None;
+        };
+        let (base, attrs) = attr_chain(&a.value)?;
+        if attrs.is_empty() || self.method_self(base).is_some() {
+            return None;
+        }
+        self.name_place(base)
+            .filter(|p| !matches!(p, crate::model::Place::Cell(_)))
+    }
+
+    /// The class and the `self` parameter's name of the method being lowered, if any (a
+    /// nested function sees its enclosing method's).
+    pub(super) fn method_scope(&self) -> Option<(&str, &str)> {
         let scope = self
             .scopes
             .iter()
             .rev()
             .find(|s| s.kind == ScopeKind::Function)?;
         let (class, self_name) = scope.class.as_ref()?;
-        (self_name == base).then(|| class.clone())
+        Some((class, self_name))
+    }
+
+    /// The class of the method being lowered when `base` is its `self`.
+    pub(super) fn method_self(&self, base: &str) -> Option<String> {
+        let (class, self_name) = self.method_scope()?;
+        (self_name == base).then(|| class.to_string())
     }
 
     /// Lowers call arguments, skipping the one at `skip` (a body already lowered).

@@ -463,21 +463,12 @@ impl<'a> Lowerer<'a> {
 
     /// The class path of the method being lowered.
     pub fn scope_class(&self) -> Option<String> {
-        self.scopes
-            .iter()
-            .rev()
-            .find(|s| s.kind == ScopeKind::Function)
-            .and_then(|s| s.class.as_ref().map(|(c, _)| c.clone()))
+        self.method_scope().map(|(class, _)| class.to_string())
     }
 
     /// If `base.attr` is `self.<resource attribute>`, the attribute name.
     pub fn self_attr_ref(&self, base: &str, attr: &str) -> Option<()> {
-        let scope = self
-            .scopes
-            .iter()
-            .rev()
-            .find(|s| s.kind == ScopeKind::Function)?;
-        let (class, self_name) = scope.class.as_ref()?;
+        let (class, self_name) = self.method_scope()?;
         if self_name != base {
             return None;
         }
@@ -523,15 +514,7 @@ impl<'a> Lowerer<'a> {
             Expr::Attribute(a) => {
                 let self_attr = attr_chain(&a.value)
                     .filter(|(_, attrs)| attrs.is_empty())
-                    .and_then(|(base, _)| {
-                        let scope = self
-                            .scopes
-                            .iter()
-                            .rev()
-                            .find(|s| s.kind == ScopeKind::Function)?;
-                        let (class, self_name) = scope.class.as_ref()?;
-                        (self_name == base).then(|| class.clone())
-                    });
+                    .and_then(|(base, _)| self.method_self(base));
                 match self_attr {
                     Some(class) => {
                         let attr = a.attr.id.as_str();

@@ -189,13 +189,7 @@ impl<'p> Linker<'p> {
         // script): only a root's modules sit there.
         for f in 0..self.plan.files.len() {
             if self.mounts[f].is_empty() && self.roots_siblings(&by_path, f) {
-                self.targets.push(TargetPlan {
-                    kind: TargetKind::Standalone,
-                    root: f as u32,
-                    package: self.plan.file_pkg[f],
-                });
-                let t = self.targets.len() as u32 - 1;
-                self.mount_tree(&by_path, f as u32, t, Vec::new(), true);
+                self.mount_standalone(&by_path, f);
             }
         }
         for f in 0..self.plan.files.len() {
@@ -207,14 +201,19 @@ impl<'p> Linker<'p> {
                 self.mount_tree(&by_path, f as u32, t, abs, mod_rs);
                 continue;
             }
-            self.targets.push(TargetPlan {
-                kind: TargetKind::Standalone,
-                root: f as u32,
-                package: self.plan.file_pkg[f],
-            });
-            let t = self.targets.len() as u32 - 1;
-            self.mount_tree(&by_path, f as u32, t, Vec::new(), true);
+            self.mount_standalone(&by_path, f);
         }
+    }
+
+    /// Makes file `f` the root of a target of its own and mounts its module tree.
+    fn mount_standalone(&mut self, by_path: &HashMap<&PathBuf, u32>, f: usize) {
+        self.targets.push(TargetPlan {
+            kind: TargetKind::Standalone,
+            root: f as u32,
+            package: self.plan.file_pkg[f],
+        });
+        let t = self.targets.len() as u32 - 1;
+        self.mount_tree(by_path, f as u32, t, Vec::new(), true);
     }
 
     /// Whether file `f` (no `mod.rs`) declares an outline module found only beside it.

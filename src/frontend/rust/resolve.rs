@@ -160,6 +160,15 @@ impl Resolver<'_> {
         Res::Ext(segs.join("::"))
     }
 
+    /// The library API `segs` names through a glob import of an external path of the scope
+    /// (`use tokio::runtime::*`), when the knowledge base knows it.
+    fn through_ext_globs(&self, map: &ScopeMap, segs: &[String]) -> Option<Res> {
+        map.ext_globs.iter().find_map(|g| {
+            let cand = format!("{g}::{}", segs.join("::"));
+            (!self.kb.apis(&cand).is_empty()).then_some(Res::Ext(cand))
+        })
+    }
+
     /// What `segs` names through the `use` imports of scope `scope` when another scope of the
     /// file glob-imports it; `None` for the scope's own items (the link resolves those through
     /// the glob) and for names it does not import.
@@ -172,11 +181,8 @@ impl Resolver<'_> {
         if map.uses.contains_key(first) {
             return Some(self.resolve(scope, segs));
         }
-        for g in &map.ext_globs {
-            let cand = format!("{g}::{}", segs.join("::"));
-            if !self.kb.apis(&cand).is_empty() {
-                return Some(Res::Ext(cand));
-            }
+        if let Some(r) = self.through_ext_globs(map, segs) {
+            return Some(r);
         }
         map.local_globs
             .iter()
@@ -239,11 +245,8 @@ impl Resolver<'_> {
             }
             return Res::Ext(full);
         }
-        for g in &map.ext_globs {
-            let cand = format!("{g}::{}", segs.join("::"));
-            if !self.kb.apis(&cand).is_empty() {
-                return Res::Ext(cand);
-            }
+        if let Some(r) = self.through_ext_globs(map, segs) {
+            return r;
         }
         for &s in &map.local_globs {
             if let Some(r) = self.imported(s, segs, 0) {
