@@ -124,6 +124,13 @@ fn direct(program: &Program, facts: &Facts) -> Vec<Direct> {
                         }
                     }
                 }
+                // A loop driven with no body the model sees (`loop.run_forever()`) is used as
+                // surely as one handed a coroutine.
+                EventKind::BlockingEntry { .. } if f.language == Language::Python => {
+                    if let [o] = one_runtime(facts, &flow.subject(fid, i))[..] {
+                        d.uses.push((i, o));
+                    }
+                }
                 _ => {}
             }
         }

@@ -1327,6 +1327,7 @@ fn closed_loop_programs(out: &mut Vec<Program>) {
                 "create_task",
                 "{x}.run_until_complete({x}.create_task(step()))",
             ),
+            ("run_forever", "{x}.stop() or {x}.run_forever()"),
         ] {
             for twin in [false, true] {
                 let fill_run = |t: &str| -> String {
