@@ -71,6 +71,9 @@ pub(super) struct Callee<'e> {
     /// For the constructor of a project class deriving from a library type: the type of the
     /// instance it makes (`pkg.ApiClient()`), which the library constructor's events carry.
     pub(super) made_as: Option<String>,
+    /// For a module name bound to `functools.partial(f, a, ..)`: how many positional
+    /// arguments the partial puts before the call's own.
+    pub(super) partial_args: u8,
 }
 
 /// The path segment that stands for a class's bases in a reference: `pkg.C.<SUPER>.m` is the
@@ -275,7 +278,7 @@ impl<'a> Lowerer<'a> {
             let shift = match bound {
                 _ if class => Some(1),
                 Some(true) => Some(1),
-                Some(false) => Some(0),
+                Some(false) => Some(callee.partial_args),
                 None => None,
             };
             if let Some(shift) = shift {
@@ -292,7 +295,9 @@ impl<'a> Lowerer<'a> {
                 Some(true) => std::iter::once(callee.recv_place)
                     .chain(arg_places)
                     .collect(),
-                Some(false) => arg_places,
+                Some(false) => std::iter::repeat_n(None, callee.partial_args.into())
+                    .chain(arg_places)
+                    .collect(),
                 None => Vec::new(),
             };
             val.place = Some(self.pending_call(range, args, &kwargs));
@@ -340,6 +345,7 @@ impl<'a> Lowerer<'a> {
             nonblocking: false,
             recv_flags: Vec::new(),
             made_as: None,
+            partial_args: 0,
         };
         if let Expr::Attribute(a) = func
             && let Expr::Name(n) = &*a.value
@@ -368,7 +374,13 @@ impl<'a> Lowerer<'a> {
                 {
                     out.param = Some(param);
                 }
-                NameRes::Path(p) => out.path = Some(p),
+                NameRes::Path(p) => match self.partial_of(n.id.as_str(), &p) {
+                    Some((target, k)) => {
+                        out.path = Some(target);
+                        out.partial_args = k;
+                    }
+                    None => out.path = Some(p),
+                },
                 NameRes::Builtin if self.cx.builtins.contains(n.id.as_str()) => {
                     out.path = Some(format!("builtins.{}", n.id));
                 }
@@ -1212,6 +1224,12 @@ impl Lowerer<'_> {
             Expr::Lambda(_) => Some(HandedFn::Local(self.ir.functions.len() as u32)),
             Expr::Name(n) => match self.resolve_name(n.id.as_str()) {
                 NameRes::LocalFn(f) => Some(HandedFn::Local(f)),
+                NameRes::Path(p)
+                    if let Some((target, _)) = self.partial_of(n.id.as_str(), &p)
+                        && self.is_project_path(&target) =>
+                {
+                    Some(HandedFn::Path(self.intern(&target)))
+                }
                 NameRes::Path(p) if self.is_project_path(&p) => {
                     Some(HandedFn::Path(self.intern(&p)))
                 }
@@ -1245,6 +1263,14 @@ impl Lowerer<'_> {
             }
             _ => None,
         }
+    }
+
+    /// What a call of the module name `name` (resolved to `path`) calls when the module binds
+    /// it to `functools.partial(f, ..)`: the path of `f`, and the positional arguments the
+    /// partial binds.
+    fn partial_of(&self, name: &str, path: &str) -> Option<(String, u8)> {
+        let (target, k) = self.module_partials.get(name)?;
+        (path == self.module_path(name)).then(|| (target.to_string(), *k))
     }
 
     /// Whether a handed function is there once its argument is lowered (a lambda's body is).

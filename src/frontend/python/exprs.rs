@@ -153,7 +153,9 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 self.scopes.push(scope);
-                self.expr(&l.body, Dest::Return);
+                let val = self.expr(&l.body, Dest::Return);
+                self.note_return_type(val.ty.as_deref());
+                self.flow_return(l.body.range(), val.place);
                 self.scopes.pop();
                 Val::default()
             }
@@ -481,7 +483,22 @@ impl<'a> Lowerer<'a> {
             Expr::Name(n) => {
                 let name = n.id.as_str();
                 self.scope_mut().attr_alias.remove(name);
-                let val = self.expr(value, Dest::Bind(name, n.range));
+                // A lambda is made when its expression is lowered: its index is the next one.
+                let lambda = matches!(value, Expr::Lambda(_)).then_some(self.ir.functions.len());
+                let val = match value {
+                    // The partial stands for its function wherever the name is used: only its
+                    // other arguments are evaluated here.
+                    Expr::Call(c) if self.aliased_partial(name).is_some() => {
+                        for a in c.arguments.args.iter().skip(1) {
+                            self.expr(a, Dest::Keep);
+                        }
+                        for k in &c.arguments.keywords {
+                            self.expr(&k.value, Dest::Keep);
+                        }
+                        Val::default()
+                    }
+                    _ => self.expr(value, Dest::Bind(name, n.range)),
+                };
                 if val.place.is_some() || !self.at_module_level() {
                     let to = self.bind_place(name);
                     self.flow_assign(n.range, to, val.place);
@@ -508,7 +525,7 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 if self.at_module_level() && self.scopes.len() <= 2 {
-                    self.module_binding(name, value);
+                    self.module_binding(name, value, lambda);
                 }
             }
             Expr::Attribute(a) => {
@@ -557,9 +574,27 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// Records what a module-level name is bound to (an object of a project class, an alias).
-    fn module_binding(&mut self, name: &str, value: &Expr) {
+    /// Records what a module-level name is bound to (an object of a project class, an alias,
+    /// a lambda (`lambda`: its function index), a partial of a project function that binds no
+    /// positional argument).
+    fn module_binding(&mut self, name: &str, value: &Expr, lambda: Option<usize>) {
         if matches!(self.ir.defs.get(name), Some(Def::Global(_))) {
+            return;
+        }
+        if let Some(f) = lambda
+            && self.module_names.get(name) == Some(&NameKind::Object)
+        {
+            // Called by its name, like a function defined there: from outside when the name
+            // is public, unless the project calls it.
+            self.ir.defs.insert(Name::new(name), Def::Fn(f as u32));
+            let public = !name.starts_with('_');
+            let irf = &mut self.ir.functions[f];
+            irf.func.callers_unknown = public;
+            irf.public_only = public;
+            return;
+        }
+        if let Some(path) = self.aliased_partial(name) {
+            self.ir.defs.insert(Name::new(name), Def::Alias(path));
             return;
         }
         let target = match value {
@@ -587,6 +622,19 @@ impl<'a> Lowerer<'a> {
             .entry(Name::new(name))
             .and_modify(|k| *k = NameKind::Object)
             .or_insert(NameKind::Object);
+    }
+
+    /// The project function a module-level name stands for when the module binds it to
+    /// `functools.partial(f, **kw)` (no positional argument: a call of the name binds its
+    /// arguments as a call of `f` does).
+    fn aliased_partial(&self, name: &str) -> Option<Box<str>> {
+        if !self.at_module_level() || self.scopes.len() > 2 {
+            return None;
+        }
+        match self.module_partials.get(name) {
+            Some((path, 0)) if self.is_project_path(path) => Some(path.clone()),
+            _ => None,
+        }
     }
 
     /// Lowers a `with` / `async with` statement.

@@ -102,6 +102,10 @@ pub struct Lowerer<'a> {
     pub args_to_project: bool,
     /// Functions among the positional arguments the last `lower_args` lowered, by position.
     pub arg_fns: Vec<(u8, super::ir::HandedFn)>,
+    /// Module-level names bound once to `functools.partial(f, a, ..)`: the path of `f` and
+    /// how many positional arguments the partial binds (a call of the name calls `f`, its
+    /// arguments after those).
+    pub module_partials: HashMap<Name, (Box<str>, u8)>,
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
@@ -154,6 +158,7 @@ impl<'a> Lowerer<'a> {
             flow_kwargs: Vec::new(),
             args_to_project: false,
             arg_fns: Vec::new(),
+            module_partials: HashMap::default(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Cheap statement-only scans that run before a body is lowered: module-level names and
 //! imports, the locals of a function, the resource-holding attributes of a class.
 
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::name::Name;
 use ruff_python_ast::{Expr, Stmt, StmtClassDef, StmtFunctionDef};
@@ -16,6 +16,75 @@ const MAX_SCAN_DEPTH: u32 = 64;
 /// Collects module-level imports and names.
 pub fn module(l: &mut Lowerer<'_>, suite: &[Stmt]) {
     module_block(l, suite, 0);
+    module_partials(l, suite);
+}
+
+/// Module-level names bound once, at the top of the module, to `functools.partial(f, ..)` of
+/// a function or constructor `f` that the module can name: a call of the name is a call of
+/// `f`. A library constructor counts only without positional arguments and without the
+/// keywords that make it borrow what it is given.
+fn module_partials(l: &mut Lowerer<'_>, suite: &[Stmt]) {
+    let mut bound: HashMap<&str, u32> = HashMap::default();
+    for s in suite {
+        if let Stmt::Assign(a) = s {
+            for t in &a.targets {
+                if let Expr::Name(n) = t {
+                    *bound.entry(n.id.as_str()).or_default() += 1;
+                }
+            }
+        }
+    }
+    for s in suite {
+        let Stmt::Assign(a) = s else { continue };
+        let [Expr::Name(n)] = a.targets.as_slice() else {
+            continue;
+        };
+        if bound.get(n.id.as_str()) != Some(&1)
+            || l.module_names.get(n.id.as_str()) != Some(&NameKind::Object)
+        {
+            continue;
+        }
+        let Some((path, positional)) = partial_target(l, &a.value) else {
+            continue;
+        };
+        l.module_partials
+            .insert(n.id.clone(), (path.into_boxed_str(), positional));
+    }
+}
+
+/// The callable a `functools.partial(f, ..)` call wraps, and how many positional arguments
+/// it binds.
+fn partial_target(l: &Lowerer<'_>, value: &Expr) -> Option<(String, u8)> {
+    let Expr::Call(c) = value else { return None };
+    if !is_partial(l, &c.func) {
+        return None;
+    }
+    let (first, rest) = c.arguments.args.split_first()?;
+    if rest.iter().any(|a| matches!(a, Expr::Starred(_)))
+        || c.arguments.keywords.iter().any(|k| k.arg.is_none())
+    {
+        return None;
+    }
+    let path = l.qualify(first)?;
+    let positional = u8::try_from(rest.len()).ok()?;
+    if !l.is_project_path(&path) {
+        let apis = l.cx.apis(&path);
+        let borrows = c.arguments.keywords.iter().any(|k| {
+            k.arg.as_ref().is_some_and(|a| {
+                apis.iter()
+                    .any(|api| api.borrows.iter().any(|b| b == a.as_str()))
+            })
+        });
+        if apis.is_empty() || positional > 0 || borrows {
+            return None;
+        }
+    }
+    Some((path, positional))
+}
+
+/// Whether `func` names `functools.partial`.
+fn is_partial(l: &Lowerer<'_>, func: &Expr) -> bool {
+    l.qualify(func).is_some_and(|p| p == "functools.partial")
 }
 
 fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
@@ -156,6 +225,12 @@ fn collect_global_decls(body: &[Stmt], out: &mut HashSet<String>, depth: u32) {
 }
 
 fn value_kind(l: &Lowerer<'_>, value: &Expr) -> NameKind {
+    // A callable kept in a name: a call of the name calls what it wraps.
+    match value {
+        Expr::Lambda(_) => return NameKind::Object,
+        Expr::Call(c) if is_partial(l, &c.func) => return NameKind::Object,
+        _ => {}
+    }
     let target = match value {
         Expr::Call(c) => &*c.func,
         Expr::Name(_) | Expr::Attribute(_) => value,
