@@ -386,6 +386,13 @@ impl<'a> Lowerer<'a> {
                 }
                 NameRes::LocalFn(f) => out.local_fn = Some(f),
                 NameRes::Var(v) => self.read_var(v, true),
+                // An instance of a project class called: its `__call__`.
+                NameRes::Local | NameRes::Plain | NameRes::Builtin
+                    if let Some(ty) = self.receiver_type(n.id.as_str()) =>
+                {
+                    out.typed = Some(dotted(&ty, "__call__"));
+                    out.recv_place = self.name_place(n.id.as_str());
+                }
                 _ => {}
             },
             Expr::Attribute(a) => {
@@ -434,6 +441,19 @@ impl<'a> Lowerer<'a> {
             }
         }
         out
+    }
+
+    /// An implicit call of a special method on a value of a project type (`with x:` calls
+    /// `x.__enter__()`, `x()` calls `x.__call__()`): a call edge when the class defines it.
+    pub(super) fn dunder_call(
+        &mut self,
+        range: TextRange,
+        ty: &str,
+        method: &str,
+        recv: Option<Place>,
+    ) -> Place {
+        self.pending_ref(range, &dotted(ty, method), RefKind::Method);
+        self.pending_call(range, vec![recv], &[])
     }
 
     /// The cell of `self.attr` when the attribute holds an event loop the class makes.

@@ -10,7 +10,7 @@ use super::imports::{attr_chain, dotted, join_path};
 use super::ir::{AttrDef, Def, RefKind};
 use super::lower::{Lowerer, MAX_DEPTH, NameKind, NameRes, Scope, ScopeKind};
 use super::types::{instance_of, is_project_type};
-use crate::model::{EventKind, FnKind, ResourceRef, RuntimeRef, VarId, VarKind};
+use crate::model::{EventKind, FnKind, Place, ResourceRef, RuntimeRef, VarId, VarKind};
 
 /// Where the value of an expression goes.
 #[derive(Debug, Clone, Copy)]
@@ -641,6 +641,13 @@ impl<'a> Lowerer<'a> {
     pub fn with_stmt(&mut self, w: &StmtWith) {
         let mut closes: Vec<(TextRange, ResourceRef)> = Vec::new();
         let mut expects: Vec<Vec<String>> = Vec::new();
+        // Context managers of project classes: their `__exit__`/`__aexit__`, called after the body.
+        let mut exits: Vec<(TextRange, String, Option<Place>)> = Vec::new();
+        let (enter, exit) = if w.is_async {
+            ("__aenter__", "__aexit__")
+        } else {
+            ("__enter__", "__exit__")
+        };
         for item in &w.items {
             let var = match item.optional_vars.as_deref() {
                 Some(Expr::Name(n)) => Some(n.id.as_str()),
@@ -650,6 +657,10 @@ impl<'a> Lowerer<'a> {
             match ctx {
                 Expr::Call(c) => {
                     let val = self.call(c, Dest::With(var));
+                    if let Some(ty) = val.ty.as_deref().filter(|t| is_project_type(t)) {
+                        self.dunder_call(ctx.range(), ty, enter, val.place);
+                        exits.push((item.range(), ty.to_string(), val.place));
+                    }
                     if let Some(name) = var {
                         let to = self.bind_place(name);
                         self.flow_assign(item.range(), to, val.place);
@@ -679,6 +690,10 @@ impl<'a> Lowerer<'a> {
                     // Entering the context manager calls a method of the value.
                     let place = val.place.or_else(|| self.name_place(n.id.as_str()));
                     self.flow_use(ctx.range(), place);
+                    if let Some(ty) = self.receiver_type(n.id.as_str()) {
+                        self.dunder_call(ctx.range(), &ty, enter, place);
+                        exits.push((item.range(), ty, place));
+                    }
                     if let Some(name) = var {
                         self.unbind(name);
                     }
@@ -702,6 +717,9 @@ impl<'a> Lowerer<'a> {
             self.emit(w.range(), EventKind::ExpectsFailure { what });
         }
         self.body(&w.body);
+        for (range, ty, place) in exits.into_iter().rev() {
+            self.dunder_call(range, &ty, exit, place);
+        }
         for (range, resource) in closes.into_iter().rev() {
             let end = TextRange::new(range.start(), range.end());
             self.emit(end, EventKind::Close { resource });

@@ -12,6 +12,7 @@ use super::imports::{attr_chain, dotted, in_project, join_path};
 use super::ir::{FileIr, IrFn, Pending, PendingAt, RefKind};
 use super::prescan;
 use super::project::ModuleFile;
+use super::types::is_project_type;
 use crate::model::{
     CondId, Entry, Event, EventKind, FnId, FnKind, Function, Global, Language, Span, StorageKind,
     Var, VarId, VarKind,
@@ -586,7 +587,22 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Stmt::For(f) => {
-                self.expr(&f.iter, Dest::Read);
+                let iter = self.expr(&f.iter, Dest::Read);
+                // Iterating an instance of a project class calls its iterator methods.
+                if let Some(ty) = iter.ty.as_deref().filter(|t| is_project_type(t)) {
+                    let (start, next) = if f.is_async {
+                        ("__aiter__", "__anext__")
+                    } else {
+                        ("__iter__", "__next__")
+                    };
+                    let range = f.iter.range();
+                    let place = iter.place.or_else(|| match &*f.iter {
+                        Expr::Name(n) => self.name_place(n.id.as_str()),
+                        _ => None,
+                    });
+                    self.dunder_call(range, ty, start, place);
+                    self.dunder_call(range, ty, next, place);
+                }
                 self.unbind_target(&f.target);
                 self.scope_mut().loop_depth += 1;
                 let runs = self.loop_test(&f.iter);
