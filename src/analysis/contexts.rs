@@ -246,7 +246,7 @@ fn drain(
 /// way (the future of a `run_until_complete`, a thread's target). `None` when the call is in
 /// a body the helper does not run itself (a nested function it returns), or only builds a
 /// coroutine that nothing there drives.
-fn handed_context(program: &Program, facts: &Facts, r: &ParamRun, cur: Ctx) -> Option<Ctx> {
+fn handed_context(program: &Program, facts: &mut Facts, r: &ParamRun, cur: Ctx) -> Option<Ctx> {
     // The bodies from the helper down to the one that calls the parameter.
     let mut chain = vec![r.site.0];
     while *chain.last()? != r.helper {
@@ -318,7 +318,7 @@ pub fn resolve(facts: &Facts, f: FnId, event: usize, runtime: RuntimeRef, cur: C
 /// first block-on from there in `f`, or in the bodies that call `f` inline (an iterator adaptor's
 /// closure building one future per item). `None` when nothing there drives it: the future is
 /// returned, stored or dropped, and runs wherever its eventual owner polls it.
-fn driver(program: &Program, facts: &Facts, f: FnId, from: usize, cur: Ctx) -> Option<Ctx> {
+fn driver(program: &Program, facts: &mut Facts, f: FnId, from: usize, cur: Ctx) -> Option<Ctx> {
     let (mut body, mut from) = (f, from);
     for _ in 0..16 {
         let events = &program.func(body).events;
@@ -343,25 +343,28 @@ fn driver(program: &Program, facts: &Facts, f: FnId, from: usize, cur: Ctx) -> O
 
 fn run_context(
     program: &Program,
-    facts: &Facts,
+    facts: &mut Facts,
     f: FnId,
     event: usize,
     how: RunKind,
     runtime: RuntimeRef,
     cur: Ctx,
 ) -> Option<Ctx> {
-    let inst = || resolve(facts, f, event, runtime, cur);
+    let inst = |facts: &Facts| resolve(facts, f, event, runtime, cur);
     Some(match how {
-        RunKind::BlockOn => Ctx::Runtime(inst()),
+        RunKind::BlockOn => {
+            let inner = inst(facts);
+            Ctx::Runtime(super::instances::on_thread(facts, inner, cur))
+        }
         RunKind::Spawn => match (runtime, cur) {
             (RuntimeRef::Current, Ctx::NoRuntime | Ctx::Worker) => return None,
             (RuntimeRef::Current, Ctx::Unknown) => Ctx::Runtime(InstId::UNKNOWN),
-            _ => Ctx::Runtime(inst()),
+            _ => Ctx::Runtime(inst(facts)),
         },
         // A Python worker thread has no loop of its own: only Rust's blocking pool keeps the
         // runtime's context.
         RunKind::SpawnBlocking if program.func(f).language == Language::Python => Ctx::Worker,
-        RunKind::SpawnBlocking | RunKind::BlockInPlace => Ctx::Blocking(inst()),
+        RunKind::SpawnBlocking | RunKind::BlockInPlace => Ctx::Blocking(inst(facts)),
         RunKind::Thread => Ctx::Worker,
         RunKind::Future => match cur {
             Ctx::Runtime(i) => Ctx::Runtime(i),

@@ -5,7 +5,7 @@ use crate::model::{
     Entry, EventKind, Executor, Flavor, FnId, Language, Program, RunKind, RuntimeRef, Span,
 };
 
-use super::Facts;
+use super::{Ctx, Facts};
 
 /// Index of a runtime instance in [`Facts::instances`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -50,6 +50,12 @@ pub struct Instance {
     pub test: bool,
     /// Description for labels.
     pub what: String,
+    /// For an executor that parks the thread it is called on (the `futures` executor, smol's
+    /// `block_on`), reached on a thread that holds a Tokio runtime's context: that runtime
+    /// (`InstId::UNKNOWN` when the thread may hold one the analysis cannot name). Tokio's
+    /// context is per thread and stays set while the other executor runs, so Tokio's timers,
+    /// sockets, spawns and `Handle::current` inside the future find that runtime.
+    pub ambient: Option<InstId>,
 }
 
 impl Instance {
@@ -74,6 +80,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
         group: None,
         test: false,
         what: "an unknown runtime".into(),
+        ambient: None,
     });
     for (fid, f) in program.fns() {
         let group = program.files.get(f.span.file as usize).map(|fi| fi.group);
@@ -96,6 +103,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                     group,
                     test: *test || f.is_test,
                     what: format!("{what} of `{}`", f.name),
+                    ambient: None,
                 },
             );
             facts.event_instance.insert((fid, usize::MAX), id);
@@ -115,6 +123,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                             group,
                             test: f.is_test,
                             what: format!("the {} built by `{}`", noun(f.language), short(api)),
+                            ambient: None,
                         },
                     );
                     facts.event_instance.insert((fid, i), id);
@@ -139,6 +148,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                             group,
                             test: f.is_test,
                             what: format!("the fresh {} of `{}`", noun(f.language), short(api)),
+                            ambient: None,
                         },
                     );
                     facts.event_instance.insert((fid, i), id);
@@ -186,8 +196,42 @@ pub fn server_instance(program: &Program, facts: &mut Facts, f: FnId) -> InstId 
             group: Some(group),
             test: false,
             what: "the server's event loop".into(),
+            ambient: None,
         },
     )
+}
+
+/// The instance that runs a future handed to block-on instance `inner` on a thread in
+/// context `outer`. An executor that parks the calling thread (the `futures` executor, smol's)
+/// leaves the thread's Tokio context in place: reached where a Tokio runtime (or a runtime the
+/// analysis cannot name) is running, entered or lends its blocking pool, it runs the future
+/// with that runtime's context still set, a variant of `inner` made once per outer runtime.
+/// Any other case is `inner` itself.
+pub fn on_thread(facts: &mut Facts, inner: InstId, outer: Ctx) -> InstId {
+    let inst = facts.instance(inner);
+    if !matches!(inst.executor, Executor::Futures | Executor::Smol) || inst.ambient.is_some() {
+        return inner;
+    }
+    let ambient = match outer {
+        Ctx::Runtime(o) | Ctx::Blocking(o) | Ctx::Entered(o) => match facts.instance(o).executor {
+            Executor::Tokio | Executor::TokioLocal | Executor::Unknown => o,
+            _ => return inner,
+        },
+        Ctx::Unknown => InstId::UNKNOWN,
+        Ctx::NoRuntime | Ctx::Worker => return inner,
+    };
+    if let Some(&twin) = facts.on_thread.get(&(inner, ambient)) {
+        return twin;
+    }
+    let mut twin = facts.instance(inner).clone();
+    twin.what = match ambient {
+        InstId::UNKNOWN => format!("{}, on a thread that may hold a Tokio context", twin.what),
+        a => format!("{}, on a thread of {}", twin.what, facts.instance(a).what),
+    };
+    twin.ambient = Some(ambient);
+    let id = push(facts, twin);
+    facts.on_thread.insert((inner, ambient), id);
+    id
 }
 
 /// What a runtime is called in a language.

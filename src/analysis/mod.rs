@@ -119,6 +119,9 @@ pub struct Facts {
     pub expect_index: expected::RegionIndex,
     /// Path assumptions of the context entries.
     pub paths: paths::Paths,
+    /// The variants of parking block-on instances run on a thread that keeps a Tokio
+    /// context, by (instance, that thread's runtime): see [`instances::on_thread`].
+    pub on_thread: HashMap<(InstId, InstId), InstId>,
 }
 
 /// Computes the facts of a program. The knowledge base tells which executor each runtime API
@@ -242,12 +245,27 @@ impl Facts {
             .find(|c| matches!(c.ctx, Ctx::Runtime(_)))
     }
 
-    /// Known runtime instances `f` runs on as a worker (not the unknown one).
+    /// Known runtime instances `f` runs on as a worker (not the unknown one). Under an
+    /// executor that parks a thread holding a Tokio context, that is the Tokio runtime: its
+    /// reactor, timers and blocking rules are the ones the code meets.
     pub fn known_instances(&self, f: FnId) -> impl Iterator<Item = (InstId, &CtxEntry)> + '_ {
         self.ctx(f).iter().filter_map(|c| match c.ctx {
-            Ctx::Runtime(i) if i != InstId::UNKNOWN => Some((i, c)),
+            Ctx::Runtime(i) => Some((self.instance(i).ambient.unwrap_or(i), c))
+                .filter(|(i, _)| *i != InstId::UNKNOWN),
             _ => None,
         })
+    }
+
+    /// Whether an API that needs executor `need` finds it on a thread in context `ctx`: the
+    /// executor running there provides it, or, under an executor that parks a thread holding
+    /// a Tokio context, that Tokio runtime does; `None` when unknown.
+    pub fn provides(&self, ctx: Ctx, need: Executor) -> Option<bool> {
+        let inst = self.instance(ctx.instance()?);
+        match (inst.executor.provides(need), inst.ambient) {
+            (Some(false), Some(InstId::UNKNOWN)) => None,
+            (Some(false), Some(a)) => self.instance(a).executor.provides(need),
+            (own, _) => own,
+        }
     }
 
     /// The chain of calls that led to context `entry` of `f`, innermost first, up to `limit`

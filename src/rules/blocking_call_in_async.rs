@@ -55,6 +55,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             if !facts.reached(program, fid, ev) {
                 continue;
             }
+            let mut parks = false;
             let api = match &ev.kind {
                 EventKind::Blocking { api } => api,
                 // A block-on whose executor parks the thread, where that does not panic or
@@ -69,11 +70,15 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                             == Some(super::nested_block_on::Parking::Blocks)
                     }) =>
                 {
+                    parks = true;
                     api
                 }
                 _ => continue,
             };
             let help = match f.language {
+                Language::Rust if parks => {
+                    "`.await` the future instead; sync code reached from async code can wrap the call in `tokio::task::block_in_place` on a multi-thread runtime, or run it with `tokio::task::spawn_blocking`"
+                }
                 Language::Rust => {
                     "use the async equivalent (`tokio::time::sleep`, `tokio::fs`, `tokio::process`), or move the call into `tokio::task::spawn_blocking`"
                 }
@@ -81,16 +86,20 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                     "use an async equivalent (`asyncio.sleep`, httpx.AsyncClient, `asyncio.create_subprocess_exec`), or run it with `await asyncio.to_thread(..)`"
                 }
             };
-            out.push(
-                Finding::new(
-                    "blocking-call-in-async",
-                    Severity::Warning,
-                    ev.span,
-                    format!("blocking call `{}` inside async code", short(api)),
-                )
-                .primary_label("blocks the thread that drives other tasks")
-                .help(help),
-            );
+            let mut finding = Finding::new(
+                "blocking-call-in-async",
+                Severity::Warning,
+                ev.span,
+                format!("blocking call `{}` inside async code", short(api)),
+            )
+            .primary_label("blocks the thread that drives other tasks");
+            if parks {
+                finding = finding.note(format!(
+                    "`{}` does not panic here: it parks this thread until the future completes, and no other task runs on it meanwhile. On a Tokio runtime the thread keeps the runtime's context (it is per thread), so Tokio timers, sockets and spawns inside the future still work, driven by the other workers; a future that waits for work queued on this worker, or for workers that all block the same way, never completes",
+                    short(api)
+                ));
+            }
+            out.push(finding.help(help));
         }
     }
 }

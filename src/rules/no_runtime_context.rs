@@ -33,7 +33,7 @@ fn fails(facts: &Facts, state: Ctx, need: Need, is_async: bool) -> Option<Failur
         Ctx::Entered(_) if need.level == NeedLevel::Running => Some(Failure::NotRunning),
         Ctx::Runtime(_) | Ctx::Blocking(_) | Ctx::Entered(_) => {
             let running = facts.executor(state);
-            match running.provides(need.executor) {
+            match facts.provides(state, need.executor) {
                 Some(false) => Some(Failure::Executor(running)),
                 _ => None,
             }
@@ -197,12 +197,15 @@ fn finding(
         _ => "with no runtime",
     };
     for (caller, span) in facts.chain(fid, entry, 6) {
+        // Above the block-on that starts the other executor, the callers run elsewhere.
+        let on = facts.ctx(caller).iter().any(|c| c.ctx == entry.ctx);
         let text = match failure {
-            Failure::Executor(running) => format!(
+            Failure::Executor(running) if on => format!(
                 "called here, from `{}`, {how} {}",
                 program.func(caller).name,
                 running.describe()
             ),
+            Failure::Executor(_) => format!("called here, from `{}`", program.func(caller).name),
             _ => format!("called here, from `{}`, {how}", program.func(caller).name),
         };
         finding = finding.label(span, text);
