@@ -202,6 +202,10 @@ pub struct Api {
     /// a trio nursery's `start_soon`), so the task's handle is never lost.
     #[serde(default)]
     pub joins: bool,
+    /// For spawn APIs: the body is a callback the loop calls once (`loop.call_soon`,
+    /// `Future.add_done_callback`), not a task of its own; findings name it so.
+    #[serde(default)]
+    pub callback: bool,
     /// For runtime builders and fresh block-ons: the executor that runs the code. For APIs that
     /// need a runtime or spawn on the current one: the executor they need. Defaults to the
     /// file's `executor`.

@@ -1003,3 +1003,32 @@ fn every_format_counts_lines_alike_whatever_ends_them() {
         );
     }
 }
+
+#[test]
+fn messages_name_the_spawned_work() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "fixtures/python/runtime-dropped-with-live-tasks/bug_reminder_scheduled_on_loop_never_run.py",
+    );
+    let out = looplint(
+        fixture.parent().unwrap(),
+        &[
+            "check",
+            "--all-targets",
+            "--format",
+            "json",
+            fixture.to_str().unwrap(),
+        ],
+    );
+    let v = json(&out);
+    let messages: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].starts_with("callback scheduled here"),
+        "{messages:?}"
+    );
+}

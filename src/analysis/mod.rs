@@ -19,7 +19,7 @@ pub use contexts::resolve as resolve_runtime;
 pub use expected::ExpectRegion;
 pub use instances::{InstId, Instance, InstanceKind, short};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::kb::{Concept, Kb, NeedLevel};
 use crate::model::{
@@ -109,6 +109,9 @@ pub struct Facts {
     /// What each block-on or blocking entry does when reached from running async code, per the
     /// knowledge base (`nested`), by (function, event index); absent when it does not say.
     pub nested: HashMap<(FnId, usize), String>,
+    /// Spawn events whose body is a callback the loop calls (`loop.call_soon`), not a task,
+    /// per the knowledge base (`callback`), by (function, event index).
+    pub callbacks: HashSet<(FnId, usize)>,
     /// Where runtimes, handles, resources and tasks flow.
     pub flow: flow::Flow,
     /// Regions whose failure a test asserts (`#[should_panic]`, `pytest.raises`).
@@ -139,6 +142,7 @@ pub fn analyze(program: &Program, kb: &Kb) -> Facts {
     instances::collect(program, kb, &mut facts);
     facts.needs = needs(program, kb);
     facts.nested = nested(program, kb);
+    facts.callbacks = callbacks(program, kb);
     expected::collect(program, kb, &mut facts);
     contexts::propagate(program, &mut facts);
     facts
@@ -162,6 +166,27 @@ fn nested(program: &Program, kb: &Kb) -> HashMap<(FnId, usize), String> {
             };
             if let Some(a) = api.filter(|a| !a.nested.is_empty()) {
                 out.insert((fid, i), a.nested.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The spawn events that schedule a callback rather than a task, read from the knowledge base.
+fn callbacks(program: &Program, kb: &Kb) -> HashSet<(FnId, usize)> {
+    let mut out = HashSet::new();
+    for (fid, f) in program.fns() {
+        for (i, ev) in f.events.iter().enumerate() {
+            if let EventKind::Run {
+                how: RunKind::Spawn,
+                api,
+                ..
+            } = &ev.kind
+                && kb
+                    .find(f.language, api, Concept::Spawn)
+                    .is_some_and(|a| a.callback)
+            {
+                out.insert((fid, i));
             }
         }
     }

@@ -27,7 +27,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         {
             continue;
         }
-        for ev in &f.events {
+        for (i, ev) in f.events.iter().enumerate() {
             let EventKind::Run {
                 how: RunKind::Spawn,
                 runtime: RuntimeRef::Current,
@@ -42,7 +42,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 && finite_visible_work(program, *body)
                 && facts.reached(program, fid, ev)
             {
-                out.push(report(program, ev.span, root, None));
+                out.push(report(program, facts, (fid, i), root, None));
             }
         }
     }
@@ -93,13 +93,13 @@ fn closed_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     bugs.dedup();
     for (spawn, close) in bugs {
         let f = program.func(spawn.0);
-        let (Some(s), Some(c)) = (
+        let (Some(_), Some(c)) = (
             f.events.get(spawn.1),
             program.func(close.0).events.get(close.1),
         ) else {
             continue;
         };
-        out.push(report(program, s.span, spawn.0, Some(c.span)));
+        out.push(report(program, facts, spawn, spawn.0, Some(c.span)));
     }
 }
 
@@ -258,7 +258,7 @@ fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                     _ => None,
                 });
             if let Some(Some(end)) = end {
-                out.push(report(program, ev.span, fid, Some(end)));
+                out.push(report(program, facts, (fid, i), fid, Some(end)));
             }
         }
     }
@@ -272,15 +272,21 @@ fn detached(program: &Program, handle: HandleFate) -> bool {
     }
 }
 
+/// The finding for the work spawned at event `spawn`, left running when the runtime that
+/// `root`'s return ends (or the one closed at `end`) goes away. A callback the loop was to
+/// call (`loop.call_soon`) is named as one: it has no task to cancel, it is dropped.
 fn report(
     program: &Program,
-    span: crate::model::Span,
+    facts: &Facts,
+    spawn: At,
     root: FnId,
     end: Option<crate::model::Span>,
 ) -> Finding {
+    let span = program.func(spawn.0).events[spawn.1].span;
+    let callback = facts.callbacks.contains(&spawn);
     let r = program.func(root);
-    let (msg, note, help) = match r.language {
-        Language::Rust => (
+    let (msg, note, help) = match (r.language, callback) {
+        (Language::Rust, _) => (
             match end {
                 Some(_) => "task spawned here may still be running when its runtime is shut down"
                     .to_string(),
@@ -292,7 +298,7 @@ fn report(
             "tasks still running when the runtime is dropped are cancelled at their next `.await`; their work is silently lost",
             "keep the `JoinHandle` and `.await` it before returning (or use a `JoinSet`)",
         ),
-        Language::Python => (
+        (Language::Python, false) => (
             match end {
                 Some(_) => "task created here may still be pending when its event loop is closed"
                     .to_string(),
@@ -304,11 +310,25 @@ fn report(
             "asyncio cancels it: \"Task was destroyed but it is pending!\"",
             "keep the task and `await` it (or use `asyncio.TaskGroup`) before the coroutine returns",
         ),
+        (Language::Python, true) => (
+            match end {
+                Some(_) => "callback scheduled here may not have run when its event loop is closed"
+                    .to_string(),
+                None => format!(
+                    "callback scheduled here may not have run when the loop running `{}` ends",
+                    r.name
+                ),
+            },
+            "closing the loop clears its queue of ready and timed callbacks: the callback never runs, and nothing says so",
+            "run the loop until the callback has run (`run_until_complete` on a future it completes, or `run_forever` stopped from the callback) before closing it, or call the function directly",
+        ),
     };
-    let primary = match (r.language, end) {
-        (Language::Python, Some(_)) => {
+    let primary = match (r.language, end, callback) {
+        (Language::Python, Some(_), true) => "nothing runs the loop before it is closed",
+        (Language::Python, Some(_), false) => {
             "nothing runs the loop or waits for this task before the loop is closed"
         }
+        (_, _, true) => "nothing waits for this callback",
         _ => "the handle is dropped; nothing waits for this task",
     };
     let finding = Finding::new(
@@ -319,6 +339,9 @@ fn report(
     )
     .primary_label(primary);
     let finding = match end {
+        Some(end) if callback => {
+            finding.label(end, "the loop is closed here, dropping the callback")
+        }
         Some(end) => finding.label(end, "the runtime is shut down here, cancelling the task"),
         None => finding.label(
             r.span,
