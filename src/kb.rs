@@ -179,6 +179,15 @@ pub struct Api {
     /// given (and not `None`) holds nothing of its own that needs closing.
     #[serde(default)]
     pub borrows: Vec<String>,
+    /// For clients that borrow: keyword arguments that must also be given, with these literal
+    /// values, for `borrows` to apply (`connector_owner=False`).
+    #[serde(default)]
+    pub borrows_when: Vec<String>,
+    /// For clients that borrow: the connection they borrow stays the caller's to close, since
+    /// closing the client does not close it (aiohttp's `connector_owner=False`). Without it,
+    /// the connection counts as handed over to the client.
+    #[serde(default)]
+    pub borrowed_stays: bool,
     /// For runtime closers: the runtime winds down in the background, without blocking or
     /// dropping it on the calling thread (`Runtime::shutdown_background`).
     #[serde(default)]

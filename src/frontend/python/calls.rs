@@ -206,6 +206,14 @@ impl<'a> Lowerer<'a> {
             return val;
         }
         self.args_to_project = project || subclass.is_some();
+        // A connection a client borrows and leaves the caller's is only read by the call,
+        // unless the client itself leaves the body at once.
+        self.lent_keywords = apis
+            .iter()
+            .filter(|a| a.concept == Concept::RuntimeBound && a.borrowed_stays && !dest.escapes())
+            .filter(|a| super::effects::borrows_connection(a, args))
+            .flat_map(|a| a.borrows.iter().cloned())
+            .collect();
         let mut arg_places = self.lower_args(args, None);
         let mut arg_types = std::mem::take(&mut self.arg_types);
         let mut kwargs = std::mem::take(&mut self.kw_places);
@@ -234,6 +242,7 @@ impl<'a> Lowerer<'a> {
         for api in &apis {
             handled_recv |= self.simple_api(api, &callee, args, range, dest, &mut val);
         }
+        self.lent_vars.clear();
         if !project && !apis.iter().any(|a| a.concept == Concept::RuntimeClose) {
             self.close_by_method_name(&callee, range);
         }
@@ -703,7 +712,10 @@ impl<'a> Lowerer<'a> {
         let mut places = Vec::new();
         self.arg_types.clear();
         self.kw_places.clear();
+        self.lent_vars.clear();
         let to_project = std::mem::take(&mut self.args_to_project);
+        let lent_keywords = std::mem::take(&mut self.lent_keywords);
+        let mut lent = Vec::new();
         self.arg_fns.clear();
         let Some(args) = args else {
             return places;
@@ -745,8 +757,20 @@ impl<'a> Lowerer<'a> {
             if skip == Some(BodyArg::Kw(i)) {
                 continue;
             }
+            let lends = kw
+                .arg
+                .as_ref()
+                .is_some_and(|a| lent_keywords.iter().any(|k| k == a.as_str()));
             let place = if to_project {
                 self.handed_on(&kw.value).place
+            } else if lends {
+                if let Expr::Name(n) = &kw.value
+                    && let NameRes::Var(v) = self.resolve_name(n.id.as_str())
+                    && self.ir.vars[v.0 as usize].kind == VarKind::Resource
+                {
+                    lent.push(v);
+                }
+                self.expr(&kw.value, Dest::Read).place
             } else {
                 self.arg_value(&kw.value)
             };
@@ -755,6 +779,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         self.kw_places = kw_places;
+        self.lent_vars = lent;
         places
     }
 

@@ -171,6 +171,12 @@ impl<'a> Lowerer<'a> {
             }
             Concept::RuntimeBound => {
                 let made = self.create(api, callee.made_as.as_deref(), range, dest, val);
+                if let Some(var) = made
+                    && !self.lent_vars.is_empty()
+                {
+                    let lent = std::mem::take(&mut self.lent_vars);
+                    self.lent.insert(var, lent);
+                }
                 // A client on a connection the caller made and closes (`Redis(connection_pool=
                 // pool)`) is released at once: closing it would close nothing of its own.
                 if borrows_connection(api, args)
@@ -534,16 +540,36 @@ impl Lowerer<'_> {
 }
 
 /// Whether a client constructor is given a connection the caller owns, by a keyword the
-/// knowledge base lists (`connection_pool=`, `http_client=`).
-fn borrows_connection(api: &Api, args: Option<&Arguments>) -> bool {
+/// knowledge base lists (`connection_pool=`, `http_client=`), with the literal keywords it
+/// requires besides (`connector_owner=False`).
+pub(super) fn borrows_connection(api: &Api, args: Option<&Arguments>) -> bool {
     let Some(args) = args else { return false };
+    let given = |name: &str| {
+        args.keywords
+            .iter()
+            .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+    };
     !api.borrows.is_empty()
-        && args.keywords.iter().any(|k| {
-            k.arg
-                .as_ref()
-                .is_some_and(|a| api.borrows.iter().any(|b| b == a.as_str()))
-                && !matches!(k.value, Expr::NoneLiteral(_))
+        && api.borrows_when.iter().all(|cond| {
+            cond.split_once('=').is_some_and(|(name, value)| {
+                given(name.trim()).is_some_and(|k| literal(&k.value) == Some(value.trim()))
+            })
         })
+        && api
+            .borrows
+            .iter()
+            .any(|b| given(b).is_some_and(|k| !matches!(k.value, Expr::NoneLiteral(_))))
+}
+
+/// The source form of a constant argument (`False`, `None`, `3`), as the knowledge base
+/// writes it.
+fn literal(e: &Expr) -> Option<&'static str> {
+    match e {
+        Expr::BooleanLiteral(b) if b.value => Some("True"),
+        Expr::BooleanLiteral(_) => Some("False"),
+        Expr::NoneLiteral(_) => Some("None"),
+        _ => None,
+    }
 }
 
 fn names_loop(api: &Api, args: Option<&Arguments>) -> bool {

@@ -269,6 +269,10 @@ impl<'a> Lowerer<'a> {
             VarKind::Resource => {
                 if dest.escapes() {
                     self.emit(range, EventKind::Escape { var: v });
+                    // What the client borrowed goes with it.
+                    for lent in self.lent.get(&v).cloned().unwrap_or_default() {
+                        self.emit(range, EventKind::Escape { var: lent });
+                    }
                 } else {
                     self.emit(
                         range,

@@ -95,6 +95,14 @@ pub struct Lowerer<'a> {
     pub arg_types: Vec<(u8, u32)>,
     /// Places of the keyword arguments the last `lower_args` lowered, by name.
     pub kw_places: Vec<(Name, crate::model::Place)>,
+    /// Set for the next `lower_args`: keywords whose argument a client constructor borrows
+    /// and leaves the caller's (`connector=` with `connector_owner=False`): only read there.
+    pub lent_keywords: Vec<String>,
+    /// The tracked resources the last `lower_args` lent that way.
+    pub lent_vars: Vec<crate::model::VarId>,
+    /// Resources lent to a client in a local variable, by that variable: they go where the
+    /// client goes when it leaves the body.
+    pub lent: HashMap<crate::model::VarId, Vec<crate::model::VarId>>,
     /// Places of the keyword arguments of a coroutine call lowered in the calling code, with
     /// `flow_args`.
     pub flow_kwargs: Vec<(Name, crate::model::Place)>,
@@ -156,6 +164,9 @@ impl<'a> Lowerer<'a> {
             flow_arg_types: Vec::new(),
             arg_types: Vec::new(),
             kw_places: Vec::new(),
+            lent_keywords: Vec::new(),
+            lent_vars: Vec::new(),
+            lent: HashMap::default(),
             flow_kwargs: Vec::new(),
             args_to_project: false,
             arg_fns: Vec::new(),
