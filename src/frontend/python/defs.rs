@@ -449,12 +449,14 @@ impl<'a> Lowerer<'a> {
             bases,
             attrs: HashMap::default(),
             attr_types: HashMap::default(),
+            assigned: Box::default(),
         });
         let top = self.at_module_level() && self.scopes.len() == 1;
         if top {
             self.ir.defs.insert(Name::new(name), Def::Class(ci));
         }
         let attrs = prescan::class_attrs(self, c);
+        self.ir.classes[ci as usize].assigned = attrs.iter().cloned().collect();
         self.class_attrs.insert(path.clone(), attrs);
         let fid = self.scope().fn_id;
         let mut scope = Scope::new(ScopeKind::ClassBody, fid, false);

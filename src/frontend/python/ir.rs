@@ -57,6 +57,9 @@ pub struct ClassIr {
     /// Known types of attributes (`self.store = Store()`, `store: Store`), as type paths
     /// (see [`IrFn::returns`]).
     pub attr_types: HashMap<Name, Box<str>>,
+    /// Attributes the class body or its methods assign (`self.x = <call or name>`): an
+    /// attribute it does not assign, read on its instances, is the one a base class assigns.
+    pub assigned: Box<[Name]>,
 }
 
 /// How a symbolic reference is used.

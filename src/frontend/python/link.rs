@@ -854,7 +854,43 @@ impl<'a> Linker<'a> {
                 c.owner = self.files[fi].classes[ci as usize].path.to_string();
             }
         }
+        for c in &mut cells {
+            if c.kind != crate::model::CellKind::Field {
+                continue;
+            }
+            if let Some(Target::Class(fi, ci)) = self.resolve_full(&c.owner, 0)
+                && let Some((bfi, bci)) = self.attr_owner(fi, ci, &c.name)
+                && (bfi, bci) != (fi, ci)
+            {
+                c.owner = self.files[bfi].classes[bci as usize].path.to_string();
+            }
+        }
         cells
+    }
+
+    /// The class whose instances' attribute `attr` a read on an instance of class `ci` of file
+    /// `fi` sees: the class itself when it assigns the attribute or defines a member of that
+    /// name, else the first of its project bases (in order, depth first) that assigns it.
+    fn attr_owner(&self, fi: usize, ci: u32, attr: &str) -> Option<(usize, u32)> {
+        let mut stack = vec![(fi, ci, 0u32)];
+        let mut seen = 0;
+        while let Some((fi, ci, depth)) = stack.pop() {
+            seen += 1;
+            if seen > 32 || depth > MAX_HOPS {
+                return None;
+            }
+            let class = &self.files[fi].classes[ci as usize];
+            if class.assigned.iter().any(|a| a.as_str() == attr) || class.methods.contains_key(attr)
+            {
+                return Some((fi, ci));
+            }
+            for base in class.bases.iter().rev() {
+                if let Some(Target::Class(bfi, bci)) = self.resolve_full(base, 0) {
+                    stack.push((bfi, bci, depth + 1));
+                }
+            }
+        }
+        None
     }
 
     /// Types parameters from the arguments their call sites pass: a parameter that receives
