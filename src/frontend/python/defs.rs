@@ -281,7 +281,7 @@ impl<'a> Lowerer<'a> {
 
     /// Emits the scope end of the current body for the variables it owns. A task handle bound
     /// to a name that is never mentioned again is thrown away as surely as a bare call.
-    fn end_scope(&mut self) {
+    pub(super) fn end_scope(&mut self) {
         let fid = self.scope().fn_id as usize;
         for ev in &mut self.ir.functions[fid].func.events {
             if let EventKind::Run {
@@ -464,6 +464,7 @@ impl<'a> Lowerer<'a> {
         scope.loop_depth = self.scope().loop_depth;
         self.scopes.push(scope);
         self.body(&c.body);
+        self.dataclass_init(c, ci, &path);
         self.scopes.pop();
     }
 

@@ -11,6 +11,7 @@ mod calls;
 mod carriers;
 mod compact;
 pub mod conftest;
+mod dataclass;
 pub mod decorators;
 mod defs;
 pub mod dump;
