@@ -594,7 +594,14 @@ impl<'a> Lowerer<'a> {
             }
             Stmt::Delete(d) => {
                 for t in &d.targets {
-                    self.expr(t, Dest::Read);
+                    let val = self.expr(t, Dest::Read);
+                    // Deleting a name of a project class instance finalises it (its `__del__`).
+                    if let Expr::Name(n) = t
+                        && let Some(ty) = val.ty.as_deref().filter(|t| is_project_type(t))
+                    {
+                        let place = val.place.or_else(|| self.name_place(n.id.as_str()));
+                        self.dunder_call(t.range(), ty, "__del__", place);
+                    }
                 }
             }
             Stmt::For(f) => {
