@@ -96,7 +96,10 @@ pub fn check_until(
 
 /// Problems, analysis and rules of one lowered program.
 fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
-    let Lowered { program, problems } = lowered;
+    let Lowered {
+        mut program,
+        problems,
+    } = lowered;
     let mut result = CheckResult::default();
     for p in problems {
         if p.unreadable {
@@ -114,6 +117,7 @@ fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
                 .push(Finding::new(rule, severity, span, p.message));
         }
     }
+    analysis::flow::resolve_calls(&mut program);
     let facts = analysis::analyze(&program, opts.kb);
     for mut f in rules::run(&program, &facts, opts.enabled) {
         f.in_test = f.severity == Severity::Warning && in_test_fn(&program, f.primary);

@@ -297,7 +297,11 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
                         list.push(*place);
                     }
                 }
-                FactKind::Use { .. } | FactKind::Drop { .. } | FactKind::Release { .. } => {}
+                FactKind::Use { .. }
+                | FactKind::Drop { .. }
+                | FactKind::Release { .. }
+                | FactKind::Body { .. }
+                | FactKind::CallVia { .. } => {}
             }
         }
     }
@@ -358,6 +362,99 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
     };
     flow.runs_on = runs_on(program, &flow);
     flow
+}
+
+/// Resolves calls through places (`(self.on_tick)()`, [`FactKind::CallVia`]): a call whose
+/// place may hold one closure kept as a value ([`FactKind::Body`]), and no other, calls that
+/// closure. The closures travel, context-insensitively, along assignments, fields, statics,
+/// arguments and returns. A place that may hold several closures, or none that the program
+/// makes, leaves its call without callee: unknown code stays silent.
+pub fn resolve_calls(program: &mut Program) {
+    let vias: Vec<(FnId, u32, Place)> = program
+        .flow
+        .facts
+        .iter()
+        .filter_map(|f| match f.kind {
+            FactKind::CallVia { event, callee } => Some((f.func, event, callee)),
+            _ => None,
+        })
+        .collect();
+    if vias.is_empty() {
+        return;
+    }
+    // A resolved call may pass a closure on to another: a few rounds reach the fixed point.
+    for _ in 0..4 {
+        let reach = closure_values(program);
+        let mut changed = false;
+        for &(f, e, place) in &vias {
+            let Some(&[body]) = reach.get(&place).map(Vec::as_slice) else {
+                continue;
+            };
+            let Some(ev) = program.functions[f.0 as usize].events.get_mut(e as usize) else {
+                continue;
+            };
+            if let EventKind::Call { callees, .. } = &mut ev.kind
+                && callees.is_empty()
+            {
+                callees.push(body);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// The closures each place may hold, context-insensitively.
+fn closure_values(program: &Program) -> HashMap<Place, Vec<FnId>> {
+    let mut edges: HashMap<Place, Vec<Place>> = HashMap::default();
+    let mut work: Vec<(Place, FnId)> = Vec::new();
+    let event = |f: FnId, e: u32| program.func(f).events.get(e as usize);
+    for fact in &program.flow.facts {
+        match &fact.kind {
+            FactKind::Body { body, to } => work.push((*to, *body)),
+            FactKind::Assign { to, from } => edges.entry(*from).or_default().push(*to),
+            FactKind::Store { cell, from, .. } => {
+                edges.entry(*from).or_default().push(Place::Cell(*cell))
+            }
+            FactKind::Load { to, cell } => edges.entry(Place::Cell(*cell)).or_default().push(*to),
+            FactKind::Call {
+                event: e,
+                args,
+                result,
+            } => {
+                let callees: &[FnId] = match event(fact.func, *e).map(|ev| &ev.kind) {
+                    Some(EventKind::Call { callees, .. }) => callees,
+                    Some(EventKind::Run { body, .. }) => std::slice::from_ref(body),
+                    _ => continue,
+                };
+                for &c in callees {
+                    for (i, a) in args.iter().enumerate() {
+                        if let Some(a) = a {
+                            edges.entry(*a).or_default().push(Place::Param(c, i as u32));
+                        }
+                    }
+                    if let Some(r) = result {
+                        edges.entry(Place::Ret(c)).or_default().push(*r);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut reach: HashMap<Place, Vec<FnId>> = HashMap::default();
+    while let Some((place, body)) = work.pop() {
+        let held = reach.entry(place).or_default();
+        if held.contains(&body) {
+            continue;
+        }
+        held.push(body);
+        for &next in edges.get(&place).map(Vec::as_slice).unwrap_or(&[]) {
+            work.push((next, body));
+        }
+    }
+    reach
 }
 
 fn add(set: &mut Vec<Value>, v: Value) -> bool {

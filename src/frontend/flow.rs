@@ -96,6 +96,17 @@ impl FlowLinker {
                 FactKind::Release { cell } => FactKind::Release {
                     cell: cell_ids[cell.0 as usize],
                 },
+                FactKind::Body { body, to } => FactKind::Body {
+                    body: FnId(body.0 + fn_base),
+                    to: place(*to),
+                },
+                FactKind::CallVia { event: e, callee } => match event(*e) {
+                    Some(e) => FactKind::CallVia {
+                        event: e,
+                        callee: place(*callee),
+                    },
+                    None => continue,
+                },
             };
             out.facts.push(Fact {
                 func: FnId(fact.func.0 + fn_base),

@@ -139,6 +139,22 @@ pub enum FactKind {
         /// A field of the dying value's type.
         cell: CellId,
     },
+    /// The nested body `body` itself, kept as a value to be called later (a closure put in a
+    /// field: `Hooks { on_tick: Box::new(|| ..) }`), goes to `to`.
+    Body {
+        /// The closure.
+        body: FnId,
+        /// Receiving place.
+        to: Place,
+    },
+    /// Call event `event`, which names no callee, calls the function value in `callee`
+    /// (`(self.on_tick)()`). The analysis resolves it ([`crate::analysis::flow::resolve_calls`]).
+    CallVia {
+        /// Index of the `Call` event.
+        event: u32,
+        /// The place holding the called value.
+        callee: Place,
+    },
 }
 
 /// The flow facts of a program.

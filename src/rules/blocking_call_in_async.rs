@@ -4,7 +4,7 @@ use crate::analysis::{Ctx, CtxEntry, Facts, short};
 use crate::diagnostic::{Finding, Severity};
 use crate::model::{EventKind, FnId, FnKind, Language, Program, RunKind};
 
-use super::explain::placement_is_certain;
+use super::explain::{called_like_fn, placement_is_certain};
 
 /// Reports blocking calls made directly in async bodies (and closures they run inline).
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
@@ -34,7 +34,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                     .iter()
                     .any(|s| group(s.0) != group(fid))
             });
-        let only_async_callers = f.kind == FnKind::Named
+        let only_async_callers = called_like_fn(program, facts, fid)
             && from_outside
             && !known.is_empty()
             && known.iter().all(|c| matches!(c.ctx, Ctx::Runtime(_)));

@@ -53,6 +53,17 @@ const INLINE_METHODS: &[&str] = &[
     "Inline",
 ];
 
+/// Whether `f` is called like a named function: it is one, or it is a closure kept as a value
+/// whose every known caller calls it (`(self.on_tick)()`) rather than runs it in place.
+pub fn called_like_fn(program: &Program, facts: &Facts, f: FnId) -> bool {
+    let sites = &facts.callers[f.0 as usize];
+    match program.func(f).kind {
+        FnKind::Named => true,
+        FnKind::Closure => !sites.is_empty() && sites.iter().all(|s| s.nested.is_none()),
+        _ => false,
+    }
+}
+
 /// Whether `f` runs where the analysis says: false when it is a closure handed to an unknown
 /// API (which might run it on another thread), or nested in one.
 pub fn placement_is_certain(program: &Program, facts: &Facts, mut f: FnId) -> bool {

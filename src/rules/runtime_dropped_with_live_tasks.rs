@@ -382,7 +382,7 @@ fn owning_root_in(
     }
     // Public API of a Rust library has callers from outside too, but a helper whose every
     // known call comes from one root still runs to completion inside it.
-    if func.kind != FnKind::Named || func.is_test || func.entry.is_some() {
+    if !super::explain::called_like_fn(program, facts, f) || func.is_test || func.entry.is_some() {
         return None;
     }
     let sites = &facts.callers[f.0 as usize];

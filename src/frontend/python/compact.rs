@@ -240,6 +240,14 @@ fn compact_flow(
                 None => continue,
             },
             FactKind::Release { cell } => FactKind::Release { cell },
+            FactKind::Body { body, to } => match (func(body), place(to)) {
+                (Some(body), Some(to)) => FactKind::Body { body, to },
+                _ => continue,
+            },
+            FactKind::CallVia { event: e, callee } => match (event(e), place(callee)) {
+                (Some(event), Some(callee)) => FactKind::CallVia { event, callee },
+                _ => continue,
+            },
         };
         fact.kind = kind;
         flow.facts.push(fact);

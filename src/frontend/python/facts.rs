@@ -188,6 +188,8 @@ impl FileFacts {
                 place: self.code(place),
             },
             FactKind::Release { cell } => Packed::Release { cell: cell.0 },
+            // Closures kept as values and calls through them are not recorded in Python.
+            FactKind::Body { .. } | FactKind::CallVia { .. } => return,
         };
         self.facts.push(PackedFact {
             func,

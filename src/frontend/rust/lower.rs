@@ -1322,7 +1322,10 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 let mut fields = Vec::new();
                 let mut typed = Vec::new();
                 for f in &s.fields {
-                    let v = self.lower_expr(&f.expr);
+                    let v = match self.kept_closure(&f.expr) {
+                        Some(c) => self.closure_value(c),
+                        None => self.lower_expr(&f.expr),
+                    };
                     self.escape_if_runtime(&f.expr);
                     if let syn::Member::Named(name) = &f.member
                         && !matches!(v.ty, TypeRef::Unknown)
@@ -1734,6 +1737,46 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         self.ir.fns[id as usize].diverges = diverges(&c.body);
         self.finish_nested();
         (id, v)
+    }
+
+    /// The closure that a struct field is given to keep, as such or in a smart pointer
+    /// (`on_tick: Box::new(|| ..)`): it runs where the field is called, not where it is made.
+    fn kept_closure<'e>(&self, e: &'e Expr) -> Option<&'e syn::ExprClosure> {
+        match strip(e) {
+            Expr::Closure(c) => Some(c),
+            Expr::Call(c) if c.args.len() == 1 => {
+                let Expr::Path(p) = strip(&c.func) else {
+                    return None;
+                };
+                let Res::Ext(full) = self.resolve(&path_segs(&p.path)) else {
+                    return None;
+                };
+                let wraps = matches!(last_seg(&full), "new" | "pin")
+                    && parent_path(&full).is_some_and(types::is_transparent);
+                if wraps {
+                    self.kept_closure(&c.args[0])
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Lowers a closure kept as a value: no run here, its value goes where the expression's
+    /// value goes, and a call through that place runs it.
+    fn closure_value(&mut self, c: &syn::ExprClosure) -> Val {
+        let (id, _) = self.lower_closure(c, None, false);
+        let span = self.sp(c.or1_token.span);
+        let place = self.temp();
+        if let Some(to) = place {
+            self.fact(span, FactKind::Body { body: FnId(id), to });
+        }
+        Val {
+            origin: Origin::Body(id),
+            place,
+            ..Val::default()
+        }
     }
 
     fn lower_async(&mut self, a: &syn::ExprAsync) -> (u32, Val) {

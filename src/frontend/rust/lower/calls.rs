@@ -350,11 +350,32 @@ impl<'a> Lowerer<'a, '_> {
 
     fn lower_call_inner(&mut self, c: &syn::ExprCall) -> Val {
         let Expr::Path(p) = strip(&c.func) else {
-            self.lower_expr(&c.func);
+            let callee = self.lower_expr(&c.func).place;
+            let mut places = Vec::new();
             for a in &c.args {
-                self.lower_arg(a, None);
+                places.push(self.lower_arg(a, None).place);
             }
-            return Val::default();
+            // A call through a place (`(self.on_tick)()`): the analysis finds what it calls.
+            let Some(callee) = callee else {
+                return Val::default();
+            };
+            let span = self.sp2(spans::first(&c.func), c.paren_token.span.close());
+            let at = self.emit_model(
+                span,
+                EventKind::Call {
+                    callees: Vec::new(),
+                    result: None,
+                },
+            );
+            let mut out = Val::default();
+            self.pend(at, PendKind::Call, &mut out);
+            self.call_fact(at, span, places, &mut out);
+            if let Some((f, event)) = at
+                && self.cur_fn() == Some(f)
+            {
+                self.fact(span, FactKind::CallVia { event, callee });
+            }
+            return out;
         };
         if p.qself.is_some() {
             for a in &c.args {
