@@ -132,6 +132,36 @@ fn home(
     let flow = &facts.flow;
     let obj = flow.object(o);
     let returned = |f: FnId| flow.values(Place::Ret(f)).iter().any(|(x, _)| *x == o);
+    // A Rust object handed to a local of a body enclosing the one that makes it (a channel
+    // that a thread's closure sends on) lives for that body's call.
+    // The maker is the helper's caller when a helper made it and returned it.
+    let maker = match obj.ctx {
+        Some((caller, _)) if returned(obj.func) => caller,
+        _ => obj.func,
+    };
+    if program.func(obj.func).language == Language::Rust
+        && !returned(maker)
+        && !fields.contains(&o)
+        && let Some(held) = flow.holders(program, o)
+    {
+        let (mut child, mut up, mut found) = (maker, program.func(maker).parent, None);
+        while let Some(p) = up {
+            if held.contains(&p) {
+                found = Some((p, child));
+            }
+            child = p;
+            up = program.func(p).parent;
+        }
+        if let Some((p, child)) = found {
+            let depth = program
+                .func(p)
+                .events
+                .iter()
+                .find(|e| matches!(e.kind, EventKind::Run { body, .. } if body == child))
+                .map_or(0, |e| e.loop_depth);
+            return Some(Home::Call(p, depth));
+        }
+    }
     if !returned(obj.func) && !fields.contains(&o) {
         let depth = program
             .func(obj.func)
@@ -316,7 +346,22 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
 /// back from a call (not the ones its callers hand it).
 fn introductions(program: &Program, flow: &Flow) -> HashSet<(FnId, ObjId)> {
     let mut out = HashSet::new();
+    let owner = |p: Place| match p {
+        Place::Var(v) => Some(program.var(v).owner),
+        Place::Temp(t) => program.flow.temp_owner.get(t as usize).copied(),
+        _ => None,
+    };
     for fact in &program.flow.facts {
+        // A nested body that puts a value into a local of an enclosing one (a thread's closure
+        // sending on a channel its parent made) brings it into that body.
+        if let FactKind::Assign { to, from } = fact.kind
+            && let Some(g) = owner(to)
+            && g != fact.func
+        {
+            for (o, _) in flow.values(from) {
+                out.insert((g, o));
+            }
+        }
         let place = match fact.kind {
             FactKind::New { to, .. } => to,
             FactKind::Load { cell, .. }

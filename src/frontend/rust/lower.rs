@@ -437,6 +437,8 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
         pat_place: None,
         api_events_from: None,
         channels: Vec::new(),
+        channel_places: Vec::new(),
+        sending: None,
         completions: Vec::new(),
     };
     l.ir.modules.push(ModuleIr::default());
@@ -495,6 +497,12 @@ struct Lowerer<'a, 'c> {
     completions: Vec<(String, u32, u32)>,
     /// The place of the value a pattern being bound destructures.
     pat_place: Option<Place>,
+    /// The places standing for the messages of the channels this file makes (both halves of
+    /// `let (tx, rx) = channel()` hold it): a value sent goes there, a value received comes
+    /// from there.
+    channel_places: Vec<Place>,
+    /// The channel place the next argument lowered is sent into (`tx.send(v)`).
+    sending: Option<Place>,
 }
 
 fn key<T>(item: &T, sub: u32) -> (usize, u32) {
@@ -958,7 +966,9 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         };
         let val = match &l.init {
             Some(init) => {
-                if let Some(pair) = completion::channel_pair(pat, &init.expr) {
+                let pair = completion::channel_pair(pat, &init.expr);
+                let is_pair = pair.is_some();
+                if let Some(pair) = pair {
                     self.channels.push(pair);
                 }
                 // `let _ = x;` neither moves nor drops `x`.
@@ -975,6 +985,14 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 }
                 if let Some((_, diverge)) = &init.diverge {
                     self.lower_expr(diverge);
+                }
+                let mut v = v;
+                if is_pair
+                    && v.place.is_none()
+                    && let Some(t) = self.temp()
+                {
+                    self.channel_places.push(t);
+                    v.place = Some(t);
                 }
                 v
             }

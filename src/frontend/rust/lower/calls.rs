@@ -21,6 +21,12 @@ use crate::model::{
     VarId, VarKind,
 };
 
+/// Methods that send their argument on a channel's sender.
+const SENDS: &[&str] = &["blocking_send", "send", "send_timeout", "try_send"];
+
+/// Methods that give a message from a channel's receiver.
+const RECEIVES: &[&str] = &["blocking_recv", "recv", "recv_timeout", "try_recv"];
+
 /// Method names too common to resolve by name alone.
 const COMMON_METHODS: &[&str] = &[
     "abort",
@@ -260,6 +266,16 @@ impl<'a> Lowerer<'a, '_> {
 
     /// Lowers a plain argument: its events, and a move of a runtime variable.
     pub(super) fn lower_arg(&mut self, arg: &Expr, hint: Option<TypeRef>) -> Val {
+        let sending = self.sending.take();
+        let v = self.lower_arg_inner(arg, hint);
+        if let Some(ch) = sending {
+            let span = self.sp2(spans::first(arg), spans::last(arg));
+            self.flow_to(span, ch, v.place);
+        }
+        v
+    }
+
+    fn lower_arg_inner(&mut self, arg: &Expr, hint: Option<TypeRef>) -> Val {
         self.note_param_caught(arg);
         // A package function handed over by name runs wherever the callee runs it: like a
         // closure passed to that API.
@@ -603,7 +619,18 @@ impl<'a> Lowerer<'a, '_> {
         let recv = self.lower_receiver(m);
         let saved = std::mem::replace(&mut self.arg_api, m.method.to_string());
         let saved_target = self.arg_target.take();
-        let out = self.lower_method_call_inner(m, recv);
+        // A channel's halves: what is sent goes into the channel's place, what is received
+        // comes out of it.
+        let name = m.method.to_string();
+        let channel = recv.place.filter(|p| self.channel_places.contains(p));
+        if channel.is_some() && SENDS.contains(&name.as_str()) && m.args.len() == 1 {
+            self.sending = channel;
+        }
+        let mut out = self.lower_method_call_inner(m, recv);
+        self.sending = None;
+        if channel.is_some() && RECEIVES.contains(&name.as_str()) {
+            out.place = channel;
+        }
         self.arg_api = saved;
         self.arg_target = saved_target;
         out
@@ -631,6 +658,7 @@ impl<'a> Lowerer<'a, '_> {
         if let Some(p) = recv.place
             && uses(&name)
             && !recv.chain
+            && !self.channel_places.contains(&p)
             && !types::passes_through(&name)
         {
             self.fact(span, FactKind::Use { place: p });
