@@ -239,6 +239,7 @@ fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] 
             ("unittest_testcase", "isolated_testcase"),
             ("thread_from_coroutine", "done_callback"),
             ("sync_fixture", "async_fixture"),
+            ("executor_keyword", "call_soon_keyword"),
         ]
     } else {
         &[
@@ -248,13 +249,19 @@ fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] 
             ("async_generator", "async_generator"),
             ("call_soon_callback", "call_soon_callback"),
             ("done_callback", "done_callback"),
+            ("call_soon_keyword", "call_soon_keyword"),
+            ("built_coroutine", "built_coroutine"),
+            ("coroutine_function_handed", "coroutine_function_handed"),
         ]
     }
 }
 
 /// Contexts whose code is a plain callback of the loop: no `await` there.
 fn is_callback(ctx: &str) -> bool {
-    matches!(ctx, "call_soon_callback" | "done_callback")
+    matches!(
+        ctx,
+        "call_soon_callback" | "done_callback" | "call_soon_keyword"
+    )
 }
 
 /// Where `job` sits.
@@ -669,6 +676,33 @@ fn context(ctx: &str, stmts: &str) -> (String, String) {
             String::new(),
             format!(
                 "def on_done(_task):\n{body}\n    print(n)\n\n\nasync def main():\n    task = asyncio.create_task(asyncio.sleep(0))\n    task.add_done_callback(on_done)\n    await task\n    await asyncio.sleep(0.1)\n{main_guard}"
+            ),
+        ),
+        // Callables handed over by keyword run where they are handed, as positional ones.
+        "call_soon_keyword" => (
+            String::new(),
+            format!(
+                "def on_tick():\n{body}\n    print(n)\n\n\nasync def main():\n    loop = asyncio.get_running_loop()\n    loop.call_soon(callback=on_tick)\n    await asyncio.sleep(0.1)\n{main_guard}"
+            ),
+        ),
+        "executor_keyword" => (
+            String::new(),
+            format!(
+                "def work():\n{body}\n    return n\n\n\nasync def main():\n    loop = asyncio.get_running_loop()\n    print(await loop.run_in_executor(None, func=work))\n{main_guard}"
+            ),
+        ),
+        // A coroutine built before the loop that runs it, handed to a coroutine that awaits it.
+        "built_coroutine" => (
+            String::new(),
+            format!(
+                "async def worker():\n{body}\n    return n\n\n\nasync def bounded(coro):\n    return await asyncio.wait_for(coro, 10)\n\n\ndef main():\n    pending = worker()\n    print(asyncio.run(bounded(pending)))\n\n\nif __name__ == \"__main__\":\n    main()\n"
+            ),
+        ),
+        // A coroutine function handed to a coroutine that calls and awaits it.
+        "coroutine_function_handed" => (
+            String::new(),
+            format!(
+                "async def worker():\n{body}\n    return n\n\n\nasync def retry(make):\n    return await make()\n\n\ndef main():\n    print(asyncio.run(retry(worker)))\n\n\nif __name__ == \"__main__\":\n    main()\n"
             ),
         ),
         "run_in_executor" => (

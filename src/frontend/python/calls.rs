@@ -120,6 +120,11 @@ impl<'a> Lowerer<'a> {
             // Calling a coroutine function from sync code only builds the coroutine: its body
             // runs wherever the coroutine is awaited, not here.
             let builds_only = callee_async && !self.in_async();
+            if builds_only && let Dest::Bind(name, _) = dest {
+                self.scope_mut()
+                    .coros
+                    .insert(Name::new(name), super::lower::Hoisted::Local(range, f));
+            }
             if !builds_only {
                 self.emit(
                     range,
@@ -132,7 +137,10 @@ impl<'a> Lowerer<'a> {
                     .func
                     .events
                     .len() as u32;
-                let fns = std::mem::take(&mut self.arg_fns);
+                let mut fns = std::mem::take(&mut self.arg_fns);
+                if args.is_none() {
+                    fns = std::mem::take(&mut self.flow_arg_fns);
+                }
                 self.note_arg_fns(Some(at - 1), fns, 0);
             }
             return Val::default();
@@ -217,11 +225,12 @@ impl<'a> Lowerer<'a> {
         let mut arg_places = self.lower_args(args, None);
         let mut arg_types = std::mem::take(&mut self.arg_types);
         let mut kwargs = std::mem::take(&mut self.kw_places);
-        let arg_fns = std::mem::take(&mut self.arg_fns);
+        let mut arg_fns = std::mem::take(&mut self.arg_fns);
         if args.is_none()
             && let Some(hoisted) = self.flow_args.take()
         {
             arg_places = hoisted;
+            arg_fns = std::mem::take(&mut self.flow_arg_fns);
             arg_types = std::mem::take(&mut self.flow_arg_types);
             kwargs = std::mem::take(&mut self.flow_kwargs);
         }
@@ -278,6 +287,7 @@ impl<'a> Lowerer<'a> {
         } else if project {
             let path = callee.path.clone().unwrap_or_default();
             self.pending_ref(range, &path, RefKind::Call);
+            self.note_built_coro(dest, range, &path, RefKind::Call);
             // `f(..)`: a function, or a class whose `__init__` gets a new instance.
             let bound = callee.bound.or(callee.method.is_none().then_some(false));
             let class = path
@@ -321,6 +331,7 @@ impl<'a> Lowerer<'a> {
             && let Some(t) = &callee.typed
         {
             self.pending_ref(range, t, RefKind::Method);
+            self.note_built_coro(dest, range, t, RefKind::Method);
             if keeps_value {
                 val.ty = Some(instance_of(t));
             }
@@ -745,14 +756,13 @@ impl<'a> Lowerer<'a> {
                     types.push((places.len() as u8, self.intern(&t)));
                 }
                 if let Some(h) = handed.filter(|h| self.is_handed(*h)) {
-                    fns.push((places.len() as u8, h));
+                    fns.push((places.len() as u32, h));
                 }
                 places.push(v.place);
             }
         }
-        self.arg_types = types;
         let mut kw_places = Vec::new();
-        self.arg_fns = fns;
+        let mut kw_fns = Vec::new();
         for (i, kw) in args.keywords.iter().enumerate() {
             if skip == Some(BodyArg::Kw(i)) {
                 continue;
@@ -761,6 +771,10 @@ impl<'a> Lowerer<'a> {
                 .arg
                 .as_ref()
                 .is_some_and(|a| lent_keywords.iter().any(|k| k == a.as_str()));
+            let handed = match &kw.arg {
+                Some(name) => self.handed_fn(&kw.value).map(|h| (name.id.as_str(), h)),
+                None => None,
+            };
             let place = if to_project {
                 self.handed_on(&kw.value).place
             } else if lends {
@@ -777,9 +791,16 @@ impl<'a> Lowerer<'a> {
             if let (Some(name), Some(place)) = (&kw.arg, place) {
                 kw_places.push((name.id.clone(), place));
             }
+            if let Some((name, h)) = handed.filter(|(_, h)| self.is_handed(*h)) {
+                kw_fns.push((super::ir::KEYWORD | self.intern(name), h));
+            }
         }
         self.kw_places = kw_places;
         self.lent_vars = lent;
+        // Set last: the keywords' own calls lower arguments too.
+        self.arg_types = types;
+        fns.extend(kw_fns);
+        self.arg_fns = fns;
         places
     }
 
@@ -850,6 +871,37 @@ impl<'a> Lowerer<'a> {
                 // The coroutine's arguments are evaluated by the calling code, before the loop
                 // runs it; coroutines built among them still run on the loop.
                 // Names passed along are handed to the coroutine and used where it runs.
+                // Functions passed to it run where it calls them; coroutines built earlier
+                // and passed by name run on the loop too.
+                let mut fns = Vec::new();
+                let mut built = Vec::new();
+                for (i, a) in c.arguments.args.iter().enumerate() {
+                    if matches!(a, Expr::Starred(_)) || i >= 64 {
+                        break;
+                    }
+                    if let Some(h) = self.handed_fn(a).filter(|h| self.is_handed(*h)) {
+                        fns.push((i as u32, h));
+                    }
+                }
+                for k in c.arguments.keywords.iter() {
+                    if let Some(name) = &k.arg
+                        && let Some(h) = self.handed_fn(&k.value).filter(|h| self.is_handed(*h))
+                    {
+                        fns.push((super::ir::KEYWORD | self.intern(name.id.as_str()), h));
+                    }
+                }
+                for a in c
+                    .arguments
+                    .args
+                    .iter()
+                    .chain(c.arguments.keywords.iter().map(|k| &k.value))
+                {
+                    if let Expr::Name(n) = a
+                        && let Some(h) = self.built_coro(n.id.as_str())
+                    {
+                        built.push(h);
+                    }
+                }
                 let saved = (self.hoist_depth, std::mem::take(&mut self.hoisted));
                 self.hoist_depth = Some(self.scopes.len());
                 let values = || {
@@ -861,7 +913,8 @@ impl<'a> Lowerer<'a> {
                 for a in values().filter(|a| matches!(a, Expr::Call(_))) {
                     self.arg_value(a);
                 }
-                let hoisted = std::mem::replace(&mut self.hoisted, saved.1);
+                let mut hoisted = std::mem::replace(&mut self.hoisted, saved.1);
+                hoisted.extend(built);
                 self.hoist_depth = saved.0;
                 self.scopes.push(scope);
                 let mut places = Vec::new();
@@ -884,8 +937,10 @@ impl<'a> Lowerer<'a> {
                     })
                     .collect();
                 self.flow_args = Some(places);
+                self.flow_arg_fns = fns;
                 let v = self.call_with(&c.func, None, c.range(), Dest::Await);
                 self.flow_args = None;
+                self.flow_arg_fns.clear();
                 self.flow_arg_types.clear();
                 self.flow_kwargs.clear();
                 self.body_returns(c.range(), v.place);
@@ -1152,6 +1207,12 @@ impl<'a> Lowerer<'a> {
                     _ => self.call(c, Dest::Await).place,
                 }
             }
+            Expr::Name(n) if self.in_async() && self.built_coro(n.id.as_str()).is_some() => {
+                // A coroutine the calling code built earlier (`c = job(); asyncio.run(c)`).
+                let h = self.built_coro(n.id.as_str());
+                self.emit_hoisted(h.into_iter().collect());
+                None
+            }
             Expr::Name(_) | Expr::Attribute(_) => {
                 self.call_with(e, None, e.range(), Dest::Await);
                 None
@@ -1318,6 +1379,36 @@ impl Lowerer<'_> {
         (path == self.module_path(name)).then(|| (target.to_string(), *k))
     }
 
+    /// Sync code binding what a project function or method returns may hold a coroutine it
+    /// only built: the call is kept with the name, to run where the name is handed to a loop.
+    fn note_built_coro(&mut self, dest: Dest<'_>, range: TextRange, path: &str, kind: RefKind) {
+        if let Dest::Bind(name, _) = dest
+            && !self.in_async()
+        {
+            let what = super::ir::Pending::Ref {
+                path: self.intern(path),
+                kind,
+            };
+            self.scope_mut()
+                .coros
+                .insert(Name::new(name), super::lower::Hoisted::Ref(range, what));
+        }
+    }
+
+    /// The call that built the coroutine a name of sync code holds (`c = job()`), looked up
+    /// from the innermost scope out; `None` when the name is bound to anything else.
+    fn built_coro(&self, name: &str) -> Option<super::lower::Hoisted> {
+        for scope in self.scopes.iter().rev() {
+            if let Some(h) = scope.coros.get(name) {
+                return Some(h.clone());
+            }
+            if scope.flow_names.contains_key(name) || scope.locals.contains(name) {
+                return None;
+            }
+        }
+        None
+    }
+
     /// Whether a handed function is there once its argument is lowered (a lambda's body is).
     fn is_handed(&self, h: HandedFn) -> bool {
         match h {
@@ -1333,7 +1424,7 @@ impl Lowerer<'_> {
     /// Records the functions among the arguments of the call just made: the last pending
     /// reference, or (`event`) the call event of a nested function (`shift`: positions taken
     /// before the call's own arguments, such as a receiver).
-    fn note_arg_fns(&mut self, event: Option<u32>, fns: Vec<(u8, HandedFn)>, shift: u8) {
+    fn note_arg_fns(&mut self, event: Option<u32>, fns: Vec<(u32, HandedFn)>, shift: u8) {
         let call = match event {
             Some(e) => e,
             None => match self.last_pending() {
@@ -1343,9 +1434,12 @@ impl Lowerer<'_> {
         };
         let fid = self.scope().fn_id as usize;
         for (pos, h) in fns {
-            if let Some(pos) = pos.checked_add(shift) {
-                self.ir.functions[fid].handed.push((call, pos, h));
-            }
+            // A keyword names its parameter whatever comes before.
+            let pos = match pos & super::ir::KEYWORD {
+                0 => pos + u32::from(shift),
+                _ => pos,
+            };
+            self.ir.functions[fid].handed.push((call, pos, h));
         }
     }
 

@@ -487,6 +487,7 @@ impl<'a> Lowerer<'a> {
             Expr::Name(n) => {
                 let name = n.id.as_str();
                 self.scope_mut().attr_alias.remove(name);
+                self.scope_mut().coros.remove(name);
                 // A lambda is made when its expression is lowered: its index is the next one.
                 let lambda = matches!(value, Expr::Lambda(_)).then_some(self.ir.functions.len());
                 let val = match value {

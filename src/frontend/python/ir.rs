@@ -190,10 +190,13 @@ pub struct IrFn {
     /// Functions passed as arguments of project calls (by name, as a lambda, a bound method of
     /// `self` or through `functools.partial`): the call (a pending reference flagged
     /// `flow::PENDING`, or the index of a call event of a nested function), the argument's
-    /// position (receiver first for methods) and the function. The linker runs it where the
-    /// callee calls that parameter.
-    pub handed: Vec<(u32, u8, HandedFn)>,
+    /// position (receiver first for methods) or keyword ([`KEYWORD`] set on the interned
+    /// name), and the function. The linker runs it where the callee calls that parameter.
+    pub handed: Vec<(u32, u32, HandedFn)>,
 }
+
+/// Marks a handed function's argument as a keyword: the rest is the name in [`FileIr::paths`].
+pub const KEYWORD: u32 = 1 << 31;
 
 /// A function passed as an argument.
 #[derive(Debug, Clone, Copy)]

@@ -217,7 +217,20 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                         }
                     }
                 };
-                if let (Some(at), Some(body)) = (at, body) {
+                // A function passed by keyword goes to the parameter of that name.
+                let pos = match (pos & super::ir::KEYWORD, at) {
+                    (0, _) => Some(pos),
+                    (_, Some(at)) => files[k]
+                        .paths
+                        .get((pos & !super::ir::KEYWORD) as usize)
+                        .and_then(|name| {
+                            keyword_position(&program, &param_names, fo + local, at, name)
+                        }),
+                    _ => None,
+                };
+                if let (Some(at), Some(body), Some(pos)) =
+                    (at, body, pos.and_then(|p| u8::try_from(p).ok()))
+                {
                     for body in linker.called_through(body) {
                         handing
                             .calls

@@ -106,11 +106,14 @@ pub struct Lowerer<'a> {
     /// Places of the keyword arguments of a coroutine call lowered in the calling code, with
     /// `flow_args`.
     pub flow_kwargs: Vec<(Name, crate::model::Place)>,
+    /// Functions among the arguments in `flow_args`, by position or keyword (see `arg_fns`).
+    pub flow_arg_fns: Vec<(u32, super::ir::HandedFn)>,
     /// Set for the next `lower_args`: the call is of a project function, which the flow
     /// follows, so a module global passed by name is handed on rather than used.
     pub args_to_project: bool,
-    /// Functions among the positional arguments the last `lower_args` lowered, by position.
-    pub arg_fns: Vec<(u8, super::ir::HandedFn)>,
+    /// Functions among the arguments the last `lower_args` lowered: by position, or by
+    /// keyword (`ir::KEYWORD` set on the interned keyword).
+    pub arg_fns: Vec<(u32, super::ir::HandedFn)>,
     /// Module-level names bound once to `functools.partial(f, a, ..)`: the path of `f` and
     /// how many positional arguments the partial binds (a call of the name calls `f`, its
     /// arguments after those).
@@ -118,7 +121,7 @@ pub struct Lowerer<'a> {
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Hoisted {
     /// A pending reference.
     Ref(TextRange, Pending),
@@ -168,6 +171,7 @@ impl<'a> Lowerer<'a> {
             lent_vars: Vec::new(),
             lent: HashMap::default(),
             flow_kwargs: Vec::new(),
+            flow_arg_fns: Vec::new(),
             args_to_project: false,
             arg_fns: Vec::new(),
             module_partials: HashMap::default(),

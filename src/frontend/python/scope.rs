@@ -78,6 +78,9 @@ pub struct Scope {
     /// Local names bound to the result of a call whose arguments name upper-case constants
     /// (`socket.socket(AF_INET, SOCK_DGRAM)`), with those names.
     pub made_with: HashMap<Name, Vec<Name>>,
+    /// Local names of sync code bound to a coroutine it built (`c = job()`): the call, which
+    /// runs where the coroutine is later handed to a loop (`asyncio.run(wrapper(c))`).
+    pub coros: HashMap<Name, super::lower::Hoisted>,
 }
 
 impl Scope {
@@ -109,6 +112,7 @@ impl Scope {
             flow_names: HashMap::default(),
             nonblocking: HashSet::default(),
             made_with: HashMap::default(),
+            coros: HashMap::default(),
         }
     }
 }
