@@ -121,6 +121,9 @@ pub struct SourceDb {
     /// Per file, whether its text holds a suppression marker: 0 not read yet, 1 no, 2 yes.
     /// Filled as files are read, so suppressions need not read unmarked files again.
     markers: Arc<OnceLock<Vec<AtomicU8>>>,
+    /// Per file, the suppression directives a frontend read while it had the file parsed, so
+    /// that suppressions need not parse it again.
+    directives: Arc<OnceLock<Vec<OnceLock<Vec<crate::suppress::Directive>>>>>,
 }
 
 impl SourceDb {
@@ -159,6 +162,22 @@ impl SourceDb {
             slot.store(if marked { 2 } else { 1 }, Ordering::Relaxed);
         }
         Ok(text)
+    }
+
+    /// Keeps the suppression directives of the file at `index`, read from the text a frontend
+    /// parsed (the first ones kept stand).
+    pub fn set_directives(&self, index: usize, directives: Vec<crate::suppress::Directive>) {
+        let all = self
+            .directives
+            .get_or_init(|| (0..self.files.len()).map(|_| OnceLock::new()).collect());
+        if let Some(slot) = all.get(index) {
+            let _ = slot.set(directives);
+        }
+    }
+
+    /// The suppression directives of the file at `index`, if a frontend kept them.
+    pub fn directives(&self, index: usize) -> Option<&[crate::suppress::Directive]> {
+        self.directives.get()?.get(index)?.get().map(Vec::as_slice)
     }
 
     /// Whether the file holds a suppression marker, if it has been read already.

@@ -98,11 +98,14 @@ struct Lines {
 
 /// Classifies the bytes of `text` and collects its comments, from the tokens of the language's
 /// own lexer (see [`crate::frontend::comments`]).
-fn scan(text: &str, language: Language) -> (Vec<Class>, Vec<Comment>) {
-    use crate::frontend::comments::{self, Kind};
+fn classify(
+    text: &str,
+    scanned: Vec<(usize, usize, crate::frontend::comments::Kind)>,
+) -> (Vec<Class>, Vec<Comment>) {
+    use crate::frontend::comments::Kind;
     let mut class = vec![Class::Code; text.len()];
     let mut found = Vec::new();
-    for (start, end, kind) in comments::scan(text, language) {
+    for (start, end, kind) in scanned {
         match kind {
             Kind::Comment { doc } => {
                 class[start..end].fill(Class::Comment);
@@ -303,10 +306,22 @@ fn indent_of(line: &str) -> usize {
 
 /// Parses the directives of one file.
 pub fn parse(text: &str, language: Language) -> Vec<Directive> {
+    parse_scanned(text, language, || {
+        crate::frontend::comments::scan(text, language)
+    })
+}
+
+/// Parses the directives of one file whose comments and string literals `scan` gives (see
+/// [`crate::frontend::comments::scan`]); it is not called when the text holds no marker.
+pub fn parse_scanned(
+    text: &str,
+    language: Language,
+    scan: impl FnOnce() -> Vec<(usize, usize, crate::frontend::comments::Kind)>,
+) -> Vec<Directive> {
     if !(text.contains("looplint:") || (language == Language::Python && has_noqa(text))) {
         return Vec::new();
     }
-    let (class, comments) = scan(text, language);
+    let (class, comments) = classify(text, scan());
     let lines = Lines::new(text, &class);
     let mut out = Vec::new();
     for c in comments {
@@ -614,20 +629,34 @@ fn apply_file(
     enabled: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<Finding> {
     let language = db.files[file].language;
-    if findings.is_empty() {
-        // Most files have no finding: skip them unless their raw bytes hold a marker, before
-        // paying for UTF-8 validation.
-        if !report_unused || !may_have_directives(db, file, language) {
-            return findings;
+    if findings.is_empty() && !report_unused {
+        return findings;
+    }
+    let (directives, text) = match db.directives(file) {
+        // Read by the frontend while it had the file parsed.
+        Some([]) => return findings,
+        Some(known) => {
+            let Ok(text) = db.read(file) else {
+                return findings;
+            };
+            (std::borrow::Cow::Borrowed(known), text)
         }
-    }
-    let Ok(text) = db.read(file) else {
-        return findings;
+        None => {
+            // Most files have no finding: skip them unless their raw bytes hold a marker,
+            // before paying for UTF-8 validation.
+            if findings.is_empty() && !may_have_directives(db, file, language) {
+                return findings;
+            }
+            let Ok(text) = db.read(file) else {
+                return findings;
+            };
+            let directives = parse(&text, language);
+            if directives.is_empty() {
+                return findings;
+            }
+            (std::borrow::Cow::Owned(directives), text)
+        }
     };
-    let directives = parse(&text, language);
-    if directives.is_empty() {
-        return findings;
-    }
     let index = LineIndex::new(&text);
     // used[d][r]: whether rule r of directive d silenced something; bare noqa uses slot 0.
     let mut used: Vec<Vec<bool>> = directives

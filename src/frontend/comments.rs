@@ -64,7 +64,6 @@ fn rust(text: &str) -> Vec<(usize, usize, Kind)> {
 /// Python's tokens, which ruff's parser hands out with their ranges (its lexer alone does
 /// not): the file is parsed, on a stack sized for its depth.
 fn python(text: &str) -> Vec<(usize, usize, Kind)> {
-    use ruff_python_ast::token::TokenKind;
     let depth = super::nesting::estimate(text, Language::Python);
     if depth > super::nesting::LIMIT {
         return Vec::new();
@@ -74,25 +73,30 @@ fn python(text: &str) -> Vec<(usize, usize, Kind)> {
             text,
             ruff_python_parser::ParseOptions::from(ruff_python_parser::Mode::Module),
         );
-        parsed
-            .tokens()
-            .iter()
-            .filter_map(|t| {
-                let kind = match t.kind() {
-                    TokenKind::Comment => Kind::Comment { doc: false },
-                    TokenKind::String
-                    | TokenKind::FStringStart
-                    | TokenKind::FStringMiddle
-                    | TokenKind::FStringEnd
-                    | TokenKind::TStringStart
-                    | TokenKind::TStringMiddle
-                    | TokenKind::TStringEnd => Kind::Str,
-                    _ => return None,
-                };
-                Some((t.start().to_usize(), t.end().to_usize(), kind))
-            })
-            .collect()
+        python_tokens(parsed.tokens())
     })
+}
+
+/// The comments and string literals among the tokens of a parsed Python file.
+pub fn python_tokens(tokens: &ruff_python_ast::token::Tokens) -> Vec<(usize, usize, Kind)> {
+    use ruff_python_ast::token::TokenKind;
+    tokens
+        .iter()
+        .filter_map(|t| {
+            let kind = match t.kind() {
+                TokenKind::Comment => Kind::Comment { doc: false },
+                TokenKind::String
+                | TokenKind::FStringStart
+                | TokenKind::FStringMiddle
+                | TokenKind::FStringEnd
+                | TokenKind::TStringStart
+                | TokenKind::TStringMiddle
+                | TokenKind::TStringEnd => Kind::Str,
+                _ => return None,
+            };
+            Some((t.start().to_usize(), t.end().to_usize(), kind))
+        })
+        .collect()
 }
 
 #[cfg(test)]

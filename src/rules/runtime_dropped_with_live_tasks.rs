@@ -81,12 +81,56 @@ fn closed_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             }
         }
     }
+    if closed.is_empty() {
+        return;
+    }
+    // Only the functions that reach, through calls, an event acting on the loop have anything
+    // to summarize: every other summary is empty. Found once per loop, walking the calls
+    // backwards from the functions with such an event.
+    let mut callers: Vec<Vec<FnId>> = vec![Vec::new(); program.functions.len()];
+    let mut acting: Vec<Vec<FnId>> = vec![Vec::new(); closed.len()];
+    for (fid, f) in program.fns() {
+        for (i, ev) in f.events.iter().enumerate() {
+            match &ev.kind {
+                EventKind::Call { callees, .. } => {
+                    for c in callees {
+                        callers[c.0 as usize].push(fid);
+                    }
+                }
+                EventKind::Run {
+                    how: RunKind::Spawn | RunKind::BlockOn,
+                    ..
+                }
+                | EventKind::BlockingEntry { .. }
+                | EventKind::RuntimeClose { .. } => {
+                    for (o, _) in flow.subject(fid, i) {
+                        if let Some(k) = closed.iter().position(|&c| c == o)
+                            && acting[k].last() != Some(&fid)
+                        {
+                            acting[k].push(fid);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
     let mut bugs: Vec<(At, At)> = Vec::new();
-    for o in closed {
+    let mut reaches = vec![false; program.functions.len()];
+    for (o, starts) in closed.into_iter().zip(acting) {
+        reaches.fill(false);
+        let mut work = starts;
+        while let Some(f) = work.pop() {
+            if !std::mem::replace(&mut reaches[f.0 as usize], true) {
+                work.extend(callers[f.0 as usize].iter().copied());
+            }
+        }
         let holds = |f: FnId, i: usize| flow.subject(f, i).iter().any(|(x, _)| *x == o);
         let mut memo: HashMap<FnId, LoopSummary> = HashMap::new();
         for (fid, _) in program.fns() {
-            summarize(program, fid, &holds, &mut memo, &mut bugs);
+            if reaches[fid.0 as usize] {
+                summarize(program, fid, &reaches, &holds, &mut memo, &mut bugs);
+            }
         }
     }
     bugs.sort();
@@ -103,9 +147,11 @@ fn closed_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     }
 }
 
+/// What `fid` does to the loop; `reaches` tells the functions whose summary may not be empty.
 fn summarize(
     program: &Program,
     fid: FnId,
+    reaches: &[bool],
     holds: &dyn Fn(FnId, usize) -> bool,
     memo: &mut HashMap<FnId, LoopSummary>,
     bugs: &mut Vec<(At, At)>,
@@ -156,7 +202,13 @@ fn summarize(
             EventKind::Call { callees, .. } => {
                 let subs: Vec<LoopSummary> = callees
                     .iter()
-                    .map(|&c| summarize(program, c, holds, memo, bugs))
+                    .map(|&c| {
+                        if reaches[c.0 as usize] {
+                            summarize(program, c, reaches, holds, memo, bugs)
+                        } else {
+                            LoopSummary::default()
+                        }
+                    })
                     .collect();
                 let mut clears = !subs.is_empty();
                 for sub in &subs {

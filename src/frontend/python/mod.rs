@@ -227,11 +227,17 @@ pub fn lower_file(db: &SourceDb, mf: &ModuleFile, cx: &Ctx<'_>) -> Result<FileIr
         return Err(Problem::too_deep(mf.source, depth));
     }
     // Parsing, lowering and dropping the tree recurse once per level: on a stack sized for it.
-    crate::frontend::stack::with_stack_for(depth, || parse_and_lower(&text, mf, cx))
+    crate::frontend::stack::with_stack_for(depth, || parse_and_lower(db, &text, mf, cx))
 }
 
-/// Parses and lowers the text of one file.
-fn parse_and_lower(text: &str, mf: &ModuleFile, cx: &Ctx<'_>) -> Result<FileIr, Problem> {
+/// Parses and lowers the text of one file; a file with a suppression marker leaves its
+/// directives in `db`, read from the tokens of this parse.
+fn parse_and_lower(
+    db: &SourceDb,
+    text: &str,
+    mf: &ModuleFile,
+    cx: &Ctx<'_>,
+) -> Result<FileIr, Problem> {
     let parsed = ruff_python_parser::parse_module(text).map_err(|e| Problem {
         source: mf.source,
         start: e.location.start().to_u32(),
@@ -240,6 +246,12 @@ fn parse_and_lower(text: &str, mf: &ModuleFile, cx: &Ctx<'_>) -> Result<FileIr, 
         unreadable: false,
         limit: false,
     })?;
+    if db.has_marker(mf.source) == Some(true) {
+        let directives = crate::suppress::parse_scanned(text, Language::Python, || {
+            crate::frontend::comments::python_tokens(parsed.tokens())
+        });
+        db.set_directives(mf.source, directives);
+    }
     let ir = Lowerer::new(cx, mf).lower_module(parsed.suite());
     drop(parsed);
     Ok(ir)
