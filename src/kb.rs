@@ -248,6 +248,11 @@ pub struct Api {
     /// (`getaddrinfo(.., flags=AI_NUMERICHOST)`; `connect` on a `SOCK_DGRAM` socket).
     #[serde(default)]
     pub unless_flag: Option<String>,
+    /// For readiness waits (`trio.lowlevel.wait_readable(sock)`): the position of the socket
+    /// argument. Code that waits for a socket to be ready drives it in non-blocking mode, so
+    /// the calls later made on that socket in the body return without waiting.
+    #[serde(default)]
+    pub readies: Option<u32>,
     /// For `needs-runtime` APIs: the need applies when the returned future is polled, not at
     /// the call (`tokio::fs::read`), so building it in sync code is harmless.
     #[serde(default)]

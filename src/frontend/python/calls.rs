@@ -98,6 +98,7 @@ impl<'a> Lowerer<'a> {
         self.note_nonblocking(func, args);
         self.note_made_with(args, dest);
         let mut callee = self.callee(func);
+        self.note_readiness(func, &callee, args);
         if let Some(args) = args
             && args.args.len() >= 2
             && self.asserts_failure(&callee)
@@ -1098,6 +1099,33 @@ impl<'a> Lowerer<'a> {
         };
         if off && !self.at_module_level() {
             self.scope_mut().nonblocking.insert(n.id.clone());
+        }
+    }
+
+    /// `await wait_readable(sock)`: a socket whose readiness the code waits for is one it
+    /// drives in non-blocking mode (the knowledge base's `readies`, by path or by name, since
+    /// such waits are also passed around as values).
+    fn note_readiness(&mut self, func: &Expr, callee: &Callee, args: Option<&Arguments>) {
+        let Some(args) = args else { return };
+        let name = match func {
+            Expr::Name(n) => n.id.as_str(),
+            Expr::Attribute(a) => a.attr.id.as_str(),
+            _ => return,
+        };
+        let mut apis = callee
+            .path
+            .as_deref()
+            .map(|p| self.cx.apis(p))
+            .unwrap_or_default();
+        if self.cx.methods.contains(name) {
+            apis.extend(self.cx.method_apis(name));
+        }
+        for n in apis.iter().filter_map(|a| a.readies) {
+            if let Some(Expr::Name(sock)) = args.args.get(n as usize)
+                && !self.at_module_level()
+            {
+                self.scope_mut().nonblocking.insert(sock.id.clone());
+            }
         }
     }
 
