@@ -212,6 +212,8 @@ const PLACEMENTS: &[&str] = &[
     "namespace_package",
     "src_layout",
     "inherited_method",
+    "mixin_hook",
+    "undeclared_hook",
     "super_call",
     "partial",
     "lambda_var",
@@ -404,6 +406,27 @@ fn place(placement: &str, p: &Payload, body: &str) -> Placed {
             placed.setup = "worker = Worker(3)".into();
             placed.call = format!("{aw}worker.job()");
             placed.callee = "worker.job".into();
+        }
+        // A hook the base class calls on `self` and declares abstract (or not at all), which a
+        // mixin listed before the base provides.
+        "mixin_hook" | "undeclared_hook" => {
+            let run = if p.is_async {
+                "    async def run(self):\n        return await self.job()\n"
+            } else {
+                "    def run(self):\n        return self.job()\n"
+            };
+            let declared = if placement == "mixin_hook" {
+                "\n    def job(self):\n        raise NotImplementedError\n"
+            } else {
+                ""
+            };
+            placed.items = format!(
+                "{support}class BaseJob:\n{run}{declared}\n\nclass NightlyMixin:\n{}\n\n\nclass Nightly(NightlyMixin, BaseJob):\n    pass\n",
+                def(p, "job", "self", body, 4)
+            );
+            placed.setup = "nightly = Nightly()".into();
+            placed.call = format!("{aw}nightly.run()");
+            placed.callee = "nightly.run".into();
         }
         // An override that delegates to the base class through `super()`.
         "super_call" => {

@@ -41,6 +41,9 @@ pub(super) enum Recv {
 pub(super) struct Callee<'e> {
     /// Dotted path (a knowledge-base or project path).
     pub(super) path: Option<String>,
+    /// `self.method()` (or `cls.method()`): the method of the instance's own class, which may
+    /// be a subclass's.
+    pub(super) dispatch: bool,
     /// The method name, for attribute calls.
     pub(super) method: Option<&'e str>,
     /// The receiver.
@@ -289,6 +292,12 @@ impl<'a> Lowerer<'a> {
             let path = callee.path.clone().unwrap_or_default();
             self.pending_ref(range, &path, RefKind::Call);
             self.note_built_coro(dest, range, &path, RefKind::Call);
+            if callee.dispatch
+                && let Some(p) = self.last_pending()
+            {
+                let f = self.scope().fn_id;
+                self.ir.self_calls.push((f, p & !super::flow::PENDING));
+            }
             // `f(..)`: a function, or a class whose `__init__` gets a new instance.
             let bound = callee.bound.or(callee.method.is_none().then_some(false));
             let class = path
@@ -353,6 +362,7 @@ impl<'a> Lowerer<'a> {
     fn callee<'e>(&mut self, func: &'e Expr) -> Callee<'e> {
         let mut out = Callee {
             path: None,
+            dispatch: false,
             method: None,
             recv: Recv::None,
             recv_runtime: None,
@@ -513,6 +523,7 @@ impl<'a> Lowerer<'a> {
                 [] => {
                     out.path = Some(dotted(&class, method));
                     out.bound = Some(true);
+                    out.dispatch = true;
                 }
                 [attr] if self.self_attr_ref(base, attr).is_some() => {
                     out.recv = Recv::SelfAttr(dotted(&class, attr));

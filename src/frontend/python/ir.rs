@@ -243,6 +243,9 @@ pub struct FileIr {
     pub conds: crate::model::Conds,
     /// Calls with literal arguments: the call's span and its arguments.
     pub call_args: CallArgs,
+    /// Calls of a method on the instance itself (`self.method()`), by local function and
+    /// index of the pending reference: each subclass's own implementation may run there.
+    pub self_calls: Vec<(u32, u32)>,
     /// Storage cells named by flow facts (instance attributes by class).
     pub cells: Vec<crate::model::Cell>,
     /// Owning function (local id) of each flow temporary.

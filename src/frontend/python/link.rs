@@ -133,7 +133,13 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     let mut flow = crate::frontend::flow::FlowLinker::default();
     let mut linked_facts = Vec::with_capacity(files.len());
     let mut handing = Handing::default();
+    let subclasses = if files.iter().any(|f| !f.self_calls.is_empty()) {
+        linker.subclasses()
+    } else {
+        HashMap::default()
+    };
     for (k, (fns, ir)) in bodies.into_iter().zip(flows).enumerate() {
+        let self_calls: HashSet<(u32, u32)> = files[k].self_calls.iter().copied().collect();
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
         // Program index of each event of each function, for the flow facts.
         let mut event_index: Vec<Vec<Option<u32>>> = Vec::with_capacity(fns.len());
@@ -152,9 +158,11 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             let mut index = Vec::with_capacity(n_old);
             // The event each pending reference resolved to, for facts that name it.
             let mut resolved = Vec::with_capacity(irf.pending.len());
+            let mut n_pending = 0u32;
             for i in 0..=n_old {
                 while let Some(p) = pending.next_if(|p| p.at as usize == i) {
                     let before = events.len();
+                    n_pending += 1;
                     if let Pending::ParamCall { owner, index } = p.what {
                         let site = (FnId(fo + local), before);
                         handing
@@ -172,6 +180,18 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                         &mut events,
                         &mut value_refs,
                     );
+                    if self_calls.contains(&(local, n_pending - 1))
+                        && let Some(ev) = linker.dispatch(
+                            k,
+                            p,
+                            &subclasses,
+                            (&asyncs, func.is_async),
+                            &mut events,
+                            before,
+                        )
+                    {
+                        events.push(ev);
+                    }
                     if p.when != CondId::TRUE {
                         let when = program.conds.import(&files[k].conds, p.when);
                         events[before..].iter_mut().for_each(|e| e.when = when);
@@ -1069,6 +1089,111 @@ impl<'a> Linker<'a> {
             }
         }
         None
+    }
+
+    /// Direct project subclasses of each project class.
+    fn subclasses(&self) -> HashMap<(usize, u32), Vec<(usize, u32)>> {
+        let mut out: HashMap<(usize, u32), Vec<(usize, u32)>> = HashMap::default();
+        for (fi, classes) in self.bases.iter().enumerate() {
+            for (ci, bases) in classes.iter().enumerate() {
+                for &b in bases {
+                    out.entry(b).or_default().push((fi, ci as u32));
+                }
+            }
+        }
+        out
+    }
+
+    /// The implementations that `self.m()` in a method of class `C` reaches besides the one `C`
+    /// finds: for each project class deriving from `C`, the one that class finds first (its
+    /// own, or a mixin's listed before `C`), even when `C` and its bases define none (an
+    /// abstract hook). They join the callees of the call event resolved at `events[before..]`;
+    /// with none there, a new call event is returned.
+    fn dispatch(
+        &self,
+        file: usize,
+        at: &PendingAt,
+        subclasses: &HashMap<(usize, u32), Vec<(usize, u32)>>,
+        (asyncs, caller_async): (&[bool], bool),
+        events: &mut [Event],
+        before: usize,
+    ) -> Option<Event> {
+        let Pending::Ref { path: id, .. } = &at.what else {
+            return None;
+        };
+        let path = self.files[file].paths.get(*id as usize)?;
+        let (class, method) = path.rsplit_once('.')?;
+        let Some(Target::Class(fi, ci)) = self.resolve_full(class, 0) else {
+            return None;
+        };
+        let callee_async = |f: FnId| asyncs.get(f.0 as usize).copied().unwrap_or(false);
+        let mut found: Vec<FnId> = Vec::new();
+        let mut seen = vec![(fi, ci)];
+        let mut stack = vec![(fi, ci)];
+        while let Some(c) = stack.pop() {
+            for &s in subclasses.get(&c).map(Vec::as_slice).unwrap_or_default() {
+                if seen.contains(&s) || seen.len() > 64 {
+                    continue;
+                }
+                seen.push(s);
+                stack.push(s);
+                let Some(Target::Fn(f)) = self.member(s.0, s.1, method, 0) else {
+                    continue;
+                };
+                // A decorated implementation runs its wrappers, as long as each calls the
+                // next in place (see `resolve`).
+                let mut chain = Vec::new();
+                let mut in_place = true;
+                for &(wrapper, calls) in
+                    self.redirect.get(&f).map(Vec::as_slice).unwrap_or_default()
+                {
+                    if !in_place {
+                        break;
+                    }
+                    chain.push(wrapper);
+                    in_place = calls;
+                }
+                if in_place {
+                    chain.push(f);
+                }
+                for g in chain {
+                    if !found.contains(&g) && (caller_async || !callee_async(g)) {
+                        found.push(g);
+                    }
+                }
+            }
+        }
+        if found.is_empty() {
+            return None;
+        }
+        if let Some(EventKind::Call { callees, .. }) = events[before..]
+            .iter_mut()
+            .rev()
+            .map(|e| &mut e.kind)
+            .find(|k| matches!(k, EventKind::Call { .. }))
+        {
+            for f in found {
+                if !callees.contains(&f) {
+                    callees.push(f);
+                }
+            }
+            return None;
+        }
+        if events.len() > before {
+            // The reference resolved to something other than a call of a project function.
+            return None;
+        }
+        let mut span = at.span;
+        span.file = file as u32;
+        Some(Event {
+            span,
+            loop_depth: at.loop_depth,
+            kind: EventKind::Call {
+                callees: found,
+                result: None,
+            },
+            when: crate::model::CondId::TRUE,
+        })
     }
 
     /// Replaces one placeholder event with what its reference resolves to.
