@@ -177,6 +177,7 @@ impl<'a> Lowerer<'a> {
             let is_static = decos.iter().any(|d| d.last == "staticmethod");
             if let (Some(s), false) = (self_name, is_static) {
                 scope.class = Some((cpath.clone(), s));
+                scope.class_level = decos.iter().any(|d| d.last == "classmethod");
             }
         }
         for p in f.parameters.iter_non_variadic_params() {

@@ -211,7 +211,22 @@ impl Lowerer<'_> {
 
     /// The cell of attribute `attr` of the instances of class `class` (a dotted path, which
     /// tells apart classes of the same name in different modules).
+    /// In a class method, the attributes of its class (`cls.x`) are the class's: a static
+    /// cell named by the class path.
     pub(super) fn attr_cell(&mut self, class: &str, attr: &str) -> Place {
+        let class_level = self
+            .scopes
+            .iter()
+            .rev()
+            .find(|s| s.kind == ScopeKind::Function)
+            .is_some_and(|s| s.class_level && s.class.as_ref().is_some_and(|(c, _)| c == class));
+        if class_level {
+            return self.cell(Cell {
+                kind: CellKind::Static,
+                owner: class.to_string(),
+                name: attr.to_string(),
+            });
+        }
         self.cell(Cell {
             kind: CellKind::Field,
             owner: class.to_string(),

@@ -52,6 +52,9 @@ pub struct Scope {
     pub attr_alias: HashMap<Name, String>,
     /// Enclosing class path for methods, and the name of `self`/`cls`.
     pub class: Option<(String, String)>,
+    /// For methods: a class method, whose first parameter is the class itself (its
+    /// attributes are the class's, shared by the process).
+    pub class_level: bool,
     /// For class bodies: the class index.
     pub class_idx: Option<u32>,
     /// Parameters that name pytest fixtures.
@@ -100,6 +103,7 @@ impl Scope {
             global_alias: HashMap::default(),
             attr_alias: HashMap::default(),
             class: None,
+            class_level: false,
             class_idx: None,
             fixture_params: HashSet::default(),
             result_global: None,
