@@ -204,6 +204,18 @@ impl<'a> Lowerer<'a> {
                 self.children(e, d);
                 Val::default()
             }
+            // An element of a container whose elements the flow follows.
+            Expr::Subscript(s) if !matches!(dest, Dest::Discard) => {
+                self.children(e, Dest::Read);
+                let place = match self.element_place(&s.value, false) {
+                    Some(cell @ Place::Cell(_)) => self.load(s.range, cell),
+                    other => other,
+                };
+                Val {
+                    place,
+                    ..Val::default()
+                }
+            }
             Expr::BinOp(b) => {
                 let left = self.expr(&b.left, Dest::Read);
                 self.expr(&b.right, Dest::Read);
@@ -569,6 +581,19 @@ impl<'a> Lowerer<'a> {
                     None => {
                         self.expr(value, Dest::Keep);
                         self.expr(&a.value, Dest::Read);
+                    }
+                }
+            }
+            // `container[key] = value`: the container's elements hold the value.
+            Expr::Subscript(s) => {
+                let val = self.expr(value, Dest::Keep);
+                self.unbind_target(target);
+                if val.place.is_some()
+                    && let Some(to) = self.element_place(&s.value, true)
+                {
+                    match to {
+                        Place::Cell(cell) => self.store_element(s.range, cell, val.place),
+                        _ => self.flow_assign(s.range, Some(to), val.place),
                     }
                 }
             }

@@ -8,6 +8,7 @@
 //! linker resolves them: facts about them name the pending reference (its index in the
 //! function's pending list, marked with [`PENDING`]) and the linker puts the event in its place.
 
+use ruff_python_ast::Expr;
 use ruff_python_ast::name::Name;
 use ruff_text_size::TextRange;
 
@@ -113,6 +114,69 @@ impl Lowerer<'_> {
                 if self.scope_class().is_some() && f.0 == self.scope().fn_id => {}
             Some(place) => self.fact(range, FactKind::Use { place }),
             None => {}
+        }
+    }
+
+    /// The place of the elements of the container `base` (a name or `self.attr`): for a
+    /// module global or an attribute, a cell of its own named `name[]`; for a local, a
+    /// temporary of the body. `create`: whether a local's temporary or an attribute's cell is
+    /// made when missing (a store) or only looked up (a load).
+    pub(super) fn element_place(&mut self, base: &Expr, create: bool) -> Option<Place> {
+        match base {
+            Expr::Name(n) => {
+                let name = n.id.as_str();
+                match self.name_place(name) {
+                    Some(Place::Cell(c)) => {
+                        let cell = self.ir.cells[c.0 as usize].clone();
+                        Some(self.cell(Cell {
+                            name: format!("{}[]", cell.name),
+                            ..cell
+                        }))
+                    }
+                    Some(Place::Temp(_)) => {
+                        let key = Name::new(format!("{name}[]"));
+                        if let Some(&p) = self.scope().flow_names.get(&key) {
+                            return Some(p);
+                        }
+                        if !create || self.scope().kind != ScopeKind::Function {
+                            return None;
+                        }
+                        let t = self.temp();
+                        self.scope_mut().flow_names.insert(key, t);
+                        Some(t)
+                    }
+                    Some(_) => None,
+                    None => {
+                        if !self.module_containers.contains(name)
+                            || !matches!(self.resolve_name(name), NameRes::Plain)
+                        {
+                            return None;
+                        }
+                        let module = self.mf.name.clone();
+                        Some(self.static_cell(&module, &format!("{name}[]")))
+                    }
+                }
+            }
+            Expr::Attribute(a) => {
+                let Expr::Name(b) = &*a.value else {
+                    return None;
+                };
+                let class = self.method_self(b.id.as_str())?;
+                let name = format!("{}[]", a.attr.id);
+                if create {
+                    return Some(self.attr_cell(&class, &name));
+                }
+                // A load sees the elements a method of the class stored before it.
+                let cell = Cell {
+                    kind: CellKind::Field,
+                    owner: class,
+                    name,
+                };
+                self.flow_cells
+                    .get(&cell)
+                    .map(|&id| Place::Cell(CellId(id)))
+            }
+            _ => None,
         }
     }
 
@@ -242,6 +306,21 @@ impl Lowerer<'_> {
         self.flow_cells.insert(cell.clone(), id);
         self.ir.cells.push(cell);
         Place::Cell(CellId(id))
+    }
+
+    /// `container[key] = value`: the container's elements hold the value too, beside the
+    /// others.
+    pub(super) fn store_element(&mut self, range: TextRange, cell: CellId, from: Option<Place>) {
+        if let Some(from) = from {
+            self.fact(
+                range,
+                FactKind::Store {
+                    cell,
+                    from,
+                    overwrite: false,
+                },
+            );
+        }
     }
 
     /// `self.attr = value`: the attribute of the class's instances holds the value, dropping

@@ -118,6 +118,9 @@ pub struct Lowerer<'a> {
     /// how many positional arguments the partial binds (a call of the name calls `f`, its
     /// arguments after those).
     pub module_partials: HashMap<Name, (Box<str>, u8)>,
+    /// Module-level names bound to a container literal (`{}`, `[]`, `set()`): their elements
+    /// are a module global of their own (`REG["c"] = client`).
+    pub module_containers: HashSet<Name>,
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
@@ -175,6 +178,7 @@ impl<'a> Lowerer<'a> {
             args_to_project: false,
             arg_fns: Vec::new(),
             module_partials: HashMap::default(),
+            module_containers: HashSet::default(),
         }
     }
 

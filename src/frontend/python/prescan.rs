@@ -82,6 +82,25 @@ fn partial_target(l: &Lowerer<'_>, value: &Expr) -> Option<(String, u8)> {
     Some((path, positional))
 }
 
+/// Whether a value is a new container: a dict, list or set display, or a call of `dict`,
+/// `list`, `set` or `collections.defaultdict`/`OrderedDict`.
+fn is_container(l: &Lowerer<'_>, value: &Expr) -> bool {
+    match value {
+        Expr::Dict(_) | Expr::List(_) | Expr::Set(_) => true,
+        Expr::Call(c) => l.qualify(&c.func).is_some_and(|p| {
+            matches!(
+                p.as_str(),
+                "builtins.dict"
+                    | "builtins.list"
+                    | "builtins.set"
+                    | "collections.defaultdict"
+                    | "collections.OrderedDict"
+            )
+        }),
+        _ => false,
+    }
+}
+
 /// Whether `func` names `functools.partial`.
 fn is_partial(l: &Lowerer<'_>, func: &Expr) -> bool {
     l.qualify(func).is_some_and(|p| p == "functools.partial")
@@ -133,6 +152,9 @@ fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
                 }
                 if let [Expr::Name(n)] = a.targets.as_slice() {
                     constant_parts(l, n.id.clone(), &a.value);
+                    if is_container(l, &a.value) {
+                        l.module_containers.insert(n.id.clone());
+                    }
                 }
                 if let [Expr::Name(n)] = a.targets.as_slice()
                     && n.id.as_str() == "pytestmark"
