@@ -259,8 +259,34 @@ fn owned_here(program: &Program, facts: &Facts, fid: FnId, before: &[Event], v: 
         })
 }
 
-/// Tasks spawned on a runtime the body owns (built there, or handed back by a helper) and
-/// dropped or shut down there without anything waiting for them.
+/// The runtime a Rust event acts on: a named local, or the one runtime object the flow finds
+/// in its receiver (`self.rt.spawn(..)`, `holder.rt.shutdown_timeout(..)`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rt {
+    Var(VarId),
+    Obj(crate::analysis::flow::ObjId),
+}
+
+/// The runtime object in the receiver of event `i` of `f`, when the flow finds exactly one.
+fn sole_runtime(facts: &Facts, f: FnId, i: usize) -> Option<crate::analysis::flow::ObjId> {
+    match facts.flow.subject(f, i).as_slice() {
+        [(o, Role::Own)] if facts.flow.object(*o).kind == ObjKind::Runtime => Some(*o),
+        _ => None,
+    }
+}
+
+/// Whether event `i` of `f` acts on runtime `rt` (`runtime` is the event's own reference).
+fn acts_on(facts: &Facts, f: FnId, i: usize, runtime: &RuntimeRef, rt: Rt) -> bool {
+    match (rt, runtime) {
+        (Rt::Var(v), RuntimeRef::Var(r)) => *r == v,
+        (Rt::Obj(o), RuntimeRef::Unknown) => sole_runtime(facts, f, i) == Some(o),
+        _ => false,
+    }
+}
+
+/// Tasks spawned on a runtime the body owns (built there, or handed back by a helper; or kept
+/// in a field of a value the body builds, found by the flow) and dropped or shut down there
+/// without anything waiting for them.
 fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
         if f.is_test || f.diverges || waits_for_everything(program, fid) {
@@ -269,7 +295,7 @@ fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         for (i, ev) in f.events.iter().enumerate() {
             let EventKind::Run {
                 how: RunKind::Spawn,
-                runtime: RuntimeRef::Var(v),
+                runtime,
                 handle,
                 body,
                 ..
@@ -277,12 +303,26 @@ fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             else {
                 continue;
             };
-            let built_here = owned_here(program, facts, fid, &f.events[..i], *v);
+            let (rt, built_here) = match runtime {
+                RuntimeRef::Var(v) => (
+                    Rt::Var(*v),
+                    owned_here(program, facts, fid, &f.events[..i], *v),
+                ),
+                // A runtime made in this very body and kept in a field of a value it owns.
+                RuntimeRef::Unknown if f.language == Language::Rust => {
+                    let Some(o) = sole_runtime(facts, fid, i) else {
+                        continue;
+                    };
+                    let obj = facts.flow.object(o);
+                    (Rt::Obj(o), obj.func == fid && (obj.event as usize) < i)
+                }
+                _ => continue,
+            };
             // A spawn on a runtime that is already closed fails at once instead
             // (`use-after-runtime-close`).
-            let closed_before = f.events[..i].iter().any(
-                |e| matches!(&e.kind, EventKind::RuntimeClose { runtime: RuntimeRef::Var(r), .. } if r == v),
-            );
+            let closed_before = f.events[..i].iter().enumerate().any(|(j, e)| {
+                matches!(&e.kind, EventKind::RuntimeClose { runtime, .. } if acts_on(facts, fid, j, runtime, rt))
+            });
             if !built_here
                 || !facts.reached(program, fid, ev)
                 || closed_before
@@ -295,18 +335,22 @@ fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             let spawn_when = ev.when;
             let end = f.events[i + 1..]
                 .iter()
-                .filter(|e| Facts::together(program, spawn_when, e.when))
-                .find_map(|e| match &e.kind {
+                .enumerate()
+                .filter(|(_, e)| Facts::together(program, spawn_when, e.when))
+                .find_map(|(j, e)| match &e.kind {
                     EventKind::Run {
                         how: RunKind::BlockOn,
-                        runtime: RuntimeRef::Var(r),
+                        runtime,
                         ..
-                    } if r == v => Some(None),
-                    EventKind::RuntimeClose {
-                        runtime: RuntimeRef::Var(r),
-                        ..
-                    } if r == v => Some(Some(e.span)),
-                    EventKind::ScopeEnd { vars } if vars.contains(v) => Some(Some(e.span)),
+                    } if acts_on(facts, fid, i + 1 + j, runtime, rt) => Some(None),
+                    EventKind::RuntimeClose { runtime, .. }
+                        if acts_on(facts, fid, i + 1 + j, runtime, rt) =>
+                    {
+                        Some(Some(e.span))
+                    }
+                    EventKind::ScopeEnd { vars } if matches!(rt, Rt::Var(v) if vars.contains(&v)) => {
+                        Some(Some(e.span))
+                    }
                     _ => None,
                 });
             if let Some(Some(end)) = end {

@@ -139,6 +139,10 @@ impl Lowerer<'_, '_> {
             _ => None,
         };
         let v = self.lower_arg(arg, None);
+        // `drop(holder.rt)`: what the field holds dies here.
+        if let (Expr::Field(_), Some(crate::model::Place::Cell(cell))) = (strip(arg), v.place) {
+            self.fact(span, crate::model::FactKind::Release { cell });
+        }
         if let Some((place, at)) = v.moved_from {
             self.fact(at, crate::model::FactKind::Drop { place });
         }
