@@ -155,7 +155,7 @@ impl<'a> Lowerer<'a> {
         irf.returns = returns
             .filter(|t| super::types::is_project_type(t))
             .map(String::into_boxed_str);
-        irf.decorators = project_decos;
+        irf.decorators = project_decos.into();
         irf.property = class.is_some() && decos.iter().any(decorators::is_property);
         // Scope for the body.
         let mut scope = Scope::new(ScopeKind::Function, id, f.is_async);

@@ -7,6 +7,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::name::Name;
+use thin_vec::ThinVec;
 
 use crate::model::{ArgKey, ArgVal, Entry, Function, Global, Lit, Span, Var};
 
@@ -176,14 +177,14 @@ pub struct IrFn {
     pub returns_fn: Option<u32>,
     /// Decorators defined in the project, outermost first: their path and whether the
     /// decorator expression is a call (a decorator factory, `@retry(3)`).
-    pub decorators: Vec<(Box<str>, bool)>,
+    pub decorators: ThinVec<(Box<str>, bool)>,
     /// Whether the only reason its callers are unknown is that it is public: the linker clears
     /// the flag when the project itself calls the function.
     pub public_only: bool,
     /// Arguments of project calls that are instances of project classes: the pending
     /// reference of the call, the argument's position (receiver first for methods) and its
     /// type path (in [`FileIr::paths`]). The linker types parameters from them.
-    pub arg_types: Vec<(u32, u8, u32)>,
+    pub arg_types: ThinVec<(u32, u8, u32)>,
     /// Names of the positional parameters (`self` included; empty for positional-only ones),
     /// which keyword arguments bind to.
     pub param_names: Box<[Name]>,
@@ -192,7 +193,7 @@ pub struct IrFn {
     /// `flow::PENDING`, or the index of a call event of a nested function), the argument's
     /// position (receiver first for methods) or keyword ([`KEYWORD`] set on the interned
     /// name), and the function. The linker runs it where the callee calls that parameter.
-    pub handed: Vec<(u32, u32, HandedFn)>,
+    pub handed: ThinVec<(u32, u32, HandedFn)>,
 }
 
 /// Marks a handed function's argument as a keyword: the rest is the name in [`FileIr::paths`].

@@ -538,14 +538,12 @@ pub fn library_subclasses(project: &Project, files: &[FileIr], kb: &Kb) -> Subcl
     for (fi, f) in files.iter().enumerate() {
         for (ci, c) in f.classes.iter().enumerate() {
             let ci = ci as u32;
-            // The class's own methods and its project bases', up to the library type.
-            let mut methods = HashSet::default();
+            // The class and its project bases, up to the library type.
             let mut base = None;
             let mut seen = vec![(fi, ci)];
             let mut work = vec![(fi, ci)];
             while let Some((bf, bc)) = work.pop() {
                 let class = &files[bf].classes[bc as usize];
-                methods.extend(class.methods.keys().cloned());
                 for b in &class.bases {
                     if constructor(b) {
                         base.get_or_insert_with(|| b.to_string());
@@ -559,6 +557,11 @@ pub fn library_subclasses(project: &Project, files: &[FileIr], kb: &Kb) -> Subcl
                 }
             }
             let Some(base) = base else { continue };
+            // Their methods (most classes derive from no library type: only these are named).
+            let methods = seen
+                .iter()
+                .flat_map(|&(bf, bc)| files[bf].classes[bc as usize].methods.keys().cloned())
+                .collect();
             let i = out.add(LibClass {
                 class: c.path.clone(),
                 base,

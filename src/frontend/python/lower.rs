@@ -366,11 +366,11 @@ impl<'a> Lowerer<'a> {
             returns: None,
             property: false,
             returns_fn: None,
-            decorators: Vec::new(),
+            decorators: thin_vec::ThinVec::new(),
             public_only: false,
-            arg_types: Vec::new(),
+            arg_types: thin_vec::ThinVec::new(),
             param_names: Box::default(),
-            handed: Vec::new(),
+            handed: thin_vec::ThinVec::new(),
         });
         id
     }
