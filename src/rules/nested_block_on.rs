@@ -42,8 +42,29 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             else {
                 continue;
             };
+            // Tokio refuses to nest only where its own runtime is entered on the thread: under
+            // an executor that parks a thread holding no Tokio context (`fn main` driving
+            // `futures::executor::block_on`), a Tokio entry just blocks that executor's one
+            // future, which is fine.
+            let foreign = f.language == Language::Rust
+                && entry.ctx.instance().is_some_and(|i| {
+                    let o = facts.instance(i);
+                    matches!(o.executor, Executor::Futures | Executor::Smol)
+                        && o.ambient
+                            .is_none_or(|a| a == crate::analysis::InstId::UNKNOWN)
+                });
             let mut parked = None;
             let what = match &ev.kind {
+                EventKind::Run {
+                    how: RunKind::BlockOn,
+                    ..
+                }
+                | EventKind::BlockingEntry { .. }
+                | EventKind::Call { .. }
+                    if foreign && parking_block_on(facts, fid, i, entry.ctx).is_none() =>
+                {
+                    continue;
+                }
                 EventKind::Run {
                     how: RunKind::BlockOn,
                     api,
