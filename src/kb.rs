@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::model::{Executor, Flavor, Language};
+use crate::model::{Drivers, Executor, Flavor, Language};
 
 /// What an API does to the runtime lifecycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
@@ -97,6 +97,26 @@ pub enum FlavorName {
     MultiThread,
 }
 
+/// A runtime driver as written in the data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DriverName {
+    /// The timer.
+    Time,
+    /// The I/O reactor (sockets, signals, child processes).
+    Io,
+}
+
+impl DriverName {
+    /// The driver in model terms.
+    pub fn model(self) -> Drivers {
+        match self {
+            DriverName::Time => Drivers::TIME,
+            DriverName::Io => Drivers::IO,
+        }
+    }
+}
+
 /// Executor as written in the data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -164,6 +184,17 @@ pub struct Api {
     /// Runtime flavor, for runtime builders.
     #[serde(default)]
     pub flavor: Option<FlavorName>,
+    /// For methods wrapping a future: the wrapped future is polled inside the receiver
+    /// runtime's context, whichever executor blocks on it (tokio-util's `rt.wrap(fut)`).
+    #[serde(default)]
+    pub polls_in_receiver: bool,
+    /// For runtime builder methods: the drivers they turn on (`enable_all`, `enable_time`).
+    #[serde(default)]
+    pub enables: Vec<DriverName>,
+    /// For `needs-runtime` APIs: the runtime driver they register with, which a runtime built
+    /// without it lacks (`tokio::time::sleep` needs the timer).
+    #[serde(default)]
+    pub driver: Option<DriverName>,
     /// Which runtime a block-on/spawn uses.
     #[serde(default)]
     pub runtime: RuntimeArg,
@@ -278,6 +309,13 @@ impl Api {
     /// The executor of this entry in model terms.
     pub fn model_executor(&self) -> Executor {
         self.executor.map_or(Executor::Unknown, ExecutorName::model)
+    }
+
+    /// The drivers this builder method turns on.
+    pub fn model_enables(&self) -> Drivers {
+        self.enables
+            .iter()
+            .fold(Drivers::NONE, |d, e| d.union(e.model()))
     }
 
     /// The runtime flavor of this entry in model terms.

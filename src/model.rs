@@ -208,6 +208,36 @@ pub enum Entry {
     },
 }
 
+/// A set of runtime drivers (tokio's timer and I/O drivers), as bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Drivers(pub u8);
+
+impl Drivers {
+    /// No driver.
+    pub const NONE: Drivers = Drivers(0);
+    /// The timer driver (`enable_time`).
+    pub const TIME: Drivers = Drivers(1);
+    /// The I/O driver (`enable_io`).
+    pub const IO: Drivers = Drivers(2);
+    /// Every driver.
+    pub const ALL: Drivers = Drivers(3);
+
+    /// Both sets together.
+    pub fn union(self, other: Drivers) -> Drivers {
+        Drivers(self.0 | other.0)
+    }
+
+    /// The drivers of `self` not in `other`.
+    pub fn without(self, other: Drivers) -> Drivers {
+        Drivers(self.0 & !other.0)
+    }
+
+    /// Whether the sets share a driver.
+    pub fn meets(self, other: Drivers) -> bool {
+        self.0 & other.0 != 0
+    }
+}
+
 /// Scheduler flavor of a runtime instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Flavor {
@@ -423,6 +453,8 @@ pub enum EventKind {
         var: Option<VarId>,
         /// Scheduler flavor.
         flavor: Flavor,
+        /// Drivers surely left off (a builder chain, seen whole, that never enables them).
+        disabled: Drivers,
         /// The API.
         api: String,
     },

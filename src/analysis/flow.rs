@@ -705,6 +705,7 @@ mod tests {
             EventKind::RuntimeNew {
                 var: None,
                 flavor: Flavor::CurrentThread,
+                disabled: crate::model::Drivers::NONE,
                 api: "tokio::runtime::Runtime::new".into(),
             },
         );
@@ -792,6 +793,7 @@ mod tests {
             EventKind::RuntimeNew {
                 var: None,
                 flavor: Flavor::CurrentThread,
+                disabled: crate::model::Drivers::NONE,
                 api: "tokio::runtime::Runtime::new".into(),
             },
         );

@@ -2,7 +2,7 @@
 
 use crate::kb::{Concept, Kb};
 use crate::model::{
-    Entry, EventKind, Executor, Flavor, FnId, Language, Program, RunKind, RuntimeRef, Span,
+    Drivers, Entry, EventKind, Executor, Flavor, FnId, Language, Program, RunKind, RuntimeRef, Span,
 };
 
 use super::{Ctx, Facts};
@@ -56,6 +56,8 @@ pub struct Instance {
     /// context is per thread and stays set while the other executor runs, so Tokio's timers,
     /// sockets, spawns and `Handle::current` inside the future find that runtime.
     pub ambient: Option<InstId>,
+    /// Drivers the runtime surely lacks (built without `enable_time`/`enable_io`).
+    pub disabled: Drivers,
 }
 
 impl Instance {
@@ -81,6 +83,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
         test: false,
         what: "an unknown runtime".into(),
         ambient: None,
+        disabled: Drivers::NONE,
     });
     for (fid, f) in program.fns() {
         let group = program.files.get(f.span.file as usize).map(|fi| fi.group);
@@ -104,6 +107,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                     test: *test || f.is_test,
                     what: format!("{what} of `{}`", f.name),
                     ambient: None,
+                    disabled: Drivers::NONE,
                 },
             );
             facts.event_instance.insert((fid, usize::MAX), id);
@@ -111,7 +115,12 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
         for (i, ev) in f.events.iter().enumerate() {
             let repeated = facts.repeated[fid.0 as usize] || ev.loop_depth > 0;
             match &ev.kind {
-                EventKind::RuntimeNew { var, flavor, api } => {
+                EventKind::RuntimeNew {
+                    var,
+                    flavor,
+                    disabled,
+                    api,
+                } => {
                     let id = push(
                         facts,
                         Instance {
@@ -124,6 +133,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                             test: f.is_test,
                             what: format!("the {} built by `{}`", noun(f.language), short(api)),
                             ambient: None,
+                            disabled: *disabled,
                         },
                     );
                     facts.event_instance.insert((fid, i), id);
@@ -149,6 +159,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                             test: f.is_test,
                             what: format!("the fresh {} of `{}`", noun(f.language), short(api)),
                             ambient: None,
+                            disabled: Drivers::NONE,
                         },
                     );
                     facts.event_instance.insert((fid, i), id);
@@ -197,6 +208,7 @@ pub fn server_instance(program: &Program, facts: &mut Facts, f: FnId) -> InstId 
             test: false,
             what: "the server's event loop".into(),
             ambient: None,
+            disabled: Drivers::NONE,
         },
     )
 }

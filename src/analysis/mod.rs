@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::kb::{Concept, Kb, NeedLevel};
 use crate::model::{
-    EventKind, Executor, FnId, Language, Program, RunKind, RuntimeRef, Span, VarId,
+    Drivers, EventKind, Executor, FnId, Language, Program, RunKind, RuntimeRef, Span, VarId,
 };
 
 /// Where a piece of code runs.
@@ -70,6 +70,8 @@ pub struct Need {
     pub level: NeedLevel,
     /// Whether the need applies only when the returned future is polled.
     pub polled: bool,
+    /// The runtime driver it registers with (none: no particular driver).
+    pub driver: Drivers,
 }
 
 /// One context a function runs in, and how the analysis got there.
@@ -218,6 +220,9 @@ fn needs(program: &Program, kb: &Kb) -> HashMap<(FnId, usize), Need> {
                     executor: api.map_or(Executor::Unknown, |a| a.model_executor()),
                     level: api.and_then(|a| a.needs).unwrap_or(default_level),
                     polled: api.is_some_and(|a| a.polled),
+                    driver: api
+                        .and_then(|a| a.driver)
+                        .map_or(Drivers::NONE, |d| d.model()),
                 },
             );
         }

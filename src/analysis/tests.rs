@@ -128,6 +128,7 @@ fn nested_program(through_spawn_blocking: bool) -> (B, Span) {
         EventKind::RuntimeNew {
             var: Some(rt),
             flavor: Flavor::MultiThread,
+            disabled: crate::model::Drivers::NONE,
             api: "Runtime::new".into(),
         },
     );
@@ -261,6 +262,7 @@ fn public_per_call_runtime_with_static_client_is_cross_runtime() {
         EventKind::RuntimeNew {
             var: Some(rt),
             flavor: Flavor::CurrentThread,
+            disabled: crate::model::Drivers::NONE,
             api: "Builder::build".into(),
         },
     );
@@ -302,6 +304,7 @@ fn spawn_from_plain_main_has_no_runtime_unless_entered() {
             EventKind::RuntimeNew {
                 var: Some(rt),
                 flavor: Flavor::MultiThread,
+                disabled: crate::model::Drivers::NONE,
                 api: "Runtime::new".into(),
             },
         );

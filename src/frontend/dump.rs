@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{EventKind, Program, ResourceRef, RuntimeRef, Span};
+use crate::model::{Drivers, EventKind, Program, ResourceRef, RuntimeRef, Span};
 use crate::source::{LineIndex, SourceDb};
 
 struct Lines<'a> {
@@ -99,9 +99,15 @@ fn event(program: &Program, kind: &EventKind) -> String {
         EventKind::RuntimeNew {
             var: v,
             flavor,
+            disabled,
             api,
         } => format!(
-            "runtime-new {flavor} {api}{}",
+            "runtime-new {flavor} {api}{}{}",
+            if *disabled == Drivers::NONE {
+                String::new()
+            } else {
+                format!(" without drivers {}", disabled.0)
+            },
             v.map(|v| format!(" -> {}", var(program, v)))
                 .unwrap_or_default()
         ),

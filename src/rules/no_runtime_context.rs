@@ -6,7 +6,7 @@ use crate::kb::NeedLevel;
 
 use super::explain::path_is_certain;
 use crate::diagnostic::{Finding, Severity};
-use crate::model::{EventKind, Executor, FnId, Language, Program, Span};
+use crate::model::{Drivers, EventKind, Executor, FnId, Language, Program, Span};
 
 /// Why a runtime-needing call fails in a given state of the thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +19,8 @@ enum Failure {
     NotRunning,
     /// The code runs on an executor other than the one the API needs.
     Executor(Executor),
+    /// The runtime lacks the driver the API registers with (built without `enable_time`).
+    Disabled(Drivers),
 }
 
 /// Whether an API with need `need`, called in a body that is `is_async`, fails in thread state
@@ -33,8 +35,12 @@ fn fails(facts: &Facts, state: Ctx, need: Need, is_async: bool) -> Option<Failur
         Ctx::Entered(_) if need.level == NeedLevel::Running => Some(Failure::NotRunning),
         Ctx::Runtime(_) | Ctx::Blocking(_) | Ctx::Entered(_) => {
             let running = facts.executor(state);
+            let disabled = state
+                .instance()
+                .map_or(Drivers::NONE, |i| facts.instance(i).disabled);
             match facts.provides(state, need.executor) {
                 Some(false) => Some(Failure::Executor(running)),
+                _ if need.driver.meets(disabled) => Some(Failure::Disabled(need.driver)),
                 _ => None,
             }
         }
@@ -133,6 +139,18 @@ fn finding(
     };
     let need = facts.needs[&(fid, event)];
     let (message, label, note, help) = match (f.language, failure) {
+        (_, Failure::Disabled(Drivers::TIME)) => (
+            format!("`{api}` needs the Tokio timer, but this runtime is built without it"),
+            "the runtime running this code has no timer driver".to_string(),
+            "tokio panics: \"A Tokio 1.x context was found, but timers are disabled. Call `enable_time` on the runtime builder to enable timers.\"",
+            "call `.enable_all()` (or `.enable_time()`) on the runtime builder",
+        ),
+        (_, Failure::Disabled(_)) => (
+            format!("`{api}` needs the Tokio I/O driver, but this runtime is built without it"),
+            "the runtime running this code has no I/O driver".to_string(),
+            "tokio panics: \"A Tokio 1.x context was found, but IO is disabled. Call `enable_io` on the runtime builder to enable IO.\"",
+            "call `.enable_all()` (or `.enable_io()`) on the runtime builder",
+        ),
         (Language::Rust, Failure::Executor(running)) => (
             format!(
                 "`{api}` needs {}, but this code runs on {}",
@@ -213,6 +231,13 @@ fn finding(
     if let (Failure::Executor(_), Some(inst)) = (failure, entry.ctx.instance()) {
         let inst = facts.instance(inst);
         finding = finding.label(inst.site, format!("this runs on {}", inst.what));
+    }
+    if let (Failure::Disabled(_), Some(inst)) = (failure, entry.ctx.instance()) {
+        let inst = facts.instance(inst);
+        finding = finding.label(
+            inst.site,
+            format!("{} is built here without that driver", inst.what),
+        );
     }
     finding.note(note).help(help)
 }

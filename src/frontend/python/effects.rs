@@ -110,6 +110,7 @@ impl<'a> Lowerer<'a> {
                         K::RuntimeNew {
                             var,
                             flavor,
+                            disabled: crate::model::Drivers::NONE,
                             api: api.path.clone(),
                         },
                     );

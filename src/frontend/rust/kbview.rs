@@ -28,6 +28,17 @@ fn parent(path: &str) -> Option<&str> {
 }
 
 impl<'a> KbView<'a> {
+    /// Whether a method of this name polls the future it wraps inside its receiver runtime's
+    /// context (`rt.wrap(fut)`): matched by name, since the knowledge base names the extension
+    /// trait that provides it rather than the runtime type.
+    pub fn polls_in_receiver(&self, method: &str) -> bool {
+        self.kb.apis().iter().any(|a| {
+            a.polls_in_receiver
+                && a.language == Language::Rust
+                && a.path.rsplit("::").next() == Some(method)
+        })
+    }
+
     /// Indexes the Rust entries of `kb`.
     pub fn new(kb: &'a Kb) -> Self {
         let mut roots = HashSet::default();

@@ -626,9 +626,15 @@ fn offset_kind(kind: &EventKind, fb: u32, vb: u32) -> EventKind {
             },
             api,
         },
-        EventKind::RuntimeNew { var, flavor, api } => EventKind::RuntimeNew {
+        EventKind::RuntimeNew {
+            var,
+            flavor,
+            disabled,
+            api,
+        } => EventKind::RuntimeNew {
             var: var.map(v),
             flavor,
+            disabled,
             api,
         },
         EventKind::RuntimeEnter { runtime } => EventKind::RuntimeEnter {

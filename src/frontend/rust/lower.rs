@@ -28,8 +28,8 @@ use super::resolve::{Res, Resolver, ScopeMap, flatten_use};
 use super::spans;
 use super::types::{self, path_segs};
 use crate::model::{
-    CondId, EventKind, FactKind, FileId, Flavor, FnId, FnKind, HandleFate, Place, ResourceRef,
-    RunKind, RuntimeRef, Span, StorageKind, VarId, VarKind, WaitKind,
+    CondId, Drivers, EventKind, FactKind, FileId, Flavor, FnId, FnKind, HandleFate, Place,
+    ResourceRef, RunKind, RuntimeRef, Span, StorageKind, VarId, VarKind, WaitKind,
 };
 
 /// Deepest expression nesting the lowering descends into.
@@ -90,8 +90,9 @@ enum Origin {
     Unbound(Flavor),
     /// A handle to a runtime.
     Handle(RuntimeRef),
-    /// A runtime builder chain (flavor, span of the chain start).
-    Builder(Flavor, Span),
+    /// A runtime builder chain (flavor, span of the chain start, and the drivers turned on so
+    /// far when the chain is seen from its start).
+    Builder(Flavor, Span, Option<Drivers>),
     /// A nested body (closure or async block).
     Body(u32),
     /// A static.
@@ -1604,6 +1605,12 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             if let Some(s) = slot {
                 self.use_slot(at, s, borrowing);
             }
+            // A builder kept in a variable may be configured by statements of its own
+            // (`b.enable_all();`): which drivers it turns on is no longer known.
+            let origin = match origin {
+                Origin::Builder(f, s, _) => Origin::Builder(f, s, None),
+                o => o,
+            };
             return Val {
                 ty,
                 origin,

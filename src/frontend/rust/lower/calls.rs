@@ -17,8 +17,8 @@ use crate::frontend::rust::spans;
 use crate::frontend::rust::types::{self, path_segs};
 use crate::kb::{Api, Concept, Match, RuntimeArg};
 use crate::model::{
-    EventKind, FactKind, Flavor, FnKind, HandleFate, Place, ResourceRef, RunKind, RuntimeRef, Span,
-    VarId, VarKind,
+    Drivers, EventKind, FactKind, Flavor, FnKind, HandleFate, Place, ResourceRef, RunKind,
+    RuntimeRef, Span, VarId, VarKind,
 };
 
 /// Methods that send their argument on a channel's sender.
@@ -262,6 +262,27 @@ impl<'a> Lowerer<'a, '_> {
             Origin::Unbound(f) => RuntimeRef::Fresh(*f),
             _ => RuntimeRef::Unknown,
         }
+    }
+
+    /// For a future wrapped by a method that polls it inside its receiver's runtime context
+    /// (`rt2.wrap(fut)`), that runtime: the context the future's code runs in.
+    fn wrapping_context(&self, arg: &Expr) -> Option<RuntimeRef> {
+        let Expr::MethodCall(m) = strip(arg) else {
+            return None;
+        };
+        let method = m.method.to_string();
+        if !self.cx.kb.polls_in_receiver(&method) {
+            return None;
+        }
+        let origin = match strip(&m.receiver) {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|id| self.lookup_ident(id))
+                .map(|(_, b)| b.origin.clone()),
+            _ => None,
+        };
+        Some(origin.map_or(RuntimeRef::Unknown, |o| self.recv_ref(&o)))
     }
 
     /// Lowers a plain argument: its events, and a move of a runtime variable.
@@ -928,16 +949,17 @@ impl<'a> Lowerer<'a, '_> {
             let own_type = || parent_path(&api.path).map(|p| TypeRef::Ext(Arc::from(p)));
             match api.concept {
                 Concept::RuntimeNew => {
-                    let (flavor, start) = match &recv_origin {
-                        Origin::Builder(f, s) => (
+                    let (flavor, start, disabled) = match &recv_origin {
+                        Origin::Builder(f, s, enabled) => (
                             if *f == Flavor::Unknown {
                                 api.model_flavor()
                             } else {
                                 *f
                             },
                             Some(*s),
+                            enabled.map_or(Drivers::NONE, |e| Drivers::ALL.without(e)),
                         ),
-                        _ => (api.model_flavor(), None),
+                        _ => (api.model_flavor(), None, Drivers::NONE),
                     };
                     let sp = start.map(|s| self.join(s, span)).unwrap_or(span);
                     let at = self.emit_model(
@@ -945,6 +967,7 @@ impl<'a> Lowerer<'a, '_> {
                         EventKind::RuntimeNew {
                             var: None,
                             flavor,
+                            disabled,
                             api: api_name,
                         },
                     );
@@ -957,11 +980,17 @@ impl<'a> Lowerer<'a, '_> {
                     };
                 }
                 Concept::RuntimeBuilder => {
-                    let start = match &recv_origin {
-                        Origin::Builder(_, s) => *s,
-                        _ => span,
+                    // A chain starts at a constructor naming the flavor; the methods after it
+                    // turn drivers on. A chain whose start is not seen has unknown drivers.
+                    out.origin = match &recv_origin {
+                        _ if api.flavor.is_some() => {
+                            Origin::Builder(api.model_flavor(), span, Some(Drivers::NONE))
+                        }
+                        Origin::Builder(f, s, enabled) => {
+                            Origin::Builder(*f, *s, enabled.map(|e| e.union(api.model_enables())))
+                        }
+                        _ => Origin::Builder(Flavor::Unknown, span, None),
                     };
-                    out.origin = Origin::Builder(api.model_flavor(), start);
                     out.ty = own_type().unwrap_or_default();
                     out.chain = true;
                 }
@@ -986,6 +1015,12 @@ impl<'a> Lowerer<'a, '_> {
                         (_, RuntimeArg::Current) => RuntimeRef::Current,
                         (_, RuntimeArg::Fresh) => RuntimeRef::Fresh(api.model_flavor()),
                         (_, RuntimeArg::Receiver) => rref,
+                    };
+                    let runtime = match body_idx.and_then(|i| args.iter().nth(i)) {
+                        Some(arg) if how == RunKind::BlockOn => {
+                            self.wrapping_context(arg).unwrap_or(runtime)
+                        }
+                        _ => runtime,
                     };
                     let at = self.emit_model(
                         span,
