@@ -6,7 +6,10 @@
 //! with `timeout=0` is entered with that binding, so its `for _ in range(timeout)` body is not
 //! either. Conditions nobody contradicts prune nothing.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 
 use crate::model::{ArgKey, ArgVal, CondId, Conds, Event, Function, Lit, Program};
 
@@ -32,11 +35,18 @@ pub struct Assumption {
     pub args: Vec<(u32, Lit)>,
 }
 
-/// The interned assumptions of one program.
+/// The interned assumptions of one program, and the answers already given about them (the
+/// satisfiability of a path's conditions is decided by enumeration, and the same questions come
+/// back for every event of every context).
 #[derive(Debug)]
 pub struct Paths {
     list: Vec<Assumption>,
     index: HashMap<Assumption, PathId>,
+    /// Answers of [`Paths::allows`] by path and condition.
+    allowed: RefCell<FxHashMap<(PathId, CondId), bool>>,
+    /// The build conditions of the path [`Paths::step`] makes from a path through an event's
+    /// and a callee's conditions (`None`: they cannot all hold).
+    stepped: FxHashMap<(PathId, CondId, CondId), Option<Vec<CondId>>>,
 }
 
 impl Default for Paths {
@@ -44,6 +54,8 @@ impl Default for Paths {
         let mut p = Paths {
             list: Vec::new(),
             index: HashMap::new(),
+            allowed: RefCell::default(),
+            stepped: FxHashMap::default(),
         };
         p.intern(Assumption::default());
         p
@@ -72,10 +84,15 @@ impl Paths {
         if when == CondId::TRUE {
             return true;
         }
+        if let Some(&known) = self.allowed.borrow().get(&(path, when)) {
+            return known;
+        }
         let a = self.get(path);
         let mut parts = a.conds.clone();
         parts.push(when);
-        conds.satisfiable(&parts, &a.args)
+        let answer = conds.satisfiable(&parts, &a.args);
+        self.allowed.borrow_mut().insert((path, when), answer);
+        answer
     }
 
     /// The assumption of a path that goes on from `path` through event `ev` into body
@@ -104,22 +121,37 @@ impl Paths {
                 })
             });
         }
-        let mut next = from.conds.clone();
-        for c in [ev.when, callee.when] {
-            // A test of the caller's parameters means nothing in the callee.
-            if c != CondId::TRUE && !conds.has_param(c) && !next.contains(&c) {
-                next.push(c);
+        let key = (path, ev.when, callee.when);
+        let next = match self.stepped.get(&key) {
+            Some(known) => known.clone(),
+            None => {
+                let next = next_conds(conds, &from.conds, ev.when, callee.when);
+                self.stepped.insert(key, next.clone());
+                next
             }
-        }
-        if next.len() != from.conds.len() && !conds.satisfiable(&next, &[]) {
-            return None;
-        }
-        while next.len() > MAX_CONDS {
-            next.remove(0);
-        }
-        next.sort();
-        Some(self.intern(Assumption { conds: next, args }))
+        };
+        Some(self.intern(Assumption { conds: next?, args }))
     }
+}
+
+/// The build conditions of a path with conditions `from` that goes through code under `when`
+/// into a body under `inner`; `None` when they cannot all hold.
+fn next_conds(conds: &Conds, from: &[CondId], when: CondId, inner: CondId) -> Option<Vec<CondId>> {
+    let mut next = from.to_vec();
+    for c in [when, inner] {
+        // A test of the caller's parameters means nothing in the callee.
+        if c != CondId::TRUE && !conds.has_param(c) && !next.contains(&c) {
+            next.push(c);
+        }
+    }
+    if next.len() != from.len() && !conds.satisfiable(&next, &[]) {
+        return None;
+    }
+    while next.len() > MAX_CONDS {
+        next.remove(0);
+    }
+    next.sort();
+    Some(next)
 }
 
 /// The literal values a call at `ev` gives the parameters of `callee`, by position: literal
