@@ -395,7 +395,8 @@ impl Macro {
 #[derive(Clone)]
 enum Frag {
     Leaf(Vec<TokenTree>, bool),
-    Seq(Vec<Binds>),
+    /// The bindings of each iteration of a repetition, shared by every variable in it.
+    Seq(Rc<Vec<Binds>>),
 }
 
 type Binds = rustc_hash::FxHashMap<String, Frag>;
@@ -419,8 +420,23 @@ fn parsed_len(rest: &[TokenTree], kind: &str) -> Option<usize> {
         Some(i) => &rest[..=i],
         None => rest,
     };
+    // Nor does a fragment that is whole before a `,` of its level go on through it (a `,`
+    // continues no expression, type, pattern, path or item that is complete): when the tokens
+    // before the first `,` parse whole, they are the fragment, and the tokens after it (a
+    // repetition's other elements) are not parsed once per element.
+    if let Some(comma) = rest.iter().position(|t| is_punct(t, ','))
+        && comma > 0
+        && unparsed(&rest[..comma], kind) == Some(0)
+    {
+        return Some(comma);
+    }
+    let remaining = unparsed(rest, kind)?;
+    rest.len().checked_sub(remaining)
+}
+
+/// How many tokens of `rest` are left once a fragment of `kind` is parsed from its start.
+fn unparsed(rest: &[TokenTree], kind: &str) -> Option<usize> {
     let ts: TokenStream = rest.iter().cloned().collect();
-    let total = rest.len();
     let parse = |input: ParseStream| -> syn::Result<usize> {
         match kind {
             "expr" => {
@@ -455,8 +471,7 @@ fn parsed_len(rest: &[TokenTree], kind: &str) -> Option<usize> {
         let remaining: TokenStream = input.parse()?;
         Ok(remaining.into_iter().count())
     };
-    let remaining = parse.parse2(ts).ok()?;
-    total.checked_sub(remaining)
+    parse.parse2(ts).ok()
 }
 
 fn frag_len(kind: &str, rest: &[TokenTree]) -> Option<usize> {
@@ -561,8 +576,9 @@ impl Matcher {
                     }
                     let mut names = Vec::new();
                     var_names(sub, &mut names);
+                    let seq = Rc::new(seq);
                     for n in names {
-                        binds.insert(n, Frag::Seq(seq.clone()));
+                        binds.insert(n, Frag::Seq(Rc::clone(&seq)));
                     }
                 }
             }
@@ -925,6 +941,32 @@ mod tests {
             tests! { a => 1 + 2, b => call(3), }
         "#;
         assert_eq!(expand_src(src), "a b");
+    }
+
+    #[test]
+    fn fragments_with_commas_of_their_own() {
+        // A closure's parameters, a turbofish and a type's arguments hold commas of the
+        // fragment's level: the fragment ends at the comma after them, not at the first.
+        let src = r#"
+            macro_rules! each {
+                ($($name:ident: $t:ty = $e:expr),* $(,)?) => { $( fn $name() { let _: $t = $e; } )* };
+            }
+            each! {
+                a: Box<dyn Fn(u8, u8) -> u8> = Box::new(|x, y| x + y),
+                b: HashMap<u8, u16> = make::<u8, u16>(),
+                c: u8 = 1,
+            }
+        "#;
+        assert_eq!(expand_src(src), "a b c");
+        let mut file: syn::File = syn::parse_str(src).unwrap();
+        let macros: HashMap<String, Rc<Macro>> = file_defs(&file)
+            .into_iter()
+            .map(|(n, t)| (n, Rc::new(Macro::new(t, false))))
+            .collect();
+        expand_file(&mut file, &macros);
+        let text = quote::quote!(#file).to_string();
+        assert!(text.contains("Box :: new (| x , y | x + y)"), "{text}");
+        assert!(text.contains("make :: < u8 , u16 > ()"), "{text}");
     }
 
     #[test]
