@@ -889,13 +889,19 @@ impl VisitMut for Expander<'_> {
 mod tests {
     use super::*;
 
-    fn expand_src(src: &str) -> String {
+    /// `src` with its own macros expanded.
+    fn expanded(src: &str) -> syn::File {
         let mut file: syn::File = syn::parse_str(src).unwrap();
         let macros: HashMap<String, Rc<Macro>> = file_defs(&file)
             .into_iter()
             .map(|(n, t)| (n, Rc::new(Macro::new(t, false))))
             .collect();
         expand_file(&mut file, &macros);
+        file
+    }
+
+    fn expand_src(src: &str) -> String {
+        let file = expanded(src);
         let mut names = Vec::new();
         collect_fn_names(&file.items, "", &mut names);
         names.join(" ")
@@ -958,12 +964,7 @@ mod tests {
             }
         "#;
         assert_eq!(expand_src(src), "a b c");
-        let mut file: syn::File = syn::parse_str(src).unwrap();
-        let macros: HashMap<String, Rc<Macro>> = file_defs(&file)
-            .into_iter()
-            .map(|(n, t)| (n, Rc::new(Macro::new(t, false))))
-            .collect();
-        expand_file(&mut file, &macros);
+        let file = expanded(src);
         let text = quote::quote!(#file).to_string();
         assert!(text.contains("Box :: new (| x , y | x + y)"), "{text}");
         assert!(text.contains("make :: < u8 , u16 > ()"), "{text}");
