@@ -87,16 +87,10 @@ fn closed_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     // Only the functions that reach, through calls, an event acting on the loop have anything
     // to summarize: every other summary is empty. Found once per loop, walking the calls
     // backwards from the functions with such an event.
-    let mut callers: Vec<Vec<FnId>> = vec![Vec::new(); program.functions.len()];
     let mut acting: Vec<Vec<FnId>> = vec![Vec::new(); closed.len()];
     for (fid, f) in program.fns() {
         for (i, ev) in f.events.iter().enumerate() {
             match &ev.kind {
-                EventKind::Call { callees, .. } => {
-                    for c in callees {
-                        callers[c.0 as usize].push(fid);
-                    }
-                }
                 EventKind::Run {
                     how: RunKind::Spawn | RunKind::BlockOn,
                     ..
@@ -122,7 +116,13 @@ fn closed_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         let mut work = starts;
         while let Some(f) = work.pop() {
             if !std::mem::replace(&mut reaches[f.0 as usize], true) {
-                work.extend(callers[f.0 as usize].iter().copied());
+                // Summaries descend through calls only, not into nested bodies' run sites.
+                work.extend(
+                    facts.callers[f.0 as usize]
+                        .iter()
+                        .filter(|s| s.nested.is_none())
+                        .map(|s| s.caller),
+                );
             }
         }
         let holds = |f: FnId, i: usize| flow.subject(f, i).iter().any(|(x, _)| *x == o);

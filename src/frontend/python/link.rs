@@ -1094,6 +1094,25 @@ impl<'a> Linker<'a> {
         None
     }
 
+    /// What a call of `f` runs in place: the wrappers of its project decorators, each as long
+    /// as the one before calls the next in place rather than in a body of its own, then `f`
+    /// itself when the last one does.
+    fn runs_in_place(&self, f: FnId) -> Vec<FnId> {
+        let mut out = Vec::new();
+        let mut in_place = true;
+        for &(wrapper, calls) in self.redirect.get(&f).map(Vec::as_slice).unwrap_or_default() {
+            if !in_place {
+                break;
+            }
+            out.push(wrapper);
+            in_place = calls;
+        }
+        if in_place {
+            out.push(f);
+        }
+        out
+    }
+
     /// Direct project subclasses of each project class.
     fn subclasses(&self) -> HashMap<(usize, u32), Vec<(usize, u32)>> {
         let mut out: HashMap<(usize, u32), Vec<(usize, u32)>> = HashMap::default();
@@ -1143,23 +1162,7 @@ impl<'a> Linker<'a> {
                 let Some(Target::Fn(f)) = self.member(s.0, s.1, method, 0) else {
                     continue;
                 };
-                // A decorated implementation runs its wrappers, as long as each calls the
-                // next in place (see `resolve`).
-                let mut chain = Vec::new();
-                let mut in_place = true;
-                for &(wrapper, calls) in
-                    self.redirect.get(&f).map(Vec::as_slice).unwrap_or_default()
-                {
-                    if !in_place {
-                        break;
-                    }
-                    chain.push(wrapper);
-                    in_place = calls;
-                }
-                if in_place {
-                    chain.push(f);
-                }
-                for g in chain {
+                for g in self.runs_in_place(f) {
                     if !found.contains(&g) && (caller_async || !callee_async(g)) {
                         found.push(g);
                     }
@@ -1257,32 +1260,16 @@ impl<'a> Linker<'a> {
                     (Target::Fn(f), 0, RefKind::Call | RefKind::Method)
                         if self.redirect.contains_key(&f) =>
                     {
-                        // A call of a decorated function runs the decorators' wrappers, each
-                        // running the next one in place or in a body of its own.
-                        let mut in_place = true;
-                        for &(wrapper, calls) in &self.redirect[&f] {
-                            if !in_place {
-                                break;
-                            }
-                            if !builds_only(wrapper) {
+                        for g in self.runs_in_place(f) {
+                            if !builds_only(g) {
                                 push(
                                     out,
                                     EventKind::Call {
-                                        callees: vec![wrapper],
+                                        callees: vec![g],
                                         result,
                                     },
                                 );
                             }
-                            in_place = calls;
-                        }
-                        if in_place && !builds_only(f) {
-                            push(
-                                out,
-                                EventKind::Call {
-                                    callees: vec![f],
-                                    result,
-                                },
-                            );
                         }
                     }
                     (Target::Fn(f), 0, RefKind::Call) => {
