@@ -99,6 +99,18 @@ enum Origin {
     Static(Arc<Target>),
 }
 
+impl Origin {
+    /// The same origin, with a builder chain's drivers unknown: a builder kept in a variable,
+    /// or passed through a method the knowledge base does not list, may have drivers turned on
+    /// where the chain does not show (`b.enable_all();`, `enable_alt_timer`).
+    fn forget_drivers(self) -> Origin {
+        match self {
+            Origin::Builder(f, s, _) => Origin::Builder(f, s, None),
+            o => o,
+        }
+    }
+}
+
 /// What lowering knows about the value of an expression.
 #[derive(Clone, Debug, Default)]
 struct Val {
@@ -1605,15 +1617,9 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             if let Some(s) = slot {
                 self.use_slot(at, s, borrowing);
             }
-            // A builder kept in a variable may be configured by statements of its own
-            // (`b.enable_all();`): which drivers it turns on is no longer known.
-            let origin = match origin {
-                Origin::Builder(f, s, _) => Origin::Builder(f, s, None),
-                o => o,
-            };
             return Val {
                 ty,
-                origin,
+                origin: origin.forget_drivers(),
                 local: slot,
                 place,
                 ..Val::default()

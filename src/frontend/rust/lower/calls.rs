@@ -850,7 +850,7 @@ impl<'a> Lowerer<'a, '_> {
             if recv.chain {
                 out.pend = recv.pend.clone();
                 out.chain = !types::finishes_chain(&name);
-                out.origin = unknown_drivers(recv.origin.clone());
+                out.origin = recv.origin.clone().forget_drivers();
                 out.place = out.place.or(recv.place);
             }
         }
@@ -859,7 +859,7 @@ impl<'a> Lowerer<'a, '_> {
             out.chain = !types::finishes_chain(&name);
             out.place = out.place.or(recv.place);
             if let Origin::Builder(..) = recv.origin {
-                out.origin = unknown_drivers(recv.origin.clone());
+                out.origin = recv.origin.clone().forget_drivers();
             }
         }
         out
@@ -1328,14 +1328,5 @@ fn may_be_host_name(e: &Expr) -> bool {
             !ip(host)
         }
         _ => false,
-    }
-}
-
-/// A builder chain after a method the knowledge base does not list: that method may turn a
-/// driver on (`enable_alt_timer`), so which drivers the runtime gets is no longer known.
-fn unknown_drivers(origin: Origin) -> Origin {
-    match origin {
-        Origin::Builder(f, s, _) => Origin::Builder(f, s, None),
-        o => o,
     }
 }
