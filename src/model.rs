@@ -12,7 +12,7 @@ mod cond;
 mod flow;
 
 pub use cond::{ArgKey, ArgVal, Cond, CondId, Conds, Lit, Param, ParamTest, eval_test};
-pub use flow::{Cell, CellId, CellKind, Fact, FactKind, FlowFacts, Place};
+pub use flow::{Built, Cell, CellId, CellKind, Fact, FactKind, FlowFacts, Place};
 
 /// Index of a source file in [`Program::files`].
 pub type FileId = u32;

@@ -166,6 +166,22 @@ pub struct FlowFacts {
     pub temp_owner: Vec<FnId>,
     /// The facts, grouped by function in no particular order.
     pub facts: Vec<Fact>,
+    /// Where instances are built of the types whose fields a method other than the
+    /// constructor fills (a lazy accessor, a cached property): what such a field holds lives
+    /// as long as the instance.
+    pub built: Vec<Built>,
+}
+
+/// A place where instances of a type are built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Built {
+    /// The type, named as the owner of its field cells.
+    pub owner: String,
+    /// The function that builds them; `None` when it was left out of the program (it does
+    /// nothing the analysis follows), so the place is unknown.
+    pub func: Option<FnId>,
+    /// The loop depth of the construction in that function.
+    pub loop_depth: u16,
 }
 
 impl FlowFacts {

@@ -170,6 +170,51 @@ fn home(
             .loop_depth;
         return Some(Home::Call(obj.func, depth));
     }
+    // A Python object that a method other than the constructor keeps in an attribute of its own
+    // instance (a lazy accessor, a cached property) lives as long as that instance: made on
+    // the first read, it is the one every later read gets. The instance lives where the
+    // program builds the class's instances, when it builds them in one place.
+    if program.func(obj.func).language == Language::Python && fields.contains(&o) {
+        let keeper =
+            std::iter::once(obj.func).chain(obj.ctx.filter(|_| returned(obj.func)).map(|c| c.0));
+        if let Some(owner) = keeper
+            .filter_map(|f| kept_by_own_method(program, flow, f, o))
+            .next()
+        {
+            let sites: Vec<_> = program
+                .flow
+                .built
+                .iter()
+                .filter(|b| b.owner == owner)
+                .collect();
+            if let [site] = sites.as_slice()
+                && let Some(f) = site.func
+            {
+                if program.func(f).kind == FnKind::Module && !facts.repeated[f.0 as usize] {
+                    return Some(Home::Process);
+                }
+                return Some(Home::Call(f, site.loop_depth));
+            }
+        }
+    }
+    // A Python object that its maker hands to another function that keeps it in an attribute
+    // (`Api(client=httpx.AsyncClient())`, a constructor of another class) is made once per
+    // call of the maker, and once per process by a module that runs once. Not so for a
+    // constructor building it for its own instance (`self.client = ..`, directly or through a
+    // constructor it calls), whose instance its caller builds.
+    if program.func(obj.func).language == Language::Python
+        && fields.contains(&o)
+        && !returned(obj.func)
+        && !program.func(obj.func).name.ends_with(".__init__")
+        && !stores(program, flow, obj.func, o)
+    {
+        let f = program.func(obj.func);
+        if f.kind == FnKind::Module && !facts.repeated[obj.func.0 as usize] {
+            return Some(Home::Process);
+        }
+        let depth = f.events.get(obj.event as usize)?.loop_depth;
+        return Some(Home::Call(obj.func, depth));
+    }
     // A Rust object kept in a field by a body with no calling context of its own (an entry, a
     // body called once) is counted as that body's: only runtimes entered below it meet it,
     // which may miss a use elsewhere but never adds one.
@@ -211,6 +256,44 @@ fn home(
     }
     let depth = program.func(caller).events.get(event as usize)?.loop_depth;
     Some(Home::Call(caller, depth))
+}
+
+/// The class (its cells' owner) of the instance attribute that method `f`, not a
+/// constructor, fills once with object `o` (a lazy accessor, a cached property), when `f` is a
+/// method of that class.
+fn kept_by_own_method<'p>(program: &'p Program, flow: &Flow, f: FnId, o: ObjId) -> Option<&'p str> {
+    let name = &program.func(f).name;
+    if name.ends_with(".__init__") {
+        return None;
+    }
+    program.flow.facts.iter().find_map(|fact| {
+        // A store that replaces nothing: the attribute filled once per instance.
+        let FactKind::Store {
+            cell,
+            from,
+            overwrite: false,
+        } = fact.kind
+        else {
+            return None;
+        };
+        let cell = program.flow.cell(cell);
+        let class = cell.owner.rsplit('.').next().unwrap_or(&cell.owner);
+        (fact.func == f
+            && cell.kind == CellKind::Field
+            && !cell.name.ends_with("[]")
+            && name.strip_prefix(class).is_some_and(|m| m.starts_with('.'))
+            && flow.values(from).iter().any(|(x, _)| *x == o))
+        .then_some(cell.owner.as_str())
+    })
+}
+
+/// Whether function `f` itself stores object `o` in a field or a static.
+fn stores(program: &Program, flow: &Flow, f: FnId, o: ObjId) -> bool {
+    program.flow.facts.iter().any(|fact| {
+        fact.func == f
+            && matches!(fact.kind, FactKind::Store { from, .. }
+                if flow.values(from).iter().any(|(x, _)| *x == o))
+    })
 }
 
 /// Resources followed by the flow from where they are made (a factory, a cached or lazy

@@ -281,9 +281,29 @@ fn shared_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             CellKind::Field => in_field.extend(values),
         }
     }
+    // A loop also kept in an attribute may be one of an instance's, made again for each
+    // instance, unless the code that makes it runs once.
+    let made_once = |o: ObjId| {
+        let obj = facts.flow.object(o);
+        let depth = |f: FnId, e: u32| {
+            program
+                .func(f)
+                .events
+                .get(e as usize)
+                .map(|ev| ev.loop_depth)
+        };
+        let once = |f: FnId| !facts.repeated[f.0 as usize];
+        depth(obj.func, obj.event) == Some(0)
+            && match obj.ctx {
+                Some((c, e)) => once(c) && depth(c, e) == Some(0),
+                None => once(obj.func),
+            }
+    };
     let one_loop = |f: FnId, i: usize| {
-        one_loop(facts, f, i)
-            .filter(|&o| in_global.contains(&(o, Role::Own)) && !in_field.contains(&(o, Role::Own)))
+        one_loop(facts, f, i).filter(|&o| {
+            in_global.contains(&(o, Role::Own))
+                && (!in_field.contains(&(o, Role::Own)) || made_once(o))
+        })
     };
     for (fid, f) in program.fns() {
         if !facts.repeated[fid.0 as usize] || facts.ctx(fid).is_empty() {

@@ -1519,6 +1519,10 @@ impl Lowerer<'_> {
         callee: &Callee<'_>,
     ) {
         let Some(args) = args else { return };
+        // A partial's own arguments follow the ones it binds, whose values are not known.
+        if callee.partial_args > 0 {
+            return;
+        }
         if callee.local_fn.is_none()
             && callee
                 .path

@@ -56,6 +56,13 @@ pub fn compact(program: &mut Program) {
     for fact in &program.flow.facts {
         mark(fact.func.0, &mut live, &mut work);
     }
+    // Where instances of a class with lazily filled attributes are built tells how long
+    // what those attributes hold lives.
+    for b in &program.flow.built {
+        if let Some(f) = b.func {
+            mark(f.0, &mut live, &mut work);
+        }
+    }
     while let Some(i) = work.pop() {
         for &c in &callers[i as usize] {
             mark(c, &mut live, &mut work);
@@ -174,6 +181,9 @@ fn compact_flow(
     };
     for owner in &mut flow.temp_owner {
         *owner = func(*owner).unwrap_or(FnId(0));
+    }
+    for b in &mut flow.built {
+        b.func = b.func.and_then(func);
     }
     let facts = std::mem::take(&mut flow.facts);
     for mut fact in facts {

@@ -178,6 +178,18 @@ impl<'a> Lowerer<'a> {
             if let (Some(s), false) = (self_name, is_static) {
                 scope.class = Some((cpath.clone(), s));
                 scope.class_level = decos.iter().any(|d| d.last == "classmethod");
+                if !scope.class_level {
+                    // A cached property keeps its value in the instance's attribute of its
+                    // name; a cached method's results are kept per instance too.
+                    if decos
+                        .iter()
+                        .any(|d| d.path.as_deref() == Some("functools.cached_property"))
+                    {
+                        scope.instance_cached = Some(name.to_string());
+                    } else if shape.cached {
+                        scope.instance_cached = Some(format!("{name}()"));
+                    }
+                }
             }
         }
         for p in f.parameters.iter_non_variadic_params() {
@@ -221,7 +233,8 @@ impl<'a> Lowerer<'a> {
             }
         }
         // Cached factories and wide fixtures: their result is a global.
-        if shape.cached || shape.fixture == Some(true) {
+        let per_instance = scope.instance_cached.is_some();
+        if (shape.cached && !per_instance) || shape.fixture == Some(true) {
             let storage = if shape.cached {
                 StorageKind::Cached
             } else {
@@ -451,6 +464,7 @@ impl<'a> Lowerer<'a> {
             attrs: HashMap::default(),
             attr_types: HashMap::default(),
             assigned: Box::default(),
+            lazy: false,
         });
         let top = self.at_module_level() && self.scopes.len() == 1;
         if top {

@@ -555,7 +555,11 @@ impl<'a> Lowerer<'a> {
                         let val = self.expr(value, Dest::SelfAttr(attr));
                         if val.place.is_some() {
                             let cell = self.attr_cell(&class, attr);
-                            self.store_attr(a.range, cell, val.place);
+                            if self.lazy_attrs.iter().any(|n| n.as_str() == attr) {
+                                self.store_lazy(a.range, cell, val.place);
+                            } else {
+                                self.store_attr(a.range, cell, val.place);
+                            }
                             // A loop of a project class deriving from a loop type has the
                             // library loop's methods.
                             let loop_ty = match &val.ty {
@@ -623,8 +627,12 @@ impl<'a> Lowerer<'a> {
             irf.public_only = public;
             return;
         }
-        if let Some(path) = self.aliased_partial(name) {
-            self.ir.defs.insert(Name::new(name), Def::Alias(path));
+        if let Some((path, k)) = self.aliased_partial(name) {
+            let def = match k {
+                0 => Def::Alias(path),
+                k => Def::Partial(path, k),
+            };
+            self.ir.defs.insert(Name::new(name), def);
             return;
         }
         let target = match value {
@@ -655,14 +663,14 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The project function a module-level name stands for when the module binds it to
-    /// `functools.partial(f, **kw)` (no positional argument: a call of the name binds its
-    /// arguments as a call of `f` does).
-    fn aliased_partial(&self, name: &str) -> Option<Box<str>> {
+    /// `functools.partial(f, ..)`, and the positional arguments the partial binds (a call of
+    /// the name binds its own arguments after them).
+    fn aliased_partial(&self, name: &str) -> Option<(Box<str>, u8)> {
         if !self.at_module_level() || self.scopes.len() > 2 {
             return None;
         }
         match self.module_partials.get(name) {
-            Some((path, 0)) if self.is_project_path(path) => Some(path.clone()),
+            Some((path, k)) if self.is_project_path(path) => Some((path.clone(), *k)),
             _ => None,
         }
     }

@@ -232,8 +232,15 @@ impl FileFacts {
     /// Binds the keyword arguments of (linked) calls to positions: `position(func, event,
     /// name)` is the position of the parameter of that name in every callee of the call, if
     /// they agree. A keyword whose position is unknown, or already taken, is not bound.
-    pub fn bind_keywords(&mut self, position: impl Fn(u32, u32, &str) -> Option<u32>) {
-        if self.keywords.is_empty() {
+    /// `shift(func, event)` positional arguments that the call does not show come first (a
+    /// partial's bound ones); `shifts` tells whether any call has some.
+    pub fn bind_keywords(
+        &mut self,
+        position: impl Fn(u32, u32, &str) -> Option<u32>,
+        shift: impl Fn(u32, u32) -> u8,
+        shifts: bool,
+    ) {
+        if self.keywords.is_empty() && !shifts {
             return;
         }
         let keywords = std::mem::take(&mut self.keywords);
@@ -247,11 +254,13 @@ impl FileFacts {
             let end = *start + *len;
             let first = keywords.partition_point(|(i, _)| *i < *start);
             let kws = &keywords[first..keywords.partition_point(|(i, _)| *i < end)];
-            if kws.is_empty() {
+            let hidden = if shifts { shift(f.func, *event) } else { 0 };
+            if kws.is_empty() && hidden == 0 {
                 continue;
             }
             let n_pos = (*len as usize) - kws.len();
-            let mut bound: Vec<Code> = self.args[*start as usize..*start as usize + n_pos].to_vec();
+            let mut bound: Vec<Code> = vec![Code::NONE; hidden.into()];
+            bound.extend_from_slice(&self.args[*start as usize..*start as usize + n_pos]);
             for (i, name) in kws {
                 let Some(p) = position(f.func, *event, name.as_str()) else {
                     continue;

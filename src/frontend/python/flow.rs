@@ -338,6 +338,46 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `self.attr = value` where the attribute was found unset (`if self.attr is None:`), or
+    /// the value of a cached property: the attribute of the class's instances is filled once,
+    /// replacing nothing. A method other than `__init__` doing so makes the class lazy.
+    pub(super) fn store_lazy(&mut self, range: TextRange, cell: Place, from: Option<Place>) {
+        if let (Place::Cell(cell), Some(from)) = (cell, from) {
+            self.note_lazy(cell);
+            self.fact(
+                range,
+                FactKind::Store {
+                    cell,
+                    from,
+                    overwrite: false,
+                },
+            );
+        }
+    }
+
+    /// A method other than `__init__` that fills an attribute of its own class's instances
+    /// makes the class lazy ([`super::ir::ClassIr::lazy`]).
+    fn note_lazy(&mut self, cell: CellId) {
+        let scope = self.scope();
+        let Some((class, _)) = &scope.class else {
+            return;
+        };
+        let c = &self.ir.cells[cell.0 as usize];
+        if c.kind != CellKind::Field
+            || c.owner != *class
+            || self.ir.functions[scope.fn_id as usize]
+                .func
+                .name
+                .ends_with(".__init__")
+        {
+            return;
+        }
+        let class = class.clone();
+        if let Some(c) = self.ir.classes.iter_mut().rev().find(|c| c.path == class) {
+            c.lazy = true;
+        }
+    }
+
     /// Runtime events emitted from index `from` on at `range` (a spawn, a block-on, a close)
     /// act on the value in `place` (read first when it is a cell).
     pub(super) fn subject_from_cell(&mut self, from: usize, range: TextRange, place: Place) {
@@ -384,6 +424,11 @@ impl Lowerer<'_> {
             return;
         }
         let (f, cached) = (scope.fn_id, scope.result_global.is_some());
+        let own = scope
+            .class
+            .as_ref()
+            .zip(scope.instance_cached.as_ref())
+            .map(|((c, _), attr)| (c.clone(), attr.clone()));
         self.fact(
             range,
             FactKind::Assign {
@@ -391,6 +436,12 @@ impl Lowerer<'_> {
                 from,
             },
         );
+        // A cached property (or method) keeps what it returns in an attribute of the
+        // instance, which later reads get.
+        if let Some((class, attr)) = own {
+            let cell = self.attr_cell(&class, &attr);
+            self.store_lazy(range, cell, Some(from));
+        }
         if cached {
             let name = format!("{}()", self.ir.functions[f as usize].func.name);
             let cell = self.cell(Cell {

@@ -24,6 +24,10 @@ pub enum Def {
     Instance(Box<str>),
     /// A name imported from elsewhere (dotted path).
     Alias(Box<str>),
+    /// A module name bound to `functools.partial(f, ..)` of a project function `f` (dotted
+    /// path) with that many positional arguments bound: a call of the name calls `f`, its
+    /// arguments after the bound ones.
+    Partial(Box<str>, u8),
 }
 
 /// What a class attribute holds, as far as lifecycle goes.
@@ -61,6 +65,9 @@ pub struct ClassIr {
     /// Attributes the class body or its methods assign (`self.x = <call or name>`): an
     /// attribute it does not assign, read on its instances, is the one a base class assigns.
     pub assigned: Box<[Name]>,
+    /// Whether a method other than `__init__` keeps a value in an attribute of the instance
+    /// (a lazy accessor, a `cached_property`): the linker records where instances are built.
+    pub lazy: bool,
 }
 
 /// How a symbolic reference is used.

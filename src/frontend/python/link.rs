@@ -128,6 +128,11 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         .flat_map(|fns| fns.iter_mut().map(|f| std::mem::take(&mut f.param_names)))
         .collect();
     let mut value_refs: Vec<FnId> = Vec::new();
+    // Calls of partials made in other modules: how many bound arguments come first (by
+    // function and event), and where they are (their literal arguments are not known).
+    let mut shifted: HashMap<(u32, u32), u8> = HashMap::default();
+    let mut unbound: HashSet<crate::model::Span> = HashSet::default();
+    let mut built: Vec<crate::model::Built> = Vec::new();
     linker.decorators(&bodies, &mut value_refs);
     linker.param_types(&bodies);
     let mut flow = crate::frontend::flow::FlowLinker::default();
@@ -179,6 +184,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                         kb,
                         &mut events,
                         &mut value_refs,
+                        &mut built,
                     );
                     if self_calls.contains(&(local, n_pending - 1))
                         && let Some(ev) = linker.dispatch(
@@ -196,7 +202,26 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                         let when = program.conds.import(&files[k].conds, p.when);
                         events[before..].iter_mut().for_each(|e| e.when = when);
                     }
-                    resolved.push(flow_event(&events, before));
+                    let at = flow_event(&events, before);
+                    // A call of a partial made in another module: its own arguments come
+                    // after the ones the partial binds.
+                    if let (
+                        Some(at),
+                        Pending::Ref {
+                            path,
+                            kind: RefKind::Call,
+                        },
+                    ) = (at, &p.what)
+                        && let Some(n) = files[k]
+                            .paths
+                            .get(*path as usize)
+                            .and_then(|path| linker.partial_shift(path, 0))
+                    {
+                        let span = events[at as usize].span;
+                        shifted.insert((fo + local, at), n);
+                        unbound.insert(span);
+                    }
+                    resolved.push(at);
                 }
                 if let Some(mut ev) = old_iter.next() {
                     index.push(Some(events.len() as u32));
@@ -217,6 +242,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                     kb,
                     &mut events,
                     &mut value_refs,
+                    &mut built,
                 );
                 resolved.push(flow_event(&events, before));
             }
@@ -285,7 +311,11 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                     .flatten()
             };
             facts.link(fo, vo, temp_base, &cell_ids, event);
-            facts.bind_keywords(|f, e, name| keyword_position(&program, &param_names, f, e, name));
+            facts.bind_keywords(
+                |f, e, name| keyword_position(&program, &param_names, f, e, name),
+                |f, e| shifted.get(&(f, e)).copied().unwrap_or(0),
+                !shifted.is_empty(),
+            );
         }
         linked_facts.push((k as u32, facts));
     }
@@ -333,12 +363,13 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     }
     program.param_runs = runs;
     linker.apply_marks(&mut program);
-    keep_call_args(&mut program, call_args);
+    keep_call_args(&mut program, call_args, &unbound);
     drop(linker);
     drop(files);
     // Only the facts that a made value may reach are kept (see `carriers`), once the files'
     // other results are freed; the other facts are freed file by file.
     program.flow.facts = super::carriers::keep(&program, linked_facts);
+    program.flow.built = built;
     program
 }
 
@@ -416,7 +447,11 @@ impl Handing {
 }
 
 /// Keeps the arguments of the calls whose callee binds its parameters.
-fn keep_call_args(program: &mut Program, call_args: Vec<super::ir::CallArgs>) {
+fn keep_call_args(
+    program: &mut Program,
+    call_args: Vec<super::ir::CallArgs>,
+    unbound: &HashSet<crate::model::Span>,
+) {
     let mut wanted = rustc_hash::FxHashSet::default();
     for f in &program.functions {
         for ev in &f.events {
@@ -438,7 +473,7 @@ fn keep_call_args(program: &mut Program, call_args: Vec<super::ir::CallArgs>) {
                 file: k as u32,
                 ..span
             };
-            if wanted.contains(&span) {
+            if wanted.contains(&span) && !unbound.contains(&span) {
                 program.call_args.insert(span, list.args(i));
             }
         }
@@ -983,6 +1018,60 @@ impl<'a> Linker<'a> {
         self.walk(Target::Instance(fi, ci), rest, 0)
     }
 
+    /// The positional arguments bound before a call's own when `path` names a module name
+    /// bound to `functools.partial(f, ..)` (directly or through imports): those the partial
+    /// binds, and the new instance when `f` is a class.
+    fn partial_shift(&self, path: &str, hops: u32) -> Option<u8> {
+        if hops > MAX_HOPS {
+            return None;
+        }
+        let (module, last) = path.rsplit_once('.')?;
+        let Some(Target::Module(m)) = self.resolve_full(module, hops + 1) else {
+            return None;
+        };
+        match self.files[m].defs.get(last)? {
+            Def::Partial(p, k) => match self.resolve_full(p, hops + 1)? {
+                Target::Class(..) => k.checked_add(1),
+                _ => Some(*k),
+            },
+            Def::Alias(p) => self.partial_shift(p, hops + 1),
+            _ => None,
+        }
+    }
+
+    /// Records that `func` builds an instance of class `ci` of file `fi`, under every lazy
+    /// class among it and its project bases ([`super::ir::ClassIr::lazy`]).
+    fn note_built(
+        &self,
+        fi: usize,
+        ci: u32,
+        func: FnId,
+        loop_depth: u16,
+        built: &mut Vec<crate::model::Built>,
+    ) {
+        let mut work = vec![(fi, ci)];
+        let mut seen: Vec<(usize, u32)> = Vec::new();
+        while let Some((fi, ci)) = work.pop() {
+            if seen.contains(&(fi, ci)) || seen.len() > MAX_HOPS as usize {
+                continue;
+            }
+            seen.push((fi, ci));
+            let class = &self.files[fi].classes[ci as usize];
+            if class.lazy {
+                built.push(crate::model::Built {
+                    owner: class.path.clone(),
+                    func: Some(func),
+                    loop_depth,
+                });
+            }
+            for b in &class.bases {
+                if let Some(Target::Class(bf, bc)) = self.resolve_full(b, 1) {
+                    work.push((bf, bc));
+                }
+            }
+        }
+    }
+
     /// Whether `f` is a property getter.
     fn is_property(&self, f: FnId) -> bool {
         self.props.get(f.0 as usize).copied().unwrap_or(false)
@@ -1012,7 +1101,7 @@ impl<'a> Linker<'a> {
                         Target::Class(fi, ci) => Some(Target::Instance(fi, ci)),
                         _ => None,
                     },
-                    Def::Alias(p) => self.resolve_full(p, hops + 1),
+                    Def::Alias(p) | Def::Partial(p, _) => self.resolve_full(p, hops + 1),
                 }
                 .or_else(|| {
                     let sub = format!("{}.{}", f.module, seg);
@@ -1213,6 +1302,7 @@ impl<'a> Linker<'a> {
         kb: &Kb,
         out: &mut Vec<Event>,
         value_refs: &mut Vec<FnId>,
+        built: &mut Vec<crate::model::Built>,
     ) {
         let mut span = at.span;
         span.file = file as u32;
@@ -1306,6 +1396,7 @@ impl<'a> Linker<'a> {
                     (Target::Fn(f), 0, RefKind::Attr) if self.is_property(f) => {}
                     (Target::Fn(f), 0, _) => value_refs.push(f),
                     (Target::Class(fi, ci), 0, RefKind::Call) => {
+                        self.note_built(fi, ci, current, at.loop_depth, built);
                         if let Some(Target::Fn(f)) = self.member(fi, ci, "__init__", 0)
                             && !builds_only(f)
                         {

@@ -121,6 +121,9 @@ pub struct Lowerer<'a> {
     /// Module-level names bound to a container literal (`{}`, `[]`, `set()`): their elements
     /// are a module global of their own (`REG["c"] = client`).
     pub module_containers: HashSet<Name>,
+    /// Attributes of `self` that the enclosing `if` finds unset (`if self._x is None:`), so
+    /// that storing one there fills it once per instance.
+    pub lazy_attrs: Vec<Name>,
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
@@ -179,6 +182,7 @@ impl<'a> Lowerer<'a> {
             arg_fns: Vec::new(),
             module_partials: HashMap::default(),
             module_containers: HashSet::default(),
+            lazy_attrs: Vec::new(),
         }
     }
 
@@ -733,7 +737,10 @@ impl<'a> Lowerer<'a> {
         }
         self.expr(&i.test, super::exprs::Dest::Read);
         let test = self.param_test(&i.test);
+        let outer = self.lazy_attrs.len();
+        self.unset_attrs(&i.test);
         self.under(test, |l| l.body(&i.body));
+        self.lazy_attrs.truncate(outer);
         // Each later clause runs only when the tests before it failed.
         let mut failed = self.ir.conds.not(test);
         for clause in &i.elif_else_clauses {
@@ -748,6 +755,35 @@ impl<'a> Lowerer<'a> {
             self.under(when, |l| l.body(&clause.body));
             let not_own = self.ir.conds.not(own);
             failed = self.ir.conds.and(failed, not_own);
+        }
+    }
+
+    /// The attributes of `self` that a test finds unset: `self.x is None`, `not self.x`, and
+    /// either of them in an `or`.
+    fn unset_attrs(&mut self, test: &Expr) {
+        match test {
+            Expr::BoolOp(b) if b.op == ruff_python_ast::BoolOp::Or => {
+                b.values.iter().for_each(|v| self.unset_attrs(v));
+            }
+            Expr::UnaryOp(u) if u.op == ruff_python_ast::UnaryOp::Not => {
+                self.self_attr_unset(&u.operand)
+            }
+            Expr::Compare(c)
+                if matches!(c.ops.as_ref(), [ruff_python_ast::CmpOp::Is])
+                    && matches!(c.comparators.as_ref(), [Expr::NoneLiteral(_)]) =>
+            {
+                self.self_attr_unset(&c.left);
+            }
+            _ => {}
+        }
+    }
+
+    fn self_attr_unset(&mut self, e: &Expr) {
+        if let Expr::Attribute(a) = e
+            && let Expr::Name(base) = &*a.value
+            && self.method_self(base.id.as_str()).is_some()
+        {
+            self.lazy_attrs.push(a.attr.id.clone());
         }
     }
 

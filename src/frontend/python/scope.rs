@@ -61,6 +61,10 @@ pub struct Scope {
     pub fixture_params: HashSet<Name>,
     /// Global that this function's result is (cached factory, wide fixture).
     pub result_global: Option<u32>,
+    /// For a `functools.cached_property` getter or a method under `functools.cache` /
+    /// `lru_cache`: the instance attribute its result is kept in (the getter's name; the
+    /// method's name and `()`), made on the first read.
+    pub instance_cached: Option<String>,
     /// Current loop depth.
     pub loop_depth: u16,
     /// Tracked variables owned by this body, for its scope end.
@@ -107,6 +111,7 @@ impl Scope {
             class_idx: None,
             fixture_params: HashSet::default(),
             result_global: None,
+            instance_cached: None,
             loop_depth: 0,
             owned: Vec::new(),
             params: Vec::new(),
