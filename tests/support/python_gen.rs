@@ -226,6 +226,8 @@ const PLACEMENTS: &[&str] = &[
     "callback_param",
     "handed_to_method",
     "handed_through_partial",
+    "decorator_wrapper_body",
+    "forwarded_keyword_callback",
 ];
 
 /// The placements crossed with the extra contexts of `extra_contexts`.
@@ -553,6 +555,31 @@ fn place(placement: &str, p: &Payload, body: &str) -> Placed {
             placed.setup = "runner = Runner(\"jobs\")".into();
             placed.call = format!("{aw}runner.run(job)");
         }
+        // `job` is handed by keyword to a helper that passes it on to another helper, which
+        // calls it.
+        "forwarded_keyword_callback" => {
+            let helpers = if p.is_async {
+                "async def call_it(fn):\n    return await fn()\n\n\nasync def invoke(*, fn):\n    return await call_it(fn)\n"
+            } else {
+                "def call_it(fn):\n    return fn()\n\n\ndef invoke(*, fn):\n    return call_it(fn)\n"
+            };
+            placed.items = format!("{support}{job_def}\n\n{helpers}\n");
+            placed.call = format!("{aw}invoke(fn=job)");
+            placed.callee = "functools.partial(invoke, fn=job)".into();
+        }
+        // The code sits in the wrapper that a project decorator puts around `job`.
+        "decorator_wrapper_body" => {
+            let (kw, call) = if p.is_async {
+                ("async def", "await fn(*args, **kwargs)")
+            } else {
+                ("def", "fn(*args, **kwargs)")
+            };
+            placed.items = format!(
+                "{support}def guarded(fn):\n    @functools.wraps(fn)\n    {kw} wrapper(*args, **kwargs):\n{}\n{}\n\n    return wrapper\n\n\n@guarded\n{kw} job():\n    return 0\n",
+                ind(call, 8),
+                ind(body, 8)
+            );
+        }
         other => panic!("unknown placement {other}"),
     }
     placed
@@ -759,6 +786,10 @@ fn executor_programs(out: &mut Vec<Program>) {
         for (placement, (bug_ctx, twin_ctx)) in crossed {
             // A decorator needs a definition to decorate.
             if payload.run_sync && placement == "inline" {
+                continue;
+            }
+            // The decorator that runs `job` with `asyncio.run` has a wrapper of its own.
+            if placement == "decorator_wrapper_body" && payload.run_sync {
                 continue;
             }
             // A property getter is sync; `async with` needs async code on both sides.

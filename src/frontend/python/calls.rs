@@ -1367,6 +1367,9 @@ impl Lowerer<'_> {
     fn handed_fn(&mut self, a: &Expr) -> Option<HandedFn> {
         match a {
             Expr::Lambda(_) => Some(HandedFn::Local(self.ir.functions.len() as u32)),
+            Expr::Name(n) if let Some((owner, index)) = self.param_of(n.id.as_str()) => {
+                Some(HandedFn::Param(owner, index))
+            }
             Expr::Name(n) => match self.resolve_name(n.id.as_str()) {
                 NameRes::LocalFn(f) => Some(HandedFn::Local(f)),
                 NameRes::Path(p)
@@ -1456,7 +1459,7 @@ impl Lowerer<'_> {
                 .functions
                 .get(f as usize)
                 .is_some_and(|f| f.func.kind == FnKind::Closure || f.func.kind == FnKind::Named),
-            HandedFn::Path(_) => true,
+            HandedFn::Path(_) | HandedFn::Param(..) => true,
         }
     }
 

@@ -201,11 +201,19 @@ impl<'a> Lowerer<'a> {
         }
         scope.param_info = super::guards::params(&f.parameters);
         scope.rebound = super::guards::rebound(&f.body, &scope.param_info);
+        // Keyword-only parameters follow the positional ones (no positional argument reaches
+        // them unless a `*args` sits between, which then keeps them out).
+        let kwonly = if f.parameters.vararg.is_none() {
+            &f.parameters.kwonlyargs[..]
+        } else {
+            &[]
+        };
         scope.params = f
             .parameters
             .posonlyargs
             .iter()
             .chain(f.parameters.args.iter())
+            .chain(kwonly.iter())
             .map(|p| p.parameter.name.id.clone())
             .collect();
         // Keyword arguments bind by name, except to positional-only parameters.

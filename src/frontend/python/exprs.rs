@@ -346,10 +346,14 @@ impl<'a> Lowerer<'a> {
                 }
             }
             NameRes::LocalFn(f) => {
-                self.ir.functions[f as usize].func.callers_unknown = true;
                 if matches!(dest, Dest::Return) && self.scope().kind == ScopeKind::Function {
                     let fid = self.scope().fn_id as usize;
                     self.ir.functions[fid].returns_fn = Some(f);
+                    // Who calls a returned function is the linker's to say (a decorator's
+                    // wrapper is called where the decorated functions are).
+                    self.ir.functions[f as usize].returned = true;
+                } else {
+                    self.ir.functions[f as usize].func.callers_unknown = true;
                 }
                 Val::default()
             }

@@ -182,6 +182,8 @@ pub struct IrFn {
     pub property: bool,
     /// A nested function this function returns (a decorator's wrapper), local index.
     pub returns_fn: Option<u32>,
+    /// Whether a function returns it (see `returns_fn`): its callers are decided at link time.
+    pub returned: bool,
     /// Decorators defined in the project, outermost first: their path and whether the
     /// decorator expression is a call (a decorator factory, `@retry(3)`).
     pub decorators: ThinVec<(Box<str>, bool)>,
@@ -213,6 +215,9 @@ pub enum HandedFn {
     Path(u32),
     /// A function of the file (local index): a lambda or a nested function.
     Local(u32),
+    /// A parameter of a function of the file (local index, parameter position), passed on:
+    /// what the function's callers hand to that parameter runs where the callee calls it.
+    Param(u32, u32),
 }
 
 /// A pytest fixture with a scope wider than one test.

@@ -48,6 +48,8 @@ struct Linker<'a> {
     /// The wrapper of each decorator (or factory stage) whose parameter is the decorated
     /// function, and the functions decorated through it.
     wrapped: HashMap<FnId, (FnId, Vec<FnId>)>,
+    /// Decorated functions that the project calls or hands over (through their wrappers).
+    reached: std::cell::RefCell<HashSet<FnId>>,
     /// The class of the instances that every typed call site passes to a parameter
     /// (`None` when call sites disagree).
     param_types: HashMap<(FnId, u32), Option<(usize, u32)>>,
@@ -134,6 +136,20 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     let mut unbound: HashSet<crate::model::Span> = HashSet::default();
     let mut built: Vec<crate::model::Built> = Vec::new();
     linker.decorators(&bodies, &mut value_refs);
+    // Functions returned by the function that holds them: (returner, returned).
+    let returned: Vec<(FnId, FnId)> = bodies
+        .iter()
+        .enumerate()
+        .flat_map(|(k, fns)| {
+            let fo = linker.fn_off[k];
+            fns.iter().enumerate().filter_map(move |(l, f)| {
+                let r = f.returns_fn?;
+                fns.get(r as usize)?
+                    .returned
+                    .then_some((FnId(fo + l as u32), FnId(fo + r)))
+            })
+        })
+        .collect();
     linker.param_types(&bodies);
     let mut flow = crate::frontend::flow::FlowLinker::default();
     let mut linked_facts = Vec::with_capacity(files.len());
@@ -255,6 +271,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                     _ => resolved.get((call & !PENDING) as usize).copied().flatten(),
                 };
                 let body = match what {
+                    HandedFn::Param(..) => None,
                     HandedFn::Local(l) => Some(FnId(fo + l)),
                     HandedFn::Path(pi) => {
                         match linker.resolve_full(&files[k].paths[pi as usize], 0) {
@@ -274,9 +291,19 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                         }),
                     _ => None,
                 };
+                if let (HandedFn::Param(owner, index), Some(at), Some(pos)) = (what, at, pos) {
+                    handing.forwards.push((
+                        (FnId(fo + owner), index),
+                        (FnId(fo + local), at as usize),
+                        pos,
+                    ));
+                }
                 if let (Some(at), Some(body), Some(pos)) =
                     (at, body, pos.and_then(|p| u8::try_from(p).ok()))
                 {
+                    if linker.redirect.contains_key(&body) {
+                        linker.reached.borrow_mut().insert(body);
+                    }
                     for body in linker.called_through(body) {
                         handing
                             .calls
@@ -333,6 +360,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             }
         }
     }
+    handing.follow_forwards(&program);
     let (runs, mut explained) = handing.runs(&program);
     let handed: HashSet<FnId> = runs.iter().map(|r| r.body).collect();
     for (i, public_only) in public_only.into_iter().enumerate() {
@@ -347,12 +375,21 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             f.entry = None;
         }
     }
+    let refs: HashSet<FnId> = value_refs.iter().copied().collect();
     // A function used as a value only where it is handed to helpers that call it has the
     // callers the analysis sees through those helpers.
     for f in value_refs {
         match explained.get_mut(&f) {
             Some(n) if *n > 0 => *n -= 1,
             _ => program.functions[f.0 as usize].callers_unknown = true,
+        }
+    }
+    let stages: HashSet<FnId> = returned.iter().map(|&(_, w)| w).collect();
+    for &(returner, w) in &returned {
+        if stages.contains(&returner)
+            || !linker.wrapper_callers_known(&program, returner, w, &called, &refs)
+        {
+            program.functions[w.0 as usize].callers_unknown = true;
         }
     }
     for r in &runs {
@@ -406,12 +443,74 @@ struct Handing {
     /// Calls that hand a function over: the caller, the call event, the argument's position
     /// and the function.
     calls: Vec<(FnId, usize, u8, FnId)>,
+    /// Parameters passed on to a project function: the parameter (function, position), the
+    /// call (the body holding it, its event) and the position it is passed at.
+    forwards: Vec<(Param, Site, u32)>,
 }
+
+/// A parameter: the function and its position.
+type Param = (FnId, u32);
+/// A place in a body: the body and how many of its events come before.
+type Site = (FnId, usize);
 
 /// At most this many places where a helper calls one parameter are followed.
 const MAX_SITES: usize = 4;
 
 impl Handing {
+    /// A parameter passed on to a project function that calls it in place (in its own body,
+    /// not in a thread, loop or executor body it starts, and with no runtime entered before)
+    /// is called where that function is called: the call is a site of the parameter. A
+    /// coroutine function passed on runs there only when the call is awaited in async code.
+    fn follow_forwards(&mut self, program: &Program) {
+        let forwards = std::mem::take(&mut self.forwards);
+        let callee = |(body, at): (FnId, usize)| match program.functions[body.0 as usize]
+            .events
+            .get(at)
+            .map(|e| &e.kind)
+        {
+            Some(EventKind::Call { callees, .. }) if callees.len() == 1 => Some(callees[0]),
+            _ => None,
+        };
+        let forwards: Vec<_> = forwards
+            .into_iter()
+            .filter_map(|(param, site, pos)| Some((param, site, (callee(site)?, pos))))
+            .collect();
+        // Each round follows one more hop; chains longer than a few hops are not followed.
+        let in_place = |sites: &[(FnId, usize)], g: FnId| {
+            !sites.is_empty()
+                && sites.iter().all(|&(body, at)| {
+                    body == g
+                        && !program.functions[g.0 as usize].events
+                            [..at.min(program.functions[g.0 as usize].events.len())]
+                            .iter()
+                            .any(|e| matches!(e.kind, EventKind::RuntimeEnter { .. }))
+                })
+        };
+        let is_async = |f: FnId| program.functions[f.0 as usize].is_async;
+        for _ in 0..4 {
+            let mut changed = false;
+            for &(param, site, target) in &forwards {
+                if param == target
+                    || (is_async(target.0) && !is_async(site.0))
+                    || !self
+                        .sites
+                        .get(&target)
+                        .is_some_and(|s| in_place(s, target.0))
+                {
+                    continue;
+                }
+                let sites = self.sites.entry(param).or_default();
+                if sites.len() < MAX_SITES && !sites.contains(&site) {
+                    sites.push(site);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
     /// The handed functions that their callee calls: a call of one known function, which
     /// calls the parameter receiving it.
     /// Also counts, per handed function, the arguments that hand it to such a helper.
@@ -685,6 +784,7 @@ impl<'a> Linker<'a> {
             class_names: HashMap::default(),
             redirect: HashMap::default(),
             wrapped: HashMap::default(),
+            reached: std::cell::RefCell::default(),
             param_types: HashMap::default(),
         };
         for (fi, f) in files.iter().enumerate() {
@@ -895,6 +995,34 @@ impl<'a> Linker<'a> {
         }
         self.redirect = redirect;
         self.wrapped = wrapped;
+    }
+
+    /// Whether the wrapper `w` that `decorator` returns is called only where the functions it
+    /// decorates are called: the decorator is used only to decorate (never called or passed
+    /// as a value; a decorator factory's stage does not qualify), and each function it
+    /// decorates has known callers, all of them calling or handing it over through its
+    /// wrappers.
+    fn wrapper_callers_known(
+        &self,
+        program: &Program,
+        decorator: FnId,
+        w: FnId,
+        called: &[bool],
+        refs: &HashSet<FnId>,
+    ) -> bool {
+        let Some((wrapper, fns)) = self.wrapped.get(&decorator) else {
+            return false;
+        };
+        let plain = |f: FnId| !called[f.0 as usize] && !refs.contains(&f);
+        let reached = self.reached.borrow();
+        *wrapper == w
+            && plain(decorator)
+            && !program.functions[w.0 as usize].callers_unknown
+            && !fns.is_empty()
+            && fns.iter().all(|&f| {
+                let func = &program.functions[f.0 as usize];
+                reached.contains(&f) && !func.callers_unknown && func.entry.is_none()
+            })
     }
 
     /// What a call of `f` runs in place: the wrappers of its project decorators, outermost
@@ -1350,6 +1478,7 @@ impl<'a> Linker<'a> {
                     (Target::Fn(f), 0, RefKind::Call | RefKind::Method)
                         if self.redirect.contains_key(&f) =>
                     {
+                        self.reached.borrow_mut().insert(f);
                         for g in self.runs_in_place(f) {
                             if !builds_only(g) {
                                 push(

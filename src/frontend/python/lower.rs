@@ -370,6 +370,7 @@ impl<'a> Lowerer<'a> {
             returns: None,
             property: false,
             returns_fn: None,
+            returned: false,
             decorators: thin_vec::ThinVec::new(),
             public_only: false,
             arg_types: thin_vec::ThinVec::new(),
