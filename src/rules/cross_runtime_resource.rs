@@ -337,6 +337,37 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
     if uses.is_empty() {
         return;
     }
+    // A Python resource that binds to the loop it is made under (an aiohttp session, an
+    // asyncpg pool) is bound there, whether or not it is used there: made by a coroutine that
+    // `asyncio.run` drives in a constructor, it is bound to a loop closed right after.
+    for (i, obj) in flow.objects.iter().enumerate() {
+        let o = ObjId(i as u32);
+        let f = program.func(obj.func);
+        if obj.kind != ObjKind::Resource
+            || f.language != Language::Python
+            || !uses.iter().any(|(x, _)| *x == o)
+            || !matches!(
+                f.events.get(obj.event as usize).map(|e| &e.kind),
+                Some(EventKind::Create {
+                    binds_now: true,
+                    ..
+                })
+            )
+        {
+            continue;
+        }
+        for (inst, _) in facts.known_instances(obj.func) {
+            uses.push((
+                o,
+                Binding {
+                    inst,
+                    func: obj.func,
+                    span: obj.span,
+                    is_use: false,
+                },
+            ));
+        }
+    }
     let (mut statics, mut fields, mut merged) = (Vec::new(), Vec::new(), Vec::new());
     for (i, cell) in program.flow.cells.iter().enumerate() {
         let values = flow.values(Place::Cell(CellId(i as u32)));
@@ -377,7 +408,7 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
             });
         }
         for (k, b) in list.iter().enumerate() {
-            if reported.contains(&(o, b.func)) {
+            if !b.is_use || reported.contains(&(o, b.func)) {
                 continue;
             }
             let inst = facts.instance(b.inst);
@@ -571,7 +602,12 @@ fn followed_finding(
         Some(x) => {
             let xi = facts.instance(x.inst);
             f = f.label(inst.site, format!("{} is entered here", inst.what));
-            f = f.label(x.span, format!("also used under {}", xi.what));
+            let how = if x.is_use {
+                "also used"
+            } else {
+                "bound when made"
+            };
+            f = f.label(x.span, format!("{how} under {}", xi.what));
             f = f.label(xi.site, format!("{} is entered here", xi.what));
         }
         None => {
