@@ -411,6 +411,7 @@ fn declared_api(
         RuntimeArg::Fresh => "fresh",
         RuntimeArg::Current => "current",
         RuntimeArg::Receiver => "receiver",
+        RuntimeArg::Argument => "argument",
     };
     let mut table = toml::Table::new();
     table.insert("path".into(), api_path.into());

@@ -30,6 +30,9 @@ pub enum Concept {
     BlockInPlace,
     /// Runs a closure on a new OS thread.
     Thread,
+    /// Runs the future it is handed when the returned future is polled, on the task that
+    /// polls it, inside a context the API sets up (`LocalSet::run_until`): see `layer`.
+    RunFuture,
     /// Returns a handle to a runtime (`rt.handle()`, `Handle::current()`).
     Handle,
     /// Enters a runtime context for the rest of the scope (`rt.enter()`, `set_event_loop`).
@@ -74,6 +77,8 @@ pub enum RuntimeArg {
     Current,
     /// A fresh runtime made for this call (`asyncio.run`).
     Fresh,
+    /// The runtime passed as the first argument (`local_set.block_on(&rt, fut)`).
+    Argument,
 }
 
 /// How an entry's `path` is matched.
@@ -251,6 +256,12 @@ pub struct Api {
     /// file's `executor`.
     #[serde(default)]
     pub executor: Option<ExecutorName>,
+    /// For APIs that run a body or enter a context: the executor they set up on top of the
+    /// runtime the code runs on (`tokio-local`: a tokio `LocalSet`, where `spawn_local` works).
+    /// The body runs under it (`run_until`, `LocalSet::block_on`, `LocalSet::spawn_local`), or
+    /// the code after the call does (`LocalSet::enter`).
+    #[serde(default)]
+    pub layer: Option<ExecutorName>,
     /// For `needs-runtime` APIs: what they need of the thread. Defaults to the file's `needs`,
     /// then to `current`.
     #[serde(default)]
@@ -484,8 +495,30 @@ impl Kb {
                 out.push(api);
             }
         }
+        // Among the entries that say whether the call blocks, the most specific path decides
+        // (`reqwest::blocking` blocks, its `RequestBuilder` does not, but its `send` does); at
+        // one length, a non-blocking entry wins.
+        let blocking_family = |a: &Api| {
+            matches!(
+                a.concept,
+                Concept::Blocking | Concept::BlockingEntry | Concept::NonBlocking
+            )
+        };
         if out.iter().any(|a| a.concept == Concept::NonBlocking) {
-            out.retain(|a| a.concept != Concept::Blocking);
+            let longest = out
+                .iter()
+                .filter(|a| blocking_family(a))
+                .map(|a| a.path.len())
+                .max()
+                .unwrap_or(0);
+            let non_blocking_there = out
+                .iter()
+                .any(|a| a.concept == Concept::NonBlocking && a.path.len() == longest);
+            out.retain(|a| {
+                !blocking_family(a)
+                    || (a.path.len() == longest
+                        && (a.concept == Concept::NonBlocking || !non_blocking_there))
+            });
         }
         out
     }
@@ -555,5 +588,22 @@ mod tests {
             kb.find(Language::Rust, "reqwest::blockingx", Concept::BlockingEntry)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn the_most_specific_entry_says_whether_a_call_blocks() {
+        let kb = Kb::builtin();
+        let blocks = |path: &str| {
+            kb.find(Language::Rust, path, Concept::BlockingEntry)
+                .is_some()
+        };
+        // Building a request does no I/O; sending it and reading the body do.
+        assert!(!blocks("reqwest::blocking::Client::get"));
+        assert!(!blocks("reqwest::blocking::RequestBuilder::header"));
+        assert!(blocks("reqwest::blocking::RequestBuilder::send"));
+        assert!(!blocks("reqwest::blocking::Response::status"));
+        assert!(blocks("reqwest::blocking::Response::text"));
+        assert!(blocks("reqwest::blocking::Client::new"));
+        assert!(blocks("reqwest::blocking::get"));
     }
 }

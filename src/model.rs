@@ -285,7 +285,8 @@ impl Executor {
             (Unknown, _) | (_, Unknown) => None,
             (a, b) if a == b => Some(true),
             (TokioLocal, Tokio) => Some(true),
-            // The model does not track `LocalSet::run_until` inside a tokio task.
+            // A set fed a future built elsewhere may run code the analysis places on the plain
+            // runtime: `no-runtime-context` decides that case with the paths it knows.
             (Tokio, TokioLocal) => None,
             (Asyncio | Trio, Anyio) => Some(true),
             // anyio runs on a backend the model does not know.
@@ -463,6 +464,8 @@ pub enum EventKind {
     RuntimeEnter {
         /// Which runtime.
         runtime: RuntimeRef,
+        /// The API, as the knowledge base names it (empty when none names it).
+        api: String,
     },
     /// A handle to a runtime is taken and bound (`let h = rt.handle().clone()`,
     /// `Handle::current()`).

@@ -6,7 +6,7 @@ use crate::model::{
     CondId, Entry, EventKind, FnId, Language, ParamRun, Program, RunKind, RuntimeRef,
 };
 
-use super::instances::{InstId, server_instance};
+use super::instances::{InstId, layered, server_instance};
 use super::paths::{self, PathId};
 use super::{Ctx, CtxEntry, Facts};
 
@@ -229,11 +229,8 @@ fn drain(
                         add(facts, work, *body, entry);
                     }
                 }
-                EventKind::RuntimeEnter { runtime } => {
-                    let inst = resolve(facts, fid, i, *runtime, cur);
-                    if !matches!(cur, Ctx::Runtime(_) | Ctx::Blocking(_)) {
-                        cur = Ctx::Entered(inst);
-                    }
+                EventKind::RuntimeEnter { runtime, .. } => {
+                    cur = entered(facts, fid, i, *runtime, cur);
                 }
                 _ => {}
             }
@@ -284,16 +281,53 @@ fn handed_context(program: &Program, facts: &mut Facts, r: &ParamRun, cur: Ctx) 
 
 /// The state of the thread after the first `after` events of `helper`, entered in state `cur`:
 /// a runtime the helper enters before calling the closure it was handed.
-fn state_after(program: &Program, facts: &Facts, helper: FnId, after: usize, cur: Ctx) -> Ctx {
+fn state_after(program: &Program, facts: &mut Facts, helper: FnId, after: usize, cur: Ctx) -> Ctx {
     let mut state = cur;
     for (i, ev) in program.func(helper).events.iter().enumerate().take(after) {
-        if let EventKind::RuntimeEnter { runtime } = &ev.kind
-            && !matches!(state, Ctx::Runtime(_) | Ctx::Blocking(_))
-        {
-            state = Ctx::Entered(resolve(facts, helper, i, *runtime, state));
+        if let EventKind::RuntimeEnter { runtime, .. } = &ev.kind {
+            state = entered(facts, helper, i, *runtime, state);
         }
     }
     state
+}
+
+/// The state of the thread after runtime-enter event `event` of `f`, reached in state `cur`.
+/// A runtime's enter guard matters only where none runs; an executor layered on the runtime
+/// (`LocalSet::enter`) is current from there on, over whatever runs.
+fn entered(facts: &mut Facts, f: FnId, event: usize, runtime: RuntimeRef, cur: Ctx) -> Ctx {
+    match (facts.layers.get(&(f, event)).copied(), cur) {
+        (Some(_), Ctx::Blocking(_)) => cur,
+        (Some(layer), Ctx::Runtime(i)) => Ctx::Runtime(layered(facts, i, layer, false)),
+        (Some(layer), Ctx::Entered(i)) => Ctx::Entered(layered(facts, i, layer, false)),
+        (Some(layer), _) => Ctx::Entered(layered(facts, InstId::UNKNOWN, layer, false)),
+        (None, Ctx::Runtime(_) | Ctx::Blocking(_)) => cur,
+        (None, _) => Ctx::Entered(resolve(facts, f, event, runtime, cur)),
+    }
+}
+
+/// [`entered`] for rules, which cannot make instances: a layer the propagation did not make
+/// leaves the thread's state unknown.
+pub fn entered_known(facts: &Facts, f: FnId, event: usize, runtime: RuntimeRef, cur: Ctx) -> Ctx {
+    let find = |i: InstId, layer| {
+        let (base, driven) = match facts.instance(i).layer {
+            Some(l) => (l.base, l.driven),
+            None => (i, false),
+        };
+        facts.layers_made.get(&(base, layer, driven)).copied()
+    };
+    match (facts.layers.get(&(f, event)).copied(), cur) {
+        (Some(_), Ctx::Blocking(_)) => cur,
+        (Some(layer), Ctx::Runtime(i)) => find(i, layer).map_or(Ctx::Unknown, Ctx::Runtime),
+        (Some(layer), Ctx::Entered(i)) => find(i, layer).map_or(Ctx::Unknown, Ctx::Entered),
+        (Some(layer), _) => find(InstId::UNKNOWN, layer).map_or(Ctx::Unknown, Ctx::Entered),
+        (None, Ctx::Runtime(_) | Ctx::Blocking(_)) => cur,
+        (None, _) => Ctx::Entered(resolve(facts, f, event, runtime, cur)),
+    }
+}
+
+/// The instance below a layer (a `LocalSet`'s runtime), or `i` itself.
+fn unlayered(facts: &Facts, i: InstId) -> InstId {
+    facts.instance(i).layer.map_or(i, |l| l.base)
 }
 
 /// The instance a runtime reference designates when reached in context `cur`.
@@ -351,25 +385,70 @@ fn run_context(
     cur: Ctx,
 ) -> Option<Ctx> {
     let inst = |facts: &Facts| resolve(facts, f, event, runtime, cur);
-    Some(match how {
+    // Only the tasks of a layered executor run under it (`spawn_local` inside a `LocalSet`);
+    // `tokio::spawn` and the blocking pool run on the runtime below, and a task queued on a
+    // set that is only entered runs once the set is driven.
+    let local = facts
+        .needs
+        .get(&(f, event))
+        .is_some_and(|n| n.executor == crate::model::Executor::TokioLocal);
+    let ctx = match how {
         RunKind::BlockOn => {
-            let inner = inst(facts);
-            Ctx::Runtime(super::instances::on_thread(facts, inner, cur))
+            let inner = unlayered(facts, inst(facts));
+            let inner = super::instances::on_thread(facts, inner, cur);
+            // The future runs on the calling thread, where a set entered or running stays
+            // current.
+            match cur
+                .instance()
+                .and_then(|c| facts.instance(c).layer.map(|l| (c, l)))
+            {
+                Some((c, l)) => {
+                    let exec = facts.instance(c).executor;
+                    Ctx::Runtime(layered(facts, inner, exec, l.driven))
+                }
+                None => Ctx::Runtime(inner),
+            }
         }
         RunKind::Spawn => match (runtime, cur) {
             (RuntimeRef::Current, Ctx::NoRuntime | Ctx::Worker) => return None,
             (RuntimeRef::Current, Ctx::Unknown) => Ctx::Runtime(InstId::UNKNOWN),
-            _ => Ctx::Runtime(inst(facts)),
+            _ => {
+                let i = inst(facts);
+                match facts.instance(i).layer {
+                    Some(l) if local => {
+                        let exec = facts.instance(i).executor;
+                        Ctx::Runtime(layered(facts, l.base, exec, true))
+                    }
+                    Some(l) => Ctx::Runtime(l.base),
+                    None => Ctx::Runtime(i),
+                }
+            }
         },
         // A Python worker thread has no loop of its own: only Rust's blocking pool keeps the
         // runtime's context.
         RunKind::SpawnBlocking if program.func(f).language == Language::Python => Ctx::Worker,
-        RunKind::SpawnBlocking | RunKind::BlockInPlace => Ctx::Blocking(inst(facts)),
+        RunKind::SpawnBlocking | RunKind::BlockInPlace => {
+            Ctx::Blocking(unlayered(facts, inst(facts)))
+        }
         RunKind::Thread => Ctx::Worker,
         RunKind::Future => match cur {
             Ctx::Runtime(i) => Ctx::Runtime(i),
             _ => Ctx::Runtime(InstId::UNKNOWN),
         },
         RunKind::Inline => cur,
+    };
+    // An API that sets up an executor over the runtime runs the body under it. A task queued
+    // on a set (`local.spawn_local`) from a runtime's thread runs on that runtime: the set is
+    // `!Send`, so it is driven on the thread that holds it.
+    Some(match (ctx, facts.layers.get(&(f, event)).copied()) {
+        (Ctx::Runtime(InstId::UNKNOWN), Some(layer)) if how == RunKind::Spawn => {
+            let base = match cur {
+                Ctx::Runtime(c) => unlayered(facts, c),
+                _ => InstId::UNKNOWN,
+            };
+            Ctx::Runtime(layered(facts, base, layer, true))
+        }
+        (Ctx::Runtime(i), Some(layer)) => Ctx::Runtime(layered(facts, i, layer, true)),
+        (ctx, _) => ctx,
     })
 }

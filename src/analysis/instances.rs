@@ -58,6 +58,21 @@ pub struct Instance {
     pub ambient: Option<InstId>,
     /// Drivers the runtime surely lacks (built without `enable_time`/`enable_io`).
     pub disabled: Drivers,
+    /// For an executor set up on top of a runtime (a tokio `LocalSet`): that runtime, and
+    /// whether the set runs the code or is only entered.
+    pub layer: Option<Layer>,
+}
+
+/// An executor set up on top of a runtime instance by a library API (`LocalSet::run_until`,
+/// `LocalSet::block_on`, `LocalSet::spawn_local`, `LocalSet::enter`): code under it runs on
+/// that runtime's threads, with the layer's executor current as well.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layer {
+    /// The runtime under the layer (`InstId::UNKNOWN` when the analysis cannot name it).
+    pub base: InstId,
+    /// Whether the layer runs the code (the set polls it: `run_until`, its tasks), rather than
+    /// only being entered (`LocalSet::enter`, which makes `spawn_local` queue on the set).
+    pub driven: bool,
 }
 
 impl Instance {
@@ -84,6 +99,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
         what: "an unknown runtime".into(),
         ambient: None,
         disabled: Drivers::NONE,
+        layer: None,
     });
     for (fid, f) in program.fns() {
         let group = program.files.get(f.span.file as usize).map(|fi| fi.group);
@@ -108,6 +124,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                     what: format!("{what} of `{}`", f.name),
                     ambient: None,
                     disabled: Drivers::NONE,
+                    layer: None,
                 },
             );
             facts.event_instance.insert((fid, usize::MAX), id);
@@ -134,6 +151,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                             what: format!("the {} built by `{}`", noun(f.language), short(api)),
                             ambient: None,
                             disabled: *disabled,
+                            layer: None,
                         },
                     );
                     facts.event_instance.insert((fid, i), id);
@@ -160,6 +178,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                             what: format!("the fresh {} of `{}`", noun(f.language), short(api)),
                             ambient: None,
                             disabled: Drivers::NONE,
+                            layer: None,
                         },
                     );
                     facts.event_instance.insert((fid, i), id);
@@ -209,6 +228,7 @@ pub fn server_instance(program: &Program, facts: &mut Facts, f: FnId) -> InstId 
             what: "the server's event loop".into(),
             ambient: None,
             disabled: Drivers::NONE,
+            layer: None,
         },
     )
 }
@@ -243,6 +263,31 @@ pub fn on_thread(facts: &mut Facts, inner: InstId, outer: Ctx) -> InstId {
     twin.ambient = Some(ambient);
     let id = push(facts, twin);
     facts.on_thread.insert((inner, ambient), id);
+    id
+}
+
+/// The instance that runs code under executor `executor` set up on top of instance `base`
+/// (a tokio `LocalSet`: `Executor::TokioLocal`), made once per base and mode. A layer over a
+/// layer is one over the runtime below both, driven when either is.
+pub fn layered(facts: &mut Facts, base: InstId, executor: Executor, driven: bool) -> InstId {
+    let (base, driven) = match facts.instance(base).layer {
+        Some(l) => (l.base, driven || l.driven),
+        None => (base, driven),
+    };
+    if let Some(&id) = facts.layers_made.get(&(base, executor, driven)) {
+        return id;
+    }
+    let mut inst = facts.instance(base).clone();
+    inst.what = match (base, driven) {
+        (InstId::UNKNOWN, true) => "a `LocalSet` on a runtime the analysis cannot name".into(),
+        (InstId::UNKNOWN, false) => "an entered `LocalSet`".into(),
+        (_, true) => format!("a `LocalSet` on {}", inst.what),
+        (_, false) => format!("{}, with a `LocalSet` entered", inst.what),
+    };
+    inst.executor = executor;
+    inst.layer = Some(Layer { base, driven });
+    let id = push(facts, inst);
+    facts.layers_made.insert((base, executor, driven), id);
     id
 }
 

@@ -15,9 +15,9 @@ pub mod paths;
 mod tests;
 
 pub use callgraph::CallSite;
-pub use contexts::resolve as resolve_runtime;
+pub use contexts::{entered_known, resolve as resolve_runtime};
 pub use expected::ExpectRegion;
-pub use instances::{InstId, Instance, InstanceKind, short};
+pub use instances::{InstId, Instance, InstanceKind, Layer, short};
 
 use std::collections::{HashMap, HashSet};
 
@@ -127,6 +127,12 @@ pub struct Facts {
     /// The variants of parking block-on instances run on a thread that keeps a Tokio
     /// context, by (instance, that thread's runtime): see [`instances::on_thread`].
     pub on_thread: HashMap<(InstId, InstId), InstId>,
+    /// The executor that each run or enter event sets up on top of the runtime (a tokio
+    /// `LocalSet`), per the knowledge base (`layer`), by (function, event index).
+    pub layers: HashMap<(FnId, usize), Executor>,
+    /// The layered instances made so far, by (runtime below, executor, driven): see
+    /// [`instances::layered`].
+    pub layers_made: HashMap<(InstId, Executor, bool), InstId>,
 }
 
 /// Computes the facts of a program. The knowledge base tells which executor each runtime API
@@ -145,6 +151,7 @@ pub fn analyze(program: &Program, kb: &Kb) -> Facts {
     facts.needs = needs(program, kb);
     facts.nested = nested(program, kb);
     facts.callbacks = callbacks(program, kb);
+    facts.layers = layers(program, kb);
     expected::collect(program, kb, &mut facts);
     contexts::propagate(program, &mut facts);
     facts
@@ -189,6 +196,33 @@ fn callbacks(program: &Program, kb: &Kb) -> HashSet<(FnId, usize)> {
                     .is_some_and(|a| a.callback)
             {
                 out.insert((fid, i));
+            }
+        }
+    }
+    out
+}
+
+/// The executor each run or enter event sets up on top of its runtime, read from the
+/// knowledge base.
+fn layers(program: &Program, kb: &Kb) -> HashMap<(FnId, usize), Executor> {
+    let mut out = HashMap::new();
+    for (fid, f) in program.fns() {
+        for (i, ev) in f.events.iter().enumerate() {
+            let (api, concepts): (&str, &[Concept]) = match &ev.kind {
+                EventKind::Run { api, .. } if !api.is_empty() => {
+                    (api, &[Concept::RunFuture, Concept::BlockOn, Concept::Spawn])
+                }
+                EventKind::RuntimeEnter { api, .. } if !api.is_empty() => {
+                    (api, &[Concept::RuntimeEnter])
+                }
+                _ => continue,
+            };
+            if let Some(layer) = concepts
+                .iter()
+                .filter_map(|c| kb.find(f.language, api, *c))
+                .find_map(|a| a.layer)
+            {
+                out.insert((fid, i), layer.model());
             }
         }
     }
@@ -280,10 +314,19 @@ impl Facts {
     /// reactor, timers and blocking rules are the ones the code meets.
     pub fn known_instances(&self, f: FnId) -> impl Iterator<Item = (InstId, &CtxEntry)> + '_ {
         self.ctx(f).iter().filter_map(|c| match c.ctx {
-            Ctx::Runtime(i) => Some((self.instance(i).ambient.unwrap_or(i), c))
-                .filter(|(i, _)| *i != InstId::UNKNOWN),
+            Ctx::Runtime(i) => {
+                Some((self.runtime_below(i), c)).filter(|(i, _)| *i != InstId::UNKNOWN)
+            }
             _ => None,
         })
+    }
+
+    /// The runtime whose threads, reactor and timers code on instance `i` meets: the Tokio
+    /// runtime under a `LocalSet` layer, or under an executor that parks a thread holding its
+    /// context; `i` itself otherwise.
+    pub fn runtime_below(&self, i: InstId) -> InstId {
+        let i = self.instance(i).layer.map_or(i, |l| l.base);
+        self.instance(i).ambient.unwrap_or(i)
     }
 
     /// Whether an API that needs executor `need` finds it on a thread in context `ctx`: the

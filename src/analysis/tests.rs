@@ -313,6 +313,7 @@ fn spawn_from_plain_main_has_no_runtime_unless_entered() {
                 main,
                 EventKind::RuntimeEnter {
                     runtime: RuntimeRef::Var(rt),
+                    api: String::new(),
                 },
             );
         }

@@ -120,7 +120,7 @@ fn event(program: &Program, kind: &EventKind) -> String {
             v.map(|v| format!(" -> {}", var(program, v)))
                 .unwrap_or_default()
         ),
-        EventKind::RuntimeEnter { runtime: rt } => format!("enter {}", runtime(program, rt)),
+        EventKind::RuntimeEnter { runtime: rt, .. } => format!("enter {}", runtime(program, rt)),
         EventKind::RuntimeClose { runtime: rt, api } => {
             format!("close-runtime {} {api}", runtime(program, rt))
         }

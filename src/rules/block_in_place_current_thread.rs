@@ -1,19 +1,41 @@
-//! `block-in-place-current-thread`: `block_in_place` on a current-thread runtime. Doc:
-//! rules/block-in-place-current-thread.md.
+//! `block-in-place-current-thread`: `block_in_place` on a current-thread runtime, or inside a
+//! running `LocalSet`. Doc: rules/block-in-place-current-thread.md.
 
-use crate::analysis::Facts;
+use crate::analysis::{Ctx, CtxEntry, Facts};
 use crate::diagnostic::{Finding, Severity};
-use crate::model::{EventKind, Flavor, Program, RunKind};
+use crate::model::{EventKind, Flavor, FnId, Program, RunKind};
 
 use super::explain::chain_labels;
 
-/// Reports `block_in_place` reached on a runtime whose flavor is current-thread.
+/// Why `block_in_place` panics in a context.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Why {
+    /// The runtime below is current-thread: there is no other worker to hand the tasks to.
+    CurrentThread,
+    /// A `LocalSet` is running the code: it forbids blocking while it polls its tasks.
+    LocalSet,
+}
+
+/// The first context of `f` where `block_in_place` panics, with the reason.
+fn panicking(facts: &Facts, f: FnId) -> Option<(&CtxEntry, Why)> {
+    let local = facts.ctx(f).iter().find(|c| match c.ctx {
+        Ctx::Runtime(i) => facts.instance(i).layer.is_some_and(|l| l.driven),
+        _ => false,
+    });
+    if let Some(c) = local {
+        return Some((c, Why::LocalSet));
+    }
+    facts
+        .known_instances(f)
+        .find(|(i, _)| facts.instance(*i).flavor == Flavor::CurrentThread)
+        .map(|(_, c)| (c, Why::CurrentThread))
+}
+
+/// Reports `block_in_place` reached on a runtime whose flavor is current-thread, or inside a
+/// `LocalSet` that runs the code (`run_until`, `LocalSet::block_on`, its `spawn_local` tasks).
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
-        let Some((_, entry)) = facts
-            .known_instances(fid)
-            .find(|(i, _)| facts.instance(*i).flavor == Flavor::CurrentThread)
-        else {
+        let Some((entry, why)) = panicking(facts, fid) else {
             continue;
         };
         for ev in &f.events {
@@ -29,16 +51,28 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             ) {
                 continue;
             }
+            let (message, label, help) = match why {
+                Why::CurrentThread => (
+                    "`block_in_place` runs on a current-thread runtime",
+                    "panics on a current-thread runtime",
+                    "use `tokio::task::spawn_blocking(..).await`, or run this code on a multi-thread runtime (`#[tokio::test(flavor = \"multi_thread\")]`)",
+                ),
+                Why::LocalSet => (
+                    "`block_in_place` runs inside a `LocalSet`",
+                    "panics inside a `LocalSet`, whatever the runtime's flavor",
+                    "use `tokio::task::spawn_blocking(..).await`, or move the blocking work out of the `LocalSet` (a `tokio::spawn`ed task on a multi-thread runtime)",
+                ),
+            };
             let finding = Finding::new(
                 "block-in-place-current-thread",
                 Severity::Error,
                 ev.span,
-                "`block_in_place` runs on a current-thread runtime",
+                message,
             )
-            .primary_label("panics on a current-thread runtime");
+            .primary_label(label);
             let finding = chain_labels(program, facts, fid, entry, finding)
                 .note("tokio panics: \"can call blocking only when running on the multi-threaded runtime\"")
-                .help("use `tokio::task::spawn_blocking(..).await`, or run this code on a multi-thread runtime (`#[tokio::test(flavor = \"multi_thread\")]`)");
+                .help(help);
             out.push(finding);
         }
     }

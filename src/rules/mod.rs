@@ -117,7 +117,7 @@ pub static RULES: &[Rule] = &[
         code: "LL007",
         severity: Severity::Error,
         languages: RUST,
-        summary: "`block_in_place` is called on a current-thread runtime",
+        summary: "`block_in_place` is called on a current-thread runtime or inside a `LocalSet`",
         doc: include_str!("../../rules/block-in-place-current-thread.md"),
         check: Some(block_in_place_current_thread::check),
     },

@@ -33,7 +33,14 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         if entries.is_empty() {
             continue;
         }
+        // A client that blocks on a runtime of its own (`reqwest::blocking`) panics at its
+        // first blocking call in the body: the calls after it (sending, then reading the body)
+        // are the same bug, reported once.
+        let mut entry_reported = false;
         for (i, ev) in f.events.iter().enumerate() {
+            if entry_reported && matches!(ev.kind, EventKind::BlockingEntry { .. }) {
+                continue;
+            }
             // The first such context whose path reaches the event.
             let Some(entry) = entries
                 .iter()
@@ -123,6 +130,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             } else {
                 finding = finding.note("it raises `RuntimeError`: an event loop cannot start on a thread that is running one");
             }
+            entry_reported |= matches!(ev.kind, EventKind::BlockingEntry { .. });
             out.push(finding);
         }
     }

@@ -21,6 +21,8 @@ enum Failure {
     Executor(Executor),
     /// The runtime lacks the driver the API registers with (built without `enable_time`).
     Disabled(Drivers),
+    /// A plain Tokio runtime runs the code, with no `LocalSet` and not a `LocalRuntime`.
+    NoLocalSet,
 }
 
 /// Whether an API with need `need`, called in a body that is `is_async`, fails in thread state
@@ -33,6 +35,13 @@ fn fails(facts: &Facts, state: Ctx, need: Need, is_async: bool) -> Option<Failur
         Ctx::NoRuntime if need.level != NeedLevel::CurrentOrMain => Some(Failure::NoRuntime),
         Ctx::Worker => Some(Failure::Worker),
         Ctx::Entered(_) if need.level == NeedLevel::Running => Some(Failure::NotRunning),
+        Ctx::Runtime(i) | Ctx::Blocking(i) | Ctx::Entered(i)
+            if need.executor == Executor::TokioLocal
+                && facts.instance(i).executor == Executor::Tokio
+                && facts.instance(i).ambient.is_none() =>
+        {
+            Some(Failure::NoLocalSet)
+        }
         Ctx::Runtime(_) | Ctx::Blocking(_) | Ctx::Entered(_) => {
             let running = facts.executor(state);
             let disabled = state
@@ -62,8 +71,10 @@ fn failing_events(
         if !facts.reaches(program, entry, ev) {
             continue;
         }
-        if let EventKind::RuntimeEnter { runtime } = &ev.kind {
-            if state.is_runtime_free() {
+        if let EventKind::RuntimeEnter { runtime, .. } = &ev.kind {
+            if facts.layers.contains_key(&(f, i)) {
+                state = crate::analysis::entered_known(facts, f, i, *runtime, state);
+            } else if state.is_runtime_free() {
                 state = Ctx::Entered(crate::analysis::resolve_runtime(
                     facts, f, i, *runtime, state,
                 ));
@@ -88,6 +99,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             continue;
         }
         let mut reported: Vec<Span> = Vec::new();
+        let local_sets = std::cell::OnceCell::new();
         let certain: Vec<&CtxEntry> = facts
             .ctx(fid)
             .iter()
@@ -109,6 +121,21 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 if reported.contains(&ev.span) {
                     continue;
                 }
+                // A future can reach a `LocalSet` in ways the model does not follow (built
+                // here, awaited there): a plain runtime is taken to lack one only where every
+                // path the analysis knows runs without one, in a build target whose sets run
+                // only code the model sees.
+                if failure == Failure::NoLocalSet
+                    && !(certain.len() == facts.ctx(fid).len()
+                        && per_entry.iter().all(|(c, other)| {
+                            !facts.reaches(program, c, ev) || other.iter().any(|(j, _)| *j == i)
+                        })
+                        && !local_sets
+                            .get_or_init(|| opaque_sets(program, facts))
+                            .contains(&group(program, fid)))
+                {
+                    continue;
+                }
                 if python
                     && !per_entry
                         .iter()
@@ -121,6 +148,52 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// The build targets (file groups) holding a `LocalSet` (or another layered executor) that
+/// runs a body doing nothing the model sees: a future built elsewhere (`run_until(fut)`,
+/// `async move { fut.await }`), whose code may call `spawn_local` in the set although the
+/// analysis places it where it was built.
+fn opaque_sets(program: &Program, facts: &Facts) -> Vec<u32> {
+    let mut out = Vec::new();
+    for (&(f, i), _) in facts.layers.iter() {
+        let EventKind::Run { body, .. } = &program.func(f).events[i].kind else {
+            continue;
+        };
+        if !does_something(program, *body, 0) {
+            let g = group(program, f);
+            if !out.contains(&g) {
+                out.push(g);
+            }
+        }
+    }
+    out
+}
+
+/// Whether a body, or a body it runs in place, has an event the model follows.
+fn does_something(program: &Program, f: FnId, depth: u32) -> bool {
+    depth < 8
+        && program.func(f).events.iter().any(|ev| match &ev.kind {
+            EventKind::Run {
+                how: crate::model::RunKind::Future | crate::model::RunKind::Inline,
+                body,
+                ..
+            } => does_something(program, *body, depth + 1),
+            EventKind::Run { .. }
+            | EventKind::Call { .. }
+            | EventKind::NeedsRuntime { .. }
+            | EventKind::Create { .. }
+            | EventKind::Blocking { .. }
+            | EventKind::BlockingEntry { .. }
+            | EventKind::RuntimeNew { .. } => true,
+            _ => false,
+        })
+}
+
+/// The build target (file group) of a function.
+fn group(program: &Program, f: FnId) -> u32 {
+    let file = program.func(f).span.file as usize;
+    program.files.get(file).map_or(u32::MAX, |fi| fi.group)
 }
 
 fn finding(
@@ -160,6 +233,14 @@ fn finding(
             "no Tokio runtime drives this code".to_string(),
             "tokio panics: \"there is no reactor running, must be called from the context of a Tokio 1.x runtime\"",
             "drive the future with a Tokio runtime (`Runtime::block_on`, `Handle::block_on`) instead of another executor, or use the executor's own timers and sockets",
+        ),
+        (Language::Rust, Failure::NoLocalSet) => (
+            format!(
+                "`{api}` needs a Tokio `LocalSet`, but this code runs on a plain Tokio runtime"
+            ),
+            "no `LocalSet` or `LocalRuntime` runs this code".to_string(),
+            "tokio panics: \"`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`\"",
+            "run the code inside `LocalSet::run_until` (or `LocalSet::block_on`, or on a `LocalRuntime`), or spawn a `Send` future with `tokio::spawn`",
         ),
         (Language::Rust, _) if need.executor == Executor::TokioLocal => (
             format!("`{api}` needs a Tokio `LocalSet`, but none is running here"),
@@ -224,11 +305,17 @@ fn finding(
                 running.describe()
             ),
             Failure::Executor(_) => format!("called here, from `{}`", program.func(caller).name),
+            Failure::NoLocalSet => format!(
+                "called here, from `{}`, outside any `LocalSet`",
+                program.func(caller).name
+            ),
             _ => format!("called here, from `{}`, {how}", program.func(caller).name),
         };
         finding = finding.label(span, text);
     }
-    if let (Failure::Executor(_), Some(inst)) = (failure, entry.ctx.instance()) {
+    if let (Failure::Executor(_) | Failure::NoLocalSet, Some(inst)) =
+        (failure, entry.ctx.instance())
+    {
         let inst = facts.instance(inst);
         finding = finding.label(inst.site, format!("this runs on {}", inst.what));
     }

@@ -147,6 +147,7 @@ fn runtime_use_unknown(kind: &EventKind) -> bool {
             ..
         } | EventKind::RuntimeEnter {
             runtime: RuntimeRef::Unknown,
+            ..
         } | EventKind::HandleOf {
             runtime: RuntimeRef::Unknown,
             ..
@@ -175,6 +176,7 @@ fn runtime_use(kind: &EventKind) -> Option<VarId> {
         }
         | EventKind::RuntimeEnter {
             runtime: RuntimeRef::Var(v),
+            ..
         }
         | EventKind::HandleOf {
             runtime: RuntimeRef::Var(v),

@@ -1426,6 +1426,138 @@ fn monorepo_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// How code comes to run inside a tokio `LocalSet`: `(name, uses a multi-thread runtime,
+/// program)`; `BODY` is the async code the set runs.
+const LOCAL_SET_ENTRIES: &[(&str, bool, &str)] = &[
+    (
+        "run_until_awaited",
+        true,
+        "#[tokio::main]\nasync fn main() {\n    let local = tokio::task::LocalSet::new();\n    local\n        .run_until(async {\nBODY        })\n        .await;\n}\n",
+    ),
+    (
+        "block_on_run_until",
+        false,
+        "fn main() {\n    let rt = tokio::runtime::Builder::new_current_thread()\n        .enable_all()\n        .build()\n        .unwrap();\n    let local = tokio::task::LocalSet::new();\n    rt.block_on(local.run_until(async {\nBODY    }));\n}\n",
+    ),
+    (
+        "local_block_on",
+        true,
+        "fn main() {\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    let local = tokio::task::LocalSet::new();\n    local.block_on(&rt, async {\nBODY    });\n}\n",
+    ),
+    (
+        "awaited_set",
+        true,
+        "#[tokio::main]\nasync fn main() {\n    let local = tokio::task::LocalSet::new();\n    local.spawn_local(async {\nBODY    });\n    local.await;\n}\n",
+    ),
+    (
+        "entered_set",
+        true,
+        "#[tokio::main]\nasync fn main() {\n    let local = tokio::task::LocalSet::new();\n    {\n        let _entered = local.enter();\nBODY    }\n    local.await;\n}\n",
+    ),
+];
+
+/// Where the call sits relative to the code the set runs: `(name, items, body)`; `CALL` is
+/// the call (tagged in bug programs).
+const LOCAL_SET_SITES: &[(&str, &str, &str)] = &[
+    ("direct", "", "CALL"),
+    (
+        "async_helper",
+        "async fn work() -> usize {\n    tokio::task::yield_now().await;\nCALL    1\n}\n\n",
+        "        work().await;\n",
+    ),
+    (
+        "sync_helper",
+        "fn work() -> usize {\nCALL    1\n}\n\n",
+        "        work();\n",
+    ),
+    (
+        "local_task",
+        "async fn work() -> usize {\nCALL    1\n}\n\n",
+        "        tokio::task::spawn_local(async { work().await }).await.unwrap();\n",
+    ),
+];
+
+/// The `LocalSet` dimension: `spawn_local` and `block_in_place` crossed with how the set is
+/// entered and where the call sits. `spawn_local` works in the set and panics in a task moved
+/// off it with `tokio::spawn`; `block_in_place` panics in the set (whatever the flavor) and
+/// works in a task `tokio::spawn` moves to a multi-thread runtime's workers.
+fn local_set_programs(out: &mut Vec<Program>) {
+    const SPAWN_LOCAL: &str = "        let n = tokio::task::spawn_local(async { 7 }).await.unwrap(); @@\n        drop(n);\n";
+    const BLOCK_IN_PLACE: &str =
+        "        let n = tokio::task::block_in_place(|| 7); @@\n        drop(n);\n";
+    for (entry, multi, program) in LOCAL_SET_ENTRIES {
+        for (site, items, body) in LOCAL_SET_SITES {
+            for (class, call) in [
+                ("no-runtime-context", SPAWN_LOCAL),
+                ("block-in-place-current-thread", BLOCK_IN_PLACE),
+            ] {
+                let spawn_local = class == "no-runtime-context";
+                // `spawn_local` is synchronous; in a sync helper it has no future to await.
+                if spawn_local && *site == "sync_helper" {
+                    continue;
+                }
+                // Entering a set does not run it: `block_in_place` is not forbidden there, and
+                // a current-thread runtime forbids it anyway.
+                if !spawn_local && (*entry == "entered_set" || !multi) {
+                    continue;
+                }
+                // A `spawn_local` task moved off the set cannot be queued: `awaited_set` holds
+                // `block_in_place` in a task of the set instead.
+                if !spawn_local && *site == "local_task" {
+                    continue;
+                }
+                for twin in [false, true] {
+                    let call = if twin {
+                        call.replace(" @@", "")
+                    } else {
+                        call.to_string()
+                    };
+                    let items = items.replace("CALL", &call.replace("        ", "    "));
+                    let inner = if items.is_empty() {
+                        call.clone()
+                    } else if !twin && *site == "local_task" {
+                        // Moved off the set, the task that would run `work` cannot be queued
+                        // either: that is a right place for the report too.
+                        body.replace(";\n", "; @?\n")
+                    } else {
+                        body.to_string()
+                    };
+                    // The task moved off the set breaks `spawn_local` and fixes `block_in_place`.
+                    let moved = spawn_local != twin;
+                    let inner = if moved {
+                        format!(
+                            "        tokio::spawn(async move {{\n{}        }})\n        .await\n        .unwrap();\n",
+                            inner.replace("\n        ", "\n            ").replacen(
+                                "        ",
+                                "            ",
+                                1
+                            )
+                        )
+                    } else {
+                        inner
+                    };
+                    let main = format!(
+                        "//! Generated program.\n\n{items}{}",
+                        program.replace("BODY", &inner)
+                    );
+                    let files = vec![
+                        ("Cargo.toml".to_string(), cargo_toml("scen", "")),
+                        ("src/main.rs".to_string(), main),
+                    ];
+                    let dims = vec![
+                        ("class", class.to_string()),
+                        ("local_set", entry.to_string()),
+                        ("local_set_site", site.to_string()),
+                        ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                    ];
+                    let rule = (!twin).then_some(class);
+                    out.push(Program::new("rust", dims, rule, files));
+                }
+            }
+        }
+    }
+}
+
 /// Every generated Rust program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
@@ -1434,5 +1566,6 @@ pub fn generate() -> Vec<Program> {
     shared_programs(&mut out);
     closed_handle_programs(&mut out);
     field_runtime_programs(&mut out);
+    local_set_programs(&mut out);
     out
 }

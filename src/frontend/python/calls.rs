@@ -1289,6 +1289,8 @@ impl<'a> Lowerer<'a> {
                 },
                 Some(_) => RuntimeRef::Unknown,
             },
+            // No Python API takes its loop as a first argument this way.
+            RuntimeArg::Argument => RuntimeRef::Unknown,
             RuntimeArg::Receiver => {
                 if let Some(r) = callee.recv_runtime {
                     return r;

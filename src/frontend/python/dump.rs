@@ -104,7 +104,7 @@ pub fn dump(db: &SourceDb, program: &Program) -> String {
                 EventKind::RuntimeNew { var, api, .. } => {
                     format!("runtime-new {} ({api})", var.map_or("-".into(), vname))
                 }
-                EventKind::RuntimeEnter { runtime } => format!("runtime-enter {}", rt(runtime)),
+                EventKind::RuntimeEnter { runtime, .. } => format!("runtime-enter {}", rt(runtime)),
                 EventKind::RuntimeClose { runtime, api } => {
                     format!("runtime-close {} ({api})", rt(runtime))
                 }

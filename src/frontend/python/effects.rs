@@ -157,7 +157,13 @@ impl<'a> Lowerer<'a> {
                         _ => None,
                     })
                     .unwrap_or(RuntimeRef::Unknown);
-                self.emit(range, K::RuntimeEnter { runtime });
+                self.emit(
+                    range,
+                    K::RuntimeEnter {
+                        runtime,
+                        api: api.path.clone(),
+                    },
+                );
             }
             Concept::RuntimeClose => {
                 let runtime = callee.recv_runtime.unwrap_or(RuntimeRef::Unknown);

@@ -618,7 +618,7 @@ fn shift(kind: &mut EventKind, fo: u32, vo: u32, go: u32) {
                 srt(runtime);
             }
         }
-        EventKind::RuntimeEnter { runtime } | EventKind::RuntimeClose { runtime, .. } => {
+        EventKind::RuntimeEnter { runtime, .. } | EventKind::RuntimeClose { runtime, .. } => {
             srt(runtime)
         }
         EventKind::Create { resource, .. } => {

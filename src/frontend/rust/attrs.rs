@@ -154,15 +154,19 @@ pub fn fn_attrs(attrs: &[Attribute], imported: impl Fn(&str) -> Option<Vec<Strin
             _ => None,
         };
         let flavor_arg = args.and_then(|t| arg_value(t, "flavor"));
-        let executor = if segs.first() == Some(&"async_std") {
-            Executor::AsyncStd
-        } else {
-            Executor::Tokio
+        // actix and ntex run the body inside a `LocalSet` on a current-thread tokio runtime,
+        // and tokio's `flavor = "local"` builds a `LocalRuntime`: `spawn_local` works there.
+        let executor = match segs.first() {
+            Some(&"async_std") => Executor::AsyncStd,
+            Some(&"actix_rt" | &"actix_web" | &"ntex") => Executor::TokioLocal,
+            _ if flavor_arg.as_deref() == Some("local") => Executor::TokioLocal,
+            _ => Executor::Tokio,
         };
         let runtime = |default: Flavor, test: bool, what: &str| {
             let flavor = match flavor_arg.as_deref() {
                 Some("current_thread") => Flavor::CurrentThread,
                 Some("multi_thread") => Flavor::MultiThread,
+                Some("local") => Flavor::CurrentThread,
                 _ => default,
             };
             Some(Entry::Runtime {

@@ -637,8 +637,9 @@ fn offset_kind(kind: &EventKind, fb: u32, vb: u32) -> EventKind {
             disabled,
             api,
         },
-        EventKind::RuntimeEnter { runtime } => EventKind::RuntimeEnter {
+        EventKind::RuntimeEnter { runtime, api } => EventKind::RuntimeEnter {
             runtime: r(runtime),
+            api,
         },
         EventKind::HandleOf { runtime, var } => EventKind::HandleOf {
             runtime: r(runtime),

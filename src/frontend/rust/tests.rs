@@ -280,7 +280,7 @@ fn handles_and_enter() {
     assert_eq!(p.var(rt).name, "rt");
     assert_eq!(p.var(h).kind, VarKind::Handle);
     assert!(f.events.iter().any(
-        |e| matches!(e.kind, EventKind::RuntimeEnter { runtime: RuntimeRef::Var(v) } if v == h)
+        |e| matches!(e.kind, EventKind::RuntimeEnter { runtime: RuntimeRef::Var(v), .. } if v == h)
     ));
     assert_eq!(runs(f)[0].0, RunKind::Spawn);
     assert_eq!(runs(f)[0].1, RuntimeRef::Var(h));

@@ -264,6 +264,22 @@ impl<'a> Lowerer<'a, '_> {
         }
     }
 
+    /// The runtime a plain argument names (`&rt`, `rt`, `handle`): that of the local it reads.
+    fn arg_runtime(&self, arg: &Expr) -> RuntimeRef {
+        let mut e = strip(arg);
+        while let Expr::Reference(r) = e {
+            e = strip(&r.expr);
+        }
+        match e {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|id| self.lookup_ident(id))
+                .map_or(RuntimeRef::Unknown, |(_, b)| self.recv_ref(&b.origin)),
+            _ => RuntimeRef::Unknown,
+        }
+    }
+
     /// For a future wrapped by a method that polls it inside its receiver's runtime context
     /// (`rt2.wrap(fut)`), that runtime: the context the future's code runs in.
     fn wrapping_context(&self, arg: &Expr) -> Option<RuntimeRef> {
@@ -884,12 +900,13 @@ impl<'a> Lowerer<'a, '_> {
                     | Concept::SpawnBlocking
                     | Concept::BlockInPlace
                     | Concept::Thread
+                    | Concept::RunFuture
             )
         });
-        let body_idx = body_api.map(|_| {
+        let body_idx = body_api.map(|a| {
             args.iter()
                 .position(|a| matches!(strip(a), Expr::Closure(_) | Expr::Async(_)))
-                .unwrap_or(0)
+                .unwrap_or(a.arg as usize)
         });
         let mut body = None;
         let mut body_val = Val::default();
@@ -903,7 +920,7 @@ impl<'a> Lowerer<'a, '_> {
                 && let Some(api) = body_api
             {
                 let synth = match api.concept {
-                    Concept::BlockOn | Concept::Spawn => FnKind::Future,
+                    Concept::BlockOn | Concept::Spawn | Concept::RunFuture => FnKind::Future,
                     _ => FnKind::Closure,
                 };
                 let (id, v) = self.lower_body_arg(arg, synth);
@@ -998,7 +1015,8 @@ impl<'a> Lowerer<'a, '_> {
                 | Concept::Spawn
                 | Concept::SpawnBlocking
                 | Concept::BlockInPlace
-                | Concept::Thread => {
+                | Concept::Thread
+                | Concept::RunFuture => {
                     let Some(b) = body else { continue };
                     if Some(api.concept) != body_api.map(|a| a.concept) {
                         continue;
@@ -1008,6 +1026,7 @@ impl<'a> Lowerer<'a, '_> {
                         Concept::Spawn => RunKind::Spawn,
                         Concept::SpawnBlocking => RunKind::SpawnBlocking,
                         Concept::BlockInPlace => RunKind::BlockInPlace,
+                        Concept::RunFuture => RunKind::Future,
                         _ => RunKind::Thread,
                     };
                     let runtime = match (how, api.runtime) {
@@ -1015,6 +1034,9 @@ impl<'a> Lowerer<'a, '_> {
                         (_, RuntimeArg::Current) => RuntimeRef::Current,
                         (_, RuntimeArg::Fresh) => RuntimeRef::Fresh(api.model_flavor()),
                         (_, RuntimeArg::Receiver) => rref,
+                        (_, RuntimeArg::Argument) => args
+                            .first()
+                            .map_or(RuntimeRef::Unknown, |a| self.arg_runtime(a)),
                     };
                     let runtime = match body_idx.and_then(|i| args.iter().nth(i)) {
                         Some(arg) if how == RunKind::BlockOn => {
@@ -1061,6 +1083,9 @@ impl<'a> Lowerer<'a, '_> {
                 }
                 Concept::BlockingEntry => {
                     self.emit_model(span, EventKind::BlockingEntry { api: path.clone() });
+                    if let Some(r) = &api.returns {
+                        out.ty = TypeRef::Ext(Arc::from(r.as_str()));
+                    }
                 }
                 Concept::Handle => {
                     let r = if api.runtime == RuntimeArg::Current {
@@ -1096,7 +1121,13 @@ impl<'a> Lowerer<'a, '_> {
                     } else {
                         rref
                     };
-                    let at = self.emit_model(span, EventKind::RuntimeEnter { runtime: r });
+                    let at = self.emit_model(
+                        span,
+                        EventKind::RuntimeEnter {
+                            runtime: r,
+                            api: api_name,
+                        },
+                    );
                     if r != RuntimeRef::Current {
                         self.subject(at, span, &recv_place);
                     }
