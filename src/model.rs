@@ -496,6 +496,13 @@ pub enum EventKind {
         /// constructor's type (`ApiClient` for `httpx.AsyncClient`): messages name it.
         made_as: Option<String>,
     },
+    /// A value of a package type that keeps lazily made values of its own is built (a struct
+    /// literal with a `OnceLock`, `OnceCell` or `LazyLock` field): the flow follows it so that
+    /// what such a field gets made lives as long as the value.
+    Instance {
+        /// The type, as written.
+        ty: String,
+    },
     /// A runtime-bound resource is used.
     Use {
         /// The resource.

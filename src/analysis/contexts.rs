@@ -333,11 +333,12 @@ fn unlayered(facts: &Facts, i: InstId) -> InstId {
 /// The instance a runtime reference designates when reached in context `cur`.
 pub fn resolve(facts: &Facts, f: FnId, event: usize, runtime: RuntimeRef, cur: Ctx) -> InstId {
     match runtime {
+        // A variable bound to a runtime that a helper builds: the one the flow finds there.
         RuntimeRef::Var(v) => facts
             .var_instance
             .get(&v)
             .copied()
-            .unwrap_or(InstId::UNKNOWN),
+            .unwrap_or_else(|| facts.flow.runtime_of(f, event, &facts.event_instance)),
         RuntimeRef::Current => cur.instance().unwrap_or(InstId::UNKNOWN),
         RuntimeRef::Fresh(_) => facts
             .event_instance

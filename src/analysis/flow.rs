@@ -34,6 +34,8 @@ pub enum ObjKind {
     Resource,
     /// A spawned task's handle.
     Task,
+    /// A value of a package type that keeps lazily made values ([`EventKind::Instance`]).
+    Instance,
 }
 
 /// How a place holds an object.
@@ -80,6 +82,8 @@ pub struct Flow {
     leaving: Vec<bool>,
     /// Per object, whether a field or static owns it, and the functions that return it owned.
     kept: Vec<(bool, Vec<FnId>)>,
+    /// Lazily made values: (the place of the owning value, the place of the made value).
+    lazy: Vec<(Place, Place)>,
 }
 
 type Ctx = u32;
@@ -151,6 +155,7 @@ fn made_kind(kind: &EventKind) -> Option<ObjKind> {
     match kind {
         EventKind::RuntimeNew { .. } => Some(ObjKind::Runtime),
         EventKind::Create { .. } => Some(ObjKind::Resource),
+        EventKind::Instance { .. } => Some(ObjKind::Instance),
         EventKind::Run {
             how: RunKind::Spawn,
             ..
@@ -218,7 +223,11 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
         }
     };
     let mut subjects: HashMap<(FnId, u32), Vec<Place>> = HashMap::default();
+    let mut lazy: Vec<(Place, Place)> = Vec::new();
     for fact in &program.flow.facts {
+        if let FactKind::Lazy { owner, from } = fact.kind {
+            lazy.push((owner, from));
+        }
         let f = fact.func;
         if program.functions.get(f.0 as usize).is_none() {
             continue;
@@ -301,6 +310,7 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
                 | FactKind::Drop { .. }
                 | FactKind::Release { .. }
                 | FactKind::Body { .. }
+                | FactKind::Lazy { .. }
                 | FactKind::CallVia { .. } => {}
             }
         }
@@ -359,6 +369,7 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
         runs_on: Vec::new(),
         leaving,
         kept,
+        lazy,
     };
     flow.runs_on = runs_on(program, &flow);
     flow
@@ -634,6 +645,24 @@ impl Flow {
         self.kept
             .get(id.0 as usize)
             .is_some_and(|(cell, rets)| *cell || rets.contains(&f))
+    }
+
+    /// The values that own object `id` because it was made lazily for them
+    /// ([`FactKind::Lazy`]): it is made once per such value and lives as long as it. Empty
+    /// when the object is not made lazily, or when the flow does not know the owning values.
+    pub fn lazy_owners(&self, id: ObjId) -> Vec<ObjId> {
+        let mut out: Vec<ObjId> = Vec::new();
+        for &(owner, from) in &self.lazy {
+            if !self.values(from).iter().any(|(o, _)| *o == id) {
+                continue;
+            }
+            for (o, _) in self.values(owner) {
+                if self.object(o).kind == ObjKind::Instance && !out.contains(&o) {
+                    out.push(o);
+                }
+            }
+        }
+        out
     }
 
     /// Whether an object, owned, leaves the function that made it: returned, or stored in a

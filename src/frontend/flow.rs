@@ -96,6 +96,10 @@ impl FlowLinker {
                 FactKind::Release { cell } => FactKind::Release {
                     cell: cell_ids[cell.0 as usize],
                 },
+                FactKind::Lazy { owner, from } => FactKind::Lazy {
+                    owner: place(*owner),
+                    from: place(*from),
+                },
                 FactKind::Body { body, to } => FactKind::Body {
                     body: FnId(body.0 + fn_base),
                     to: place(*to),

@@ -139,6 +139,15 @@ pub enum FactKind {
         /// A field of the dying value's type.
         cell: CellId,
     },
+    /// The value of `from` is made at most once for each value held in `owner` and kept in
+    /// it: a lazily initialised field (`self.client.get_or_init(|| ..)`, a `LazyLock` field
+    /// of a struct literal). It lives as long as that value.
+    Lazy {
+        /// The place holding the owning value.
+        owner: Place,
+        /// The lazily made value.
+        from: Place,
+    },
     /// The nested body `body` itself, kept as a value to be called later (a closure put in a
     /// field: `Hooks { on_tick: Box::new(|| ..) }`), goes to `to`.
     Body {

@@ -126,10 +126,20 @@ fn home(
     statics: &[ObjId],
     fields: &[ObjId],
 ) -> Option<Home> {
-    if statics.contains(&o) {
-        return Some(Home::Process);
-    }
     let flow = &facts.flow;
+    // Made lazily for a value that keeps it (a `OnceLock` field): it lives as that value does,
+    // made once, under whatever runtime first asks for it.
+    let mut o = o;
+    for depth in 0.. {
+        if statics.contains(&o) {
+            return Some(Home::Process);
+        }
+        match flow.lazy_owners(o).as_slice() {
+            [] => break,
+            [owner] if depth < 8 => o = *owner,
+            _ => return None,
+        }
+    }
     let obj = flow.object(o);
     let returned = |f: FnId| flow.values(Place::Ret(f)).iter().any(|(x, _)| *x == o);
     // A Rust object handed to a local of a body enclosing the one that makes it (a channel
@@ -436,7 +446,8 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
                         // A loop made by a function that runs several times within one run
                         // of the home function.
                         InstanceKind::Built(f, _) | InstanceKind::Fresh(f, _) => {
-                            facts.repeated[f.0 as usize] && !facts.repeated[h.0 as usize]
+                            (facts.repeated[f.0 as usize] && !facts.repeated[h.0 as usize])
+                                || made_in_loop(program, h, depth, f)
                         }
                         _ => false,
                     },
@@ -746,13 +757,38 @@ fn outlives_instance(
                 return false;
             };
             match facts.instance(b.inst).kind {
-                InstanceKind::Built(f, e) | InstanceKind::Fresh(f, e) => {
-                    f == owner && program.func(f).events[e].loop_depth > create_depth
+                InstanceKind::Built(f, e) | InstanceKind::Fresh(f, e) if f == owner => {
+                    program.func(f).events[e].loop_depth > create_depth
+                }
+                InstanceKind::Built(f, _) | InstanceKind::Fresh(f, _) => {
+                    made_in_loop(program, owner, create_depth, f)
                 }
                 _ => false,
             }
         }
     }
+}
+
+/// Whether every call or run of `owner` that leads to `f` sits in a loop deeper than `depth`
+/// (and one does): a runtime that a helper `f` builds is then made anew on each iteration of a
+/// loop that `owner` enters after its object was made at `depth`.
+fn made_in_loop(program: &Program, owner: FnId, depth: u16, f: FnId) -> bool {
+    let mut found = false;
+    for ev in &program.func(owner).events {
+        let next: &[FnId] = match &ev.kind {
+            EventKind::Call { callees, .. } => callees,
+            EventKind::Run { body, .. } => std::slice::from_ref(body),
+            _ => continue,
+        };
+        if !next.iter().any(|&c| reached_from(program, c)[f.0 as usize]) {
+            continue;
+        }
+        if ev.loop_depth <= depth {
+            return false;
+        }
+        found = true;
+    }
+    found
 }
 
 fn finding(

@@ -1069,6 +1069,7 @@ const TRAVELS: &[Travel] = &[
 const MULTIPLICITIES: &[&str] = &[
     "two_in_sequence",
     "per_loop_iteration",
+    "helper_per_loop_iteration",
     "per_call",
     "per_thread",
     "two_tokio_tests",
@@ -1149,6 +1150,7 @@ fn shared_programs(out: &mut Vec<Program>) {
 /// The code that runs the uses: under two runtimes (bug) or under one (twin).
 fn shared_main(mult: &str, twin: bool, owner: &str, call: &str, param: &str, arg: &str) -> String {
     const RT: &str = "tokio::runtime::Runtime::new().unwrap()";
+    const HELPER_RT: &str = "fn make_runtime() -> tokio::runtime::Runtime {\n    tokio::runtime::Runtime::new().unwrap()\n}\n\n";
     const STATIC_RT: &str = "static RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> =\n    std::sync::LazyLock::new(|| tokio::runtime::Runtime::new().unwrap());\n\n";
     match (mult, twin) {
         ("two_in_sequence", false) => format!(
@@ -1162,6 +1164,12 @@ fn shared_main(mult: &str, twin: bool, owner: &str, call: &str, param: &str, arg
         ),
         ("per_loop_iteration", true) => format!(
             "fn main() {{\n    let rt = {RT};\n{owner}    for day in 0..3 {{\n        let n = rt.block_on({call});\n        println!(\"{{day}}: {{n}}\");\n    }}\n}}\n"
+        ),
+        ("helper_per_loop_iteration", false) => format!(
+            "{HELPER_RT}fn main() {{\n{owner}    for day in 0..3 {{\n        let rt = make_runtime();\n        let n = rt.block_on({call}); @@\n        println!(\"{{day}}: {{n}}\");\n    }}\n}}\n"
+        ),
+        ("helper_per_loop_iteration", true) => format!(
+            "{HELPER_RT}fn main() {{\n    let rt = make_runtime();\n{owner}    for day in 0..3 {{\n        let n = rt.block_on({call});\n        println!(\"{{day}}: {{n}}\");\n    }}\n}}\n"
         ),
         ("per_call", false) => format!(
             "pub fn fetch_blocking({param}) -> usize {{\n    let rt = {RT};\n    rt.block_on({call}) @@\n}}\n\nfn main() {{\n{owner}    let a = fetch_blocking({arg});\n    let b = fetch_blocking({arg});\n    println!(\"{{a}} {{b}}\");\n}}\n"

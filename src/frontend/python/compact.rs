@@ -254,6 +254,10 @@ fn compact_flow(
                 (Some(body), Some(to)) => FactKind::Body { body, to },
                 _ => continue,
             },
+            FactKind::Lazy { owner, from } => match (place(owner), place(from)) {
+                (Some(owner), Some(from)) => FactKind::Lazy { owner, from },
+                _ => continue,
+            },
             FactKind::CallVia { event: e, callee } => match (event(e), place(callee)) {
                 (Some(event), Some(callee)) => FactKind::CallVia { event, callee },
                 _ => continue,

@@ -189,7 +189,8 @@ impl FileFacts {
             },
             FactKind::Release { cell } => Packed::Release { cell: cell.0 },
             // Closures kept as values and calls through them are not recorded in Python.
-            FactKind::Body { .. } | FactKind::CallVia { .. } => return,
+            // Nor are lazily initialised fields.
+            FactKind::Body { .. } | FactKind::CallVia { .. } | FactKind::Lazy { .. } => return,
         };
         self.facts.push(PackedFact {
             func,

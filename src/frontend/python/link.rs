@@ -634,6 +634,7 @@ fn shift(kind: &mut EventKind, fo: u32, vo: u32, go: u32) {
         | EventKind::RuntimeProbe { .. }
         | EventKind::Blocking { .. }
         | EventKind::Hygiene { .. }
+        | EventKind::Instance { .. }
         | EventKind::ExpectsFailure { .. }
         | EventKind::Wait { .. } => {}
     }

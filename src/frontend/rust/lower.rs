@@ -128,6 +128,8 @@ struct Val {
     /// The value is a static's, read by this event (local fn, event index): a read that the
     /// body only hands back to its caller is no use of the static.
     read: Option<(u32, u32)>,
+    /// The value is a field of the value in this place (`x.f`: the place of `x`).
+    owner: Option<Place>,
 }
 
 #[derive(Clone, Debug)]
@@ -1277,6 +1279,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 Val {
                     ty,
                     place,
+                    owner: base.place,
                     ..Val::default()
                 }
             }
@@ -1352,11 +1355,20 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             Expr::Struct(s) => {
                 let mut fields = Vec::new();
                 let mut typed = Vec::new();
+                let mut lazy = false;
+                let mut made = Vec::new();
                 for f in &s.fields {
+                    lazy |= self.is_cell_new(&f.expr);
                     let v = match self.kept_closure(&f.expr) {
                         Some(c) => self.closure_value(c),
                         None => self.lower_expr(&f.expr),
                     };
+                    made.extend(
+                        v.pend
+                            .iter()
+                            .filter(|p| p.kind == PendKind::Create)
+                            .cloned(),
+                    );
                     self.escape_if_runtime(&f.expr);
                     if let syn::Member::Named(name) = &f.member
                         && !matches!(v.ty, TypeRef::Unknown)
@@ -1386,10 +1398,31 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     }
                 }
                 self.init_fields(&ty, fields);
-                Val {
+                // A value of the package holding a resource made in place holds that resource.
+                let pend = if matches!(ty, TypeRef::Pkg(_)) {
+                    made
+                } else {
+                    Vec::new()
+                };
+                let mut out = Val {
                     ty,
+                    pend,
                     ..Val::default()
+                };
+                // A value that keeps lazily made values of its own is followed by the flow.
+                if lazy && let TypeRef::Pkg(sp) = &out.ty {
+                    let span = self.sp2(
+                        s.path
+                            .segments
+                            .first()
+                            .map_or(s.brace_token.span.open(), |g| g.ident.span()),
+                        s.brace_token.span.close(),
+                    );
+                    let ty = sp.segs.join("::");
+                    let at = self.emit_model(span, EventKind::Instance { ty });
+                    self.made(at, span, &mut out);
                 }
+                out
             }
             Expr::Try(t) => {
                 let v = self.lower_expr(&t.expr);
@@ -1402,6 +1435,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     place: v.place,
                     moved_from: v.moved_from,
                     read: v.read,
+                    owner: None,
                 }
             }
             Expr::TryBlock(t) => self.lower_block(&t.block, false),
@@ -1792,6 +1826,22 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             _ => None,
         }
+    }
+
+    /// Whether `e` makes an empty lazy or once cell (`OnceLock::new()`, `OnceCell::default()`,
+    /// `LazyLock::new(|| ..)`).
+    fn is_cell_new(&self, e: &Expr) -> bool {
+        let Expr::Call(c) = strip(e) else {
+            return false;
+        };
+        let Expr::Path(p) = strip(&c.func) else {
+            return false;
+        };
+        let Res::Ext(full) = self.resolve(&path_segs(&p.path)) else {
+            return false;
+        };
+        matches!(last_seg(&full), "new" | "default")
+            && parent_path(&full).is_some_and(|t| types::is_cell(last_seg(t)))
     }
 
     /// Lowers a closure kept as a value: no run here, its value goes where the expression's

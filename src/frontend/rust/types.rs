@@ -64,6 +64,11 @@ const PRIMITIVES: &[&str] = &[
 /// Lazy and once cells whose accessors (`get`, `get_or_init`, deref) give the value inside.
 const CELLS: &[&str] = &["Lazy", "LazyCell", "LazyLock", "OnceCell", "OnceLock"];
 
+/// Whether a type name is one of the lazy or once cells.
+pub fn is_cell(name: &str) -> bool {
+    CELLS.contains(&name)
+}
+
 /// The type of the value a static holds: `T` for a `OnceLock<T>`, `LazyLock<T>` and the like,
 /// the type itself otherwise.
 pub fn cell_content(ty: &Type) -> &Type {

@@ -7,7 +7,7 @@ use syn::Expr;
 use syn::punctuated::Punctuated;
 use syn::token::Comma;
 
-use super::flow::{projects, stores, uses};
+use super::flow::{lazily, projects, stores, uses};
 use super::typing::{self, ctor_fallback, ret_of};
 use super::{CLOSED, Lowerer, Origin, PendKind, Val, last_seg, parent_path, strip};
 use crate::frontend::rust::ir::{FKind, Target, TypeRef};
@@ -825,6 +825,14 @@ impl<'a> Lowerer<'a, '_> {
         let mut out = Val::default();
         if let Some(p) = recv.place {
             self.store_into(p, &name, &places[1..], span, &mut out);
+        }
+        // `self.client.get_or_init(|| ..)`: made once for the value that owns the field.
+        if let (Some(Place::Cell(_)), Some(owner)) = (recv.place, recv.owner)
+            && lazily(&name)
+        {
+            for &from in places[1..].iter().flatten() {
+                self.fact(span, FactKind::Lazy { owner, from });
+            }
         }
         if projects(&name) {
             out.read = recv.read;

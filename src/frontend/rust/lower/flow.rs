@@ -72,6 +72,15 @@ pub(super) fn stores(name: &str) -> bool {
     STORES.binary_search(&name).is_ok()
 }
 
+/// Whether a method call fills an empty receiver once, with what its argument makes, and gives
+/// the receiver's value from then on (`get_or_init`, `get_or_insert_with`).
+pub(super) fn lazily(name: &str) -> bool {
+    matches!(
+        name,
+        "get_or_init" | "get_or_try_init" | "get_or_insert_with" | "get_or_insert"
+    )
+}
+
 /// Whether a method call is a use of the receiver's value.
 pub(super) fn uses(name: &str) -> bool {
     INSPECTIONS.binary_search(&name).is_err() && !projects(name)
