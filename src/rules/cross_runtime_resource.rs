@@ -444,10 +444,9 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
                             program.func(f).events[e].loop_depth > depth
                         }
                         // A loop made by a function that runs several times within one run
-                        // of the home function.
+                        // of the home function: called by it in a loop, or more than once.
                         InstanceKind::Built(f, _) | InstanceKind::Fresh(f, _) => {
-                            (facts.repeated[f.0 as usize] && !facts.repeated[h.0 as usize])
-                                || made_in_loop(program, h, depth, f)
+                            runs_again(program, h, depth, f, 8)
                         }
                         _ => false,
                     },
@@ -773,22 +772,47 @@ fn outlives_instance(
 /// (and one does): a runtime that a helper `f` builds is then made anew on each iteration of a
 /// loop that `owner` enters after its object was made at `depth`.
 fn made_in_loop(program: &Program, owner: FnId, depth: u16, f: FnId) -> bool {
-    let mut found = false;
+    let steps = leads_to(program, owner, f);
+    !steps.is_empty() && steps.iter().all(|(d, _)| *d > depth)
+}
+
+/// Whether `f` runs more than once within one run of `owner`, after an object `owner` made at
+/// loop depth `depth`: every call leading to it sits in a deeper loop, or several calls lead to
+/// it, or the one call that does leads to a body that runs it in a loop or more than once.
+fn runs_again(program: &Program, owner: FnId, depth: u16, f: FnId, budget: u32) -> bool {
+    if owner == f || budget == 0 {
+        return false;
+    }
+    let steps = leads_to(program, owner, f);
+    match steps.as_slice() {
+        [] => false,
+        _ if steps.iter().all(|(d, _)| *d > depth) => true,
+        [(_, next)] => next
+            .iter()
+            .any(|&c| runs_again(program, c, 0, f, budget - 1)),
+        _ => true,
+    }
+}
+
+/// The calls and runs of `owner` that lead to `f`: their loop depth and the callees that do.
+fn leads_to(program: &Program, owner: FnId, f: FnId) -> Vec<(u16, Vec<FnId>)> {
+    let mut out = Vec::new();
     for ev in &program.func(owner).events {
         let next: &[FnId] = match &ev.kind {
             EventKind::Call { callees, .. } => callees,
             EventKind::Run { body, .. } => std::slice::from_ref(body),
             _ => continue,
         };
-        if !next.iter().any(|&c| reached_from(program, c)[f.0 as usize]) {
-            continue;
+        let to: Vec<FnId> = next
+            .iter()
+            .copied()
+            .filter(|&c| reached_from(program, c)[f.0 as usize])
+            .collect();
+        if !to.is_empty() {
+            out.push((ev.loop_depth, to));
         }
-        if ev.loop_depth <= depth {
-            return false;
-        }
-        found = true;
     }
-    found
+    out
 }
 
 fn finding(
