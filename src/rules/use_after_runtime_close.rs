@@ -58,7 +58,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             }
             if let Some(&(end, g)) = dead_vars.get(&v) {
                 out.push(
-                    base(program, fid, ev.span, &program.var(v).name)
+                    base(program, facts, fid, ev.span, v)
                         .label(end, format!("the runtime behind it is dropped here, when `{}` returns", program.func(g).name))
                         .help("return or store the `Runtime` itself (or keep it alive alongside the handle) instead of only its `Handle`"),
                 );
@@ -69,7 +69,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 .filter(|(_, when)| Facts::together(program, *when, ev.when))
             {
                 out.push(
-                    base(program, fid, ev.span, &program.var(v).name)
+                    base(program, facts, fid, ev.span, v)
                         .label(close, "the runtime is shut down here")
                         .help("keep the runtime alive until its last use, or create a new one"),
                 );
@@ -186,8 +186,18 @@ fn runtime_use(kind: &EventKind) -> Option<VarId> {
     }
 }
 
-fn base(program: &Program, f: FnId, span: Span, name: &str) -> Finding {
+fn base(program: &Program, facts: &Facts, f: FnId, span: Span, v: VarId) -> Finding {
+    let name = &program.var(v).name;
+    let executor = facts
+        .var_instance
+        .get(&v)
+        .map(|&i| facts.instance(i).executor);
     let (msg, note) = match program.func(f).language {
+        // An anyio runtime kept in a variable is a blocking portal's event loop.
+        Language::Python if executor == Some(crate::model::Executor::Anyio) => (
+            format!("blocking portal `{name}` is used after it stopped"),
+            "anyio raises: \"RuntimeError: This portal is not running\"",
+        ),
         Language::Rust => (
             format!("`{name}` is used after its runtime was shut down"),
             "tokio panics: \"A Tokio 1.x context was found, but it is being shutdown.\"",
@@ -357,7 +367,7 @@ fn shared_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             }
             if let Some(&(_, close)) = closes.get(&v) {
                 out.push(
-                    base(program, fid, ev.span, &program.var(v).name)
+                    base(program, facts, fid, ev.span, v)
                         .label(close, "the loop is closed here, and this code runs again afterwards")
                         .help("create a new loop per call (`asyncio.run`), or close the shared loop only once at exit"),
                 );

@@ -1453,6 +1453,62 @@ fn closed_loop_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// Runtimes that a `with` statement makes and stops where its block ends (an `asyncio.Runner`,
+/// an anyio blocking portal), used after the block; the twin uses them inside it.
+fn scoped_runtime_programs(out: &mut Vec<Program>) {
+    const MAKERS: &[(&str, &str, &str, &str)] = &[
+        (
+            "asyncio_runner",
+            "import asyncio\n",
+            "asyncio.Runner() as rt",
+            "rt.run(step(i))",
+        ),
+        (
+            "anyio_portal",
+            "import asyncio\nfrom anyio.from_thread import start_blocking_portal\n",
+            "start_blocking_portal() as rt",
+            "rt.call(step, i)",
+        ),
+    ];
+    const USES: &[(&str, &str)] = &[
+        ("after_block", "n = {RUN}"),
+        (
+            "loop_after_block",
+            "n = 0\nfor i in range(3):\n    n += {RUN}",
+        ),
+        ("comprehension", "n = sum([{RUN} for i in range(3)])"),
+    ];
+    for (maker, imports, with_item, run) in MAKERS {
+        for (use_name, use_code) in USES {
+            for twin in [false, true] {
+                let code = use_code.replace("{RUN}", run);
+                let (inside, after) = if twin {
+                    (format!("{}\n", ind(&code, 8)), String::new())
+                } else {
+                    let mut lines: Vec<String> = code.lines().map(|l| ind(l, 4)).collect();
+                    if let Some(last) = lines.last_mut() {
+                        last.push_str("  @@");
+                    }
+                    (String::new(), format!("{}\n", lines.join("\n")))
+                };
+                let main = format!(
+                    "\"\"\"Generated program.\"\"\"\n{imports}\n\nasync def step(i=0):\n    await asyncio.sleep(0)\n    return i + 1\n\n\ndef main():\n    i = 0\n    with {with_item}:\n        warmup = {run}\n{inside}{after}    print(warmup, n)\n\n\nif __name__ == \"__main__\":\n    main()\n",
+                    run = run.replace("(i)", "(0)").replace(", i)", ", 0)"),
+                );
+                let files = vec![("tool.py".to_string(), main)];
+                let dims = vec![
+                    ("class", "use-after-runtime-close".to_string()),
+                    ("scoped_runtime", maker.to_string()),
+                    ("use", use_name.to_string()),
+                    ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                ];
+                let rule = (!twin).then_some("use-after-runtime-close");
+                out.push(Program::new("python", dims, rule, files));
+            }
+        }
+    }
+}
+
 /// Two independent projects in one tree with the same module names: a bug in one stays in it,
 /// and a helper that blocks is never taken for the other project's helper of the same name.
 fn monorepo_programs(out: &mut Vec<Program>) {
@@ -1582,6 +1638,7 @@ pub fn generate() -> Vec<Program> {
     shared_programs(&mut out);
     fixture_programs(&mut out);
     closed_loop_programs(&mut out);
+    scoped_runtime_programs(&mut out);
     callback_programs(&mut out);
     out
 }

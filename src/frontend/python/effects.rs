@@ -75,8 +75,15 @@ impl<'a> Lowerer<'a> {
             }
             Concept::RuntimeNew | Concept::Handle => {
                 let runtime_new = api.concept == Concept::RuntimeNew;
-                let var = match dest {
-                    Dest::Bind(name, r) if name != "_" => {
+                // A runtime a `with` statement makes (`with asyncio.Runner() as runner:`) is
+                // bound to its name and closed where the block ends.
+                let bound = match dest {
+                    Dest::Bind(name, r) => Some((name, r)),
+                    Dest::With(Some(name)) if runtime_new => Some((name, range)),
+                    _ => None,
+                };
+                let var = match (bound, dest) {
+                    (Some((name, r)), _) if name != "_" => {
                         let kind = if runtime_new {
                             VarKind::Runtime
                         } else {
@@ -94,7 +101,7 @@ impl<'a> Lowerer<'a> {
                     }
                     // A loop stored in an attribute or a container, returned or passed on lives
                     // beyond this body: track it so that its escape is seen.
-                    Dest::SelfAttr(_) | Dest::Keep | Dest::Return if runtime_new => {
+                    (_, Dest::SelfAttr(_) | Dest::Keep | Dest::Return) if runtime_new => {
                         Some(self.new_var("<loop>", range, VarKind::Runtime))
                     }
                     _ => None,

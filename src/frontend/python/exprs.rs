@@ -682,6 +682,8 @@ impl<'a> Lowerer<'a> {
     /// Lowers a `with` / `async with` statement.
     pub fn with_stmt(&mut self, w: &StmtWith) {
         let mut closes: Vec<(TextRange, ResourceRef)> = Vec::new();
+        // Runtimes the statement makes, closed when the block ends.
+        let mut runtime_closes: Vec<(TextRange, VarId, String)> = Vec::new();
         let mut expects: Vec<Vec<String>> = Vec::new();
         // Context managers of project classes: their `__exit__`/`__aexit__`, called after the body.
         let mut exits: Vec<(TextRange, String, Option<Place>)> = Vec::new();
@@ -712,6 +714,11 @@ impl<'a> Lowerer<'a> {
                     }
                     if let Some(r) = val.created {
                         closes.push((item.range(), r));
+                    }
+                    if let (Some(RuntimeRef::Var(v)), Some(ty)) = (val.runtime, val.ty.as_deref())
+                        && self.ir.vars[v.0 as usize].kind == VarKind::Runtime
+                    {
+                        runtime_closes.push((item.range(), v, format!("{ty}.__exit__")));
                     }
                     if let Some(name) = var
                         && !val.consumed
@@ -765,6 +772,15 @@ impl<'a> Lowerer<'a> {
         for (range, resource) in closes.into_iter().rev() {
             let end = TextRange::new(range.start(), range.end());
             self.emit(end, EventKind::Close { resource });
+        }
+        for (range, v, api) in runtime_closes.into_iter().rev() {
+            self.emit(
+                range,
+                EventKind::RuntimeClose {
+                    runtime: RuntimeRef::Var(v),
+                    api,
+                },
+            );
         }
     }
 
