@@ -350,12 +350,13 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
     // A Python resource that binds to the loop it is made under (an aiohttp session, an
     // asyncpg pool) is bound there, whether or not it is used there: made by a coroutine that
     // `asyncio.run` drives in a constructor, it is bound to a loop closed right after.
+    let used: HashSet<ObjId> = uses.iter().map(|(o, _)| *o).collect();
     for (i, obj) in flow.objects.iter().enumerate() {
         let o = ObjId(i as u32);
         let f = program.func(obj.func);
         if obj.kind != ObjKind::Resource
             || f.language != Language::Python
-            || !uses.iter().any(|(x, _)| *x == o)
+            || !used.contains(&o)
             || !matches!(
                 f.events.get(obj.event as usize).map(|e| &e.kind),
                 Some(EventKind::Create {

@@ -647,7 +647,22 @@ impl<'a> Lowerer<'a> {
         let Some((expr, is_call)) = target else {
             return;
         };
-        let Some(path) = self.qualify(expr).filter(|p| self.is_project_path(p)) else {
+        // A method of an instance built in place (`Loops()._make()`): what it returns.
+        let built_method = || match expr {
+            Expr::Attribute(a) if is_call => match &*a.value {
+                Expr::Call(c) if c.arguments.is_empty() => self
+                    .qualify(&c.func)
+                    .filter(|p| self.is_project_path(p))
+                    .map(|p| format!("{p}().{}", a.attr.id)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(path) = self
+            .qualify(expr)
+            .filter(|p| self.is_project_path(p))
+            .or_else(built_method)
+        else {
             return;
         };
         // A library subclass's instance is what the library constructor makes.
