@@ -4,7 +4,7 @@
 //!
 //! Both download build tools from the Python package index and build looplint in release mode,
 //! which takes minutes: they are ignored by default and skip, with a message, when the index
-//! cannot be reached. Run them with `cargo test --test packaging -- --ignored --nocapture`.
+//! cannot be reached. `.ci/run` runs them: `cargo test --test packaging -- --ignored --nocapture`.
 //! They build into this crate's target directory, so the release build is shared.
 
 use std::path::{Path, PathBuf};
