@@ -224,6 +224,12 @@ pub struct Api {
     /// the connection counts as handed over to the client.
     #[serde(default)]
     pub borrowed_stays: bool,
+    /// For closers of clients whose borrowed connection stays the caller's: the closer's
+    /// parameters, in order, that make it release that connection too when given a value other
+    /// than `False` or `None` by keyword or by position (redis's
+    /// `aclose(close_connection_pool=True)`).
+    #[serde(default)]
+    pub closes_borrowed: Vec<String>,
     /// For runtime closers: the runtime winds down in the background, without blocking or
     /// dropping it on the calling thread (`Runtime::shutdown_background`).
     #[serde(default)]

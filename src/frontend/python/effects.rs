@@ -214,6 +214,19 @@ impl<'a> Lowerer<'a> {
                 );
             }
             Concept::ResourceClose => {
+                // Told to close what the client borrowed, the close releases it too.
+                if let Recv::Var(v) = &callee.recv
+                    && closes_borrowed(api, args)
+                {
+                    for lent in self.lent.get(v).cloned().unwrap_or_default() {
+                        self.emit(
+                            range,
+                            K::Close {
+                                resource: ResourceRef::Local(lent),
+                            },
+                        );
+                    }
+                }
                 return self.receiver_close(callee, range);
             }
             _ => {}
@@ -573,6 +586,22 @@ pub(super) fn borrows_connection(api: &Api, args: Option<&Arguments>) -> bool {
             .borrows
             .iter()
             .any(|b| given(b).is_some_and(|k| !matches!(k.value, Expr::NoneLiteral(_))))
+}
+
+/// Whether a client's close is told, by a parameter the knowledge base lists (by keyword, or
+/// by position in the listed order), to close the connection the client borrowed as well
+/// (`aclose(close_connection_pool=True)`, `aclose(True)`).
+fn closes_borrowed(api: &Api, args: Option<&Arguments>) -> bool {
+    let told = |e: &Expr| !matches!(literal(e), Some("False" | "None"));
+    args.is_some_and(|args| {
+        args.args.iter().take(api.closes_borrowed.len()).any(told)
+            || args.keywords.iter().any(|k| {
+                k.arg
+                    .as_ref()
+                    .is_some_and(|a| api.closes_borrowed.iter().any(|c| c == a.as_str()))
+                    && told(&k.value)
+            })
+    })
 }
 
 /// The source form of a constant argument (`False`, `None`, `3`), as the knowledge base
