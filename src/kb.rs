@@ -360,6 +360,24 @@ struct KbFile {
     needs: Option<NeedLevel>,
     #[serde(default)]
     api: Vec<Api>,
+    #[serde(default)]
+    channel: Vec<Channel>,
+}
+
+/// A family of channels: the functions that make a sender and receiver pair, the methods that
+/// send a value on the sender, and those that hand a value out of the receiver.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    /// Full paths of the functions that return `(sender, receiver)`.
+    pub makers: Vec<String>,
+    /// Sender methods that take the value to send as their one argument.
+    pub sends: Vec<String>,
+    /// Receiver methods whose result is (or wraps) a value sent.
+    pub receives: Vec<String>,
+    /// The file's language (set on loading).
+    #[serde(skip, default = "default_lang")]
+    pub language: Language,
 }
 
 /// The embedded knowledge files, by name.
@@ -403,6 +421,7 @@ pub struct Kb {
     prefix: Vec<usize>,
     by_method: HashMap<(Language, String), Vec<usize>>,
     apis: Vec<Api>,
+    channels: Vec<Channel>,
 }
 
 /// An error in a knowledge file.
@@ -448,6 +467,10 @@ impl Kb {
                 });
             }
         };
+        for mut channel in file.channel {
+            channel.language = language;
+            self.channels.push(channel);
+        }
         for mut api in file.api {
             api.language = language;
             api.executor = api.executor.or(file.executor);
@@ -481,6 +504,11 @@ impl Kb {
     /// All entries.
     pub fn apis(&self) -> &[Api] {
         &self.apis
+    }
+
+    /// All channel families.
+    pub fn channels(&self) -> &[Channel] {
+        &self.channels
     }
 
     /// Entries whose path is exactly `path`, or a prefix of it.

@@ -253,6 +253,7 @@ reqwest = { version = \"0.12\", features = [\"blocking\"] }
 sqlx = { version = \"0.8\", features = [\"runtime-tokio\", \"postgres\"] }
 async-trait = \"0.1\"
 lazy_static = \"1\"
+flume = \"0.11\"
 ";
 
 fn cargo_toml(name: &str, extra: &str) -> String {
@@ -1049,6 +1050,16 @@ const TRAVELS: &[Travel] = &[
         items: "async fn fetch(client: &{T}) -> usize {\n    {USE:client}\n}\n",
         module: "",
         owner: "let (tx, rx) = std::sync::mpsc::channel();\n    tx.send({CREATE}).unwrap();\n    let client = rx.recv().unwrap();",
+        call: "fetch(&client)",
+        param: "client: &{T}",
+        arg: "&client",
+        is_static: false,
+    },
+    Travel {
+        name: "channel_crate",
+        items: "async fn fetch(client: &{T}) -> usize {\n    {USE:client}\n}\n",
+        module: "",
+        owner: "let (tx, rx) = flume::bounded(1);\n    tx.send({CREATE}).unwrap();\n    let client = rx.recv().unwrap();",
         call: "fetch(&client)",
         param: "client: &{T}",
         arg: "&client",

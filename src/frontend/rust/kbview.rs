@@ -4,7 +4,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::kb::{Api, Concept, Kb, RuntimeArg};
+use crate::kb::{Api, Channel, Concept, Kb, RuntimeArg};
 use crate::model::{Language, VarKind};
 
 /// The Rust entries of the knowledge base, indexed for the frontend.
@@ -17,7 +17,12 @@ pub struct KbView<'a> {
     bound_prefixes: HashMap<String, &'a Api>,
     exact: HashSet<&'a str>,
     prefixes: Vec<&'a str>,
+    channels: Vec<&'a Channel>,
 }
+
+/// A family of channels of the knowledge base, by its index among the Rust ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelFamily(u16);
 
 fn root(path: &str) -> &str {
     path.split("::").next().unwrap_or(path)
@@ -105,7 +110,48 @@ impl<'a> KbView<'a> {
             bound_prefixes,
             exact,
             prefixes,
+            channels: kb
+                .channels()
+                .iter()
+                .filter(|c| c.language == Language::Rust)
+                .collect(),
         }
+    }
+
+    /// The channel family whose maker a call of the path written `written` names
+    /// (`mpsc::channel`, `unbounded`): the written path ends, segment by segment, a maker's
+    /// full path.
+    pub fn channel_maker(&self, written: &str) -> Option<ChannelFamily> {
+        let ends = |maker: &str| {
+            maker == written
+                || maker
+                    .strip_suffix(written)
+                    .is_some_and(|head| head.ends_with("::"))
+        };
+        self.channels
+            .iter()
+            .position(|c| c.makers.iter().any(|m| ends(m)))
+            .map(|i| ChannelFamily(i as u16))
+    }
+
+    /// Whether `method` sends its argument on a sender of the family (any family when `None`).
+    pub fn channel_sends(&self, family: Option<ChannelFamily>, method: &str) -> bool {
+        self.family(family)
+            .any(|c| c.sends.iter().any(|s| s == method))
+    }
+
+    /// Whether `method` hands out a value of a receiver of the family (any family when `None`).
+    pub fn channel_receives(&self, family: Option<ChannelFamily>, method: &str) -> bool {
+        self.family(family)
+            .any(|c| c.receives.iter().any(|s| s == method))
+    }
+
+    fn family(&self, family: Option<ChannelFamily>) -> impl Iterator<Item = &&'a Channel> {
+        self.channels
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| family.is_none_or(|f| f.0 as usize == *i))
+            .map(|(_, c)| c)
     }
 
     /// Entries for a full path (exact or by prefix).

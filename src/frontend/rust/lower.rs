@@ -515,7 +515,7 @@ struct Lowerer<'a, 'c> {
     /// The places standing for the messages of the channels this file makes (both halves of
     /// `let (tx, rx) = channel()` hold it): a value sent goes there, a value received comes
     /// from there.
-    channel_places: Vec<Place>,
+    channel_places: Vec<(Place, crate::frontend::rust::kbview::ChannelFamily)>,
     /// The channel place the next argument lowered is sent into (`tx.send(v)`).
     sending: Option<Place>,
 }
@@ -981,10 +981,10 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         };
         let val = match &l.init {
             Some(init) => {
-                let pair = completion::channel_pair(pat, &init.expr);
-                let is_pair = pair.is_some();
-                if let Some(pair) = pair {
-                    self.channels.push(pair);
+                let pair = completion::channel_pair(pat, &init.expr, self.cx.kb);
+                let family = pair.as_ref().map(|p| p.2);
+                if let Some((tx, rx, _)) = pair {
+                    self.channels.push((tx, rx));
                 }
                 // `let _ = x;` neither moves nor drops `x`.
                 self.borrowing =
@@ -1002,11 +1002,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     self.lower_expr(diverge);
                 }
                 let mut v = v;
-                if is_pair
+                if let Some(family) = family
                     && v.place.is_none()
                     && let Some(t) = self.temp()
                 {
-                    self.channel_places.push(t);
+                    self.channel_places.push((t, family));
                     v.place = Some(t);
                 }
                 v

@@ -21,12 +21,6 @@ use crate::model::{
     RuntimeRef, Span, VarId, VarKind,
 };
 
-/// Methods that send their argument on a channel's sender.
-const SENDS: &[&str] = &["blocking_send", "send", "send_timeout", "try_send"];
-
-/// Methods that give a message from a channel's receiver.
-const RECEIVES: &[&str] = &["blocking_recv", "recv", "recv_timeout", "try_recv"];
-
 /// Method names too common to resolve by name alone.
 const COMMON_METHODS: &[&str] = &[
     "abort",
@@ -659,14 +653,21 @@ impl<'a> Lowerer<'a, '_> {
         // A channel's halves: what is sent goes into the channel's place, what is received
         // comes out of it.
         let name = m.method.to_string();
-        let channel = recv.place.filter(|p| self.channel_places.contains(p));
-        if channel.is_some() && SENDS.contains(&name.as_str()) && m.args.len() == 1 {
-            self.sending = channel;
+        let channel = recv
+            .place
+            .and_then(|p| self.channel_places.iter().find(|(q, _)| *q == p).copied());
+        if let Some((place, family)) = channel
+            && m.args.len() == 1
+            && self.cx.kb.channel_sends(Some(family), &name)
+        {
+            self.sending = Some(place);
         }
         let mut out = self.lower_method_call_inner(m, recv);
         self.sending = None;
-        if channel.is_some() && RECEIVES.contains(&name.as_str()) {
-            out.place = channel;
+        if let Some((place, family)) = channel
+            && self.cx.kb.channel_receives(Some(family), &name)
+        {
+            out.place = Some(place);
         }
         self.arg_api = saved;
         self.arg_target = saved_target;
@@ -695,7 +696,7 @@ impl<'a> Lowerer<'a, '_> {
         if let Some(p) = recv.place
             && uses(&name)
             && !recv.chain
-            && !self.channel_places.contains(&p)
+            && !self.channel_places.iter().any(|(q, _)| *q == p)
             && !types::passes_through(&name)
         {
             self.fact(span, FactKind::Use { place: p });
@@ -1070,7 +1071,7 @@ impl<'a> Lowerer<'a, '_> {
                         self.made(at, span, &mut out);
                         if let Some(tx) = body_idx
                             .and_then(|i| args.iter().nth(i))
-                            .and_then(super::completion::last_send)
+                            .and_then(|b| super::completion::last_send(b, self.cx.kb))
                         {
                             self.note_completion(tx, at);
                         }

@@ -7,6 +7,7 @@ use syn::{Expr, Pat, Stmt};
 
 use super::{Lowerer, strip};
 use crate::frontend::rust::ir::FKind;
+use crate::frontend::rust::kbview::{ChannelFamily, KbView};
 use crate::model::{EventKind, HandleFate};
 
 /// Methods that only unwrap or ignore the result of a send.
@@ -20,7 +21,7 @@ const AFTER_SEND: &[&str] = &[
 ];
 
 /// The sender a spawned body sends on as its last statement, if any.
-pub(super) fn last_send(body: &Expr) -> Option<String> {
+pub(super) fn last_send(body: &Expr, kb: &KbView<'_>) -> Option<String> {
     let block = match strip(body) {
         Expr::Async(a) => &a.block,
         Expr::Closure(c) => match strip(&c.body) {
@@ -41,34 +42,49 @@ pub(super) fn last_send(body: &Expr) -> Option<String> {
                 e = &m.receiver;
             }
             Expr::Await(a) => e = &a.base,
-            Expr::MethodCall(m) if m.method == "send" => return path_name(&m.receiver),
+            Expr::MethodCall(m) if kb.channel_sends(None, &m.method.to_string()) => {
+                return path_name(&m.receiver);
+            }
             _ => return None,
         }
     }
 }
 
 /// The receiver an `.await` waits on: `rx.await`, `(&mut rx).await`, `rx.recv().await`.
-pub(super) fn awaited_receiver(base: &Expr) -> Option<String> {
+pub(super) fn awaited_receiver(base: &Expr, kb: &KbView<'_>) -> Option<String> {
     match strip(base) {
         Expr::Reference(r) => path_name(&r.expr),
-        Expr::MethodCall(m) if m.method == "recv" && m.args.is_empty() => path_name(&m.receiver),
+        Expr::MethodCall(m)
+            if m.args.is_empty() && kb.channel_receives(None, &m.method.to_string()) =>
+        {
+            path_name(&m.receiver)
+        }
         e => path_name(e),
     }
 }
 
-/// The two names a `let (tx, rx) = ..channel(..)` binds.
-pub(super) fn channel_pair(pat: &Pat, init: &Expr) -> Option<(String, String)> {
+/// The two names a `let (tx, rx) = mpsc::channel(..)` binds, with the channel's family: the
+/// call is one of a maker the knowledge base lists.
+pub(super) fn channel_pair(
+    pat: &Pat,
+    init: &Expr,
+    kb: &KbView<'_>,
+) -> Option<(String, String, ChannelFamily)> {
+    let Pat::Tuple(t) = pat else { return None };
     let Expr::Call(c) = strip(init) else {
         return None;
     };
     let Expr::Path(p) = strip(&c.func) else {
         return None;
     };
-    let last = p.path.segments.last()?.ident.to_string();
-    if !last.ends_with("channel") {
-        return None;
-    }
-    let Pat::Tuple(t) = pat else { return None };
+    let written = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::");
+    let family = kb.channel_maker(&written)?;
     let names: Vec<String> = t
         .elems
         .iter()
@@ -78,7 +94,7 @@ pub(super) fn channel_pair(pat: &Pat, init: &Expr) -> Option<(String, String)> {
         })
         .collect();
     match names.as_slice() {
-        [tx, rx] if t.elems.len() == 2 => Some((tx.clone(), rx.clone())),
+        [tx, rx] if t.elems.len() == 2 => Some((tx.clone(), rx.clone(), family)),
         _ => None,
     }
 }
@@ -101,7 +117,7 @@ impl Lowerer<'_, '_> {
     /// An `.await` on the receiver paired with a sender a task of this body completes on:
     /// the task is joined.
     pub(super) fn await_completion(&mut self, base: &Expr) {
-        let Some(rx) = awaited_receiver(base) else {
+        let Some(rx) = awaited_receiver(base, self.cx.kb) else {
             return;
         };
         let Some(f) = self.cur_fn() else { return };
