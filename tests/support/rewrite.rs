@@ -784,9 +784,12 @@ fn value_in_field(tree: &Tree, python: bool, hot: &BTreeSet<(String, u32)>) -> O
             1,
         );
     }
+    // A keyword argument's name (`loop=loop`) is not the local.
     for l in &mut lines[c.line + 1..f.end] {
-        l.text = replace_word(&l.text, n, &access, &|b, _| {
-            b.ends_with('.') || b.ends_with("::")
+        l.text = replace_word(&l.text, n, &access, &|b, a| {
+            b.ends_with('.')
+                || b.ends_with("::")
+                || (python && a.starts_with('=') && !a.starts_with("=="))
         });
     }
     if python {

@@ -919,7 +919,9 @@ impl<'a> Linker<'a> {
                 continue;
             }
             let mut next = match bases_of.take() {
-                Some((fi, ci)) => self.base_member(fi, ci, name, hops),
+                // A member the project's bases lack is the library base's: the class's own
+                // member of that name (the caller itself, for `super().m()` in `m`) is not it.
+                Some((fi, ci)) => Some(self.base_member(fi, ci, name, hops)?),
                 None => self.step(target, name, hops),
             };
             if call {
