@@ -9,6 +9,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// Held by each test while it builds: maturin moves the binaries it stages out of the shared
+/// target directory, so two builds at once take each other's files.
+static BUILD: Mutex<()> = Mutex::new(());
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -70,6 +75,7 @@ const BUGGY_PY: &str = "import asyncio\n\n\nasync def main():\n    asyncio.run(a
 #[test]
 #[ignore = "downloads maturin and builds looplint in release mode (minutes); run with --ignored"]
 fn pip_install_puts_looplint_on_path() {
+    let _build = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let Some(bin) = venv(tmp.path()) else { return };
     let out = run(Command::new(bin.join("pip"))
@@ -99,6 +105,7 @@ fn pip_install_puts_looplint_on_path() {
 #[test]
 #[ignore = "installs pre-commit and builds looplint in release mode (minutes); run with --ignored"]
 fn pre_commit_hook_fails_a_buggy_commit() {
+    let _build = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let Some(bin) = venv(tmp.path()) else { return };
     let out = run(Command::new(bin.join("pip")).args(["install", "--quiet", "pre-commit"]));

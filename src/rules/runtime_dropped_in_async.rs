@@ -135,18 +135,24 @@ fn shut_down_in_background(program: &Program, f: crate::model::FnId) -> bool {
 /// thrown away there: the old runtime is dropped on a worker thread.
 fn field_overwrites(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for fact in &program.flow.facts {
-        let (place, overwrite) = match fact.kind {
+        let (place, how) = match fact.kind {
             FactKind::Store {
                 cell,
                 overwrite: true,
                 ..
-            } => (Place::Cell(cell), true),
-            FactKind::Drop { place } => (place, false),
+            } => (Place::Cell(cell), FieldEnd::Overwrite),
+            FactKind::Drop { place } => (place, FieldEnd::TakenOut),
+            FactKind::Release { cell } => (Place::Cell(cell), FieldEnd::OwnerDies),
             _ => continue,
         };
         let Place::Cell(cell) = place else { continue };
         let fid = fact.func;
         if program.func(fid).language != Language::Rust {
+            continue;
+        }
+        // A hand-written `Drop` that runs first may take the runtime out of its field and shut
+        // it down in the background: unknown, so silent.
+        if matches!(how, FieldEnd::OwnerDies) && runs_drop_impl(program, fid, fact.span) {
             continue;
         }
         let Some(entry) = certain_async(program, facts, fid) else {
@@ -159,17 +165,34 @@ fn field_overwrites(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         else {
             continue;
         };
+        // One that this body also blocks on panics at that `block_on` first, which
+        // `nested-block-on` reports.
+        if matches!(how, FieldEnd::OwnerDies) && blocks_on_object(program, facts, fid, rt) {
+            continue;
+        }
         let c = program.flow.cell(cell);
-        let message = if overwrite {
-            format!(
-                "overwriting `{}.{}` drops the runtime it holds inside async code",
-                c.owner, c.name
-            )
-        } else {
-            format!(
-                "the runtime taken out of `{}.{}` is dropped inside async code",
-                c.owner, c.name
-            )
+        let (message, label) = match how {
+            FieldEnd::Overwrite => (
+                format!(
+                    "overwriting `{}.{}` drops the runtime it holds inside async code",
+                    c.owner, c.name
+                ),
+                "the old runtime is dropped here, on a thread that drives async tasks",
+            ),
+            FieldEnd::TakenOut => (
+                format!(
+                    "the runtime taken out of `{}.{}` is dropped inside async code",
+                    c.owner, c.name
+                ),
+                "the old runtime is dropped here, on a thread that drives async tasks",
+            ),
+            FieldEnd::OwnerDies => (
+                format!(
+                    "a `{}` dies inside async code and drops the runtime in its field `{}`",
+                    c.owner, c.name
+                ),
+                "the value, and the runtime it owns, is dropped here, on a thread that drives async tasks",
+            ),
         };
         let finding = Finding::new(
             "runtime-dropped-in-async",
@@ -177,17 +200,66 @@ fn field_overwrites(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             fact.span,
             message,
         )
-        .primary_label("the old runtime is dropped here, on a thread that drives async tasks")
+        .primary_label(label)
         .label(
             facts.flow.object(rt).span,
             "the runtime stored in the field is built here",
         );
+        let help = match how {
+            FieldEnd::OwnerDies => {
+                "let the value die outside async code (move it into `spawn_blocking`), or give its type a `Drop` that takes the runtime out and calls `shutdown_background()` on it"
+            }
+            _ => {
+                "take the old runtime out first (`Option::take`/`replace`) and call `shutdown_background()` on it, or drop it inside `spawn_blocking`"
+            }
+        };
         let finding = chain_labels(program, facts, fid, entry, finding)
             .note("tokio panics: \"Cannot drop a runtime in a context where blocking is not allowed. This happens when a runtime is dropped from within an asynchronous context.\"")
-            .help("take the old runtime out first (`Option::take`/`replace`) and call `shutdown_background()` on it, or drop it inside `spawn_blocking`");
+            .help(help);
         out.push(finding);
     }
 }
+/// Whether body `f` blocks on runtime object `rt`.
+fn blocks_on_object(
+    program: &Program,
+    facts: &Facts,
+    f: crate::model::FnId,
+    rt: crate::analysis::flow::ObjId,
+) -> bool {
+    program.func(f).events.iter().enumerate().any(|(i, e)| {
+        matches!(
+            e.kind,
+            EventKind::Run {
+                how: crate::model::RunKind::BlockOn,
+                ..
+            }
+        ) && facts.flow.subject(f, i).iter().any(|(o, _)| *o == rt)
+    })
+}
+
+/// Whether a value dying at `span` in `f` runs a hand-written `Drop::drop` of the package.
+fn runs_drop_impl(program: &Program, f: crate::model::FnId, span: crate::model::Span) -> bool {
+    program.func(f).events.iter().any(|e| {
+        e.span == span
+            && matches!(&e.kind, EventKind::Call { callees, .. }
+            if callees.iter().any(|&c| {
+                let name = &program.func(c).name;
+                name == "drop" || name.ends_with("::drop")
+            }))
+    })
+}
+
+/// How a field that owns a runtime lets it go.
+#[derive(Clone, Copy)]
+enum FieldEnd {
+    /// A new value is stored over it.
+    Overwrite,
+    /// The runtime is moved out (`take`, `replace`) and thrown away.
+    TakenOut,
+    /// The value that owns the field dies (scope end, `drop`, an overwrite of its own).
+    OwnerDies,
+}
+
 /// Whether a runtime variable is moved somewhere that outlives the function.
 fn escapes(program: &Program, v: VarId) -> bool {
     program.functions.iter().any(|f| {

@@ -832,7 +832,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
     let mut as_value: HashSet<u32> = HashSet::default();
     let mut flow = crate::frontend::flow::FlowLinker::default();
     // Where values of package types die, with the types whose fields die with them.
-    let mut releases: Vec<(FnId, crate::model::Span, Vec<String>)> = Vec::new();
+    let mut releases: Vec<Release> = Vec::new();
     for f in 0..n as u32 {
         let Some(ir) = l.ir(f) else { continue };
         let mut event_index: Vec<Vec<Option<u32>>> = Vec::with_capacity(ir.fns.len());
@@ -1103,11 +1103,13 @@ fn locate(fn_base: &[u32], id: u32) -> (u32, u32) {
     (f as u32, id - fn_base[f])
 }
 
-/// The fields of a dying value are released with it: one fact per field cell of each type.
-fn release_fields(
-    flow: &mut crate::model::FlowFacts,
-    releases: Vec<(FnId, crate::model::Span, Vec<String>)>,
-) {
+/// A value dying in a function at a span: the package types that die with it, each with the
+/// fields that need not (see `dropped_types`).
+type Release = (FnId, crate::model::Span, Vec<(String, Vec<String>)>);
+
+/// The fields of a dying value are released with it: one fact per field cell of each type,
+/// except the fields that only share what they point to or may have been emptied.
+fn release_fields(flow: &mut crate::model::FlowFacts, releases: Vec<Release>) {
     use crate::model::{CellId, CellKind, Fact, FactKind};
     let mut by_owner: HashMap<&str, Vec<CellId>> = HashMap::default();
     for (i, c) in flow.cells.iter().enumerate() {
@@ -1120,8 +1122,11 @@ fn release_fields(
     }
     let mut facts = Vec::new();
     for (func, span, types) in releases {
-        for t in types {
+        for (t, shared) in types {
             for &cell in by_owner.get(t.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                if shared.contains(&flow.cells[cell.0 as usize].name) {
+                    continue;
+                }
                 facts.push(Fact {
                     func,
                     span,

@@ -316,9 +316,16 @@ impl Linker<'_> {
     }
 
     /// The package types whose values die when a value of type `ty` (written in file `f`)
-    /// dies: its own and those of its fields, recursively, by last path segment. None when a
-    /// method call in `moves` may have consumed the value first.
-    pub(super) fn dropped_types(&self, f: u32, ty: &TypeRef, moves: &[(u32, u32)]) -> Vec<String> {
+    /// dies: its own and those of its fields, recursively, by last path segment, each with the
+    /// fields whose value need not die with it: shared ones (`Arc<T>`, `&T`: what they point
+    /// to lives on) and optional ones (`Option<T>`, which code may have emptied with `take`
+    /// before). None when a method call in `moves` may have consumed the value first.
+    pub(super) fn dropped_types(
+        &self,
+        f: u32,
+        ty: &TypeRef,
+        moves: &[(u32, u32)],
+    ) -> Vec<(String, Vec<String>)> {
         let RTy::Pkg(t, k) = self.eval(f, ty, 0) else {
             return Vec::new();
         };
@@ -332,20 +339,24 @@ impl Linker<'_> {
             if depth > 4 || !seen.insert((t, key.clone())) {
                 continue;
             }
-            out.push(key.rsplit("::").next().unwrap_or(&key).to_string());
+            let short = key.rsplit("::").next().unwrap_or(&key).to_string();
             let Some(&(df, idx)) = self.type_decls.get(&(t, key.clone())) else {
+                out.push((short, Vec::new()));
                 continue;
             };
             let Some(decl) = self.ir(df).and_then(|ir| ir.types.get(idx as usize)) else {
+                out.push((short, Vec::new()));
                 continue;
             };
+            let mut shared = Vec::new();
             for (name, fty) in &decl.fields {
-                if !name.contains("::")
-                    && let RTy::Pkg(t2, k2) = self.eval(df, fty, 1)
-                {
-                    work.push((t2, k2, depth + 1));
+                match self.eval(df, fty, 1) {
+                    RTy::Pkg(t2, k2) if !name.contains("::") => work.push((t2, k2, depth + 1)),
+                    RTy::Shared(_) | RTy::Wrapped(_) => shared.push(name.clone()),
+                    _ => {}
                 }
             }
+            out.push((short, shared));
         }
         out
     }
