@@ -177,6 +177,17 @@ impl Facts {
         self.expect_regions.iter().any(|r| contains(r.span, span))
     }
 
+    /// Whether code at `span` of body `f` is itself a statement a test expects to fail: the
+    /// span lies in a region of `f` (not in a nested function written there, which runs
+    /// whenever it is called).
+    pub fn in_own_expect_region(&self, f: FnId, span: Span) -> bool {
+        self.in_expect_region(span)
+            && self
+                .expect_regions
+                .iter()
+                .any(|r| r.func == f && contains(r.span, span))
+    }
+
     /// The region asserting the failure of code at `span` in function `f`, if any: the span lies
     /// in a region, or `f` is reached only from one.
     pub fn expected_region(&self, f: FnId, span: Span) -> Option<&ExpectRegion> {

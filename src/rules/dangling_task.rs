@@ -28,7 +28,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             // closed loop, with a bad argument): no task is made.
             if *handle != HandleFate::Discarded
                 || (*runtime == RuntimeRef::Unknown && !on_loop_only(facts, fid, i))
-                || facts.in_expect_region(ev.span)
+                || facts.in_own_expect_region(fid, ev.span)
                 || !facts.reached(program, fid, ev)
             {
                 continue;

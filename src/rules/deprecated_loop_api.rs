@@ -35,7 +35,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             // A test that asserts the call fails (`loop=` raises `TypeError` since 3.10)
             // watches the very error this rule warns of.
             if loop_less && (may_loop[id.0 as usize] || installed)
-                || facts.in_expect_region(ev.span)
+                || facts.in_own_expect_region(id, ev.span)
             {
                 continue;
             }
