@@ -333,13 +333,14 @@ impl<'a> Lowerer<'a> {
                             init: fid,
                         },
                     );
-                    let what = Pending::AttrCreate(Box::new(AttrCreate {
+                    self.ir.attr_creates.push(AttrCreate {
                         class: class.into_boxed_str(),
                         attr: attr.into(),
                         api: api.path.clone().into_boxed_str(),
                         binds_now: api.binds_now,
                         made_as: made_as.map(|t| class_name(t).into_boxed_str()),
-                    }));
+                    });
+                    let what = Pending::AttrCreate(self.ir.attr_creates.len() as u32 - 1);
                     self.emit_pending(range, what);
                     val.place = self.made_pending(range);
                 } else {

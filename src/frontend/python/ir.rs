@@ -101,8 +101,9 @@ pub enum Pending {
         /// How it is used.
         kind: RefKind,
     },
-    /// `self.attr = <runtime-bound constructor>` inside a method of a class.
-    AttrCreate(Box<AttrCreate>),
+    /// `self.attr = <runtime-bound constructor>` inside a method of a class (index into
+    /// [`FileIr::attr_creates`]).
+    AttrCreate(u32),
     /// A call of a parameter of an enclosing function (`fn(*args)` in a decorator's
     /// wrapper, `callback()` in a helper): the linker calls what is passed for it.
     ParamCall {
@@ -135,13 +136,16 @@ pub struct AttrCreate {
     pub made_as: Option<Box<str>>,
 }
 
-/// A pending reference and where its events go.
+/// A pending reference and where its events go. A file has hundreds of thousands of them
+/// (32 bytes each): the span leaves out the file, and rare payloads sit in tables of the file.
 #[derive(Debug, Clone)]
 pub struct PendingAt {
     /// Index in the function's events before which the resolved events are inserted.
     pub at: u32,
-    /// Span of the reference.
-    pub span: Span,
+    /// Start offset of the reference.
+    pub start: u32,
+    /// End offset of the reference.
+    pub end: u32,
     /// Loop depth at the reference.
     pub loop_depth: u16,
     /// For calls: resolve only to callees that are coroutine functions (`Some(true)`) or only
@@ -152,6 +156,15 @@ pub struct PendingAt {
     pub what: Pending,
     /// Condition of the reference within its body (in [`FileIr::conds`]).
     pub when: crate::model::CondId,
+}
+
+const _: () = assert!(std::mem::size_of::<PendingAt>() <= 32);
+
+impl PendingAt {
+    /// The span of the reference in file `file`.
+    pub fn span(&self, file: u32) -> Span {
+        Span::new(file, self.start, self.end)
+    }
 }
 
 /// What a mark does to the function a path names.
@@ -252,6 +265,8 @@ pub struct FileIr {
     pub fixtures: Vec<FixtureDef>,
     /// Interned paths and names of pending references.
     pub paths: Vec<Box<str>>,
+    /// Attribute creations of pending references ([`Pending::AttrCreate`]).
+    pub attr_creates: Vec<AttrCreate>,
     /// Conditions of events (tests of parameters).
     pub conds: crate::model::Conds,
     /// Calls with literal arguments: the call's span and its arguments.

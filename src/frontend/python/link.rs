@@ -1409,8 +1409,7 @@ impl<'a> Linker<'a> {
             // The reference resolved to something other than a call of a project function.
             return None;
         }
-        let mut span = at.span;
-        span.file = file as u32;
+        let span = at.span(file as u32);
         Some(Event {
             span,
             loop_depth: at.loop_depth,
@@ -1435,8 +1434,7 @@ impl<'a> Linker<'a> {
         value_refs: &mut Vec<FnId>,
         built: &mut Vec<crate::model::Built>,
     ) {
-        let mut span = at.span;
-        span.file = file as u32;
+        let span = at.span(file as u32);
         let push = |out: &mut Vec<Event>, kind: EventKind| {
             out.push(Event {
                 span,
@@ -1566,7 +1564,8 @@ impl<'a> Linker<'a> {
                     _ => {}
                 }
             }
-            Pending::AttrCreate(ac) => {
+            Pending::AttrCreate(i) => {
+                let ac = &self.files[file].attr_creates[*i as usize];
                 let resource = match self.resolve_full(&ac.class, 0) {
                     Some(Target::Class(fi, ci)) => self
                         .inst_globals

@@ -286,7 +286,8 @@ impl<'a> Lowerer<'a> {
         };
         self.ir.functions[fid].pending.push(PendingAt {
             at,
-            span,
+            start: span.start,
+            end: span.end,
             loop_depth,
             only_async,
             what,
