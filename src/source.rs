@@ -151,15 +151,45 @@ impl SourceDb {
             Some(text) => text.clone(),
             None => read_text_within(&file.path, file.language, self.limits.cap())?,
         };
-        if !self.limits.include_generated && is_generated(&text) {
-            return Err(ReadError::Generated);
-        }
+        let text = self.generated(text)?;
         let marked = has_marker(text.as_bytes(), file.language);
         let markers = self
             .markers
             .get_or_init(|| (0..self.files.len()).map(|_| AtomicU8::new(0)).collect());
         if let Some(slot) = markers.get(index) {
             slot.store(if marked { 2 } else { 1 }, Ordering::Relaxed);
+        }
+        Ok(text)
+    }
+
+    /// Runs `f` over the text of the file at `index` as [`Self::read`] gives it, without
+    /// keeping it: a UTF-8 file is read into one buffer that is not copied, and its suppression
+    /// marker is left for `read` to record (a scan of imports pays for neither).
+    pub fn with_text<R>(&self, index: usize, f: impl FnOnce(&str) -> R) -> Result<R, ReadError> {
+        let file = &self.files[index];
+        if file.overlay.is_some() {
+            return self.read(index).map(|text| f(&text));
+        }
+        let bytes = read_bytes_within(&file.path, self.limits.cap())?;
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(text) if !bytes.contains(&0) => text,
+            // Binary, or another encoding: as `read` decodes it.
+            _ => {
+                return self
+                    .generated(decode(bytes, file.language)?)
+                    .map(|text| f(&text));
+            }
+        };
+        if !self.limits.include_generated && is_generated(text) {
+            return Err(ReadError::Generated);
+        }
+        Ok(f(text))
+    }
+
+    /// `text`, unless it is generated and generated files are skipped.
+    fn generated(&self, text: Arc<str>) -> Result<Arc<str>, ReadError> {
+        if !self.limits.include_generated && is_generated(&text) {
+            return Err(ReadError::Generated);
         }
         Ok(text)
     }
@@ -219,12 +249,16 @@ pub fn read_text(path: &Path, language: Language) -> Result<Arc<str>, ReadError>
 
 /// Reads a regular source file of at most `cap` bytes as text (see [`read_text`]).
 fn read_text_within(path: &Path, language: Language, cap: u64) -> Result<Arc<str>, ReadError> {
+    decode(read_bytes_within(path, cap)?, language)
+}
+
+/// The bytes of a source file of at most `cap` bytes.
+fn read_bytes_within(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     use crate::readfile::{ReadFileError, read_bytes};
-    let bytes = read_bytes(path, cap).map_err(|e| match e {
+    read_bytes(path, cap).map_err(|e| match e {
         ReadFileError::TooLarge { size, limit } => ReadError::TooLarge { size, limit },
         other => ReadError::Io(other.to_string()),
-    })?;
-    decode(bytes, language)
+    })
 }
 
 /// Decodes the bytes of a source file: UTF-8, or for Python the encoding its coding line

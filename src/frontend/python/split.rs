@@ -95,11 +95,13 @@ pub fn split(db: &SourceDb, root: &Path, files: &[usize]) -> Vec<Part> {
     let links: Vec<Vec<(usize, Option<String>)>> = (0..n)
         .into_par_iter()
         .map(|k| {
-            let (Ok(text), Some(dir)) = (db.read(files[k]), paths[k].parent()) else {
+            let (Ok(imports), Some(dir)) =
+                (db.with_text(files[k], scan_imports), paths[k].parent())
+            else {
                 return Vec::new();
             };
             let mut links = Vec::new();
-            for imp in scan_imports(&text) {
+            for imp in imports {
                 let found = resolve(&imp, dir, root, &by_path, &dirs);
                 if found.is_empty() && imp.level == 0 && imp.module.contains('.') {
                     if let Some(Some(j)) = suffixes.get(&imp.module) {
