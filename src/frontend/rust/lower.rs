@@ -1356,12 +1356,26 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 let mut fields = Vec::new();
                 let mut typed = Vec::new();
                 let mut lazy = false;
+                let mut lazy_from = Vec::new();
                 let mut made = Vec::new();
                 for f in &s.fields {
-                    lazy |= self.is_cell_new(&f.expr);
-                    let v = match self.kept_closure(&f.expr) {
-                        Some(c) => self.closure_value(c),
-                        None => self.lower_expr(&f.expr),
+                    let cell = self.is_cell_new(&f.expr);
+                    lazy |= cell;
+                    let v = match (self.kept_closure(&f.expr), cell_closure(&f.expr)) {
+                        (Some(c), _) => self.closure_value(c),
+                        // `LazyLock::new(|| ..)`: the field's value is what the closure makes.
+                        (None, Some(c)) if cell => {
+                            let (id, _) = self.lower_closure(c, None, false);
+                            let span = self.sp(c.or1_token.span);
+                            self.emit_run(span, id, RunKind::Inline);
+                            let place = Some(Place::Ret(FnId(id)));
+                            lazy_from.extend(place);
+                            Val {
+                                place,
+                                ..Val::default()
+                            }
+                        }
+                        _ => self.lower_expr(&f.expr),
                     };
                     made.extend(
                         v.pend
@@ -1421,6 +1435,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     let ty = sp.segs.join("::");
                     let at = self.emit_model(span, EventKind::Instance { ty });
                     self.made(at, span, &mut out);
+                    if let Some(owner) = out.place {
+                        for from in lazy_from {
+                            self.fact(span, FactKind::Lazy { owner, from });
+                        }
+                    }
                 }
                 out
             }
@@ -2033,5 +2052,16 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             _ => self.lower_synthetic(arg, synth),
         }
+    }
+}
+
+/// The closure a call is handed first (`LazyLock::new(|| ..)`).
+fn cell_closure(e: &Expr) -> Option<&syn::ExprClosure> {
+    let Expr::Call(c) = strip(e) else {
+        return None;
+    };
+    match c.args.first().map(strip) {
+        Some(Expr::Closure(cl)) => Some(cl),
+        _ => None,
     }
 }
