@@ -3,7 +3,10 @@
 //! Parsing and lowering allocate many small, short-lived nodes; mimalloc (as ruff uses) makes
 //! that cheaper than the system allocator. How freed pages go back to the OS is a trade of
 //! speed against peak memory, and the right choice depends on the input: Rust syntax trees are
-//! large and similar from file to file, so reusing pages is much faster; Python trees are small,
+//! large and similar from file to file, so reusing pages is much faster (pages freed by one
+//! file are kept for a second, long enough for the next files to reuse them: on the Rust
+//! corpus a 50 ms delay took 55,000 to 96,000 page faults and 1 s of system time, a 1 s delay
+//! 700 faults and 0.4 s, for 16 MiB more peak memory); Python trees are small,
 //! and giving pages back within a few milliseconds keeps peak memory close to what is live.
 //! For the same reason a Python-only run takes no transparent huge pages: a huge page is
 //! zeroed and counted whole as soon as one byte of it is touched, and Python trees come and go
@@ -22,7 +25,7 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// Tunes the allocator for a run over `rust` Rust files and `python` Python files.
 pub fn tune_for(rust: usize, python: usize) {
     let delay = if rust > 0 {
-        50
+        1000
     } else if python > 0 {
         no_huge_pages();
         10
