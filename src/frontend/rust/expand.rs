@@ -275,7 +275,111 @@ enum PElem {
 
 struct Rule {
     pattern: Vec<PElem>,
-    body: Vec<TokenTree>,
+    body: Vec<BElem>,
+}
+
+/// A rule body read once, so that each invocation walks it without collecting the tokens of
+/// its groups again or looking up which variables a repetition uses.
+enum BElem {
+    /// A token copied as written (not a group).
+    Tok(TokenTree),
+    /// `$crate`, with the span of `crate`.
+    Crate(Span),
+    /// `$name`: the name, and the two tokens as written (kept when the name is not bound).
+    Var(String, TokenTree, Ident),
+    /// A delimited group: its delimiter, span and contents.
+    Group(Delimiter, Span, Vec<BElem>),
+    /// `$( .. ) sep op`: the contents, the separator, every `$name` of the contents in order
+    /// (the first bound to a sequence gives the count), and the distinct names used down to
+    /// the transcriber's depth limit (each one bound to a sequence takes its iteration).
+    Rep(Vec<BElem>, Option<TokenTree>, Vec<String>, Vec<String>),
+    /// A `$( .. )` without a repetition operator after it: transcription fails here.
+    Fail,
+}
+
+/// Deepest group nesting a rule body is transcribed to.
+const MAX_BODY_DEPTH: u32 = 32;
+
+/// Reads the rule body `tokens`, at group depth `depth`.
+fn compile_body(tokens: &[TokenTree], depth: u32) -> Vec<BElem> {
+    let mut out = Vec::new();
+    if depth > MAX_BODY_DEPTH {
+        // Never walked: transcription stops at this depth.
+        return out;
+    }
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = &tokens[i];
+        if is_punct(t, '$') {
+            match tokens.get(i + 1) {
+                Some(TokenTree::Ident(n)) if n == "crate" => {
+                    out.push(BElem::Crate(n.span()));
+                    i += 2;
+                    continue;
+                }
+                Some(TokenTree::Ident(n)) => {
+                    out.push(BElem::Var(n.to_string(), t.clone(), n.clone()));
+                    i += 2;
+                    continue;
+                }
+                Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                    let Some((sep, _, used)) = rep_tail(&tokens[i + 2..]) else {
+                        out.push(BElem::Fail);
+                        return out;
+                    };
+                    let mut order = Vec::new();
+                    dollar_names(&inner, &mut order, 0, u32::MAX);
+                    let mut vars = Vec::new();
+                    dollar_names(&inner, &mut vars, 0, MAX_BODY_DEPTH);
+                    out.push(BElem::Rep(
+                        compile_body(&inner, depth + 1),
+                        sep,
+                        order,
+                        vars,
+                    ));
+                    i += 2 + used;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match t {
+            TokenTree::Group(g) => {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                out.push(BElem::Group(
+                    g.delimiter(),
+                    g.span(),
+                    compile_body(&inner, depth + 1),
+                ));
+            }
+            other => out.push(BElem::Tok(other.clone())),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Every distinct name written `$name` in `body`, in order, with the groups down to `limit`
+/// levels below `depth`.
+fn dollar_names(body: &[TokenTree], out: &mut Vec<String>, depth: u32, limit: u32) {
+    if depth > limit {
+        return;
+    }
+    for (i, t) in body.iter().enumerate() {
+        if is_punct(t, '$')
+            && let Some(TokenTree::Ident(n)) = body.get(i + 1)
+        {
+            let n = n.to_string();
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        if let TokenTree::Group(g) = t {
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            dollar_names(&inner, out, depth + 1, limit);
+        }
+    }
 }
 
 /// A parsed macro: its rules, and the span its own tokens take when expanded (for a macro
@@ -367,7 +471,7 @@ fn parse_rules(tokens: TokenStream) -> Vec<Rule> {
         if let Some(pattern) = parse_pattern(&pat_tokens, 0) {
             rules.push(Rule {
                 pattern,
-                body: body.stream().into_iter().collect(),
+                body: compile_body(&body.stream().into_iter().collect::<Vec<_>>(), 0),
             });
         }
         i += 4;
@@ -420,6 +524,17 @@ fn parsed_len(rest: &[TokenTree], kind: &str) -> Option<usize> {
         Some(i) => &rest[..=i],
         None => rest,
     };
+    // Nor does an item that is whole at the first brace group of its level (a body, fields,
+    // a module's items) go on after it: a repetition of items is not parsed once per item
+    // over all the items after it.
+    if kind == "item"
+        && let Some(brace) = rest
+            .iter()
+            .position(|t| matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace))
+        && unparsed(&rest[..=brace], kind) == Some(0)
+    {
+        return Some(brace + 1);
+    }
     // Nor does a fragment that is whole before a `,` of its level go on through it (a `,`
     // continues no expression, type, pattern, path or item that is complete): when the tokens
     // before the first `,` parse whole, they are the fragment, and the tokens after it (a
@@ -599,26 +714,6 @@ impl Transcriber {
         stack.iter().rev().find_map(|b| b.get(name))
     }
 
-    fn used_seq_len(stack: &[&Binds], body: &[TokenTree]) -> Option<usize> {
-        let mut i = 0;
-        while i < body.len() {
-            if is_punct(&body[i], '$')
-                && let Some(TokenTree::Ident(n)) = body.get(i + 1)
-                && let Some(Frag::Seq(items)) = Self::lookup(stack, &n.to_string())
-            {
-                return Some(items.len());
-            }
-            if let TokenTree::Group(g) = &body[i] {
-                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-                if let Some(n) = Self::used_seq_len(stack, &inner) {
-                    return Some(n);
-                }
-            }
-            i += 1;
-        }
-        None
-    }
-
     fn own(&self, mut t: TokenTree) -> TokenTree {
         if let Some(s) = self.respan {
             t.set_span(s);
@@ -628,122 +723,84 @@ impl Transcriber {
 
     fn run(
         &mut self,
-        body: &[TokenTree],
+        body: &[BElem],
         stack: &mut Vec<&Binds>,
         out: &mut Vec<TokenTree>,
         depth: u32,
     ) -> Option<()> {
-        if depth > 32 {
+        if depth > MAX_BODY_DEPTH {
             return None;
         }
-        let mut i = 0;
-        while i < body.len() {
+        for e in body {
             self.steps += 1;
             if self.steps > MAX_STEPS {
                 return None;
             }
-            let t = &body[i];
-            if is_punct(t, '$') {
-                match body.get(i + 1) {
-                    Some(TokenTree::Ident(n)) if n == "crate" => {
-                        let span = self.respan.unwrap_or(n.span());
-                        out.push(TokenTree::Ident(Ident::new("crate", span)));
-                        i += 2;
-                        continue;
-                    }
-                    Some(TokenTree::Ident(n)) => {
-                        match Self::lookup(stack, &n.to_string()) {
-                            Some(Frag::Leaf(toks, wrap)) => {
-                                if *wrap {
-                                    let g =
-                                        Group::new(Delimiter::None, toks.iter().cloned().collect());
-                                    out.push(TokenTree::Group(g));
-                                } else {
-                                    out.extend(toks.iter().cloned());
-                                }
-                            }
-                            Some(Frag::Seq(_)) => return None,
-                            None => {
-                                out.push(self.own(t.clone()));
-                                out.push(self.own(TokenTree::Ident(n.clone())));
-                            }
-                        }
-                        i += 2;
-                        continue;
-                    }
-                    Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
-                        let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-                        let (sep, _, used) = rep_tail(&body[i + 2..])?;
-                        let count = Self::used_seq_len(stack, &inner)?;
-                        for k in 0..count {
-                            if k > 0
-                                && let Some(s) = &sep
-                            {
-                                out.push(self.own(s.clone()));
-                            }
-                            let items: Vec<&Binds> = inner_items(stack, &inner, k);
-                            let base = stack.len();
-                            stack.extend(items);
-                            let r = self.run(&inner, stack, out, depth + 1);
-                            stack.truncate(base);
-                            r?;
-                        }
-                        i += 2 + used;
-                        continue;
-                    }
-                    _ => {}
+            match e {
+                BElem::Crate(span) => {
+                    let span = self.respan.unwrap_or(*span);
+                    out.push(TokenTree::Ident(Ident::new("crate", span)));
                 }
-            }
-            match t {
-                TokenTree::Group(g) => {
-                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                BElem::Var(name, dollar, n) => match Self::lookup(stack, name) {
+                    Some(Frag::Leaf(toks, wrap)) => {
+                        if *wrap {
+                            let g = Group::new(Delimiter::None, toks.iter().cloned().collect());
+                            out.push(TokenTree::Group(g));
+                        } else {
+                            out.extend(toks.iter().cloned());
+                        }
+                    }
+                    Some(Frag::Seq(_)) => return None,
+                    None => {
+                        out.push(self.own(dollar.clone()));
+                        out.push(self.own(TokenTree::Ident(n.clone())));
+                    }
+                },
+                BElem::Rep(inner, sep, order, vars) => {
+                    let count = order.iter().find_map(|n| match Self::lookup(stack, n) {
+                        Some(Frag::Seq(items)) => Some(items.len()),
+                        _ => None,
+                    })?;
+                    for k in 0..count {
+                        if k > 0
+                            && let Some(s) = sep
+                        {
+                            out.push(self.own(s.clone()));
+                        }
+                        let items: Vec<&Binds> = inner_items(stack, vars, k);
+                        let base = stack.len();
+                        stack.extend(items);
+                        let r = self.run(inner, stack, out, depth + 1);
+                        stack.truncate(base);
+                        r?;
+                    }
+                }
+                BElem::Group(delimiter, span, inner) => {
                     let mut sub = Vec::new();
-                    self.run(&inner, stack, &mut sub, depth + 1)?;
-                    let mut ng = Group::new(g.delimiter(), sub.into_iter().collect());
-                    ng.set_span(self.respan.unwrap_or(g.span()));
+                    self.run(inner, stack, &mut sub, depth + 1)?;
+                    let mut ng = Group::new(*delimiter, sub.into_iter().collect());
+                    ng.set_span(self.respan.unwrap_or(*span));
                     out.push(TokenTree::Group(ng));
                 }
-                other => out.push(self.own(other.clone())),
+                BElem::Tok(t) => out.push(self.own(t.clone())),
+                BElem::Fail => return None,
             }
-            i += 1;
         }
         Some(())
     }
 }
 
-/// The bindings of iteration `k` of every sequence variable used in `body`.
-fn inner_items<'b>(stack: &[&'b Binds], body: &[TokenTree], k: usize) -> Vec<&'b Binds> {
-    let mut names = Vec::new();
-    seq_vars(body, &mut names, 0);
+/// The bindings of iteration `k` of every sequence variable among `names`.
+fn inner_items<'b>(stack: &[&'b Binds], names: &[String], k: usize) -> Vec<&'b Binds> {
     let mut out = Vec::new();
     for n in names {
-        if let Some(Frag::Seq(items)) = Transcriber::lookup(stack, &n)
+        if let Some(Frag::Seq(items)) = Transcriber::lookup(stack, n)
             && let Some(b) = items.get(k)
         {
             out.push(b);
         }
     }
     out
-}
-
-fn seq_vars(body: &[TokenTree], out: &mut Vec<String>, depth: u32) {
-    if depth > 32 {
-        return;
-    }
-    for (i, t) in body.iter().enumerate() {
-        if is_punct(t, '$')
-            && let Some(TokenTree::Ident(n)) = body.get(i + 1)
-        {
-            let n = n.to_string();
-            if !out.contains(&n) {
-                out.push(n);
-            }
-        }
-        if let TokenTree::Group(g) = t {
-            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-            seq_vars(&inner, out, depth + 1);
-        }
-    }
 }
 
 impl Macro {
@@ -968,6 +1025,29 @@ mod tests {
         let text = quote::quote!(#file).to_string();
         assert!(text.contains("Box :: new (| x , y | x + y)"), "{text}");
         assert!(text.contains("make :: < u8 , u16 > ()"), "{text}");
+    }
+
+    #[test]
+    fn repetition_of_items() {
+        // Items end at their body, fields or `;`; an item whose first brace group is not its
+        // end (a constant's value, a `use` list) is parsed to its `;`.
+        let src = r#"
+            macro_rules! gated {
+                ($($item:item)*) => { $( #[cfg(feature = "rt")] $item )* };
+            }
+            gated! {
+                use std::{fmt, io};
+                const C: S = S { a: 1 };
+                fn a() { let _ = S { a: 2 }; }
+                struct S { a: u8 }
+                mod m { fn b() {} }
+                impl S { fn c(&self) {} }
+                fn d() {}
+            }
+        "#;
+        assert_eq!(expand_src(src), "a m::b d");
+        let file = expanded(src);
+        assert_eq!(file.items.len(), 8, "{}", quote::quote!(#file));
     }
 
     #[test]
