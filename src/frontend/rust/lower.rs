@@ -991,6 +991,12 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     matches!(pat, Pat::Wild(_)) && matches!(strip(&init.expr), Expr::Path(_));
                 let v = self.lower_expr(&init.expr);
                 self.borrowing = false;
+                // `let x: Foo = s.parse()?;` calls `Foo::from_str`.
+                if let Some(m) = drops::conversion_in(&init.expr)
+                    && m.turbofish.is_none()
+                {
+                    self.conversion_call(m, ann.clone());
+                }
                 // `let x: Foo = Default::default();` calls `Foo::default()`.
                 if let Some(ty) = &ann
                     && self.is_default_call(&init.expr)

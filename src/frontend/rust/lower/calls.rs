@@ -664,6 +664,10 @@ impl<'a> Lowerer<'a, '_> {
         }
         let mut out = self.lower_method_call_inner(m, recv);
         self.sending = None;
+        // `s.parse::<T>()` calls `T::from_str`.
+        if m.turbofish.is_some() {
+            self.conversion_call(m, None);
+        }
         if let Some((place, family)) = channel
             && self.cx.kb.channel_receives(Some(family), &name)
         {

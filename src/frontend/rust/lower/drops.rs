@@ -14,6 +14,25 @@ use crate::frontend::rust::spans;
 use crate::frontend::rust::types::path_segs;
 use crate::model::Span;
 
+/// Conversion methods whose target type picks a trait impl: (method, trait, trait method).
+const CONVERSIONS: &[(&str, &str, &str)] = &[
+    ("parse", "FromStr", "from_str"),
+    ("into", "From", "from"),
+    ("try_into", "TryFrom", "try_from"),
+];
+
+/// The conversion call a `let` initialiser ends in, seen through `?`, `unwrap` and `expect`.
+pub(super) fn conversion_in(e: &Expr) -> Option<&syn::ExprMethodCall> {
+    match strip(e) {
+        Expr::Try(t) => conversion_in(&t.expr),
+        Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "unwrap" | "expect") => {
+            conversion_in(&m.receiver)
+        }
+        Expr::MethodCall(m) if CONVERSIONS.iter().any(|(n, _, _)| m.method == n) => Some(m),
+        _ => None,
+    }
+}
+
 impl Lowerer<'_, '_> {
     /// Binds a name; a local owning a value of a (maybe) package type gets a drop slot, dropped
     /// at the end of the current scope unless moved away.
@@ -205,6 +224,42 @@ impl Lowerer<'_, '_> {
             return false;
         }
         matches!(self.resolve(&segs), Res::Ext(_))
+    }
+
+    /// `s.parse::<T>()`, and `let x: T = s.parse()?` (or `.into()`, `.try_into()`, unwrapped
+    /// or not): std's generic code calls the conversion trait's impl for the target type
+    /// (`FromStr::from_str`, `From::from`, `TryFrom::try_from`).
+    pub(super) fn conversion_call(&mut self, m: &syn::ExprMethodCall, target: Option<TypeRef>) {
+        let name = m.method.to_string();
+        let Some(&(_, trait_, fname)) = CONVERSIONS.iter().find(|(n, _, _)| *n == name) else {
+            return;
+        };
+        let turbofish = m.turbofish.as_ref().and_then(|t| match t.args.first() {
+            Some(syn::GenericArgument::Type(ty)) if t.args.len() == 1 => Some(ty),
+            _ => None,
+        });
+        let ty = match (turbofish, target) {
+            (Some(ty), _) => self.resolve_type(ty),
+            (None, Some(TypeRef::Wrapped(inner))) => (*inner).clone(),
+            (None, Some(ty)) => ty,
+            (None, None) => return,
+        };
+        if !owned_pkg(&ty) {
+            return;
+        }
+        let span = self.sp_ident(&m.method, name.len());
+        self.emit(
+            span,
+            FKind::Ref {
+                target: Target::Implicit {
+                    ty,
+                    trait_,
+                    name: fname,
+                },
+                as_value: false,
+                result: None,
+            },
+        );
     }
 
     /// A call of the `Default` impl of `ty`, if it is a package type.

@@ -612,11 +612,15 @@ impl Lowerer<'_, '_> {
             .trait_
             .as_ref()
             .is_some_and(|(_, p, _)| matches!(self.resolve(&path_segs(p)), Res::Pkg(_)));
-        let trait_name = imp
-            .trait_
-            .as_ref()
-            .and_then(|(_, p, _)| p.segments.last())
-            .map(|s| s.ident.to_string());
+        // A library trait imported under another name (`use std::str::FromStr as Parse`) is
+        // known by its own.
+        let trait_name = imp.trait_.as_ref().and_then(|(_, p, _)| {
+            let written = p.segments.last()?.ident.to_string();
+            match self.resolve(&path_segs(p)) {
+                Res::Ext(full) => Some(full.rsplit("::").next().unwrap_or(&written).to_string()),
+                _ => Some(written),
+            }
+        });
         let saved = self.imp.replace(ImplCtx {
             self_ty: self_ty.clone(),
         });
