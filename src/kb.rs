@@ -230,6 +230,9 @@ pub struct Api {
     /// `aclose(close_connection_pool=True)`).
     #[serde(default)]
     pub closes_borrowed: Vec<String>,
+    /// For blocking calls: the async counterpart that a fix uses instead (`asyncio.sleep`).
+    #[serde(default)]
+    pub instead: Option<String>,
     /// For runtime closers: the runtime winds down in the background, without blocking or
     /// dropping it on the calling thread (`Runtime::shutdown_background`).
     #[serde(default)]

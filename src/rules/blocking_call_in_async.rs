@@ -6,6 +6,15 @@ use crate::model::{EventKind, FnId, FnKind, Language, Program, RunKind};
 
 use super::explain::{called_like_fn, placement_is_certain};
 
+/// The async counterpart the knowledge base names for a blocking API, if any.
+fn instead(language: Language, api: &str) -> Option<&'static str> {
+    static KB: std::sync::OnceLock<crate::kb::Kb> = std::sync::OnceLock::new();
+    KB.get_or_init(crate::kb::Kb::builtin)
+        .lookup(language, api)
+        .into_iter()
+        .find_map(|a| a.instead.as_deref())
+}
+
 /// Reports blocking calls made directly in async bodies (and closures they run inline).
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
@@ -75,15 +84,21 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 }
                 _ => continue,
             };
-            let help = match f.language {
-                Language::Rust if parks => {
-                    "`.await` the future instead; sync code reached from async code can wrap the call in `tokio::task::block_in_place` on a multi-thread runtime, or run it with `tokio::task::spawn_blocking`"
+            let help = match (f.language, instead(f.language, api)) {
+                (Language::Rust, _) if parks => {
+                    "`.await` the future instead; sync code reached from async code can wrap the call in `tokio::task::block_in_place` on a multi-thread runtime, or run it with `tokio::task::spawn_blocking`".to_string()
                 }
-                Language::Rust => {
-                    "use the async equivalent (`tokio::time::sleep`, `tokio::fs`, `tokio::process`), or move the call into `tokio::task::spawn_blocking`"
+                (Language::Rust, Some(async_api)) => {
+                    format!("use {async_api}, or move the call into `tokio::task::spawn_blocking`")
                 }
-                Language::Python => {
-                    "use an async equivalent (`asyncio.sleep`, httpx.AsyncClient, `asyncio.create_subprocess_exec`), or run it with `await asyncio.to_thread(..)`"
+                (Language::Rust, None) => {
+                    "move the call into `tokio::task::spawn_blocking`, or wrap it in `tokio::task::block_in_place` on a multi-thread runtime".to_string()
+                }
+                (Language::Python, Some(async_api)) => {
+                    format!("use {async_api}, or run the call with `await asyncio.to_thread(..)`")
+                }
+                (Language::Python, None) => {
+                    "run the call with `await asyncio.to_thread(..)` (or `loop.run_in_executor`)".to_string()
                 }
             };
             let mut finding = Finding::new(
@@ -93,6 +108,13 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 format!("blocking call `{}` inside async code", short(api)),
             )
             .primary_label("blocks the thread that drives other tasks");
+            // A sync helper: the calls that lead there from async code.
+            if !f.is_async
+                && f.kind != FnKind::Closure
+                && let Some(entry) = ctx.iter().find(|c| matches!(c.ctx, Ctx::Runtime(_)))
+            {
+                finding = super::explain::chain_labels(program, facts, fid, entry, finding);
+            }
             if parks {
                 finding = finding.note(format!(
                     "`{}` does not panic here: it parks this thread until the future completes, and no other task runs on it meanwhile. On a Tokio runtime the thread keeps the runtime's context (it is per thread), so Tokio timers, sockets and spawns inside the future still work, driven by the other workers; a future that waits for work queued on this worker, or for workers that all block the same way, never completes",
