@@ -31,6 +31,28 @@ fn panicking(facts: &Facts, f: FnId) -> Option<(&CtxEntry, Why)> {
         .map(|(_, c)| (c, Why::CurrentThread))
 }
 
+/// Whether the nearest runtime entry on the path to `f` is `Handle::block_on`, which lets
+/// `block_in_place` run its closure in place whatever the flavor (tokio enters the runtime
+/// with blocking allowed and no scheduler of its own on that thread).
+fn under_handle_block_on(program: &Program, facts: &Facts, f: FnId, entry: &CtxEntry) -> bool {
+    for (caller, span) in facts.chain(f, entry, 32) {
+        let run = program
+            .func(caller)
+            .events
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::Run { how, api, .. } if e.span == span => Some((*how, api)),
+                _ => None,
+            });
+        match run {
+            Some((RunKind::BlockOn, api)) => return api.ends_with("Handle::block_on"),
+            Some((RunKind::Inline, _)) | None => {}
+            Some(_) => return false,
+        }
+    }
+    false
+}
+
 /// Reports `block_in_place` reached on a runtime whose flavor is current-thread, or inside a
 /// `LocalSet` that runs the code (`run_until`, `LocalSet::block_on`, its `spawn_local` tasks).
 pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
@@ -38,6 +60,9 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         let Some((entry, why)) = panicking(facts, fid) else {
             continue;
         };
+        if why == Why::CurrentThread && under_handle_block_on(program, facts, fid, entry) {
+            continue;
+        }
         for ev in &f.events {
             if !facts.reaches(program, entry, ev) {
                 continue;
