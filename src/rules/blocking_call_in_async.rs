@@ -8,8 +8,7 @@ use super::explain::{called_like_fn, placement_is_certain};
 
 /// The async counterpart the knowledge base names for a blocking API, if any.
 fn instead(language: Language, api: &str) -> Option<&'static str> {
-    static KB: std::sync::OnceLock<crate::kb::Kb> = std::sync::OnceLock::new();
-    KB.get_or_init(crate::kb::Kb::builtin)
+    super::builtin_kb()
         .lookup(language, api)
         .into_iter()
         .find_map(|a| a.instead.as_deref())

@@ -216,6 +216,13 @@ pub fn unknown_rule(name: &str) -> String {
     }
 }
 
+/// The built-in knowledge base, for what rules word from it (close methods, async
+/// counterparts): loaded once per process.
+fn builtin_kb() -> &'static crate::kb::Kb {
+    static KB: std::sync::OnceLock<crate::kb::Kb> = std::sync::OnceLock::new();
+    KB.get_or_init(crate::kb::Kb::builtin)
+}
+
 /// Runs every rule in `enabled` over a program.
 pub fn run(program: &Program, facts: &Facts, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> {
     let mut out = Vec::new();

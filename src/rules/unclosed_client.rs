@@ -2,18 +2,11 @@
 //! `rules/unclosed-client.md`.
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
 
 use crate::analysis::Facts;
 use crate::diagnostic::{Finding, Severity};
 use crate::kb::{Concept, Kb};
 use crate::model::{EventKind, Language, Program, ResourceRef, VarId};
-
-/// The knowledge base that tells which runtime-bound types are clients needing a close.
-fn kb() -> &'static Kb {
-    static KB: OnceLock<Kb> = OnceLock::new();
-    KB.get_or_init(Kb::builtin)
-}
 
 /// The close method of a client constructor, if the knowledge base has one (`aclose`).
 pub fn closer_of(kb: &Kb, language: Language, api: &str) -> Option<String> {
@@ -75,12 +68,12 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             };
             // A client made inside `with pytest.raises(..)` is expected to fail to construct.
             if released.contains(v)
-                || facts.in_expect_region(ev.span)
+                || facts.in_own_expect_region(fid, ev.span)
                 || !facts.reached(program, fid, ev)
             {
                 continue;
             }
-            let Some(closer) = closer_of(kb(), func.language, api) else {
+            let Some(closer) = closer_of(super::builtin_kb(), func.language, api) else {
                 continue;
             };
             out.push(
