@@ -186,7 +186,8 @@ pub struct Api {
     /// How `path` is matched.
     #[serde(default, rename = "match")]
     pub matching: Match,
-    /// Runtime flavor, for runtime builders.
+    /// Runtime flavor: for runtime builders, the flavor they build; for `needs-runtime` APIs,
+    /// the only flavor they work on (`tokio::time::pause` needs a current-thread runtime).
     #[serde(default)]
     pub flavor: Option<FlavorName>,
     /// For methods wrapping a future: the wrapped future is polled inside the receiver

@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::kb::{Concept, Kb, NeedLevel};
 use crate::model::{
-    Drivers, EventKind, Executor, FnId, Language, Program, RunKind, RuntimeRef, Span, VarId,
+    Drivers, EventKind, Executor, Flavor, FnId, Language, Program, RunKind, RuntimeRef, Span, VarId,
 };
 
 /// Where a piece of code runs.
@@ -72,6 +72,8 @@ pub struct Need {
     pub polled: bool,
     /// The runtime driver it registers with (none: no particular driver).
     pub driver: Drivers,
+    /// The only scheduler flavor it works on (`Unknown`: any).
+    pub flavor: Flavor,
 }
 
 /// One context a function runs in, and how the analysis got there.
@@ -257,6 +259,7 @@ fn needs(program: &Program, kb: &Kb) -> HashMap<(FnId, usize), Need> {
                     driver: api
                         .and_then(|a| a.driver)
                         .map_or(Drivers::NONE, |d| d.model()),
+                    flavor: api.map_or(Flavor::Unknown, |a| a.model_flavor()),
                 },
             );
         }

@@ -6,7 +6,7 @@ use crate::kb::NeedLevel;
 
 use super::explain::path_is_certain;
 use crate::diagnostic::{Finding, Severity};
-use crate::model::{Drivers, EventKind, Executor, FnId, Language, Program, Span};
+use crate::model::{Drivers, EventKind, Executor, Flavor, FnId, Language, Program, Span};
 
 /// Why a runtime-needing call fails in a given state of the thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +23,9 @@ enum Failure {
     Disabled(Drivers),
     /// A plain Tokio runtime runs the code, with no `LocalSet` and not a `LocalRuntime`.
     NoLocalSet,
+    /// The runtime is of the other scheduler flavor (`tokio::time::pause` on a multi-thread
+    /// runtime).
+    Flavor,
 }
 
 /// Whether an API with need `need`, called in a body that is `is_async`, fails in thread state
@@ -41,6 +44,13 @@ fn fails(facts: &Facts, state: Ctx, need: Need, is_async: bool) -> Option<Failur
                 && facts.instance(i).ambient.is_none() =>
         {
             Some(Failure::NoLocalSet)
+        }
+        Ctx::Runtime(i) | Ctx::Blocking(i) | Ctx::Entered(i)
+            if need.flavor == Flavor::CurrentThread
+                && facts.instance(i).flavor == Flavor::MultiThread
+                && facts.executor(state) == Executor::Tokio =>
+        {
+            Some(Failure::Flavor)
         }
         Ctx::Runtime(_) | Ctx::Blocking(_) | Ctx::Entered(_) => {
             let running = facts.executor(state);
@@ -234,6 +244,14 @@ fn finding(
             "tokio panics: \"there is no reactor running, must be called from the context of a Tokio 1.x runtime\"",
             "drive the future with a Tokio runtime (`Runtime::block_on`, `Handle::block_on`) instead of another executor, or use the executor's own timers and sockets",
         ),
+        (_, Failure::Flavor) => (
+            format!(
+                "`{api}` needs a current-thread Tokio runtime, but this code runs on a multi-thread one"
+            ),
+            "a multi-thread runtime runs this code".to_string(),
+            "tokio panics: \"`time::pause()` requires the `current_thread` Tokio runtime. This is the default Runtime used by `#[tokio::test]`.\"",
+            "run the test on a current-thread runtime (`#[tokio::test]` or `#[tokio::test(start_paused = true)]`), or build the runtime with `Builder::new_current_thread()`",
+        ),
         (Language::Rust, Failure::NoLocalSet) => (
             format!(
                 "`{api}` needs a Tokio `LocalSet`, but this code runs on a plain Tokio runtime"
@@ -293,6 +311,7 @@ fn finding(
         Finding::new("no-runtime-context", Severity::Error, ev.span, message).primary_label(label);
     let how = match failure {
         Failure::Executor(_) => "on",
+        Failure::Flavor => "on a multi-thread runtime",
         _ => "with no runtime",
     };
     for (caller, span) in facts.chain(fid, entry, 6) {
@@ -313,7 +332,7 @@ fn finding(
         };
         finding = finding.label(span, text);
     }
-    if let (Failure::Executor(_) | Failure::NoLocalSet, Some(inst)) =
+    if let (Failure::Executor(_) | Failure::NoLocalSet | Failure::Flavor, Some(inst)) =
         (failure, entry.ctx.instance())
     {
         let inst = facts.instance(inst);

@@ -56,6 +56,12 @@ const CURRENT3: &[(&str, &str)] = &[
     ("block_on_current", "block_on_multi"),
     ("macro_flavor_tests", "macro_flavor_tests_multi"),
 ];
+const MULTI3: &[(&str, &str)] = &[
+    ("tokio_test_multi", "tokio_test"),
+    ("tokio_main", "tokio_main_current"),
+    ("block_on_multi", "block_on_current"),
+    ("macro_flavor_tests", "tokio_test"),
+];
 const ENDS3: &[(&str, &str)] = &[
     ("tokio_main", "tokio_main"),
     ("block_on_main", "block_on_main"),
@@ -181,6 +187,16 @@ const PAYLOADS: &[Payload] = &[
         twin: Twin::Context,
     },
     Payload {
+        name: "time_pause",
+        rule: "no-runtime-context",
+        is_async: false,
+        body: "    tokio::time::pause(); @@
+    7",
+        support: "",
+        contexts: MULTI3,
+        twin: Twin::Context,
+    },
+    Payload {
         name: "spawn_not_awaited",
         rule: "runtime-dropped-with-live-tasks",
         is_async: true,
@@ -223,6 +239,13 @@ const EXTRA_CONTEXT_PLACEMENTS: &[&str] = &["inline", "helper", "method", "dyn_t
 /// `select!`/`join!`, tests in a `#[cfg(test)]` module, runtimes kept in statics, threads started
 /// from async code, runtimes built but not entered.
 fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] {
+    if payload.name == "time_pause" {
+        // A flavor need: the other flavor's runtime is the bug, not a missing runtime.
+        return &[
+            ("cfg_test_tokio_test_multi", "cfg_test_tokio_test"),
+            ("select_arm", "select_arm_current"),
+        ];
+    }
     match payload.rule {
         "no-runtime-context" => &[
             ("thread_from_async", "spawn_blocking_body"),
