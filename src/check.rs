@@ -119,8 +119,9 @@ fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
     }
     analysis::flow::resolve_calls(&mut program);
     let facts = analysis::analyze(&program, opts.kb);
-    for mut f in rules::run(&program, &facts, opts.enabled) {
-        f.in_test = f.severity == Severity::Warning && in_test_fn(&program, f.primary);
+    for mut f in rules::run(&program, &facts, opts.kb, opts.enabled) {
+        f.in_test =
+            f.severity == Severity::Warning && (f.in_test || in_test_fn(&program, f.primary));
         remap(&mut f.primary, &program);
         for l in &mut f.labels {
             remap(&mut l.span, &program);

@@ -145,6 +145,12 @@ struct RawKnowledge {
     spawn: Vec<Spanned<String>>,
     #[serde(default)]
     needs_runtime: Vec<Spanned<String>>,
+    /// Close methods of runtime-bound types (`myapp.http.ApiClient.shutdown`).
+    #[serde(default)]
+    resource_close: Vec<Spanned<String>>,
+    /// Blocking APIs and the async counterpart a fix uses instead; each key blocks.
+    #[serde(default)]
+    async_counterparts: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 /// The looplint table as written in a file.
@@ -405,6 +411,7 @@ fn declared_api(
         Concept::Blocking => "blocking",
         Concept::BlockOn => "block-on",
         Concept::Spawn => "spawn",
+        Concept::ResourceClose => "resource-close",
         _ => "needs-runtime",
     };
     let runtime_name = match runtime {
@@ -596,7 +603,8 @@ impl Config {
         }
         config.include_generated = raw.include_generated.unwrap_or(false);
         let k = &raw.knowledge;
-        let groups: [(&[Spanned<String>], Concept, RuntimeArg); 5] = [
+        let counterpart_keys: Vec<Spanned<String>> = k.async_counterparts.keys().cloned().collect();
+        let groups: [(&[Spanned<String>], Concept, RuntimeArg); 7] = [
             (
                 &k.runtime_bound,
                 Concept::RuntimeBound,
@@ -610,6 +618,12 @@ impl Config {
                 Concept::NeedsRuntime,
                 RuntimeArg::Receiver,
             ),
+            (
+                &k.resource_close,
+                Concept::ResourceClose,
+                RuntimeArg::Receiver,
+            ),
+            (&counterpart_keys, Concept::Blocking, RuntimeArg::Receiver),
         ];
         for (list, concept, runtime) in groups {
             for s in list {
@@ -635,8 +649,24 @@ impl Config {
                         format!("invalid path `{api_path}`"),
                     ));
                 }
-                let api = declared_api(api_path, concept, runtime, language, path)
+                let mut api = declared_api(api_path, concept, runtime, language, path)
                     .map_err(|m| err_at(Some(s.span().start), m))?;
+                // A counterpart makes its key a blocking API, or names the fix of one declared
+                // blocking already.
+                if concept == Concept::Blocking
+                    && let Some(instead) = k.async_counterparts.get(s)
+                {
+                    let instead = format!("`{}`", instead.get_ref().trim());
+                    if let Some(known) = config.knowledge.iter_mut().find(|a| {
+                        a.concept == Concept::Blocking
+                            && a.path == api.path
+                            && a.language == api.language
+                    }) {
+                        known.instead = Some(instead);
+                        continue;
+                    }
+                    api.instead = Some(instead);
+                }
                 config.knowledge.push(api);
             }
         }

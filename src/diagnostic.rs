@@ -56,7 +56,9 @@ pub struct Finding {
     pub notes: Vec<String>,
     /// How to fix it.
     pub help: Option<String>,
-    /// Whether the primary span lies in test, example or bench code (set by the check).
+    /// Whether the finding is test, example or bench code's: its primary span lies there (set
+    /// by the check), or a rule found the code at fault only through test code (a sync helper
+    /// whose only async callers are tests).
     pub in_test: bool,
     /// Whether a test provokes this failure on purpose and asserts it (`#[should_panic]`,
     /// `pytest.raises`): such findings have severity `Note` and are hidden unless asked for.

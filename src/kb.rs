@@ -211,6 +211,11 @@ pub struct Api {
     /// For runtime-bound constructors: bound at construction rather than on first use.
     #[serde(default)]
     pub binds_now: bool,
+    /// For runtime-bound constructors: the object opens nothing until it is first used (a pool
+    /// or client that connects on its first command), so one made and never used holds
+    /// nothing to close.
+    #[serde(default)]
+    pub lazy: bool,
     /// For runtime-bound constructors of clients: keywords that hand the client a connection
     /// (a pool, an HTTP client) the caller made and closes. A client made with one of them
     /// given (and not `None`) holds nothing of its own that needs closing.
@@ -300,6 +305,12 @@ pub struct Api {
     /// (`getaddrinfo(.., flags=AI_NUMERICHOST)`; `connect` on a `SOCK_DGRAM` socket).
     #[serde(default)]
     pub unless_flag: Option<String>,
+    /// For calls that configure a handle or a builder of handles (`non-blocking` entries): a
+    /// word that, named in the call's arguments, puts the receiver in non-blocking mode
+    /// (`O_NONBLOCK` in `OpenOptions::custom_flags`, `true` in `set_nonblocking`). Calls on
+    /// that value, and the handles such a builder opens, then return without waiting.
+    #[serde(default)]
+    pub nonblocking_when: Option<String>,
     /// For readiness waits (`trio.lowlevel.wait_readable(sock)`): the position of the socket
     /// argument. Code that waits for a socket to be ready drives it in non-blocking mode, so
     /// the calls later made on that socket in the body return without waiting.

@@ -168,7 +168,8 @@ impl Setup {
 
 /// Whether a file is test, example or bench code by its path, as cargo and pytest lay them
 /// out: under a `tests/`, `examples/` or `benches/` directory, or a pytest module
-/// (`test_*.py`, `*_test.py`, `conftest.py`).
+/// (`test_*.py`, `*_test.py`, `conftest.py`); documentation snippets (`docs/`) and test data
+/// (`fixtures/`) are examples and tests too.
 pub fn is_test_path(display: &str) -> bool {
     let path = Path::new(display);
     let in_dir = path
@@ -178,7 +179,7 @@ pub fn is_test_path(display: &str) -> bool {
         .any(|c| {
             matches!(
                 c.as_os_str().to_str(),
-                Some("tests" | "examples" | "benches")
+                Some("tests" | "examples" | "benches" | "docs" | "fixtures")
             )
         });
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");

@@ -616,6 +616,54 @@ fn warnings_in_test_code_need_all_targets() {
     assert_eq!(configured, all);
 }
 
+/// A sync helper that only tests call from async code, and documentation snippets, are test and
+/// example code's: their warnings need `--all-targets`; an async caller in the program itself
+/// brings the helper's back.
+#[test]
+fn helpers_only_tests_reach_and_doc_snippets_need_all_targets() {
+    let dir = TempDir::new("test-callers");
+    dir.write("app/__init__.py", "");
+    dir.write(
+        "app/store.py",
+        "def save(path):\n    with open(path, \"w\") as f:\n        f.write(\"x\")\n",
+    );
+    dir.write(
+        "tests/test_store.py",
+        "import pytest\n\nfrom app.store import save\n\n\n@pytest.mark.asyncio\nasync def test_save(tmp_path):\n    save(tmp_path / \"x\")\n",
+    );
+    dir.write(
+        "docs/snippets/poll.py",
+        "import time\n\n\nasync def poll():\n    time.sleep(1)\n",
+    );
+    let paths = |args: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = json(&looplint(dir.path(), args))["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["rule"] == "blocking-call-in-async")
+            .map(|d| d["path"].as_str().unwrap().replace('\\', "/"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(paths(&["check", "--format", "json"]), Vec::<String>::new());
+    assert_eq!(
+        paths(&["check", "--format", "json", "--all-targets"]),
+        vec![
+            "app/store.py".to_string(),
+            "docs/snippets/poll.py".to_string()
+        ]
+    );
+    dir.write(
+        "app/api.py",
+        "from app.store import save\n\n\nasync def handler(path):\n    save(path)\n",
+    );
+    assert_eq!(
+        paths(&["check", "--format", "json"]),
+        vec!["app/store.py".to_string()]
+    );
+}
+
 #[test]
 fn expected_failures_show_only_on_request_as_notes() {
     let dir = TempDir::new("expected");

@@ -453,6 +453,62 @@ async fn main() {
     );
 }
 
+/// The help text of each finding of `rule` in a JSON report of `dir`.
+fn helps(dir: &Path, rule: &str) -> Vec<String> {
+    let o = looplint(dir, &["check", "--format", "json", "--exit-zero"]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    report["diagnostics"]
+        .as_array()
+        .expect("a JSON report lists its diagnostics")
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .map(|f| f["help"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn rules_word_their_help_from_the_projects_knowledge_too() {
+    let app = "import vendorlib
+
+
+async def refresh(key):
+    client = vendorlib.Client()
+    await client.get(key)
+    vendorlib.sync_cache(key)
+";
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "app.py", app);
+    write(
+        tmp.path(),
+        "looplint.toml",
+        "[knowledge]\nruntime-bound = [\"vendorlib.Client\"]\nresource-close = [\"vendorlib.Client.shutdown\"]\n\
+         async-counterparts = { \"vendorlib.sync_cache\" = \"vendorlib.sync_cache_async\" }\n",
+    );
+    let unclosed = helps(tmp.path(), "unclosed-client");
+    assert_eq!(unclosed.len(), 1, "{unclosed:?}");
+    assert!(unclosed[0].contains("call `shutdown()`"), "{unclosed:?}");
+    let blocking = helps(tmp.path(), "blocking-call-in-async");
+    assert_eq!(blocking.len(), 1, "{blocking:?}");
+    assert!(
+        blocking[0].contains("use `vendorlib.sync_cache_async`"),
+        "{blocking:?}"
+    );
+    // The declared close method closes the client.
+    write(
+        tmp.path(),
+        "app.py",
+        &app.replace(
+            "    vendorlib.sync_cache(key)\n",
+            "    await client.shutdown()\n",
+        ),
+    );
+    assert_eq!(helps(tmp.path(), "unclosed-client"), Vec::<String>::new());
+    assert_eq!(
+        helps(tmp.path(), "blocking-call-in-async"),
+        Vec::<String>::new()
+    );
+}
+
 #[test]
 fn sarif_related_locations_for_secondary_labels() {
     let pkg = rust_package(NESTED, "");

@@ -89,8 +89,9 @@ impl B {
         )
     }
     fn findings(&self) -> Vec<(&'static str, Span)> {
-        let facts = analyze(&self.p, &crate::kb::Kb::builtin());
-        rules::run(&self.p, &facts, &|_| true)
+        let kb = crate::kb::Kb::builtin();
+        let facts = analyze(&self.p, &kb);
+        rules::run(&self.p, &facts, &kb, &|_| true)
             .into_iter()
             .map(|f| (f.rule, f.primary))
             .collect()

@@ -3,6 +3,7 @@
 
 use crate::analysis::{Ctx, CtxEntry, Facts};
 use crate::diagnostic::{Finding, Severity};
+use crate::kb::Kb;
 use crate::model::{EventKind, Flavor, FnId, Program, RunKind};
 
 use super::explain::chain_labels;
@@ -55,7 +56,7 @@ fn under_handle_block_on(program: &Program, facts: &Facts, f: FnId, entry: &CtxE
 
 /// Reports `block_in_place` reached on a runtime whose flavor is current-thread, or inside a
 /// `LocalSet` that runs the code (`run_until`, `LocalSet::block_on`, its `spawn_local` tasks).
-pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
         let Some((entry, why)) = panicking(facts, fid) else {
             continue;

@@ -2,20 +2,25 @@
 
 use crate::analysis::{Ctx, CtxEntry, Facts, short};
 use crate::diagnostic::{Finding, Severity};
+use crate::kb::Kb;
 use crate::model::{EventKind, FnId, FnKind, Language, Program, RunKind};
 
 use super::explain::{called_like_fn, placement_is_certain};
 
-/// The async counterpart the knowledge base names for a blocking API, if any.
-fn instead(language: Language, api: &str) -> Option<&'static str> {
-    super::builtin_kb()
-        .lookup(language, api)
+/// The async counterpart the knowledge base names for a blocking API, if any: the most
+/// specific entry's, and among entries of one path the last added (a project's declaration
+/// over the built-in one).
+fn instead<'k>(kb: &'k Kb, language: Language, api: &str) -> Option<&'k str> {
+    kb.lookup(language, api)
         .into_iter()
-        .find_map(|a| a.instead.as_deref())
+        .enumerate()
+        .filter_map(|(i, a)| Some((a.path.len(), i, a.instead.as_deref()?)))
+        .max()
+        .map(|(_, _, instead)| instead)
 }
 
 /// Reports blocking calls made directly in async bodies (and closures they run inline).
-pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
         let ctx = facts.ctx(fid);
         // A sync helper counts when async code is its only caller. Public API of a library
@@ -59,6 +64,14 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             .filter(|c| matches!(c.ctx, Ctx::Runtime(_)))
             .map(|c| c.ctx)
             .collect();
+        // A sync helper that only runtimes of test code reach (library API that only the
+        // tests call from async code) is the tests' concern.
+        let only_from_tests = !f.is_async
+            && f.kind != FnKind::Closure
+            && !runtimes.is_empty()
+            && runtimes.iter().all(|c| {
+                matches!(c, Ctx::Runtime(i) if facts.instances.get(i.0 as usize).is_some_and(|x| x.test))
+            });
         for (i, ev) in f.events.iter().enumerate() {
             if !facts.reached(program, fid, ev) {
                 continue;
@@ -83,7 +96,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 }
                 _ => continue,
             };
-            let help = match (f.language, instead(f.language, api)) {
+            let help = match (f.language, instead(kb, f.language, api)) {
                 (Language::Rust, _) if parks => {
                     "`.await` the future instead; sync code reached from async code can wrap the call in `tokio::task::block_in_place` on a multi-thread runtime, or run it with `tokio::task::spawn_blocking`".to_string()
                 }
@@ -114,6 +127,7 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             {
                 finding = super::explain::chain_labels(program, facts, fid, entry, finding);
             }
+            finding.in_test = only_from_tests;
             if parks {
                 finding = finding.note(format!(
                     "`{}` does not panic here: it parks this thread until the future completes, and no other task runs on it meanwhile. On a Tokio runtime the thread keeps the runtime's context (it is per thread), so Tokio timers, sockets and spawns inside the future still work, driven by the other workers; a future that waits for work queued on this worker, or for workers that all block the same way, never completes",

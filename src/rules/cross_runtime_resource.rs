@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use crate::analysis::flow::{Flow, ObjId, ObjKind};
 use crate::analysis::{CtxEntry, Facts, InstId, InstanceKind};
 use crate::diagnostic::{Finding, Severity};
+use crate::kb::Kb;
 use crate::model::{
     CellId, CellKind, EventKind, FactKind, FnId, FnKind, Language, Place, Program, ResourceRef,
     RunKind, Span, StorageKind,
@@ -22,7 +23,7 @@ struct Binding {
 
 /// Reports uses of a resource under a second runtime instance, or under a runtime that is made
 /// anew on every call while the resource outlives it.
-pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
     let mut order: Vec<ResourceRef> = Vec::new();
     let mut bindings: HashMap<ResourceRef, Vec<Binding>> = HashMap::new();
     let mut created: HashMap<ResourceRef, (Span, FnId, u16)> = HashMap::new();

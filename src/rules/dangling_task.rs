@@ -3,10 +3,11 @@
 use crate::analysis::Facts;
 use crate::analysis::flow::ObjKind;
 use crate::diagnostic::{Finding, Severity};
+use crate::kb::Kb;
 use crate::model::{EventKind, HandleFate, Language, Program, RunKind, RuntimeRef};
 
 /// Reports spawns whose task handle is discarded (`asyncio.create_task(..)` as a statement).
-pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
     for (fid, func) in program.fns() {
         if func.language != Language::Python {
             continue;

@@ -3,6 +3,7 @@
 
 use crate::analysis::Facts;
 use crate::diagnostic::{Finding, Severity};
+use crate::kb::Kb;
 use crate::model::{Entry, EventKind, FnId, Program, RunKind};
 
 /// Marker of the frontend's message for `get_event_loop()` outside a coroutine.
@@ -11,7 +12,7 @@ const NO_RUNNING_LOOP: &str = "when no event loop is running";
 /// Reports deprecated loop APIs recorded as hygiene events. A `get_event_loop()` call in sync
 /// code is reported only where the model shows that no loop can be running (module-level code,
 /// entry points, and sync functions reached only from those).
-pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
     let may_loop = may_run_under_loop(program);
     for (id, func) in program.fns() {
         // After `asyncio.set_event_loop(loop)` the loop is current: `get_event_loop()` returns it

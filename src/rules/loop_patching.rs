@@ -2,10 +2,11 @@
 
 use crate::analysis::Facts;
 use crate::diagnostic::{Finding, Severity};
+use crate::kb::Kb;
 use crate::model::{EventKind, Program};
 
 /// Reports the loop-patching calls the frontends recorded as hygiene events.
-pub fn check(program: &Program, _facts: &Facts, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, _facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
     for (_, func) in program.fns() {
         for ev in &func.events {
             if let EventKind::Hygiene {

@@ -20,10 +20,12 @@ mod use_after_runtime_close;
 
 use crate::analysis::Facts;
 use crate::diagnostic::{Finding, Severity};
+use crate::kb::Kb;
 use crate::model::{Language, Program};
 
-/// Signature of a rule's check function.
-pub type CheckFn = fn(&Program, &Facts, &mut Vec<Finding>);
+/// Signature of a rule's check function: the program, its facts, and the run's knowledge base
+/// (built-in plus project-declared), which rules word their help from.
+pub type CheckFn = fn(&Program, &Facts, &Kb, &mut Vec<Finding>);
 
 /// A registered rule.
 pub struct Rule {
@@ -216,22 +218,20 @@ pub fn unknown_rule(name: &str) -> String {
     }
 }
 
-/// The built-in knowledge base, for what rules word from it (close methods, async
-/// counterparts): loaded once per process.
-fn builtin_kb() -> &'static crate::kb::Kb {
-    static KB: std::sync::OnceLock<crate::kb::Kb> = std::sync::OnceLock::new();
-    KB.get_or_init(crate::kb::Kb::builtin)
-}
-
-/// Runs every rule in `enabled` over a program.
-pub fn run(program: &Program, facts: &Facts, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> {
+/// Runs every rule in `enabled` over a program, with the run's knowledge base.
+pub fn run(
+    program: &Program,
+    facts: &Facts,
+    kb: &Kb,
+    enabled: &dyn Fn(&str) -> bool,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in RULES {
         if let Some(check) = rule.check
             && enabled(rule.id)
         {
             let start = out.len();
-            check(program, facts, &mut out);
+            check(program, facts, kb, &mut out);
             for f in &mut out[start..] {
                 debug_assert_eq!(f.rule, rule.id, "rule reported under another id");
                 f.severity = rule.severity.min(f.severity);

@@ -2,12 +2,13 @@
 
 use crate::analysis::{Ctx, Facts, short};
 use crate::diagnostic::{Finding, Severity};
+use crate::kb::Kb;
 use crate::model::{Entry, EventKind, Executor, Flavor, FnId, Language, Program, RunKind};
 
 use super::explain::{chain_labels, path_is_certain};
 
 /// Reports block-on calls, blocking clients and runtime-entry functions reached from async code.
-pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
     // A loop patch (`nest_asyncio.apply()`) makes the nesting stop raising, but not stop
     // blocking the outer loop: the entry is still reported, with the patch named.
     let patch = program.fns().find_map(|(_, f)| {

@@ -2,6 +2,7 @@
 //! the one that runs is of another executor. Doc: rules/no-runtime-context.md.
 
 use crate::analysis::{Ctx, CtxEntry, Facts, Need, short};
+use crate::kb::Kb;
 use crate::kb::NeedLevel;
 
 use super::explain::path_is_certain;
@@ -103,7 +104,7 @@ fn failing_events(
 
 /// Reports runtime-requiring calls in code that provably runs with no runtime, with a loop that
 /// is not running, on a worker thread, or on another executor.
-pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
         if super::explain::probes(f) {
             continue;

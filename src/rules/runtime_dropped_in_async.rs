@@ -4,12 +4,13 @@
 use crate::analysis::flow::{ObjKind, Role};
 use crate::analysis::{Ctx, Facts, short};
 use crate::diagnostic::{Finding, Severity};
+use crate::kb::Kb;
 use crate::model::{EventKind, FactKind, Language, Place, Program, RuntimeRef, VarId};
 
 use super::explain::{chain_labels, path_is_certain};
 
 /// Reports runtimes whose drop happens on a runtime worker thread.
-pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
     for (fid, f) in program.fns() {
         for (i, ev) in f.events.iter().enumerate() {
             let EventKind::RuntimeNew { var, api, .. } = &ev.kind else {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use crate::analysis::Facts;
 use crate::analysis::flow::{ObjKind, Role};
 use crate::diagnostic::{Finding, Severity};
+use crate::kb::Kb;
 use crate::model::{
     Entry, Event, EventKind, FnId, FnKind, HandleFate, Language, Place, Program, RunKind,
     RuntimeRef, VarId, WaitKind,
@@ -13,7 +14,7 @@ use crate::model::{
 
 /// Reports detached tasks in the body whose return ends the runtime (or in a helper only such
 /// bodies call), and tasks spawned on a local runtime that is dropped or shut down right after.
-pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
     let roots = roots(program, facts);
     for (fid, f) in program.fns() {
         let Some(root) = owning_root(program, facts, &roots, fid) else {

@@ -25,10 +25,17 @@ pub fn closer_of(kb: &Kb, language: Language, api: &str) -> Option<String> {
 /// Reports clients created in a local variable (or a temporary) that no path closes, uses as
 /// a context manager, returns, stores or hands to other code, except in a statement a test
 /// expects to fail.
-pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) {
     let mut released: HashSet<VarId> = HashSet::new();
+    let mut used: HashSet<VarId> = HashSet::new();
     for (id, func) in program.fns() {
         for ev in &func.events {
+            if let EventKind::Use {
+                resource: ResourceRef::Local(v),
+            } = &ev.kind
+            {
+                used.insert(*v);
+            }
             match &ev.kind {
                 EventKind::Close {
                     resource: ResourceRef::Local(v),
@@ -73,9 +80,17 @@ pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             {
                 continue;
             }
-            let Some(closer) = closer_of(super::builtin_kb(), func.language, api) else {
+            let Some(closer) = closer_of(kb, func.language, api) else {
                 continue;
             };
+            // A client or pool that connects on first use and is never used opened nothing.
+            if !used.contains(v)
+                && kb
+                    .find(func.language, api, Concept::RuntimeBound)
+                    .is_some_and(|a| a.lazy)
+            {
+                continue;
+            }
             out.push(
                 Finding::new(
                     "unclosed-client",

@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use crate::analysis::flow::{ObjId, ObjKind, Role};
 use crate::analysis::{Facts, InstId};
 use crate::diagnostic::{Finding, Severity};
+use crate::kb::Kb;
 use crate::model::{
     CellId, CellKind, CondId, EventKind, FnId, FnKind, Language, Place, Program, RuntimeRef, Span,
     VarId, VarKind,
 };
 
 /// Reports uses of runtimes and handles whose runtime is already gone.
-pub fn check(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
     let dead_returns = dead_handle_returns(program, facts);
     for (fid, f) in program.fns() {
         // Where each runtime was shut down, and the condition that code exists under.

@@ -130,6 +130,9 @@ struct Val {
     read: Option<(u32, u32)>,
     /// The value is a field of the value in this place (`x.f`: the place of `x`).
     owner: Option<Place>,
+    /// The value is a handle (or a builder of handles) put in non-blocking mode: its calls
+    /// return without waiting (`set_nonblocking(true)`, `custom_flags(O_NONBLOCK)`).
+    nonblocking: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -143,6 +146,8 @@ struct Binding {
     param: bool,
     /// The place holding the value, for flow facts.
     place: Option<Place>,
+    /// The local holds a handle (or builder) in non-blocking mode: see `Val::nonblocking`.
+    nonblocking: bool,
 }
 
 /// An owned local whose value is dropped where it dies, unless it is moved away first.
@@ -718,6 +723,21 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         None
     }
 
+    /// Marks the binding that `id` names as holding a handle in non-blocking mode.
+    fn mark_nonblocking(&mut self, id: &syn::Ident) {
+        for st in self.stack.iter_mut().rev() {
+            for sc in st.scopes.iter_mut().rev() {
+                if let Some(b) = sc.bindings.iter_mut().rev().find(|b| id == b.name.as_str()) {
+                    b.nonblocking = true;
+                    return;
+                }
+            }
+            if st.boundary {
+                return;
+            }
+        }
+    }
+
     fn var_kind(&self, v: u32) -> VarKind {
         self.ir.vars[v as usize].kind
     }
@@ -733,6 +753,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 slot: None,
                 param: false,
                 place: self.pat_place,
+                nonblocking: false,
             });
         }
     }
@@ -1030,7 +1051,11 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 let name = pi.ident.to_string();
                 let span = self.sp_ident(&pi.ident, name.len());
                 let owned = pi.by_ref.is_none();
+                let nonblocking = val.nonblocking;
                 self.bind_value(name, span, val, ann, owned);
+                if nonblocking {
+                    self.mark_nonblocking(&pi.ident);
+                }
             }
             other => {
                 let ty = match ann {
@@ -1461,6 +1486,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     moved_from: v.moved_from,
                     read: v.read,
                     owner: None,
+                    nonblocking: v.nonblocking,
                 }
             }
             Expr::TryBlock(t) => self.lower_block(&t.block, false),
@@ -1471,6 +1497,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     origin: v.origin,
                     place: v.place,
                     read: v.read,
+                    nonblocking: v.nonblocking,
                     ..Val::default()
                 }
             }
@@ -1668,6 +1695,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             && let Some((at, b)) = self.lookup_ident(id)
         {
             let (ty, origin, slot, place) = (b.ty.clone(), b.origin.clone(), b.slot, b.place);
+            let nonblocking = b.nonblocking;
             let len = b.name.len();
             let span = self.sp_ident(id, len);
             if let Origin::Var(v) = origin {
@@ -1681,6 +1709,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 origin: origin.forget_drivers(),
                 local: slot,
                 place,
+                nonblocking,
                 ..Val::default()
             };
         }

@@ -662,8 +662,19 @@ impl<'a> Lowerer<'a, '_> {
         {
             self.sending = Some(place);
         }
+        let recv_nonblocking = recv.nonblocking;
         let mut out = self.lower_method_call_inner(m, recv);
         self.sending = None;
+        // A call that puts its receiver in non-blocking mode puts the local it configures
+        // there too (`opts.read(true).custom_flags(O_NONBLOCK);`, `sock.set_nonblocking(true)`);
+        // what a non-blocking handle or builder gives is non-blocking as well.
+        if out.nonblocking
+            && !recv_nonblocking
+            && let Some(root) = chain_root(&m.receiver)
+        {
+            self.mark_nonblocking(root);
+        }
+        out.nonblocking |= recv_nonblocking;
         // `s.parse::<T>()` calls `T::from_str`.
         if m.turbofish.is_some() {
             self.conversion_call(m, None);
@@ -952,6 +963,7 @@ impl<'a> Lowerer<'a, '_> {
         {
             body = Some(b);
         }
+        let recv_nonblocking = recv.as_ref().is_some_and(|r| r.nonblocking);
         let rref = self.recv_ref(&recv_origin);
         let recv_bound = recv.as_ref().is_some_and(|r| {
             r.pend.iter().any(|p| p.kind == PendKind::Create)
@@ -1167,14 +1179,20 @@ impl<'a> Lowerer<'a, '_> {
                 Concept::NeedsRuntime => {
                     self.emit_model(span, EventKind::NeedsRuntime { api: api_name });
                 }
-                // Binding to an address value or an IP literal looks nothing up.
-                Concept::Blocking
-                    if api
+                Concept::Blocking => {
+                    // Binding to an address value or an IP literal looks nothing up; a handle
+                    // in non-blocking mode, or one a non-blocking builder opens, returns at
+                    // once (`WouldBlock`) instead of waiting.
+                    let no_lookup = api
                         .resolves_arg
                         .and_then(|n| args.iter().nth(n as usize))
-                        .is_some_and(|a| !may_be_host_name(a)) => {}
-                Concept::Blocking => {
-                    self.emit_model(span, EventKind::Blocking { api: path.clone() });
+                        .is_some_and(|a| !may_be_host_name(a));
+                    if !no_lookup && !recv_nonblocking {
+                        self.emit_model(span, EventKind::Blocking { api: path.clone() });
+                    }
+                    if let Some(r) = &api.returns {
+                        out.ty = TypeRef::Ext(Arc::from(r.as_str()));
+                    }
                 }
                 Concept::RuntimeBound => {
                     if recv_bound {
@@ -1218,6 +1236,11 @@ impl<'a> Lowerer<'a, '_> {
                 Concept::NonBlocking => {
                     if let Some(r) = &api.returns {
                         out.ty = TypeRef::Ext(Arc::from(r.as_str()));
+                    }
+                    if let Some(word) = &api.nonblocking_when
+                        && args.iter().any(|a| names_word(a, word, 0))
+                    {
+                        out.nonblocking = true;
                     }
                 }
                 _ => {}
@@ -1338,6 +1361,47 @@ impl<'a> Lowerer<'a, '_> {
 /// is no socket or IP address, or a `format!` whose text before the first placeholder is no
 /// IP address (`format!("[::1]:{port}")` is one). Other values (a `SocketAddr`, a tuple of an
 /// `IpAddr` and a port, a variable) are taken for resolved addresses.
+/// The local a method chain starts from (`opts` in `opts.read(true).custom_flags(..)`).
+fn chain_root(mut e: &Expr) -> Option<&syn::Ident> {
+    for _ in 0..64 {
+        match strip(e) {
+            Expr::MethodCall(m) => e = &m.receiver,
+            Expr::Try(t) => e = &t.expr,
+            Expr::Reference(r) => e = &r.expr,
+            Expr::Path(p) => return p.path.get_ident(),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Whether an argument names `word`: a path segment (`libc::O_NONBLOCK`, also inside
+/// `O_NONBLOCK | O_CLOEXEC` or `OFlag::O_NONBLOCK.bits()`) or a boolean literal (`true`).
+fn names_word(e: &Expr, word: &str, depth: u32) -> bool {
+    if depth > 16 {
+        return false;
+    }
+    let d = depth + 1;
+    match strip(e) {
+        Expr::Lit(l) => {
+            matches!(&l.lit, syn::Lit::Bool(b) if (if b.value { "true" } else { "false" }) == word)
+        }
+        Expr::Path(p) => p.path.segments.iter().any(|s| s.ident == word),
+        Expr::Binary(b) => names_word(&b.left, word, d) || names_word(&b.right, word, d),
+        Expr::Unary(u) => names_word(&u.expr, word, d),
+        Expr::Cast(c) => names_word(&c.expr, word, d),
+        Expr::Reference(r) => names_word(&r.expr, word, d),
+        Expr::Field(f) => names_word(&f.base, word, d),
+        Expr::Call(c) => {
+            names_word(&c.func, word, d) || c.args.iter().any(|a| names_word(a, word, d))
+        }
+        Expr::MethodCall(m) => {
+            names_word(&m.receiver, word, d) || m.args.iter().any(|a| names_word(a, word, d))
+        }
+        _ => false,
+    }
+}
+
 fn may_be_host_name(e: &Expr) -> bool {
     let ip = |s: &str| {
         s.parse::<std::net::SocketAddr>().is_ok() || s.parse::<std::net::IpAddr>().is_ok()

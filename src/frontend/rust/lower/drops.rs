@@ -51,6 +51,7 @@ impl Lowerer<'_, '_> {
             slot,
             param: false,
             place: self.pat_place,
+            nonblocking: false,
         });
     }
 
