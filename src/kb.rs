@@ -271,6 +271,15 @@ pub struct Api {
     /// file's `executor`.
     #[serde(default)]
     pub executor: Option<ExecutorName>,
+    /// For runtime-bound resources: the executor whose reactor or timer the resource registers
+    /// with, when it is made (`binds_now`: `TcpStream::connect`) or else each time it is used
+    /// (a reqwest client's connector opens Tokio sockets on the task that sends). Async code
+    /// doing that on another executor panics: "there is no reactor running, must be called
+    /// from the context of a Tokio 1.x runtime". Absent when the resource works under several
+    /// executors, or when what it does once made runs on a task of its own (a tonic channel's
+    /// buffer worker, the connection task of a `tokio_postgres::Client`).
+    #[serde(default)]
+    pub reactor: Option<ExecutorName>,
     /// For APIs that run a body or enter a context: the executor they set up on top of the
     /// runtime the code runs on (`tokio-local`: a tokio `LocalSet`, where `spawn_local` works).
     /// The body runs under it (`run_until`, `LocalSet::block_on`, `LocalSet::spawn_local`), or

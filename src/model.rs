@@ -295,6 +295,13 @@ impl Executor {
         }
     }
 
+    /// Whether the executor drives a reactor of its own that resources register with (sockets,
+    /// timers): all but the `futures` crate's and the other single-call executors, which only
+    /// poll futures. A resource never binds to an executor without one.
+    pub fn has_reactor(self) -> bool {
+        self != Executor::Futures
+    }
+
     /// How messages name the executor.
     pub fn describe(self) -> &'static str {
         match self {

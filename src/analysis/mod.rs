@@ -135,6 +135,10 @@ pub struct Facts {
     /// The layered instances made so far, by (runtime below, executor, driven): see
     /// [`instances::layered`].
     pub layers_made: HashMap<(InstId, Executor, bool), InstId>,
+    /// The executor whose reactor each Rust runtime-bound resource registers with, per the
+    /// knowledge base (`reactor`), by the constructor or type the model names it by; absent
+    /// when unknown.
+    pub reactors: HashMap<String, Executor>,
 }
 
 /// Computes the facts of a program. The knowledge base tells which executor each runtime API
@@ -154,6 +158,7 @@ pub fn analyze(program: &Program, kb: &Kb) -> Facts {
     facts.nested = nested(program, kb);
     facts.callbacks = callbacks(program, kb);
     facts.layers = layers(program, kb);
+    facts.reactors = reactors(program, kb);
     expected::collect(program, kb, &mut facts);
     contexts::propagate(program, &mut facts);
     facts
@@ -231,6 +236,31 @@ fn layers(program: &Program, kb: &Kb) -> HashMap<(FnId, usize), Executor> {
     out
 }
 
+/// The reactor each Rust resource of the program registers with, read from the knowledge base
+/// by the constructor of each creation and the type of each static.
+fn reactors(program: &Program, kb: &Kb) -> HashMap<String, Executor> {
+    let mut out = HashMap::new();
+    let creates = program.fns().flat_map(|(_, f)| {
+        f.events.iter().filter_map(move |ev| match &ev.kind {
+            EventKind::Create { api, .. } if f.language == Language::Rust => Some(api.as_str()),
+            _ => None,
+        })
+    });
+    let statics = program.globals.iter().map(|g| g.api.as_str());
+    for api in creates.chain(statics) {
+        if out.contains_key(api) {
+            continue;
+        }
+        if let Some(r) = kb
+            .find(Language::Rust, api, Concept::RuntimeBound)
+            .and_then(|a| a.reactor)
+        {
+            out.insert(api.to_string(), r.model());
+        }
+    }
+    out
+}
+
 /// The needs of every runtime-needing event, read from the knowledge base.
 fn needs(program: &Program, kb: &Kb) -> HashMap<(FnId, usize), Need> {
     let mut out = HashMap::new();
@@ -297,6 +327,12 @@ impl Facts {
         a == crate::model::CondId::TRUE
             || b == crate::model::CondId::TRUE
             || program.conds.satisfiable(&[a, b], &[])
+    }
+
+    /// The executor whose reactor a Rust resource made by `api` (a constructor, or a static's
+    /// type) registers with: `Unknown` when the knowledge base does not say.
+    pub fn reactor(&self, api: &str) -> Executor {
+        self.reactors.get(api).copied().unwrap_or(Executor::Unknown)
     }
 
     /// The executor of a context: the executor of its runtime instance, if known.

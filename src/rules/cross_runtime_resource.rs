@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use crate::analysis::flow::{Flow, ObjId, ObjKind};
 use crate::analysis::{CtxEntry, Facts, InstId, InstanceKind};
+
+use super::reactor_needs;
 use crate::diagnostic::{Finding, Severity};
 use crate::kb::Kb;
 use crate::model::{
@@ -27,6 +29,7 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
     let mut order: Vec<ResourceRef> = Vec::new();
     let mut bindings: HashMap<ResourceRef, Vec<Binding>> = HashMap::new();
     let mut created: HashMap<ResourceRef, (Span, FnId, u16)> = HashMap::new();
+    let registers = registrations(program, facts);
     for (fid, f) in program.fns() {
         for ev in &f.events {
             let (res, is_use) = match &ev.kind {
@@ -53,7 +56,13 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
                 order.push(res);
                 Vec::new()
             });
+            // An executor without a reactor, or without the resource's, is no runtime it binds
+            // to: a use that does I/O fails there (`no-runtime-context`).
+            let reg = registers.get(&res).copied().flatten();
             for (inst, _) in facts.known_instances(fid) {
+                if !reactor_needs::binds_under(facts, inst, reg) {
+                    continue;
+                }
                 list.push(Binding {
                     inst,
                     func: fid,
@@ -106,6 +115,46 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
     }
     followed(program, facts, &told, out);
     flowed(program, facts, out);
+}
+
+/// What each named resource (a local, a static) registers with, from the creation that makes
+/// it, or from a static's type; `None` when unknown or when creations disagree.
+fn registrations(
+    program: &Program,
+    facts: &Facts,
+) -> HashMap<ResourceRef, Option<reactor_needs::Registers>> {
+    let mut out: HashMap<ResourceRef, Option<reactor_needs::Registers>> = HashMap::new();
+    for (fid, f) in program.fns() {
+        for (i, ev) in f.events.iter().enumerate() {
+            if let EventKind::Create {
+                resource: Some(r), ..
+            } = &ev.kind
+            {
+                let reg = reactor_needs::of_event(program, facts, fid, i);
+                out.entry(*r)
+                    .and_modify(|x| {
+                        if *x != reg {
+                            *x = None
+                        }
+                    })
+                    .or_insert(reg);
+            }
+        }
+    }
+    for (g, global) in program.globals.iter().enumerate() {
+        let r = ResourceRef::Global(crate::model::GlobalId(g as u32));
+        if global.init.is_none() || !out.contains_key(&r) {
+            let reactor = facts.reactor(&global.api);
+            out.entry(r)
+                .or_insert((reactor != crate::model::Executor::Unknown).then_some(
+                    reactor_needs::Registers {
+                        reactor,
+                        when_made: false,
+                    },
+                ));
+        }
+    }
+    out
 }
 
 /// How long a resource object lives, as far as the flow shows.
@@ -329,8 +378,11 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
             {
                 continue;
             }
+            let reg = reactor_needs::of_object(program, facts, o);
             for (inst, entry) in facts.known_instances(fact.func) {
-                if rust && !carried(program, facts, &introduced, fact.func, entry, o) {
+                if (rust && !carried(program, facts, &introduced, fact.func, entry, o))
+                    || !reactor_needs::binds_under(facts, inst, reg)
+                {
                     continue;
                 }
                 uses.push((

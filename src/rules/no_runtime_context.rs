@@ -1,5 +1,6 @@
 //! `no-runtime-context`: an API that needs a running runtime, called where none runs, or where
-//! the one that runs is of another executor. Doc: rules/no-runtime-context.md.
+//! the one that runs is of another executor (resources that need a reactor the executor lacks:
+//! `reactor_needs`). Doc: rules/no-runtime-context.md.
 
 use crate::analysis::{Ctx, CtxEntry, Facts, Need, short};
 use crate::kb::Kb;
@@ -105,6 +106,7 @@ fn failing_events(
 /// Reports runtime-requiring calls in code that provably runs with no runtime, with a loop that
 /// is not running, on a worker thread, or on another executor.
 pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
+    let mut panics: Vec<(FnId, Span)> = Vec::new();
     for (fid, f) in program.fns() {
         if super::explain::probes(f) {
             continue;
@@ -155,10 +157,12 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
                     continue;
                 }
                 reported.push(ev.span);
+                panics.push((fid, ev.span));
                 out.push(finding(program, facts, fid, entry, i, failure));
             }
         }
     }
+    super::reactor_needs::check(program, facts, &panics, out);
 }
 
 /// The build targets (file groups) holding a `LocalSet` (or another layered executor) that

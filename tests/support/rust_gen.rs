@@ -62,6 +62,11 @@ const MULTI3: &[(&str, &str)] = &[
     ("block_on_multi", "block_on_current"),
     ("macro_flavor_tests", "tokio_test"),
 ];
+/// Async code driven by an executor with no Tokio reactor, and the twin on a Tokio runtime.
+const FOREIGN2: &[(&str, &str)] = &[
+    ("futures_executor", "block_on_main"),
+    ("smol_executor", "block_on_main"),
+];
 const ENDS3: &[(&str, &str)] = &[
     ("tokio_main", "tokio_main"),
     ("block_on_main", "block_on_main"),
@@ -177,6 +182,27 @@ const PAYLOADS: &[Payload] = &[
         twin: Twin::Context,
     },
     Payload {
+        name: "reqwest_send",
+        rule: "no-runtime-context",
+        is_async: true,
+        body: "    let client = reqwest::Client::new();
+    let sent = client.get(\"http://127.0.0.1:9/health\").send().await; @@
+    sent.map(|r| r.status().as_u16() as usize).unwrap_or(1)",
+        support: "",
+        contexts: FOREIGN2,
+        twin: Twin::Context,
+    },
+    Payload {
+        name: "tcp_connect",
+        rule: "no-runtime-context",
+        is_async: true,
+        body: "    let stream = tokio::net::TcpStream::connect(\"127.0.0.1:9\").await; @@
+    stream.map(|_| 2).unwrap_or(1)",
+        support: "",
+        contexts: FOREIGN2,
+        twin: Twin::Context,
+    },
+    Payload {
         name: "block_in_place",
         rule: "block-in-place-current-thread",
         is_async: false,
@@ -245,6 +271,12 @@ fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] 
             ("cfg_test_tokio_test_multi", "cfg_test_tokio_test"),
             ("select_arm", "select_arm_current"),
         ];
+    }
+    if payload.contexts == FOREIGN2 {
+        return &[(
+            "futures_executor_in_helper",
+            "futures_executor_under_enter_guard",
+        )];
     }
     match payload.rule {
         "no-runtime-context" => &[
@@ -799,6 +831,21 @@ fn context(ctx: &str, setup: &str, call: &str) -> String {
         "futures_executor" => format!(
             "fn main() {{\n    let n = futures::executor::block_on(async {{\n{setup}        {call}\n    }});\n    println!(\"{{n}}\");\n}}\n"
         ),
+        "smol_executor" => format!(
+            "fn main() {{\n    let n = smol::block_on(async {{\n{setup}        {call}\n    }});\n    println!(\"{{n}}\");\n}}\n"
+        ),
+        // A sync helper of the program drives the future; the twin enters a runtime around it,
+        // so the thread keeps Tokio's context under the other executor.
+        "futures_executor_in_helper" | "futures_executor_under_enter_guard" => {
+            let guard = if ctx == "futures_executor_in_helper" {
+                ""
+            } else {
+                "    let rt = tokio::runtime::Runtime::new().unwrap();\n    let _guard = rt.enter();\n"
+            };
+            format!(
+                "fn wait<F: std::future::Future>(fut: F) -> F::Output {{\n    futures::executor::block_on(fut)\n}}\n\nfn main() {{\n{guard}    let n = wait(async {{\n{setup}        {call}\n    }});\n    println!(\"{{n}}\");\n}}\n"
+            )
+        }
         other => panic!("unknown context {other}"),
     }
 }
@@ -872,6 +919,9 @@ struct Family {
     create: &'static str,
     use_expr: &'static str,
     agnostic: bool,
+    /// Whether its I/O needs a Tokio reactor on the task that uses it: under another executor
+    /// the use panics (`no-runtime-context`) rather than meeting a second runtime.
+    tokio_io: bool,
 }
 
 const FAMILIES: &[Family] = &[
@@ -881,6 +931,7 @@ const FAMILIES: &[Family] = &[
         create: "reqwest::Client::new()",
         use_expr: "{x}.get(\"http://127.0.0.1:9/items\").send().await.map(|r| r.status().as_u16() as usize).unwrap_or(0)",
         agnostic: false,
+        tokio_io: true,
     },
     Family {
         name: "sqlx_pool",
@@ -888,6 +939,7 @@ const FAMILIES: &[Family] = &[
         create: "sqlx::postgres::PgPoolOptions::new().connect_lazy(\"postgres://localhost/app\").unwrap()",
         use_expr: "sqlx::query(\"SELECT 1\").execute({x}).await.map(|r| r.rows_affected() as usize).unwrap_or(0)",
         agnostic: false,
+        tokio_io: false,
     },
     Family {
         name: "tokio_sync_mutex",
@@ -895,6 +947,7 @@ const FAMILIES: &[Family] = &[
         create: "tokio::sync::Mutex::new(0)",
         use_expr: "{ let mut hits = {x}.lock().await; *hits += 1; *hits }",
         agnostic: true,
+        tokio_io: false,
     },
 ];
 
@@ -1107,6 +1160,7 @@ const MULTIPLICITIES: &[&str] = &[
     "per_call",
     "per_thread",
     "two_tokio_tests",
+    "tokio_then_futures_executor",
 ];
 
 /// Fills the holes of a travel template for one family. A use line is tagged: it is where the
@@ -1135,8 +1189,17 @@ fn shared_programs(out: &mut Vec<Program>) {
                 if *mult == "two_tokio_tests" && !travel.is_static {
                     continue;
                 }
+                // The futures executor has no reactor: a family that may work there is left
+                // out, unless it works under any executor.
+                let foreign = *mult == "tokio_then_futures_executor";
+                if foreign && !fam.tokio_io && !fam.agnostic {
+                    continue;
+                }
                 if travel.name == "block_on_result"
-                    && !matches!(*mult, "two_in_sequence" | "per_loop_iteration")
+                    && !matches!(
+                        *mult,
+                        "two_in_sequence" | "per_loop_iteration" | "tokio_then_futures_executor"
+                    )
                 {
                     continue;
                 }
@@ -1166,14 +1229,19 @@ fn shared_programs(out: &mut Vec<Program>) {
                     if !travel.module.is_empty() {
                         files.push(("src/clients.rs".to_string(), fill(travel.module, fam, true)));
                     }
+                    let class = if foreign {
+                        "no-runtime-context"
+                    } else {
+                        "cross-runtime-resource"
+                    };
                     let dims = vec![
-                        ("class", "cross-runtime-resource".to_string()),
+                        ("class", class.to_string()),
                         ("family", fam.name.to_string()),
                         ("travel", travel.name.to_string()),
                         ("multiplicity", mult.to_string()),
                         ("twin", if twin { "correct" } else { "bug" }.to_string()),
                     ];
-                    let rule = (!twin && !fam.agnostic).then_some("cross-runtime-resource");
+                    let rule = (!twin && !fam.agnostic).then_some(class);
                     out.push(Program::new("rust", dims, rule, files));
                 }
             }
@@ -1222,6 +1290,14 @@ fn shared_main(mult: &str, twin: bool, owner: &str, call: &str, param: &str, arg
         ),
         ("two_tokio_tests", true) => format!(
             "{STATIC_RT}fn main() {{}}\n\n#[test]\nfn first_fetch() {{\n    let n = RUNTIME.block_on({call});\n    assert!(n < 1000);\n}}\n\n#[test]\nfn second_fetch() {{\n    let n = RUNTIME.block_on({call});\n    assert!(n < 1000);\n}}\n"
+        ),
+        // The second use runs on the `futures` executor: no Tokio reactor there, unless the
+        // runtime is entered around it.
+        ("tokio_then_futures_executor", false) => format!(
+            "fn main() {{\n    let rt = {RT};\n{owner}    let a = rt.block_on({call});\n    let b = futures::executor::block_on({call}); @@\n    println!(\"{{a}} {{b}}\");\n}}\n"
+        ),
+        ("tokio_then_futures_executor", true) => format!(
+            "fn main() {{\n    let rt = {RT};\n{owner}    let a = rt.block_on({call});\n    let _guard = rt.enter();\n    let b = futures::executor::block_on({call});\n    println!(\"{{a}} {{b}}\");\n}}\n"
         ),
         other => panic!("unknown multiplicity {other:?}"),
     }
