@@ -7,6 +7,7 @@
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use crate::source::SourceDb;
@@ -22,23 +23,40 @@ pub struct Part {
 /// Splits the files under `root` into independent programs.
 pub fn split(db: &SourceDb, root: &Path, files: &[usize]) -> Vec<Part> {
     let n = files.len();
-    let paths: Vec<&Path> = files.iter().map(|&i| db.file(i).path.as_path()).collect();
-    let by_path: HashMap<&Path, usize> = paths.iter().enumerate().map(|(k, p)| (*p, k)).collect();
-    let mut dirs: HashSet<&Path> = HashSet::default();
+    // Paths are normalised (as their components spell them), so that every path built from
+    // them by joining plain names is too, and two paths are equal when their bytes are: the
+    // lookups hash bytes, not components.
+    let owned: Vec<PathBuf> = files
+        .iter()
+        .map(|&i| db.file(i).path.components().collect())
+        .collect();
+    let paths: Vec<&Path> = owned.iter().map(PathBuf::as_path).collect();
+    let by_path: HashMap<&OsStr, usize> = paths
+        .iter()
+        .enumerate()
+        .map(|(k, p)| (p.as_os_str(), k))
+        .collect();
+    let mut dirs: HashSet<&OsStr> = HashSet::default();
     for p in &paths {
         let mut d = p.parent();
         while let Some(x) = d {
-            if !x.starts_with(root) || !dirs.insert(x) {
+            if !x.starts_with(root) || !dirs.insert(x.as_os_str()) {
                 break;
             }
             d = x.parent();
         }
     }
+    let names = Names::new(&paths);
+    let tree = Tree {
+        files: &by_path,
+        dirs: &dirs,
+        names: &names,
+    };
     let mut uf = UnionFind::new(n);
     // One directory, one program; a package with its parent package.
-    let mut first_in_dir: HashMap<&Path, usize> = HashMap::default();
+    let mut first_in_dir: HashMap<&OsStr, usize> = HashMap::default();
     for (k, p) in paths.iter().enumerate() {
-        if let Some(d) = p.parent() {
+        if let Some(d) = p.parent().map(Path::as_os_str) {
             match first_in_dir.get(d) {
                 Some(&j) => uf.union(j, k),
                 None => {
@@ -50,7 +68,7 @@ pub fn split(db: &SourceDb, root: &Path, files: &[usize]) -> Vec<Part> {
     for (k, p) in paths.iter().enumerate() {
         if p.file_name().is_some_and(|f| f == "__init__.py")
             && let Some(parent) = p.parent().and_then(Path::parent)
-            && let Some(&j) = by_path.get(parent.join("__init__.py").as_path())
+            && let Some(&j) = by_path.get(parent.join("__init__.py").as_os_str())
         {
             uf.union(j, k);
         }
@@ -100,9 +118,20 @@ pub fn split(db: &SourceDb, root: &Path, files: &[usize]) -> Vec<Part> {
             else {
                 return Vec::new();
             };
+            // The directories a plain import is looked up from: the file's own, then those
+            // above it up to the root.
+            let mut ancestors = Vec::new();
+            let mut d = Some(dir);
+            while let Some(x) = d {
+                ancestors.push(x);
+                if x == root || !x.starts_with(root) {
+                    break;
+                }
+                d = x.parent();
+            }
             let mut links = Vec::new();
             for imp in imports {
-                let found = resolve(&imp, dir, root, &by_path, &dirs);
+                let found = resolve(&imp, dir, &ancestors, &tree);
                 if found.is_empty() && imp.level == 0 && imp.module.contains('.') {
                     if let Some(Some(j)) = suffixes.get(&imp.module) {
                         links.push((*j, Some(imp.module)));
@@ -149,42 +178,86 @@ struct Import {
     names: Vec<String>,
 }
 
+/// The files and directories of the tree being split, for resolving imports.
+struct Tree<'a> {
+    /// Normalised file paths, with their positions.
+    files: &'a HashMap<&'a OsStr, usize>,
+    /// Directories holding files, up to the root.
+    dirs: &'a HashSet<&'a OsStr>,
+    names: &'a Names<'a>,
+}
+
+/// Every name a path of the tree holds: its directories' and files' names, and the names of
+/// its `.py` files without the extension. A module name that is none of these reaches no file,
+/// whatever directory it is looked up from.
+struct Names<'a>(HashSet<&'a str>);
+
+impl<'a> Names<'a> {
+    fn new(paths: &[&'a Path]) -> Self {
+        let mut set = HashSet::default();
+        for p in paths {
+            for c in p.components() {
+                if let Some(name) = c.as_os_str().to_str() {
+                    set.insert(name);
+                    if let Some(stem) = name.strip_suffix(".py") {
+                        set.insert(stem);
+                    }
+                }
+            }
+        }
+        Names(set)
+    }
+
+    /// Whether joining `name` to a directory of the tree (and adding `.py`) may give one of
+    /// its paths. A name with a dot is not looked at (`with_extension` would cut it there).
+    fn may_exist(&self, name: &str) -> bool {
+        name.contains('.') || self.0.contains(name)
+    }
+}
+
 /// The files an import reaches, each with the module name it reaches it by when that name is
 /// not the file's path from the root.
 fn resolve(
     imp: &Import,
     dir: &Path,
-    root: &Path,
-    files: &HashMap<&Path, usize>,
-    dirs: &HashSet<&Path>,
+    ancestors: &[&Path],
+    tree: &Tree<'_>,
 ) -> Vec<(usize, Option<String>)> {
+    let (files, dirs) = (tree.files, tree.dirs);
     let mut out = Vec::new();
     let parts: Vec<&str> = imp.module.split('.').filter(|s| !s.is_empty()).collect();
-    let bases: Vec<PathBuf> = if imp.level > 0 {
+    // A first name that no path holds is found under no base.
+    if parts
+        .first()
+        .is_some_and(|first| !tree.names.may_exist(first))
+    {
+        return out;
+    }
+    // Each base is a directory, with `src/` below it or not.
+    let bases: Vec<(std::borrow::Cow<'_, Path>, bool)> = if imp.level > 0 {
         let mut d = dir.to_path_buf();
         for _ in 1..imp.level {
             if !d.pop() {
                 return out;
             }
         }
-        vec![d]
+        vec![(d.into(), false)]
     } else {
-        let mut v = Vec::new();
-        let mut d = Some(dir);
-        while let Some(x) = d {
-            v.push(x.to_path_buf());
-            v.push(x.join("src"));
-            if x == root || !x.starts_with(root) {
-                break;
-            }
-            d = x.parent();
-        }
-        v
+        ancestors
+            .iter()
+            .flat_map(|&x| [(x.into(), false), (x.into(), true)])
+            .collect()
     };
-    for base in bases {
+    let mut head = PathBuf::new();
+    for (dir, src) in bases {
+        let base = || match src {
+            true => dir.join("src"),
+            false => dir.to_path_buf(),
+        };
         let Some(first) = parts.first() else {
             // `from . import a, b`: sibling modules.
-            for name in &imp.names {
+            let base = base();
+            for name in imp.names.iter().filter(|n| tree.names.may_exist(n)) {
                 push_module(&base.join(name), files, None, &mut out);
             }
             if !out.is_empty() {
@@ -192,15 +265,28 @@ fn resolve(
             }
             continue;
         };
-        let head = base.join(first);
-        if !dirs.contains(head.as_path())
-            && !files.contains_key(head.with_extension("py").as_path())
-        {
+        head.clear();
+        head.push(&dir);
+        if src {
+            head.push("src");
+        }
+        head.push(first);
+        if !dirs.contains(head.as_os_str()) && {
+            head.set_extension("py");
+            !files.contains_key(head.as_os_str())
+        } {
             continue;
         }
+        let base = base();
         let mut at = base.clone();
         let mut dotted = String::new();
+        // Below a name that no path holds, no file is found.
+        let mut open = true;
         for part in &parts {
+            if !tree.names.may_exist(part) {
+                open = false;
+                break;
+            }
             at.push(part);
             if !dotted.is_empty() {
                 dotted.push('.');
@@ -209,7 +295,7 @@ fn resolve(
             let alias = (imp.level == 0).then(|| dotted.clone());
             push_module(&at, files, alias, &mut out);
         }
-        for name in &imp.names {
+        for name in imp.names.iter().filter(|n| open && tree.names.may_exist(n)) {
             let alias = (imp.level == 0).then(|| format!("{dotted}.{name}"));
             push_module(&at.join(name), files, alias, &mut out);
         }
@@ -221,14 +307,19 @@ fn resolve(
 /// Adds the module file at `path` (`path.py` or `path/__init__.py`), if it is one of ours.
 fn push_module(
     path: &Path,
-    files: &HashMap<&Path, usize>,
+    files: &HashMap<&OsStr, usize>,
     alias: Option<String>,
     out: &mut Vec<(usize, Option<String>)>,
 ) {
-    for candidate in [path.with_extension("py"), path.join("__init__.py")] {
-        if let Some(&j) = files.get(candidate.as_path()) {
-            out.push((j, alias.clone()));
-        }
+    let mut candidate = path.join("__init__.py");
+    let init = files.get(candidate.as_os_str()).copied();
+    candidate.pop();
+    candidate.set_extension("py");
+    if let Some(&j) = files.get(candidate.as_os_str()) {
+        out.push((j, alias.clone()));
+    }
+    if let Some(j) = init {
+        out.push((j, alias));
     }
 }
 
@@ -364,6 +455,41 @@ impl UnionFind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn imports_join_files_whatever_way_their_paths_are_spelled() {
+        use crate::model::Language;
+        use crate::source::SourceFile;
+        let mut db = SourceDb::default();
+        let mut add = |path: &str, text: &str| {
+            db.add(SourceFile {
+                path: PathBuf::from(path),
+                display: path.to_string(),
+                language: Language::Python,
+                overlay: Some(text.into()),
+            })
+        };
+        let files = vec![
+            add(
+                "/r/./app/main.py",
+                "from lib.util import helper\nimport os\n",
+            ),
+            add("/r/src/lib/util.py", "x = 1\n"),
+            add("/r/tools/run.py", "from . import other\n"),
+            add("/r/tools//other.py", ""),
+            add(
+                "/r/solo/alone.py",
+                "import missing.name\nfrom os.path import join\n",
+            ),
+        ];
+        let parts = split(&db, Path::new("/r/"), &files);
+        let got: Vec<&[usize]> = parts.iter().map(|p| p.files.as_slice()).collect();
+        assert_eq!(got, vec![&[0, 1][..], &[2, 3][..], &[4][..]]);
+        assert_eq!(
+            parts[0].aliases.get(&1),
+            Some(&vec!["lib.util".to_string()])
+        );
+    }
 
     #[test]
     fn imports_are_scanned_from_text() {
