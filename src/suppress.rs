@@ -96,25 +96,30 @@ struct Lines {
     count: usize,
 }
 
-/// Classifies the bytes of `text` and collects its comments, from the tokens of the language's
-/// own lexer (see [`crate::frontend::comments`]).
-fn classify(
-    text: &str,
-    scanned: Vec<(usize, usize, crate::frontend::comments::Kind)>,
-) -> (Vec<Class>, Vec<Comment>) {
+/// Classifies the bytes of `text` from the tokens of the language's own lexer (see
+/// [`crate::frontend::comments`]).
+fn classify(text: &str, scanned: &[(usize, usize, crate::frontend::comments::Kind)]) -> Vec<Class> {
     use crate::frontend::comments::Kind;
     let mut class = vec![Class::Code; text.len()];
-    let mut found = Vec::new();
-    for (start, end, kind) in scanned {
+    for &(start, end, kind) in scanned {
         match kind {
-            Kind::Comment { doc } => {
-                class[start..end].fill(Class::Comment);
-                found.push(Comment { start, end, doc });
-            }
+            Kind::Comment { .. } => class[start..end].fill(Class::Comment),
             Kind::Str => class[start..end].fill(Class::Str),
         }
     }
-    (class, found)
+    class
+}
+
+/// The comments among the scanned ranges, in order.
+fn comments_of(scanned: &[(usize, usize, crate::frontend::comments::Kind)]) -> Vec<Comment> {
+    use crate::frontend::comments::Kind;
+    scanned
+        .iter()
+        .filter_map(|&(start, end, kind)| match kind {
+            Kind::Comment { doc } => Some(Comment { start, end, doc }),
+            Kind::Str => None,
+        })
+        .collect()
 }
 
 impl Lines {
@@ -321,10 +326,13 @@ pub fn parse_scanned(
     if !(text.contains("looplint:") || (language == Language::Python && has_noqa(text))) {
         return Vec::new();
     }
-    let (class, comments) = classify(text, scan());
-    let lines = Lines::new(text, &class);
+    let scanned = scan();
+    // The line index, and the classes of bytes with the facts about lines, are built when a
+    // directive needs them (most comments that mention `noqa` or `looplint:` are none).
+    let mut index: Option<LineIndex> = None;
+    let mut built: Option<(Vec<Class>, Lines)> = None;
     let mut out = Vec::new();
-    for c in comments {
+    for c in comments_of(&scanned) {
         if c.doc {
             continue;
         }
@@ -350,26 +358,38 @@ pub fn parse_scanned(
                 }
             }
         }
-        let line = lines.index.line_of(c.start as u32);
-        let trailing = text[lines.index.line_start(line) as usize..c.start]
-            .chars()
-            .any(|ch| !ch.is_whitespace());
+        let mut line_of = |c: &Comment| {
+            let index = index.get_or_insert_with(|| LineIndex::new(text));
+            let line = index.line_of(c.start as u32);
+            let trailing = text[index.line_start(line) as usize..c.start]
+                .chars()
+                .any(|ch| !ch.is_whitespace());
+            (line, trailing)
+        };
         for (off, seg) in segments {
             let lead = seg.len() - seg.trim_start().len();
             let at = off + lead;
             let s = seg.trim_start();
             if let Some(rest) = s.strip_prefix("looplint:") {
+                let (line, trailing) = line_of(&c);
                 let mut d = parse_looplint(rest, at, at + "looplint:".len());
                 d.end = (at + s.trim_end().len()) as u32;
                 d.scope = match d.scope {
                     Scope::File => Scope::File,
                     Scope::Lines(..) if trailing => Scope::Lines(line, line),
-                    Scope::Lines(..) => standalone_scope(text, &lines, &class, line, language),
+                    Scope::Lines(..) => {
+                        let (class, lines) = built.get_or_insert_with(|| {
+                            let class = classify(text, &scanned);
+                            let lines = Lines::new(text, &class);
+                            (class, lines)
+                        });
+                        standalone_scope(text, lines, class, line, language)
+                    }
                 };
                 out.push(d);
             } else if language == Language::Python
                 && s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("noqa"))
-                && let Some(d) = parse_noqa(&s[4..], at, at + 4, line)
+                && let Some(d) = parse_noqa(&s[4..], at, at + 4, line_of(&c).0)
             {
                 out.push(d);
             }

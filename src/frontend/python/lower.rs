@@ -432,8 +432,11 @@ impl<'a> Lowerer<'a> {
         if path.starts_with('?') {
             return true;
         }
-        let root = path.split('.').next().unwrap_or(path);
-        if !self.cx.module_roots.contains(root) {
+        if !self
+            .cx
+            .module_roots
+            .contains(super::scope::first_segment(path))
+        {
             return false;
         }
         if let Some(&known) = self.project_paths.borrow().get(path) {

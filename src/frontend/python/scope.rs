@@ -188,8 +188,7 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// Whether the knowledge base may have an entry for `path`.
     pub fn may_be_api(&self, path: &str) -> bool {
-        let root = path.split('.').next().unwrap_or(path);
-        self.roots.contains(root)
+        self.roots.contains(first_segment(path))
     }
 
     /// The knowledge-base entries for `path` (exact entries from the index, prefix entries
@@ -259,5 +258,14 @@ impl<'a> ApiIndex<'a> {
             }
         }
         index
+    }
+}
+
+/// The part of a dotted path before its first dot (all of it when it has none): a byte
+/// search, as paths are short and looked at on every call.
+pub fn first_segment(path: &str) -> &str {
+    match path.bytes().position(|b| b == b'.') {
+        Some(at) => &path[..at],
+        None => path,
     }
 }
