@@ -264,82 +264,110 @@ pub fn lower_each<R: Send>(
     let plans = package::plan(db, files);
     // Programs are lowered and linked one by one (files in parallel inside each), so that the
     // file-level forms of only a few programs are alive at a time.
-    plans
-        .par_iter()
-        .filter_map(|plan| {
-            if cancel.skip(plan.files.len()) {
-                return None;
-            }
-            let crates_of = |f: u32| {
-                plan.file_pkg[f as usize]
-                    .map(|pkg| plan.packages[pkg as usize].crates.as_slice())
-                    .unwrap_or(&[])
-            };
-            // Each file is read once: for the program's macros first, then to be lowered.
-            let (texts, defs) = read_program(db, &plan.files);
-            let results: Vec<Lowering> = texts
-                .into_par_iter()
-                .enumerate()
-                .map(|(f, text)| {
-                    if cancel.skip(1) {
-                        return (None, None);
-                    }
-                    let (source, f) = (plan.files[f], f as u32);
-                    lower_one(text, source, f, crates_of(f), &view, &defs, None)
-                })
-                .collect();
-            if cancel.stop() {
-                return None;
-            }
-            let mut results = results;
-            // Files with values whose library type only linking tells are lowered again
-            // knowing it, as if it had been known at once.
-            let hints = {
-                let irs: Vec<Option<FileIr>> =
-                    results.iter_mut().map(|(ir, _)| ir.take()).collect();
-                let hints = link::type_hints(plan, &irs, &view);
-                for ((slot, _), ir) in results.iter_mut().zip(irs) {
-                    *slot = ir;
+    let lower_plan = |plan: &package::ProgramPlan| {
+        if cancel.skip(plan.files.len()) {
+            return None;
+        }
+        let crates_of = |f: u32| {
+            plan.file_pkg[f as usize]
+                .map(|pkg| plan.packages[pkg as usize].crates.as_slice())
+                .unwrap_or(&[])
+        };
+        // Each file is read once: for the program's macros first, then to be lowered.
+        let (texts, defs) = read_program(db, &plan.files);
+        let results: Vec<Lowering> = texts
+            .into_par_iter()
+            .enumerate()
+            .map(|(f, text)| {
+                if cancel.skip(1) {
+                    return (None, None);
                 }
-                hints
-            };
-            let again: Vec<(usize, Lowering)> = hints
-                .par_iter()
-                .enumerate()
-                .filter_map(|(f, h)| {
-                    let h = h.as_ref()?;
-                    let source = plan.files[f];
-                    let text = db.read(source);
-                    let f32_ = f as u32;
-                    Some((
-                        f,
-                        lower_one(text, source, f32_, crates_of(f32_), &view, &defs, Some(h)),
-                    ))
-                })
-                .collect();
-            for (f, r) in again {
-                results[f] = r;
+                let (source, f) = (plan.files[f], f as u32);
+                lower_one(text, source, f, crates_of(f), &view, &defs, None)
+            })
+            .collect();
+        if cancel.stop() {
+            return None;
+        }
+        let mut results = results;
+        // Files with values whose library type only linking tells are lowered again
+        // knowing it, as if it had been known at once.
+        let hints = {
+            let irs: Vec<Option<FileIr>> = results.iter_mut().map(|(ir, _)| ir.take()).collect();
+            let hints = link::type_hints(plan, &irs, &view);
+            for ((slot, _), ir) in results.iter_mut().zip(irs) {
+                *slot = ir;
             }
-            let mut irs = Vec::with_capacity(results.len());
-            let mut problems: Vec<Problem> = plan
-                .manifest_problems
-                .iter()
-                .map(|(f, message)| Problem {
-                    source: plan.files[*f as usize],
-                    start: 0,
-                    end: 0,
-                    message: message.clone(),
-                    unreadable: false,
-                    limit: true,
-                })
-                .collect();
-            for (ir, problem) in results {
-                irs.push(ir);
-                problems.extend(problem);
+            hints
+        };
+        let again: Vec<(usize, Lowering)> = hints
+            .par_iter()
+            .enumerate()
+            .filter_map(|(f, h)| {
+                let h = h.as_ref()?;
+                let source = plan.files[f];
+                let text = db.read(source);
+                let f32_ = f as u32;
+                Some((
+                    f,
+                    lower_one(text, source, f32_, crates_of(f32_), &view, &defs, Some(h)),
+                ))
+            })
+            .collect();
+        for (f, r) in again {
+            results[f] = r;
+        }
+        let mut irs = Vec::with_capacity(results.len());
+        let mut problems: Vec<Problem> = plan
+            .manifest_problems
+            .iter()
+            .map(|(f, message)| Problem {
+                source: plan.files[*f as usize],
+                start: 0,
+                end: 0,
+                message: message.clone(),
+                unreadable: false,
+                limit: true,
+            })
+            .collect();
+        for (ir, problem) in results {
+            irs.push(ir);
+            problems.extend(problem);
+        }
+        let program = link::link(plan, &irs, &view);
+        drop(irs);
+        Some(each(Lowered { program, problems }))
+    };
+    largest_first(&plans, |p| p.files.len(), lower_plan)
+}
+
+/// Runs `f` over `items` on every worker of the pool, each taking the largest item not yet
+/// taken (by `size`), and gives the results in the order of `items`. A program's link and
+/// analysis run on one thread; taken largest first, the last of them, which nothing overlaps,
+/// is a small one (in the order of the paths the largest program of a tree may come last and
+/// leave the other workers idle while it links).
+fn largest_first<T: Sync, R: Send>(
+    items: &[T],
+    size: impl Fn(&T) -> usize,
+    f: impl Fn(&T) -> Option<R> + Sync,
+) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(size(&items[i])));
+    let next = AtomicUsize::new(0);
+    let workers = rayon::current_num_threads().clamp(1, items.len().max(1));
+    let mut done: Vec<(usize, R)> = (0..workers)
+        .into_par_iter()
+        .flat_map_iter(|_| {
+            let mut mine = Vec::new();
+            while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                if let Some(r) = f(&items[i]) {
+                    mine.push((i, r));
+                }
             }
-            let program = link::link(plan, &irs, &view);
-            drop(irs);
-            Some(each(Lowered { program, problems }))
+            mine
         })
-        .collect()
+        .collect();
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
