@@ -45,6 +45,10 @@ pub enum Concept {
     RuntimeBound,
     /// A type or constructor that is explicitly runtime-agnostic (documentation; never flagged).
     RuntimeAgnostic,
+    /// Returns a value that draws on the value it is given (argument `arg`, or `keyword`): the
+    /// value, and what calling it makes, use what that argument holds
+    /// (`async_sessionmaker(engine)`: its sessions take connections from the engine's pool).
+    Derived,
     /// Blocks the calling thread (I/O, sleep, subprocess).
     Blocking,
     /// Does no blocking work although a `blocking` prefix entry covers it (a constructor or
@@ -230,6 +234,16 @@ pub struct Api {
     /// the connection counts as handed over to the client.
     #[serde(default)]
     pub borrowed_stays: bool,
+    /// For closers of runtime-bound resources: the resource stays usable, tied to no runtime
+    /// until its next use (`AsyncEngine.dispose` closes the pooled connections; the next use
+    /// opens new ones on the loop that runs it).
+    #[serde(default)]
+    pub resets: bool,
+    /// For runtime-bound constructors: keyword arguments (`name=value`, the value a dotted path
+    /// or a literal) that make the value bound to no runtime (`poolclass=sqlalchemy.pool.NullPool`:
+    /// an engine that keeps no connection between uses).
+    #[serde(default)]
+    pub unbound_when: Vec<String>,
     /// For closers of clients whose borrowed connection stays the caller's: the closer's
     /// parameters, in order, that make it release that connection too when given a value other
     /// than `False` or `None` by keyword or by position (redis's

@@ -308,6 +308,7 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
                 }
                 FactKind::Use { .. }
                 | FactKind::Drop { .. }
+                | FactKind::Reset { .. }
                 | FactKind::Release { .. }
                 | FactKind::Body { .. }
                 | FactKind::Lazy { .. }

@@ -93,6 +93,7 @@ impl FlowLinker {
                 },
                 FactKind::Use { place: p } => FactKind::Use { place: place(*p) },
                 FactKind::Drop { place: p } => FactKind::Drop { place: place(*p) },
+                FactKind::Reset { place: p } => FactKind::Reset { place: place(*p) },
                 FactKind::Release { cell } => FactKind::Release {
                     cell: cell_ids[cell.0 as usize],
                 },

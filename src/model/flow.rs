@@ -133,6 +133,12 @@ pub enum FactKind {
         /// The place the value was moved out of.
         place: Place,
     },
+    /// The value in `place` is emptied of what ties it to a runtime and stays usable (a pool
+    /// that closes its connections, which the next use opens afresh: `engine.dispose()`).
+    Reset {
+        /// The reset place.
+        place: Place,
+    },
     /// A value of the type that owns field `cell` dies here (its owner's scope ends, `drop`, an
     /// overwrite): what that field holds is dropped with it.
     Release {

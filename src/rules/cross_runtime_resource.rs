@@ -74,8 +74,17 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
     }
     // Where the resources reported here are made: the flow does not report them again.
     let mut told: Vec<Span> = Vec::new();
+    let resets = resets(program, facts);
     for res in order {
         let mut list = bindings.remove(&res).unwrap_or_default();
+        // Reset under a runtime, the resource is tied to none when the next one starts.
+        if let Some(&(span, ..)) = created.get(&res) {
+            list.retain(|b| {
+                !resets
+                    .iter()
+                    .any(|&(o, i)| i == b.inst && facts.flow.object(o).span == span)
+            });
+        }
         if let ResourceRef::Local(v) = res {
             // A local lives for one call of its owner: runtimes the owner itself runs under
             // differ between calls, not within one, so only runtimes entered below it count.
@@ -444,6 +453,9 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
         };
         list.extend(values.into_iter().map(|(o, _)| o));
     }
+    // Reset under a runtime, the resource is tied to none when the next one starts.
+    let resets = resets(program, facts);
+    uses.retain(|(o, b)| !resets.contains(&(*o, b.inst)));
     uses.sort_by_key(|(o, b)| (*o, b.span.file, b.span.start, b.inst));
     let mut reported: Vec<(ObjId, FnId)> = Vec::new();
     for group in uses.chunk_by(|a, b| a.0 == b.0) {
@@ -518,6 +530,24 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
             out.push(followed_finding(program, facts, o, b, other.copied()));
         }
     }
+}
+
+/// The resource objects that code running under a runtime instance resets (`engine.dispose()`),
+/// with that instance.
+fn resets(program: &Program, facts: &Facts) -> HashSet<(ObjId, InstId)> {
+    let flow = &facts.flow;
+    let mut out = HashSet::new();
+    for fact in &program.flow.facts {
+        let FactKind::Reset { place } = fact.kind else {
+            continue;
+        };
+        for (o, _) in flow.values(place) {
+            for (inst, _) in facts.known_instances(fact.func) {
+                out.insert((o, inst));
+            }
+        }
+    }
+    out
 }
 
 /// The objects each function brings in itself: makes, reads from a field or a static, or gets

@@ -897,6 +897,14 @@ const FAMILIES: &[Family] = &[
         use_expr: "len(await {x}.keys(\"job:*\"))",
         support: "",
     },
+    // A session factory over a pooled engine: its sessions take the engine's connections.
+    Family {
+        name: "sqlalchemy_session_factory",
+        import: "from sqlalchemy import text\nfrom sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine\n",
+        create: "async_sessionmaker(create_async_engine(\"sqlite+aiosqlite:///app.db\"))",
+        use_expr: "(await {x}().execute(text(\"select 1\"))).scalar()",
+        support: "",
+    },
     // A project class derived (through a project base) from a library client type.
     Family {
         name: "project_subclass_of_httpx_client",

@@ -8,11 +8,14 @@ use ruff_text_size::{Ranged, TextRange};
 use super::exprs::{Dest, Val};
 use super::imports::{attr_chain, dotted, join_path};
 use super::ir::{HandedFn, RefKind};
-use super::lower::{Lowerer, NameRes, ScopeKind};
+use super::lower::{Lowerer, NameKind, NameRes, ScopeKind};
 use super::registrations;
 use super::types::{instance_of, is_class_instance, is_project_type};
 use crate::kb::{Api, Concept, RuntimeArg};
-use crate::model::{Flavor, FnId, FnKind, HandleFate, Place, RunKind, RuntimeRef, VarId, VarKind};
+use crate::model::{
+    Cell, CellId, CellKind, Flavor, FnId, FnKind, HandleFate, Place, RunKind, RuntimeRef, VarId,
+    VarKind,
+};
 
 /// Packages whose object types the decorators look at (`app = flask.Flask(..)`).
 const FRAMEWORK_ROOTS: &[&str] = &["flask"];
@@ -77,6 +80,9 @@ pub(super) struct Callee<'e> {
     /// For a module name bound to `functools.partial(f, a, ..)`: how many positional
     /// arguments the partial puts before the call's own.
     pub(super) partial_args: u8,
+    /// The value called when the callee is an expression the flow follows rather than a name
+    /// (`get_factory()()`, `self.factory()` where the attribute holds a value).
+    pub(super) value_place: Option<Place>,
 }
 
 /// The path segment that stands for a class's bases in a reference: `pkg.C.<SUPER>.m` is the
@@ -152,7 +158,9 @@ impl<'a> Lowerer<'a> {
         if let Some((owner, index)) = callee.param {
             self.lower_args(args, None);
             self.emit_pending(range, super::ir::Pending::ParamCall { owner, index });
-            return Val::default();
+            let mut val = Val::default();
+            self.product(func, callee.value_place, range, dest, &mut val);
+            return val;
         }
         // The knowledge base wins over the project's own definitions (checking asyncio's
         // own sources, `asyncio.create_task` is still the API).
@@ -251,6 +259,20 @@ impl<'a> Lowerer<'a> {
         if let Some(r) = apis.iter().find_map(|a| a.returns.clone()) {
             val.ty = Some(r);
         }
+        // A value that draws on an argument (a session factory given the engine) holds it.
+        if let Some(api) = apis.iter().find(|a| a.concept == Concept::Derived) {
+            let from = api
+                .keyword
+                .as_deref()
+                .and_then(|k| kwargs.iter().find(|(n, _)| n.as_str() == k))
+                .map(|&(_, p)| p)
+                .or_else(|| arg_places.get(api.arg as usize).copied().flatten());
+            if from.is_some() {
+                let to = self.temp();
+                self.flow_assign(range, Some(to), from);
+                val.place = Some(to);
+            }
+        }
         let mut handled_recv = false;
         for api in &apis {
             handled_recv |= self.simple_api(api, &callee, args, range, dest, &mut val);
@@ -267,6 +289,9 @@ impl<'a> Lowerer<'a> {
                 .is_some_and(|t| self.overrides_close(t))
         {
             handled_recv = self.receiver_close(&callee, range);
+        }
+        if apis.is_empty() {
+            self.reset_by_method_name(&callee, range);
         }
         if !handled_recv {
             self.receiver_effect(&callee, range);
@@ -355,7 +380,63 @@ impl<'a> Lowerer<'a> {
                 val.place = Some(self.pending_call(range, args, &kwargs));
             }
         }
+        if apis.is_empty() && subclass.is_none() {
+            self.product(func, callee.value_place, range, dest, &mut val);
+        }
         val
+    }
+
+    /// `factory()` where `factory` is a value the flow follows rather than a function (a
+    /// local, a parameter, a module global that is no `def`, or `value_place`: an attribute
+    /// holding a value, a call's result): what the call makes draws on what the value holds
+    /// (the sessions of a session factory use its engine).
+    fn product(
+        &mut self,
+        func: &Expr,
+        value_place: Option<Place>,
+        range: TextRange,
+        dest: Dest<'_>,
+        val: &mut Val,
+    ) {
+        if matches!(dest, Dest::Discard) {
+            return;
+        }
+        let from = match func {
+            Expr::Name(n) => self.named_value(n.id.as_str()),
+            _ => value_place,
+        };
+        let Some(from) = from else { return };
+        let to = match val.place {
+            Some(to) => to,
+            None => {
+                let to = self.temp();
+                val.place = Some(to);
+                to
+            }
+        };
+        self.flow_assign(range, Some(to), Some(from));
+    }
+
+    /// The place of a name called as a value: a local, a parameter, a module global that is no
+    /// `def` (nor a partial, which calls what it wraps).
+    fn named_value(&mut self, name: &str) -> Option<Place> {
+        if self.module_partials.contains_key(name) {
+            return None;
+        }
+        match self.resolve_name(name) {
+            NameRes::Path(p)
+                if self.is_project_path(&p)
+                    && (self.imports.contains(name)
+                        || self.module_names.get(name) == Some(&NameKind::Object)) =>
+            {
+                self.name_place(name)
+            }
+            NameRes::Local | NameRes::Plain | NameRes::Builtin if self.param_of(name).is_some() => {
+                self.name_place(name)
+            }
+            NameRes::Local => self.name_place(name),
+            _ => None,
+        }
     }
 
     /// Resolves the callee expression, lowering receivers that are calls themselves.
@@ -377,6 +458,7 @@ impl<'a> Lowerer<'a> {
             recv_flags: Vec::new(),
             made_as: None,
             partial_args: 0,
+            value_place: None,
         };
         if let Expr::Attribute(a) = func
             && let Expr::Name(n) = &*a.value
@@ -468,7 +550,21 @@ impl<'a> Lowerer<'a> {
                 }
             }
             other => {
-                self.expr(other, Dest::Read);
+                out.value_place = self.expr(other, Dest::Read).place;
+            }
+        }
+        // `self.attr()` where a method of the class stored a value in the attribute.
+        if let Expr::Attribute(a) = func
+            && let Expr::Name(base) = &*a.value
+            && let Some(class) = self.method_self(base.id.as_str())
+        {
+            let cell = Cell {
+                kind: CellKind::Field,
+                owner: class,
+                name: a.attr.id.to_string(),
+            };
+            if let Some(&id) = self.flow_cells.get(&cell) {
+                out.value_place = self.load(a.range, Place::Cell(CellId(id)));
             }
         }
         out
@@ -878,6 +974,7 @@ impl<'a> Lowerer<'a> {
         let id = self.new_fn(name, body_range, kind, is_async, Some(parent));
         let mut scope = super::lower::Scope::new(ScopeKind::Synthetic, id, is_async);
         scope.class = None;
+        let mut target_call = false;
         match body {
             Some((_, Expr::Call(c))) if is_async && self.hoists_arguments(c) => {
                 // The coroutine's arguments are evaluated by the calling code, before the loop
@@ -969,6 +1066,14 @@ impl<'a> Lowerer<'a> {
                 }
                 self.scopes.pop();
             }
+            _ if let Some(call) = body.and_then(|(_, e)| self.api_target_call(e, args)) => {
+                // `Thread(target=trio.run, args=(main,))`: the thread makes the call.
+                self.scopes.push(scope);
+                let v = self.call(&call, Dest::Await);
+                self.body_returns(call.range(), v.place);
+                self.scopes.pop();
+                target_call = true;
+            }
             _ => {
                 // `Thread(target=f, args=(a, b))`: the callable gets the tuple's values.
                 let passed = args.and_then(|a| {
@@ -1004,7 +1109,18 @@ impl<'a> Lowerer<'a> {
                 self.scopes.pop();
             }
         }
-        self.lower_args(args, body.map(|(b, _)| b));
+        match args {
+            // The call's arguments were lowered with it.
+            Some(a) if target_call => {
+                let mut rest = a.clone();
+                rest.keywords
+                    .retain(|k| k.arg.as_ref().is_none_or(|n| n.id.as_str() != "args"));
+                self.lower_args(Some(&rest), body.map(|(b, _)| b));
+            }
+            _ => {
+                self.lower_args(args, body.map(|(b, _)| b));
+            }
+        }
         let runtime = match how {
             RunKind::BlockOn | RunKind::Spawn | RunKind::SpawnBlocking => {
                 self.runtime_of(api, callee, args)
@@ -1073,6 +1189,45 @@ impl<'a> Lowerer<'a> {
             val.place = self.run_result(range);
         }
         val
+    }
+
+    /// `Thread(target=api, args=(a, b))` where `api` is a library API that runs a body
+    /// (`trio.run`, `asyncio.run`): the call `api(a, b)` the thread makes.
+    fn api_target_call(&self, target: &Expr, args: Option<&Arguments>) -> Option<ExprCall> {
+        if !matches!(target, Expr::Name(_) | Expr::Attribute(_)) {
+            return None;
+        }
+        let path = self.qualify(target)?;
+        if self.is_project_path(&path)
+            || !self
+                .cx
+                .apis(&path)
+                .iter()
+                .any(|a| body_kind(a.concept).is_some())
+        {
+            return None;
+        }
+        let kw = args?
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_ref().is_some_and(|n| n.id.as_str() == "args"))?;
+        let Expr::Tuple(t) = &kw.value else {
+            return None;
+        };
+        if t.elts.iter().any(|e| matches!(e, Expr::Starred(_))) {
+            return None;
+        }
+        Some(ExprCall {
+            node_index: ruff_python_ast::AtomicNodeIndex::NONE,
+            range_start: target.range().start(),
+            func: Box::new(target.clone()),
+            arguments: Arguments {
+                range: kw.value.range(),
+                node_index: ruff_python_ast::AtomicNodeIndex::NONE,
+                args: t.elts.to_vec().into_boxed_slice(),
+                keywords: Default::default(),
+            },
+        })
     }
 
     /// Binds a tracked variable to a name in the current scope.

@@ -249,6 +249,10 @@ fn compact_flow(
                 Some(place) => FactKind::Drop { place },
                 None => continue,
             },
+            FactKind::Reset { place: p } => match place(p) {
+                Some(place) => FactKind::Reset { place },
+                None => continue,
+            },
             FactKind::Release { cell } => FactKind::Release { cell },
             FactKind::Body { body, to } => match (func(body), place(to)) {
                 (Some(body), Some(to)) => FactKind::Body { body, to },

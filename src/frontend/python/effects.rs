@@ -183,6 +183,9 @@ impl<'a> Lowerer<'a> {
                 );
                 return true;
             }
+            // Built so that it keeps nothing between uses (`poolclass=NullPool`): bound to no
+            // runtime.
+            Concept::RuntimeBound if self.made_unbound(api, args) => {}
             Concept::RuntimeBound => {
                 let made = self.create(api, callee.made_as.as_deref(), range, dest, val);
                 if let Some(var) = made
@@ -214,6 +217,11 @@ impl<'a> Lowerer<'a> {
                 );
             }
             Concept::ResourceClose => {
+                if api.resets
+                    && let Some(place) = callee.recv_place
+                {
+                    self.fact(range, crate::model::FactKind::Reset { place });
+                }
                 // Told to close what the client borrowed, the close releases it too.
                 if let Recv::Var(v) = &callee.recv
                     && closes_borrowed(api, args)
@@ -427,6 +435,18 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// `x.dispose()` on a value of unknown type (a module global of another module), where the
+    /// knowledge base names a reset of that method name: whatever resource the flow finds in
+    /// `x` is reset.
+    pub(super) fn reset_by_method_name(&mut self, callee: &Callee, range: TextRange) {
+        if let (Some(m), Some(place)) = (callee.method, callee.recv_place)
+            && self.cx.methods.contains(m)
+            && self.cx.method_apis(m).iter().any(|a| a.resets)
+        {
+            self.fact(range, crate::model::FactKind::Reset { place });
+        }
+    }
+
     /// A method call on a tracked receiver that no API entry described: a use.
     pub(super) fn receiver_effect(&mut self, callee: &Callee, range: TextRange) {
         use crate::model::EventKind as K;
@@ -587,6 +607,29 @@ pub(super) fn borrows_connection(api: &Api, args: Option<&Arguments>) -> bool {
             .borrows
             .iter()
             .any(|b| given(b).is_some_and(|k| !matches!(k.value, Expr::NoneLiteral(_))))
+}
+
+impl Lowerer<'_> {
+    /// Whether a runtime-bound constructor is given a keyword argument that the knowledge
+    /// base lists as making its value bound to no runtime (`poolclass=NullPool`): the value
+    /// a dotted path naming it, or a literal.
+    fn made_unbound(&self, api: &Api, args: Option<&Arguments>) -> bool {
+        let Some(args) = args else { return false };
+        !api.unbound_when.is_empty()
+            && args.keywords.iter().any(|k| {
+                let Some(name) = k.arg.as_ref() else {
+                    return false;
+                };
+                let value = self
+                    .qualify(&k.value)
+                    .or_else(|| literal(&k.value).map(str::to_string));
+                api.unbound_when.iter().any(|cond| {
+                    cond.split_once('=').is_some_and(|(n, v)| {
+                        n.trim() == name.as_str() && value.as_deref() == Some(v.trim())
+                    })
+                })
+            })
+    }
 }
 
 /// Whether a client's close is told, by a parameter the knowledge base lists (by keyword, or

@@ -92,6 +92,8 @@ pub enum Packed {
     Use { place: Code },
     /// [`FactKind::Drop`].
     Drop { place: Code },
+    /// [`FactKind::Reset`].
+    Reset { place: Code },
     /// [`FactKind::Release`].
     Release { cell: u32 },
 }
@@ -185,6 +187,9 @@ impl FileFacts {
                 place: self.code(place),
             },
             FactKind::Drop { place } => Packed::Drop {
+                place: self.code(place),
+            },
+            FactKind::Reset { place } => Packed::Reset {
                 place: self.code(place),
             },
             FactKind::Release { cell } => Packed::Release { cell: cell.0 },
@@ -340,9 +345,10 @@ impl FileFacts {
             Packed::Assign { to, from } | Packed::HandleOf { to, from } => (to, from),
             Packed::Store { from, .. } => (from, Code::NONE),
             Packed::Call { result, .. } => (result, Code::NONE),
-            Packed::Subject { place, .. } | Packed::Use { place } | Packed::Drop { place } => {
-                (place, Code::NONE)
-            }
+            Packed::Subject { place, .. }
+            | Packed::Use { place }
+            | Packed::Drop { place }
+            | Packed::Reset { place } => (place, Code::NONE),
             Packed::Release { .. } => (Code::NONE, Code::NONE),
         };
         let args = match f.kind {
@@ -422,7 +428,7 @@ impl FileFacts {
                     *place = shift(*place);
                     ev(e)
                 }
-                Packed::Use { place } | Packed::Drop { place } => {
+                Packed::Use { place } | Packed::Drop { place } | Packed::Reset { place } => {
                     *place = shift(*place);
                     true
                 }
@@ -476,6 +482,7 @@ impl FileFacts {
             },
             Packed::Use { place } => FactKind::Use { place: p(place)? },
             Packed::Drop { place } => FactKind::Drop { place: p(place)? },
+            Packed::Reset { place } => FactKind::Reset { place: p(place)? },
             Packed::Release { cell } => FactKind::Release { cell: CellId(cell) },
         };
         Some(Fact {
