@@ -189,7 +189,7 @@ impl<'a> Lowerer<'a> {
             && !callee
                 .typed
                 .as_deref()
-                .and_then(|t| t.rsplit_once('.'))
+                .and_then(super::scope::split_last)
                 .is_some_and(|(recv, _)| is_class_instance(recv))
             // `self.attr.method()` names the method as surely as `var.method()` does.
             && matches!(callee.recv, Recv::Other | Recv::Var(_) | Recv::SelfAttr(_))
@@ -325,10 +325,8 @@ impl<'a> Lowerer<'a> {
             }
             // `f(..)`: a function, or a class whose `__init__` gets a new instance.
             let bound = callee.bound.or(callee.method.is_none().then_some(false));
-            let class = path
-                .rsplit('.')
-                .next()
-                .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_uppercase()));
+            let class =
+                super::scope::last_segment(&path).starts_with(|c: char| c.is_ascii_uppercase());
             let shift = match bound {
                 _ if class => Some(1),
                 Some(true) => Some(1),

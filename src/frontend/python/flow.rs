@@ -216,7 +216,7 @@ impl Lowerer<'_> {
         }
         match self.resolve_name(name) {
             NameRes::Path(p) if self.is_project_path(&p) => {
-                let (module, last) = p.rsplit_once('.')?;
+                let (module, last) = super::scope::split_last(&p)?;
                 Some(self.static_cell(module, last))
             }
             NameRes::Var(_) if self.module_vars.contains_key(name) => {
@@ -520,7 +520,7 @@ impl Lowerer<'_> {
         if callee
             .typed
             .as_deref()
-            .and_then(|t| t.rsplit_once('.'))
+            .and_then(super::scope::split_last)
             .is_some_and(|(recv, _)| super::types::is_class_instance(recv))
         {
             return;

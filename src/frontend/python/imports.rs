@@ -168,7 +168,7 @@ pub fn in_project(path: &str, modules: &ModuleSet) -> bool {
         if modules.contains(&path[..end]) {
             return true;
         }
-        match path[..end].rfind('.') {
+        match super::scope::last_dot(&path[..end]) {
             Some(i) => end = i,
             None => return false,
         }

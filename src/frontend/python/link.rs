@@ -888,7 +888,7 @@ impl<'a> Linker<'a> {
                 if let Some(&m) = self.modules.get(&path[..end]) {
                     break m;
                 }
-                end = path[..end].rfind('.')?;
+                end = super::scope::last_dot(&path[..end])?;
             };
             let rest = if end < path.len() {
                 &path[end + 1..]
@@ -906,9 +906,9 @@ impl<'a> Linker<'a> {
         if rest.is_empty() {
             return Some((target, 0));
         }
-        let n = rest.split('.').count();
+        let n = super::scope::segments(rest).count();
         let mut bases_of = None;
-        for (i, seg) in rest.split('.').enumerate() {
+        for (i, seg) in super::scope::segments(rest).enumerate() {
             let (name, call) = split_call(seg);
             // `C.__super__.m`: `m` looked up in the bases of `C` only.
             if name == super::calls::SUPER
@@ -1156,7 +1156,7 @@ impl<'a> Linker<'a> {
         if hops > MAX_HOPS {
             return None;
         }
-        let (module, last) = path.rsplit_once('.')?;
+        let (module, last) = super::scope::split_last(path)?;
         let Some(Target::Module(m)) = self.resolve_full(module, hops + 1) else {
             return None;
         };

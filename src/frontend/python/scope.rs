@@ -261,11 +261,78 @@ impl<'a> ApiIndex<'a> {
     }
 }
 
-/// The part of a dotted path before its first dot (all of it when it has none): a byte
-/// search, as paths are short and looked at on every call.
+// Dotted paths are short and taken apart on every call and at every link step: a plain byte
+// search finds their dots sooner than `str`'s searchers, which are built for long texts.
+
+/// The part of a dotted path before its first dot (all of it when it has none).
 pub fn first_segment(path: &str) -> &str {
     match path.bytes().position(|b| b == b'.') {
         Some(at) => &path[..at],
         None => path,
+    }
+}
+
+/// The offset of the last dot of a dotted path (`str::rfind('.')`).
+pub fn last_dot(path: &str) -> Option<usize> {
+    path.bytes().rposition(|b| b == b'.')
+}
+
+/// A dotted path split at its last dot (`str::rsplit_once('.')`).
+pub fn split_last(path: &str) -> Option<(&str, &str)> {
+    last_dot(path).map(|at| (&path[..at], &path[at + 1..]))
+}
+
+/// The part of a dotted path after its last dot (all of it when it has none).
+pub fn last_segment(path: &str) -> &str {
+    split_last(path).map_or(path, |(_, last)| last)
+}
+
+/// The segments of a dotted path, as `str::split('.')` gives them.
+pub fn segments(path: &str) -> Segments<'_> {
+    Segments { rest: Some(path) }
+}
+
+/// The iterator of [`segments`].
+pub struct Segments<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest?;
+        match s.bytes().position(|b| b == b'.') {
+            Some(at) => {
+                self.rest = Some(&s[at + 1..]);
+                Some(&s[..at])
+            }
+            None => {
+                self.rest = None;
+                Some(s)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotted_paths_split_as_str_splits_them() {
+        for p in [
+            "", ".", "a", "a.b", "a.b.c", ".a", "a.", "a..b", "é.ü.x", "?S().m",
+        ] {
+            assert_eq!(
+                segments(p).collect::<Vec<_>>(),
+                p.split('.').collect::<Vec<_>>()
+            );
+            assert_eq!(segments(p).count(), p.split('.').count());
+            assert_eq!(first_segment(p), p.split('.').next().unwrap_or(p));
+            assert_eq!(last_segment(p), p.rsplit('.').next().unwrap_or(p));
+            assert_eq!(split_last(p), p.rsplit_once('.'));
+            assert_eq!(last_dot(p), p.rfind('.'));
+        }
     }
 }

@@ -31,7 +31,7 @@ pub fn is_class_instance(ty: &str) -> bool {
     let Some(called) = ty.strip_suffix("()") else {
         return false;
     };
-    let last = called.rsplit('.').next().unwrap_or(called);
+    let last = super::scope::last_segment(called);
     last.starts_with(|c: char| c.is_ascii_uppercase() || c == '?')
 }
 
