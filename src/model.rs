@@ -630,6 +630,9 @@ pub struct Var {
     /// wait for it. For join handles: someone may wait for the task. Reads that only inspect
     /// it (`handle.is_finished()`, `task.done()`) do not count.
     pub consumed: bool,
+    /// Whether the binding holds a value made right there by a call (`LocalSet::new()`), not
+    /// one that another place already held (a field, a reference, a parameter).
+    pub fresh: bool,
 }
 
 /// How long-lived storage is kept.

@@ -73,6 +73,7 @@ impl B {
             kind,
             reads: 1,
             consumed: true,
+            fresh: false,
         });
         VarId(self.p.vars.len() as u32 - 1)
     }

@@ -17,6 +17,7 @@ mod runtime_dropped_in_async;
 mod runtime_dropped_with_live_tasks;
 mod runtime_lifetimes;
 mod unclosed_client;
+mod undriven_local_sets;
 mod use_after_runtime_close;
 
 use crate::analysis::Facts;

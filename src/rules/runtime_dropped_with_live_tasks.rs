@@ -49,6 +49,7 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
     }
     local_runtimes(program, facts, out);
     closed_loops(program, facts, out);
+    super::undriven_local_sets::check(program, facts, out);
 }
 
 /// An event of interest to [`closed_loops`]: (function, event index).

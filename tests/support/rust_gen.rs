@@ -1676,6 +1676,62 @@ fn local_set_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// How a `LocalSet` given tasks is driven (the correct twins), crossed with where its tasks
+/// are queued; the bug program drops the set without driving it.
+const LOCAL_SET_DRIVES: &[(&str, &str)] = &[
+    ("awaited", "    set.await;\n"),
+    (
+        "run_until",
+        "    set.run_until(tokio::task::yield_now()).await;\n",
+    ),
+    (
+        "block_on_in_thread",
+        "    std::thread::spawn(move || {\n        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();\n        rt.block_on(set);\n    })\n    .join()\n    .unwrap();\n",
+    ),
+];
+
+/// The undriven `LocalSet` dimension: tasks queued with `spawn_local` on a set that is dropped
+/// without `run_until`, `block_on` or `.await` never run.
+fn undriven_local_set_programs(out: &mut Vec<Program>) {
+    const QUEUES: &[(&str, &str)] = &[
+        ("once", "    set.spawn_local(job(1)); @@\n"),
+        (
+            "in_loop",
+            "    for n in 0..3 {\n        set.spawn_local(job(n)); @@\n    }\n",
+        ),
+        (
+            "twice",
+            "    set.spawn_local(job(1)); @@\n    set.spawn_local(job(2));\n",
+        ),
+    ];
+    for (drive, driving) in LOCAL_SET_DRIVES {
+        for (queue, queuing) in QUEUES {
+            for twin in [false, true] {
+                // The bug program is the same whatever drive its twin uses.
+                if !twin && *drive != LOCAL_SET_DRIVES[0].0 {
+                    continue;
+                }
+                let tail = if twin { driving } else { "" };
+                let main = format!(
+                    "//! Generated program.\n\nasync fn job(n: u32) {{\n    println!(\"{{n}}\");\n}}\n\nasync fn run() {{\n    let set = tokio::task::LocalSet::new();\n{queuing}{tail}    println!(\"queued\");\n}}\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {{\n    run().await;\n}}\n"
+                );
+                let files = vec![
+                    ("Cargo.toml".to_string(), cargo_toml("scen", "")),
+                    ("src/main.rs".to_string(), main),
+                ];
+                let dims = vec![
+                    ("class", "runtime-dropped-with-live-tasks".to_string()),
+                    ("local_set_drive", drive.to_string()),
+                    ("local_set_queue", queue.to_string()),
+                    ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                ];
+                let rule = (!twin).then_some("runtime-dropped-with-live-tasks");
+                out.push(Program::new("rust", dims, rule, files));
+            }
+        }
+    }
+}
+
 /// Every generated Rust program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
@@ -1685,5 +1741,6 @@ pub fn generate() -> Vec<Program> {
     closed_handle_programs(&mut out);
     field_runtime_programs(&mut out);
     local_set_programs(&mut out);
+    undriven_local_set_programs(&mut out);
     out
 }

@@ -393,6 +393,7 @@ impl<'a> Lowerer<'a> {
             kind,
             reads: 0,
             consumed: false,
+            fresh: false,
         });
         id
     }

@@ -253,6 +253,8 @@ pub struct VarIr {
     pub reads: u32,
     /// Whether some read may wait for or keep the value (see [`crate::model::Var::consumed`]).
     pub consumed: bool,
+    /// Whether the value is made by the binding's own call (see [`crate::model::Var::fresh`]).
+    pub fresh: bool,
 }
 
 /// A static (or `lazy_static!`/`thread_local!` entry) of the file.

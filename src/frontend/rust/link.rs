@@ -824,6 +824,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 kind: var.kind,
                 reads: var.reads,
                 consumed: var.consumed,
+                fresh: var.fresh,
             });
         }
     }

@@ -647,6 +647,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             kind,
             reads: 0,
             consumed: false,
+            fresh: false,
         });
         self.var_flags.push(0);
         Some(self.ir.vars.len() as u32 - 1)
@@ -1052,9 +1053,19 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 let span = self.sp_ident(&pi.ident, name.len());
                 let owned = pi.by_ref.is_none();
                 let nonblocking = val.nonblocking;
+                let before = self.ir.vars.len();
                 self.bind_value(name, span, val, ann, owned);
                 if nonblocking {
                     self.mark_nonblocking(&pi.ident);
+                }
+                // `let set = LocalSet::new();`: the value is made here, by a call of a path.
+                if owned
+                    && self.ir.vars.len() > before
+                    && let Some(init) = &l.init
+                    && let Expr::Call(c) = strip(&init.expr)
+                    && matches!(strip(&c.func), Expr::Path(_))
+                {
+                    self.ir.vars[before].fresh = true;
                 }
             }
             other => {

@@ -1351,9 +1351,29 @@ impl<'a> Lowerer<'a, '_> {
                     self.pop_scope(None);
                 }
             }
-            MacroBody::LazyStatics(_) | MacroBody::ThreadLocals(_) | MacroBody::Opaque => {}
+            MacroBody::Opaque => self.mention_vars(mac.tokens.clone()),
+            MacroBody::LazyStatics(_) | MacroBody::ThreadLocals(_) => {}
         }
         Val::default()
+    }
+
+    /// The tracked variables named in the tokens of a macro whose expansion is unknown: each is
+    /// read, and may be waited for or kept, there.
+    fn mention_vars(&mut self, tokens: proc_macro2::TokenStream) {
+        for tt in tokens {
+            match tt {
+                proc_macro2::TokenTree::Ident(id) => {
+                    if let Some((_, b)) = self.lookup_ident(&id)
+                        && let Origin::Var(v) = b.origin
+                    {
+                        self.ir.vars[v as usize].reads += 1;
+                        self.ir.vars[v as usize].consumed = true;
+                    }
+                }
+                proc_macro2::TokenTree::Group(g) => self.mention_vars(g.stream()),
+                _ => {}
+            }
+        }
     }
 }
 
