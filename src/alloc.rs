@@ -15,8 +15,116 @@
 //! in the environment overrides them.
 
 /// The allocator of every binary that links looplint.
+#[cfg(not(feature = "heap-stats"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// With the `heap-stats` feature, the allocator counts live bytes (see [`phase`]).
+#[cfg(feature = "heap-stats")]
+#[global_allocator]
+static GLOBAL: stats::Counting = stats::Counting;
+
+/// Reports, when the `heap-stats` feature is on and `LOOPLINT_HEAP_STATS` is set, the bytes
+/// live now and the most live since the previous report, under the name of the phase that
+/// ends here (to standard error). Without the feature it does nothing.
+#[inline]
+pub fn phase(_name: &str) {
+    #[cfg(feature = "heap-stats")]
+    stats::phase(_name);
+}
+
+/// Bytes live now (the `heap-stats` feature; 0 without it).
+pub fn live() -> isize {
+    #[cfg(feature = "heap-stats")]
+    return stats::live();
+    #[cfg(not(feature = "heap-stats"))]
+    0
+}
+
+#[cfg(feature = "heap-stats")]
+mod stats {
+    use std::alloc::{GlobalAlloc, Layout};
+    use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
+
+    static LIVE: AtomicIsize = AtomicIsize::new(0);
+    static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+    /// mimalloc with a count of live bytes and of their peak.
+    pub struct Counting;
+
+    fn grow(n: usize) {
+        let now = LIVE.fetch_add(n as isize, Relaxed) + n as isize;
+        PEAK.fetch_max(now, Relaxed);
+    }
+
+    fn shrink(n: usize) {
+        LIVE.fetch_sub(n as isize, Relaxed);
+    }
+
+    // SAFETY: every call is forwarded to mimalloc unchanged; the counters only observe.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            grow(l.size());
+            unsafe { mimalloc::MiMalloc.alloc(l) }
+        }
+        unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+            grow(l.size());
+            unsafe { mimalloc::MiMalloc.alloc_zeroed(l) }
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            shrink(l.size());
+            unsafe { mimalloc::MiMalloc.dealloc(p, l) }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+            if new >= l.size() {
+                grow(new - l.size());
+            } else {
+                shrink(l.size() - new);
+            }
+            unsafe { mimalloc::MiMalloc.realloc(p, l, new) }
+        }
+    }
+
+    /// Bytes live now.
+    pub fn live() -> isize {
+        LIVE.load(Relaxed)
+    }
+
+    pub fn phase(name: &str) {
+        if std::env::var_os("LOOPLINT_HEAP_STATS").is_none() {
+            return;
+        }
+        let mib = |b: isize| b as f64 / (1024.0 * 1024.0);
+        let live = LIVE.load(Relaxed);
+        let peak = PEAK.swap(live, Relaxed);
+        let (mut z, mut peak_rss) = (0usize, 0usize);
+        // SAFETY: every pointer is to a live local the call writes once.
+        unsafe {
+            libmimalloc_sys::mi_process_info(
+                &mut z,
+                &mut z,
+                &mut z,
+                &mut z,
+                &mut peak_rss,
+                &mut z,
+                &mut z,
+                &mut z,
+            )
+        };
+        // Resident pages now, from Linux's `statm` (0 elsewhere).
+        let rss = std::fs::read_to_string("/proc/self/statm")
+            .ok()
+            .and_then(|s| s.split_whitespace().nth(1)?.parse::<isize>().ok())
+            .map_or(0, |pages| pages * 4096);
+        eprintln!(
+            "heap {name:<20} live {:7.2}  peak since last {:7.2}  rss {:7.2}  peak rss {:7.2} MiB",
+            mib(live),
+            mib(peak),
+            mib(rss),
+            mib(peak_rss as isize),
+        );
+    }
+}
 
 /// `mi_option_purge_delay` (not exported by the bindings): milliseconds before freed pages are
 /// returned to the OS; 0 returns them at once.

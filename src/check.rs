@@ -118,8 +118,12 @@ fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
         }
     }
     analysis::flow::resolve_calls(&mut program);
+    crate::alloc::phase("calls resolved");
     let facts = analysis::analyze(&program, opts.kb);
-    for mut f in rules::run(&program, &facts, opts.kb, opts.enabled) {
+    crate::alloc::phase("analysed");
+    let findings = rules::run(&program, &facts, opts.kb, opts.enabled);
+    crate::alloc::phase("rules run");
+    for mut f in findings {
         f.in_test =
             f.severity == Severity::Warning && (f.in_test || in_test_fn(&program, f.primary));
         remap(&mut f.primary, &program);
@@ -128,6 +132,9 @@ fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
         }
         result.findings.push(f);
     }
+    drop(facts);
+    drop(program);
+    crate::alloc::phase("program dropped");
     result
 }
 

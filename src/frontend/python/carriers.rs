@@ -22,6 +22,7 @@ pub fn keep(program: &Program, files: Vec<(u32, FileFacts)>) -> Vec<Fact> {
         .iter()
         .map(|(_, ff)| ff.facts.iter().filter(|f| reach.carries(ff, f)).count())
         .sum();
+    crate::alloc::phase("carriers solved");
     let mut out = Vec::with_capacity(kept);
     for (file, ff) in files {
         out.extend(
@@ -31,6 +32,7 @@ pub fn keep(program: &Program, files: Vec<(u32, FileFacts)>) -> Vec<Fact> {
                 .filter_map(|f| ff.unpack(f, file)),
         );
     }
+    crate::alloc::phase("carriers kept");
     out
 }
 

@@ -57,6 +57,12 @@ struct Linker<'a> {
 
 /// Links the files of a project (in the project's file order) into one program.
 pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
+    #[cfg(feature = "heap-stats")]
+    report_sizes(&files);
+    #[cfg(feature = "heap-stats")]
+    if std::env::var_os("LOOPLINT_HEAP_PARTS").is_some() {
+        measure(files);
+    }
     let call_args: Vec<_> = files
         .iter_mut()
         .map(|f| std::mem::take(&mut f.call_args))
@@ -82,7 +88,6 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         var_off.push(nv);
         nv += f.vars.len() as u32;
     }
-    let nf: u32 = fn_counts.iter().sum();
     let mut linker = Linker::new(
         project,
         &files,
@@ -116,7 +121,8 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         }
     }
     linker.instance_globals(&mut program);
-    program.functions.reserve(nf as usize);
+    // The function table grows as the files' functions are freed, rather than being taken
+    // whole while all of them are still alive.
     let asyncs: Vec<bool> = bodies
         .iter()
         .flat_map(|fns| fns.iter().map(|f| f.func.is_async))
@@ -159,6 +165,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     } else {
         HashMap::default()
     };
+    crate::alloc::phase("link setup");
     for (k, (fns, ir)) in bodies.into_iter().zip(flows).enumerate() {
         let self_calls: HashSet<(u32, u32)> = files[k].self_calls.iter().copied().collect();
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
@@ -399,15 +406,103 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         }
     }
     program.param_runs = runs;
+    crate::alloc::phase("link loop");
     linker.apply_marks(&mut program);
-    keep_call_args(&mut program, call_args, &unbound);
     drop(linker);
     drop(files);
+    crate::alloc::phase("link files dropped");
+
+    // The arguments kept are copied out once the files are freed, so that the copies do not
+    // add to the files' memory.
+    keep_call_args(&mut program, call_args, &unbound);
+    crate::alloc::phase("link call args kept");
     // Only the facts that a made value may reach are kept (see `carriers`), once the files'
     // other results are freed; the other facts are freed file by file.
     program.flow.facts = super::carriers::keep(&program, linked_facts);
     program.flow.built = built;
     program
+}
+
+/// Prints how much the main parts of the files' results take (the `heap-stats` feature).
+#[cfg(feature = "heap-stats")]
+fn report_sizes(files: &[FileIr]) {
+    use std::mem::size_of;
+    if std::env::var_os("LOOPLINT_HEAP_STATS").is_none() {
+        return;
+    }
+    let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
+    let (mut fns, mut fn_cap, mut evs, mut pend, mut names, mut paths, mut facts) =
+        (0, 0, 0, 0, 0, 0, 0);
+    let (mut vars, mut globals, mut classes, mut params, mut apis) = (0, 0, 0, 0, 0);
+    let mut kinds = [0usize; 20];
+    for f in files {
+        fns += f.functions.len();
+        fn_cap += f.functions.capacity();
+        for irf in &f.functions {
+            evs += irf.func.events.capacity();
+            pend += irf.pending.capacity();
+            names += irf.func.name.capacity();
+            params += irf.param_names.len();
+            for e in &irf.func.events {
+                let k = match &e.kind {
+                    EventKind::Call { .. } => 0,
+                    EventKind::Run { api, .. } => {
+                        apis += api.capacity();
+                        1
+                    }
+                    EventKind::BlockingEntry { api } => {
+                        apis += api.capacity();
+                        2
+                    }
+                    EventKind::RuntimeNew { api, .. } => {
+                        apis += api.capacity();
+                        3
+                    }
+                    EventKind::Create { api, .. } => {
+                        apis += api.capacity();
+                        4
+                    }
+                    EventKind::Use { .. } => 5,
+                    EventKind::Close { .. } => 6,
+                    EventKind::NeedsRuntime { api } => {
+                        apis += api.capacity();
+                        7
+                    }
+                    EventKind::Blocking { api } => {
+                        apis += api.capacity();
+                        8
+                    }
+                    EventKind::ScopeEnd { .. } => 9,
+                    EventKind::Wait { .. } => 10,
+                    EventKind::Escape { .. } => 11,
+                    EventKind::Hygiene { .. } => 12,
+                    _ => 13,
+                };
+                kinds[k] += 1;
+            }
+        }
+        paths += f.paths.iter().map(|p| p.len() + 16).sum::<usize>();
+        facts += f.flow.facts.capacity();
+        vars += f.vars.len();
+        globals += f.globals.len();
+        classes += f.classes.len();
+    }
+    eprintln!(
+        "sizes: {} files; {fns} fns ({:.2} MiB IrFn of {} B), events {evs} ({:.2} MiB of {} B), \
+         pending {pend} ({:.2} MiB), fn names {:.2} MiB, params {params}, paths {:.2} MiB, \
+         packed facts {facts} ({:.2} MiB), vars {vars}, globals {globals}, classes {classes}, \
+         event apis {:.2} MiB; events by kind {kinds:?}",
+        files.len(),
+        mib(fn_cap * size_of::<super::ir::IrFn>()),
+        size_of::<super::ir::IrFn>(),
+        mib(evs * size_of::<Event>()),
+        size_of::<Event>(),
+        mib(pend * size_of::<PendingAt>()),
+        mib(names),
+        mib(paths),
+        mib(facts * size_of::<super::facts::PackedFact>()),
+        mib(apis),
+    );
 }
 
 /// The position of the parameter named `name` in every callee of event `e` of `f` (a call of
@@ -1702,4 +1797,133 @@ fn flow_event(events: &[Event], before: usize) -> Option<u32> {
             )
         })
         .map(|i| i as u32)
+}
+
+/// Frees the parts of the files one kind at a time and prints what each held, then exits.
+#[cfg(feature = "heap-stats")]
+fn measure(mut files: Vec<FileIr>) -> ! {
+    let mut last = crate::alloc::live();
+    let mut step = |name: &str| {
+        let now = crate::alloc::live();
+        eprintln!(
+            "part {name:<22} {:8.2} MiB",
+            (last - now) as f64 / 1048576.0
+        );
+        last = now;
+    };
+    use std::mem::take;
+    for f in &mut files {
+        for i in &mut f.functions {
+            drop(take(&mut i.pending));
+        }
+    }
+    step("pending");
+    for f in &mut files {
+        for i in &mut f.functions {
+            drop(take(&mut i.func.events));
+        }
+    }
+    step("events");
+    for f in &mut files {
+        for i in &mut f.functions {
+            drop(take(&mut i.func.name));
+        }
+    }
+    step("fn names");
+    for f in &mut files {
+        for i in &mut f.functions {
+            drop(take(&mut i.func.params));
+            drop(i.func.entry.take());
+        }
+    }
+    step("fn params+entry");
+    for f in &mut files {
+        for i in &mut f.functions {
+            drop(take(&mut i.param_names));
+        }
+    }
+    step("param_names");
+    for f in &mut files {
+        for i in &mut f.functions {
+            drop(take(&mut i.decorators));
+            drop(take(&mut i.arg_types));
+            drop(take(&mut i.handed));
+            drop(i.returns.take());
+        }
+    }
+    step("decor/args/handed/ret");
+    for f in &mut files {
+        drop(take(&mut f.functions));
+    }
+    step("IrFn arrays");
+    for f in &mut files {
+        for c in &mut f.classes {
+            drop(take(&mut c.methods));
+        }
+    }
+    step("class methods");
+    for f in &mut files {
+        for c in &mut f.classes {
+            drop(take(&mut c.attrs));
+            drop(take(&mut c.attr_types));
+        }
+    }
+    step("class attrs+types");
+    for f in &mut files {
+        for c in &mut f.classes {
+            drop(take(&mut c.assigned));
+            drop(take(&mut c.bases));
+            drop(take(&mut c.path));
+        }
+    }
+    step("class assigned/bases/path");
+    for f in &mut files {
+        drop(take(&mut f.classes));
+    }
+    step("class arrays");
+    for f in &mut files {
+        drop(take(&mut f.defs));
+    }
+    step("defs");
+    for f in &mut files {
+        drop(take(&mut f.paths));
+    }
+    step("paths");
+    for f in &mut files {
+        drop(take(&mut f.flow.facts));
+    }
+    step("packed facts");
+    for f in &mut files {
+        drop(take(&mut f.flow));
+    }
+    step("flow args/kw/params");
+    for f in &mut files {
+        drop(take(&mut f.cells));
+        drop(take(&mut f.temps));
+    }
+    step("cells+temps");
+    for f in &mut files {
+        drop(take(&mut f.call_args));
+    }
+    step("call_args");
+    for f in &mut files {
+        drop(take(&mut f.conds));
+    }
+    step("conds");
+    for f in &mut files {
+        drop(take(&mut f.marks));
+        drop(take(&mut f.fixtures));
+        drop(take(&mut f.attr_creates));
+        drop(take(&mut f.self_calls));
+    }
+    step("marks/fixtures/attrc/self");
+    for f in &mut files {
+        drop(take(&mut f.vars));
+        drop(take(&mut f.globals));
+        drop(take(&mut f.module));
+    }
+    step("vars/globals/module");
+    drop(files);
+    step("rest");
+    std::process::exit(0)
 }

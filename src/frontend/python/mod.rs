@@ -125,6 +125,7 @@ pub fn lower_each<R: Send>(
                         };
                         let (lowered, mut irs, problems) = lower_project(db, proj, &cx, cancel);
                         relower_subclass_users(db, &lowered, &mut irs, &mut cx);
+                        crate::alloc::phase("python lowered");
                         (lowered, irs, problems)
                     })
             },
@@ -193,7 +194,10 @@ fn relower_subclass_users(db: &SourceDb, proj: &Project, irs: &mut [FileIr], cx:
 /// Links and compacts one project's program.
 fn link_project(proj: &Project, irs: Vec<FileIr>, problems: Vec<Problem>, kb: &Kb) -> Lowered {
     let mut program = link::link(proj, irs, kb);
+    crate::alloc::phase("python linked");
     compact::compact(&mut program);
+    crate::alloc::phase("python compacted");
+
     Lowered { program, problems }
 }
 
