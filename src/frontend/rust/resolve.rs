@@ -157,6 +157,14 @@ impl Resolver<'_> {
         if self.crates.iter().any(|(n, _)| n == first) {
             return pkg(Anchor::Named(first.clone()), &segs[1..]);
         }
+        // A module the scope glob-imports (`use super::*; use ledger::Ledger;`).
+        if let Some(map) = self.maps.get(scope as usize)
+            && map.pkg_globs
+            && segs.len() > 1
+            && !self.kb.knows_root(first)
+        {
+            return pkg(Anchor::Glob { scope }, segs);
+        }
         Res::Ext(segs.join("::"))
     }
 
@@ -253,8 +261,11 @@ impl Resolver<'_> {
                 return r;
             }
         }
+        // Through a glob import of package modules (`use super::*`), a path may start at a
+        // module of the package (`ledger::open()`); a crate the knowledge base knows stays
+        // external.
         let type_like = first.starts_with(|c: char| c.is_ascii_uppercase());
-        if map.pkg_globs && (segs.len() == 1 || type_like) {
+        if map.pkg_globs && (segs.len() == 1 || type_like || !self.kb.knows_root(first)) {
             return pkg(Anchor::Glob { scope }, segs);
         }
         if segs.len() == 1 {

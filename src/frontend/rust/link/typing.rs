@@ -6,7 +6,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use super::{LItem, Linker, locate};
-use crate::frontend::rust::ir::{FKind, FnIr, Target, TyExpr, TypeRef};
+use crate::frontend::rust::ir::{Anchor, FKind, FnIr, Target, TyExpr, TypeRef};
 use crate::frontend::rust::lower::is_common_method;
 use crate::model::FnId;
 
@@ -92,7 +92,18 @@ impl Linker<'_> {
                     LItem::Type(t, k) => Some(RTy::Pkg(t, k)),
                     _ => None,
                 })
-                .unwrap_or(RTy::Unknown),
+                .unwrap_or_else(|| {
+                    // A path through a package module (`proto::client::Client`, also when
+                    // imported by `use`) to an item the model does not see (one a macro fills,
+                    // such as `include_proto!`) names a type, not an unknown one: its methods
+                    // are its own, not package methods of that name. Lowering gives a generic
+                    // parameter or an associated type no package anchor.
+                    if sp.segs.len() > 1 && !matches!(sp.anchor, Anchor::Glob { .. }) {
+                        RTy::Ext(sp.segs.join("::").into())
+                    } else {
+                        RTy::Unknown
+                    }
+                }),
             TypeRef::Wrapped(inner) => match self.eval(f, inner, depth + 1) {
                 RTy::Unknown => RTy::Unknown,
                 t => RTy::Wrapped(Box::new(t)),
