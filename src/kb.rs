@@ -423,6 +423,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("tokio.toml", include_str!("../rules/knowledge/tokio.toml")),
     ("std.toml", include_str!("../rules/knowledge/std.toml")),
     (
+        "thread-pools.toml",
+        include_str!("../rules/knowledge/thread-pools.toml"),
+    ),
+    (
         "futures.toml",
         include_str!("../rules/knowledge/futures.toml"),
     ),

@@ -263,7 +263,7 @@ const EXTRA_CONTEXT_PLACEMENTS: &[&str] = &["inline", "helper", "method", "dyn_t
 
 /// Further contexts of each payload class, crossed with `EXTRA_CONTEXT_PLACEMENTS`: the arms of
 /// `select!`/`join!`, tests in a `#[cfg(test)]` module, runtimes kept in statics, threads started
-/// from async code, runtimes built but not entered.
+/// from async code, runtimes built but not entered, closures that a library's thread pool runs.
 fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] {
     if payload.name == "time_pause" {
         // A flavor need: the other flavor's runtime is the bug, not a missing runtime.
@@ -283,6 +283,7 @@ fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] 
             ("thread_from_async", "spawn_blocking_body"),
             ("cfg_test_plain_test", "cfg_test_tokio_test"),
             ("runtime_not_entered", "enter_guard"),
+            ("pool_worker_after_enter", "pool_worker_entered"),
         ],
         "block-in-place-current-thread" => &[
             ("cfg_test_tokio_test", "cfg_test_tokio_test_multi"),
@@ -827,6 +828,14 @@ fn context(ctx: &str, setup: &str, call: &str) -> String {
         ),
         "enter_guard" => format!(
             "fn main() {{\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    let _guard = rt.enter();\n{setup}    let n = {call};\n    rt.block_on(async {{ println!(\"{{n}}\") }});\n}}\n"
+        ),
+        // A library's thread pool runs the closure: the thread that entered the runtime is not
+        // the worker that calls `job`, unless the worker enters it itself.
+        "pool_worker_after_enter" => format!(
+            "fn main() {{\n    use rayon::prelude::*;\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    let _guard = rt.enter();\n    let n: usize = vec![1usize]\n        .par_iter()\n        .map(|_| {{\n{setup}            {call}\n        }})\n        .sum();\n    rt.block_on(async {{ println!(\"{{n}}\") }});\n}}\n"
+        ),
+        "pool_worker_entered" => format!(
+            "fn main() {{\n    use rayon::prelude::*;\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    let handle = rt.handle().clone();\n    let n: usize = vec![1usize]\n        .par_iter()\n        .map(|_| {{\n            let _guard = handle.enter();\n{setup}            {call}\n        }})\n        .sum();\n    rt.block_on(async {{ println!(\"{{n}}\") }});\n}}\n"
         ),
         "futures_executor" => format!(
             "fn main() {{\n    let n = futures::executor::block_on(async {{\n{setup}        {call}\n    }});\n    println!(\"{{n}}\");\n}}\n"

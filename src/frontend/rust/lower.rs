@@ -148,6 +148,9 @@ struct Binding {
     place: Option<Place>,
     /// The local holds a handle (or builder) in non-blocking mode: see `Val::nonblocking`.
     nonblocking: bool,
+    /// The static read (local fn, event index) whose value a pattern binds
+    /// (`if let Some(c) = CLIENT.get()`): handing the binding back is no use of the static.
+    read: Option<(u32, u32)>,
 }
 
 /// An owned local whose value is dropped where it dies, unless it is moved away first.
@@ -455,6 +458,7 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
         slots: Vec::new(),
         arg_target: None,
         pat_place: None,
+        pat_read: None,
         api_events_from: None,
         channels: Vec::new(),
         channel_places: Vec::new(),
@@ -517,6 +521,8 @@ struct Lowerer<'a, 'c> {
     completions: Vec<(String, u32, u32)>,
     /// The place of the value a pattern being bound destructures.
     pat_place: Option<Place>,
+    /// The static read whose value a pattern being bound destructures.
+    pat_read: Option<(u32, u32)>,
     /// The places standing for the messages of the channels this file makes (both halves of
     /// `let (tx, rx) = channel()` hold it): a value sent goes there, a value received comes
     /// from there.
@@ -755,6 +761,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 param: false,
                 place: self.pat_place,
                 nonblocking: false,
+                read: self.pat_read,
             });
         }
     }
@@ -1165,24 +1172,40 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         self.pat_place = saved;
     }
 
+    /// Binds the names of a pattern that tests the value `v` (`if let`, a `match` arm): a
+    /// name bound from a static's value keeps the read, so that handing it back
+    /// (`if let Some(c) = CLIENT.get() { return c; }`) is no use of the static.
+    fn bind_pat_tested(&mut self, pat: &Pat, ty: TypeRef, v: &Val) {
+        let saved = std::mem::replace(&mut self.pat_read, v.read);
+        self.bind_pat_from(pat, ty, v.place);
+        self.pat_read = saved;
+    }
+
     /// The current body returns `v`, the value of `e`. A static read only to be handed back
     /// (`CLIENT.get_or_init(..)` in an accessor) is no use of it: the callers' uses of the
     /// result are, through the flow.
     fn returns(&mut self, e: &Expr, v: &Val) {
         let Some(f) = self.cur_fn() else { return };
-        if let Some((rf, ev)) = v.read
+        if self.ir.fns[f as usize].kind == FnKind::Named {
+            self.no_use_of_static(v.read);
+        }
+        if let Some(p) = v.place {
+            let span = self.sp2(spans::first(e), spans::last(e));
+            self.flow_to(span, Place::Ret(FnId(f)), Some(p));
+        }
+    }
+
+    /// The static read `read` of the current body is no use of the static's value.
+    fn no_use_of_static(&mut self, read: Option<(u32, u32)>) {
+        let Some(f) = self.cur_fn() else { return };
+        if let Some((rf, ev)) = read
             && rf == f
-            && self.ir.fns[f as usize].kind == FnKind::Named
             && let Some(FEvent {
                 kind: FKind::Ref { as_value, .. },
                 ..
             }) = self.ir.fns[f as usize].events.get_mut(ev as usize)
         {
             *as_value = false;
-        }
-        if let Some(p) = v.place {
-            let span = self.sp2(spans::first(e), spans::last(e));
-            self.flow_to(span, Place::Ret(FnId(f)), Some(p));
         }
     }
 
@@ -1350,7 +1373,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             Expr::Let(l) => {
                 let v = self.lower_expr(&l.expr);
-                self.bind_pat_from(&l.pat, v.ty, v.place);
+                self.bind_pat_tested(&l.pat, v.ty.clone(), &v);
                 Val::default()
             }
             Expr::Loop(l) => {
@@ -1675,7 +1698,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             let cfg = super::cfg::of_attrs(&arm.attrs, &mut self.ir.conds);
             self.when = self.ir.conds.and(saved_when, cfg);
             self.push_scope();
-            self.bind_pat_from(&arm.pat, scrutinee.ty.clone(), scrutinee.place);
+            self.bind_pat_tested(&arm.pat, scrutinee.ty.clone(), &scrutinee);
             if let Some((_, g)) = &arm.guard {
                 self.lower_expr(g);
             }
@@ -1705,7 +1728,8 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         if let Some(id) = p.path.get_ident()
             && let Some((at, b)) = self.lookup_ident(id)
         {
-            let (ty, origin, slot, place) = (b.ty.clone(), b.origin.clone(), b.slot, b.place);
+            let (ty, origin, slot, place, read) =
+                (b.ty.clone(), b.origin.clone(), b.slot, b.place, b.read);
             let nonblocking = b.nonblocking;
             let len = b.name.len();
             let span = self.sp_ident(id, len);
@@ -1721,6 +1745,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 local: slot,
                 place,
                 nonblocking,
+                read,
                 ..Val::default()
             };
         }

@@ -707,9 +707,12 @@ impl<'a> Lowerer<'a, '_> {
         if matches!(recv.ty.peel(), TypeRef::Deferred(_)) && self.cx.kb.typed_method(&name) {
             recv.ty = self.hinted(span.start, std::mem::take(&mut recv.ty), Some(&name));
         }
+        // Storing into a static cell (`CLIENT.set(client)`) is no use of what it holds.
+        let stores_cell = name == "set" && matches!(recv.origin, Origin::Static(_));
         // Configuring a builder in a chain is no use of what it builds.
         if let Some(p) = recv.place
             && uses(&name)
+            && !stores_cell
             && !recv.chain
             && !self.channel_places.iter().any(|(q, _)| *q == p)
             && !types::passes_through(&name)
@@ -732,6 +735,9 @@ impl<'a> Lowerer<'a, '_> {
                 out.ty = out.ty.unwrapped();
             }
             return out;
+        }
+        if stores_cell {
+            self.no_use_of_static(recv.read);
         }
         let mut apis = Vec::new();
         let mut path = name.clone();
@@ -1091,6 +1097,13 @@ impl<'a> Lowerer<'a, '_> {
                         {
                             self.note_completion(tx, at);
                         }
+                    }
+                    // An adapter that runs its closure elsewhere still types its result
+                    // (`par_iter().map(..)` stays a parallel iterator).
+                    if how == RunKind::Thread
+                        && let Some(r) = &api.returns
+                    {
+                        out.ty = TypeRef::Ext(Arc::from(r.as_str()));
                     }
                     if how == RunKind::BlockOn {
                         // What the body returns is what `block_on` hands back.

@@ -52,6 +52,7 @@ impl Lowerer<'_, '_> {
             param: false,
             place: self.pat_place,
             nonblocking: false,
+            read: self.pat_read,
         });
     }
 
