@@ -210,7 +210,10 @@ fn field_overwrites(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             FieldEnd::OwnerDies => {
                 "let the value die outside async code (move it into `spawn_blocking`), or give its type a `Drop` that takes the runtime out and calls `shutdown_background()` on it"
             }
-            _ => {
+            FieldEnd::TakenOut => {
+                "bind the runtime taken out and call `shutdown_background()` on it, or drop it inside `spawn_blocking`"
+            }
+            FieldEnd::Overwrite => {
                 "take the old runtime out first (`Option::take`/`replace`) and call `shutdown_background()` on it, or drop it inside `spawn_blocking`"
             }
         };
@@ -255,7 +258,8 @@ fn runs_drop_impl(program: &Program, f: crate::model::FnId, span: crate::model::
 enum FieldEnd {
     /// A new value is stored over it.
     Overwrite,
-    /// The runtime is moved out (`take`, `replace`) and thrown away.
+    /// The runtime is moved out (`take`, `replace`, a container's `remove` or `pop`) and
+    /// thrown away.
     TakenOut,
     /// The value that owns the field dies (scope end, `drop`, an overwrite of its own).
     OwnerDies,

@@ -78,6 +78,25 @@ const UPLOAD: &str = "async fn upload() {
 }
 ";
 
+/// Runtimes kept in a map keyed by name, owned by a struct field.
+const SHARDS: &str = "pub struct Shards {
+    by_name: std::sync::Mutex<std::collections::HashMap<String, tokio::runtime::Runtime>>,
+}
+
+impl Shards {
+    pub fn new() -> Shards {
+        Shards {
+            by_name: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    pub fn open(&self, name: &str) {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        self.by_name.lock().unwrap().insert(name.to_string(), rt);
+    }
+}
+";
+
 const PAYLOADS: &[Payload] = &[
     Payload {
         name: "handle_block_on",
@@ -124,6 +143,27 @@ const PAYLOADS: &[Payload] = &[
         support: "",
         contexts: ASYNC4,
         twin: Twin::SpawnBlocking,
+    },
+    Payload {
+        name: "runtime_removed_from_keyed_map",
+        rule: "runtime-dropped-in-async",
+        is_async: false,
+        body: "    let shards: &'static Shards = Box::leak(Box::new(Shards::new()));
+    shards.open(\"eu\");
+    let n = shards.by_name.lock().unwrap().len();
+    shards.by_name.lock().unwrap().remove(\"eu\"); @@
+    n",
+        support: SHARDS,
+        contexts: ASYNC4,
+        twin: Twin::Body(
+            "    let shards: &'static Shards = Box::leak(Box::new(Shards::new()));
+    shards.open(\"eu\");
+    let n = shards.by_name.lock().unwrap().len();
+    if let Some(rt) = shards.by_name.lock().unwrap().remove(\"eu\") {
+        rt.shutdown_background();
+    }
+    n",
+        ),
     },
     Payload {
         name: "thread_sleep",

@@ -7,7 +7,7 @@ use syn::Expr;
 use syn::punctuated::Punctuated;
 use syn::token::Comma;
 
-use super::flow::{lazily, projects, stores, uses};
+use super::flow::{inspects, lazily, projects, stores, uses};
 use super::typing::{self, ctor_fallback, ret_of};
 use super::{CLOSED, Lowerer, Origin, PendKind, Val, last_seg, parent_path, strip};
 use crate::frontend::rust::ir::{FKind, Target, TypeRef};
@@ -706,6 +706,13 @@ impl<'a> Lowerer<'a, '_> {
         let span = self.sp_ident(&m.method, name.len());
         if matches!(recv.ty.peel(), TypeRef::Deferred(_)) && self.cx.kb.typed_method(&name) {
             recv.ty = self.hinted(span.start, std::mem::take(&mut recv.ty), Some(&name));
+        }
+        // A value moved out of a container and only looked at (`map.remove(k).is_some()`)
+        // is a temporary that dies with the statement.
+        if inspects(&name)
+            && let Some((place, at)) = recv.moved_from
+        {
+            self.fact(at, FactKind::Drop { place });
         }
         // Storing into a static cell (`CLIENT.set(client)`) is no use of what it holds.
         let stores_cell = name == "set" && matches!(recv.origin, Origin::Static(_));

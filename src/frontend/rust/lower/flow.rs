@@ -72,6 +72,27 @@ pub(super) fn stores(name: &str) -> bool {
     STORES.binary_search(&name).is_ok()
 }
 
+/// Whether a method call moves a value out of the receiver (`slot.take()`, `map.remove(k)`,
+/// `list.pop()`): the caller owns it, and a result thrown away drops it.
+pub(super) fn moves_out(name: &str) -> bool {
+    matches!(
+        name,
+        "take"
+            | "replace"
+            | "into_inner"
+            | "remove"
+            | "pop"
+            | "pop_back"
+            | "pop_front"
+            | "swap_remove"
+    )
+}
+
+/// Whether a method call only looks at its receiver (`is_some`, `len`).
+pub(super) fn inspects(name: &str) -> bool {
+    INSPECTIONS.binary_search(&name).is_ok()
+}
+
 /// Whether a method call fills an empty receiver once, with what its argument makes, and gives
 /// the receiver's value from then on (`get_or_init`, `get_or_insert_with`).
 pub(super) fn lazily(name: &str) -> bool {
@@ -262,10 +283,12 @@ impl Lowerer<'_, '_> {
                 }
             }
         }
-        if projects(name) {
+        // An element moved out of a container (`map.remove(k)`, `list.pop()`) is one of the
+        // values the container holds.
+        if projects(name) || moves_out(name) {
             out.place = Some(recv);
         }
-        if matches!(name, "take" | "replace" | "into_inner") {
+        if moves_out(name) {
             out.moved_from = Some((recv, span));
         }
     }
