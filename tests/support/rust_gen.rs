@@ -1101,6 +1101,16 @@ const TRAVELS: &[Travel] = &[
         is_static: true,
     },
     Travel {
+        name: "getter_let_bound",
+        items: "fn client() -> &'static {T} {\n    static CLIENT: std::sync::OnceLock<{T}> = std::sync::OnceLock::new();\n    let shared = CLIENT.get_or_init(|| {CREATE});\n    shared\n}\n\nasync fn fetch() -> usize {\n    let client = client();\n    {USE:client}\n}\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        param: "",
+        arg: "",
+        is_static: true,
+    },
+    Travel {
         name: "getter_in_module",
         items: "mod clients;\n\nasync fn fetch() -> usize {\n    let client = clients::client();\n    {USE:client}\n}\n",
         module: "//! Process-wide clients.\n\npub fn client() -> &'static {T} {\n    static CLIENT: std::sync::OnceLock<{T}> = std::sync::OnceLock::new();\n    CLIENT.get_or_init(|| {CREATE})\n}\n",

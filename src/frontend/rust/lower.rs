@@ -1048,6 +1048,15 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             None => Val::default(),
         };
+        // A name bound from a static's value keeps the read, so that handing it back
+        // (`let c = CELL.get_or_init(..).await; c.clone()`) is no use of the static.
+        let saved_read = std::mem::replace(&mut self.pat_read, val.read);
+        self.bind_local_pat(l, pat, ann, val);
+        self.pat_read = saved_read;
+    }
+
+    /// Binds the pattern of a `let` to the value of its initialiser.
+    fn bind_local_pat(&mut self, l: &Local, pat: &Pat, ann: Option<TypeRef>, val: Val) {
         match pat {
             Pat::Wild(_) => {
                 self.discard(&val);
