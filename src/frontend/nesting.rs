@@ -35,10 +35,72 @@ pub fn estimate(text: &str, language: Language) -> u32 {
 pub fn estimate_with(text: &str, language: Language, std_macros: bool) -> u32 {
     let mut s = Scan::default();
     match language {
-        Language::Rust => rust(text, &mut s, std_macros),
+        Language::Rust => rust(text, &mut s, std_macros, &mut Docs::default()),
         Language::Python => python(text.as_bytes(), &mut s),
     }
     s.max
+}
+
+/// The depth estimate of Rust `text` (as [`estimate_with`]), and the offsets of the doc comments
+/// that may be read as plain comments: the byte after `//` or `/*` of each, which turns
+/// `///`, `//!`, `/**` and `/*!` into a plain comment once it is a space.
+///
+/// A doc comment is an attribute (`#[doc = ".."]`) to the parser: tokens, an escaped string,
+/// its unescaped value and a node, none of which the model reads. Those listed leave the
+/// parse otherwise as it was: outer ones followed by a word, an attribute or a macro variable
+/// (an item, a field, a variant, a statement), inner ones ahead of the file's first token.
+/// One that documents nothing (before a closing bracket, or the end of the file) or stands
+/// where the parser would reject it is kept, so the file fails to parse as before.
+pub fn estimate_rust_docs(text: &str, std_macros: bool) -> (u32, Vec<usize>) {
+    let mut s = Scan::default();
+    let mut docs = Docs {
+        wanted: true,
+        ..Docs::default()
+    };
+    rust(text, &mut s, std_macros, &mut docs);
+    (s.max, docs.plain)
+}
+
+/// Doc comments met by the Rust scan (see [`estimate_rust_docs`]).
+#[derive(Default)]
+struct Docs {
+    /// Whether they are collected at all.
+    wanted: bool,
+    /// Whether a token other than a comment has been read.
+    started: bool,
+    /// Outer doc comments waiting for the token they document.
+    pending: Vec<usize>,
+    /// Doc comments that may be read as plain ones.
+    plain: Vec<usize>,
+}
+
+impl Docs {
+    /// A token other than a comment starts at `b[i]`: pending outer doc comments become plain
+    /// when it opens what they may document.
+    fn token(&mut self, b: &[u8], i: usize) {
+        self.started = true;
+        if self.pending.is_empty() {
+            return;
+        }
+        let c = b[i];
+        if c == b'#' || c == b'$' || c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 {
+            self.plain.append(&mut self.pending);
+        } else {
+            self.pending.clear();
+        }
+    }
+
+    /// A doc comment starts at `at`.
+    fn comment(&mut self, at: usize, style: rustc_lexer::DocStyle) {
+        if !self.wanted {
+            return;
+        }
+        match style {
+            rustc_lexer::DocStyle::Outer => self.pending.push(at + 2),
+            rustc_lexer::DocStyle::Inner if !self.started => self.plain.push(at + 2),
+            rustc_lexer::DocStyle::Inner => {}
+        }
+    }
 }
 
 /// Whether a macro of this name, defined by a program, would shadow a standard library macro
@@ -373,7 +435,7 @@ pub(crate) fn rust_token(text: &str, at: usize) -> rustc_lexer::Token {
 /// it); comments, literals, lifetimes and words are tokens of Rust's own lexer, so raw
 /// strings, nested block comments, byte and C strings and `'a'` against `'a` are read as
 /// rustc reads them.
-fn rust(text: &str, s: &mut Scan, std_macros: bool) {
+fn rust(text: &str, s: &mut Scan, std_macros: bool, docs: &mut Docs) {
     use rustc_lexer::TokenKind;
     let b = text.as_bytes();
     let n = b.len();
@@ -386,6 +448,9 @@ fn rust(text: &str, s: &mut Scan, std_macros: bool) {
         if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
             i += 1;
             continue;
+        }
+        if docs.wanted && !(c == b'/' && matches!(b.get(i + 1), Some(b'/' | b'*'))) {
+            docs.token(b, i);
         }
         let word = std::mem::take(&mut word_before);
         let macro_args = bang.take();
@@ -629,6 +694,17 @@ fn rust(text: &str, s: &mut Scan, std_macros: bool) {
                         let w = &text[at..i];
                         word_before = w;
                         rust_word(w, s);
+                    }
+                    TokenKind::LineComment {
+                        doc_style: Some(style),
+                    }
+                    | TokenKind::BlockComment {
+                        doc_style: Some(style),
+                        terminated: true,
+                    } => {
+                        docs.comment(at, style);
+                        word_before = word;
+                        bang = macro_args;
                     }
                     TokenKind::LineComment { .. }
                     | TokenKind::BlockComment { .. }

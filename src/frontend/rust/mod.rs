@@ -89,13 +89,34 @@ fn lower_one(
     };
     // A package macro named like `vec!` takes tokens that may become types.
     let std_macros = !defs.defines_any(super::nesting::shadows_std_macro);
-    let depth = super::nesting::estimate_with(&text, crate::model::Language::Rust, std_macros);
+    let (depth, docs) = super::nesting::estimate_rust_docs(&text, std_macros);
     if depth > super::nesting::LIMIT {
         return (None, Some(Problem::too_deep(source, depth)));
     }
+    let text = plain_docs(text, &docs);
     super::stack::with_stack_for(depth, || {
         parse_and_lower(source, file, crates, kb, text, defs, hints)
     })
+}
+
+/// The text with the doc comments at `docs` made plain comments (see
+/// [`estimate_rust_docs`](super::nesting::estimate_rust_docs)): the parser then skips them
+/// instead of building an attribute for each. Offsets, lines and every other byte stay.
+fn plain_docs(text: std::sync::Arc<str>, docs: &[usize]) -> std::sync::Arc<str> {
+    if docs.is_empty() {
+        return text;
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for &at in docs {
+        // The third byte of `///`, `//!`, `/**` or `/*!`: ASCII, so the text stays UTF-8.
+        if let Some(b @ (b'/' | b'!' | b'*')) = bytes.get_mut(at) {
+            *b = b' ';
+        }
+    }
+    match String::from_utf8(bytes) {
+        Ok(plain) => std::sync::Arc::from(plain),
+        Err(_) => text,
+    }
 }
 
 /// Parses and lowers the text of one file (with enough stack for its depth).

@@ -628,6 +628,34 @@ fn syntax_errors_and_deep_nesting_are_problems() {
     assert!(l.problems[0].limit);
 }
 
+/// Doc comments are read as plain comments where that leaves the parse as it was: the
+/// events of the documented code stay, and one that documents nothing is still an error.
+#[test]
+fn doc_comments_read_as_plain_comments_keep_events_and_errors() {
+    let docs = |text: &str| crate::frontend::nesting::estimate_rust_docs(text, true).1;
+    let text = "//! Crate.\n/// A.\n#[test]\n/** B */ fn f() { let s = \"///\"; }\n";
+    assert_eq!(docs(text), vec![2, 13, 28]);
+    assert_eq!(docs("fn f() {}\n//! Late.\n"), Vec::<usize>::new());
+    assert_eq!(docs("fn f() { g(); /// Nothing.\n}"), Vec::<usize>::new());
+    assert_eq!(docs("struct S;\n/// Nothing.\n"), Vec::<usize>::new());
+    assert_eq!(docs("enum E { /// A.\n A, /**/ B }"), vec![11]);
+    assert_eq!(docs("m! { /// A.\n $x }"), vec![7]);
+    for text in [
+        "fn f() { g(); /// Nothing.\n}",
+        "struct S;\n/// Nothing.\n",
+        "fn f() {}\n//! Late.\n",
+    ] {
+        assert_eq!(lower_text(text).problems.len(), 1, "{text}");
+    }
+    let l = lower_text(
+        "/// Runs.\n#[tokio::main]\n/// More.\nasync fn main() {\n    /// A local.\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    rt.block_on(async {});\n}\n",
+    );
+    assert!(l.problems.is_empty());
+    let main = func(&l.program, "main");
+    assert!(matches!(main.entry, Some(Entry::Runtime { .. })));
+    assert!(runs(main).iter().any(|(k, _, _)| *k == RunKind::BlockOn));
+}
+
 #[test]
 fn diverging_bodies_waits_and_consumed_handles() {
     let l = lower_text(
