@@ -68,6 +68,14 @@ pub enum Concept {
     WaitSignal,
     /// A context manager asserting that its block raises (`pytest.raises`, `assertRaises`).
     ExpectsFailure,
+    /// Registers the function it is given as a request handler of a server framework
+    /// (`framework`): the handler runs as a task of whatever serves that framework's routes
+    /// (axum's `get(handler)`, actix-web's `web::get().to(handler)`).
+    Handler,
+    /// Serves the handlers registered with its framework (`framework`): they run on the runtime
+    /// that runs this call (`axum::serve`), or, when the entry names a `flavor`, on worker
+    /// runtimes of that flavor the server builds for itself (actix-web's `HttpServer`).
+    Serve,
 }
 
 /// Which runtime a `block-on` or `spawn` API uses.
@@ -239,6 +247,10 @@ pub struct Api {
     /// opens new ones on the loop that runs it).
     #[serde(default)]
     pub resets: bool,
+    /// For `handler` and `serve` APIs: the server framework they belong to; a handler runs
+    /// where the serving calls of its framework run it.
+    #[serde(default)]
+    pub framework: Option<String>,
     /// For runtime-bound constructors: keyword arguments (`name=value`, the value a dotted path
     /// or a literal) that make the value bound to no runtime (`poolclass=sqlalchemy.pool.NullPool`:
     /// an engine that keeps no connection between uses).
@@ -425,6 +437,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "thread-pools.toml",
         include_str!("../rules/knowledge/thread-pools.toml"),
+    ),
+    (
+        "web-frameworks.toml",
+        include_str!("../rules/knowledge/web-frameworks.toml"),
     ),
     (
         "futures.toml",

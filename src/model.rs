@@ -402,6 +402,9 @@ pub enum RunKind {
     Future,
     /// A closure called synchronously in the enclosing context (iterator adaptors, callbacks).
     Inline,
+    /// A request handler registered with a server framework (`get(handler)`): it runs as a
+    /// task of the servers of that framework (`EventKind::Serve`), not where it is registered.
+    Handler,
 }
 
 /// What becomes of a task's join handle.
@@ -446,6 +449,13 @@ pub enum EventKind {
         /// What becomes of the join handle (for `Spawn`; `Kept` otherwise).
         handle: HandleFate,
         /// The API, as the knowledge base names it (`tokio::runtime::Runtime::block_on`).
+        api: String,
+    },
+    /// A server of a framework starts serving here: the handlers registered with that
+    /// framework (`RunKind::Handler`) run on the runtime this code runs on, or on worker
+    /// runtimes of the server's own, per the knowledge base.
+    Serve {
+        /// The API, as the knowledge base names it.
         api: String,
     },
     /// A call that enters a runtime and blocks without a body the model can see:

@@ -55,6 +55,14 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
         }
     }
     drain(program, facts, &handed, &mut work);
+    // Request handlers run on the runtimes that serve their framework. Serving code reached
+    // only through handlers (a server started by a handler) is rare: two rounds suffice.
+    for _ in 0..2 {
+        for (body, entry) in served(program, facts) {
+            add(facts, &mut work, body, entry);
+        }
+        drain(program, facts, &handed, &mut work);
+    }
     // Async bodies nothing known reaches still run on some executor when polled.
     for (fid, f) in program.fns() {
         if f.is_async && facts.contexts[fid.0 as usize].is_empty() {
@@ -76,6 +84,73 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
     for list in &mut facts.contexts {
         list.sort_by_key(|c| c.asserted);
     }
+}
+
+/// The contexts request handlers run in, per the knowledge base: every runtime context of
+/// the code that serves their framework (`axum::serve` awaited in `main`), or the worker
+/// runtimes a server builds for itself (actix-web's `HttpServer`). A handler of a framework
+/// that nothing serves gets none here, and one registered by code nothing reaches neither.
+///
+/// A server serves the handlers whose registering code shares a caller with it (`main` builds
+/// the router with a helper and serves it): a handler registered by another program's `main`
+/// in the same folder is not its.
+fn served(program: &Program, facts: &Facts) -> Vec<(FnId, CtxEntry)> {
+    let mut serving: Vec<(&str, CtxEntry, std::collections::HashSet<FnId>)> = Vec::new();
+    for (&(fid, i), framework) in &facts.servers {
+        let via = Some((fid, program.func(fid).events[i].span));
+        let ctxs: Vec<(Ctx, bool)> = match facts.event_instance.get(&(fid, i)) {
+            Some(&workers) => vec![(Ctx::Runtime(workers), false)],
+            None => facts.contexts[fid.0 as usize]
+                .iter()
+                .filter(|c| matches!(c.ctx, Ctx::Runtime(_)))
+                .map(|c| (c.ctx, c.asserted))
+                .collect(),
+        };
+        let callers = ancestors(facts, fid);
+        for (ctx, asserted) in ctxs {
+            let entry = CtxEntry {
+                ctx,
+                via,
+                asserted,
+                path: PathId::NONE,
+            };
+            serving.push((framework.as_str(), entry, callers.clone()));
+        }
+    }
+    serving.sort_by_key(|(fw, e, _)| (*fw, e.via.map(|(f, s)| (f, s.file, s.start)), e.asserted));
+    let mut out = Vec::new();
+    let mut handlers: Vec<_> = facts.handlers.iter().collect();
+    handlers.sort_by_key(|(k, _)| **k);
+    for (&(fid, i), framework) in handlers {
+        if facts.contexts[fid.0 as usize].is_empty() {
+            continue;
+        }
+        let EventKind::Run { body, .. } = &program.func(fid).events[i].kind else {
+            continue;
+        };
+        let callers = ancestors(facts, fid);
+        for (fw, entry, serve_callers) in &serving {
+            if fw == framework && !callers.is_disjoint(serve_callers) {
+                out.push((*body, *entry));
+            }
+        }
+    }
+    out
+}
+
+/// A function and the functions it is called or run from, transitively (at most a few
+/// thousand).
+fn ancestors(facts: &Facts, f: FnId) -> std::collections::HashSet<FnId> {
+    let mut seen = std::collections::HashSet::from([f]);
+    let mut work = vec![f];
+    while let Some(g) = work.pop() {
+        for site in &facts.callers[g.0 as usize] {
+            if seen.len() < 4096 && seen.insert(site.caller) {
+                work.push(site.caller);
+            }
+        }
+    }
+    seen
 }
 
 /// The assumption a root starts with: the build condition of its body.
@@ -437,6 +512,8 @@ fn run_context(
             _ => Ctx::Runtime(InstId::UNKNOWN),
         },
         RunKind::Inline => cur,
+        // A handler runs where its framework's servers run it: see `served`.
+        RunKind::Handler => return None,
     };
     // An API that sets up an executor over the runtime runs the body under it. A task queued
     // on a set (`local.spawn_local`) from a runtime's thread runs on that runtime: the set is

@@ -183,6 +183,32 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                     );
                     facts.event_instance.insert((fid, i), id);
                 }
+                // A server that runs its handlers on worker runtimes of its own (actix-web's).
+                EventKind::Serve { api } => {
+                    let Some(a) = kb
+                        .find(f.language, api, Concept::Serve)
+                        .filter(|a| a.flavor.is_some())
+                    else {
+                        continue;
+                    };
+                    let id = push(
+                        facts,
+                        Instance {
+                            kind: InstanceKind::Built(fid, i),
+                            site: ev.span,
+                            flavor: a.model_flavor(),
+                            executor: a.model_executor(),
+                            repeated: false,
+                            group,
+                            test: f.is_test,
+                            what: format!("a worker runtime of `{}`", short(api)),
+                            ambient: None,
+                            disabled: Drivers::NONE,
+                            layer: None,
+                        },
+                    );
+                    facts.event_instance.insert((fid, i), id);
+                }
                 EventKind::HandleOf {
                     runtime: RuntimeRef::Var(rt),
                     var: Some(h),

@@ -139,6 +139,13 @@ pub struct Facts {
     /// knowledge base (`reactor`), by the constructor or type the model names it by; absent
     /// when unknown.
     pub reactors: HashMap<String, Executor>,
+    /// The server framework of each serve event (`EventKind::Serve`), per the knowledge base,
+    /// by (function, event index). A server that runs its handlers on worker runtimes of its
+    /// own has an instance for them in `event_instance`.
+    pub servers: HashMap<(FnId, usize), String>,
+    /// The server framework of each handler registration (`RunKind::Handler`), by (function,
+    /// event index).
+    pub handlers: HashMap<(FnId, usize), String>,
 }
 
 /// Computes the facts of a program. The knowledge base tells which executor each runtime API
@@ -159,6 +166,7 @@ pub fn analyze(program: &Program, kb: &Kb) -> Facts {
     facts.callbacks = callbacks(program, kb);
     facts.layers = layers(program, kb);
     facts.reactors = reactors(program, kb);
+    (facts.servers, facts.handlers) = frameworks(program, kb);
     expected::collect(program, kb, &mut facts);
     contexts::propagate(program, &mut facts);
     facts
@@ -234,6 +242,33 @@ fn layers(program: &Program, kb: &Kb) -> HashMap<(FnId, usize), Executor> {
         }
     }
     out
+}
+
+/// The framework of every serve event and handler registration, read from the knowledge base.
+type ByEvent = HashMap<(FnId, usize), String>;
+
+fn frameworks(program: &Program, kb: &Kb) -> (ByEvent, ByEvent) {
+    let (mut servers, mut handlers) = (HashMap::new(), HashMap::new());
+    for (fid, f) in program.fns() {
+        for (i, ev) in f.events.iter().enumerate() {
+            let (api, concept, out) = match &ev.kind {
+                EventKind::Serve { api } => (api, Concept::Serve, &mut servers),
+                EventKind::Run {
+                    how: RunKind::Handler,
+                    api,
+                    ..
+                } => (api, Concept::Handler, &mut handlers),
+                _ => continue,
+            };
+            if let Some(fw) = kb
+                .find(f.language, api, concept)
+                .and_then(|a| a.framework.clone())
+            {
+                out.insert((fid, i), fw);
+            }
+        }
+    }
+    (servers, handlers)
 }
 
 /// The reactor each Rust resource of the program registers with, read from the knowledge base

@@ -328,6 +328,8 @@ fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] 
         "block-in-place-current-thread" => &[
             ("cfg_test_tokio_test", "cfg_test_tokio_test_multi"),
             ("select_arm_current", "select_arm"),
+            ("axum_handler_current", "axum_handler"),
+            ("actix_handler", "axum_handler"),
         ],
         // A test's own runtime is left out, as for `tokio_test` above.
         "runtime-dropped-with-live-tasks" => {
@@ -336,6 +338,7 @@ fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] 
         _ => &[
             ("select_arm", "select_arm"),
             ("join_arm", "join_arm"),
+            ("axum_handler", "axum_handler"),
             ("cfg_test_tokio_test", "cfg_test_tokio_test"),
             ("static_runtime", "static_runtime"),
             ("lazy_static_runtime", "lazy_static_runtime"),
@@ -895,6 +898,21 @@ fn context(ctx: &str, setup: &str, call: &str) -> String {
                 "fn wait<F: std::future::Future>(fut: F) -> F::Output {{\n    futures::executor::block_on(fut)\n}}\n\nfn main() {{\n{guard}    let n = wait(async {{\n{setup}        {call}\n    }});\n    println!(\"{{n}}\");\n}}\n"
             )
         }
+        // A request handler of a web framework: it runs where the framework serves it (the
+        // runtime that drives `axum::serve`; an actix-web worker's current-thread runtime).
+        "axum_handler" | "axum_handler_current" => {
+            let attr = if ctx == "axum_handler" {
+                "#[tokio::main]"
+            } else {
+                "#[tokio::main(flavor = \"current_thread\")]"
+            };
+            format!(
+                "async fn serve_job() -> String {{\n{setup}    let n = {call};\n    n.to_string()\n}}\n\nfn routes() -> axum::Router {{\n    axum::Router::new().route(\"/job\", axum::routing::get(serve_job))\n}}\n\n{attr}\nasync fn main() {{\n    let listener = tokio::net::TcpListener::bind(\"127.0.0.1:0\").await.unwrap();\n    axum::serve(listener, routes()).await.unwrap();\n}}\n"
+            )
+        }
+        "actix_handler" => format!(
+            "async fn serve_job() -> String {{\n{setup}    let n = {call};\n    n.to_string()\n}}\n\n#[actix_web::main]\nasync fn main() -> std::io::Result<()> {{\n    actix_web::HttpServer::new(|| {{\n        actix_web::App::new().route(\"/job\", actix_web::web::get().to(serve_job))\n    }})\n    .bind((\"127.0.0.1\", 8080))?\n    .run()\n    .await\n}}\n"
+        ),
         other => panic!("unknown context {other}"),
     }
 }

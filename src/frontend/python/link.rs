@@ -725,6 +725,7 @@ fn shift(kind: &mut EventKind, fo: u32, vo: u32, go: u32) {
         EventKind::Escape { var } => sv(var),
         EventKind::ScopeEnd { vars } => vars.iter_mut().for_each(sv),
         EventKind::BlockingEntry { .. }
+        | EventKind::Serve { .. }
         | EventKind::NeedsRuntime { .. }
         | EventKind::RuntimeProbe { .. }
         | EventKind::Blocking { .. }

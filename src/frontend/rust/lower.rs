@@ -783,6 +783,13 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 }
             }
             Pat::Type(pt) => {
+                // A library newtype destructured in place (`State(db): State<Db>`, an
+                // extractor): the one field holds a value of its one type argument.
+                if let Some((inner, arg)) = self.newtype_field(&pt.pat, &pt.ty) {
+                    let ty = self.resolve_type(arg);
+                    self.bind_pat(inner, ty, depth + 1);
+                    return;
+                }
                 let ty = self.resolve_type(&pt.ty);
                 self.bind_pat(&pt.pat, ty, depth + 1);
             }
@@ -821,6 +828,41 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             _ => {}
         }
+    }
+
+    /// `W(x): W<T>` where `W` is a library type: the pattern `x` and the type `T`.
+    pub(super) fn newtype_field<'p>(
+        &self,
+        pat: &'p Pat,
+        ty: &'p syn::Type,
+    ) -> Option<(&'p Pat, &'p syn::Type)> {
+        let Pat::TupleStruct(ts) = pat else {
+            return None;
+        };
+        let syn::Type::Path(tp) = ty else {
+            return None;
+        };
+        if ts.elems.len() != 1 || tp.qself.is_some() {
+            return None;
+        }
+        let last = tp.path.segments.last()?;
+        if ts.path.segments.last()?.ident != last.ident {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        let mut types = args.args.iter().filter_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        });
+        let (Some(arg), None) = (types.next(), types.next()) else {
+            return None;
+        };
+        if !matches!(self.resolve(&path_segs(&tp.path)), Res::Ext(_)) {
+            return None;
+        }
+        Some((ts.elems.first()?, arg))
     }
 
     fn push_scope(&mut self) {

@@ -361,6 +361,19 @@ impl<'a> Lowerer<'a, '_> {
         }
     }
 
+    /// Whether an argument is a closure or names a function of the package.
+    fn names_function(&self, arg: &Expr) -> bool {
+        match strip(arg) {
+            Expr::Closure(_) => true,
+            Expr::Path(p) => {
+                p.qself.is_none()
+                    && self.lookup_path_binding(p).is_none()
+                    && matches!(self.resolve(&path_segs(&p.path)), Res::Fn(_) | Res::Pkg(_))
+            }
+            _ => false,
+        }
+    }
+
     /// Records a closure or function handed to the package function whose arguments are
     /// being lowered: it runs where that function calls its parameter.
     fn handed(&mut self, at: Option<(u32, u32)>) {
@@ -938,6 +951,7 @@ impl<'a> Lowerer<'a, '_> {
                     | Concept::BlockInPlace
                     | Concept::Thread
                     | Concept::RunFuture
+                    | Concept::Handler
             )
         });
         let body_idx = body_api.map(|a| {
@@ -945,6 +959,16 @@ impl<'a> Lowerer<'a, '_> {
                 .position(|a| matches!(strip(a), Expr::Closure(_) | Expr::Async(_)))
                 .unwrap_or(a.arg as usize)
         });
+        // A handler is a function or a closure; anything else handed to a registration API
+        // (a service value, a nested router) is an ordinary argument.
+        let body_idx = match (body_api, body_idx) {
+            (Some(a), Some(i)) if a.concept == Concept::Handler => args
+                .iter()
+                .nth(i)
+                .filter(|e| self.names_function(e))
+                .map(|_| i),
+            (_, i) => i,
+        };
         let mut body = None;
         let mut body_val = Val::default();
         let hint = if is_method {
@@ -957,7 +981,9 @@ impl<'a> Lowerer<'a, '_> {
                 && let Some(api) = body_api
             {
                 let synth = match api.concept {
-                    Concept::BlockOn | Concept::Spawn | Concept::RunFuture => FnKind::Future,
+                    Concept::BlockOn | Concept::Spawn | Concept::RunFuture | Concept::Handler => {
+                        FnKind::Future
+                    }
                     _ => FnKind::Closure,
                 };
                 let (id, v) = self.lower_body_arg(arg, synth);
@@ -1054,7 +1080,8 @@ impl<'a> Lowerer<'a, '_> {
                 | Concept::SpawnBlocking
                 | Concept::BlockInPlace
                 | Concept::Thread
-                | Concept::RunFuture => {
+                | Concept::RunFuture
+                | Concept::Handler => {
                     let Some(b) = body else { continue };
                     if Some(api.concept) != body_api.map(|a| a.concept) {
                         continue;
@@ -1065,10 +1092,11 @@ impl<'a> Lowerer<'a, '_> {
                         Concept::SpawnBlocking => RunKind::SpawnBlocking,
                         Concept::BlockInPlace => RunKind::BlockInPlace,
                         Concept::RunFuture => RunKind::Future,
+                        Concept::Handler => RunKind::Handler,
                         _ => RunKind::Thread,
                     };
                     let runtime = match (how, api.runtime) {
-                        (RunKind::Thread, _) => RuntimeRef::Unknown,
+                        (RunKind::Thread | RunKind::Handler, _) => RuntimeRef::Unknown,
                         (_, RuntimeArg::Current) => RuntimeRef::Current,
                         (_, RuntimeArg::Fresh) => RuntimeRef::Fresh(api.model_flavor()),
                         (_, RuntimeArg::Receiver) => rref,
@@ -1106,8 +1134,8 @@ impl<'a> Lowerer<'a, '_> {
                         }
                     }
                     // An adapter that runs its closure elsewhere still types its result
-                    // (`par_iter().map(..)` stays a parallel iterator).
-                    if how == RunKind::Thread
+                    // (`par_iter().map(..)` stays a parallel iterator, `get(h)` a method router).
+                    if matches!(how, RunKind::Thread | RunKind::Handler)
                         && let Some(r) = &api.returns
                     {
                         out.ty = TypeRef::Ext(Arc::from(r.as_str()));
@@ -1124,6 +1152,12 @@ impl<'a> Lowerer<'a, '_> {
                                 .copied(),
                         );
                         out.ty = body_val.ty.clone();
+                    }
+                }
+                Concept::Serve => {
+                    self.emit_model(span, EventKind::Serve { api: api_name });
+                    if let Some(r) = &api.returns {
+                        out.ty = TypeRef::Ext(Arc::from(r.as_str()));
                     }
                 }
                 Concept::BlockingEntry => {

@@ -525,6 +525,13 @@ impl Lowerer<'_, '_> {
                     }
                 }
                 syn::FnArg::Typed(pt) => {
+                    // `State(db): State<Db>`: see `bind_pat`.
+                    if let Some((inner, arg)) = self.newtype_field(&pt.pat, &pt.ty) {
+                        let ty = self.resolve_type(arg);
+                        self.bind_pat(inner, ty, 0);
+                        self.pat_place = None;
+                        continue;
+                    }
                     let ty = self.resolve_type(&pt.ty);
                     match &*pt.pat {
                         syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
