@@ -260,6 +260,11 @@ impl Conds {
     /// Whether the conjunction of `parts` can hold, with parameters bound to `args`
     /// (position, value; unbound parameters are free) and build options free. Answers `true`
     /// when the formula is too large to decide.
+    ///
+    /// Every assignment of the atoms is tried at once: a formula is a truth table with one bit
+    /// per assignment (at most `2^MAX_ATOMS` bits), built bottom-up with word-wide `and`, `or`
+    /// and `not`, and masked with the assignments that bound parameters and exclusive build
+    /// options allow.
     pub fn satisfiable(&self, parts: &[CondId], args: &[(u32, Lit)]) -> bool {
         let mut atoms: Vec<CondId> = Vec::new();
         for &p in parts {
@@ -271,38 +276,84 @@ impl Conds {
             return true;
         }
         let n = atoms.len();
-        'assign: for bits in 0u32..(1u32 << n) {
-            let val = |i: usize| bits & (1 << i) != 0;
-            // Bound parameters have one value; exclusive build options one at most.
-            for (i, &a) in atoms.iter().enumerate() {
-                match self.get(a) {
-                    Cond::Param { index, test } => {
-                        if let Some((_, lit)) = args.iter().find(|(k, _)| k == index)
-                            && let Some(v) = eval_test(test, lit)
-                            && v != val(i)
-                        {
-                            continue 'assign;
+        let words = (1usize << n).div_ceil(64);
+        let mut ok = vec![u64::MAX; words];
+        if n < 6 {
+            ok[0] = (1u64 << (1u32 << n)) - 1;
+        }
+        // Bound parameters have one value; exclusive build options one at most.
+        for (i, &a) in atoms.iter().enumerate() {
+            match self.get(a) {
+                Cond::Param { index, test } => {
+                    if let Some((_, lit)) = args.iter().find(|(k, _)| k == index)
+                        && let Some(v) = eval_test(test, lit)
+                    {
+                        let flip = if v { 0 } else { u64::MAX };
+                        for (w, word) in ok.iter_mut().enumerate() {
+                            *word &= atom_word(i, w) ^ flip;
                         }
                     }
-                    Cond::Cfg { key, value } if val(i) => {
-                        for (j, &b) in atoms.iter().enumerate().skip(i + 1) {
-                            if val(j)
-                                && let Cond::Cfg { key: k2, value: v2 } = self.get(b)
-                                && exclusive((key, value.as_deref()), (k2, v2.as_deref()))
-                            {
-                                continue 'assign;
+                }
+                Cond::Cfg { key, value } => {
+                    for (j, &b) in atoms.iter().enumerate().skip(i + 1) {
+                        if let Cond::Cfg { key: k2, value: v2 } = self.get(b)
+                            && exclusive((key, value.as_deref()), (k2, v2.as_deref()))
+                        {
+                            for (w, word) in ok.iter_mut().enumerate() {
+                                *word &= !(atom_word(i, w) & atom_word(j, w));
                             }
                         }
                     }
-                    _ => {}
                 }
-            }
-            let eval = |c: CondId| self.eval(c, &atoms, bits, 0);
-            if parts.iter().all(|&p| eval(p)) {
-                return true;
+                _ => {}
             }
         }
-        false
+        for &p in parts {
+            let t = self.table(p, &atoms, words, 0);
+            for (word, t) in ok.iter_mut().zip(t) {
+                *word &= t;
+            }
+        }
+        ok.iter().any(|&w| w != 0)
+    }
+
+    /// The truth table of `c` over the assignments of `atoms` (see [`Conds::satisfiable`]).
+    fn table(&self, c: CondId, atoms: &[CondId], words: usize, depth: u32) -> Vec<u64> {
+        if depth > 32 {
+            return vec![u64::MAX; words];
+        }
+        match self.get(c) {
+            Cond::True => vec![u64::MAX; words],
+            Cond::Cfg { .. } | Cond::Param { .. } => match atoms.iter().position(|&a| a == c) {
+                Some(i) => (0..words).map(|w| atom_word(i, w)).collect(),
+                None => vec![u64::MAX; words],
+            },
+            Cond::Not(x) => {
+                let mut t = self.table(*x, atoms, words, depth + 1);
+                for w in &mut t {
+                    *w = !*w;
+                }
+                t
+            }
+            Cond::All(v) => {
+                let mut t = vec![u64::MAX; words];
+                for x in v {
+                    for (a, b) in t.iter_mut().zip(self.table(*x, atoms, words, depth + 1)) {
+                        *a &= b;
+                    }
+                }
+                t
+            }
+            Cond::Any(v) => {
+                let mut t = vec![0; words];
+                for x in v {
+                    for (a, b) in t.iter_mut().zip(self.table(*x, atoms, words, depth + 1)) {
+                        *a |= b;
+                    }
+                }
+                t
+            }
+        }
     }
 
     fn atoms(&self, c: CondId, out: &mut Vec<CondId>, depth: u32) -> bool {
@@ -321,26 +372,28 @@ impl Conds {
             Cond::All(v) | Cond::Any(v) => v.iter().all(|x| self.atoms(*x, out, depth + 1)),
         }
     }
-
-    fn eval(&self, c: CondId, atoms: &[CondId], bits: u32, depth: u32) -> bool {
-        if depth > 32 {
-            return true;
-        }
-        match self.get(c) {
-            Cond::True => true,
-            Cond::Cfg { .. } | Cond::Param { .. } => atoms
-                .iter()
-                .position(|&a| a == c)
-                .is_none_or(|i| bits & (1 << i) != 0),
-            Cond::Not(x) => !self.eval(*x, atoms, bits, depth + 1),
-            Cond::All(v) => v.iter().all(|x| self.eval(*x, atoms, bits, depth + 1)),
-            Cond::Any(v) => v.iter().any(|x| self.eval(*x, atoms, bits, depth + 1)),
-        }
-    }
 }
 
 /// Formulas over more atoms than this are taken to be satisfiable.
 const MAX_ATOMS: usize = 12;
+
+/// Word `w` of the truth table of atom `i`: bit `k` of it stands for the assignment
+/// `64 * w + k`, which gives atom `i` the value of its bit `i`.
+fn atom_word(i: usize, w: usize) -> u64 {
+    const LOW: [u64; 6] = [
+        0xAAAA_AAAA_AAAA_AAAA,
+        0xCCCC_CCCC_CCCC_CCCC,
+        0xF0F0_F0F0_F0F0_F0F0,
+        0xFF00_FF00_FF00_FF00,
+        0xFFFF_0000_FFFF_0000,
+        0xFFFF_FFFF_0000_0000,
+    ];
+    match LOW.get(i) {
+        Some(&pattern) => pattern,
+        None if (w >> (i - 6)) & 1 == 1 => u64::MAX,
+        None => 0,
+    }
+}
 
 /// What a parameter test gives for a literal value, when the model can tell.
 pub fn eval_test(test: &ParamTest, lit: &Lit) -> Option<bool> {
@@ -386,6 +439,105 @@ fn exclusive(a: (&str, Option<&str>), b: (&str, Option<&str>)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The answer of [`Conds::satisfiable`] by trying one assignment after another.
+    fn satisfiable_by_enumeration(c: &Conds, parts: &[CondId], args: &[(u32, Lit)]) -> bool {
+        fn eval(c: &Conds, x: CondId, atoms: &[CondId], bits: u32) -> bool {
+            match c.get(x) {
+                Cond::True => true,
+                Cond::Cfg { .. } | Cond::Param { .. } => atoms
+                    .iter()
+                    .position(|&a| a == x)
+                    .is_none_or(|i| bits & (1 << i) != 0),
+                Cond::Not(y) => !eval(c, *y, atoms, bits),
+                Cond::All(v) => v.iter().all(|y| eval(c, *y, atoms, bits)),
+                Cond::Any(v) => v.iter().any(|y| eval(c, *y, atoms, bits)),
+            }
+        }
+        let mut atoms = Vec::new();
+        for &p in parts {
+            assert!(c.atoms(p, &mut atoms, 0));
+        }
+        (0u32..(1 << atoms.len())).any(|bits| {
+            let val = |i: usize| bits & (1 << i) != 0;
+            atoms.iter().enumerate().all(|(i, &a)| match c.get(a) {
+                Cond::Param { index, test } => args
+                    .iter()
+                    .find(|(k, _)| k == index)
+                    .and_then(|(_, lit)| eval_test(test, lit))
+                    .is_none_or(|v| v == val(i)),
+                Cond::Cfg { key, value } if val(i) => {
+                    atoms.iter().enumerate().skip(i + 1).all(|(j, &b)| {
+                        !val(j)
+                            || !matches!(c.get(b), Cond::Cfg { key: k2, value: v2 }
+                                if exclusive((key, value.as_deref()), (k2, v2.as_deref())))
+                    })
+                }
+                _ => true,
+            }) && parts.iter().all(|&p| eval(c, p, &atoms, bits))
+        })
+    }
+
+    /// Truth tables answer as the enumeration of assignments does, over formulas of up to
+    /// `MAX_ATOMS` atoms mixing features, exclusive targets and bound parameters.
+    #[test]
+    fn truth_tables_agree_with_enumeration() {
+        let mut c = Conds::default();
+        let mut leaves = Vec::new();
+        for f in ["a", "b", "c", "d"] {
+            leaves.push(cfg(&mut c, "feature", Some(f)));
+        }
+        for os in ["linux", "macos", "windows"] {
+            leaves.push(cfg(&mut c, "target_os", Some(os)));
+        }
+        leaves.push(cfg(&mut c, "target_family", Some("unix")));
+        leaves.push(cfg(&mut c, "target_family", Some("windows")));
+        leaves.push(cfg(&mut c, "test", None));
+        for index in 0..3 {
+            leaves.push(c.intern(Cond::Param {
+                index,
+                test: ParamTest::Truthy,
+            }));
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut formulas = leaves.clone();
+        for _ in 0..200 {
+            let a = formulas[next(formulas.len())];
+            let b = formulas[next(formulas.len())];
+            let f = match next(3) {
+                0 => c.not(a),
+                1 => c.intern(Cond::All(vec![a, b])),
+                _ => c.intern(Cond::Any(vec![a, b])),
+            };
+            formulas.push(f);
+        }
+        let bindings = [
+            vec![],
+            vec![(0, Lit::Bool(true))],
+            vec![(1, Lit::Bool(false)), (2, Lit::Int(3))],
+        ];
+        let (mut yes, mut no) = (0, 0);
+        for _ in 0..2000 {
+            let parts: Vec<CondId> = (0..1 + next(3))
+                .map(|_| formulas[next(formulas.len())])
+                .collect();
+            let mut atoms = Vec::new();
+            if !parts.iter().all(|&p| c.atoms(p, &mut atoms, 0)) || atoms.len() > MAX_ATOMS {
+                continue;
+            }
+            let args = &bindings[next(bindings.len())];
+            let want = satisfiable_by_enumeration(&c, &parts, args);
+            assert_eq!(c.satisfiable(&parts, args), want, "{parts:?} {args:?}");
+            if want { yes += 1 } else { no += 1 }
+        }
+        assert!(yes > 100 && no > 100, "{yes} {no}");
+    }
 
     fn cfg(c: &mut Conds, key: &str, value: Option<&str>) -> CondId {
         c.intern(Cond::Cfg {
