@@ -4,7 +4,7 @@
 //! The data lives in `rules/knowledge/*.toml` (one file per ecosystem), embedded at build time.
 //! Frontends resolve names against it; no code under `src/` hard-codes a library path.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Deserialize;
 

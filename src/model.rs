@@ -91,7 +91,7 @@ pub struct Program {
     /// The arguments of calls that pass a literal or a parameter of the caller, by the span of
     /// the call event: each argument's position or keyword, and what it passes. A call whose
     /// arguments cannot all be placed (`*args`, `**kw`) has no entry.
-    pub call_args: std::collections::HashMap<Span, Vec<(ArgKey, ArgVal)>>,
+    pub call_args: rustc_hash::FxHashMap<Span, Vec<(ArgKey, ArgVal)>>,
 }
 
 /// A function handed to a helper of the program that calls it: a closure run inline by the

@@ -7,7 +7,6 @@
 //! either. Conditions nobody contradicts prune nothing.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 
@@ -41,7 +40,7 @@ pub struct Assumption {
 #[derive(Debug)]
 pub struct Paths {
     list: Vec<Assumption>,
-    index: HashMap<Assumption, PathId>,
+    index: FxHashMap<Assumption, PathId>,
     /// Answers of [`Paths::allows`] by path and condition.
     allowed: RefCell<FxHashMap<(PathId, CondId), bool>>,
     /// The build conditions of the path [`Paths::step`] makes from a path through an event's
@@ -53,7 +52,7 @@ impl Default for Paths {
     fn default() -> Self {
         let mut p = Paths {
             list: Vec::new(),
-            index: HashMap::new(),
+            index: FxHashMap::default(),
             allowed: RefCell::default(),
             stepped: FxHashMap::default(),
         };

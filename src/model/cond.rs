@@ -8,7 +8,7 @@
 //! the conditions it went through and drops a path whose conditions cannot all hold.
 //! Build options nobody names are free: only a contradiction prunes.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Index of a condition in [`Conds`]; [`CondId::TRUE`] always holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -150,7 +150,7 @@ impl Default for Conds {
     fn default() -> Self {
         let mut c = Conds {
             list: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         };
         c.intern(Cond::True);
         c

@@ -160,6 +160,10 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     let mut flow = crate::frontend::flow::FlowLinker::default();
     let mut linked_facts = Vec::with_capacity(files.len());
     let mut handing = Handing::default();
+    // Calls of partials need a lookup only when some module binds one.
+    let has_partials = files
+        .iter()
+        .any(|f| f.defs.values().any(|d| matches!(d, Def::Partial(..))));
     let subclasses = if files.iter().any(|f| !f.self_calls.is_empty()) {
         linker.subclasses()
     } else {
@@ -173,6 +177,12 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         let mut event_index: Vec<Vec<Option<u32>>> = Vec::with_capacity(fns.len());
         let mut n_olds: Vec<u32> = Vec::with_capacity(fns.len());
         let mut cache: Vec<Option<Option<(Target, usize)>>> = vec![None; files[k].paths.len()];
+        // The shift of each called path (see `partial_shift`), once per path.
+        let mut shifts: Vec<Option<Option<u8>>> = if has_partials {
+            vec![None; files[k].paths.len()]
+        } else {
+            Vec::new()
+        };
         for (local, irf) in (0u32..).zip(fns) {
             let handed = irf.handed;
             let mut func = irf.func;
@@ -235,10 +245,12 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                             kind: RefKind::Call,
                         },
                     ) = (at, &p.what)
-                        && let Some(n) = files[k]
-                            .paths
-                            .get(*path as usize)
-                            .and_then(|path| linker.partial_shift(path, 0))
+                        && has_partials
+                        && let Some(n) = shifts.get_mut(*path as usize).and_then(|slot| {
+                            *slot.get_or_insert_with(|| {
+                                linker.partial_shift(&files[k].paths[*path as usize], 0)
+                            })
+                        })
                     {
                         let span = events[at as usize].span;
                         shifted.insert((fo + local, at), n);
@@ -740,10 +752,17 @@ fn shift(kind: &mut EventKind, fo: u32, vo: u32, go: u32) {
 /// library type whose constructor the knowledge base knows (see [`super::subclasses`]).
 pub fn library_subclasses(project: &Project, files: &[FileIr], kb: &Kb) -> Subclasses {
     let mut out = Subclasses::default();
-    if !files
-        .iter()
-        .any(|f| f.classes.iter().any(|c| !c.bases.is_empty()))
-    {
+    // The bases, as written, that name a library constructor: without one, no class derives
+    // from a library type, and the project's bases need not be resolved.
+    let mut looked: HashMap<&str, bool> = HashMap::default();
+    for b in files.iter().flat_map(|f| &f.classes).flat_map(|c| &c.bases) {
+        looked.entry(&**b).or_insert_with(|| {
+            kb.lookup(Language::Python, b)
+                .iter()
+                .any(|a| is_constructor(a))
+        });
+    }
+    if !looked.values().any(|&c| c) {
         return out;
     }
     let fn_counts: Vec<u32> = files.iter().map(|f| f.functions.len() as u32).collect();
@@ -760,11 +779,7 @@ pub fn library_subclasses(project: &Project, files: &[FileIr], kb: &Kb) -> Subcl
             .flat_map(|f| f.functions.iter().map(|f| f.property))
             .collect(),
     );
-    let constructor = |path: &str| {
-        kb.lookup(Language::Python, path)
-            .iter()
-            .any(|a| is_constructor(a))
-    };
+    let constructor = |path: &str| looked.get(path).copied().unwrap_or(false);
     let mut index: HashMap<(usize, u32), u32> = HashMap::default();
     for (fi, f) in files.iter().enumerate() {
         for (ci, c) in f.classes.iter().enumerate() {

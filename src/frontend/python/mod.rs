@@ -90,11 +90,16 @@ pub fn lower_each<R: Send>(
     // one lowers.
     let mut out = Vec::with_capacity(projects.len());
     let mut ready: Option<(Project, Vec<FileIr>, Vec<Problem>)> = None;
-    // Biggest projects first: the link of one overlaps the lowering of the next, so the last
-    // (unoverlapped) link should be a small one.
-    let mut order: Vec<&Project> = projects.iter().collect();
-    order.sort_by_key(|p| std::cmp::Reverse(p.files.len()));
-    for proj in order.into_iter().map(Some).chain(std::iter::once(None)) {
+    // Biggest projects first, by bytes of source (what lowering and linking cost grows with):
+    // the link of one overlaps the lowering of the next, which is then about as large, and the
+    // last (unoverlapped) link is a small one.
+    let mut order: Vec<(u64, &Project)> = projects
+        .par_iter()
+        .map(|p| (source_bytes(db, p), p))
+        .collect();
+    order.sort_by_key(|&(bytes, p)| std::cmp::Reverse((bytes, p.files.len())));
+    let order = order.into_iter().map(|(_, p)| p);
+    for proj in order.map(Some).chain(std::iter::once(None)) {
         let (linked, lowered) = rayon::join(
             || {
                 ready
@@ -199,6 +204,21 @@ fn link_project(proj: &Project, irs: Vec<FileIr>, problems: Vec<Problem>, kb: &K
     crate::alloc::phase("python compacted");
 
     Lowered { program, problems }
+}
+
+/// Bytes of a project's source files, as the file system or the editor's buffers give them
+/// (0 for a file that cannot be looked at; only the order of projects depends on it).
+fn source_bytes(db: &SourceDb, p: &Project) -> u64 {
+    p.files
+        .iter()
+        .map(|mf| {
+            let file = db.file(mf.source);
+            match &file.overlay {
+                Some(text) => text.len() as u64,
+                None => std::fs::metadata(&file.path).map_or(0, |m| m.len()),
+            }
+        })
+        .sum()
 }
 
 fn module_set(p: &Project) -> ModuleSet {
