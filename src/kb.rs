@@ -76,6 +76,10 @@ pub enum Concept {
     /// that runs this call (`axum::serve`), or, when the entry names a `flavor`, on worker
     /// runtimes of that flavor the server builds for itself (actix-web's `HttpServer`).
     Serve,
+    /// A library class whose constructor calls methods that a subclass may define
+    /// (`socketserver.BaseRequestHandler` calls `setup`, `handle` and `finish`): calling a
+    /// project class derived from it calls the project's methods named in `methods`.
+    CallsMethods,
 }
 
 /// Which runtime a `block-on` or `spawn` API uses.
@@ -284,10 +288,21 @@ pub struct Api {
     /// For APIs that take a body: the keyword that may pass it instead (`target`).
     #[serde(default)]
     pub keyword: Option<String>,
+    /// For `calls-methods` classes: the methods their constructor calls on the new instance, in
+    /// order; a name ending in `*` stands for every method whose name starts with what comes
+    /// before it (`do_*`: `do_GET`, `do_POST`).
+    #[serde(default)]
+    pub methods: Vec<String>,
     /// For spawn APIs: the spawner itself keeps and joins the task (`TaskGroup.create_task`,
     /// a trio nursery's `start_soon`), so the task's handle is never lost.
     #[serde(default)]
     pub joins: bool,
+    /// For `thread` APIs: the library runs the callable later on the process's main thread
+    /// rather than on a thread of its own, once the program's own code has finished
+    /// (`atexit.register`: at interpreter exit, after the main module, and any loop it ran,
+    /// returned). No loop runs there, but it is the main thread.
+    #[serde(default)]
+    pub main_thread: bool,
     /// For spawn APIs: the body is a callback the loop calls once (`loop.call_soon`,
     /// `Future.add_done_callback`), not a task of its own; findings name it so.
     #[serde(default)]
@@ -469,6 +484,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "python-blocking.toml",
         include_str!("../rules/knowledge/python-blocking.toml"),
+    ),
+    (
+        "python-callbacks.toml",
+        include_str!("../rules/knowledge/python-callbacks.toml"),
     ),
 ];
 

@@ -506,6 +506,9 @@ fn run_context(
         RunKind::SpawnBlocking | RunKind::BlockInPlace => {
             Ctx::Blocking(unlayered(facts, inst(facts)))
         }
+        // A hook the library calls at exit runs on the main thread once the program's code,
+        // and any loop it ran, has returned.
+        RunKind::Thread if facts.at_exit.contains(&(f, event)) => Ctx::NoRuntime,
         RunKind::Thread => Ctx::Worker,
         RunKind::Future => match cur {
             Ctx::Runtime(i) => Ctx::Runtime(i),

@@ -116,6 +116,10 @@ pub struct Facts {
     /// Spawn events whose body is a callback the loop calls (`loop.call_soon`), not a task,
     /// per the knowledge base (`callback`), by (function, event index).
     pub callbacks: HashSet<(FnId, usize)>,
+    /// Thread runs whose body the library calls later on the main thread, with no loop
+    /// running (an `atexit` hook), per the knowledge base (`main_thread`), by (function, event
+    /// index).
+    pub at_exit: HashSet<(FnId, usize)>,
     /// Where runtimes, handles, resources and tasks flow.
     pub flow: flow::Flow,
     /// Regions whose failure a test asserts (`#[should_panic]`, `pytest.raises`).
@@ -164,6 +168,7 @@ pub fn analyze(program: &Program, kb: &Kb) -> Facts {
     facts.needs = needs(program, kb);
     facts.nested = nested(program, kb);
     facts.callbacks = callbacks(program, kb);
+    facts.at_exit = at_exit(program, kb);
     facts.layers = layers(program, kb);
     facts.reactors = reactors(program, kb);
     (facts.servers, facts.handlers) = frameworks(program, kb);
@@ -209,6 +214,28 @@ fn callbacks(program: &Program, kb: &Kb) -> HashSet<(FnId, usize)> {
                 && kb
                     .find(f.language, api, Concept::Spawn)
                     .is_some_and(|a| a.callback)
+            {
+                out.insert((fid, i));
+            }
+        }
+    }
+    out
+}
+
+/// The thread runs whose body the library calls later on the main thread, read from the
+/// knowledge base.
+fn at_exit(program: &Program, kb: &Kb) -> HashSet<(FnId, usize)> {
+    let mut out = HashSet::new();
+    for (fid, f) in program.fns() {
+        for (i, ev) in f.events.iter().enumerate() {
+            if let EventKind::Run {
+                how: RunKind::Thread,
+                api,
+                ..
+            } = &ev.kind
+                && kb
+                    .find(f.language, api, Concept::Thread)
+                    .is_some_and(|a| a.main_thread)
             {
                 out.insert((fid, i));
             }

@@ -244,6 +244,8 @@ fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] 
             ("thread_from_coroutine", "done_callback"),
             ("sync_fixture", "async_fixture"),
             ("executor_keyword", "call_soon_keyword"),
+            ("exit_hook", "call_soon_callback"),
+            ("threading_server_handler", "done_callback"),
         ]
     } else {
         &[
@@ -767,6 +769,23 @@ fn context(ctx: &str, stmts: &str) -> (String, String) {
             String::new(),
             format!(
                 "def work():\n{body}\n    print(n)\n\n\nasync def main():\n    thread = threading.Thread(target=work)\n    thread.start()\n    await asyncio.to_thread(thread.join)\n{main_guard}"
+            ),
+        ),
+        // The interpreter calls an exit hook once the main module (and its `asyncio.run`)
+        // has returned: no loop runs there.
+        "exit_hook" => (
+            "import atexit\n".into(),
+            format!(
+                "def flush():\n{body}\n    print(n)\n\n\natexit.register(flush)\n\n\nasync def main():\n    await asyncio.sleep(0)\n{main_guard}"
+            ),
+        ),
+        // A threading server builds the handler, which calls `handle`, on a new thread per
+        // request.
+        "threading_server_handler" => (
+            "import socketserver\n".into(),
+            format!(
+                "class Handler(socketserver.BaseRequestHandler):\n    def handle(self):\n{}\n        print(n)\n\n\nif __name__ == \"__main__\":\n    with socketserver.ThreadingTCPServer((\"127.0.0.1\", 0), Handler) as server:\n        server.serve_forever()\n",
+                ind(stmts, 8)
             ),
         ),
         other => panic!("unknown context {other}"),

@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::name::Name;
 use ruff_python_ast::{Expr, StmtClassDef, StmtFunctionDef};
-use ruff_text_size::TextRange;
+use ruff_text_size::{Ranged, TextRange};
 
 use super::conftest::HookScope;
 use super::decorators::{self, Decorator, Shape};
@@ -80,7 +80,38 @@ impl<'a> Lowerer<'a> {
     pub(super) fn function_def(&mut self, f: &StmtFunctionDef) {
         let name = f.name.id.as_str();
         let decos = self.decorator_infos(&f.decorator_list);
-        let mut shape = decorators::classify(&decos, f.is_async);
+        // A library API that runs the callable it is handed elsewhere, used as a bare
+        // decorator (`@atexit.register`), is a call of it with the function once defined.
+        let in_class = self.scope().kind == ScopeKind::ClassBody;
+        let handed_to: Vec<&Expr> = f
+            .decorator_list
+            .iter()
+            .zip(&decos)
+            .filter(|(d, info)| {
+                !in_class
+                    && !matches!(d.expression, Expr::Call(_))
+                    && info.path.as_deref().is_some_and(|p| {
+                        !self.is_project_path(p)
+                            && self
+                                .cx
+                                .apis(p)
+                                .iter()
+                                .any(|a| a.concept == crate::kb::Concept::Thread)
+                    })
+            })
+            .map(|(d, _)| &d.expression)
+            .collect();
+        let classified: Vec<Decorator> = if handed_to.is_empty() {
+            decos.clone()
+        } else {
+            f.decorator_list
+                .iter()
+                .zip(&decos)
+                .filter(|(d, _)| !handed_to.iter().any(|h| std::ptr::eq(*h, &d.expression)))
+                .map(|(_, info)| info.clone())
+                .collect()
+        };
+        let mut shape = decorators::classify(&classified, f.is_async);
         let project_decos: Vec<(Box<str>, bool)> = f
             .decorator_list
             .iter()
@@ -270,6 +301,26 @@ impl<'a> Lowerer<'a> {
         {
             // Nothing runtime-bound was made: drop the marker so no use is reported.
             self.ir.fixtures.retain(|fx| fx.global != g);
+        }
+        for deco in handed_to {
+            let call = ruff_python_ast::ExprCall {
+                node_index: ruff_python_ast::AtomicNodeIndex::NONE,
+                range_start: deco.range().start(),
+                func: Box::new(deco.clone()),
+                arguments: ruff_python_ast::Arguments {
+                    range: f.name.range,
+                    node_index: ruff_python_ast::AtomicNodeIndex::NONE,
+                    args: vec![Expr::Name(ruff_python_ast::ExprName {
+                        node_index: ruff_python_ast::AtomicNodeIndex::NONE,
+                        range: f.name.range,
+                        id: f.name.id.clone(),
+                        ctx: ruff_python_ast::ExprContext::Load,
+                    })]
+                    .into_boxed_slice(),
+                    keywords: Default::default(),
+                },
+            };
+            self.call(&call, super::exprs::Dest::Discard);
         }
     }
 

@@ -1394,6 +1394,70 @@ impl<'a> Linker<'a> {
         self.base_member(fi, ci, seg, hops)
     }
 
+    /// The project methods that the constructor of a library base of class `ci` of file `fi`
+    /// calls on a new instance (`calls-methods` in the knowledge base: a request handler's
+    /// `setup`, `handle`, `do_GET`...), in the order the knowledge base lists them.
+    fn constructor_hooks(&self, fi: usize, ci: u32, kb: &Kb) -> Vec<FnId> {
+        // The class and its project bases, and the library bases among theirs.
+        let mut classes = vec![(fi, ci)];
+        let mut library: Vec<&str> = Vec::new();
+        let mut k = 0;
+        while k < classes.len() && classes.len() <= MAX_HOPS as usize {
+            let (fi, ci) = classes[k];
+            k += 1;
+            for base in self.files[fi].classes[ci as usize].bases.iter() {
+                match self.resolve_full(base, 0) {
+                    Some(Target::Class(bfi, bci)) => {
+                        if !classes.contains(&(bfi, bci)) {
+                            classes.push((bfi, bci));
+                        }
+                    }
+                    Some(_) => {}
+                    None => library.push(base),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for base in library {
+            let Some(api) = kb.find(Language::Python, base, Concept::CallsMethods) else {
+                continue;
+            };
+            for name in &api.methods {
+                let found: Vec<FnId> = match name.strip_suffix('*') {
+                    Some(prefix) => {
+                        let mut names: Vec<&str> = classes
+                            .iter()
+                            .flat_map(|&(fi, ci)| {
+                                self.files[fi].classes[ci as usize].methods.keys()
+                            })
+                            .map(|n| n.as_str())
+                            .filter(|n| n.starts_with(prefix))
+                            .collect();
+                        names.sort_unstable();
+                        names.dedup();
+                        names
+                            .into_iter()
+                            .filter_map(|n| match self.member(fi, ci, n, 0) {
+                                Some(Target::Fn(f)) => Some(f),
+                                _ => None,
+                            })
+                            .collect()
+                    }
+                    None => match self.member(fi, ci, name, 0) {
+                        Some(Target::Fn(f)) => vec![f],
+                        _ => Vec::new(),
+                    },
+                };
+                for f in found {
+                    if !out.contains(&f) {
+                        out.push(f);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// A member of a class's bases, first found in their order.
     fn base_member(&self, fi: usize, ci: u32, seg: &str, hops: u32) -> Option<Target> {
         if hops > MAX_HOPS {
@@ -1648,6 +1712,18 @@ impl<'a> Linker<'a> {
                                     result: None,
                                 },
                             );
+                        }
+                        // A library base's constructor calls the methods the class defines.
+                        for f in self.constructor_hooks(fi, ci, kb) {
+                            if !builds_only(f) {
+                                push(
+                                    out,
+                                    EventKind::Call {
+                                        callees: vec![f],
+                                        result: None,
+                                    },
+                                );
+                            }
                         }
                     }
                     (Target::Class(fi, ci) | Target::Instance(fi, ci), 1, RefKind::Call) => {
