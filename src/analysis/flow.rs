@@ -309,6 +309,8 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
                 FactKind::Use { .. }
                 | FactKind::Drop { .. }
                 | FactKind::Reset { .. }
+                | FactKind::Close { .. }
+                | FactKind::Escape { .. }
                 | FactKind::Release { .. }
                 | FactKind::Body { .. }
                 | FactKind::Lazy { .. }
@@ -638,6 +640,25 @@ impl Flow {
         held.dedup();
         held.retain(|f| !returned.contains(f));
         Some(held)
+    }
+
+    /// The places that may own each object of kind `kind`, in any calling context.
+    pub fn owning_places(&self, kind: ObjKind) -> HashMap<ObjId, Vec<Place>> {
+        let mut out: HashMap<ObjId, Vec<Place>> = HashMap::default();
+        for (place, nodes) in &self.nodes {
+            for &n in nodes {
+                for &(o, role) in &self.pts[n as usize] {
+                    if role != Role::Own || self.object(o).kind != kind {
+                        continue;
+                    }
+                    let list = out.entry(o).or_default();
+                    if !list.contains(place) {
+                        list.push(*place);
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Whether an object, owned, outlives a call of `f`: `f` returns it, or a field or a

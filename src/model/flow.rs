@@ -139,6 +139,19 @@ pub enum FactKind {
         /// The reset place.
         place: Place,
     },
+    /// The value in `place` is closed: a close method of a runtime-bound resource called on a
+    /// receiver whose type is not known (`session.close()`), or the value entered as a context
+    /// manager (`async with session:`), which closes it when the block ends.
+    Close {
+        /// The closed place.
+        place: Place,
+    },
+    /// The value in `place` is handed to code the program does not see (an argument of a
+    /// library call), which may keep or close it.
+    Escape {
+        /// The handed place.
+        place: Place,
+    },
     /// A value of the type that owns field `cell` dies here (its owner's scope ends, `drop`, an
     /// overwrite): what that field holds is dropped with it.
     Release {

@@ -4,9 +4,10 @@
 use std::collections::HashSet;
 
 use crate::analysis::Facts;
+use crate::analysis::flow::ObjKind;
 use crate::diagnostic::{Finding, Severity};
 use crate::kb::{Concept, Kb};
-use crate::model::{EventKind, Language, Program, ResourceRef, VarId};
+use crate::model::{EventKind, FactKind, FnId, Language, Place, Program, ResourceRef, VarId};
 
 /// The close method of a client constructor, if the knowledge base has one (`aclose`).
 pub fn closer_of(kb: &Kb, language: Language, api: &str) -> Option<String> {
@@ -24,8 +25,21 @@ pub fn closer_of(kb: &Kb, language: Language, api: &str) -> Option<String> {
 
 /// Reports clients created in a local variable (or a temporary) that no path closes, uses as
 /// a context manager, returns, stores or hands to other code, except in a statement a test
-/// expects to fail.
+/// expects to fail; and clients that a project factory makes and hands back to a caller that
+/// does none of these either.
 pub fn check(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) {
+    let mut closed_vars: HashSet<VarId> = HashSet::new();
+    for (_, func) in program.fns() {
+        for ev in &func.events {
+            if let EventKind::Close {
+                resource: ResourceRef::Local(v),
+            } = &ev.kind
+            {
+                closed_vars.insert(*v);
+            }
+        }
+    }
+    factory_made(program, facts, kb, &closed_vars, out);
     let mut released: HashSet<VarId> = HashSet::new();
     let mut used: HashSet<VarId> = HashSet::new();
     for (id, func) in program.fns() {
@@ -109,5 +123,130 @@ pub fn check(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) 
                 )),
             );
         }
+    }
+}
+
+/// The function a place belongs to; `None` for fields and statics.
+fn place_owner(program: &Program, place: Place) -> Option<FnId> {
+    match place {
+        Place::Var(v) => Some(program.var(v).owner),
+        Place::Temp(t) => program.flow.temp_owner.get(t as usize).copied(),
+        Place::Param(f, _) | Place::Ret(f) => Some(f),
+        Place::Cell(_) => None,
+    }
+}
+
+/// Clients made by a project factory that returns them (`session = await make_session()`):
+/// the flow gives one object per call of the factory, and the call is reported when that
+/// object ends up only in the caller's locals, none of which is closed, entered as a context
+/// manager, handed to code the program does not see, or used by a nested body; nor returned,
+/// stored or passed on, which the object's places would show.
+fn factory_made(
+    program: &Program,
+    facts: &Facts,
+    kb: &Kb,
+    closed_vars: &HashSet<VarId>,
+    out: &mut Vec<Finding>,
+) {
+    let owning = facts.flow.owning_places(ObjKind::Resource);
+    if owning.is_empty() {
+        return;
+    }
+    let mut let_go: HashSet<Place> = HashSet::new();
+    let mut used: HashSet<Place> = HashSet::new();
+    for fact in &program.flow.facts {
+        match fact.kind {
+            FactKind::Close { place } | FactKind::Escape { place } => {
+                let_go.insert(place);
+            }
+            FactKind::Use { place } => {
+                used.insert(place);
+                // A nested body that uses it may close it there.
+                if place_owner(program, place) != Some(fact.func) {
+                    let_go.insert(place);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut objects: Vec<_> = owning.iter().collect();
+    objects.sort_by_key(|(o, _)| **o);
+    for (&o, places) in objects {
+        let obj = facts.flow.object(o);
+        let Some((caller, site)) = obj.ctx else {
+            continue;
+        };
+        let maker = program.func(obj.func);
+        if maker.language != Language::Python {
+            continue;
+        }
+        let Some(EventKind::Create {
+            api,
+            made_as,
+            resource,
+            ..
+        }) = maker.events.get(obj.event as usize).map(|e| &e.kind)
+        else {
+            continue;
+        };
+        // A factory that closes what it made (a context manager's body) hands back no open
+        // client.
+        if let Some(ResourceRef::Local(v)) = resource
+            && closed_vars.contains(v)
+        {
+            continue;
+        }
+        let Some(closer) = closer_of(kb, Language::Python, api) else {
+            continue;
+        };
+        let mut in_caller = false;
+        let mut kept = false;
+        for &p in places {
+            kept |= let_go.contains(&p);
+            match (place_owner(program, p), p) {
+                (Some(f), Place::Temp(_) | Place::Var(_) | Place::Ret(_)) if f == obj.func => {}
+                (Some(f), Place::Temp(_) | Place::Var(_)) if f == caller => in_caller = true,
+                _ => kept = true,
+            }
+        }
+        if kept || !in_caller {
+            continue;
+        }
+        // A client that connects on first use and is never used opened nothing.
+        if !places.iter().any(|p| used.contains(p))
+            && kb
+                .find(Language::Python, api, Concept::RuntimeBound)
+                .is_some_and(|a| a.lazy)
+        {
+            continue;
+        }
+        let Some(call) = program.func(caller).events.get(site as usize) else {
+            continue;
+        };
+        if !matches!(call.kind, EventKind::Call { .. })
+            || facts.in_own_expect_region(caller, call.span)
+            || !facts.reached(program, caller, call)
+        {
+            continue;
+        }
+        let name = super::explain::made_name(api, made_as.as_deref());
+        out.push(
+            Finding::new(
+                "unclosed-client",
+                Severity::Warning,
+                call.span,
+                format!(
+                    "{name} made by `{}` is handed back here and never closed",
+                    maker.name
+                ),
+            )
+            .primary_label("client returned by this call")
+            .label(obj.span, "the client is created here")
+            .note("an unclosed client leaks its connections and warns `Unclosed client session` or `ResourceWarning` when collected")
+            .help(format!(
+                "use `async with {}(...) as client:`, or call `{closer}()` when done",
+                maker.name
+            )),
+        );
     }
 }

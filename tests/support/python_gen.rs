@@ -169,6 +169,18 @@ const PAYLOADS: &[Payload] = &[
         ),
     },
     Payload {
+        name: "httpx_from_factory_never_closed",
+        rule: "unclosed-client",
+        is_async: true,
+        run_sync: false,
+        body: "client = rates_client(\"http://127.0.0.1:9\")  @@\nresp = await client.get(\"/health\")\nreturn resp.status_code",
+        support: RATES_CLIENT,
+        contexts: ASYNC4,
+        twin: Twin::Body(
+            "client = rates_client(\"http://127.0.0.1:9\")\ntry:\n    resp = await client.get(\"/health\")\nfinally:\n    await client.aclose()\nreturn resp.status_code",
+        ),
+    },
+    Payload {
         name: "close_running_loop",
         rule: "runtime-dropped-in-async",
         is_async: true,
@@ -191,6 +203,11 @@ const PAYLOADS: &[Payload] = &[
         twin: Twin::ToThread,
     },
 ];
+
+/// A project factory that hands back a client its caller owns.
+const RATES_CLIENT: &str = "def rates_client(base):
+    return httpx.AsyncClient(base_url=base, timeout=2.0)
+";
 
 const RUN_SYNC: &str = "def run_sync(fn):
     @functools.wraps(fn)

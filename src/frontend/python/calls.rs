@@ -293,6 +293,9 @@ impl<'a> Lowerer<'a> {
         if apis.is_empty() {
             self.reset_by_method_name(&callee, range);
         }
+        if !project {
+            self.close_resource_by_method_name(&callee, range);
+        }
         if !handled_recv {
             self.receiver_effect(&callee, range);
             self.flow_use(range, callee.recv_place);
@@ -855,6 +858,9 @@ impl<'a> Lowerer<'a> {
             } else {
                 self.expr(a, Dest::Keep)
             };
+            if !to_project {
+                self.flow_escape(a.range(), v.place);
+            }
             if !starred {
                 if let Some(t) = v.ty.filter(|t| is_class_instance(t))
                     && places.len() < 64
@@ -892,7 +898,11 @@ impl<'a> Lowerer<'a> {
                 }
                 self.expr(&kw.value, Dest::Read).place
             } else {
-                self.arg_value(&kw.value)
+                let place = self.arg_value(&kw.value);
+                if !to_project {
+                    self.flow_escape(kw.value.range(), place);
+                }
+                place
             };
             if let (Some(name), Some(place)) = (&kw.arg, place) {
                 kw_places.push((name.id.clone(), place));

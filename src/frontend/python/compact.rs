@@ -253,6 +253,14 @@ fn compact_flow(
                 Some(place) => FactKind::Reset { place },
                 None => continue,
             },
+            FactKind::Close { place: p } => match place(p) {
+                Some(place) => FactKind::Close { place },
+                None => continue,
+            },
+            FactKind::Escape { place: p } => match place(p) {
+                Some(place) => FactKind::Escape { place },
+                None => continue,
+            },
             FactKind::Release { cell } => FactKind::Release { cell },
             FactKind::Body { body, to } => match (func(body), place(to)) {
                 (Some(body), Some(to)) => FactKind::Body { body, to },

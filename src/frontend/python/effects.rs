@@ -447,6 +447,17 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// `x.aclose()` on a value of unknown type that the flow follows, where the knowledge base
+    /// names a resource close of that method name: whatever resource the flow finds in `x` is
+    /// closed.
+    pub(super) fn close_resource_by_method_name(&mut self, callee: &Callee, range: TextRange) {
+        if let (Some(m), Some(place)) = (callee.method, callee.recv_place)
+            && self.cx.index.resource_closes.contains(m)
+        {
+            self.fact(range, crate::model::FactKind::Close { place });
+        }
+    }
+
     /// A method call on a tracked receiver that no API entry described: a use.
     pub(super) fn receiver_effect(&mut self, callee: &Callee, range: TextRange) {
         use crate::model::EventKind as K;

@@ -716,6 +716,7 @@ impl<'a> Lowerer<'a> {
             match ctx {
                 Expr::Call(c) => {
                     let val = self.call(c, Dest::With(var));
+                    self.flow_close(item.range(), val.place);
                     if let Some(ty) = val.ty.as_deref().filter(|t| is_project_type(t)) {
                         self.dunder_call(ctx.range(), ty, enter, val.place);
                         exits.push((item.range(), ty.to_string(), val.place));
@@ -754,6 +755,7 @@ impl<'a> Lowerer<'a> {
                     // Entering the context manager calls a method of the value.
                     let place = val.place.or_else(|| self.name_place(n.id.as_str()));
                     self.flow_use(ctx.range(), place);
+                    self.flow_close(item.range(), place);
                     if let Some(ty) = self.receiver_type(n.id.as_str()) {
                         self.dunder_call(ctx.range(), &ty, enter, place);
                         exits.push((item.range(), ty, place));
@@ -765,6 +767,7 @@ impl<'a> Lowerer<'a> {
                 _ => {
                     let val = self.expr(ctx, Dest::Read);
                     self.flow_use(ctx.range(), val.place);
+                    self.flow_close(item.range(), val.place);
                     if let Some(name) = var {
                         self.unbind(name);
                     }

@@ -94,6 +94,10 @@ pub enum Packed {
     Drop { place: Code },
     /// [`FactKind::Reset`].
     Reset { place: Code },
+    /// [`FactKind::Close`].
+    Close { place: Code },
+    /// [`FactKind::Escape`].
+    Escape { place: Code },
     /// [`FactKind::Release`].
     Release { cell: u32 },
 }
@@ -190,6 +194,12 @@ impl FileFacts {
                 place: self.code(place),
             },
             FactKind::Reset { place } => Packed::Reset {
+                place: self.code(place),
+            },
+            FactKind::Close { place } => Packed::Close {
+                place: self.code(place),
+            },
+            FactKind::Escape { place } => Packed::Escape {
                 place: self.code(place),
             },
             FactKind::Release { cell } => Packed::Release { cell: cell.0 },
@@ -348,7 +358,9 @@ impl FileFacts {
             Packed::Subject { place, .. }
             | Packed::Use { place }
             | Packed::Drop { place }
-            | Packed::Reset { place } => (place, Code::NONE),
+            | Packed::Reset { place }
+            | Packed::Close { place }
+            | Packed::Escape { place } => (place, Code::NONE),
             Packed::Release { .. } => (Code::NONE, Code::NONE),
         };
         let args = match f.kind {
@@ -428,7 +440,11 @@ impl FileFacts {
                     *place = shift(*place);
                     ev(e)
                 }
-                Packed::Use { place } | Packed::Drop { place } | Packed::Reset { place } => {
+                Packed::Use { place }
+                | Packed::Drop { place }
+                | Packed::Reset { place }
+                | Packed::Close { place }
+                | Packed::Escape { place } => {
                     *place = shift(*place);
                     true
                 }
@@ -483,6 +499,8 @@ impl FileFacts {
             Packed::Use { place } => FactKind::Use { place: p(place)? },
             Packed::Drop { place } => FactKind::Drop { place: p(place)? },
             Packed::Reset { place } => FactKind::Reset { place: p(place)? },
+            Packed::Close { place } => FactKind::Close { place: p(place)? },
+            Packed::Escape { place } => FactKind::Escape { place: p(place)? },
             Packed::Release { cell } => FactKind::Release { cell: CellId(cell) },
         };
         Some(Fact {

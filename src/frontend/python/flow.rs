@@ -117,6 +117,21 @@ impl Lowerer<'_> {
         }
     }
 
+    /// The value in `place` is handed to code the program does not see (a library call).
+    pub(super) fn flow_escape(&mut self, range: TextRange, place: Option<Place>) {
+        if let Some(place) = place {
+            self.fact(range, FactKind::Escape { place });
+        }
+    }
+
+    /// The value in `place` is entered as a context manager, which closes it at the end of
+    /// the block.
+    pub(super) fn flow_close(&mut self, range: TextRange, place: Option<Place>) {
+        if let Some(place) = place {
+            self.fact(range, FactKind::Close { place });
+        }
+    }
+
     /// The place of the elements of the container `base` (a name or `self.attr`): for a
     /// module global or an attribute, a cell of its own named `name[]`; for a local, a
     /// temporary of the body. `create`: whether a local's temporary or an attribute's cell is

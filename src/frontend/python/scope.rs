@@ -220,6 +220,8 @@ pub struct ApiIndex<'a> {
     pub has_prefix_entries: bool,
     /// Runtime closes by method name (`close`), for receivers of unknown type.
     pub runtime_closes: HashMap<&'a str, &'a Api>,
+    /// Method names of resource closes (`aclose`, `close`), for receivers of unknown type.
+    pub resource_closes: HashSet<&'a str>,
 }
 
 impl<'a> ApiIndex<'a> {
@@ -236,6 +238,10 @@ impl<'a> ApiIndex<'a> {
             if api.any_receiver {
                 let m = crate::kb::last_segment(Language::Python, &api.path);
                 index.methods.entry(m).or_default().push(api);
+            }
+            if api.concept == Concept::ResourceClose {
+                let m = crate::kb::last_segment(Language::Python, &api.path);
+                index.resource_closes.insert(m);
             }
         }
         // A close of the type that the loop constructors return comes first.
