@@ -16,6 +16,7 @@ use crate::model::{
 /// bodies call), and tasks spawned on a local runtime that is dropped or shut down right after.
 pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
     let roots = roots(program, facts);
+    let collected = Collected::new(program, facts);
     for (fid, f) in program.fns() {
         let Some(root) = owning_root(program, facts, &roots, fid) else {
             continue;
@@ -39,11 +40,16 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
             else {
                 continue;
             };
-            if detached(program, *handle)
-                && finite_visible_work(program, *body)
-                && facts.reached(program, fid, ev)
-            {
-                out.push(report(program, facts, (fid, i), root, None));
+            let lost = match handle {
+                HandleFate::Kept => collected.lost(program, facts, fid, i),
+                _ => detached(program, *handle),
+            };
+            if lost && finite_visible_work(program, *body) && facts.reached(program, fid, ev) {
+                let mut finding = report(program, facts, (fid, i), root, None);
+                if matches!(handle, HandleFate::Kept) {
+                    finding.primary_label = "the task is kept in a local collection that nothing awaits, gathers, cancels or hands on".into();
+                }
+                out.push(finding);
             }
         }
     }
@@ -359,6 +365,66 @@ fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 out.push(report(program, facts, (fid, i), fid, Some(end)));
             }
         }
+    }
+}
+
+/// Python tasks kept only in the locals of the body that creates them (a list it appends them
+/// to) and never read back from there: nothing awaits, gathers, cancels, returns, stores or
+/// hands them on, so they are as detached as a task thrown away.
+struct Collected {
+    /// The places that may own each task.
+    places: rustc_hash::FxHashMap<crate::analysis::flow::ObjId, Vec<Place>>,
+    /// Places whose value is read: used, handed to library code, closed, acted on, passed to
+    /// a call.
+    read: std::collections::HashSet<Place>,
+}
+
+impl Collected {
+    fn new(program: &Program, facts: &Facts) -> Self {
+        let places = facts.flow.owning_places(ObjKind::Task);
+        let mut read = std::collections::HashSet::new();
+        if !places.is_empty() {
+            for fact in &program.flow.facts {
+                match &fact.kind {
+                    crate::model::FactKind::Use { place }
+                    | crate::model::FactKind::Escape { place }
+                    | crate::model::FactKind::Close { place }
+                    | crate::model::FactKind::Subject { place, .. }
+                    | crate::model::FactKind::Drop { place }
+                    | crate::model::FactKind::Reset { place } => {
+                        read.insert(*place);
+                    }
+                    crate::model::FactKind::Call { args, .. } => {
+                        read.extend(args.iter().flatten().copied());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Collected { places, read }
+    }
+
+    /// Whether the Python task made by event `i` of `f` is kept only in `f`'s locals, which
+    /// nothing reads.
+    fn lost(&self, program: &Program, facts: &Facts, f: FnId, i: usize) -> bool {
+        if program.func(f).language != Language::Python {
+            return false;
+        }
+        let mut any = false;
+        for o in facts.flow.made_at(f, i) {
+            // Kept somewhere besides the call's own value: put into a local container.
+            let Some(places) = self.places.get(&o).filter(|p| p.len() >= 2) else {
+                return false;
+            };
+            for p in places {
+                let Place::Temp(t) = *p else { return false };
+                if program.flow.temp_owner.get(t as usize) != Some(&f) || self.read.contains(p) {
+                    return false;
+                }
+            }
+            any = true;
+        }
+        any
     }
 }
 

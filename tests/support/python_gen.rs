@@ -64,6 +64,8 @@ const ASYNC4: &[(&str, &str)] = &[
     ("fastapi_handler", "fastapi_handler"),
     ("awaited_task", "awaited_task"),
 ];
+/// Async code whose loop ends when it returns (`asyncio.run`).
+const LOOP_ENDS: &[(&str, &str)] = &[("asyncio_main", "asyncio_main")];
 const SYNC4: &[(&str, &str)] = &[
     ("main_guard", "asyncio_main"),
     ("plain_test", "pytest_asyncio"),
@@ -169,6 +171,18 @@ const PAYLOADS: &[Payload] = &[
         ),
     },
     Payload {
+        name: "tasks_collected_never_gathered",
+        rule: "runtime-dropped-with-live-tasks",
+        is_async: true,
+        run_sync: false,
+        body: "jobs = []\nfor n in range(3):\n    jobs.append(asyncio.create_task(audit()))  @@\nreturn len(jobs)",
+        support: AUDIT,
+        contexts: LOOP_ENDS,
+        twin: Twin::Body(
+            "jobs = []\nfor n in range(3):\n    jobs.append(asyncio.create_task(audit()))\nawait asyncio.gather(*jobs)\nreturn len(jobs)",
+        ),
+    },
+    Payload {
         name: "httpx_from_factory_never_closed",
         rule: "unclosed-client",
         is_async: true,
@@ -254,7 +268,10 @@ const EXTRA_CONTEXT_PLACEMENTS: &[&str] = &["inline", "helper", "method", "modul
 /// `IsolatedAsyncioTestCase` and `TestCase` methods, fixtures that yield, `gather` arms, async
 /// generators, loop callbacks (`call_soon`, `add_done_callback`), executor and thread workers.
 fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] {
-    if payload.rule == "no-runtime-context" {
+    // Payloads about the end of the loop are crossed with the loops that end only.
+    if payload.contexts == LOOP_ENDS {
+        &[]
+    } else if payload.rule == "no-runtime-context" {
         &[
             ("run_in_executor", "call_soon_callback"),
             ("unittest_testcase", "isolated_testcase"),

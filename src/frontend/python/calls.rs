@@ -234,7 +234,26 @@ impl<'a> Lowerer<'a> {
             .filter(|a| super::effects::borrows_connection(a, args))
             .flat_map(|a| a.borrows.iter().cloned())
             .collect();
+        // `tasks.append(t)` on a local list or set: the list holds what it is given.
+        let into = match func {
+            Expr::Attribute(a)
+                if apis.is_empty()
+                    && !project
+                    && matches!(a.attr.id.as_str(), "append" | "add" | "appendleft")
+                    && let Expr::Name(base) = &*a.value
+                    && let Some(place @ Place::Temp(_)) = callee.recv_place =>
+            {
+                self.scope_mut().containers.insert(base.id.clone());
+                Some(place)
+            }
+            _ => None,
+        };
+        self.args_into = into;
+        self.inspecting = !project
+            && matches!(func, Expr::Name(n) if INSPECTING_BUILTINS.contains(&n.id.as_str())
+                && matches!(self.resolve_name(n.id.as_str()), NameRes::Builtin));
         let mut arg_places = self.lower_args(args, None);
+        self.inspecting = false;
         let mut arg_types = std::mem::take(&mut self.arg_types);
         let mut kwargs = std::mem::take(&mut self.kw_places);
         let mut arg_fns = std::mem::take(&mut self.arg_fns);
@@ -298,7 +317,9 @@ impl<'a> Lowerer<'a> {
         }
         if !handled_recv {
             self.receiver_effect(&callee, range);
-            self.flow_use(range, callee.recv_place);
+            if into.is_none() {
+                self.flow_use(range, callee.recv_place);
+            }
         }
         // An awaited call through a value's attributes (`await client.chat.completions.create()`)
         // does its I/O with that value.
@@ -834,6 +855,7 @@ impl<'a> Lowerer<'a> {
         self.kw_places.clear();
         self.lent_vars.clear();
         let to_project = std::mem::take(&mut self.args_to_project);
+        let into = self.args_into.take();
         let lent_keywords = std::mem::take(&mut self.lent_keywords);
         let mut lent = Vec::new();
         self.arg_fns.clear();
@@ -858,7 +880,9 @@ impl<'a> Lowerer<'a> {
             } else {
                 self.expr(a, Dest::Keep)
             };
-            if !to_project {
+            if let Some(c) = into {
+                self.flow_assign(a.range(), Some(c), v.place);
+            } else if !to_project && !self.inspecting {
                 self.flow_escape(a.range(), v.place);
             }
             if !starred {
@@ -899,7 +923,7 @@ impl<'a> Lowerer<'a> {
                 self.expr(&kw.value, Dest::Read).place
             } else {
                 let place = self.arg_value(&kw.value);
-                if !to_project {
+                if !to_project && !self.inspecting {
                     self.flow_escape(kw.value.range(), place);
                 }
                 place
@@ -1196,6 +1220,10 @@ impl<'a> Lowerer<'a> {
         if how == RunKind::BlockOn {
             val.place = self.run_result(range);
         }
+        // A task handed on at once (`tasks.append(asyncio.create_task(..))`) is followed.
+        if how == RunKind::Spawn && matches!(dest, Dest::Keep) {
+            val.place = self.made(range);
+        }
         val
     }
 
@@ -1476,6 +1504,10 @@ impl<'a> Lowerer<'a> {
         }
     }
 }
+
+/// Builtins that only look at their arguments: handing a container to them hands none of its
+/// values on.
+const INSPECTING_BUILTINS: &[&str] = &["bool", "id", "isinstance", "len", "print", "repr", "str"];
 
 /// Whether an API is a method of a type (`asyncio.AbstractEventLoop.run_until_complete`) rather
 /// than a function of a module (`asyncio.run_coroutine_threadsafe`).

@@ -112,6 +112,7 @@ impl<'a> Lowerer<'a> {
                     if v.place.is_none() && dest.travels() {
                         v.place = self.name_place(n.id.as_str());
                     }
+                    self.container_read(n);
                     v
                 }
             },
@@ -601,7 +602,12 @@ impl<'a> Lowerer<'a> {
                 {
                     match to {
                         Place::Cell(cell) => self.store_element(s.range, cell, val.place),
-                        _ => self.flow_assign(s.range, Some(to), val.place),
+                        _ => {
+                            if let Expr::Name(n) = &*s.value {
+                                self.scope_mut().containers.insert(n.id.clone());
+                            }
+                            self.flow_assign(s.range, Some(to), val.place);
+                        }
                     }
                 }
             }

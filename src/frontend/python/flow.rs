@@ -124,6 +124,34 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A mention of a local list or set that holds followed values (`tasks.append(t)` before):
+    /// iterated, indexed, unpacked, passed on or kept, it hands its values on, unless only an
+    /// inspecting builtin looks at it (`len(tasks)`).
+    pub(super) fn container_read(&mut self, n: &ruff_python_ast::ExprName) {
+        if self.inspecting {
+            return;
+        }
+        let name = n.id.as_str();
+        let held = self
+            .scopes
+            .iter()
+            .rev()
+            .take_while(|s| s.kind != ScopeKind::Module)
+            .any(|s| s.containers.contains(name));
+        if held {
+            let place = self.name_place(name);
+            self.flow_escape(n.range, place);
+            let elements = Name::new(format!("{name}[]"));
+            let element = self
+                .scopes
+                .iter()
+                .rev()
+                .take_while(|s| s.kind != ScopeKind::Module)
+                .find_map(|s| s.flow_names.get(&elements).copied());
+            self.flow_escape(n.range, element);
+        }
+    }
+
     /// The value in `place` is entered as a context manager, which closes it at the end of
     /// the block.
     pub(super) fn flow_close(&mut self, range: TextRange, place: Option<Place>) {

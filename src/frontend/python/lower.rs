@@ -111,6 +111,11 @@ pub struct Lowerer<'a> {
     /// Set for the next `lower_args`: the call is of a project function, which the flow
     /// follows, so a module global passed by name is handed on rather than used.
     pub args_to_project: bool,
+    /// Set for the next `lower_args`: the arguments go into this container's place
+    /// (`tasks.append(t)`), rather than to library code.
+    pub args_into: Option<crate::model::Place>,
+    /// Set while lowering the arguments of a builtin that only looks at them (`len(tasks)`).
+    pub inspecting: bool,
     /// Functions among the arguments the last `lower_args` lowered: by position, or by
     /// keyword (`ir::KEYWORD` set on the interned keyword).
     pub arg_fns: Vec<(u32, super::ir::HandedFn)>,
@@ -179,6 +184,8 @@ impl<'a> Lowerer<'a> {
             flow_kwargs: Vec::new(),
             flow_arg_fns: Vec::new(),
             args_to_project: false,
+            args_into: None,
+            inspecting: false,
             arg_fns: Vec::new(),
             module_partials: HashMap::default(),
             module_containers: HashSet::default(),

@@ -79,6 +79,10 @@ pub struct Scope {
     pub when: crate::model::CondId,
     /// Flow places of the local names bound here (see `flow::name_place`).
     pub flow_names: HashMap<Name, crate::model::Place>,
+    /// Local lists and sets the body has put followed values into (`tasks.append(t)`): every
+    /// later mention of one, but as the receiver of such a store or an argument of an
+    /// inspecting builtin (`len`), hands its values on.
+    pub containers: HashSet<Name>,
     /// Local names of sockets put in non-blocking mode (`s.setblocking(False)`,
     /// `s.settimeout(0)`): their calls return at once instead of blocking.
     pub nonblocking: HashSet<Name>,
@@ -119,6 +123,7 @@ impl Scope {
             rebound: Vec::new(),
             when: crate::model::CondId::TRUE,
             flow_names: HashMap::default(),
+            containers: HashSet::default(),
             nonblocking: HashSet::default(),
             made_with: HashMap::default(),
             coros: HashMap::default(),
