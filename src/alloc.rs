@@ -17,7 +17,55 @@
 /// The allocator of every binary that links looplint.
 #[cfg(not(feature = "heap-stats"))]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: Mi = Mi;
+
+/// mimalloc, asked for plain blocks where they are aligned enough: a block of at least `n`
+/// bytes is aligned to `n` up to 16 (mimalloc's natural alignment), so a layout no more
+/// aligned than that and than its size takes `mi_malloc`'s path, which skips the alignment
+/// checks of `mi_malloc_aligned` (what `mimalloc::MiMalloc` calls for every layout; a sixth
+/// of the instructions of each allocation of a Rust run).
+pub struct Mi;
+
+impl Mi {
+    /// Whether a plain block of `size` bytes has alignment `align`.
+    #[inline]
+    fn plain(align: usize, size: usize) -> bool {
+        align <= 16 && align <= size
+    }
+}
+
+// SAFETY: every block comes from mimalloc and goes back to it (`mi_free` takes blocks of
+// either path); a plain block is requested only where mimalloc aligns it as the layout asks.
+unsafe impl std::alloc::GlobalAlloc for Mi {
+    #[inline]
+    unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
+        if Self::plain(l.align(), l.size()) {
+            unsafe { libmimalloc_sys::mi_malloc(l.size()).cast() }
+        } else {
+            unsafe { libmimalloc_sys::mi_malloc_aligned(l.size(), l.align()).cast() }
+        }
+    }
+    #[inline]
+    unsafe fn alloc_zeroed(&self, l: std::alloc::Layout) -> *mut u8 {
+        if Self::plain(l.align(), l.size()) {
+            unsafe { libmimalloc_sys::mi_zalloc(l.size()).cast() }
+        } else {
+            unsafe { libmimalloc_sys::mi_zalloc_aligned(l.size(), l.align()).cast() }
+        }
+    }
+    #[inline]
+    unsafe fn dealloc(&self, p: *mut u8, _l: std::alloc::Layout) {
+        unsafe { libmimalloc_sys::mi_free(p.cast()) }
+    }
+    #[inline]
+    unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, new: usize) -> *mut u8 {
+        if Self::plain(l.align(), new) {
+            unsafe { libmimalloc_sys::mi_realloc(p.cast(), new).cast() }
+        } else {
+            unsafe { libmimalloc_sys::mi_realloc_aligned(p.cast(), new, l.align()).cast() }
+        }
+    }
+}
 
 /// With the `heap-stats` feature, the allocator counts live bytes (see [`phase`]).
 #[cfg(feature = "heap-stats")]
@@ -65,15 +113,15 @@ mod stats {
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, l: Layout) -> *mut u8 {
             grow(l.size());
-            unsafe { mimalloc::MiMalloc.alloc(l) }
+            unsafe { super::Mi.alloc(l) }
         }
         unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
             grow(l.size());
-            unsafe { mimalloc::MiMalloc.alloc_zeroed(l) }
+            unsafe { super::Mi.alloc_zeroed(l) }
         }
         unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
             shrink(l.size());
-            unsafe { mimalloc::MiMalloc.dealloc(p, l) }
+            unsafe { super::Mi.dealloc(p, l) }
         }
         unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
             if new >= l.size() {
@@ -81,7 +129,7 @@ mod stats {
             } else {
                 shrink(l.size() - new);
             }
-            unsafe { mimalloc::MiMalloc.realloc(p, l, new) }
+            unsafe { super::Mi.realloc(p, l, new) }
         }
     }
 
