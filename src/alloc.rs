@@ -13,6 +13,14 @@
 //! too fast to fill them.
 //! The delays were chosen on the benchmark corpus (`bench/corpus.sh`); `MIMALLOC_PURGE_DELAY`
 //! in the environment overrides them.
+//!
+//! A whole Python project is linked at once, so every file's lowered result is alive when the
+//! link starts, and the link frees those results part by part while it builds the program.
+//! Resident memory then depends less on what is live than on what shares a page: a page stays
+//! resident while one block in it lives. Each part of a lowered file is therefore copied into a
+//! heap of its own ([`Part`], [`in_part`]) when its lowering ends, and the Python pipeline gives
+//! emptied pages back at the points where it frees much ([`release`]): a worker's pages are
+//! otherwise only reclaimed when that worker allocates again.
 
 /// The allocator of every binary that links looplint.
 #[cfg(not(feature = "heap-stats"))]
@@ -172,6 +180,82 @@ mod stats {
             mib(peak_rss as isize),
         );
     }
+}
+
+/// The parts of a file's lowered result that a link frees at different times (the functions
+/// one by one as they are linked, the rest of the file after the link loop, the call arguments
+/// once the kept ones are copied, the flow facts after the carriers are solved). Each part is
+/// moved, once lowered, into a heap of its own (one per part and thread), so that a page never
+/// mixes parts, nor a part with the garbage of lowering: pages empty as each part is freed and
+/// go back to the OS, instead of being pinned by a longer-lived neighbour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The lowered functions.
+    Functions = 0,
+    /// The flow facts.
+    Facts = 1,
+    /// The arguments of calls.
+    CallArgs = 2,
+    /// Everything else (classes, definitions, interned paths).
+    File = 3,
+}
+
+const PARTS: usize = 4;
+
+thread_local! {
+    /// This thread's heap for each [`Part`], made on first use.
+    static HEAPS: [std::cell::Cell<*mut libmimalloc_sys::mi_heap_t>; PARTS] =
+        const { [const { std::cell::Cell::new(std::ptr::null_mut()) }; PARTS] };
+}
+
+/// Runs `f` (which should only copy a part of a result) with the heap of `part` as this
+/// thread's default, so that what it allocates lives in pages of that part only.
+pub fn in_part<R>(part: Part, f: impl FnOnce() -> R) -> R {
+    let heap = HEAPS.with(|h| {
+        let slot = &h[part as usize];
+        if slot.get().is_null() {
+            // SAFETY: making a heap has no preconditions; it belongs to this thread, which
+            // deletes it (moving what it still holds to the thread's main heap) on exit.
+            slot.set(unsafe { libmimalloc_sys::mi_heap_new() });
+        }
+        slot.get()
+    });
+    if heap.is_null() {
+        return f();
+    }
+    /// Puts the previous default heap back, also when `f` unwinds.
+    struct Restore(*mut libmimalloc_sys::mi_heap_t);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: the heap was this thread's default before and is still alive.
+            unsafe { libmimalloc_sys::mi_heap_set_default(self.0) };
+        }
+    }
+    // SAFETY: `heap` is a live heap of this thread.
+    let _restore = Restore(unsafe { libmimalloc_sys::mi_heap_set_default(heap) });
+    f()
+}
+
+/// Gives the pages that the heaps of this thread no longer use back to the OS now, and has
+/// every worker of the pool do the same when it next looks for work (without waiting for
+/// it). A block freed by another thread than the one that allocated it is only taken back by
+/// its owner, and emptied pages are only returned when their owner next allocates: after a
+/// link has freed the results that the workers lowered, idle workers would keep them resident.
+pub fn release() {
+    fn collect() {
+        // SAFETY: collecting a heap of the calling thread has no preconditions.
+        unsafe { libmimalloc_sys::mi_collect(true) };
+        HEAPS.with(|h| {
+            for slot in h {
+                if !slot.get().is_null() {
+                    // SAFETY: as above; the heap is this thread's.
+                    unsafe { libmimalloc_sys::mi_heap_collect(slot.get(), true) };
+                }
+            }
+        });
+    }
+    rayon::spawn_broadcast(|_| collect());
+    collect();
 }
 
 /// `mi_option_purge_delay` (not exported by the bindings): milliseconds before freed pages are

@@ -133,7 +133,16 @@ fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
         result.findings.push(f);
     }
     drop(facts);
+    let python = program
+        .files
+        .first()
+        .is_some_and(|f| f.language == Language::Python);
     drop(program);
+    // The program's pages go back to the OS at once (see `alloc::release`); a Rust run keeps
+    // freed pages for the next package's syntax trees instead.
+    if python {
+        crate::alloc::release();
+    }
     crate::alloc::phase("program dropped");
     result
 }

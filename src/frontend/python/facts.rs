@@ -325,6 +325,17 @@ impl FileFacts {
         self.params.shrink_to_fit();
     }
 
+    /// A finished copy, each list at its exact size.
+    pub fn copy(&self) -> FileFacts {
+        FileFacts {
+            facts: self.facts.clone(),
+            args: self.args.clone(),
+            keywords: self.keywords.clone(),
+            params: self.params.clone(),
+            param_ids: HashMap::default(),
+        }
+    }
+
     /// The place of a code.
     pub fn place(&self, c: Code) -> Option<Place> {
         let i = c.index();

@@ -282,6 +282,58 @@ pub struct FileIr {
     pub flow: super::facts::FileFacts,
 }
 
+impl FileIr {
+    /// The same result, each part copied (at its exact size) into the heap of that part (see
+    /// [`crate::alloc::Part`]): a file's result stays alive until its project is linked, and
+    /// the link frees its parts at different times.
+    pub fn rehome(self) -> FileIr {
+        use crate::alloc::{Part, in_part};
+        let FileIr {
+            source,
+            module,
+            functions,
+            vars,
+            globals,
+            defs,
+            classes,
+            marks,
+            fixtures,
+            paths,
+            attr_creates,
+            conds,
+            call_args,
+            self_calls,
+            cells,
+            temps,
+            flow,
+        } = self;
+        let (functions, cells, temps) = in_part(Part::Functions, || {
+            (functions.clone(), cells.clone(), temps.clone())
+        });
+        let flow = in_part(Part::Facts, || flow.copy());
+        let call_args = in_part(Part::CallArgs, || call_args.copy());
+        in_part(Part::File, || FileIr {
+            source,
+            module: module.clone(),
+            functions,
+            vars: vars.clone(),
+            globals: globals.clone(),
+            defs: defs.clone(),
+            classes: classes.clone(),
+            marks: marks.clone(),
+            fixtures: fixtures.clone(),
+            paths: paths.clone(),
+            attr_creates: attr_creates.clone(),
+            conds: conds.clone(),
+            call_args,
+            self_calls: self_calls.clone(),
+            cells,
+            temps,
+            flow,
+        })
+    }
+}
+
 /// The arguments of a file's calls that pass a literal or a parameter, packed: most of them are
 /// dropped at link time (only calls of functions that test a parameter keep theirs), and a
 /// file has many. An argument is two `u32`s (its key and its value); literals and keyword
@@ -340,6 +392,16 @@ impl CallArgs {
         self.calls.shrink_to_fit();
         self.args.shrink_to_fit();
         self.lits.shrink_to_fit();
+    }
+
+    /// A sealed copy, each list at its exact size.
+    pub fn copy(&self) -> CallArgs {
+        CallArgs {
+            calls: self.calls.clone(),
+            args: self.args.clone(),
+            lits: self.lits.clone(),
+            lit_ids: HashMap::default(),
+        }
     }
 
     /// The spans of the calls, in the order they were recorded.

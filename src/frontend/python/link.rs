@@ -14,6 +14,9 @@ use crate::model::{
     ResourceRef, RuntimeRef, StorageKind, VarId,
 };
 
+/// The link loop gives emptied pages back after this many files.
+const RELEASE_EVERY: usize = 64;
+
 /// Maximum alias hops followed when resolving a path.
 const MAX_HOPS: u32 = 10;
 
@@ -171,6 +174,11 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     };
     crate::alloc::phase("link setup");
     for (k, (fns, ir)) in bodies.into_iter().zip(flows).enumerate() {
+        // The files' functions are freed as they are linked, mostly in pages of the workers
+        // that lowered them: now and then those give the emptied pages back.
+        if k % RELEASE_EVERY == RELEASE_EVERY - 1 {
+            crate::alloc::release();
+        }
         let self_calls: HashSet<(u32, u32)> = files[k].self_calls.iter().copied().collect();
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
         // Program index of each event of each function, for the flow facts.
@@ -422,6 +430,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     linker.apply_marks(&mut program);
     drop(linker);
     drop(files);
+    crate::alloc::release();
     crate::alloc::phase("link files dropped");
 
     // The arguments kept are copied out once the files are freed, so that the copies do not
@@ -432,6 +441,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     // other results are freed; the other facts are freed file by file.
     program.flow.facts = super::carriers::keep(&program, linked_facts);
     program.flow.built = built;
+    crate::alloc::release();
     program
 }
 

@@ -221,7 +221,7 @@ impl<'a> Lowerer<'a> {
         ir.vars.shrink_to_fit();
         ir.paths.shrink_to_fit();
         ir.call_args.seal();
-        ir
+        ir.rehome()
     }
 
     // ----------------------------------------------------------------- emission
