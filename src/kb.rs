@@ -80,6 +80,10 @@ pub enum Concept {
     /// (`socketserver.BaseRequestHandler` calls `setup`, `handle` and `finish`): calling a
     /// project class derived from it calls the project's methods named in `methods`.
     CallsMethods,
+    /// A test client of an ASGI app (Starlette's `TestClient`): not entered as a context
+    /// manager, it serves each request on an event loop of its own, made for the request
+    /// and closed after it; entered (`with TestClient(app) as c:`), one loop serves the block.
+    TestClient,
 }
 
 /// Which runtime a `block-on` or `spawn` API uses.

@@ -92,6 +92,10 @@ pub struct Program {
     /// the call event: each argument's position or keyword, and what it passes. A call whose
     /// arguments cannot all be placed (`*args`, `**kw`) has no entry.
     pub call_args: rustc_hash::FxHashMap<Span, Vec<(ArgKey, ArgVal)>>,
+    /// Where tests make a client that serves each request it sends to the program's app on
+    /// an event loop of its own, made for that request and closed after it (a Starlette
+    /// `TestClient` not entered as a context manager): the request handlers run there too.
+    pub request_loops: Vec<Span>,
 }
 
 /// A function handed to a helper of the program that calls it: a closure run inline by the
@@ -205,6 +209,10 @@ pub enum Entry {
     ServerAsync {
         /// Human description used in labels.
         what: String,
+        /// Whether it handles requests (a route, an endpoint, a middleware), rather than the
+        /// server's start or stop (a lifespan hook) or a test loop: a test client that serves
+        /// each request on a loop of its own runs it there ([`Program::request_loops`]).
+        requests: bool,
     },
 }
 

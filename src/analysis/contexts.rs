@@ -26,6 +26,23 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
     }
     let mut work = VecDeque::new();
     for (fid, f) in program.fns() {
+        // Request handlers also run on the loop a test client makes for each request.
+        if let (Some(Entry::ServerAsync { requests: true, .. }), Some(i)) =
+            (&f.entry, facts.request_loop)
+        {
+            let path = root_path(program, facts, f);
+            add(
+                facts,
+                &mut work,
+                fid,
+                CtxEntry {
+                    ctx: Ctx::Runtime(i),
+                    via: None,
+                    asserted: false,
+                    path,
+                },
+            );
+        }
         let root = match &f.entry {
             Some(Entry::Runtime { .. }) => facts
                 .event_instance

@@ -29,6 +29,9 @@ pub enum InstanceKind {
     Fresh(FnId, usize),
     /// The one loop of a long-running server, shared by its handlers.
     Server(u32),
+    /// The loops that a test client makes, one for each request it sends to the program's
+    /// app (a Starlette `TestClient` not entered): see [`crate::model::Program::request_loops`].
+    Requests,
 }
 
 /// One runtime instance.
@@ -101,6 +104,27 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
         disabled: Drivers::NONE,
         layer: None,
     });
+    if let Some(&site) = program.request_loops.first() {
+        let group = program.files.get(site.file as usize).map(|fi| fi.group);
+        let id = push(
+            facts,
+            Instance {
+                kind: InstanceKind::Requests,
+                site,
+                flavor: Flavor::CurrentThread,
+                executor: Executor::Asyncio,
+                repeated: true,
+                group,
+                test: true,
+                what: "the event loop that a `TestClient` not entered makes for each request"
+                    .into(),
+                ambient: None,
+                disabled: Drivers::NONE,
+                layer: None,
+            },
+        );
+        facts.request_loop = Some(id);
+    }
     for (fid, f) in program.fns() {
         let group = program.files.get(f.span.file as usize).map(|fi| fi.group);
         if let Some(Entry::Runtime {

@@ -120,6 +120,9 @@ pub struct Facts {
     /// running (an `atexit` hook), per the knowledge base (`main_thread`), by (function, event
     /// index).
     pub at_exit: HashSet<(FnId, usize)>,
+    /// The loops a test client makes per request ([`InstanceKind::Requests`]), when the
+    /// program has such a client: the app's request handlers run there too.
+    pub request_loop: Option<InstId>,
     /// Where runtimes, handles, resources and tasks flow.
     pub flow: flow::Flow,
     /// Regions whose failure a test asserts (`#[should_panic]`, `pytest.raises`).

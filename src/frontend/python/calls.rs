@@ -178,6 +178,22 @@ impl<'a> Lowerer<'a> {
             apis = self.subclass_ctors(class);
             callee.made_as = Some(instance_of(&class.class));
         }
+        // A test client that is not the context manager of a `with` serves each request on a
+        // loop of its own.
+        if apis
+            .iter()
+            .any(|a| a.concept == crate::kb::Concept::TestClient)
+        {
+            let name = match dest {
+                Dest::Bind(name, _) => Some(Some(Name::new(name))),
+                Dest::Return | Dest::Discard | Dest::Read => Some(None),
+                Dest::With(_) | Dest::Keep | Dest::Await | Dest::SelfAttr(_) => None,
+            };
+            if let Some(name) = name {
+                let span = self.span(range);
+                self.ir.request_loops.push((span, name));
+            }
+        }
         let project = apis.is_empty()
             && callee
                 .path

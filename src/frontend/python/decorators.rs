@@ -122,6 +122,7 @@ pub fn classify(decorators: &[Decorator], is_async: bool) -> Shape {
             if is_async {
                 shape.entry = Some(Entry::ServerAsync {
                     what: format!("`@{}` hook on the server loop", last),
+                    requests: last != "on_event",
                 });
             }
         } else if (d.receiver_is_object && last == "task") || path.ends_with("shared_task") {
@@ -159,6 +160,7 @@ fn route_entry(d: &Decorator, is_async: bool) -> Entry {
         },
         (true, false) => Entry::ServerAsync {
             what: "async route handler on the server loop".to_string(),
+            requests: true,
         },
     }
 }
@@ -219,6 +221,7 @@ pub fn test_entry(
     match scope {
         Some(s) if s != "function" => Entry::ServerAsync {
             what: format!("pytest-asyncio {s}-scoped event loop"),
+            requests: false,
         },
         _ => Entry::Runtime {
             flavor: Flavor::CurrentThread,

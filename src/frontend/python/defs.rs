@@ -592,6 +592,7 @@ fn fixture_entry(
             } else {
                 Entry::ServerAsync {
                     what: format!("pytest-asyncio {scope}-scoped event loop"),
+                    requests: false,
                 }
             }
         }
@@ -604,7 +605,7 @@ fn entry_is_test(entry: &Option<Entry>) -> bool {
         Some(Entry::Repeated { what }) => {
             what.starts_with("pytest") || what.starts_with("unittest")
         }
-        Some(Entry::ServerAsync { what }) => what.starts_with("pytest"),
+        Some(Entry::ServerAsync { what, .. }) => what.starts_with("pytest"),
         _ => false,
     }
 }

@@ -752,6 +752,7 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 Expr::Name(n) => {
+                    self.ir.entered.push(n.id.clone());
                     if let NameRes::Var(v) = self.resolve_name(n.id.as_str())
                         && self.ir.vars[v.0 as usize].kind == VarKind::Resource
                     {

@@ -261,6 +261,11 @@ pub struct FileIr {
     pub classes: Vec<ClassIr>,
     /// Marks on functions named by path.
     pub marks: Vec<(Box<str>, MarkKind)>,
+    /// Test clients made here that serve each request on a loop of their own (see
+    /// [`crate::model::Program::request_loops`]), with the name they are bound to.
+    pub request_loops: Vec<(Span, Option<Name>)>,
+    /// Names entered as context managers in this file (`with client:`).
+    pub entered: Vec<Name>,
     /// Wide-scope fixtures defined here.
     pub fixtures: Vec<FixtureDef>,
     /// Interned paths and names of pending references.

@@ -110,6 +110,11 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             language: Language::Python,
             group: 0,
         });
+        for (span, _) in &f.request_loops {
+            program
+                .request_loops
+                .push(crate::model::Span::new(k as u32, span.start, span.end));
+        }
         for g in &f.globals {
             let mut g = g.clone();
             g.span.file = k as u32;
@@ -1853,6 +1858,7 @@ impl<'a> Linker<'a> {
                         let e = if func.is_async {
                             Entry::ServerAsync {
                                 what: format!("{what} on the server loop"),
+                                requests: true,
                             }
                         } else {
                             Entry::Repeated { what: what.clone() }

@@ -73,6 +73,7 @@ fn hook(l: &mut Lowerer<'_>, e: &Expr, what: &str) {
             p,
             MarkKind::Entry(Entry::ServerAsync {
                 what: what.to_string(),
+                requests: false,
             }),
         );
     }
