@@ -587,6 +587,8 @@ pub enum EventKind {
         /// panic message must contain (`#[should_panic(expected = "..")]`); empty for any
         /// failure.
         what: Vec<String>,
+        /// How the test observes the failure.
+        how: Asserted,
     },
     /// A hygiene finding detected during lowering that needs no flow facts (for example
     /// `nest_asyncio.apply()`, a `loop=` argument). `rule` is the rule id.
@@ -596,6 +598,20 @@ pub enum EventKind {
         /// Message of the finding.
         message: String,
     },
+}
+
+/// How a test observes the failure it asserts (see [`EventKind::ExpectsFailure`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asserted {
+    /// The code panics or raises (`#[should_panic]`, `pytest.raises`, `catch_unwind`).
+    Fails,
+    /// The expression's `Result` is an `Err` (`assert!(x.is_err())`, `x.unwrap_err()`): the
+    /// failure is an error the call returns, not a panic, which would fail the test.
+    ErrResult,
+    /// The task or thread whose join handle is bound to this variable fails: awaiting or
+    /// joining the handle gives an error (`assert!(h.await.is_err())`), so a panic in its body
+    /// is what the test expects.
+    Task(VarId),
 }
 
 /// How a [`EventKind::Wait`] waits.

@@ -1,8 +1,10 @@
 //! Code that a test runs in order to watch it fail: the body of a `#[should_panic]` test, the
-//! block of `with pytest.raises(E):`, and every function reached only from such code.
+//! block of `with pytest.raises(E):`, an expression whose `Err` the test asserts, the body of a
+//! task whose join handle the test asserts to fail, and every function reached only from such
+//! code.
 
 use crate::kb::{Concept, Kb, last_segment};
-use crate::model::{EventKind, FnId, Program, RunKind, Span};
+use crate::model::{Asserted, EventKind, FnId, HandleFate, Program, RunKind, Span};
 
 use super::Facts;
 
@@ -15,6 +17,8 @@ pub struct ExpectRegion {
     pub span: Span,
     /// What the assertion accepts (see [`EventKind::ExpectsFailure`]).
     pub what: Vec<String>,
+    /// How the test observes the failure.
+    pub how: Asserted,
 }
 
 /// Whether an API that runs a closure catches its failure (`std::panic::catch_unwind`).
@@ -31,6 +35,21 @@ fn catches_failure(kb: &Kb, language: crate::model::Language, api: &str) -> bool
 /// region holding it at all.
 type SiteRegions = (FnId, Option<usize>, Option<usize>);
 
+/// Whether body `f` is test code or nested in test code.
+fn in_test(program: &Program, mut f: FnId) -> bool {
+    for _ in 0..64 {
+        let func = program.func(f);
+        if func.is_test {
+            return true;
+        }
+        match func.parent {
+            Some(p) => f = p,
+            None => return false,
+        }
+    }
+    false
+}
+
 fn contains(outer: Span, inner: Span) -> bool {
     outer.file == inner.file && outer.start <= inner.start && inner.end <= outer.end
 }
@@ -44,12 +63,33 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
     for (fid, f) in program.fns() {
         for ev in &f.events {
             match &ev.kind {
-                EventKind::ExpectsFailure { what } => {
+                // An asserted `Err` or failing task is read only in test code.
+                EventKind::ExpectsFailure { what, how }
+                    if *how == Asserted::Fails || in_test(program, fid) =>
+                {
                     facts.expect_regions.push(ExpectRegion {
                         func: fid,
                         span: ev.span,
                         what: what.clone(),
+                        how: *how,
                     });
+                    // The body of the task whose handle the test asserts to fail runs in
+                    // that region.
+                    if let Asserted::Task(var) = how {
+                        let region = facts.expect_regions.len() - 1;
+                        for run in &f.events {
+                            if let EventKind::Run {
+                                body,
+                                how: RunKind::Spawn | RunKind::SpawnBlocking | RunKind::Thread,
+                                handle: HandleFate::Bound(v),
+                                ..
+                            } = &run.kind
+                                && v == var
+                            {
+                                facts.expected_via[body.0 as usize] = Some(region);
+                            }
+                        }
+                    }
                 }
                 EventKind::Run {
                     body,
@@ -61,6 +101,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                         func: fid,
                         span: ev.span,
                         what: Vec::new(),
+                        how: Asserted::Fails,
                     });
                     facts.expected_via[body.0 as usize] = Some(facts.expect_regions.len() - 1);
                 }
@@ -188,18 +229,18 @@ impl Facts {
                 .any(|r| r.func == f && contains(r.span, span))
     }
 
-    /// The region asserting the failure of code at `span` in function `f`, if any: the span lies
-    /// in a region, or `f` is reached only from one.
-    pub fn expected_region(&self, f: FnId, span: Span) -> Option<&ExpectRegion> {
+    /// The regions asserting the failure of code at `span` in function `f`: those that hold
+    /// the span, then the one `f` is reached only from.
+    pub fn expected_regions(&self, f: FnId, span: Span) -> impl Iterator<Item = &ExpectRegion> {
+        let via = self
+            .expected_via
+            .get(f.0 as usize)
+            .copied()
+            .flatten()
+            .map(|i| &self.expect_regions[i]);
         self.expect_regions
             .iter()
-            .find(|r| contains(r.span, span))
-            .or_else(|| {
-                self.expected_via
-                    .get(f.0 as usize)
-                    .copied()
-                    .flatten()
-                    .map(|i| &self.expect_regions[i])
-            })
+            .filter(move |r| contains(r.span, span))
+            .chain(via)
     }
 }

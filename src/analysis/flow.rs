@@ -2,7 +2,9 @@
 //!
 //! Every creating event (`RuntimeNew`, `Create`, a spawning `Run`) is an abstract object,
 //! one per calling context of the function that contains it (the call site that entered that
-//! function, k = 1), so a helper `fn rt() -> Runtime` called twice gives two runtimes. Values
+//! function, and the caller's own context when the caller is a factory handing the object on),
+//! so a helper `fn rt() -> Runtime` called twice gives two runtimes, and so does a factory of
+//! it. Values
 //! move along the frontends' flow facts: assignments, arguments to parameters, returns to call
 //! results, the value a `block_on` body returns, fields (one cell per owning type and field
 //! name) and statics. Calls are resolved by the frontends and fields are not told apart per
@@ -56,7 +58,7 @@ pub struct Obj {
     pub func: FnId,
     /// Index of the creating event.
     pub event: u32,
-    /// The call site that entered `func`, when the function has several (k = 1).
+    /// The call site that entered `func`, when the function has several.
     pub ctx: Option<(FnId, u32)>,
     /// Span of the creating event.
     pub span: Span,
@@ -91,9 +93,10 @@ const NO_CTX: Ctx = 0;
 
 struct Builder<'p> {
     program: &'p Program,
-    /// Interned call sites; index 0 is "no context".
+    /// Interned contexts: a call site, and the context of its caller when the caller is split
+    /// too; index 0 is "no context". The site is what an object made there names.
     sites: Vec<Option<(FnId, u32)>>,
-    site_ids: HashMap<(FnId, u32), Ctx>,
+    site_ids: HashMap<(FnId, u32, Ctx), Ctx>,
     /// Contexts of each function (`[NO_CTX]` for functions without objects of their own).
     ctxs: Vec<Vec<Ctx>>,
     nodes: HashMap<(Place, Ctx), u32>,
@@ -177,6 +180,10 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
             creator[fact.func.0 as usize] = true;
         }
     }
+    // Factories that hand on what a creating callee returns (`fn rt() -> Runtime { build() }`)
+    // are split per call site too, and their callees' objects per context of the factory, so
+    // two calls of a factory of a factory still give two objects.
+    let split = factories(program, creator);
     let mut b = Builder {
         program,
         sites: vec![None],
@@ -189,35 +196,11 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
         objects: Vec::new(),
         obj_ids: HashMap::default(),
     };
-    for (fid, f) in program.fns() {
-        let sites = &callers[fid.0 as usize];
-        if !creator[fid.0 as usize] || sites.is_empty() {
-            continue;
-        }
-        let mut cs = Vec::new();
-        if f.callers_unknown || f.entry.is_some() {
-            cs.push(NO_CTX);
-        }
-        for s in sites {
-            let key = (s.caller, s.event as u32);
-            let id = match b.site_ids.get(&key) {
-                Some(&id) => id,
-                None => {
-                    b.sites.push(Some(key));
-                    let id = b.sites.len() as Ctx - 1;
-                    b.site_ids.insert(key, id);
-                    id
-                }
-            };
-            if !cs.contains(&id) {
-                cs.push(id);
-            }
-        }
-        b.ctxs[fid.0 as usize] = cs;
-    }
-    let callee_ctx = |b: &Builder, callee: FnId, site: (FnId, u32)| -> Ctx {
-        if creator[callee.0 as usize] {
-            b.site_ids.get(&site).copied().unwrap_or(NO_CTX)
+    split_contexts(program, callers, &split, &mut b);
+    let callee_ctx = |b: &Builder, callee: FnId, site: (FnId, u32), caller: Ctx| -> Ctx {
+        if split[callee.0 as usize] {
+            let at = |parent| b.site_ids.get(&(site.0, site.1, parent)).copied();
+            at(caller).or_else(|| at(NO_CTX)).unwrap_or(NO_CTX)
         } else {
             NO_CTX
         }
@@ -286,7 +269,7 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
                         _ => continue,
                     };
                     for c in callees {
-                        let cc = callee_ctx(&b, c, (f, *e));
+                        let cc = callee_ctx(&b, c, (f, *e), ctx);
                         for (i, a) in args.iter().enumerate() {
                             let Some(a) = a else { continue };
                             let from = b.nodes_in(*a, f, ctx);
@@ -376,6 +359,126 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
     };
     flow.runs_on = runs_on(program, &flow);
     flow
+}
+
+/// Most contexts one function is split into; past it, its contexts are its call sites alone.
+const MAX_CONTEXTS: usize = 16;
+
+/// The functions split per calling context: those that make objects (`creator`), and
+/// factories, which hand on from their return what a split callee returns.
+fn factories(program: &Program, creator: Vec<bool>) -> Vec<bool> {
+    let mut split = creator;
+    let mut returns = vec![false; split.len()];
+    for fact in &program.flow.facts {
+        let to = match fact.kind {
+            FactKind::Assign { to, .. } | FactKind::HandleOf { to, .. } => Some(to),
+            FactKind::Call { result, .. } => result,
+            _ => None,
+        };
+        if to == Some(Place::Ret(fact.func))
+            && let Some(r) = returns.get_mut(fact.func.0 as usize)
+        {
+            *r = true;
+        }
+    }
+    loop {
+        let mut changed = false;
+        for fact in &program.flow.facts {
+            let FactKind::Call {
+                event: e,
+                result: Some(_),
+                ..
+            } = fact.kind
+            else {
+                continue;
+            };
+            let g = fact.func.0 as usize;
+            if split.get(g) != Some(&false) || !returns[g] {
+                continue;
+            }
+            let calls_split = match program
+                .func(fact.func)
+                .events
+                .get(e as usize)
+                .map(|ev| &ev.kind)
+            {
+                Some(EventKind::Call { callees, .. }) => {
+                    callees.iter().any(|c| split[c.0 as usize])
+                }
+                _ => false,
+            };
+            if calls_split {
+                split[g] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            return split;
+        }
+    }
+}
+
+/// The contexts of each split function: per call site, one per context of the calling
+/// function when that is split too (at most [`MAX_CONTEXTS`]), plus "no context" when code
+/// outside the program may call it.
+fn split_contexts(program: &Program, callers: &[Vec<CallSite>], split: &[bool], b: &mut Builder) {
+    let intern = |b: &mut Builder, site: (FnId, u32), parent: Ctx| -> Ctx {
+        let key = (site.0, site.1, parent);
+        if let Some(&id) = b.site_ids.get(&key) {
+            return id;
+        }
+        b.sites.push(Some(site));
+        let id = b.sites.len() as Ctx - 1;
+        b.site_ids.insert(key, id);
+        id
+    };
+    let mut capped = vec![false; split.len()];
+    for round in 0..8 {
+        let mut changed = false;
+        for (fid, f) in program.fns() {
+            let i = fid.0 as usize;
+            let sites = &callers[i];
+            if !split[i] || sites.is_empty() || capped[i] {
+                continue;
+            }
+            let mut cs = Vec::new();
+            if f.callers_unknown || f.entry.is_some() {
+                cs.push(NO_CTX);
+            }
+            for s in sites {
+                let site = (s.caller, s.event as u32);
+                let parents = if split[s.caller.0 as usize] {
+                    b.ctxs[s.caller.0 as usize].clone()
+                } else {
+                    vec![NO_CTX]
+                };
+                for p in parents {
+                    let id = intern(b, site, p);
+                    if !cs.contains(&id) {
+                        cs.push(id);
+                    }
+                }
+            }
+            // Too many, or still growing after several rounds (recursion): call sites alone.
+            if cs.len() > MAX_CONTEXTS || round == 7 {
+                capped[i] = true;
+                cs.retain(|&c| c == NO_CTX);
+                for s in sites {
+                    let id = intern(b, (s.caller, s.event as u32), NO_CTX);
+                    if !cs.contains(&id) {
+                        cs.push(id);
+                    }
+                }
+            }
+            if cs != b.ctxs[i] {
+                b.ctxs[i] = cs;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 }
 
 /// Resolves calls through places (`(self.on_tick)()`, [`FactKind::CallVia`]): a call whose

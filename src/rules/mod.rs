@@ -20,10 +20,11 @@ mod unclosed_client;
 mod undriven_local_sets;
 mod use_after_runtime_close;
 
+use crate::analysis::ExpectRegion;
 use crate::analysis::Facts;
 use crate::diagnostic::{Finding, Severity};
 use crate::kb::Kb;
-use crate::model::{Language, Program};
+use crate::model::{Asserted, Language, Program};
 
 /// Signature of a rule's check function: the program, its facts, and the run's knowledge base
 /// (built-in plus project-declared), which rules word their help from.
@@ -263,17 +264,6 @@ fn is_expected(program: &Program, facts: &Facts, f: &Finding) -> bool {
         return false;
     };
     let language = program.func(fid).language;
-    // The failure is provoked where the finding's chain passes through asserted code: the
-    // primary span itself, or a call it tells of (a test calling library code that fails).
-    let chain_region = || {
-        f.labels.iter().find_map(|l| {
-            let body = program.body_at(l.span)?;
-            facts.expected_region(body, l.span)
-        })
-    };
-    let Some(region) = facts.expected_region(fid, f.primary).or_else(chain_region) else {
-        return false;
-    };
     let text =
         |needle: &str| f.message.contains(needle) || f.notes.iter().any(|n| n.contains(needle));
     // The messages the finding quotes; `should_panic(expected = ..)` matches a substring of the
@@ -285,8 +275,15 @@ fn is_expected(program: &Program, facts: &Facts, f: &Finding) -> bool {
         .filter(|q| q.len() >= 12)
         .collect();
     let accepts = |w: &String| text(w) || quoted.iter().any(|q| w.contains(q));
-    match language {
-        Language::Rust => text("panics") && region.what.iter().all(accepts),
+    let accepted = |region: &ExpectRegion| match language {
+        // A panic fails a test that asserts an `Err` result; any other failure there is the
+        // error the test asserts.
+        Language::Rust => match region.how {
+            Asserted::ErrResult => !text("panics"),
+            Asserted::Fails | Asserted::Task(_) => {
+                text("panics") && region.what.iter().all(accepts)
+            }
+        },
         Language::Python => {
             text("RuntimeError")
                 && (region.what.is_empty()
@@ -294,5 +291,15 @@ fn is_expected(program: &Program, facts: &Facts, f: &Finding) -> bool {
                         matches!(w.as_str(), "RuntimeError" | "Exception" | "BaseException")
                     }))
         }
-    }
+    };
+    // The failure is provoked where the finding's chain passes through asserted code: the
+    // primary span itself, or a call it tells of (a test calling library code that fails).
+    // Several regions may hold it (an `Err` asserted of what `catch_unwind` returns): one that
+    // accepts the failure is enough.
+    facts.expected_regions(fid, f.primary).any(accepted)
+        || f.labels.iter().any(|l| {
+            program
+                .body_at(l.span)
+                .is_some_and(|b| facts.expected_regions(b, l.span).any(accepted))
+        })
 }

@@ -1406,7 +1406,13 @@ impl<'a> Lowerer<'a> {
             Expr::Tuple(t) => t.elts.iter().filter_map(one).collect(),
             other => one(other).into_iter().collect(),
         };
-        self.emit(range, crate::model::EventKind::ExpectsFailure { what });
+        self.emit(
+            range,
+            crate::model::EventKind::ExpectsFailure {
+                what,
+                how: crate::model::Asserted::Fails,
+            },
+        );
         self.expr(&args.args[0], Dest::Read);
         // The callable is called with the remaining arguments: a loop's `run_until_complete`
         // runs the coroutine it is given there.

@@ -788,7 +788,13 @@ impl<'a> Lowerer<'a> {
         }
         // `with pytest.raises(E):` asserts that the block fails with E.
         for what in expects {
-            self.emit(w.range(), EventKind::ExpectsFailure { what });
+            self.emit(
+                w.range(),
+                EventKind::ExpectsFailure {
+                    what,
+                    how: crate::model::Asserted::Fails,
+                },
+            );
         }
         self.body(&w.body);
         for (range, ty, place) in exits.into_iter().rev() {

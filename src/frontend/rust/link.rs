@@ -670,6 +670,13 @@ fn offset_kind(kind: &EventKind, fb: u32, vb: u32) -> EventKind {
         EventKind::ScopeEnd { vars } => EventKind::ScopeEnd {
             vars: vars.into_iter().map(v).collect(),
         },
+        EventKind::ExpectsFailure {
+            what,
+            how: crate::model::Asserted::Task(id),
+        } => EventKind::ExpectsFailure {
+            what,
+            how: crate::model::Asserted::Task(v(id)),
+        },
         other => other,
     }
 }

@@ -12,6 +12,7 @@ use proc_macro2::Span as PSpan;
 use syn::punctuated::Punctuated;
 use syn::{Block, Expr, Item, Local, Pat, Stmt, Type};
 
+mod asserts;
 mod calls;
 mod completion;
 mod drops;
@@ -151,6 +152,8 @@ struct Binding {
     /// The static read (local fn, event index) whose value a pattern binds
     /// (`if let Some(c) = CLIENT.get()`): handing the binding back is no use of the static.
     read: Option<(u32, u32)>,
+    /// The expression a `let` binds the local to (`let res = l.accept().await;`).
+    init: Option<Span>,
 }
 
 /// An owned local whose value is dropped where it dies, unless it is moved away first.
@@ -762,6 +765,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 place: self.pat_place,
                 nonblocking: false,
                 read: self.pat_read,
+                init: None,
             });
         }
     }
@@ -1113,6 +1117,10 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 let nonblocking = val.nonblocking;
                 let before = self.ir.vars.len();
                 self.bind_value(name, span, val, ann, owned);
+                if let Some(init) = &l.init {
+                    let at = self.sp2(spans::first(&init.expr), spans::last(&init.expr));
+                    self.note_init(&pi.ident, at);
+                }
                 if nonblocking {
                     self.mark_nonblocking(&pi.ident);
                 }

@@ -218,7 +218,9 @@ pub fn parse(mac: &syn::Macro) -> MacroBody {
         | "debug_assert_eq" | "debug_assert_ne" | "println" | "print" | "eprintln" | "eprint"
         | "format" | "format_args" | "write" | "writeln" | "panic" | "dbg" | "unreachable"
         | "todo" | "unimplemented" | "pin" | "info" | "warn" | "error" | "debug" | "trace"
-        | "anyhow" | "bail" | "ensure" | "matches_ok" => parse_exprs(tokens).map(MacroBody::Exprs),
+        | "anyhow" | "bail" | "ensure" | "matches_ok" | "assert_err" | "assert_ready_err" => {
+            parse_exprs(tokens).map(MacroBody::Exprs)
+        }
         _ => None,
     };
     parsed.unwrap_or(MacroBody::Opaque)

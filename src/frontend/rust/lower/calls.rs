@@ -9,7 +9,7 @@ use syn::token::Comma;
 
 use super::flow::{inspects, lazily, projects, stores, uses};
 use super::typing::{self, ctor_fallback, ret_of};
-use super::{CLOSED, Lowerer, Origin, PendKind, Val, last_seg, parent_path, strip};
+use super::{CLOSED, Lowerer, Origin, PendKind, Val, asserts, last_seg, parent_path, strip};
 use crate::frontend::rust::ir::{FKind, Target, TypeRef};
 use crate::frontend::rust::macros::{self, MacroBody};
 use crate::frontend::rust::resolve::Res;
@@ -224,7 +224,7 @@ pub(crate) fn is_common_method(name: &str) -> bool {
     COMMON_METHODS.binary_search(&name).is_ok()
 }
 
-/// Whether a macro body has a `(`, `|` or `{` outside string literals.
+/// Whether a macro body has a `(`, `|`, `{` or `.await` outside string literals.
 fn has_code_outside_strings(body: &[u8]) -> bool {
     let mut i = 0;
     while i < body.len() {
@@ -239,6 +239,7 @@ fn has_code_outside_strings(body: &[u8]) -> bool {
                 }
             }
             b'(' | b'|' | b'{' => return true,
+            b'.' if body[i + 1..].starts_with(b"await") => return true,
             _ => {}
         }
         i += 1;
@@ -660,6 +661,9 @@ impl<'a> Lowerer<'a, '_> {
 
     /// Lowers a method call; closures among its arguments are named after the method.
     pub(super) fn lower_method_call(&mut self, m: &syn::ExprMethodCall) -> Val {
+        if asserts::unwraps_err(&m.method) && m.args.len() <= 1 {
+            self.asserted_err(&m.receiver);
+        }
         let recv = self.lower_receiver(m);
         let saved = std::mem::replace(&mut self.arg_api, m.method.to_string());
         let saved_target = self.arg_target.take();
@@ -1383,6 +1387,16 @@ impl<'a> Lowerer<'a, '_> {
         }
         match macros::parse(mac) {
             MacroBody::Exprs(es) => {
+                let name = mac.path.segments.last().map(|s| s.ident.to_string());
+                if let Some(name) = name {
+                    if let Some(e) = asserts::macro_asserts_err(&name, &es) {
+                        self.asserted_err(e);
+                    } else if name == "assert"
+                        && let Some(e) = es.first().and_then(asserts::matches_err)
+                    {
+                        self.asserted_err(&e);
+                    }
+                }
                 for e in &es {
                     self.lower_expr(e);
                 }

@@ -53,6 +53,7 @@ impl Lowerer<'_, '_> {
             place: self.pat_place,
             nonblocking: false,
             read: self.pat_read,
+            init: None,
         });
     }
 

@@ -498,6 +498,7 @@ impl Lowerer<'_, '_> {
                     } else {
                         vec![expected]
                     },
+                    how: crate::model::Asserted::Fails,
                 }),
             });
         }
