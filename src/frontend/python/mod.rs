@@ -87,7 +87,7 @@ pub fn lower_each<R: Send>(
     let index = lower::ApiIndex::new(kb);
     // Projects one after the other (files in parallel), so that only one or two projects'
     // per-file results are alive at a time; a project is linked and handed on while the next
-    // one lowers.
+    // one lowers, unless both are large (see `OVERLAP_BYTES`).
     let mut out = Vec::with_capacity(projects.len());
     let mut ready: Option<(Project, Vec<FileIr>, Vec<Problem>)> = None;
     // Biggest projects first, by bytes of source (what lowering and linking cost grows with):
@@ -98,8 +98,22 @@ pub fn lower_each<R: Send>(
         .map(|p| (source_bytes(db, p), p))
         .collect();
     order.sort_by_key(|&(bytes, p)| std::cmp::Reverse((bytes, p.files.len())));
-    let order = order.into_iter().map(|(_, p)| p);
-    for proj in order.map(Some).chain(std::iter::once(None)) {
+    let mut ready_bytes = 0;
+    for (bytes, proj) in order
+        .into_iter()
+        .map(|(b, p)| (b, Some(p)))
+        .chain(std::iter::once((0, None)))
+    {
+        // Two large projects do not overlap: their memory would be alive at once.
+        if ready_bytes + bytes > OVERLAP_BYTES {
+            out.extend(
+                ready
+                    .take()
+                    .filter(|_| !cancel.stop())
+                    .map(|(p, irs, problems)| each(link_project(&p, irs, problems, kb))),
+            );
+        }
+        ready_bytes = bytes;
         let (linked, lowered) = rayon::join(
             || {
                 ready
@@ -206,8 +220,16 @@ fn link_project(proj: &Project, irs: Vec<FileIr>, problems: Vec<Problem>, kb: &K
     Lowered { program, problems }
 }
 
+/// Bytes of source of two projects above which the link and analysis of the first do not
+/// overlap the lowering of the second: both programs' memory would be alive at once (the
+/// lowered files of a project take about three times its source). On the Python corpus the
+/// links of CPython's standard library (32 MB) and SQLAlchemy (21 MB) run alone, and the
+/// lowering of the next project waits for them; smaller projects still overlap.
+const OVERLAP_BYTES: u64 = 24 << 20;
+
 /// Bytes of a project's source files, as the file system or the editor's buffers give them
-/// (0 for a file that cannot be looked at; only the order of projects depends on it).
+/// (0 for a file that cannot be looked at; only the order of projects, and which of them
+/// overlap, depend on it).
 fn source_bytes(db: &SourceDb, p: &Project) -> u64 {
     p.files
         .iter()
