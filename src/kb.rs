@@ -431,6 +431,67 @@ struct KbFile {
     api: Vec<Api>,
     #[serde(default)]
     channel: Vec<Channel>,
+    #[serde(default)]
+    impl_call: Vec<ImplCall>,
+    #[serde(default)]
+    derive: Vec<Derive>,
+}
+
+/// Library generic code that calls a trait method of a type the program chooses: the impl
+/// the program writes for that type runs inside the library call (`serde_json::from_str`
+/// calls `Deserialize::deserialize` of the type it returns; `log::info!` calls `Log::log` of
+/// the logger the program installs).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImplCall {
+    /// Full paths of the functions (or macros) that make the call.
+    pub paths: Vec<String>,
+    /// The trait (last segment of its path).
+    #[serde(rename = "trait")]
+    pub trait_: String,
+    /// The trait method called.
+    pub method: String,
+    /// Whose impl runs.
+    pub of: ImplOf,
+    /// For `installed`: the functions that install a value implementing the trait
+    /// (`log::set_logger`); without a call of one, no impl is called.
+    #[serde(default)]
+    pub installers: Vec<String>,
+    /// The file's language (set on loading).
+    #[serde(skip, default = "default_lang")]
+    pub language: Language,
+}
+
+/// Whose impl of the trait an [`ImplCall`] runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImplOf {
+    /// The type the call returns, named by a turbofish or the annotation of the `let` that
+    /// binds the result (through `?`, `unwrap`, `expect` or a `match` on `Ok`).
+    Result,
+    /// Every impl in the program, once the program installs a value of the trait
+    /// (a logger: a process has one, installed once).
+    Installed,
+}
+
+/// A derive macro that implements a trait by calling the same trait method of every field's
+/// type (`#[derive(Deserialize)]`, `#[derive(Default)]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Derive {
+    /// The derive's name as written in `#[derive(..)]` (last segment).
+    pub name: String,
+    /// The trait it implements (last segment).
+    #[serde(rename = "trait")]
+    pub trait_: String,
+    /// The trait method it writes, which calls each field type's.
+    pub method: String,
+    /// Whether the derive applies to enums too (their variants' fields).
+    #[serde(default)]
+    pub enums: bool,
+    /// The file's language (set on loading).
+    #[serde(skip, default = "default_lang")]
+    pub language: Language,
 }
 
 /// A family of channels: the functions that make a sender and receiver pair, the methods that
@@ -456,6 +517,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "thread-pools.toml",
         include_str!("../rules/knowledge/thread-pools.toml"),
+    ),
+    (
+        "trait-calls.toml",
+        include_str!("../rules/knowledge/trait-calls.toml"),
     ),
     (
         "web-frameworks.toml",
@@ -503,6 +568,8 @@ pub struct Kb {
     by_method: HashMap<(Language, String), Vec<usize>>,
     apis: Vec<Api>,
     channels: Vec<Channel>,
+    impl_calls: Vec<ImplCall>,
+    derives: Vec<Derive>,
 }
 
 /// An error in a knowledge file.
@@ -552,6 +619,14 @@ impl Kb {
             channel.language = language;
             self.channels.push(channel);
         }
+        for mut call in file.impl_call {
+            call.language = language;
+            self.impl_calls.push(call);
+        }
+        for mut derive in file.derive {
+            derive.language = language;
+            self.derives.push(derive);
+        }
         for mut api in file.api {
             api.language = language;
             api.executor = api.executor.or(file.executor);
@@ -590,6 +665,34 @@ impl Kb {
     /// All channel families.
     pub fn channels(&self) -> &[Channel] {
         &self.channels
+    }
+
+    /// The trait methods that library generic code at `path` calls (see [`ImplCall`]).
+    pub fn impl_calls(&self, language: Language, path: &str) -> Vec<&ImplCall> {
+        self.impl_calls
+            .iter()
+            .filter(|c| c.language == language && c.paths.iter().any(|p| p == path))
+            .collect()
+    }
+
+    /// Every library trait call of a language.
+    pub fn impl_call_entries(&self, language: Language) -> impl Iterator<Item = &ImplCall> {
+        self.impl_calls
+            .iter()
+            .filter(move |c| c.language == language)
+    }
+
+    /// The trait whose values the function at `path` installs (`log::set_logger`: `Log`).
+    pub fn installs(&self, language: Language, path: &str) -> Option<&str> {
+        self.impl_calls
+            .iter()
+            .find(|c| c.language == language && c.installers.iter().any(|p| p == path))
+            .map(|c| c.trait_.as_str())
+    }
+
+    /// The derive macros that call their trait method on every field.
+    pub fn derives(&self, language: Language) -> impl Iterator<Item = &Derive> {
+        self.derives.iter().filter(move |d| d.language == language)
     }
 
     /// Entries whose path is exactly `path`, or a prefix of it.

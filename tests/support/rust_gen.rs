@@ -294,6 +294,8 @@ const PLACEMENTS: &[&str] = &[
     "closure_param",
     "builder_chain",
     "drop_impl",
+    "deserialize_impl",
+    "installed_logger",
     "arc_mutex",
     "static_worker",
 ];
@@ -353,6 +355,9 @@ sqlx = { version = \"0.8\", features = [\"runtime-tokio\", \"postgres\"] }
 async-trait = \"0.1\"
 lazy_static = \"1\"
 flume = \"0.11\"
+serde = { version = \"1\", features = [\"derive\"] }
+serde_json = \"1\"
+log = \"0.4\"
 ";
 
 fn cargo_toml(name: &str, extra: &str) -> String {
@@ -687,6 +692,61 @@ impl Drop for Flush {{
             );
             placed.call = "{\n        let _flush = Flush { pending: 1 };\n        1\n    }".into();
         }
+        // A hand-written `Deserialize` that serde's generic code calls, through the derived
+        // impl of the type `serde_json::from_str` returns.
+        "deserialize_impl" => {
+            assert!(!is_async, "deserialize is sync");
+            placed.items = format!(
+                "{support}pub struct Token {{
+    n: usize,
+}}
+
+impl<'de> serde::Deserialize<'de> for Token {{
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {{
+        let _ = d;
+        let n = {{
+{body}
+        }};
+        Ok(Token {{ n }})
+    }}
+}}
+
+#[derive(serde::Deserialize)]
+pub struct Request {{
+    token: Token,
+}}
+"
+            );
+            placed.call =
+                "serde_json::from_str::<Request>(\"{}\").map(|r| r.token.n).unwrap_or(1)".into();
+        }
+        // A `log::Log` impl the program installs: the logging macros call it in place.
+        "installed_logger" => {
+            assert!(!is_async, "a logger is sync");
+            placed.items = format!(
+                "{support}pub struct Sink;
+
+impl log::Log for Sink {{
+    fn enabled(&self, _: &log::Metadata) -> bool {{
+        true
+    }}
+
+    fn log(&self, _record: &log::Record) {{
+        let n = {{
+{body}
+        }};
+        println!(\"{{n}}\");
+    }}
+
+    fn flush(&self) {{}}
+}}
+
+static SINK: Sink = Sink;
+"
+            );
+            placed.call =
+                "{\n        let _ = log::set_logger(&SINK);\n        log::info!(\"job\");\n        1\n    }".into();
+        }
         // A value behind `Arc<Mutex<..>>`, its method called through the guard.
         "arc_mutex" => {
             placed.items = format!(
@@ -928,8 +988,12 @@ fn executor_programs(out: &mut Vec<Program>) {
                     .flat_map(|p| extra_contexts(payload).iter().map(move |c| (*p, *c))),
             );
         for (placement, (bug_ctx, twin_ctx)) in crossed {
-            // A `Drop` impl is sync.
-            if placement == "drop_impl" && payload.is_async {
+            // A `Drop`, `Deserialize` or `Log` impl is sync.
+            if matches!(
+                placement,
+                "drop_impl" | "deserialize_impl" | "installed_logger"
+            ) && payload.is_async
+            {
                 continue;
             }
             {

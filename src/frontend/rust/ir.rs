@@ -137,9 +137,18 @@ pub enum Target {
         /// Receiver type.
         ty: TypeRef,
         /// Trait name (last segment).
-        trait_: &'static str,
+        trait_: String,
         /// Method name.
-        name: &'static str,
+        name: String,
+    },
+    /// A trait method that library code calls on whatever value of the trait the program
+    /// installs (`Log::log` of the installed logger, through `log::info!`): every impl of the
+    /// package, when some file installs one ([`FileIr::installs`]).
+    Installed {
+        /// Trait name (last segment).
+        trait_: String,
+        /// Method name.
+        name: String,
     },
 }
 
@@ -408,6 +417,9 @@ pub struct FileIr {
     pub deferred: Vec<(u32, TypeRef, Option<String>)>,
     /// Struct literals' field values: (struct type, field name, value type).
     pub literals: Vec<(TypeRef, String, TypeRef)>,
+    /// Traits whose values the file hands to a library that calls them later (`log::set_logger`
+    /// installs a `Log`).
+    pub installs: Vec<String>,
 }
 
 /// Library types found at link time for values of [`FileIr::deferred`], by the same span

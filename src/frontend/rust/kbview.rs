@@ -33,6 +33,11 @@ fn parent(path: &str) -> Option<&str> {
 }
 
 impl<'a> KbView<'a> {
+    /// The whole knowledge base.
+    pub fn kb(&self) -> &'a Kb {
+        self.kb
+    }
+
     /// Whether a method of this name polls the future it wraps inside its receiver runtime's
     /// context (`rt.wrap(fut)`): matched by name, since the knowledge base names the extension
     /// trait that provides it rather than the runtime type.
@@ -54,6 +59,12 @@ impl<'a> KbView<'a> {
         let mut bound_prefixes = HashMap::default();
         let mut exact = HashSet::default();
         let mut prefixes = Vec::new();
+        // The crates whose generic code calls the program's trait impls are known crates too.
+        for call in kb.impl_call_entries(Language::Rust) {
+            for p in call.paths.iter().chain(&call.installers) {
+                roots.insert(root(p).to_string());
+            }
+        }
         for api in kb.apis().iter().filter(|a| a.language == Language::Rust) {
             roots.insert(root(&api.path).to_string());
             match api.matching {

@@ -499,7 +499,28 @@ impl<'p> Linker<'p> {
             Target::Implicit { ty, trait_, name } => {
                 self.resolve_implicit(f, ty, trait_, name, depth)
             }
+            Target::Installed { trait_, name } => self.installed_impls(trait_, name),
         }
+    }
+
+    /// Every impl of the package of `trait_`'s method `name`, when some file installs a value
+    /// of the trait; none otherwise.
+    fn installed_impls(&self, trait_: &str, name: &str) -> Vec<LItem> {
+        let installed = (0..self.plan.files.len() as u32)
+            .filter_map(|f| self.ir(f))
+            .any(|ir| ir.installs.iter().any(|t| t == trait_));
+        if !installed {
+            return Vec::new();
+        }
+        let mut ids: Vec<u32> = self
+            .trait_methods
+            .iter()
+            .filter(|((_, t, m), _)| t == trait_ && m == name)
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter().map(LItem::Fn).collect()
     }
 
     // ----------------------------------------------------------------- runtime-bound types

@@ -1072,6 +1072,15 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 {
                     self.conversion_call(m, ann.clone());
                 }
+                // `let x: Config = serde_json::from_str(s)?;` calls `Config::deserialize`.
+                if let (Some(ty), Some(c)) = (&ann, drops::result_call_in(&init.expr))
+                    && let Expr::Path(p) = strip(&c.func)
+                    && p.qself.is_none()
+                    && let Res::Ext(full) = self.resolve(&path_segs(&p.path))
+                {
+                    let span = self.sp2(spans::first(&c.func), c.paren_token.span.close());
+                    self.result_trait_call(&full, ty.clone(), span);
+                }
                 // `let x: Foo = Default::default();` calls `Foo::default()`.
                 if let Some(ty) = &ann
                     && self.is_default_call(&init.expr)

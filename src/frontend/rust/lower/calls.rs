@@ -466,6 +466,7 @@ impl<'a> Lowerer<'a, '_> {
                 if full == "std::mem::drop" && c.args.len() == 1 {
                     return self.lower_drop(&c.args[0], span);
                 }
+                self.library_trait_call(&full, p, span);
                 let apis = self.cx.kb.apis(&full);
                 if !apis.is_empty() {
                     return self.lower_api_call(apis, full, None, &c.args, span, false);
@@ -1359,6 +1360,106 @@ impl<'a> Lowerer<'a, '_> {
         });
     }
 
+    // ----------------------------------------------------------------- library trait calls
+
+    /// A call of library generic code that calls a trait method of a type the program chooses
+    /// (knowledge base `[[impl_call]]`): with a turbofish naming the type it returns
+    /// (`serde_json::from_str::<Config>(..)`), that type's impl runs here; a call that installs
+    /// a value of a trait (`log::set_logger`) makes the impls of the trait callable by the
+    /// library.
+    fn library_trait_call(&mut self, full: &str, p: &syn::ExprPath, span: Span) {
+        let kb = self.cx.kb.kb();
+        if let Some(t) = kb.installs(crate::model::Language::Rust, full)
+            && !self.ir.installs.iter().any(|x| x == t)
+        {
+            self.ir.installs.push(t.to_string());
+        }
+        let turbofish = p.path.segments.last().and_then(|s| match &s.arguments {
+            syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            }),
+            _ => None,
+        });
+        if let Some(ty) = turbofish {
+            let ty = self.resolve_type(ty);
+            self.result_trait_call(full, ty, span);
+        }
+    }
+
+    /// The impl calls of library call `full` on the type `ty` it returns.
+    pub(super) fn result_trait_call(&mut self, full: &str, ty: TypeRef, span: Span) {
+        let ty = match ty {
+            TypeRef::Wrapped(inner) => (*inner).clone(),
+            ty => ty,
+        };
+        if !typing::owned_pkg(&ty) {
+            return;
+        }
+        let calls: Vec<(String, String)> = self
+            .cx
+            .kb
+            .kb()
+            .impl_calls(crate::model::Language::Rust, full)
+            .into_iter()
+            .filter(|c| c.of == crate::kb::ImplOf::Result)
+            .map(|c| (c.trait_.clone(), c.method.clone()))
+            .collect();
+        for (trait_, name) in calls {
+            self.emit(
+                span,
+                FKind::Ref {
+                    target: Target::Implicit {
+                        ty: ty.clone(),
+                        trait_,
+                        name,
+                    },
+                    as_value: false,
+                    result: None,
+                },
+            );
+        }
+    }
+
+    /// A library macro that calls a trait method of the value the program installed
+    /// (`log::info!` calls the installed logger's `Log::log`).
+    fn library_trait_call_of_macro(&mut self, mac: &syn::Macro) {
+        let Some(first) = mac.path.segments.first() else {
+            return;
+        };
+        let Res::Ext(full) = self.resolve(&path_segs(&mac.path)) else {
+            return;
+        };
+        let calls: Vec<(String, String)> = self
+            .cx
+            .kb
+            .kb()
+            .impl_calls(crate::model::Language::Rust, &full)
+            .into_iter()
+            .filter(|c| c.of == crate::kb::ImplOf::Installed)
+            .map(|c| (c.trait_.clone(), c.method.clone()))
+            .collect();
+        if calls.is_empty() {
+            return;
+        }
+        let close = match &mac.delimiter {
+            syn::MacroDelimiter::Paren(d) => d.span.close(),
+            syn::MacroDelimiter::Brace(d) => d.span.close(),
+            syn::MacroDelimiter::Bracket(d) => d.span.close(),
+        };
+        let span = self.sp2(first.ident.span(), close);
+        for (trait_, name) in calls {
+            self.emit(
+                span,
+                FKind::Ref {
+                    target: Target::Installed { trait_, name },
+                    as_value: false,
+                    result: None,
+                },
+            );
+        }
+    }
+
     // ----------------------------------------------------------------- macros
 
     /// Whether a macro body may hold anything the model records: a call, a closure or a
@@ -1382,6 +1483,7 @@ impl<'a> Lowerer<'a, '_> {
     }
 
     pub(super) fn lower_macro(&mut self, mac: &syn::Macro) -> Val {
+        self.library_trait_call_of_macro(mac);
         if !self.macro_worth_parsing(mac) {
             return Val::default();
         }

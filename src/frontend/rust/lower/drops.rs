@@ -33,6 +33,45 @@ pub(super) fn conversion_in(e: &Expr) -> Option<&syn::ExprMethodCall> {
     }
 }
 
+/// The function call a `let` initialiser's value comes from, seen through `?`, `unwrap`,
+/// `expect`, `ok`, `unwrap_or_default` and a `match` whose `Ok(v)`/`Some(v)` arm gives `v`.
+pub(super) fn result_call_in(e: &Expr) -> Option<&syn::ExprCall> {
+    match strip(e) {
+        Expr::Try(t) => result_call_in(&t.expr),
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "unwrap" | "expect" | "ok" | "unwrap_or_default"
+            ) =>
+        {
+            result_call_in(&m.receiver)
+        }
+        Expr::Match(m) => {
+            let passes = m.arms.iter().any(|arm| {
+                let syn::Pat::TupleStruct(ts) = &arm.pat else {
+                    return false;
+                };
+                let wraps = ts
+                    .path
+                    .get_ident()
+                    .is_some_and(|id| id == "Ok" || id == "Some");
+                let bound = match ts.elems.first() {
+                    Some(syn::Pat::Ident(pi)) if ts.elems.len() == 1 => &pi.ident,
+                    _ => return false,
+                };
+                wraps && matches!(strip(&arm.body), Expr::Path(p) if p.path.is_ident(bound))
+            });
+            if passes {
+                result_call_in(&m.expr)
+            } else {
+                None
+            }
+        }
+        Expr::Call(c) => Some(c),
+        _ => None,
+    }
+}
+
 impl Lowerer<'_, '_> {
     /// Binds a name; a local owning a value of a (maybe) package type gets a drop slot, dropped
     /// at the end of the current scope unless moved away.
@@ -191,8 +230,8 @@ impl Lowerer<'_, '_> {
             FKind::Ref {
                 target: Target::Implicit {
                     ty: v.ty.clone(),
-                    trait_: "IntoFuture",
-                    name: "into_future",
+                    trait_: "IntoFuture".into(),
+                    name: "into_future".into(),
                 },
                 as_value: false,
                 result: None,
@@ -256,8 +295,8 @@ impl Lowerer<'_, '_> {
             FKind::Ref {
                 target: Target::Implicit {
                     ty,
-                    trait_,
-                    name: fname,
+                    trait_: trait_.into(),
+                    name: fname.into(),
                 },
                 as_value: false,
                 result: None,
@@ -275,8 +314,8 @@ impl Lowerer<'_, '_> {
             FKind::Ref {
                 target: Target::Implicit {
                     ty,
-                    trait_: "Default",
-                    name: "default",
+                    trait_: "Default".into(),
+                    name: "default".into(),
                 },
                 as_value: false,
                 result: None,

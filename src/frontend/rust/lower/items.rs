@@ -311,21 +311,30 @@ impl Lowerer<'_, '_> {
                 fields_out.push((format!("{prefix}{name}"), this.resolve_type(&f.ty)));
             }
         };
-        let (name, derive_default) = match s {
+        // The derives that call their trait method on every field (`Default`, `Deserialize`).
+        let kb = self.cx.kb.kb();
+        let derived = |attrs: &[syn::Attribute], is_enum: bool| -> Vec<(String, String)> {
+            kb.derives(crate::model::Language::Rust)
+                .filter(|d| (d.enums || !is_enum) && attrs::derives(attrs, &d.name))
+                .map(|d| (d.trait_.clone(), d.method.clone()))
+                .collect()
+        };
+        let (name, derives, span) = match s {
             StructLike::Struct(st) => {
                 visit(self, &st.fields, "");
-                let derive = attrs::derives(&st.attrs, "Default").then(|| self.sp(st.ident.span()));
-                (st.ident.to_string(), derive)
+                let span = self.sp(st.ident.span());
+                (st.ident.to_string(), derived(&st.attrs, false), span)
             }
             StructLike::Enum(en) => {
                 for v in &en.variants {
                     visit(self, &v.fields, &format!("{}::", v.ident));
                 }
-                (en.ident.to_string(), None)
+                let span = self.sp(en.ident.span());
+                (en.ident.to_string(), derived(&en.attrs, true), span)
             }
         };
-        if let Some(span) = derive_default {
-            self.derived_default(&name, span, &fields_out, &spans);
+        for (trait_, method) in derives {
+            self.derived_impl(&name, span, &trait_, &method, &fields_out, &spans);
         }
         let t = &mut self.ir.types[idx as usize];
         t.bound_api = bound;
@@ -346,15 +355,24 @@ impl Lowerer<'_, '_> {
         self.scope = saved;
     }
 
-    /// `#[derive(Default)]`: a `Name::default` that calls each field type's `Default` impl.
-    fn derived_default(
+    /// A derive that calls its trait method on every field (`#[derive(Default)]`): a
+    /// `Name::method` that calls each field type's impl of the trait.
+    fn derived_impl(
         &mut self,
         name: &str,
         span: Span,
+        trait_: &str,
+        method: &str,
         fields: &[(String, TypeRef)],
         spans: &[Span],
     ) {
-        let id = self.new_fn(format!("{name}::default"), span, FnKind::Named, false, None);
+        let id = self.new_fn(
+            format!("{name}::{method}"),
+            span,
+            FnKind::Named,
+            false,
+            None,
+        );
         let self_ty = SymPath {
             anchor: Anchor::Module {
                 scope: self.scope,
@@ -364,11 +382,15 @@ impl Lowerer<'_, '_> {
         };
         let f = &mut self.ir.fns[id as usize];
         f.impl_ty = Some(Arc::new(self_ty.clone()));
-        f.trait_name = Some("Default".to_string());
+        f.trait_name = Some(trait_.to_string());
         f.is_trait_method = true;
         f.ret = TypeRef::Pkg(Arc::new(self_ty));
         for ((_, ty), span) in fields.iter().zip(spans) {
-            let ty = ty.peel();
+            // An optional field (`Option<T>`) is made by the same impl of `T`.
+            let ty = match ty.peel() {
+                TypeRef::Wrapped(inner) if method != "default" => inner.peel(),
+                t => t,
+            };
             if !matches!(ty, TypeRef::Pkg(_)) {
                 continue;
             }
@@ -379,8 +401,8 @@ impl Lowerer<'_, '_> {
                 kind: FKind::Ref {
                     target: Target::Implicit {
                         ty: ty.clone(),
-                        trait_: "Default",
-                        name: "default",
+                        trait_: trait_.to_string(),
+                        name: method.to_string(),
                     },
                     as_value: false,
                     result: None,
