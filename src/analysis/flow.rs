@@ -197,13 +197,24 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
         obj_ids: HashMap::default(),
     };
     split_contexts(program, callers, &split, &mut b);
+    // The callee's context for a call from `site` in the caller's context `caller`: the one
+    // for that pair, or, when the callee's contexts were cut back to its call sites, one of
+    // that site.
     let callee_ctx = |b: &Builder, callee: FnId, site: (FnId, u32), caller: Ctx| -> Ctx {
-        if split[callee.0 as usize] {
-            let at = |parent| b.site_ids.get(&(site.0, site.1, parent)).copied();
-            at(caller).or_else(|| at(NO_CTX)).unwrap_or(NO_CTX)
-        } else {
-            NO_CTX
+        if !split[callee.0 as usize] {
+            return NO_CTX;
         }
+        let own = &b.ctxs[callee.0 as usize];
+        b.site_ids
+            .get(&(site.0, site.1, caller))
+            .copied()
+            .filter(|c| own.contains(c))
+            .or_else(|| {
+                own.iter()
+                    .copied()
+                    .find(|&c| b.sites[c as usize] == Some(site))
+            })
+            .unwrap_or(NO_CTX)
     };
     let mut subjects: HashMap<(FnId, u32), Vec<Place>> = HashMap::default();
     let mut lazy: Vec<(Place, Place)> = Vec::new();
@@ -460,7 +471,7 @@ fn split_contexts(program: &Program, callers: &[Vec<CallSite>], split: &[bool], 
                 }
             }
             // Too many, or still growing after several rounds (recursion): call sites alone.
-            if cs.len() > MAX_CONTEXTS || round == 7 {
+            if cs.len() > MAX_CONTEXTS || (round == 7 && cs != b.ctxs[i]) {
                 capped[i] = true;
                 cs.retain(|&c| c == NO_CTX);
                 for s in sites {
