@@ -170,8 +170,12 @@ pub fn analyze(program: &Program, kb: &Kb) -> Facts {
     instances::collect(program, kb, &mut facts);
     facts.needs = needs(program, kb);
     facts.nested = nested(program, kb);
-    facts.callbacks = callbacks(program, kb);
-    facts.at_exit = at_exit(program, kb);
+    // Spawns that schedule a callback rather than a task; thread runs whose body the
+    // library calls later on the main thread.
+    facts.callbacks = flagged_runs(program, kb, RunKind::Spawn, Concept::Spawn, |a| a.callback);
+    facts.at_exit = flagged_runs(program, kb, RunKind::Thread, Concept::Thread, |a| {
+        a.main_thread
+    });
     facts.layers = layers(program, kb);
     facts.reactors = reactors(program, kb);
     (facts.servers, facts.handlers) = frameworks(program, kb);
@@ -204,41 +208,21 @@ fn nested(program: &Program, kb: &Kb) -> HashMap<(FnId, usize), String> {
     out
 }
 
-/// The spawn events that schedule a callback rather than a task, read from the knowledge base.
-fn callbacks(program: &Program, kb: &Kb) -> HashSet<(FnId, usize)> {
+/// The run events of kind `how` whose API the knowledge base lists under `concept` with
+/// `flag` set.
+fn flagged_runs(
+    program: &Program,
+    kb: &Kb,
+    how: RunKind,
+    concept: Concept,
+    flag: fn(&crate::kb::Api) -> bool,
+) -> HashSet<(FnId, usize)> {
     let mut out = HashSet::new();
     for (fid, f) in program.fns() {
         for (i, ev) in f.events.iter().enumerate() {
-            if let EventKind::Run {
-                how: RunKind::Spawn,
-                api,
-                ..
-            } = &ev.kind
-                && kb
-                    .find(f.language, api, Concept::Spawn)
-                    .is_some_and(|a| a.callback)
-            {
-                out.insert((fid, i));
-            }
-        }
-    }
-    out
-}
-
-/// The thread runs whose body the library calls later on the main thread, read from the
-/// knowledge base.
-fn at_exit(program: &Program, kb: &Kb) -> HashSet<(FnId, usize)> {
-    let mut out = HashSet::new();
-    for (fid, f) in program.fns() {
-        for (i, ev) in f.events.iter().enumerate() {
-            if let EventKind::Run {
-                how: RunKind::Thread,
-                api,
-                ..
-            } = &ev.kind
-                && kb
-                    .find(f.language, api, Concept::Thread)
-                    .is_some_and(|a| a.main_thread)
+            if let EventKind::Run { how: h, api, .. } = &ev.kind
+                && *h == how
+                && kb.find(f.language, api, concept).is_some_and(flag)
             {
                 out.insert((fid, i));
             }
