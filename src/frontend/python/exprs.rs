@@ -588,7 +588,10 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                     None => {
-                        self.expr(value, Dest::Keep);
+                        // Kept by another object (`app.state.pool = ..`): the flow does not
+                        // follow it there, so it is handed on.
+                        let val = self.expr(value, Dest::Keep);
+                        self.flow_escape(a.range, val.place);
                         self.expr(&a.value, Dest::Read);
                     }
                 }
