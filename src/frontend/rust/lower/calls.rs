@@ -1254,7 +1254,9 @@ impl<'a> Lowerer<'a, '_> {
                     }
                 }
                 Concept::RuntimeBound => {
-                    if recv_bound {
+                    // A method of a bound value is a use of it, unless it makes a value that
+                    // binds as it is made (a pool builder's `connect`).
+                    if recv_bound && !api.binds_now {
                         continue;
                     }
                     let at = self.emit_model(
