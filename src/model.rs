@@ -96,6 +96,37 @@ pub struct Program {
     /// an event loop of its own, made for that request and closed after it (a Starlette
     /// `TestClient` not entered as a context manager): the request handlers run there too.
     pub request_loops: Vec<Span>,
+    /// Calls that may not run each of their callees where they are made, by (caller, event
+    /// index): a call through a trait object or a generic parameter reaches one of the
+    /// package's impls, which depends on the value; a lazy static's read runs its initialiser
+    /// only the first time. Calls not listed run their callees.
+    pub reach: rustc_hash::FxHashMap<(FnId, u32), Reach>,
+}
+
+/// How surely a call runs its callees (see [`Program::reach`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reach {
+    /// The call runs its callee (or, with several, one per build condition).
+    Sure,
+    /// The call runs one or some of its callees, depending on a value the model does not
+    /// follow (the dynamic type behind `dyn Trait` or a type parameter).
+    May,
+    /// The call runs its callee once per process, at whichever of its sites comes first (the
+    /// initialiser of a lazy static, run by its first dereference).
+    Once,
+}
+
+impl Program {
+    /// How surely event `event` of `f`, a call, runs its callees.
+    pub fn reach(&self, f: FnId, event: usize) -> Reach {
+        if self.reach.is_empty() {
+            return Reach::Sure;
+        }
+        self.reach
+            .get(&(f, event as u32))
+            .copied()
+            .unwrap_or(Reach::Sure)
+    }
 }
 
 /// A function handed to a helper of the program that calls it: a closure run inline by the

@@ -1,6 +1,6 @@
 //! Call sites of every function and which functions run more than once per process.
 
-use crate::model::{Entry, EventKind, FnId, Program, RunKind, Span};
+use crate::model::{Entry, EventKind, FnId, Program, Reach, RunKind, Span};
 
 /// One place a function is called or run from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,13 +51,24 @@ pub fn callers(program: &Program) -> Vec<Vec<CallSite>> {
 
 /// Whether each function may run more than once in one process: a framework runs it again and
 /// again, it is public API with unknown callers, it has several call sites or one inside a loop,
-/// or a caller does.
+/// or a caller does. A lazy static's initialiser runs once, however often its static is read.
 pub fn repeated(program: &Program, callers: &[Vec<CallSite>]) -> Vec<bool> {
     let n = program.functions.len();
     let mut rep = vec![false; n];
     let mut work = Vec::new();
     for (fid, f) in program.fns() {
-        let sites = &callers[fid.0 as usize];
+        let all = &callers[fid.0 as usize];
+        let once: Vec<CallSite>;
+        let sites = if program.reach.is_empty() {
+            all
+        } else {
+            once = all
+                .iter()
+                .filter(|s| s.nested.is_some() || program.reach(s.caller, s.event) != Reach::Once)
+                .copied()
+                .collect();
+            &once
+        };
         let own = match &f.entry {
             Some(Entry::Repeated { .. }) => !f.is_test,
             Some(Entry::Main) | Some(Entry::Runtime { .. }) | Some(Entry::ServerAsync { .. }) => {
@@ -70,10 +81,11 @@ pub fn repeated(program: &Program, callers: &[Vec<CallSite>]) -> Vec<bool> {
             work.push(fid);
         }
     }
-    // Everything a repeated function calls or runs is repeated too.
+    // Everything a repeated function calls or runs is repeated too, but what it runs once.
     while let Some(fid) = work.pop() {
-        for ev in &program.func(fid).events {
+        for (i, ev) in program.func(fid).events.iter().enumerate() {
             let targets: &[FnId] = match &ev.kind {
+                EventKind::Call { .. } if program.reach(fid, i) == Reach::Once => &[],
                 EventKind::Call { callees, .. } => callees,
                 EventKind::Run { body, .. } => std::slice::from_ref(body),
                 _ => &[],

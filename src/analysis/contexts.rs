@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::model::{
-    CondId, Entry, EventKind, FnId, Language, ParamRun, Program, RunKind, RuntimeRef,
+    CondId, Entry, EventKind, FnId, Language, ParamRun, Program, Reach, RunKind, RuntimeRef,
 };
 
 use super::instances::{InstId, layered, server_instance};
@@ -39,6 +39,7 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
                     ctx: Ctx::Runtime(i),
                     via: None,
                     asserted: false,
+                    may: false,
                     path,
                 },
             );
@@ -66,6 +67,7 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
                     ctx,
                     via: None,
                     asserted: false,
+                    may: false,
                     path,
                 },
             );
@@ -92,14 +94,62 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
                     ctx: Ctx::Runtime(InstId::UNKNOWN),
                     via: None,
                     asserted: false,
+                    may: false,
                     path,
                 },
             );
         }
     }
     drain(program, facts, &handed, &mut work);
-    for list in &mut facts.contexts {
+    let mut contexts = std::mem::take(&mut facts.contexts);
+    for list in &mut contexts {
+        keep_agreed(facts, list);
         list.sort_by_key(|c| c.asserted);
+    }
+    facts.contexts = contexts;
+}
+
+/// Drops the contexts a function got only through uncertain calls ([`CtxEntry::may`]) unless
+/// every known context of the function is alike (the same kind of thread, executor, flavor
+/// and drivers): code that a trait object's call may reach, or a lazy static's initialiser,
+/// runs there only if every way in agrees. Contexts of code called from outside (`Unknown`,
+/// or async code on an unknown runtime) neither confirm nor contradict.
+fn keep_agreed(facts: &Facts, list: &mut Vec<CtxEntry>) {
+    if !list.iter().any(|c| c.may) {
+        return;
+    }
+    // The same context both surely and through an uncertain call: the sure one stands.
+    let sure: Vec<(Ctx, bool)> = list
+        .iter()
+        .filter(|c| !c.may)
+        .map(|c| (c.ctx, c.asserted))
+        .collect();
+    list.retain(|c| !c.may || !sure.contains(&(c.ctx, c.asserted)));
+    let key = |ctx: Ctx| {
+        let inst = ctx.instance().map(|i| {
+            let inst = facts.instance(i);
+            (
+                inst.executor,
+                inst.flavor,
+                inst.disabled,
+                inst.layer.map(|l| l.driven),
+                inst.ambient.is_some(),
+                inst.group,
+            )
+        });
+        (std::mem::discriminant(&ctx), inst)
+    };
+    let mut known = list
+        .iter()
+        .map(|c| c.ctx)
+        .filter(|c| !matches!(c, Ctx::Unknown | Ctx::Runtime(InstId::UNKNOWN)))
+        .map(key);
+    let agreed = match known.next() {
+        Some(first) => known.all(|k| k == first),
+        None => true,
+    };
+    if !agreed {
+        list.retain(|c| !c.may);
     }
 }
 
@@ -129,6 +179,7 @@ fn served(program: &Program, facts: &Facts) -> Vec<(FnId, CtxEntry)> {
                 ctx,
                 via,
                 asserted,
+                may: false,
                 path: PathId::NONE,
             };
             serving.push((framework.as_str(), entry, callers.clone()));
@@ -189,7 +240,9 @@ fn root_path(program: &Program, facts: &mut Facts, f: &crate::model::Function) -
 
 fn add(facts: &mut Facts, work: &mut VecDeque<(FnId, CtxEntry)>, f: FnId, mut entry: CtxEntry) {
     let list = &mut facts.contexts[f.0 as usize];
-    let same = |c: &&CtxEntry| c.ctx == entry.ctx && c.asserted == entry.asserted;
+    // A context that surely holds covers the same one reached through an uncertain call.
+    let same =
+        |c: &&CtxEntry| c.ctx == entry.ctx && c.asserted == entry.asserted && (entry.may || !c.may);
     let variants = list.iter().filter(same).count();
     if variants == 0 && list.len() >= MAX_CONTEXTS {
         return;
@@ -228,6 +281,7 @@ fn drain(
             let asserted = entry.asserted || facts.in_expect_region(ev.span);
             match &ev.kind {
                 EventKind::Call { callees, .. } => {
+                    let may = entry.may || program.reach(fid, i) != Reach::Sure;
                     for &c in callees {
                         let callee = program.func(c);
                         let outer = &facts.paths.get(entry.path).args;
@@ -250,6 +304,7 @@ fn drain(
                                     ctx,
                                     via,
                                     asserted,
+                                    may,
                                     path,
                                 };
                                 add(facts, work, c, entry);
@@ -264,6 +319,7 @@ fn drain(
                                 ctx: cur,
                                 via,
                                 asserted,
+                                may,
                                 path,
                             },
                         );
@@ -284,6 +340,7 @@ fn drain(
                                 ctx,
                                 via,
                                 asserted,
+                                may,
                                 path,
                             };
                             add(facts, work, r.body, entry);
@@ -316,6 +373,7 @@ fn drain(
                             ctx,
                             via,
                             asserted,
+                            may: entry.may,
                             path,
                         };
                         add(facts, work, *body, entry);

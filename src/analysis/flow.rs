@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::model::{EventKind, FactKind, FnId, Place, Program, RunKind, RuntimeRef, Span};
+use crate::model::{EventKind, FactKind, FnId, Place, Program, Reach, RunKind, RuntimeRef, Span};
 
 use super::CallSite;
 
@@ -448,7 +448,11 @@ fn split_contexts(program: &Program, callers: &[Vec<CallSite>], split: &[bool], 
         let mut changed = false;
         for (fid, f) in program.fns() {
             let i = fid.0 as usize;
-            let sites = &callers[i];
+            // A lazy static's initialiser makes its objects once, whichever read runs it.
+            let sites: Vec<&CallSite> = callers[i]
+                .iter()
+                .filter(|s| s.nested.is_some() || program.reach(s.caller, s.event) != Reach::Once)
+                .collect();
             if !split[i] || sites.is_empty() || capped[i] {
                 continue;
             }
@@ -456,7 +460,7 @@ fn split_contexts(program: &Program, callers: &[Vec<CallSite>], split: &[bool], 
             if f.callers_unknown || f.entry.is_some() {
                 cs.push(NO_CTX);
             }
-            for s in sites {
+            for s in &sites {
                 let site = (s.caller, s.event as u32);
                 let parents = if split[s.caller.0 as usize] {
                     b.ctxs[s.caller.0 as usize].clone()
@@ -474,7 +478,7 @@ fn split_contexts(program: &Program, callers: &[Vec<CallSite>], split: &[bool], 
             if cs.len() > MAX_CONTEXTS || (round == 7 && cs != b.ctxs[i]) {
                 capped[i] = true;
                 cs.retain(|&c| c == NO_CTX);
-                for s in sites {
+                for s in &sites {
                     let id = intern(b, (s.caller, s.event as u32), NO_CTX);
                     if !cs.contains(&id) {
                         cs.push(id);

@@ -88,6 +88,10 @@ pub struct CtxEntry {
     /// `#[should_panic]` body or a `pytest.raises` block): such paths are kept apart from the
     /// others, and listed after them, so that a finding shows an unasserted path when one fails.
     pub asserted: bool,
+    /// Whether the path came through a call that may not run the function there (a call
+    /// through a trait object or a type parameter, a lazy static's first dereference): such a
+    /// context is kept only when every known context of the function is the same one.
+    pub may: bool,
     /// What the path assumes (build conditions, literal arguments): see [`paths`].
     pub path: paths::PathId,
 }
@@ -400,8 +404,20 @@ impl Facts {
     /// Known runtime instances `f` runs on as a worker (not the unknown one). Under an
     /// executor that parks a thread holding a Tokio context, that is the Tokio runtime: its
     /// reactor, timers and blocking rules are the ones the code meets.
+    ///
+    /// A context reached through an uncertain call ([`CtxEntry::may`]) names its runtime only
+    /// when every runtime context of `f` is that one: two tests dispatching through one trait
+    /// object may each reach a different impl.
     pub fn known_instances(&self, f: FnId) -> impl Iterator<Item = (InstId, &CtxEntry)> + '_ {
-        self.ctx(f).iter().filter_map(|c| match c.ctx {
+        let list = self.ctx(f);
+        let mut runtimes = list.iter().filter_map(|c| match c.ctx {
+            Ctx::Runtime(i) if i != InstId::UNKNOWN => Some(i),
+            _ => None,
+        });
+        let first = runtimes.next();
+        let one = runtimes.all(|i| Some(i) == first);
+        list.iter().filter_map(move |c| match c.ctx {
+            Ctx::Runtime(_) if c.may && !one => None,
             Ctx::Runtime(i) => {
                 Some((self.runtime_below(i), c)).filter(|(i, _)| *i != InstId::UNKNOWN)
             }

@@ -298,6 +298,9 @@ const PLACEMENTS: &[&str] = &[
     "installed_logger",
     "arc_mutex",
     "static_worker",
+    "dyn_several_impls",
+    "generic_field_several_impls",
+    "lazy_initialiser",
 ];
 
 /// The placements crossed with the extra contexts of `extra_contexts`.
@@ -781,6 +784,107 @@ impl Worker {{
             }
             placed.moves = true;
         }
+        // A trait object of a trait with several impls, picked at run time: the call may
+        // reach each impl, and reaches the one holding the code only where every way in runs.
+        "dyn_several_impls" => {
+            let attr = if is_async {
+                "#[async_trait::async_trait]\n"
+            } else {
+                ""
+            };
+            placed.items = format!(
+                "{support}{attr}pub trait Job: Send + Sync {{
+    {kw} job(&self) -> usize;
+}}
+
+pub struct Idle;
+
+{attr}impl Job for Idle {{
+    {kw} job(&self) -> usize {{
+        0
+    }}
+}}
+
+pub struct Nightly;
+
+{attr}impl Job for Nightly {{
+    {kw} job(&self) -> usize {{
+{body}
+    }}
+}}
+
+pub fn pick(idle: bool) -> Box<dyn Job> {{
+    if idle {{
+        Box::new(Idle)
+    }} else {{
+        Box::new(Nightly)
+    }}
+}}
+"
+            );
+            placed.setup = "    let picked = pick(std::env::args().count() > 3);\n".into();
+            placed.call = format!("picked.job(){aw}");
+            placed.moves = true;
+        }
+        // A field of a type parameter bound by a trait with several impls, set by a
+        // constructor: the call through the field may reach each impl.
+        "generic_field_several_impls" => {
+            placed.items = format!(
+                "{support}pub trait Job {{
+    {kw} job(&self) -> usize;
+}}
+
+pub struct Idle;
+
+impl Job for Idle {{
+    {kw} job(&self) -> usize {{
+        0
+    }}
+}}
+
+pub struct Nightly;
+
+impl Job for Nightly {{
+    {kw} job(&self) -> usize {{
+{body}
+    }}
+}}
+
+pub struct Runner<J: Job> {{
+    job: J,
+    runs: usize,
+}}
+
+impl<J: Job> Runner<J> {{
+    pub fn new(job: J) -> Self {{
+        Runner {{ job, runs: 1 }}
+    }}
+
+    pub {kw} run(&self) -> usize {{
+        self.runs + self.job.job(){aw}
+    }}
+}}
+"
+            );
+            placed.setup = "    let runner = Runner::new(Nightly);\n".into();
+            placed.call = format!("runner.run(){aw}");
+            placed.moves = true;
+        }
+        // A lazy static whose initialiser holds the code: it runs at the first read (sync).
+        "lazy_initialiser" => {
+            assert!(!is_async, "an initialiser is sync");
+            placed.items = format!(
+                "{support}static JOB: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {{
+{body}
+}});
+"
+            );
+            placed.call = "{
+        let n: usize = *JOB;
+        n
+    }"
+            .into();
+        }
         // A process-wide value in a `OnceLock`, reached through its accessor.
         "static_worker" => {
             placed.items = format!(
@@ -988,10 +1092,10 @@ fn executor_programs(out: &mut Vec<Program>) {
                     .flat_map(|p| extra_contexts(payload).iter().map(move |c| (*p, *c))),
             );
         for (placement, (bug_ctx, twin_ctx)) in crossed {
-            // A `Drop`, `Deserialize` or `Log` impl is sync.
+            // A `Drop`, `Deserialize` or `Log` impl, and a lazy initialiser, are sync.
             if matches!(
                 placement,
-                "drop_impl" | "deserialize_impl" | "installed_logger"
+                "drop_impl" | "deserialize_impl" | "installed_logger" | "lazy_initialiser"
             ) && payload.is_async
             {
                 continue;

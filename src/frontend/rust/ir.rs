@@ -281,6 +281,9 @@ pub struct StaticIr {
     pub type_pkg: Vec<SymPath>,
     /// Initialiser body (local id).
     pub init: Option<u32>,
+    /// Whether the initialiser runs at the first dereference of the static, wherever that is
+    /// (`lazy_static!`, a `Lazy`/`LazyLock` made with a closure), rather than at compile time.
+    pub lazy: bool,
     /// `Create` events in the initialiser's result: (local fn, event index).
     pub init_creates: Vec<(u32, u32)>,
     /// Module scope, or `None` when declared inside a function body.

@@ -19,7 +19,7 @@ use super::kbview::KbView;
 use super::package::{ProgramPlan, TargetKind, TargetPlan, normalize};
 use crate::model::{
     CondId, Conds, Entry, Event, EventKind, FileInfo, FnId, Function, Global, GlobalId, Language,
-    Program, ResourceRef, RunKind, RuntimeRef, VarId, VarKind,
+    Program, Reach, ResourceRef, RunKind, RuntimeRef, VarId, VarKind,
 };
 use typing::RTy;
 
@@ -503,6 +503,27 @@ impl<'p> Linker<'p> {
         }
     }
 
+    /// The initialisers of the lazy statics a reference (written in file `f`) reads.
+    fn lazy_inits(&self, f: u32, target: &Target) -> Vec<FnId> {
+        if !matches!(target, Target::Static(_) | Target::Path(_)) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for it in self.resolve_target(f, target) {
+            if let LItem::Static(sf, si) = it
+                && let Some(s) = self.ir(sf).and_then(|ir| ir.statics.get(si as usize))
+                && s.lazy
+                && let Some(init) = s.init
+            {
+                let id = FnId(self.fn_base[sf as usize] + init);
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+        out
+    }
+
     /// Every impl of the package of `trait_`'s method `name`, when some file installs a value
     /// of the trait; none otherwise.
     fn installed_impls(&self, trait_: &str, name: &str) -> Vec<LItem> {
@@ -927,6 +948,9 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 dropped.insert((g.func, ev));
             }
         }
+        // Calls through a trait object or a type parameter, and lazy statics' initialisers run
+        // by a read, as (local fn, model event, how surely).
+        let mut may_calls: Vec<(u32, u32, Reach)> = Vec::new();
         for (i, func) in ir.fns.iter().enumerate() {
             let mut events = Vec::with_capacity(func.events.len());
             let mut index = Vec::with_capacity(func.events.len());
@@ -934,6 +958,27 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 if dropped.contains(&(i as u32, ei as u32)) {
                     index.push(None);
                     continue;
+                }
+                // A read of a lazy static runs its initialiser, the first time.
+                if let FKind::Ref {
+                    target,
+                    as_value: true,
+                    ..
+                } = &ev.kind
+                {
+                    let inits = l.lazy_inits(f, target);
+                    if !inits.is_empty() {
+                        may_calls.push((i as u32, events.len() as u32, Reach::Once));
+                        events.push(Event {
+                            span: ev.span,
+                            loop_depth: ev.loop_depth,
+                            kind: EventKind::Call {
+                                callees: inits,
+                                result: None,
+                            },
+                            when: program.conds.import(&ir.conds, ev.when),
+                        });
+                    }
                 }
                 let kind = match &ev.kind {
                     FKind::Model(k) => {
@@ -1014,6 +1059,9 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                                     program.vars[r.0 as usize].kind = *k;
                                 }
                             }
+                            if !*value && callees.len() > 1 && l.dispatches(f, target) {
+                                may_calls.push((i as u32, events.len() as u32, Reach::May));
+                            }
                             Some(EventKind::Call { callees, result })
                         } else if *value {
                             global.map(|g| EventKind::Use {
@@ -1072,6 +1120,9 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 when,
                 params: Vec::new(),
             });
+        }
+        for (fi, ev, reach) in may_calls {
+            program.reach.insert((FnId(fb + fi), ev), reach);
         }
         for (fi, ev, helper) in handed_to {
             if let Some(&Some(at)) = event_index

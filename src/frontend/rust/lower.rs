@@ -956,10 +956,12 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     }
 
     fn lower_macro_statics(&mut self, mac: &syn::Macro, at: usize) {
-        if let MacroBody::LazyStatics(v) | MacroBody::ThreadLocals(v) = macros::parse(mac) {
+        let body = macros::parse(mac);
+        let lazy = matches!(body, MacroBody::LazyStatics(_));
+        if let MacroBody::LazyStatics(v) | MacroBody::ThreadLocals(v) = body {
             for (i, st) in v.iter().enumerate() {
                 if let Some(&idx) = self.ids.get(&(at, i as u32)) {
-                    self.lower_static(idx, &st.ty, &st.init);
+                    self.lower_static(idx, &st.ty, &st.init, lazy);
                 }
             }
         }

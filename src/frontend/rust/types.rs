@@ -69,6 +69,14 @@ pub fn is_cell(name: &str) -> bool {
     CELLS.contains(&name)
 }
 
+/// Whether `ty` is a cell whose value its initialiser makes at the first dereference
+/// (`Lazy<T>`, `LazyLock<T>`, `LazyCell<T>`), wherever that happens.
+pub fn is_lazy_cell(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|last| {
+        last.ident.to_string().starts_with("Lazy")
+    }))
+}
+
 /// The type of the value a static holds: `T` for a `OnceLock<T>`, `LazyLock<T>` and the like,
 /// the type itself otherwise.
 pub fn cell_content(ty: &Type) -> &Type {

@@ -13,6 +13,10 @@ use crate::model::FnId;
 /// Deepest nesting of type computations (calls of calls, fields of fields).
 const MAX_DEPTH: u32 = 12;
 
+/// Most impls a call through a trait object may reach; a trait implemented more widely says
+/// nothing about the value at hand.
+const MAX_IMPLS: usize = 8;
+
 /// Methods of std traits that borrow their receiver: calling one does not move the value.
 const BORROWING: &[&str] = &[
     "as_mut",
@@ -251,9 +255,10 @@ impl Linker<'_> {
         }
     }
 
-    /// A method called on a trait object (`&dyn Store`, `Arc<dyn Store>`) of a trait the
-    /// package declares: the impl's method when the package implements it once (with several
-    /// impls the callee depends on the value, which the model does not follow).
+    /// A method called on a trait object (`&dyn Store`, `Arc<dyn Store>`) or on a value of a
+    /// type parameter bound by a trait the package declares: the method of each impl of the
+    /// package. With several impls, the callee depends on the value, which the model does not
+    /// follow: the call may reach each of them ([`Linker::dispatches`]).
     fn sole_trait_impl(&self, t: u32, key: &str, name: &str) -> Vec<LItem> {
         if self.type_decls.contains_key(&(t, key.to_string())) {
             return Vec::new();
@@ -263,8 +268,26 @@ impl Linker<'_> {
             .trait_methods
             .get(&(t, trait_.to_string(), name.to_string()))
         {
-            Some(ids) if ids.len() == 1 => vec![LItem::Fn(ids[0])],
+            Some(ids) if ids.len() <= MAX_IMPLS => ids.iter().map(|&id| LItem::Fn(id)).collect(),
             _ => Vec::new(),
+        }
+    }
+
+    /// Whether a call of `target` (written in file `f`) goes through a trait object or a type
+    /// parameter to several impls: which of them runs depends on the value.
+    pub(super) fn dispatches(&self, f: u32, target: &Target) -> bool {
+        let Target::Method { ty, name } = target else {
+            return false;
+        };
+        if matches!(ty, TypeRef::Unknown) {
+            return false;
+        }
+        match self.eval(f, ty, 1).peel() {
+            RTy::Pkg(t, k) => {
+                self.methods_of(*t, k, name).is_none()
+                    && self.sole_trait_impl(*t, k, name).len() > 1
+            }
+            _ => false,
         }
     }
 

@@ -41,6 +41,7 @@ impl Lowerer<'_, '_> {
             type_apis: Vec::new(),
             type_pkg: Vec::new(),
             init: None,
+            lazy: false,
             init_creates: Vec::new(),
             scope: Some(self.scope),
             ty: TypeRef::Unknown,
@@ -443,7 +444,7 @@ impl Lowerer<'_, '_> {
             }
             Item::Static(s) => {
                 if let Some(&idx) = self.ids.get(&key(item, 0)) {
-                    self.lower_static(idx, &s.ty, &s.expr);
+                    self.lower_static(idx, &s.ty, &s.expr, false);
                 }
             }
             Item::Mod(m) => {
@@ -528,7 +529,9 @@ impl Lowerer<'_, '_> {
 
     pub(super) fn lower_fn_body(&mut self, id: u32, sig: &Signature, block: &Block) {
         let saved_depth = self.depth;
-        let bounds = self.generic_traits_of(&sig.generics);
+        // The type parameters of the function, and those of its impl (`impl<S: Store>`).
+        let mut bounds = self.generic_traits.clone();
+        bounds.extend(self.generic_traits_of(&sig.generics));
         let saved_generics = std::mem::replace(&mut self.generic_traits, bounds);
         self.stack.push(FnState::new(id, true, false));
         for (i, input) in sig.inputs.iter().enumerate() {
@@ -654,6 +657,8 @@ impl Lowerer<'_, '_> {
         let saved = self.imp.replace(ImplCtx {
             self_ty: self_ty.clone(),
         });
+        let impl_bounds = self.generic_traits_of(&imp.generics);
+        let saved_generics = std::mem::replace(&mut self.generic_traits, impl_bounds);
         let saved_test = (self.cfg_test, self.when);
         self.cfg_test |= attrs::is_cfg_test(&imp.attrs);
         let cfg = cfg::of_attrs(&imp.attrs, &mut self.ir.conds);
@@ -670,6 +675,7 @@ impl Lowerer<'_, '_> {
             }
         }
         (self.cfg_test, self.when) = saved_test;
+        self.generic_traits = saved_generics;
         self.imp = saved;
     }
 
@@ -697,7 +703,9 @@ impl Lowerer<'_, '_> {
         self.imp = saved;
     }
 
-    pub(super) fn lower_static(&mut self, idx: u32, ty: &Type, init: &Expr) {
+    /// Lowers a static's type and initialiser; `lazy` when a macro makes its initialiser run
+    /// at the first dereference (`lazy_static!`).
+    pub(super) fn lower_static(&mut self, idx: u32, ty: &Type, init: &Expr, lazy: bool) {
         let (api, pkg) = self.type_mentions(ty);
         let in_body = !self.stack.is_empty();
         let lib_ty = match self.resolve_type(crate::frontend::rust::types::cell_content(ty)) {
@@ -752,6 +760,7 @@ impl Lowerer<'_, '_> {
         }
         let s = &mut self.ir.statics[idx as usize];
         s.init = Some(id);
+        s.lazy = lazy || (closure.is_some() && crate::frontend::rust::types::is_lazy_cell(ty));
         s.init_creates = tail
             .pend
             .iter()
