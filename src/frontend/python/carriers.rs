@@ -204,8 +204,8 @@ fn edges(
                     event: e,
                     start,
                     len,
-                    result,
                 } => {
+                    let result = ff.call_result(start);
                     let callees: &[FnId] = match event(func, e).map(|ev| &ev.kind) {
                         Some(EventKind::Call { callees, .. }) => callees,
                         Some(EventKind::Run { body, .. }) => std::slice::from_ref(body),

@@ -114,7 +114,7 @@ impl Lowerer<'_> {
             .chain(fields.iter().filter(|f| f.init).map(|f| f.param.clone()))
             .collect();
         let irf = &mut self.ir.functions[id as usize];
-        irf.param_names = scope.params.clone().into_boxed_slice();
+        irf.param_names = scope.params.iter().cloned().collect();
         irf.func.callers_unknown = true;
         irf.public_only = true;
         self.scopes.push(scope);

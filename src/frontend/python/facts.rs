@@ -1,7 +1,7 @@
 //! The flow facts of one file, packed: every Python file's facts stay alive until its project
 //! is linked, and most of them are dropped there (`carriers`), so they are kept small until
-//! then. A place is one `u32` (its kind in the top bits), a call's arguments sit in one list
-//! per file, and a fact is 32 bytes; [`crate::model::Fact`]s are made only for the facts the
+//! then. A place is one `u32` (its kind in the top bits), a call's result and arguments sit in
+//! one list per file, and a fact is 24 bytes; [`crate::model::Fact`]s are made only for the facts the
 //! linker keeps.
 
 use ruff_python_ast::name::Name;
@@ -71,13 +71,9 @@ pub enum Packed {
     Assign { to: Code, from: Code },
     /// [`FactKind::HandleOf`].
     HandleOf { to: Code, from: Code },
-    /// [`FactKind::Call`]: arguments `args[start..start + len]` of [`FileFacts::args`].
-    Call {
-        event: u32,
-        start: u32,
-        len: u32,
-        result: Code,
-    },
+    /// [`FactKind::Call`]: its result is `args[start]` of [`FileFacts::args`], its arguments
+    /// the `len` places after it (see [`FileFacts::call_args`]).
+    Call { event: u32, start: u32, len: u16 },
     /// [`FactKind::Load`].
     Load { to: Code, cell: u32 },
     /// [`FactKind::Store`].
@@ -114,6 +110,11 @@ pub struct PackedFact {
     /// What happens.
     pub kind: Packed,
 }
+
+const _: () = assert!(std::mem::size_of::<PackedFact>() <= 24);
+
+/// Most arguments a packed call keeps (the ones after are not followed).
+const MAX_ARGS: usize = u16::MAX as usize;
 
 /// The flow facts of one file.
 #[derive(Debug, Default)]
@@ -159,15 +160,16 @@ impl FileFacts {
                 result,
             } => {
                 let start = self.args.len() as u32;
-                for a in args {
+                let result = result.map_or(Code::NONE, |p| self.code(p));
+                self.args.push(result);
+                for a in args.into_iter().take(MAX_ARGS) {
                     let c = a.map_or(Code::NONE, |p| self.code(p));
                     self.args.push(c);
                 }
                 Packed::Call {
                     event,
                     start,
-                    len: self.args.len() as u32 - start,
-                    result: result.map_or(Code::NONE, |p| self.code(p)),
+                    len: (self.args.len() as u32 - start - 1) as u16,
                 }
             }
             FactKind::Load { to, cell } => Packed::Load {
@@ -228,7 +230,9 @@ impl FileFacts {
             return;
         };
         // The call's arguments are the last ones recorded.
-        if start + len != self.args.len() as u32 {
+        if start + 1 + u32::from(len) != self.args.len() as u32
+            || usize::from(len) + kwargs.len() > MAX_ARGS
+        {
             return;
         }
         for (name, place) in kwargs {
@@ -241,7 +245,7 @@ impl FileFacts {
             ..
         }) = self.facts.last_mut()
         {
-            *len += kwargs.len() as u32;
+            *len += kwargs.len() as u16;
         }
     }
 
@@ -267,16 +271,17 @@ impl FileFacts {
             else {
                 continue;
             };
-            let end = *start + *len;
-            let first = keywords.partition_point(|(i, _)| *i < *start);
+            let end = *start + 1 + u32::from(*len);
+            let first = keywords.partition_point(|(i, _)| *i <= *start);
             let kws = &keywords[first..keywords.partition_point(|(i, _)| *i < end)];
             let hidden = if shifts { shift(f.func, *event) } else { 0 };
             if kws.is_empty() && hidden == 0 {
                 continue;
             }
-            let n_pos = (*len as usize) - kws.len();
+            let n_pos = usize::from(*len) - kws.len();
+            let from = *start as usize + 1;
             let mut bound: Vec<Code> = vec![Code::NONE; hidden.into()];
-            bound.extend_from_slice(&self.args[*start as usize..*start as usize + n_pos]);
+            bound.extend_from_slice(&self.args[from..from + n_pos]);
             for (i, name) in kws {
                 let Some(p) = position(f.func, *event, name.as_str()) else {
                     continue;
@@ -292,8 +297,11 @@ impl FileFacts {
                     bound[p] = self.args[*i as usize];
                 }
             }
+            bound.truncate(MAX_ARGS);
+            let result = self.args[*start as usize];
             *start = self.args.len() as u32;
-            *len = bound.len() as u32;
+            *len = bound.len() as u16;
+            self.args.push(result);
             self.args.extend(bound);
         }
     }
@@ -352,10 +360,16 @@ impl FileFacts {
     }
 
     /// The arguments of a packed call.
-    pub fn call_args(&self, start: u32, len: u32) -> &[Code] {
+    pub fn call_args(&self, start: u32, len: u16) -> &[Code] {
+        let first = start as usize + 1;
         self.args
-            .get(start as usize..(start + len) as usize)
+            .get(first..first + usize::from(len))
             .unwrap_or(&[])
+    }
+
+    /// The result of a packed call.
+    pub fn call_result(&self, start: u32) -> Code {
+        self.args.get(start as usize).copied().unwrap_or(Code::NONE)
     }
 
     /// The places a packed fact mentions (a cell read or written is not one of them: the fact
@@ -365,7 +379,7 @@ impl FileFacts {
             Packed::New { to, .. } | Packed::Load { to, .. } => (to, Code::NONE),
             Packed::Assign { to, from } | Packed::HandleOf { to, from } => (to, from),
             Packed::Store { from, .. } => (from, Code::NONE),
-            Packed::Call { result, .. } => (result, Code::NONE),
+            Packed::Call { start, .. } => (self.call_result(start), Code::NONE),
             Packed::Subject { place, .. }
             | Packed::Use { place }
             | Packed::Drop { place }
@@ -431,12 +445,8 @@ impl FileFacts {
                     *from = shift(*from);
                     true
                 }
-                Packed::Call {
-                    event: e, result, ..
-                } => {
-                    *result = shift(*result);
-                    ev(e)
-                }
+                // The result sits among the arguments, shifted above.
+                Packed::Call { event: e, .. } => ev(e),
                 Packed::Load { to, cell: c } => {
                     *to = shift(*to);
                     cell(c);
@@ -480,15 +490,10 @@ impl FileFacts {
                 to: p(to)?,
                 from: p(from)?,
             },
-            Packed::Call {
-                event,
-                start,
-                len,
-                result,
-            } => FactKind::Call {
+            Packed::Call { event, start, len } => FactKind::Call {
                 event,
                 args: self.call_args(start, len).iter().map(|&c| p(c)).collect(),
-                result: p(result),
+                result: p(self.call_result(start)),
             },
             Packed::Load { to, cell } => FactKind::Load {
                 to: p(to)?,

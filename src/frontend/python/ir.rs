@@ -185,7 +185,7 @@ pub struct IrFn {
     /// The body, without the events of pending references.
     pub func: Function,
     /// Pending references, in source order.
-    pub pending: Vec<PendingAt>,
+    pub pending: ThinVec<PendingAt>,
     /// The type of what a call returns, as a type path: a dotted path followed by `()` for an
     /// instance of a project class (`pkg.store.Store()`), a path naming a call result or an
     /// attribute (`pkg.make()`, `pkg.Service.store`), or `?Name()` for the project class with
@@ -209,7 +209,7 @@ pub struct IrFn {
     pub arg_types: ThinVec<(u32, u8, u32)>,
     /// Names of the positional parameters (`self` included; empty for positional-only ones),
     /// which keyword arguments bind to.
-    pub param_names: Box<[Name]>,
+    pub param_names: ThinVec<Name>,
     /// Functions passed as arguments of project calls (by name, as a lambda, a bound method of
     /// `self` or through `functools.partial`): the call (a pending reference flagged
     /// `flow::PENDING`, or the index of a call event of a nested function), the argument's
@@ -269,7 +269,7 @@ pub struct FileIr {
     /// Wide-scope fixtures defined here.
     pub fixtures: Vec<FixtureDef>,
     /// Interned paths and names of pending references.
-    pub paths: Vec<Box<str>>,
+    pub paths: Paths,
     /// Attribute creations of pending references ([`Pending::AttrCreate`]).
     pub attr_creates: Vec<AttrCreate>,
     /// Conditions of events (tests of parameters).
@@ -343,14 +343,72 @@ impl FileIr {
     }
 }
 
+/// The interned strings of a file, by index: one buffer and where each string ends (a file
+/// interns a hundred thousand paths and names, and keeps them until its project is linked).
+#[derive(Debug, Default, Clone)]
+pub struct Paths {
+    /// The strings, one after the other.
+    text: String,
+    /// End offset of each string in `text`.
+    ends: Vec<u32>,
+}
+
+impl Paths {
+    /// Adds a string; its index is the number of strings before it.
+    pub fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u32);
+    }
+
+    /// How many strings there are.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there is no string.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The string of index `i`.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1] as usize,
+        };
+        self.text.get(start..end)
+    }
+
+    /// The strings, by index.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// Drops the room that growing left.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
+impl std::ops::Index<usize> for Paths {
+    type Output = str;
+
+    fn index(&self, i: usize) -> &str {
+        self.get(i).expect("interned string index out of range")
+    }
+}
+
 /// The arguments of a file's calls that pass a literal or a parameter, packed: most of them are
 /// dropped at link time (only calls of functions that test a parameter keep theirs), and a
-/// file has many. An argument is two `u32`s (its key and its value); literals and keyword
-/// names sit in one table per file, each once.
+/// file has many. A call is its offsets in the file and where its arguments are; an argument
+/// is two `u32`s (its key and its value); literals and keyword names sit in one table per
+/// file, each once.
 #[derive(Debug, Default)]
 pub struct CallArgs {
-    /// Per call: its span and its arguments, `args[start..start + len]`.
-    calls: Vec<(Span, u32, u32)>,
+    /// Per call: its start and end offsets and its arguments, `args[start..start + len]`.
+    calls: Vec<[u32; 4]>,
     /// Arguments: a packed [`ArgKey`] and [`ArgVal`].
     args: Vec<(u32, u32)>,
     /// Literals and keyword names (as [`Lit::Str`]) by index.
@@ -382,7 +440,22 @@ impl CallArgs {
             self.args.push((key, val));
         }
         self.calls
-            .push((span, start, self.args.len() as u32 - start));
+            .push([span.start, span.end, start, self.args.len() as u32 - start]);
+    }
+
+    /// Keeps only the calls at the offsets `keep` accepts (those that can become call events).
+    pub fn retain(&mut self, keep: impl Fn(u32, u32) -> bool) {
+        let mut args = Vec::new();
+        self.calls.retain_mut(|c| {
+            if !keep(c[0], c[1]) {
+                return false;
+            }
+            let start = args.len() as u32;
+            args.extend_from_slice(&self.args[c[2] as usize..(c[2] + c[3]) as usize]);
+            c[2] = start;
+            true
+        });
+        self.args = args;
     }
 
     fn lit(&mut self, l: Lit) -> u32 {
@@ -413,14 +486,14 @@ impl CallArgs {
         }
     }
 
-    /// The spans of the calls, in the order they were recorded.
+    /// The spans of the calls (in file 0), in the order they were recorded.
     pub fn spans(&self) -> impl Iterator<Item = Span> + '_ {
-        self.calls.iter().map(|c| c.0)
+        self.calls.iter().map(|c| Span::new(0, c[0], c[1]))
     }
 
     /// The arguments of the `k`th call recorded.
     pub fn args(&self, k: usize) -> Vec<(ArgKey, ArgVal)> {
-        let (_, start, len) = self.calls[k];
+        let [_, _, start, len] = self.calls[k];
         self.args[start as usize..(start + len) as usize]
             .iter()
             .map(|&(key, val)| (self.key(key), self.val(val)))

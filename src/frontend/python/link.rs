@@ -66,7 +66,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     if std::env::var_os("LOOPLINT_HEAP_PARTS").is_some() {
         measure(files);
     }
-    let call_args: Vec<_> = files
+    let call_args: Vec<super::ir::CallArgs> = files
         .iter_mut()
         .map(|f| std::mem::take(&mut f.call_args))
         .collect();
@@ -139,9 +139,15 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         .iter()
         .flat_map(|fns| fns.iter().map(|f| f.public_only))
         .collect();
-    let param_names: Vec<Box<[ruff_python_ast::name::Name]>> = bodies
+    let param_names: Vec<thin_vec::ThinVec<ruff_python_ast::name::Name>> = bodies
         .iter_mut()
         .flat_map(|fns| fns.iter_mut().map(|f| std::mem::take(&mut f.param_names)))
+        .collect();
+    // Whether each function tests a parameter: only calls of such functions keep their
+    // arguments, which are copied out as each file is linked (see `keep_call_args`).
+    let tests_params: Vec<bool> = bodies
+        .iter()
+        .flat_map(|fns| fns.iter().map(|f| !f.func.params.is_empty()))
         .collect();
     let mut value_refs: Vec<FnId> = Vec::new();
     // Calls of partials made in other modules: how many bound arguments come first (by
@@ -178,7 +184,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         HashMap::default()
     };
     crate::alloc::phase("link setup");
-    for (k, (fns, ir)) in bodies.into_iter().zip(flows).enumerate() {
+    for (k, ((fns, ir), args)) in bodies.into_iter().zip(flows).zip(call_args).enumerate() {
         // The files' functions are freed as they are linked, mostly in pages of the workers
         // that lowered them: now and then those give the emptied pages back.
         if k % RELEASE_EVERY == RELEASE_EVERY - 1 {
@@ -347,6 +353,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             index.extend(resolved);
             event_index.push(index);
         }
+        keep_call_args(&mut program, k, fo, args, &tests_params, &unbound);
         let FileFlow {
             cells,
             temps,
@@ -438,10 +445,6 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     crate::alloc::release();
     crate::alloc::phase("link files dropped");
 
-    // The arguments kept are copied out once the files are freed, so that the copies do not
-    // add to the files' memory.
-    keep_call_args(&mut program, call_args, &unbound);
-    crate::alloc::phase("link call args kept");
     // Only the facts that a made value may reach are kept (see `carriers`), once the files'
     // other results are freed; the other facts are freed file by file.
     program.flow.facts = super::carriers::keep(&program, linked_facts);
@@ -508,7 +511,7 @@ fn report_sizes(files: &[FileIr]) {
                 kinds[k] += 1;
             }
         }
-        paths += f.paths.iter().map(|p| p.len() + 16).sum::<usize>();
+        paths += f.paths.iter().map(|p| p.len() + 4).sum::<usize>();
         facts += f.flow.facts.capacity();
         vars += f.vars.len();
         globals += f.globals.len();
@@ -536,7 +539,7 @@ fn report_sizes(files: &[FileIr]) {
 /// project functions), when they agree.
 fn keyword_position(
     program: &Program,
-    names: &[Box<[ruff_python_ast::name::Name]>],
+    names: &[thin_vec::ThinVec<ruff_python_ast::name::Name>],
     f: u32,
     e: u32,
     name: &str,
@@ -667,19 +670,22 @@ impl Handing {
     }
 }
 
-/// Keeps the arguments of the calls whose callee binds its parameters.
+/// Keeps the arguments of the calls of file `k` (its functions start at `fo` and are linked)
+/// whose callees test a parameter: the analysis enters those with the literals passed. The
+/// file's other call arguments are freed at once, while later files are still being linked.
 fn keep_call_args(
     program: &mut Program,
-    call_args: Vec<super::ir::CallArgs>,
+    k: usize,
+    fo: u32,
+    call_args: super::ir::CallArgs,
+    tests_params: &[bool],
     unbound: &HashSet<crate::model::Span>,
 ) {
-    let mut wanted = rustc_hash::FxHashSet::default();
-    for f in &program.functions {
+    let mut wanted = HashSet::default();
+    for f in &program.functions[fo as usize..] {
         for ev in &f.events {
             if let EventKind::Call { callees, .. } = &ev.kind
-                && callees
-                    .iter()
-                    .any(|c| !program.functions[c.0 as usize].params.is_empty())
+                && callees.iter().any(|c| tests_params[c.0 as usize])
             {
                 wanted.insert(ev.span);
             }
@@ -688,15 +694,13 @@ fn keep_call_args(
     if wanted.is_empty() {
         return;
     }
-    for (k, list) in call_args.into_iter().enumerate() {
-        for (i, span) in list.spans().enumerate() {
-            let span = crate::model::Span {
-                file: k as u32,
-                ..span
-            };
-            if wanted.contains(&span) && !unbound.contains(&span) {
-                program.call_args.insert(span, list.args(i));
-            }
+    for (i, span) in call_args.spans().enumerate() {
+        let span = crate::model::Span {
+            file: k as u32,
+            ..span
+        };
+        if wanted.contains(&span) && !unbound.contains(&span) {
+            program.call_args.insert(span, call_args.args(i));
         }
     }
 }
@@ -851,7 +855,7 @@ pub fn library_subclasses(project: &Project, files: &[FileIr], kb: &Kb) -> Subcl
                 out.alias(&format!("{}.{name}", f.module), i);
             }
         }
-        for p in &f.paths {
+        for p in f.paths.iter() {
             // A class named by a dotted path through other modules (`pkg.clients.ApiClient`).
             let head = p.split("().").next().unwrap_or(p);
             let head = head.strip_suffix("()").unwrap_or(head);
@@ -1641,7 +1645,7 @@ impl<'a> Linker<'a> {
                 || at.only_async.is_some_and(|a| a != callee_async(f))
         };
         let paths = &self.files[file].paths;
-        let text = |i: u32| paths.get(i as usize).map_or("", |p| &**p);
+        let text = |i: u32| paths.get(i as usize).unwrap_or("");
         match &at.what {
             Pending::Ref { path: id, kind } => {
                 let path = text(*id);

@@ -224,6 +224,21 @@ impl<'a> Lowerer<'a> {
         ir.cells.shrink_to_fit();
         ir.vars.shrink_to_fit();
         ir.paths.shrink_to_fit();
+        // Only a call that becomes a call event, here or when a pending reference is resolved,
+        // can have its arguments looked up.
+        let called: rustc_hash::FxHashSet<(u32, u32)> = ir
+            .functions
+            .iter()
+            .flat_map(|f| {
+                let events = f.func.events.iter().filter_map(|e| {
+                    matches!(e.kind, crate::model::EventKind::Call { .. })
+                        .then_some((e.span.start, e.span.end))
+                });
+                events.chain(f.pending.iter().map(|p| (p.start, p.end)))
+            })
+            .collect();
+        ir.call_args
+            .retain(|start, end| called.contains(&(start, end)));
         ir.call_args.seal();
         ir.rehome()
     }
@@ -334,7 +349,7 @@ impl<'a> Lowerer<'a> {
             return i;
         }
         let i = self.ir.paths.len() as u32;
-        self.ir.paths.push(path.into());
+        self.ir.paths.push(path);
         self.path_ids.insert(path.into(), i);
         i
     }
@@ -378,7 +393,7 @@ impl<'a> Lowerer<'a> {
                 when: crate::model::CondId::TRUE,
                 params: Vec::new(),
             },
-            pending: Vec::new(),
+            pending: thin_vec::ThinVec::new(),
             returns: None,
             property: false,
             returns_fn: None,
@@ -386,7 +401,7 @@ impl<'a> Lowerer<'a> {
             decorators: thin_vec::ThinVec::new(),
             public_only: false,
             arg_types: thin_vec::ThinVec::new(),
-            param_names: Box::default(),
+            param_names: thin_vec::ThinVec::new(),
             handed: thin_vec::ThinVec::new(),
         });
         id

@@ -75,7 +75,7 @@ impl Subclasses {
             .filter(|&k| {
                 let f = &files[k];
                 f.classes.iter().any(|c| self.get(&c.path).is_some())
-                    || f.paths.iter().any(|p| names(p))
+                    || f.paths.iter().any(&names)
                     || f.defs.values().any(|d| match d {
                         super::ir::Def::Alias(p) | super::ir::Def::Instance(p) => names(p),
                         _ => false,
