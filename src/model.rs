@@ -595,6 +595,13 @@ pub enum EventKind {
         /// The variable.
         var: VarId,
     },
+    /// A tracked resource handed by name to a call of a function of the program, which the
+    /// value flow follows into the callee: a use here, and an escape only if the callee (or
+    /// code it hands the value to) keeps, returns, closes or lets go of it.
+    Lend {
+        /// The variable.
+        var: VarId,
+    },
     /// The end of the scope that owns tracked variables: they are dropped here unless moved out.
     ScopeEnd {
         /// Variables dropped at this point.

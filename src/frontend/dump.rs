@@ -142,6 +142,7 @@ fn event(program: &Program, kind: &EventKind) -> String {
         EventKind::Use { resource: r } => format!("use {}", resource(program, r)),
         EventKind::Close { resource: r } => format!("close {}", resource(program, r)),
         EventKind::Escape { var: v } => format!("escape {}", var(program, *v)),
+        EventKind::Lend { var: v } => format!("lend {}", var(program, *v)),
         EventKind::ScopeEnd { vars } => {
             let v: Vec<String> = vars.iter().map(|v| var(program, *v)).collect();
             format!("scope-end {}", v.join(", "))

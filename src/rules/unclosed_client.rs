@@ -1,13 +1,13 @@
 //! unclosed-client (LL103): an async client made in a function and never closed; see
 //! `rules/unclosed-client.md`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::analysis::Facts;
-use crate::analysis::flow::ObjKind;
+use crate::analysis::flow::{ObjId, ObjKind};
 use crate::diagnostic::{Finding, Severity};
 use crate::kb::{Concept, Kb};
-use crate::model::{EventKind, FactKind, FnId, Language, Place, Program, ResourceRef, VarId};
+use crate::model::{EventKind, FactKind, FnId, Language, Place, Program, ResourceRef, Span, VarId};
 
 /// The close method of a client constructor, if the knowledge base has one (`aclose`).
 pub fn closer_of(kb: &Kb, language: Language, api: &str) -> Option<String> {
@@ -42,15 +42,29 @@ pub fn check(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) 
     factory_made(program, facts, kb, &closed_vars, out);
     let mut released: HashSet<VarId> = HashSet::new();
     let mut used: HashSet<VarId> = HashSet::new();
+    let mut lent: HashMap<VarId, Vec<Span>> = HashMap::new();
     for (id, func) in program.fns() {
         for ev in &func.events {
             if let EventKind::Use {
                 resource: ResourceRef::Local(v),
-            } = &ev.kind
+            }
+            | EventKind::Lend { var: v } = &ev.kind
             {
                 used.insert(*v);
             }
             match &ev.kind {
+                // Lent from another body (a closure), or to a callee the flow may not follow.
+                EventKind::Lend { var }
+                    if program
+                        .vars
+                        .get(var.0 as usize)
+                        .is_some_and(|x| x.owner == id) =>
+                {
+                    lent.entry(*var).or_default().push(ev.span);
+                }
+                EventKind::Lend { var } => {
+                    released.insert(*var);
+                }
                 EventKind::Close {
                     resource: ResourceRef::Local(v),
                 } => {
@@ -73,11 +87,12 @@ pub fn check(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) 
             }
         }
     }
+    let mut held = Held::default();
     for (fid, func) in program.fns() {
         if func.language != Language::Python {
             continue;
         }
-        for ev in &func.events {
+        for (i, ev) in func.events.iter().enumerate() {
             let EventKind::Create {
                 resource: Some(ResourceRef::Local(v)),
                 api,
@@ -89,6 +104,9 @@ pub fn check(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) 
             };
             // A client made inside `with pytest.raises(..)` is expected to fail to construct.
             if released.contains(v)
+                || lent
+                    .get(v)
+                    .is_some_and(|spans| !only_lent(program, facts, &mut held, fid, i, spans))
                 || facts.in_own_expect_region(fid, ev.span)
                 || !facts.reached(program, fid, ev)
             {
@@ -124,6 +142,103 @@ pub fn check(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) 
             );
         }
     }
+}
+
+/// What the flow says of the places that may hold a client, computed on first need.
+#[derive(Default)]
+struct Held {
+    /// The places that may own each resource object.
+    owning: Option<rustc_hash::FxHashMap<ObjId, Vec<Place>>>,
+    /// Places let go of: closed, entered as a context manager, handed to code the program
+    /// does not see, or used by a body nested in their owner.
+    let_go: HashSet<Place>,
+}
+
+impl Held {
+    /// The places owning each object, and the places let go of.
+    fn get(
+        &mut self,
+        program: &Program,
+        facts: &Facts,
+    ) -> (&rustc_hash::FxHashMap<ObjId, Vec<Place>>, &HashSet<Place>) {
+        if self.owning.is_none() {
+            self.let_go = let_go(program);
+            self.owning = Some(facts.flow.owning_places(ObjKind::Resource));
+        }
+        (self.owning.get_or_insert_default(), &self.let_go)
+    }
+}
+
+/// The places whose value is let go of: closed, entered as a context manager, handed to code
+/// the program does not see, or used by a body nested in their owner (which may close it).
+fn let_go(program: &Program) -> HashSet<Place> {
+    let mut out = HashSet::new();
+    for fact in &program.flow.facts {
+        match fact.kind {
+            FactKind::Close { place } | FactKind::Escape { place } => {
+                out.insert(place);
+            }
+            FactKind::Use { place } if place_owner(program, place) != Some(fact.func) => {
+                out.insert(place);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether the client made by event `event` of `f`, handed by name to the program's own
+/// functions at `spans`, stays with them: every such call names a callee that the flow
+/// carries it into, and no place it reaches keeps it (a field, a static, a return), closes
+/// it, or hands it to code the program does not see. Helpers that only use it borrow it.
+fn only_lent(
+    program: &Program,
+    facts: &Facts,
+    held: &mut Held,
+    f: FnId,
+    event: usize,
+    spans: &[Span],
+) -> bool {
+    let (owning, let_go) = held.get(program, facts);
+    let objects: Vec<ObjId> = facts.flow.made_at(f, event).collect();
+    if objects.is_empty() {
+        return false;
+    }
+    let mut places: Vec<Place> = Vec::new();
+    for o in &objects {
+        let Some(list) = owning.get(o) else {
+            return false;
+        };
+        places.extend(list.iter().copied());
+    }
+    if places
+        .iter()
+        .any(|p| matches!(p, Place::Cell(_) | Place::Ret(_) | Place::Var(_)) || let_go.contains(p))
+    {
+        return false;
+    }
+    // Each lending call (the innermost call around the name) reaches a callee's parameter
+    // that holds the client.
+    let events = &program.func(f).events;
+    spans.iter().all(|s| {
+        events
+            .iter()
+            .filter(|ev| {
+                matches!(ev.kind, EventKind::Call { .. })
+                    && ev.span.file == s.file
+                    && ev.span.start <= s.start
+                    && s.end <= ev.span.end
+            })
+            .min_by_key(|ev| ev.span.end - ev.span.start)
+            .is_some_and(|ev| match &ev.kind {
+                EventKind::Call { callees, .. } => callees.iter().any(|c| {
+                    places
+                        .iter()
+                        .any(|p| matches!(p, Place::Param(g, _) if g == c))
+                }),
+                _ => false,
+            })
+    })
 }
 
 /// The function a place belongs to; `None` for fields and statics.

@@ -1326,7 +1326,10 @@ fn shared_programs(out: &mut Vec<Program>) {
                         ("twin", if twin { "correct" } else { "bug" }.to_string()),
                     ];
                     let rule = (!twin).then_some("cross-runtime-resource");
-                    out.push(Program::new("python", dims, rule, files));
+                    // A client made in place and only lent to `fetch` is never closed.
+                    let leaks = travel.owner == "client = {CREATE}";
+                    let also: &[&str] = if leaks { &["unclosed-client"] } else { &[] };
+                    out.push(Program::new("python", dims, rule, files).tolerating(also));
                 }
             }
         }
@@ -1691,6 +1694,146 @@ fn callback_programs(out: &mut Vec<Program>) {
     ));
 }
 
+/// How a maker hands the client it makes to the project's code: `(name, helper items, call)`.
+/// The helper items define `outer` (the function the maker calls) around `probe` (the function
+/// that does the helper's effect); `{CALL}` is the maker's call expression.
+const LENDS: &[(&str, &str, &str)] = &[
+    ("positional", "", "await probe(client, URL)"),
+    ("keyword", "", "await probe(url=URL, client=client)"),
+    (
+        "helper_chain",
+        "async def outer(client, url):\n    return await probe(client, url)\n",
+        "await outer(client, URL)",
+    ),
+    ("other_module", "", "await probe(client, URL)"),
+    ("own_method", "", "await self._probe(client, URL)"),
+];
+
+/// What the helper the client is lent to does with it: `(name, module items, body, cleanup)`.
+/// Only `uses` leaves the client open; every other effect closes it, or keeps it where the
+/// program's cleanup closes it. `{CLOSE}` is the family's close method.
+const LEND_EFFECTS: &[(&str, &str, &str, &str)] = &[
+    (
+        "uses",
+        "",
+        "resp = await client.get(url)\nreturn resp.status_code",
+        "pass",
+    ),
+    (
+        "closes",
+        "",
+        "try:\n    resp = await client.get(url)\nfinally:\n    await client.{CLOSE}()\nreturn resp.status_code",
+        "pass",
+    ),
+    (
+        "async_with",
+        "",
+        "async with client:\n    resp = await client.get(url)\nreturn resp.status_code",
+        "pass",
+    ),
+    (
+        "kept_in_list",
+        "OPEN = []\n",
+        "OPEN.append(client)\nresp = await client.get(url)\nreturn resp.status_code",
+        "for c in OPEN:\n    await c.{CLOSE}()",
+    ),
+    (
+        "kept_on_object",
+        "STATE = types.SimpleNamespace(client=None)\n",
+        "STATE.client = client\nresp = await client.get(url)\nreturn resp.status_code",
+        "await STATE.client.{CLOSE}()",
+    ),
+    (
+        "exit_stack",
+        "STACK = contextlib.AsyncExitStack()\n",
+        "STACK.push_async_callback(client.{CLOSE})\nresp = await client.get(url)\nreturn resp.status_code",
+        "await STACK.aclose()",
+    ),
+    (
+        "returned",
+        "",
+        "resp = await client.get(url)\nreturn client",
+        "pass",
+    ),
+];
+
+/// A client made by a function and lent to project helpers: a helper that only uses it leaves
+/// it open (`unclosed-client` at the making line); the twins' helpers close it, enter it, keep
+/// it where the program closes it later, hand it to an exit stack or return it to the maker,
+/// which closes it.
+fn lent_client_programs(out: &mut Vec<Program>) {
+    const FAMS: &[(&str, &str, &str)] = &[
+        ("httpx", "httpx.AsyncClient(timeout=2.0)", "aclose"),
+        ("aiohttp", "aiohttp.ClientSession()", "close"),
+    ];
+    for (lend, outer, call) in LENDS {
+        for (effect, items, body, cleanup) in LEND_EFFECTS {
+            for (fam, make, close) in FAMS {
+                let returned = *effect == "returned";
+                let body = body.replace("{CLOSE}", close);
+                let cleanup = cleanup.replace("{CLOSE}", close);
+                let own = *lend == "own_method";
+                let call_lines = if returned {
+                    format!("kept = {call}\nawait kept.{close}()\nreturn 1")
+                } else {
+                    format!("status = {call}\nreturn status")
+                };
+                let maker = if own {
+                    format!(
+                        "class Sweeper:\n    async def _probe(self, client, url):\n        return await probe(client, url)\n\n    async def sweep(self):\n        client = {make}  @@\n{}\n",
+                        ind(&call_lines, 8)
+                    )
+                } else {
+                    format!(
+                        "async def sweep():\n    client = {make}  @@\n{}\n",
+                        ind(&call_lines, 4)
+                    )
+                };
+                let helpers = format!(
+                    "{items}\n\nasync def probe(client, url):\n{}\n\n\n{outer}\n\nasync def cleanup():\n{}\n",
+                    ind(&body, 4),
+                    ind(&cleanup, 4)
+                );
+                let head = "import contextlib\nimport types\n\nimport aiohttp\nimport httpx\n";
+                let run = if own { "Sweeper().sweep()" } else { "sweep()" };
+                let main = format!(
+                    "async def main():\n    print(await {run})\n    await cleanup()\n\n\nif __name__ == \"__main__\":\n    asyncio.run(main())\n"
+                );
+                let files = if *lend == "other_module" {
+                    vec![
+                        (
+                            "app/probes.py".to_string(),
+                            format!("\"\"\"Generated helpers.\"\"\"\n{head}\n{helpers}"),
+                        ),
+                        ("app/__init__.py".to_string(), String::new()),
+                        (
+                            "app/main.py".to_string(),
+                            format!(
+                                "\"\"\"Generated program.\"\"\"\nimport asyncio\n\nimport aiohttp\nimport httpx\n\nfrom app.probes import cleanup, probe\n\nURL = \"http://127.0.0.1:9/health\"\n\n\n{maker}\n\n{main}"
+                            ),
+                        ),
+                    ]
+                } else {
+                    vec![(
+                        "app.py".to_string(),
+                        format!(
+                            "\"\"\"Generated program.\"\"\"\nimport asyncio\n{head}\nURL = \"http://127.0.0.1:9/health\"\n{helpers}\n\n{maker}\n\n{main}"
+                        ),
+                    )]
+                };
+                let dims = vec![
+                    ("class", "unclosed-client".to_string()),
+                    ("lend", lend.to_string()),
+                    ("helper_effect", effect.to_string()),
+                    ("family", fam.to_string()),
+                ];
+                let rule = (*effect == "uses").then_some("unclosed-client");
+                out.push(Program::new("python", dims, rule, files));
+            }
+        }
+    }
+}
+
 /// Every generated Python program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
@@ -1701,5 +1844,6 @@ pub fn generate() -> Vec<Program> {
     closed_loop_programs(&mut out);
     scoped_runtime_programs(&mut out);
     callback_programs(&mut out);
+    lent_client_programs(&mut out);
     out
 }

@@ -241,7 +241,10 @@ impl<'a> Lowerer<'a> {
             }
             return val;
         }
-        self.args_to_project = project || subclass.is_some();
+        // A method of a project class instance (`Probe().run(client)`) is the project's too.
+        let typed_method =
+            apis.is_empty() && callee.typed.as_deref().is_some_and(|t| !t.starts_with('^'));
+        self.args_to_project = project || subclass.is_some() || typed_method;
         // A connection a client borrows and leaves the caller's is only read by the call,
         // unless the client itself leaves the body at once.
         self.lent_keywords = apis
@@ -901,6 +904,11 @@ impl<'a> Lowerer<'a> {
             } else if !to_project && !self.inspecting {
                 self.flow_escape(a.range(), v.place);
             }
+            // A method or an attribute of a followed value handed on
+            // (`stack.push_async_callback(client.aclose)`) may close it there.
+            if v.base != v.place && !self.inspecting {
+                self.flow_escape(a.range(), v.base);
+            }
             if !starred {
                 if let Some(t) = v.ty.filter(|t| is_class_instance(t))
                     && places.len() < 64
@@ -968,6 +976,18 @@ impl<'a> Lowerer<'a> {
                 NameRes::GlobalAlias(_) => {}
                 NameRes::Path(p) if self.is_project_path(&p) => {
                     self.pending_ref(n.range, &p, RefKind::HandedOn);
+                }
+                // A client handed on by name is lent: the flow follows it into the callee.
+                NameRes::Var(v) if self.ir.vars[v.0 as usize].kind == VarKind::Resource => {
+                    let fid = self.scope().fn_id as usize;
+                    let at = self.ir.functions[fid].func.events.len();
+                    let val = self.expr(a, Dest::Keep);
+                    if let Some(ev) = self.ir.functions[fid].func.events.get_mut(at)
+                        && matches!(ev.kind, crate::model::EventKind::Escape { var } if var == v)
+                    {
+                        ev.kind = crate::model::EventKind::Lend { var: v };
+                    }
+                    return val;
                 }
                 _ => return self.expr(a, Dest::Keep),
             }
@@ -1452,7 +1472,8 @@ impl<'a> Lowerer<'a> {
                     (true, Some(first)) => {
                         self.invoke(first);
                         for a in c.arguments.args.iter().skip(1) {
-                            self.expr(a, Dest::Keep);
+                            let v = self.expr(a, Dest::Keep);
+                            self.flow_escape(a.range(), v.place);
                         }
                         None
                     }

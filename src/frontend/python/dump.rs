@@ -116,6 +116,7 @@ pub fn dump(db: &SourceDb, program: &Program) -> String {
                     )
                 }
                 EventKind::Escape { var } => format!("escape {}", vname(*var)),
+                EventKind::Lend { var } => format!("lend {}", vname(*var)),
                 EventKind::ScopeEnd { vars } => format!(
                     "scope-end {}",
                     vars.iter()

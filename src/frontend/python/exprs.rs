@@ -71,7 +71,12 @@ struct Children<'l, 'a, 'd> {
 
 impl<'e> Visitor<'e> for Children<'_, '_, '_> {
     fn visit_expr(&mut self, expr: &'e Expr) {
-        self.lowerer.expr(expr, self.dest);
+        let v = self.lowerer.expr(expr, self.dest);
+        // Kept in a value the flow does not follow (a tuple, a list, the result of `a or b`):
+        // the value goes where the flow loses it.
+        if matches!(self.dest, Dest::Keep) {
+            self.lowerer.flow_escape(expr.range(), v.place);
+        }
     }
 }
 
@@ -177,7 +182,9 @@ impl<'a> Lowerer<'a> {
             }
             Expr::Yield(y) => {
                 if let Some(v) = &y.value {
-                    self.expr(v, Dest::Return);
+                    // Handed to whatever drives the generator.
+                    let val = self.expr(v, Dest::Return);
+                    self.flow_escape(v.range(), val.place);
                 }
                 Val::default()
             }
@@ -192,8 +199,12 @@ impl<'a> Lowerer<'a> {
                 } else {
                     Dest::Keep
                 };
-                self.expr(&i.body, d);
-                self.expr(&i.orelse, d);
+                for e in [&i.body, &i.orelse] {
+                    let v = self.expr(e, d);
+                    if matches!(d, Dest::Keep) {
+                        self.flow_escape(e.range(), v.place);
+                    }
+                }
                 Val::default()
             }
             Expr::BoolOp(_) => {
@@ -418,9 +429,16 @@ impl<'a> Lowerer<'a> {
                     (false, true) => self.chain_place(a.range, &ty, &attrs, attr),
                     _ => None,
                 };
+                // A method of a followed value kept or handed on (`client.aclose`) keeps a
+                // hold on the value.
+                let base = match attrs.is_empty() && dest.escapes() {
+                    true => self.name_place(base),
+                    false => None,
+                };
                 return Val {
                     ty: Some(full),
                     place,
+                    base,
                     ..Val::default()
                 };
             }
@@ -431,6 +449,14 @@ impl<'a> Lowerer<'a> {
                     full.push_str(attr);
                     self.pending_ref(a.range, &full, RefKind::Attr);
                     return Val::default();
+                }
+                // A method or an attribute of a followed local kept or handed on
+                // (`client.aclose`) keeps a hold on it.
+                NameRes::Local | NameRes::Builtin if dest.escapes() => {
+                    return Val {
+                        base: self.name_place(base),
+                        ..Val::default()
+                    };
                 }
                 NameRes::Path(_) | NameRes::Plain | NameRes::Local | NameRes::Builtin => {
                     return Val::default();
@@ -512,10 +538,12 @@ impl<'a> Lowerer<'a> {
                     // other arguments are evaluated here.
                     Expr::Call(c) if self.aliased_partial(name).is_some() => {
                         for a in c.arguments.args.iter().skip(1) {
-                            self.expr(a, Dest::Keep);
+                            let v = self.expr(a, Dest::Keep);
+                            self.flow_escape(a.range(), v.place);
                         }
                         for k in &c.arguments.keywords {
-                            self.expr(&k.value, Dest::Keep);
+                            let v = self.expr(&k.value, Dest::Keep);
+                            self.flow_escape(k.value.range(), v.place);
                         }
                         Val::default()
                     }
@@ -600,22 +628,23 @@ impl<'a> Lowerer<'a> {
             Expr::Subscript(s) => {
                 let val = self.expr(value, Dest::Keep);
                 self.unbind_target(target);
-                if val.place.is_some()
-                    && let Some(to) = self.element_place(&s.value, true)
-                {
-                    match to {
-                        Place::Cell(cell) => self.store_element(s.range, cell, val.place),
-                        _ => {
+                if val.place.is_some() {
+                    match self.element_place(&s.value, true) {
+                        Some(Place::Cell(cell)) => self.store_element(s.range, cell, val.place),
+                        Some(to) => {
                             if let Expr::Name(n) = &*s.value {
                                 self.scope_mut().containers.insert(n.id.clone());
                             }
                             self.flow_assign(s.range, Some(to), val.place);
                         }
+                        // A container the flow does not follow.
+                        None => self.flow_escape(s.range, val.place),
                     }
                 }
             }
             _ => {
-                self.expr(value, Dest::Keep);
+                let val = self.expr(value, Dest::Keep);
+                self.flow_escape(value.range(), val.place);
                 self.unbind_target(target);
             }
         }

@@ -753,7 +753,7 @@ fn shift(kind: &mut EventKind, fo: u32, vo: u32, go: u32) {
             }
         }
         EventKind::Use { resource } | EventKind::Close { resource } => sr(resource),
-        EventKind::Escape { var } => sv(var),
+        EventKind::Escape { var } | EventKind::Lend { var } => sv(var),
         EventKind::ScopeEnd { vars } => vars.iter_mut().for_each(sv),
         EventKind::BlockingEntry { .. }
         | EventKind::Serve { .. }

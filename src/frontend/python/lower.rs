@@ -612,7 +612,8 @@ impl<'a> Lowerer<'a> {
                 if let [target] = a.targets.as_slice() {
                     self.assign(target, &a.value, None);
                 } else {
-                    self.expr(&a.value, Dest::Keep);
+                    let val = self.expr(&a.value, Dest::Keep);
+                    self.flow_escape(a.value.range(), val.place);
                     for t in &a.targets {
                         self.unbind_target(t);
                     }
