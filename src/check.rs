@@ -85,6 +85,8 @@ pub fn check_until(
         result.unreadable.extend(part.unreadable);
         result.cancelled |= part.cancelled;
     }
+    // Programs finish in an order that depends on timing: files go in source-database order.
+    result.unreadable.sort();
     result.findings.sort_by(|a, b| {
         let pa = &db.files[a.primary.file as usize].display;
         let pb = &db.files[b.primary.file as usize].display;
