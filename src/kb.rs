@@ -311,6 +311,11 @@ pub struct Api {
     /// `Future.add_done_callback`), not a task of its own; findings name it so.
     #[serde(default)]
     pub callback: bool,
+    /// For APIs that run a body: the library runs it once per item of an iterable it is given
+    /// (`Executor.map(f, items)`, a parallel iterator's `for_each`), so the run sits in a loop
+    /// and what the body makes (a loop, a runtime) is made anew for each item.
+    #[serde(default)]
+    pub per_item: bool,
     /// For runtime builders and fresh block-ons: the executor that runs the code. For APIs that
     /// need a runtime or spawn on the current one: the executor they need. Defaults to the
     /// file's `executor`.

@@ -1182,6 +1182,8 @@ const MULTIPLICITIES: &[&str] = &[
     "per_loop_iteration",
     "per_call",
     "per_thread",
+    "per_item_executor_map",
+    "per_item_thread_pool",
     "two_pytest_tests",
     "flask_request_asyncio_run",
     "flask_async_view",
@@ -1249,6 +1251,34 @@ fn shared_main(mult: &str, twin: bool, owner: &str, call: &str, arg: &str) -> St
         ("per_thread", true) => format!(
             "def main():\n    async def together():\n{owner8}        return await asyncio.gather({call}, {call})\n\n    print(asyncio.run(together()))\n{guard}"
         ),
+        // A pool that calls the worker once per item: one loop per item (bug); the twin
+        // hands the pool one job.
+        ("per_item_executor_map" | "per_item_thread_pool", _) => {
+            let (params, target) = if arg.is_empty() {
+                ("_shard".to_string(), "worker".to_string())
+            } else {
+                (
+                    format!("{arg}, _shard"),
+                    format!("functools.partial(worker, {arg})"),
+                )
+            };
+            let (pool, run) = match (mult, twin) {
+                ("per_item_executor_map", false) => (
+                    "ThreadPoolExecutor(max_workers=2)",
+                    format!("list(pool.map({target}, range(2)))"),
+                ),
+                ("per_item_executor_map", true) => (
+                    "ThreadPoolExecutor(max_workers=2)",
+                    format!("pool.submit({target}, 0).result()"),
+                ),
+                (_, false) => ("ThreadPool(2)", format!("pool.map({target}, range(2))")),
+                (_, true) => ("ThreadPool(2)", format!("pool.apply({target}, (0,))")),
+            };
+            let tag = if twin { "" } else { "  @@" };
+            format!(
+                "def worker({params}):\n    print(asyncio.run({call})){tag}\n\n\ndef main():\n{owner4}    with {pool} as pool:\n        {run}\n{guard}"
+            )
+        }
         ("two_pytest_tests", false) => format!(
             "@pytest.mark.asyncio\nasync def test_first():\n    assert await {call} >= 0  @?\n\n\n@pytest.mark.asyncio\nasync def test_second():\n    assert await {call} >= 0  @@\n"
         ),
@@ -1279,6 +1309,20 @@ fn shared_programs(out: &mut Vec<Program>) {
                 if *mult == "two_pytest_tests" && !travel.is_global {
                     continue;
                 }
+                // A session factory kept in an attribute is a value-flow gap that `per_thread`
+                // already lists; the per-item runs cross the other families with it.
+                if mult.starts_with("per_item")
+                    && fam.name == "sqlalchemy_session_factory"
+                    && [
+                        "attribute_chain",
+                        "class_attribute",
+                        "dataclass_field",
+                        "inherited_attribute",
+                    ]
+                    .contains(&travel.name)
+                {
+                    continue;
+                }
                 // Per-request programs build the owner per request in the twin.
                 if mult.starts_with("flask") && (travel.is_global || travel.owner.is_empty()) {
                     continue;
@@ -1297,6 +1341,10 @@ fn shared_programs(out: &mut Vec<Program>) {
                         "import pytest\n"
                     } else if mult.starts_with("flask") {
                         "from flask import Flask\n"
+                    } else if *mult == "per_item_executor_map" {
+                        "from concurrent.futures import ThreadPoolExecutor\n"
+                    } else if *mult == "per_item_thread_pool" {
+                        "from multiprocessing.pool import ThreadPool\n"
                     } else {
                         ""
                     };

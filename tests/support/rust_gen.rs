@@ -1404,6 +1404,7 @@ const MULTIPLICITIES: &[&str] = &[
     "helper_per_loop_iteration",
     "per_call",
     "per_thread",
+    "per_item_rayon",
     "two_tokio_tests",
     "tokio_then_futures_executor",
 ];
@@ -1467,8 +1468,13 @@ fn shared_programs(out: &mut Vec<Program>) {
                         "//! Generated program.\n\n{}\n{body}",
                         fill(travel.items, fam, true)
                     );
+                    let extra = if *mult == "per_item_rayon" {
+                        "rayon = \"1\"\n"
+                    } else {
+                        ""
+                    };
                     let mut files = vec![
-                        ("Cargo.toml".to_string(), cargo_toml("scen", "")),
+                        ("Cargo.toml".to_string(), cargo_toml("scen", extra)),
                         ("src/main.rs".to_string(), main),
                     ];
                     if !travel.module.is_empty() {
@@ -1529,6 +1535,13 @@ fn shared_main(mult: &str, twin: bool, owner: &str, call: &str, param: &str, arg
         ),
         ("per_thread", true) => format!(
             "{STATIC_RT}fn main() {{\n{owner}    std::thread::scope(|s| {{\n        for _ in 0..2 {{\n            s.spawn(|| RUNTIME.block_on({call}));\n        }}\n    }});\n}}\n"
+        ),
+        // A parallel iterator runs its closure once per item, on rayon's workers.
+        ("per_item_rayon", false) => format!(
+            "use rayon::prelude::*;\n\nfn main() {{\n{owner}    (0..2).into_par_iter().for_each(|_| {{\n        let rt = {RT};\n        let n = rt.block_on({call}); @@\n        println!(\"{{n}}\");\n    }});\n}}\n"
+        ),
+        ("per_item_rayon", true) => format!(
+            "use rayon::prelude::*;\n\n{STATIC_RT}fn main() {{\n{owner}    (0..2).into_par_iter().for_each(|_| {{\n        let n = RUNTIME.block_on({call});\n        println!(\"{{n}}\");\n    }});\n}}\n"
         ),
         ("two_tokio_tests", false) => format!(
             "fn main() {{}}\n\n#[tokio::test]\nasync fn first_fetch() {{\n    let n = {call}.await; @?\n    assert!(n < 1000);\n}}\n\n#[tokio::test]\nasync fn second_fetch() {{\n    let n = {call}.await; @@\n    assert!(n < 1000);\n}}\n"

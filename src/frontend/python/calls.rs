@@ -1243,6 +1243,9 @@ impl<'a> Lowerer<'a> {
         } else {
             HandleFate::Kept
         };
+        // A body the library runs once per item sits in a loop of the library's own.
+        let per_item = u16::from(api.per_item);
+        self.scope_mut().loop_depth += per_item;
         self.emit(
             range,
             crate::model::EventKind::Run {
@@ -1253,6 +1256,7 @@ impl<'a> Lowerer<'a> {
                 api: api.path.clone(),
             },
         );
+        self.scope_mut().loop_depth -= per_item;
         if how == RunKind::BlockOn {
             val.place = self.run_result(range);
         }
@@ -1470,7 +1474,31 @@ impl<'a> Lowerer<'a> {
                     .is_some_and(|p| p == "functools.partial");
                 match (partial, c.arguments.args.first()) {
                     (true, Some(first)) => {
+                        // The partial's bound arguments come first, then those the caller
+                        // passes (`Thread(target=partial(f, a), args=(b,))`).
+                        let mut places = Vec::new();
+                        let before = self.flow_arg_types.len();
+                        for a in c.arguments.args.iter().skip(1) {
+                            match a {
+                                Expr::Starred(_) => break,
+                                Expr::Name(n) => {
+                                    self.note_name_type(places.len(), n.id.as_str());
+                                    places.push(self.name_place(n.id.as_str()));
+                                }
+                                _ => places.push(self.passed_place(a)),
+                            }
+                        }
+                        let bound = places.len();
+                        for t in self.flow_arg_types.iter_mut().take(before) {
+                            t.0 = t.0.saturating_add(bound as u8);
+                        }
+                        let outer = self.flow_args.take();
+                        if !places.is_empty() || outer.is_some() {
+                            places.extend(outer.into_iter().flatten());
+                            self.flow_args = Some(places);
+                        }
                         self.invoke(first);
+                        self.flow_args = None;
                         for a in c.arguments.args.iter().skip(1) {
                             let v = self.expr(a, Dest::Keep);
                             self.flow_escape(a.range(), v.place);

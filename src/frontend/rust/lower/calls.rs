@@ -1125,6 +1125,13 @@ impl<'a> Lowerer<'a, '_> {
                             api: api_name,
                         },
                     );
+                    // A body the library runs once per item sits in a loop of the library's.
+                    if api.per_item
+                        && let Some((f, ev)) = at
+                    {
+                        let e = &mut self.ir.fns[f as usize].events[ev as usize];
+                        e.loop_depth = e.loop_depth.saturating_add(1);
+                    }
                     self.subject(at, span, &recv_place);
                     // A spawn method of a container (`JoinSet::spawn`) keeps the handle.
                     let container = is_method && api.runtime != RuntimeArg::Receiver;
