@@ -259,6 +259,9 @@ const PLACEMENTS: &[&str] = &[
     "handed_through_partial",
     "decorator_wrapper_body",
     "forwarded_keyword_callback",
+    "descriptor_set_name",
+    "init_subclass",
+    "metaclass_new",
 ];
 
 /// The placements crossed with the extra contexts of `extra_contexts`.
@@ -525,6 +528,34 @@ fn place(placement: &str, p: &Payload, body: &str) -> Placed {
             };
             placed.call = format!("{aw}session.job()");
             placed.callee = "session.job".into();
+        }
+        // Code that Python calls when a class statement runs: the `__set_name__` of a
+        // descriptor the class body assigns, the `__init_subclass__` of a base, or the
+        // metaclass's `__new__` (sync only). The class statement runs in a helper.
+        "descriptor_set_name" => {
+            assert!(!p.is_async && !p.run_sync, "a descriptor hook is sync");
+            placed.items = format!(
+                "{support}class Field:\n    def __init__(self, default):\n        self.default = default\n\n{}\n\n\ndef make_model():\n    class Model:\n        size = Field(3)\n\n    return Model\n",
+                def(p, "__set_name__", "self, owner, name", body, 4)
+            );
+            placed.call = "make_model()".into();
+            placed.callee = "make_model".into();
+        }
+        "init_subclass" => {
+            assert!(!p.is_async && !p.run_sync, "a subclass hook is sync");
+            placed.items = format!(
+                "{support}class Plugin:\n{}\n\n\ndef make_plugin():\n    class Thumbnails(Plugin):\n        kind = \"thumbnails\"\n\n    return Thumbnails\n",
+                def(p, "__init_subclass__", "cls, **kwargs", body, 4)
+            );
+            placed.call = "make_plugin()".into();
+            placed.callee = "make_plugin".into();
+        }
+        "metaclass_new" => {
+            placed.items = format!(
+                "{support}{job_def}\n\nclass ModelMeta(type):\n    def __new__(mcs, name, bases, namespace):\n        cls = super().__new__(mcs, name, bases, namespace)\n        cls.ready = job()\n        return cls\n\n\ndef make_model():\n    class Model(metaclass=ModelMeta):\n        table = \"items\"\n\n    return Model\n"
+            );
+            placed.call = "make_model()".into();
+            placed.callee = "make_model".into();
         }
         // An object kept in a dataclass field made by a default factory.
         "dataclass_field" => {
@@ -846,7 +877,11 @@ fn executor_programs(out: &mut Vec<Program>) {
                 continue;
             }
             // A property getter is sync; `async with` needs async code on both sides.
-            if placement == "property" && (payload.is_async || payload.run_sync) {
+            if matches!(
+                placement,
+                "property" | "descriptor_set_name" | "init_subclass" | "metaclass_new"
+            ) && (payload.is_async || payload.run_sync)
+            {
                 continue;
             }
             if placement == "async_context_manager"

@@ -540,6 +540,7 @@ impl<'a> Lowerer<'a> {
         self.body(&c.body);
         self.dataclass_init(c, ci, &path);
         self.scopes.pop();
+        self.class_creation_calls(c);
     }
 
     /// Records a class attribute holding a runtime-bound resource, returns its global.

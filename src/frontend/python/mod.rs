@@ -9,6 +9,7 @@
 //! results ([`ir`]) are linked per project (`link`) and dead ends are dropped (`compact`).
 mod calls;
 mod carriers;
+mod class_creation;
 mod compact;
 pub mod conftest;
 mod dataclass;
