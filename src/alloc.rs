@@ -198,9 +198,13 @@ pub enum Part {
     CallArgs = 2,
     /// Everything else (classes, definitions, interned paths).
     File = 3,
+    /// What the link frees as it links each function while the program keeps the rest: the
+    /// list of functions, their pending references and lists of events (not the events'
+    /// contents), and the link's other inputs of each function.
+    Linked = 4,
 }
 
-const PARTS: usize = 4;
+const PARTS: usize = 5;
 
 thread_local! {
     /// This thread's heap for each [`Part`], made on first use.
@@ -262,6 +266,9 @@ pub fn release() {
 /// returned to the OS; 0 returns them at once.
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+/// Whether the run is tuned for Python alone (see [`tune_for`] and [`purging_at_once`]).
+static PYTHON_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Tunes the allocator for a run over `rust` Rust files and `python` Python files.
 pub fn tune_for(rust: usize, python: usize) {
     let delay = if rust > 0 {
@@ -275,8 +282,48 @@ pub fn tune_for(rust: usize, python: usize) {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
         return;
     }
+    PYTHON_ONLY.store(rust == 0, std::sync::atomic::Ordering::Relaxed);
     // SAFETY: setting an allocator option has no memory-safety preconditions.
     unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, delay) };
+}
+
+/// Runs `f` (a Python project's link, which frees the lowered files while it builds the
+/// program) with freed pages given back to the OS at once rather than after the purge delay,
+/// in a run over Python alone: the link allocates little that would reuse them, and the
+/// workers that own most of them may not allocate again soon, so after a delay they would stay
+/// resident until the next [`release`]. Calls may overlap (small projects link beside a large
+/// one): the delay is put back when the last one ends.
+pub fn purging_at_once<R>(f: impl FnOnce() -> R) -> R {
+    if !PYTHON_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
+        return f();
+    }
+    /// How many calls run now, and the delay from before the first of them.
+    static ACTIVE: std::sync::Mutex<(usize, std::ffi::c_long)> = std::sync::Mutex::new((0, 0));
+    {
+        let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
+        if active.0 == 0 {
+            // SAFETY: reading and setting an allocator option has no memory-safety
+            // preconditions.
+            active.1 = unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) };
+            // SAFETY: as above.
+            unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
+        }
+        active.0 += 1;
+    }
+    /// Puts the delay back when the last call running ends, also when `f` unwinds.
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
+            active.0 -= 1;
+            if active.0 == 0 {
+                // SAFETY: as above.
+                unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, active.1) };
+            }
+        }
+    }
+    let _restore = Restore;
+    f()
 }
 
 /// Stops the process from taking transparent huge pages from now on (Linux; elsewhere a no-op).

@@ -550,7 +550,7 @@ pub enum EventKind {
         binds_now: bool,
         /// The project class whose call made it, when that class derives from the
         /// constructor's type (`ApiClient` for `httpx.AsyncClient`): messages name it.
-        made_as: Option<String>,
+        made_as: Option<Box<str>>,
     },
     /// A value of a package type that keeps lazily made values of its own is built (a struct
     /// literal with a `OnceLock`, `OnceCell` or `LazyLock` field): the flow follows it so that

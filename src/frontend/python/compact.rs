@@ -129,7 +129,13 @@ pub fn compact(program: &mut Program) {
             kept += u32::from(keep);
             keep
         });
-        f.events.shrink_to_fit();
+        // Copied out at their exact size: the allocator would keep a block shrunk in place at
+        // its old size.
+        if f.events.len() < f.events.capacity() {
+            let mut exact = Vec::with_capacity(f.events.len());
+            exact.append(&mut f.events);
+            f.events = exact;
+        }
         program.functions.push(f);
     }
     for g in &mut program.globals {

@@ -266,7 +266,7 @@ impl<'a> Lowerer<'a> {
                     resource,
                     api: api.path.clone(),
                     binds_now: api.binds_now,
-                    made_as: made_as.map(class_name),
+                    made_as: made_as.map(|t| class_name(t).into()),
                 },
             );
             this.made(range)

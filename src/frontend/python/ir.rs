@@ -314,9 +314,8 @@ impl FileIr {
             temps,
             flow,
         } = self;
-        let (functions, cells, temps) = in_part(Part::Functions, || {
-            (functions.clone(), cells.clone(), temps.clone())
-        });
+        let functions = rehome_functions(functions);
+        let (cells, temps) = in_part(Part::Functions, || (cells.clone(), temps.clone()));
         let flow = in_part(Part::Facts, || flow.copy());
         let call_args = in_part(Part::CallArgs, || call_args.copy());
         in_part(Part::File, || FileIr {
@@ -341,6 +340,39 @@ impl FileIr {
             flow,
         })
     }
+}
+
+/// Copies a file's functions into two heaps: what the program keeps (a body's name,
+/// parameters, entry and the contents of its events) into that of [`crate::alloc::Part::Functions`],
+/// what the link frees as it goes (the list itself, the pending references, the lists of
+/// events) into that of [`crate::alloc::Part::Linked`], so that the pages the link empties do
+/// not hold a name the program still needs.
+fn rehome_functions(functions: Vec<IrFn>) -> Vec<IrFn> {
+    use crate::alloc::{Part, in_part};
+    let mut out = in_part(Part::Linked, || Vec::with_capacity(functions.len()));
+    for mut f in functions {
+        let events = std::mem::take(&mut f.func.events);
+        let mut func = in_part(Part::Functions, || f.func.clone());
+        func.events = in_part(Part::Linked, || Vec::with_capacity(events.len()));
+        in_part(Part::Functions, || {
+            func.events.extend(events.iter().cloned())
+        });
+        let irf = in_part(Part::Linked, || IrFn {
+            func,
+            pending: f.pending.clone(),
+            returns: f.returns.clone(),
+            property: f.property,
+            returns_fn: f.returns_fn,
+            returned: f.returned,
+            decorators: f.decorators.clone(),
+            public_only: f.public_only,
+            arg_types: f.arg_types.clone(),
+            param_names: f.param_names.clone(),
+            handed: f.handed.clone(),
+        });
+        out.push(irf);
+    }
+    out
 }
 
 /// The interned strings of a file, by index: one buffer and where each string ends (a file

@@ -184,11 +184,16 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         HashMap::default()
     };
     crate::alloc::phase("link setup");
+    // The events of each function are gathered here, then copied out.
+    let mut scratch: Vec<Event> = Vec::new();
     for (k, ((fns, ir), args)) in bodies.into_iter().zip(flows).zip(call_args).enumerate() {
         // The files' functions are freed as they are linked, mostly in pages of the workers
         // that lowered them: now and then those give the emptied pages back.
         if k % RELEASE_EVERY == RELEASE_EVERY - 1 {
             crate::alloc::release();
+        }
+        if k % 256 == 255 {
+            crate::alloc::phase("link loop part");
         }
         let self_calls: HashSet<(u32, u32)> = files[k].self_calls.iter().copied().collect();
         let (fo, vo, go) = (linker.fn_off[k], var_off[k], linker.glob_off[k]);
@@ -209,7 +214,8 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             func.parent = func.parent.map(|p| FnId(p.0 + fo));
             let mut pending = irf.pending.iter().peekable();
             let old_events = std::mem::take(&mut func.events);
-            let mut events = Vec::with_capacity(old_events.len() + irf.pending.len());
+            let mut events = std::mem::take(&mut scratch);
+            events.reserve(old_events.len() + irf.pending.len());
             let n_old = old_events.len();
             let mut old_iter = old_events.into_iter();
             let mut index = Vec::with_capacity(n_old);
@@ -300,8 +306,11 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                 );
                 resolved.push(flow_event(&events, before));
             }
-            events.shrink_to_fit();
-            func.events = events;
+            // Copied out at their exact size: the allocator would keep a block shrunk in place
+            // at its old size.
+            func.events = Vec::with_capacity(events.len());
+            func.events.append(&mut events);
+            scratch = events;
             program.functions.push(func);
             for (call, pos, what) in handed {
                 let at = match call & PENDING {
@@ -385,6 +394,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         }
         linked_facts.push((k as u32, facts));
     }
+    crate::alloc::phase("link loop files");
     // A public function that the project calls is taken to be called by the project: its known
     // callers stand for its contexts (an application's functions are not called from outside).
     let mut called = vec![false; program.functions.len()];
@@ -1785,7 +1795,7 @@ impl<'a> Linker<'a> {
                         resource,
                         api: ac.api.to_string(),
                         binds_now: ac.binds_now,
-                        made_as: ac.made_as.as_deref().map(str::to_string),
+                        made_as: ac.made_as.clone(),
                     },
                 );
             }

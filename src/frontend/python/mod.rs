@@ -255,10 +255,15 @@ fn relower_subclass_users(db: &SourceDb, proj: &Project, irs: &mut [FileIr], cx:
 
 /// Links and compacts one project's program.
 fn link_project(proj: &Project, irs: Vec<FileIr>, problems: Vec<Problem>, kb: &Kb) -> Lowered {
-    let mut program = link::link(proj, irs, kb);
-    crate::alloc::phase("python linked");
-    compact::compact(&mut program);
-    crate::alloc::phase("python compacted");
+    let program = crate::alloc::purging_at_once(|| {
+        // What lowering freed on the workers goes back before the link allocates.
+        crate::alloc::release();
+        let mut program = link::link(proj, irs, kb);
+        crate::alloc::phase("python linked");
+        compact::compact(&mut program);
+        crate::alloc::phase("python compacted");
+        program
+    });
 
     Lowered { program, problems }
 }
