@@ -2,6 +2,7 @@
 //! numbering and symbolic references (imports across modules, methods, class attributes,
 //! fixtures, cached factories) are resolved into calls, uses and closes.
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::flow::PENDING;
@@ -52,11 +53,32 @@ struct Linker<'a> {
     /// function, and the functions decorated through it.
     wrapped: HashMap<FnId, (FnId, Vec<FnId>)>,
     /// Decorated functions that the project calls or hands over (through their wrappers).
-    reached: std::cell::RefCell<HashSet<FnId>>,
+    reached: std::sync::Mutex<HashSet<FnId>>,
     /// The class of the instances that every typed call site passes to a parameter
     /// (`None` when call sites disagree).
     param_types: HashMap<(FnId, u32), Option<(usize, u32)>>,
+    /// Once the tables above that paths resolve through are final (see [`Linker::freeze`]):
+    /// the resolutions of the paths met while resolving others (re-exports, base classes,
+    /// attribute and return types), by hop count.
+    memo: Option<Memo>,
+    /// What building an instance of each class (by file and class index) involves, once
+    /// asked: the lazy classes among it and its project bases, and the constructor hooks.
+    built: std::sync::Mutex<HashMap<(usize, u32), BuiltBy>>,
 }
+
+/// What building an instance of a class involves (see [`Linker::built_by`]).
+#[derive(Clone, Default)]
+struct BuiltBy {
+    /// The lazy classes among the class and its project bases ([`Linker::note_built`]).
+    lazy: Vec<(usize, u32)>,
+    /// The class's `__init__`, when it is a project function.
+    init: Option<FnId>,
+    /// The project methods a library base's constructor calls ([`Linker::constructor_hooks`]).
+    hooks: Vec<FnId>,
+}
+
+/// Resolutions of paths by hop count (index `hops - 1`), each level behind a lock of its own.
+type Memo = Vec<std::sync::Mutex<HashMap<Box<str>, Option<(Target, usize)>>>>;
 
 /// Links the files of a project (in the project's file order) into one program.
 pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
@@ -129,6 +151,8 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         }
     }
     linker.instance_globals(&mut program);
+    linker.freeze();
+    let resolved = Resolved::new(&linker);
     // The function table grows as the files' functions are freed, rather than being taken
     // whole while all of them are still alive.
     let asyncs: Vec<bool> = bodies
@@ -170,7 +194,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             })
         })
         .collect();
-    linker.param_types(&bodies);
+    linker.param_types(&bodies, &resolved);
     let mut flow = crate::frontend::flow::FlowLinker::default();
     let mut linked_facts = Vec::with_capacity(files.len());
     let mut handing = Handing::default();
@@ -200,7 +224,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         // Program index of each event of each function, for the flow facts.
         let mut event_index: Vec<Vec<Option<u32>>> = Vec::with_capacity(fns.len());
         let mut n_olds: Vec<u32> = Vec::with_capacity(fns.len());
-        let mut cache: Vec<Option<Option<(Target, usize)>>> = vec![None; files[k].paths.len()];
+        let paths = resolved.file(k);
         // The shift of each called path (see `partial_shift`), once per path.
         let mut shifts: Vec<Option<Option<u8>>> = if has_partials {
             vec![None; files[k].paths.len()]
@@ -237,7 +261,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                     linker.resolve(
                         k,
                         p,
-                        &mut cache,
+                        paths,
                         (&asyncs, func.is_async, FnId(fo + local)),
                         kb,
                         &mut events,
@@ -297,7 +321,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                 linker.resolve(
                     k,
                     p,
-                    &mut cache,
+                    paths,
                     (&asyncs, func.is_async, FnId(fo + local)),
                     kb,
                     &mut events,
@@ -320,12 +344,10 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                 let body = match what {
                     HandedFn::Param(..) => None,
                     HandedFn::Local(l) => Some(FnId(fo + l)),
-                    HandedFn::Path(pi) => {
-                        match linker.resolve_full(&files[k].paths[pi as usize], 0) {
-                            Some(Target::Fn(f)) => Some(f),
-                            _ => None,
-                        }
-                    }
+                    HandedFn::Path(pi) => match paths.get(pi) {
+                        Some((Target::Fn(f), 0)) => Some(f),
+                        _ => None,
+                    },
                 };
                 // A function passed by keyword goes to the parameter of that name.
                 let pos = match (pos & super::ir::KEYWORD, at) {
@@ -349,7 +371,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                     (at, body, pos.and_then(|p| u8::try_from(p).ok()))
                 {
                     if linker.redirect.contains_key(&body) {
-                        linker.reached.borrow_mut().insert(body);
+                        linker.reached().insert(body);
                     }
                     for body in linker.called_through(body) {
                         handing
@@ -808,6 +830,8 @@ pub fn library_subclasses(project: &Project, files: &[FileIr], kb: &Kb) -> Subcl
             .flat_map(|f| f.functions.iter().map(|f| f.property))
             .collect(),
     );
+    let mut linker = linker;
+    linker.freeze();
     let constructor = |path: &str| looked.get(path).copied().unwrap_or(false);
     let mut index: HashMap<(usize, u32), u32> = HashMap::default();
     for (fi, f) in files.iter().enumerate() {
@@ -852,33 +876,57 @@ pub fn library_subclasses(project: &Project, files: &[FileIr], kb: &Kb) -> Subcl
     if index.is_empty() {
         return out;
     }
-    // Other paths that name the classes: imports, re-exports and aliases.
-    for f in files {
-        for (name, def) in &f.defs {
-            let Def::Alias(p) = def else {
-                continue;
-            };
-            if let Some(Target::Class(cf, cc)) = linker.resolve_full(p, 0)
-                && let Some(&i) = index.get(&(cf, cc))
-            {
-                out.alias(p, i);
-                out.alias(&format!("{}.{name}", f.module), i);
+    // Other paths that name the classes: imports, re-exports and aliases (the files looked
+    // at in parallel, the names added in file order).
+    let named: Vec<Vec<(String, u32)>> = files
+        .par_iter()
+        .map(|f| {
+            let mut named = Vec::new();
+            for (name, def) in &f.defs {
+                let Def::Alias(p) = def else {
+                    continue;
+                };
+                if let Some(Target::Class(cf, cc)) = linker.resolve_full(p, 0)
+                    && let Some(&i) = index.get(&(cf, cc))
+                {
+                    named.push((p.to_string(), i));
+                    named.push((format!("{}.{name}", f.module), i));
+                }
             }
-        }
-        for p in f.paths.iter() {
-            // A class named by a dotted path through other modules (`pkg.clients.ApiClient`).
-            let head = p.split("().").next().unwrap_or(p);
-            let head = head.strip_suffix("()").unwrap_or(head);
-            if let Some((Target::Class(cf, cc), rest)) = linker.resolve_prefix(head, 0)
-                && let Some(&i) = index.get(&(cf, cc))
-            {
-                let n = head.split('.').count().saturating_sub(rest);
-                let prefix: Vec<&str> = head.split('.').take(n).collect();
-                out.alias(&prefix.join("."), i);
+            for p in f.paths.iter() {
+                // A class named by a dotted path through other modules (`pkg.clients.ApiClient`).
+                let head = before_call_chain(p);
+                let head = head.strip_suffix("()").unwrap_or(head);
+                if let Some((Target::Class(cf, cc), rest)) = linker.resolve_prefix(head, 0)
+                    && let Some(&i) = index.get(&(cf, cc))
+                {
+                    let n = head.split('.').count().saturating_sub(rest);
+                    let prefix: Vec<&str> = head.split('.').take(n).collect();
+                    named.push((prefix.join("."), i));
+                }
             }
-        }
+            named
+        })
+        .collect();
+    for (path, i) in named.into_iter().flatten() {
+        out.alias(&path, i);
     }
     out
+}
+
+/// The part of a path before its first `().` (`pkg.Client` of `pkg.Client().get`), all of it
+/// when it has none: `path.split("().").next()`.
+fn before_call_chain(path: &str) -> &str {
+    let bytes = path.as_bytes();
+    let mut from = 0;
+    while let Some(at) = memchr::memchr(b'(', &bytes[from..]) {
+        let at = from + at;
+        if bytes[at..].starts_with(b"().") {
+            return &path[..at];
+        }
+        from = at + 1;
+    }
+    path
 }
 
 impl<'a> Linker<'a> {
@@ -925,8 +973,10 @@ impl<'a> Linker<'a> {
             class_names: HashMap::default(),
             redirect: HashMap::default(),
             wrapped: HashMap::default(),
-            reached: std::cell::RefCell::default(),
+            reached: std::sync::Mutex::default(),
             param_types: HashMap::default(),
+            memo: None,
+            built: Default::default(),
         };
         for (fi, f) in files.iter().enumerate() {
             for (ci, c) in f.classes.iter().enumerate() {
@@ -938,8 +988,9 @@ impl<'a> Linker<'a> {
                     .or_insert(Some((fi, ci as u32)));
             }
         }
+        // Bases are resolved on the spot while the table is empty (file by file in parallel).
         linker.bases = files
-            .iter()
+            .par_iter()
             .map(|f| {
                 f.classes
                     .iter()
@@ -1004,12 +1055,39 @@ impl<'a> Linker<'a> {
         }
     }
 
+    /// The tables that paths resolve through are final (bases, instance globals): paths met
+    /// while resolving others are resolved once per hop count from now on.
+    fn freeze(&mut self) {
+        self.memo = Some((0..MAX_HOPS).map(|_| Default::default()).collect());
+    }
+
     /// Resolves the longest prefix of `path`; returns the target and the number of unresolved
     /// trailing segments.
     fn resolve_prefix(&self, path: &str, hops: u32) -> Option<(Target, usize)> {
         if hops > MAX_HOPS {
             return None;
         }
+        let level = hops
+            .checked_sub(1)
+            .and_then(|l| self.memo.as_ref()?.get(l as usize));
+        let Some(level) = level else {
+            return self.resolve_fresh(path, hops);
+        };
+        let lock = || {
+            level
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(&known) = lock().get(path) {
+            return known;
+        }
+        let found = self.resolve_fresh(path, hops);
+        lock().insert(path.into(), found);
+        found
+    }
+
+    /// [`Linker::resolve_prefix`] without looking at what is known already.
+    fn resolve_fresh(&self, path: &str, hops: u32) -> Option<(Target, usize)> {
         let (target, rest) = if let Some(p) = path.strip_prefix('?') {
             // `?Store()`: the one project class named `Store`.
             let (first, rest) = p.split_once('.').unwrap_or((p, ""));
@@ -1157,7 +1235,7 @@ impl<'a> Linker<'a> {
             return false;
         };
         let plain = |f: FnId| !called[f.0 as usize] && !refs.contains(&f);
-        let reached = self.reached.borrow();
+        let reached = self.reached();
         *wrapper == w
             && plain(decorator)
             && !program.functions[w.0 as usize].callers_unknown
@@ -1237,10 +1315,10 @@ impl<'a> Linker<'a> {
 
     /// Types parameters from the arguments their call sites pass: a parameter that receives
     /// instances of one project class at every call site that passes a typed value.
-    fn param_types(&mut self, bodies: &[Vec<super::ir::IrFn>]) {
+    fn param_types(&mut self, bodies: &[Vec<super::ir::IrFn>], resolved: &Resolved) {
         let mut out: HashMap<(FnId, u32), Option<(usize, u32)>> = HashMap::default();
         for (k, fns) in bodies.iter().enumerate() {
-            let paths = &self.files[k].paths;
+            let paths = resolved.file(k);
             for irf in fns {
                 for &(pi, pos, ty) in &irf.arg_types {
                     let Some(Pending::Ref { path, .. }) =
@@ -1248,10 +1326,7 @@ impl<'a> Linker<'a> {
                     else {
                         continue;
                     };
-                    let Some(path) = paths.get(*path as usize) else {
-                        continue;
-                    };
-                    let callee = match self.resolve_prefix(path, 0) {
+                    let callee = match paths.get(*path) {
                         Some((Target::Fn(f), 0)) if !self.redirect.contains_key(&f) => f,
                         Some((Target::Class(fi, ci), 0)) => {
                             match self.member(fi, ci, "__init__", 0) {
@@ -1261,8 +1336,8 @@ impl<'a> Linker<'a> {
                         }
                         _ => continue,
                     };
-                    let class = match paths.get(ty as usize).and_then(|t| self.resolve_full(t, 0)) {
-                        Some(Target::Instance(fi, ci)) => Some((fi, ci)),
+                    let class = match paths.get(ty) {
+                        Some((Target::Instance(fi, ci), 0)) => Some((fi, ci)),
                         _ => None,
                     };
                     out.entry((callee, u32::from(pos)))
@@ -1310,16 +1385,34 @@ impl<'a> Linker<'a> {
         }
     }
 
-    /// Records that `func` builds an instance of class `ci` of file `fi`, under every lazy
-    /// class among it and its project bases ([`super::ir::ClassIr::lazy`]).
-    fn note_built(
-        &self,
-        fi: usize,
-        ci: u32,
-        func: FnId,
-        loop_depth: u16,
-        built: &mut Vec<crate::model::Built>,
-    ) {
+    /// What building an instance of class `ci` of file `fi` involves, worked out once per
+    /// class.
+    fn built_by(&self, fi: usize, ci: u32, kb: &Kb) -> BuiltBy {
+        let lock = || {
+            self.built
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(by) = lock().get(&(fi, ci)) {
+            return by.clone();
+        }
+        let by = BuiltBy {
+            lazy: self.lazy_classes(fi, ci),
+            init: match self.member(fi, ci, "__init__", 0) {
+                Some(Target::Fn(f)) => Some(f),
+                _ => None,
+            },
+            hooks: self.constructor_hooks(fi, ci, kb),
+        };
+        lock().insert((fi, ci), by.clone());
+        by
+    }
+
+    /// The classes under which a function building an instance of class `ci` of file `fi` is
+    /// recorded: every lazy class among it and its project bases
+    /// ([`super::ir::ClassIr::lazy`]), in the order they are found.
+    fn lazy_classes(&self, fi: usize, ci: u32) -> Vec<(usize, u32)> {
+        let mut out = Vec::new();
         let mut work = vec![(fi, ci)];
         let mut seen: Vec<(usize, u32)> = Vec::new();
         while let Some((fi, ci)) = work.pop() {
@@ -1329,11 +1422,7 @@ impl<'a> Linker<'a> {
             seen.push((fi, ci));
             let class = &self.files[fi].classes[ci as usize];
             if class.lazy {
-                built.push(crate::model::Built {
-                    owner: class.path.clone(),
-                    func: Some(func),
-                    loop_depth,
-                });
+                out.push((fi, ci));
             }
             for b in &class.bases {
                 if let Some(Target::Class(bf, bc)) = self.resolve_full(b, 1) {
@@ -1341,6 +1430,14 @@ impl<'a> Linker<'a> {
                 }
             }
         }
+        out
+    }
+
+    /// The decorated functions reached so far (see [`Linker::reached`]).
+    fn reached(&self) -> std::sync::MutexGuard<'_, HashSet<FnId>> {
+        self.reached
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Whether `f` is a property getter.
@@ -1631,7 +1728,7 @@ impl<'a> Linker<'a> {
         &self,
         file: usize,
         at: &PendingAt,
-        cache: &mut [Option<Option<(Target, usize)>>],
+        resolved: FilePaths<'_>,
         (asyncs, caller_async, current): (&[bool], bool, FnId),
         kb: &Kb,
         out: &mut Vec<Event>,
@@ -1663,10 +1760,7 @@ impl<'a> Linker<'a> {
                 let resolved = if path.starts_with('^') {
                     self.resolve_param_path(file, path)
                 } else {
-                    match cache.get_mut(*id as usize) {
-                        Some(slot) => *slot.get_or_insert_with(|| self.resolve_prefix(path, 0)),
-                        None => self.resolve_prefix(path, 0),
-                    }
+                    resolved.get(*id)
                 };
                 let Some((target, rest)) = resolved else {
                     return;
@@ -1683,7 +1777,7 @@ impl<'a> Linker<'a> {
                     (Target::Fn(f), 0, RefKind::Call | RefKind::Method)
                         if self.redirect.contains_key(&f) =>
                     {
-                        self.reached.borrow_mut().insert(f);
+                        self.reached().insert(f);
                         for g in self.runs_in_place(f) {
                             if !builds_only(g) {
                                 push(
@@ -1730,8 +1824,15 @@ impl<'a> Linker<'a> {
                     (Target::Fn(f), 0, RefKind::Attr) if self.is_property(f) => {}
                     (Target::Fn(f), 0, _) => value_refs.push(f),
                     (Target::Class(fi, ci), 0, RefKind::Call) => {
-                        self.note_built(fi, ci, current, at.loop_depth, built);
-                        if let Some(Target::Fn(f)) = self.member(fi, ci, "__init__", 0)
+                        let by = self.built_by(fi, ci, kb);
+                        for &(lfi, lci) in &by.lazy {
+                            built.push(crate::model::Built {
+                                owner: self.files[lfi].classes[lci as usize].path.clone(),
+                                func: Some(current),
+                                loop_depth: at.loop_depth,
+                            });
+                        }
+                        if let Some(f) = by.init
                             && !builds_only(f)
                         {
                             push(
@@ -1743,7 +1844,7 @@ impl<'a> Linker<'a> {
                             );
                         }
                         // A library base's constructor calls the methods the class defines.
-                        for f in self.constructor_hooks(fi, ci, kb) {
+                        for &f in &by.hooks {
                             if !builds_only(f) {
                                 push(
                                     out,
@@ -1882,6 +1983,72 @@ impl<'a> Linker<'a> {
                 }
             }
         }
+    }
+}
+
+/// What every path of every file ([`FileIr::paths`]) resolves to, as
+/// [`Linker::resolve_prefix`] gives it; each distinct path is resolved once, and the distinct
+/// paths in parallel (the linker's tables no longer change once instance globals are made).
+/// Paths typed by their callers (`^f:k.rest`) are left unresolved.
+struct Resolved {
+    /// The distinct path of each path, by file and path index.
+    ids: Vec<Vec<u32>>,
+    /// The resolution of each distinct path.
+    targets: Vec<Option<(Target, usize)>>,
+}
+
+impl Resolved {
+    fn new(linker: &Linker<'_>) -> Self {
+        let mut distinct: HashMap<&str, u32> = HashMap::default();
+        let mut order: Vec<&str> = Vec::new();
+        let ids = linker
+            .files
+            .iter()
+            .map(|f| {
+                f.paths
+                    .iter()
+                    .map(|p| {
+                        *distinct.entry(p).or_insert_with(|| {
+                            order.push(p);
+                            order.len() as u32 - 1
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        drop(distinct);
+        let targets = order
+            .par_iter()
+            .map(|p| match p.starts_with('^') {
+                true => None,
+                false => linker.resolve_prefix(p, 0),
+            })
+            .collect();
+        Resolved { ids, targets }
+    }
+
+    /// The resolutions of the paths of file `k`.
+    fn file(&self, k: usize) -> FilePaths<'_> {
+        FilePaths {
+            ids: self.ids.get(k).map(Vec::as_slice).unwrap_or_default(),
+            targets: &self.targets,
+        }
+    }
+}
+
+/// The resolutions of the paths of one file (see [`Resolved`]).
+#[derive(Clone, Copy)]
+struct FilePaths<'r> {
+    ids: &'r [u32],
+    targets: &'r [Option<(Target, usize)>],
+}
+
+impl FilePaths<'_> {
+    /// What path `i` of the file resolves to: the target and the number of trailing segments
+    /// left unresolved.
+    fn get(&self, i: u32) -> Option<(Target, usize)> {
+        let &id = self.ids.get(i as usize)?;
+        self.targets[id as usize]
     }
 }
 
