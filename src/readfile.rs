@@ -169,22 +169,50 @@ pub fn open_regular(path: &Path) -> Result<(File, u64), ReadFileError> {
 
 /// Reads a regular file of at most `limit` bytes.
 pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, ReadFileError> {
+    let mut bytes = Vec::new();
+    read_into(path, limit, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// Reads a regular file of at most `limit` bytes into `buf` (emptied first; its capacity is
+/// reused, so a buffer kept from file to file takes no new pages).
+///
+/// The file is read as large as it was when opened: one `read` of that size, and no probe for
+/// more (a file that grows meanwhile is read to that size, never past the cap). A file that
+/// says it is empty (the kernel's pseudo files do) is read to its end, within the cap.
+pub fn read_into(path: &Path, limit: u64, buf: &mut Vec<u8>) -> Result<(), ReadFileError> {
     let (file, size) = open_regular(path)?;
     if size > limit {
         return Err(ReadFileError::TooLarge { size, limit });
     }
-    let mut bytes = Vec::with_capacity(size as usize);
-    // The file may grow after the look: never read more than the cap.
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(ReadFileError::Io)?;
-    if bytes.len() as u64 > limit {
-        return Err(ReadFileError::TooLarge {
-            size: bytes.len() as u64,
-            limit,
-        });
+    buf.clear();
+    if size == 0 {
+        (&file)
+            .take(limit.saturating_add(1))
+            .read_to_end(buf)
+            .map_err(ReadFileError::Io)?;
+        if buf.len() as u64 > limit {
+            return Err(ReadFileError::TooLarge {
+                size: buf.len() as u64,
+                limit,
+            });
+        }
+        return Ok(());
     }
-    Ok(bytes)
+    // Zeroing a kept buffer costs less than the reads in growing steps and the probe for the
+    // end that `read_to_end` makes.
+    buf.resize(size as usize, 0);
+    let mut filled = 0;
+    while filled < buf.len() {
+        match (&file).read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ReadFileError::Io(e)),
+        }
+    }
+    buf.truncate(filled);
+    Ok(())
 }
 
 /// Reads a regular UTF-8 file of at most `limit` bytes.

@@ -152,38 +152,62 @@ impl SourceDb {
             None => read_text_within(&file.path, file.language, self.limits.cap())?,
         };
         let text = self.generated(text)?;
-        let marked = has_marker(text.as_bytes(), file.language);
+        self.mark(index, &text);
+        Ok(text)
+    }
+
+    /// Runs `f` over the text of the file at `index` as [`Self::read`] gives it, without
+    /// keeping it: a UTF-8 file is read into a buffer that the thread keeps from file to file,
+    /// and its suppression marker is left for `read` to record (a scan of imports pays for
+    /// neither).
+    pub fn with_text<R>(&self, index: usize, f: impl FnOnce(&str) -> R) -> Result<R, ReadError> {
+        self.lend(index, false, f)
+    }
+
+    /// Runs `f` over the text of the file at `index` exactly as [`Self::read`] gives it, and
+    /// records its suppression marker as `read` does, without keeping the text (see
+    /// [`Self::with_text`]).
+    pub fn with_read<R>(&self, index: usize, f: impl FnOnce(&str) -> R) -> Result<R, ReadError> {
+        self.lend(index, true, f)
+    }
+
+    fn lend<R>(&self, index: usize, mark: bool, f: impl FnOnce(&str) -> R) -> Result<R, ReadError> {
+        let file = &self.files[index];
+        if file.overlay.is_some() {
+            return self.read(index).map(|text| f(&text));
+        }
+        with_buffer(|bytes| {
+            read_bytes_within(&file.path, self.limits.cap(), bytes)?;
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) if memchr::memchr(0, bytes).is_none() => text,
+                // Binary, or another encoding: as `read` decodes it.
+                _ => {
+                    let text = self.generated(decode(bytes.clone(), file.language)?)?;
+                    if mark {
+                        self.mark(index, &text);
+                    }
+                    return Ok(f(&text));
+                }
+            };
+            if !self.limits.include_generated && is_generated(text) {
+                return Err(ReadError::Generated);
+            }
+            if mark {
+                self.mark(index, text);
+            }
+            Ok(f(text))
+        })
+    }
+
+    /// Records whether the text of the file at `index` holds a suppression marker.
+    fn mark(&self, index: usize, text: &str) {
+        let marked = has_marker(text.as_bytes(), self.files[index].language);
         let markers = self
             .markers
             .get_or_init(|| (0..self.files.len()).map(|_| AtomicU8::new(0)).collect());
         if let Some(slot) = markers.get(index) {
             slot.store(if marked { 2 } else { 1 }, Ordering::Relaxed);
         }
-        Ok(text)
-    }
-
-    /// Runs `f` over the text of the file at `index` as [`Self::read`] gives it, without
-    /// keeping it: a UTF-8 file is read into one buffer that is not copied, and its suppression
-    /// marker is left for `read` to record (a scan of imports pays for neither).
-    pub fn with_text<R>(&self, index: usize, f: impl FnOnce(&str) -> R) -> Result<R, ReadError> {
-        let file = &self.files[index];
-        if file.overlay.is_some() {
-            return self.read(index).map(|text| f(&text));
-        }
-        let bytes = read_bytes_within(&file.path, self.limits.cap())?;
-        let text = match std::str::from_utf8(&bytes) {
-            Ok(text) if !bytes.contains(&0) => text,
-            // Binary, or another encoding: as `read` decodes it.
-            _ => {
-                return self
-                    .generated(decode(bytes, file.language)?)
-                    .map(|text| f(&text));
-            }
-        };
-        if !self.limits.include_generated && is_generated(text) {
-            return Err(ReadError::Generated);
-        }
-        Ok(f(text))
     }
 
     /// `text`, unless it is generated and generated files are skipped.
@@ -247,18 +271,46 @@ pub fn read_text(path: &Path, language: Language) -> Result<Arc<str>, ReadError>
     read_text_within(path, language, u64::MAX)
 }
 
-/// Reads a regular source file of at most `cap` bytes as text (see [`read_text`]).
+/// Reads a regular source file of at most `cap` bytes as text (see [`read_text`]): into the
+/// thread's buffer, then once into the shared text when it is UTF-8.
 fn read_text_within(path: &Path, language: Language, cap: u64) -> Result<Arc<str>, ReadError> {
-    decode(read_bytes_within(path, cap)?, language)
+    with_buffer(|bytes| {
+        read_bytes_within(path, cap, bytes)?;
+        match std::str::from_utf8(bytes) {
+            Ok(text) if memchr::memchr(0, bytes).is_none() => Ok(Arc::from(text)),
+            _ => decode(bytes.clone(), language),
+        }
+    })
 }
 
-/// The bytes of a source file of at most `cap` bytes.
-fn read_bytes_within(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
-    use crate::readfile::{ReadFileError, read_bytes};
-    read_bytes(path, cap).map_err(|e| match e {
+/// Reads the bytes of a source file of at most `cap` bytes into `bytes`.
+fn read_bytes_within(path: &Path, cap: u64, bytes: &mut Vec<u8>) -> Result<(), ReadError> {
+    use crate::readfile::{ReadFileError, read_into};
+    read_into(path, cap, bytes).map_err(|e| match e {
         ReadFileError::TooLarge { size, limit } => ReadError::TooLarge { size, limit },
         other => ReadError::Io(other.to_string()),
     })
+}
+
+/// Largest buffer a thread keeps for the next file it reads (the default `max-file-size` is
+/// 1 MB): reading into pages already in use spares a fresh allocation, and the faults of its
+/// pages, per file.
+const KEPT_BUFFER: usize = 4 << 20;
+
+thread_local! {
+    /// The buffer this thread reads source files into.
+    static BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's read buffer (a fresh one should `f` read another file within).
+fn with_buffer<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    let mut bytes = BUFFER.with(std::cell::Cell::take);
+    let r = f(&mut bytes);
+    if bytes.capacity() <= KEPT_BUFFER {
+        bytes.clear();
+        BUFFER.with(|b| b.set(bytes));
+    }
+    r
 }
 
 /// Decodes the bytes of a source file: UTF-8, or for Python the encoding its coding line

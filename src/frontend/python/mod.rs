@@ -305,24 +305,26 @@ fn module_set(p: &Project) -> ModuleSet {
     set
 }
 
-/// Reads, parses and lowers one file; the syntax tree is dropped before returning.
+/// Reads, parses and lowers one file; the syntax tree is dropped before returning, and the text
+/// is not kept.
 pub fn lower_file(db: &SourceDb, mf: &ModuleFile, cx: &Ctx<'_>) -> Result<FileIr, Problem> {
-    let text = match db.read(mf.source) {
-        Ok(text) => text,
-        Err(e) => {
-            return match Problem::from_read(mf.source, &e) {
-                Some(p) => Err(p),
-                // A generated file is skipped: its module is known but holds nothing.
-                None => Ok(FileIr::default()),
-            };
+    let lowered = db.with_read(mf.source, |text| {
+        let depth = crate::frontend::nesting::estimate(text, crate::model::Language::Python);
+        if depth > crate::frontend::nesting::LIMIT {
+            return Err(Problem::too_deep(mf.source, depth));
         }
-    };
-    let depth = crate::frontend::nesting::estimate(&text, crate::model::Language::Python);
-    if depth > crate::frontend::nesting::LIMIT {
-        return Err(Problem::too_deep(mf.source, depth));
+        // Parsing, lowering and dropping the tree recurse once per level: on a stack sized for
+        // it.
+        crate::frontend::stack::with_stack_for(depth, || parse_and_lower(db, text, mf, cx))
+    });
+    match lowered {
+        Ok(lowered) => lowered,
+        Err(e) => match Problem::from_read(mf.source, &e) {
+            Some(p) => Err(p),
+            // A generated file is skipped: its module is known but holds nothing.
+            None => Ok(FileIr::default()),
+        },
     }
-    // Parsing, lowering and dropping the tree recurse once per level: on a stack sized for it.
-    crate::frontend::stack::with_stack_for(depth, || parse_and_lower(db, &text, mf, cx))
 }
 
 /// Parses and lowers the text of one file; a file with a suppression marker leaves its
