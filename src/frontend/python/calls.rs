@@ -107,15 +107,20 @@ impl<'a> Lowerer<'a> {
         self.note_nonblocking(func, args);
         self.note_made_with(args, dest);
         let mut callee = self.callee(func);
-        self.note_readiness(func, &callee, args);
+        // The knowledge-base entries of the callee's path, looked up once for the whole call.
+        let path_apis: Vec<&Api> = match &callee.path {
+            Some(p) => self.cx.apis(p),
+            _ => Vec::new(),
+        };
+        self.note_readiness(func, &path_apis, args);
         if let Some(args) = args
             && args.args.len() >= 2
-            && self.asserts_failure(&callee)
+            && self.asserts_failure(&callee, &path_apis)
         {
             self.call_asserting_failure(args, range);
             return Val::default();
         }
-        self.note_call_args(func, args, range, &callee);
+        self.note_call_args(func, args, range, &callee, !path_apis.is_empty());
         let before = self.ir.functions[self.scope().fn_id as usize]
             .func
             .events
@@ -164,10 +169,7 @@ impl<'a> Lowerer<'a> {
         }
         // The knowledge base wins over the project's own definitions (checking asyncio's
         // own sources, `asyncio.create_task` is still the API).
-        let mut apis: Vec<&Api> = match &callee.path {
-            Some(p) => self.cx.apis(p),
-            _ => Vec::new(),
-        };
+        let mut apis = path_apis;
         // A project class deriving from a library type makes what the library constructor
         // makes; its own `__init__` runs too.
         let subclass = match &callee.path {
@@ -533,10 +535,10 @@ impl<'a> Lowerer<'a> {
                         out.path = Some(target);
                         out.partial_args = k;
                     }
-                    None => out.path = Some(p),
+                    None => out.path = Some(p.to_string()),
                 },
                 NameRes::Builtin if self.cx.builtins.contains(n.id.as_str()) => {
-                    out.path = Some(format!("builtins.{}", n.id));
+                    out.path = Some(dotted("builtins", n.id.as_str()));
                 }
                 NameRes::LocalFn(f) => out.local_fn = Some(f),
                 NameRes::Var(v) => self.read_var(v, true),
@@ -564,7 +566,7 @@ impl<'a> Lowerer<'a> {
                         out.recv_place =
                             Some(self.typed_attr_place(a.value.range(), base, &ty, attr, called));
                     } else if let Some((attr, through)) = attrs.split_last()
-                        && (!through.is_empty() || self.method_self(base).is_none())
+                        && (!through.is_empty() || !self.is_self(base))
                         && let Some(ty) = self.receiver_type(base)
                     {
                         // A field of a typed value, or of a field (`self.inner.client`).
@@ -648,10 +650,10 @@ impl<'a> Lowerer<'a> {
             out.recv_place = self.name_place(base);
             // A parameter of unknown type: typed by its callers' arguments at link time.
             if let Some(Place::Param(f, k)) = out.recv_place
-                && self.method_self(base).is_none()
+                && !self.is_self(base)
                 && self.receiver_type(base).is_none()
             {
-                out.typed = Some(format!("^{}:{k}.{method}", f.0));
+                out.typed = Some(param_method(f.0, k, method));
             }
         }
         // `self.method()` and `self.attr.method()`.
@@ -706,8 +708,8 @@ impl<'a> Lowerer<'a> {
             NameRes::Fixture if attrs.is_empty() => {
                 out.recv = Recv::Fixture(base.to_string());
                 // An annotated fixture parameter (`tmp_path: Path`) has that type's methods.
-                if let Some(ty) = self.type_of_name(base).filter(|t| !is_project_type(t)) {
-                    out.path = Some(dotted(&ty, method));
+                if let Some(ty) = self.type_ref(base).filter(|t| !is_project_type(t)) {
+                    out.path = Some(dotted(ty, method));
                 }
             }
             NameRes::Builtin if !attrs.is_empty() => out.recv = Recv::Other,
@@ -836,7 +838,7 @@ impl<'a> Lowerer<'a> {
             return None;
         };
         let (base, attrs) = attr_chain(&a.value)?;
-        if attrs.is_empty() || self.method_self(base).is_some() {
+        if attrs.is_empty() || self.is_self(base) {
             return None;
         }
         self.name_place(base)
@@ -857,8 +859,18 @@ impl<'a> Lowerer<'a> {
 
     /// The class of the method being lowered when `base` is its `self`.
     pub(super) fn method_self(&self, base: &str) -> Option<String> {
+        self.self_class(base).map(str::to_string)
+    }
+
+    /// The class of the method being lowered when `base` is its `self`, borrowed.
+    pub(super) fn self_class(&self, base: &str) -> Option<&str> {
         let (class, self_name) = self.method_scope()?;
-        (self_name == base).then(|| class.to_string())
+        (self_name == base).then_some(class)
+    }
+
+    /// Whether `base` is the `self` of the method being lowered.
+    pub(super) fn is_self(&self, base: &str) -> bool {
+        self.self_class(base).is_some()
     }
 
     /// Lowers call arguments, skipping the one at `skip` (a body already lowered).
@@ -1347,22 +1359,18 @@ impl<'a> Lowerer<'a> {
     /// `await wait_readable(sock)`: a socket whose readiness the code waits for is one it
     /// drives in non-blocking mode (the knowledge base's `readies`, by path or by name, since
     /// such waits are also passed around as values).
-    fn note_readiness(&mut self, func: &Expr, callee: &Callee, args: Option<&Arguments>) {
+    fn note_readiness(&mut self, func: &Expr, path_apis: &[&Api], args: Option<&Arguments>) {
         let Some(args) = args else { return };
         let name = match func {
             Expr::Name(n) => n.id.as_str(),
             Expr::Attribute(a) => a.attr.id.as_str(),
             _ => return,
         };
-        let mut apis = callee
-            .path
-            .as_deref()
-            .map(|p| self.cx.apis(p))
-            .unwrap_or_default();
-        if self.cx.methods.contains(name) {
-            apis.extend(self.cx.method_apis(name));
-        }
-        for n in apis.iter().filter_map(|a| a.readies) {
+        let methods = match self.cx.methods.contains(name) {
+            true => self.cx.method_apis(name),
+            false => Vec::new(),
+        };
+        for n in path_apis.iter().chain(&methods).filter_map(|a| a.readies) {
             if let Some(Expr::Name(sock)) = args.args.get(n as usize)
                 && !self.at_module_level()
             {
@@ -1407,15 +1415,12 @@ impl<'a> Lowerer<'a> {
 
     /// Whether the callee asserts that a callable it is given fails (`pytest.raises(E, f)`,
     /// `self.assertRaises(E, f, *args)`).
-    fn asserts_failure(&self, callee: &Callee) -> bool {
-        let expects = |apis: Vec<&Api>| apis.iter().any(|a| a.concept == Concept::ExpectsFailure);
-        callee
-            .path
-            .as_deref()
-            .is_some_and(|p| expects(self.cx.apis(p)))
+    fn asserts_failure(&self, callee: &Callee, path_apis: &[&Api]) -> bool {
+        let expects = |apis: &[&Api]| apis.iter().any(|a| a.concept == Concept::ExpectsFailure);
+        expects(path_apis)
             || callee
                 .method
-                .is_some_and(|m| expects(self.cx.method_apis(m)))
+                .is_some_and(|m| expects(&self.cx.method_apis(m)))
     }
 
     /// `assertRaises(E, f, *args)`: the callable is called here, with the rest of the
@@ -1582,6 +1587,37 @@ const INSPECTING_BUILTINS: &[&str] = &["bool", "id", "isinstance", "len", "print
 
 /// Whether an API is a method of a type (`asyncio.AbstractEventLoop.run_until_complete`) rather
 /// than a function of a module (`asyncio.run_coroutine_threadsafe`).
+/// The type path of a method of the parameter `k` of function `f` (`^f:k.method`), typed by
+/// the callers' arguments at link time; built without the formatting machinery.
+fn param_method(f: u32, k: u32, method: &str) -> String {
+    let mut s = String::with_capacity(method.len() + 24);
+    s.push('^');
+    push_u32(&mut s, f);
+    s.push(':');
+    push_u32(&mut s, k);
+    s.push('.');
+    s.push_str(method);
+    s
+}
+
+/// Appends the decimal digits of `n`.
+fn push_u32(s: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        s.push(char::from(d));
+    }
+}
+
 fn is_method_api(api: &Api) -> bool {
     api.path
         .rsplit('.')
@@ -1774,7 +1810,11 @@ impl Lowerer<'_> {
         if pos >= 64 {
             return;
         }
-        if let Some(t) = self.type_of_name(name).filter(|t| is_class_instance(t)) {
+        if let Some(t) = self
+            .type_ref(name)
+            .filter(|t| is_class_instance(t))
+            .map(str::to_string)
+        {
             let id = self.intern(&t);
             self.flow_arg_types.push((pos as u8, id));
         }
@@ -1788,17 +1828,26 @@ impl Lowerer<'_> {
         args: Option<&Arguments>,
         range: TextRange,
         callee: &Callee<'_>,
+        api: bool,
     ) {
         let Some(args) = args else { return };
         // A partial's own arguments follow the ones it binds, whose values are not known.
         if callee.partial_args > 0 {
             return;
         }
+        if callee.local_fn.is_none() && api {
+            return;
+        }
+        // Only a call that may reach a function of the project binds its parameters: one of a
+        // nested function, of a parameter, of a method of a typed receiver, or of a project
+        // path (a library function or a method of a value of unknown type calls none).
         if callee.local_fn.is_none()
-            && callee
+            && callee.param.is_none()
+            && callee.typed.is_none()
+            && !callee
                 .path
                 .as_deref()
-                .is_some_and(|p| !self.cx.apis(p).is_empty())
+                .is_some_and(|p| self.is_project_path(p))
         {
             return;
         }
@@ -1807,21 +1856,21 @@ impl Lowerer<'_> {
             (None, Expr::Name(_)) => (false, true),
             _ => (false, false),
         };
-        let scope = self.scope();
-        if let Some(list) =
-            super::guards::call_args(args, receiver, known, &scope.param_info, &scope.rebound)
-        {
-            // A function that passes its parameters on needs them bound by its own callers.
-            let fid = scope.fn_id as usize;
-            if list
-                .iter()
-                .any(|(_, v)| matches!(v, crate::model::ArgVal::Param(_)))
-                && self.ir.functions[fid].func.params.is_empty()
-            {
-                self.ir.functions[fid].func.params = self.scope().param_info.clone();
-            }
-            let span = self.span(range);
-            self.ir.call_args.push(span, list);
+        let span = self.span(range);
+        let scope = self.scopes.last().expect("a scope is always open");
+        let passes_param = super::guards::push_call_args(
+            &mut self.ir.call_args,
+            span,
+            args,
+            receiver,
+            known,
+            &scope.param_info,
+            &scope.rebound,
+        );
+        // A function that passes its parameters on needs them bound by its own callers.
+        let fid = scope.fn_id as usize;
+        if passes_param == Some(true) && self.ir.functions[fid].func.params.is_empty() {
+            self.ir.functions[fid].func.params = scope.param_info.clone();
         }
     }
 }

@@ -191,10 +191,12 @@ impl<'a> Lowerer<'a> {
         // Scope for the body.
         let mut scope = Scope::new(ScopeKind::Function, id, f.is_async);
         let matters = |n: &str| {
-            self.module_names.contains_key(n)
-                || self.imports.contains(n)
-                || self.cx.builtins.contains(n)
-                || self.module_vars.contains_key(n)
+            let module_level = match &self.module_res {
+                // Every module-level or imported name is in the table.
+                Some(table) => table.contains_key(n),
+                None => self.module_names.contains_key(n) || self.imports.contains(n),
+            };
+            module_level || self.cx.builtins.contains(n) || self.module_vars.contains_key(n)
         };
         prescan::function_locals(&mut scope, f, &matters);
         if let Some((cpath, _)) = &class {

@@ -372,7 +372,7 @@ impl<'a> Lowerer<'a> {
             NameRes::Path(p) => {
                 // Returning a module global hands it to the caller, who uses it (or not).
                 let returns_global = matches!(dest, Dest::Return)
-                    && p == self.module_path(name)
+                    && *p == *self.module_path(name)
                     && matches!(self.ir.defs.get(name), Some(Def::Global(_)));
                 if self.is_project_path(&p) && !returns_global {
                     self.pending_ref(n.range, &p, RefKind::Value);
@@ -501,12 +501,14 @@ impl<'a> Lowerer<'a> {
     /// The type path of a name used as a receiver, when it is a value of a project type:
     /// `self` in a method, or a name whose type is known.
     pub fn receiver_type(&self, base: &str) -> Option<String> {
-        if let Some(class) = self.method_self(base) {
-            return Some(instance_of(&class));
+        if let Some(class) = self.self_class(base) {
+            return Some(instance_of(class));
         }
+        // Only a project type makes a receiver type: a name without one needs no resolving.
+        let ty = self.type_ref(base).filter(|t| is_project_type(t))?;
         match self.resolve_name(base) {
             NameRes::Path(_) | NameRes::LocalFn(_) | NameRes::GlobalAlias(_) => None,
-            _ => self.type_of_name(base).filter(|t| is_project_type(t)),
+            _ => Some(ty.to_string()),
         }
     }
 
@@ -717,6 +719,13 @@ impl<'a> Lowerer<'a> {
             .entry(Name::new(name))
             .and_modify(|k| *k = NameKind::Object)
             .or_insert(NameKind::Object);
+        // The name now resolves to the module's object (unless an import binds it).
+        if !self.imports.contains(name) {
+            let path: std::rc::Rc<str> = self.module_path(name).into();
+            if let Some(table) = &mut self.module_res {
+                table.insert(Name::new(name), super::lower::ModuleRes::Path(path));
+            }
+        }
     }
 
     /// The project function a module-level name stands for when the module binds it to

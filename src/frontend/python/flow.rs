@@ -258,9 +258,20 @@ impl Lowerer<'_> {
             }
         }
         match self.resolve_name(name) {
-            NameRes::Path(p) if self.is_project_path(&p) => {
-                let (module, last) = super::scope::split_last(&p)?;
-                Some(self.static_cell(module, last))
+            NameRes::Path(p) => {
+                if let Some(&place) = self.path_places.get(&*p) {
+                    return place;
+                }
+                let place = match self.is_project_path(&p) {
+                    true => super::scope::split_last(&p).map(|(m, last)| self.static_cell(m, last)),
+                    false => None,
+                };
+                // Remembered once the prescan is over (whether the file is a Streamlit
+                // script, which decides the kind of its cells, is known then).
+                if self.module_res.is_some() {
+                    self.path_places.insert(p, place);
+                }
+                place
             }
             NameRes::Var(_) if self.module_vars.contains_key(name) => {
                 let module = self.mf.name.clone();

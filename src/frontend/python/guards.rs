@@ -8,7 +8,9 @@
 use ruff_python_ast::name::Name;
 use ruff_python_ast::{Arguments, CmpOp, Expr, Parameters, Stmt, UnaryOp};
 
-use crate::model::{ArgKey, ArgVal, Cond, CondId, Lit, Param, ParamTest};
+use crate::model::{Cond, CondId, Lit, Param, ParamTest, Span};
+
+use super::ir::CallArgs;
 
 use super::lower::Lowerer;
 
@@ -55,23 +57,37 @@ pub fn params(p: &Parameters) -> Vec<Param> {
         .collect()
 }
 
-/// How a call passes its arguments, when every one of them can be placed: literals,
+/// Records how a call passes its arguments, when every one of them can be placed: literals,
 /// parameters of the caller with a literal default (`own`, less those the caller rebinds), and
 /// anything else. A call that passes no literal is recorded too: the parameters it leaves out
 /// take their defaults.
 /// `receiver` is set for `self.m(..)`/`cls.m(..)`: the receiver is position 0.
 /// `positions_known` is unset when the callee may be a method called through something else
 /// than `self` (then positional arguments are not placed).
-pub fn call_args(
+/// Returns `None` (and records nothing) for a call with a starred argument or `**kwargs`,
+/// else whether the call passes one of the caller's parameters on.
+pub fn push_call_args(
+    out: &mut CallArgs,
+    span: Span,
     args: &Arguments,
     receiver: bool,
     positions_known: bool,
     own: &[Param],
     rebound: &[Name],
-) -> Option<Vec<(ArgKey, ArgVal)>> {
-    let value = |e: &Expr| {
+) -> Option<bool> {
+    if args.args.iter().any(|a| matches!(a, Expr::Starred(_)))
+        || args.keywords.iter().any(|k| k.arg.is_none())
+    {
+        return None;
+    }
+    let mut passes_param = false;
+    let mut value = |out: &mut CallArgs, e: &Expr| {
+        // A string is looked up by its text, without building a literal.
+        if let Expr::StringLiteral(s) = e {
+            return out.str_val(s.value.to_str());
+        }
         if let Some(l) = literal(e) {
-            return ArgVal::Lit(l);
+            return out.lit_val(l);
         }
         // Only parameters with a literal default (options, flags) are followed when passed on.
         if let Expr::Name(n) = e
@@ -80,29 +96,29 @@ pub fn call_args(
                 .iter()
                 .position(|p| p.name == n.id.as_str() && p.default.is_some())
         {
-            return ArgVal::Param(i as u32);
+            passes_param = true;
+            return CallArgs::param_val(i as u32);
         }
-        ArgVal::Other
+        CallArgs::OTHER
     };
-    let mut out = Vec::new();
+    out.begin(span);
     let shift = u32::from(receiver);
     for (i, a) in args.args.iter().enumerate() {
-        if matches!(a, Expr::Starred(_)) {
-            return None;
-        }
-        let lit = value(a);
         let key = if positions_known {
-            ArgKey::Pos(i as u32 + shift)
+            CallArgs::pos_key(i as u32 + shift)
         } else {
-            ArgKey::Unplaced
+            CallArgs::UNPLACED
         };
-        out.push((key, lit));
+        let val = value(out, a);
+        out.add(key, val);
     }
     for k in &args.keywords {
         let name = k.arg.as_ref()?;
-        out.push((ArgKey::Name(name.as_str().into()), value(&k.value)));
+        let key = out.name_key(name.as_str());
+        let val = value(out, &k.value);
+        out.add(key, val);
     }
-    Some(out)
+    Some(passes_param)
 }
 
 /// The upper-case constants (`SOCK_DGRAM`, `socket.AI_NUMERICHOST`) an expression made of

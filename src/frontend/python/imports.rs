@@ -55,7 +55,7 @@ impl Imports {
             let path = if base.is_empty() {
                 name.to_string()
             } else {
-                format!("{base}.{name}")
+                dotted(&base, name)
             };
             self.map.insert(local.to_string(), path.clone());
             bound.push((local.to_string(), path));
@@ -66,6 +66,16 @@ impl Imports {
     /// The dotted path a local name was imported as.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.map.get(name).map(String::as_str)
+    }
+
+    /// How many names the imports bound.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether no import bound a name.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
     }
 
     /// Whether any import bound `name`.
@@ -85,7 +95,6 @@ const MAX_CHAIN: usize = 12;
 /// A `Name` followed by attributes (`a.b.c`), borrowed from the syntax tree.
 #[derive(Debug, Clone, Copy)]
 pub struct Chain<'a> {
-    base: &'a str,
     attrs: [&'a str; MAX_CHAIN],
     len: usize,
 }
@@ -99,34 +108,35 @@ impl<'a> Chain<'a> {
 
 /// Splits `a.b.c` into `("a", ["b", "c"])`; `None` for anything but a name followed by
 /// attributes.
+#[inline]
 pub fn attr_chain(expr: &Expr) -> Option<(&str, ChainAttrs<'_>)> {
-    let mut rev: [&str; MAX_CHAIN] = [""; MAX_CHAIN];
+    // The length first (and whether a name ends the chain), then the names in order.
     let mut n = 0;
     let mut cur = expr;
-    loop {
+    let base = loop {
         match cur {
-            Expr::Name(name) => {
-                let mut chain = Chain {
-                    base: name.id.as_str(),
-                    attrs: [""; MAX_CHAIN],
-                    len: n,
-                };
-                for i in 0..n {
-                    chain.attrs[i] = rev[n - 1 - i];
-                }
-                return Some((chain.base, ChainAttrs(chain)));
-            }
+            Expr::Name(name) => break name.id.as_str(),
             Expr::Attribute(a) => {
                 if n >= MAX_CHAIN {
                     return None;
                 }
-                rev[n] = a.attr.id.as_str();
                 n += 1;
                 cur = &a.value;
             }
             _ => return None,
         }
+    };
+    let mut chain = Chain {
+        attrs: [""; MAX_CHAIN],
+        len: n,
+    };
+    let mut cur = expr;
+    while let Expr::Attribute(a) = cur {
+        n -= 1;
+        chain.attrs[n] = a.attr.id.as_str();
+        cur = &a.value;
     }
+    Some((base, ChainAttrs(chain)))
 }
 
 /// The attributes of a [`Chain`], usable as a slice.

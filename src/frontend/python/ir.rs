@@ -447,6 +447,9 @@ pub struct CallArgs {
     lits: Vec<Lit>,
     /// Index of each literal in `lits`, while the file is lowered.
     lit_ids: HashMap<Lit, u32>,
+    /// Index of each string (a string literal or a keyword name) in `lits`, found by its text
+    /// without building a literal, while the file is lowered.
+    str_ids: HashMap<Box<str>, u32>,
 }
 
 /// The top bit of a packed key or value marks a keyword (key) or a parameter (value).
@@ -455,24 +458,50 @@ const TAG: u32 = 1 << 31;
 const NONE: u32 = u32::MAX;
 
 impl CallArgs {
-    /// Records the arguments of the call at `span`.
-    pub fn push(&mut self, span: Span, list: Vec<(ArgKey, ArgVal)>) {
+    /// The packed key of the positional argument at `i`.
+    pub fn pos_key(i: u32) -> u32 {
+        i.min(TAG - 1)
+    }
+
+    /// The packed key of an argument whose position is not known ([`ArgKey::Unplaced`]).
+    pub const UNPLACED: u32 = NONE;
+
+    /// The packed value of an argument that is neither a literal nor a parameter
+    /// ([`ArgVal::Other`]).
+    pub const OTHER: u32 = NONE;
+
+    /// The packed key of the keyword argument `name`.
+    pub fn name_key(&mut self, name: &str) -> u32 {
+        TAG | self.str_lit(name)
+    }
+
+    /// The packed value of the caller's parameter `i` passed on.
+    pub fn param_val(i: u32) -> u32 {
+        TAG | i.min(TAG - 2)
+    }
+
+    /// The packed value of a literal.
+    pub fn lit_val(&mut self, l: Lit) -> u32 {
+        self.lit(l)
+    }
+
+    /// The packed value of a string literal.
+    pub fn str_val(&mut self, s: &str) -> u32 {
+        self.str_lit(s)
+    }
+
+    /// Starts recording the arguments of the call at `span` ([`Self::add`] adds them).
+    pub fn begin(&mut self, span: Span) {
         let start = self.args.len() as u32;
-        for (key, val) in list {
-            let key = match key {
-                ArgKey::Pos(i) => i.min(TAG - 1),
-                ArgKey::Name(n) => TAG | self.lit(Lit::Str(n)),
-                ArgKey::Unplaced => NONE,
-            };
-            let val = match val {
-                ArgVal::Lit(l) => self.lit(l),
-                ArgVal::Param(i) => TAG | i.min(TAG - 2),
-                ArgVal::Other => NONE,
-            };
-            self.args.push((key, val));
+        self.calls.push([span.start, span.end, start, 0]);
+    }
+
+    /// Adds a packed argument to the call begun last.
+    pub fn add(&mut self, key: u32, val: u32) {
+        self.args.push((key, val));
+        if let Some(call) = self.calls.last_mut() {
+            call[3] += 1;
         }
-        self.calls
-            .push([span.start, span.end, start, self.args.len() as u32 - start]);
     }
 
     /// Keeps only the calls at the offsets `keep` accepts (those that can become call events).
@@ -491,6 +520,9 @@ impl CallArgs {
     }
 
     fn lit(&mut self, l: Lit) -> u32 {
+        if let Lit::Str(s) = &l {
+            return self.str_lit(s);
+        }
         if let Some(&id) = self.lit_ids.get(&l) {
             return id;
         }
@@ -500,9 +532,20 @@ impl CallArgs {
         id
     }
 
+    fn str_lit(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.str_ids.get(s) {
+            return id;
+        }
+        let id = self.lits.len() as u32;
+        self.lits.push(Lit::Str(s.into()));
+        self.str_ids.insert(s.into(), id);
+        id
+    }
+
     /// Drops what only lowering needs.
     pub fn seal(&mut self) {
         self.lit_ids = HashMap::default();
+        self.str_ids = HashMap::default();
         self.calls.shrink_to_fit();
         self.args.shrink_to_fit();
         self.lits.shrink_to_fit();
@@ -515,6 +558,7 @@ impl CallArgs {
             args: self.args.clone(),
             lits: self.lits.clone(),
             lit_ids: HashMap::default(),
+            str_ids: HashMap::default(),
         }
     }
 

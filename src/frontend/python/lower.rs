@@ -21,7 +21,7 @@ use crate::model::{
 /// Maximum nesting of statements and expressions that is lowered; deeper code is skipped.
 pub const MAX_DEPTH: u32 = 150;
 
-pub use super::scope::{ApiIndex, Ctx, NameKind, NameRes, Scope, ScopeKind};
+pub use super::scope::{ApiIndex, Ctx, ModuleRes, NameKind, NameRes, Scope, ScopeKind};
 
 /// The lowering of one file.
 pub struct Lowerer<'a> {
@@ -35,6 +35,13 @@ pub struct Lowerer<'a> {
     pub imports: super::imports::Imports,
     /// Module-level names and what they are.
     pub module_names: HashMap<Name, NameKind>,
+    /// What each imported or module-level name resolves to at module level, made once the
+    /// prescan has found them all (imports do not change after it; a module name that the
+    /// lowering finds bound to a project object is updated in both).
+    pub module_res: Option<HashMap<Name, ModuleRes>>,
+    /// The flow place of each module-level path a name read here resolved to (see
+    /// `flow::name_place`; `None` for paths outside the project).
+    pub path_places: HashMap<std::rc::Rc<str>, Option<crate::model::Place>>,
     /// Module-level types of names (`app = Flask(..)`).
     pub module_types: HashMap<Name, String>,
     /// Module-level constants made of other upper-case constants
@@ -153,6 +160,8 @@ impl<'a> Lowerer<'a> {
             },
             imports: Default::default(),
             module_names: HashMap::default(),
+            module_res: None,
+            path_places: HashMap::default(),
             module_types: HashMap::default(),
             module_constants: HashMap::default(),
             module_vars: HashMap::default(),
@@ -198,6 +207,7 @@ impl<'a> Lowerer<'a> {
         prescan::module(&mut self, suite);
         let streamlit = prescan::is_streamlit_script(&self, suite);
         self.streamlit = streamlit;
+        self.module_res = Some(self.module_table());
         let entry = if streamlit {
             Entry::Repeated {
                 what: "Streamlit script rerun".to_string(),
@@ -476,6 +486,26 @@ impl<'a> Lowerer<'a> {
 
     // ----------------------------------------------------------------- names
 
+    /// The module-level resolution of every imported or module-level name (an import wins
+    /// over a binding of the same name, as in [`Self::resolve_name`]).
+    fn module_table(&self) -> HashMap<Name, ModuleRes> {
+        let mut table = HashMap::default();
+        table.reserve(self.module_names.len() + self.imports.len());
+        for (name, kind) in &self.module_names {
+            let res = match kind {
+                NameKind::Def | NameKind::Object => {
+                    ModuleRes::Path(self.module_path(name.as_str()).into())
+                }
+                NameKind::Other => ModuleRes::Plain,
+            };
+            table.insert(name.clone(), res);
+        }
+        for (name, path) in self.imports.iter() {
+            table.insert(Name::new(name), ModuleRes::Path(path.into()));
+        }
+        table
+    }
+
     /// Resolves a name in the current scope.
     pub fn resolve_name(&self, name: &str) -> NameRes {
         let innermost = self.scopes.len().saturating_sub(1);
@@ -496,7 +526,7 @@ impl<'a> Lowerer<'a> {
                 return NameRes::Fixture;
             }
             if let Some(p) = scope.imports.as_ref().and_then(|i| i.get(name)) {
-                return NameRes::Path(p.to_string());
+                return NameRes::Path(p.into());
             }
             if let Some(&f) = scope.defs.get(name) {
                 return NameRes::LocalFn(f);
@@ -511,11 +541,20 @@ impl<'a> Lowerer<'a> {
         if let Some(&v) = self.module_vars.get(name) {
             return NameRes::Var(v);
         }
+        if let Some(table) = &self.module_res {
+            return match table.get(name) {
+                Some(ModuleRes::Path(p)) => NameRes::Path(p.clone()),
+                Some(ModuleRes::Plain) => NameRes::Plain,
+                None => NameRes::Builtin,
+            };
+        }
         if let Some(p) = self.imports.get(name) {
-            return NameRes::Path(p.to_string());
+            return NameRes::Path(p.into());
         }
         match self.module_names.get(name) {
-            Some(NameKind::Def) | Some(NameKind::Object) => NameRes::Path(self.module_path(name)),
+            Some(NameKind::Def) | Some(NameKind::Object) => {
+                NameRes::Path(self.module_path(name).into())
+            }
             Some(NameKind::Other) => NameRes::Plain,
             None => NameRes::Builtin,
         }
@@ -542,15 +581,20 @@ impl<'a> Lowerer<'a> {
 
     /// The known type of a name in the current scope.
     pub fn type_of_name(&self, name: &str) -> Option<String> {
+        self.type_ref(name).map(str::to_string)
+    }
+
+    /// The known type of a name in the current scope, borrowed.
+    pub fn type_ref(&self, name: &str) -> Option<&str> {
         for scope in self.scopes.iter().rev() {
             if let Some(t) = scope.types.get(name) {
-                return Some(t.clone());
+                return Some(t);
             }
             if scope.kind == ScopeKind::Function && scope.locals.contains(name) {
                 return None;
             }
         }
-        self.module_types.get(name).cloned()
+        self.module_types.get(name).map(String::as_str)
     }
 
     /// Qualifies a `Name`/`Attribute` chain into a dotted path, if its base is a path.
@@ -814,7 +858,7 @@ impl<'a> Lowerer<'a> {
     fn self_attr_unset(&mut self, e: &Expr) {
         if let Expr::Attribute(a) = e
             && let Expr::Name(base) = &*a.value
-            && self.method_self(base.id.as_str()).is_some()
+            && self.is_self(base.id.as_str())
         {
             self.lazy_attrs.push(a.attr.id.clone());
         }

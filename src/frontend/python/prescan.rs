@@ -369,33 +369,39 @@ pub fn function_locals(scope: &mut Scope, f: &StmtFunctionDef, matters: &dyn Fn(
             scope.locals.insert(p.name().id.clone());
         }
     }
-    locals_of_block(scope, &f.body, 0);
-    scope.locals.retain(|n| matters(n.as_str()));
+    // Only the locals that shadow a name that matters are kept: the others are never added.
+    locals_of_block(scope, &f.body, 0, matters);
     for g in &scope.globals_decl {
         scope.locals.remove(g);
     }
 }
 
-fn locals_of_block(scope: &mut Scope, body: &[Stmt], depth: u32) {
+/// Adds a local name bound in the body, when it shadows a name that matters.
+fn add_local(scope: &mut Scope, name: &Name, matters: &dyn Fn(&str) -> bool) {
+    if matters(name.as_str()) {
+        scope.locals.insert(name.clone());
+    }
+}
+
+fn locals_of_block(scope: &mut Scope, body: &[Stmt], depth: u32, matters: &dyn Fn(&str) -> bool) {
     if depth > MAX_SCAN_DEPTH {
         return;
     }
     for s in body {
         match s {
-            Stmt::FunctionDef(f) => {
-                scope.locals.insert(f.name.id.clone());
-            }
-            Stmt::ClassDef(c) => {
-                scope.locals.insert(c.name.id.clone());
-            }
-            Stmt::Assign(a) => a.targets.iter().for_each(|t| target_locals(scope, t)),
-            Stmt::AnnAssign(a) => target_locals(scope, &a.target),
-            Stmt::AugAssign(a) => target_locals(scope, &a.target),
-            Stmt::For(x) => target_locals(scope, &x.target),
+            Stmt::FunctionDef(f) => add_local(scope, &f.name.id, matters),
+            Stmt::ClassDef(c) => add_local(scope, &c.name.id, matters),
+            Stmt::Assign(a) => a
+                .targets
+                .iter()
+                .for_each(|t| target_locals(scope, t, matters)),
+            Stmt::AnnAssign(a) => target_locals(scope, &a.target, matters),
+            Stmt::AugAssign(a) => target_locals(scope, &a.target, matters),
+            Stmt::For(x) => target_locals(scope, &x.target, matters),
             Stmt::With(w) => {
                 for item in &w.items {
                     if let Some(v) = &item.optional_vars {
-                        target_locals(scope, v);
+                        target_locals(scope, v, matters);
                     }
                 }
             }
@@ -403,23 +409,22 @@ fn locals_of_block(scope: &mut Scope, body: &[Stmt], depth: u32) {
                 for h in &t.handlers {
                     let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
                     if let Some(n) = &h.name {
-                        scope.locals.insert(n.id.clone());
+                        add_local(scope, &n.id, matters);
                     }
                 }
             }
             Stmt::Import(i) => {
                 for a in &i.names {
                     let n = a.asname.as_ref().unwrap_or(&a.name).id.as_str();
-                    scope
-                        .locals
-                        .insert(Name::new(n.split('.').next().unwrap_or(n)));
+                    let n = n.split('.').next().unwrap_or(n);
+                    if matters(n) {
+                        scope.locals.insert(Name::new(n));
+                    }
                 }
             }
             Stmt::ImportFrom(i) => {
                 for a in &i.names {
-                    scope
-                        .locals
-                        .insert(a.asname.as_ref().unwrap_or(&a.name).id.clone());
+                    add_local(scope, &a.asname.as_ref().unwrap_or(&a.name).id, matters);
                 }
             }
             Stmt::Global(g) => scope
@@ -427,18 +432,16 @@ fn locals_of_block(scope: &mut Scope, body: &[Stmt], depth: u32) {
                 .extend(g.names.iter().map(|n| n.id.clone())),
             _ => {}
         }
-        for_each_block(s, |b| locals_of_block(scope, b, depth + 1));
+        for_each_block(s, |b| locals_of_block(scope, b, depth + 1, matters));
     }
 }
 
-fn target_locals(scope: &mut Scope, t: &Expr) {
+fn target_locals(scope: &mut Scope, t: &Expr, matters: &dyn Fn(&str) -> bool) {
     match t {
-        Expr::Name(n) => {
-            scope.locals.insert(n.id.clone());
-        }
-        Expr::Tuple(x) => x.elts.iter().for_each(|e| target_locals(scope, e)),
-        Expr::List(x) => x.elts.iter().for_each(|e| target_locals(scope, e)),
-        Expr::Starred(s) => target_locals(scope, &s.value),
+        Expr::Name(n) => add_local(scope, &n.id, matters),
+        Expr::Tuple(x) => x.elts.iter().for_each(|e| target_locals(scope, e, matters)),
+        Expr::List(x) => x.elts.iter().for_each(|e| target_locals(scope, e, matters)),
+        Expr::Starred(s) => target_locals(scope, &s.value, matters),
         _ => {}
     }
 }

@@ -82,7 +82,7 @@ fn hook(l: &mut Lowerer<'_>, e: &Expr, what: &str) {
 fn handler_path(l: &Lowerer<'_>, e: &Expr) -> Option<String> {
     if let Expr::Name(n) = e {
         if let NameRes::Path(p) = l.resolve_name(n.id.as_str()) {
-            return l.is_project_path(&p).then_some(p);
+            return l.is_project_path(&p).then(|| p.to_string());
         }
         return None;
     }

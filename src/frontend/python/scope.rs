@@ -142,6 +142,16 @@ pub enum NameKind {
     Other,
 }
 
+/// What a module-level name resolves to, once the prescan has seen every module-level name
+/// (see `Lowerer::module_res`).
+#[derive(Debug, Clone)]
+pub enum ModuleRes {
+    /// An imported name, or a function, class or object of the module: its dotted path.
+    Path(std::rc::Rc<str>),
+    /// A module-level name that holds nothing of interest.
+    Plain,
+}
+
 /// How a name resolves in the current scope.
 #[derive(Debug, Clone)]
 pub enum NameRes {
@@ -155,8 +165,9 @@ pub enum NameRes {
     LocalFn(u32),
     /// A plain local variable.
     Local,
-    /// A dotted path (imported name, module-level def, builtin).
-    Path(String),
+    /// A dotted path (imported name, module-level def, builtin), shared with the module's
+    /// table of its names.
+    Path(std::rc::Rc<str>),
     /// A module-level name that holds nothing of interest.
     Plain,
     /// A name bound nowhere in the module: a builtin (`open`, `input`).
