@@ -190,7 +190,7 @@ fn home(
     // made once, under whatever runtime first asks for it.
     let mut o = o;
     for depth in 0.. {
-        if statics.contains(&o) {
+        if statics.contains(&o) || made_for_static(program, flow, o) {
             return Some(Home::Process);
         }
         match flow.lazy_owners(o).as_slice() {
@@ -325,6 +325,26 @@ fn home(
     }
     let depth = program.func(caller).events.get(event as usize)?.loop_depth;
     Some(Home::Call(caller, depth))
+}
+
+/// Whether object `o` is made by a static's initialiser for the value it keeps, in place or
+/// in a field of that value (`CELL.get_or_init(|| Api { http: Client::new() })`): made once,
+/// it lives for the process.
+fn made_for_static(program: &Program, flow: &Flow, o: ObjId) -> bool {
+    let obj = flow.object(o);
+    let f = program.func(obj.func);
+    let Some(EventKind::Create {
+        resource: Some(ResourceRef::Global(g)),
+        ..
+    }) = f.events.get(obj.event as usize).map(|e| &e.kind)
+    else {
+        return false;
+    };
+    f.language == Language::Rust
+        && program
+            .globals
+            .get(g.0 as usize)
+            .is_some_and(|g| g.storage == StorageKind::Static)
 }
 
 /// The class (its cells' owner) of the instance attribute that method `f`, not a
@@ -721,12 +741,19 @@ fn followed_finding(
 fn flowed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
     let flow = &facts.flow;
     let mut reported: Vec<(FnId, ObjId)> = Vec::new();
+    let mut introduced: Option<HashSet<(FnId, ObjId)>> = None;
     for fact in &program.flow.facts {
         let FactKind::Use { place } = fact.kind else {
             continue;
         };
         let used_on = flow.runs_on(fact.func);
-        if used_on.is_empty() {
+        // Code on runtimes the flow has no object for (an entry attribute's) is compared by
+        // runtime instance below.
+        let by_instance = used_on.is_empty();
+        if by_instance
+            && (program.func(fact.func).language != Language::Rust
+                || facts.known_instances(fact.func).next().is_none())
+        {
             continue;
         }
         for (o, _) in flow.values(place) {
@@ -746,7 +773,23 @@ fn flowed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 })
             );
             let bound_to = flow.runs_on(obj.func);
-            if !binds_now || bound_to.is_empty() || used_on.iter().any(|r| bound_to.contains(r)) {
+            if !binds_now || bound_to.is_empty() {
+                continue;
+            }
+            if by_instance {
+                let introduced = introduced.get_or_insert_with(|| introductions(program, flow));
+                if let Some(f) = by_instances(program, facts, introduced, fact.func, fact.span, o) {
+                    reported.push((fact.func, o));
+                    if !out
+                        .iter()
+                        .any(|x| x.rule == "cross-runtime-resource" && x.primary == fact.span)
+                    {
+                        out.push(f);
+                    }
+                }
+                continue;
+            }
+            if used_on.iter().any(|r| bound_to.contains(r)) {
                 continue;
             }
             // Once per object and function, counting the finding already made at this use.
@@ -820,6 +863,60 @@ fn flowed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             });
         }
     }
+}
+
+/// A resource bound when made under runtime objects of the flow, used by `f` under runtime
+/// instances the flow has no object for (an entry attribute's runtime) and that the code
+/// making it never runs on: reported under the first such instance whose code brings the
+/// resource in.
+fn by_instances(
+    program: &Program,
+    facts: &Facts,
+    introduced: &HashSet<(FnId, ObjId)>,
+    f: FnId,
+    span: Span,
+    o: ObjId,
+) -> Option<Finding> {
+    let obj = facts.flow.object(o);
+    let bound: Vec<InstId> = facts.known_instances(obj.func).map(|(i, _)| i).collect();
+    if bound.is_empty() {
+        return None;
+    }
+    let (inst, _) = facts
+        .known_instances(f)
+        .filter(|(i, _)| !bound.contains(i))
+        .find(|(_, e)| carried(program, facts, introduced, f, e, o))?;
+    if facts.known_instances(f).any(|(i, _)| bound.contains(&i)) {
+        return None;
+    }
+    let used = facts.instance(inst);
+    let made = facts.instance(bound[0]);
+    let api = match program
+        .func(obj.func)
+        .events
+        .get(obj.event as usize)
+        .map(|e| &e.kind)
+    {
+        Some(EventKind::Create { api, made_as, .. }) => {
+            super::explain::made_name(api, made_as.as_deref())
+        }
+        _ => "resource".to_string(),
+    };
+    let message = format!(
+        "this {api} is bound to the runtime it was created on but is used here under {}",
+        used.what
+    );
+    let f = Finding::new("cross-runtime-resource", Severity::Error, span, message)
+        .primary_label(format!("used under {}", used.what))
+        .label(
+            obj.span,
+            "created here, bound to the runtime running this code",
+        )
+        .label(made.site, format!("{} is entered here", made.what))
+        .label(used.site, format!("{} is entered here", used.what))
+        .note("an I/O resource is registered with the driver of the runtime it was created on; once that runtime is gone it fails with \"A Tokio 1.x context was found, but it is being shutdown\"")
+        .help("create the resource inside the runtime that uses it, or keep one runtime alive for the life of the resource");
+    Some(f)
 }
 
 /// Whether the resource survives from one run of a repeated instance to the next.

@@ -301,6 +301,10 @@ const PLACEMENTS: &[&str] = &[
     "dyn_several_impls",
     "generic_field_several_impls",
     "lazy_initialiser",
+    "alias_receiver",
+    "generic_alias_receiver",
+    "iterator_for_loop",
+    "into_iterator_for_loop",
 ];
 
 /// The placements crossed with the extra contexts of `extra_contexts`.
@@ -910,6 +914,119 @@ pub fn worker() -> &'static Worker {{
             );
             placed.call = format!("worker().job(){aw}");
         }
+        // A value behind a type alias of `Arc<Mutex<..>>` (generic or not), its method called
+        // through the guard; another type has a method of the same name, so only the alias
+        // tells which one runs.
+        "alias_receiver" | "generic_alias_receiver" => {
+            let (lock, guard) = if is_async {
+                ("tokio::sync::Mutex", ".await")
+            } else {
+                ("std::sync::Mutex", ".unwrap()")
+            };
+            let (alias, named) = if placement == "alias_receiver" {
+                (
+                    format!("pub type SharedWorker = std::sync::Arc<{lock}<Worker>>;"),
+                    "SharedWorker",
+                )
+            } else {
+                (
+                    format!("pub type Shared<T> = std::sync::Arc<{lock}<T>>;"),
+                    "Shared<Worker>",
+                )
+            };
+            placed.items = format!(
+                "{support}pub struct Worker {{
+    id: usize,
+}}
+
+impl Worker {{
+    pub fn new(id: usize) -> Self {{
+        Worker {{ id }}
+    }}
+
+    pub {kw} job(&self) -> usize {{
+        let base = self.id;
+        base + {{
+{body}
+        }}
+    }}
+}}
+
+pub struct Idle;
+
+impl Idle {{
+    pub {kw} job(&self) -> usize {{
+        0
+    }}
+}}
+
+{alias}
+
+pub {kw} run_shared(worker: {named}) -> usize {{
+    let n = worker.lock(){guard}.job(){aw};
+    n
+}}
+"
+            );
+            placed.setup = format!(
+                "    let worker: {named} = std::sync::Arc::new({lock}::new(Worker::new(3)));\n"
+            );
+            placed.call = format!("run_shared(worker){aw}");
+            placed.moves = true;
+        }
+        // A package iterator walked by a `for` loop, which calls its `next` (directly, or
+        // through the iterator that the package's `IntoIterator` impl gives).
+        "iterator_for_loop" | "into_iterator_for_loop" => {
+            assert!(!is_async, "an iterator is sync");
+            let (extra, iterated) = if placement == "iterator_for_loop" {
+                ("", "Batches::new(1)")
+            } else {
+                (
+                    "pub struct Plan;
+
+impl IntoIterator for Plan {
+    type Item = usize;
+    type IntoIter = Batches;
+
+    fn into_iter(self) -> Batches {
+        Batches::new(1)
+    }
+}
+",
+                    "Plan",
+                )
+            };
+            placed.items = format!(
+                "{support}pub struct Batches {{
+    left: usize,
+}}
+
+impl Batches {{
+    pub fn new(left: usize) -> Self {{
+        Batches {{ left }}
+    }}
+}}
+
+impl Iterator for Batches {{
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {{
+        if self.left == 0 {{
+            return None;
+        }}
+        self.left -= 1;
+        let n = {{
+{body}
+        }};
+        Some(n)
+    }}
+}}
+{extra}"
+            );
+            placed.call = format!(
+                "{{\n        let mut total = 0;\n        for n in {iterated} {{\n            total += n;\n        }}\n        total\n    }}"
+            );
+        }
         other => panic!("unknown placement {other}"),
     }
     placed
@@ -1092,10 +1209,16 @@ fn executor_programs(out: &mut Vec<Program>) {
                     .flat_map(|p| extra_contexts(payload).iter().map(move |c| (*p, *c))),
             );
         for (placement, (bug_ctx, twin_ctx)) in crossed {
-            // A `Drop`, `Deserialize` or `Log` impl, and a lazy initialiser, are sync.
+            // A `Drop`, `Deserialize`, `Log` or `Iterator` impl, and a lazy initialiser, are
+            // sync.
             if matches!(
                 placement,
-                "drop_impl" | "deserialize_impl" | "installed_logger" | "lazy_initialiser"
+                "drop_impl"
+                    | "deserialize_impl"
+                    | "installed_logger"
+                    | "lazy_initialiser"
+                    | "iterator_for_loop"
+                    | "into_iterator_for_loop"
             ) && payload.is_async
             {
                 continue;
@@ -1385,6 +1508,36 @@ const TRAVELS: &[Travel] = &[
         param: "client: &{T}",
         arg: "&client",
         is_static: false,
+    },
+    Travel {
+        name: "thread_join",
+        items: "async fn fetch(client: &{T}) -> usize {\n    {USE:client}\n}\n",
+        module: "",
+        owner: "let client = std::thread::spawn(move || {CREATE}).join().unwrap();",
+        call: "fetch(&client)",
+        param: "client: &{T}",
+        arg: "&client",
+        is_static: false,
+    },
+    Travel {
+        name: "static_struct_field",
+        items: "struct Api {\n    client: {T},\n}\n\nstatic API: std::sync::OnceLock<Api> = std::sync::OnceLock::new();\n\nfn api() -> &'static Api {\n    API.get_or_init(|| Api { client: {CREATE} })\n}\n\nimpl Api {\n    async fn fetch(&self) -> usize {\n        {USE:&self.client}\n    }\n}\n",
+        module: "",
+        owner: "",
+        call: "api().fetch()",
+        param: "",
+        arg: "",
+        is_static: true,
+    },
+    Travel {
+        name: "lazy_static_struct_field",
+        items: "struct Api {\n    client: {T},\n}\n\nstatic API: std::sync::LazyLock<Api> = std::sync::LazyLock::new(|| Api { client: {CREATE} });\n\nimpl Api {\n    async fn fetch(&self) -> usize {\n        {USE:&self.client}\n    }\n}\n",
+        module: "",
+        owner: "",
+        call: "API.fetch()",
+        param: "",
+        arg: "",
+        is_static: true,
     },
     Travel {
         name: "lazy_static",
@@ -1763,6 +1916,143 @@ fn field_runtime_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// How an owner's `stop` method ends the runtime it keeps in a field:
+/// `(name, field type, field init, stop body)`.
+const OWNER_STOPS: &[(&str, &str, &str, &str)] = &[
+    (
+        "take_shutdown_timeout",
+        "Option<tokio::runtime::Runtime>",
+        "Some(rt)",
+        "        if let Some(rt) = self.rt.take() {\n            rt.shutdown_timeout(std::time::Duration::from_secs(1));\n        }",
+    ),
+    (
+        "take_shutdown_background",
+        "Option<tokio::runtime::Runtime>",
+        "Some(rt)",
+        "        if let Some(rt) = self.rt.take() {\n            rt.shutdown_background();\n        }",
+    ),
+    (
+        "take_dropped",
+        "Option<tokio::runtime::Runtime>",
+        "Some(rt)",
+        "        drop(self.rt.take());",
+    ),
+];
+
+/// Where the calls on the owner sit: in `main`, or in a helper handed the owner.
+const OWNER_CALLERS: &[&str] = &["main", "helper"];
+
+/// A runtime kept in a field and a handle to it in another: `stop` ends the runtime, and a
+/// later method call on the same owner uses the handle (the twin uses it before `stop`).
+fn stopped_owner_programs(out: &mut Vec<Program>) {
+    for (stop_name, field_ty, init, stop) in OWNER_STOPS {
+        for (use_name, use_expr) in HANDLE_USES {
+            for caller in OWNER_CALLERS {
+                for twin in [false, true] {
+                    let used = use_expr.replace("{h}", "self.handle");
+                    let items = format!(
+                        "struct Pool {{\n    rt: {field_ty},\n    handle: tokio::runtime::Handle,\n}}\n\nimpl Pool {{\n    fn start() -> Pool {{\n        let rt = tokio::runtime::Runtime::new().unwrap();\n        let handle = rt.handle().clone();\n        Pool {{ rt: {init}, handle }}\n    }}\n\n    fn run(&self) -> usize {{\n        {used} @@\n    }}\n\n    fn stop(&mut self) {{\n{stop}\n    }}\n}}\n"
+                    );
+                    let (first, second) = if twin {
+                        ("pool.run()", "pool.stop()")
+                    } else {
+                        ("pool.stop()", "pool.run()")
+                    };
+                    let tag = if twin { "" } else { " @?" };
+                    let calls = format!(
+                        "    let warm = pool.run();\n    let _ = {first};{tag}\n    let _ = {second};{tag}\n    println!(\"{{warm}}\");\n"
+                    );
+                    let code = if *caller == "main" {
+                        format!("fn main() {{\n    let mut pool = Pool::start();\n{calls}}}\n")
+                    } else {
+                        format!(
+                            "fn drive(pool: &mut Pool) {{\n{calls}}}\n\nfn main() {{\n    let mut pool = Pool::start();\n    drive(&mut pool);\n}}\n"
+                        )
+                    };
+                    let main = format!("//! Generated program.\n\n{items}\n{code}");
+                    let files = vec![
+                        ("Cargo.toml".to_string(), cargo_toml("scen", "")),
+                        ("src/main.rs".to_string(), main),
+                    ];
+                    let dims = vec![
+                        ("class", "use-after-runtime-close".to_string()),
+                        ("owner_stop", stop_name.to_string()),
+                        ("use", use_name.to_string()),
+                        ("caller", caller.to_string()),
+                        ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                    ];
+                    let rule = (!twin).then_some("use-after-runtime-close");
+                    out.push(Program::new("rust", dims, rule, files));
+                }
+            }
+        }
+    }
+}
+
+/// Where async code replaces a value that owns a runtime through a reference to it:
+/// `(name, holder type, how main makes the holder, how the code reaches the value)`.
+const GUARD_HOLDERS: &[(&str, &str, &str, &str)] = &[
+    (
+        "tokio_rwlock_write",
+        "std::sync::Arc<tokio::sync::RwLock<Engine>>",
+        "std::sync::Arc::new(tokio::sync::RwLock::new(Engine::new()))",
+        "let mut slot = holder.write().await;",
+    ),
+    (
+        "tokio_mutex",
+        "std::sync::Arc<tokio::sync::Mutex<Engine>>",
+        "std::sync::Arc::new(tokio::sync::Mutex::new(Engine::new()))",
+        "let mut slot = holder.lock().await;",
+    ),
+    (
+        "std_mutex",
+        "std::sync::Arc<std::sync::Mutex<Engine>>",
+        "std::sync::Arc::new(std::sync::Mutex::new(Engine::new()))",
+        "let mut slot = holder.lock().unwrap();",
+    ),
+];
+
+/// A value owning a runtime, replaced through a lock guard in async code: the old value and
+/// its runtime die there (the twin moves the old value out and drops it on the blocking pool).
+/// The holder itself lives in sync `main`, which drops it after the runtime.
+fn guard_overwrite_programs(out: &mut Vec<Program>) {
+    for (name, holder_ty, make, reach) in GUARD_HOLDERS {
+        for reached in ["block_on", "async_helper"] {
+            for twin in [false, true] {
+                let replace = if twin {
+                    "    let old = std::mem::replace(&mut *slot, fresh);\n    drop(slot);\n    tokio::task::spawn_blocking(move || drop(old)).await.unwrap();\n"
+                } else {
+                    "    *slot = fresh; @@\n"
+                };
+                let items = format!(
+                    "struct Engine {{\n    rt: tokio::runtime::Runtime,\n}}\n\nimpl Engine {{\n    fn new() -> Self {{\n        Engine {{ rt: tokio::runtime::Runtime::new().unwrap() }}\n    }}\n\n    fn ready(&self) -> usize {{\n        self.rt.metrics().num_workers()\n    }}\n}}\n\nasync fn reload(holder: &{holder_ty}, fresh: Engine) -> usize {{\n    {reach}\n{replace}    1\n}}\n"
+                );
+                let run = if reached == "block_on" {
+                    "reload(&holder, fresh)"
+                } else {
+                    "async { tokio::task::yield_now().await; reload(&holder, fresh).await }"
+                };
+                let code = format!(
+                    "fn main() {{\n    let holder = {make};\n    let fresh = Engine::new();\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    let n = rt.block_on({run});\n    drop(rt);\n    println!(\"{{n}}\");\n}}\n"
+                );
+                let main = format!("//! Generated program.\n\n{items}\n{code}");
+                let files = vec![
+                    ("Cargo.toml".to_string(), cargo_toml("scen", "")),
+                    ("src/main.rs".to_string(), main),
+                ];
+                let dims = vec![
+                    ("class", "runtime-dropped-in-async".to_string()),
+                    ("guard_holder", name.to_string()),
+                    ("reached", reached.to_string()),
+                    ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                ];
+                let rule = (!twin).then_some("runtime-dropped-in-async");
+                out.push(Program::new("rust", dims, rule, files));
+            }
+        }
+    }
+}
+
 /// Two independent packages in one tree with the same module names: a blocking helper of one
 /// is never taken for the other package's helper of the same name.
 fn monorepo_programs(out: &mut Vec<Program>) {
@@ -1998,6 +2288,8 @@ pub fn generate() -> Vec<Program> {
     shared_programs(&mut out);
     closed_handle_programs(&mut out);
     field_runtime_programs(&mut out);
+    stopped_owner_programs(&mut out);
+    guard_overwrite_programs(&mut out);
     local_set_programs(&mut out);
     undriven_local_set_programs(&mut out);
     out

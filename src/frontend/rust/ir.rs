@@ -423,6 +423,8 @@ pub struct FileIr {
     /// Traits whose values the file hands to a library that calls them later (`log::set_logger`
     /// installs a `Log`).
     pub installs: Vec<String>,
+    /// Type aliases: (module scope, name, the aliased type).
+    pub aliases: Vec<(u32, String, TypeRef)>,
 }
 
 /// Library types found at link time for values of [`FileIr::deferred`], by the same span

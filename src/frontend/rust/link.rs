@@ -60,6 +60,8 @@ struct Linker<'p> {
     var_base: Vec<u32>,
     /// Declaration of each struct or enum: (file, index into its types).
     type_decls: HashMap<(u32, String), (u32, u32)>,
+    /// Type aliases by canonical key: (declaring file, the aliased type).
+    alias_types: HashMap<(u32, String), (u32, TypeRef)>,
     /// Declared return types of functions, as computed so far.
     rets: RefCell<HashMap<u32, RTy>>,
     /// Struct literals' field values by (target, type key, field): (file, value type).
@@ -326,6 +328,12 @@ impl<'p> Linker<'p> {
                                 c.push(name.clone());
                                 if *idx != u32::MAX {
                                     self.type_decls.insert((*pt, join(&c)), (f, *idx));
+                                } else if let Some((_, _, ty)) = ir
+                                    .aliases
+                                    .iter()
+                                    .find(|(s, n, _)| *s == k as u32 && n == name)
+                                {
+                                    self.alias_types.insert((*pt, join(&c)), (f, ty.clone()));
                                 }
                                 LItem::Type(*pt, join(&c))
                             }
@@ -754,6 +762,7 @@ fn linker<'p>(plan: &'p ProgramPlan, irs: &'p [Option<FileIr>], kb: &'p KbView<'
         fn_base,
         var_base,
         type_decls: HashMap::default(),
+        alias_types: HashMap::default(),
         rets: RefCell::new(HashMap::default()),
         literals: RefCell::new(None),
     };

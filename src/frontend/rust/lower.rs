@@ -12,6 +12,7 @@ use proc_macro2::Span as PSpan;
 use syn::punctuated::Punctuated;
 use syn::{Block, Expr, Item, Local, Pat, Stmt, Type};
 
+mod aliases;
 mod asserts;
 mod calls;
 mod completion;
@@ -467,12 +468,14 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
         channel_places: Vec::new(),
         sending: None,
         completions: Vec::new(),
+        aliases: Vec::new(),
     };
     l.ir.modules.push(ModuleIr::default());
     l.maps.push(ScopeMap::default());
     let mut structs = Vec::new();
     l.collect(&file.items, 0, &mut structs, 0);
     l.finish_scopes();
+    l.finish_aliases();
     for (s, scope, idx) in structs {
         l.record_struct(s, scope, idx);
     }
@@ -532,6 +535,8 @@ struct Lowerer<'a, 'c> {
     channel_places: Vec<(Place, crate::frontend::rust::kbview::ChannelFamily)>,
     /// The channel place the next argument lowered is sent into (`tx.send(v)`).
     sending: Option<Place>,
+    /// The file's type aliases.
+    aliases: Vec<aliases::AliasDecl>,
 }
 
 fn key<T>(item: &T, sub: u32) -> (usize, u32) {
@@ -706,6 +711,16 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     }
 
     fn resolve_type(&self, ty: &Type) -> TypeRef {
+        if !self.aliases.is_empty()
+            && let Some(expanded) = self.expand_aliases(ty)
+        {
+            return self.resolve_type_as_written(&expanded);
+        }
+        self.resolve_type_as_written(ty)
+    }
+
+    /// A type read as written, aliases not expanded.
+    fn resolve_type_as_written(&self, ty: &Type) -> TypeRef {
         types::type_ref(
             ty,
             &mut |segs| match segs {
@@ -1424,7 +1439,10 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 if empty_literal_range(&f.expr) {
                     return Val::default();
                 }
+                let at = self.sp2(spans::first(&f.expr), spans::last(&f.expr));
+                self.for_loop_calls(at, &items.ty, false);
                 self.enter_loop();
+                self.for_loop_calls(at, &items.ty, true);
                 self.push_scope();
                 self.bind_pat_from(&f.pat, TypeRef::Unknown, items.place);
                 self.lower_block(&f.body, false);

@@ -93,7 +93,11 @@ impl Linker<'_> {
                 .resolve_sym(f, sp, 0)
                 .into_iter()
                 .find_map(|it| match it {
-                    LItem::Type(t, k) => Some(RTy::Pkg(t, k)),
+                    // A type alias stands for the type it names, read in its own file.
+                    LItem::Type(t, k) => match self.alias_types.get(&(t, k.clone())) {
+                        Some((af, aty)) => Some(self.eval(*af, aty, depth + 1)),
+                        None => Some(RTy::Pkg(t, k)),
+                    },
                     _ => None,
                 })
                 .unwrap_or_else(|| {

@@ -599,6 +599,25 @@ impl<'a> Lowerer<'a, '_> {
         out.place = result;
     }
 
+    /// The body run by event `at` hands what it returns to whoever joins the handle in `out`
+    /// (a new place when the run makes no task object).
+    fn joined_fact(&mut self, at: Option<(u32, u32)>, span: Span, out: &mut Val) {
+        let Some((f, event)) = at else { return };
+        if self.cur_fn() != Some(f) {
+            return;
+        }
+        let result = out.place.or_else(|| self.temp());
+        self.fact(
+            span,
+            FactKind::Call {
+                event,
+                args: Vec::new(),
+                result,
+            },
+        );
+        out.place = result;
+    }
+
     /// A call of an external function the knowledge base does not know.
     pub(super) fn lower_ext_call(&mut self, full: &str, args: &Punctuated<Expr, Comma>) -> Val {
         let hint = self.closure_param_hint(full);
@@ -794,9 +813,14 @@ impl<'a> Lowerer<'a, '_> {
                 .filter_map(|a| parent_path(&a.path))
                 .map(|p| last_seg(p).to_string())
                 .collect();
-            let out = self.lower_api_call(apis, path, Some(recv), &m.args, span, true);
+            let recv_place = recv.place.filter(|_| projects(&name));
+            let mut out = self.lower_api_call(apis, path, Some(recv), &m.args, span, true);
             if by_name && matches!(ty, TypeRef::Deferred(_)) {
                 self.guard_api_events(ty, name, owners, span);
+            }
+            // A library accessor (`handle.join()`) gives the receiver's value.
+            if out.place.is_none() {
+                out.place = recv_place;
             }
             return out;
         }
@@ -914,6 +938,14 @@ impl<'a> Lowerer<'a, '_> {
             }
         } else if let Some(s) = recv.local {
             self.slot_moved(s);
+        }
+        // `slot.take()`, `slot.replace(v)` on an `Option<T>`: what is moved out is an
+        // `Option<T>` too.
+        if matches!(name.as_str(), "take" | "replace")
+            && matches!(recv.ty.peel(), TypeRef::Wrapped(_))
+            && matches!(out.ty, TypeRef::Unknown)
+        {
+            out.ty = recv.ty.peel().clone();
         }
         if let TypeRef::Ext(t) = recv.ty.peel() {
             // Fluent APIs: an unknown method of an external type returns that type.
@@ -1144,6 +1176,16 @@ impl<'a> Lowerer<'a, '_> {
                         {
                             self.note_completion(tx, at);
                         }
+                    }
+                    // What the body returns is what joining its handle gives back
+                    // (`h.join()`, `h.await`): the handle's place holds it, as a future's
+                    // place holds its output.
+                    if matches!(
+                        how,
+                        RunKind::Spawn | RunKind::SpawnBlocking | RunKind::Thread
+                    ) && !container
+                    {
+                        self.joined_fact(at, span, &mut out);
                     }
                     // An adapter that runs its closure elsewhere still types its result
                     // (`par_iter().map(..)` stays a parallel iterator, `get(h)` a method router).

@@ -8,7 +8,7 @@ use syn::Expr;
 
 use super::typing::owned_pkg;
 use super::{Binding, Lowerer, Origin, Slot, Val, strip};
-use crate::frontend::rust::ir::{FKind, Target, TypeRef};
+use crate::frontend::rust::ir::{FKind, Target, TyExpr, TypeRef};
 use crate::frontend::rust::resolve::Res;
 use crate::frontend::rust::spans;
 use crate::frontend::rust::types::path_segs;
@@ -186,6 +186,15 @@ impl Lowerer<'_, '_> {
         if matches!(strip(left), Expr::Field(_)) && owned_pkg(&old.ty) {
             self.emit_drop(span, old.ty.clone(), Vec::new());
         }
+        // `*guard = fresh`, `*slot = fresh`: the value behind a lock guard or a `&mut`
+        // reference dies here.
+        if let Expr::Unary(u) = strip(left)
+            && matches!(u.op, syn::UnOp::Deref(_))
+            && let TypeRef::Shared(inner) = &old.ty
+            && matches!(**inner, TypeRef::Pkg(_))
+        {
+            self.emit_drop(span, (**inner).clone(), Vec::new());
+        }
     }
 
     /// `drop(x)` of an owned local or a temporary.
@@ -233,6 +242,44 @@ impl Lowerer<'_, '_> {
                     trait_: "IntoFuture".into(),
                     name: "into_future".into(),
                 },
+                as_value: false,
+                result: None,
+            },
+        );
+    }
+
+    /// `for x in items` on a value of a package type calls `IntoIterator::into_iter` of that
+    /// type (an impl the package writes) before the loop, and `Iterator::next` of what that
+    /// gives (the type itself when it is an iterator) at each turn, inside the loop.
+    pub(super) fn for_loop_calls(&mut self, span: Span, ty: &TypeRef, turn: bool) {
+        let ty = ty.peel();
+        if !owned_pkg(ty) {
+            return;
+        }
+        let target = if turn {
+            let iter = TypeRef::Deferred(std::sync::Arc::new(TyExpr::Ret {
+                target: Target::Method {
+                    ty: ty.clone(),
+                    name: "into_iter".into(),
+                },
+                fallback: ty.clone(),
+            }));
+            Target::Implicit {
+                ty: iter,
+                trait_: "Iterator".into(),
+                name: "next".into(),
+            }
+        } else {
+            Target::Implicit {
+                ty: ty.clone(),
+                trait_: "IntoIterator".into(),
+                name: "into_iter".into(),
+            }
+        };
+        self.emit(
+            span,
+            FKind::Ref {
+                target,
                 as_value: false,
                 result: None,
             },

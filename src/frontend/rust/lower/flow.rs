@@ -9,7 +9,7 @@ use crate::frontend::rust::ir::{Target, TypeRef};
 use crate::model::{Cell, CellId, CellKind, Fact, FactKind, FnId, Place, Span};
 
 /// Methods whose result is (a view of) the receiver's value: lock guards, references, lazy
-/// accessors, iterators over a container.
+/// accessors, iterators over a container, a thread's join handle joined.
 const PROJECTIONS: &[&str] = &[
     "as_deref",
     "as_deref_mut",
@@ -28,6 +28,7 @@ const PROJECTIONS: &[&str] = &[
     "into_inner",
     "iter",
     "iter_mut",
+    "join",
     "lock",
     "read",
     "replace",

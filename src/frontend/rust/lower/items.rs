@@ -98,7 +98,10 @@ impl Lowerer<'_, '_> {
                 }
                 Item::Union(u) => self.add_item(scope, u.ident.to_string(), ItemIr::Type(u32::MAX)),
                 Item::Trait(t) => self.add_item(scope, t.ident.to_string(), ItemIr::Type(u32::MAX)),
-                Item::Type(t) => self.add_item(scope, t.ident.to_string(), ItemIr::Type(u32::MAX)),
+                Item::Type(t) => {
+                    self.note_alias(t, scope);
+                    self.add_item(scope, t.ident.to_string(), ItemIr::Type(u32::MAX));
+                }
                 Item::Mod(m) => {
                     let name = m.ident.to_string();
                     let cfg_test = self.cfg_test || attrs::is_cfg_test(&m.attrs);
