@@ -92,17 +92,20 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
             let inherited: Vec<InstId> = facts.known_instances(owner).map(|(i, _)| i).collect();
             list.retain(|b| !inherited.contains(&b.inst));
         }
-        // The first runtime to bind the resource owns it; later ones are the problem.
-        list.sort_by_key(|b| (b.span.file, b.span.start, b.inst));
+        // The first runtime to bind the resource owns it; later ones are the problem. A
+        // creation that binds comes before every use, wherever the files put them.
+        list.sort_by_key(|b| (b.is_use, b.span.file, b.span.start, b.inst));
         let mut reported: Vec<FnId> = Vec::new();
         for (k, b) in list.iter().enumerate() {
             if !b.is_use || reported.contains(&b.func) {
                 continue;
             }
             let inst = facts.instance(b.inst);
-            let other = list[..k]
-                .iter()
-                .find(|o| o.inst != b.inst && inst.can_meet(facts.instance(o.inst)));
+            let meets = |o: &&Binding| o.inst != b.inst && inst.can_meet(facts.instance(o.inst));
+            let other = match made_under(&list) {
+                Some(_) => conflict(&list, k, meets),
+                None => list[..k].iter().find(meets),
+            };
             let again = inst.repeated && outlives_instance(program, facts, res, b, &created);
             if other.is_none() && !again {
                 continue;
@@ -124,6 +127,25 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
     }
     followed(program, facts, &told, out);
     flowed(program, facts, out);
+}
+
+/// The one creation among `list` that binds the resource where it is made, when it is made
+/// under one runtime only (made by code that runs under several, which of them made it is not
+/// known).
+fn made_under(list: &[Binding]) -> Option<&Binding> {
+    let mut made = list.iter().filter(|x| !x.is_use);
+    let first = made.next()?;
+    made.all(|x| x.inst == first.inst).then_some(first)
+}
+
+/// The binding that use `list[k]` conflicts with when the resource is made under one runtime:
+/// that creation, when `meets` accepts it, whichever use comes first in the files.
+fn conflict<'a>(
+    list: &'a [Binding],
+    k: usize,
+    meets: impl Fn(&&Binding) -> bool,
+) -> Option<&'a Binding> {
+    made_under(list).filter(|made| made.inst != list[k].inst && meets(made))
 }
 
 /// What each named resource (a local, a static) registers with, from the creation that makes
@@ -476,7 +498,8 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
     // Reset under a runtime, the resource is tied to none when the next one starts.
     let resets = resets(program, facts);
     uses.retain(|(o, b)| !resets.contains(&(*o, b.inst)));
-    uses.sort_by_key(|(o, b)| (*o, b.span.file, b.span.start, b.inst));
+    // The creation that binds an object comes before its uses, whichever file holds them.
+    uses.sort_by_key(|(o, b)| (*o, b.is_use, b.span.file, b.span.start, b.inst));
     let mut reported: Vec<(ObjId, FnId)> = Vec::new();
     for group in uses.chunk_by(|a, b| a.0 == b.0) {
         let o = group[0].0;
@@ -517,10 +540,13 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
                     && matches!(facts.instance(x.inst).kind, InstanceKind::Attribute(_))
                     && meets(x)
             };
-            let other = list[..k]
-                .iter()
-                .find(meets)
-                .or_else(|| list[k + 1..].iter().find(peer));
+            let other = match made_under(&list) {
+                Some(_) => conflict(&list, k, meets),
+                None => list[..k]
+                    .iter()
+                    .find(meets)
+                    .or_else(|| list[k + 1..].iter().find(peer)),
+            };
             let again = inst.repeated
                 && match home {
                     Home::Process => true,
