@@ -94,7 +94,18 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
         }
         // The first runtime to bind the resource owns it; later ones are the problem. A
         // creation that binds comes before every use, wherever the files put them.
-        list.sort_by_key(|b| (b.is_use, b.span.file, b.span.start, b.inst));
+        // Between uses, the runtime entered first in the source binds first.
+        list.sort_by_key(|b| {
+            let site = facts.instance(b.inst).site;
+            (
+                b.is_use,
+                site.file,
+                site.start,
+                b.span.file,
+                b.span.start,
+                b.inst,
+            )
+        });
         let mut reported: Vec<FnId> = Vec::new();
         for (k, b) in list.iter().enumerate() {
             if !b.is_use || reported.contains(&b.func) {
@@ -140,11 +151,7 @@ fn made_under(list: &[Binding]) -> Option<&Binding> {
 
 /// The binding that use `list[k]` conflicts with when the resource is made under one runtime:
 /// that creation, when `meets` accepts it, whichever use comes first in the files.
-fn conflict<'a>(
-    list: &'a [Binding],
-    k: usize,
-    meets: impl Fn(&&Binding) -> bool,
-) -> Option<&'a Binding> {
+fn conflict(list: &[Binding], k: usize, meets: impl Fn(&&Binding) -> bool) -> Option<&Binding> {
     made_under(list).filter(|made| made.inst != list[k].inst && meets(made))
 }
 
@@ -499,7 +506,19 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
     let resets = resets(program, facts);
     uses.retain(|(o, b)| !resets.contains(&(*o, b.inst)));
     // The creation that binds an object comes before its uses, whichever file holds them.
-    uses.sort_by_key(|(o, b)| (*o, b.is_use, b.span.file, b.span.start, b.inst));
+    // Between uses, the runtime entered first in the source binds first.
+    uses.sort_by_key(|(o, b)| {
+        let site = facts.instance(b.inst).site;
+        (
+            *o,
+            b.is_use,
+            site.file,
+            site.start,
+            b.span.file,
+            b.span.start,
+            b.inst,
+        )
+    });
     let mut reported: Vec<(ObjId, FnId)> = Vec::new();
     for group in uses.chunk_by(|a, b| a.0 == b.0) {
         let o = group[0].0;

@@ -1204,7 +1204,8 @@ fn move_python(tree: &Tree, hot: &BTreeSet<(String, u32)>) -> Option<Tree> {
         None => (String::new(), f.file.trim_end_matches(".py").to_string()),
     };
     let package = dir.trim_end_matches('/').replace('/', ".");
-    let new_mod = format!("{stem}_moved_mm");
+    // Named to sort before the module it leaves: findings must not depend on file order.
+    let new_mod = format!("_mm_{stem}");
     let new_path = format!("{dir}{new_mod}.py");
     let lines = out.file_mut(&f.file);
     let moved: Vec<Line> = lines.drain(f.line..f.end).collect();
