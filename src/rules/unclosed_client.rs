@@ -255,7 +255,8 @@ fn place_owner(program: &Program, place: Place) -> Option<FnId> {
 /// the flow gives one object per call of the factory, and the call is reported when that
 /// object ends up only in the caller's locals, none of which is closed, entered as a context
 /// manager, handed to code the program does not see, or used by a nested body; nor returned,
-/// stored or passed on, which the object's places would show.
+/// stored or passed on, which the object's places would show. A client the caller lends to
+/// the program's own functions is followed into them, with the same questions.
 fn factory_made(
     program: &Program,
     facts: &Facts,
@@ -321,6 +322,9 @@ fn factory_made(
             match (place_owner(program, p), p) {
                 (Some(f), Place::Temp(_) | Place::Var(_) | Place::Ret(_)) if f == obj.func => {}
                 (Some(f), Place::Temp(_) | Place::Var(_)) if f == caller => in_caller = true,
+                // Lent to the program's own functions: what they do with it shows among the
+                // places (a field, a static, a return, a close, a library call).
+                (Some(_), Place::Param(..) | Place::Temp(_)) => {}
                 _ => kept = true,
             }
         }

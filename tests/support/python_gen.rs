@@ -1409,8 +1409,9 @@ fn shared_programs(out: &mut Vec<Program>) {
                         ("twin", if twin { "correct" } else { "bug" }.to_string()),
                     ];
                     let rule = (!twin).then_some("cross-runtime-resource");
-                    // A client made in place and only lent to `fetch` is never closed.
-                    let leaks = travel.owner == "client = {CREATE}";
+                    // A client the caller makes or gets (in place, from a factory, from a
+                    // loop's result) and only lends to `fetch` is never closed.
+                    let leaks = travel.owner.starts_with("client = ");
                     let also: &[&str] = if leaks { &["unclosed-client"] } else { &[] };
                     out.push(Program::new("python", dims, rule, files).tolerating(also));
                 }

@@ -244,8 +244,19 @@ impl<'a> Lowerer<'a> {
             return val;
         }
         // A method of a project class instance (`Probe().run(client)`) is the project's too.
-        let typed_method =
-            apis.is_empty() && callee.typed.as_deref().is_some_and(|t| !t.starts_with('^'));
+        let typed_method = apis.is_empty()
+            && callee
+                .typed
+                .as_deref()
+                .filter(|t| !t.starts_with('^'))
+                .and_then(super::scope::split_last)
+                .is_some_and(|(recv, _)| {
+                    // Not a library subclass, whose other methods are the library's.
+                    is_class_instance(recv)
+                        && recv
+                            .strip_suffix("()")
+                            .is_some_and(|c| self.subclass(c).is_none())
+                });
         self.args_to_project = project || subclass.is_some() || typed_method;
         // A connection a client borrows and leaves the caller's is only read by the call,
         // unless the client itself leaves the body at once.
