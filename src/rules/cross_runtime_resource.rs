@@ -822,6 +822,11 @@ fn flowed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 continue;
             }
             if by_instance {
+                // A runtime that a field or a static keeps still drives what it bound: used
+                // from another runtime, the resource works while its own runtime lives.
+                if bound_to.iter().any(|&r| flow.holders(program, r).is_none()) {
+                    continue;
+                }
                 let introduced = introduced.get_or_insert_with(|| introductions(program, flow));
                 if let Some(f) = by_instances(program, facts, introduced, fact.func, fact.span, o) {
                     reported.push((fact.func, o));
