@@ -1838,10 +1838,7 @@ fn closed_handle_programs(out: &mut Vec<Program>) {
                         let main = format!(
                             "//! Generated program.\n\n{modline}{items}\nfn main() {{\n    let rt = {build};\n    {obtain}\n    let warmup = rt.block_on(async {{ 2 }});\n{first}{second}    println!(\"{{warmup}} {{n}}\");\n}}\n{source_items}"
                         );
-                        let mut files = vec![
-                            ("Cargo.toml".to_string(), cargo_toml("scen", "")),
-                            ("src/main.rs".to_string(), main),
-                        ];
+                        let mut files = main_crate(main);
                         if let Some(m) = module {
                             files.push(("src/factory.rs".to_string(), m.to_string()));
                         }
@@ -1899,10 +1896,7 @@ fn field_runtime_programs(out: &mut Vec<Program>) {
                     )
                 };
                 let main = format!("//! Generated program.\n\n{items}\n{code}");
-                let files = vec![
-                    ("Cargo.toml".to_string(), cargo_toml("scen", "")),
-                    ("src/main.rs".to_string(), main),
-                ];
+                let files = main_crate(main);
                 let dims = vec![
                     ("class", "runtime-dropped-in-async".to_string()),
                     ("field_drop", name.to_string()),
@@ -1914,6 +1908,14 @@ fn field_runtime_programs(out: &mut Vec<Program>) {
             }
         }
     }
+}
+
+/// A binary crate of one file, `main` as `src/main.rs`.
+fn main_crate(main: String) -> Vec<(String, String)> {
+    vec![
+        ("Cargo.toml".to_string(), cargo_toml("scen", "")),
+        ("src/main.rs".to_string(), main),
+    ]
 }
 
 /// How an owner's `stop` method ends the runtime it keeps in a field:
@@ -1970,10 +1972,7 @@ fn stopped_owner_programs(out: &mut Vec<Program>) {
                         )
                     };
                     let main = format!("//! Generated program.\n\n{items}\n{code}");
-                    let files = vec![
-                        ("Cargo.toml".to_string(), cargo_toml("scen", "")),
-                        ("src/main.rs".to_string(), main),
-                    ];
+                    let files = main_crate(main);
                     let dims = vec![
                         ("class", "use-after-runtime-close".to_string()),
                         ("owner_stop", stop_name.to_string()),
@@ -2036,10 +2035,7 @@ fn guard_overwrite_programs(out: &mut Vec<Program>) {
                     "fn main() {{\n    let holder = {make};\n    let fresh = Engine::new();\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    let n = rt.block_on({run});\n    drop(rt);\n    println!(\"{{n}}\");\n}}\n"
                 );
                 let main = format!("//! Generated program.\n\n{items}\n{code}");
-                let files = vec![
-                    ("Cargo.toml".to_string(), cargo_toml("scen", "")),
-                    ("src/main.rs".to_string(), main),
-                ];
+                let files = main_crate(main);
                 let dims = vec![
                     ("class", "runtime-dropped-in-async".to_string()),
                     ("guard_holder", name.to_string()),
@@ -2206,10 +2202,7 @@ fn local_set_programs(out: &mut Vec<Program>) {
                         "//! Generated program.\n\n{items}{}",
                         program.replace("BODY", &inner)
                     );
-                    let files = vec![
-                        ("Cargo.toml".to_string(), cargo_toml("scen", "")),
-                        ("src/main.rs".to_string(), main),
-                    ];
+                    let files = main_crate(main);
                     let dims = vec![
                         ("class", class.to_string()),
                         ("local_set", entry.to_string()),
@@ -2263,10 +2256,7 @@ fn undriven_local_set_programs(out: &mut Vec<Program>) {
                 let main = format!(
                     "//! Generated program.\n\nasync fn job(n: u32) {{\n    println!(\"{{n}}\");\n}}\n\nasync fn run() {{\n    let set = tokio::task::LocalSet::new();\n{queuing}{tail}    println!(\"queued\");\n}}\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {{\n    run().await;\n}}\n"
                 );
-                let files = vec![
-                    ("Cargo.toml".to_string(), cargo_toml("scen", "")),
-                    ("src/main.rs".to_string(), main),
-                ];
+                let files = main_crate(main);
                 let dims = vec![
                     ("class", "runtime-dropped-with-live-tasks".to_string()),
                     ("local_set_drive", drive.to_string()),
