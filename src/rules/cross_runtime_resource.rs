@@ -114,7 +114,8 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
             let inst = facts.instance(b.inst);
             let meets = |o: &&Binding| o.inst != b.inst && inst.can_meet(facts.instance(o.inst));
             let other = match made_under(&list) {
-                Some(_) => conflict(&list, k, meets),
+                // Made under one runtime, the resource belongs to it, whichever use comes first.
+                Some(made) => (made.inst != b.inst && meets(&made)).then_some(made),
                 None => list[..k].iter().find(meets),
             };
             let again = inst.repeated && outlives_instance(program, facts, res, b, &created);
@@ -147,12 +148,6 @@ fn made_under(list: &[Binding]) -> Option<&Binding> {
     let mut made = list.iter().filter(|x| !x.is_use);
     let first = made.next()?;
     made.all(|x| x.inst == first.inst).then_some(first)
-}
-
-/// The binding that use `list[k]` conflicts with when the resource is made under one runtime:
-/// that creation, when `meets` accepts it, whichever use comes first in the files.
-fn conflict(list: &[Binding], k: usize, meets: impl Fn(&&Binding) -> bool) -> Option<&Binding> {
-    made_under(list).filter(|made| made.inst != list[k].inst && meets(made))
 }
 
 /// What each named resource (a local, a static) registers with, from the creation that makes
@@ -560,7 +555,8 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
                     && meets(x)
             };
             let other = match made_under(&list) {
-                Some(_) => conflict(&list, k, meets),
+                // Made under one runtime, the resource belongs to it, whichever use comes first.
+                Some(made) => (made.inst != b.inst && meets(&made)).then_some(made),
                 None => list[..k]
                     .iter()
                     .find(meets)
