@@ -119,12 +119,18 @@ fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
                 .push(Finding::new(rule, severity, span, p.message));
         }
     }
+    let functions = program.functions.len();
+    let what = || format!("{functions} functions");
+    let t = crate::timing::phase("analyse", what);
     analysis::flow::resolve_calls(&mut program);
     crate::alloc::phase("calls resolved");
     let facts = analysis::analyze(&program, opts.kb);
     crate::alloc::phase("analysed");
+    drop(t);
+    let t = crate::timing::phase("rules", what);
     let findings = rules::run(&program, &facts, opts.kb, opts.enabled);
     crate::alloc::phase("rules run");
+    drop(t);
     for mut f in findings {
         f.in_test =
             f.severity == Severity::Warning && (f.in_test || in_test_fn(&program, f.primary));

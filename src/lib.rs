@@ -27,3 +27,4 @@ pub mod server_io;
 pub mod server_settings;
 pub mod source;
 pub mod suppress;
+pub mod timing;

@@ -66,7 +66,10 @@ pub fn lower_each<R: Send>(
     if files.is_empty() {
         return Vec::new();
     }
-    let projects = project::group(db, files);
+    let projects = {
+        let _t = crate::timing::phase("group", || format!("{} files", files.len()));
+        project::group(db, files)
+    };
     let deprecated_keywords: FxHashSet<String> = kb
         .apis()
         .iter()
@@ -108,7 +111,11 @@ pub fn lower_each<R: Send>(
             index: &index,
             subclasses: Default::default(),
         };
+        let what = || proj.root.display().to_string();
+        let t = crate::timing::phase("lower", what);
         let (lowered, mut irs, problems) = lower_project(db, proj, &cx, cancel);
+        drop(t);
+        let _t = crate::timing::phase("relower", what);
         relower_subclass_users(db, &lowered, &mut irs, &mut cx);
         crate::alloc::phase("python lowered");
         Some((lowered, irs, problems))
@@ -255,6 +262,7 @@ fn relower_subclass_users(db: &SourceDb, proj: &Project, irs: &mut [FileIr], cx:
 
 /// Links and compacts one project's program.
 fn link_project(proj: &Project, irs: Vec<FileIr>, problems: Vec<Problem>, kb: &Kb) -> Lowered {
+    let _t = crate::timing::phase("link", || proj.root.display().to_string());
     let program = crate::alloc::purging_at_once(|| {
         // What lowering freed on the workers goes back before the link allocates.
         crate::alloc::release();
