@@ -510,6 +510,10 @@ pub struct Channel {
     pub sends: Vec<String>,
     /// Receiver methods whose result is (or wraps) a value sent.
     pub receives: Vec<String>,
+    /// The type of the receiving half that the makers return, when the family names it: the
+    /// receiver a `let (tx, rx) = maker()` binds is of this type, so its methods are looked up.
+    #[serde(default)]
+    pub receiver: Option<String>,
     /// The file's language (set on loading).
     #[serde(skip, default = "default_lang")]
     pub language: Language,

@@ -186,6 +186,21 @@ const PAYLOADS: &[Payload] = &[
         twin: Twin::SpawnBlocking,
     },
     Payload {
+        name: "std_channel_drained",
+        rule: "blocking-call-in-async",
+        is_async: false,
+        body: "    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(2usize).ok());
+    let mut n = 0;
+    for m in rx { @@
+        n += m;
+    }
+    n",
+        support: "",
+        contexts: ASYNC4,
+        twin: Twin::SpawnBlocking,
+    },
+    Payload {
         name: "thread_sleep_in_async_fn",
         rule: "blocking-call-in-async",
         is_async: true,

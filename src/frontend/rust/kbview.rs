@@ -157,6 +157,15 @@ impl<'a> KbView<'a> {
             .any(|c| c.receives.iter().any(|s| s == method))
     }
 
+    /// The type of the receiver that the channel maker at full path `maker` returns, when
+    /// its family names one (`std::sync::mpsc::channel`: `std::sync::mpsc::Receiver`).
+    pub fn channel_receiver(&self, maker: &str) -> Option<&'a str> {
+        self.channels
+            .iter()
+            .find(|c| c.makers.iter().any(|m| m == maker))
+            .and_then(|c| c.receiver.as_deref())
+    }
+
     fn family(&self, family: Option<ChannelFamily>) -> impl Iterator<Item = &&'a Channel> {
         self.channels
             .iter()

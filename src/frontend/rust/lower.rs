@@ -1160,6 +1160,20 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     self.ir.vars[before].fresh = true;
                 }
             }
+            Pat::Tuple(t)
+                if ann.is_none()
+                    && t.elems.len() == 2
+                    && let Some(rx_ty) =
+                        l.init.as_ref().and_then(|i| self.channel_receiver(&i.expr)) =>
+            {
+                // `let (tx, rx) = mpsc::channel();`: the receiver is of the type the
+                // knowledge base names for the maker's family; both halves stand for the
+                // channel's place.
+                let saved = std::mem::replace(&mut self.pat_place, val.place);
+                self.bind_pat(&t.elems[0], TypeRef::Unknown, 1);
+                self.bind_pat(&t.elems[1], rx_ty, 1);
+                self.pat_place = saved;
+            }
             other => {
                 let ty = match ann {
                     Some(TypeRef::Unknown) | None => val.ty,
@@ -1168,6 +1182,23 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 self.bind_pat_from(other, ty, val.place)
             }
         }
+    }
+
+    /// The type of the receiver that a call of a channel maker returns (`mpsc::channel()`,
+    /// `crossbeam_channel::unbounded()`), by the maker's resolved path.
+    fn channel_receiver(&self, e: &Expr) -> Option<TypeRef> {
+        let Expr::Call(c) = strip(e) else { return None };
+        let Expr::Path(p) = strip(&c.func) else {
+            return None;
+        };
+        if p.qself.is_some() {
+            return None;
+        }
+        let Res::Ext(full) = self.resolve(&path_segs(&p.path)) else {
+            return None;
+        };
+        let rx = self.cx.kb.channel_receiver(&full)?;
+        Some(TypeRef::Ext(Arc::from(rx)))
     }
 
     /// Binds a value to a name, creating a tracked variable when the value is a runtime, a
@@ -1443,6 +1474,8 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 self.for_loop_calls(at, &items.ty, false);
                 self.enter_loop();
                 self.for_loop_calls(at, &items.ty, true);
+                let hint_at = self.sp(f.in_token.span).start;
+                self.for_loop_blocks(at, hint_at, &items);
                 self.push_scope();
                 self.bind_pat_from(&f.pat, TypeRef::Unknown, items.place);
                 self.lower_block(&f.body, false);

@@ -12,7 +12,8 @@ use crate::frontend::rust::ir::{FKind, Target, TyExpr, TypeRef};
 use crate::frontend::rust::resolve::Res;
 use crate::frontend::rust::spans;
 use crate::frontend::rust::types::path_segs;
-use crate::model::Span;
+use crate::kb::Concept;
+use crate::model::{EventKind, Span};
 
 /// Conversion methods whose target type picks a trait impl: (method, trait, trait method).
 const CONVERSIONS: &[(&str, &str, &str)] = &[
@@ -284,6 +285,34 @@ impl Lowerer<'_, '_> {
                 result: None,
             },
         );
+    }
+
+    /// `for x in rx` over a library value whose iteration the knowledge base marks blocking
+    /// (its `into_iter`: a std, crossbeam or flume receiver, also by reference) blocks at each
+    /// turn, inside the loop, unless the value is in non-blocking mode.
+    /// A value whose type only the linked program knows is typed by the hint at `hint_at`.
+    pub(super) fn for_loop_blocks(&mut self, span: Span, hint_at: u32, items: &Val) {
+        if items.nonblocking {
+            return;
+        }
+        let ty = if matches!(items.ty.peel(), TypeRef::Deferred(_))
+            && self.cx.kb.typed_method("into_iter")
+        {
+            self.hinted(hint_at, items.ty.clone(), Some("into_iter"))
+        } else {
+            items.ty.clone()
+        };
+        let Some(t) = ty.ext() else { return };
+        let path = format!("{t}::into_iter");
+        if self
+            .cx
+            .kb
+            .apis(&path)
+            .iter()
+            .any(|a| a.concept == Concept::Blocking)
+        {
+            self.emit_model(span, EventKind::Blocking { api: path });
+        }
     }
 
     /// `Foo { a, ..Default::default() }` calls `Foo::default()`.
