@@ -142,6 +142,17 @@ impl DriverName {
     }
 }
 
+/// What an API that runs a callable passes it from the call's positional arguments after
+/// the callable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Passes {
+    /// The arguments themselves, in order.
+    Rest,
+    /// One element of each argument, an iterable, per call.
+    Items,
+}
+
 /// Executor as written in the data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -316,6 +327,12 @@ pub struct Api {
     /// and what the body makes (a loop, a runtime) is made anew for each item.
     #[serde(default)]
     pub per_item: bool,
+    /// For Python APIs that run a callable: what the library hands it from the call's own
+    /// positional arguments after the callable (`rest`: those arguments, as
+    /// `executor.submit(f, a, b)` calls `f(a, b)`; `items`: one element of each iterable, as
+    /// `executor.map(f, xs)` calls `f(x)` per element). Absent: the flow does not bind them.
+    #[serde(default)]
+    pub passes: Option<Passes>,
     /// For runtime builders and fresh block-ons: the executor that runs the code. For APIs that
     /// need a runtime or spawn on the current one: the executor they need. Defaults to the
     /// file's `executor`.

@@ -321,6 +321,15 @@ fn home(
         return Some(Home::Call(obj.func, depth));
     }
     let (mut caller, mut event) = obj.ctx?;
+    // Kept by the constructor that makes it in an attribute of its own instance, which a
+    // module builds at import (and runs no more than once): it lives for the process.
+    if fields.contains(&o)
+        && program.func(obj.func).name.ends_with(".__init__")
+        && program.func(caller).kind == FnKind::Module
+        && !facts.repeated[caller.0 as usize]
+    {
+        return Some(Home::Process);
+    }
     for _ in 0..8 {
         // A body that `asyncio.run` or `run_until_complete` drives hands what it returns to the
         // code that runs the loop.

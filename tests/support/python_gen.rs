@@ -1067,6 +1067,51 @@ const TRAVELS: &[Travel] = &[
         is_global: false,
     },
     Travel {
+        name: "getter_method_of_parameter",
+        items: "class Store:\n    def __init__(self):\n        self._client = {CREATE}\n\n    def client(self):\n        return self._client\n\n\nasync def fetch(store):\n    c = store.client()\n    return {USE:c}\n",
+        module: "",
+        owner: "store = Store()",
+        call: "fetch(store)",
+        arg: "store",
+        is_global: false,
+    },
+    Travel {
+        name: "getter_method_of_module_instance",
+        items: "class Store:\n    def __init__(self):\n        self._client = {CREATE}\n\n    def client(self):\n        return self._client\n\n\nSTORE = Store()\n\n\nasync def fetch():\n    c = STORE.client()\n    return {USE:c}\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        arg: "",
+        is_global: true,
+    },
+    Travel {
+        name: "module_list_appended",
+        items: "CLIENTS = []\n\n\ndef setup():\n    CLIENTS.append({CREATE})\n\n\nsetup()\n\n\nasync def fetch():\n    for c in CLIENTS:\n        return {USE:c}\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        arg: "",
+        is_global: true,
+    },
+    Travel {
+        name: "attribute_dict_values",
+        items: "class Registry:\n    def __init__(self):\n        self.clients = {}\n\n    def add(self, name):\n        self.clients[name] = {CREATE}\n\n    async def fetch(self):\n        for c in self.clients.values():\n            return {USE:c}\n",
+        module: "",
+        owner: "registry = Registry()\nregistry.add(\"items\")",
+        call: "registry.fetch()",
+        arg: "registry",
+        is_global: false,
+    },
+    Travel {
+        name: "local_list_element",
+        items: "async def fetch(client):\n    return {USE:client}\n",
+        module: "",
+        owner: "clients = []\nclients.append({CREATE})",
+        call: "fetch(clients[0])",
+        arg: "clients",
+        is_global: false,
+    },
+    Travel {
         name: "property_getter",
         items: "class Api:\n    def __init__(self):\n        self._client = {CREATE}\n\n    @property\n    def client(self):\n        return self._client\n\n    async def fetch(self):\n        return {USE:self.client}\n",
         module: "",
@@ -1219,6 +1264,7 @@ const MULTIPLICITIES: &[&str] = &[
     "per_thread",
     "per_item_executor_map",
     "per_item_thread_pool",
+    "per_job_executor_submit",
     "two_pytest_tests",
     "flask_request_asyncio_run",
     "flask_async_view",
@@ -1314,6 +1360,28 @@ fn shared_main(mult: &str, twin: bool, owner: &str, call: &str, arg: &str) -> St
                 "def worker({params}):\n    print(asyncio.run({call})){tag}\n\n\ndef main():\n{owner4}    with {pool} as pool:\n        {run}\n{guard}"
             )
         }
+        // One job per shard submitted with the owner as an argument: one loop per job (bug);
+        // the twin submits one job.
+        ("per_job_executor_submit", _) => {
+            let (params, owner_arg) = if arg.is_empty() {
+                ("_shard".to_string(), String::new())
+            } else {
+                (format!("{arg}, _shard"), format!("{arg}, "))
+            };
+            let (submit, tag) = if twin {
+                (format!("pool.submit(worker, {owner_arg}0).result()"), "")
+            } else {
+                (
+                    format!(
+                        "for shard in range(2):\n            pool.submit(worker, {owner_arg}shard)"
+                    ),
+                    "  @@",
+                )
+            };
+            format!(
+                "def worker({params}):\n    print(asyncio.run({call})){tag}\n\n\ndef main():\n{owner4}    with ThreadPoolExecutor(max_workers=2) as pool:\n        {submit}\n{guard}"
+            )
+        }
         ("two_pytest_tests", false) => format!(
             "@pytest.mark.asyncio\nasync def test_first():\n    assert await {call} >= 0  @?\n\n\n@pytest.mark.asyncio\nasync def test_second():\n    assert await {call} >= 0  @@\n"
         ),
@@ -1346,7 +1414,7 @@ fn shared_programs(out: &mut Vec<Program>) {
                 }
                 // A session factory kept in an attribute is a value-flow gap that `per_thread`
                 // already lists; the per-item runs cross the other families with it.
-                if mult.starts_with("per_item")
+                if (mult.starts_with("per_item") || *mult == "per_job_executor_submit")
                     && fam.name == "sqlalchemy_session_factory"
                     && [
                         "attribute_chain",
@@ -1376,7 +1444,7 @@ fn shared_programs(out: &mut Vec<Program>) {
                         "import pytest\n"
                     } else if mult.starts_with("flask") {
                         "from flask import Flask\n"
-                    } else if *mult == "per_item_executor_map" {
+                    } else if matches!(*mult, "per_item_executor_map" | "per_job_executor_submit") {
                         "from concurrent.futures import ThreadPoolExecutor\n"
                     } else if *mult == "per_item_thread_pool" {
                         "from multiprocessing.pool import ThreadPool\n"

@@ -11,7 +11,7 @@ use super::ir::{HandedFn, RefKind};
 use super::lower::{Lowerer, NameKind, NameRes, ScopeKind};
 use super::registrations;
 use super::types::{instance_of, is_class_instance, is_project_type};
-use crate::kb::{Api, Concept, RuntimeArg};
+use crate::kb::{Api, Concept, Passes, RuntimeArg};
 use crate::model::{
     Cell, CellId, CellKind, Flavor, FnId, FnKind, HandleFate, Place, RunKind, RuntimeRef, VarId,
     VarKind,
@@ -266,17 +266,30 @@ impl<'a> Lowerer<'a> {
             .filter(|a| super::effects::borrows_connection(a, args))
             .flat_map(|a| a.borrows.iter().cloned())
             .collect();
-        // `tasks.append(t)` on a local list or set: the list holds what it is given.
+        // `tasks.append(t)` on a local list or set: the list holds what it is given; on a
+        // module global or an attribute of the instance (`self.clients.append(c)`), the
+        // container's elements do.
         let into = match func {
             Expr::Attribute(a)
                 if apis.is_empty()
                     && !project
-                    && matches!(a.attr.id.as_str(), "append" | "add" | "appendleft")
-                    && let Expr::Name(base) = &*a.value
-                    && let Some(place @ Place::Temp(_)) = callee.recv_place =>
+                    && matches!(a.attr.id.as_str(), "append" | "add" | "appendleft") =>
             {
-                self.scope_mut().containers.insert(base.id.clone());
-                Some(place)
+                match (&*a.value, callee.recv_place) {
+                    (Expr::Name(base), Some(place @ Place::Temp(_))) => {
+                        self.scope_mut().containers.insert(base.id.clone());
+                        Some(place)
+                    }
+                    (base @ (Expr::Name(_) | Expr::Attribute(_)), recv) => {
+                        if matches!(recv, Some(Place::Temp(_) | Place::Param(..))) {
+                            None
+                        } else {
+                            self.element_place(base, true)
+                                .filter(|p| matches!(p, Place::Cell(_)))
+                        }
+                    }
+                    _ => None,
+                }
             }
             _ => None,
         };
@@ -424,15 +437,17 @@ impl<'a> Lowerer<'a> {
             if keeps_value {
                 val.ty = Some(instance_of(t));
             }
-            // A method of a parameter typed by its callers: the call edge only.
+            // A method of a parameter typed by its callers: the arguments and the result
+            // flow once the linker names the class, but the callee's parameters are not typed
+            // from this call.
             if !t.starts_with('^') {
                 self.note_arg_types(&arg_types, 1);
                 self.note_arg_fns(None, arg_fns, 1);
-                let args = std::iter::once(callee.recv_place)
-                    .chain(arg_places)
-                    .collect();
-                val.place = Some(self.pending_call(range, args, &kwargs));
             }
+            let args = std::iter::once(callee.recv_place)
+                .chain(arg_places)
+                .collect();
+            val.place = Some(self.pending_call(range, args, &kwargs));
         }
         if apis.is_empty() && subclass.is_none() {
             self.product(func, callee.value_place, range, dest, &mut val);
@@ -922,7 +937,11 @@ impl<'a> Lowerer<'a> {
             } else {
                 self.expr(a, Dest::Keep)
             };
-            if let Some(c) = into {
+            if let Some(Place::Cell(cell)) = into {
+                // Kept in a container the flow follows by its cell, and handed on as before.
+                self.store_element(a.range(), cell, v.place);
+                self.flow_escape(a.range(), v.place);
+            } else if let Some(c) = into {
                 self.flow_assign(a.range(), Some(c), v.place);
             } else if !to_project && !self.inspecting {
                 self.flow_escape(a.range(), v.place);
@@ -1188,6 +1207,10 @@ impl<'a> Lowerer<'a> {
                     }
                     Some(places)
                 });
+                let passed = match (passed, args) {
+                    (None, Some(a)) => self.passed_by_api(api, a, body),
+                    (passed, _) => passed,
+                };
                 self.scopes.push(scope);
                 if let Some((_, e)) = body {
                     self.flow_args = passed;
@@ -1288,6 +1311,70 @@ impl<'a> Lowerer<'a> {
             val.place = self.made(range);
         }
         val
+    }
+
+    /// What an API that runs a callable passes it from the positional arguments after the
+    /// callable (the knowledge base's `passes`): those arguments (`submit(f, a)`), or the
+    /// elements of each iterable (`map(f, items)`), one place per parameter.
+    fn passed_by_api(
+        &mut self,
+        api: &Api,
+        args: &Arguments,
+        body: Option<(BodyArg, &Expr)>,
+    ) -> Option<Vec<Option<Place>>> {
+        let passes = api.passes?;
+        let Some((BodyArg::Pos(i), _)) = body else {
+            return None;
+        };
+        let mut places = Vec::new();
+        for e in args.args.iter().skip(i + 1) {
+            if matches!(e, Expr::Starred(_)) || places.len() >= 64 {
+                break;
+            }
+            let place = match (passes, e) {
+                (Passes::Rest, Expr::Name(n)) => {
+                    self.note_name_type(places.len(), n.id.as_str());
+                    self.name_place(n.id.as_str())
+                }
+                (Passes::Rest, _) => self.passed_place(e),
+                (Passes::Items, _) => self.items_place(e),
+            };
+            places.push(place);
+        }
+        places.iter().any(Option::is_some).then_some(places)
+    }
+
+    /// A place holding the elements of the iterable `e`: the followed values a list, tuple or
+    /// set display names, or the elements of a container the flow follows.
+    fn items_place(&mut self, e: &Expr) -> Option<Place> {
+        let elts = match e {
+            Expr::List(l) => &l.elts,
+            Expr::Tuple(t) => &t.elts,
+            Expr::Set(s) => &s.elts,
+            _ => return self.iterated_elements(e),
+        };
+        let mut found = Vec::new();
+        for elt in elts {
+            if matches!(elt, Expr::Starred(_)) {
+                return None;
+            }
+            if let Some(p) = self.passed_place(elt)
+                && !found.contains(&p)
+            {
+                found.push(p);
+            }
+        }
+        match found.as_slice() {
+            [] => None,
+            [one] => Some(*one),
+            _ => {
+                let to = self.temp();
+                for p in found {
+                    self.flow_assign(e.range(), Some(to), Some(p));
+                }
+                Some(to)
+            }
+        }
     }
 
     /// `Thread(target=api, args=(a, b))` where `api` is a library API that runs a body

@@ -10,7 +10,7 @@
 
 use ruff_python_ast::Expr;
 use ruff_python_ast::name::Name;
-use ruff_text_size::TextRange;
+use ruff_text_size::{Ranged, TextRange};
 
 use super::lower::{Lowerer, NameRes, ScopeKind};
 use crate::model::{Cell, CellId, CellKind, EventKind, FactKind, FnId, Place};
@@ -176,10 +176,21 @@ impl Lowerer<'_> {
                             ..cell
                         }))
                     }
-                    Some(Place::Temp(_)) => {
+                    Some(place @ Place::Temp(_)) => {
                         let key = Name::new(format!("{name}[]"));
                         if let Some(&p) = self.scope().flow_names.get(&key) {
                             return Some(p);
+                        }
+                        // A local list or set the body appends to holds its elements itself.
+                        if !create
+                            && self
+                                .scopes
+                                .iter()
+                                .rev()
+                                .take_while(|s| s.kind != ScopeKind::Module)
+                                .any(|s| s.containers.contains(name))
+                        {
+                            return Some(place);
                         }
                         if !create || self.scope().kind != ScopeKind::Function {
                             return None;
@@ -220,6 +231,26 @@ impl Lowerer<'_> {
                     .map(|&id| Place::Cell(CellId(id)))
             }
             _ => None,
+        }
+    }
+
+    /// The place holding the elements that iterating `iter` gives (`for x in clients`,
+    /// `for x in self.clients.values()`), when the flow follows that container's elements.
+    pub(super) fn iterated_elements(&mut self, iter: &Expr) -> Option<Place> {
+        let base = match iter {
+            Expr::Call(c)
+                if c.arguments.is_empty()
+                    && let Expr::Attribute(a) = &*c.func
+                    && a.attr.id.as_str() == "values" =>
+            {
+                &*a.value
+            }
+            Expr::Name(_) | Expr::Attribute(_) => iter,
+            _ => return None,
+        };
+        match self.element_place(base, false)? {
+            cell @ Place::Cell(_) => self.load(iter.range(), cell),
+            place => Some(place),
         }
     }
 
@@ -608,7 +639,8 @@ impl Lowerer<'_> {
 impl Lowerer<'_> {
     /// The place of an argument that the calling code evaluates for a body it hands on (the
     /// arguments of a coroutine given to a loop, the `args` of a thread), without lowering it
-    /// again: a name, or an attribute (chain) of a value of a known project type.
+    /// again: a name, an attribute (chain) of a value of a known project type, or an element
+    /// of a container the flow follows.
     pub(super) fn passed_place(&mut self, e: &ruff_python_ast::Expr) -> Option<Place> {
         use ruff_python_ast::Expr;
         match e {
@@ -623,6 +655,11 @@ impl Lowerer<'_> {
                     self.chain_place(a.range, &ty, &attrs, attr)
                 }
             }
+            // An element of a container the flow follows (`clients[0]`).
+            Expr::Subscript(s) => match self.element_place(&s.value, false)? {
+                cell @ Place::Cell(_) => self.load(s.range, cell),
+                place => Some(place),
+            },
             _ => None,
         }
     }

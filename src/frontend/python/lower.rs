@@ -711,6 +711,14 @@ impl<'a> Lowerer<'a> {
                     self.dunder_call(range, ty, next, place);
                 }
                 self.unbind_target(&f.target);
+                // The loop variable holds the elements of a container the flow follows.
+                if let Expr::Name(n) = &*f.target
+                    && !f.is_async
+                    && let Some(elements) = self.iterated_elements(&f.iter)
+                {
+                    let to = self.bind_place(n.id.as_str());
+                    self.flow_assign(n.range, to, Some(elements));
+                }
                 self.scope_mut().loop_depth += 1;
                 let runs = self.loop_test(&f.iter);
                 self.under(runs, |l| l.body(&f.body));

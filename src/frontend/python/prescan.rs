@@ -168,6 +168,11 @@ fn module_block(l: &mut Lowerer<'_>, stmts: &[Stmt], depth: u32) {
                     .as_deref()
                     .map_or(NameKind::Other, |v| value_kind(l, v));
                 bind_names(l, &a.target, kind);
+                if let (Expr::Name(n), Some(v)) = (&*a.target, a.value.as_deref())
+                    && is_container(l, v)
+                {
+                    l.module_containers.insert(n.id.clone());
+                }
             }
             Stmt::AugAssign(a) => {
                 bind_names(l, &a.target, NameKind::Other);
