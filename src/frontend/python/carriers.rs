@@ -6,6 +6,7 @@
 //! see (the solve would find nothing there): it is dropped before the program is built, and
 //! the functions that keep a fact are the flow's carriers (`compact` keeps them).
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::facts::{Code, FileFacts, Packed, PackedFact};
@@ -18,18 +19,22 @@ pub fn keep(program: &Program, files: Vec<(u32, FileFacts)>) -> Vec<Fact> {
     let Some(reach) = Reach::new(program, &files) else {
         return Vec::new();
     };
-    let kept = files
-        .iter()
-        .map(|(_, ff)| ff.facts.iter().filter(|f| reach.carries(ff, f)).count())
-        .sum();
+    // Whether each fact (of all files, in order) carries one, asked once per fact and for
+    // the files in parallel.
+    let carries: Vec<Vec<bool>> = files
+        .par_iter()
+        .map(|(_, ff)| ff.facts.iter().map(|f| reach.carries(ff, f)).collect())
+        .collect();
+    let kept = carries.iter().flatten().filter(|&&c| c).count();
     crate::alloc::phase("carriers solved");
     let mut out = Vec::with_capacity(kept);
-    for (file, ff) in files {
+    for ((file, ff), carries) in files.into_iter().zip(carries) {
         out.extend(
             ff.facts
                 .iter()
-                .filter(|f| reach.carries(&ff, f))
-                .filter_map(|f| ff.unpack(f, file)),
+                .zip(carries)
+                .filter(|&(_, c)| c)
+                .filter_map(|(f, _)| ff.unpack(f, file)),
         );
     }
     crate::alloc::phase("carriers kept");
