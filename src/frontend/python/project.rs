@@ -132,6 +132,8 @@ pub fn group(db: &SourceDb, files: &[usize]) -> Vec<Project> {
         }
         let parts = super::split::split(db, &root, &members);
         let several = parts.len() > 1;
+        // A part under the same root names its files as above: they are not named twice.
+        let mut named: HashMap<usize, ModuleFile> = members.iter().copied().zip(files).collect();
         for part in parts {
             let proot = if marked || !several {
                 root.clone()
@@ -147,7 +149,10 @@ pub fn group(db: &SourceDb, files: &[usize]) -> Vec<Project> {
                 .files
                 .iter()
                 .map(|&i| {
-                    let mut mf = module_file(db, i, &proot, &mut init_cache, &exists);
+                    let mut mf = match named.remove(&i).filter(|_| proot == root) {
+                        Some(mf) => mf,
+                        None => module_file(db, i, &proot, &mut init_cache, &exists),
+                    };
                     for a in part.aliases.get(&i).into_iter().flatten() {
                         if *a != mf.name && !mf.aliases.contains(a) {
                             mf.aliases.push(a.clone());
