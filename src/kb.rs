@@ -456,6 +456,8 @@ struct KbFile {
     #[serde(default)]
     impl_call: Vec<ImplCall>,
     #[serde(default)]
+    task_call: Vec<TaskCall>,
+    #[serde(default)]
     derive: Vec<Derive>,
 }
 
@@ -479,6 +481,21 @@ pub struct ImplCall {
     /// (`log::set_logger`); without a call of one, no impl is called.
     #[serde(default)]
     pub installers: Vec<String>,
+    /// The file's language (set on loading).
+    #[serde(skip, default = "default_lang")]
+    pub language: Language,
+}
+
+/// Library traits whose methods the library calls from the tasks of a runtime it drives (a
+/// server calls `tower::Service::call` of the program's service for each request): the
+/// program's impls of those methods run in async context.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskCall {
+    /// Full paths of the traits.
+    pub traits: Vec<String>,
+    /// The methods called there.
+    pub methods: Vec<String>,
     /// The file's language (set on loading).
     #[serde(skip, default = "default_lang")]
     pub language: Language,
@@ -595,6 +612,7 @@ pub struct Kb {
     apis: Vec<Api>,
     channels: Vec<Channel>,
     impl_calls: Vec<ImplCall>,
+    task_calls: Vec<TaskCall>,
     derives: Vec<Derive>,
 }
 
@@ -648,6 +666,10 @@ impl Kb {
         for mut call in file.impl_call {
             call.language = language;
             self.impl_calls.push(call);
+        }
+        for mut call in file.task_call {
+            call.language = language;
+            self.task_calls.push(call);
         }
         for mut derive in file.derive {
             derive.language = language;
@@ -714,6 +736,16 @@ impl Kb {
             .iter()
             .find(|c| c.language == language && c.installers.iter().any(|p| p == path))
             .map(|c| c.trait_.as_str())
+    }
+
+    /// Whether library code calls `method` of impls of the trait at full path `trait_path` from
+    /// the tasks of a runtime (see [`TaskCall`]).
+    pub fn task_call(&self, language: Language, trait_path: &str, method: &str) -> bool {
+        self.task_calls.iter().any(|c| {
+            c.language == language
+                && c.traits.iter().any(|t| t == trait_path)
+                && c.methods.iter().any(|m| m == method)
+        })
     }
 
     /// The derive macros that call their trait method on every field.

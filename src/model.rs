@@ -377,6 +377,14 @@ pub struct Function {
     /// Whether code outside the analysed program may call it (public library API, trait method,
     /// function used as a value). Such a function may run in contexts the analysis cannot see.
     pub callers_unknown: bool,
+    /// Whether it is a method of the package's impl of a library trait (`Iterator::next`,
+    /// `Log::log`, `Deserialize::deserialize`): its unknown callers are library code that the
+    /// package's own calls hand its values to, so they run where the package's calls do.
+    pub lib_trait: bool,
+    /// Whether library code calls it from the tasks of a runtime it drives (a server calling
+    /// `tower::Service::call` of the program's service for each request): it runs in async
+    /// context, on a runtime the analysis does not name.
+    pub task_call: bool,
     /// Whether the function is test code (`#[test]`, `#[tokio::test]`, `#[cfg(test)]`, pytest).
     pub is_test: bool,
     /// Whether the body never finishes on its own: it ends in (or is) an infinite loop with no

@@ -53,7 +53,10 @@ pub fn propagate(program: &Program, facts: &mut Facts) {
                 Some(Ctx::Runtime(server_instance(program, facts, fid)))
             }
             Some(Entry::Main) | Some(Entry::Repeated { .. }) => Some(Ctx::NoRuntime),
-            None if f.callers_unknown && f.is_async => Some(Ctx::Runtime(InstId::UNKNOWN)),
+            // A method a library calls from its runtime's tasks runs there too.
+            None if f.callers_unknown && (f.is_async || f.task_call) => {
+                Some(Ctx::Runtime(InstId::UNKNOWN))
+            }
             None if f.callers_unknown => Some(Ctx::Unknown),
             None => None,
         };

@@ -828,6 +828,8 @@ mod tests {
             parent: None,
             entry: None,
             callers_unknown: false,
+            lib_trait: false,
+            task_call: false,
             is_test: false,
             diverges: false,
             events: Vec::new(),

@@ -38,6 +38,8 @@ impl B {
             parent: None,
             entry,
             callers_unknown: false,
+            lib_trait: false,
+            task_call: false,
             is_test: false,
             diverges: false,
             events: Vec::new(),

@@ -34,12 +34,18 @@ pub fn check(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) 
                 .get(program.func(g).span.file as usize)
                 .map(|x| x.group)
         };
-        let public = |c: &CtxEntry| {
+        let root = |c: &CtxEntry| {
             let chain = facts.chain(fid, c, 32);
-            let root = chain.last().map_or(fid, |s| s.0);
-            c.ctx == Ctx::Unknown && program.func(root).callers_unknown
+            chain.last().map_or(fid, |s| s.0)
         };
-        let known: Vec<&CtxEntry> = ctx.iter().filter(|c| !public(c)).collect();
+        let public = |c: &CtxEntry| c.ctx == Ctx::Unknown && program.func(root(c)).callers_unknown;
+        // A method of a library trait's impl is called by the library code that the
+        // package's calls hand its values to (a `for` loop's `Iterator::next`, the logging
+        // macros' `Log::log`): that unknown way in runs where those calls do, and neither
+        // confirms nor contradicts the package's own calls.
+        let lent = |c: &CtxEntry| c.ctx == Ctx::Unknown && program.func(root(c)).lib_trait;
+        let ctx: Vec<&CtxEntry> = ctx.iter().filter(|c| !lent(c)).collect();
+        let known: Vec<&CtxEntry> = ctx.iter().copied().filter(|c| !public(c)).collect();
         let from_outside = known.len() == ctx.len()
             || known.iter().any(|c| {
                 facts

@@ -397,6 +397,8 @@ impl<'a> Lowerer<'a> {
                 parent: parent.map(FnId),
                 entry: None,
                 callers_unknown: false,
+                lib_trait: false,
+                task_call: false,
                 is_test: self.test_module,
                 diverges: false,
                 events: Vec::new(),

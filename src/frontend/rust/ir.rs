@@ -218,6 +218,9 @@ pub struct FnIr {
     pub is_trait_method: bool,
     /// Whether that trait is declared in the package: only the package calls its methods.
     pub pkg_trait: bool,
+    /// Whether library code calls the method from the tasks of a runtime (the knowledge
+    /// base's `task_call`: `tower::Service::call`).
+    pub task_call: bool,
     /// A `fn main` at the root module of the file.
     pub is_root_main: bool,
     /// Impl self type of a method (for the method table).

@@ -1123,6 +1123,10 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                     || (func.is_trait_method
                         && (!(func.pkg_trait || func.trait_name.as_deref() == Some("Drop"))
                             || in_lib)),
+                lib_trait: func.is_trait_method
+                    && !func.pkg_trait
+                    && func.trait_name.as_deref() != Some("Drop"),
+                task_call: func.task_call,
                 is_test: func.is_test || l.file_test[f as usize] || test_target,
                 diverges: func.diverges,
                 events,

@@ -635,6 +635,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             is_pub: false,
             is_trait_method: false,
             pkg_trait: false,
+            task_call: false,
             is_root_main: false,
             impl_ty: None,
             has_self: false,

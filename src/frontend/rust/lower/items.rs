@@ -650,6 +650,13 @@ impl Lowerer<'_, '_> {
             .is_some_and(|(_, p, _)| matches!(self.resolve(&path_segs(p)), Res::Pkg(_)));
         // A library trait imported under another name (`use std::str::FromStr as Parse`) is
         // known by its own.
+        let trait_path =
+            imp.trait_
+                .as_ref()
+                .and_then(|(_, p, _)| match self.resolve(&path_segs(p)) {
+                    Res::Ext(full) => Some(full),
+                    _ => None,
+                });
         let trait_name = imp.trait_.as_ref().and_then(|(_, p, _)| {
             let written = p.segments.last()?.ident.to_string();
             match self.resolve(&path_segs(p)) {
@@ -674,6 +681,13 @@ impl Lowerer<'_, '_> {
                 self.ir.fns[id as usize].impl_ty = self_ty.clone();
                 self.ir.fns[id as usize].trait_name = trait_name.clone();
                 self.ir.fns[id as usize].pkg_trait = pkg_trait;
+                self.ir.fns[id as usize].task_call = trait_path.as_deref().is_some_and(|t| {
+                    self.cx.kb.kb().task_call(
+                        crate::model::Language::Rust,
+                        t,
+                        &f.sig.ident.to_string(),
+                    )
+                });
                 self.lower_fn_item(id, &f.attrs, &f.vis, &f.sig, &f.block, trait_impl);
             }
         }
