@@ -199,6 +199,8 @@ impl Lowerer<'_> {
                         self.scope_mut().flow_names.insert(key, t);
                         Some(t)
                     }
+                    // A list or set handed in: a local one holds its elements itself.
+                    Some(place @ Place::Param(..)) if !create => Some(place),
                     Some(_) => None,
                     None => {
                         if !self.module_containers.contains(name)
