@@ -573,7 +573,7 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
             };
             let again = inst.repeated
                 && match home {
-                    Home::Process => true,
+                    Home::Process => !remade_each_run(program, facts, o, b.inst),
                     Home::Call(h, depth) => match inst.kind {
                         // A loop made in a loop of the home function, after the object.
                         InstanceKind::Built(f, e) | InstanceKind::Fresh(f, e) if f == h => {
@@ -600,6 +600,53 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
             out.push(followed_finding(program, facts, o, b, other.copied()));
         }
     }
+}
+
+/// Whether every store of object `o` in a static is made by code running under runtime
+/// instance `inst` that does not read that static back (`global client; client = Client()` in a
+/// coroutine of each run): each run of `inst` stores a client of its own before using it, so
+/// the one a run uses is not the one an earlier run stored. A store that reads the static too
+/// (an accessor that makes the client only when none is kept yet) keeps the first run's.
+fn remade_each_run(program: &Program, facts: &Facts, o: ObjId, inst: InstId) -> bool {
+    let flow = &facts.flow;
+    let reads = |f: FnId, c: CellId| {
+        program.flow.facts.iter().any(|x| {
+            x.func == f
+                && match x.kind {
+                    FactKind::Assign { from, .. } => from == Place::Cell(c),
+                    FactKind::Load { cell, .. } => cell == c,
+                    FactKind::Use { place } => place == Place::Cell(c),
+                    _ => false,
+                }
+        })
+    };
+    let mut stores = program.flow.facts.iter().filter_map(|x| match x.kind {
+        FactKind::Assign {
+            to: Place::Cell(c),
+            from,
+        } if program.flow.cell(c).kind == CellKind::Static
+            && flow.values(from).iter().any(|(v, _)| *v == o) =>
+        {
+            Some((x.func, c))
+        }
+        _ => None,
+    });
+    // A cached factory's result is kept by the cache, which runs the factory once.
+    let cached = |f: FnId| {
+        program
+            .globals
+            .iter()
+            .any(|g| g.storage == StorageKind::Cached && g.init == Some(f))
+    };
+    let mut any = false;
+    let all = stores.all(|(f, c)| {
+        any = true;
+        f == flow.object(o).func
+            && !cached(f)
+            && !reads(f, c)
+            && facts.known_instances(f).any(|(i, _)| i == inst)
+    });
+    any && all
 }
 
 /// The resource objects that code running under a runtime instance resets (`engine.dispose()`),
@@ -983,7 +1030,19 @@ fn outlives_instance(
     created: &HashMap<ResourceRef, (Span, FnId, u16)>,
 ) -> bool {
     match res {
-        ResourceRef::Global(_) => true,
+        // A global that each run of the runtime fills with a resource of its own before
+        // using it does not carry one run's resource into the next.
+        ResourceRef::Global(_) => {
+            let Some(&(span, ..)) = created.get(&res) else {
+                return true;
+            };
+            let flow = &facts.flow;
+            let mut made = (0..flow.objects.len() as u32)
+                .map(ObjId)
+                .filter(|&o| flow.object(o).span == span)
+                .peekable();
+            made.peek().is_none() || !made.all(|o| remade_each_run(program, facts, o, b.inst))
+        }
         ResourceRef::Local(v) => {
             // A local outlives a runtime only when the runtime is made in a loop of the
             // variable's own function and the variable is made before that loop.

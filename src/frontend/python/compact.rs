@@ -166,6 +166,16 @@ pub fn compact(program: &mut Program) {
             })
         })
         .collect();
+    // How surely calls run their callees, by the kept calls' new places.
+    let reach = std::mem::take(&mut program.reach);
+    program.reach = reach
+        .into_iter()
+        .filter_map(|((f, e), r)| {
+            let i = f.0 as usize;
+            let e = event_index.get(i)?.get(e as usize).copied().flatten()?;
+            live[i].then(|| ((remap(f), e), r))
+        })
+        .collect();
     compact_flow(&mut program.flow, &live, &new_id, &event_index);
 }
 

@@ -10,7 +10,9 @@ use super::imports::{attr_chain, dotted, join_path};
 use super::ir::{AttrDef, Def, RefKind};
 use super::lower::{Lowerer, MAX_DEPTH, NameKind, NameRes, Scope, ScopeKind};
 use super::types::{instance_of, is_project_type};
-use crate::model::{EventKind, FnKind, Place, ResourceRef, RuntimeRef, VarId, VarKind};
+use crate::model::{
+    CellKind, EventKind, FactKind, FnKind, Place, ResourceRef, RuntimeRef, VarId, VarKind,
+};
 
 /// Where the value of an expression goes.
 #[derive(Debug, Clone, Copy)]
@@ -139,6 +141,17 @@ impl<'a> Lowerer<'a> {
                                 || attr_chain(e).is_some()
                         }) =>
             {
+                // The test reads a module global, without using what it holds: a function
+                // that stores a value there after `if client is None:` keeps the first one.
+                for e in c.comparators.iter().chain(std::iter::once(&*c.left)) {
+                    if let Expr::Name(n) = e
+                        && let Some(from @ Place::Cell(cell)) = self.name_place(n.id.as_str())
+                        && self.ir.cells[cell.0 as usize].kind == CellKind::Static
+                    {
+                        let to = self.temp();
+                        self.fact(n.range, FactKind::Assign { to, from });
+                    }
+                }
                 Val::default()
             }
             Expr::Attribute(a) => self.attr_load(a, dest),

@@ -470,6 +470,9 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         }
     }
     program.param_runs = runs;
+    super::cached_calls::mark(&mut program, |f| {
+        param_names.get(f.0 as usize).is_some_and(|p| !p.is_empty())
+    });
     crate::alloc::phase("link loop");
     linker.apply_marks(&mut program);
     drop(linker);

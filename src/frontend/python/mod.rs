@@ -7,6 +7,7 @@
 //! follows where values go, `calls` resolves callees and `effects` emits what knowledge-base
 //! APIs do; [`decorators`] and `registrations` recognise framework shapes. The small per-file
 //! results ([`ir`]) are linked per project (`link`) and dead ends are dropped (`compact`).
+mod cached_calls;
 mod calls;
 mod carriers;
 mod class_creation;
