@@ -312,6 +312,11 @@ impl<'p> Linker<'p> {
             let Some(ir) = self.ir(f) else { continue };
             let mounts = self.mounts[f as usize].clone();
             let primary = mounts.first().cloned();
+            // The file's aliases by (module scope, name), the first declared of each.
+            let mut aliases: HashMap<(u32, &str), &TypeRef> = HashMap::default();
+            for (scope, name, ty) in &ir.aliases {
+                aliases.entry((*scope, name.as_str())).or_insert(ty);
+            }
             for (t, abs) in &mounts {
                 for (k, m) in ir.modules.iter().enumerate() {
                     let sabs = self.scope_abs(f, abs, k as u32);
@@ -328,11 +333,7 @@ impl<'p> Linker<'p> {
                                 c.push(name.clone());
                                 if *idx != u32::MAX {
                                     self.type_decls.insert((*pt, join(&c)), (f, *idx));
-                                } else if let Some((_, _, ty)) = ir
-                                    .aliases
-                                    .iter()
-                                    .find(|(s, n, _)| *s == k as u32 && n == name)
-                                {
+                                } else if let Some(&ty) = aliases.get(&(k as u32, name.as_str())) {
                                     self.alias_types.insert((*pt, join(&c)), (f, ty.clone()));
                                 }
                                 LItem::Type(*pt, join(&c))

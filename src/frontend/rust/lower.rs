@@ -468,7 +468,7 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
         channel_places: Vec::new(),
         sending: None,
         completions: Vec::new(),
-        aliases: Vec::new(),
+        aliases: aliases::Aliases::default(),
     };
     l.ir.modules.push(ModuleIr::default());
     l.maps.push(ScopeMap::default());
@@ -536,7 +536,7 @@ struct Lowerer<'a, 'c> {
     /// The channel place the next argument lowered is sent into (`tx.send(v)`).
     sending: Option<Place>,
     /// The file's type aliases.
-    aliases: Vec<aliases::AliasDecl>,
+    aliases: aliases::Aliases,
 }
 
 fn key<T>(item: &T, sub: u32) -> (usize, u32) {

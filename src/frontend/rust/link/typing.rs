@@ -94,10 +94,13 @@ impl Linker<'_> {
                 .into_iter()
                 .find_map(|it| match it {
                     // A type alias stands for the type it names, read in its own file.
-                    LItem::Type(t, k) => match self.alias_types.get(&(t, k.clone())) {
-                        Some((af, aty)) => Some(self.eval(*af, aty, depth + 1)),
-                        None => Some(RTy::Pkg(t, k)),
-                    },
+                    LItem::Type(t, k) => {
+                        let key = (t, k);
+                        match self.alias_types.get(&key) {
+                            Some((af, aty)) => Some(self.eval(*af, aty, depth + 1)),
+                            None => Some(RTy::Pkg(key.0, key.1)),
+                        }
+                    }
                     _ => None,
                 })
                 .unwrap_or_else(|| {

@@ -3,7 +3,12 @@
 //! read, its generic parameters replaced by the arguments the use gives
 //! (`type Shared<T> = Arc<Mutex<T>>;`, `Shared<Client>`); the file records the type of each
 //! alias (`FileIr::aliases`), which the link reads for the files that import it.
+//! A file may declare thousands of aliases (`typenum`'s constants): they are looked up by name
+//! and by the path they resolve to, never scanned for each type read.
 
+use std::fmt::Write as _;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use syn::Type;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
@@ -16,6 +21,43 @@ use crate::frontend::rust::types::path_segs;
 /// Most alias expansions in one type (aliases of aliases, repeated uses).
 const MAX_EXPANSIONS: u32 = 16;
 
+/// Up to this many aliases, a name is compared with each rather than looked up.
+const SCAN_AT_MOST: usize = 8;
+
+/// The type aliases a file declares, with their indexes.
+#[derive(Default)]
+pub(super) struct Aliases {
+    /// In declaration order.
+    decls: Vec<AliasDecl>,
+    /// The aliases' names.
+    names: FxHashSet<String>,
+    /// The first alias (in declaration order) whose name resolves to each path, among those
+    /// resolved so far.
+    by_path: FxHashMap<SymPath, usize>,
+}
+
+impl Aliases {
+    /// Whether the file declares no alias.
+    pub fn is_empty(&self) -> bool {
+        self.decls.is_empty()
+    }
+
+    /// Whether `ident` is the name of an alias; `buf` is scratch space for its text.
+    fn named(&self, ident: &proc_macro2::Ident, buf: &mut String) -> bool {
+        if self.decls.len() <= SCAN_AT_MOST {
+            return self.decls.iter().any(|a| *ident == a.name);
+        }
+        buf.clear();
+        let _ = write!(buf, "{ident}");
+        self.names.contains(buf.as_str())
+    }
+
+    /// The alias whose name resolves to `sp`.
+    fn at(&self, sp: &SymPath) -> Option<&AliasDecl> {
+        self.by_path.get(sp).map(|&i| &self.decls[i])
+    }
+}
+
 /// A type alias declared in the file.
 pub(super) struct AliasDecl {
     /// Module scope of the declaration.
@@ -26,14 +68,13 @@ pub(super) struct AliasDecl {
     pub params: Vec<String>,
     /// The aliased type.
     pub ty: Type,
-    /// The path its name resolves to, once the file's scopes are known.
-    pub path: Option<SymPath>,
 }
 
 impl Lowerer<'_, '_> {
     /// Notes a type alias met while collecting the items of module scope `scope`.
     pub(super) fn note_alias(&mut self, t: &syn::ItemType, scope: u32) {
-        self.aliases.push(AliasDecl {
+        self.aliases.names.insert(t.ident.to_string());
+        self.aliases.decls.push(AliasDecl {
             scope,
             name: t.ident.to_string(),
             params: t
@@ -42,20 +83,20 @@ impl Lowerer<'_, '_> {
                 .map(|p| p.ident.to_string())
                 .collect(),
             ty: (*t.ty).clone(),
-            path: None,
         });
     }
 
     /// Resolves the aliases' names once the file's scopes are known, and records the type of
     /// each for the link.
     pub(super) fn finish_aliases(&mut self) {
-        for i in 0..self.aliases.len() {
-            let (scope, name) = (self.aliases[i].scope, self.aliases[i].name.clone());
+        for i in 0..self.aliases.decls.len() {
+            let a = &self.aliases.decls[i];
+            let (scope, name) = (a.scope, a.name.clone());
             let saved = std::mem::replace(&mut self.scope, scope);
             if let Res::Pkg(sp) = self.resolve(std::slice::from_ref(&name)) {
-                self.aliases[i].path = Some(sp);
+                self.aliases.by_path.entry(sp).or_insert(i);
             }
-            let ty = self.aliases[i].ty.clone();
+            let ty = self.aliases.decls[i].ty.clone();
             let tr = self.resolve_type(&ty);
             self.scope = saved;
             self.ir.aliases.push((scope, name, tr));
@@ -66,6 +107,7 @@ impl Lowerer<'_, '_> {
     pub(super) fn expand_aliases(&self, ty: &Type) -> Option<Type> {
         let mut names = Names {
             aliases: &self.aliases,
+            buf: String::new(),
             found: false,
         };
         names.visit_type(ty);
@@ -84,14 +126,15 @@ impl Lowerer<'_, '_> {
 
 /// Whether a type mentions a path ending in the name of one of the aliases.
 struct Names<'x> {
-    aliases: &'x [AliasDecl],
+    aliases: &'x Aliases,
+    buf: String,
     found: bool,
 }
 
 impl<'ast> Visit<'ast> for Names<'_> {
     fn visit_path(&mut self, p: &'ast syn::Path) {
         if let Some(last) = p.segments.last()
-            && self.aliases.iter().any(|a| last.ident == a.name)
+            && self.aliases.named(&last.ident, &mut self.buf)
         {
             self.found = true;
         }
@@ -112,11 +155,7 @@ impl VisitMut for Expand<'_, '_, '_> {
             && let Type::Path(p) = &*ty
             && p.qself.is_none()
             && let Res::Pkg(sp) = self.lowerer.resolve(&path_segs(&p.path))
-            && let Some(a) = self
-                .lowerer
-                .aliases
-                .iter()
-                .find(|a| a.path.as_ref() == Some(&sp))
+            && let Some(a) = self.lowerer.aliases.at(&sp)
         {
             let args: Vec<Type> = match p.path.segments.last().map(|s| &s.arguments) {
                 Some(syn::PathArguments::AngleBracketed(g)) => g
