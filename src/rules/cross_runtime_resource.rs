@@ -118,7 +118,10 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
                 Some(made) => (made.inst != b.inst && meets(&made)).then_some(made),
                 None => list[..k].iter().find(meets),
             };
-            let again = inst.repeated && outlives_instance(program, facts, res, b, &created);
+            // Asked only without another runtime: outliving the instance costs a scan.
+            let again = other.is_none()
+                && inst.repeated
+                && outlives_instance(program, facts, res, b, &created);
             if other.is_none() && !again {
                 continue;
             }
@@ -571,7 +574,8 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
                     .find(meets)
                     .or_else(|| list[k + 1..].iter().find(peer)),
             };
-            let again = inst.repeated
+            let again = other.is_none()
+                && inst.repeated
                 && match home {
                     Home::Process => !remade_each_run(program, facts, o, b.inst),
                     Home::Call(h, depth) => match inst.kind {
@@ -775,15 +779,10 @@ fn reached_from(program: &Program, h: FnId) -> Vec<bool> {
     seen
 }
 
-fn followed_finding(
-    program: &Program,
-    facts: &Facts,
-    o: ObjId,
-    b: &Binding,
-    other: Option<Binding>,
-) -> Finding {
+/// How findings name what object `o`'s creating event made (`httpx.AsyncClient`).
+fn made_name(program: &Program, facts: &Facts, o: ObjId) -> String {
     let obj = facts.flow.object(o);
-    let api = match program
+    match program
         .func(obj.func)
         .events
         .get(obj.event as usize)
@@ -793,7 +792,18 @@ fn followed_finding(
             super::explain::made_name(api, made_as.as_deref())
         }
         _ => "resource".to_string(),
-    };
+    }
+}
+
+fn followed_finding(
+    program: &Program,
+    facts: &Facts,
+    o: ObjId,
+    b: &Binding,
+    other: Option<Binding>,
+) -> Finding {
+    let obj = facts.flow.object(o);
+    let api = made_name(program, facts, o);
     let inst = facts.instance(b.inst);
     let lang = program.func(b.func).language;
     let message = first_ran_message(lang, &format!("this {api}"), &inst.what);
@@ -993,17 +1003,7 @@ fn by_instances(
     }
     let used = facts.instance(inst);
     let made = facts.instance(bound[0]);
-    let api = match program
-        .func(obj.func)
-        .events
-        .get(obj.event as usize)
-        .map(|e| &e.kind)
-    {
-        Some(EventKind::Create { api, made_as, .. }) => {
-            super::explain::made_name(api, made_as.as_deref())
-        }
-        _ => "resource".to_string(),
-    };
+    let api = made_name(program, facts, o);
     let message = format!(
         "this {api} is bound to the runtime it was created on but is used here under {}",
         used.what
