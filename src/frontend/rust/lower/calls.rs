@@ -751,11 +751,23 @@ impl<'a> Lowerer<'a, '_> {
         {
             self.fact(at, FactKind::Drop { place });
         }
+        // A runtime-bound library value is no container: on it, `get`, `set` or `take` are
+        // commands sent over it (a redis connection's `conn.get(key)`), not accessors. A
+        // static holding one is a cell, whose `get` and `set` are the cell's.
+        let cell_method =
+            matches!(recv.origin, Origin::Static(_)) && (projects(&name) || stores(&name));
+        let bound = !cell_method
+            && recv
+                .ty
+                .ext()
+                .is_some_and(|t| self.cx.kb.runtime_bound(t).is_some());
+        let uses_here = if bound { !inspects(&name) } else { uses(&name) };
+        let projects_here = !bound && projects(&name);
         // Storing into a static cell (`CLIENT.set(client)`) is no use of what it holds.
         let stores_cell = name == "set" && matches!(recv.origin, Origin::Static(_));
         // Configuring a builder in a chain is no use of what it builds.
         if let Some(p) = recv.place
-            && uses(&name)
+            && uses_here
             && !stores_cell
             && !recv.chain
             && !self.channel_places.iter().any(|(q, _)| *q == p)
@@ -813,7 +825,7 @@ impl<'a> Lowerer<'a, '_> {
                 .filter_map(|a| parent_path(&a.path))
                 .map(|p| last_seg(p).to_string())
                 .collect();
-            let recv_place = recv.place.filter(|_| projects(&name));
+            let recv_place = recv.place.filter(|_| projects_here);
             let mut out = self.lower_api_call(apis, path, Some(recv), &m.args, span, true);
             if by_name && matches!(ty, TypeRef::Deferred(_)) {
                 self.guard_api_events(ty, name, owners, span);
@@ -857,7 +869,7 @@ impl<'a> Lowerer<'a, '_> {
             _ => None,
         };
         let by_library = !matches!(recv.ty.peel(), TypeRef::Pkg(_) | TypeRef::Deferred(_))
-            && uses(&name)
+            && uses_here
             && !stores(&name);
         let mut places = vec![recv.place];
         for a in &m.args {
@@ -894,7 +906,9 @@ impl<'a> Lowerer<'a, '_> {
             }
         }
         let mut out = Val::default();
-        if let Some(p) = recv.place {
+        if let Some(p) = recv.place
+            && !bound
+        {
             self.store_into(p, &name, &places[1..], span, &mut out);
         }
         // `self.client.get_or_init(|| ..)`: made once for the value that owns the field.
@@ -905,7 +919,7 @@ impl<'a> Lowerer<'a, '_> {
                 self.fact(span, FactKind::Lazy { owner, from });
             }
         }
-        if projects(&name) {
+        if projects_here {
             out.read = recv.read;
         }
         if let Some(target) = target {
