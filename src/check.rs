@@ -123,6 +123,7 @@ fn analyse_program(lowered: Lowered, opts: &CheckOptions<'_>) -> CheckResult {
     let what = || format!("{functions} functions");
     let t = crate::timing::phase("analyse", what);
     analysis::flow::resolve_calls(&mut program);
+    analysis::once_fills::mark(&mut program);
     crate::alloc::phase("calls resolved");
     let facts = analysis::analyze(&program, opts.kb);
     crate::alloc::phase("analysed");

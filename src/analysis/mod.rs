@@ -10,6 +10,7 @@ mod contexts;
 mod expected;
 pub mod flow;
 mod instances;
+pub mod once_fills;
 pub mod paths;
 #[cfg(test)]
 mod tests;

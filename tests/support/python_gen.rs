@@ -1246,6 +1246,26 @@ const TRAVELS: &[Travel] = &[
         arg: "api",
         is_global: false,
     },
+    // Filled on first use by a method of the one instance the module builds, and read by
+    // two methods: every read gets what the first one made.
+    Travel {
+        name: "lazy_accessor_of_module_instance",
+        items: "class Api:\n    def __init__(self):\n        self._client = None\n\n    def client(self):\n        if self._client is None:\n            self._client = {CREATE}\n        return self._client\n\n    async def head(self):\n        return {USE:self.client()}\n\n    async def body(self):\n        return {USE:self.client()}\n\n\nAPI = Api()\n\n\nasync def fetch():\n    return (await API.head(), await API.body())\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        arg: "",
+        is_global: true,
+    },
+    Travel {
+        name: "cached_property_of_module_instance",
+        items: "class Api:\n    @functools.cached_property\n    def client(self):\n        return {CREATE}\n\n    async def head(self):\n        return {USE:self.client}\n\n    async def body(self):\n        return {USE:self.client}\n\n\nAPI = Api()\n\n\nasync def fetch():\n    return (await API.head(), await API.body())\n",
+        module: "",
+        owner: "",
+        call: "fetch()",
+        arg: "",
+        is_global: true,
+    },
     Travel {
         name: "dict_registry",
         items: "_clients = {}\n\n\ndef get_client(name):\n    if name not in _clients:\n        _clients[name] = {CREATE}\n    return _clients[name]\n\n\nasync def fetch():\n    return {USE:get_client(\"items\")}\n",

@@ -601,9 +601,13 @@ impl<'a> Lowerer<'a> {
                     Some(class) => {
                         let attr = a.attr.id.as_str();
                         let val = self.expr(value, Dest::SelfAttr(attr));
+                        let lazy = self.lazy_attrs.iter().any(|n| n.as_str() == attr);
+                        if !lazy || val.place.is_none() {
+                            self.note_renewed(target);
+                        }
                         if val.place.is_some() {
                             let cell = self.attr_cell(&class, attr);
-                            if self.lazy_attrs.iter().any(|n| n.as_str() == attr) {
+                            if lazy {
                                 self.store_lazy(a.range, cell, val.place);
                             } else {
                                 self.store_attr(a.range, cell, val.place);

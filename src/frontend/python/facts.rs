@@ -7,7 +7,7 @@
 use ruff_python_ast::name::Name;
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::model::{CellId, Fact, FactKind, FnId, Place, Span, VarId};
+use crate::model::{Cell, CellId, CellKind, Fact, FactKind, FnId, Place, Span, VarId};
 
 /// Bits of a [`Code`] that hold the index.
 const INDEX_BITS: u32 = 29;
@@ -320,6 +320,28 @@ impl FileFacts {
                     self.params.push((f.0, i));
                 }
                 Code::new(CodeKind::Param, id)
+            }
+        }
+    }
+
+    /// Fills of instance attributes that code elsewhere empties or replaces (`attrs`, by
+    /// name) replace what the attribute held: a store into such an attribute of `cells` is
+    /// never a fill once per instance.
+    pub fn renew(&mut self, cells: &[Cell], attrs: &[Name]) {
+        if attrs.is_empty() {
+            return;
+        }
+        for f in &mut self.facts {
+            if let Packed::Store {
+                cell,
+                overwrite: overwrite @ false,
+                ..
+            } = &mut f.kind
+                && let Some(c) = cells.get(*cell as usize)
+                && c.kind == CellKind::Field
+                && attrs.iter().any(|a| a.as_str() == c.name)
+            {
+                *overwrite = true;
             }
         }
     }

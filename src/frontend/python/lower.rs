@@ -136,6 +136,11 @@ pub struct Lowerer<'a> {
     /// Attributes of `self` that the enclosing `if` finds unset (`if self._x is None:`), so
     /// that storing one there fills it once per instance.
     pub lazy_attrs: Vec<Name>,
+    /// Attributes of `self` that a method other than `__init__` empties or replaces outside
+    /// such a fill (`self._x = None`, `del self._x`), or fills again when a test finds them
+    /// unset or in another state (`if self._x is None or self._x.closed:`): no fill of an
+    /// attribute of that name in the file is once per instance.
+    pub renewed_attrs: Vec<Name>,
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
@@ -199,6 +204,7 @@ impl<'a> Lowerer<'a> {
             module_partials: HashMap::default(),
             module_containers: HashSet::default(),
             lazy_attrs: Vec::new(),
+            renewed_attrs: Vec::new(),
         }
     }
 
@@ -229,6 +235,7 @@ impl<'a> Lowerer<'a> {
         let entered = std::mem::take(&mut ir.entered);
         ir.request_loops
             .retain(|(_, name)| name.as_ref().is_none_or(|n| !entered.contains(n)));
+        ir.flow.renew(&ir.cells, &self.renewed_attrs);
         ir.flow.finish();
         ir.temps.shrink_to_fit();
         ir.cells.shrink_to_fit();
@@ -685,6 +692,7 @@ impl<'a> Lowerer<'a> {
             }
             Stmt::Delete(d) => {
                 for t in &d.targets {
+                    self.note_renewed(t);
                     let val = self.expr(t, Dest::Read);
                     // Deleting a name of a project class instance finalises it (its `__del__`).
                     if let Expr::Name(n) = t
@@ -846,11 +854,23 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The attributes of `self` that a test finds unset: `self.x is None`, `not self.x`, and
-    /// either of them in an `or`.
-    fn unset_attrs(&mut self, test: &Expr) {
+    /// either of them in an `or`. Beside another test (`self.x is None or self.x.closed`),
+    /// the attribute may be filled again: it is renewed. Returns whether `test` only tests
+    /// attributes unset.
+    fn unset_attrs(&mut self, test: &Expr) -> bool {
         match test {
             Expr::BoolOp(b) if b.op == ruff_python_ast::BoolOp::Or => {
-                b.values.iter().for_each(|v| self.unset_attrs(v));
+                let from = self.lazy_attrs.len();
+                // Every disjunct is looked at, whatever the ones before it are.
+                let mut only = true;
+                for v in &b.values {
+                    only &= self.unset_attrs(v);
+                }
+                if !only {
+                    let found = self.lazy_attrs[from..].to_vec();
+                    self.renewed_attrs.extend(found);
+                }
+                only
             }
             Expr::UnaryOp(u) if u.op == ruff_python_ast::UnaryOp::Not => {
                 self.self_attr_unset(&u.operand)
@@ -859,18 +879,39 @@ impl<'a> Lowerer<'a> {
                 if matches!(c.ops.as_ref(), [ruff_python_ast::CmpOp::Is])
                     && matches!(c.comparators.as_ref(), [Expr::NoneLiteral(_)]) =>
             {
-                self.self_attr_unset(&c.left);
+                self.self_attr_unset(&c.left)
             }
-            _ => {}
+            _ => false,
         }
     }
 
-    fn self_attr_unset(&mut self, e: &Expr) {
+    fn self_attr_unset(&mut self, e: &Expr) -> bool {
         if let Expr::Attribute(a) = e
             && let Expr::Name(base) = &*a.value
             && self.is_self(base.id.as_str())
         {
             self.lazy_attrs.push(a.attr.id.clone());
+            return true;
+        }
+        false
+    }
+
+    /// Notes an attribute of `self` that a method other than `__init__` assigns or deletes
+    /// outside a fill of it found unset ([`Lowerer::renewed_attrs`]).
+    pub(super) fn note_renewed(&mut self, target: &Expr) {
+        let Expr::Attribute(a) = target else { return };
+        let Expr::Name(base) = &*a.value else { return };
+        if !self.is_self(base.id.as_str())
+            || self.ir.functions[self.scope().fn_id as usize]
+                .func
+                .name
+                .ends_with(".__init__")
+        {
+            return;
+        }
+        let attr = &a.attr.id;
+        if !self.renewed_attrs.contains(attr) {
+            self.renewed_attrs.push(attr.clone());
         }
     }
 
