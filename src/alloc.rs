@@ -196,11 +196,11 @@ pub enum Part {
     Facts = 1,
     /// The arguments of calls.
     CallArgs = 2,
-    /// Everything else (classes, definitions, interned paths).
+    /// Everything else (classes, definitions).
     File = 3,
     /// What the link frees as it links each function while the program keeps the rest: the
     /// list of functions, their pending references and lists of events (not the events'
-    /// contents), and the link's other inputs of each function.
+    /// contents), the link's other inputs of each function, and each file's interned paths.
     Linked = 4,
 }
 

@@ -330,7 +330,7 @@ impl FileIr {
             request_loops: request_loops.clone(),
             entered: entered.clone(),
             fixtures: fixtures.clone(),
-            paths: paths.clone(),
+            paths: in_part(Part::Linked, || paths.clone()),
             attr_creates: attr_creates.clone(),
             conds: conds.clone(),
             call_args,
@@ -386,6 +386,14 @@ pub struct Paths {
 }
 
 impl Paths {
+    /// No string.
+    pub const fn new() -> Self {
+        Paths {
+            text: String::new(),
+            ends: Vec::new(),
+        }
+    }
+
     /// Adds a string; its index is the number of strings before it.
     pub fn push(&mut self, s: &str) {
         self.text.push_str(s);

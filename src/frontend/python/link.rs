@@ -105,6 +105,12 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             facts: std::mem::take(&mut f.flow),
         })
         .collect();
+    // So do the interned paths: the link needs a file's only while it links that file, and
+    // frees them (with their resolutions) once it is linked.
+    let texts: Vec<super::ir::Paths> = files
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.paths))
+        .collect();
     let mut program = Program::default();
     let fn_counts: Vec<u32> = bodies.iter().map(|b| b.len() as u32).collect();
     let mut var_off = Vec::with_capacity(files.len());
@@ -152,7 +158,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     }
     linker.instance_globals(&mut program);
     linker.freeze();
-    let resolved = Resolved::new(&linker);
+    let mut resolved = Resolved::new(&linker, texts);
     // The function table grows as the files' functions are freed, rather than being taken
     // whole while all of them are still alive.
     let asyncs: Vec<bool> = bodies
@@ -227,7 +233,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         let paths = resolved.file(k);
         // The shift of each called path (see `partial_shift`), once per path.
         let mut shifts: Vec<Option<Option<u8>>> = if has_partials {
-            vec![None; files[k].paths.len()]
+            vec![None; paths.text.len()]
         } else {
             Vec::new()
         };
@@ -270,7 +276,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                     );
                     if self_calls.contains(&(local, n_pending - 1))
                         && let Some(ev) = linker.dispatch(
-                            k,
+                            (k, paths.text),
                             p,
                             &subclasses,
                             (&asyncs, func.is_async),
@@ -297,7 +303,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                         && has_partials
                         && let Some(n) = shifts.get_mut(*path as usize).and_then(|slot| {
                             *slot.get_or_insert_with(|| {
-                                linker.partial_shift(&files[k].paths[*path as usize], 0)
+                                linker.partial_shift(&paths.text[*path as usize], 0)
                             })
                         })
                     {
@@ -352,8 +358,8 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                 // A function passed by keyword goes to the parameter of that name.
                 let pos = match (pos & super::ir::KEYWORD, at) {
                     (0, _) => Some(pos),
-                    (_, Some(at)) => files[k]
-                        .paths
+                    (_, Some(at)) => paths
+                        .text
                         .get((pos & !super::ir::KEYWORD) as usize)
                         .and_then(|name| {
                             keyword_position(&program, &param_names, fo + local, at, name)
@@ -384,6 +390,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             index.extend(resolved);
             event_index.push(index);
         }
+        resolved.free(k);
         keep_call_args(&mut program, k, fo, args, &tests_params, &unbound);
         let FileFlow {
             cells,
@@ -1657,7 +1664,7 @@ impl<'a> Linker<'a> {
     /// with none there, a new call event is returned.
     fn dispatch(
         &self,
-        file: usize,
+        (file, paths): (usize, &super::ir::Paths),
         at: &PendingAt,
         subclasses: &HashMap<(usize, u32), Vec<(usize, u32)>>,
         (asyncs, caller_async): (&[bool], bool),
@@ -1667,7 +1674,7 @@ impl<'a> Linker<'a> {
         let Pending::Ref { path: id, .. } = &at.what else {
             return None;
         };
-        let path = self.files[file].paths.get(*id as usize)?;
+        let path = paths.get(*id as usize)?;
         let (class, method) = path.rsplit_once('.')?;
         let Some(Target::Class(fi, ci)) = self.resolve_full(class, 0) else {
             return None;
@@ -1754,8 +1761,7 @@ impl<'a> Linker<'a> {
             (!caller_async && callee_async(f))
                 || at.only_async.is_some_and(|a| a != callee_async(f))
         };
-        let paths = &self.files[file].paths;
-        let text = |i: u32| paths.get(i as usize).unwrap_or("");
+        let text = |i: u32| resolved.text.get(i as usize).unwrap_or("");
         match &at.what {
             Pending::Ref { path: id, kind } => {
                 let path = text(*id);
@@ -1998,17 +2004,18 @@ struct Resolved {
     ids: Vec<Vec<u32>>,
     /// The resolution of each distinct path.
     targets: Vec<Option<(Target, usize)>>,
+    /// The paths of each file ([`FileIr::paths`], taken out of the files).
+    texts: Vec<super::ir::Paths>,
 }
 
 impl Resolved {
-    fn new(linker: &Linker<'_>) -> Self {
+    fn new(linker: &Linker<'_>, texts: Vec<super::ir::Paths>) -> Self {
         let mut distinct: HashMap<&str, u32> = HashMap::default();
         let mut order: Vec<&str> = Vec::new();
-        let ids = linker
-            .files
+        let ids = texts
             .iter()
-            .map(|f| {
-                f.paths
+            .map(|paths| {
+                paths
                     .iter()
                     .map(|p| {
                         *distinct.entry(p).or_insert_with(|| {
@@ -2027,23 +2034,40 @@ impl Resolved {
                 false => linker.resolve_prefix(p, 0),
             })
             .collect();
-        Resolved { ids, targets }
+        Resolved {
+            ids,
+            targets,
+            texts,
+        }
     }
 
-    /// The resolutions of the paths of file `k`.
+    /// The paths of file `k` and their resolutions.
     fn file(&self, k: usize) -> FilePaths<'_> {
+        static EMPTY: super::ir::Paths = super::ir::Paths::new();
         FilePaths {
             ids: self.ids.get(k).map(Vec::as_slice).unwrap_or_default(),
             targets: &self.targets,
+            text: self.texts.get(k).unwrap_or(&EMPTY),
+        }
+    }
+
+    /// Frees the paths of file `k` and their resolutions, once the file is linked.
+    fn free(&mut self, k: usize) {
+        if let Some(ids) = self.ids.get_mut(k) {
+            *ids = Vec::new();
+        }
+        if let Some(text) = self.texts.get_mut(k) {
+            *text = super::ir::Paths::new();
         }
     }
 }
 
-/// The resolutions of the paths of one file (see [`Resolved`]).
+/// The paths of one file and their resolutions (see [`Resolved`]).
 #[derive(Clone, Copy)]
 struct FilePaths<'r> {
     ids: &'r [u32],
     targets: &'r [Option<(Target, usize)>],
+    text: &'r super::ir::Paths,
 }
 
 impl FilePaths<'_> {
