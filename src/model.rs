@@ -474,6 +474,11 @@ pub enum ResourceRef {
     Local(VarId),
 }
 
+/// The possible targets of a call: one in most calls, a few when the target is ambiguous, held
+/// inline up to four (a call event of a large program is one among hundreds of thousands, and a
+/// list of its own on the heap for each would cost a block and a pointer chase apiece).
+pub type Callees = smallvec::SmallVec<[FnId; 4]>;
+
 /// The kinds of event.
 #[derive(Debug, Clone)]
 pub enum EventKind {
@@ -481,7 +486,7 @@ pub enum EventKind {
     /// the target is ambiguous (a method name on an unknown receiver is not resolved at all).
     Call {
         /// Possible targets.
-        callees: Vec<FnId>,
+        callees: Callees,
         /// Variable the call's result is bound to, if any.
         result: Option<VarId>,
     },

@@ -274,9 +274,9 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
                     args,
                     result,
                 } => {
-                    let callees: Vec<FnId> = match event(f, *e).map(|ev| &ev.kind) {
+                    let callees: crate::model::Callees = match event(f, *e).map(|ev| &ev.kind) {
                         Some(EventKind::Call { callees, .. }) => callees.clone(),
-                        Some(EventKind::Run { body, .. }) => vec![*body],
+                        Some(EventKind::Run { body, .. }) => smallvec::smallvec![*body],
                         _ => continue,
                     };
                     for c in callees {
@@ -901,7 +901,7 @@ mod tests {
                 &mut p,
                 main,
                 EventKind::Call {
-                    callees: vec![rt],
+                    callees: smallvec::smallvec![rt],
                     result: None,
                 },
             );
@@ -993,7 +993,7 @@ mod tests {
                 &mut p,
                 f,
                 EventKind::Call {
-                    callees: vec![helper],
+                    callees: smallvec::smallvec![helper],
                     result: None,
                 },
             );

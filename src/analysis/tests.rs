@@ -143,7 +143,7 @@ fn nested_program(through_spawn_blocking: bool) -> (B, Span) {
         b.ev(
             closure,
             EventKind::Call {
-                callees: vec![helper],
+                callees: smallvec::smallvec![helper],
                 result: None,
             },
         );
@@ -152,7 +152,7 @@ fn nested_program(through_spawn_blocking: bool) -> (B, Span) {
         b.ev(
             main,
             EventKind::Call {
-                callees: vec![helper],
+                callees: smallvec::smallvec![helper],
                 result: None,
             },
         );
@@ -325,7 +325,7 @@ fn spawn_from_plain_main_has_no_runtime_unless_entered() {
         b.ev(
             main,
             EventKind::Call {
-                callees: vec![helper],
+                callees: smallvec::smallvec![helper],
                 result: None,
             },
         );
@@ -359,7 +359,7 @@ fn detached_task_in_main_is_lost_unless_awaited_or_forever() {
         b.ev(
             fut,
             EventKind::Call {
-                callees: vec![worker],
+                callees: smallvec::smallvec![worker],
                 result: None,
             },
         );

@@ -76,16 +76,16 @@ fn may_run_under_loop(program: &Program) -> Vec<bool> {
     }
     while let Some(id) = work.pop() {
         for ev in &program.func(id).events {
-            let targets: Vec<FnId> = match &ev.kind {
-                EventKind::Call { callees, .. } => callees.clone(),
+            let targets: &[FnId] = match &ev.kind {
+                EventKind::Call { callees, .. } => callees,
                 EventKind::Run {
                     body,
                     how: RunKind::Inline | RunKind::Future,
                     ..
-                } => vec![*body],
-                _ => Vec::new(),
+                } => std::slice::from_ref(body),
+                _ => &[],
             };
-            for t in targets {
+            for &t in targets {
                 if let Some(slot) = may.get_mut(t.0 as usize)
                     && !*slot
                 {

@@ -562,7 +562,7 @@ fn owning_root_in(
     let forwards = |g: FnId| {
         let events = &program.func(g).events;
         events.len() == 1
-            && matches!(&events[0].kind, EventKind::Call { callees, .. } if callees == &[f])
+            && matches!(&events[0].kind, EventKind::Call { callees, .. } if callees.as_slice() == [f])
     };
     let depth = if func.language != Language::Python || forwards(first) {
         depth - 1

@@ -144,7 +144,7 @@ impl<'a> Lowerer<'a> {
                 self.emit(
                     range,
                     crate::model::EventKind::Call {
-                        callees: vec![FnId(f)],
+                        callees: smallvec::smallvec![FnId(f)],
                         result: None,
                     },
                 );

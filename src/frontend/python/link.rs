@@ -1680,7 +1680,7 @@ impl<'a> Linker<'a> {
             return None;
         };
         let callee_async = |f: FnId| asyncs.get(f.0 as usize).copied().unwrap_or(false);
-        let mut found: Vec<FnId> = Vec::new();
+        let mut found = crate::model::Callees::new();
         let mut seen = vec![(fi, ci)];
         let mut stack = vec![(fi, ci)];
         while let Some(c) = stack.pop() {
@@ -1792,7 +1792,7 @@ impl<'a> Linker<'a> {
                                 push(
                                     out,
                                     EventKind::Call {
-                                        callees: vec![g],
+                                        callees: smallvec::smallvec![g],
                                         result,
                                     },
                                 );
@@ -1807,7 +1807,7 @@ impl<'a> Linker<'a> {
                         push(
                             out,
                             EventKind::Call {
-                                callees: vec![f],
+                                callees: smallvec::smallvec![f],
                                 result,
                             },
                         );
@@ -1815,7 +1815,7 @@ impl<'a> Linker<'a> {
                     (Target::Fn(f), 0, RefKind::Method) if !builds_only(f) => push(
                         out,
                         EventKind::Call {
-                            callees: vec![f],
+                            callees: smallvec::smallvec![f],
                             result,
                         },
                     ),
@@ -1825,7 +1825,7 @@ impl<'a> Linker<'a> {
                         push(
                             out,
                             EventKind::Call {
-                                callees: vec![f],
+                                callees: smallvec::smallvec![f],
                                 result,
                             },
                         )
@@ -1847,7 +1847,7 @@ impl<'a> Linker<'a> {
                             push(
                                 out,
                                 EventKind::Call {
-                                    callees: vec![f],
+                                    callees: smallvec::smallvec![f],
                                     result: None,
                                 },
                             );
@@ -1858,7 +1858,7 @@ impl<'a> Linker<'a> {
                                 push(
                                     out,
                                     EventKind::Call {
-                                        callees: vec![f],
+                                        callees: smallvec::smallvec![f],
                                         result: None,
                                     },
                                 );
@@ -1872,7 +1872,7 @@ impl<'a> Linker<'a> {
                             push(
                                 out,
                                 EventKind::Call {
-                                    callees: vec![f],
+                                    callees: smallvec::smallvec![f],
                                     result: None,
                                 },
                             );
@@ -1917,7 +1917,7 @@ impl<'a> Linker<'a> {
                 if let (0, Some((wrapper, fns))) = (*index, self.wrapped.get(&owner))
                     && *wrapper != current
                 {
-                    let callees: Vec<FnId> =
+                    let callees: crate::model::Callees =
                         fns.iter().copied().filter(|f| !builds_only(*f)).collect();
                     if !callees.is_empty() {
                         push(

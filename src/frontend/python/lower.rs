@@ -352,7 +352,7 @@ impl<'a> Lowerer<'a> {
                 Hoisted::Local(range, f) => self.emit(
                     range,
                     EventKind::Call {
-                        callees: vec![FnId(f)],
+                        callees: smallvec::smallvec![FnId(f)],
                         result: None,
                     },
                 ),

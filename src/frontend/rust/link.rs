@@ -983,7 +983,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                             span: ev.span,
                             loop_depth: ev.loop_depth,
                             kind: EventKind::Call {
-                                callees: inits,
+                                callees: inits.into(),
                                 result: None,
                             },
                             when: program.conds.import(&ir.conds, ev.when),
@@ -1015,7 +1015,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                         }
                         let callees = l.drop_callees(f, ty, moves);
                         (!callees.is_empty()).then_some(EventKind::Call {
-                            callees,
+                            callees: callees.into(),
                             result: None,
                         })
                     }
@@ -1033,7 +1033,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                         result,
                     } => {
                         let items = l.resolve_target(f, target);
-                        let mut callees: Vec<FnId> = Vec::new();
+                        let mut callees = crate::model::Callees::new();
                         let mut global = None;
                         for it in items {
                             match it {

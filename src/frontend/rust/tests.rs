@@ -143,11 +143,9 @@ fn block_on_in_async_fn_is_a_run_in_that_fn() {
     let fut = p.func(body);
     assert_eq!(fut.kind, FnKind::Future);
     let fetch = p.fns().find(|(_, f)| f.name == "fetch").unwrap().0;
-    assert!(
-        fut.events
-            .iter()
-            .any(|e| matches!(&e.kind, EventKind::Call { callees, .. } if callees == &vec![fetch]))
-    );
+    assert!(fut.events.iter().any(
+        |e| matches!(&e.kind, EventKind::Call { callees, .. } if callees.as_slice() == [fetch])
+    ));
     assert!(
         f.events
             .iter()
@@ -488,12 +486,9 @@ fn methods_resolve_by_receiver_type_and_modules() {
         })
         .collect();
     assert_eq!(callees, vec![new, load, go]);
-    assert!(
-        func(p, "go")
-            .events
-            .iter()
-            .any(|e| matches!(&e.kind, EventKind::Call { callees, .. } if callees == &vec![new]))
-    );
+    assert!(func(p, "go").events.iter().any(
+        |e| matches!(&e.kind, EventKind::Call { callees, .. } if callees.as_slice() == [new])
+    ));
     let r = runs(func(p, "Store::load"));
     assert_eq!(r.len(), 2);
     assert_eq!(r[0].0, RunKind::BlockOn);
@@ -578,12 +573,9 @@ fn function_values_are_calls() {
         })
         .expect("an inline run");
     assert_eq!(inline.1, "unwrap_or_else");
-    assert!(
-        p.func(inline.0)
-            .events
-            .iter()
-            .any(|e| matches!(&e.kind, EventKind::Call { callees, .. } if callees == &vec![base]))
-    );
+    assert!(p.func(inline.0).events.iter().any(
+        |e| matches!(&e.kind, EventKind::Call { callees, .. } if callees.as_slice() == [base])
+    ));
     let r = runs(func(p, "main"));
     assert!(r.iter().any(|(how, _, _)| *how == RunKind::Thread));
     let worker = p.fns().find(|(_, f)| f.name == "worker").unwrap().0;

@@ -424,7 +424,7 @@ impl<'a> Lowerer<'a, '_> {
             let at = self.emit_model(
                 span,
                 EventKind::Call {
-                    callees: Vec::new(),
+                    callees: crate::model::Callees::new(),
                     result: None,
                 },
             );
