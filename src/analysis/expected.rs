@@ -121,8 +121,10 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
         by_file.entry(r.span.file).or_default().push(i);
     }
     let regions = &facts.expect_regions;
+    let index = &facts.expect_index;
     // Per function with callers: each site's caller, the first region holding the site in the
     // caller itself, and the first region holding it at all (closures written inside one).
+    // Most sites lie in no region, which the index tells without looking at the regions.
     let sites: Vec<Vec<SiteRegions>> = facts
         .callers
         .iter()
@@ -130,6 +132,9 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
             sites
                 .iter()
                 .map(|s| {
+                    if !index.holds(s.span) {
+                        return (s.caller, None, None);
+                    }
                     let inside = by_file.get(&s.span.file).map_or(&[][..], Vec::as_slice);
                     let own = inside.iter().copied().find(|&i| {
                         regions[i].func == s.caller && contains(regions[i].span, s.span)
