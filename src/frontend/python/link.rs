@@ -886,11 +886,44 @@ pub fn library_subclasses(project: &Project, files: &[FileIr], kb: &Kb) -> Subcl
     if index.is_empty() {
         return out;
     }
+    // A class named by a dotted path through other modules (`pkg.clients.ApiClient`): the
+    // head of each path before its calls, every distinct head resolved once (files share
+    // most of them), as the class and how many of its segments name it.
+    let mut ids: HashMap<&str, u32> = HashMap::default();
+    let mut heads: Vec<&str> = Vec::new();
+    let file_heads: Vec<Vec<u32>> = files
+        .iter()
+        .map(|f| {
+            f.paths
+                .iter()
+                .map(|p| {
+                    let head = before_call_chain(p);
+                    let head = head.strip_suffix("()").unwrap_or(head);
+                    *ids.entry(head).or_insert_with(|| {
+                        heads.push(head);
+                        heads.len() as u32 - 1
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    drop(ids);
+    let head_classes: Vec<Option<(u32, usize)>> = heads
+        .par_iter()
+        .map(|head| match linker.resolve_prefix(head, 0) {
+            Some((Target::Class(cf, cc), rest)) => {
+                let &i = index.get(&(cf, cc))?;
+                Some((i, head.split('.').count().saturating_sub(rest)))
+            }
+            _ => None,
+        })
+        .collect();
     // Other paths that name the classes: imports, re-exports and aliases (the files looked
     // at in parallel, the names added in file order).
     let named: Vec<Vec<(String, u32)>> = files
         .par_iter()
-        .map(|f| {
+        .zip(&file_heads)
+        .map(|(f, ids)| {
             let mut named = Vec::new();
             for (name, def) in &f.defs {
                 let Def::Alias(p) = def else {
@@ -903,15 +936,9 @@ pub fn library_subclasses(project: &Project, files: &[FileIr], kb: &Kb) -> Subcl
                     named.push((format!("{}.{name}", f.module), i));
                 }
             }
-            for p in f.paths.iter() {
-                // A class named by a dotted path through other modules (`pkg.clients.ApiClient`).
-                let head = before_call_chain(p);
-                let head = head.strip_suffix("()").unwrap_or(head);
-                if let Some((Target::Class(cf, cc), rest)) = linker.resolve_prefix(head, 0)
-                    && let Some(&i) = index.get(&(cf, cc))
-                {
-                    let n = head.split('.').count().saturating_sub(rest);
-                    let prefix: Vec<&str> = head.split('.').take(n).collect();
+            for &id in ids {
+                if let Some((i, n)) = head_classes[id as usize] {
+                    let prefix: Vec<&str> = heads[id as usize].split('.').take(n).collect();
                     named.push((prefix.join("."), i));
                 }
             }
@@ -999,7 +1026,11 @@ impl<'a> Linker<'a> {
             }
         }
         // Bases are resolved on the spot while the table is empty (file by file in parallel).
-        linker.bases = files
+        // Nothing that resolution reads changes until they are all resolved, so a path met
+        // again (a base many classes share, a module re-exporting it) is resolved once; what
+        // is known is forgotten afterwards, as the tables fill.
+        linker.freeze();
+        let bases = files
             .par_iter()
             .map(|f| {
                 f.classes
@@ -1016,6 +1047,8 @@ impl<'a> Linker<'a> {
                     .collect()
             })
             .collect();
+        linker.memo = None;
+        linker.bases = bases;
         linker
     }
 
