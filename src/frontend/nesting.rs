@@ -685,6 +685,14 @@ fn rust(text: &str, s: &mut Scan, std_macros: bool, docs: &mut Docs) {
                 s.expect_operand = true;
             }
             _ => {
+                if let Some(end) = ascii_word_end(b, i) {
+                    // A plain ASCII word: the identifier or keyword Rust's lexer would read.
+                    let w = &text[i..end];
+                    i = end;
+                    word_before = w;
+                    rust_word(w, s);
+                    continue;
+                }
                 let tok = rust_token(text, i);
                 let len = (tok.len as usize).max(1);
                 let at = i;
@@ -730,6 +738,27 @@ fn rust(text: &str, s: &mut Scan, std_macros: bool, docs: &mut Docs) {
                 }
             }
         }
+    }
+}
+
+/// Where the word at `b[at]` ends when it is an identifier that Rust's lexer reads exactly as
+/// its run of ASCII letters, digits and `_`: it starts with a letter or `_` and what follows
+/// the run is ASCII and no quote or `#` (which would make the run the prefix of a literal, a raw
+/// identifier or a reserved prefix). `None` leaves the word to the lexer.
+fn ascii_word_end(b: &[u8], at: usize) -> Option<usize> {
+    let c = *b.get(at)?;
+    if !(c.is_ascii_alphabetic() || c == b'_') {
+        return None;
+    }
+    let end = at
+        + 1
+        + b[at + 1..]
+            .iter()
+            .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))
+            .unwrap_or(b.len() - at - 1);
+    match b.get(end) {
+        Some(&c) if c >= 0x80 || matches!(c, b'"' | b'\'' | b'#') => None,
+        _ => Some(end),
     }
 }
 
@@ -1296,6 +1325,31 @@ mod tests {
         // A program's own `vec!` takes tokens that may become types.
         let shadowed = format!("fn f() {{ vec![{deep}]; }}");
         assert!(estimate_with(&shadowed, Language::Rust, false) > LIMIT);
+    }
+
+    /// Wherever the scan reads a plain ASCII word itself, Rust's lexer reads the same
+    /// identifier; prefixes of literals and raw identifiers, and words running into other
+    /// characters, are left to the lexer.
+    #[test]
+    fn ascii_words_are_the_lexers_identifiers() {
+        let text = "fn f_1() { r#try; br\"x\"; b'a'; c\"x\"; cr#\"x\"#; k#x; foo#; \
+                    r\"x\" f\"x\" éa aé a'b _ __x9 x.y::<T>() 'a: loop {} 'l' 1u8 x+y }";
+        let b = text.as_bytes();
+        let mut words = 0;
+        for at in 0..b.len() {
+            if let Some(end) = ascii_word_end(b, at) {
+                let tok = rust_token(text, at);
+                assert_eq!(tok.kind, rustc_lexer::TokenKind::Ident, "{}", &text[at..]);
+                assert_eq!(tok.len as usize, end - at, "{}", &text[at..]);
+                words += 1;
+            }
+        }
+        assert!(words > 20);
+        for prefixed in [
+            "r#try", "br\"x\"", "b'a'", "c\"x\"", "k#x", "foo#", "aé", "a'b",
+        ] {
+            assert_eq!(ascii_word_end(prefixed.as_bytes(), 0), None, "{prefixed}");
+        }
     }
 
     #[test]

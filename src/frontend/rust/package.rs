@@ -76,10 +76,9 @@ struct Manifest {
     src: PathBuf,
     lib_name: String,
     lib_path: PathBuf,
-    bins: Vec<PathBuf>,
-    tests: Vec<PathBuf>,
-    examples: Vec<PathBuf>,
-    benches: Vec<PathBuf>,
+    /// Targets the manifest lists by path (`[[bin]]`, `[[test]]`, `[[example]]`, `[[bench]]`,
+    /// the first listing of a path winning in that order): looked up once per file.
+    listed: HashMap<PathBuf, TargetKind>,
     build: Option<PathBuf>,
     path_deps: Vec<(Option<String>, PathBuf)>,
 }
@@ -148,16 +147,16 @@ fn read_manifest(dir: &Path) -> Option<Manifest> {
             m.lib_path = rel(p);
         }
     }
-    for (key, list) in [
-        ("bin", &mut m.bins),
-        ("test", &mut m.tests),
-        ("example", &mut m.examples),
-        ("bench", &mut m.benches),
+    for (key, kind) in [
+        ("bin", TargetKind::Bin),
+        ("test", TargetKind::Test),
+        ("example", TargetKind::Example),
+        ("bench", TargetKind::Bench),
     ] {
         if let Some(arr) = table.get(key).and_then(|v| v.as_array()) {
             for t in arr {
                 if let Some(p) = t.get("path").and_then(|v| v.as_str()) {
-                    list.push(rel(p));
+                    m.listed.entry(rel(p)).or_insert(kind);
                 }
             }
         }
@@ -220,7 +219,7 @@ fn manifestless(file: &Path) -> Manifest {
     Manifest {
         lib_name: name,
         lib_path: src.join("lib.rs"),
-        bins: vec![src.join("main.rs")],
+        listed: HashMap::from([(src.join("main.rs"), TargetKind::Bin)]),
         dir,
         src,
         ..Manifest::default()
@@ -259,18 +258,8 @@ fn target_kind(m: &Manifest, file: &Path) -> Option<TargetKind> {
     if m.build.as_deref() == Some(file) {
         return Some(TargetKind::Build);
     }
-    let listed = |l: &[PathBuf]| l.iter().any(|p| p == file);
-    if listed(&m.bins) {
-        return Some(TargetKind::Bin);
-    }
-    if listed(&m.tests) {
-        return Some(TargetKind::Test);
-    }
-    if listed(&m.examples) {
-        return Some(TargetKind::Example);
-    }
-    if listed(&m.benches) {
-        return Some(TargetKind::Bench);
+    if let Some(&kind) = m.listed.get(file) {
+        return Some(kind);
     }
     let rel = file.strip_prefix(&m.dir).ok()?;
     let parts: Vec<&str> = rel
