@@ -414,6 +414,12 @@ pub struct Event {
     pub when: CondId,
 }
 
+// A large program holds hundreds of thousands of events: the largest kinds keep their strings
+// without spare capacity (`Box<str>`) and their rare parts behind one pointer, so that an event
+// takes 64 bytes.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Event>() <= 64);
+
 /// Which runtime an API call refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RuntimeRef {
@@ -501,7 +507,7 @@ pub enum EventKind {
         /// What becomes of the join handle (for `Spawn`; `Kept` otherwise).
         handle: HandleFate,
         /// The API, as the knowledge base names it (`tokio::runtime::Runtime::block_on`).
-        api: String,
+        api: Box<str>,
     },
     /// A server of a framework starts serving here: the handlers registered with that
     /// framework (`RunKind::Handler`) run on the runtime this code runs on, or on worker
@@ -557,13 +563,14 @@ pub enum EventKind {
         /// Where it is stored.
         resource: Option<ResourceRef>,
         /// The constructor, as the knowledge base names it.
-        api: String,
+        api: Box<str>,
         /// Whether the constructor binds the resource to the running runtime right away
         /// (`TcpStream::connect`, `asyncio.Lock()` before 3.10) rather than on first use.
         binds_now: bool,
         /// The project class whose call made it, when that class derives from the
-        /// constructor's type (`ApiClient` for `httpx.AsyncClient`): messages name it.
-        made_as: Option<Box<str>>,
+        /// constructor's type (`ApiClient` for `httpx.AsyncClient`): messages name it. Behind
+        /// one thin pointer, as most creations have none.
+        made_as: Option<Box<String>>,
     },
     /// A value of a package type that keeps lazily made values of its own is built (a struct
     /// literal with a `OnceLock`, `OnceCell` or `LazyLock` field): the flow follows it so that
@@ -647,7 +654,7 @@ pub enum EventKind {
         /// Rule id, e.g. `loop-patching`.
         rule: &'static str,
         /// Message of the finding.
-        message: String,
+        message: Box<str>,
     },
 }
 

@@ -271,12 +271,12 @@ fn frameworks(program: &Program, kb: &Kb) -> (ByEvent, ByEvent) {
     for (fid, f) in program.fns() {
         for (i, ev) in f.events.iter().enumerate() {
             let (api, concept, out) = match &ev.kind {
-                EventKind::Serve { api } => (api, Concept::Serve, &mut servers),
+                EventKind::Serve { api } => (api.as_str(), Concept::Serve, &mut servers),
                 EventKind::Run {
                     how: RunKind::Handler,
                     api,
                     ..
-                } => (api, Concept::Handler, &mut handlers),
+                } => (&**api, Concept::Handler, &mut handlers),
                 _ => continue,
             };
             if let Some(fw) = kb
@@ -296,7 +296,7 @@ fn reactors(program: &Program, kb: &Kb) -> HashMap<String, Executor> {
     let mut out = HashMap::new();
     let creates = program.fns().flat_map(|(_, f)| {
         f.events.iter().filter_map(move |ev| match &ev.kind {
-            EventKind::Create { api, .. } if f.language == Language::Rust => Some(api.as_str()),
+            EventKind::Create { api, .. } if f.language == Language::Rust => Some(&**api),
             _ => None,
         })
     });

@@ -83,7 +83,7 @@ pub fn check(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) 
                 continue;
             }
             let mut parks = false;
-            let api = match &ev.kind {
+            let api: &str = match &ev.kind {
                 EventKind::Blocking { api } => api,
                 // A block-on whose executor parks the thread, where that does not panic or
                 // deadlock, still blocks the worker until the future is done.

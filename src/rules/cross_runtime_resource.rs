@@ -789,7 +789,7 @@ fn made_name(program: &Program, facts: &Facts, o: ObjId) -> String {
         .map(|e| &e.kind)
     {
         Some(EventKind::Create { api, made_as, .. }) => {
-            super::explain::made_name(api, made_as.as_deref())
+            super::explain::made_name(api, made_as.as_deref().map(String::as_str))
         }
         _ => "resource".to_string(),
     }

@@ -222,7 +222,8 @@ fn finding(
     let f = program.func(fid);
     let ev = &f.events[event];
     let api = match &ev.kind {
-        EventKind::NeedsRuntime { api } | EventKind::Run { api, .. } => short(api),
+        EventKind::NeedsRuntime { api } => short(api),
+        EventKind::Run { api, .. } => short(api),
         _ => String::new(),
     };
     let need = facts.needs[&(fid, event)];

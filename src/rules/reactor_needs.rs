@@ -159,7 +159,7 @@ pub fn check(program: &Program, facts: &Facts, panics: &[(FnId, Span)], out: &mu
 /// The constructor or type event `event` of `f` makes a resource with, for messages.
 fn api_of(program: &Program, f: FnId, event: usize) -> String {
     match program.func(f).events.get(event).map(|e| &e.kind) {
-        Some(EventKind::Create { api, .. }) => api.clone(),
+        Some(EventKind::Create { api, .. }) => api.to_string(),
         _ => "resource".to_string(),
     }
 }

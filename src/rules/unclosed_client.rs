@@ -130,14 +130,14 @@ pub fn check(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) 
                     ev.span,
                     format!(
                         "{} is created here and never closed",
-                        super::explain::made_name(api, made_as.as_deref())
+                        super::explain::made_name(api, made_as.as_deref().map(String::as_str))
                     ),
                 )
                 .primary_label("client created here")
                 .note("an unclosed client leaks its connections and warns `Unclosed client session` or `ResourceWarning` when collected")
                 .help(format!(
                     "use `async with {}(...) as client:`, or call `{closer}()` when done",
-                    made_as.as_deref().unwrap_or(api)
+                    made_as.as_deref().map_or(&**api, String::as_str)
                 )),
             );
         }
@@ -348,7 +348,7 @@ fn factory_made(
         {
             continue;
         }
-        let name = super::explain::made_name(api, made_as.as_deref());
+        let name = super::explain::made_name(api, made_as.as_deref().map(String::as_str));
         out.push(
             Finding::new(
                 "unclosed-client",

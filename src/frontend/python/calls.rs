@@ -1299,7 +1299,7 @@ impl<'a> Lowerer<'a> {
                 how,
                 runtime,
                 handle,
-                api: api.path.clone(),
+                api: api.path.as_str().into(),
             },
         );
         self.scope_mut().loop_depth -= per_item;

@@ -58,7 +58,8 @@ impl<'a> Lowerer<'a> {
                 range,
                 K::Hygiene {
                     rule: "loop-patching",
-                    message: format!("`{}` patches the event loop to allow nesting", api.path),
+                    message: format!("`{}` patches the event loop to allow nesting", api.path)
+                        .into(),
                 },
             ),
             Concept::Deprecated if !self.in_async() => {
@@ -69,7 +70,8 @@ impl<'a> Lowerer<'a> {
                         message: format!(
                             "`{}` is deprecated when no event loop is running",
                             api.path
-                        ),
+                        )
+                        .into(),
                     },
                 );
             }
@@ -264,7 +266,7 @@ impl<'a> Lowerer<'a> {
                 range,
                 K::Create {
                     resource,
-                    api: api.path.clone(),
+                    api: api.path.as_str().into(),
                     binds_now: api.binds_now,
                     made_as: made_as.map(|t| class_name(t).into()),
                 },
@@ -531,7 +533,7 @@ impl<'a> Lowerer<'a> {
                     range,
                     crate::model::EventKind::Hygiene {
                         rule: "deprecated-loop-api",
-                        message,
+                        message: message.into(),
                     },
                 );
             }

@@ -519,7 +519,7 @@ fn report_sizes(files: &[FileIr]) {
                 let k = match &e.kind {
                     EventKind::Call { .. } => 0,
                     EventKind::Run { api, .. } => {
-                        apis += api.capacity();
+                        apis += api.len();
                         1
                     }
                     EventKind::BlockingEntry { api } => {
@@ -531,7 +531,7 @@ fn report_sizes(files: &[FileIr]) {
                         3
                     }
                     EventKind::Create { api, .. } => {
-                        apis += api.capacity();
+                        apis += api.len();
                         4
                     }
                     EventKind::Use { .. } => 5,
@@ -1936,9 +1936,9 @@ impl<'a> Linker<'a> {
                     out,
                     EventKind::Create {
                         resource,
-                        api: ac.api.to_string(),
+                        api: ac.api.clone(),
                         binds_now: ac.binds_now,
-                        made_as: ac.made_as.clone(),
+                        made_as: ac.made_as.as_deref().map(|m| Box::new(m.to_string())),
                     },
                 );
             }

@@ -611,7 +611,7 @@ impl<'p> Linker<'p> {
             let func = ir.fns.get(id as usize)?;
             for ev in &func.events {
                 match &ev.kind {
-                    FKind::Model(EventKind::Create { api, .. }) => return Some(api.clone()),
+                    FKind::Model(EventKind::Create { api, .. }) => return Some(api.to_string()),
                     FKind::Model(EventKind::Run {
                         body,
                         how: RunKind::Inline | RunKind::Future,
@@ -1001,9 +1001,9 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                         }
                         if let EventKind::Run { api, .. } = &mut k {
                             if let Some(by) = caught_runs.get(&(i as u32, ei as u32)) {
-                                api.clone_from(by);
+                                *api = by.as_str().into();
                             } else if inline_runs.contains(&(i as u32, ei as u32)) {
-                                *api = "Inline".to_string();
+                                *api = "Inline".into();
                             }
                         }
                         Some(k)

@@ -2227,7 +2227,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 how,
                 runtime: RuntimeRef::Current,
                 handle: HandleFate::Kept,
-                api,
+                api: api.into(),
             },
         )
     }

@@ -572,7 +572,7 @@ fn function_values_are_calls() {
             _ => None,
         })
         .expect("an inline run");
-    assert_eq!(inline.1, "unwrap_or_else");
+    assert_eq!(&*inline.1, "unwrap_or_else");
     assert!(p.func(inline.0).events.iter().any(
         |e| matches!(&e.kind, EventKind::Call { callees, .. } if callees.as_slice() == [base])
     ));

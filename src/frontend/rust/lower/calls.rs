@@ -1168,7 +1168,7 @@ impl<'a> Lowerer<'a, '_> {
                             how,
                             runtime,
                             handle: HandleFate::Kept,
-                            api: api_name,
+                            api: api_name.into(),
                         },
                     );
                     // A body the library runs once per item sits in a loop of the library's.
@@ -1326,7 +1326,7 @@ impl<'a> Lowerer<'a, '_> {
                         span,
                         EventKind::Create {
                             resource: None,
-                            api: path.clone(),
+                            api: path.as_str().into(),
                             binds_now: api.binds_now,
                             made_as: None,
                         },
