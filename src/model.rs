@@ -244,7 +244,38 @@ pub enum Entry {
         /// server's start or stop (a lifespan hook) or a test loop: a test client that serves
         /// each request on a loop of its own runs it there ([`Program::request_loops`]).
         requests: bool,
+        /// Set when the loop is one a test plugin keeps for the tests and fixtures of a scope
+        /// wider than one test (pytest-asyncio's `loop_scope="session"`), rather than a server's:
+        /// the loop of that scope.
+        test_loop: Option<LoopScope>,
     },
+}
+
+/// The scope of an event loop that a test plugin keeps for several tests and fixtures
+/// (pytest-asyncio's `loop_scope`): every test and fixture of one scope shares its loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LoopScope {
+    /// The tests of one class.
+    Class,
+    /// The tests of one module.
+    Module,
+    /// The tests of one package.
+    Package,
+    /// Every test of the run.
+    Session,
+}
+
+impl LoopScope {
+    /// The scope a pytest scope name gives (`"module"`); `None` for `"function"` or unknown.
+    pub fn parse(name: &str) -> Option<LoopScope> {
+        match name {
+            "class" => Some(LoopScope::Class),
+            "module" => Some(LoopScope::Module),
+            "package" => Some(LoopScope::Package),
+            "session" => Some(LoopScope::Session),
+            _ => None,
+        }
+    }
 }
 
 /// A set of runtime drivers (tokio's timer and I/O drivers), as bits.

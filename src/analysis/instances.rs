@@ -2,7 +2,8 @@
 
 use crate::kb::{Concept, Kb};
 use crate::model::{
-    Drivers, Entry, EventKind, Executor, Flavor, FnId, Language, Program, RunKind, RuntimeRef, Span,
+    Drivers, Entry, EventKind, Executor, Flavor, FnId, Language, LoopScope, Program, RunKind,
+    RuntimeRef, Span,
 };
 
 use super::{Ctx, Facts};
@@ -29,6 +30,9 @@ pub enum InstanceKind {
     Fresh(FnId, usize),
     /// The one loop of a long-running server, shared by its handlers.
     Server(u32),
+    /// The loop a test plugin keeps for the tests and fixtures of one scope wider than a test
+    /// (pytest-asyncio's session- or module-scoped loop), by group.
+    TestLoop(u32, LoopScope),
     /// The loops that a test client makes, one for each request it sends to the program's
     /// app (a Starlette `TestClient` not entered): see [`crate::model::Program::request_loops`].
     Requests,
@@ -255,17 +259,45 @@ pub fn server_instance(program: &Program, facts: &mut Facts, f: FnId) -> InstId 
         .get(func.span.file as usize)
         .map(|fi| fi.group)
         .unwrap_or(0);
-    if let Some(i) = facts
-        .instances
-        .iter()
-        .position(|inst| inst.kind == InstanceKind::Server(group))
-    {
+    // Tests and fixtures of a scope share its loop, which is test code's.
+    let test_loop = match &func.entry {
+        Some(Entry::ServerAsync {
+            test_loop: Some(scope),
+            ..
+        }) => Some(*scope),
+        _ => None,
+    };
+    let kind = match test_loop {
+        Some(scope) => InstanceKind::TestLoop(group, scope),
+        None => InstanceKind::Server(group),
+    };
+    if let Some(i) = facts.instances.iter().position(|inst| inst.kind == kind) {
         return InstId(i as u32);
+    }
+    if let (Some(_), Some(Entry::ServerAsync { what, .. })) = (test_loop, &func.entry) {
+        return push(
+            facts,
+            Instance {
+                kind,
+                site: func.span,
+                flavor: Flavor::CurrentThread,
+                executor: Executor::Asyncio,
+                // One loop per module (or class, package) of tests: which of them code runs
+                // under is not told apart.
+                repeated: false,
+                group: Some(group),
+                test: true,
+                what: format!("the {what}"),
+                ambient: None,
+                disabled: Drivers::NONE,
+                layer: None,
+            },
+        );
     }
     push(
         facts,
         Instance {
-            kind: InstanceKind::Server(group),
+            kind,
             site: func.span,
             flavor: Flavor::CurrentThread,
             executor: match func.language {

@@ -305,7 +305,7 @@ fn home(
         && !stores(program, flow, obj.func, o)
     {
         let f = program.func(obj.func);
-        if f.kind == FnKind::Module && !facts.repeated[obj.func.0 as usize] {
+        if runs_once(program, facts, obj.func) {
             return Some(Home::Process);
         }
         let depth = f.events.get(obj.event as usize)?.loop_depth;
@@ -328,8 +328,7 @@ fn home(
     // module builds at import (and runs no more than once): it lives for the process.
     if fields.contains(&o)
         && program.func(obj.func).name.ends_with(".__init__")
-        && program.func(caller).kind == FnKind::Module
-        && !facts.repeated[caller.0 as usize]
+        && runs_once(program, facts, caller)
     {
         return Some(Home::Process);
     }
@@ -355,12 +354,25 @@ fn home(
         (caller, event) = (site.caller, site.event as u32);
         // An instance a module builds at import (and runs no more than once) lives for the
         // process.
-        if program.func(caller).kind == FnKind::Module && !facts.repeated[caller.0 as usize] {
+        if runs_once(program, facts, caller) {
             return Some(Home::Process);
         }
     }
     let depth = program.func(caller).events.get(event as usize)?.loop_depth;
     Some(Home::Call(caller, depth))
+}
+
+/// Whether function `f` makes what it keeps for the whole process: a module body that runs no
+/// more than once, or a pytest fixture wider than one test, whose value every test of its
+/// scope is handed.
+fn runs_once(program: &Program, facts: &Facts, f: FnId) -> bool {
+    let func = program.func(f);
+    (func.kind == FnKind::Module && !facts.repeated[f.0 as usize])
+        || (func.language == Language::Python
+            && program
+                .globals
+                .iter()
+                .any(|g| g.storage == StorageKind::Fixture && g.init == Some(f)))
 }
 
 /// Whether object `o` is made by a static's initialiser for the value it keeps, in place or

@@ -6,7 +6,9 @@
 //! (`item.add_marker(pytest.mark.asyncio(loop_scope="session"))`), which overrides the module's
 //! `pytestmark` and, with `append=False`, the test's own decorator. This module reads such hooks
 //! and tells, for each test module, which scope they impose. A hook that adds markers the scan
-//! cannot follow (a marker from elsewhere, added only to some tests) makes the scope unknown.
+//! cannot follow (a marker from elsewhere, added only to some tests) makes the scope unknown, and
+//! so does a conftest that defines the `event_loop` fixture anew (older pytest-asyncio versions
+//! run the tests below it on the loop that fixture gives).
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +30,8 @@ pub enum HookScope {
         /// wins over the test's decorator too.
         first: bool,
     },
-    /// A hook adds markers that may change the loop scope in a way the scan cannot follow.
+    /// A hook adds markers that may change the loop scope in a way the scan cannot follow, or
+    /// the conftest defines the `event_loop` fixture anew, whose loop the tests run on.
     Unknown,
 }
 
@@ -45,7 +48,10 @@ pub fn hook_scopes(db: &SourceDb, proj: &Project) -> HashMap<usize, HookScope> {
         let Ok(parsed) = ruff_python_parser::parse_module(&text) else {
             continue;
         };
-        if let Some(scope) = module_hook(parsed.suite()) {
+        if overrides_event_loop(parsed.suite()) {
+            // The loop the tests below run on is the fixture's, whatever their markers say.
+            hooks.push((dir.to_path_buf(), HookScope::Unknown));
+        } else if let Some(scope) = module_hook(parsed.suite()) {
             hooks.push((dir.to_path_buf(), scope));
         }
     }
@@ -73,6 +79,14 @@ fn combine(path: &Path, hooks: &[(PathBuf, HookScope)]) -> Option<HookScope> {
         });
     }
     found
+}
+
+/// Whether a module defines pytest-asyncio's `event_loop` fixture anew (older versions run
+/// every async test and fixture of its scope on the loop it gives).
+pub fn overrides_event_loop(suite: &[Stmt]) -> bool {
+    suite
+        .iter()
+        .any(|s| matches!(s, Stmt::FunctionDef(f) if f.name.id.as_str() == "event_loop"))
 }
 
 /// The scope imposed by the `pytest_collection_modifyitems` hook of a conftest module, if it

@@ -34,6 +34,9 @@ pub struct Shape {
     pub fixture_plugin: Option<crate::model::Executor>,
     /// Loop scope of the fixture or test, when given (`loop_scope="session"`).
     pub loop_scope: Option<String>,
+    /// The scope of a fixture (`scope="module"`; `"function"` when not given), which is its
+    /// loop scope when neither the fixture nor the project's settings name one.
+    pub fixture_scope: Option<String>,
     /// The executor an async test mark names (`pytest.mark.asyncio`, `anyio`, `trio`).
     pub test_executor: Option<crate::model::Executor>,
     /// A decorator the frontend does not know: the function may be called from anywhere.
@@ -103,6 +106,7 @@ pub fn classify(decorators: &[Decorator], is_async: bool) -> Shape {
         } else if matches!(path, "pytest.fixture" | "pytest_asyncio.fixture") {
             let scope = kwarg(d, "scope").unwrap_or("function");
             shape.fixture = Some(scope != "function");
+            shape.fixture_scope = Some(scope.to_string());
             if path == "pytest_asyncio.fixture" {
                 shape.fixture_plugin = Some(crate::model::Executor::Asyncio);
             }
@@ -123,6 +127,7 @@ pub fn classify(decorators: &[Decorator], is_async: bool) -> Shape {
                 shape.entry = Some(Entry::ServerAsync {
                     what: format!("`@{}` hook on the server loop", last),
                     requests: last != "on_event",
+                    test_loop: None,
                 });
             }
         } else if (d.receiver_is_object && last == "task") || path.ends_with("shared_task") {
@@ -161,6 +166,7 @@ fn route_entry(d: &Decorator, is_async: bool) -> Entry {
         (true, false) => Entry::ServerAsync {
             what: "async route handler on the server loop".to_string(),
             requests: true,
+            test_loop: None,
         },
     }
 }
@@ -222,6 +228,7 @@ pub fn test_entry(
         Some(s) if s != "function" => Entry::ServerAsync {
             what: format!("pytest-asyncio {s}-scoped event loop"),
             requests: false,
+            test_loop: crate::model::LoopScope::parse(s),
         },
         _ => Entry::Runtime {
             flavor: Flavor::CurrentThread,

@@ -287,6 +287,7 @@ impl<'a> Lowerer<'a> {
                 self.ir.fixtures.push(FixtureDef {
                     name: name.to_string(),
                     global: g,
+                    bound: true,
                 });
             }
         }
@@ -301,8 +302,10 @@ impl<'a> Lowerer<'a> {
         if let Some(g) = scope.result_global
             && self.ir.globals[g as usize].api.is_empty()
         {
-            // Nothing runtime-bound was made: drop the marker so no use is reported.
-            self.ir.fixtures.retain(|fx| fx.global != g);
+            // Nothing runtime-bound was made: no use of it is reported.
+            for fx in self.ir.fixtures.iter_mut().filter(|fx| fx.global == g) {
+                fx.bound = false;
+            }
         }
         for deco in handed_to {
             let call = ruff_python_ast::ExprCall {
@@ -474,9 +477,14 @@ impl<'a> Lowerer<'a> {
                 .test_executor
                 .or(self.module_executor)
                 .or(self.cx.pytest.default_executor);
+            // The module's own `event_loop` fixture gives its async tests their loop.
+            if self.own_event_loop && is_async {
+                return None;
+            }
             match self.cx.hook_scopes.get(&self.mf.source) {
                 // A conftest hook changes the markers of async tests in a way that cannot be
-                // followed: the test runs on some loop, but which one is not known.
+                // followed (or an `event_loop` fixture gives their loop): the test runs on
+                // some loop, but which one is not known.
                 Some(HookScope::Unknown) if is_async => return None,
                 Some(HookScope::Known { scope, first }) => {
                     let scope = scope
@@ -583,7 +591,11 @@ fn fixture_entry(
         },
         (false, true) => Entry::Main,
         (true, _) => {
-            let scope = loop_scope.unwrap_or(if wide { "session" } else { "function" });
+            // pytest-asyncio runs an async fixture on the loop of its own scope unless told
+            // otherwise (`loop_scope=`, `asyncio_default_fixture_loop_scope`).
+            let scope = loop_scope
+                .or(shape.fixture_scope.as_deref())
+                .unwrap_or(if wide { "session" } else { "function" });
             if scope == "function" {
                 Entry::Runtime {
                     flavor: crate::model::Flavor::CurrentThread,
@@ -596,6 +608,7 @@ fn fixture_entry(
                 Entry::ServerAsync {
                     what: format!("pytest-asyncio {scope}-scoped event loop"),
                     requests: false,
+                    test_loop: crate::model::LoopScope::parse(scope),
                 }
             }
         }

@@ -240,6 +240,9 @@ pub struct FixtureDef {
     pub name: String,
     /// Local global index.
     pub global: u32,
+    /// Whether it makes something runtime-bound itself: then a test's reads of it are uses of
+    /// that global. Otherwise it only types the parameters that name it.
+    pub bound: bool,
 }
 
 /// Everything lowered from one file.

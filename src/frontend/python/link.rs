@@ -200,7 +200,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             })
         })
         .collect();
-    linker.param_types(&bodies, &resolved);
+    linker.param_types(&bodies, &resolved, &param_names);
     let mut flow = crate::frontend::flow::FlowLinker::default();
     let mut linked_facts = Vec::with_capacity(files.len());
     let mut handing = Handing::default();
@@ -1357,8 +1357,15 @@ impl<'a> Linker<'a> {
     }
 
     /// Types parameters from the arguments their call sites pass: a parameter that receives
-    /// instances of one project class at every call site that passes a typed value.
-    fn param_types(&mut self, bodies: &[Vec<super::ir::IrFn>], resolved: &Resolved) {
+    /// instances of one project class at every call site that passes a typed value. A test's
+    /// or fixture's parameter that names a wide fixture returning an instance of a project
+    /// class, and that no call site types, is typed by that fixture.
+    fn param_types(
+        &mut self,
+        bodies: &[Vec<super::ir::IrFn>],
+        resolved: &Resolved,
+        param_names: &[thin_vec::ThinVec<ruff_python_ast::name::Name>],
+    ) {
         let mut out: HashMap<(FnId, u32), Option<(usize, u32)>> = HashMap::default();
         for (k, fns) in bodies.iter().enumerate() {
             let paths = resolved.file(k);
@@ -1390,6 +1397,30 @@ impl<'a> Linker<'a> {
                             }
                         })
                         .or_insert(class);
+                }
+            }
+        }
+        // pytest hands a test (or a fixture) what the wide fixture named by its parameter
+        // returns: an instance of a project class types the parameter.
+        for (k, fns) in bodies.iter().enumerate() {
+            for (l, irf) in fns.iter().enumerate() {
+                if !irf.func.is_test || irf.func.entry.is_none() {
+                    continue;
+                }
+                let f = FnId(self.fn_off[k] + l as u32);
+                let names = param_names.get(f.0 as usize).map_or(&[][..], |n| &n[..]);
+                for (pos, name) in names.iter().enumerate() {
+                    let key = (f, pos as u32);
+                    if name.is_empty() || out.contains_key(&key) {
+                        continue;
+                    }
+                    let Some(fixture) = self.fixture_fn(k, name.as_str()) else {
+                        continue;
+                    };
+                    if let Some(Target::Instance(fi, ci)) = self.call_result(Target::Fn(fixture), 0)
+                    {
+                        out.insert(key, Some((fi, ci)));
+                    }
                 }
             }
         }
@@ -1979,18 +2010,34 @@ impl<'a> Linker<'a> {
         }
     }
 
-    /// The wide-scope fixture named `name` visible from `file`: its own, else a conftest's.
+    /// The function of the wide-scope fixture named `name` visible from `file` (see
+    /// [`Linker::fixture_def`]).
+    fn fixture_fn(&self, file: usize, name: &str) -> Option<FnId> {
+        let (k, fx) = self.fixture_def(file, name)?;
+        let init = self.files[k].globals.get(fx.global as usize)?.init?;
+        Some(FnId(init.0 + self.fn_off[k]))
+    }
+
+    /// The global of the wide-scope fixture named `name` visible from `file`, when it makes
+    /// something runtime-bound itself.
     fn fixture(&self, file: usize, name: &str) -> Option<GlobalId> {
+        let (k, fx) = self.fixture_def(file, name).filter(|(_, fx)| fx.bound)?;
+        Some(GlobalId(fx.global + self.glob_off[k]))
+    }
+
+    /// The wide-scope fixture named `name` visible from `file`, with the file defining it: its
+    /// own, else a conftest's.
+    fn fixture_def(&self, file: usize, name: &str) -> Option<(usize, &super::ir::FixtureDef)> {
         let own = self.files[file].fixtures.iter().find(|f| f.name == name);
         if let Some(f) = own {
-            return Some(GlobalId(f.global + self.glob_off[file]));
+            return Some((file, f));
         }
         for (k, f) in self.files.iter().enumerate() {
             if !f.module.ends_with("conftest") {
                 continue;
             }
             if let Some(fx) = f.fixtures.iter().find(|fx| fx.name == name) {
-                return Some(GlobalId(fx.global + self.glob_off[k]));
+                return Some((k, fx));
             }
         }
         None
@@ -2016,6 +2063,7 @@ impl<'a> Linker<'a> {
                             Entry::ServerAsync {
                                 what: format!("{what} on the server loop"),
                                 requests: true,
+                                test_loop: None,
                             }
                         } else {
                             Entry::Repeated { what: what.clone() }

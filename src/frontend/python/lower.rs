@@ -141,6 +141,9 @@ pub struct Lowerer<'a> {
     /// unset or in another state (`if self._x is None or self._x.closed:`): no fill of an
     /// attribute of that name in the file is once per instance.
     pub renewed_attrs: Vec<Name>,
+    /// Whether the module defines pytest-asyncio's `event_loop` fixture anew: its async tests
+    /// run on the loop that fixture gives, which is not followed.
+    pub own_event_loop: bool,
 }
 
 /// A call met in the arguments of a coroutine handed to a loop.
@@ -205,6 +208,7 @@ impl<'a> Lowerer<'a> {
             module_containers: HashSet::default(),
             lazy_attrs: Vec::new(),
             renewed_attrs: Vec::new(),
+            own_event_loop: false,
         }
     }
 

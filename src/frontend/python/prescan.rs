@@ -15,6 +15,7 @@ const MAX_SCAN_DEPTH: u32 = 64;
 
 /// Collects module-level imports and names.
 pub fn module(l: &mut Lowerer<'_>, suite: &[Stmt]) {
+    l.own_event_loop = super::conftest::overrides_event_loop(suite);
     module_block(l, suite, 0);
     module_partials(l, suite);
 }

@@ -74,6 +74,7 @@ fn hook(l: &mut Lowerer<'_>, e: &Expr, what: &str) {
             MarkKind::Entry(Entry::ServerAsync {
                 what: what.to_string(),
                 requests: false,
+                test_loop: None,
             }),
         );
     }
