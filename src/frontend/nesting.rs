@@ -929,7 +929,13 @@ fn python(b: &[u8], s: &mut Scan) {
                 }
             }
             b'\\' => i += 2,
-            b' ' | b'\t' | b'\r' | b'\x0c' => i += 1,
+            b' ' | b'\t' | b'\r' | b'\x0c' => {
+                // Blanks change nothing: a run of them is passed at once.
+                i += 1;
+                while i < n && matches!(b[i], b' ' | b'\t' | b'\r' | b'\x0c') {
+                    i += 1;
+                }
+            }
             b'#' => i = memchr::memchr(b'\n', &b[i..]).map_or(n, |at| i + at),
             b'"' | b'\'' => {
                 i = skip_string(b, i, c);
@@ -996,9 +1002,7 @@ fn python(b: &[u8], s: &mut Scan) {
             }
             c if IDENT[c as usize] => {
                 let start = i;
-                while i < n && IDENT[b[i] as usize] {
-                    i += 1;
-                }
+                i = ident_end(b, i + 1);
                 let word = &b[start..i];
                 if let (Some(&q @ (b'"' | b'\'')), Some(is_f)) = (b.get(i), string_prefix(word)) {
                     if is_f {
@@ -1029,6 +1033,35 @@ fn python(b: &[u8], s: &mut Scan) {
             _ => i += 1,
         }
     }
+}
+
+/// The end of the run of identifier bytes ([`IDENT`]) from `i` on, looked at eight bytes at a
+/// time: a byte of 0x80 and above, or below it a letter, a digit or `_`.
+#[inline]
+fn ident_end(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // For bytes below 0x80: the high bit of each set when the byte is at least `lo` (no sum
+    // carries into the next byte).
+    let at_least = |v: u64, lo: u8| v + ONES * (0x80 - lo as u64);
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let v = w & !HIGH;
+        // Upper-case letters made lower-case; no other byte lands among them.
+        let letter = v | (ONES * 0x20);
+        let letters = at_least(letter, b'a') & !at_least(letter, b'z' + 1);
+        let digits = at_least(v, b'0') & !at_least(v, b'9' + 1);
+        let under = !((v ^ (ONES * b'_' as u64)) + ONES * 0x7f);
+        let other = !(w | letters | digits | under) & HIGH;
+        if other != 0 {
+            return i + (other.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && IDENT[b[i] as usize] {
+        i += 1;
+    }
+    i
 }
 
 /// [`is_ident`] as a table, for the Python scan's inner loop.
