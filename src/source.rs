@@ -246,17 +246,30 @@ impl SourceDb {
 
 /// Whether raw text contains a suppression marker: `looplint:`, or `noqa` in Python.
 pub fn has_marker(bytes: &[u8], language: Language) -> bool {
-    memchr::memmem::find(bytes, b"looplint:").is_some()
-        || (language == Language::Python
-            && [&b"noqa"[..], b"NOQA", b"NoQA"]
-                .iter()
-                .any(|m| memchr::memmem::find(bytes, m).is_some()))
+    // The spellings of `noqa` share their third byte, a `q` or a `Q` (rare in source): one
+    // pass finds them all.
+    let noqa = || {
+        memchr::memchr2_iter(b'q', b'Q', bytes).any(|at| {
+            at >= 2
+                && bytes
+                    .get(at - 2..at + 2)
+                    .is_some_and(|w| matches!(w, b"noqa" | b"NOQA" | b"NoQA"))
+        })
+    };
+    memchr::memmem::find(bytes, b"looplint:").is_some() || (language == Language::Python && noqa())
 }
 
 /// Whether a source says it is generated: `@generated` (as rustfmt and Phabricator read it), or
 /// Go's `Code generated ... DO NOT EDIT`, on one of its first five lines.
 pub fn is_generated(text: &str) -> bool {
     let head = &text[..crate::readfile::floor_char_boundary(text, 4096)];
+    // The first five lines, whose markers cannot span two of them: most files hold neither.
+    let five = memchr::memchr_iter(b'\n', head.as_bytes())
+        .nth(4)
+        .map_or(head, |end| &head[..end]);
+    if !five.contains("@generated") && !five.contains("Code generated ") {
+        return false;
+    }
     head.lines().take(5).any(|line| {
         line.contains("@generated")
             || line
