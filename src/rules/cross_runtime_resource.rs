@@ -10,8 +10,8 @@ use super::reactor_needs;
 use crate::diagnostic::{Finding, Severity};
 use crate::kb::Kb;
 use crate::model::{
-    CellId, CellKind, EventKind, FactKind, FnId, FnKind, Language, Place, Program, ResourceRef,
-    RunKind, Span, StorageKind,
+    CellId, CellKind, EventKind, FactKind, FnId, FnKind, Language, Place, Program, Reach,
+    ResourceRef, RunKind, Span, StorageKind,
 };
 
 /// A place the resource is bound to a runtime: a use, or a creation that binds right away.
@@ -311,6 +311,16 @@ fn home(
         let depth = f.events.get(obj.event as usize)?.loop_depth;
         return Some(Home::Call(obj.func, depth));
     }
+    // A Rust object kept in a field by a body that only a static's initialiser runs
+    // (`CELL.get_or_init(|| Store::connect(url))`): made once, it lives for the process.
+    if program.func(obj.func).language == Language::Rust
+        && fields.contains(&o)
+        && !returned(obj.func)
+        && (obj.ctx.is_some() || !program.func(obj.func).callers_unknown)
+        && run_by_static_init(program, facts, obj.func)
+    {
+        return Some(Home::Process);
+    }
     // A Rust object kept in a field by a body with no calling context of its own (an entry, a
     // body called once) is counted as that body's: only runtimes entered below it meet it,
     // which may miss a use elsewhere but never adds one.
@@ -373,6 +383,22 @@ fn runs_once(program: &Program, facts: &Facts, f: FnId) -> bool {
                 .globals
                 .iter()
                 .any(|g| g.storage == StorageKind::Fixture && g.init == Some(f)))
+}
+
+/// Whether function `f` runs once per process at most: its one caller, or a caller of that
+/// one up the chain of single callers, is a static's initialiser, run by its first reader.
+fn run_by_static_init(program: &Program, facts: &Facts, f: FnId) -> bool {
+    let mut f = f;
+    for _ in 0..8 {
+        let [site] = facts.callers[f.0 as usize].as_slice() else {
+            return false;
+        };
+        if site.nested.is_none() && program.reach(site.caller, site.event) == Reach::Once {
+            return true;
+        }
+        f = site.caller;
+    }
+    false
 }
 
 /// Whether object `o` is made by a static's initialiser for the value it keeps, in place or
@@ -512,11 +538,26 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
     let (mut statics, mut fields, mut merged) = (Vec::new(), Vec::new(), Vec::new());
     for (i, cell) in program.flow.cells.iter().enumerate() {
         let values = flow.values(Place::Cell(CellId(i as u32)));
+        // What a function of a library makes for callers outside the package stands beside
+        // what it makes for the package's own calls of it: no second instance of the package.
+        let outside = |o: ObjId| {
+            let obj = flow.object(o);
+            obj.ctx.is_none()
+                && program.func(obj.func).callers_unknown
+                && values.iter().any(|&(x, _)| {
+                    let other = flow.object(x);
+                    x != o
+                        && other.func == obj.func
+                        && other.event == obj.event
+                        && other.ctx.is_some()
+                })
+        };
+        let instances = values.iter().filter(|&&(o, _)| !outside(o)).count();
         let list = match cell.kind {
             CellKind::Static => &mut statics,
             // One cell stands for the attribute of every instance of the class: objects made
             // for different instances meet there, and which one a use sees is unknown.
-            CellKind::Field if values.len() > 1 => &mut merged,
+            CellKind::Field if instances > 1 => &mut merged,
             CellKind::Field => &mut fields,
         };
         list.extend(values.into_iter().map(|(o, _)| o));

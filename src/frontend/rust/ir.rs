@@ -402,6 +402,9 @@ pub struct FileIr {
     /// `Create` events whose resource is stored in a static (`X.get_or_init(|| ..)`): the
     /// static, and the event as (local fn, event index).
     pub bound_creates: Vec<(Target, u32, u32)>,
+    /// Inline runs of a static cell's initialiser (`X.get_or_init(|| ..)`), as (local fn,
+    /// event index): the first of them to run fills the cell, once per process.
+    pub once_runs: Vec<(u32, u32)>,
     /// Closures and functions handed to a package function, as (local fn, index of the `Run`
     /// event, callee): they run where the callee calls its parameter.
     pub handed: Vec<(u32, u32, Target)>,

@@ -991,6 +991,19 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                     }
                 }
                 let kind = match &ev.kind {
+                    // A static cell's initialiser runs once, for whichever caller comes first:
+                    // what it makes is one object, not one per caller.
+                    FKind::Model(EventKind::Run {
+                        body,
+                        how: RunKind::Inline,
+                        ..
+                    }) if ir.once_runs.contains(&(i as u32, ei as u32)) => {
+                        may_calls.push((i as u32, events.len() as u32, Reach::Once));
+                        Some(EventKind::Call {
+                            callees: smallvec::smallvec![FnId(body.0 + fb)],
+                            result: None,
+                        })
+                    }
                     FKind::Model(k) => {
                         let mut k = offset_kind(k, fb, vb);
                         if let EventKind::Create { resource, .. } = &mut k

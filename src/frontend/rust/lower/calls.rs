@@ -877,7 +877,10 @@ impl<'a> Lowerer<'a, '_> {
                 (Some(t), Expr::Closure(c)) => {
                     let (id, tail) = self.lower_closure(c, None, false);
                     let run_span = self.sp(c.or1_token.span);
-                    self.emit_run(run_span, id, RunKind::Inline);
+                    let api = self.arg_api.clone();
+                    if let Some(at) = self.emit_run_api(run_span, id, RunKind::Inline, api) {
+                        self.ir.once_runs.push(at);
+                    }
                     for p in tail.pend.iter().filter(|p| p.kind == PendKind::Create) {
                         self.ir.bound_creates.push(((**t).clone(), p.f, p.ev));
                     }
