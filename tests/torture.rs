@@ -271,6 +271,17 @@ fn rust_shapes() -> Vec<(&'static str, String)> {
             "closure_generics",
             format!("fn f() {{ g(|a: {}V| 1); }}", r("Map<K, ")),
         ),
+        // Assignments around a run of ranges, shallow enough to be lowered: the lowering
+        // asks for the first and last token of every level, which must not print the level.
+        (
+            "assignments_around_ranges",
+            format!(
+                "async fn f() -> std::io::Result<()> {{ let l = a = {}s{}{}g(1)?; loop {{ match l.accept() {{}} }} }}",
+                "s = ".repeat(50),
+                "..=".repeat(2_000),
+                "s = ".repeat(50)
+            ),
+        ),
         (
             "variant_generics",
             format!("enum E {{ A({}V{}) }}", r("Map<K, "), r(">")),
