@@ -7,7 +7,7 @@ use syn::Expr;
 use syn::punctuated::Punctuated;
 use syn::token::Comma;
 
-use super::flow::{inspects, lazily, projects, stores, uses};
+use super::flow::{inspects, lazily, moves_out, projects, stores, uses};
 use super::typing::{self, ctor_fallback, ret_of};
 use super::{CLOSED, Lowerer, Origin, PendKind, Val, asserts, last_seg, parent_path, strip};
 use crate::frontend::rust::ir::{FKind, Target, TypeRef};
@@ -753,10 +753,13 @@ impl<'a> Lowerer<'a, '_> {
         }
         // A runtime-bound library value is no container: on it, `get`, `set` or `take` are
         // commands sent over it (a redis connection's `conn.get(key)`), not accessors. A
-        // static holding one is a cell, whose `get` and `set` are the cell's.
+        // static holding one is a cell, whose `get` and `set` are the cell's. Only a
+        // container's names read differently, so only they ask the knowledge base.
         let cell_method =
             matches!(recv.origin, Origin::Static(_)) && (projects(&name) || stores(&name));
-        let bound = !cell_method
+        let container_name = projects(&name) || stores(&name) || moves_out(&name);
+        let bound = container_name
+            && !cell_method
             && recv
                 .ty
                 .ext()
