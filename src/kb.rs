@@ -84,6 +84,10 @@ pub enum Concept {
     /// manager, it serves each request on an event loop of its own, made for the request
     /// and closed after it; entered (`with TestClient(app) as c:`), one loop serves the block.
     TestClient,
+    /// Reads a resource's own state without touching its runtime (`session.closed`,
+    /// `client.is_closed`, `pool.is_closing()`): the test that a lazy accessor makes before it
+    /// refills a closed resource, not a use of it.
+    StateCheck,
 }
 
 /// Which runtime a `block-on` or `spawn` API uses.

@@ -360,7 +360,10 @@ impl<'a> Lowerer<'a> {
         if !project {
             self.close_resource_by_method_name(&callee, range);
         }
-        if !handled_recv {
+        // A state check (`pool.is_closing()`) reads a flag of the receiver, not its loop.
+        let state_check = args.is_some_and(|a| a.args.is_empty() && a.keywords.is_empty())
+            && callee.method.is_some_and(|m| self.cx.is_state_check(m));
+        if !handled_recv && !state_check {
             self.receiver_effect(&callee, range);
             if into.is_none() {
                 self.flow_use(range, callee.recv_place);

@@ -1943,6 +1943,13 @@ impl<'a> Linker<'a> {
                         }
                     }
                     (Target::Global(_), 0, RefKind::HandedOn) => {}
+                    // A state check (`session.closed`) reads a flag, not the resource's loop.
+                    (Target::Global(_), 1, k)
+                        if *k != RefKind::Close
+                            && kb
+                                .lookup_method_name(Language::Python, last())
+                                .iter()
+                                .any(|a| a.concept == Concept::StateCheck) => {}
                     (Target::Global(g), _, k) => {
                         let resource = ResourceRef::Global(g);
                         if *k == RefKind::Close || closes() {

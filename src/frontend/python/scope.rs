@@ -219,6 +219,16 @@ impl<'a> Ctx<'a> {
         self.index.exact.get(path).cloned().unwrap_or_default()
     }
 
+    /// Whether the knowledge base names `attr` as a state check on any receiver
+    /// (`closed`, `is_closed`): reading it is no use of the resource.
+    pub fn is_state_check(&self, attr: &str) -> bool {
+        self.methods.contains(attr)
+            && self
+                .method_apis(attr)
+                .iter()
+                .any(|a| a.concept == crate::kb::Concept::StateCheck)
+    }
+
     /// The entries matched by a method name on any receiver.
     pub fn method_apis(&self, method: &str) -> Vec<&'a Api> {
         self.index.methods.get(method).cloned().unwrap_or_default()
