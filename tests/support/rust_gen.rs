@@ -1314,6 +1314,16 @@ const FAMILIES: &[Family] = &[
         agnostic: false,
         tokio_io: false,
     },
+    // The pool is handed to a query whose builder type only linking can tell (a method of the
+    // library's builder that the package might have had): a library call uses its arguments.
+    Family {
+        name: "sqlx_pool_argument",
+        ty: "sqlx::PgPool",
+        create: "sqlx::postgres::PgPoolOptions::new().connect_lazy(\"postgres://localhost/app\").unwrap()",
+        use_expr: "sqlx::query_scalar::<_, i64>(\"SELECT 1\").persistent(false).fetch_one({x}).await.map(|n| n as usize).unwrap_or(0)",
+        agnostic: false,
+        tokio_io: false,
+    },
     Family {
         name: "tokio_sync_mutex",
         ty: "tokio::sync::Mutex<usize>",

@@ -411,6 +411,12 @@ pub struct FileIr {
     /// Knowledge-base events of a method call matched by name on a receiver whose type only
     /// linking can tell: they stand only if that type is no type of the package.
     pub guarded: Vec<Guard>,
+    /// `Use` facts of the arguments of a method call on a receiver whose type only linking can
+    /// tell (`redis::cmd(..).arg(k).query_async(&mut conn)`), as (fact index, local fn, index
+    /// of the call's event): a library method uses what it is handed, a package method's
+    /// parameters receive it instead, so each stands only if the call resolves to no package
+    /// method and the receiver is of no package type.
+    pub lib_arg_uses: Vec<(u32, u32, u32)>,
     /// Storage cells named by flow facts (fields by owning type, statics by name).
     pub cells: Vec<crate::model::Cell>,
     /// Owning function (local id) of each temporary.

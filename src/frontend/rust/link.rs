@@ -1159,11 +1159,50 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 param_pending.push((FnId(fb + fi), at as usize, helper));
             }
         }
+        // Arguments handed to a method of a receiver that linking tells apart: used by a
+        // library method, passed to the parameters of a package method.
+        let not_library: HashSet<u32> = ir
+            .lib_arg_uses
+            .iter()
+            .filter(|&&(_, fi, ev)| {
+                let resolved = event_index
+                    .get(fi as usize)
+                    .and_then(|index| index.get(ev as usize))
+                    .is_some_and(|at| at.is_some());
+                let pkg_recv = match ir
+                    .fns
+                    .get(fi as usize)
+                    .and_then(|func| func.events.get(ev as usize))
+                {
+                    Some(super::ir::FEvent {
+                        kind:
+                            FKind::Ref {
+                                target: Target::Method { ty, .. },
+                                ..
+                            },
+                        ..
+                    }) => matches!(l.eval(f, ty, 0).peel(), RTy::Pkg(..)),
+                    _ => true,
+                };
+                resolved || pkg_recv
+            })
+            .map(|&(fact, _, _)| fact)
+            .collect();
+        let facts: std::borrow::Cow<[crate::model::Fact]> = if not_library.is_empty() {
+            std::borrow::Cow::Borrowed(&ir.flow)
+        } else {
+            ir.flow
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !not_library.contains(&(*i as u32)))
+                .map(|(_, fact)| fact.clone())
+                .collect()
+        };
         flow.add_file(
             &mut program.flow,
             &ir.cells,
             &ir.temps,
-            &ir.flow,
+            &facts,
             fb,
             vb,
             &event_index,

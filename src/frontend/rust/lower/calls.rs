@@ -874,6 +874,10 @@ impl<'a> Lowerer<'a, '_> {
         let by_library = !matches!(recv.ty.peel(), TypeRef::Pkg(_) | TypeRef::Deferred(_))
             && uses_here
             && !stores(&name);
+        // On a receiver whose type only linking can tell, the uses stand if it is a library's.
+        let maybe_library =
+            matches!(recv.ty.peel(), TypeRef::Deferred(_)) && uses_here && !stores(&name);
+        let mut arg_uses = Vec::new();
         let mut places = vec![recv.place];
         for a in &m.args {
             match (&static_init, strip(a)) {
@@ -902,10 +906,14 @@ impl<'a> Lowerer<'a, '_> {
                     // A value handed to a library method that neither keeps nor inspects it
                     // (`query.execute(&pool)`) is used by it.
                     if let Some(p) = v.place
-                        && by_library
+                        && (by_library || maybe_library)
                     {
                         let at = self.sp2(spans::first(a), spans::last(a));
+                        let before = self.ir.flow.len();
                         self.fact(at, FactKind::Use { place: p });
+                        if maybe_library && self.ir.flow.len() > before {
+                            arg_uses.push(before as u32);
+                        }
                     }
                     places.push(v.place);
                 }
@@ -938,6 +946,11 @@ impl<'a> Lowerer<'a, '_> {
                 },
             );
             self.pend(at, PendKind::Call, &mut out);
+            if let Some((f, ev)) = at {
+                self.ir
+                    .lib_arg_uses
+                    .extend(arg_uses.iter().map(|&i| (i, f, ev)));
+            }
             let deferred = matches!(
                 &target,
                 Target::Method {
