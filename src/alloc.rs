@@ -227,17 +227,93 @@ pub fn in_part<R>(part: Part, f: impl FnOnce() -> R) -> R {
     if heap.is_null() {
         return f();
     }
-    /// Puts the previous default heap back, also when `f` unwinds.
-    struct Restore(*mut libmimalloc_sys::mi_heap_t);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            // SAFETY: the heap was this thread's default before and is still alive.
-            unsafe { libmimalloc_sys::mi_heap_set_default(self.0) };
-        }
-    }
     // SAFETY: `heap` is a live heap of this thread.
     let _restore = Restore(unsafe { libmimalloc_sys::mi_heap_set_default(heap) });
     f()
+}
+
+/// A heap of this thread for the temporaries of one piece of work (the syntax tree of a file
+/// and what lowering it allocates on the side), freed whole when the `Scratch` is dropped:
+/// what was allocated in it is not freed block by block, and a tree that is given up with
+/// [`Scratch::discard`] is not walked to be dropped.
+///
+/// Only what [`Scratch::run`] allocates lives in it; nothing allocated there may be used once
+/// the `Scratch` is dropped (copy results out into another heap first, as [`in_part`] does).
+/// When unwinding, or with the `heap-stats` feature (whose counts would miss what is freed
+/// whole), nothing is freed whole: the blocks left are moved to the thread's main heap.
+pub struct Scratch(*mut libmimalloc_sys::mi_heap_t);
+
+impl Scratch {
+    /// A new, empty heap (none when it cannot be made: then work runs in the default heap
+    /// and what it gives up is dropped).
+    pub fn new() -> Scratch {
+        if cfg!(feature = "heap-stats") {
+            return Scratch(std::ptr::null_mut());
+        }
+        // SAFETY: making a heap has no preconditions; it belongs to this thread (`Scratch` is
+        // neither `Send` nor `Sync`).
+        Scratch(unsafe { libmimalloc_sys::mi_heap_new() })
+    }
+
+    /// Runs `f` with this heap as the thread's default.
+    ///
+    /// # Safety
+    ///
+    /// Nothing that `f` allocates may be used after this `Scratch` is dropped: what `f`
+    /// returns must own no block allocated while it ran (other than in a heap of its own, as
+    /// [`in_part`] switches to), or be given to [`Scratch::discard`], and `f` must not store
+    /// such a block anywhere that outlives the `Scratch` (a cache, a thread-local buffer, a
+    /// lazily made static).
+    pub unsafe fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.0.is_null() {
+            return f();
+        }
+        // SAFETY: the heap is alive and this thread's.
+        let _restore = Restore(unsafe { libmimalloc_sys::mi_heap_set_default(self.0) });
+        f()
+    }
+
+    /// Gives up `value`, whose blocks were allocated in this heap: it is freed with the heap,
+    /// without being dropped (dropped at once when there is no heap).
+    pub fn discard<T>(&self, value: T) {
+        if self.0.is_null() {
+            drop(value);
+        } else {
+            std::mem::forget(value);
+        }
+    }
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch::new()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if self.0.is_null() {
+            return;
+        }
+        if std::thread::panicking() {
+            // SAFETY: the heap is alive, this thread's and no longer the default; its blocks
+            // (a panic's message among them) move to the thread's main heap.
+            unsafe { libmimalloc_sys::mi_heap_delete(self.0) };
+        } else {
+            // SAFETY: as above; by the contract of `run`, no block of it is used again.
+            unsafe { libmimalloc_sys::mi_heap_destroy(self.0) };
+        }
+    }
+}
+
+/// Puts a previous default heap back, also when unwinding.
+struct Restore(*mut libmimalloc_sys::mi_heap_t);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        // SAFETY: the heap was this thread's default before and is still alive.
+        unsafe { libmimalloc_sys::mi_heap_set_default(self.0) };
+    }
 }
 
 /// Gives the pages that the heaps of this thread no longer use back to the OS now, and has

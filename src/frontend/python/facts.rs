@@ -360,7 +360,11 @@ impl FileFacts {
         FileFacts {
             facts: self.facts.clone(),
             args: self.args.clone(),
-            keywords: self.keywords.clone(),
+            keywords: self
+                .keywords
+                .iter()
+                .map(|(at, name)| (*at, super::ir::own(name)))
+                .collect(),
             params: self.params.clone(),
             param_ids: HashMap::default(),
         }

@@ -293,7 +293,8 @@ pub struct FileIr {
 impl FileIr {
     /// The same result, each part copied (at its exact size) into the heap of that part (see
     /// [`crate::alloc::Part`]): a file's result stays alive until its project is linked, and
-    /// the link frees its parts at different times.
+    /// the link frees its parts at different times. Names are copied too, not shared (see
+    /// [`own`]): the result outlives the syntax tree.
     pub fn rehome(self) -> FileIr {
         use crate::alloc::{Part, in_part};
         let FileIr {
@@ -327,11 +328,14 @@ impl FileIr {
             functions,
             vars: vars.clone(),
             globals: globals.clone(),
-            defs: defs.clone(),
-            classes: classes.clone(),
+            defs: own_keys(&defs),
+            classes: classes.iter().map(ClassIr::owned).collect(),
             marks: marks.clone(),
-            request_loops: request_loops.clone(),
-            entered: entered.clone(),
+            request_loops: request_loops
+                .iter()
+                .map(|(span, name)| (*span, name.as_ref().map(own)))
+                .collect(),
+            entered: entered.iter().map(own).collect(),
             fixtures: fixtures.clone(),
             paths: in_part(Part::Linked, || paths.clone()),
             attr_creates: attr_creates.clone(),
@@ -342,6 +346,37 @@ impl FileIr {
             temps,
             flow,
         })
+    }
+}
+
+/// A copy of `name` that shares no buffer with it. A long name's clone shares its buffer,
+/// which may sit in the heap of the syntax tree it was read from, freed with the tree.
+pub fn own(name: &Name) -> Name {
+    Name::new(name.as_str())
+}
+
+/// A copy of `map` whose names share no buffer with its own (see [`own`]), with as many
+/// buckets, filled in its order.
+fn own_keys<V: Clone>(map: &HashMap<Name, V>) -> HashMap<Name, V> {
+    let mut out = HashMap::with_capacity_and_hasher(map.capacity(), Default::default());
+    for (k, v) in map {
+        out.insert(own(k), v.clone());
+    }
+    out
+}
+
+impl ClassIr {
+    /// A copy that shares no name's buffer with this class (see [`own`]).
+    fn owned(&self) -> ClassIr {
+        ClassIr {
+            path: self.path.clone(),
+            methods: own_keys(&self.methods),
+            bases: self.bases.clone(),
+            attrs: own_keys(&self.attrs),
+            attr_types: own_keys(&self.attr_types),
+            assigned: self.assigned.iter().map(own).collect(),
+            lazy: self.lazy,
+        }
     }
 }
 
@@ -370,7 +405,7 @@ fn rehome_functions(functions: Vec<IrFn>) -> Vec<IrFn> {
             decorators: f.decorators.clone(),
             public_only: f.public_only,
             arg_types: f.arg_types.clone(),
-            param_names: f.param_names.clone(),
+            param_names: f.param_names.iter().map(own).collect(),
             handed: f.handed.clone(),
         });
         out.push(irf);

@@ -338,27 +338,44 @@ pub fn lower_file(db: &SourceDb, mf: &ModuleFile, cx: &Ctx<'_>) -> Result<FileIr
 
 /// Parses and lowers the text of one file; a file with a suppression marker leaves its
 /// directives in `db`, read from the tokens of this parse.
+///
+/// The syntax tree and what lowering allocates on the side live in a heap of their own, freed
+/// whole once the file is lowered (the tree is not walked to be dropped): the result is copied
+/// out of it by [`FileIr::rehome`], and the directives and a syntax error's problem are made
+/// outside it.
 fn parse_and_lower(
     db: &SourceDb,
     text: &str,
     mf: &ModuleFile,
     cx: &Ctx<'_>,
 ) -> Result<FileIr, Problem> {
-    let parsed = ruff_python_parser::parse_module(text).map_err(|e| Problem {
-        source: mf.source,
-        start: e.location.start().to_u32(),
-        end: e.location.end().to_u32(),
-        message: format!("syntax error: {}", e.error),
-        unreadable: false,
-        limit: false,
-    })?;
+    let scratch = crate::alloc::Scratch::new();
+    // SAFETY: the parse result is given up to the scratch heap below, whatever it is.
+    let parsed = unsafe { scratch.run(|| ruff_python_parser::parse_module(text)) };
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let problem = Problem {
+                source: mf.source,
+                start: e.location.start().to_u32(),
+                end: e.location.end().to_u32(),
+                message: format!("syntax error: {}", e.error),
+                unreadable: false,
+                limit: false,
+            };
+            scratch.discard(e);
+            return Err(problem);
+        }
+    };
     if db.has_marker(mf.source) == Some(true) {
         let directives = crate::suppress::parse_scanned(text, Language::Python, || {
             crate::frontend::comments::python_tokens(parsed.tokens())
         });
         db.set_directives(mf.source, directives);
     }
-    let ir = Lowerer::new(cx, mf).lower_module(parsed.suite());
-    drop(parsed);
+    // SAFETY: lowering keeps nothing beyond the file, and its result is copied into the heaps
+    // of its parts when it ends (`FileIr::rehome`).
+    let ir = unsafe { scratch.run(|| Lowerer::new(cx, mf).lower_module(parsed.suite())) };
+    scratch.discard(parsed);
     Ok(ir)
 }
