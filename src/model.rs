@@ -101,6 +101,47 @@ pub struct Program {
     /// package's impls, which depends on the value; a lazy static's read runs its initialiser
     /// only the first time. Calls not listed run their callees.
     pub reach: rustc_hash::FxHashMap<(FnId, u32), Reach>,
+    /// Where the events of a body sit among its branches, for the Rust bodies with two
+    /// runtime-needing events or more (see [`Regions`]); a body not listed tells nothing.
+    pub regions: rustc_hash::FxHashMap<FnId, Regions>,
+}
+
+/// The branches of one body: each event's branch (a side of an `if`, a `match` arm, a loop's
+/// body, the right side of `&&`, a macro's arguments; 0 is the body itself) and each branch's
+/// enclosing one. The events of one branch run in source order whenever it runs.
+#[derive(Clone, Debug, Default)]
+pub struct Regions {
+    /// The branch of each event, by event index; empty when every event is in the body itself.
+    pub of_event: Vec<u32>,
+    /// The enclosing branch of branch `r`, at `r - 1`.
+    pub parent: Vec<u32>,
+}
+
+impl Regions {
+    /// Whether event `i` runs before event `j` on every path of the body that reaches `j`:
+    /// it comes first, in `j`'s branch or in one around it.
+    pub fn dominates(&self, i: usize, j: usize) -> bool {
+        if i >= j {
+            return false;
+        }
+        if self.of_event.is_empty() {
+            return true;
+        }
+        let (Some(&ri), Some(&rj)) = (self.of_event.get(i), self.of_event.get(j)) else {
+            return false;
+        };
+        let mut r = rj;
+        for _ in 0..=self.parent.len() {
+            if r == ri {
+                return true;
+            }
+            if r == 0 {
+                return false;
+            }
+            r = self.parent[r as usize - 1];
+        }
+        false
+    }
 }
 
 /// How surely a call runs its callees (see [`Program::reach`]).

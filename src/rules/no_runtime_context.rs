@@ -128,10 +128,23 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
             .iter()
             .map(|c| (*c, failing_events(program, facts, fid, c)))
             .collect();
+        let regions = program.regions.get(&fid);
         for (entry, failing) in &per_entry {
+            // The calls of this path that fail at once: what comes after one of them on every
+            // path through the body never runs.
+            let mut failed: Vec<usize> = Vec::new();
             for &(i, failure) in failing {
                 let ev = &f.events[i];
+                if let Some(regions) = regions
+                    && failed.iter().any(|&p| regions.dominates(p, i))
+                {
+                    continue;
+                }
+                let panics_here = facts.needs.get(&(fid, i)).is_some_and(|n| !n.polled);
                 if reported.contains(&ev.span) {
+                    if panics_here {
+                        failed.push(i);
+                    }
                     continue;
                 }
                 // A future can reach a `LocalSet` in ways the model does not follow (built
@@ -158,6 +171,9 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
                 }
                 reported.push(ev.span);
                 panics.push((fid, ev.span));
+                if panics_here {
+                    failed.push(i);
+                }
                 out.push(finding(program, facts, fid, entry, i, failure));
             }
         }

@@ -193,6 +193,8 @@ pub struct FEvent {
     pub kind: FKind,
     /// Build condition of the event (in [`FileIr::conds`]).
     pub when: CondId,
+    /// The branch of its body the event sits in ([`FnIr::regions`]; 0: the body itself).
+    pub region: u32,
 }
 
 /// A function body of the file.
@@ -246,6 +248,10 @@ pub struct FnIr {
     pub diverges: bool,
     /// Events in source order.
     pub events: Vec<FEvent>,
+    /// The branches of the body (a side of an `if`, a `match` arm, a loop's body, the right
+    /// side of `&&`, a macro's arguments), by the branch each one sits in; the body itself,
+    /// region 0, is not listed.
+    pub regions: Vec<u32>,
     /// Build condition of the body (in [`FileIr::conds`]), within its file.
     pub when: CondId,
 }

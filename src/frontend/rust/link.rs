@@ -963,6 +963,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
         let mut may_calls: Vec<(u32, u32, Reach)> = Vec::new();
         for (i, func) in ir.fns.iter().enumerate() {
             let mut events = Vec::with_capacity(func.events.len());
+            let mut event_regions: Vec<u32> = Vec::with_capacity(func.events.len());
             let mut index = Vec::with_capacity(func.events.len());
             for (ei, ev) in func.events.iter().enumerate() {
                 if dropped.contains(&(i as u32, ei as u32)) {
@@ -979,6 +980,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                     let inits = l.lazy_inits(f, target);
                     if !inits.is_empty() {
                         may_calls.push((i as u32, events.len() as u32, Reach::Once));
+                        event_regions.push(ev.region);
                         events.push(Event {
                             span: ev.span,
                             loop_depth: ev.loop_depth,
@@ -1097,6 +1099,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 };
                 if let Some(kind) = kind {
                     index.push(Some(events.len() as u32));
+                    event_regions.push(ev.region);
                     events.push(Event {
                         span: ev.span,
                         loop_depth: ev.loop_depth,
@@ -1112,6 +1115,33 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 param_after.insert(fb + i as u32, after);
             }
             event_index.push(index);
+            // Which runtime-needing events run before which others: kept for the bodies with
+            // two of them or more.
+            let needing = events
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.kind,
+                        EventKind::NeedsRuntime { .. }
+                            | EventKind::Run {
+                                how: RunKind::Spawn,
+                                runtime: RuntimeRef::Current,
+                                ..
+                            }
+                    )
+                })
+                .count();
+            if needing >= 2 {
+                let regions = if event_regions.iter().all(|&r| r == 0) {
+                    crate::model::Regions::default()
+                } else {
+                    crate::model::Regions {
+                        of_event: event_regions,
+                        parent: func.regions.clone(),
+                    }
+                };
+                program.regions.insert(FnId(fb + i as u32), regions);
+            }
             let mut entry = func.entry.clone();
             let non_lib_root = is_root && !in_lib;
             if entry.is_none() && func.is_root_main && non_lib_root {

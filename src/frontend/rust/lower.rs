@@ -179,6 +179,8 @@ struct Scope {
 struct FnState {
     id: u32,
     loop_depth: u16,
+    /// The branch of the body being lowered ([`FnIr::regions`]).
+    region: u32,
     scopes: Vec<Scope>,
     boundary: bool,
     is_move: bool,
@@ -190,6 +192,7 @@ impl FnState {
         FnState {
             id,
             loop_depth: 0,
+            region: 0,
             scopes: vec![Scope::default()],
             boundary,
             is_move,
@@ -590,13 +593,14 @@ impl<'a, 'c> Lowerer<'a, 'c> {
 
     fn emit(&mut self, span: Span, kind: FKind) -> Option<(u32, u32)> {
         let st = self.stack.last()?;
-        let (f, loop_depth) = (st.id, st.loop_depth);
+        let (f, loop_depth, region) = (st.id, st.loop_depth, st.region);
         let events = &mut self.ir.fns[f as usize].events;
         events.push(FEvent {
             span,
             loop_depth,
             kind,
             when: self.when,
+            region,
         });
         Some((f, events.len() as u32 - 1))
     }
@@ -648,6 +652,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             ret: TypeRef::Unknown,
             diverges: false,
             events: Vec::new(),
+            regions: Vec::new(),
             when: self.when,
         });
         self.ir.fns.len() as u32 - 1
@@ -1107,7 +1112,9 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     self.emit_default_call(span, ty.clone());
                 }
                 if let Some((_, diverge)) = &init.diverge {
+                    self.enter_branch();
                     self.lower_expr(diverge);
+                    self.leave_branch();
                 }
                 let mut v = v;
                 if let Some(family) = family
@@ -1423,7 +1430,14 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             Expr::Binary(b) => {
                 self.lower_expr(&b.left);
+                let lazy = matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_));
+                if lazy {
+                    self.enter_branch();
+                }
                 self.lower_expr(&b.right);
+                if lazy {
+                    self.leave_branch();
+                }
                 Val::default()
             }
             Expr::Block(b) => self.lower_block(&b.block, false),
@@ -1775,6 +1789,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     }
 
     fn enter_loop(&mut self) {
+        self.enter_branch();
         if let Some(st) = self.stack.last_mut() {
             st.loop_depth = st.loop_depth.saturating_add(1);
         }
@@ -1783,6 +1798,26 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     fn leave_loop(&mut self) {
         if let Some(st) = self.stack.last_mut() {
             st.loop_depth = st.loop_depth.saturating_sub(1);
+        }
+        self.leave_branch();
+    }
+
+    /// Starts a branch of the current body: code that may not run when the code around it
+    /// does (a side of an `if`, a `match` arm, a loop's body).
+    pub(super) fn enter_branch(&mut self) {
+        if let Some(st) = self.stack.last_mut() {
+            let regions = &mut self.ir.fns[st.id as usize].regions;
+            regions.push(st.region);
+            st.region = regions.len() as u32;
+        }
+    }
+
+    /// Ends the branch [`Self::enter_branch`] started.
+    pub(super) fn leave_branch(&mut self) {
+        if let Some(st) = self.stack.last_mut()
+            && st.region > 0
+        {
+            st.region = self.ir.fns[st.id as usize].regions[st.region as usize - 1];
         }
     }
 
@@ -1793,15 +1828,19 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         let saved_when = self.when;
         let (then_when, else_when) = super::cfg::of_if_condition(&i.cond, &mut self.ir.conds);
         self.when = self.ir.conds.and(saved_when, then_when);
+        self.enter_branch();
         let mut v = self.lower_block(&i.then_branch, tail);
         self.when = saved_when;
         self.pop_scope(None);
+        self.leave_branch();
         if let Some((_, els)) = &i.else_branch {
             if tail {
                 self.escape_if_runtime(els);
             }
             self.when = self.ir.conds.and(saved_when, else_when);
+            self.enter_branch();
             let w = self.lower_expr_t(els, tail);
+            self.leave_branch();
             self.when = saved_when;
             v.pend.extend(w.pend);
             let span = self.sp(i.if_token.span);
@@ -1820,6 +1859,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             let cfg = super::cfg::of_attrs(&arm.attrs, &mut self.ir.conds);
             self.when = self.ir.conds.and(saved_when, cfg);
             self.push_scope();
+            self.enter_branch();
             self.bind_pat_tested(&arm.pat, scrutinee.ty.clone(), &scrutinee);
             if let Some((_, g)) = &arm.guard {
                 self.lower_expr(g);
@@ -1835,6 +1875,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 out.ty = v.ty;
             }
             self.pop_scope(None);
+            self.leave_branch();
             self.when = saved_when;
         }
         let span = self.sp(m.match_token.span);

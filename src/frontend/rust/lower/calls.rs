@@ -1566,7 +1566,16 @@ impl<'a> Lowerer<'a, '_> {
         }
     }
 
+    /// Lowers a macro's arguments as a branch of the body: a macro may run them conditionally
+    /// (`select!`, `debug_assert!`), or not at all.
     pub(super) fn lower_macro(&mut self, mac: &syn::Macro) -> Val {
+        self.enter_branch();
+        let v = self.lower_macro_args(mac);
+        self.leave_branch();
+        v
+    }
+
+    fn lower_macro_args(&mut self, mac: &syn::Macro) -> Val {
         self.library_trait_call_of_macro(mac);
         if !self.macro_worth_parsing(mac) {
             return Val::default();

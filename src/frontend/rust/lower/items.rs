@@ -402,6 +402,7 @@ impl Lowerer<'_, '_> {
                 span: *span,
                 loop_depth: 0,
                 when: crate::model::CondId::TRUE,
+                region: 0,
                 kind: FKind::Ref {
                     target: Target::Implicit {
                         ty: ty.clone(),
@@ -518,6 +519,7 @@ impl Lowerer<'_, '_> {
                 span,
                 loop_depth: 0,
                 when: crate::model::CondId::TRUE,
+                region: 0,
                 kind: super::FKind::Model(crate::model::EventKind::ExpectsFailure {
                     what: if expected.is_empty() {
                         Vec::new()
