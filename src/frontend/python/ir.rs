@@ -385,31 +385,48 @@ impl ClassIr {
 /// what the link frees as it goes (the list itself, the pending references, the lists of
 /// events) into that of [`crate::alloc::Part::Linked`], so that the pages the link empties do
 /// not hold a name the program still needs.
-fn rehome_functions(functions: Vec<IrFn>) -> Vec<IrFn> {
+///
+/// Each heap is made the default once for all the functions (three passes), not four times for
+/// each of them.
+fn rehome_functions(mut functions: Vec<IrFn>) -> Vec<IrFn> {
     use crate::alloc::{Part, in_part};
-    let mut out = in_part(Part::Linked, || Vec::with_capacity(functions.len()));
-    for mut f in functions {
-        let events = std::mem::take(&mut f.func.events);
-        let mut func = in_part(Part::Functions, || f.func.clone());
-        func.events = in_part(Part::Linked, || Vec::with_capacity(events.len()));
-        in_part(Part::Functions, || {
-            func.events.extend(events.iter().cloned())
-        });
-        let irf = in_part(Part::Linked, || IrFn {
-            func,
-            pending: f.pending.clone(),
-            returns: f.returns.clone(),
-            property: f.property,
-            returns_fn: f.returns_fn,
-            returned: f.returned,
-            decorators: f.decorators.clone(),
-            public_only: f.public_only,
-            arg_types: f.arg_types.clone(),
-            param_names: f.param_names.iter().map(own).collect(),
-            handed: f.handed.clone(),
-        });
-        out.push(irf);
-    }
+    // The lists of events and the bodies without them, in the heap of the caller.
+    let events: Vec<Vec<crate::model::Event>> = functions
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.func.events))
+        .collect();
+    let mut funcs: Vec<Function> = Vec::with_capacity(functions.len());
+    in_part(Part::Functions, || {
+        funcs.extend(functions.iter().map(|f| f.func.clone()))
+    });
+    let mut out: Vec<IrFn> = in_part(Part::Linked, || {
+        functions
+            .iter()
+            .zip(funcs)
+            .zip(&events)
+            .map(|((f, mut func), events)| {
+                func.events = Vec::with_capacity(events.len());
+                IrFn {
+                    func,
+                    pending: f.pending.clone(),
+                    returns: f.returns.clone(),
+                    property: f.property,
+                    returns_fn: f.returns_fn,
+                    returned: f.returned,
+                    decorators: f.decorators.clone(),
+                    public_only: f.public_only,
+                    arg_types: f.arg_types.clone(),
+                    param_names: f.param_names.iter().map(own).collect(),
+                    handed: f.handed.clone(),
+                }
+            })
+            .collect()
+    });
+    in_part(Part::Functions, || {
+        for (f, events) in out.iter_mut().zip(&events) {
+            f.func.events.extend(events.iter().cloned());
+        }
+    });
     out
 }
 

@@ -231,20 +231,15 @@ impl<'a> Lowerer<'a> {
         self.scopes.push(Scope::new(ScopeKind::Module, id, false));
         self.body(suite);
         self.scopes.pop();
-        // Every file's result stays alive until its project is linked: without the spare
-        // room that growing left in its lists.
+        // Every file's result stays alive until its project is linked: `rehome` copies its
+        // lists at their exact sizes, without the spare room that growing left in them.
         let mut ir = self.ir;
-        ir.functions.shrink_to_fit();
         // A test client entered by name somewhere in the file keeps one loop there.
         let entered = std::mem::take(&mut ir.entered);
         ir.request_loops
             .retain(|(_, name)| name.as_ref().is_none_or(|n| !entered.contains(n)));
         ir.flow.renew(&ir.cells, &self.renewed_attrs);
         ir.flow.finish();
-        ir.temps.shrink_to_fit();
-        ir.cells.shrink_to_fit();
-        ir.vars.shrink_to_fit();
-        ir.paths.shrink_to_fit();
         // Only a call that becomes a call event, here or when a pending reference is resolved,
         // can have its arguments looked up.
         let called: rustc_hash::FxHashSet<(u32, u32)> = ir
