@@ -134,7 +134,8 @@ pub enum FactKind {
         place: Place,
     },
     /// The value in `place` is emptied of what ties it to a runtime and stays usable (a pool
-    /// that closes its connections, which the next use opens afresh: `engine.dispose()`).
+    /// that closes its connections, which the next use opens afresh: `engine.dispose()`), or
+    /// the storage in `place` is emptied for the next run to fill anew (`global s; s = None`).
     Reset {
         /// The reset place.
         place: Place,

@@ -2006,6 +2006,116 @@ fn lent_client_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// A client a run fills lazily into long-lived storage (a module global behind an accessor
+/// function, or an attribute of a module-level instance behind an accessor method) and renews
+/// for the next run: each run closes and forgets it (`renewal = reset_none`), or closes it and
+/// the fill checks its state (`if c is None or c.closed:`, `renewal = closed_guard`). The bug
+/// variants leave it to the next run's loop: only the last run releases it, or the fill checks
+/// `is None` alone while each run closes the client without forgetting it.
+fn refill_programs(out: &mut Vec<Program>) {
+    // (family, import, create, use of `{x}`, close method, state check, or empty)
+    const FAMS: &[(&str, &str, &str, &str, &str, &str)] = &[
+        (
+            "httpx_client",
+            "import httpx\n",
+            "httpx.AsyncClient(base_url=\"http://127.0.0.1:9\")",
+            "(await {x}.get(\"/items\")).status_code",
+            "aclose",
+            "is_closed",
+        ),
+        (
+            "aiohttp_session",
+            "import aiohttp\n",
+            "aiohttp.ClientSession()",
+            "len(await (await {x}.get(\"http://127.0.0.1:9/items\")).read())",
+            "close",
+            "closed",
+        ),
+        (
+            "redis_client",
+            "import redis.asyncio as aioredis\n",
+            "aioredis.Redis()",
+            "len(await {x}.keys(\"job:*\"))",
+            "aclose",
+            "",
+        ),
+    ];
+    for &(fam, import, create, use_expr, close, check) in FAMS {
+        for holder in ["module_accessor", "instance_accessor"] {
+            for renewal in ["reset_none", "closed_guard"] {
+                if renewal == "closed_guard" && check.is_empty() {
+                    continue;
+                }
+                for variant in ["correct", "released_at_shutdown", "guard_none_only"] {
+                    if variant == "guard_none_only" && renewal == "reset_none" {
+                        continue;
+                    }
+                    let bug = variant != "correct";
+                    let (r, decl) = match holder {
+                        "module_accessor" => ("_res", "    global _res\n"),
+                        _ => ("self._res", ""),
+                    };
+                    let guard = if renewal == "closed_guard" && variant != "guard_none_only" {
+                        format!("{r} is None or {r}.{check}")
+                    } else {
+                        format!("{r} is None")
+                    };
+                    let pad = if holder == "module_accessor" { 8 } else { 12 };
+                    let reset = if renewal == "reset_none" {
+                        format!("{}{r} = None\n", " ".repeat(pad))
+                    } else {
+                        String::new()
+                    };
+                    let use_line = use_expr.replace("{x}", "res");
+                    let (items, get, release) = match holder {
+                        "module_accessor" => (
+                            format!(
+                                "_res = None\n\n\ndef resource():\n{decl}    if {guard}:\n        _res = {create}\n    return _res\n\n\nasync def release():\n{decl}    if _res is not None:\n        await _res.{close}()  @?\n{reset}"
+                            ),
+                            "resource()",
+                            "release()",
+                        ),
+                        _ => (
+                            format!(
+                                "class Store:\n    def __init__(self):\n        self._res = None\n\n    def resource(self):\n        if {guard}:\n            self._res = {create}\n        return self._res\n\n    async def release(self):\n        if self._res is not None:\n            await self._res.{close}()  @?\n{reset}\n\nstore = Store()\n"
+                            ),
+                            "store.resource()",
+                            "store.release()",
+                        ),
+                    };
+                    let run = if variant == "released_at_shutdown" {
+                        "async def run():\n    return await work()\n".to_string()
+                    } else {
+                        format!(
+                            "async def run():\n    try:\n        return await work()\n    finally:\n        await {release}\n"
+                        )
+                    };
+                    let shutdown = if variant == "released_at_shutdown" {
+                        format!("    asyncio.run({release})\n")
+                    } else {
+                        String::new()
+                    };
+                    let main = format!(
+                        "\"\"\"Generated program.\"\"\"\nimport asyncio\n\n{import}\n\n{items}\n\nasync def work():\n    res = {get}\n    return {use_line}  @@\n\n\n{run}\n\ndef main():\n    print(asyncio.run(run()))\n    print(asyncio.run(run()))\n{shutdown}\n\nif __name__ == \"__main__\":\n    main()\n"
+                    );
+                    let files = vec![("app.py".to_string(), main)];
+                    let dims = vec![
+                        ("class", "cross-runtime-resource".to_string()),
+                        ("family", fam.to_string()),
+                        ("refill_holder", holder.to_string()),
+                        ("renewal", renewal.to_string()),
+                        ("twin", if bug { variant } else { "correct" }.to_string()),
+                    ];
+                    let rule = bug.then_some("cross-runtime-resource");
+                    out.push(
+                        Program::new("python", dims, rule, files).tolerating(&["unclosed-client"]),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Every generated Python program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
@@ -2017,5 +2127,6 @@ pub fn generate() -> Vec<Program> {
     scoped_runtime_programs(&mut out);
     callback_programs(&mut out);
     lent_client_programs(&mut out);
+    refill_programs(&mut out);
     out
 }

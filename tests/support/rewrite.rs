@@ -1229,7 +1229,9 @@ fn python_top_names(lines: &[Line]) -> BTreeSet<String> {
             Some(r) => r.chars().take_while(|c| is_word(*c)).collect(),
             None => {
                 let n: String = t.chars().take_while(|c| is_word(*c)).collect();
-                if !n.is_empty() && t[n.len()..].trim_start().starts_with('=') {
+                // `name = ..` and the annotated `name: T = ..`.
+                let after = t[n.len()..].trim_start();
+                if !n.is_empty() && (after.starts_with('=') || after.starts_with(':')) {
                     n
                 } else {
                     continue;

@@ -363,9 +363,25 @@ impl<'a> Lowerer<'a> {
         // A state check (`pool.is_closing()`) reads a flag of the receiver, not its loop.
         let state_check = args.is_some_and(|a| a.args.is_empty() && a.keywords.is_empty())
             && callee.method.is_some_and(|m| self.cx.is_state_check(m));
+        // A close by name of a module global (`await _session.close()`), whose value is not of
+        // a project class: the close of what the global holds (for a global filled again when
+        // closed, a reset).
+        let closes_static = matches!(callee.recv_place, Some(Place::Cell(_)))
+            && callee
+                .method
+                .is_some_and(|m| self.cx.index.resource_closes.contains(m))
+            && !callee
+                .typed
+                .as_deref()
+                .and_then(super::scope::split_last)
+                .is_some_and(|(recv, _)| is_class_instance(recv));
         if !handled_recv && !state_check {
             self.receiver_effect(&callee, range);
             if into.is_none() {
+                // The close does I/O with the value: a use too.
+                if let (Some(place), true) = (callee.recv_place, closes_static) {
+                    self.fact(range, crate::model::FactKind::Close { place });
+                }
                 self.flow_use(range, callee.recv_place);
             }
         }
@@ -373,7 +389,7 @@ impl<'a> Lowerer<'a> {
         // does its I/O with that value.
         if awaited || matches!(dest, Dest::Await | Dest::With(_)) {
             let base = callee.base_place.or_else(|| self.name_chain_base(func));
-            if base != callee.recv_place {
+            if base != callee.recv_place && !state_check {
                 self.flow_use(range, base);
             }
         }

@@ -564,6 +564,23 @@ impl<'a> Lowerer<'a> {
                     }
                     _ => self.expr(value, Dest::Bind(name, n.range)),
                 };
+                // `global s; s = None` in a function empties the module global: what a later
+                // run stores there is tied to no loop yet.
+                if value.is_none_literal_expr()
+                    && !self.at_module_level()
+                    && self.scope().globals_decl.contains(name)
+                    && let Some(place) = self.bind_place(name)
+                {
+                    self.fact(n.range, FactKind::Reset { place });
+                }
+                // Filled again under a test of its state: a close empties it for the next run.
+                if !self.at_module_level()
+                    && self.scope().globals_decl.contains(name)
+                    && self.state_guards.iter().any(|g| g.as_str() == name)
+                    && !self.state_checked.iter().any(|g| g.as_str() == name)
+                {
+                    self.state_checked.push(Name::new(name));
+                }
                 if val.place.is_some() || !self.at_module_level() {
                     let to = self.bind_place(name);
                     self.flow_assign(n.range, to, val.place);

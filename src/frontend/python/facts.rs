@@ -346,6 +346,30 @@ impl FileFacts {
         }
     }
 
+    /// A close of a module global of `module` named in `names` (globals whose state a test
+    /// checks before filling them again) also resets it: the next run fills it anew.
+    pub fn reset_closed(&mut self, cells: &[Cell], module: &str, names: &[Name]) {
+        if names.is_empty() {
+            return;
+        }
+        let mut resets = Vec::new();
+        for f in &self.facts {
+            if let Packed::Close { place } = f.kind
+                && place.kind() == Some(CodeKind::Cell)
+                && let Some(c) = cells.get(place.index() as usize)
+                && c.kind == CellKind::Static
+                && c.owner == module
+                && names.iter().any(|n| n.as_str() == c.name)
+            {
+                resets.push(PackedFact {
+                    kind: Packed::Reset { place },
+                    ..*f
+                });
+            }
+        }
+        self.facts.extend(resets);
+    }
+
     /// Done recording: the lists are shrunk to size.
     pub fn finish(&mut self) {
         self.param_ids = HashMap::default();

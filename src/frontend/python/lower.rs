@@ -141,6 +141,12 @@ pub struct Lowerer<'a> {
     /// unset or in another state (`if self._x is None or self._x.closed:`): no fill of an
     /// attribute of that name in the file is once per instance.
     pub renewed_attrs: Vec<Name>,
+    /// Names whose state the enclosing `if` tests check (`if s is None or s.closed:`).
+    pub state_guards: Vec<Name>,
+    /// Module globals that a function fills again under a test of their state (`if s is None
+    /// or s.closed: s = ..`): a run that closes one leaves it to be filled anew, so the close
+    /// also resets it.
+    pub state_checked: Vec<Name>,
     /// Whether the module defines pytest-asyncio's `event_loop` fixture anew: its async tests
     /// run on the loop that fixture gives, which is not followed.
     pub own_event_loop: bool,
@@ -208,6 +214,8 @@ impl<'a> Lowerer<'a> {
             module_containers: HashSet::default(),
             lazy_attrs: Vec::new(),
             renewed_attrs: Vec::new(),
+            state_guards: Vec::new(),
+            state_checked: Vec::new(),
             own_event_loop: false,
         }
     }
@@ -239,6 +247,8 @@ impl<'a> Lowerer<'a> {
         ir.request_loops
             .retain(|(_, name)| name.as_ref().is_none_or(|n| !entered.contains(n)));
         ir.flow.renew(&ir.cells, &self.renewed_attrs);
+        ir.flow
+            .reset_closed(&ir.cells, &self.mf.name, &self.state_checked);
         ir.flow.finish();
         // Only a call that becomes a call event, here or when a pending reference is resolved,
         // can have its arguments looked up.
@@ -832,9 +842,12 @@ impl<'a> Lowerer<'a> {
         self.expr(&i.test, super::exprs::Dest::Read);
         let test = self.param_test(&i.test);
         let outer = self.lazy_attrs.len();
+        let guards = self.state_guards.len();
         self.unset_attrs(&i.test);
+        self.note_state_checks(&i.test);
         self.under(test, |l| l.body(&i.body));
         self.lazy_attrs.truncate(outer);
+        self.state_guards.truncate(guards);
         // Each later clause runs only when the tests before it failed.
         let mut failed = self.ir.conds.not(test);
         for clause in &i.elif_else_clauses {
@@ -881,6 +894,28 @@ impl<'a> Lowerer<'a> {
                 self.self_attr_unset(&c.left)
             }
             _ => false,
+        }
+    }
+
+    /// Notes the names whose state a test checks (`s.closed`, `not s.is_closed`,
+    /// `s.is_closing()`), in any part of it ([`Lowerer::state_guards`]).
+    fn note_state_checks(&mut self, test: &Expr) {
+        match test {
+            Expr::BoolOp(b) => {
+                for v in &b.values {
+                    self.note_state_checks(v);
+                }
+            }
+            Expr::UnaryOp(u) => self.note_state_checks(&u.operand),
+            Expr::Call(c) if c.arguments.is_empty() => self.note_state_checks(&c.func),
+            Expr::Attribute(a) => {
+                if let Expr::Name(n) = &*a.value
+                    && self.cx.is_state_check(a.attr.id.as_str())
+                {
+                    self.state_guards.push(n.id.clone());
+                }
+            }
+            _ => {}
         }
     }
 
