@@ -63,6 +63,10 @@ pub struct Finding {
     /// Whether a test provokes this failure on purpose and asserts it (`#[should_panic]`,
     /// `pytest.raises`): such findings have severity `Note` and are hidden unless asked for.
     pub expected: bool,
+    /// The one thing the finding is about, by where it starts (a resource's creation, a
+    /// runtime's end): findings of one rule about the same thing are told as one, the first
+    /// with the others' places as labels ([`merge_groups`]).
+    pub group: Option<Span>,
 }
 
 impl Finding {
@@ -84,7 +88,14 @@ impl Finding {
             help: None,
             in_test: false,
             expected: false,
+            group: None,
         }
+    }
+
+    /// Sets what the finding is about ([`Finding::group`]).
+    pub fn group(mut self, span: Span) -> Self {
+        self.group = Some(span);
+        self
     }
 
     /// Adds a secondary label.
@@ -112,5 +123,97 @@ impl Finding {
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+}
+
+/// Tells the findings of one rule about the same thing as one: those with the same
+/// [`Finding::group`], and grouped ones whose primary places nest (one use reached as a resource
+/// kept in a static and as the object the static holds). The first keeps its story and gains a
+/// label at each later one's primary place, which is dropped. A finding a test provokes on
+/// purpose is told only with others provoked the same way.
+pub fn merge_groups(findings: &mut Vec<Finding>) {
+    let nest = |a: Span, b: Span| {
+        a.file == b.file
+            && (a.start <= b.start && b.end <= a.end || b.start <= a.start && a.end <= b.end)
+    };
+    let mut keep = vec![true; findings.len()];
+    for i in 0..findings.len() {
+        let Some(g) = findings[i].group else {
+            continue;
+        };
+        let (rule, expected, span) = (findings[i].rule, findings[i].expected, findings[i].primary);
+        let Some(j) = (0..i).find(|&j| {
+            let f = &findings[j];
+            keep[j]
+                && f.rule == rule
+                && f.expected == expected
+                && f.group.is_some_and(|h| h == g || nest(f.primary, span))
+        }) else {
+            continue;
+        };
+        keep[i] = false;
+        let label = findings[i].primary_label.clone();
+        let target = &mut findings[j];
+        if nest(span, target.primary) || target.labels.iter().any(|l| l.span == span) {
+            continue;
+        }
+        let message = if label.starts_with("also") {
+            label
+        } else if label.is_empty() {
+            "also here".to_string()
+        } else {
+            format!("also {label}")
+        };
+        target.labels.push(Label { span, message });
+    }
+    let mut k = keep.into_iter();
+    findings.retain(|_| k.next().unwrap_or(true));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn use_of(group: u32, start: u32, end: u32) -> Finding {
+        Finding::new(
+            "cross-runtime-resource",
+            Severity::Error,
+            Span::new(0, start, end),
+            "m",
+        )
+        .primary_label("used under B")
+        .group(Span::new(0, group, group + 4))
+    }
+
+    #[test]
+    fn uses_of_one_thing_are_told_once_with_labels() {
+        let mut fs = vec![use_of(0, 10, 14), use_of(50, 60, 64), use_of(0, 20, 24)];
+        merge_groups(&mut fs);
+        assert_eq!(fs.len(), 2);
+        assert_eq!(fs[0].primary, Span::new(0, 10, 14));
+        assert_eq!(fs[0].labels.len(), 1);
+        assert_eq!(fs[0].labels[0].span, Span::new(0, 20, 24));
+        assert_eq!(fs[0].labels[0].message, "also used under B");
+        assert_eq!(fs[1].primary, Span::new(0, 60, 64));
+    }
+
+    #[test]
+    fn nested_primaries_are_one_finding_and_other_rules_or_expected_ones_stay_apart() {
+        let mut fs = vec![use_of(0, 10, 20), use_of(50, 12, 16)];
+        merge_groups(&mut fs);
+        assert_eq!(fs.len(), 1);
+        assert!(
+            fs[0].labels.is_empty(),
+            "the same place is not labelled twice"
+        );
+        let mut expected = use_of(0, 30, 34);
+        expected.expected = true;
+        let mut other_rule = use_of(0, 40, 44);
+        other_rule.rule = "use-after-runtime-close";
+        let mut ungrouped = use_of(0, 50, 54);
+        ungrouped.group = None;
+        let mut fs = vec![use_of(0, 10, 14), expected, other_rule, ungrouped];
+        merge_groups(&mut fs);
+        assert_eq!(fs.len(), 4);
     }
 }

@@ -303,6 +303,7 @@ pub fn solve(program: &Program, callers: &[Vec<CallSite>]) -> Flow {
                 FactKind::Use { .. }
                 | FactKind::Drop { .. }
                 | FactKind::Reset { .. }
+                | FactKind::TakeOut { .. }
                 | FactKind::Close { .. }
                 | FactKind::Escape { .. }
                 | FactKind::Release { .. }

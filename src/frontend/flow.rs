@@ -94,6 +94,7 @@ impl FlowLinker {
                 FactKind::Use { place: p } => FactKind::Use { place: place(*p) },
                 FactKind::Drop { place: p } => FactKind::Drop { place: place(*p) },
                 FactKind::Reset { place: p } => FactKind::Reset { place: place(*p) },
+                FactKind::TakeOut { place: p } => FactKind::TakeOut { place: place(*p) },
                 FactKind::Close { place: p } => FactKind::Close { place: place(*p) },
                 FactKind::Escape { place: p } => FactKind::Escape { place: place(*p) },
                 FactKind::Release { cell } => FactKind::Release {

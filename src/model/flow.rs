@@ -133,6 +133,12 @@ pub enum FactKind {
         /// The place the value was moved out of.
         place: Place,
     },
+    /// A value is moved out of `place` (`slot.take()`, `map.remove(k)`, `list.pop()`): from here
+    /// on the place may hold nothing, whatever it held before.
+    TakeOut {
+        /// The place the value was moved out of.
+        place: Place,
+    },
     /// The value in `place` is emptied of what ties it to a runtime and stays usable (a pool
     /// that closes its connections, which the next use opens afresh: `engine.dispose()`), or
     /// the storage in `place` is emptied for the next run to fill anew (`global s; s = None`).

@@ -862,6 +862,7 @@ fn followed_finding(
     let message = first_ran_message(lang, &format!("this {api}"), &inst.what);
     let mut f = Finding::new("cross-runtime-resource", Severity::Error, b.span, message)
         .primary_label(format!("used under {}", inst.what))
+        .group(obj.span)
         .label(
             obj.span,
             match obj.ctx {
@@ -994,6 +995,7 @@ fn flowed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 message,
             )
             .primary_label("used under another runtime")
+            .group(obj.span)
             .label(
                 obj.span,
                 "created here, bound to the runtime running this code",
@@ -1063,6 +1065,7 @@ fn by_instances(
     );
     let f = Finding::new("cross-runtime-resource", Severity::Error, span, message)
         .primary_label(format!("used under {}", used.what))
+        .group(obj.span)
         .label(
             obj.span,
             "created here, bound to the runtime running this code",
@@ -1200,7 +1203,7 @@ fn finding(
     let mut f = Finding::new("cross-runtime-resource", Severity::Error, b.span, message)
         .primary_label(format!("used under {}", inst.what));
     if let Some((span, msg)) = origin {
-        f = f.label(span, msg);
+        f = f.label(span, msg).group(span);
     }
     match other {
         Some(o) => {

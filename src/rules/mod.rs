@@ -249,6 +249,7 @@ pub fn run(
             }
         }
     }
+    crate::diagnostic::merge_groups(&mut out);
     out
 }
 

@@ -11,6 +11,7 @@ use super::explain::{chain_labels, path_is_certain};
 
 /// Reports runtimes whose drop happens on a runtime worker thread.
 pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
+    let emptied = emptied(program);
     for (fid, f) in program.fns() {
         for (i, ev) in f.events.iter().enumerate() {
             let EventKind::RuntimeNew { var, api, .. } = &ev.kind else {
@@ -34,7 +35,15 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
                     None => stored = true,
                 }
             }
-            if stored {
+            // Kept in a field or static that code empties, it may be gone before the owner.
+            let taken_out = || {
+                facts.flow.made_at(fid, i).any(|o| {
+                    emptied
+                        .iter()
+                        .any(|&p| facts.flow.values(p).iter().any(|&(x, _)| x == o))
+                })
+            };
+            if stored || (!emptied.is_empty() && taken_out()) {
                 continue;
             }
             if facts.flow.made_at(fid, i).next().is_none() {
@@ -110,7 +119,7 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
             }
         }
     }
-    field_overwrites(program, facts, out);
+    field_overwrites(program, facts, &emptied, out);
 }
 
 /// An async context of `f` reached through calls whose placement is certain.
@@ -134,7 +143,21 @@ fn shut_down_in_background(program: &Program, f: crate::model::FnId) -> bool {
 
 /// A field that owns a runtime, overwritten in async code, or whose runtime is taken out and
 /// thrown away there: the old runtime is dropped on a worker thread.
-fn field_overwrites(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+/// Places some code moves a value out of (`map.remove(k)`, `slot.take()`): whether one still
+/// holds a runtime when its owner dies is not known.
+fn emptied(program: &Program) -> Vec<Place> {
+    program
+        .flow
+        .facts
+        .iter()
+        .filter_map(|f| match f.kind {
+            FactKind::TakeOut { place } | FactKind::Drop { place } => Some(place),
+            _ => None,
+        })
+        .collect()
+}
+
+fn field_overwrites(program: &Program, facts: &Facts, emptied: &[Place], out: &mut Vec<Finding>) {
     for fact in &program.flow.facts {
         let (place, how) = match fact.kind {
             FactKind::Store {
@@ -153,7 +176,9 @@ fn field_overwrites(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         }
         // A hand-written `Drop` that runs first may take the runtime out of its field and shut
         // it down in the background: unknown, so silent.
-        if matches!(how, FieldEnd::OwnerDies) && runs_drop_impl(program, fid, fact.span) {
+        if matches!(how, FieldEnd::OwnerDies)
+            && (runs_drop_impl(program, fid, fact.span) || emptied.contains(&place))
+        {
             continue;
         }
         let Some(entry) = certain_async(program, facts, fid) else {

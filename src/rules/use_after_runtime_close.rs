@@ -60,6 +60,7 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
             if let Some(&(end, g)) = dead_vars.get(&v) {
                 out.push(
                     base(program, facts, fid, ev.span, v)
+                        .group(end)
                         .label(end, format!("the runtime behind it is dropped here, when `{}` returns", program.func(g).name))
                         .help("return or store the `Runtime` itself (or keep it alive alongside the handle) instead of only its `Handle`"),
                 );
@@ -71,6 +72,7 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
             {
                 out.push(
                     base(program, facts, fid, ev.span, v)
+                        .group(close)
                         .label(close, "the runtime is shut down here")
                         .help("keep the runtime alive until its last use, or create a new one"),
                 );
@@ -110,7 +112,8 @@ fn late_uses(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             .to_string(),
         )
         .primary_label("the runtime is already gone here")
-        .label(u.ended, "the runtime ends here");
+        .label(u.ended, "the runtime ends here")
+        .group(u.ended);
         if u.inner.is_some() {
             let what = match &ev.kind {
                 EventKind::Call { callees, .. } => callees.first().map(|&c| {
@@ -355,7 +358,8 @@ fn shared_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                     )
                     .primary_label("the loop is already closed here")
                     .note("asyncio raises: \"RuntimeError: Event loop is closed\"")
-                    .label(close, "the loop is closed here, and this code runs again afterwards")
+                    .group(close)
+                        .label(close, "the loop is closed here, and this code runs again afterwards")
                     .help("create a new loop per call (`asyncio.run`), or close the shared loop only once at exit"),
                 );
                 continue;
@@ -369,6 +373,7 @@ fn shared_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             if let Some(&(_, close)) = closes.get(&v) {
                 out.push(
                     base(program, facts, fid, ev.span, v)
+                        .group(close)
                         .label(close, "the loop is closed here, and this code runs again afterwards")
                         .help("create a new loop per call (`asyncio.run`), or close the shared loop only once at exit"),
                 );

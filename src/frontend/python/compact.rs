@@ -269,6 +269,10 @@ fn compact_flow(
                 Some(place) => FactKind::Reset { place },
                 None => continue,
             },
+            FactKind::TakeOut { place: p } => match place(p) {
+                Some(place) => FactKind::TakeOut { place },
+                None => continue,
+            },
             FactKind::Close { place: p } => match place(p) {
                 Some(place) => FactKind::Close { place },
                 None => continue,

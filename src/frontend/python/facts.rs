@@ -207,7 +207,11 @@ impl FileFacts {
             FactKind::Release { cell } => Packed::Release { cell: cell.0 },
             // Closures kept as values and calls through them are not recorded in Python.
             // Nor are lazily initialised fields.
-            FactKind::Body { .. } | FactKind::CallVia { .. } | FactKind::Lazy { .. } => return,
+            // Nor are values moved out of containers.
+            FactKind::Body { .. }
+            | FactKind::CallVia { .. }
+            | FactKind::Lazy { .. }
+            | FactKind::TakeOut { .. } => return,
         };
         self.facts.push(PackedFact {
             func,

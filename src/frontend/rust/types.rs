@@ -90,6 +90,33 @@ pub fn cell_content(ty: &Type) -> &Type {
     ty
 }
 
+/// Whether a static of type `ty` starts out holding nothing runtime-bound, whatever its type
+/// names: its value (past a lazy cell, locks and pointers) is an `Option` or a collection,
+/// filled later by code the flow follows (`Lazy<Mutex<Option<TcpStream>>>`).
+pub fn starts_empty(ty: &Type) -> bool {
+    let mut ty = cell_content(ty);
+    for _ in 0..8 {
+        let Type::Path(p) = ty else { return false };
+        let Some(last) = p.path.segments.last() else {
+            return false;
+        };
+        let name = last.ident.to_string();
+        match name.as_str() {
+            "Option" | "Vec" | "VecDeque" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => {
+                return true;
+            }
+            "Mutex" | "RwLock" | "RefCell" | "Arc" | "Rc" | "Box" => {
+                match first_type_arg(&last.arguments) {
+                    Some(inner) => ty = inner,
+                    None => return false,
+                }
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// Whether `path` is a smart pointer that method calls see through.
 pub fn is_transparent(path: &str) -> bool {
     TRANSPARENT.contains(&path)

@@ -291,6 +291,9 @@ impl Lowerer<'_, '_> {
         }
         if moves_out(name) {
             out.moved_from = Some((recv, span));
+            if matches!(recv, Place::Cell(_)) {
+                self.fact(span, FactKind::TakeOut { place: recv });
+            }
         }
     }
 }

@@ -725,7 +725,12 @@ impl Lowerer<'_, '_> {
     /// Lowers a static's type and initialiser; `lazy` when a macro makes its initialiser run
     /// at the first dereference (`lazy_static!`).
     pub(super) fn lower_static(&mut self, idx: u32, ty: &Type, init: &Expr, lazy: bool) {
-        let (api, pkg) = self.type_mentions(ty);
+        // A static that starts empty holds what later code stores, which the flow follows.
+        let (api, pkg) = if crate::frontend::rust::types::starts_empty(ty) {
+            (None, Vec::new())
+        } else {
+            self.type_mentions(ty)
+        };
         let in_body = !self.stack.is_empty();
         let lib_ty = match self.resolve_type(crate::frontend::rust::types::cell_content(ty)) {
             t @ TypeRef::Ext(_) => t,
