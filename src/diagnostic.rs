@@ -67,6 +67,9 @@ pub struct Finding {
     /// runtime's end): findings of one rule about the same thing are told as one, the first
     /// with the others' places as labels ([`merge_groups`]).
     pub group: Option<Span>,
+    /// The primary places of the findings told as part of this one ([`merge_groups`]), each
+    /// also a label.
+    pub merged: Vec<Span>,
 }
 
 impl Finding {
@@ -89,6 +92,7 @@ impl Finding {
             in_test: false,
             expected: false,
             group: None,
+            merged: Vec::new(),
         }
     }
 
@@ -154,7 +158,11 @@ pub fn merge_groups(findings: &mut Vec<Finding>) {
         keep[i] = false;
         let label = findings[i].primary_label.clone();
         let target = &mut findings[j];
-        if nest(span, target.primary) || target.labels.iter().any(|l| l.span == span) {
+        if nest(span, target.primary) {
+            continue;
+        }
+        target.merged.push(span);
+        if target.labels.iter().any(|l| l.span == span) {
             continue;
         }
         let message = if label.starts_with("also") {

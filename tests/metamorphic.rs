@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use looplint::kb::Kb;
-use support::harness::{Outcome, Program, TempDir, bless_gaps, read_list, reconcile, run_files};
+use support::harness::{
+    Outcome, Program, TempDir, bless_gaps, read_list, reconcile, run_files_with_uses,
+};
 use support::rewrite::{REWRITES, Tree, apply, reserved_names};
 
 fn root() -> PathBuf {
@@ -48,7 +50,7 @@ type Key = (String, u32, String);
 
 fn run(files: &[(String, String)], kb: &Kb) -> BTreeSet<Key> {
     let dir = TempDir::new("metamorphic");
-    run_files(&dir.0, files, kb)
+    run_files_with_uses(&dir.0, files, kb)
         .into_iter()
         .map(|(p, l, r, _)| (p, l, r))
         .collect()

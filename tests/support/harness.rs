@@ -159,6 +159,25 @@ pub fn run_files(dir: &Path, files: &[(String, String)], kb: &Kb) -> Vec<Found> 
 
 /// Runs a check on `dir` as a real run would (suppressions applied).
 pub fn run_dir(dir: &Path, kb: &Kb) -> Vec<Found> {
+    run_dir_also(dir, kb, false)
+}
+
+/// Writes `files` under `dir` and checks them, each finding giving its primary place and the
+/// primary places of the findings told as part of it (`Finding::merged`): which of those a
+/// finding picks as its primary place may change when code moves, the set may not.
+#[allow(dead_code)]
+pub fn run_files_with_uses(dir: &Path, files: &[(String, String)], kb: &Kb) -> Vec<Found> {
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create dir");
+        }
+        std::fs::write(&path, text).expect("write program file");
+    }
+    run_dir_also(dir, kb, true)
+}
+
+fn run_dir_also(dir: &Path, kb: &Kb, also: bool) -> Vec<Found> {
     let discovery = discover(&[dir]);
     let db = &discovery.db;
     let enabled = |_: &str| true;
@@ -170,14 +189,17 @@ pub fn run_dir(dir: &Path, kb: &Kb) -> Vec<Found> {
     let sources = Sources::load(db, &findings);
     let mut out = Vec::new();
     for f in &findings {
-        let (start, _) = sources.positions(f.primary);
-        let path = &db.files[f.primary.file as usize].path;
-        let rel = path
-            .strip_prefix(dir)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        out.push((rel, start.line, f.rule.to_string(), f.message.clone()));
+        let uses = f.merged.iter().copied().filter(|_| also);
+        for span in std::iter::once(f.primary).chain(uses) {
+            let (start, _) = sources.positions(span);
+            let path = &db.files[span.file as usize].path;
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((rel, start.line, f.rule.to_string(), f.message.clone()));
+        }
     }
     out
 }

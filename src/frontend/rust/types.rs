@@ -90,33 +90,6 @@ pub fn cell_content(ty: &Type) -> &Type {
     ty
 }
 
-/// Whether a static of type `ty` starts out holding nothing runtime-bound, whatever its type
-/// names: its value (past a lazy cell, locks and pointers) is an `Option` or a collection,
-/// filled later by code the flow follows (`Lazy<Mutex<Option<TcpStream>>>`).
-pub fn starts_empty(ty: &Type) -> bool {
-    let mut ty = cell_content(ty);
-    for _ in 0..8 {
-        let Type::Path(p) = ty else { return false };
-        let Some(last) = p.path.segments.last() else {
-            return false;
-        };
-        let name = last.ident.to_string();
-        match name.as_str() {
-            "Option" | "Vec" | "VecDeque" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => {
-                return true;
-            }
-            "Mutex" | "RwLock" | "RefCell" | "Arc" | "Rc" | "Box" => {
-                match first_type_arg(&last.arguments) {
-                    Some(inner) => ty = inner,
-                    None => return false,
-                }
-            }
-            _ => return false,
-        }
-    }
-    false
-}
-
 /// Whether `path` is a smart pointer that method calls see through.
 pub fn is_transparent(path: &str) -> bool {
     TRANSPARENT.contains(&path)
@@ -127,7 +100,7 @@ pub fn path_segs(p: &syn::Path) -> Vec<String> {
     p.segments.iter().map(|s| s.ident.to_string()).collect()
 }
 
-fn first_type_arg(args: &PathArguments) -> Option<&Type> {
+pub fn first_type_arg(args: &PathArguments) -> Option<&Type> {
     match args {
         PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
             GenericArgument::Type(t) => Some(t),

@@ -268,6 +268,39 @@ impl Lowerer<'_, '_> {
         (api, pkg)
     }
 
+    /// Whether a static of type `ty` starts out holding nothing runtime-bound, whatever its type
+    /// names: its value (past a lazy cell, locks and pointers) is an `Option` or a collection,
+    /// filled later by code the flow follows (`LazyLock<Mutex<Option<TcpStream>>>`). Names are
+    /// resolved, so an alias (`use tokio::sync::Mutex as M`) reads as what it stands for.
+    pub(super) fn starts_empty(&self, ty: &Type) -> bool {
+        let mut ty = ty;
+        for _ in 0..8 {
+            let Type::Path(p) = ty else { return false };
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            let full = match self.resolve(&types::path_segs(&p.path)) {
+                Res::Ext(full) => full,
+                _ => return false,
+            };
+            let name = full.rsplit("::").next().unwrap_or(&full);
+            match name {
+                "Option" | "Vec" | "VecDeque" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => {
+                    return true;
+                }
+                "Mutex" | "RwLock" | "RefCell" | "Arc" | "Rc" | "Box" | "Lazy" | "LazyLock"
+                | "LazyCell" | "OnceCell" | "OnceLock" => {
+                    match types::first_type_arg(&last.arguments) {
+                        Some(inner) => ty = inner,
+                        None => return false,
+                    }
+                }
+                _ => return false,
+            }
+        }
+        false
+    }
+
     pub(super) fn record_struct(&mut self, s: StructLike<'_>, scope: u32, idx: u32) {
         let saved = self.scope;
         self.scope = scope;
@@ -726,7 +759,7 @@ impl Lowerer<'_, '_> {
     /// at the first dereference (`lazy_static!`).
     pub(super) fn lower_static(&mut self, idx: u32, ty: &Type, init: &Expr, lazy: bool) {
         // A static that starts empty holds what later code stores, which the flow follows.
-        let (api, pkg) = if crate::frontend::rust::types::starts_empty(ty) {
+        let (api, pkg) = if self.starts_empty(ty) {
             (None, Vec::new())
         } else {
             self.type_mentions(ty)
