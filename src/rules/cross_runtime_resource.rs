@@ -345,12 +345,28 @@ fn home(
     for _ in 0..8 {
         // A body that `asyncio.run` or `run_until_complete` drives hands what it returns to the
         // code that runs the loop.
-        while returned(caller) {
-            let parent = program.func(caller).parent?;
-            let run = program.func(parent).events.iter().position(|e| {
-                matches!(e.kind, EventKind::Run { body, how: RunKind::BlockOn, .. } if body == caller)
-            })?;
-            (caller, event) = (parent, run as u32);
+        // So does a Python function that returns it (`def connect(): return
+        // asyncio.run(open_session())`) to its one caller.
+        for _ in 0..8 {
+            if !returned(caller) {
+                break;
+            }
+            let run = program.func(caller).parent.and_then(|parent| {
+                let run = program.func(parent).events.iter().position(|e| {
+                    matches!(e.kind, EventKind::Run { body, how: RunKind::BlockOn, .. } if body == caller)
+                })?;
+                Some((parent, run as u32))
+            });
+            (caller, event) = match run {
+                Some(run) => run,
+                None if program.func(caller).language == Language::Python => {
+                    match facts.callers[caller.0 as usize].as_slice() {
+                        [site] if site.nested.is_none() => (site.caller, site.event as u32),
+                        _ => return None,
+                    }
+                }
+                None => return None,
+            };
         }
         // Kept in an attribute of an instance that a constructor builds for its own instance
         // (`self.inner = Inner()`): it lives as long as the outer instance, which the

@@ -1192,6 +1192,17 @@ const TRAVELS: &[Travel] = &[
         arg: "client",
         is_global: false,
     },
+    // Handed back by a sync helper that runs the making coroutine under a loop of its own
+    // (the twin awaits the coroutine on the loop that uses the client).
+    Travel {
+        name: "asyncio_run_result_via_helper",
+        items: "async def connect():\n    return {CREATE}\n\n\ndef open_client():\n    return asyncio.run(connect())\n\n\nasync def fetch(client):\n    return {USE:client}\n",
+        module: "",
+        owner: "client = {OWNER_HELPER}()",
+        call: "fetch(client)",
+        arg: "client",
+        is_global: false,
+    },
     Travel {
         name: "dataclass_field",
         items: "import dataclasses\n\n\n@dataclasses.dataclass\nclass Api:\n    client: object\n    retries: int = 3\n\n    async def fetch(self):\n        return {USE:self.client}\n",
@@ -1450,14 +1461,19 @@ fn shared_programs(out: &mut Vec<Program>) {
                 if mult.starts_with("flask") && (travel.is_global || travel.owner.is_empty()) {
                     continue;
                 }
-                if travel.name == "asyncio_run_result"
+                if travel.name.starts_with("asyncio_run_result")
                     && !matches!(*mult, "two_in_sequence" | "per_loop_iteration")
                 {
                     continue;
                 }
                 for twin in [false, true] {
                     let run = if twin { "await " } else { "asyncio.run" };
-                    let owner = fill(travel.owner, fam, false).replace("{OWNER_RUN}", run);
+                    let owner = fill(travel.owner, fam, false)
+                        .replace("{OWNER_RUN}", run)
+                        .replace(
+                            "{OWNER_HELPER}",
+                            if twin { "await connect" } else { "open_client" },
+                        );
                     let call = fill(travel.call, fam, false);
                     let code = shared_main(mult, twin, &owner, &call, travel.arg);
                     let pytest = if *mult == "two_pytest_tests" {

@@ -1104,6 +1104,8 @@ impl<'a> Lowerer<'a> {
         let mut scope = super::lower::Scope::new(ScopeKind::Synthetic, id, is_async);
         scope.class = None;
         let mut target_call = false;
+        // What a block-on hands back is what its body returns: the type of the awaited call.
+        let mut body_ty: Option<String> = None;
         match body {
             Some((_, Expr::Call(c))) if is_async && self.hoists_arguments(c) => {
                 // The coroutine's arguments are evaluated by the calling code, before the loop
@@ -1177,6 +1179,7 @@ impl<'a> Lowerer<'a> {
                 self.flow_args = Some(places);
                 self.flow_arg_fns = fns;
                 let v = self.call_with(&c.func, None, c.range(), Dest::Await);
+                body_ty = v.ty.clone();
                 self.flow_args = None;
                 self.flow_arg_fns.clear();
                 self.flow_arg_types.clear();
@@ -1233,7 +1236,25 @@ impl<'a> Lowerer<'a> {
                 self.scopes.push(scope);
                 if let Some((_, e)) = body {
                     self.flow_args = passed;
-                    let place = self.invoke(e);
+                    let place = match e {
+                        // `anyio.run(fn, *args)`: what the function's coroutine returns.
+                        Expr::Name(_) | Expr::Attribute(_) if how == RunKind::BlockOn => {
+                            let v = self.call_with(e, None, e.range(), Dest::Await);
+                            body_ty = v.ty;
+                            v.place
+                        }
+                        Expr::Call(c)
+                            if how == RunKind::BlockOn
+                                && self
+                                    .qualify(&c.func)
+                                    .is_none_or(|p| p != "functools.partial") =>
+                        {
+                            let v = self.call(c, Dest::Await);
+                            body_ty = v.ty;
+                            v.place
+                        }
+                        _ => self.invoke(e),
+                    };
                     self.flow_args = None;
                     self.flow_arg_types.clear();
                     self.flow_arg_types.clear();
@@ -1272,6 +1293,9 @@ impl<'a> Lowerer<'a> {
             ty: api.returns.clone(),
             ..Val::default()
         };
+        if how == RunKind::BlockOn && val.ty.is_none() {
+            val.ty = body_ty.filter(|t| super::types::is_project_type(t));
+        }
         let handle = if how == RunKind::Spawn && !api.joins {
             match dest {
                 Dest::Discard => HandleFate::Discarded,
