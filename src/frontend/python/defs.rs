@@ -307,6 +307,7 @@ impl<'a> Lowerer<'a> {
                 fx.bound = false;
             }
         }
+        self.apply_decorators(&f.decorator_list);
         for deco in handed_to {
             let call = ruff_python_ast::ExprCall {
                 node_index: ruff_python_ast::AtomicNodeIndex::NONE,
@@ -623,5 +624,62 @@ fn entry_is_test(entry: &Option<Entry>) -> bool {
         }
         Some(Entry::ServerAsync { what, .. }) => what.starts_with("pytest"),
         _ => false,
+    }
+}
+
+impl Lowerer<'_> {
+    /// Applying a decorator is a call where the definition runs (at import for a module's or
+    /// a class body's functions, under the enclosing body's loop for a nested one): a decorator
+    /// of this file called with the function, or a factory called with its arguments and the
+    /// stage it returns called with the function. Only decorators that hand back no wrapper of
+    /// their own are followed (a registering decorator returns what it is given); a wrapper's
+    /// decorator stays summarised by the linker.
+    fn apply_decorators(&mut self, decorators: &[ruff_python_ast::Decorator]) {
+        for d in decorators.iter().rev() {
+            let (name, call) = match &d.expression {
+                Expr::Name(n) => (n.id.as_str(), None),
+                Expr::Call(c) => match &*c.func {
+                    Expr::Name(n) => (n.id.as_str(), Some(c)),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let Some(deco) = self.file_fn(name) else {
+                continue;
+            };
+            let stage = match call {
+                None => deco,
+                Some(c) => {
+                    let Some(stage) = self.ir.functions[deco as usize].returns_fn else {
+                        continue;
+                    };
+                    self.call(c, super::exprs::Dest::Discard);
+                    stage
+                }
+            };
+            if self.ir.functions[stage as usize].returns_fn.is_some() {
+                continue;
+            }
+            self.emit(
+                d.expression.range(),
+                crate::model::EventKind::Call {
+                    callees: smallvec::smallvec![FnId(stage)],
+                    result: None,
+                },
+            );
+        }
+    }
+
+    /// The function of this file a name denotes here: a nested def of an enclosing body, or a
+    /// def of the module.
+    fn file_fn(&self, name: &str) -> Option<u32> {
+        match self.resolve_name(name) {
+            NameRes::LocalFn(f) => Some(f),
+            NameRes::Path(p) if *p == *self.module_path(name) => match self.ir.defs.get(name) {
+                Some(Def::Fn(id)) => Some(*id),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 }

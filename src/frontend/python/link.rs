@@ -52,6 +52,8 @@ struct Linker<'a> {
     /// The wrapper of each decorator (or factory stage) whose parameter is the decorated
     /// function, and the functions decorated through it.
     wrapped: HashMap<FnId, (FnId, Vec<FnId>)>,
+    /// How many functions each decorator factory of the project decorates.
+    applied: HashMap<FnId, u32>,
     /// Decorated functions that the project calls or hands over (through their wrappers).
     reached: std::sync::Mutex<HashSet<FnId>>,
     /// The class of the instances that every typed call site passes to a parameter
@@ -427,12 +429,16 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     // A public function that the project calls is taken to be called by the project: its known
     // callers stand for its contexts (an application's functions are not called from outside).
     let mut called = vec![false; program.functions.len()];
+    let mut calls: HashMap<FnId, u32> = HashMap::default();
     for f in &program.functions {
         for ev in &f.events {
             if let EventKind::Call { callees, .. } = &ev.kind {
                 for c in callees {
                     if let Some(slot) = called.get_mut(c.0 as usize) {
                         *slot = true;
+                    }
+                    if linker.applied.contains_key(c) {
+                        *calls.entry(*c).or_insert(0) += 1;
                     }
                 }
             }
@@ -463,7 +469,21 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         }
     }
     let stages: HashSet<FnId> = returned.iter().map(|&(_, w)| w).collect();
+    // The stage of a decorator factory that the project only applies (`@every(30)`), and
+    // that hands back no function of its own (it registers or schedules what it is given),
+    // is called where each application calls it, and nowhere else.
+    let applied_only = |returner: FnId, w: FnId| {
+        !returned.iter().any(|&(r, _)| r == w)
+            && !refs.contains(&returner)
+            && linker
+                .applied
+                .get(&returner)
+                .is_some_and(|n| calls.get(&returner) == Some(n))
+    };
     for &(returner, w) in &returned {
+        if applied_only(returner, w) {
+            continue;
+        }
         if stages.contains(&returner)
             || !linker.wrapper_callers_known(&program, returner, w, &called, &refs)
         {
@@ -1010,6 +1030,7 @@ impl<'a> Linker<'a> {
             class_names: HashMap::default(),
             redirect: HashMap::default(),
             wrapped: HashMap::default(),
+            applied: HashMap::default(),
             reached: std::sync::Mutex::default(),
             param_types: HashMap::default(),
             memo: None,
@@ -1220,11 +1241,17 @@ impl<'a> Linker<'a> {
         };
         let mut redirect = HashMap::default();
         let mut wrapped: HashMap<FnId, (FnId, Vec<FnId>)> = HashMap::default();
+        let mut applied: HashMap<FnId, u32> = HashMap::default();
         for (k, fns) in bodies.iter().enumerate() {
             for (l, irf) in fns.iter().enumerate() {
                 let f = global(k, l as u32);
                 if irf.decorators.is_empty() {
                     continue;
+                }
+                for (path, factory) in irf.decorators.iter() {
+                    if *factory && let Some(Target::Fn(d)) = self.resolve_full(path, 0) {
+                        *applied.entry(d).or_insert(0) += 1;
+                    }
                 }
                 // Each decorator, innermost first, wraps what the one below it made.
                 let layers: Option<Vec<(FnId, FnId)>> = irf
@@ -1259,6 +1286,7 @@ impl<'a> Linker<'a> {
         }
         self.redirect = redirect;
         self.wrapped = wrapped;
+        self.applied = applied;
     }
 
     /// Whether the wrapper `w` that `decorator` returns is called only where the functions it
