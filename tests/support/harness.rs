@@ -147,6 +147,11 @@ pub type Found = (String, u32, String, String);
 /// Writes `files` under `dir` and runs a check on `dir`; returns findings with paths relative
 /// to `dir`.
 pub fn run_files(dir: &Path, files: &[(String, String)], kb: &Kb) -> Vec<Found> {
+    write_files(dir, files);
+    run_dir(dir, kb)
+}
+
+fn write_files(dir: &Path, files: &[(String, String)]) {
     for (rel, text) in files {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
@@ -154,7 +159,6 @@ pub fn run_files(dir: &Path, files: &[(String, String)], kb: &Kb) -> Vec<Found> 
         }
         std::fs::write(&path, text).expect("write program file");
     }
-    run_dir(dir, kb)
 }
 
 /// Runs a check on `dir` as a real run would (suppressions applied).
@@ -165,15 +169,8 @@ pub fn run_dir(dir: &Path, kb: &Kb) -> Vec<Found> {
 /// Writes `files` under `dir` and checks them, each finding giving its primary place and the
 /// primary places of the findings told as part of it (`Finding::merged`): which of those a
 /// finding picks as its primary place may change when code moves, the set may not.
-#[allow(dead_code)]
 pub fn run_files_with_uses(dir: &Path, files: &[(String, String)], kb: &Kb) -> Vec<Found> {
-    for (rel, text) in files {
-        let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create dir");
-        }
-        std::fs::write(&path, text).expect("write program file");
-    }
+    write_files(dir, files);
     run_dir_also(dir, kb, true)
 }
 
