@@ -279,24 +279,21 @@ impl Lowerer<'_, '_> {
             let Some(last) = p.path.segments.last() else {
                 return false;
             };
-            let full = match self.resolve(&types::path_segs(&p.path)) {
-                Res::Ext(full) => full,
-                _ => return false,
+            let Res::Ext(full) = self.resolve(&types::path_segs(&p.path)) else {
+                return false;
             };
             let name = full.rsplit("::").next().unwrap_or(&full);
-            match name {
-                "Option" | "Vec" | "VecDeque" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => {
-                    return true;
+            if types::is_cell(name) || types::is_lock(&full) || types::is_transparent(&full) {
+                match types::first_type_arg(&last.arguments) {
+                    Some(inner) => ty = inner,
+                    None => return false,
                 }
-                "Mutex" | "RwLock" | "RefCell" | "Arc" | "Rc" | "Box" | "Lazy" | "LazyLock"
-                | "LazyCell" | "OnceCell" | "OnceLock" => {
-                    match types::first_type_arg(&last.arguments) {
-                        Some(inner) => ty = inner,
-                        None => return false,
-                    }
-                }
-                _ => return false,
+                continue;
             }
+            return matches!(
+                name,
+                "Option" | "Vec" | "VecDeque" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet"
+            );
         }
         false
     }
