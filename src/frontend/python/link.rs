@@ -66,6 +66,8 @@ struct Linker<'a> {
     /// What building an instance of each class (by file and class index) involves, once
     /// asked: the lazy classes among it and its project bases, and the constructor hooks.
     built: std::sync::Mutex<HashMap<(usize, u32), BuiltBy>>,
+    /// The files of `conftest` modules whose fixtures other files see, in file order.
+    conftests: Vec<usize>,
 }
 
 /// What building an instance of a class involves (see [`Linker::built_by`]).
@@ -1035,6 +1037,12 @@ impl<'a> Linker<'a> {
             param_types: HashMap::default(),
             memo: None,
             built: Default::default(),
+            conftests: files
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.module.ends_with("conftest") && !f.fixtures.is_empty())
+                .map(|(k, _)| k)
+                .collect(),
         };
         for (fi, f) in files.iter().enumerate() {
             for (ci, c) in f.classes.iter().enumerate() {
@@ -2067,10 +2075,8 @@ impl<'a> Linker<'a> {
         if let Some(f) = own {
             return Some((file, f));
         }
-        for (k, f) in self.files.iter().enumerate() {
-            if !f.module.ends_with("conftest") {
-                continue;
-            }
+        for &k in &self.conftests {
+            let f = &self.files[k];
             if let Some(fx) = f.fixtures.iter().find(|fx| fx.name == name) {
                 return Some((k, fx));
             }
