@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use crate::analysis::flow::{Flow, ObjId, ObjKind};
 use crate::analysis::{CtxEntry, Facts, InstId, InstanceKind};
 
-use super::reactor_needs;
+use super::{reactor_needs, run_results};
 use crate::diagnostic::{Finding, Severity};
 use crate::kb::Kb;
 use crate::model::{
@@ -600,6 +600,31 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
         let o = group[0].0;
         if merged.contains(&o) {
             continue;
+        }
+        // Bound to a loop that hands it out, it stays bound to that loop, however long the
+        // code it goes to keeps it: used under another loop, it fails.
+        if let Some(r) = run_results::left_loop(program, facts, o)
+            && let Some(made) = group.iter().map(|(_, b)| b).find(|b| b.inst == r)
+        {
+            let bound = facts.instance(r);
+            for (_, b) in group {
+                let inst = facts.instance(b.inst);
+                if !b.is_use
+                    || b.inst == r
+                    || inst.kind == InstanceKind::Unknown
+                    || !inst.can_meet(bound)
+                    || reported.contains(&(o, b.func))
+                {
+                    continue;
+                }
+                reported.push((o, b.func));
+                if !out
+                    .iter()
+                    .any(|f| f.rule == "cross-runtime-resource" && f.primary == b.span)
+                {
+                    out.push(followed_finding(program, facts, o, b, Some(*made)));
+                }
+            }
         }
         let Some(home) = home(program, facts, o, &statics, &fields) else {
             continue;

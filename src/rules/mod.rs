@@ -13,6 +13,7 @@ mod loop_patching;
 mod nested_block_on;
 mod no_runtime_context;
 mod reactor_needs;
+mod run_results;
 mod runtime_dropped_in_async;
 mod runtime_dropped_with_live_tasks;
 mod runtime_lifetimes;

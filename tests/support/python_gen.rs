@@ -2132,6 +2132,177 @@ fn refill_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// How a client leaves the loop that opened it, for `handed_back_programs`.
+const HAND_BACKS: &[&str] = &[
+    // `connect()` keeps what the loop hands back: `self.client = run(self._open())`.
+    "setter_method_result",
+    // The constructor does.
+    "constructor_result",
+    // The caller keeps what a module coroutine hands back on the instance.
+    "function_result_on_attribute",
+    // A sync helper runs the module coroutine and returns its result to `connect()`.
+    "sync_helper_result",
+    // The coroutine the loop runs is a method that keeps the client on its instance.
+    "kept_by_run_method",
+];
+
+/// A client opened (and bound: made and used) under one loop that hands it back to sync code,
+/// kept on an instance, and used later under another loop: a fresh `asyncio.run` loop (bug),
+/// or, as the twins, opened and used inside one run, or on one long-lived loop.
+/// `opener` is the loop the client is opened on: `asyncio_run`, or a module's private loop.
+fn handed_back_program(fam: &Family, hand: &str, opener: &str, uses: &str, twin: bool) -> Program {
+    let private = opener == "private_loop";
+    let run_open = |e: &str| {
+        if private {
+            format!("_loop.run_until_complete({e})")
+        } else {
+            format!("asyncio.run({e})")
+        }
+    };
+    let run_use = |e: &str| {
+        if private && twin {
+            format!("_loop.run_until_complete({e})")
+        } else {
+            format!("asyncio.run({e})")
+        }
+    };
+    // The twin of a client opened under `asyncio.run` opens and uses it in one run.
+    let one_run = twin && !private;
+    let warm = fam.use_expr.replace("{x}", "client");
+    let mut items = String::new();
+    if private {
+        items.push_str("_loop = asyncio.new_event_loop()\n\n\n");
+    }
+    let module_opener = matches!(hand, "function_result_on_attribute" | "sync_helper_result");
+    if module_opener {
+        items.push_str(&format!(
+            "async def open_client():\n    client = {}\n    print({warm})\n    return client\n\n\n",
+            fam.create
+        ));
+    }
+    if hand == "sync_helper_result" && !one_run {
+        items.push_str(&format!(
+            "def open_client_sync():\n    return {}\n\n\n",
+            run_open("open_client()")
+        ));
+    }
+    let mut class =
+        String::from("class Api:\n    def __init__(self):\n        self.client = None\n");
+    if hand == "constructor_result" && !one_run {
+        class.push_str(&format!(
+            "        self.client = {}\n",
+            run_open("self._open()")
+        ));
+    }
+    if !module_opener && hand != "kept_by_run_method" {
+        class.push_str(&format!(
+            "\n    async def _open(self):\n        client = {}\n        print({warm})\n        return client\n",
+            fam.create
+        ));
+    }
+    if hand == "kept_by_run_method" {
+        class.push_str(&format!(
+            "\n    async def _connect(self):\n        self.client = {}\n        print({})\n",
+            fam.create,
+            fam.use_expr.replace("{x}", "self.client")
+        ));
+    }
+    let tag = if twin { "" } else { "  @@" };
+    class.push_str(&format!(
+        "\n    async def fetch(self):\n        return {}{tag}\n",
+        fam.use_expr.replace("{x}", "self.client")
+    ));
+    let again = if uses == "per_call_runs" {
+        "    print(api.get())\n"
+    } else {
+        ""
+    };
+    let main = if one_run {
+        let open = match hand {
+            "kept_by_run_method" => "        await self._connect()\n".to_string(),
+            "function_result_on_attribute" | "sync_helper_result" => {
+                "        self.client = await open_client()\n".to_string()
+            }
+            _ => "        self.client = await self._open()\n".to_string(),
+        };
+        let fetches = if uses == "per_call_runs" {
+            "        return await self.fetch(), await self.fetch()\n"
+        } else {
+            "        return await self.fetch()\n"
+        };
+        class.push_str(&format!("\n    async def session(self):\n{open}{fetches}"));
+        "def main():\n    api = Api()\n    print(asyncio.run(api.session()))\n".to_string()
+    } else {
+        let connect = match hand {
+            "setter_method_result" => {
+                format!("        self.client = {}\n", run_open("self._open()"))
+            }
+            "sync_helper_result" => "        self.client = open_client_sync()\n".to_string(),
+            "kept_by_run_method" => format!("        {}\n", run_open("self._connect()")),
+            _ => String::new(),
+        };
+        if !connect.is_empty() {
+            class.push_str(&format!("\n    def connect(self):\n{connect}"));
+        }
+        class.push_str(&format!(
+            "\n    def get(self):\n        return {}\n",
+            run_use("self.fetch()")
+        ));
+        let setup = match hand {
+            "function_result_on_attribute" => {
+                format!("    api.client = {}\n", run_open("open_client()"))
+            }
+            "constructor_result" => String::new(),
+            _ => "    api.connect()\n".to_string(),
+        };
+        format!("def main():\n    api = Api()\n{setup}    print(api.get())\n{again}")
+    };
+    let text = format!(
+        "\"\"\"Generated program.\"\"\"\n{IMPORTS}{}\n\n{items}{class}\n\n{main}\n\nif __name__ == \"__main__\":\n    main()\n",
+        fam.import
+    );
+    let twin_name = match (twin, private) {
+        (false, _) => "bug",
+        (true, false) => "one_run",
+        (true, true) => "long_lived_loop",
+    };
+    let dims = vec![
+        ("class", "cross-runtime-resource".to_string()),
+        ("family", fam.name.to_string()),
+        ("hand_back", hand.to_string()),
+        ("opener", opener.to_string()),
+        ("uses", uses.to_string()),
+        ("twin", twin_name.to_string()),
+    ];
+    let mut files = vec![
+        ("app/__init__.py".to_string(), String::new()),
+        ("app/main.py".to_string(), text),
+    ];
+    files.extend(fam.support_file());
+    Program::new(
+        "python",
+        dims,
+        (!twin).then_some("cross-runtime-resource"),
+        files,
+    )
+}
+
+/// Clients handed back by the loop that opened them and kept on an instance
+/// (`handed_back_program`): every family, way of handing back, opener and number of uses.
+fn handed_back_programs(out: &mut Vec<Program>) {
+    for fam in FAMILIES {
+        for hand in HAND_BACKS {
+            for opener in ["asyncio_run", "private_loop"] {
+                for uses in ["later_run", "per_call_runs"] {
+                    for twin in [false, true] {
+                        out.push(handed_back_program(fam, hand, opener, uses, twin));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Every generated Python program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
@@ -2144,5 +2315,6 @@ pub fn generate() -> Vec<Program> {
     callback_programs(&mut out);
     lent_client_programs(&mut out);
     refill_programs(&mut out);
+    handed_back_programs(&mut out);
     out
 }

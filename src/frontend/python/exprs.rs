@@ -656,6 +656,16 @@ impl<'a> Lowerer<'a> {
                         // follow it there, so it is handed on.
                         let val = self.expr(value, Dest::Keep);
                         self.flow_escape(a.range, val.place);
+                        // An instance of a project class (`api.client = ..`) keeps it in the
+                        // attribute cell its methods read.
+                        let class = attr_chain(&a.value)
+                            .filter(|(_, attrs)| attrs.is_empty())
+                            .and_then(|(base, _)| self.receiver_type(base))
+                            .and_then(|ty| ty.strip_suffix("()").map(str::to_string));
+                        if let (Some(class), Some(_)) = (class, val.place) {
+                            let cell = self.attr_cell(&class, a.attr.id.as_str());
+                            self.store_attr(a.range, cell, val.place);
+                        }
                         self.expr(&a.value, Dest::Read);
                     }
                 }
