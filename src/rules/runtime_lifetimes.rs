@@ -349,3 +349,161 @@ pub fn late_uses(program: &Program, facts: &Facts) -> Vec<LateUse> {
     }
     out
 }
+
+/// A use of a runtime object on a thread that a body starts, when that body ends the runtime
+/// before anything it does could wait for the thread.
+pub struct ThreadUse {
+    /// The body that starts the thread and ends the runtime.
+    pub func: FnId,
+    /// The event that starts the thread.
+    pub start: usize,
+    /// Where the thread uses the runtime (in its body or in what that calls).
+    pub used: Span,
+    /// Where the runtime ends.
+    pub ended: Span,
+}
+
+/// Whether an event of the starting body may wait for a thread it started: a blocking call
+/// (a join, a receive), a wait, a body it runs in place or blocks on (which may join or receive
+/// where the model does not see it), or a call of the program's own code.
+fn may_wait(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Blocking { .. }
+        | EventKind::BlockingEntry { .. }
+        | EventKind::Wait { .. }
+        | EventKind::Call { .. } => true,
+        EventKind::Run { how, .. } => !matches!(
+            how,
+            RunKind::Thread | RunKind::Spawn | RunKind::Future | RunKind::Handler
+        ),
+        _ => false,
+    }
+}
+
+/// Runtimes a thread's body enters (`let _g = handle.enter()`) and then needs in that body
+/// (`tokio::spawn`, a timer): the object and the span of the need.
+fn entered_needs(program: &Program, facts: &Facts, body: FnId) -> Vec<(ObjId, Span)> {
+    let mut entered: Vec<ObjId> = Vec::new();
+    let mut out = Vec::new();
+    for (i, ev) in program.func(body).events.iter().enumerate() {
+        match &ev.kind {
+            EventKind::RuntimeEnter { .. } => {
+                for (o, _) in facts.flow.subject(body, i) {
+                    if is_runtime(facts, o) && !entered.contains(&o) {
+                        entered.push(o);
+                    }
+                }
+            }
+            EventKind::NeedsRuntime { .. } => {
+                out.extend(entered.iter().map(|&o| (o, ev.span)));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Runtimes used on a thread that the body starting it ends (a drop, a shutdown, the scope
+/// end of the owning local) with nothing between the start and the end that may wait for the
+/// thread: the thread may still run, and its use find the runtime gone. The thread is taken
+/// to start at the same loop depth as the end (threads started in a loop are usually
+/// collected and joined in ways the model does not follow), and an end of `fn main`'s scope
+/// ends the process with its threads.
+pub fn thread_uses(program: &Program, facts: &Facts) -> Vec<ThreadUse> {
+    if !facts
+        .flow
+        .objects
+        .iter()
+        .any(|o| o.kind == ObjKind::Runtime)
+    {
+        return Vec::new();
+    }
+    let direct = direct(program, facts);
+    let (sums, own) = summaries(program, facts, &direct);
+    let mut out = Vec::new();
+    for (fid, f) in program.fns() {
+        if f.language != Language::Rust {
+            continue;
+        }
+        let main = matches!(f.entry, Some(crate::model::Entry::Main));
+        // Where the body ends each runtime: the index of the ending event (or, for a field
+        // released with the value owning it, of the first event after the release), the span,
+        // the object, and whether the end is an event at that index.
+        let mut ends: Vec<(usize, Span, ObjId, bool)> = Vec::new();
+        for &(e, o) in &direct[fid.0 as usize].ends {
+            let ev = &f.events[e];
+            if !(main && matches!(ev.kind, EventKind::ScopeEnd { .. })) {
+                ends.push((e, ev.span, o, true));
+            }
+        }
+        if !main {
+            for &(rf, span, o) in &own {
+                if rf == fid {
+                    let at = f
+                        .events
+                        .iter()
+                        .position(|x| x.span.file == span.file && x.span.start >= span.end)
+                        .unwrap_or(f.events.len());
+                    ends.push((at, span, o, false));
+                }
+            }
+        }
+        if ends.is_empty() {
+            continue;
+        }
+        for (i, ev) in f.events.iter().enumerate() {
+            let EventKind::Run {
+                body,
+                how: RunKind::Thread,
+                ..
+            } = &ev.kind
+            else {
+                continue;
+            };
+            let ts = &sums[body.0 as usize];
+            let mut used: Vec<(ObjId, Span)> = ts
+                .used
+                .iter()
+                .filter(|(o, _)| !ts.made.contains(o))
+                .copied()
+                .collect();
+            used.extend(entered_needs(program, facts, *body));
+            if used.is_empty() {
+                continue;
+            }
+            // The events that run before each later point with nothing that may wait.
+            let quiet = |to: usize| {
+                f.events[i + 1..to.min(f.events.len())]
+                    .iter()
+                    .all(|x| !may_wait(&x.kind) && x.loop_depth == ev.loop_depth)
+            };
+            let mut hits: Vec<(usize, Span, Span)> = Vec::new();
+            for &(at, span, o, is_event) in &ends {
+                if at <= i && (is_event || span.start < ev.span.end) {
+                    continue;
+                }
+                // A release carries no loop depth: only a thread started outside loops.
+                let depth = if is_event { f.events[at].loop_depth } else { 0 };
+                if depth != ev.loop_depth {
+                    continue;
+                }
+                let when = if is_event { f.events[at].when } else { ev.when };
+                let Some(&(_, use_at)) = used.iter().find(|(u, _)| *u == o) else {
+                    continue;
+                };
+                if Facts::together(program, ev.when, when) && quiet(at) {
+                    hits.push((at, span, use_at));
+                }
+            }
+            if let Some(&(_, ended, used)) = hits.iter().min_by_key(|h| (h.0, h.1.start)) {
+                out.push(ThreadUse {
+                    func: fid,
+                    start: i,
+                    used,
+                    ended,
+                });
+            }
+        }
+    }
+    out
+}

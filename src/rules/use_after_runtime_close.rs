@@ -81,6 +81,36 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
     }
     shared_loops(program, facts, out);
     late_uses(program, facts, out);
+    thread_uses(program, facts, out);
+}
+
+/// Runtimes used on a thread that the body starting it ends before waiting for the thread.
+fn thread_uses(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    for u in super::runtime_lifetimes::thread_uses(program, facts) {
+        let f = program.func(u.func);
+        let start = &f.events[u.start];
+        if !facts.reached(program, u.func, start)
+            || out
+                .iter()
+                .any(|x| x.rule == "use-after-runtime-close" && x.primary == u.used)
+        {
+            continue;
+        }
+        out.push(
+            Finding::new(
+                "use-after-runtime-close",
+                Severity::Error,
+                u.used,
+                "a runtime handle is used on a thread that may outlive its runtime".to_string(),
+            )
+            .primary_label("the thread may run this after the runtime is gone")
+            .label(start.span, "the thread is started here, and nothing waits for it")
+            .label(u.ended, "the runtime ends here, before the thread is joined")
+            .group(u.ended)
+            .note("tokio panics: \"A Tokio 1.x context was found, but it is being shutdown.\"")
+            .help("join the thread before the runtime is dropped or shut down, or keep the runtime alive as long as the thread"),
+        );
+    }
 }
 
 /// Runtimes ended by a body (directly, through a call, or with the value that owns them) and

@@ -1884,6 +1884,121 @@ fn closed_handle_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// How a thread is started with a closure `{BODY}`: `(name, expression)`.
+const THREAD_STARTS: &[(&str, &str)] = &[
+    ("std_spawn", "std::thread::spawn(move || {\n{BODY}    })"),
+    (
+        "builder_spawn",
+        "std::thread::Builder::new()\n        .name(\"worker\".into())\n        .spawn(move || {\n{BODY}    })\n        .unwrap()",
+    ),
+];
+
+/// What the thread does with the runtime's handle `handle`: `(name, body lines, items)`.
+const THREAD_HANDLE_USES: &[(&str, &str, &str)] = &[
+    (
+        "block_on",
+        "        handle.block_on(async { @@\n            tokio::time::sleep(std::time::Duration::from_millis(5)).await;\n        });\n",
+        "",
+    ),
+    (
+        "spawn",
+        "        handle.spawn(async { @@\n            tokio::time::sleep(std::time::Duration::from_millis(5)).await;\n        });\n",
+        "",
+    ),
+    (
+        "enter_then_spawn",
+        "        let _entered = handle.enter();\n        tokio::spawn(async {}); @@\n",
+        "",
+    ),
+    (
+        "helper_param",
+        "        flush(&handle);\n",
+        "fn flush(handle: &tokio::runtime::Handle) {\n    handle.block_on(async {}); @@\n}\n\n",
+    ),
+];
+
+/// How the starting function ends its runtime before it joins the thread: `(name, line)`;
+/// `scope_end` returns the thread's join handle, so the runtime dies at the closing brace.
+const THREAD_RUNTIME_ENDS: &[(&str, &str)] = &[
+    ("drop", "    drop(rt);\n"),
+    (
+        "shutdown_timeout",
+        "    rt.shutdown_timeout(std::time::Duration::from_millis(100));\n",
+    ),
+    ("shutdown_background", "    rt.shutdown_background();\n"),
+    ("scope_end", ""),
+];
+
+/// A runtime's handle moved into a thread that uses it, while the function that starts the
+/// thread ends the runtime before joining it; twins join first, only hold the handle, or take
+/// the runtime from a static.
+fn thread_handle_programs(out: &mut Vec<Program>) {
+    for (start_name, start) in THREAD_STARTS {
+        for (use_name, use_body, use_items) in THREAD_HANDLE_USES {
+            for (end_name, end) in THREAD_RUNTIME_ENDS {
+                for twin in ["bug", "join_first", "holds_only", "static_runtime"] {
+                    let body = if twin == "holds_only" {
+                        "        let kept = handle;\n        drop(kept);\n".to_string()
+                    } else if twin == "bug" {
+                        use_body.to_string()
+                    } else {
+                        use_body.replace(" @@", "")
+                    };
+                    let items = if twin == "bug" {
+                        use_items.to_string()
+                    } else {
+                        use_items.replace(" @@", "")
+                    };
+                    let spawn = start.replace("{BODY}", &body);
+                    let (build, end) = if twin == "static_runtime" {
+                        (
+                            "RUNTIME.get_or_init(|| tokio::runtime::Runtime::new().unwrap())",
+                            "",
+                        )
+                    } else {
+                        ("tokio::runtime::Runtime::new().unwrap()", *end)
+                    };
+                    let statics = if twin == "static_runtime" {
+                        "static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> =\n    std::sync::OnceLock::new();\n\n"
+                    } else {
+                        ""
+                    };
+                    let head = format!(
+                        "    let rt = {build};\n    let handle = rt.handle().clone();\n    let worker = {spawn};\n"
+                    );
+                    let func = if *end_name == "scope_end" {
+                        let tail = if twin == "join_first" {
+                            "    worker.join().unwrap();\n    std::thread::spawn(|| {})\n"
+                        } else {
+                            "    worker\n"
+                        };
+                        format!(
+                            "fn start() -> std::thread::JoinHandle<()> {{\n{head}{tail}}}\n\nfn main() {{\n    start().join().unwrap();\n}}\n"
+                        )
+                    } else {
+                        let order = if twin == "join_first" {
+                            format!("    worker.join().unwrap();\n{end}")
+                        } else {
+                            format!("{end}    worker.join().unwrap();\n")
+                        };
+                        format!("fn run() {{\n{head}{order}}}\n\nfn main() {{\n    run();\n}}\n")
+                    };
+                    let main = format!("//! Generated program.\n\n{statics}{items}{func}");
+                    let dims = vec![
+                        ("class", "use-after-runtime-close".to_string()),
+                        ("thread_start", start_name.to_string()),
+                        ("thread_use", use_name.to_string()),
+                        ("runtime_end", end_name.to_string()),
+                        ("twin", twin.to_string()),
+                    ];
+                    let rule = (twin == "bug").then_some("use-after-runtime-close");
+                    out.push(Program::new("rust", dims, rule, main_crate(main)));
+                }
+            }
+        }
+    }
+}
+
 /// A runtime owned by a struct field, dropped by an async method: `(name, bug stop, twin stop)`.
 const FIELD_DROPS: &[(&str, &str, &str)] = &[
     (
@@ -1899,7 +2014,7 @@ const FIELD_DROPS: &[(&str, &str, &str)] = &[
     (
         "drop_take",
         "        drop(self.rt.take()); @@",
-        "        let rt = self.rt.take();\n        std::thread::spawn(move || drop(rt)).join().unwrap();",
+        "        let rt = self.rt.take();\n        std::thread::spawn(move || drop(rt));",
     ),
 ];
 
@@ -2252,7 +2367,7 @@ const LOCAL_SET_DRIVES: &[(&str, &str)] = &[
     ),
     (
         "block_on_in_thread",
-        "    std::thread::spawn(move || {\n        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();\n        rt.block_on(set);\n    })\n    .join()\n    .unwrap();\n",
+        "    std::thread::spawn(move || {\n        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();\n        rt.block_on(set);\n    });\n",
     ),
 ];
 
@@ -2302,6 +2417,7 @@ pub fn generate() -> Vec<Program> {
     executor_programs(&mut out);
     shared_programs(&mut out);
     closed_handle_programs(&mut out);
+    thread_handle_programs(&mut out);
     field_runtime_programs(&mut out);
     stopped_owner_programs(&mut out);
     guard_overwrite_programs(&mut out);
