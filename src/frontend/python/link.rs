@@ -18,6 +18,10 @@ use crate::model::{
 /// The link loop gives emptied pages back after this many files.
 const RELEASE_EVERY: usize = 64;
 
+/// `self.m()` is dispatched over project subclasses of the calling method's class only while at
+/// most this many classes (that class among them) have been met ([`Linker::dispatch`]).
+const DISPATCH_CAP: usize = 64;
+
 /// Maximum alias hops followed when resolving a path.
 const MAX_HOPS: u32 = 10;
 
@@ -1783,9 +1787,14 @@ impl<'a> Linker<'a> {
         let mut found = crate::model::Callees::new();
         let mut seen = vec![(fi, ci)];
         let mut stack = vec![(fi, ci)];
-        while let Some(c) = stack.pop() {
+        'walk: while let Some(c) = stack.pop() {
             for &s in subclasses.get(&c).map(Vec::as_slice).unwrap_or_default() {
-                if seen.contains(&s) || seen.len() > 64 {
+                // Past the cap no subclass is taken any more: the walk is over (a base of
+                // thousands of test classes would otherwise be compared with each of them).
+                if seen.len() > DISPATCH_CAP {
+                    break 'walk;
+                }
+                if seen.contains(&s) {
                     continue;
                 }
                 seen.push(s);
