@@ -76,8 +76,12 @@ fn direct(program: &Program, facts: &Facts) -> Vec<Direct> {
                     // receiver surely is that one loop.
                     // A Rust shutdown takes the runtime by value: it ends the one runtime its
                     // receiver holds, wherever that was kept (a field moved out of). Only a
-                    // drop may let go of one of several shared owners.
-                    let consumes = f.language == Language::Python || api != "std::mem::drop";
+                    // drop may let go of one of several shared owners; the lowering tells a
+                    // drop of a value typed as an owned runtime, read from where it was kept,
+                    // by its unknown reference, and that one consumes the runtime too.
+                    let consumes = f.language == Language::Python
+                        || api != "std::mem::drop"
+                        || *runtime == RuntimeRef::Unknown;
                     if consumes && let [o] = one_runtime(facts, &vals)[..] {
                         d.ends.push((i, o));
                         continue;

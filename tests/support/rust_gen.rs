@@ -2079,6 +2079,12 @@ const OWNER_STOPS: &[(&str, &str, &str, &str)] = &[
         "Some(rt)",
         "        drop(self.rt.take());",
     ),
+    (
+        "take_bound_dropped",
+        "Option<tokio::runtime::Runtime>",
+        "Some(rt)",
+        "        if let Some(rt) = self.rt.take() {\n            drop(rt);\n        }",
+    ),
 ];
 
 /// Where the calls on the owner sit: in `main`, or in a helper handed the owner.

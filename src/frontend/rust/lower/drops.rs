@@ -210,6 +210,7 @@ impl Lowerer<'_, '_> {
             _ => None,
         };
         let v = self.lower_arg(arg, None);
+        self.drop_owned_runtime(&v, span);
         // `drop(holder.rt)`: what the field holds dies here.
         if let (Expr::Field(_), Some(crate::model::Place::Cell(cell))) = (strip(arg), v.place) {
             self.fact(span, crate::model::FactKind::Release { cell });
@@ -226,6 +227,32 @@ impl Lowerer<'_, '_> {
             (None, None) if owned_pkg(&v.ty) => self.emit_drop(span, v.ty, Vec::new()),
             _ => {}
         }
+    }
+
+    /// `drop(self.rt.take())`, or `drop(rt)` of a runtime bound from where it was kept: a
+    /// value whose type is an owned runtime (not a shared pointer to one), read from a place,
+    /// is the one runtime that place held, and it ends here.
+    fn drop_owned_runtime(&mut self, v: &Val, span: Span) {
+        let ty = match &v.ty {
+            TypeRef::Wrapped(inner) => &**inner,
+            t => t,
+        };
+        let TypeRef::Ext(path) = ty else { return };
+        if self.cx.kb.type_kind(path) != Some(crate::model::VarKind::Runtime) {
+            return;
+        }
+        let place = v.moved_from.map(|(p, _)| p).or(v.place);
+        if place.is_none() {
+            return;
+        }
+        let at = self.emit_model(
+            span,
+            EventKind::RuntimeClose {
+                runtime: crate::model::RuntimeRef::Unknown,
+                api: "std::mem::drop".to_string(),
+            },
+        );
+        self.subject(at, span, &place);
     }
 
     /// `.await` on a value of a package type that implements `IntoFuture` calls its
