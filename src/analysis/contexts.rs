@@ -362,7 +362,7 @@ fn drain(
                     };
                     let runs = handed.get(&(fid, i)).map(Vec::as_slice).unwrap_or(&[]);
                     let ctxs: Vec<Ctx> = match runs {
-                        [_, ..] if *how == RunKind::Inline => runs
+                        [_, ..] if matches!(how, RunKind::Inline | RunKind::Future) => runs
                             .iter()
                             .filter(|r| r.body == *body)
                             .filter_map(|r| handed_context(program, facts, r, cur))

@@ -337,10 +337,13 @@ fn extra_contexts(payload: &Payload) -> &'static [(&'static str, &'static str)] 
         ];
     }
     if payload.contexts == FOREIGN2 {
-        return &[(
-            "futures_executor_in_helper",
-            "futures_executor_under_enter_guard",
-        )];
+        return &[
+            (
+                "futures_executor_in_helper",
+                "futures_executor_under_enter_guard",
+            ),
+            ("futures_executor_helper_fn", "tokio_runtime_helper_fn"),
+        ];
     }
     match payload.rule {
         "no-runtime-context" => &[
@@ -1192,6 +1195,18 @@ fn context(ctx: &str, setup: &str, call: &str) -> String {
             };
             format!(
                 "fn wait<F: std::future::Future>(fut: F) -> F::Output {{\n    futures::executor::block_on(fut)\n}}\n\nfn main() {{\n{guard}    let n = wait(async {{\n{setup}        {call}\n    }});\n    println!(\"{{n}}\");\n}}\n"
+            )
+        }
+        // The future of an async function handed to a sync helper that drives it: on the
+        // `futures` executor, or (the twin) on a Tokio runtime the helper builds.
+        "futures_executor_helper_fn" | "tokio_runtime_helper_fn" => {
+            let drive = if ctx == "futures_executor_helper_fn" {
+                "futures::executor::block_on(fut)"
+            } else {
+                "tokio::runtime::Runtime::new().unwrap().block_on(fut)"
+            };
+            format!(
+                "async fn driven_job() -> String {{\n{setup}    let n = {call};\n    n.to_string()\n}}\n\nfn drive<F: std::future::Future>(fut: F) -> F::Output {{\n    {drive}\n}}\n\nfn main() {{\n    let n = drive(driven_job());\n    println!(\"{{n}}\");\n}}\n"
             )
         }
         // A request handler of a web framework: it runs where the framework serves it (the

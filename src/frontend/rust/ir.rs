@@ -237,6 +237,10 @@ pub struct FnIr {
     pub calls_param: bool,
     /// How many events the body emits before it first calls one of its parameters.
     pub param_call_at: Option<u32>,
+    /// The nested body (a local function id) in which the parameter runs, when the body hands
+    /// a parameter future to a runtime API (`futures::executor::block_on(fut)`): the future
+    /// runs at the start of that body, on what the API runs it on.
+    pub param_site: Option<u32>,
     /// The API that catches the failure of a parameter the body hands to it
     /// (`catch_unwind(f)`): what the helper is given runs under that API.
     pub param_caught_by: Option<String>,

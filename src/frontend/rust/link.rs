@@ -831,7 +831,7 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
     // Closures handed to helpers that call their parameter: (caller, its run event, helper),
     // and how many model events each such helper has before that call.
     let mut param_pending: Vec<(FnId, usize, u32)> = Vec::new();
-    let mut param_after: HashMap<u32, usize> = HashMap::default();
+    let mut param_after: HashMap<u32, (u32, usize)> = HashMap::default();
     for f in 0..n {
         let group = l.primary(f as u32).map(|(t, _)| *t).unwrap_or(u32::MAX);
         program.files.push(FileInfo {
@@ -1111,8 +1111,15 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                 }
             }
             if let Some(at) = func.param_call_at {
-                let after = index.iter().take(at as usize).flatten().count();
-                param_after.insert(fb + i as u32, after);
+                // A parameter future runs at the start of the nested body an API runs.
+                let site = match func.param_site {
+                    Some(body) => (fb + body, 0),
+                    None => (
+                        fb + i as u32,
+                        index.iter().take(at as usize).flatten().count(),
+                    ),
+                };
+                param_after.insert(fb + i as u32, site);
             }
             event_index.push(index);
             // Which runtime-needing events run before which others: kept for the bodies with
@@ -1242,17 +1249,22 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
     program.param_runs = param_pending
         .into_iter()
         .filter_map(|(caller, ev, helper)| {
-            let EventKind::Run { body, .. } = program.functions[caller.0 as usize].events[ev].kind
-            else {
-                return None;
+            // A closure or async block, or the one async function whose call builds the future.
+            let body = match &program.functions[caller.0 as usize].events[ev].kind {
+                EventKind::Run { body, .. } => *body,
+                EventKind::Call { callees, .. } => match callees[..] {
+                    [c] if program.functions[c.0 as usize].is_async => c,
+                    _ => return None,
+                },
+                _ => return None,
             };
             param_after
                 .get(&helper)
-                .map(|&after| crate::model::ParamRun {
+                .map(|&(site, after)| crate::model::ParamRun {
                     run: (caller, ev),
                     body,
                     helper: FnId(helper),
-                    site: (FnId(helper), after),
+                    site: (FnId(site), after),
                 })
         })
         .collect();

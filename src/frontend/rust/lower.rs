@@ -647,6 +647,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             trait_name: None,
             calls_param: false,
             param_call_at: None,
+            param_site: None,
             param_caught_by: None,
             scope: self.scope,
             ret: TypeRef::Unknown,
@@ -2282,10 +2283,30 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 if let Some((_, Origin::Body(id))) = self.lookup_path_binding(p) {
                     return (id, Val::default());
                 }
-                self.lower_synthetic(arg, synth)
+                let param = synth == FnKind::Future && self.names_own_param(p);
+                let (id, v) = self.lower_synthetic(arg, synth);
+                if param && let Some(f) = self.cur_fn() {
+                    // The helper runs the future it is given there: what a caller hands it
+                    // runs on that API's executor.
+                    let func = &mut self.ir.fns[f as usize];
+                    if func.param_call_at.is_none() {
+                        func.param_call_at = Some(0);
+                        func.param_site = Some(id);
+                    }
+                }
+                (id, v)
             }
             _ => self.lower_synthetic(arg, synth),
         }
+    }
+
+    /// Whether `p` names a parameter of the function being lowered (not of an enclosing one).
+    fn names_own_param(&self, p: &syn::ExprPath) -> bool {
+        let Some(id) = p.path.get_ident() else {
+            return false;
+        };
+        self.lookup_ident(id)
+            .is_some_and(|(at, b)| b.param && at + 1 == self.stack.len())
     }
 }
 

@@ -334,6 +334,34 @@ impl<'a> Lowerer<'a, '_> {
             self.handed(at);
             return Val::default();
         }
+        // A future handed to a package function runs where that function runs the future it
+        // is given (a helper that drives it on an executor): an async block, or the call of a
+        // function of the package (linking keeps it when that function is async).
+        let future_arg = matches!(
+            strip(arg),
+            Expr::Async(_) | Expr::Call(_) | Expr::MethodCall(_)
+        );
+        if future_arg
+            && self.arg_target.is_some()
+            && let Some(f) = self.cur_fn()
+        {
+            let before = self.ir.fns[f as usize].events.len();
+            let v = self.lower_expr(arg);
+            let events = &self.ir.fns[f as usize].events;
+            let handed = match &v.origin {
+                Origin::Body(body) => events[before..].iter().position(|e| {
+                    matches!(&e.kind, FKind::Model(EventKind::Run { body: b, .. }) if b.0 == *body)
+                }),
+                _ => events[before..]
+                    .iter()
+                    .rposition(|e| matches!(e.kind, FKind::Ref { as_value: false, .. })),
+            };
+            if let Some(k) = handed {
+                self.handed(Some((f, (before + k) as u32)));
+            }
+            self.escape_if_runtime(arg);
+            return v;
+        }
         let v = self.lower_expr(arg);
         self.escape_if_runtime(arg);
         v
