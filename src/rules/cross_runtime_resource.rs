@@ -401,6 +401,18 @@ fn runs_once(program: &Program, facts: &Facts, f: FnId) -> bool {
                 .any(|g| g.storage == StorageKind::Fixture && g.init == Some(f)))
 }
 
+/// Whether the program builds the instances of class `owner` in one place, outside loops, in
+/// a function that runs once per process (a module body, a fixture wider than one test).
+fn one_per_process(program: &Program, facts: &Facts, owner: &str) -> bool {
+    let mut sites = program.flow.built.iter().filter(|b| b.owner == owner);
+    match (sites.next(), sites.next()) {
+        (Some(site), None) => {
+            site.loop_depth == 0 && site.func.is_some_and(|f| runs_once(program, facts, f))
+        }
+        _ => false,
+    }
+}
+
 /// Whether function `f` runs once per process at most: its one caller, or a caller of that
 /// one up the chain of single callers, is a static's initialiser, run by its first reader.
 fn run_by_static_init(program: &Program, facts: &Facts, f: FnId) -> bool {
@@ -571,6 +583,13 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
         let instances = values.iter().filter(|&&(o, _)| !outside(o)).count();
         let list = match cell.kind {
             CellKind::Static => &mut statics,
+            // The elements of a container attribute (a per-key cache) of the one instance a
+            // module or a wide fixture builds live for the process, side by side.
+            CellKind::Field
+                if cell.name.ends_with("[]") && one_per_process(program, facts, &cell.owner) =>
+            {
+                &mut statics
+            }
             // One cell stands for the attribute of every instance of the class: objects made
             // for different instances meet there, and which one a use sees is unknown.
             CellKind::Field if instances > 1 => &mut merged,

@@ -2303,6 +2303,157 @@ fn handed_back_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// How a per-key cache of loop-bound primitives is kept: `(name, items, getter call)`. `{MAKE}`
+/// is the primitive's constructor, `{KEY}` the key expression; the module's one instance
+/// (`HOLDER`) or a fixture's holds the instance caches, `{H}` names it in the getter call.
+const KEY_CACHES: &[(&str, &str, &str)] = &[
+    (
+        "module_dict_subscript",
+        "_cache = {}\n\n\ndef slot(key):\n    k = {KEY}\n    if k not in _cache:\n        _cache[k] = {MAKE}\n    return _cache[k]\n",
+        "slot(\"k\")",
+    ),
+    (
+        "module_dict_setdefault",
+        "_cache = {}\n\n\ndef slot(key):\n    return _cache.setdefault({KEY}, {MAKE})\n",
+        "slot(\"k\")",
+    ),
+    (
+        "module_dict_get_or_setdefault",
+        "_cache = {}\n\n\ndef slot(key):\n    k = {KEY}\n    return _cache.get(k) or _cache.setdefault(k, {MAKE})\n",
+        "slot(\"k\")",
+    ),
+    (
+        "instance_dict_subscript",
+        "class Holder:\n    def __init__(self):\n        self._cache = {}\n\n    def slot(self, key):\n        k = {KEY}\n        if k not in self._cache:\n            self._cache[k] = {MAKE}\n        return self._cache[k]\n",
+        "{H}.slot(\"k\")",
+    ),
+    (
+        "instance_dict_setdefault",
+        "class Holder:\n    def __init__(self):\n        self._cache = {}\n\n    def slot(self, key):\n        return self._cache.setdefault({KEY}, {MAKE})\n",
+        "{H}.slot(\"k\")",
+    ),
+];
+
+/// Loop-bound primitives: `(name, constructor, use statements)`; `{x}` is the primitive.
+const PRIMITIVES: &[(&str, &str, &str)] = &[
+    (
+        "lock",
+        "asyncio.Lock()",
+        "async with {x}:\n    await asyncio.sleep(0)",
+    ),
+    (
+        "semaphore",
+        "asyncio.Semaphore(2)",
+        "async with {x}:\n    await asyncio.sleep(0)",
+    ),
+    ("queue", "asyncio.Queue()", "await {x}.get()"),
+    ("event", "asyncio.Event()", "await {x}.wait()"),
+];
+
+/// A per-key cache of loop-bound primitives shared by two loops: two `asyncio.run` calls, or
+/// two tests on pytest-asyncio's per-test loops (bug); the twins key the cache by the running
+/// loop, run both uses in one loop, share the session loop, or build a holder per test.
+fn key_cache_programs(out: &mut Vec<Program>) {
+    for (cache, items, getter) in KEY_CACHES {
+        let instance = cache.starts_with("instance");
+        for (prim, make, use_stmt) in PRIMITIVES {
+            for sharing in ["two_runs", "per_test_loops"] {
+                let twins: &[&str] = match (sharing, instance) {
+                    ("two_runs", _) => &["keyed_per_loop", "one_run"],
+                    (_, false) => &["keyed_per_loop", "session_loop_scope"],
+                    (_, true) => &["keyed_per_loop", "session_loop_scope", "function_fixture"],
+                };
+                for twin in std::iter::once("bug").chain(twins.iter().copied()) {
+                    let key = if twin == "keyed_per_loop" {
+                        "(asyncio.get_running_loop(), key)"
+                    } else {
+                        "key"
+                    };
+                    let mut text = format!(
+                        "\"\"\"Generated program.\"\"\"\nimport asyncio\n\nimport pytest\n\n\n{}",
+                        items.replace("{KEY}", key).replace("{MAKE}", make)
+                    );
+                    let holder = if sharing == "two_runs" {
+                        "HOLDER"
+                    } else {
+                        "holder"
+                    };
+                    let x = getter.replace("{H}", holder);
+                    let use_at = |tag: &str| {
+                        let lines: Vec<String> = use_stmt
+                            .replace("{x}", &x)
+                            .lines()
+                            .enumerate()
+                            .map(|(i, l)| {
+                                if i == 0 {
+                                    format!("{l}{tag}")
+                                } else {
+                                    l.to_string()
+                                }
+                            })
+                            .collect();
+                        ind(&lines.join("\n"), 4)
+                    };
+                    if sharing == "two_runs" {
+                        if instance {
+                            text.push_str("\n\nHOLDER = Holder()\n");
+                        }
+                        let tag = if twin == "bug" { "  @@" } else { "" };
+                        text.push_str(&format!("\n\nasync def work():\n{}\n", use_at(tag)));
+                        if twin == "one_run" {
+                            text.push_str("\n\nasync def both():\n    await work()\n    await work()\n\n\ndef main():\n    asyncio.run(both())\n");
+                        } else {
+                            text.push_str("\n\ndef main():\n    asyncio.run(work())\n    asyncio.run(work())\n");
+                        }
+                        text.push_str("\n\nif __name__ == \"__main__\":\n    main()\n");
+                    } else {
+                        let mark = if twin == "session_loop_scope" {
+                            "@pytest.mark.asyncio(loop_scope=\"session\")"
+                        } else {
+                            "@pytest.mark.asyncio"
+                        };
+                        let param = if instance { "holder" } else { "" };
+                        if instance {
+                            let scope = if twin == "function_fixture" {
+                                "@pytest.fixture"
+                            } else {
+                                "@pytest.fixture(scope=\"session\")"
+                            };
+                            text.push_str(&format!(
+                                "\n\n{scope}\ndef holder():\n    return Holder()\n"
+                            ));
+                        }
+                        let tag = if twin == "bug" { "  @@" } else { "" };
+                        text.push_str(&format!(
+                            "\n\n{mark}\nasync def test_first({param}):\n{}\n\n\n{mark}\nasync def test_second({param}):\n{}\n",
+                            use_at(""),
+                            use_at(tag)
+                        ));
+                    }
+                    let path = if sharing == "two_runs" {
+                        "app/main.py"
+                    } else {
+                        "tests/test_cache.py"
+                    };
+                    let dims = vec![
+                        ("class", "cross-runtime-resource".to_string()),
+                        ("cache", cache.to_string()),
+                        ("primitive", prim.to_string()),
+                        ("sharing", sharing.to_string()),
+                        ("twin", twin.to_string()),
+                    ];
+                    let files = vec![
+                        ("app/__init__.py".to_string(), String::new()),
+                        (path.to_string(), text),
+                    ];
+                    let rule = (twin == "bug").then_some("cross-runtime-resource");
+                    out.push(Program::new("python", dims, rule, files));
+                }
+            }
+        }
+    }
+}
+
 /// Every generated Python program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
@@ -2316,5 +2467,6 @@ pub fn generate() -> Vec<Program> {
     lent_client_programs(&mut out);
     refill_programs(&mut out);
     handed_back_programs(&mut out);
+    key_cache_programs(&mut out);
     out
 }

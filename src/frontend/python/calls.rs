@@ -273,7 +273,14 @@ impl<'a> Lowerer<'a> {
             Expr::Attribute(a)
                 if apis.is_empty()
                     && !project
-                    && matches!(a.attr.id.as_str(), "append" | "add" | "appendleft") =>
+                    && matches!(
+                        a.attr.id.as_str(),
+                        "append" | "add" | "appendleft" | "setdefault"
+                    )
+                    && !(a.attr.id.as_str() == "setdefault"
+                        && args
+                            .and_then(|x| x.args.first())
+                            .is_some_and(|k| self.keyed_by_loop(k))) =>
             {
                 match (&*a.value, callee.recv_place) {
                     (Expr::Name(base), Some(place @ Place::Temp(_))) => {
@@ -281,7 +288,11 @@ impl<'a> Lowerer<'a> {
                         Some(place)
                     }
                     (base @ (Expr::Name(_) | Expr::Attribute(_)), recv) => {
-                        if matches!(recv, Some(Place::Temp(_) | Place::Param(..))) {
+                        // A name bound to a local or handed in; an attribute of the instance
+                        // read into a temporary keeps its elements in its own cell.
+                        if matches!(recv, Some(Place::Temp(_) | Place::Param(..)))
+                            && matches!(base, Expr::Name(_))
+                        {
                             None
                         } else {
                             self.element_place(base, true)
@@ -291,6 +302,20 @@ impl<'a> Lowerer<'a> {
                     _ => None,
                 }
             }
+            _ => None,
+        };
+        // `d.setdefault(k, v)`, `d.get(k)`, `d.pop(k)` of a container whose elements the flow
+        // follows give one of its elements.
+        let element_result = match func {
+            Expr::Attribute(a) if apis.is_empty() && !project => match a.attr.id.as_str() {
+                "setdefault" => into,
+                // Only a container the flow knows as one: a parameter or a local may be any
+                // value (`session.get(url)`).
+                "get" | "pop" => self
+                    .element_place(&a.value, false)
+                    .filter(|p| matches!(p, Place::Cell(_))),
+                _ => None,
+            },
             _ => None,
         };
         self.args_into = into;
@@ -470,6 +495,14 @@ impl<'a> Lowerer<'a> {
         }
         if apis.is_empty() && subclass.is_none() {
             self.product(func, callee.value_place, range, dest, &mut val);
+        }
+        if let Some(elements) = element_result
+            && !matches!(dest, Dest::Discard)
+        {
+            val.place = match elements {
+                cell @ Place::Cell(_) => self.load(range, cell),
+                local => Some(local),
+            };
         }
         val
     }

@@ -220,14 +220,29 @@ impl<'a> Lowerer<'a> {
                 }
                 Val::default()
             }
-            Expr::BoolOp(_) => {
-                let d = if matches!(dest, Dest::Read | Dest::Discard) {
-                    Dest::Read
-                } else {
-                    Dest::Keep
-                };
-                self.children(e, d);
+            Expr::BoolOp(_) if matches!(dest, Dest::Read | Dest::Discard) => {
+                self.children(e, Dest::Read);
                 Val::default()
+            }
+            // `a or b` is one of its operands: it holds what they hold (and hands them on, for
+            // the rules that do not follow it).
+            Expr::BoolOp(b) => {
+                let mut result = None;
+                for value in &b.values {
+                    let v = self.expr(value, Dest::Keep);
+                    self.flow_escape(value.range(), v.place);
+                    if v.place.is_some() {
+                        let to = match result {
+                            Some(to) => to,
+                            None => *result.insert(self.temp()),
+                        };
+                        self.flow_assign(value.range(), Some(to), v.place);
+                    }
+                }
+                Val {
+                    place: result,
+                    ..Val::default()
+                }
             }
             // An element of a container whose elements the flow follows.
             Expr::Subscript(s) if !matches!(dest, Dest::Discard) => {
@@ -589,6 +604,7 @@ impl<'a> Lowerer<'a> {
                     return;
                 }
                 self.unbind(name);
+                self.note_loop_key(name, value);
                 if let Some(path) = self.accessor_result(value) {
                     self.scope_mut().attr_alias.insert(Name::new(name), path);
                 }
@@ -674,7 +690,10 @@ impl<'a> Lowerer<'a> {
             Expr::Subscript(s) => {
                 let val = self.expr(value, Dest::Keep);
                 self.unbind_target(target);
-                if val.place.is_some() {
+                if val.place.is_some() && self.keyed_by_loop(&s.slice) {
+                    // One element per loop: what the flow follows leaves it here.
+                    self.flow_escape(s.range, val.place);
+                } else if val.place.is_some() {
                     match self.element_place(&s.value, true) {
                         Some(Place::Cell(cell)) => self.store_element(s.range, cell, val.place),
                         Some(to) => {
@@ -807,6 +826,15 @@ impl<'a> Lowerer<'a> {
             match ctx {
                 Expr::Call(c) => {
                     let val = self.call(c, Dest::With(var));
+                    // Entering what project code hands back and binding nothing (a lock a
+                    // getter keeps: `async with get_lock(k):`) is all that is done with it: a
+                    // use. A value bound by `as` is used where that name is.
+                    if var.is_none()
+                        && val.created.is_none()
+                        && val.ty.as_deref().is_some_and(is_project_type)
+                    {
+                        self.flow_use(ctx.range(), val.place);
+                    }
                     self.flow_close(item.range(), val.place);
                     if let Some(ty) = val.ty.as_deref().filter(|t| is_project_type(t)) {
                         self.dunder_call(ctx.range(), ty, enter, val.place);

@@ -399,6 +399,8 @@ impl Lowerer<'_> {
     /// others.
     pub(super) fn store_element(&mut self, range: TextRange, cell: CellId, from: Option<Place>) {
         if let Some(from) = from {
+            // A method filling its instance's container (a per-key cache) fills it lazily.
+            self.note_lazy(cell);
             self.fact(
                 range,
                 FactKind::Store {

@@ -25,6 +25,7 @@ mod guards;
 pub mod imports;
 pub mod ir;
 mod link;
+mod loop_keys;
 pub mod lower;
 mod prescan;
 pub mod project;

@@ -83,6 +83,8 @@ pub struct Scope {
     /// later mention of one, but as the receiver of such a store or an argument of an
     /// inspecting builtin (`len`), hands its values on.
     pub containers: HashSet<Name>,
+    /// Locals bound to a key that names the event loop (`key = (loop, name)`).
+    pub loop_keys: HashSet<Name>,
     /// Local names of sockets put in non-blocking mode (`s.setblocking(False)`,
     /// `s.settimeout(0)`): their calls return at once instead of blocking.
     pub nonblocking: HashSet<Name>,
@@ -124,6 +126,7 @@ impl Scope {
             when: crate::model::CondId::TRUE,
             flow_names: HashMap::default(),
             containers: HashSet::default(),
+            loop_keys: HashSet::default(),
             nonblocking: HashSet::default(),
             made_with: HashMap::default(),
             coros: HashMap::default(),
