@@ -89,6 +89,24 @@ impl Instance {
     }
 }
 
+/// Whether `f` is test code: marked so itself, or a Rust body nested in a test function (a
+/// closure or async block of a `#[tokio::test]`, whose runtime is test code).
+fn test_code(program: &Program, f: FnId) -> bool {
+    let func = program.func(f);
+    if func.is_test || func.language != Language::Rust {
+        return func.is_test;
+    }
+    let mut at = func.parent;
+    while let Some(p) = at {
+        let pf = program.func(p);
+        if pf.is_test || matches!(pf.entry, Some(Entry::Runtime { test: true, .. })) {
+            return true;
+        }
+        at = pf.parent;
+    }
+    false
+}
+
 /// Creates the instances of a program and maps runtime/handle variables to them.
 pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
     let executor_of = |language: Language, api: &str, concept: Concept| {
@@ -131,6 +149,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
     }
     for (fid, f) in program.fns() {
         let group = program.files.get(f.span.file as usize).map(|fi| fi.group);
+        let in_test = test_code(program, fid);
         if let Some(Entry::Runtime {
             flavor,
             executor,
@@ -175,7 +194,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                             executor: executor_of(f.language, api, Concept::RuntimeNew),
                             repeated,
                             group,
-                            test: f.is_test,
+                            test: in_test,
                             what: format!("the {} built by `{}`", noun(f.language), short(api)),
                             ambient: None,
                             disabled: *disabled,
@@ -202,7 +221,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                             executor: executor_of(f.language, api, Concept::BlockOn),
                             repeated,
                             group,
-                            test: f.is_test,
+                            test: in_test,
                             what: format!("the fresh {} of `{}`", noun(f.language), short(api)),
                             ambient: None,
                             disabled: Drivers::NONE,
@@ -228,7 +247,7 @@ pub fn collect(program: &Program, kb: &Kb, facts: &mut Facts) {
                             executor: a.model_executor(),
                             repeated: false,
                             group,
-                            test: f.is_test,
+                            test: in_test,
                             what: format!("a worker runtime of `{}`", short(api)),
                             ambient: None,
                             disabled: Drivers::NONE,

@@ -87,10 +87,17 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
         }
         if let ResourceRef::Local(v) = res {
             // A local lives for one call of its owner: runtimes the owner itself runs under
-            // differ between calls, not within one, so only runtimes entered below it count.
+            // differ between calls, not within one, so only runtimes entered below it count;
+            // an owner that runs under one runtime only runs there in every call, and a
+            // runtime entered below it (a thread's own) meets that one.
             let owner = program.var(v).owner;
-            let inherited: Vec<InstId> = facts.known_instances(owner).map(|(i, _)| i).collect();
-            list.retain(|b| !inherited.contains(&b.inst));
+            let mut inherited: Vec<InstId> = facts.known_instances(owner).map(|(i, _)| i).collect();
+            inherited.sort_unstable();
+            inherited.dedup();
+            let rust = program.func(owner).language == Language::Rust;
+            if inherited.len() > 1 || !rust {
+                list.retain(|b| !inherited.contains(&b.inst));
+            }
         }
         // The first runtime to bind the resource owns it; later ones are the problem. A
         // creation that binds comes before every use, wherever the files put them.
@@ -655,15 +662,28 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
             // differ between calls, not within one. The object meets only the runtimes entered
             // by the code that call runs; a function shared with other callers also runs
             // under theirs, with their objects.
-            let inherited: Vec<InstId> = facts.known_instances(h).map(|(i, _)| i).collect();
+            // A Rust home function that runs under one runtime only runs there in every
+            // call: that runtime meets the ones entered below it.
+            let mut inherited: Vec<InstId> = facts.known_instances(h).map(|(i, _)| i).collect();
+            inherited.sort_unstable();
+            inherited.dedup();
+            let one_home = rust_peers && inherited.len() == 1;
             let below = reached_from(program, h);
             list.retain(|b| {
                 let entered_in = match facts.instance(b.inst).kind {
                     InstanceKind::Built(f, _) | InstanceKind::Fresh(f, _) => Some(f),
                     _ => None,
                 };
-                !inherited.contains(&b.inst) && entered_in.is_some_and(|f| below[f.0 as usize])
+                if inherited.contains(&b.inst) {
+                    return one_home;
+                }
+                entered_in.is_some_and(|f| below[f.0 as usize])
             });
+            // The home function runs under its runtime before it enters any below it: that
+            // one binds first, wherever the files put the others.
+            if one_home {
+                list.sort_by_key(|b| (b.is_use, !inherited.contains(&b.inst)));
+            }
         }
         for (k, b) in list.iter().enumerate() {
             if !b.is_use || reported.contains(&(o, b.func)) {

@@ -2014,6 +2014,99 @@ fn thread_handle_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// How a clone of a bound client reaches a thread that builds a runtime of its own:
+/// `(name, items, start expression)`; `{BODY}` is the thread runtime's async body using `c`.
+const CLIENT_THREAD_TRAVELS: &[(&str, &str, &str)] = &[
+    (
+        "helper_param",
+        "fn start(c: reqwest::Client) -> std::thread::JoinHandle<()> {\n    std::thread::spawn(move || {\n        let rt = {RT};\n        rt.block_on(async move {\n{BODY}        });\n    })\n}\n\n",
+        "start(client.clone())",
+    ),
+    (
+        "closure_capture",
+        "",
+        "{\n        let c = client.clone();\n        std::thread::spawn(move || {\n            let rt = {RT};\n            rt.block_on(async move {\n{BODY}            });\n        })\n    }",
+    ),
+];
+
+/// A bound client cloned into a thread with a runtime of its own while the original is used
+/// on the main runtime; twins build the thread's own client, or block on the main runtime's
+/// handle instead of a runtime of the thread's.
+fn client_thread_programs(out: &mut Vec<Program>) {
+    const RUNTIMES: &[(&str, &str)] = &[
+        ("runtime_new", "tokio::runtime::Runtime::new().unwrap()"),
+        (
+            "current_thread",
+            "tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()",
+        ),
+    ];
+    for (travel, items, start) in CLIENT_THREAD_TRAVELS {
+        for (rt_name, rt) in RUNTIMES {
+            for ctx in ["tokio_main", "tokio_test"] {
+                for twin in ["bug", "own_client", "main_handle"] {
+                    let body = match twin {
+                        "own_client" => {
+                            "            let c = reqwest::Client::new();\n            let _ = c.get(\"http://127.0.0.1:9/a\").send().await;\n"
+                        }
+                        _ => {
+                            "            let _ = c.get(\"http://127.0.0.1:9/a\").send().await; @@\n"
+                        }
+                    };
+                    let body = if twin == "bug" {
+                        body.to_string()
+                    } else {
+                        body.replace(" @@", "")
+                    };
+                    let (items, start) =
+                        if twin == "main_handle" {
+                            (
+                            items.replace("let rt = {RT};", "let rt = main_rt;").replace(
+                                "fn start(c: reqwest::Client)",
+                                "fn start(c: reqwest::Client, main_rt: tokio::runtime::Handle)",
+                            ),
+                            start
+                                .replace("let rt = {RT};", "let rt = main_rt;")
+                                .replace("start(client.clone())", "start(client.clone(), main_rt)"),
+                        )
+                        } else {
+                            (items.to_string(), start.to_string())
+                        };
+                    let items = items.replace("{RT}", rt).replace("{BODY}", &body);
+                    let start = start.replace("{RT}", rt).replace("{BODY}", &body);
+                    let setup = if twin == "main_handle" {
+                        "    let main_rt = tokio::runtime::Handle::current();\n"
+                    } else {
+                        ""
+                    };
+                    let mark = if twin == "bug" { " @?" } else { "" };
+                    let (attr, head) = if ctx == "tokio_main" {
+                        ("#[tokio::main]", "async fn main() {")
+                    } else {
+                        ("#[tokio::test]", "async fn polls_in_background() {")
+                    };
+                    let pre = if ctx == "tokio_main" {
+                        ""
+                    } else {
+                        "fn main() {}\n\n"
+                    };
+                    let main = format!(
+                        "//! Generated program.\n\n{items}{pre}{attr}\n{head}\n    let client = reqwest::Client::new();\n{setup}    let worker = {start};\n    let _ = client.get(\"http://127.0.0.1:9/b\").send().await;{mark}\n    tokio::task::spawn_blocking(move || worker.join().unwrap()).await.unwrap();\n}}\n"
+                    );
+                    let dims = vec![
+                        ("class", "cross-runtime-resource".to_string()),
+                        ("client_thread_travel", travel.to_string()),
+                        ("thread_runtime", rt_name.to_string()),
+                        ("context", ctx.to_string()),
+                        ("twin", twin.to_string()),
+                    ];
+                    let rule = (twin == "bug").then_some("cross-runtime-resource");
+                    out.push(Program::new("rust", dims, rule, main_crate(main)));
+                }
+            }
+        }
+    }
+}
+
 /// A runtime owned by a struct field, dropped by an async method: `(name, bug stop, twin stop)`.
 const FIELD_DROPS: &[(&str, &str, &str)] = &[
     (
@@ -2439,6 +2532,7 @@ pub fn generate() -> Vec<Program> {
     shared_programs(&mut out);
     closed_handle_programs(&mut out);
     thread_handle_programs(&mut out);
+    client_thread_programs(&mut out);
     field_runtime_programs(&mut out);
     stopped_owner_programs(&mut out);
     guard_overwrite_programs(&mut out);
