@@ -1183,20 +1183,49 @@ impl<'a> Lowerer<'a> {
                         .iter()
                         .chain(c.arguments.keywords.iter().map(|k| &k.value))
                 };
-                for a in values().filter(|a| matches!(a, Expr::Call(_))) {
-                    self.arg_value(a);
+                // What a call among the positional arguments gives (an instance a
+                // constructor makes) is handed to the coroutine like a name's value.
+                let mut made = Vec::new();
+                for (i, a) in values().enumerate() {
+                    if matches!(a, Expr::Call(_)) {
+                        let v = self.expr(a, Dest::Keep);
+                        if i < c.arguments.args.len() {
+                            let ty = v.ty.or_else(|| match a {
+                                Expr::Call(call) => self
+                                    .qualify(&call.func)
+                                    .filter(|p| self.is_project_path(p))
+                                    .map(|p| instance_of(&p)),
+                                _ => None,
+                            });
+                            made.push((i, v.place, ty.filter(|t| is_class_instance(t))));
+                        }
+                    }
                 }
                 let mut hoisted = std::mem::replace(&mut self.hoisted, saved.1);
                 hoisted.extend(built);
                 self.hoist_depth = saved.0;
                 self.scopes.push(scope);
                 let mut places = Vec::new();
-                for a in c.arguments.args.iter() {
+                for (i, a) in c.arguments.args.iter().enumerate() {
                     match a {
                         Expr::Starred(_) => break,
                         Expr::Name(n) => {
                             self.note_name_type(places.len(), n.id.as_str());
                             places.push(self.name_place(n.id.as_str()));
+                        }
+                        Expr::Call(_) => {
+                            let (place, ty) = made
+                                .iter()
+                                .find(|m| m.0 == i)
+                                .map(|m| (m.1, m.2.clone()))
+                                .unwrap_or_default();
+                            if let Some(t) = ty
+                                && places.len() < 64
+                            {
+                                let id = self.intern(&t);
+                                self.flow_arg_types.push((places.len() as u8, id));
+                            }
+                            places.push(place);
                         }
                         _ => places.push(self.passed_place(a)),
                     }
