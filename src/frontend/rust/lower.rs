@@ -1250,7 +1250,10 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             None
         };
         let Some(kind) = kind else {
-            self.bind_owned_at(name, ty, val.origin, val.place);
+            // A local whose value the flow does not follow still holds what is put into it
+            // (`let mut rts = Vec::new(); rts.push(Runtime::new()?)`): a place of its own.
+            let place = val.place.or_else(|| self.temp());
+            self.bind_owned_at(name, ty, val.origin, place);
             return;
         };
         let Some(var) = self.new_var(name.clone(), span, kind) else {
