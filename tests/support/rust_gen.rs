@@ -2107,6 +2107,60 @@ fn client_thread_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// A runtime built as a call argument straight into a local container a helper returns:
+/// `(name, container type, new, store line)`.
+const RUNTIME_CONTAINERS: &[(&str, &str, &str, &str)] = &[
+    (
+        "vec_push",
+        "Vec<tokio::runtime::Runtime>",
+        "Vec::new()",
+        "lanes.push({RT});",
+    ),
+    (
+        "deque_push_back",
+        "std::collections::VecDeque<tokio::runtime::Runtime>",
+        "std::collections::VecDeque::new()",
+        "lanes.push_back({RT});",
+    ),
+    (
+        "map_insert",
+        "std::collections::HashMap<usize, tokio::runtime::Runtime>",
+        "std::collections::HashMap::new()",
+        "lanes.insert(i, {RT});",
+    ),
+];
+
+/// The container dimension: the runtimes flow with the container to whoever owns it last; a
+/// bug program drops it at the end of async `main`, the twins keep it in a static or own it
+/// in a sync `main`.
+fn runtime_container_programs(out: &mut Vec<Program>) {
+    let rt = "tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()";
+    for (name, ty, new, store) in RUNTIME_CONTAINERS {
+        for twin in ["bug", "kept_by_static", "sync_main"] {
+            let mark = if twin == "bug" { " @@" } else { "" };
+            let store = store.replace("{RT}", rt);
+            let helper = format!(
+                "fn build_lanes(n: usize) -> {ty} {{\n    let mut lanes = {new};\n    for i in 0..n {{\n        let _ = i;\n        {store}{mark}\n    }}\n    lanes\n}}\n\n"
+            );
+            let main = match twin {
+                "bug" => "#[tokio::main]\nasync fn main() {\n    let lanes = build_lanes(2);\n    println!(\"{}\", lanes.len());\n}\n".to_string(),
+                "kept_by_static" => format!(
+                    "static LANES: std::sync::OnceLock<{ty}> = std::sync::OnceLock::new();\n\n#[tokio::main]\nasync fn main() {{\n    let lanes = build_lanes(2);\n    let _ = LANES.set(lanes);\n}}\n"
+                ),
+                _ => "fn main() {\n    let lanes = build_lanes(2);\n    println!(\"{}\", lanes.len());\n}\n".to_string(),
+            };
+            let text = format!("//! Generated program.\n\n{helper}{main}");
+            let dims = vec![
+                ("class", "runtime-dropped-in-async".to_string()),
+                ("runtime_container", name.to_string()),
+                ("twin", twin.to_string()),
+            ];
+            let rule = (twin == "bug").then_some("runtime-dropped-in-async");
+            out.push(Program::new("rust", dims, rule, main_crate(text)));
+        }
+    }
+}
+
 /// A runtime owned by a struct field, dropped by an async method: `(name, bug stop, twin stop)`.
 const FIELD_DROPS: &[(&str, &str, &str)] = &[
     (
@@ -2533,6 +2587,7 @@ pub fn generate() -> Vec<Program> {
     closed_handle_programs(&mut out);
     thread_handle_programs(&mut out);
     client_thread_programs(&mut out);
+    runtime_container_programs(&mut out);
     field_runtime_programs(&mut out);
     stopped_owner_programs(&mut out);
     guard_overwrite_programs(&mut out);
