@@ -132,7 +132,8 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
         for (entry, failing) in &per_entry {
             // The calls of this path that fail at once: what comes after one of them on every
             // path through the body never runs.
-            let mut failed: Vec<usize> = Vec::new();
+            let mut failed: Vec<usize> =
+                super::reactor_needs::failing_creations(program, facts, fid, entry);
             for &(i, failure) in failing {
                 let ev = &f.events[i];
                 if let Some(regions) = regions

@@ -156,6 +156,30 @@ pub fn check(program: &Program, facts: &Facts, panics: &[(FnId, Span)], out: &mu
     }
 }
 
+/// The events of `f` that make, on the path `entry`, a resource registering when made with a
+/// reactor the executor there lacks (`TcpStream::connect` under the `futures` executor): each
+/// panics at once, so what they dominate never runs.
+pub fn failing_creations(
+    program: &Program,
+    facts: &Facts,
+    f: FnId,
+    entry: &CtxEntry,
+) -> Vec<usize> {
+    let func = program.func(f);
+    if func.language != Language::Rust || !func.is_async || !matches!(entry.ctx, Ctx::Runtime(_)) {
+        return Vec::new();
+    }
+    (0..func.events.len())
+        .filter(|&i| {
+            of_event(program, facts, f, i).is_some_and(|reg| {
+                reg.when_made
+                    && facts.provides(entry.ctx, reg.reactor) == Some(false)
+                    && facts.reaches(program, entry, &func.events[i])
+            })
+        })
+        .collect()
+}
+
 /// The constructor or type event `event` of `f` makes a resource with, for messages.
 fn api_of(program: &Program, f: FnId, event: usize) -> String {
     match program.func(f).events.get(event).map(|e| &e.kind) {

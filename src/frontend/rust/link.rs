@@ -1130,6 +1130,10 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                     matches!(
                         e.kind,
                         EventKind::NeedsRuntime { .. }
+                            | EventKind::Create {
+                                binds_now: true,
+                                ..
+                            }
                             | EventKind::Run {
                                 how: RunKind::Spawn,
                                 runtime: RuntimeRef::Current,
