@@ -262,19 +262,31 @@ fn summaries(
     (sums, own)
 }
 
-/// Uses of runtime objects that the same body ended earlier, by itself or through a call: the
-/// use is the event itself or a call that reaches it (and does not make the object afresh).
-pub fn late_uses(program: &Program, facts: &Facts) -> Vec<LateUse> {
+/// What each event and each call does to runtime objects, and where bodies release a field
+/// holding a runtime they made: (per event, per function, releases).
+type Lifetimes = (Vec<Direct>, Vec<Summary>, Vec<(FnId, Span, ObjId)>);
+
+/// The [`Lifetimes`] of a program; `None` when it makes no runtime.
+fn lifetimes(program: &Program, facts: &Facts) -> Option<Lifetimes> {
     if !facts
         .flow
         .objects
         .iter()
         .any(|o| o.kind == ObjKind::Runtime)
     {
-        return Vec::new();
+        return None;
     }
     let direct = direct(program, facts);
     let (sums, own) = summaries(program, facts, &direct);
+    Some((direct, sums, own))
+}
+
+/// Uses of runtime objects that the same body ended earlier, by itself or through a call: the
+/// use is the event itself or a call that reaches it (and does not make the object afresh).
+pub fn late_uses(program: &Program, facts: &Facts) -> Vec<LateUse> {
+    let Some((direct, sums, own)) = lifetimes(program, facts) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     // Fields a body releases itself, at the end of a scope of its own.
     let mut released: HashMap<FnId, Vec<(Span, ObjId)>> = HashMap::new();
@@ -414,16 +426,9 @@ fn entered_needs(program: &Program, facts: &Facts, body: FnId) -> Vec<(ObjId, Sp
 /// collected and joined in ways the model does not follow), and an end of `fn main`'s scope
 /// ends the process with its threads.
 pub fn thread_uses(program: &Program, facts: &Facts) -> Vec<ThreadUse> {
-    if !facts
-        .flow
-        .objects
-        .iter()
-        .any(|o| o.kind == ObjKind::Runtime)
-    {
+    let Some((direct, sums, own)) = lifetimes(program, facts) else {
         return Vec::new();
-    }
-    let direct = direct(program, facts);
-    let (sums, own) = summaries(program, facts, &direct);
+    };
     let mut out = Vec::new();
     for (fid, f) in program.fns() {
         if f.language != Language::Rust {
