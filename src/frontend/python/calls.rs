@@ -1185,19 +1185,13 @@ impl<'a> Lowerer<'a> {
                 };
                 // What a call among the positional arguments gives (an instance a
                 // constructor makes) is handed to the coroutine like a name's value.
-                let mut made = Vec::new();
+                let mut made = vec![None; c.arguments.args.len()];
                 for (i, a) in values().enumerate() {
-                    if matches!(a, Expr::Call(_)) {
+                    if let Expr::Call(call) = a {
                         let v = self.expr(a, Dest::Keep);
-                        if i < c.arguments.args.len() {
-                            let ty = v.ty.or_else(|| match a {
-                                Expr::Call(call) => self
-                                    .qualify(&call.func)
-                                    .filter(|p| self.is_project_path(p))
-                                    .map(|p| instance_of(&p)),
-                                _ => None,
-                            });
-                            made.push((i, v.place, ty.filter(|t| is_class_instance(t))));
+                        if let Some(slot) = made.get_mut(i) {
+                            let ty = v.ty.or_else(|| self.built_instance(call));
+                            *slot = Some((v.place, ty.filter(|t| is_class_instance(t))));
                         }
                     }
                 }
@@ -1214,11 +1208,7 @@ impl<'a> Lowerer<'a> {
                             places.push(self.name_place(n.id.as_str()));
                         }
                         Expr::Call(_) => {
-                            let (place, ty) = made
-                                .iter()
-                                .find(|m| m.0 == i)
-                                .map(|m| (m.1, m.2.clone()))
-                                .unwrap_or_default();
+                            let (place, ty) = made[i].take().unwrap_or_default();
                             if let Some(t) = ty
                                 && places.len() < 64
                             {
@@ -1898,10 +1888,7 @@ impl Lowerer<'_> {
                         self.type_of_name(base.id.as_str())
                             .filter(|t| is_class_instance(t))
                     }),
-                    Expr::Call(c) => self
-                        .qualify(&c.func)
-                        .filter(|p| self.is_project_path(p))
-                        .map(|p| instance_of(&p)),
+                    Expr::Call(c) => self.built_instance(c),
                     _ => None,
                 }?;
                 Some(HandedFn::Path(
@@ -2005,6 +1992,13 @@ impl Lowerer<'_> {
                 self.ir.functions[fid].arg_types.push((pi, pos, path));
             }
         }
+    }
+
+    /// The instance type of what a call of a project callable gives (`Store()`).
+    fn built_instance(&self, c: &ruff_python_ast::ExprCall) -> Option<String> {
+        self.qualify(&c.func)
+            .filter(|p| self.is_project_path(p))
+            .map(|p| instance_of(&p))
     }
 
     /// Notes the type of the name passed at `pos` to a body run by an API, when it is an
