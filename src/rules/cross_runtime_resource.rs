@@ -1056,16 +1056,22 @@ fn flowed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                     }
                 }
                 Place::Var(v) => program.var(v).name.clone(),
-                _ => "the resource".to_string(),
+                _ => String::new(),
+            };
+            // A value reached through a parameter or a temporary has no name of its own.
+            let name = if name.is_empty() {
+                "this resource".to_string()
+            } else {
+                format!("`{name}`")
             };
             let lang = program.func(fact.func).language;
             let (bound, used) = (flow.object(bound_to[0]), flow.object(used_on[0]));
             let message = match lang {
                 Language::Rust => format!(
-                    "`{name}` is bound to the runtime it was created on but is used here under another runtime"
+                    "{name} is bound to the runtime it was created on but is used here under another runtime"
                 ),
                 Language::Python => format!(
-                    "`{name}` is bound to the event loop it was created on but is used here under another event loop"
+                    "{name} is bound to the event loop it was created on but is used here under another event loop"
                 ),
             };
             let mut f = Finding::new(

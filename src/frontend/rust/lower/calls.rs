@@ -10,7 +10,7 @@ use syn::token::Comma;
 use super::flow::{inspects, lazily, moves_out, projects, stores, uses};
 use super::typing::{self, ctor_fallback, ret_of};
 use super::{CLOSED, Lowerer, Origin, PendKind, Val, asserts, last_seg, parent_path, strip};
-use crate::frontend::rust::ir::{FKind, Target, TypeRef};
+use crate::frontend::rust::ir::{Anchor, FKind, ItemIr, Target, TypeRef};
 use crate::frontend::rust::macros::{self, MacroBody};
 use crate::frontend::rust::resolve::Res;
 use crate::frontend::rust::spans;
@@ -495,6 +495,11 @@ impl<'a> Lowerer<'a, '_> {
                     return self.lower_drop(&c.args[0], span);
                 }
                 self.library_trait_call(&full, p, span);
+                // A wrapper's constructor (`tokio::sync::Mutex::new(x)`) holds its argument,
+                // whatever the knowledge base says of the wrapper's own type.
+                if c.args.len() == 1 && wraps_value(&full) {
+                    return self.lower_ext_call(&full, &c.args);
+                }
                 let apis = self.cx.kb.apis(&full);
                 if !apis.is_empty() {
                     return self.lower_api_call(apis, full, None, &c.args, span, false);
@@ -979,13 +984,12 @@ impl<'a> Lowerer<'a, '_> {
                     .lib_arg_uses
                     .extend(arg_uses.iter().map(|&i| (i, f, ev)));
             }
-            let deferred = matches!(
-                &target,
-                Target::Method {
-                    ty: TypeRef::Deferred(_),
-                    ..
+            let deferred = match &target {
+                Target::Method { ty, .. } => {
+                    matches!(ty, TypeRef::Deferred(_)) || self.may_name_alias(ty)
                 }
-            );
+                _ => false,
+            };
             out.ty = ret_of(target, TypeRef::Unknown);
             let projected = out.place;
             self.call_fact(at, span, places, &mut out);
@@ -1747,5 +1751,33 @@ fn may_be_host_name(e: &Expr) -> bool {
             !ip(host)
         }
         _ => false,
+    }
+}
+
+/// Whether `full` constructs a wrapper that holds its one argument: `new` or `from` of a shared
+/// pointer, a box or a lock.
+fn wraps_value(full: &str) -> bool {
+    matches!(last_seg(full), "new" | "from")
+        && parent_path(full).is_some_and(|p| types::is_transparent(p) || types::is_lock(p))
+}
+
+impl Lowerer<'_, '_> {
+    /// Whether package type `ty` may be an alias that another file declares
+    /// (`use super::Session;` for `type Session = Arc<Mutex<TcpStream>>;`): only the link tells
+    /// whether its methods are the package's or a library type's. A struct or enum this scope
+    /// declares is none; aliases declared in this file are expanded before.
+    fn may_name_alias(&self, ty: &TypeRef) -> bool {
+        let TypeRef::Pkg(sp) = ty else { return false };
+        let Anchor::Module { scope, up: 0 } = sp.anchor else {
+            return true;
+        };
+        let [name] = sp.segs.as_slice() else {
+            return true;
+        };
+        !self.ir.modules.get(scope as usize).is_some_and(|m| {
+            m.items
+                .iter()
+                .any(|(n, it)| n == name && matches!(it, ItemIr::Type(i) if *i != u32::MAX))
+        })
     }
 }
