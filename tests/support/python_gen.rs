@@ -2454,6 +2454,155 @@ fn key_cache_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// What a handler held in a table of functions does: `(name, rule, handler body, whether the
+/// dispatcher runs in async code for the bug)`. The twin runs the dispatcher in the other
+/// context, where the handler's code is right.
+const TABLE_PAYLOADS: &[(&str, &str, &str, bool)] = &[
+    (
+        "nested_asyncio_run",
+        "nested-block-on",
+        "return asyncio.run(fetch(msg))  @@",
+        true,
+    ),
+    (
+        "blocking_sleep",
+        "blocking-call-in-async",
+        "time.sleep(0.01)  @@\nreturn msg",
+        true,
+    ),
+    (
+        "get_running_loop_without_loop",
+        "no-runtime-context",
+        "loop = asyncio.get_running_loop()  @@\nreturn loop.time()",
+        false,
+    ),
+];
+
+/// How functions get into a table: `(name, whether it is a list)`.
+const TABLE_STORAGES: &[(&str, bool)] = &[
+    ("dict_literal", false),
+    ("subscript_store", false),
+    ("list_append", true),
+    ("registering_decorator", false),
+];
+
+/// How the dispatcher calls through the table.
+const TABLE_ACCESSES: &[&str] = &["subscript_call", "loop_over_values", "get_then_call"];
+
+/// The module holding the table and its handlers: its text, with `{BODY}` for the handler's
+/// body (indented).
+fn table_module(storage: &str, body: &str) -> String {
+    let handler =
+        |deco: &str, name: &str, body: &str| format!("{deco}def {name}(msg):\n{}\n", ind(body, 4));
+    let (a, b) = match storage {
+        "registering_decorator" => (
+            handler("@register(\"a\")\n", "on_a", body),
+            handler("@register(\"b\")\n", "on_b", "return msg"),
+        ),
+        _ => (handler("", "on_a", body), handler("", "on_b", "return msg")),
+    };
+    let table = match storage {
+        "dict_literal" => format!("{a}\n\n{b}\n\nHANDLERS = {{\"a\": on_a, \"b\": on_b}}\n"),
+        "subscript_store" => {
+            format!(
+                "HANDLERS = {{}}\n\n\n{a}\n\n{b}\n\nHANDLERS[\"a\"] = on_a\nHANDLERS[\"b\"] = on_b\n"
+            )
+        }
+        "list_append" => {
+            format!(
+                "HANDLERS = []\n\n\n{a}\n\n{b}\n\nHANDLERS.append(on_a)\nHANDLERS.append(on_b)\n"
+            )
+        }
+        _ => format!(
+            "HANDLERS = {{}}\n\n\ndef register(kind):\n    def deco(fn):\n        HANDLERS[kind] = fn\n        return fn\n    return deco\n\n\n{a}\n\n{b}"
+        ),
+    };
+    format!("async def fetch(msg):\n    await asyncio.sleep(0)\n    return msg\n\n\n{table}")
+}
+
+/// Tables of functions: handlers stored in a module-level dict or list (a literal, stores by
+/// key, appends, a registering decorator) and called through it (by key, in a loop over the
+/// values, through `.get`), in the module that fills the table or in another one that imports
+/// it. A call through the table may call each handler: a handler's bug shows where the
+/// dispatcher runs. Each twin runs the dispatcher where the handler's code is right.
+fn table_programs(out: &mut Vec<Program>) {
+    for &(payload, rule, body, async_bug) in TABLE_PAYLOADS {
+        for &(storage, is_list) in TABLE_STORAGES {
+            for &access in TABLE_ACCESSES {
+                if is_list && access == "get_then_call" {
+                    continue;
+                }
+                for module in ["same_module", "other_module"] {
+                    for twin in [false, true] {
+                        let dispatch_async = async_bug != twin;
+                        let call = match (access, is_list) {
+                            ("subscript_call", false) => "return HANDLERS[kind](msg)".to_string(),
+                            ("subscript_call", true) => "return HANDLERS[0](msg)".to_string(),
+                            ("loop_over_values", false) => {
+                                "for handler in HANDLERS.values():\n    handler(msg)".to_string()
+                            }
+                            ("loop_over_values", true) => {
+                                "for handler in HANDLERS:\n    handler(msg)".to_string()
+                            }
+                            _ => "handler = HANDLERS.get(kind)\nif handler is None:\n    return None\nreturn handler(msg)".to_string(),
+                        };
+                        let dispatch = format!(
+                            "{}def dispatch(kind, msg):\n{}\n",
+                            if dispatch_async { "async " } else { "" },
+                            ind(&call, 4)
+                        );
+                        let main = if dispatch_async {
+                            "async def amain():\n    await dispatch(\"a\", 1)\n\n\ndef main():\n    asyncio.run(amain())\n"
+                        } else {
+                            "def main():\n    dispatch(\"a\", 1)\n"
+                        };
+                        let tail = "\n\nif __name__ == \"__main__\":\n    main()\n";
+                        let head = "\"\"\"Generated program.\"\"\"\nimport asyncio\nimport time\n";
+                        let table = table_module(storage, body);
+                        let files = if module == "same_module" {
+                            vec![
+                                ("app/__init__.py".to_string(), String::new()),
+                                (
+                                    "app/main.py".to_string(),
+                                    format!("{head}\n\n{table}\n\n{dispatch}\n\n{main}{tail}"),
+                                ),
+                            ]
+                        } else {
+                            vec![
+                                ("app/__init__.py".to_string(), String::new()),
+                                ("app/handlers.py".to_string(), format!("{head}\n\n{table}")),
+                                (
+                                    "app/main.py".to_string(),
+                                    format!(
+                                        "{head}\nfrom app.handlers import HANDLERS\n\n\n{dispatch}\n\n{main}{tail}"
+                                    ),
+                                ),
+                            ]
+                        };
+                        let files = if twin {
+                            files
+                                .into_iter()
+                                .map(|(p, t)| (p, t.replace("  @@", "")))
+                                .collect()
+                        } else {
+                            files
+                        };
+                        let dims = vec![
+                            ("class", rule.to_string()),
+                            ("table_payload", payload.to_string()),
+                            ("table_storage", storage.to_string()),
+                            ("table_access", access.to_string()),
+                            ("table_module", module.to_string()),
+                            ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                        ];
+                        out.push(Program::new("python", dims, (!twin).then_some(rule), files));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Every generated Python program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
@@ -2468,5 +2617,6 @@ pub fn generate() -> Vec<Program> {
     refill_programs(&mut out);
     handed_back_programs(&mut out);
     key_cache_programs(&mut out);
+    table_programs(&mut out);
     out
 }

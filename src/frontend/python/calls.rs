@@ -106,6 +106,10 @@ impl<'a> Lowerer<'a> {
         let awaited = std::mem::take(&mut self.awaited);
         self.note_nonblocking(func, args);
         self.note_made_with(args, dest);
+        self.note_table_method(func, args);
+        if let Some(table) = self.table_callee(func) {
+            return self.table_call(&table, func, args, range, dest);
+        }
         let mut callee = self.callee(func);
         // The knowledge-base entries of the callee's path, looked up once for the whole call.
         let path_apis: Vec<&Api> = match &callee.path {
@@ -954,7 +958,7 @@ impl<'a> Lowerer<'a> {
     /// Lowers call arguments, skipping the one at `skip` (a body already lowered).
     /// Lowers call arguments, skipping the one at `skip` (a body already lowered); returns the
     /// flow places of the positional ones, up to the first starred one.
-    fn lower_args(
+    pub(super) fn lower_args(
         &mut self,
         args: Option<&Arguments>,
         skip: Option<BodyArg>,
@@ -1838,7 +1842,7 @@ fn loop_keyword(args: &Arguments) -> Option<&Expr> {
 
 /// Which argument holds an API's body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BodyArg {
+pub(super) enum BodyArg {
     /// A positional argument.
     Pos(usize),
     /// A keyword argument.
@@ -1861,7 +1865,7 @@ impl Lowerer<'_> {
     /// The project function an argument passes, if it passes one: a function's name, a
     /// nested function, a lambda (made when the argument is lowered: its index is the next
     /// one), a bound method, or any of these through `functools.partial`.
-    fn handed_fn(&mut self, a: &Expr) -> Option<HandedFn> {
+    pub(super) fn handed_fn(&mut self, a: &Expr) -> Option<HandedFn> {
         match a {
             Expr::Lambda(_) => Some(HandedFn::Local(self.ir.functions.len() as u32)),
             Expr::Name(n) if let Some((owner, index)) = self.param_of(n.id.as_str()) => {

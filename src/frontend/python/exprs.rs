@@ -343,6 +343,10 @@ impl<'a> Lowerer<'a> {
 
     fn name_load(&mut self, n: &ExprName, dest: Dest<'_>) -> Val {
         let name = n.id.as_str();
+        let sanctioned = (!self.table_reads.is_empty()
+            || self.module_containers.contains(name)
+            || !self.scope().table_locals.is_empty())
+            && self.note_table_read(name, n.range);
         match self.resolve_name(name) {
             NameRes::Var(v) => {
                 if let Dest::Bind(alias, _) = dest {
@@ -402,7 +406,7 @@ impl<'a> Lowerer<'a> {
                 let returns_global = matches!(dest, Dest::Return)
                     && *p == *self.module_path(name)
                     && matches!(self.ir.defs.get(name), Some(Def::Global(_)));
-                if self.is_project_path(&p) && !returns_global {
+                if self.is_project_path(&p) && !returns_global && !sanctioned {
                     self.pending_ref(n.range, &p, RefKind::Value);
                 }
                 Val {
@@ -561,6 +565,8 @@ impl<'a> Lowerer<'a> {
                 let name = n.id.as_str();
                 self.scope_mut().attr_alias.remove(name);
                 self.scope_mut().coros.remove(name);
+                self.scope_mut().table_locals.remove(name);
+                self.note_table_literal(name, value);
                 // A lambda is made when its expression is lowered: its index is the next one.
                 let lambda = matches!(value, Expr::Lambda(_)).then_some(self.ir.functions.len());
                 let val = match value {
@@ -577,7 +583,10 @@ impl<'a> Lowerer<'a> {
                         }
                         Val::default()
                     }
-                    _ => self.expr(value, Dest::Bind(name, n.range)),
+                    _ => {
+                        self.sanction_element(value);
+                        self.expr(value, Dest::Bind(name, n.range))
+                    }
                 };
                 // `global s; s = None` in a function empties the module global: what a later
                 // run stores there is tied to no loop yet.
@@ -604,6 +613,7 @@ impl<'a> Lowerer<'a> {
                     return;
                 }
                 self.unbind(name);
+                self.note_table_local(name, value);
                 self.note_loop_key(name, value);
                 if let Some(path) = self.accessor_result(value) {
                     self.scope_mut().attr_alias.insert(Name::new(name), path);
@@ -688,6 +698,7 @@ impl<'a> Lowerer<'a> {
             }
             // `container[key] = value`: the container's elements hold the value.
             Expr::Subscript(s) => {
+                self.note_table_store(&s.value, value);
                 let val = self.expr(value, Dest::Keep);
                 self.unbind_target(target);
                 if val.place.is_some() && self.keyed_by_loop(&s.slice) {

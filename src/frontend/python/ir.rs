@@ -112,6 +112,12 @@ pub enum Pending {
         /// Position of the parameter.
         index: u32,
     },
+    /// A call through a table of functions (a module-level container, its dotted path
+    /// interned in [`FileIr::paths`]): a call of every function the table holds.
+    Table {
+        /// Index of the table's path.
+        path: u32,
+    },
     /// A pytest fixture used through a test's parameter (name interned in [`FileIr::paths`]).
     Fixture {
         /// Index of the fixture name.
@@ -233,6 +239,18 @@ pub enum HandedFn {
     Param(u32, u32),
 }
 
+/// A function stored in a table of functions (see [`FileIr::fn_tables`]).
+#[derive(Debug, Clone)]
+pub enum StoredFn {
+    /// A dotted path the linker resolves.
+    Path(Box<str>),
+    /// A function of the file (local index).
+    Local(u32),
+    /// A parameter of a function of the file (local index, position): what is passed for it
+    /// (the function a registering decorator is applied to).
+    Param(u32, u32),
+}
+
 /// A pytest fixture with a scope wider than one test.
 #[derive(Debug, Clone)]
 pub struct FixtureDef {
@@ -288,6 +306,12 @@ pub struct FileIr {
     pub temps: Vec<u32>,
     /// Flow facts (functions, variables, temporaries, cells and events are file-local).
     pub flow: super::facts::FileFacts,
+    /// Functions stored in module-level containers: the container's dotted path (as named
+    /// where it is stored) and the function.
+    pub fn_tables: Vec<(Box<str>, StoredFn)>,
+    /// Tables of functions of this module (dotted paths) read in ways the frontend does not
+    /// follow: their functions may go anywhere.
+    pub table_leaks: Vec<Box<str>>,
 }
 
 impl FileIr {
@@ -317,6 +341,8 @@ impl FileIr {
             cells,
             temps,
             flow,
+            fn_tables,
+            table_leaks,
         } = self;
         let functions = rehome_functions(functions);
         let (cells, temps) = in_part(Part::Functions, || (cells.clone(), temps.clone()));
@@ -345,6 +371,8 @@ impl FileIr {
             cells,
             temps,
             flow,
+            fn_tables: fn_tables.clone(),
+            table_leaks: table_leaks.clone(),
         })
     }
 }

@@ -58,6 +58,14 @@ struct Linker<'a> {
     wrapped: HashMap<FnId, (FnId, Vec<FnId>)>,
     /// How many functions each decorator factory of the project decorates.
     applied: HashMap<FnId, u32>,
+    /// The functions each table of functions holds (module-level containers, by the
+    /// container's canonical dotted path): what a call through the table may call.
+    tables: HashMap<Box<str>, Vec<FnId>>,
+    /// The functions stored by name into each table (a store of a function defined elsewhere,
+    /// or a registering decorator's application): each such store is a use as a value.
+    table_stores: Vec<(Box<str>, FnId)>,
+    /// Tables read as values in ways the frontend does not follow, and tables called through.
+    table_uses: std::sync::Mutex<TableUses>,
     /// Decorated functions that the project calls or hands over (through their wrappers).
     reached: std::sync::Mutex<HashSet<FnId>>,
     /// The class of the instances that every typed call site passes to a parameter
@@ -73,6 +81,10 @@ struct Linker<'a> {
     /// The files of `conftest` modules whose fixtures other files see, in file order.
     conftests: Vec<usize>,
 }
+
+/// The tables of functions read as values the frontend does not follow, and the tables
+/// called through (by canonical path).
+type TableUses = (HashSet<Box<str>>, HashSet<Box<str>>);
 
 /// What building an instance of a class involves (see [`Linker::built_by`]).
 #[derive(Clone, Default)]
@@ -194,6 +206,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     let mut unbound: HashSet<crate::model::Span> = HashSet::default();
     let mut built: Vec<crate::model::Built> = Vec::new();
     linker.decorators(&bodies, &mut value_refs);
+    linker.fn_tables(&bodies);
     // Functions returned by the function that holds them: (returner, returned).
     let returned: Vec<(FnId, FnId)> = bodies
         .iter()
@@ -293,6 +306,17 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                         )
                     {
                         events.push(ev);
+                    }
+                    // A call through a table runs one of the functions it holds.
+                    if matches!(p.what, Pending::Table { .. }) {
+                        for (i, ev) in events.iter().enumerate().skip(before) {
+                            if matches!(&ev.kind, EventKind::Call { callees, .. } if callees.len() > 1)
+                            {
+                                program
+                                    .reach
+                                    .insert((FnId(fo + local), i as u32), crate::model::Reach::May);
+                            }
+                        }
                     }
                     if p.when != CondId::TRUE {
                         let when = program.conds.import(&files[k].conds, p.when);
@@ -466,13 +490,19 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         }
     }
     let refs: HashSet<FnId> = value_refs.iter().copied().collect();
-    // A function used as a value only where it is handed to helpers that call it has the
-    // callers the analysis sees through those helpers.
+    for (f, n) in linker.table_explained() {
+        *explained.entry(f).or_default() += n;
+    }
+    // A function used as a value only where it is handed to helpers that call it, or stored
+    // in tables that are only called through, has the callers the analysis sees there.
     for f in value_refs {
         match explained.get_mut(&f) {
             Some(n) if *n > 0 => *n -= 1,
             _ => program.functions[f.0 as usize].callers_unknown = true,
         }
+    }
+    for f in linker.table_leaked_fns() {
+        program.functions[f.0 as usize].callers_unknown = true;
     }
     let stages: HashSet<FnId> = returned.iter().map(|&(_, w)| w).collect();
     // The stage of a decorator factory that the project only applies (`@every(30)`), and
@@ -1037,6 +1067,9 @@ impl<'a> Linker<'a> {
             redirect: HashMap::default(),
             wrapped: HashMap::default(),
             applied: HashMap::default(),
+            tables: HashMap::default(),
+            table_stores: Vec::new(),
+            table_uses: Default::default(),
             reached: std::sync::Mutex::default(),
             param_types: HashMap::default(),
             memo: None,
@@ -1299,6 +1332,165 @@ impl<'a> Linker<'a> {
         self.redirect = redirect;
         self.wrapped = wrapped;
         self.applied = applied;
+    }
+
+    /// The canonical path of a table named `path` where it is used: an imported name is the
+    /// module global it is imported from.
+    fn table_name(&self, path: &str) -> String {
+        let mut path = path.to_string();
+        for _ in 0..MAX_HOPS {
+            let Some((module, name)) = path.rsplit_once('.') else {
+                break;
+            };
+            let Some(&k) = self.modules.get(module) else {
+                break;
+            };
+            match self.files[k].defs.get(name) {
+                Some(Def::Alias(p)) => path = p.to_string(),
+                _ => break,
+            }
+        }
+        path
+    }
+
+    /// Fills the tables of functions: what each module-level container is given by name, and
+    /// the functions a registering decorator (one that stores its parameter in a table) is
+    /// applied to, when it is their innermost project decorator.
+    fn fn_tables(&mut self, bodies: &[Vec<super::ir::IrFn>]) {
+        use super::ir::StoredFn;
+        if self.files.iter().all(|f| f.fn_tables.is_empty()) {
+            return;
+        }
+        let mut tables: HashMap<Box<str>, Vec<FnId>> = HashMap::default();
+        // Parameters stored in tables: (function, position) -> tables.
+        let mut params: HashMap<(FnId, u32), Vec<Box<str>>> = HashMap::default();
+        let mut stores: Vec<(Box<str>, FnId)> = Vec::new();
+        let mut leaks: HashSet<Box<str>> = HashSet::default();
+        let add = |tables: &mut HashMap<Box<str>, Vec<FnId>>, t: &str, f: FnId| {
+            let slot = tables.entry(t.into()).or_default();
+            if !slot.contains(&f) {
+                slot.push(f);
+            }
+        };
+        for (k, file) in self.files.iter().enumerate() {
+            let fo = self.fn_off[k];
+            for t in &file.table_leaks {
+                leaks.insert(self.table_name(t).into());
+            }
+            for (table, stored) in &file.fn_tables {
+                let table = self.table_name(table);
+                match stored {
+                    StoredFn::Path(p) => {
+                        if let Some(Target::Fn(f)) = self.resolve_full(p, 0) {
+                            add(&mut tables, &table, f);
+                            stores.push((table.as_str().into(), f));
+                        }
+                    }
+                    StoredFn::Local(l) => add(&mut tables, &table, FnId(fo + l)),
+                    StoredFn::Param(owner, index) => params
+                        .entry((FnId(fo + owner), *index))
+                        .or_default()
+                        .push(table.into()),
+                }
+            }
+        }
+        if !params.is_empty() {
+            for (k, fns) in bodies.iter().enumerate() {
+                let fo = self.fn_off[k];
+                for (l, irf) in fns.iter().enumerate() {
+                    let Some((path, factory)) = irf.decorators.last() else {
+                        continue;
+                    };
+                    let Some(Target::Fn(d)) = self.resolve_full(path, 0) else {
+                        continue;
+                    };
+                    let stage = if *factory {
+                        let Some((dk, dl)) = self.locate(d) else {
+                            continue;
+                        };
+                        match bodies[dk][dl as usize].returns_fn {
+                            Some(r) => FnId(self.fn_off[dk] + r),
+                            None => continue,
+                        }
+                    } else {
+                        d
+                    };
+                    for t in params
+                        .get(&(stage, 0))
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                    {
+                        add(&mut tables, t, FnId(fo + l as u32));
+                        stores.push((t.clone(), FnId(fo + l as u32)));
+                    }
+                }
+            }
+        }
+        self.tables = tables;
+        self.table_stores = stores;
+        self.table_uses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .0 = leaks;
+    }
+
+    /// How many of each function's uses as a value are stores into tables that the project
+    /// only calls through (never reads as a value it does not follow): the calls through them
+    /// are its callers.
+    fn table_explained(&self) -> HashMap<FnId, u32> {
+        let mut out: HashMap<FnId, u32> = HashMap::default();
+        let uses = self
+            .table_uses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (leaked, called) = &*uses;
+        for (t, f) in &self.table_stores {
+            if called.contains(t) && !leaked.contains(t) {
+                *out.entry(*f).or_default() += 1;
+            }
+        }
+        out
+    }
+
+    /// The functions held by tables read as values the frontend does not follow: they may be
+    /// called from anywhere.
+    fn table_leaked_fns(&self) -> Vec<FnId> {
+        let uses = self
+            .table_uses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        uses.0
+            .iter()
+            .filter_map(|t| self.tables.get(t))
+            .flatten()
+            .copied()
+            .collect()
+    }
+
+    /// Notes a use of a table: read as a value (`leak`) or called through.
+    fn note_table_use(&self, path: &str, leak: bool) {
+        if self.tables.is_empty() {
+            return;
+        }
+        let name = self.table_name(path);
+        if !self.tables.contains_key(name.as_str()) {
+            return;
+        }
+        let mut uses = self
+            .table_uses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if leak {
+            uses.0.insert(name.into());
+        } else {
+            uses.1.insert(name.into());
+        }
+    }
+
+    /// The file and local index of a program function.
+    fn locate(&self, f: FnId) -> Option<(usize, u32)> {
+        let k = self.fn_off.partition_point(|&o| o <= f.0).checked_sub(1)?;
+        Some((k, f.0 - self.fn_off[k]))
     }
 
     /// Whether the wrapper `w` that `decorator` returns is called only where the functions it
@@ -1875,6 +2067,9 @@ impl<'a> Linker<'a> {
             Pending::Ref { path: id, kind } => {
                 let path = text(*id);
                 let result = None;
+                if *kind == RefKind::Value {
+                    self.note_table_use(path, true);
+                }
                 let resolved = if path.starts_with('^') {
                     self.resolve_param_path(file, path)
                 } else {
@@ -2044,6 +2239,23 @@ impl<'a> Linker<'a> {
                             },
                         );
                     }
+                }
+            }
+            Pending::Table { path } => {
+                self.note_table_use(text(*path), false);
+                let Some(fns) = self.tables.get(self.table_name(text(*path)).as_str()) else {
+                    return;
+                };
+                let callees: crate::model::Callees =
+                    fns.iter().copied().filter(|f| !builds_only(*f)).collect();
+                if !callees.is_empty() {
+                    push(
+                        out,
+                        EventKind::Call {
+                            callees,
+                            result: None,
+                        },
+                    );
                 }
             }
             Pending::Fixture { name, kind } => {

@@ -133,6 +133,9 @@ pub struct Lowerer<'a> {
     /// Module-level names bound to a container literal (`{}`, `[]`, `set()`): their elements
     /// are a module global of their own (`REG["c"] = client`).
     pub module_containers: HashSet<Name>,
+    /// Where names of tables of functions are read in ways the frontend follows (see
+    /// `fn_tables`), until the read is lowered.
+    pub table_reads: Vec<TextRange>,
     /// Attributes of `self` that the enclosing `if` finds unset (`if self._x is None:`), so
     /// that storing one there fills it once per instance.
     pub lazy_attrs: Vec<Name>,
@@ -212,6 +215,7 @@ impl<'a> Lowerer<'a> {
             arg_fns: Vec::new(),
             module_partials: HashMap::default(),
             module_containers: HashSet::default(),
+            table_reads: Vec::new(),
             lazy_attrs: Vec::new(),
             renewed_attrs: Vec::new(),
             state_guards: Vec::new(),
@@ -713,6 +717,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Stmt::For(f) => {
+                let table = self.table_loop(&f.target, &f.iter);
                 let iter = self.expr(&f.iter, Dest::Read);
                 // Iterating an instance of a project class calls its iterator methods.
                 if let Some(ty) = iter.ty.as_deref().filter(|t| is_project_type(t)) {
@@ -730,6 +735,7 @@ impl<'a> Lowerer<'a> {
                     self.dunder_call(range, ty, next, place);
                 }
                 self.unbind_target(&f.target);
+                self.bind_table_loop(table);
                 // The loop variable holds the elements of a container the flow follows.
                 if let Expr::Name(n) = &*f.target
                     && !f.is_async
@@ -984,6 +990,7 @@ impl<'a> Lowerer<'a> {
         }
         scope.types.remove(name);
         scope.global_alias.remove(name);
+        scope.table_locals.remove(name);
     }
 }
 

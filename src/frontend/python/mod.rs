@@ -21,6 +21,7 @@ mod effects;
 mod exprs;
 mod facts;
 mod flow;
+mod fn_tables;
 mod guards;
 pub mod imports;
 pub mod ir;

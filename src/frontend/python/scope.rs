@@ -94,6 +94,8 @@ pub struct Scope {
     /// Local names of sync code bound to a coroutine it built (`c = job()`): the call, which
     /// runs where the coroutine is later handed to a loop (`asyncio.run(wrapper(c))`).
     pub coros: HashMap<Name, super::lower::Hoisted>,
+    /// Local names bound to an element of a table of functions, with the table's path.
+    pub table_locals: HashMap<Name, Box<str>>,
 }
 
 impl Scope {
@@ -130,6 +132,7 @@ impl Scope {
             nonblocking: HashSet::default(),
             made_with: HashMap::default(),
             coros: HashMap::default(),
+            table_locals: HashMap::default(),
         }
     }
 }

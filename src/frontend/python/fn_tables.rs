@@ -1,0 +1,291 @@
+//! Tables of functions: module-level dicts, lists and sets that hold the project's functions
+//! (`HANDLERS = {"a": on_a}`, `HANDLERS["b"] = on_b`, `HOOKS.append(f)`, a registering
+//! decorator whose body stores the function it is given), and calls through them
+//! (`HANDLERS[kind](msg)`, `HANDLERS.get(kind)(msg)`, `for h in HOOKS: h()`, a local bound to
+//! an element). The frontend records what is stored where and which calls go through which
+//! table; the linker makes each call one of every function the table holds.
+
+use ruff_python_ast::name::Name;
+use ruff_python_ast::{Arguments, Expr};
+use ruff_text_size::TextRange;
+
+use super::exprs::{Dest, Val};
+use super::ir::{HandedFn, Pending, StoredFn};
+use super::lower::{Lowerer, NameRes};
+
+/// Methods that put their argument (at the given position) into the container.
+const STORING: &[(&str, usize)] = &[
+    ("append", 0),
+    ("add", 0),
+    ("appendleft", 0),
+    ("insert", 1),
+    ("setdefault", 1),
+];
+
+impl Lowerer<'_> {
+    /// The dotted path of a module-level container named by `e` (a container of this module,
+    /// or a name imported from another), when `e` names one rather than a local.
+    pub(super) fn table_path(&self, e: &Expr) -> Option<String> {
+        match e {
+            Expr::Name(n) => match self.resolve_name(n.id.as_str()) {
+                NameRes::Plain if self.module_containers.contains(n.id.as_str()) => {
+                    Some(self.module_path(n.id.as_str()))
+                }
+                NameRes::Path(p) if self.is_project_path(&p) => Some(p.to_string()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The function a value stored in a table is, when it is one the linker can name. A
+    /// lambda is named only when `lambda_ok` (it is the next function the lowering makes).
+    fn stored_fn(&mut self, value: &Expr, lambda_ok: bool) -> Option<StoredFn> {
+        if matches!(value, Expr::Lambda(_)) && !lambda_ok {
+            return None;
+        }
+        Some(match self.handed_fn(value)? {
+            HandedFn::Path(p) => StoredFn::Path(self.ir.paths.get(p as usize)?.into()),
+            HandedFn::Local(l) => StoredFn::Local(l),
+            HandedFn::Param(owner, index) => StoredFn::Param(owner, index),
+        })
+    }
+
+    /// The name of a table read at `e` is read in a way this module follows (a store, a call
+    /// through it, a loop over it, an element bound to a local): no leak of its functions.
+    fn sanction(&mut self, e: &Expr) {
+        if let Expr::Name(n) = e {
+            self.table_reads.push(n.range);
+        }
+    }
+
+    /// A read of the name `name` at `range`: unless sanctioned, a read of a table of this
+    /// module, or of a local holding one of its elements, lets its functions go anywhere.
+    /// Returns whether the read is sanctioned.
+    pub(super) fn note_table_read(&mut self, name: &str, range: TextRange) -> bool {
+        if let Some(i) = self.table_reads.iter().position(|r| *r == range) {
+            self.table_reads.swap_remove(i);
+            return true;
+        }
+        let leaked = match self.scope().table_locals.get(name) {
+            Some(t) => Some(t.to_string()),
+            None => matches!(self.resolve_name(name), NameRes::Plain)
+                .then(|| self.module_containers.contains(name))
+                .filter(|&c| c)
+                .map(|_| self.module_path(name)),
+        };
+        if let Some(t) = leaked {
+            self.ir.table_leaks.push(t.into_boxed_str());
+        }
+        false
+    }
+
+    fn store_fn(&mut self, table: String, value: StoredFn) {
+        self.ir.fn_tables.push((table.into_boxed_str(), value));
+    }
+
+    /// `NAME = {k: f, ..}`, `[f, ..]`, `(f, ..)` or `{f, ..}` at module level: the table holds
+    /// each function among the values.
+    pub(super) fn note_table_literal(&mut self, name: &str, value: &Expr) {
+        if !self.at_module_level() {
+            return;
+        }
+        let values: Vec<&Expr> = match value {
+            Expr::Dict(d) => d.items.iter().map(|i| &i.value).collect(),
+            Expr::List(l) => l.elts.iter().collect(),
+            Expr::Tuple(t) => t.elts.iter().collect(),
+            Expr::Set(s) => s.elts.iter().collect(),
+            _ => return,
+        };
+        let table = self.module_path(name);
+        for v in values {
+            if let Some(f) = self.stored_fn(v, false) {
+                self.store_fn(table.clone(), f);
+            }
+        }
+    }
+
+    /// `TABLE[key] = f`: called before the value is lowered (a lambda is the next function).
+    pub(super) fn note_table_store(&mut self, container: &Expr, value: &Expr) {
+        if let Some(table) = self.table_path(container)
+            && let Some(f) = self.stored_fn(value, true)
+        {
+            self.sanction(container);
+            self.store_fn(table, f);
+        }
+    }
+
+    /// `TABLE.append(f)`, `.add(f)`, `.insert(i, f)`, `.setdefault(k, f)`, `.update({k: f})`:
+    /// called before the arguments are lowered.
+    pub(super) fn note_table_method(&mut self, func: &Expr, args: Option<&Arguments>) {
+        let (Expr::Attribute(a), Some(args)) = (func, args) else {
+            return;
+        };
+        let method = a.attr.id.as_str();
+        if method == "update" {
+            let Some(table) = self.table_path(&a.value) else {
+                return;
+            };
+            self.sanction(&a.value);
+            for arg in args.args.iter() {
+                if let Expr::Dict(d) = arg {
+                    for item in &d.items {
+                        if let Some(f) = self.stored_fn(&item.value, false) {
+                            self.store_fn(table.clone(), f);
+                        }
+                    }
+                }
+            }
+            for kw in args.keywords.iter() {
+                if let Some(f) = self.stored_fn(&kw.value, false) {
+                    self.store_fn(table.clone(), f);
+                }
+            }
+            return;
+        }
+        let Some(&(_, pos)) = STORING.iter().find(|(m, _)| *m == method) else {
+            return;
+        };
+        let Some(value) = args.args.get(pos) else {
+            return;
+        };
+        if let Some(table) = self.table_path(&a.value)
+            && let Some(f) = self.stored_fn(value, pos == 0)
+        {
+            self.sanction(&a.value);
+            self.store_fn(table, f);
+        }
+    }
+
+    /// The table an element of which `value` reads: `TABLE[key]`, `TABLE.get(key)` (with no
+    /// default, or `None`).
+    pub(super) fn table_element(&self, value: &Expr) -> Option<String> {
+        match value {
+            Expr::Subscript(s) => self.table_path(&s.value),
+            Expr::Call(c)
+                if let Expr::Attribute(a) = &*c.func
+                    && a.attr.id.as_str() == "get"
+                    && c.arguments.keywords.is_empty()
+                    && matches!(c.arguments.args.len(), 1 | 2)
+                    && c.arguments
+                        .args
+                        .get(1)
+                        .is_none_or(|d| d.is_none_literal_expr()) =>
+            {
+                self.table_path(&a.value)
+            }
+            _ => None,
+        }
+    }
+
+    /// The table whose elements a `for` loop over `iter` binds to its target (or to the second
+    /// name of a `(key, value)` target over `.items()`), with that target name. Called before
+    /// `iter` is lowered, to sanction the read; [`Self::bind_table_loop`] binds the target.
+    pub(super) fn table_loop(&mut self, target: &Expr, iter: &Expr) -> Option<(Name, String)> {
+        let (base, pair) = match iter {
+            Expr::Call(c)
+                if c.arguments.is_empty()
+                    && let Expr::Attribute(a) = &*c.func =>
+            {
+                match a.attr.id.as_str() {
+                    "values" => (&*a.value, false),
+                    "items" => (&*a.value, true),
+                    _ => return None,
+                }
+            }
+            Expr::Name(_) => (iter, false),
+            _ => return None,
+        };
+        let name = match (target, pair) {
+            (Expr::Name(n), false) => &n.id,
+            (Expr::Tuple(t), true) => match t.elts.as_slice() {
+                [_, Expr::Name(n)] => &n.id,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let table = self.table_path(base)?;
+        self.sanction(base);
+        Some((name.clone(), table))
+    }
+
+    /// Binds the target of a loop over a table (see [`Self::table_loop`]).
+    pub(super) fn bind_table_loop(&mut self, bound: Option<(Name, String)>) {
+        if let Some((name, table)) = bound {
+            self.scope_mut()
+                .table_locals
+                .insert(name, table.into_boxed_str());
+        }
+    }
+
+    /// Sanctions the read of a table whose element `value` binds to a local (called before
+    /// `value` is lowered).
+    pub(super) fn sanction_element(&mut self, value: &Expr) {
+        if self.table_element(value).is_some() {
+            match value {
+                Expr::Subscript(s) => self.sanction(&s.value),
+                Expr::Call(c) => {
+                    if let Expr::Attribute(a) = &*c.func {
+                        self.sanction(&a.value);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A local name bound here to an element of a table.
+    pub(super) fn note_table_local(&mut self, name: &str, value: &Expr) {
+        if let Some(table) = self.table_element(value) {
+            self.scope_mut()
+                .table_locals
+                .insert(Name::new(name), table.into_boxed_str());
+        }
+    }
+
+    /// The table a call's callee takes its function from, if it does.
+    pub(super) fn table_callee(&self, func: &Expr) -> Option<String> {
+        match func {
+            Expr::Name(n) => self
+                .scope()
+                .table_locals
+                .get(n.id.as_str())
+                .map(|t| t.to_string()),
+            _ => self.table_element(func),
+        }
+    }
+
+    /// Lowers a call through a table: the key, the arguments, and a reference the linker
+    /// resolves to every function the table holds.
+    pub(super) fn table_call(
+        &mut self,
+        table: &str,
+        func: &Expr,
+        args: Option<&Arguments>,
+        range: TextRange,
+        dest: Dest<'_>,
+    ) -> Val {
+        match func {
+            Expr::Subscript(s) => {
+                self.expr(&s.slice, Dest::Read);
+            }
+            Expr::Call(c) => {
+                for a in c.arguments.args.iter() {
+                    self.expr(a, Dest::Read);
+                }
+            }
+            _ => {}
+        }
+        let places = self.lower_args(args, None);
+        let kwargs = std::mem::take(&mut self.kw_places);
+        self.arg_fns.clear();
+        self.arg_types.clear();
+        let path = self.intern(table);
+        self.emit_pending(range, Pending::Table { path });
+        let place = self.pending_call(range, places, &kwargs);
+        Val {
+            place: (!matches!(dest, Dest::Discard)).then_some(place),
+            ..Val::default()
+        }
+    }
+}
