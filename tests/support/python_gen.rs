@@ -2363,7 +2363,18 @@ fn key_cache_programs(out: &mut Vec<Program>) {
                     (_, false) => &["keyed_per_loop", "session_loop_scope"],
                     (_, true) => &["keyed_per_loop", "session_loop_scope", "function_fixture"],
                 };
-                for twin in std::iter::once("bug").chain(twins.iter().copied()) {
+                // How a fixture hands its holder to the tests: returned, yielded by a
+                // generator, or yielded by an async generator that pytest-asyncio drives.
+                let styles: &[&str] = if instance && sharing == "per_test_loops" {
+                    &["return", "yield", "async_yield"]
+                } else {
+                    &["none"]
+                };
+                for (style, twin) in styles.iter().flat_map(|s| {
+                    std::iter::once("bug")
+                        .chain(twins.iter().copied())
+                        .map(move |t| (*s, t))
+                }) {
                     let key = if twin == "keyed_per_loop" {
                         "(asyncio.get_running_loop(), key)"
                     } else {
@@ -2414,14 +2425,31 @@ fn key_cache_programs(out: &mut Vec<Program>) {
                         };
                         let param = if instance { "holder" } else { "" };
                         if instance {
-                            let scope = if twin == "function_fixture" {
-                                "@pytest.fixture"
+                            let plugin = if style == "async_yield" {
+                                "pytest_asyncio"
                             } else {
-                                "@pytest.fixture(scope=\"session\")"
+                                "pytest"
                             };
-                            text.push_str(&format!(
-                                "\n\n{scope}\ndef holder():\n    return Holder()\n"
-                            ));
+                            let scope = if twin == "function_fixture" {
+                                format!("@{plugin}.fixture")
+                            } else {
+                                format!("@{plugin}.fixture(scope=\"session\")")
+                            };
+                            let def = match style {
+                                "yield" => "def holder():\n    holder = Holder()\n    yield holder",
+                                "async_yield" => {
+                                    "async def holder():\n    holder = Holder()\n    yield holder"
+                                }
+                                _ => "def holder():\n    return Holder()",
+                            };
+                            if style == "async_yield" {
+                                text = text.replacen(
+                                    "import pytest\n",
+                                    "import pytest\nimport pytest_asyncio\n",
+                                    1,
+                                );
+                            }
+                            text.push_str(&format!("\n\n{scope}\n{def}\n"));
                         }
                         let tag = if twin == "bug" { "  @@" } else { "" };
                         text.push_str(&format!(
@@ -2440,6 +2468,7 @@ fn key_cache_programs(out: &mut Vec<Program>) {
                         ("cache", cache.to_string()),
                         ("primitive", prim.to_string()),
                         ("sharing", sharing.to_string()),
+                        ("fixture", style.to_string()),
                         ("twin", twin.to_string()),
                     ];
                     let files = vec![

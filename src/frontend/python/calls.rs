@@ -389,9 +389,12 @@ impl<'a> Lowerer<'a> {
         if !project {
             self.close_resource_by_method_name(&callee, range);
         }
-        // A state check (`pool.is_closing()`) reads a flag of the receiver, not its loop.
-        let state_check = args.is_some_and(|a| a.args.is_empty() && a.keywords.is_empty())
-            && callee.method.is_some_and(|m| self.cx.is_state_check(m));
+        // A state check (`pool.is_closing()`) reads a flag of the receiver, not its loop; a
+        // method the knowledge base names for the receiver's type (`queue.put_nowait(x)`,
+        // `event.set()`) touches no loop whatever its arguments.
+        let state_check = (args.is_some_and(|a| a.args.is_empty() && a.keywords.is_empty())
+            && callee.method.is_some_and(|m| self.cx.is_state_check(m)))
+            || apis.iter().any(|a| a.concept == Concept::StateCheck);
         // A close by name of a module global (`await _session.close()`), whose value is not of
         // a project class: the close of what the global holds (for a global filled again when
         // closed, a reset).

@@ -190,6 +190,7 @@ impl<'a> Lowerer<'a> {
         irf.property = class.is_some() && decos.iter().any(decorators::is_property);
         // Scope for the body.
         let mut scope = Scope::new(ScopeKind::Function, id, f.is_async);
+        scope.fixture = shape.fixture.is_some();
         let matters = |n: &str| {
             let module_level = match &self.module_res {
                 // Every module-level or imported name is in the table.

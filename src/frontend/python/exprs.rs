@@ -195,8 +195,11 @@ impl<'a> Lowerer<'a> {
             }
             Expr::Yield(y) => {
                 if let Some(v) = &y.value {
-                    // Handed to whatever drives the generator.
+                    // Handed to whatever drives the generator: for a fixture, the test.
                     let val = self.expr(v, Dest::Return);
+                    if self.scope().fixture {
+                        self.note_return_type(val.ty.as_deref());
+                    }
                     self.flow_escape(v.range(), val.place);
                 }
                 Val::default()

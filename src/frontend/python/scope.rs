@@ -61,6 +61,8 @@ pub struct Scope {
     pub fixture_params: HashSet<Name>,
     /// Global that this function's result is (cached factory, wide fixture).
     pub result_global: Option<u32>,
+    /// Whether the function is a pytest fixture: what it yields is its value.
+    pub fixture: bool,
     /// For a `functools.cached_property` getter or a method under `functools.cache` /
     /// `lru_cache`: the instance attribute its result is kept in (the getter's name; the
     /// method's name and `()`), made on the first read.
@@ -119,6 +121,7 @@ impl Scope {
             class_idx: None,
             fixture_params: HashSet::default(),
             result_global: None,
+            fixture: false,
             instance_cached: None,
             loop_depth: 0,
             owned: Vec::new(),
