@@ -2632,6 +2632,117 @@ fn table_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// A project decorator whose wrapper runs the coroutine function it wraps: on the caller's
+/// thread with `asyncio.run` (`in_place`), or on a thread of its own with its own loop.
+fn wrapper_items(factory: bool, in_place: bool) -> String {
+    let run = if in_place {
+        "return asyncio.run(fn(*args))  @@".to_string()
+    } else {
+        "def runner():\n    asyncio.run(fn(*args))\n\nthreading.Thread(target=runner, daemon=True).start()".to_string()
+    };
+    let wrapper = format!(
+        "def deco(fn):\n    @functools.wraps(fn)\n    def inner(*args):\n{}\n\n    return inner\n",
+        ind(&run, 8)
+    );
+    if factory {
+        format!(
+            "def every(seconds):\n{}\n    return deco\n",
+            ind(&wrapper, 4)
+        )
+    } else {
+        wrapper.replace("def deco(fn):", "def run_sync(fn):")
+    }
+}
+
+/// Decorators applied by `@` or by a call (`every(30)(job)()`, `run_sync(job)()`), plain or
+/// made by a factory, defined in the calling module or imported: a call of the decorated
+/// function (or of the call's result) runs the wrapper, whose `asyncio.run` fails under a
+/// running loop. Twins: the wrapper hands the coroutine to a thread with its own loop, or the
+/// caller runs with no loop.
+fn returned_call_programs(out: &mut Vec<Program>) {
+    for factory in [true, false] {
+        for application in ["at_def", "inline_call"] {
+            for module in ["same_module", "other_module"] {
+                for (in_place, from_async) in
+                    [(true, true), (false, true), (true, false), (false, false)]
+                {
+                    let bug = in_place && from_async;
+                    let deco = if factory { "every(30)" } else { "run_sync" };
+                    let job = "async def job():\n    await asyncio.sleep(0)\n    return 1\n";
+                    let (job, call) = if application == "at_def" {
+                        (format!("@{deco}\n{job}"), "job()".to_string())
+                    } else {
+                        (job.to_string(), format!("{deco}(job)()"))
+                    };
+                    let caller = if from_async {
+                        format!(
+                            "async def amain():\n    {call}\n\n\ndef main():\n    asyncio.run(amain())\n"
+                        )
+                    } else {
+                        format!("def main():\n    {call}\n")
+                    };
+                    let head = "\"\"\"Generated program.\"\"\"\nimport asyncio\nimport functools\nimport threading\n";
+                    let items = wrapper_items(factory, in_place);
+                    let items = if bug {
+                        items
+                    } else {
+                        items.replace("  @@", "")
+                    };
+                    let name = if factory { "every" } else { "run_sync" };
+                    let tail = "\n\nif __name__ == \"__main__\":\n    main()\n";
+                    let mut files = vec![("app/__init__.py".to_string(), String::new())];
+                    if module == "same_module" {
+                        files.push((
+                            "app/main.py".to_string(),
+                            format!("{head}\n\n{items}\n\n{job}\n\n{caller}{tail}"),
+                        ));
+                    } else {
+                        files.push(("app/deco.py".to_string(), format!("{head}\n\n{items}")));
+                        files.push((
+                            "app/main.py".to_string(),
+                            format!(
+                                "{head}\nfrom app.deco import {name}\n\n\n{job}\n\n{caller}{tail}"
+                            ),
+                        ));
+                    }
+                    let dims = vec![
+                        ("class", "nested-block-on".to_string()),
+                        (
+                            "decorator",
+                            if factory { "factory" } else { "plain" }.to_string(),
+                        ),
+                        ("application", application.to_string()),
+                        ("decorator_module", module.to_string()),
+                        (
+                            "wrapper",
+                            format!(
+                                "{}_{}",
+                                if in_place {
+                                    "runs_in_place"
+                                } else {
+                                    "runs_on_thread"
+                                },
+                                if from_async {
+                                    "from_async"
+                                } else {
+                                    "from_sync"
+                                }
+                            ),
+                        ),
+                        ("twin", if bug { "bug" } else { "correct" }.to_string()),
+                    ];
+                    out.push(Program::new(
+                        "python",
+                        dims,
+                        bug.then_some("nested-block-on"),
+                        files,
+                    ));
+                }
+            }
+        }
+    }
+}
+
 /// Every generated Python program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
@@ -2647,5 +2758,6 @@ pub fn generate() -> Vec<Program> {
     handed_back_programs(&mut out);
     key_cache_programs(&mut out);
     table_programs(&mut out);
+    returned_call_programs(&mut out);
     out
 }

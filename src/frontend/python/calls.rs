@@ -110,6 +110,7 @@ impl<'a> Lowerer<'a> {
         if let Some(table) = self.table_callee(func) {
             return self.table_call(&table, func, args, range, dest);
         }
+        let returned = self.returned_chain_of(func);
         let mut callee = self.callee(func);
         // The knowledge-base entries of the callee's path, looked up once for the whole call.
         let path_apis: Vec<&Api> = match &callee.path {
@@ -499,6 +500,9 @@ impl<'a> Lowerer<'a> {
                 .chain(arg_places)
                 .collect();
             val.place = Some(self.pending_call(range, args, &kwargs));
+        }
+        if let Some(chain) = returned {
+            self.returned_ref(chain, range);
         }
         if apis.is_empty() && subclass.is_none() {
             self.product(func, callee.value_place, range, dest, &mut val);

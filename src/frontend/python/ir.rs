@@ -118,6 +118,15 @@ pub enum Pending {
         /// Index of the table's path.
         path: u32,
     },
+    /// A call of what calls of a project function return (`every(30)(job)(..)`): the function
+    /// `path` names (interned in [`FileIr::paths`]) returns a function, which returns one, and
+    /// so on `depth` times; the last one is called.
+    Returned {
+        /// Index of the path of the function called first.
+        path: u32,
+        /// How many returns to follow.
+        depth: u8,
+    },
     /// A pytest fixture used through a test's parameter (name interned in [`FileIr::paths`]).
     Fixture {
         /// Index of the fixture name.
@@ -312,6 +321,9 @@ pub struct FileIr {
     /// Tables of functions of this module (dotted paths) read in ways the frontend does not
     /// follow: their functions may go anywhere.
     pub table_leaks: Vec<Box<str>>,
+    /// Decorators applied by a call rather than by `@` (`every(30)(job)`, `run_sync(job)`):
+    /// the decorator's path, whether it is a factory, and the path of the function applied.
+    pub applied_inline: Vec<(Box<str>, bool, Box<str>)>,
 }
 
 impl FileIr {
@@ -343,6 +355,7 @@ impl FileIr {
             flow,
             fn_tables,
             table_leaks,
+            applied_inline,
         } = self;
         let functions = rehome_functions(functions);
         let (cells, temps) = in_part(Part::Functions, || (cells.clone(), temps.clone()));
@@ -373,6 +386,7 @@ impl FileIr {
             flow,
             fn_tables: fn_tables.clone(),
             table_leaks: table_leaks.clone(),
+            applied_inline: applied_inline.clone(),
         })
     }
 }

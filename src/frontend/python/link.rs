@@ -58,6 +58,8 @@ struct Linker<'a> {
     wrapped: HashMap<FnId, (FnId, Vec<FnId>)>,
     /// How many functions each decorator factory of the project decorates.
     applied: HashMap<FnId, u32>,
+    /// The nested function each function returns, for the functions that return one.
+    returns_fns: HashMap<FnId, FnId>,
     /// The functions each table of functions holds (module-level containers, by the
     /// container's canonical dotted path): what a call through the table may call.
     tables: HashMap<Box<str>, Vec<FnId>>,
@@ -1067,6 +1069,7 @@ impl<'a> Linker<'a> {
             redirect: HashMap::default(),
             wrapped: HashMap::default(),
             applied: HashMap::default(),
+            returns_fns: HashMap::default(),
             tables: HashMap::default(),
             table_stores: Vec::new(),
             table_uses: Default::default(),
@@ -1329,6 +1332,37 @@ impl<'a> Linker<'a> {
                 redirect.insert(f, chain);
             }
         }
+        // Decorators applied by a call (`every(30)(job)`): the wrapper may call the function,
+        // where its own body runs it; calls of the function by name are not redirected.
+        for file in self.files {
+            for (path, factory, applied_fn) in &file.applied_inline {
+                let Some(Target::Fn(f)) = self.resolve_full(applied_fn, 0) else {
+                    continue;
+                };
+                let layer = match self.resolve_full(path, 0) {
+                    Some(Target::Fn(d)) if *factory => {
+                        returns_fn(d).and_then(|stage| Some((stage, returns_fn(stage)?)))
+                    }
+                    Some(Target::Fn(d)) => returns_fn(d).map(|w| (d, w)),
+                    _ => None,
+                };
+                if let Some((owner, wrapper)) = layer {
+                    let slot = &mut wrapped.entry(owner).or_insert((wrapper, Vec::new())).1;
+                    if !slot.contains(&f) {
+                        slot.push(f);
+                    }
+                }
+            }
+        }
+        let mut returns_fns = HashMap::default();
+        for (k, fns) in bodies.iter().enumerate() {
+            for (l, irf) in fns.iter().enumerate() {
+                if let Some(r) = irf.returns_fn {
+                    returns_fns.insert(global(k, l as u32), global(k, r));
+                }
+            }
+        }
+        self.returns_fns = returns_fns;
         self.redirect = redirect;
         self.wrapped = wrapped;
         self.applied = applied;
@@ -2239,6 +2273,26 @@ impl<'a> Linker<'a> {
                             },
                         );
                     }
+                }
+            }
+            Pending::Returned { path, depth } => {
+                let Some(Target::Fn(mut f)) = self.resolve_full(text(*path), 0) else {
+                    return;
+                };
+                for _ in 0..*depth {
+                    match self.returns_fns.get(&f) {
+                        Some(&r) => f = r,
+                        None => return,
+                    }
+                }
+                if !builds_only(f) {
+                    push(
+                        out,
+                        EventKind::Call {
+                            callees: smallvec::smallvec![f],
+                            result: None,
+                        },
+                    );
                 }
             }
             Pending::Table { path } => {

@@ -31,6 +31,7 @@ pub mod lower;
 mod prescan;
 pub mod project;
 mod registrations;
+mod returned_calls;
 pub mod scope;
 mod split;
 mod subclasses;
