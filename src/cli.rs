@@ -519,7 +519,10 @@ fn run_check(args: &CheckArgs, writer: Option<ReportWriter<'_>>) -> i32 {
                 passed_over: Vec::new(),
             }
         }
-        None => discover(&paths),
+        None => {
+            let _t = crate::timing::phase("discover", || format!("{} paths", paths.len()));
+            discover(&paths)
+        }
     };
     discovery.db = setup.exclude(std::mem::take(&mut discovery.db), &paths);
     let mut failed = false;

@@ -1,5 +1,5 @@
-//! Where a run spends its time: with `LOOPLINT_PHASE_TIMES` set, each phase of each program
-//! (grouping, lowering, linking, analysis, rules) prints, to standard error, the thread it ran
+//! Where a run spends its time: with `LOOPLINT_PHASE_TIMES` set, the walk that finds the files
+//! and each phase of each program (grouping, lowering, linking, analysis, rules) prints, to standard error, the thread it ran
 //! on, when it started and ended (milliseconds since the first phase of the run) and what it
 //! worked on. Without the variable a phase costs one relaxed load.
 

@@ -282,7 +282,10 @@ pub fn lower_each<R: Send>(
     each: &(dyn Fn(Lowered) -> R + Sync),
 ) -> Vec<R> {
     let view = KbView::new(kb);
-    let plans = package::plan(db, files);
+    let plans = {
+        let _t = crate::timing::phase("group", || format!("{} files", files.len()));
+        package::plan(db, files)
+    };
     // Programs are lowered and linked one by one (files in parallel inside each), so that the
     // file-level forms of only a few programs are alive at a time.
     let lower_plan = |plan: &package::ProgramPlan| {
@@ -294,7 +297,16 @@ pub fn lower_each<R: Send>(
                 .map(|pkg| plan.packages[pkg as usize].crates.as_slice())
                 .unwrap_or(&[])
         };
+        let what = || {
+            let root = plan.packages.first().map(|p| p.dir.display());
+            format!(
+                "{} files {}",
+                plan.files.len(),
+                root.map_or(String::new(), |r| r.to_string())
+            )
+        };
         // Each file is read once: for the program's macros first, then to be lowered.
+        let t = crate::timing::phase("lower", what);
         let (texts, defs) = read_program(db, &plan.files);
         let results: Vec<Lowering> = texts
             .into_par_iter()
@@ -310,7 +322,9 @@ pub fn lower_each<R: Send>(
         if cancel.stop() {
             return None;
         }
+        drop(t);
         let mut results = results;
+        let t = crate::timing::phase("relower", what);
         // Files with values whose library type only linking tells are lowered again
         // knowing it, as if it had been known at once.
         let hints = {
@@ -338,6 +352,7 @@ pub fn lower_each<R: Send>(
         for (f, r) in again {
             results[f] = r;
         }
+        drop(t);
         let mut irs = Vec::with_capacity(results.len());
         let mut problems: Vec<Problem> = plan
             .manifest_problems
@@ -355,8 +370,10 @@ pub fn lower_each<R: Send>(
             irs.push(ir);
             problems.extend(problem);
         }
+        let t = crate::timing::phase("link", what);
         let program = link::link(plan, &irs, &view);
         drop(irs);
+        drop(t);
         Some(each(Lowered { program, problems }))
     };
     largest_first(&plans, |p| p.files.len(), lower_plan)
