@@ -2513,6 +2513,7 @@ const TABLE_STORAGES: &[(&str, bool)] = &[
     ("subscript_store", false),
     ("list_append", true),
     ("registering_decorator", false),
+    ("dict_of_lists", false),
 ];
 
 /// How the dispatcher calls through the table.
@@ -2524,7 +2525,7 @@ fn table_module(storage: &str, body: &str) -> String {
     let handler =
         |deco: &str, name: &str, body: &str| format!("{deco}def {name}(msg):\n{}\n", ind(body, 4));
     let (a, b) = match storage {
-        "registering_decorator" => (
+        "registering_decorator" | "dict_of_lists" => (
             handler("@register(\"a\")\n", "on_a", body),
             handler("@register(\"b\")\n", "on_b", "return msg"),
         ),
@@ -2542,6 +2543,9 @@ fn table_module(storage: &str, body: &str) -> String {
                 "HANDLERS = []\n\n\n{a}\n\n{b}\n\nHANDLERS.append(on_a)\nHANDLERS.append(on_b)\n"
             )
         }
+        "dict_of_lists" => format!(
+            "HANDLERS = {{}}\n\n\ndef register(kind):\n    def deco(fn):\n        HANDLERS.setdefault(kind, []).append(fn)\n        return fn\n    return deco\n\n\n{a}\n\n{b}"
+        ),
         _ => format!(
             "HANDLERS = {{}}\n\n\ndef register(kind):\n    def deco(fn):\n        HANDLERS[kind] = fn\n        return fn\n    return deco\n\n\n{a}\n\n{b}"
         ),
@@ -2558,13 +2562,22 @@ fn table_programs(out: &mut Vec<Program>) {
     for &(payload, rule, body, async_bug) in TABLE_PAYLOADS {
         for &(storage, is_list) in TABLE_STORAGES {
             for &access in TABLE_ACCESSES {
-                if is_list && access == "get_then_call" {
+                let of_lists = storage == "dict_of_lists";
+                if (is_list || of_lists) && access == "get_then_call" {
                     continue;
                 }
                 for module in ["same_module", "other_module"] {
                     for twin in [false, true] {
                         let dispatch_async = async_bug != twin;
                         let call = match (access, is_list) {
+                            // The handlers registered for one kind.
+                            ("subscript_call", _) if of_lists => {
+                                "for handler in HANDLERS[kind]:\n    handler(msg)".to_string()
+                            }
+                            (_, _) if of_lists => {
+                                "for handler in HANDLERS.get(kind, []):\n    handler(msg)"
+                                    .to_string()
+                            }
                             ("subscript_call", false) => "return HANDLERS[kind](msg)".to_string(),
                             ("subscript_call", true) => "return HANDLERS[0](msg)".to_string(),
                             ("loop_over_values", false) => {

@@ -2,8 +2,10 @@
 //! (`HANDLERS = {"a": on_a}`, `HANDLERS["b"] = on_b`, `HOOKS.append(f)`, a registering
 //! decorator whose body stores the function it is given), and calls through them
 //! (`HANDLERS[kind](msg)`, `HANDLERS.get(kind)(msg)`, `for h in HOOKS: h()`, a local bound to
-//! an element). The frontend records what is stored where and which calls go through which
-//! table; the linker makes each call one of every function the table holds.
+//! an element). A table of lists (`T.setdefault(k, []).append(f)`, `for h in T.get(k, [])`)
+//! is folded into one table of its functions. The frontend records what is stored where and
+//! which calls go through which table; the linker makes each call one of every function the
+//! table holds.
 
 use ruff_python_ast::name::Name;
 use ruff_python_ast::{Arguments, Expr};
@@ -35,6 +37,25 @@ impl Lowerer<'_> {
                 _ => None,
             },
             _ => None,
+        }
+    }
+
+    /// The container an element access reads (`T[key]`, `T.get(key, [])`,
+    /// `T.setdefault(key, [])`): a table of lists holds its functions in its elements, which
+    /// the model folds into the table itself. Any other expression is its own container.
+    fn container_of<'e>(&self, e: &'e Expr) -> &'e Expr {
+        match e {
+            Expr::Subscript(s) if matches!(&*s.value, Expr::Name(_)) => &s.value,
+            Expr::Call(c)
+                if let Expr::Attribute(a) = &*c.func
+                    && matches!(a.attr.id.as_str(), "get" | "setdefault")
+                    && matches!(&*a.value, Expr::Name(_))
+                    && c.arguments.keywords.is_empty()
+                    && matches!(c.arguments.args.len(), 1 | 2) =>
+            {
+                &a.value
+            }
+            _ => e,
         }
     }
 
@@ -149,10 +170,16 @@ impl Lowerer<'_> {
         let Some(value) = args.args.get(pos) else {
             return;
         };
-        if let Some(table) = self.table_path(&a.value)
+        // `T.setdefault(key, []).append(f)`, `T[key].append(f)`: into a list the table holds.
+        let base = if method == "setdefault" {
+            &*a.value
+        } else {
+            self.container_of(&a.value)
+        };
+        if let Some(table) = self.table_path(base)
             && let Some(f) = self.stored_fn(value, pos == 0)
         {
-            self.sanction(&a.value);
+            self.sanction(base);
             self.store_fn(table, f);
         }
     }
@@ -194,6 +221,14 @@ impl Lowerer<'_> {
                 }
             }
             Expr::Name(_) => (iter, false),
+            // A list of functions the table keeps under a key: `for h in T.get(key, [])`.
+            Expr::Subscript(_) | Expr::Call(_) => {
+                let base = self.container_of(iter);
+                if std::ptr::eq(base, iter) {
+                    return None;
+                }
+                (base, false)
+            }
             _ => return None,
         };
         let name = match (target, pair) {
