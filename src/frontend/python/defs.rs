@@ -646,6 +646,25 @@ impl Lowerer<'_> {
                 _ => continue,
             };
             let Some(deco) = self.file_fn(name) else {
+                // A decorator of another module (`from schedule import every`): the linker
+                // follows what its factory returns.
+                if let NameRes::Path(p) = self.resolve_name(name)
+                    && self.is_project_path(&p)
+                {
+                    let p = p.to_string();
+                    if let Some(c) = call {
+                        self.call(c, super::exprs::Dest::Discard);
+                    }
+                    let path = self.intern(&p);
+                    self.emit_pending(
+                        d.expression.range(),
+                        super::ir::Pending::Returned {
+                            path,
+                            depth: u8::from(call.is_some()),
+                            decorates: true,
+                        },
+                    );
+                }
                 continue;
             };
             let stage = match call {

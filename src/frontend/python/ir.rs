@@ -126,6 +126,10 @@ pub enum Pending {
         path: u32,
         /// How many returns to follow.
         depth: u8,
+        /// A decorator applied to a def: the last function runs at the def unless it makes a
+        /// function of its own (a registering decorator runs there; a wrapper maker only
+        /// defines its wrapper, whose calls are the decorated function's).
+        decorates: bool,
     },
     /// A pytest fixture used through a test's parameter (name interned in [`FileIr::paths`]).
     Fixture {

@@ -2275,7 +2275,11 @@ impl<'a> Linker<'a> {
                     }
                 }
             }
-            Pending::Returned { path, depth } => {
+            Pending::Returned {
+                path,
+                depth,
+                decorates,
+            } => {
                 let Some(Target::Fn(mut f)) = self.resolve_full(text(*path), 0) else {
                     return;
                 };
@@ -2284,6 +2288,9 @@ impl<'a> Linker<'a> {
                         Some(&r) => f = r,
                         None => return,
                     }
+                }
+                if *decorates && self.returns_fns.contains_key(&f) {
+                    return;
                 }
                 if !builds_only(f) {
                     push(

@@ -81,6 +81,13 @@ impl Lowerer<'_> {
     /// reference the linker resolves to that function, when it knows it.
     pub(super) fn returned_ref(&mut self, (path, depth): (String, u8), range: TextRange) {
         let path = self.intern(&path);
-        self.emit_pending(range, Pending::Returned { path, depth });
+        self.emit_pending(
+            range,
+            Pending::Returned {
+                path,
+                depth,
+                decorates: false,
+            },
+        );
     }
 }
