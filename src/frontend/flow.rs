@@ -97,8 +97,9 @@ impl FlowLinker {
                 FactKind::TakeOut { place: p } => FactKind::TakeOut { place: place(*p) },
                 FactKind::Close { place: p } => FactKind::Close { place: place(*p) },
                 FactKind::Escape { place: p } => FactKind::Escape { place: place(*p) },
-                FactKind::Release { cell } => FactKind::Release {
+                FactKind::Release { cell, bound } => FactKind::Release {
                     cell: cell_ids[cell.0 as usize],
+                    bound: *bound,
                 },
                 FactKind::Lazy { owner, from } => FactKind::Lazy {
                     owner: place(*owner),

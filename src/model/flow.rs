@@ -164,6 +164,9 @@ pub enum FactKind {
     Release {
         /// A field of the dying value's type.
         cell: CellId,
+        /// Where the dying value was bound, when a local owning it dies at its scope end
+        /// (`let pool = CpuPool::new()` for the `}` that drops it).
+        bound: Option<crate::model::Span>,
     },
     /// The value of `from` is made at most once for each value held in `owner` and kept in
     /// it: a lazily initialised field (`self.client.get_or_init(|| ..)`, a `LazyLock` field

@@ -159,6 +159,7 @@ fn emptied(program: &Program) -> Vec<Place> {
 
 fn field_overwrites(program: &Program, facts: &Facts, emptied: &[Place], out: &mut Vec<Finding>) {
     for fact in &program.flow.facts {
+        let mut bound_at = None;
         let (place, how) = match fact.kind {
             FactKind::Store {
                 cell,
@@ -166,7 +167,10 @@ fn field_overwrites(program: &Program, facts: &Facts, emptied: &[Place], out: &m
                 ..
             } => (Place::Cell(cell), FieldEnd::Overwrite),
             FactKind::Drop { place } => (place, FieldEnd::TakenOut),
-            FactKind::Release { cell } => (Place::Cell(cell), FieldEnd::OwnerDies),
+            FactKind::Release { cell, bound } => {
+                bound_at = bound;
+                (Place::Cell(cell), FieldEnd::OwnerDies)
+            }
             _ => continue,
         };
         let Place::Cell(cell) = place else { continue };
@@ -220,13 +224,20 @@ fn field_overwrites(program: &Program, facts: &Facts, emptied: &[Place], out: &m
                 "the value, and the runtime it owns, is dropped here, on a thread that drives async tasks",
             ),
         };
-        let finding = Finding::new(
-            "runtime-dropped-in-async",
-            Severity::Error,
-            fact.span,
-            message,
-        )
-        .primary_label(label)
+        // A local that owns the value dies at its scope end: the finding sits where the local
+        // is bound, in the async code, with the end of its scope as a label.
+        let finding = match bound_at {
+            Some(at) => Finding::new("runtime-dropped-in-async", Severity::Error, at, message)
+                .primary_label("this value owns a runtime and dies inside async code")
+                .label(fact.span, label),
+            None => Finding::new(
+                "runtime-dropped-in-async",
+                Severity::Error,
+                fact.span,
+                message,
+            )
+            .primary_label(label),
+        }
         .label(
             facts.flow.object(rt).span,
             "the runtime stored in the field is built here",

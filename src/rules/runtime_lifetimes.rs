@@ -184,7 +184,7 @@ fn summaries(
     // calls) made the one runtime the field may hold.
     let mut releases: Vec<(FnId, Span, Vec<ObjId>)> = Vec::new();
     for fact in &program.flow.facts {
-        if let FactKind::Release { cell } = fact.kind {
+        if let FactKind::Release { cell, .. } = fact.kind {
             let held: Vec<ObjId> = facts
                 .flow
                 .values(Place::Cell(cell))

@@ -281,7 +281,7 @@ fn compact_flow(
                 Some(place) => FactKind::Escape { place },
                 None => continue,
             },
-            FactKind::Release { cell } => FactKind::Release { cell },
+            FactKind::Release { cell, bound } => FactKind::Release { cell, bound },
             FactKind::Body { body, to } => match (func(body), place(to)) {
                 (Some(body), Some(to)) => FactKind::Body { body, to },
                 _ => continue,

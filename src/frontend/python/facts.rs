@@ -204,7 +204,7 @@ impl FileFacts {
             FactKind::Escape { place } => Packed::Escape {
                 place: self.code(place),
             },
-            FactKind::Release { cell } => Packed::Release { cell: cell.0 },
+            FactKind::Release { cell, .. } => Packed::Release { cell: cell.0 },
             // Closures kept as values and calls through them are not recorded in Python.
             // Nor are lazily initialised fields.
             // Nor are values moved out of containers.
@@ -571,7 +571,10 @@ impl FileFacts {
             Packed::Reset { place } => FactKind::Reset { place: p(place)? },
             Packed::Close { place } => FactKind::Close { place: p(place)? },
             Packed::Escape { place } => FactKind::Escape { place: p(place)? },
-            Packed::Release { cell } => FactKind::Release { cell: CellId(cell) },
+            Packed::Release { cell } => FactKind::Release {
+                cell: CellId(cell),
+                bound: None,
+            },
         };
         Some(Fact {
             func: FnId(f.func),

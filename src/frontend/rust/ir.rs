@@ -179,6 +179,8 @@ pub enum FKind {
         ty: TypeRef,
         /// Method calls on the value.
         moves: Vec<(u32, u32)>,
+        /// Where the local owning the value was bound, when it dies at its scope end.
+        bound: Option<Span>,
     },
 }
 

@@ -1023,10 +1023,10 @@ pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Prog
                         }
                         Some(k)
                     }
-                    FKind::Drop { ty, moves } => {
+                    FKind::Drop { ty, moves, bound } => {
                         let types = l.dropped_types(f, ty, moves);
                         if !types.is_empty() {
-                            releases.push((FnId(fb + i as u32), ev.span, types));
+                            releases.push((FnId(fb + i as u32), ev.span, *bound, types));
                         }
                         let callees = l.drop_callees(f, ty, moves);
                         (!callees.is_empty()).then_some(EventKind::Call {
@@ -1295,9 +1295,15 @@ fn locate(fn_base: &[u32], id: u32) -> (u32, u32) {
     (f as u32, id - fn_base[f])
 }
 
-/// A value dying in a function at a span: the package types that die with it, each with the
-/// fields that need not (see `dropped_types`).
-type Release = (FnId, crate::model::Span, Vec<(String, Vec<String>)>);
+/// A value dying in a function at a span (and where its owning local was bound, if one was):
+/// the package types that die with it, each with the fields that need not (see
+/// `dropped_types`).
+type Release = (
+    FnId,
+    crate::model::Span,
+    Option<crate::model::Span>,
+    Vec<(String, Vec<String>)>,
+);
 
 /// The fields of a dying value are released with it: one fact per field cell of each type,
 /// except the fields that only share what they point to or may have been emptied.
@@ -1313,7 +1319,7 @@ fn release_fields(flow: &mut crate::model::FlowFacts, releases: Vec<Release>) {
         }
     }
     let mut facts = Vec::new();
-    for (func, span, types) in releases {
+    for (func, span, bound, types) in releases {
         for (t, shared) in types {
             for &cell in by_owner.get(t.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
                 if shared.contains(&flow.cells[cell.0 as usize].name) {
@@ -1322,7 +1328,7 @@ fn release_fields(flow: &mut crate::model::FlowFacts, releases: Vec<Release>) {
                 facts.push(Fact {
                     func,
                     span,
-                    kind: FactKind::Release { cell },
+                    kind: FactKind::Release { cell, bound },
                 });
             }
         }

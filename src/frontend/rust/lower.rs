@@ -161,6 +161,8 @@ struct Binding {
 #[derive(Clone, Debug)]
 struct Slot {
     ty: TypeRef,
+    /// Where the local was bound (`let pool = ..`), when known.
+    at: Option<Span>,
     moved: bool,
     /// Method calls on it, as (local fn, event index).
     moves: Vec<(u32, u32)>,
@@ -465,6 +467,7 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
         slots: Vec::new(),
         arg_target: None,
         pat_place: None,
+        owner_at: None,
         pat_read: None,
         api_events_from: None,
         channels: Vec::new(),
@@ -530,6 +533,8 @@ struct Lowerer<'a, 'c> {
     completions: Vec<(String, u32, u32)>,
     /// The place of the value a pattern being bound destructures.
     pat_place: Option<Place>,
+    /// Where the local being bound is bound (see `bind_owned_at`), for its drop slot.
+    owner_at: Option<Span>,
     /// The static read whose value a pattern being bound destructures.
     pat_read: Option<(u32, u32)>,
     /// The places standing for the messages of the channels this file makes (both halves of
@@ -1229,7 +1234,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         if let Origin::Var(v) = val.origin
             && val.pend.is_empty()
         {
-            self.bind_owned_at(name, ty, Origin::Var(v), val.place);
+            self.bind_owned_at(name, ty, Origin::Var(v), val.place, span);
             return;
         }
         let has = |k: PendKind| val.pend.iter().any(|p| p.kind == k);
@@ -1253,7 +1258,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             // A local whose value the flow does not follow still holds what is put into it
             // (`let mut rts = Vec::new(); rts.push(Runtime::new()?)`): a place of its own.
             let place = val.place.or_else(|| self.temp());
-            self.bind_owned_at(name, ty, val.origin, place);
+            self.bind_owned_at(name, ty, val.origin, place, span);
             return;
         };
         let Some(var) = self.new_var(name.clone(), span, kind) else {
@@ -1283,13 +1288,22 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         {
             sc.owned.push(var);
         }
-        self.bind_owned_at(name, ty, Origin::Var(var), Some(place));
+        self.bind_owned_at(name, ty, Origin::Var(var), Some(place), span);
     }
 
     /// Binds an owned local whose value is in `place`.
-    fn bind_owned_at(&mut self, name: String, ty: TypeRef, origin: Origin, place: Option<Place>) {
+    fn bind_owned_at(
+        &mut self,
+        name: String,
+        ty: TypeRef,
+        origin: Origin,
+        place: Option<Place>,
+        at: Span,
+    ) {
         let saved = std::mem::replace(&mut self.pat_place, place);
+        self.owner_at = Some(at);
         self.bind_owned(name, ty, origin);
+        self.owner_at = None;
         self.pat_place = saved;
     }
 

@@ -98,8 +98,10 @@ impl Lowerer<'_, '_> {
     }
 
     fn new_slot(&mut self, ty: TypeRef) -> u32 {
+        let at = self.owner_at.take();
         self.slots.push(Slot {
             ty,
+            at,
             moved: false,
             moves: Vec::new(),
         });
@@ -131,7 +133,14 @@ impl Lowerer<'_, '_> {
     }
 
     fn emit_drop(&mut self, span: Span, ty: TypeRef, moves: Vec<(u32, u32)>) {
-        self.emit(span, FKind::Drop { ty, moves });
+        self.emit(
+            span,
+            FKind::Drop {
+                ty,
+                moves,
+                bound: None,
+            },
+        );
     }
 
     /// Drops the owned locals of a scope that ends at `close`, last bound first.
@@ -146,8 +155,8 @@ impl Lowerer<'_, '_> {
             if slot.moved {
                 continue;
             }
-            let (ty, moves) = (slot.ty.clone(), slot.moves.clone());
-            self.emit_drop(span, ty, moves);
+            let (ty, moves, bound) = (slot.ty.clone(), slot.moves.clone(), slot.at);
+            self.emit(span, FKind::Drop { ty, moves, bound });
         }
     }
 
@@ -213,7 +222,7 @@ impl Lowerer<'_, '_> {
         self.drop_owned_runtime(&v, span);
         // `drop(holder.rt)`: what the field holds dies here.
         if let (Expr::Field(_), Some(crate::model::Place::Cell(cell))) = (strip(arg), v.place) {
-            self.fact(span, crate::model::FactKind::Release { cell });
+            self.fact(span, crate::model::FactKind::Release { cell, bound: None });
         }
         if let Some((place, at)) = v.moved_from {
             self.fact(at, crate::model::FactKind::Drop { place });
