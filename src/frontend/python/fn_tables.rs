@@ -42,10 +42,10 @@ impl Lowerer<'_> {
 
     /// The container an element access reads (`T[key]`, `T.get(key, [])`,
     /// `T.setdefault(key, [])`): a table of lists holds its functions in its elements, which
-    /// the model folds into the table itself. Any other expression is its own container.
-    fn container_of<'e>(&self, e: &'e Expr) -> &'e Expr {
+    /// the model folds into the table itself.
+    fn container_of(e: &Expr) -> Option<&Expr> {
         match e {
-            Expr::Subscript(s) if matches!(&*s.value, Expr::Name(_)) => &s.value,
+            Expr::Subscript(s) if matches!(&*s.value, Expr::Name(_)) => Some(&s.value),
             Expr::Call(c)
                 if let Expr::Attribute(a) = &*c.func
                     && matches!(a.attr.id.as_str(), "get" | "setdefault")
@@ -53,9 +53,9 @@ impl Lowerer<'_> {
                     && c.arguments.keywords.is_empty()
                     && matches!(c.arguments.args.len(), 1 | 2) =>
             {
-                &a.value
+                Some(&a.value)
             }
-            _ => e,
+            _ => None,
         }
     }
 
@@ -171,10 +171,9 @@ impl Lowerer<'_> {
             return;
         };
         // `T.setdefault(key, []).append(f)`, `T[key].append(f)`: into a list the table holds.
-        let base = if method == "setdefault" {
-            &*a.value
-        } else {
-            self.container_of(&a.value)
+        let base = match method {
+            "setdefault" => &*a.value,
+            _ => Self::container_of(&a.value).unwrap_or(&a.value),
         };
         if let Some(table) = self.table_path(base)
             && let Some(f) = self.stored_fn(value, pos == 0)
@@ -222,13 +221,7 @@ impl Lowerer<'_> {
             }
             Expr::Name(_) => (iter, false),
             // A list of functions the table keeps under a key: `for h in T.get(key, [])`.
-            Expr::Subscript(_) | Expr::Call(_) => {
-                let base = self.container_of(iter);
-                if std::ptr::eq(base, iter) {
-                    return None;
-                }
-                (base, false)
-            }
+            Expr::Subscript(_) | Expr::Call(_) => (Self::container_of(iter)?, false),
             _ => return None,
         };
         let name = match (target, pair) {

@@ -2096,6 +2096,21 @@ impl<'a> Linker<'a> {
             (!caller_async && callee_async(f))
                 || at.only_async.is_some_and(|a| a != callee_async(f))
         };
+        // One call whose possible targets are the functions of `fns` that it runs (none when
+        // each of them is only built).
+        let call_any = |out: &mut Vec<Event>, fns: &[FnId]| {
+            let callees: crate::model::Callees =
+                fns.iter().copied().filter(|&f| !builds_only(f)).collect();
+            if !callees.is_empty() {
+                push(
+                    out,
+                    EventKind::Call {
+                        callees,
+                        result: None,
+                    },
+                );
+            }
+        };
         let text = |i: u32| resolved.text.get(i as usize).unwrap_or("");
         match &at.what {
             Pending::Ref { path: id, kind } => {
@@ -2262,17 +2277,7 @@ impl<'a> Linker<'a> {
                 if let (0, Some((wrapper, fns))) = (*index, self.wrapped.get(&owner))
                     && *wrapper != current
                 {
-                    let callees: crate::model::Callees =
-                        fns.iter().copied().filter(|f| !builds_only(*f)).collect();
-                    if !callees.is_empty() {
-                        push(
-                            out,
-                            EventKind::Call {
-                                callees,
-                                result: None,
-                            },
-                        );
-                    }
+                    call_any(out, fns);
                 }
             }
             Pending::Returned {
@@ -2289,34 +2294,14 @@ impl<'a> Linker<'a> {
                         None => return,
                     }
                 }
-                if *decorates && self.returns_fns.contains_key(&f) {
-                    return;
-                }
-                if !builds_only(f) {
-                    push(
-                        out,
-                        EventKind::Call {
-                            callees: smallvec::smallvec![f],
-                            result: None,
-                        },
-                    );
+                if !(*decorates && self.returns_fns.contains_key(&f)) {
+                    call_any(out, &[f]);
                 }
             }
             Pending::Table { path } => {
                 self.note_table_use(text(*path), false);
-                let Some(fns) = self.tables.get(self.table_name(text(*path)).as_str()) else {
-                    return;
-                };
-                let callees: crate::model::Callees =
-                    fns.iter().copied().filter(|f| !builds_only(*f)).collect();
-                if !callees.is_empty() {
-                    push(
-                        out,
-                        EventKind::Call {
-                            callees,
-                            result: None,
-                        },
-                    );
+                if let Some(fns) = self.tables.get(self.table_name(text(*path)).as_str()) {
+                    call_any(out, fns);
                 }
             }
             Pending::Fixture { name, kind } => {

@@ -984,18 +984,20 @@ impl<'a> Lowerer<'a, '_> {
                     .lib_arg_uses
                     .extend(arg_uses.iter().map(|&i| (i, f, ev)));
             }
-            let deferred = match &target {
-                Target::Method { ty, .. } => {
-                    matches!(ty, TypeRef::Deferred(_)) || self.may_name_alias(ty)
-                }
-                _ => false,
-            };
-            out.ty = ret_of(target, TypeRef::Unknown);
+            // Only an accessor's result (`projected`) asks what the receiver's type is.
             let projected = out.place;
+            let deferred = projected.is_some()
+                && match &target {
+                    Target::Method { ty, .. } => {
+                        matches!(ty, TypeRef::Deferred(_)) || self.may_name_alias(ty)
+                    }
+                    _ => false,
+                };
+            out.ty = ret_of(target, TypeRef::Unknown);
             self.call_fact(at, span, places, &mut out);
             // A receiver whose type the linker decides may be a library value: its accessor
             // gives the receiver's value, a package method what the method returns.
-            if deferred && projected.is_some() {
+            if deferred {
                 out.place = self.merge(span, &[projected, out.place]);
             }
             if let Some(s) = recv.local {
@@ -1774,10 +1776,9 @@ impl Lowerer<'_, '_> {
         let [name] = sp.segs.as_slice() else {
             return true;
         };
-        !self.ir.modules.get(scope as usize).is_some_and(|m| {
-            m.items
-                .iter()
-                .any(|(n, it)| n == name && matches!(it, ItemIr::Type(i) if *i != u32::MAX))
-        })
+        !self
+            .maps
+            .get(scope as usize)
+            .is_some_and(|m| matches!(m.items.get(name), Some(ItemIr::Type(i)) if *i != u32::MAX))
     }
 }
