@@ -1929,6 +1929,97 @@ fn closed_handle_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// Runtimes built in place and never bound, whose handle a `let` keeps: the runtime dies at
+/// the end of that statement. `(name, expression)`.
+const TEMPORARY_RUNTIMES: &[(&str, &str)] = &[
+    ("runtime_new", "tokio::runtime::Runtime::new().unwrap()"),
+    (
+        "multi_thread_builder",
+        "tokio::runtime::Builder::new_multi_thread()\n        .enable_all()\n        .build()\n        .expect(\"runtime\")",
+    ),
+    (
+        "current_thread_builder",
+        "tokio::runtime::Builder::new_current_thread()\n        .enable_all()\n        .build()\n        .expect(\"runtime\")",
+    ),
+];
+
+/// How the handle of a temporary runtime travels to its use: `(name, items, use in main)`;
+/// `{USE:h}` is the use of the handle `h`.
+const TEMPORARY_HANDLE_TRAVELS: &[(&str, &str, &str)] = &[
+    ("local", "", "{USE:handle}"),
+    (
+        "parameter",
+        "fn report(handle: &tokio::runtime::Handle) -> usize {\n    {USE:handle} @@\n}\n",
+        "report(&handle)",
+    ),
+    (
+        "struct_literal",
+        "struct Reporter {\n    handle: tokio::runtime::Handle,\n}\n\nimpl Reporter {\n    fn report(&self) -> usize {\n        {USE:self.handle} @@\n    }\n}\n",
+        "Reporter { handle }.report()",
+    ),
+    (
+        "constructor",
+        "struct Reporter {\n    handle: tokio::runtime::Handle,\n}\n\nimpl Reporter {\n    fn new(handle: tokio::runtime::Handle) -> Self {\n        Reporter { handle }\n    }\n\n    fn report(&self) -> usize {\n        {USE:self.handle} @@\n    }\n}\n",
+        "Reporter::new(handle).report()",
+    ),
+    (
+        "boxed_trait_object",
+        "trait Job {\n    fn report(&self) -> usize;\n}\n\nstruct Reporter {\n    handle: tokio::runtime::Handle,\n}\n\nimpl Job for Reporter {\n    fn report(&self) -> usize {\n        {USE:self.handle} @@\n    }\n}\n",
+        "{ let job: Box<dyn Job> = Box::new(Reporter { handle }); job.report() }",
+    ),
+];
+
+/// A handle taken from a runtime that is built in place and never bound, used after the
+/// statement that dropped the runtime; twins bind the runtime and keep it alive.
+fn temporary_runtime_programs(out: &mut Vec<Program>) {
+    for (source, build) in TEMPORARY_RUNTIMES {
+        for (travel, items, use_main) in TEMPORARY_HANDLE_TRAVELS {
+            for (use_name, use_expr) in HANDLE_USES {
+                for twin in [false, true] {
+                    let fill = |t: &str| -> String {
+                        let mut s = t.to_string();
+                        while let Some(at) = s.find("{USE:") {
+                            let end = at + s[at..].find('}').expect("closing brace");
+                            let h = s[at + 5..end].to_string();
+                            s = format!(
+                                "{}{}{}",
+                                &s[..at],
+                                use_expr.replace("{h}", &h),
+                                &s[end + 1..]
+                            );
+                        }
+                        s
+                    };
+                    let items = fill(items);
+                    let call = fill(use_main);
+                    let tag = if use_main.contains("{USE:") {
+                        " @@"
+                    } else {
+                        ""
+                    };
+                    let obtain = if twin {
+                        format!("let rt = {build};\n    let handle = rt.handle().clone();")
+                    } else {
+                        format!("let handle = {build}.handle().clone();")
+                    };
+                    let main = format!(
+                        "//! Generated program.\n\n{items}\nfn main() {{\n    {obtain}\n    let n = {call};{tag}\n    println!(\"{{n}}\");\n}}\n"
+                    );
+                    let dims = vec![
+                        ("class", "use-after-runtime-close".to_string()),
+                        ("temporary_runtime", source.to_string()),
+                        ("handle_travel", travel.to_string()),
+                        ("use", use_name.to_string()),
+                        ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                    ];
+                    let rule = (!twin).then_some("use-after-runtime-close");
+                    out.push(Program::new("rust", dims, rule, main_crate(main)));
+                }
+            }
+        }
+    }
+}
+
 /// How a thread is started with a closure `{BODY}`: `(name, expression)`.
 const THREAD_STARTS: &[(&str, &str)] = &[
     ("std_spawn", "std::thread::spawn(move || {\n{BODY}    })"),
@@ -2615,6 +2706,7 @@ pub fn generate() -> Vec<Program> {
     executor_programs(&mut out);
     shared_programs(&mut out);
     closed_handle_programs(&mut out);
+    temporary_runtime_programs(&mut out);
     thread_handle_programs(&mut out);
     client_thread_programs(&mut out);
     runtime_container_programs(&mut out);

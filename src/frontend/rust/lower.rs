@@ -187,6 +187,9 @@ struct FnState {
     boundary: bool,
     is_move: bool,
     moved: Vec<u32>,
+    /// Runtimes built in place and never bound, whose handle the current statement takes
+    /// (`Runtime::new().unwrap().handle().clone()`): they die at the end of the statement.
+    temp_runtimes: Vec<Place>,
 }
 
 impl FnState {
@@ -199,6 +202,7 @@ impl FnState {
             boundary,
             is_move,
             moved: Vec::new(),
+            temp_runtimes: Vec::new(),
         }
     }
 }
@@ -1031,7 +1035,10 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             let cfg = super::cfg::of_attrs(stmt_attrs(stmt), &mut self.ir.conds);
             self.when = self.ir.conds.and(self.when, cfg);
             match stmt {
-                Stmt::Local(l) => self.lower_local(l),
+                Stmt::Local(l) => {
+                    self.lower_local(l);
+                    self.end_temp_runtimes(self.sp(l.semi_token.span));
+                }
                 Stmt::Expr(e, semi) => {
                     if semi.is_none() && i + 1 == n {
                         if tail {
@@ -1043,6 +1050,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                         if let Some(semi) = semi {
                             self.discard(&v);
                             self.drop_temporary(e, &v, semi.span);
+                            self.end_temp_runtimes(self.sp(semi.span));
                         }
                     }
                 }

@@ -1301,6 +1301,12 @@ impl<'a> Lowerer<'a, '_> {
                         },
                     );
                     self.pend(at, PendKind::HandleOf, &mut out);
+                    // A runtime built in place and never bound dies with the statement.
+                    if let (Origin::Unbound(_), Some(p)) = (&recv_origin, recv_place)
+                        && let Some(state) = self.stack.last_mut()
+                    {
+                        state.temp_runtimes.push(p);
+                    }
                     if r != RuntimeRef::Current {
                         self.subject(at, span, &recv_place);
                         if let (Some(from), Some(to)) = (recv_place, self.temp()) {

@@ -238,6 +238,24 @@ impl Lowerer<'_, '_> {
         }
     }
 
+    /// The end of a statement drops the runtimes built in it and never bound, whose handle it
+    /// took (`let h = Runtime::new().unwrap().handle().clone();`): each ends here.
+    pub(super) fn end_temp_runtimes(&mut self, span: Span) {
+        let Some(state) = self.stack.last_mut() else {
+            return;
+        };
+        for place in std::mem::take(&mut state.temp_runtimes) {
+            let at = self.emit_model(
+                span,
+                EventKind::RuntimeClose {
+                    runtime: crate::model::RuntimeRef::Unknown,
+                    api: "std::mem::drop".to_string(),
+                },
+            );
+            self.subject(at, span, &Some(place));
+        }
+    }
+
     /// `drop(self.rt.take())`, or `drop(rt)` of a runtime bound from where it was kept: a
     /// value whose type is an owned runtime (not a shared pointer to one), read from a place,
     /// is the one runtime that place held, and it ends here.
