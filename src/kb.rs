@@ -88,6 +88,10 @@ pub enum Concept {
     /// `client.is_closed`, `pool.is_closing()`): the test that a lazy accessor makes before it
     /// refills a closed resource, not a use of it.
     StateCheck,
+    /// A builtin that calls special methods (`methods`, in order) of the object it is given as
+    /// argument `arg` (`len(x)` calls `x.__len__()`, `list(x)` calls `x.__iter__()` and then
+    /// `__next__`): on an instance of a project class, calls of the class's methods.
+    CallsSpecial,
 }
 
 /// Which runtime a `block-on` or `spawn` API uses.
@@ -309,7 +313,8 @@ pub struct Api {
     pub keyword: Option<String>,
     /// For `calls-methods` classes: the methods their constructor calls on the new instance, in
     /// order; a name ending in `*` stands for every method whose name starts with what comes
-    /// before it (`do_*`: `do_GET`, `do_POST`).
+    /// before it (`do_*`: `do_GET`, `do_POST`). For `calls-special` builtins: the special
+    /// methods called on argument `arg`.
     #[serde(default)]
     pub methods: Vec<String>,
     /// For spawn APIs: the spawner itself keeps and joins the task (`TaskGroup.create_task`,

@@ -2756,6 +2756,121 @@ fn returned_call_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// Special methods of project classes that syntax or a builtin calls implicitly (an element
+/// read, `len`, `in`, iteration by `for`, a comprehension, `list`/`sorted`, `yield from` over
+/// a parameter, a call of the instance, `with`), each running a loop of its own with
+/// `asyncio.run`: reached from a coroutine it nests; the twin reaches it from sync code.
+fn special_method_programs(out: &mut Vec<Program>) {
+    let run = "asyncio.run(fetch())";
+    let protocols: &[(&str, &str, &str, &str)] = &[
+        // (name, method and its parameters, what it returns, the use of `obj`)
+        (
+            "getitem",
+            "__getitem__(self, key)",
+            "RUN",
+            "return obj['k']",
+        ),
+        ("len", "__len__(self)", "len(RUN)", "return len(obj)"),
+        (
+            "contains",
+            "__contains__(self, key)",
+            "key in RUN",
+            "return 'k' in obj",
+        ),
+        (
+            "for_loop",
+            "__iter__(self)",
+            "iter(RUN)",
+            "for x in obj:\n    print(x)",
+        ),
+        (
+            "comprehension",
+            "__iter__(self)",
+            "iter(RUN)",
+            "return [x for x in obj]",
+        ),
+        (
+            "set_comprehension",
+            "__iter__(self)",
+            "iter(RUN)",
+            "return {x for x in obj}",
+        ),
+        (
+            "list_builtin",
+            "__iter__(self)",
+            "iter(RUN)",
+            "return list(obj)",
+        ),
+        (
+            "sorted_builtin",
+            "__iter__(self)",
+            "iter(RUN)",
+            "return sorted(obj)",
+        ),
+        (
+            "yield_from_param",
+            "__iter__(self)",
+            "iter(RUN)",
+            "return list(chain(obj))",
+        ),
+        ("call", "__call__(self)", "RUN", "return obj()"),
+        ("with", "__enter__(self)", "RUN", "with obj:\n    pass"),
+    ];
+    for &(name, method, ret, use_) in protocols {
+        for built in ["local", "in_place"] {
+            for from_async in [true, false] {
+                let class = format!(
+                    "class Thing:\n    def {method}:\n        return {}  @@\n{}",
+                    ret.replace("RUN", run),
+                    if name == "with" {
+                        "\n    def __exit__(self, *exc):\n        return False\n"
+                    } else {
+                        ""
+                    }
+                );
+                let use_ = if built == "local" {
+                    format!("obj = Thing()\n{use_}")
+                } else {
+                    use_.replace("obj", "Thing()")
+                };
+                let class = if from_async {
+                    class
+                } else {
+                    class.replace("  @@", "")
+                };
+                let kw = if from_async { "async def" } else { "def" };
+                let driver = if from_async {
+                    "asyncio.run(use())"
+                } else {
+                    "use()"
+                };
+                let text = format!(
+                    "\"\"\"Generated program.\"\"\"\nimport asyncio\n\n\nasync def fetch():\n    await asyncio.sleep(0)\n    return [1]\n\n\n{class}\n\ndef chain(items):\n    yield from items\n\n\n{kw} use():\n{}\n\n\nif __name__ == \"__main__\":\n    {driver}\n",
+                    ind(&use_, 4)
+                );
+                let dims = vec![
+                    ("class", "nested-block-on".to_string()),
+                    ("special_call", name.to_string()),
+                    ("instance", built.to_string()),
+                    (
+                        "twin",
+                        if from_async { "bug" } else { "correct" }.to_string(),
+                    ),
+                ];
+                out.push(Program::new(
+                    "python",
+                    dims,
+                    from_async.then_some("nested-block-on"),
+                    vec![
+                        ("app/__init__.py".to_string(), String::new()),
+                        ("app/main.py".to_string(), text),
+                    ],
+                ));
+            }
+        }
+    }
+}
+
 /// Every generated Python program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
@@ -2772,5 +2887,6 @@ pub fn generate() -> Vec<Program> {
     key_cache_programs(&mut out);
     table_programs(&mut out);
     returned_call_programs(&mut out);
+    special_method_programs(&mut out);
     out
 }

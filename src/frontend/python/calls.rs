@@ -327,8 +327,20 @@ impl<'a> Lowerer<'a> {
         self.inspecting = !project
             && matches!(func, Expr::Name(n) if INSPECTING_BUILTINS.contains(&n.id.as_str())
                 && matches!(self.resolve_name(n.id.as_str()), NameRes::Builtin));
+        // A builtin calling special methods of an argument (`len(x)`, `list(x)`).
+        let special = apis
+            .iter()
+            .find(|a| a.concept == Concept::CallsSpecial)
+            .map(|a| (a.arg as usize, a.methods.clone()));
+        self.special_arg = special.as_ref().map(|&(arg, _)| arg);
         let mut arg_places = self.lower_args(args, None);
         self.inspecting = false;
+        if let (Some((arg, methods)), Some(ty)) = (special, self.special_arg_ty.take()) {
+            let place = arg_places.get(arg).copied().flatten();
+            for m in &methods {
+                self.dunder_call(range, &ty, m, place);
+            }
+        }
         let mut arg_types = std::mem::take(&mut self.arg_types);
         let mut kwargs = std::mem::take(&mut self.kw_places);
         let mut arg_fns = std::mem::take(&mut self.arg_fns);
@@ -349,6 +361,13 @@ impl<'a> Lowerer<'a> {
         let keeps_value = !matches!(dest, Dest::Discard | Dest::Keep);
         if project && keeps_value {
             val.ty = callee.path.as_deref().map(instance_of);
+        } else if project && matches!(dest, Dest::Keep) {
+            // An instance built in place as an argument types the callee's parameter.
+            val.ty = callee
+                .path
+                .as_deref()
+                .map(instance_of)
+                .filter(|t| is_class_instance(t));
         }
         if let Some(r) = apis.iter().find_map(|a| a.returns.clone()) {
             val.ty = Some(r);
@@ -682,7 +701,13 @@ impl<'a> Lowerer<'a> {
                 }
             }
             other => {
-                out.value_place = self.expr(other, Dest::Read).place;
+                let v = self.expr(other, Dest::Read);
+                out.value_place = v.place;
+                // An instance of a project class built and called at once: its `__call__`.
+                if let Some(ty) = v.ty.filter(|t| is_class_instance(t)) {
+                    out.typed = Some(dotted(&ty, "__call__"));
+                    out.recv_place = v.place;
+                }
             }
         }
         // `self.attr()` where a method of the class stored a value in the attribute.
@@ -713,6 +738,45 @@ impl<'a> Lowerer<'a> {
     ) -> Place {
         self.pending_ref(range, &dotted(ty, method), RefKind::Method);
         self.pending_call(range, vec![recv], &[])
+    }
+
+    /// Iterating `iter` (a `for`, a comprehension, `yield from`), whose lowered value is
+    /// `val`: on an instance of a project class, a call of its iterator methods.
+    pub(super) fn iterate(&mut self, iter: &Expr, val: &Val, is_async: bool) {
+        let (start, next) = if is_async {
+            ("__aiter__", "__anext__")
+        } else {
+            ("__iter__", "__next__")
+        };
+        self.special_calls(iter, val, &[start, next]);
+    }
+
+    /// Calls of special methods (`methods`, in order) that syntax or a builtin makes on the
+    /// value of `e` (lowered as `val`) when it is an instance of a project class.
+    pub(super) fn special_calls<S: AsRef<str>>(&mut self, e: &Expr, val: &Val, methods: &[S]) {
+        let place = val.place.or_else(|| match e {
+            Expr::Name(n) => self.name_place(n.id.as_str()),
+            _ => None,
+        });
+        if let Some(ty) = val.ty.as_deref().filter(|t| is_project_type(t)) {
+            let ty = ty.to_string();
+            for m in methods {
+                self.dunder_call(e.range(), &ty, m.as_ref(), place);
+            }
+            return;
+        }
+        // A parameter of unknown type: typed by its callers' arguments at link time.
+        if let Expr::Name(n) = e
+            && let Some(Place::Param(f, k)) = place
+            && !self.is_self(n.id.as_str())
+            && self.receiver_type(n.id.as_str()).is_none()
+        {
+            for m in methods {
+                let path = param_method(f.0, k, m.as_ref());
+                self.pending_ref(e.range(), &path, RefKind::Method);
+                self.pending_call(e.range(), vec![place], &[]);
+            }
+        }
     }
 
     /// The cell of `self.attr` when the attribute holds an event loop the class makes.
@@ -975,6 +1039,9 @@ impl<'a> Lowerer<'a> {
         self.kw_places.clear();
         self.lent_vars.clear();
         let to_project = std::mem::take(&mut self.args_to_project);
+        let special = self.special_arg.take();
+        let mut special_ty = None;
+        self.special_arg_ty = None;
         let into = self.args_into.take();
         let lent_keywords = std::mem::take(&mut self.lent_keywords);
         let mut lent = Vec::new();
@@ -997,6 +1064,9 @@ impl<'a> Lowerer<'a> {
             };
             let v = if to_project {
                 self.handed_on(a)
+            } else if special == Some(i) {
+                // Only looked at by the builtin: its type tells which methods it calls.
+                self.expr(a, Dest::Read)
             } else {
                 self.expr(a, Dest::Keep)
             };
@@ -1015,6 +1085,9 @@ impl<'a> Lowerer<'a> {
                 self.flow_escape(a.range(), v.base);
             }
             if !starred {
+                if special == Some(i) {
+                    special_ty = v.ty.clone().filter(|t| is_project_type(t));
+                }
                 if let Some(t) = v.ty.filter(|t| is_class_instance(t))
                     && places.len() < 64
                 {
@@ -1068,6 +1141,7 @@ impl<'a> Lowerer<'a> {
         self.lent_vars = lent;
         // Set last: the keywords' own calls lower arguments too.
         self.arg_types = types;
+        self.special_arg_ty = special_ty;
         fns.extend(kw_fns);
         self.arg_fns = fns;
         places

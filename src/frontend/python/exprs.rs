@@ -205,7 +205,8 @@ impl<'a> Lowerer<'a> {
                 Val::default()
             }
             Expr::YieldFrom(y) => {
-                self.expr(&y.value, Dest::Await);
+                let v = self.expr(&y.value, Dest::Await);
+                self.iterate(&y.value, &v, false);
                 Val::default()
             }
             Expr::If(i) => {
@@ -249,7 +250,10 @@ impl<'a> Lowerer<'a> {
             }
             // An element of a container whose elements the flow follows.
             Expr::Subscript(s) if !matches!(dest, Dest::Discard) => {
-                self.children(e, Dest::Read);
+                let v = self.expr(&s.value, Dest::Read);
+                self.expr(&s.slice, Dest::Read);
+                // An element of an instance of a project class: its `__getitem__`.
+                self.special_calls(&s.value, &v, &["__getitem__"]);
                 let place = match self.element_place(&s.value, false) {
                     Some(cell @ Place::Cell(_)) => self.load(s.range, cell),
                     other => other,
@@ -258,6 +262,21 @@ impl<'a> Lowerer<'a> {
                     place,
                     ..Val::default()
                 }
+            }
+            // `k in x` asks an instance of a project class through its `__contains__`.
+            Expr::Compare(c)
+                if c.ops
+                    .iter()
+                    .any(|op| matches!(op, CmpOp::In | CmpOp::NotIn)) =>
+            {
+                self.expr(&c.left, Dest::Read);
+                for (op, right) in c.ops.iter().zip(&c.comparators) {
+                    let v = self.expr(right, Dest::Read);
+                    if matches!(op, CmpOp::In | CmpOp::NotIn) {
+                        self.special_calls(right, &v, &["__contains__"]);
+                    }
+                }
+                Val::default()
             }
             Expr::BinOp(b) => {
                 let left = self.expr(&b.left, Dest::Read);
@@ -293,7 +312,8 @@ impl<'a> Lowerer<'a> {
             if i > 0 {
                 self.scope_mut().loop_depth += 1;
             }
-            self.expr(&g.iter, Dest::Read);
+            let iter = self.expr(&g.iter, Dest::Read);
+            self.iterate(&g.iter, &iter, g.is_async);
             if i > 0 {
                 self.scope_mut().loop_depth -= 1;
             }

@@ -123,6 +123,10 @@ pub struct Lowerer<'a> {
     pub args_into: Option<crate::model::Place>,
     /// Set while lowering the arguments of a builtin that only looks at them (`len(tasks)`).
     pub inspecting: bool,
+    /// The position of the argument whose special methods the builtin being lowered calls.
+    pub special_arg: Option<usize>,
+    /// The project type of that argument, once lowered.
+    pub special_arg_ty: Option<String>,
     /// Functions among the arguments the last `lower_args` lowered: by position, or by
     /// keyword (`ir::KEYWORD` set on the interned keyword).
     pub arg_fns: Vec<(u32, super::ir::HandedFn)>,
@@ -212,6 +216,8 @@ impl<'a> Lowerer<'a> {
             args_to_project: false,
             args_into: None,
             inspecting: false,
+            special_arg: None,
+            special_arg_ty: None,
             arg_fns: Vec::new(),
             module_partials: HashMap::default(),
             module_containers: HashSet::default(),
@@ -719,21 +725,7 @@ impl<'a> Lowerer<'a> {
             Stmt::For(f) => {
                 let table = self.table_loop(&f.target, &f.iter);
                 let iter = self.expr(&f.iter, Dest::Read);
-                // Iterating an instance of a project class calls its iterator methods.
-                if let Some(ty) = iter.ty.as_deref().filter(|t| is_project_type(t)) {
-                    let (start, next) = if f.is_async {
-                        ("__aiter__", "__anext__")
-                    } else {
-                        ("__iter__", "__next__")
-                    };
-                    let range = f.iter.range();
-                    let place = iter.place.or_else(|| match &*f.iter {
-                        Expr::Name(n) => self.name_place(n.id.as_str()),
-                        _ => None,
-                    });
-                    self.dunder_call(range, ty, start, place);
-                    self.dunder_call(range, ty, next, place);
-                }
+                self.iterate(&f.iter, &iter, f.is_async);
                 self.unbind_target(&f.target);
                 self.bind_table_loop(table);
                 // The loop variable holds the elements of a container the flow follows.
