@@ -504,6 +504,7 @@ fn stores(program: &Program, flow: &Flow, f: FnId, o: ObjId) -> bool {
 fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Finding>) {
     let flow = &facts.flow;
     let introduced = introductions(program, flow);
+    let injected = injected(program, flow);
     let mut uses: Vec<(ObjId, Binding)> = Vec::new();
     for fact in &program.flow.facts {
         let FactKind::Use { place } = fact.kind else {
@@ -517,10 +518,18 @@ fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Findi
                 continue;
             }
             let reg = reactor_needs::of_object(program, facts, o);
+            let given = injected.iter().any(|(_, x)| *x == o);
             for (inst, entry) in facts.known_instances(fact.func) {
-                if (rust && !carried(program, facts, &introduced, fact.func, entry, o))
-                    || !reactor_needs::binds_under(facts, inst, reg)
-                {
+                // What pytest hands a test counts under the runtimes that test enters only,
+                // whatever fields or shared functions it reaches later.
+                let brought = if given {
+                    let chain = facts.chain(fact.func, entry, 64);
+                    let root = chain.last().map_or(fact.func, |c| c.0);
+                    injected.contains(&(root, o))
+                } else {
+                    !rust || carried(program, facts, &introduced, fact.func, entry, o)
+                };
+                if !brought || !reactor_needs::binds_under(facts, inst, reg) {
                     continue;
                 }
                 uses.push((
@@ -799,6 +808,23 @@ fn resets(program: &Program, facts: &Facts) -> HashSet<(ObjId, InstId)> {
             for (inst, _) in facts.known_instances(fact.func) {
                 out.insert((o, inst));
             }
+        }
+    }
+    out
+}
+
+/// The objects that functions receive in their own parameters from outside the program's
+/// calls (what a pytest fixture hands the tests that name it), by receiving function.
+fn injected(program: &Program, flow: &Flow) -> HashSet<(FnId, ObjId)> {
+    let mut out = HashSet::new();
+    for fact in &program.flow.facts {
+        if let FactKind::Assign {
+            to: Place::Param(g, _),
+            from,
+        } = fact.kind
+            && g == fact.func
+        {
+            out.extend(flow.values(from).into_iter().map(|(o, _)| (g, o)));
         }
     }
     out

@@ -1156,6 +1156,9 @@ impl<'a> Lowerer<'a> {
                 NameRes::Path(p) if self.is_project_path(&p) => {
                     self.pending_ref(n.range, &p, RefKind::HandedOn);
                 }
+                NameRes::Fixture => {
+                    self.pending_fixture(n.range, n.id.as_str(), RefKind::HandedOn);
+                }
                 // A client handed on by name is lent: the flow follows it into the callee.
                 NameRes::Var(v) if self.ir.vars[v.0 as usize].kind == VarKind::Resource => {
                     let fid = self.scope().fn_id as usize;

@@ -199,8 +199,10 @@ impl<'a> Lowerer<'a> {
                     let val = self.expr(v, Dest::Return);
                     if self.scope().fixture {
                         self.note_return_type(val.ty.as_deref());
+                        self.flow_return(v.range(), val.place);
+                    } else {
+                        self.flow_escape(v.range(), val.place);
                     }
-                    self.flow_escape(v.range(), val.place);
                 }
                 Val::default()
             }

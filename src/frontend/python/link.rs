@@ -73,6 +73,9 @@ struct Linker<'a> {
     /// The class of the instances that every typed call site passes to a parameter
     /// (`None` when call sites disagree).
     param_types: HashMap<(FnId, u32), Option<(usize, u32)>>,
+    /// Parameters of tests that pytest fills from a wide-scope fixture making something
+    /// runtime-bound: (test, position, fixture function), by the test's file.
+    fixture_params: HashMap<usize, Vec<(FnId, u32, FnId)>>,
     /// Once the tables above that paths resolve through are final (see [`Linker::freeze`]):
     /// the resolutions of the paths met while resolving others (re-exports, base classes,
     /// attribute and return types), by hop count.
@@ -453,6 +456,18 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                 |f, e, name| keyword_position(&program, &param_names, f, e, name),
                 |f, e| shifted.get(&(f, e)).copied().unwrap_or(0),
                 !shifted.is_empty(),
+            );
+        }
+        // What a wide fixture yields is the value of each test parameter that names it.
+        for &(test, pos, fixture) in linker.fixture_params.get(&k).map_or(&[][..], |v| v) {
+            let span = program.functions[test.0 as usize].span;
+            facts.push(
+                test.0,
+                span,
+                crate::model::FactKind::Assign {
+                    to: crate::model::Place::Param(test, pos),
+                    from: crate::model::Place::Ret(fixture),
+                },
             );
         }
         linked_facts.push((k as u32, facts));
@@ -1075,6 +1090,7 @@ impl<'a> Linker<'a> {
             table_uses: Default::default(),
             reached: std::sync::Mutex::default(),
             param_types: HashMap::default(),
+            fixture_params: HashMap::default(),
             memo: None,
             built: Default::default(),
             conftests: files
@@ -1683,6 +1699,12 @@ impl<'a> Linker<'a> {
                     let Some(fixture) = self.fixture_fn(k, name.as_str()) else {
                         continue;
                     };
+                    if self.fixture(k, name.as_str()).is_some() {
+                        self.fixture_params
+                            .entry(k)
+                            .or_default()
+                            .push((f, pos as u32, fixture));
+                    }
                     if let Some(Target::Instance(fi, ci)) = self.call_result(Target::Fn(fixture), 0)
                     {
                         out.insert(key, Some((fi, ci)));
@@ -2304,6 +2326,11 @@ impl<'a> Linker<'a> {
                     call_any(out, fns);
                 }
             }
+            // A fixture handed to a project function is used (or not) where the callee uses it.
+            Pending::Fixture {
+                kind: RefKind::HandedOn,
+                ..
+            } => {}
             Pending::Fixture { name, kind } => {
                 if let Some(g) = self.fixture(file, text(*name)) {
                     let resource = ResourceRef::Global(g);
