@@ -54,6 +54,7 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
         }
     }
     local_runtimes(program, facts, out);
+    callee_spawns(program, facts, out);
     closed_loops(program, facts, out);
     super::undriven_local_sets::check(program, facts, out);
 }
@@ -363,6 +364,194 @@ fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 });
             if let Some(Some(end)) = end {
                 out.push(report(program, facts, (fid, i), fid, Some(end)));
+            }
+        }
+    }
+}
+
+/// The detached Rust tasks a call of `f` leaves on runtime objects, through the calls it makes
+/// in order (depth-limited): a spawn through a receiver the flow finds one runtime behind (a
+/// handle or a runtime kept in a field, `self.handle.spawn(..)`), whose join handle nothing
+/// keeps, with work that ends on its own. A `block_on` of that runtime later in the same body
+/// drives its tasks and clears them.
+fn detached_spawns(
+    program: &Program,
+    facts: &Facts,
+    f: FnId,
+    depth: u32,
+    memo: &mut HashMap<FnId, Vec<(At, crate::analysis::flow::ObjId)>>,
+) -> Vec<(At, crate::analysis::flow::ObjId)> {
+    if let Some(s) = memo.get(&f) {
+        return s.clone();
+    }
+    memo.insert(f, Vec::new());
+    let func = program.func(f);
+    let mut out: Vec<(At, crate::analysis::flow::ObjId)> = Vec::new();
+    if func.language != Language::Rust || func.diverges || waits_for_everything(program, f) {
+        return out;
+    }
+    for (i, ev) in func.events.iter().enumerate() {
+        match &ev.kind {
+            EventKind::Run {
+                how: RunKind::Spawn,
+                runtime: RuntimeRef::Unknown | RuntimeRef::Var(_),
+                handle,
+                body,
+                ..
+            } => {
+                let rts = one_runtime_any_role(facts, f, i);
+                if let Some(o) = rts
+                    && detached(program, *handle)
+                    && finite_visible_work(program, *body)
+                {
+                    out.push(((f, i), o));
+                }
+            }
+            EventKind::Run {
+                how: RunKind::BlockOn,
+                ..
+            } => {
+                if let Some(o) = one_runtime_any_role(facts, f, i) {
+                    out.retain(|&(_, x)| x != o);
+                }
+            }
+            EventKind::Call { callees, .. } if depth < 4 => {
+                for &c in callees.iter() {
+                    if c != f {
+                        out.extend(detached_spawns(program, facts, c, depth + 1, memo));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort_by_key(|&((g, i), o)| (g, i, o.0));
+    out.dedup();
+    memo.insert(f, out.clone());
+    out
+}
+
+/// The one runtime object behind the receiver of event `i` of `f`, owned or through a handle.
+fn one_runtime_any_role(facts: &Facts, f: FnId, i: usize) -> Option<crate::analysis::flow::ObjId> {
+    let mut found = None;
+    for (o, _) in facts.flow.subject(f, i) {
+        if facts.flow.object(o).kind != ObjKind::Runtime {
+            continue;
+        }
+        match found {
+            None => found = Some(o),
+            Some(x) if x == o => {}
+            Some(_) => return None,
+        }
+    }
+    found
+}
+
+/// Tasks spawned by a function that the owner of a runtime calls, through a handle or a
+/// runtime kept in a field (`self.handle.spawn(..)`), detached, while the owner drops or shuts
+/// down that runtime afterwards (its local's scope ends, `drop`, a shutdown) without driving it.
+fn callee_spawns(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    let mut memo = HashMap::new();
+    for (fid, f) in program.fns() {
+        if f.language != Language::Rust
+            || f.is_test
+            || f.diverges
+            || waits_for_everything(program, fid)
+        {
+            continue;
+        }
+        // Runtime objects this body makes.
+        let made: Vec<crate::analysis::flow::ObjId> = facts
+            .flow
+            .objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.kind == ObjKind::Runtime && o.func == fid)
+            .map(|(k, _)| crate::analysis::flow::ObjId(k as u32))
+            .collect();
+        if made.is_empty() {
+            continue;
+        }
+        let mut pending: Vec<(At, crate::analysis::flow::ObjId, crate::model::CondId)> = Vec::new();
+        for (i, ev) in f.events.iter().enumerate() {
+            match &ev.kind {
+                EventKind::Call { callees, .. } => {
+                    if !facts.reached(program, fid, ev) {
+                        continue;
+                    }
+                    for &c in callees.iter() {
+                        if c == fid {
+                            continue;
+                        }
+                        for (at, o) in detached_spawns(program, facts, c, 1, &mut memo) {
+                            if made.contains(&o) && at.0 != fid {
+                                pending.push((at, o, ev.when));
+                            }
+                        }
+                    }
+                }
+                EventKind::Run {
+                    how: RunKind::BlockOn,
+                    ..
+                } => {
+                    if let Some(o) = one_runtime_any_role(facts, fid, i) {
+                        pending.retain(|&(_, x, _)| x != o);
+                    }
+                }
+                EventKind::Wait { .. } => pending.clear(),
+                EventKind::RuntimeClose { .. } | EventKind::ScopeEnd { .. } => {
+                    let ended: Vec<crate::analysis::flow::ObjId> = match &ev.kind {
+                        EventKind::RuntimeClose {
+                            runtime: RuntimeRef::Var(v),
+                            ..
+                        } => facts
+                            .flow
+                            .values(Place::Var(*v))
+                            .into_iter()
+                            .filter(|&(o, role)| {
+                                role == Role::Own
+                                    && facts.flow.object(o).kind == ObjKind::Runtime
+                                    && facts
+                                        .flow
+                                        .holders(program, o)
+                                        .is_some_and(|h| h.as_slice() == [fid])
+                            })
+                            .map(|(o, _)| o)
+                            .collect(),
+                        EventKind::RuntimeClose { .. } => {
+                            one_runtime_any_role(facts, fid, i).into_iter().collect()
+                        }
+                        EventKind::ScopeEnd { vars } => vars
+                            .iter()
+                            .flat_map(|v| facts.flow.values(Place::Var(*v)))
+                            .filter(|&(o, role)| {
+                                role == Role::Own
+                                    && facts
+                                        .flow
+                                        .holders(program, o)
+                                        .is_some_and(|h| h.as_slice() == [fid])
+                            })
+                            .map(|(o, _)| o)
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    let mut k = 0;
+                    while k < pending.len() {
+                        let (at, o, when) = pending[k];
+                        if ended.contains(&o) && Facts::together(program, when, ev.when) {
+                            pending.remove(k);
+                            if !out.iter().any(|x| {
+                                x.rule == "runtime-dropped-with-live-tasks"
+                                    && x.primary == program.func(at.0).events[at.1].span
+                            }) {
+                                out.push(report(program, facts, at, fid, Some(ev.span)));
+                            }
+                        } else {
+                            k += 1;
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     }

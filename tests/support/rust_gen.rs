@@ -2020,6 +2020,95 @@ fn temporary_runtime_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// How a struct gets the handle of `main`'s runtime: `(name, items, expression)`; `{METHODS}`
+/// is the impl body with the spawning method.
+const HANDLE_HOLDERS: &[(&str, &str, &str)] = &[
+    (
+        "constructor",
+        "struct Uploader {\n    handle: tokio::runtime::Handle,\n}\n\nimpl Uploader {\n    fn new(handle: tokio::runtime::Handle) -> Self {\n        Uploader { handle }\n    }\n\n{METHODS}}\n",
+        "Uploader::new(rt.handle().clone())",
+    ),
+    (
+        "struct_literal",
+        "struct Uploader {\n    handle: tokio::runtime::Handle,\n}\n\nimpl Uploader {\n{METHODS}}\n",
+        "Uploader { handle: rt.handle().clone() }",
+    ),
+    (
+        "boxed_trait_object",
+        "trait Upload {\n    fn upload(&self, n: u32) -> Option<tokio::task::JoinHandle<u32>>;\n}\n\nstruct Uploader {\n    handle: tokio::runtime::Handle,\n}\n\nimpl Upload for Uploader {\n{METHODS}}\n",
+        "{ let up: Box<dyn Upload> = Box::new(Uploader { handle: rt.handle().clone() }); up }",
+    ),
+];
+
+/// Where the method spawns through the handle field: `(name, bug method, twin method, bug
+/// items, twin items)`; the bug detaches the task, the twin hands its join handle back.
+const FIELD_SPAWN_SITES: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "method",
+        "    fn upload(&self, n: u32) -> Option<tokio::task::JoinHandle<u32>> {\n        self.handle.spawn(send(n)); @@\n        None\n    }\n",
+        "    fn upload(&self, n: u32) -> Option<tokio::task::JoinHandle<u32>> {\n        Some(self.handle.spawn(send(n)))\n    }\n",
+        "",
+        "",
+    ),
+    (
+        "helper",
+        "    fn upload(&self, n: u32) -> Option<tokio::task::JoinHandle<u32>> {\n        spawn_and_forget(&self.handle, n);\n        None\n    }\n",
+        "    fn upload(&self, n: u32) -> Option<tokio::task::JoinHandle<u32>> {\n        Some(spawn_send(&self.handle, n))\n    }\n",
+        "fn spawn_and_forget(handle: &tokio::runtime::Handle, n: u32) {\n    handle.spawn(send(n)); @@\n}\n",
+        "fn spawn_send(handle: &tokio::runtime::Handle, n: u32) -> tokio::task::JoinHandle<u32> {\n    handle.spawn(send(n))\n}\n",
+    ),
+];
+
+/// How `main` ends the runtime after the upload: `(name, line)`.
+const OWNER_RUNTIME_ENDS: &[(&str, &str)] = &[
+    ("scope_end", ""),
+    ("drop", "    drop(rt);\n"),
+    (
+        "shutdown_timeout",
+        "    rt.shutdown_timeout(std::time::Duration::from_millis(100));\n",
+    ),
+];
+
+/// A task spawned through a handle kept in a struct field, by a method that `main` calls, and
+/// detached, while `main` ends the runtime that it built; twins hand the join handle back and
+/// `main` blocks on it first.
+fn field_handle_spawn_programs(out: &mut Vec<Program>) {
+    for (holder, items, make) in HANDLE_HOLDERS {
+        for (site, bug_method, twin_method, bug_items, twin_items) in FIELD_SPAWN_SITES {
+            for (end_name, end) in OWNER_RUNTIME_ENDS {
+                for twin in [false, true] {
+                    let (method, site_items, use_line) = if twin {
+                        (
+                            twin_method,
+                            twin_items,
+                            "    let n = up.upload(1).map(|task| rt.block_on(task).unwrap());\n",
+                        )
+                    } else {
+                        (
+                            bug_method,
+                            bug_items,
+                            "    let n = up.upload(1).map(|_| 0);\n",
+                        )
+                    };
+                    let items = items.replace("{METHODS}", method);
+                    let main = format!(
+                        "//! Generated program.\n\nasync fn send(n: u32) -> u32 {{\n    tokio::time::sleep(std::time::Duration::from_millis(5)).await;\n    n\n}}\n\n{site_items}\n{items}\nfn main() {{\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    let up = {make};\n{use_line}{end}    println!(\"{{n:?}}\");\n}}\n"
+                    );
+                    let dims = vec![
+                        ("class", "runtime-dropped-with-live-tasks".to_string()),
+                        ("handle_holder", holder.to_string()),
+                        ("spawn_site", site.to_string()),
+                        ("runtime_end", end_name.to_string()),
+                        ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                    ];
+                    let rule = (!twin).then_some("runtime-dropped-with-live-tasks");
+                    out.push(Program::new("rust", dims, rule, main_crate(main)));
+                }
+            }
+        }
+    }
+}
+
 /// How a thread is started with a closure `{BODY}`: `(name, expression)`.
 const THREAD_STARTS: &[(&str, &str)] = &[
     ("std_spawn", "std::thread::spawn(move || {\n{BODY}    })"),
@@ -2707,6 +2796,7 @@ pub fn generate() -> Vec<Program> {
     shared_programs(&mut out);
     closed_handle_programs(&mut out);
     temporary_runtime_programs(&mut out);
+    field_handle_spawn_programs(&mut out);
     thread_handle_programs(&mut out);
     client_thread_programs(&mut out);
     runtime_container_programs(&mut out);
