@@ -120,6 +120,71 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
         }
     }
     field_overwrites(program, facts, &emptied, out);
+    taken_out_closes(program, facts, out);
+}
+
+/// A runtime kept in a field or a static, moved out of it and shut down with a wait or dropped
+/// (`if let Some(rt) = self.rt.take() { rt.shutdown_timeout(..) }`) by code that runs in async
+/// context: the wait blocks a worker thread, and tokio panics.
+fn taken_out_closes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+    for (fid, f) in program.fns() {
+        if f.language != Language::Rust {
+            continue;
+        }
+        for (i, ev) in f.events.iter().enumerate() {
+            let EventKind::RuntimeClose { api, .. } = &ev.kind else {
+                continue;
+            };
+            if api.ends_with("shutdown_background") {
+                continue;
+            }
+            let held: Vec<_> = facts
+                .flow
+                .subject(fid, i)
+                .into_iter()
+                .filter(|&(o, _)| facts.flow.object(o).kind == ObjKind::Runtime)
+                .collect();
+            // Every runtime the receiver may hold is owned there and kept in a field or a
+            // static: whichever one it is, it ends here.
+            let Some(&(rt, _)) = held.first() else {
+                continue;
+            };
+            if held
+                .iter()
+                .any(|&(o, role)| role != Role::Own || facts.flow.holders(program, o).is_some())
+            {
+                continue;
+            }
+            let Some(entry) = certain_async(program, facts, fid) else {
+                continue;
+            };
+            if !facts.reaches(program, entry, ev)
+                || out.iter().any(|x| {
+                    x.rule == "runtime-dropped-in-async"
+                        && x.primary.file == ev.span.file
+                        && x.primary.start < ev.span.end
+                        && ev.span.start < x.primary.end
+                })
+            {
+                continue;
+            }
+            let finding = Finding::new(
+                "runtime-dropped-in-async",
+                Severity::Error,
+                ev.span,
+                format!("`{}` ends a runtime inside async code", short(api)),
+            )
+            .primary_label("the runtime is shut down here, on a thread that drives async tasks")
+            .label(
+                facts.flow.object(rt).span,
+                "the runtime, kept in a field, is built here",
+            );
+            let finding = chain_labels(program, facts, fid, entry, finding)
+                .note("tokio panics: \"Cannot drop a runtime in a context where blocking is not allowed. This happens when a runtime is dropped from within an asynchronous context.\"")
+                .help("call `shutdown_background()` on the runtime taken out, or stop it from sync code or inside `spawn_blocking`");
+            out.push(finding);
+        }
+    }
 }
 
 /// An async context of `f` reached through calls whose placement is certain.

@@ -2109,6 +2109,61 @@ fn field_handle_spawn_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// Where a sync `stop` method runs: `(name, main, whether it runs in async context)`.
+const STOP_CALLERS: &[(&str, &str, bool)] = &[
+    (
+        "tokio_main",
+        "#[tokio::main]\nasync fn main() {\n    let mut engine = Engine::new();\n    tokio::task::yield_now().await;\n    engine.stop();\n}\n",
+        true,
+    ),
+    (
+        "async_helper",
+        "async fn shutdown(engine: &mut Engine) {\n    tokio::task::yield_now().await;\n    engine.stop();\n}\n\n#[tokio::main]\nasync fn main() {\n    let mut engine = Engine::new();\n    shutdown(&mut engine).await;\n}\n",
+        true,
+    ),
+    (
+        "sync_main_after_block_on",
+        "fn main() {\n    let mut engine = Engine::new();\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    rt.block_on(async {\n        tokio::task::yield_now().await;\n    });\n    engine.stop();\n}\n",
+        false,
+    ),
+    (
+        "spawn_blocking",
+        "#[tokio::main]\nasync fn main() {\n    let mut engine = Engine::new();\n    tokio::task::spawn_blocking(move || engine.stop()).await.unwrap();\n}\n",
+        false,
+    ),
+];
+
+/// A sync method takes the runtime out of an `Option` field and ends it (a shutdown that
+/// waits, or a drop), called from async code; twins shut it down in the background, or call
+/// the method from sync code or the blocking pool.
+fn sync_stop_programs(out: &mut Vec<Program>) {
+    for (stop_name, _, _, stop) in OWNER_STOPS {
+        for (caller, main, in_async) in STOP_CALLERS {
+            let bug = *in_async && !stop.contains("shutdown_background");
+            let mut body = String::new();
+            for line in stop.lines() {
+                body.push_str(line);
+                if line.contains("shutdown_") || line.contains("drop(") {
+                    body.push_str(if bug { " @@" } else { "" });
+                }
+                body.push('\n');
+            }
+            let items = format!(
+                "struct Engine {{\n    rt: Option<tokio::runtime::Runtime>,\n}}\n\nimpl Engine {{\n    fn new() -> Self {{\n        Engine {{ rt: Some(tokio::runtime::Runtime::new().unwrap()) }}\n    }}\n\n    fn stop(&mut self) {{\n{body}    }}\n}}\n"
+            );
+            let program = format!("//! Generated program.\n\n{items}\n{main}");
+            let dims = vec![
+                ("class", "runtime-dropped-in-async".to_string()),
+                ("sync_stop", stop_name.to_string()),
+                ("stop_caller", caller.to_string()),
+                ("twin", if bug { "bug" } else { "correct" }.to_string()),
+            ];
+            let rule = bug.then_some("runtime-dropped-in-async");
+            out.push(Program::new("rust", dims, rule, main_crate(program)));
+        }
+    }
+}
+
 /// How a thread is started with a closure `{BODY}`: `(name, expression)`.
 const THREAD_STARTS: &[(&str, &str)] = &[
     ("std_spawn", "std::thread::spawn(move || {\n{BODY}    })"),
@@ -2797,6 +2852,7 @@ pub fn generate() -> Vec<Program> {
     closed_handle_programs(&mut out);
     temporary_runtime_programs(&mut out);
     field_handle_spawn_programs(&mut out);
+    sync_stop_programs(&mut out);
     thread_handle_programs(&mut out);
     client_thread_programs(&mut out);
     runtime_container_programs(&mut out);

@@ -1339,15 +1339,20 @@ impl<'a> Lowerer<'a, '_> {
                     }
                 }
                 Concept::RuntimeClose => {
+                    let zero = api.background_when_zero
+                        && args.first().is_some_and(super::is_zero_duration);
                     if let Origin::Var(v) = recv_origin {
                         self.var_flags[v as usize] |= CLOSED;
-                        let zero = api.background_when_zero
-                            && args.first().is_some_and(super::is_zero_duration);
                         if api.background || zero {
                             // Handed to a background shutdown: not dropped here.
                             self.emit_model(span, EventKind::Escape { var: VarId(v) });
                         }
                     }
+                    // A zero timeout waits for nothing: a background shutdown.
+                    let api_name = match api_name.rsplit_once("::") {
+                        Some((ty, _)) if zero => format!("{ty}::shutdown_background"),
+                        _ => api_name,
+                    };
                     let at = self.emit_model(
                         span,
                         EventKind::RuntimeClose {
