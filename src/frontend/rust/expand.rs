@@ -519,6 +519,9 @@ fn tok_eq(a: &TokenTree, b: &TokenTree) -> bool {
 }
 
 fn parsed_len(rest: &[TokenTree], kind: &str) -> Option<usize> {
+    if let Some(n) = one_token_len(rest, kind) {
+        return Some(n);
+    }
     // No fragment reaches past a `;` (items and statements may end with one).
     let rest = match rest.iter().position(|t| is_punct(t, ';')) {
         Some(i) => &rest[..=i],
@@ -583,10 +586,104 @@ fn unparsed(rest: &[TokenTree], kind: &str) -> Option<usize> {
             }
             _ => return Err(input.error("unsupported fragment")),
         }
-        let remaining: TokenStream = input.parse()?;
-        Ok(remaining.into_iter().count())
+        // Counted in place: collecting the rest into a stream would copy it.
+        input.step(|cursor| {
+            let (mut rest, mut n) = (*cursor, 0);
+            while let Some((_, next)) = rest.token_tree() {
+                rest = next;
+                n += 1;
+            }
+            Ok((n, rest))
+        })
     };
     parse.parse2(ts).ok()
+}
+
+/// Whether `t` is a word that no keyword (strict, reserved or contextual) or `_` spells: as a
+/// fragment of its own it is a whole expression, type, path or pattern.
+fn plain_word(t: &TokenTree) -> bool {
+    let TokenTree::Ident(id) = t else {
+        return false;
+    };
+    let word = id.to_string();
+    !matches!(
+        word.as_str(),
+        "_" | "as"
+            | "async"
+            | "await"
+            | "break"
+            | "const"
+            | "continue"
+            | "crate"
+            | "dyn"
+            | "else"
+            | "enum"
+            | "extern"
+            | "false"
+            | "fn"
+            | "for"
+            | "if"
+            | "impl"
+            | "in"
+            | "let"
+            | "loop"
+            | "match"
+            | "mod"
+            | "move"
+            | "mut"
+            | "pub"
+            | "ref"
+            | "return"
+            | "self"
+            | "Self"
+            | "static"
+            | "struct"
+            | "super"
+            | "trait"
+            | "true"
+            | "type"
+            | "unsafe"
+            | "use"
+            | "where"
+            | "while"
+            | "abstract"
+            | "become"
+            | "box"
+            | "do"
+            | "final"
+            | "macro"
+            | "override"
+            | "priv"
+            | "typeof"
+            | "unsized"
+            | "virtual"
+            | "yield"
+            | "try"
+            | "gen"
+            | "union"
+            | "default"
+            | "auto"
+            | "raw"
+            | "safe"
+            | "macro_rules"
+    ) && !word.starts_with("r#")
+}
+
+/// The length of a fragment of `kind` that is one plain word or literal followed by
+/// nothing, a `,` or a `;` (which end every such fragment), without parsing it.
+fn one_token_len(rest: &[TokenTree], kind: &str) -> Option<usize> {
+    let first = rest.first()?;
+    let word = plain_word(first);
+    let ok = match kind {
+        "expr" => word || matches!(first, TokenTree::Literal(_)),
+        "ty" | "path" | "pat" | "pat_param" => word,
+        _ => false,
+    };
+    let ends = match rest.get(1) {
+        None => true,
+        Some(t) => is_punct(t, ',') || is_punct(t, ';'),
+    };
+    (ok && ends).then_some(1)
 }
 
 fn frag_len(kind: &str, rest: &[TokenTree]) -> Option<usize> {
