@@ -618,6 +618,10 @@ pub struct Kb {
     exact: HashMap<(Language, String), Vec<usize>>,
     prefix: Vec<usize>,
     by_method: HashMap<(Language, String), Vec<usize>>,
+    /// The method names that some type's entry marks as a state check, numbered.
+    state_methods: HashMap<(Language, String), u16>,
+    /// The names of `state_methods`, by number.
+    state_method_names: Vec<String>,
     apis: Vec<Api>,
     channels: Vec<Channel>,
     impl_calls: Vec<ImplCall>,
@@ -711,7 +715,39 @@ impl Kb {
                 .or_default()
                 .push(idx);
         }
+        if api.concept == Concept::StateCheck
+            && self.state_method_names.len() < usize::from(u16::MAX)
+        {
+            let method = last_segment(api.language, &api.path).to_string();
+            let next = self.state_method_names.len() as u16;
+            if let std::collections::hash_map::Entry::Vacant(e) =
+                self.state_methods.entry((api.language, method.clone()))
+            {
+                e.insert(next);
+                self.state_method_names.push(method);
+            }
+        }
         self.apis.push(api);
+    }
+
+    /// The number of a method name that some type's entry marks as a state check (`put` of
+    /// `asyncio.Queue`): a call of it is no use of a value of that type.
+    pub fn state_method(&self, language: Language, method: &str) -> Option<u16> {
+        self.state_methods
+            .get(&(language, method.to_string()))
+            .copied()
+    }
+
+    /// Whether the method numbered `method` (see [`Kb::state_method`]) is a state check of
+    /// the type whose constructor is `ctor`.
+    pub fn checks_state(&self, language: Language, ctor: &str, method: u16) -> bool {
+        let Some(name) = self.state_method_names.get(usize::from(method)) else {
+            return false;
+        };
+        let path = format!("{ctor}{}{name}", separator(language));
+        self.lookup(language, &path)
+            .iter()
+            .any(|a| a.concept == Concept::StateCheck)
     }
 
     /// All entries.

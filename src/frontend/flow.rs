@@ -91,7 +91,10 @@ impl FlowLinker {
                     },
                     None => continue,
                 },
-                FactKind::Use { place: p } => FactKind::Use { place: place(*p) },
+                FactKind::Use { place: p, method } => FactKind::Use {
+                    place: place(*p),
+                    method: *method,
+                },
                 FactKind::Drop { place: p } => FactKind::Drop { place: place(*p) },
                 FactKind::Reset { place: p } => FactKind::Reset { place: place(*p) },
                 FactKind::TakeOut { place: p } => FactKind::TakeOut { place: place(*p) },

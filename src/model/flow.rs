@@ -126,6 +126,9 @@ pub enum FactKind {
     Use {
         /// The used place.
         place: Place,
+        /// The method called, when the knowledge base names it a state check of some type
+        /// (see [`crate::kb::Kb::state_method`]): no use of a value of such a type.
+        method: Option<u16>,
     },
     /// A value moved out of `place` (`slot.take()`, `slot.replace(..)`) is dropped here: the
     /// result is thrown away or handed to `drop`.

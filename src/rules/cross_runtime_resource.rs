@@ -25,7 +25,7 @@ struct Binding {
 
 /// Reports uses of a resource under a second runtime instance, or under a runtime that is made
 /// anew on every call while the resource outlives it.
-pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>) {
+pub fn check(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) {
     let mut order: Vec<ResourceRef> = Vec::new();
     let mut bindings: HashMap<ResourceRef, Vec<Binding>> = HashMap::new();
     let mut created: HashMap<ResourceRef, (Span, FnId, u16)> = HashMap::new();
@@ -147,8 +147,8 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
             out.push(finding(program, facts, res, b, other.copied(), &created));
         }
     }
-    followed(program, facts, &told, out);
-    flowed(program, facts, out);
+    followed(program, facts, kb, &told, out);
+    flowed(program, facts, kb, out);
 }
 
 /// The one creation among `list` that binds the resource where it is made, when it is made
@@ -501,19 +501,20 @@ fn stores(program: &Program, flow: &Flow, f: FnId, o: ObjId) -> bool {
 /// A Rust resource that the checks on named locals and statics already reported (`told`, by
 /// where it is made) is not reported again; a Rust use counts under a runtime only when the
 /// code running under it brings the object in (see [`carried`]).
-fn followed(program: &Program, facts: &Facts, told: &[Span], out: &mut Vec<Finding>) {
+fn followed(program: &Program, facts: &Facts, kb: &Kb, told: &[Span], out: &mut Vec<Finding>) {
     let flow = &facts.flow;
     let introduced = introductions(program, flow);
     let injected = injected(program, flow);
     let mut uses: Vec<(ObjId, Binding)> = Vec::new();
     for fact in &program.flow.facts {
-        let FactKind::Use { place } = fact.kind else {
+        let FactKind::Use { place, method } = fact.kind else {
             continue;
         };
         let rust = program.func(fact.func).language == Language::Rust;
         for (o, _) in flow.values(place) {
             if flow.object(o).kind != ObjKind::Resource
                 || (rust && told.contains(&flow.object(o).span))
+                || checks_state(program, kb, flow, o, method)
             {
                 continue;
             }
@@ -761,7 +762,7 @@ fn remade_each_run(program: &Program, facts: &Facts, o: ObjId, inst: InstId) -> 
                 && match x.kind {
                     FactKind::Assign { from, .. } => from == Place::Cell(c),
                     FactKind::Load { cell, .. } => cell == c,
-                    FactKind::Use { place } => place == Place::Cell(c),
+                    FactKind::Use { place, .. } => place == Place::Cell(c),
                     _ => false,
                 }
         })
@@ -813,6 +814,20 @@ fn resets(program: &Program, facts: &Facts) -> HashSet<(ObjId, InstId)> {
     out
 }
 
+/// Whether `method`, called on object `o`, only reads its state (`put` of an `asyncio.Queue`
+/// reached through an accessor): the knowledge base says so for the type that made it.
+fn checks_state(program: &Program, kb: &Kb, flow: &Flow, o: ObjId, method: Option<u16>) -> bool {
+    let Some(method) = method else {
+        return false;
+    };
+    let obj = flow.object(o);
+    let f = program.func(obj.func);
+    match f.events.get(obj.event as usize).map(|e| &e.kind) {
+        Some(EventKind::Create { api, .. }) => kb.checks_state(f.language, api, method),
+        _ => false,
+    }
+}
+
 /// The objects that functions receive in their own parameters from outside the program's
 /// calls (what a pytest fixture hands the tests that name it), by receiving function.
 fn injected(program: &Program, flow: &Flow) -> HashSet<(FnId, ObjId)> {
@@ -859,6 +874,7 @@ fn introductions(program: &Program, flow: &Flow) -> HashSet<(FnId, ObjId)> {
             }
             | FactKind::Use {
                 place: Place::Cell(cell),
+                ..
             } => Place::Cell(cell),
             FactKind::Call {
                 result: Some(r), ..
@@ -1005,12 +1021,12 @@ fn followed_finding(
 /// runtime they were bound to at creation into code that only runs on other runtimes: both
 /// runtimes are objects of the flow (a helper that builds a runtime per call gives one per
 /// call site), and none the use runs on is one the resource is bound to.
-fn flowed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
+fn flowed(program: &Program, facts: &Facts, kb: &Kb, out: &mut Vec<Finding>) {
     let flow = &facts.flow;
     let mut reported: Vec<(FnId, ObjId)> = Vec::new();
     let mut introduced: Option<HashSet<(FnId, ObjId)>> = None;
     for fact in &program.flow.facts {
-        let FactKind::Use { place } = fact.kind else {
+        let FactKind::Use { place, method } = fact.kind else {
             continue;
         };
         let used_on = flow.runs_on(fact.func);
@@ -1025,7 +1041,10 @@ fn flowed(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         }
         for (o, _) in flow.values(place) {
             let obj = flow.object(o);
-            if obj.kind != ObjKind::Resource || reported.contains(&(fact.func, o)) {
+            if obj.kind != ObjKind::Resource
+                || reported.contains(&(fact.func, o))
+                || checks_state(program, kb, flow, o, method)
+            {
                 continue;
             }
             let binds_now = matches!(

@@ -89,7 +89,7 @@ pub fn check(program: &Program, facts: &Facts, panics: &[(FnId, Span)], out: &mu
         }
     }
     for fact in &program.flow.facts {
-        let FactKind::Use { place } = fact.kind else {
+        let FactKind::Use { place, .. } = fact.kind else {
             continue;
         };
         let f = program.func(fact.func);

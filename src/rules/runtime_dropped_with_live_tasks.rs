@@ -575,7 +575,7 @@ impl Collected {
         if !places.is_empty() {
             for fact in &program.flow.facts {
                 match &fact.kind {
-                    crate::model::FactKind::Use { place }
+                    crate::model::FactKind::Use { place, .. }
                     | crate::model::FactKind::Escape { place }
                     | crate::model::FactKind::Close { place }
                     | crate::model::FactKind::Subject { place, .. }

@@ -178,7 +178,7 @@ fn let_go(program: &Program) -> HashSet<Place> {
             FactKind::Close { place } | FactKind::Escape { place } => {
                 out.insert(place);
             }
-            FactKind::Use { place } if place_owner(program, place) != Some(fact.func) => {
+            FactKind::Use { place, .. } if place_owner(program, place) != Some(fact.func) => {
                 out.insert(place);
             }
             _ => {}
@@ -275,7 +275,7 @@ fn factory_made(
             FactKind::Close { place } | FactKind::Escape { place } => {
                 let_go.insert(place);
             }
-            FactKind::Use { place } => {
+            FactKind::Use { place, .. } => {
                 used.insert(place);
                 // A nested body that uses it may close it there.
                 if place_owner(program, place) != Some(fact.func) {

@@ -434,7 +434,10 @@ impl<'a> Lowerer<'a> {
                 if let (Some(place), true) = (callee.recv_place, closes_static) {
                     self.fact(range, crate::model::FactKind::Close { place });
                 }
-                self.flow_use(range, callee.recv_place);
+                let method = callee
+                    .method
+                    .and_then(|m| self.cx.kb.state_method(crate::model::Language::Python, m));
+                self.flow_use(range, callee.recv_place, method);
             }
         }
         // An awaited call through a value's attributes (`await client.chat.completions.create()`)
@@ -442,7 +445,7 @@ impl<'a> Lowerer<'a> {
         if awaited || matches!(dest, Dest::Await | Dest::With(_)) {
             let base = callee.base_place.or_else(|| self.name_chain_base(func));
             if base != callee.recv_place && !state_check {
-                self.flow_use(range, base);
+                self.flow_use(range, base, None);
             }
         }
         if let Some(place) = callee.recv_cell.or(callee.recv_place) {

@@ -257,8 +257,8 @@ fn compact_flow(
                 (Some(event), Some(place)) => FactKind::Subject { event, place },
                 _ => continue,
             },
-            FactKind::Use { place: p } => match place(p) {
-                Some(place) => FactKind::Use { place },
+            FactKind::Use { place: p, method } => match place(p) {
+                Some(place) => FactKind::Use { place, method },
                 None => continue,
             },
             FactKind::Drop { place: p } => match place(p) {

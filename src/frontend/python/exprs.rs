@@ -869,7 +869,7 @@ impl<'a> Lowerer<'a> {
                         && val.created.is_none()
                         && val.ty.as_deref().is_some_and(is_project_type)
                     {
-                        self.flow_use(ctx.range(), val.place);
+                        self.flow_use(ctx.range(), val.place, None);
                     }
                     self.flow_close(item.range(), val.place);
                     if let Some(ty) = val.ty.as_deref().filter(|t| is_project_type(t)) {
@@ -910,7 +910,7 @@ impl<'a> Lowerer<'a> {
                     let val = self.expr(ctx, Dest::Read);
                     // Entering the context manager calls a method of the value.
                     let place = val.place.or_else(|| self.name_place(n.id.as_str()));
-                    self.flow_use(ctx.range(), place);
+                    self.flow_use(ctx.range(), place, None);
                     self.flow_close(item.range(), place);
                     if let Some(ty) = self.receiver_type(n.id.as_str()) {
                         self.dunder_call(ctx.range(), &ty, enter, place);
@@ -922,7 +922,7 @@ impl<'a> Lowerer<'a> {
                 }
                 _ => {
                     let val = self.expr(ctx, Dest::Read);
-                    self.flow_use(ctx.range(), val.place);
+                    self.flow_use(ctx.range(), val.place, None);
                     self.flow_close(item.range(), val.place);
                     if let Some(name) = var {
                         self.unbind(name);

@@ -84,8 +84,8 @@ pub enum Packed {
     },
     /// [`FactKind::Subject`].
     Subject { event: u32, place: Code },
-    /// [`FactKind::Use`].
-    Use { place: Code },
+    /// [`FactKind::Use`] (`NO_METHOD` for none).
+    Use { place: Code, method: u16 },
     /// [`FactKind::Drop`].
     Drop { place: Code },
     /// [`FactKind::Reset`].
@@ -112,6 +112,9 @@ pub struct PackedFact {
 }
 
 const _: () = assert!(std::mem::size_of::<PackedFact>() <= 24);
+
+/// The method of a packed use that names none.
+const NO_METHOD: u16 = u16::MAX;
 
 /// Most arguments a packed call keeps (the ones after are not followed).
 const MAX_ARGS: usize = u16::MAX as usize;
@@ -189,8 +192,9 @@ impl FileFacts {
                 event,
                 place: self.code(place),
             },
-            FactKind::Use { place } => Packed::Use {
+            FactKind::Use { place, method } => Packed::Use {
                 place: self.code(place),
+                method: method.unwrap_or(NO_METHOD),
             },
             FactKind::Drop { place } => Packed::Drop {
                 place: self.code(place),
@@ -435,7 +439,7 @@ impl FileFacts {
             Packed::Store { from, .. } => (from, Code::NONE),
             Packed::Call { start, .. } => (self.call_result(start), Code::NONE),
             Packed::Subject { place, .. }
-            | Packed::Use { place }
+            | Packed::Use { place, .. }
             | Packed::Drop { place }
             | Packed::Reset { place }
             | Packed::Close { place }
@@ -515,7 +519,7 @@ impl FileFacts {
                     *place = shift(*place);
                     ev(e)
                 }
-                Packed::Use { place }
+                Packed::Use { place, .. }
                 | Packed::Drop { place }
                 | Packed::Reset { place }
                 | Packed::Close { place }
@@ -566,7 +570,10 @@ impl FileFacts {
                 event,
                 place: p(place)?,
             },
-            Packed::Use { place } => FactKind::Use { place: p(place)? },
+            Packed::Use { place, method } => FactKind::Use {
+                place: p(place)?,
+                method: (method != NO_METHOD).then_some(method),
+            },
             Packed::Drop { place } => FactKind::Drop { place: p(place)? },
             Packed::Reset { place } => FactKind::Reset { place: p(place)? },
             Packed::Close { place } => FactKind::Close { place: p(place)? },

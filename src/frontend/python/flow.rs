@@ -105,14 +105,16 @@ impl Lowerer<'_> {
         }
     }
 
-    /// The value in `place` is used (a method called or an attribute read on it).
-    /// A method's own receiver (`self.m()`) is not followed: the objects the flow makes are
-    /// library values, whose methods are not the project's.
-    pub(super) fn flow_use(&mut self, range: TextRange, place: Option<Place>) {
+    /// The value in `place` is used (a method called or an attribute read on it); `method`
+    /// names the method called when it is a state check of some type (see
+    /// [`crate::kb::Kb::state_method`]). A method's own receiver (`self.m()`) is not
+    /// followed: the objects the flow makes are library values, whose methods are not the
+    /// project's.
+    pub(super) fn flow_use(&mut self, range: TextRange, place: Option<Place>, method: Option<u16>) {
         match place {
             Some(Place::Param(f, 0))
                 if self.scope_class().is_some() && f.0 == self.scope().fn_id => {}
-            Some(place) => self.fact(range, FactKind::Use { place }),
+            Some(place) => self.fact(range, FactKind::Use { place, method }),
             None => {}
         }
     }

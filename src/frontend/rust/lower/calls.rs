@@ -809,7 +809,13 @@ impl<'a> Lowerer<'a, '_> {
             && !self.channel_places.iter().any(|(q, _)| *q == p)
             && !types::passes_through(&name)
         {
-            self.fact(span, FactKind::Use { place: p });
+            self.fact(
+                span,
+                FactKind::Use {
+                    place: p,
+                    method: None,
+                },
+            );
         }
         if types::passes_through(&name) {
             for a in &m.args {
@@ -943,7 +949,13 @@ impl<'a> Lowerer<'a, '_> {
                     {
                         let at = self.sp2(spans::first(a), spans::last(a));
                         let before = self.ir.flow.len();
-                        self.fact(at, FactKind::Use { place: p });
+                        self.fact(
+                            at,
+                            FactKind::Use {
+                                place: p,
+                                method: None,
+                            },
+                        );
                         if maybe_library && self.ir.flow.len() > before {
                             arg_uses.push(before as u32);
                         }
