@@ -92,6 +92,9 @@ pub enum Concept {
     /// argument `arg` (`len(x)` calls `x.__len__()`, `list(x)` calls `x.__iter__()` and then
     /// `__next__`): on an instance of a project class, calls of the class's methods.
     CallsSpecial,
+    /// A context manager that hands back the object it is given (argument `arg`) and closes
+    /// it when the block ends (`contextlib.closing(loop) as l`: `l` is `loop`, closed at exit).
+    ClosesAtExit,
 }
 
 /// Which runtime a `block-on` or `spawn` API uses.

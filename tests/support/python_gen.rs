@@ -2871,6 +2871,53 @@ fn special_method_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// Flask request hooks, on the app or on a blueprint: a sync hook runs where a sync view
+/// does, with no event loop, so `asyncio.create_task` there fails; the twin runs the
+/// coroutine to the end with `asyncio.run`.
+fn request_hook_programs(out: &mut Vec<Program>) {
+    let hooks: &[(&str, &str, &str)] = &[
+        ("before_request", "app", "()"),
+        ("after_request", "app", "(response)"),
+        ("teardown_request", "app", "(exc)"),
+        ("teardown_appcontext", "app", "(exc)"),
+        ("errorhandler(404)", "app", "(error)"),
+        ("before_app_request", "bp", "()"),
+        ("teardown_app_request", "bp", "(exc)"),
+        ("app_errorhandler(500)", "bp", "(error)"),
+        ("before_request", "bp", "()"),
+    ];
+    for &(hook, owner, params) in hooks {
+        for bug in [true, false] {
+            let call = if bug {
+                "loop = asyncio.get_running_loop()  @@\n    return loop.time()"
+            } else {
+                "asyncio.run(audit())"
+            };
+            let text = format!(
+                "\"\"\"Generated program.\"\"\"\nimport asyncio\n\nfrom flask import Blueprint, Flask\n\napp = Flask(__name__)\nbp = Blueprint(\"bp\", __name__)\n\n\nasync def audit():\n    await asyncio.sleep(0)\n\n\n@{owner}.{hook}\ndef hook{params}:\n    {call}\n\n\napp.register_blueprint(bp)\n"
+            );
+            let dims = vec![
+                ("class", "no-runtime-context".to_string()),
+                (
+                    "request_hook",
+                    hook.split('(').next().unwrap_or(hook).to_string(),
+                ),
+                ("hook_owner", owner.to_string()),
+                ("twin", if bug { "bug" } else { "correct" }.to_string()),
+            ];
+            out.push(Program::new(
+                "python",
+                dims,
+                bug.then_some("no-runtime-context"),
+                vec![
+                    ("app/__init__.py".to_string(), String::new()),
+                    ("app/main.py".to_string(), text),
+                ],
+            ));
+        }
+    }
+}
+
 /// Every generated Python program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
@@ -2888,5 +2935,6 @@ pub fn generate() -> Vec<Program> {
     table_programs(&mut out);
     returned_call_programs(&mut out);
     special_method_programs(&mut out);
+    request_hook_programs(&mut out);
     out
 }

@@ -868,7 +868,10 @@ impl<'a> Lowerer<'a> {
                     out.path = Some(dotted(ty, method));
                 }
             }
-            NameRes::Builtin if !attrs.is_empty() => out.recv = Recv::Other,
+            NameRes::Builtin if !attrs.is_empty() => {
+                out.recv = Recv::Other;
+                out.path = self.library_attr_method(base, attrs, method);
+            }
             NameRes::Path(p) => {
                 // Most dotted calls (`logging.getLogger`, `os.path.join`) name neither the
                 // project nor the knowledge base: skip building their paths.
@@ -929,8 +932,26 @@ impl<'a> Lowerer<'a> {
                 out.recv = Recv::Other;
                 out.path = self.typed_method(base, method);
             }
+            NameRes::Local | NameRes::Plain => {
+                out.recv = Recv::Other;
+                out.path = self.library_attr_method(base, attrs, method);
+            }
             _ => out.recv = Recv::Other,
         }
+    }
+
+    /// The method path of `base.a.b.method()` when `base` has a library type and the knowledge
+    /// base types each attribute on the way (`path.parent.read_text()`: a path's method).
+    fn library_attr_method(&self, base: &str, attrs: &[&str], method: &str) -> Option<String> {
+        let mut ty = self.type_of_name(base).filter(|t| !is_project_type(t))?;
+        for attr in attrs {
+            ty = self
+                .cx
+                .apis(&dotted(&ty, attr))
+                .iter()
+                .find_map(|a| a.returns.clone())?;
+        }
+        Some(dotted(&ty, method))
     }
 
     /// Whether the module-level name `base` of this module is bound to the result of a call

@@ -57,6 +57,20 @@ const ROUTE_METHODS: &[&str] = &[
     "websocket_route",
 ];
 
+/// Request hooks of Flask and Quart apps and blueprints: the framework calls them around each
+/// request (or on an error), where it calls the views.
+const REQUEST_HOOKS: &[&str] = &[
+    "before_request",
+    "after_request",
+    "teardown_request",
+    "teardown_appcontext",
+    "errorhandler",
+    "before_app_request",
+    "after_app_request",
+    "teardown_app_request",
+    "app_errorhandler",
+];
+
 const NEUTRAL: &[&str] = &[
     "staticmethod",
     "classmethod",
@@ -120,6 +134,14 @@ pub fn classify(decorators: &[Decorator], is_async: bool) -> Shape {
             }
         } else if d.receiver_is_object && ROUTE_METHODS.contains(&last) {
             shape.entry = Some(route_entry(d, is_async));
+        } else if d.receiver_is_object && REQUEST_HOOKS.contains(&last) {
+            // Runs where the views run: a sync hook on the worker serving the request.
+            shape.entry = Some(match route_entry(d, is_async) {
+                Entry::Repeated { .. } => Entry::Repeated {
+                    what: format!("`@{last}` request hook"),
+                },
+                async_entry => async_entry,
+            });
         } else if d.receiver_is_object
             && matches!(last, "on_event" | "middleware" | "exception_handler")
         {

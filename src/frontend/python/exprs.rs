@@ -492,6 +492,13 @@ impl<'a> Lowerer<'a> {
                     true => self.name_place(base),
                     false => None,
                 };
+                // A library attribute the knowledge base types (`path.parent` is a path).
+                let full = self
+                    .cx
+                    .apis(&full)
+                    .iter()
+                    .find_map(|a| a.returns.clone())
+                    .unwrap_or(full);
                 return Val {
                     ty: Some(full),
                     place,
@@ -529,7 +536,15 @@ impl<'a> Lowerer<'a> {
                 Dest::Read
             },
         );
+        // A library attribute the knowledge base types (`Path(p).parent` is a path).
+        let ty = inner.ty.filter(|t| !is_project_type(t)).and_then(|t| {
+            self.cx
+                .apis(&dotted(&t, a.attr.id.as_str()))
+                .iter()
+                .find_map(|a| a.returns.clone())
+        });
         Val {
+            ty,
             base: inner.place.or(inner.base),
             ..Val::default()
         }
@@ -846,6 +861,8 @@ impl<'a> Lowerer<'a> {
         // Runtimes the statement makes, closed when the block ends.
         let mut runtime_closes: Vec<(TextRange, VarId, String)> = Vec::new();
         let mut expects: Vec<Vec<String>> = Vec::new();
+        // Objects a `closing(..)` item closes at the end, by the name that holds them.
+        let mut closed_by_name: Vec<(TextRange, Expr)> = Vec::new();
         // Context managers of project classes: their `__exit__`/`__aexit__`, called after the body.
         let mut exits: Vec<(TextRange, String, Option<Place>)> = Vec::new();
         let (enter, exit) = if w.is_async {
@@ -858,7 +875,23 @@ impl<'a> Lowerer<'a> {
                 Some(Expr::Name(n)) => Some(n.id.as_str()),
                 _ => None,
             };
-            let ctx = &item.context_expr;
+            let mut ctx = &item.context_expr;
+            // `closing(x)`: the block enters `x` itself, and closes it at the end.
+            let closing = self.closes_at_exit(ctx);
+            if let Some(inner) = closing {
+                ctx = inner;
+            }
+            // What the block closes by name at its end: the object, or the name it binds.
+            if closing.is_some() {
+                let name = match (ctx, item.optional_vars.as_deref()) {
+                    (e, _) if attr_chain(e).is_some() => Some(e.clone()),
+                    (_, Some(e @ Expr::Name(_))) => Some(e.clone()),
+                    _ => None,
+                };
+                if let Some(e) = name {
+                    closed_by_name.push((item.range(), e));
+                }
+            }
             match ctx {
                 Expr::Call(c) => {
                     let val = self.call(c, Dest::With(var));
@@ -888,6 +921,7 @@ impl<'a> Lowerer<'a> {
                     }
                     if let (Some(RuntimeRef::Var(v)), Some(ty)) = (val.runtime, val.ty.as_deref())
                         && self.ir.vars[v.0 as usize].kind == VarKind::Runtime
+                        && closing.is_none()
                     {
                         runtime_closes.push((item.range(), v, format!("{ty}.__exit__")));
                     }
@@ -949,6 +983,27 @@ impl<'a> Lowerer<'a> {
         for (range, ty, place) in exits.into_iter().rev() {
             self.dunder_call(range, &ty, exit, place);
         }
+        // `closing(x)` calls `x.close()` as the block ends.
+        for (range, name) in closed_by_name.into_iter().rev() {
+            let call = ruff_python_ast::ExprCall {
+                node_index: ruff_python_ast::AtomicNodeIndex::NONE,
+                range_start: range.start(),
+                func: Box::new(Expr::Attribute(ExprAttribute {
+                    node_index: ruff_python_ast::AtomicNodeIndex::NONE,
+                    range,
+                    value: Box::new(name),
+                    attr: ruff_python_ast::Identifier::new("close", range),
+                    ctx: ruff_python_ast::ExprContext::Load,
+                })),
+                arguments: ruff_python_ast::Arguments {
+                    range,
+                    node_index: ruff_python_ast::AtomicNodeIndex::NONE,
+                    args: Box::default(),
+                    keywords: Default::default(),
+                },
+            };
+            self.call(&call, Dest::Discard);
+        }
         for (range, resource) in closes.into_iter().rev() {
             let end = TextRange::new(range.start(), range.end());
             self.emit(end, EventKind::Close { resource });
@@ -962,6 +1017,24 @@ impl<'a> Lowerer<'a> {
                 },
             );
         }
+    }
+
+    /// The object a `with` item hands back and closes at the end of the block, when the item
+    /// is the call of such a context manager (`contextlib.closing(x)`: `x`).
+    fn closes_at_exit<'e>(&self, ctx: &'e Expr) -> Option<&'e Expr> {
+        let Expr::Call(c) = ctx else {
+            return None;
+        };
+        let path = self.qualify(&c.func)?;
+        let api = self
+            .cx
+            .apis(&path)
+            .into_iter()
+            .find(|a| a.concept == crate::kb::Concept::ClosesAtExit)?;
+        if !c.arguments.keywords.is_empty() {
+            return None;
+        }
+        c.arguments.args.get(api.arg as usize)
     }
 
     /// For a context manager asserting a failure (`pytest.raises(E)`, `self.assertRaises(E)`),
