@@ -473,6 +473,14 @@ fn callee_spawns(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             continue;
         }
         let mut pending: Vec<(At, crate::analysis::flow::ObjId, crate::model::CondId)> = Vec::new();
+        // An object this function owns and no one else holds: its end here ends it.
+        let owned_here = |o: crate::analysis::flow::ObjId, role: Role| {
+            role == Role::Own
+                && facts
+                    .flow
+                    .holders(program, o)
+                    .is_some_and(|h| h.as_slice() == [fid])
+        };
         for (i, ev) in f.events.iter().enumerate() {
             match &ev.kind {
                 EventKind::Call { callees, .. } => {
@@ -509,12 +517,7 @@ fn callee_spawns(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                             .values(Place::Var(*v))
                             .into_iter()
                             .filter(|&(o, role)| {
-                                role == Role::Own
-                                    && facts.flow.object(o).kind == ObjKind::Runtime
-                                    && facts
-                                        .flow
-                                        .holders(program, o)
-                                        .is_some_and(|h| h.as_slice() == [fid])
+                                facts.flow.object(o).kind == ObjKind::Runtime && owned_here(o, role)
                             })
                             .map(|(o, _)| o)
                             .collect(),
@@ -524,13 +527,7 @@ fn callee_spawns(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                         EventKind::ScopeEnd { vars } => vars
                             .iter()
                             .flat_map(|v| facts.flow.values(Place::Var(*v)))
-                            .filter(|&(o, role)| {
-                                role == Role::Own
-                                    && facts
-                                        .flow
-                                        .holders(program, o)
-                                        .is_some_and(|h| h.as_slice() == [fid])
-                            })
+                            .filter(|&(o, role)| owned_here(o, role))
                             .map(|(o, _)| o)
                             .collect(),
                         _ => Vec::new(),

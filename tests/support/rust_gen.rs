@@ -1866,28 +1866,30 @@ const RUNTIME_SOURCES: &[(&str, &str, &str, Option<&str>)] = &[
     ),
 ];
 
+/// `t` with each `{USE:h}` replaced by the handle use `use_expr` of handle `h`.
+fn fill_uses(t: &str, use_expr: &str) -> String {
+    let mut s = t.to_string();
+    while let Some(at) = s.find("{USE:") {
+        let end = at + s[at..].find('}').expect("closing brace");
+        let h = s[at + 5..end].to_string();
+        s = format!(
+            "{}{}{}",
+            &s[..at],
+            use_expr.replace("{h}", &h),
+            &s[end + 1..]
+        );
+    }
+    s
+}
+
 fn closed_handle_programs(out: &mut Vec<Program>) {
     for (travel, items, obtain, use_main) in HANDLE_TRAVELS {
         for (close_name, close) in CLOSES {
             for (use_name, use_expr) in HANDLE_USES {
                 for &(source, build, source_items, module) in RUNTIME_SOURCES {
                     for twin in [false, true] {
-                        let fill_use = |t: &str| -> String {
-                            let mut s = t.to_string();
-                            while let Some(at) = s.find("{USE:") {
-                                let end = at + s[at..].find("}").expect("closing brace");
-                                let h = s[at + 5..end].to_string();
-                                s = format!(
-                                    "{}{}{}",
-                                    &s[..at],
-                                    use_expr.replace("{h}", &h),
-                                    &s[end + 1..]
-                                );
-                            }
-                            s
-                        };
-                        let items = fill_use(items);
-                        let call = fill_use(use_main);
+                        let items = fill_uses(items, use_expr);
+                        let call = fill_uses(use_main, use_expr);
                         let (tag, caller_tag) = if use_main.contains("{USE:") {
                             (" @@", "")
                         } else {
@@ -1976,22 +1978,8 @@ fn temporary_runtime_programs(out: &mut Vec<Program>) {
         for (travel, items, use_main) in TEMPORARY_HANDLE_TRAVELS {
             for (use_name, use_expr) in HANDLE_USES {
                 for twin in [false, true] {
-                    let fill = |t: &str| -> String {
-                        let mut s = t.to_string();
-                        while let Some(at) = s.find("{USE:") {
-                            let end = at + s[at..].find('}').expect("closing brace");
-                            let h = s[at + 5..end].to_string();
-                            s = format!(
-                                "{}{}{}",
-                                &s[..at],
-                                use_expr.replace("{h}", &h),
-                                &s[end + 1..]
-                            );
-                        }
-                        s
-                    };
-                    let items = fill(items);
-                    let call = fill(use_main);
+                    let items = fill_uses(items, use_expr);
+                    let call = fill_uses(use_main, use_expr);
                     let tag = if use_main.contains("{USE:") {
                         " @@"
                     } else {
