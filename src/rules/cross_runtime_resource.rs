@@ -505,6 +505,7 @@ fn followed(program: &Program, facts: &Facts, kb: &Kb, told: &[Span], out: &mut 
     let flow = &facts.flow;
     let introduced = introductions(program, flow);
     let injected = injected(program, flow);
+    let given_objects: HashSet<ObjId> = injected.iter().map(|&(_, o)| o).collect();
     let mut uses: Vec<(ObjId, Binding)> = Vec::new();
     for fact in &program.flow.facts {
         let FactKind::Use { place, method } = fact.kind else {
@@ -519,7 +520,7 @@ fn followed(program: &Program, facts: &Facts, kb: &Kb, told: &[Span], out: &mut 
                 continue;
             }
             let reg = reactor_needs::of_object(program, facts, o);
-            let given = injected.iter().any(|(_, x)| *x == o);
+            let given = given_objects.contains(&o);
             for (inst, entry) in facts.known_instances(fact.func) {
                 // What pytest hands a test counts under the runtimes that test enters only,
                 // whatever fields or shared functions it reaches later.
