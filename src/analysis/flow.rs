@@ -497,10 +497,12 @@ fn split_contexts(program: &Program, callers: &[Vec<CallSite>], split: &[bool], 
     }
 }
 
-/// Resolves calls through places (`(self.on_tick)()`, [`FactKind::CallVia`]): a call whose
+/// Resolves calls through places (`(self.on_tick)()`, `(self.hooks[k])(x)`, `h(x)` for a
+/// local bound to a registry's element: [`FactKind::CallVia`]): a call whose
 /// place may hold one closure kept as a value ([`FactKind::Body`]), and no other, calls that
 /// closure. The closures travel, context-insensitively, along assignments, fields, statics,
-/// arguments and returns. A place that may hold several closures, or none that the program
+/// arguments and returns; a container's elements are its value. A place that may hold
+/// several closures, or none that the program
 /// makes, leaves its call without callee: unknown code stays silent.
 pub fn resolve_calls(program: &mut Program) {
     let vias: Vec<(FnId, u32, Place)> = program

@@ -307,6 +307,8 @@ const PLACEMENTS: &[&str] = &[
     "generic_bound",
     "closure_field",
     "closure_param",
+    "hook_registry",
+    "hook_list",
     "builder_chain",
     "drop_impl",
     "deserialize_impl",
@@ -629,6 +631,81 @@ impl Hooks {{
             };
             placed.setup = "    let hooks = Hooks::new();\n".into();
             placed.call = format!("hooks.tick(){aw}");
+            placed.moves = true;
+        }
+        // A closure registered by name in a registry of hooks, and fired by name.
+        "hook_registry" => {
+            placed.items = format!(
+                "{support}type Hook = Box<dyn Fn() -> usize + Send + Sync>;
+
+pub struct Registry {{
+    hooks: std::collections::HashMap<String, Hook>,
+}}
+
+impl Registry {{
+    pub fn new() -> Self {{
+        Registry {{
+            hooks: std::collections::HashMap::new(),
+        }}
+    }}
+
+    pub fn register(&mut self, name: &str, hook: Hook) {{
+        self.hooks.insert(name.to_string(), hook);
+    }}
+
+    pub fn fire(&self, name: &str) -> usize {{
+        (self.hooks[name])()
+    }}
+}}
+
+pub fn registry() -> Registry {{
+    let mut registry = Registry::new();
+    registry.register(
+        \"job\",
+        Box::new(|| {{
+{body}
+        }}),
+    );
+    registry
+}}
+"
+            );
+            placed.setup = "    let hooks = registry();\n".into();
+            placed.call = "hooks.fire(\"job\")".into();
+            placed.moves = true;
+        }
+        // A closure pushed into a list of listeners where the context runs, and run by a
+        // loop over the list.
+        "hook_list" => {
+            placed.items = format!(
+                "{support}#[derive(Default)]
+pub struct Listeners {{
+    hooks: Vec<std::sync::Arc<dyn Fn() -> usize + Send + Sync>>,
+}}
+
+impl Listeners {{
+    pub fn listen(&mut self, hook: std::sync::Arc<dyn Fn() -> usize + Send + Sync>) {{
+        self.hooks.push(hook);
+    }}
+
+    pub fn notify(&self) -> usize {{
+        let mut total = 0;
+        for hook in &self.hooks {{
+            total += hook();
+        }}
+        total
+    }}
+}}
+"
+            );
+            placed.setup = format!(
+                "    let mut listeners = Listeners::default();
+    listeners.listen(std::sync::Arc::new(|| {{
+{body}
+    }}));
+"
+            );
+            placed.call = "listeners.notify()".into();
             placed.moves = true;
         }
         // A closure handed to a helper that calls it.
@@ -1249,6 +1326,8 @@ fn executor_programs(out: &mut Vec<Program>) {
                     | "lazy_initialiser"
                     | "iterator_for_loop"
                     | "into_iterator_for_loop"
+                    | "hook_registry"
+                    | "hook_list"
             ) && payload.is_async
             {
                 continue;

@@ -1528,10 +1528,14 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             Expr::If(i) => self.lower_if(i, false),
             Expr::Index(i) => {
                 self.borrowing = matches!(strip(&i.expr), Expr::Path(_));
-                self.lower_expr(&i.expr);
+                let base = self.lower_expr(&i.expr);
                 self.borrowing = false;
                 self.lower_expr(&i.index);
-                Val::default()
+                // An element stands for its container's value, as `get` gives it.
+                Val {
+                    place: base.place,
+                    ..Val::default()
+                }
             }
             Expr::Let(l) => {
                 let v = self.lower_expr(&l.expr);
@@ -2088,23 +2092,38 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     fn kept_closure<'e>(&self, e: &'e Expr) -> Option<&'e syn::ExprClosure> {
         match strip(e) {
             Expr::Closure(c) => Some(c),
-            Expr::Call(c) if c.args.len() == 1 => {
-                let Expr::Path(p) = strip(&c.func) else {
-                    return None;
-                };
-                let Res::Ext(full) = self.resolve(&path_segs(&p.path)) else {
-                    return None;
-                };
-                let wraps = matches!(last_seg(&full), "new" | "pin")
-                    && parent_path(&full).is_some_and(types::is_transparent);
-                if wraps {
-                    self.kept_closure(&c.args[0])
-                } else {
-                    None
-                }
-            }
+            Expr::Call(c) => self.wrapped_closure(c),
             _ => None,
         }
+    }
+
+    /// The closure a smart pointer's constructor wraps (`Box::new(|x| ..)`, `Arc::new(move ||
+    /// ..)`): a value kept to be called later, wherever the pointer is put.
+    fn wrapped_closure<'e>(&self, c: &'e syn::ExprCall) -> Option<&'e syn::ExprClosure> {
+        if c.args.len() != 1 {
+            return None;
+        }
+        let Expr::Path(p) = strip(&c.func) else {
+            return None;
+        };
+        let name = p.path.segments.last()?.ident.to_string();
+        if !matches!(name.as_str(), "new" | "pin") {
+            return None;
+        }
+        let Res::Ext(full) = self.resolve(&path_segs(&p.path)) else {
+            return None;
+        };
+        if parent_path(&full).is_some_and(types::is_transparent) {
+            self.kept_closure(&c.args[0])
+        } else {
+            None
+        }
+    }
+
+    /// The place a local binding named by `p` holds its value in.
+    fn binding_place(&self, p: &syn::ExprPath) -> Option<Place> {
+        let id = p.path.get_ident()?;
+        self.lookup_ident(id).and_then(|(_, b)| b.place)
     }
 
     /// Whether `e` makes an empty lazy or once cell (`OnceLock::new()`, `OnceCell::default()`,

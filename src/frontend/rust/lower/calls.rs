@@ -422,6 +422,11 @@ impl<'a> Lowerer<'a, '_> {
                 .unwrap_or_default(),
             _ => String::new(),
         };
+        // `Box::new(|x| ..)`, `Arc::new(move || ..)`: a closure kept as a value, which runs
+        // where it is later called (a hook put in a registry), not here.
+        if let Some(kept) = self.wrapped_closure(c) {
+            return self.closure_value(kept);
+        }
         // `AssertUnwindSafe(|| ..)` only wraps the closure for the API it is handed to.
         if name == "AssertUnwindSafe" {
             let saved = self.arg_target.take();
@@ -449,22 +454,7 @@ impl<'a> Lowerer<'a, '_> {
                 return Val::default();
             };
             let span = self.sp2(spans::first(&c.func), c.paren_token.span.close());
-            let at = self.emit_model(
-                span,
-                EventKind::Call {
-                    callees: crate::model::Callees::new(),
-                    result: None,
-                },
-            );
-            let mut out = Val::default();
-            self.pend(at, PendKind::Call, &mut out);
-            self.call_fact(at, span, places, &mut out);
-            if let Some((f, event)) = at
-                && self.cur_fn() == Some(f)
-            {
-                self.fact(span, FactKind::CallVia { event, callee });
-            }
-            return out;
+            return self.call_via(span, callee, places);
         };
         if p.qself.is_some() {
             for a in &c.args {
@@ -483,10 +473,22 @@ impl<'a> Lowerer<'a, '_> {
                 self.read_var(at, v, span);
             }
             self.note_param_call(p, at);
+            let mut places = Vec::new();
             for a in &c.args {
-                self.lower_arg(a, None);
+                places.push(self.lower_arg(a, None).place);
             }
-            return Val::default();
+            // A local that may hold a closure kept as a value (an element of a hook registry,
+            // `for h in &self.hooks { h(x) }`): the analysis finds what it calls. Not a value
+            // its callers hand in, which mixes them all (bare closures a helper calls are
+            // its `ParamRun`s).
+            return match self.binding_place(p) {
+                Some(callee)
+                    if at + 1 == self.stack.len() && !matches!(callee, Place::Param(..)) =>
+                {
+                    self.call_via(span, callee, places)
+                }
+                _ => Val::default(),
+            };
         }
         let segs = path_segs(&p.path);
         match self.resolve(&segs) {
@@ -630,6 +632,28 @@ impl<'a> Lowerer<'a, '_> {
             },
         );
         out.place = result;
+    }
+
+    /// A call through a place that may hold a closure kept as a value (`(self.on_tick)()`,
+    /// `(self.hooks[k])(x)`, `h(x)` for a local bound to a registry's element): an empty call
+    /// whose callees the analysis finds from what the place holds.
+    fn call_via(&mut self, span: Span, callee: Place, places: Vec<Option<Place>>) -> Val {
+        let at = self.emit_model(
+            span,
+            EventKind::Call {
+                callees: crate::model::Callees::new(),
+                result: None,
+            },
+        );
+        let mut out = Val::default();
+        self.pend(at, PendKind::Call, &mut out);
+        self.call_fact(at, span, places, &mut out);
+        if let Some((f, event)) = at
+            && self.cur_fn() == Some(f)
+        {
+            self.fact(span, FactKind::CallVia { event, callee });
+        }
+        out
     }
 
     /// The body run by event `at` hands what it returns to whoever joins the handle in `out`
