@@ -130,6 +130,14 @@ impl FlowLinker {
 
     /// Interns the cells of one file and adds its temporaries (owned by its functions, shifted
     /// by `fn_base`); returns the program id of each of its cells and its first temporary.
+    /// The program-wide id of `cell`, registered in `out` when no file named it yet.
+    pub fn intern(&mut self, out: &mut FlowFacts, cell: &Cell) -> CellId {
+        *self.cells.entry(cell.clone()).or_insert_with(|| {
+            out.cells.push(cell.clone());
+            CellId(out.cells.len() as u32 - 1)
+        })
+    }
+
     pub fn register(
         &mut self,
         out: &mut FlowFacts,

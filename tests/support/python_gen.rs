@@ -2483,6 +2483,144 @@ fn key_cache_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// Where a function with a loop-bound default sits: `(name, definition, how main names it,
+/// import line)`; `{SIG}` is the parameter list after `self`, `{BODY}` the body.
+const DEFAULT_OWNERS: &[(&str, &str, &str, &str)] = &[
+    (
+        "module_function",
+        "async def work({SIG}):\n{BODY}\n",
+        "work",
+        "",
+    ),
+    (
+        "method_of_module_instance",
+        "class Worker:\n    async def work(self, {SIG}):\n{BODY8}\n\n\nWORKER = Worker()\n",
+        "WORKER.work",
+        "",
+    ),
+    (
+        "function_in_other_module",
+        "",
+        "work",
+        "from app.prims import work\n",
+    ),
+];
+
+/// How the calls pass arguments: `(name, call arguments)`; the bug programs leave the
+/// primitive out.
+const DEFAULT_CALLS: &[(&str, &str)] = &[
+    ("omitted", ""),
+    ("other_by_keyword", "tag=1"),
+    ("other_by_position", "1"),
+];
+
+/// A loop-bound primitive made in a parameter's default, made once at import and shared by
+/// every call that leaves the parameter out: two `asyncio.run` calls, or two tests on
+/// pytest-asyncio's per-test loops, that leave it out share it (bug). The twins pass a
+/// primitive made under the running loop (by position or by keyword), make both calls in one
+/// loop, or define the function inside the coroutine (its default is made by each run).
+fn default_arg_programs(out: &mut Vec<Program>) {
+    for (owner, def, callee, import) in DEFAULT_OWNERS {
+        for (prim, make, use_stmt) in PRIMITIVES {
+            for (calls, call_args) in DEFAULT_CALLS {
+                for sharing in ["two_runs", "per_test_loops"] {
+                    let mut twins = vec!["bug", "passed_by_position", "passed_by_keyword"];
+                    twins.push(if sharing == "two_runs" {
+                        "one_run"
+                    } else {
+                        "session_loop_scope"
+                    });
+                    if *owner == "module_function" && sharing == "two_runs" {
+                        twins.push("defined_per_run");
+                    }
+                    for twin in twins {
+                        let args = match twin {
+                            "passed_by_position" => format!("1, {make}"),
+                            "passed_by_keyword" => format!("prim={make}"),
+                            _ => call_args.to_string(),
+                        };
+                        let tag = if twin == "bug" { "  @@" } else { "" };
+                        let body = |n: usize| {
+                            let lines: Vec<String> = use_stmt
+                                .replace("{x}", "prim")
+                                .lines()
+                                .enumerate()
+                                .map(|(i, l)| {
+                                    if i == 0 {
+                                        format!("{l}{tag}")
+                                    } else {
+                                        l.to_string()
+                                    }
+                                })
+                                .collect();
+                            ind(&format!("{}\nreturn tag", lines.join("\n")), n)
+                        };
+                        let sig = format!("tag=0, prim={make}");
+                        let definition = if *owner == "function_in_other_module" {
+                            "async def work({SIG}):\n{BODY}\n"
+                        } else {
+                            def
+                        }
+                        .replace("{SIG}", &sig)
+                        .replace("{BODY8}", &body(8))
+                        .replace("{BODY}", &body(4));
+                        let mut files = vec![("app/__init__.py".to_string(), String::new())];
+                        let mut text = format!(
+                            "\"\"\"Generated program.\"\"\"\nimport asyncio\n\nimport pytest\n{import}\n\n"
+                        );
+                        if *owner == "function_in_other_module" {
+                            files.push((
+                                "app/prims.py".to_string(),
+                                format!("\"\"\"Generated helpers.\"\"\"\nimport asyncio\n\n\n{definition}"),
+                            ));
+                        } else if twin != "defined_per_run" {
+                            text.push_str(&definition);
+                        }
+                        let call = format!("await {callee}({args})");
+                        let path = if sharing == "two_runs" {
+                            match twin {
+                                "one_run" => text.push_str(&format!(
+                                    "\n\nasync def both():\n    {call}\n    {call}\n\n\ndef main():\n    asyncio.run(both())\n"
+                                )),
+                                "defined_per_run" => text.push_str(&format!(
+                                    "\n\nasync def run_once():\n{}\n    return {call}\n\n\ndef main():\n    asyncio.run(run_once())\n    asyncio.run(run_once())\n",
+                                    ind(&definition, 4)
+                                )),
+                                _ => text.push_str(&format!(
+                                    "\n\nasync def run_once():\n    return {call}\n\n\ndef main():\n    asyncio.run(run_once())\n    asyncio.run(run_once())\n"
+                                )),
+                            }
+                            text.push_str("\n\nif __name__ == \"__main__\":\n    main()\n");
+                            "app/main.py"
+                        } else {
+                            let mark = if twin == "session_loop_scope" {
+                                "@pytest.mark.asyncio(loop_scope=\"session\")"
+                            } else {
+                                "@pytest.mark.asyncio"
+                            };
+                            text.push_str(&format!(
+                                "\n\n{mark}\nasync def test_first():\n    {call}\n\n\n{mark}\nasync def test_second():\n    {call}\n"
+                            ));
+                            "tests/test_defaults.py"
+                        };
+                        let dims = vec![
+                            ("class", "cross-runtime-resource".to_string()),
+                            ("default_owner", owner.to_string()),
+                            ("primitive", prim.to_string()),
+                            ("calls", calls.to_string()),
+                            ("sharing", sharing.to_string()),
+                            ("twin", twin.to_string()),
+                        ];
+                        files.push((path.to_string(), text));
+                        let rule = (twin == "bug").then_some("cross-runtime-resource");
+                        out.push(Program::new("python", dims, rule, files));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// What a handler held in a table of functions does: `(name, rule, handler body, whether the
 /// dispatcher runs in async code for the bug)`. The twin runs the dispatcher in the other
 /// context, where the handler's code is right.
@@ -2932,6 +3070,7 @@ pub fn generate() -> Vec<Program> {
     refill_programs(&mut out);
     handed_back_programs(&mut out);
     key_cache_programs(&mut out);
+    default_arg_programs(&mut out);
     table_programs(&mut out);
     returned_call_programs(&mut out);
     special_method_programs(&mut out);

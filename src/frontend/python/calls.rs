@@ -104,6 +104,12 @@ impl<'a> Lowerer<'a> {
         dest: Dest<'_>,
     ) -> Val {
         let awaited = std::mem::take(&mut self.awaited);
+        // What the call passes; a call whose arguments the caller lowered already (the
+        // coroutine a loop runs) has them told in `flow_passed`.
+        let passed = match args {
+            Some(a) => super::flow::passed_shape(a),
+            None => self.flow_passed.take(),
+        };
         self.note_nonblocking(func, args);
         self.note_made_with(args, dest);
         self.note_table_method(func, args);
@@ -496,6 +502,14 @@ impl<'a> Lowerer<'a> {
                 None => Vec::new(),
             };
             val.place = Some(self.pending_call(range, args, &kwargs));
+            // What a partial binds is not seen here: its callee's defaults are left alone.
+            let partial = match func {
+                Expr::Name(n) => self.module_partials.contains_key(n.id.as_str()),
+                _ => false,
+            };
+            if let Some(shift) = shift.filter(|_| callee.partial_args == 0 && !partial) {
+                self.note_passed(range, shift, passed.clone());
+            }
             if let Some((t, arg_places)) = overriding {
                 self.pending_ref(range, &t, RefKind::Method);
                 let args = std::iter::once(callee.recv_place)
@@ -522,6 +536,7 @@ impl<'a> Lowerer<'a> {
                 .chain(arg_places)
                 .collect();
             val.place = Some(self.pending_call(range, args, &kwargs));
+            self.note_passed(range, 1, passed);
         }
         if let Some(chain) = returned {
             self.returned_ref(chain, range);
@@ -1342,7 +1357,9 @@ impl<'a> Lowerer<'a> {
                     .collect();
                 self.flow_args = Some(places);
                 self.flow_arg_fns = fns;
+                self.flow_passed = super::flow::passed_shape(&c.arguments);
                 let v = self.call_with(&c.func, None, c.range(), Dest::Await);
+                self.flow_passed = None;
                 body_ty = v.ty.clone();
                 self.flow_args = None;
                 self.flow_arg_fns.clear();

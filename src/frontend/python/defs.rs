@@ -14,7 +14,7 @@ use super::ir::{AttrDef, ClassIr, Def, FixtureDef, MarkKind};
 use super::lower::{Lowerer, NameRes, Scope, ScopeKind};
 use super::prescan;
 use crate::model::{
-    Entry, Event, EventKind, FnId, FnKind, Global, HandleFate, Span, StorageKind, VarId,
+    Entry, Event, EventKind, FnId, FnKind, Global, HandleFate, Place, Span, StorageKind, VarId,
 };
 
 impl<'a> Lowerer<'a> {
@@ -138,6 +138,7 @@ impl<'a> Lowerer<'a> {
             Some((path, _)) => dotted(path.rsplit('.').next().unwrap_or(path), name),
             None => name.to_string(),
         };
+        let defaults = self.default_values(f, &display);
         let parent = self.scope().fn_id;
         let nested = parent_scope_kind == ScopeKind::Function;
         let id = self.new_fn(
@@ -169,6 +170,7 @@ impl<'a> Lowerer<'a> {
                 self.scope_mut().defs.insert(Name::new(name), id);
             }
         }
+        self.ir.functions[id as usize].defaults = defaults;
         let entry = self.entry_for(name, f.is_async, &shape, class.as_ref());
         let public = !name.starts_with('_') || (name.starts_with("__") && name.ends_with("__"));
         {
@@ -329,6 +331,52 @@ impl<'a> Lowerer<'a> {
             };
             self.call(&call, super::exprs::Dest::Discard);
         }
+    }
+
+    /// Evaluates, where the `def` runs, the default values of the parameters of `f` that are
+    /// calls: one value made then, which every call that leaves the parameter out shares.
+    /// Only for a `def` that runs once (a module's function, a method of a module's class):
+    /// the values go to static cells named after the function (`worker(ev=)`), with the
+    /// positions of their parameters (the positions keyword arguments bind to).
+    fn default_values(
+        &mut self,
+        f: &StmtFunctionDef,
+        display: &str,
+    ) -> thin_vec::ThinVec<(u32, crate::model::Cell)> {
+        let mut out = thin_vec::ThinVec::new();
+        let once = match self.scope().kind {
+            ScopeKind::Module => self.scopes.len() == 1,
+            ScopeKind::ClassBody => self.scopes.len() == 2,
+            ScopeKind::Function | ScopeKind::Synthetic => false,
+        };
+        let p = &f.parameters;
+        let kwonly = if p.vararg.is_none() {
+            &p.kwonlyargs[..]
+        } else {
+            &[]
+        };
+        let params = p
+            .posonlyargs
+            .iter()
+            .chain(p.args.iter())
+            .chain(kwonly.iter());
+        for (k, param) in params.enumerate() {
+            let Some(value @ Expr::Call(_)) = param.default.as_deref() else {
+                continue;
+            };
+            let made = self.expr(value, super::exprs::Dest::Keep).place;
+            let Some(made) = made.filter(|_| once) else {
+                continue;
+            };
+            let module = self.mf.name.clone();
+            let name = format!("{display}({}=)", param.parameter.name.id);
+            let cell = self.static_cell(&module, &name);
+            self.flow_assign(value.range(), Some(cell), Some(made));
+            if let Place::Cell(c) = cell {
+                out.push((k as u32, self.ir.cells[c.0 as usize].clone()));
+            }
+        }
+        out
     }
 
     fn new_global_for(

@@ -134,6 +134,21 @@ pub struct FileFacts {
     pub params: Vec<(u32, u32)>,
     /// Index of each parameter in `params`, while the file is lowered.
     param_ids: HashMap<(u32, u32), u32>,
+    /// What calls of project functions pass, where it is known (no `*args` or `**kwargs`):
+    /// the calling function and the call's offsets, how many positional arguments (the
+    /// receiver or the instance first) and the names of the keyword arguments. A parameter
+    /// the call leaves out takes its default ([`FileFacts::fill_defaults`]).
+    passed: Vec<Passed>,
+}
+
+/// What a call passes (see [`FileFacts::note_passed`]).
+#[derive(Clone, Debug)]
+struct Passed {
+    func: u32,
+    start: u32,
+    end: u32,
+    positional: u16,
+    keywords: Box<[Name]>,
 }
 
 impl FileFacts {
@@ -254,6 +269,83 @@ impl FileFacts {
         }) = self.facts.last_mut()
         {
             *len += kwargs.len() as u16;
+        }
+    }
+
+    /// The call of function `func` at `start..end` passes `positional` arguments by position
+    /// (the receiver or the instance first) and the keywords `keywords`, and nothing more.
+    pub fn note_passed(
+        &mut self,
+        func: u32,
+        (start, end): (u32, u32),
+        positional: usize,
+        keywords: Box<[Name]>,
+    ) {
+        let Ok(positional) = u16::try_from(positional) else {
+            return;
+        };
+        self.passed.push(Passed {
+            func,
+            start,
+            end,
+            positional,
+            keywords,
+        });
+    }
+
+    /// Gives the parameters that (linked) calls leave out the values of their defaults:
+    /// `omitted(func, event, positional, keywords)` is, for the call event `event` of `func`
+    /// that passes `positional` arguments by position and `keywords` by name, the parameters
+    /// left out whose default value the flow follows, with the place holding it (a static
+    /// cell, filled where the `def` runs). Calls whose arguments are not all known (`*args`,
+    /// `**kwargs`) take no default. `fn_base` is what linking added to the functions.
+    pub fn fill_defaults(
+        &mut self,
+        fn_base: u32,
+        mut omitted: impl FnMut(u32, u32, u16, &[Name]) -> Vec<(u32, Place)>,
+    ) {
+        if self.passed.is_empty() {
+            return;
+        }
+        let passed = std::mem::take(&mut self.passed);
+        let by_site: HashMap<(u32, u32, u32), &Passed> = passed
+            .iter()
+            .map(|p| ((p.func + fn_base, p.start, p.end), p))
+            .collect();
+        for i in 0..self.facts.len() {
+            let f = self.facts[i];
+            let Packed::Call { event, start, len } = f.kind else {
+                continue;
+            };
+            let Some(p) = by_site.get(&(f.func, f.start, f.end)) else {
+                continue;
+            };
+            let filled = omitted(f.func, event, p.positional, &p.keywords);
+            if filled.is_empty() {
+                continue;
+            }
+            let from = start as usize + 1;
+            let mut bound: Vec<Code> = self.args[from..from + usize::from(len)].to_vec();
+            for (k, place) in filled {
+                let k = k as usize;
+                if k >= 64 {
+                    continue;
+                }
+                if bound.len() <= k {
+                    bound.resize(k + 1, Code::NONE);
+                }
+                if bound[k] == Code::NONE {
+                    bound[k] = self.code(place);
+                }
+            }
+            let result = self.args[start as usize];
+            let new_start = self.args.len() as u32;
+            self.args.push(result);
+            self.args.extend(bound.iter().copied());
+            if let Packed::Call { start, len, .. } = &mut self.facts[i].kind {
+                *start = new_start;
+                *len = bound.len() as u16;
+            }
         }
     }
 
@@ -382,6 +474,7 @@ impl FileFacts {
     pub fn finish(&mut self) {
         self.param_ids = HashMap::default();
         self.keywords.shrink_to_fit();
+        self.passed.shrink_to_fit();
         self.facts.shrink_to_fit();
         self.args.shrink_to_fit();
         self.params.shrink_to_fit();
@@ -399,6 +492,17 @@ impl FileFacts {
                 .collect(),
             params: self.params.clone(),
             param_ids: HashMap::default(),
+            passed: self
+                .passed
+                .iter()
+                .map(|p| Passed {
+                    func: p.func,
+                    start: p.start,
+                    end: p.end,
+                    positional: p.positional,
+                    keywords: p.keywords.iter().map(super::ir::own).collect(),
+                })
+                .collect(),
         }
     }
 

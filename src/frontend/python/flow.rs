@@ -15,6 +15,24 @@ use ruff_text_size::{Ranged, TextRange};
 use super::lower::{Lowerer, NameRes, ScopeKind};
 use crate::model::{Cell, CellId, CellKind, EventKind, FactKind, FnId, Place};
 
+/// What a call passes: how many positional arguments, and the names of its keyword arguments.
+pub(super) type Passed = (usize, Box<[Name]>);
+
+/// What the arguments `args` pass, when no argument is unpacked (`*xs`, `**kw`).
+pub(super) fn passed_shape(args: &ruff_python_ast::Arguments) -> Option<Passed> {
+    if args.args.iter().any(|a| matches!(a, Expr::Starred(_)))
+        || args.keywords.iter().any(|k| k.arg.is_none())
+    {
+        return None;
+    }
+    let keywords = args
+        .keywords
+        .iter()
+        .filter_map(|k| k.arg.as_ref().map(|a| Name::new(a.id.as_str())))
+        .collect();
+    Some((args.args.len(), keywords))
+}
+
 /// Marks the event index of a fact that names a pending reference of its function instead.
 pub const PENDING: u32 = 1 << 31;
 
@@ -94,6 +112,24 @@ impl Lowerer<'_> {
             self.ir.flow.keywords_of_last(kwargs);
         }
         result
+    }
+
+    /// The last call recorded passes `shift` leading arguments the call does not show (the
+    /// receiver, or the instance a class call builds) and then what `passed` tells
+    /// ([`passed_shape`]): noted for the linker, which gives a parameter the call leaves out
+    /// its default.
+    pub(super) fn note_passed(&mut self, range: TextRange, shift: u8, passed: Option<Passed>) {
+        let Some((positional, keywords)) = passed else {
+            return;
+        };
+        let span = self.span(range);
+        let func = self.scope().fn_id;
+        self.ir.flow.note_passed(
+            func,
+            (span.start, span.end),
+            usize::from(shift) + positional,
+            keywords,
+        );
     }
 
     /// `to = from`, when both are known.

@@ -235,6 +235,10 @@ pub struct IrFn {
     /// position (receiver first for methods) or keyword ([`KEYWORD`] set on the interned
     /// name), and the function. The linker runs it where the callee calls that parameter.
     pub handed: ThinVec<(u32, u32, HandedFn)>,
+    /// Parameters whose default value the flow follows: the parameter's position and the
+    /// static cell that keeps the value, made once where the `def` runs (at import for a
+    /// module's functions and its classes' methods).
+    pub defaults: ThinVec<(u32, crate::model::Cell)>,
 }
 
 /// Marks a handed function's argument as a keyword: the rest is the name in [`FileIr::paths`].
@@ -464,6 +468,7 @@ fn rehome_functions(mut functions: Vec<IrFn>) -> Vec<IrFn> {
                     arg_types: f.arg_types.clone(),
                     param_names: f.param_names.iter().map(own).collect(),
                     handed: f.handed.clone(),
+                    defaults: f.defaults.clone(),
                 }
             })
             .collect()

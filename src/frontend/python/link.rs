@@ -198,6 +198,11 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         .iter_mut()
         .flat_map(|fns| fns.iter_mut().map(|f| std::mem::take(&mut f.param_names)))
         .collect();
+    // The static cells holding the default values of parameters, by function.
+    let defaults: Vec<thin_vec::ThinVec<(u32, crate::model::Cell)>> = bodies
+        .iter_mut()
+        .flat_map(|fns| fns.iter_mut().map(|f| std::mem::take(&mut f.defaults)))
+        .collect();
     // Whether each function tests a parameter: only calls of such functions keep their
     // arguments, which are copied out as each file is linked (see `keep_call_args`).
     let tests_params: Vec<bool> = bodies
@@ -457,6 +462,26 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
                 |f, e| shifted.get(&(f, e)).copied().unwrap_or(0),
                 !shifted.is_empty(),
             );
+            facts.fill_defaults(fo, |f, e, positional, keywords| {
+                if shifted.contains_key(&(f, e)) {
+                    return Vec::new();
+                }
+                let omitted = left_out(
+                    &program.functions,
+                    &param_names,
+                    &defaults,
+                    (f, e),
+                    positional,
+                    keywords,
+                );
+                omitted
+                    .into_iter()
+                    .map(|(k, cell)| {
+                        let id = flow.intern(&mut program.flow, cell);
+                        (k, crate::model::Place::Cell(id))
+                    })
+                    .collect()
+            });
         }
         // What a wide fixture yields is the value of each test parameter that names it.
         for &(test, pos, fixture) in linker.fixture_params.get(&k).map_or(&[][..], |v| v) {
@@ -672,6 +697,47 @@ fn keyword_position(
         found = Some(p);
     }
     found
+}
+
+/// The parameters with a default value the flow follows that call event `e` of function
+/// `f` leaves out, passing `positional` arguments by position and `keywords` by name, with
+/// the cells holding their defaults; nothing unless every callee has the same ones.
+fn left_out<'d>(
+    functions: &[crate::model::Function],
+    names: &[thin_vec::ThinVec<ruff_python_ast::name::Name>],
+    defaults: &'d [thin_vec::ThinVec<(u32, crate::model::Cell)>],
+    (f, e): (u32, u32),
+    positional: u16,
+    keywords: &[ruff_python_ast::name::Name],
+) -> Vec<(u32, &'d crate::model::Cell)> {
+    let Some(EventKind::Call { callees, .. }) = functions
+        .get(f as usize)
+        .and_then(|func| func.events.get(e as usize))
+        .map(|ev| &ev.kind)
+    else {
+        return Vec::new();
+    };
+    let mut out: Option<Vec<(u32, &crate::model::Cell)>> = None;
+    for c in callees {
+        let params = names.get(c.0 as usize).map_or(&[][..], |n| &n[..]);
+        let mine: Vec<(u32, &crate::model::Cell)> = defaults
+            .get(c.0 as usize)
+            .map_or(&[][..], |d| &d[..])
+            .iter()
+            .filter(|(k, _)| {
+                *k >= u32::from(positional)
+                    && params
+                        .get(*k as usize)
+                        .is_some_and(|n| n.is_empty() || !keywords.contains(n))
+            })
+            .map(|(k, cell)| (*k, cell))
+            .collect();
+        match &out {
+            Some(other) if *other != mine => return Vec::new(),
+            _ => out = Some(mine),
+        }
+    }
+    out.unwrap_or_default()
 }
 
 /// Functions handed to project functions, and where those call their parameters.

@@ -95,6 +95,8 @@ pub struct Lowerer<'a> {
     /// Places of the arguments of a coroutine call whose arguments were lowered in the calling
     /// code (`asyncio.run(fetch(client))`), for the call's flow fact.
     pub flow_args: Option<Vec<Option<crate::model::Place>>>,
+    /// What the call whose arguments are in `flow_args` passes (see [`super::flow::Passed`]).
+    pub flow_passed: Option<super::flow::Passed>,
     /// Types of the arguments in `flow_args` that are instances of project classes, by
     /// position (type paths interned in [`FileIr::paths`]).
     pub flow_arg_types: Vec<(u8, u32)>,
@@ -205,6 +207,7 @@ impl<'a> Lowerer<'a> {
             attr_getters: HashMap::default(),
             flow_cells: HashMap::default(),
             flow_args: None,
+            flow_passed: None,
             flow_arg_types: Vec::new(),
             arg_types: Vec::new(),
             kw_places: Vec::new(),
@@ -441,6 +444,7 @@ impl<'a> Lowerer<'a> {
             arg_types: thin_vec::ThinVec::new(),
             param_names: thin_vec::ThinVec::new(),
             handed: thin_vec::ThinVec::new(),
+            defaults: thin_vec::ThinVec::new(),
         });
         id
     }
