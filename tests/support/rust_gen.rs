@@ -1558,6 +1558,18 @@ const TRAVELS: &[Travel] = &[
         arg: "&client",
         is_static: false,
     },
+    // A value of the package with a bound field, built by the body a runtime blocks on and
+    // handed back by `block_on`.
+    Travel {
+        name: "block_on_result_struct",
+        items: "struct Api {\n    client: {T},\n}\n\nimpl Api {\n    fn new() -> Self {\n        Api { client: {CREATE} }\n    }\n\n    async fn fetch(&self) -> usize {\n        {USE:&self.client}\n    }\n}\n",
+        module: "",
+        owner: "let api = {OWNER_RT}.block_on(async { Api::new() });",
+        call: "api.fetch()",
+        param: "api: &Api",
+        arg: "&api",
+        is_static: false,
+    },
     Travel {
         name: "arc_field",
         items: "struct Api {\n    client: std::sync::Arc<{T}>,\n}\n\nimpl Api {\n    fn new() -> Self {\n        Api { client: std::sync::Arc::new({CREATE}) }\n    }\n\n    async fn fetch(&self) -> usize {\n        {USE:&self.client}\n    }\n}\n",
@@ -1743,7 +1755,7 @@ fn shared_programs(out: &mut Vec<Program>) {
                 if foreign && !fam.tokio_io && !fam.agnostic {
                     continue;
                 }
-                if travel.name == "block_on_result"
+                if travel.name.starts_with("block_on_result")
                     && !matches!(
                         *mult,
                         "two_in_sequence" | "per_loop_iteration" | "tokio_then_futures_executor"

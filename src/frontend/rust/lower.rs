@@ -1589,6 +1589,8 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 let mut lazy = false;
                 let mut lazy_from = Vec::new();
                 let mut made = Vec::new();
+                // Places of the field values that hold a resource made in place.
+                let mut bound_fields = Vec::new();
                 for f in &s.fields {
                     let cell = self.is_cell_new(&f.expr);
                     lazy |= cell;
@@ -1608,12 +1610,13 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                         }
                         _ => self.lower_expr(&f.expr),
                     };
-                    made.extend(
-                        v.pend
-                            .iter()
-                            .filter(|p| p.kind == PendKind::Create)
-                            .cloned(),
-                    );
+                    let creates = v.pend.iter().filter(|p| p.kind == PendKind::Create);
+                    if let Some(p) = v.place
+                        && creates.clone().next().is_some()
+                    {
+                        bound_fields.push(p);
+                    }
+                    made.extend(creates.cloned());
                     self.escape_if_runtime(&f.expr);
                     if let syn::Member::Named(name) = &f.member
                         && !matches!(v.ty, TypeRef::Unknown)
@@ -1669,6 +1672,20 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     if let Some(owner) = out.place {
                         for from in lazy_from {
                             self.fact(span, FactKind::Lazy { owner, from });
+                        }
+                    }
+                }
+                // A value of the package with a field that holds a resource made in place is
+                // bound as that resource is, wherever the value goes (the result of a
+                // `block_on` that builds it, a return, an argument).
+                if matches!(out.ty, TypeRef::Pkg(_)) && !bound_fields.is_empty() {
+                    let span = self.sp2(spans::first(e), spans::last(e));
+                    if out.place.is_none() {
+                        out.place = self.temp();
+                    }
+                    if let Some(to) = out.place {
+                        for from in bound_fields {
+                            self.fact(span, FactKind::Assign { to, from });
                         }
                     }
                 }
