@@ -499,6 +499,9 @@ impl Macro {
 #[derive(Clone)]
 enum Frag {
     Leaf(Vec<TokenTree>, bool),
+    /// An `item` fragment: its tokens, and the item they parsed into when it was matched (an
+    /// expansion into items takes it as it is, instead of parsing its tokens again).
+    Item(Rc<(Vec<TokenTree>, Item)>),
     /// The bindings of each iteration of a repetition, shared by every variable in it.
     Seq(Rc<Vec<Binds>>),
 }
@@ -518,9 +521,11 @@ fn tok_eq(a: &TokenTree, b: &TokenTree) -> bool {
     }
 }
 
-fn parsed_len(rest: &[TokenTree], kind: &str) -> Option<usize> {
+/// The length of a fragment of `kind` at the start of `rest`, with the item it parsed into
+/// for an `item` fragment.
+fn parsed_len(rest: &[TokenTree], kind: &str) -> Option<(usize, Option<Item>)> {
     if let Some(n) = one_token_len(rest, kind) {
-        return Some(n);
+        return Some((n, None));
     }
     // No fragment reaches past a `;` (items and statements may end with one).
     let rest = match rest.iter().position(|t| is_punct(t, ';')) {
@@ -534,9 +539,9 @@ fn parsed_len(rest: &[TokenTree], kind: &str) -> Option<usize> {
         && let Some(brace) = rest
             .iter()
             .position(|t| matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace))
-        && unparsed(&rest[..=brace], kind) == Some(0)
+        && let Some((0, item)) = unparsed(&rest[..=brace], kind)
     {
-        return Some(brace + 1);
+        return Some((brace + 1, item));
     }
     // Nor does a fragment that is whole before a `,` of its level go on through it (a `,`
     // continues no expression, type, pattern, path or item that is complete): when the tokens
@@ -544,18 +549,20 @@ fn parsed_len(rest: &[TokenTree], kind: &str) -> Option<usize> {
     // repetition's other elements) are not parsed once per element.
     if let Some(comma) = rest.iter().position(|t| is_punct(t, ','))
         && comma > 0
-        && unparsed(&rest[..comma], kind) == Some(0)
+        && let Some((0, item)) = unparsed(&rest[..comma], kind)
     {
-        return Some(comma);
+        return Some((comma, item));
     }
-    let remaining = unparsed(rest, kind)?;
-    rest.len().checked_sub(remaining)
+    let (remaining, item) = unparsed(rest, kind)?;
+    Some((rest.len().checked_sub(remaining)?, item))
 }
 
-/// How many tokens of `rest` are left once a fragment of `kind` is parsed from its start.
-fn unparsed(rest: &[TokenTree], kind: &str) -> Option<usize> {
+/// How many tokens of `rest` are left once a fragment of `kind` is parsed from its start, with
+/// the item parsed for an `item` fragment.
+fn unparsed(rest: &[TokenTree], kind: &str) -> Option<(usize, Option<Item>)> {
     let ts: TokenStream = rest.iter().cloned().collect();
-    let parse = |input: ParseStream| -> syn::Result<usize> {
+    let parse = |input: ParseStream| -> syn::Result<(usize, Option<Item>)> {
+        let mut item = None;
         match kind {
             "expr" => {
                 input.parse::<Expr>()?;
@@ -576,7 +583,7 @@ fn unparsed(rest: &[TokenTree], kind: &str) -> Option<usize> {
                 input.parse::<Stmt>()?;
             }
             "item" => {
-                input.parse::<Item>()?;
+                item = Some(input.parse::<Item>()?);
             }
             "vis" => {
                 input.parse::<syn::Visibility>()?;
@@ -587,14 +594,15 @@ fn unparsed(rest: &[TokenTree], kind: &str) -> Option<usize> {
             _ => return Err(input.error("unsupported fragment")),
         }
         // Counted in place: collecting the rest into a stream would copy it.
-        input.step(|cursor| {
+        let n = input.step(|cursor| {
             let (mut rest, mut n) = (*cursor, 0);
             while let Some((_, next)) = rest.token_tree() {
                 rest = next;
                 n += 1;
             }
             Ok((n, rest))
-        })
+        })?;
+        Ok((n, item))
     };
     parse.parse2(ts).ok()
 }
@@ -686,8 +694,10 @@ fn one_token_len(rest: &[TokenTree], kind: &str) -> Option<usize> {
     (ok && ends).then_some(1)
 }
 
-fn frag_len(kind: &str, rest: &[TokenTree]) -> Option<usize> {
-    match kind {
+/// The length of a fragment of `kind` at the start of `rest`, with the item it parsed into
+/// for an `item` fragment.
+fn frag_len(kind: &str, rest: &[TokenTree]) -> Option<(usize, Option<Item>)> {
+    let n = match kind {
         "tt" => (!rest.is_empty()).then_some(1),
         "ident" => matches!(rest.first(), Some(TokenTree::Ident(_))).then_some(1),
         "lifetime" => (rest.first().is_some_and(|t| is_punct(t, '\''))
@@ -705,8 +715,9 @@ fn frag_len(kind: &str, rest: &[TokenTree]) -> Option<usize> {
         }
         "vis" if rest.is_empty() => Some(0),
         _ if rest.is_empty() => None,
-        other => parsed_len(rest, other).filter(|&n| n > 0 || other == "vis"),
-    }
+        other => return parsed_len(rest, other).filter(|&(n, _)| n > 0 || other == "vis"),
+    };
+    n.map(|n| (n, None))
 }
 
 fn var_names(elems: &[PElem], out: &mut Vec<String>) {
@@ -754,9 +765,13 @@ impl Matcher {
                     pos += 1;
                 }
                 PElem::Var(name, kind) => {
-                    let n = frag_len(kind, &input[pos..])?;
-                    let wrap = kind == "expr";
-                    binds.insert(name.clone(), Frag::Leaf(input[pos..pos + n].to_vec(), wrap));
+                    let (n, item) = frag_len(kind, &input[pos..])?;
+                    let tokens = input[pos..pos + n].to_vec();
+                    let frag = match item {
+                        Some(item) => Frag::Item(Rc::new((tokens, item))),
+                        None => Frag::Leaf(tokens, kind == "expr"),
+                    };
+                    binds.insert(name.clone(), frag);
                     pos += n;
                 }
                 PElem::Rep(sub, sep, op) => {
@@ -801,9 +816,16 @@ impl Matcher {
 
 // ----------------------------------------------------------------- transcription
 
+/// An `item` fragment placed at the top level of an expansion into items, before the token
+/// at this index.
+type Placed = (usize, Rc<(Vec<TokenTree>, Item)>);
+
 struct Transcriber {
     respan: Option<Span>,
     steps: u32,
+    /// Where the `item` fragments of the top level go, when the expansion is into items (they
+    /// are then left out of the tokens).
+    placed: Option<Vec<Placed>>,
 }
 
 impl Transcriber {
@@ -824,6 +846,7 @@ impl Transcriber {
         stack: &mut Vec<&Binds>,
         out: &mut Vec<TokenTree>,
         depth: u32,
+        top: bool,
     ) -> Option<()> {
         if depth > MAX_BODY_DEPTH {
             return None;
@@ -847,6 +870,10 @@ impl Transcriber {
                             out.extend(toks.iter().cloned());
                         }
                     }
+                    Some(Frag::Item(item)) => match &mut self.placed {
+                        Some(placed) if top => placed.push((out.len(), Rc::clone(item))),
+                        _ => out.extend(item.0.iter().cloned()),
+                    },
                     Some(Frag::Seq(_)) => return None,
                     None => {
                         out.push(self.own(dollar.clone()));
@@ -867,14 +894,14 @@ impl Transcriber {
                         let items: Vec<&Binds> = inner_items(stack, vars, k);
                         let base = stack.len();
                         stack.extend(items);
-                        let r = self.run(inner, stack, out, depth + 1);
+                        let r = self.run(inner, stack, out, depth + 1, top);
                         stack.truncate(base);
                         r?;
                     }
                 }
                 BElem::Group(delimiter, span, inner) => {
                     let mut sub = Vec::new();
-                    self.run(inner, stack, &mut sub, depth + 1)?;
+                    self.run(inner, stack, &mut sub, depth + 1, false)?;
                     let mut ng = Group::new(*delimiter, sub.into_iter().collect());
                     ng.set_span(self.respan.unwrap_or(*span));
                     out.push(TokenTree::Group(ng));
@@ -901,8 +928,9 @@ fn inner_items<'b>(stack: &[&'b Binds], names: &[String], k: usize) -> Vec<&'b B
 }
 
 impl Macro {
-    /// Expands an invocation whose tokens are `input` (`at` is the invocation's span).
-    fn expand(&self, input: TokenStream, at: Span) -> Option<TokenStream> {
+    /// Expands an invocation whose tokens are `input` (`at` is the invocation's span); `items`
+    /// when the expansion is into items.
+    fn expand(&self, input: TokenStream, at: Span, items: bool) -> Option<Expansion> {
         let input: Vec<TokenTree> = input.into_iter().collect();
         if input.len() > MAX_INPUT {
             return None;
@@ -916,13 +944,154 @@ impl Macro {
             let mut t = Transcriber {
                 respan: self.respan.then_some(at),
                 steps: 0,
+                placed: items.then(Vec::new),
             };
-            let mut out = Vec::new();
-            t.run(&rule.body, &mut vec![&binds], &mut out, 0)?;
-            return Some(out.into_iter().collect());
+            let mut tokens = Vec::new();
+            t.run(&rule.body, &mut vec![&binds], &mut tokens, 0, true)?;
+            drop(binds);
+            return Some(Expansion {
+                tokens,
+                placed: t.placed.unwrap_or_default(),
+            });
         }
         None
     }
+}
+
+/// What an invocation expanded into: tokens, and, for an expansion into items, the `item`
+/// fragments of its top level, placed among the tokens and already parsed.
+struct Expansion {
+    tokens: Vec<TokenTree>,
+    placed: Vec<Placed>,
+}
+
+impl Expansion {
+    /// The expansion as tokens (every fragment in place).
+    fn stream(self) -> TokenStream {
+        if self.placed.is_empty() {
+            return self.tokens.into_iter().collect();
+        }
+        let mut out = Vec::with_capacity(self.tokens.len());
+        let mut from = 0;
+        for (at, item) in &self.placed {
+            out.extend_from_slice(&self.tokens[from..*at]);
+            out.extend(item.0.iter().cloned());
+            from = *at;
+        }
+        out.extend_from_slice(&self.tokens[from..]);
+        out.into_iter().collect()
+    }
+
+    /// The items of an expansion into items. The `item` fragments are taken as they were
+    /// parsed, the tokens around them parsed as items and the outer attributes of the fragment
+    /// after them, which gives what parsing all the tokens at once gives; when the tokens
+    /// around do not split that way, all of them are parsed at once.
+    fn items(self) -> Option<Vec<Item>> {
+        if self.placed.is_empty() {
+            return syn::parse2::<syn::File>(self.stream())
+                .ok()
+                .map(|f| f.items);
+        }
+        let Some(pieces) = self.pieces() else {
+            return syn::parse2::<syn::File>(self.stream())
+                .ok()
+                .map(|f| f.items);
+        };
+        let mut out = Vec::new();
+        let mut pieces = pieces.into_iter();
+        for (_, fragment) in self.placed {
+            let (items, attrs) = pieces.next()?;
+            out.extend(items);
+            let mut item = Rc::try_unwrap(fragment).map_or_else(|rc| rc.1.clone(), |(_, i)| i);
+            if !attrs.is_empty() {
+                let own = attrs_mut(&mut item)?;
+                let after = std::mem::replace(own, attrs);
+                own.extend(after);
+            }
+            out.push(item);
+        }
+        out.extend(pieces.next()?.0);
+        Some(out)
+    }
+
+    /// The tokens before each placed fragment and after the last, each parsed into items and
+    /// the outer attributes that end it (none after the last fragment); `None` when a piece
+    /// does not parse so, or its attributes go to an item that cannot take them.
+    fn pieces(&self) -> Option<Vec<(Vec<Item>, Vec<syn::Attribute>)>> {
+        let mut out = Vec::with_capacity(self.placed.len() + 1);
+        let mut from = 0;
+        for (at, fragment) in &self.placed {
+            let (items, attrs) = items_then_attrs(&self.tokens[from..*at], from == 0)?;
+            if !attrs.is_empty() && matches!(fragment.1, Item::Verbatim(_)) {
+                return None;
+            }
+            out.push((items, attrs));
+            from = *at;
+        }
+        let (items, attrs) = items_then_attrs(&self.tokens[from..], from == 0)?;
+        if !attrs.is_empty() {
+            return None;
+        }
+        out.push((items, attrs));
+        Some(out)
+    }
+}
+
+/// `tokens` parsed as items followed by outer attributes (`#[..]`); the first piece of an
+/// expansion (`first`) may start with inner attributes, which are dropped as a file's are.
+fn items_then_attrs(tokens: &[TokenTree], first: bool) -> Option<(Vec<Item>, Vec<syn::Attribute>)> {
+    let mut cut = tokens.len();
+    while cut >= 2
+        && is_punct(&tokens[cut - 2], '#')
+        && matches!(&tokens[cut - 1], TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket)
+    {
+        cut -= 2;
+    }
+    let items = if cut == 0 && !first {
+        Vec::new()
+    } else {
+        let parse = |input: ParseStream| -> syn::Result<Vec<Item>> {
+            if first {
+                input.call(syn::Attribute::parse_inner)?;
+            }
+            let mut items = Vec::new();
+            while !input.is_empty() {
+                items.push(input.parse()?);
+            }
+            Ok(items)
+        };
+        parse.parse2(tokens[..cut].iter().cloned().collect()).ok()?
+    };
+    let attrs = if cut == tokens.len() {
+        Vec::new()
+    } else {
+        syn::Attribute::parse_outer
+            .parse2(tokens[cut..].iter().cloned().collect())
+            .ok()?
+    };
+    Some((items, attrs))
+}
+
+/// The attributes of `item` (`None` for tokens syn does not parse into an item).
+fn attrs_mut(item: &mut Item) -> Option<&mut Vec<syn::Attribute>> {
+    Some(match item {
+        Item::Const(i) => &mut i.attrs,
+        Item::Enum(i) => &mut i.attrs,
+        Item::ExternCrate(i) => &mut i.attrs,
+        Item::Fn(i) => &mut i.attrs,
+        Item::ForeignMod(i) => &mut i.attrs,
+        Item::Impl(i) => &mut i.attrs,
+        Item::Macro(i) => &mut i.attrs,
+        Item::Mod(i) => &mut i.attrs,
+        Item::Static(i) => &mut i.attrs,
+        Item::Struct(i) => &mut i.attrs,
+        Item::Trait(i) => &mut i.attrs,
+        Item::TraitAlias(i) => &mut i.attrs,
+        Item::Type(i) => &mut i.attrs,
+        Item::Union(i) => &mut i.attrs,
+        Item::Use(i) => &mut i.attrs,
+        _ => return None,
+    })
 }
 
 // ----------------------------------------------------------------- rewriting the file
@@ -946,7 +1115,8 @@ struct Expander<'m> {
 }
 
 impl Expander<'_> {
-    fn expand(&mut self, mac: &syn::Macro) -> Option<TokenStream> {
+    /// Expands `mac` if it invokes one of the macros (`items`: into items).
+    fn expand(&mut self, mac: &syn::Macro, items: bool) -> Option<Expansion> {
         if self.budget == 0 {
             return None;
         }
@@ -957,7 +1127,7 @@ impl Expander<'_> {
         };
         let m = self.macros.get(&seg.ident.to_string())?;
         self.budget -= 1;
-        let out = m.expand(mac.tokens.clone(), seg.ident.span())?;
+        let out = m.expand(mac.tokens.clone(), seg.ident.span(), items)?;
         self.done += 1;
         Some(out)
     }
@@ -966,15 +1136,15 @@ impl Expander<'_> {
         let mut i = 0;
         while i < items.len() {
             let expanded = match &items[i] {
-                Item::Macro(m) if m.ident.is_none() => self
-                    .expand(&m.mac)
-                    .and_then(|ts| syn::parse2::<syn::File>(ts).ok()),
+                Item::Macro(m) if m.ident.is_none() => {
+                    self.expand(&m.mac, true).and_then(Expansion::items)
+                }
                 _ => None,
             };
             match expanded {
-                Some(f) => {
-                    let n = f.items.len();
-                    items.splice(i..i + 1, f.items);
+                Some(new) => {
+                    let n = new.len();
+                    items.splice(i..i + 1, new);
                     if n == 0 {
                         continue;
                     }
@@ -989,11 +1159,11 @@ impl Expander<'_> {
         while i < stmts.len() {
             let expanded = match &stmts[i] {
                 Stmt::Macro(m) => self
-                    .expand(&m.mac)
-                    .and_then(|ts| syn::Block::parse_within.parse2(ts).ok()),
+                    .expand(&m.mac, false)
+                    .and_then(|x| syn::Block::parse_within.parse2(x.stream()).ok()),
                 Stmt::Item(Item::Macro(m)) if m.ident.is_none() => self
-                    .expand(&m.mac)
-                    .and_then(|ts| syn::Block::parse_within.parse2(ts).ok()),
+                    .expand(&m.mac, false)
+                    .and_then(|x| syn::Block::parse_within.parse2(x.stream()).ok()),
                 _ => None,
             };
             match expanded {
@@ -1025,7 +1195,7 @@ impl VisitMut for Expander<'_> {
 
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         if let Expr::Macro(m) = e
-            && let Some(ts) = self.expand(&m.mac)
+            && let Some(ts) = self.expand(&m.mac, false).map(Expansion::stream)
         {
             let parsed = syn::parse2::<Expr>(ts.clone()).ok().or_else(|| {
                 let block = Group::new(Delimiter::Brace, ts);
@@ -1145,6 +1315,61 @@ mod tests {
         assert_eq!(expand_src(src), "a m::b d");
         let file = expanded(src);
         assert_eq!(file.items.len(), 8, "{}", quote::quote!(#file));
+    }
+
+    #[test]
+    fn item_fragments_taken_as_parsed_give_what_parsing_gives() {
+        // Each expansion into items, once with its `item` fragments taken as they were parsed
+        // when matched and once with all its tokens parsed again, gives the same items.
+        let src = r#"
+            macro_rules! gated {
+                ($($item:item)*) => { $( #[cfg(feature = "rt")] #[doc = "x"] $item )* };
+            }
+            macro_rules! around {
+                ($a:item $b:item) => {
+                    #![allow(dead_code)]
+                    fn before() {}
+                    $a
+                    struct Between;
+                    #[inline] #[cold] $b
+                    mod inner { $a }
+                    fn after() {}
+                };
+            }
+            macro_rules! twice {
+                ($i:item) => { $i mod again { $i } $i };
+            }
+            gated! { #[test] fn a() {} use x::{y, z}; impl S { fn c(&self) {} } }
+            around! { #[allow(unused)] fn one() { one(); } const TWO: u8 = 2; }
+            twice! { fn t() {} }
+        "#;
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let macros: HashMap<String, Rc<Macro>> = file_defs(&file)
+            .into_iter()
+            .map(|(n, t)| (n, Rc::new(Macro::new(t, false))))
+            .collect();
+        let mut seen = 0;
+        for item in &file.items {
+            let Item::Macro(m) = item else { continue };
+            let Some(mac) = m
+                .mac
+                .path
+                .get_ident()
+                .and_then(|n| macros.get(&n.to_string()))
+            else {
+                continue;
+            };
+            let at = Span::call_site();
+            let placed = mac.expand(m.mac.tokens.clone(), at, true).unwrap();
+            assert!(!placed.placed.is_empty());
+            let whole = mac.expand(m.mac.tokens.clone(), at, false).unwrap();
+            assert!(whole.placed.is_empty());
+            let whole = syn::parse2::<syn::File>(whole.stream()).unwrap().items;
+            let text = |items: &[Item]| quote::quote!(#(#items)*).to_string();
+            assert_eq!(text(&placed.items().unwrap()), text(&whole));
+            seen += 1;
+        }
+        assert_eq!(seen, 3);
     }
 
     #[test]
