@@ -426,6 +426,14 @@ fn entered_needs(program: &Program, facts: &Facts, body: FnId) -> Vec<(ObjId, Sp
 /// collected and joined in ways the model does not follow), and an end of `fn main`'s scope
 /// ends the process with its threads.
 pub fn thread_uses(program: &Program, facts: &Facts) -> Vec<ThreadUse> {
+    // Only Rust bodies are looked at: a program without one needs no lifetimes.
+    if !program
+        .functions
+        .iter()
+        .any(|f| f.language == Language::Rust)
+    {
+        return Vec::new();
+    }
     let Some((direct, sums, own)) = lifetimes(program, facts) else {
         return Vec::new();
     };

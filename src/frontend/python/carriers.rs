@@ -51,7 +51,7 @@ impl Reach {
     /// Solves the reachability over the facts of `files`; `None` when no fact receives a made
     /// value.
     fn new(program: &Program, files: &[(u32, FileFacts)]) -> Option<Reach> {
-        let mut nodes = Nodes::new(program);
+        let mut nodes = Nodes::new(program, files);
         let mut seeds: Vec<u32> = Vec::new();
         // Edges by source node, without a list of all edges: one pass counts each node's
         // edges, a second one fills them in.
@@ -96,27 +96,48 @@ impl Reach {
     }
 }
 
-/// Dense node ids of places: temporaries, returns, cells and variables by index, parameters
-/// (and anything out of range) through a map.
+/// Dense node ids of places: temporaries, returns, cells and variables by index, the
+/// parameters that facts mention by function and position, anything else through a map.
 struct Nodes {
     temps: u32,
     rets: u32,
     cells: u32,
     vars: u32,
+    /// Per function, the id of its parameter 0 (the `vars` above plus the parameters of the
+    /// functions before it), and one more entry for the end.
+    params: Vec<u32>,
     other: HashMap<Place, u32>,
 }
 
 impl Nodes {
-    fn new(program: &Program) -> Nodes {
+    fn new(program: &Program, files: &[(u32, FileFacts)]) -> Nodes {
         let temps = program.flow.temp_owner.len() as u32;
         let rets = temps + program.functions.len() as u32;
         let cells = rets + program.flow.cells.len() as u32;
         let vars = cells + program.vars.len() as u32;
+        // A parameter that no fact mentions holds nothing any fact moves or mentions: it
+        // needs no node, and an argument passed to it no edge.
+        let mut count = vec![0u32; program.functions.len()];
+        for (_, ff) in files {
+            for &(f, i) in &ff.params {
+                if let Some(n) = count.get_mut(f as usize) {
+                    *n = (*n).max(i.saturating_add(1));
+                }
+            }
+        }
+        let mut params = Vec::with_capacity(count.len() + 1);
+        let mut next = vars;
+        params.push(next);
+        for n in count {
+            next = next.saturating_add(n);
+            params.push(next);
+        }
         Nodes {
             temps,
             rets,
             cells,
-            vars,
+            vars: next,
+            params,
             other: HashMap::default(),
         }
     }
@@ -132,11 +153,20 @@ impl Nodes {
             Place::Temp(t) => (0, t, self.temps),
             Place::Ret(f) => (self.temps, f.0, self.rets),
             Place::Cell(c) => (self.rets, c.0, self.cells),
-            Place::Var(v) => (self.cells, v.0, self.vars),
-            Place::Param(..) => return None,
+            Place::Var(v) => (self.cells, v.0, self.params[0]),
+            Place::Param(f, i) => {
+                let base = *self.params.get(f.0 as usize)?;
+                (base, i, *self.params.get(f.0 as usize + 1)?)
+            }
         };
         let id = base.checked_add(i)?;
         (id < end).then_some(id)
+    }
+
+    /// Whether `p` is a parameter that no fact mentions (see [`Nodes::new`]).
+    fn unmentioned(&self, p: Place) -> bool {
+        matches!(p, Place::Param(f, i) if (f.0 as usize) < self.params.len() - 1
+            && self.dense(Place::Param(f, i)).is_none())
     }
 
     /// The id of `p`, made on first sight.
@@ -219,8 +249,11 @@ fn edges(
                     let args = ff.call_args(start, len);
                     for &c in callees {
                         for (i, &a) in args.iter().enumerate() {
-                            if let Some(a) = place(a) {
-                                edge(nodes.id(a), nodes.id(Place::Param(c, i as u32)));
+                            let param = Place::Param(c, i as u32);
+                            if let Some(a) = place(a)
+                                && !nodes.unmentioned(param)
+                            {
+                                edge(nodes.id(a), nodes.id(param));
                             }
                         }
                         if let Some(r) = place(result) {
