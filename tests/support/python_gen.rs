@@ -2621,6 +2621,113 @@ fn default_arg_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// How a module's `__getattr__` keeps what it hands out: `(name, module text)`; `{MAKE}` is
+/// the constructor.
+const GETATTR_KEEPS: &[(&str, &str)] = &[
+    (
+        "made_in_place",
+        "_shared = None\n\n\ndef __getattr__(name):\n    global _shared\n    if name == \"shared\":\n        if _shared is None:\n            _shared = {MAKE}\n        return _shared\n    raise AttributeError(name)\n",
+    ),
+    (
+        "made_by_helper",
+        "_shared = None\n\n\ndef _build():\n    global _shared\n    _shared = {MAKE}\n\n\ndef __getattr__(name):\n    if name != \"shared\":\n        raise AttributeError(name)\n    if _shared is None:\n        _build()\n    return _shared\n",
+    ),
+];
+
+/// How the using module reaches the name: `(name, import line, what names the object)`.
+const GETATTR_ACCESSES: &[(&str, &str, &str)] = &[
+    ("module_attribute", "from app import lazy", "lazy.shared"),
+    ("imported_name", "from app.lazy import shared", "shared"),
+];
+
+/// A loop-bound primitive that a module's `__getattr__` (PEP 562) makes once and keeps in a
+/// module global, reached as the module's attribute or imported by name, and shared by two
+/// loops: two `asyncio.run` calls or two tests on per-test loops (bug). The twins run both
+/// uses in one loop, or make a fresh primitive at each read of the module attribute.
+fn module_getattr_programs(out: &mut Vec<Program>) {
+    for (keeps, module) in GETATTR_KEEPS {
+        for (access, import, x) in GETATTR_ACCESSES {
+            for (prim, make, use_stmt) in PRIMITIVES {
+                for sharing in ["two_runs", "per_test_loops"] {
+                    let mut twins = vec!["bug"];
+                    twins.push(if sharing == "two_runs" {
+                        "one_run"
+                    } else {
+                        "session_loop_scope"
+                    });
+                    if *access == "module_attribute" {
+                        twins.push("fresh_per_read");
+                    }
+                    for twin in twins {
+                        let lazy = if twin == "fresh_per_read" {
+                            "def __getattr__(name):\n    if name == \"shared\":\n        return {MAKE}\n    raise AttributeError(name)\n"
+                        } else {
+                            module
+                        };
+                        let tag = if twin == "bug" { "  @@" } else { "" };
+                        let lines: Vec<String> = use_stmt
+                            .replace("{x}", x)
+                            .lines()
+                            .enumerate()
+                            .map(|(i, l)| {
+                                if i == 0 {
+                                    format!("{l}{tag}")
+                                } else {
+                                    l.to_string()
+                                }
+                            })
+                            .collect();
+                        let work = format!("async def work():\n{}\n", ind(&lines.join("\n"), 4));
+                        let mut text = format!(
+                            "\"\"\"Generated program.\"\"\"\nimport asyncio\n\nimport pytest\n\n{import}\n\n\n{work}"
+                        );
+                        let path = if sharing == "two_runs" {
+                            if twin == "one_run" {
+                                text.push_str("\n\nasync def both():\n    await work()\n    await work()\n\n\ndef main():\n    asyncio.run(both())\n");
+                            } else {
+                                text.push_str("\n\ndef main():\n    asyncio.run(work())\n    asyncio.run(work())\n");
+                            }
+                            text.push_str("\n\nif __name__ == \"__main__\":\n    main()\n");
+                            "app/main.py"
+                        } else {
+                            let mark = if twin == "session_loop_scope" {
+                                "@pytest.mark.asyncio(loop_scope=\"session\")"
+                            } else {
+                                "@pytest.mark.asyncio"
+                            };
+                            text.push_str(&format!(
+                                "\n\n{mark}\nasync def test_first():\n    await work()\n\n\n{mark}\nasync def test_second():\n    await work()\n"
+                            ));
+                            "tests/test_lazy.py"
+                        };
+                        let dims = vec![
+                            ("class", "cross-runtime-resource".to_string()),
+                            ("module_getattr", keeps.to_string()),
+                            ("access", access.to_string()),
+                            ("primitive", prim.to_string()),
+                            ("sharing", sharing.to_string()),
+                            ("twin", twin.to_string()),
+                        ];
+                        let files = vec![
+                            ("app/__init__.py".to_string(), String::new()),
+                            (
+                                "app/lazy.py".to_string(),
+                                format!(
+                                    "\"\"\"Generated lazy module.\"\"\"\nimport asyncio\n\n{}",
+                                    lazy.replace("{MAKE}", make)
+                                ),
+                            ),
+                            (path.to_string(), text),
+                        ];
+                        let rule = (twin == "bug").then_some("cross-runtime-resource");
+                        out.push(Program::new("python", dims, rule, files));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// What a handler held in a table of functions does: `(name, rule, handler body, whether the
 /// dispatcher runs in async code for the bug)`. The twin runs the dispatcher in the other
 /// context, where the handler's code is right.
@@ -3071,6 +3178,7 @@ pub fn generate() -> Vec<Program> {
     handed_back_programs(&mut out);
     key_cache_programs(&mut out);
     default_arg_programs(&mut out);
+    module_getattr_programs(&mut out);
     table_programs(&mut out);
     returned_call_programs(&mut out);
     special_method_programs(&mut out);

@@ -937,6 +937,9 @@ impl<'a> Lowerer<'a> {
                         _ if self.cx.modules.contains(&recv_path) => Some(false),
                         _ => None,
                     };
+                    if let [attr] = attrs {
+                        out.recv_place = self.module_attr_place(&p, attr);
+                    }
                     out.recv = Recv::Project(recv_path);
                 } else {
                     out.recv = Recv::Other;

@@ -152,6 +152,9 @@ impl<'a> Lowerer<'a> {
         match parent_scope_kind {
             ScopeKind::Module if self.scopes.len() == 1 => {
                 self.ir.defs.insert(Name::new(name), Def::Fn(id));
+                if name == "__getattr__" {
+                    self.note_module_getattr(f, id);
+                }
             }
             // A property's setter and deleter share the getter's name: the name stays the
             // getter's.

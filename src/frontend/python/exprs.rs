@@ -512,7 +512,16 @@ impl<'a> Lowerer<'a> {
                     full.push('.');
                     full.push_str(attr);
                     self.pending_ref(a.range, &full, RefKind::Attr);
-                    return Val::default();
+                    // A module's global read through the module (`inbox.jobs`): the cell that
+                    // `from app.inbox import jobs` reads too.
+                    let place = match attrs.is_empty() {
+                        true => self.module_attr_place(&p, attr),
+                        false => None,
+                    };
+                    return Val {
+                        place,
+                        ..Val::default()
+                    };
                 }
                 // A method or an attribute of a followed local kept or handed on
                 // (`client.aclose`) keeps a hold on it.

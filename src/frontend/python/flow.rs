@@ -382,6 +382,15 @@ impl Lowerer<'_> {
         Some(t)
     }
 
+    /// The cell of attribute `attr` of `path` when `path` is a module of the project: its
+    /// module global of that name (`inbox.jobs` after `from app import inbox`).
+    pub(super) fn module_attr_place(&mut self, path: &str, attr: &str) -> Option<Place> {
+        self.cx
+            .modules
+            .contains(path)
+            .then(|| self.static_cell(path, attr))
+    }
+
     /// The cell of module global `name` of module `module`. A Streamlit script's own
     /// module-level values are made anew on every rerun: they live for one run of the script
     /// body, like the attributes of an object it builds, not for the process.

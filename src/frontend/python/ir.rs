@@ -332,6 +332,9 @@ pub struct FileIr {
     /// Decorators applied by a call rather than by `@` (`every(30)(job)`, `run_sync(job)`):
     /// the decorator's path, whether it is a factory, and the path of the function applied.
     pub applied_inline: Vec<(Box<str>, bool, Box<str>)>,
+    /// The module's own `__getattr__` (PEP 562), which answers reads of names it does not
+    /// bind.
+    pub module_getattr: Option<super::module_getattr::ModuleGetattr>,
 }
 
 impl FileIr {
@@ -364,6 +367,7 @@ impl FileIr {
             fn_tables,
             table_leaks,
             applied_inline,
+            module_getattr,
         } = self;
         let functions = rehome_functions(functions);
         let (cells, temps) = in_part(Part::Functions, || (cells.clone(), temps.clone()));
@@ -395,6 +399,7 @@ impl FileIr {
             fn_tables: fn_tables.clone(),
             table_leaks: table_leaks.clone(),
             applied_inline: applied_inline.clone(),
+            module_getattr: module_getattr.clone(),
         })
     }
 }

@@ -234,6 +234,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     linker.param_types(&bodies, &resolved, &param_names);
     let mut flow = crate::frontend::flow::FlowLinker::default();
     let mut linked_facts = Vec::with_capacity(files.len());
+    let mut getattr_bound: HashMap<usize, Vec<Box<str>>> = HashMap::default();
     let mut handing = Handing::default();
     // Calls of partials need a lookup only when some module binds one.
     let has_partials = files
@@ -439,6 +440,16 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
             temps,
             mut facts,
         } = ir;
+        // The names a module with its own `__getattr__` mentions itself are bound there.
+        if files[k].module_getattr.is_some() {
+            let module = &files[k].module;
+            let own: Vec<Box<str>> = cells
+                .iter()
+                .filter(|c| c.kind == crate::model::CellKind::Static && &c.owner == module)
+                .map(|c| c.name.as_str().into())
+                .collect();
+            getattr_bound.insert(k, own);
+        }
         if !facts.is_empty() {
             let cells = linker.cell_owners(cells);
             let (cell_ids, temp_base) = flow.register(&mut program.flow, &cells, &temps, fo);
@@ -497,6 +508,13 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         }
         linked_facts.push((k as u32, facts));
     }
+    module_getattr_reads(
+        &files,
+        &linker.fn_off,
+        &getattr_bound,
+        &program,
+        &mut linked_facts,
+    );
     crate::alloc::phase("link loop files");
     // A public function that the project calls is taken to be called by the project: its known
     // callers stand for its contexts (an application's functions are not called from outside).
@@ -697,6 +715,45 @@ fn keyword_position(
         found = Some(p);
     }
     found
+}
+
+/// A read of a module's name that the module does not bind calls the module's `__getattr__`
+/// (PEP 562): each such name the project reads (a static cell of the module) holds what the
+/// function returns. `bound` lists, per file, the names of its own module it mentions.
+fn module_getattr_reads(
+    files: &[FileIr],
+    fn_off: &[u32],
+    bound: &HashMap<usize, Vec<Box<str>>>,
+    program: &Program,
+    linked: &mut [(u32, super::facts::FileFacts)],
+) {
+    for (k, file) in files.iter().enumerate() {
+        let Some(getattr) = &file.module_getattr else {
+            continue;
+        };
+        let own = bound.get(&k).map_or(&[][..], |v| &v[..]);
+        let func = FnId(fn_off[k] + getattr.func);
+        let span = program.func(func).span;
+        let Some((_, facts)) = linked.iter_mut().find(|(f, _)| *f as usize == k) else {
+            continue;
+        };
+        for (i, cell) in program.flow.cells.iter().enumerate() {
+            if cell.kind == crate::model::CellKind::Static
+                && cell.owner == file.module
+                && getattr.answers(&cell.name)
+                && !own.iter().any(|n| **n == *cell.name)
+            {
+                facts.push(
+                    func.0,
+                    span,
+                    crate::model::FactKind::Assign {
+                        to: crate::model::Place::Cell(crate::model::CellId(i as u32)),
+                        from: crate::model::Place::Ret(func),
+                    },
+                );
+            }
+        }
+    }
 }
 
 /// The parameters with a default value the flow follows that call event `e` of function

@@ -28,6 +28,7 @@ pub mod ir;
 mod link;
 mod loop_keys;
 pub mod lower;
+mod module_getattr;
 mod prescan;
 pub mod project;
 mod registrations;
