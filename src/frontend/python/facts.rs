@@ -406,6 +406,18 @@ impl FileFacts {
         }
     }
 
+    /// The cells that (linked) facts write into: stores and assignments.
+    pub fn written_cells(&self) -> impl Iterator<Item = CellId> + '_ {
+        self.facts.iter().filter_map(|f| match f.kind {
+            Packed::Store { cell, .. } => Some(CellId(cell)),
+            Packed::Assign { to, .. } => match self.place(to) {
+                Some(Place::Cell(c)) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
     /// The code of a place.
     fn code(&mut self, p: Place) -> Code {
         match p {

@@ -515,6 +515,7 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
         &program,
         &mut linked_facts,
     );
+    linker.class_attr_reads(&program, &mut linked_facts);
     crate::alloc::phase("link loop files");
     // A public function that the project calls is taken to be called by the project: its known
     // callers stand for its contexts (an application's functions are not called from outside).
@@ -1713,6 +1714,54 @@ impl<'a> Linker<'a> {
 
     /// Cells of attributes reached through a chain are named by the type path of their owner
     /// (`pkg.App().inner`): the owning class's path when the path resolves to an instance.
+    /// An attribute read on an instance (`self.inbox`) finds the class's attribute when the
+    /// instance has none of its own: what a class method (`cls.inbox = ..` in `setUpClass`)
+    /// keeps in the class, shared by every instance, flows into the instances' attribute of
+    /// that name, unless some code sets the instances' own attribute of that name (which then
+    /// hides the class's). The facts go with the file that defines the class.
+    fn class_attr_reads(&self, program: &Program, linked: &mut [(u32, super::facts::FileFacts)]) {
+        use crate::model::{CellId, CellKind, FactKind, Place};
+        let written: HashSet<CellId> = linked
+            .iter()
+            .flat_map(|(_, facts)| facts.written_cells())
+            .collect();
+        let fields: HashMap<(&str, &str), CellId> = program
+            .flow
+            .cells
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.kind == CellKind::Field)
+            .map(|(i, c)| ((c.owner.as_str(), c.name.as_str()), CellId(i as u32)))
+            .collect();
+        for (i, cell) in program.flow.cells.iter().enumerate() {
+            if cell.kind != CellKind::Static {
+                continue;
+            }
+            let Some(&field) = fields
+                .get(&(cell.owner.as_str(), cell.name.as_str()))
+                .filter(|f| !written.contains(f))
+            else {
+                continue;
+            };
+            let Some(Target::Class(fi, _)) = self.resolve_full(&cell.owner, 0) else {
+                continue;
+            };
+            let Some((_, facts)) = linked.iter_mut().find(|(f, _)| *f as usize == fi) else {
+                continue;
+            };
+            let module = FnId(self.fn_off[fi]);
+            let span = program.func(module).span;
+            facts.push(
+                module.0,
+                span,
+                FactKind::Assign {
+                    to: Place::Cell(field),
+                    from: Place::Cell(CellId(i as u32)),
+                },
+            );
+        }
+    }
+
     fn cell_owners(&self, mut cells: Vec<crate::model::Cell>) -> Vec<crate::model::Cell> {
         for c in &mut cells {
             if c.kind != crate::model::CellKind::Field || !c.owner.contains('(') {
