@@ -44,10 +44,39 @@ pub enum MacroBody {
 }
 
 fn parse_exprs(tokens: TokenStream) -> Option<Vec<Expr>> {
+    if not_exprs(&tokens) {
+        return None;
+    }
     Punctuated::<Expr, Token![,]>::parse_terminated
         .parse2(tokens)
         .ok()
         .map(|p| p.into_iter().collect())
+}
+
+/// Whether `tokens` certainly do not parse as comma-separated expressions, told from their top
+/// level without parsing: logging macros' fields (`target: "t"`, `?value`, `key = %value`) are
+/// no expressions. A `%` or `?` never starts an expression, pattern or type, so none comes
+/// first or right after a `,` or `=`; and no expression starts with a word and a single `:`.
+fn not_exprs(tokens: &TokenStream) -> bool {
+    let mut prev: Option<TokenTree> = None;
+    for (i, t) in tokens.clone().into_iter().enumerate() {
+        match (&t, &prev) {
+            (TokenTree::Punct(p), None) if matches!(p.as_char(), '%' | '?') => return true,
+            (TokenTree::Punct(p), Some(TokenTree::Punct(q)))
+                if matches!(p.as_char(), '%' | '?') && matches!(q.as_char(), ',' | '=') =>
+            {
+                return true;
+            }
+            (TokenTree::Punct(p), Some(TokenTree::Ident(_)))
+                if i == 1 && p.as_char() == ':' && p.spacing() == Spacing::Alone =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+        prev = Some(t);
+    }
+    false
 }
 
 fn parse_vec_repeat(tokens: TokenStream) -> Option<Vec<Expr>> {
@@ -246,6 +275,47 @@ mod tests {
         assert!(arms[0].cond.is_some());
         assert!(arms[1].fut.is_some());
         assert!(arms[2].fut.is_none());
+    }
+
+    #[test]
+    fn fields_of_logging_macros_are_no_expressions() {
+        // Told without parsing: every body `not_exprs` rejects fails to parse, and the ones it
+        // lets through are parsed as before.
+        let rejected = [
+            "target: \"t\", \"msg\"",
+            "parent: &span, x = 1",
+            "?value",
+            "%value, \"msg\"",
+            "key = %value, other = ?x",
+            "\"msg {}\", a, ?b",
+            "a, %b",
+            "a : : b",
+        ];
+        let kept = [
+            "|a, b| a % b",
+            "a %= b, x?",
+            "f::<A, B>(x)?, y",
+            "a == b, a = b",
+            "'a: loop {}",
+            "a::b, ::c",
+            "S { a: 1 }",
+            "|x: u8| x",
+            "Some(x?) ",
+            "a..=b",
+            "\"msg {}\", a",
+            "key = value, \"msg\"",
+            "{ x = ?y }",
+        ];
+        let exprs = |src: &str| parse_exprs(src.parse().unwrap());
+        for src in rejected {
+            assert!(not_exprs(&src.parse().unwrap()), "{src}");
+            let all = Punctuated::<Expr, Token![,]>::parse_terminated.parse_str(src);
+            assert!(all.is_err(), "{src}");
+        }
+        for src in kept {
+            assert!(!not_exprs(&src.parse().unwrap()), "{src}");
+        }
+        assert!(exprs("a %= b, x?").is_some());
     }
 
     #[test]

@@ -1695,10 +1695,28 @@ impl<'a> Lowerer<'a, '_> {
                     self.pop_scope(None);
                 }
             }
-            MacroBody::Opaque => self.mention_vars(mac.tokens.clone()),
+            MacroBody::Opaque if self.tracks_vars_in_sight() => {
+                self.mention_vars(mac.tokens.clone())
+            }
+            MacroBody::Opaque => {}
             MacroBody::LazyStatics(_) | MacroBody::ThreadLocals(_) => {}
         }
         Val::default()
+    }
+
+    /// Whether a tracked variable is in sight (bound in a scope that names resolve in): only
+    /// then may a macro's tokens name one.
+    fn tracks_vars_in_sight(&self) -> bool {
+        for st in self.stack.iter().rev() {
+            let var = |b: &super::Binding| matches!(b.origin, Origin::Var(_));
+            if st.scopes.iter().any(|sc| sc.bindings.iter().any(var)) {
+                return true;
+            }
+            if st.boundary {
+                break;
+            }
+        }
+        false
     }
 
     /// The tracked variables named in the tokens of a macro whose expansion is unknown: each is
