@@ -1422,6 +1422,9 @@ fn wrap_in_method(
                 && !all.contains(&format!("::{}", f.name))
                 && !all.contains(&format!(", {}", f.name))
                 && !all.contains(&format!(".{}", f.name))
+                // Handed over as a value (`LazyLock::new(make_x)`): no method form.
+                && !all.contains(&format!("({})", f.name))
+                && !all.contains(&format!("({},", f.name))
         })
         .filter(|f| {
             // Referenced only in its own file.

@@ -318,6 +318,7 @@ const PLACEMENTS: &[&str] = &[
     "dyn_several_impls",
     "generic_field_several_impls",
     "lazy_initialiser",
+    "lazy_initialiser_fn_path",
     "alias_receiver",
     "generic_alias_receiver",
     "iterator_for_loop",
@@ -984,6 +985,24 @@ impl<J: Job> Runner<J> {{
     }"
             .into();
         }
+        // A lazy static whose initialiser is a function named by path: it runs at the first
+        // dereference, where the read is.
+        "lazy_initialiser_fn_path" => {
+            assert!(!is_async, "an initialiser is sync");
+            placed.items = format!(
+                "{support}fn make_job() -> usize {{
+{body}
+}}
+
+static JOB: once_cell::sync::Lazy<usize> = once_cell::sync::Lazy::new(make_job);
+"
+            );
+            placed.call = "{
+        let n: usize = *JOB;
+        n
+    }"
+            .into();
+        }
         // A process-wide value in a `OnceLock`, reached through its accessor.
         "static_worker" => {
             placed.items = format!(
@@ -1324,6 +1343,7 @@ fn executor_programs(out: &mut Vec<Program>) {
                     | "deserialize_impl"
                     | "installed_logger"
                     | "lazy_initialiser"
+                    | "lazy_initialiser_fn_path"
                     | "iterator_for_loop"
                     | "into_iterator_for_loop"
                     | "hook_registry"

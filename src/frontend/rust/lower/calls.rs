@@ -390,6 +390,13 @@ impl<'a> Lowerer<'a, '_> {
         }
     }
 
+    /// Whether an expression names a function of the package (not a local).
+    pub(super) fn names_package_fn(&self, e: &Expr) -> bool {
+        matches!(strip(e), Expr::Path(p) if p.qself.is_none()
+            && self.lookup_path_binding(p).is_none()
+            && matches!(self.resolve(&path_segs(&p.path)), Res::Fn(_) | Res::Pkg(_)))
+    }
+
     /// Whether an argument is a closure or names a function of the package.
     fn names_function(&self, arg: &Expr) -> bool {
         match strip(arg) {

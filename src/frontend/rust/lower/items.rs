@@ -785,13 +785,24 @@ impl Lowerer<'_, '_> {
             },
             _ => None,
         };
+        // `LazyLock::new(make_x)`: the named function is the initialiser, called at the first
+        // dereference as a closure would be.
+        let init_fn = match strip(init) {
+            Expr::Call(c) if c.args.len() == 1 && closure.is_none() => {
+                let f = &c.args[0];
+                self.names_package_fn(f)
+                    .then(|| call_without_args(f))
+                    .filter(|_| crate::frontend::rust::types::is_lazy_cell(ty))
+            }
+            _ => None,
+        };
         let (id, tail) = match closure {
             Some(cl) => self.lower_closure(cl, None, true),
             None => {
                 let span = self.sp2(spans::first(init), spans::last(init));
                 let id = self.new_fn(format!("<init {name}>"), span, FnKind::Closure, false, None);
                 self.stack.push(FnState::new(id, true, false));
-                let v = self.lower_expr(init);
+                let v = self.lower_expr(init_fn.as_ref().unwrap_or(init));
                 self.returns(init, &v);
                 self.stack.pop();
                 (id, v)
@@ -814,7 +825,9 @@ impl Lowerer<'_, '_> {
         }
         let s = &mut self.ir.statics[idx as usize];
         s.init = Some(id);
-        s.lazy = lazy || (closure.is_some() && crate::frontend::rust::types::is_lazy_cell(ty));
+        s.lazy = lazy
+            || ((closure.is_some() || init_fn.is_some())
+                && crate::frontend::rust::types::is_lazy_cell(ty));
         s.init_creates = tail
             .pend
             .iter()
@@ -822,4 +835,14 @@ impl Lowerer<'_, '_> {
             .map(|p| (p.f, p.ev))
             .collect();
     }
+}
+
+/// The call `f()` of a function named by path `f`, spanned where `f` is.
+fn call_without_args(f: &Expr) -> Expr {
+    Expr::Call(syn::ExprCall {
+        attrs: Vec::new(),
+        func: Box::new(f.clone()),
+        paren_token: syn::token::Paren(spans::last(f)),
+        args: syn::punctuated::Punctuated::new(),
+    })
 }
