@@ -37,6 +37,14 @@ impl Span {
             end: end.max(start),
         }
     }
+
+    /// Whether `inner` lies within this span and is not the same range.
+    pub fn strictly_contains(&self, inner: &Span) -> bool {
+        self.file == inner.file
+            && self.start <= inner.start
+            && inner.end <= self.end
+            && (self.start, self.end) != (inner.start, inner.end)
+    }
 }
 
 /// Source language of a file or function.

@@ -134,11 +134,22 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
             // path through the body never runs.
             let mut failed: Vec<usize> =
                 super::reactor_needs::failing_creations(program, facts, fid, entry);
+            // A call whose receiver or argument fails first is never made
+            // (`asyncio.get_running_loop().create_task(..)`, `Handle::current().spawn(..)`).
+            let raised_inside = |span: &Span| {
+                failing.iter().any(|&(j, _)| {
+                    span.strictly_contains(&f.events[j].span)
+                        && facts.needs.get(&(fid, j)).is_some_and(|n| !n.polled)
+                })
+            };
             for &(i, failure) in failing {
                 let ev = &f.events[i];
                 if let Some(regions) = regions
                     && failed.iter().any(|&p| regions.dominates(p, i))
                 {
+                    continue;
+                }
+                if raised_inside(&ev.span) {
                     continue;
                 }
                 let panics_here = facts.needs.get(&(fid, i)).is_some_and(|n| !n.polled);

@@ -481,8 +481,29 @@ fn callee_spawns(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                     .holders(program, o)
                     .is_some_and(|h| h.as_slice() == [fid])
         };
+        // Runtime objects this body has already ended: a later spawn on one fails at once
+        // instead (`use-after-runtime-close`).
+        let mut gone: Vec<crate::analysis::flow::ObjId> = Vec::new();
         for (i, ev) in f.events.iter().enumerate() {
             match &ev.kind {
+                // A spawn in this very body through a handle to a runtime it made
+                // (`let h = rt.handle().clone(); .. h.spawn(..)`).
+                EventKind::Run {
+                    how: RunKind::Spawn,
+                    handle,
+                    body,
+                    ..
+                } => {
+                    if let Some(o) = one_runtime_any_role(facts, fid, i)
+                        && made.contains(&o)
+                        && !gone.contains(&o)
+                        && facts.reached(program, fid, ev)
+                        && detached(program, *handle)
+                        && finite_visible_work(program, *body)
+                    {
+                        pending.push(((fid, i), o, ev.when));
+                    }
+                }
                 EventKind::Call { callees, .. } => {
                     if !facts.reached(program, fid, ev) {
                         continue;
@@ -492,7 +513,7 @@ fn callee_spawns(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                             continue;
                         }
                         for (at, o) in detached_spawns(program, facts, c, 1, &mut memo) {
-                            if made.contains(&o) && at.0 != fid {
+                            if made.contains(&o) && !gone.contains(&o) && at.0 != fid {
                                 pending.push((at, o, ev.when));
                             }
                         }
@@ -532,6 +553,7 @@ fn callee_spawns(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                             .collect(),
                         _ => Vec::new(),
                     };
+                    gone.extend(ended.iter().copied());
                     let mut k = 0;
                     while k < pending.len() {
                         let (at, o, when) = pending[k];

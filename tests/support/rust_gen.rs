@@ -2208,6 +2208,43 @@ fn field_handle_spawn_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// How the body that built the runtime reaches it through a handle of its own: `(name, the
+/// binding line, the receiver of the spawn)`.
+const LOCAL_HANDLES: &[(&str, &str, &str)] = &[
+    ("clone", "    let handle = rt.handle().clone();\n", "handle"),
+    ("borrow", "    let handle = rt.handle();\n", "handle"),
+    ("inline", "", "rt.handle()"),
+];
+
+/// A task spawned through a handle to the runtime the body built, after its last `block_on`,
+/// and detached, while the body ends the runtime; twins block on the task first.
+fn local_handle_spawn_programs(out: &mut Vec<Program>) {
+    for (how, bind, recv) in LOCAL_HANDLES {
+        for (end_name, end) in OWNER_RUNTIME_ENDS {
+            for twin in [false, true] {
+                let spawn = if twin {
+                    format!(
+                        "    let task = {recv}.spawn(send(n));\n    rt.block_on(task).unwrap();\n"
+                    )
+                } else {
+                    format!("    {recv}.spawn(send(n)); @@\n")
+                };
+                let main = format!(
+                    "//! Generated program.\n\nasync fn send(n: u32) -> u32 {{\n    tokio::time::sleep(std::time::Duration::from_millis(5)).await;\n    n\n}}\n\nfn main() {{\n    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();\n{bind}    let n = rt.block_on(send(1));\n{spawn}{end}    println!(\"{{n}}\");\n}}\n"
+                );
+                let dims = vec![
+                    ("class", "runtime-dropped-with-live-tasks".to_string()),
+                    ("local_handle", how.to_string()),
+                    ("runtime_end", end_name.to_string()),
+                    ("twin", if twin { "correct" } else { "bug" }.to_string()),
+                ];
+                let rule = (!twin).then_some("runtime-dropped-with-live-tasks");
+                out.push(Program::new("rust", dims, rule, main_crate(main)));
+            }
+        }
+    }
+}
+
 /// Where a sync `stop` method runs: `(name, main, whether it runs in async context)`.
 const STOP_CALLERS: &[(&str, &str, bool)] = &[
     (
@@ -2951,6 +2988,7 @@ pub fn generate() -> Vec<Program> {
     closed_handle_programs(&mut out);
     temporary_runtime_programs(&mut out);
     field_handle_spawn_programs(&mut out);
+    local_handle_spawn_programs(&mut out);
     sync_stop_programs(&mut out);
     thread_handle_programs(&mut out);
     client_thread_programs(&mut out);
