@@ -40,14 +40,16 @@ pub fn check(program: &Program, facts: &Facts, _kb: &Kb, out: &mut Vec<Finding>)
             else {
                 continue;
             };
-            let lost = match handle {
-                HandleFate::Kept => collected.lost(program, facts, fid, i),
-                _ => detached(program, *handle),
-            };
+            let lost = detached(program, *handle) || collected.lost(program, facts, fid, i);
             if lost && finite_visible_work(program, *body) && facts.reached(program, fid, ev) {
                 let mut finding = report(program, facts, (fid, i), root, None);
-                if matches!(handle, HandleFate::Kept) {
-                    finding.primary_label = "the task is kept in a local collection that nothing awaits, gathers, cancels or hands on".into();
+                if !detached(program, *handle) {
+                    finding.primary_label = if f.language == Language::Rust {
+                        "the join handle is returned to callers that drop it unread"
+                    } else {
+                        "the task is kept in a local collection that nothing awaits, gathers, cancels or hands on"
+                    }
+                    .into();
                 }
                 out.push(finding);
             }
@@ -585,15 +587,29 @@ struct Collected {
     /// Places whose value is read: used, handed to library code, closed, acted on, passed to
     /// a call.
     read: std::collections::HashSet<Place>,
+    /// Temporaries thrown away unread (the result of a call statement, `let _ = f()`).
+    dropped: std::collections::HashSet<Place>,
+    /// Places whose value moves on to another place.
+    onward: std::collections::HashSet<Place>,
 }
 
 impl Collected {
     fn new(program: &Program, facts: &Facts) -> Self {
         let places = facts.flow.owning_places(ObjKind::Task);
         let mut read = std::collections::HashSet::new();
+        let mut dropped = std::collections::HashSet::new();
+        let mut onward = std::collections::HashSet::new();
         if !places.is_empty() {
             for fact in &program.flow.facts {
                 match &fact.kind {
+                    crate::model::FactKind::Drop {
+                        place: place @ Place::Temp(_),
+                    } if program.func(fact.func).language == Language::Rust => {
+                        dropped.insert(*place);
+                    }
+                    crate::model::FactKind::Assign { from, .. } => {
+                        onward.insert(*from);
+                    }
                     crate::model::FactKind::Use { place, .. }
                     | crate::model::FactKind::Escape { place }
                     | crate::model::FactKind::Close { place }
@@ -609,14 +625,19 @@ impl Collected {
                 }
             }
         }
-        Collected { places, read }
+        Collected {
+            places,
+            read,
+            dropped,
+            onward,
+        }
     }
 
     /// Whether the Python task made by event `i` of `f` is kept only in `f`'s locals, which
     /// nothing reads.
     fn lost(&self, program: &Program, facts: &Facts, f: FnId, i: usize) -> bool {
-        if program.func(f).language != Language::Python {
-            return false;
+        if program.func(f).language == Language::Rust {
+            return self.returned_unread(program, facts, f, i);
         }
         let mut any = false;
         for o in facts.flow.made_at(f, i) {
@@ -633,6 +654,33 @@ impl Collected {
             any = true;
         }
         any
+    }
+}
+
+impl Collected {
+    /// Whether the Rust task made by event `i` of `f` is handed back to a caller that throws
+    /// its join handle away (a call statement, `let _ = ..`, a binding never read), in some
+    /// calling context: places it passes through only on its way are no keepers.
+    fn returned_unread(&self, program: &Program, facts: &Facts, f: FnId, i: usize) -> bool {
+        facts.flow.made_at(f, i).any(|o| {
+            let Some(places) = self.places.get(&o) else {
+                return false;
+            };
+            let mut thrown = false;
+            for p in places {
+                match *p {
+                    Place::Ret(_) => {}
+                    Place::Temp(_) if self.dropped.contains(p) => thrown = true,
+                    Place::Var(v) if !program.var(v).consumed && !self.read.contains(p) => {
+                        thrown = true
+                    }
+                    Place::Temp(_) | Place::Var(_)
+                        if self.onward.contains(p) && !self.read.contains(p) => {}
+                    _ => return false,
+                }
+            }
+            thrown
+        })
     }
 }
 

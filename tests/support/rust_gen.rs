@@ -2245,6 +2245,82 @@ fn local_handle_spawn_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// How a helper hands back the join handle of the task it starts: `(name, helper body)`.
+const HANDLE_RETURNS: &[(&str, &str)] = &[
+    ("tail", "    tokio::spawn(send(n)) @@\n"),
+    (
+        "binding",
+        "    let task = tokio::spawn(send(n)); @@\n    task\n",
+    ),
+    (
+        "return",
+        "    if n > 100 {\n        println!(\"large batch\");\n    }\n    return tokio::spawn(send(n)); @@\n",
+    ),
+];
+
+/// What the caller does with the returned handle: `(name, statements, whether the task is
+/// lost)`.
+const RETURNED_HANDLE_FATES: &[(&str, &str, bool)] = &[
+    ("statement", "    start(1);\n", true),
+    ("let_underscore", "    let _ = start(1);\n", true),
+    ("unread_binding", "    let _pending = start(1);\n", true),
+    (
+        "awaited",
+        "    let task = start(1);\n    task.await.unwrap();\n",
+        false,
+    ),
+    ("awaited_inline", "    start(1).await.unwrap();\n", false),
+    (
+        "join_all",
+        "    let tasks = vec![start(1), start(2)];\n    futures::future::join_all(tasks).await;\n",
+        false,
+    ),
+    (
+        "aborted",
+        "    let task = start(1);\n    task.abort();\n",
+        false,
+    ),
+];
+
+/// A helper starts a task and returns its join handle; the caller, in the body whose return
+/// ends the runtime, throws the handle away or waits for it.
+fn returned_handle_programs(out: &mut Vec<Program>) {
+    for (ret, helper) in HANDLE_RETURNS {
+        for (fate, stmts, lost) in RETURNED_HANDLE_FATES {
+            for nested in [false, true] {
+                let helper = if *lost {
+                    helper.to_string()
+                } else {
+                    helper.replace(" @@", "")
+                };
+                let body = format!("{stmts}    println!(\"done\");\n");
+                let main = if nested {
+                    format!(
+                        "async fn run() {{\n{body}}}\n\n#[tokio::main]\nasync fn main() {{\n    run().await;\n}}\n"
+                    )
+                } else {
+                    format!("#[tokio::main]\nasync fn main() {{\n{body}}}\n")
+                };
+                let src = format!(
+                    "//! Generated program.\n\nasync fn send(n: u32) -> u32 {{\n    tokio::time::sleep(std::time::Duration::from_millis(5)).await;\n    n\n}}\n\nfn start(n: u32) -> tokio::task::JoinHandle<u32> {{\n{helper}}}\n\n{main}"
+                );
+                let dims = vec![
+                    ("class", "runtime-dropped-with-live-tasks".to_string()),
+                    ("handle_return", ret.to_string()),
+                    ("caller_fate", fate.to_string()),
+                    (
+                        "caller",
+                        if nested { "async_helper" } else { "main" }.to_string(),
+                    ),
+                    ("twin", if *lost { "bug" } else { "correct" }.to_string()),
+                ];
+                let rule = lost.then_some("runtime-dropped-with-live-tasks");
+                out.push(Program::new("rust", dims, rule, main_crate(src)));
+            }
+        }
+    }
+}
+
 /// Where a sync `stop` method runs: `(name, main, whether it runs in async context)`.
 const STOP_CALLERS: &[(&str, &str, bool)] = &[
     (
@@ -2989,6 +3065,7 @@ pub fn generate() -> Vec<Program> {
     temporary_runtime_programs(&mut out);
     field_handle_spawn_programs(&mut out);
     local_handle_spawn_programs(&mut out);
+    returned_handle_programs(&mut out);
     sync_stop_programs(&mut out);
     thread_handle_programs(&mut out);
     client_thread_programs(&mut out);

@@ -366,6 +366,20 @@ fn is_await(e: &Expr) -> bool {
     }
 }
 
+/// Whether `e` is a call, or a method chain on one, that awaits nothing on the way: its value
+/// is what the call returned (`start()`, `start().unwrap()`), not what a future gave.
+fn unawaited_call(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Call(_) => true,
+        Expr::MethodCall(m) => match strip(&m.receiver) {
+            Expr::Path(_) => true,
+            r => unawaited_call(r),
+        },
+        Expr::Try(t) => unawaited_call(&t.expr),
+        _ => false,
+    }
+}
+
 /// A `match` or `if let` on an awaited value with an arm or `else` that leaves the loop.
 fn exits_on_await(e: &Expr) -> bool {
     match strip(e) {
@@ -1048,7 +1062,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                     } else {
                         let v = self.lower_expr(e);
                         if let Some(semi) = semi {
-                            self.discard(&v);
+                            self.discard(&v, Some(e), self.sp(semi.span));
                             self.drop_temporary(e, &v, semi.span);
                             self.end_temp_runtimes(self.sp(semi.span));
                         }
@@ -1059,8 +1073,8 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 }
                 Stmt::Macro(m) => {
                     let v = self.lower_macro(&m.mac);
-                    if m.semi_token.is_some() {
-                        self.discard(&v);
+                    if let Some(semi) = &m.semi_token {
+                        self.discard(&v, None, self.sp(semi.span));
                     }
                 }
                 Stmt::Item(_) => {}
@@ -1071,10 +1085,16 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         out
     }
 
-    /// A value thrown away by an expression statement or `let _ = ..`.
-    fn discard(&mut self, v: &Val) {
+    /// A value thrown away by an expression statement or `let _ = ..` (`e`, ending at `at`).
+    fn discard(&mut self, v: &Val, e: Option<&Expr>, at: Span) {
         if let Some((place, span)) = v.moved_from {
             self.fact(span, FactKind::Drop { place });
+        } else if let Some(place @ Place::Temp(_)) = v.place
+            && v.pend.iter().any(|p| p.kind == PendKind::Call)
+            && e.is_some_and(unawaited_call)
+        {
+            // What a call of the package returns dies here, unread.
+            self.fact(at, FactKind::Drop { place });
         }
         for p in &v.pend {
             if p.kind == PendKind::Spawn
@@ -1153,7 +1173,8 @@ impl<'a, 'c> Lowerer<'a, 'c> {
     fn bind_local_pat(&mut self, l: &Local, pat: &Pat, ann: Option<TypeRef>, val: Val) {
         match pat {
             Pat::Wild(_) => {
-                self.discard(&val);
+                let init = l.init.as_ref().map(|i| &*i.expr);
+                self.discard(&val, init, self.sp(l.semi_token.span));
                 if let Some(init) = &l.init {
                     self.drop_temporary(&init.expr, &val, l.semi_token.span);
                 }

@@ -791,10 +791,9 @@ impl<'a> Lowerer<'a, '_> {
     }
 
     fn lower_receiver(&mut self, m: &syn::ExprMethodCall) -> Val {
-        // Looking at a handle is not waiting for it.
+        // Looking at a handle is not waiting for it (aborting it ends the task on purpose).
         let bare = matches!(strip(&m.receiver), Expr::Path(_));
-        self.inspect_only =
-            bare && (m.method == "is_finished" || m.method == "abort" || m.method == "id");
+        self.inspect_only = bare && (m.method == "is_finished" || m.method == "id");
         self.borrowing = bare;
         let recv = self.lower_expr(&m.receiver);
         self.inspect_only = false;
