@@ -528,8 +528,10 @@ fn followed(program: &Program, facts: &Facts, kb: &Kb, told: &[Span], out: &mut 
                     let chain = facts.chain(fact.func, entry, 64);
                     let root = chain.last().map_or(fact.func, |c| c.0);
                     injected.contains(&(root, o))
+                } else if rust {
+                    carried(program, facts, &introduced, fact.func, entry, o)
                 } else {
-                    !rust || carried(program, facts, &introduced, fact.func, entry, o)
+                    passed(program, facts, &introduced, fact.func, entry, o)
                 };
                 if !brought || !reactor_needs::binds_under(facts, inst, reg) {
                     continue;
@@ -931,6 +933,86 @@ fn carried(
         }
     }
     false
+}
+
+/// Whether the calls on the path that runs `f` in context `entry` pass object `o` down to
+/// it: going up the path, a function that brings `o` in itself ends the walk, and a call
+/// whose arguments do not hold `o` shows that this path does not carry it (a parameter holds
+/// the values of every caller, but each call hands only its own). Unknown steps (a nested
+/// body, a call not found among the flow facts) count as carrying it.
+fn passed(
+    program: &Program,
+    facts: &Facts,
+    introduced: &HashSet<(FnId, ObjId)>,
+    f: FnId,
+    entry: &CtxEntry,
+    o: ObjId,
+) -> bool {
+    passed_from(program, facts, introduced, f, entry, o, &mut Vec::new())
+}
+
+/// [`passed`] for one step up the path, over every context of the caller on the same runtime.
+fn passed_from(
+    program: &Program,
+    facts: &Facts,
+    introduced: &HashSet<(FnId, ObjId)>,
+    callee: FnId,
+    entry: &CtxEntry,
+    o: ObjId,
+    seen: &mut Vec<FnId>,
+) -> bool {
+    let Some((caller, span)) = entry.via else {
+        return true;
+    };
+    if introduced.contains(&(callee, o))
+        || program.func(callee).parent.is_some()
+        || seen.contains(&caller)
+        || seen.len() > 64
+    {
+        return true;
+    }
+    let flow = &facts.flow;
+    let events = &program.func(caller).events;
+    let mut sites = program
+        .flow
+        .facts
+        .iter()
+        .filter_map(|fact| match &fact.kind {
+            FactKind::Call { event, args, .. }
+                if fact.func == caller
+                    && events.get(*event as usize).is_some_and(|ev| {
+                        ev.span == span
+                            && matches!(&ev.kind, EventKind::Call { callees, .. }
+                            if callees.contains(&callee))
+                    }) =>
+            {
+                Some(args)
+            }
+            _ => None,
+        });
+    let holds = |args: &Vec<Option<Place>>| {
+        args.iter()
+            .flatten()
+            .any(|&p| flow.values(p).iter().any(|(x, _)| *x == o))
+    };
+    let Some(first) = sites.next() else {
+        return true;
+    };
+    if !holds(first) && !sites.any(holds) {
+        return false;
+    }
+    seen.push(caller);
+    let ups: Vec<&CtxEntry> = facts
+        .ctx(caller)
+        .iter()
+        .filter(|c| c.ctx == entry.ctx)
+        .collect();
+    let out = ups.is_empty()
+        || ups
+            .iter()
+            .any(|e| passed_from(program, facts, introduced, caller, e, o, seen));
+    seen.pop();
+    out
 }
 
 /// The functions that `h` calls or runs, directly or not, and `h` itself.
