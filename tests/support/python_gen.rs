@@ -2418,11 +2418,6 @@ fn key_cache_programs(out: &mut Vec<Program>) {
                         }
                         text.push_str("\n\nif __name__ == \"__main__\":\n    main()\n");
                     } else {
-                        let mark = if twin == "session_loop_scope" {
-                            "@pytest.mark.asyncio(loop_scope=\"session\")"
-                        } else {
-                            "@pytest.mark.asyncio"
-                        };
                         let param = if instance { "holder" } else { "" };
                         if instance {
                             let plugin = if style == "async_yield" {
@@ -2452,11 +2447,7 @@ fn key_cache_programs(out: &mut Vec<Program>) {
                             text.push_str(&format!("\n\n{scope}\n{def}\n"));
                         }
                         let tag = if twin == "bug" { "  @@" } else { "" };
-                        text.push_str(&format!(
-                            "\n\n{mark}\nasync def test_first({param}):\n{}\n\n\n{mark}\nasync def test_second({param}):\n{}\n",
-                            use_at(""),
-                            use_at(tag)
-                        ));
+                        text.push_str(&two_async_tests(twin, param, &use_at(""), &use_at(tag)));
                     }
                     let path = if sharing == "two_runs" {
                         "app/main.py"
@@ -2593,14 +2584,8 @@ fn default_arg_programs(out: &mut Vec<Program>) {
                             text.push_str("\n\nif __name__ == \"__main__\":\n    main()\n");
                             "app/main.py"
                         } else {
-                            let mark = if twin == "session_loop_scope" {
-                                "@pytest.mark.asyncio(loop_scope=\"session\")"
-                            } else {
-                                "@pytest.mark.asyncio"
-                            };
-                            text.push_str(&format!(
-                                "\n\n{mark}\nasync def test_first():\n    {call}\n\n\n{mark}\nasync def test_second():\n    {call}\n"
-                            ));
+                            let body = format!("    {call}");
+                            text.push_str(&two_async_tests(twin, "", &body, &body));
                             "tests/test_defaults.py"
                         };
                         let dims = vec![
@@ -2690,14 +2675,8 @@ fn module_getattr_programs(out: &mut Vec<Program>) {
                             text.push_str("\n\nif __name__ == \"__main__\":\n    main()\n");
                             "app/main.py"
                         } else {
-                            let mark = if twin == "session_loop_scope" {
-                                "@pytest.mark.asyncio(loop_scope=\"session\")"
-                            } else {
-                                "@pytest.mark.asyncio"
-                            };
-                            text.push_str(&format!(
-                                "\n\n{mark}\nasync def test_first():\n    await work()\n\n\n{mark}\nasync def test_second():\n    await work()\n"
-                            ));
+                            let body = "    await work()";
+                            text.push_str(&two_async_tests(twin, "", body, body));
                             "tests/test_lazy.py"
                         };
                         let dims = vec![
@@ -3184,4 +3163,17 @@ pub fn generate() -> Vec<Program> {
     special_method_programs(&mut out);
     request_hook_programs(&mut out);
     out
+}
+
+/// Two pytest-asyncio tests taking `param`, with these bodies: on one loop per test, or on the
+/// session's loop for the `session_loop_scope` twin.
+fn two_async_tests(twin: &str, param: &str, first: &str, second: &str) -> String {
+    let mark = if twin == "session_loop_scope" {
+        "@pytest.mark.asyncio(loop_scope=\"session\")"
+    } else {
+        "@pytest.mark.asyncio"
+    };
+    format!(
+        "\n\n{mark}\nasync def test_first({param}):\n{first}\n\n\n{mark}\nasync def test_second({param}):\n{second}\n"
+    )
 }
