@@ -6,8 +6,10 @@
 //! `a???`: left-nested trees), generic arguments and qualified paths (`Vec<Vec<..>>`,
 //! `<<T as A>::B as C>::D`), `else if` chains, indentation (Python blocks) and f-strings nested
 //! in f-strings. A small lexer that knows comments and string literals (so `(/*)*/` and `"}"` do
-//! not count) adds them up; a file whose estimate exceeds [`LIMIT`] is not parsed and gets an
-//! `analysis-limit` note instead.
+//! not count) adds them up; a Rust file whose estimate exceeds [`LIMIT`] is not parsed and gets
+//! an `analysis-limit` note instead. Python files of up to 64 KiB are parsed first (ruff's
+//! parser grows its own stack) and measured on their tree; the estimate tells how deep a larger
+//! Python text or one that does not parse is.
 //!
 //! The estimate errs on the high side. A new expression starts only where one surely does (a
 //! `,` or `;` directly inside the level, a `}` that nothing continues, a Python line end), so a
