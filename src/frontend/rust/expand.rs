@@ -988,9 +988,11 @@ impl Expansion {
     /// around do not split that way, all of them are parsed at once.
     fn items(self) -> Option<Vec<Item>> {
         if self.placed.is_empty() {
-            return syn::parse2::<syn::File>(self.stream())
-                .ok()
-                .map(|f| f.items);
+            return items_ending_in_invocation(&self.tokens).or_else(|| {
+                syn::parse2::<syn::File>(self.stream())
+                    .ok()
+                    .map(|f| f.items)
+            });
         }
         let Some(pieces) = self.pieces() else {
             return syn::parse2::<syn::File>(self.stream())
@@ -1035,6 +1037,109 @@ impl Expansion {
         out.push((items, attrs));
         Some(out)
     }
+}
+
+/// The items of an expansion that ends in a macro invocation of its own (`path!{..}`,
+/// `path!(..);`, `path![..];`, without attributes), as parsing all its tokens gives them: the
+/// invocation is built from its tokens rather than parsed, so that its arguments are not read
+/// again by each macro that hands them on (`inner!{ $($rest)* }`), and only the tokens before
+/// it are parsed. `None` when the expansion does not end so, or the tokens before the
+/// invocation are not whole items on their own (they then need the invocation's tokens).
+fn items_ending_in_invocation(tokens: &[TokenTree]) -> Option<Vec<Item>> {
+    let (start, mac) = trailing_invocation(tokens)?;
+    let mut items = if start == 0 {
+        Vec::new()
+    } else {
+        let head: TokenStream = tokens[..start].iter().cloned().collect();
+        syn::parse2::<syn::File>(head).ok()?.items
+    };
+    items.push(Item::Macro(mac));
+    Some(items)
+}
+
+/// The macro invocation that ends `tokens`, built as syn parses it in item position, and where
+/// it starts: a path of plain words (no leading `::`), `!`, a group, and the `;` a group other
+/// than braces needs, with nothing after. Anything else (attributes, an identifier after the
+/// `!`, a keyword in the path, a missing or extra `;`) gives `None`.
+fn trailing_invocation(tokens: &[TokenTree]) -> Option<(usize, syn::ItemMacro)> {
+    let (body, semi) = match tokens.last()? {
+        TokenTree::Punct(p) if p.as_char() == ';' => (&tokens[..tokens.len() - 1], Some(p)),
+        _ => (tokens, None),
+    };
+    let n = body.len();
+    if n < 3 {
+        return None;
+    }
+    let TokenTree::Group(g) = &body[n - 1] else {
+        return None;
+    };
+    let span = g.delim_span();
+    let delimiter = match (g.delimiter(), semi) {
+        (Delimiter::Brace, None) => syn::MacroDelimiter::Brace(syn::token::Brace(span)),
+        (Delimiter::Parenthesis, Some(_)) => syn::MacroDelimiter::Paren(syn::token::Paren(span)),
+        (Delimiter::Bracket, Some(_)) => syn::MacroDelimiter::Bracket(syn::token::Bracket(span)),
+        _ => return None,
+    };
+    let TokenTree::Punct(bang) = &body[n - 2] else {
+        return None;
+    };
+    if bang.as_char() != '!' {
+        return None;
+    }
+    // The path, read backwards: word (`::` word)*.
+    let mut start = n - 2;
+    let mut words = Vec::new();
+    let mut seps = Vec::new();
+    loop {
+        let Some(TokenTree::Ident(id)) = body[..start].last() else {
+            return None;
+        };
+        if !plain_word(&body[start - 1])
+            && !matches!(id.to_string().as_str(), "crate" | "self" | "super" | "Self")
+        {
+            return None;
+        }
+        words.push(id.clone());
+        start -= 1;
+        match (start >= 2).then(|| (&body[start - 2], &body[start - 1])) {
+            Some((TokenTree::Punct(a), TokenTree::Punct(b)))
+                if a.as_char() == ':'
+                    && b.as_char() == ':'
+                    && a.spacing() == proc_macro2::Spacing::Joint =>
+            {
+                seps.push(syn::Token![::]([a.span(), b.span()]));
+                start -= 2;
+            }
+            _ => break,
+        }
+    }
+    // A `:` right before the path would make it part of something else.
+    if start > 0 && is_punct(&body[start - 1], ':') {
+        return None;
+    }
+    let mut path = syn::Path {
+        leading_colon: None,
+        segments: syn::punctuated::Punctuated::new(),
+    };
+    let mut seps = seps.into_iter().rev();
+    for (i, id) in words.into_iter().rev().enumerate() {
+        if i > 0 {
+            path.segments.push_punct(seps.next()?);
+        }
+        path.segments.push_value(syn::PathSegment::from(id));
+    }
+    let mac = syn::ItemMacro {
+        attrs: Vec::new(),
+        ident: None,
+        mac: syn::Macro {
+            path,
+            bang_token: syn::Token![!](bang.span()),
+            delimiter,
+            tokens: g.stream(),
+        },
+        semi_token: semi.map(|p| syn::Token![;](p.span())),
+    };
+    Some((start, mac))
 }
 
 /// `tokens` parsed as items followed by outer attributes (`#[..]`); the first piece of an
@@ -1370,6 +1475,56 @@ mod tests {
             seen += 1;
         }
         assert_eq!(seen, 3);
+    }
+
+    #[test]
+    fn trailing_invocations_built_give_what_parsing_gives() {
+        // Each expansion ending in an invocation gives, with the invocation built from its
+        // tokens, the items that parsing all the tokens gives; the others are left to the parser.
+        let built = [
+            "inner! { a b c }",
+            "inner!(a, b);",
+            "inner![a];",
+            "crate::inner! { x }",
+            "a::b::inner!(x);",
+            "self::inner! {}",
+            "fn f() {} struct S; inner! { fn g() {} }",
+            "#![allow(x)] use a::b; impl S { fn c(&self) {} } m::inner!(1, 2);",
+        ];
+        for src in built {
+            let tokens: Vec<TokenTree> = src.parse::<TokenStream>().unwrap().into_iter().collect();
+            let fast = items_ending_in_invocation(&tokens).expect(src);
+            let whole = syn::parse_str::<syn::File>(src).unwrap().items;
+            let text = |items: &[Item]| quote::quote!(#(#items)*).to_string();
+            assert_eq!(text(&fast), text(&whole), "{src}");
+            let Some(Item::Macro(m)) = fast.last() else {
+                panic!("{src}")
+            };
+            let Some(Item::Macro(w)) = whole.last() else {
+                panic!("{src}")
+            };
+            assert_eq!(m.semi_token.is_some(), w.semi_token.is_some(), "{src}");
+            assert_eq!(
+                m.mac.path.segments.len(),
+                w.mac.path.segments.len(),
+                "{src}"
+            );
+        }
+        let left = [
+            "inner!(a)",
+            "inner! { a };",
+            "#[cfg(x)] inner! { a }",
+            "pub inner! { a }",
+            "::inner! { a }",
+            "macro_rules! inner { () => {} }",
+            "static X: u8 = inner![a];",
+            "r#inner! { a }",
+            "fn f() {} + inner! {}",
+        ];
+        for src in left {
+            let tokens: Vec<TokenTree> = src.parse::<TokenStream>().unwrap().into_iter().collect();
+            assert!(items_ending_in_invocation(&tokens).is_none(), "{src}");
+        }
     }
 
     #[test]
