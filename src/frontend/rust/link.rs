@@ -776,13 +776,16 @@ fn linker<'p>(plan: &'p ProgramPlan, irs: &'p [Option<FileIr>], kb: &'p KbView<'
 /// ([`FileIr::deferred`]), per file: those of a runtime, a handle or a runtime-bound resource
 /// for a local, and those with a knowledge-base method of that name for a receiver. A span
 /// start noted twice (code a macro expanded) gets no hint.
-pub fn type_hints(
-    plan: &ProgramPlan,
-    irs: &[Option<FileIr>],
-    kb: &KbView<'_>,
-) -> Vec<Option<crate::frontend::rust::ir::TypeHints>> {
+pub fn type_hints<'p>(
+    plan: &'p ProgramPlan,
+    irs: &'p [Option<FileIr>],
+    kb: &'p KbView<'p>,
+) -> Hints<'p> {
     if irs.iter().flatten().all(|ir| ir.deferred.is_empty()) {
-        return vec![None; irs.len()];
+        return Hints {
+            files: vec![None; irs.len()],
+            linker: None,
+        };
     }
     let l = linker(plan, irs, kb);
     let mut out = Vec::with_capacity(irs.len());
@@ -815,12 +818,45 @@ pub fn type_hints(
         }
         out.push((!hints.is_empty()).then_some(hints));
     }
-    out
+    Hints {
+        files: out,
+        linker: Some(l),
+    }
+}
+
+/// The type hints of a program's files ([`type_hints`]), with the linker that found them:
+/// when no file is lowered again, it links the program without being built a second time.
+pub struct Hints<'p> {
+    /// The hints of each file (`None`: nothing to lower again).
+    pub files: Vec<Option<crate::frontend::rust::ir::TypeHints>>,
+    linker: Option<Linker<'p>>,
+}
+
+impl Hints<'_> {
+    /// Links the files the hints were found in, as [`link`] does (none of them was lowered
+    /// again since).
+    pub fn link(self, plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Program {
+        match self.linker {
+            Some(l) => {
+                // Return types and struct literals are computed on demand: what finding the
+                // hints computed is dropped, so that linking computes them as a new linker does.
+                l.rets.borrow_mut().clear();
+                *l.literals.borrow_mut() = None;
+                link_with(l)
+            }
+            None => link(plan, irs, kb),
+        }
+    }
 }
 
 /// Links the lowered files of one program (`None` for files that failed) into a [`Program`].
 pub fn link(plan: &ProgramPlan, irs: &[Option<FileIr>], kb: &KbView<'_>) -> Program {
-    let mut l = linker(plan, irs, kb);
+    link_with(linker(plan, irs, kb))
+}
+
+/// Links the program of the linker `l` (see [`link`]).
+fn link_with(mut l: Linker<'_>) -> Program {
+    let plan = l.plan;
     let n = plan.files.len();
     let bound = l.bound_types();
 

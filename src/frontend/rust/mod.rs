@@ -323,19 +323,14 @@ pub fn lower_each<R: Send>(
             return None;
         }
         drop(t);
-        let mut results = results;
         let t = crate::timing::phase("relower", what);
+        let (mut irs, mut file_problems): (Vec<Option<FileIr>>, Vec<Option<Problem>>) =
+            results.into_iter().unzip();
         // Files with values whose library type only linking tells are lowered again
         // knowing it, as if it had been known at once.
-        let hints = {
-            let irs: Vec<Option<FileIr>> = results.iter_mut().map(|(ir, _)| ir.take()).collect();
-            let hints = link::type_hints(plan, &irs, &view);
-            for ((slot, _), ir) in results.iter_mut().zip(irs) {
-                *slot = ir;
-            }
-            hints
-        };
+        let hints = link::type_hints(plan, &irs, &view);
         let again: Vec<(usize, Lowering)> = hints
+            .files
             .par_iter()
             .enumerate()
             .filter_map(|(f, h)| {
@@ -349,11 +344,18 @@ pub fn lower_each<R: Send>(
                 ))
             })
             .collect();
-        for (f, r) in again {
-            results[f] = r;
-        }
+        // The linker that found no file to lower again links the program as it is.
+        let hints = if again.is_empty() {
+            Some(hints)
+        } else {
+            drop(hints);
+            for (f, (ir, problem)) in again {
+                irs[f] = ir;
+                file_problems[f] = problem;
+            }
+            None
+        };
         drop(t);
-        let mut irs = Vec::with_capacity(results.len());
         let mut problems: Vec<Problem> = plan
             .manifest_problems
             .iter()
@@ -366,12 +368,12 @@ pub fn lower_each<R: Send>(
                 limit: true,
             })
             .collect();
-        for (ir, problem) in results {
-            irs.push(ir);
-            problems.extend(problem);
-        }
+        problems.extend(file_problems.into_iter().flatten());
         let t = crate::timing::phase("link", what);
-        let program = link::link(plan, &irs, &view);
+        let program = match hints {
+            Some(hints) => hints.link(plan, &irs, &view),
+            None => link::link(plan, &irs, &view),
+        };
         drop(irs);
         drop(t);
         Some(each(Lowered { program, problems }))
