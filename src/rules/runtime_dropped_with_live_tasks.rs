@@ -303,7 +303,8 @@ fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         if f.is_test || f.diverges || waits_for_everything(program, fid) {
             continue;
         }
-        for (i, ev) in f.events.iter().enumerate() {
+        for (i, (sf, si)) in spawns_in_place(program, fid) {
+            let ev = &program.func(sf).events[si];
             let EventKind::Run {
                 how: RunKind::Spawn,
                 runtime,
@@ -320,7 +321,7 @@ fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                     owned_here(program, facts, fid, &f.events[..i], *v),
                 ),
                 // A runtime made in this very body and kept in a field of a value it owns.
-                RuntimeRef::Unknown if f.language == Language::Rust => {
+                RuntimeRef::Unknown if f.language == Language::Rust && sf == fid => {
                     let Some(o) = sole_runtime(facts, fid, i) else {
                         continue;
                     };
@@ -335,15 +336,20 @@ fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                 matches!(&e.kind, EventKind::RuntimeClose { runtime, .. } if acts_on(facts, fid, j, runtime, rt))
             });
             if !built_here
-                || !facts.reached(program, fid, ev)
+                || !facts.reached(program, sf, ev)
                 || closed_before
                 || !detached(program, *handle)
                 || !finite_visible_work(program, *body)
             {
                 continue;
             }
+            // A handle kept in a binding (a local of its own, or a collection) that nothing
+            // reads again is waited by nobody: a `block_on` of other work lets the task run
+            // only as long as that work does, and the runtime's end then cancels it.
+            let kept_unread =
+                f.language == Language::Rust && matches!(handle, HandleFate::Bound(_));
             // The first end of the runtime that exists in a build where the spawn does.
-            let spawn_when = ev.when;
+            let spawn_when = f.events[i].when;
             let end = f.events[i + 1..]
                 .iter()
                 .enumerate()
@@ -353,7 +359,9 @@ fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                         how: RunKind::BlockOn,
                         runtime,
                         ..
-                    } if acts_on(facts, fid, i + 1 + j, runtime, rt) => Some(None),
+                    } if !kept_unread && acts_on(facts, fid, i + 1 + j, runtime, rt) => {
+                        Some(None)
+                    }
                     EventKind::RuntimeClose { runtime, .. }
                         if acts_on(facts, fid, i + 1 + j, runtime, rt) =>
                     {
@@ -365,10 +373,54 @@ fn local_runtimes(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
                     _ => None,
                 });
             if let Some(Some(end)) = end {
-                out.push(report(program, facts, (fid, i), fid, Some(end)));
+                out.push(report(program, facts, (sf, si), fid, Some(end)));
             }
         }
     }
+}
+
+/// The spawns that run as part of body `fid`, each with the index of the event of `fid` where
+/// it happens: its own, at their place, and those of the closures it calls in place
+/// (`(1..n).for_each(|i| tasks.push(rt.spawn(..)))`, two levels deep), at the event that runs
+/// the closure.
+fn spawns_in_place(program: &Program, fid: FnId) -> Vec<(usize, At)> {
+    let mut out = Vec::new();
+    for (i, ev) in program.func(fid).events.iter().enumerate() {
+        match &ev.kind {
+            EventKind::Run {
+                how: RunKind::Spawn,
+                ..
+            } => out.push((i, (fid, i))),
+            EventKind::Run {
+                how: RunKind::Inline,
+                body,
+                ..
+            } if program.func(fid).language == Language::Rust => {
+                let mut bodies = vec![(*body, 0u8)];
+                while let Some((b, depth)) = bodies.pop() {
+                    if program.func(b).kind != FnKind::Closure {
+                        continue;
+                    }
+                    for (j, e) in program.func(b).events.iter().enumerate() {
+                        match &e.kind {
+                            EventKind::Run {
+                                how: RunKind::Spawn,
+                                ..
+                            } => out.push((i, (b, j))),
+                            EventKind::Run {
+                                how: RunKind::Inline,
+                                body: inner,
+                                ..
+                            } if depth < 1 => bodies.push((*inner, depth + 1)),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The detached Rust tasks a call of `f` leaves on runtime objects, through the calls it makes

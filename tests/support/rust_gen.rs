@@ -3055,6 +3055,162 @@ fn undriven_local_set_programs(out: &mut Vec<Program>) {
     }
 }
 
+/// Where join handles are kept: `(name, declaration, the statement that keeps the handle of
+/// `SPAWN`, the statements that wait for every kept handle, those that abort them)`. `SPAWN`
+/// spawns `send(n)`; a closure that pushes the handles captures the collection.
+const TASK_STORAGES: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "vec",
+        "    let mut tasks = Vec::new();\n",
+        "    for n in 1..3 {\n        tasks.push(SPAWN); @@\n    }\n",
+        "for t in tasks {\n            t.await.unwrap();\n        }\n",
+        "for t in &tasks {\n        t.abort();\n    }\n",
+    ),
+    (
+        "vec_deque",
+        "    let mut tasks = std::collections::VecDeque::new();\n",
+        "    let n = 1;\n    tasks.push_back(SPAWN); @@\n",
+        "futures::future::join_all(tasks).await;\n",
+        "tasks.iter().for_each(|t| t.abort());\n",
+    ),
+    (
+        "hash_map",
+        "    let mut tasks = std::collections::HashMap::new();\n",
+        "    for n in 1..3 {\n        tasks.insert(n, SPAWN); @@\n    }\n",
+        "for (_, t) in tasks {\n            t.await.unwrap();\n        }\n",
+        "for t in tasks.values() {\n        t.abort();\n    }\n",
+    ),
+    (
+        "option",
+        "",
+        "    let n = 1;\n    let tasks = Some(SPAWN); @@\n",
+        "if let Some(t) = tasks {\n            t.await.unwrap();\n        }\n",
+        "if let Some(t) = &tasks {\n        t.abort();\n    }\n",
+    ),
+    (
+        "tuple",
+        "",
+        "    let n = 1;\n    let tasks = (SPAWN, n); @@\n",
+        "tasks.0.await.unwrap();\n",
+        "tasks.0.abort();\n",
+    ),
+    (
+        "closure_capture",
+        "    let mut tasks = Vec::new();\n",
+        "    (1..3).for_each(|n| tasks.push(SPAWN)); @@\n",
+        "for t in tasks {\n            t.await.unwrap();\n        }\n",
+        "for t in &tasks {\n        t.abort();\n    }\n",
+    ),
+];
+
+/// How the runtime the tasks run on ends: `(name, the spawn, the statements that end it)`.
+/// `#[tokio::main]` ends it when `main` returns; the others own a runtime and run other work on
+/// it with `block_on` first, which lets the tasks run only as long as that work does.
+const TASK_RUNTIME_ENDS: &[(&str, &str, &str)] = &[
+    ("drop", "rt.spawn(send(n))", "    drop(rt);\n"),
+    ("scope_end", "rt.spawn(send(n))", ""),
+    (
+        "shutdown",
+        "rt.spawn(send(n))",
+        "    rt.shutdown_background();\n",
+    ),
+    ("tokio_main", "tokio::spawn(send(n))", ""),
+];
+
+/// Where the spawning code sits: in `main`'s own body, in a function of another module, in a
+/// method.
+const TASK_PLACEMENTS: &[&str] = &["same_fn", "helper_module", "method"];
+
+/// Join handles kept in a collection, an `Option`, a tuple, or a collection that a closure
+/// fills, while the runtime ends with no wait for them: a `block_on` of other work is no wait.
+/// Twins wait for them through what keeps them, or abort them.
+fn stored_task_programs(out: &mut Vec<Program>) {
+    for (storage, decl, keep, wait, abort) in TASK_STORAGES {
+        for (end_name, spawn, end) in TASK_RUNTIME_ENDS {
+            let tokio_main = *end_name == "tokio_main";
+            for placement in TASK_PLACEMENTS {
+                for fate in ["bug", "awaited", "aborted"] {
+                    let twin = fate != "bug";
+                    let mut keep = keep.replace("SPAWN", spawn);
+                    if twin {
+                        keep = keep.replace(" @@", "");
+                    }
+                    let after = match (fate, tokio_main) {
+                        ("awaited", true) => {
+                            format!("    {}", wait.replace("\n        ", "\n    "))
+                        }
+                        ("awaited", false) => {
+                            format!("    rt.block_on(async move {{\n        {wait}    }});\n")
+                        }
+                        ("aborted", _) => format!("    {abort}"),
+                        _ => String::new(),
+                    };
+                    let body = if tokio_main {
+                        format!("{decl}{keep}    send(0).await;\n{after}    println!(\"done\");\n")
+                    } else {
+                        format!(
+                            "    let rt = tokio::runtime::Runtime::new().unwrap();\n{decl}{keep}    rt.block_on(send(0));\n{after}{end}    println!(\"done\");\n"
+                        )
+                    };
+                    let (asy, aw) = if tokio_main {
+                        ("async ", ".await")
+                    } else {
+                        ("", "")
+                    };
+                    let entry = if tokio_main {
+                        "#[tokio::main]\nasync fn main()"
+                    } else {
+                        "fn main()"
+                    };
+                    let send = "async fn send(n: u32) -> u32 {\n    tokio::time::sleep(std::time::Duration::from_millis(5)).await;\n    n\n}\n";
+                    let files = match *placement {
+                        "same_fn" => main_crate(format!(
+                            "//! Generated program.\n\n{send}\n{entry} {{\n{body}}}\n"
+                        )),
+                        "helper_module" => vec![
+                            ("Cargo.toml".to_string(), cargo_toml("scen", "")),
+                            (
+                                "src/main.rs".to_string(),
+                                format!(
+                                    "//! Generated program.\n\nmod jobs;\n\n{entry} {{\n    jobs::run(){aw};\n}}\n"
+                                ),
+                            ),
+                            (
+                                "src/jobs.rs".to_string(),
+                                format!(
+                                    "//! The jobs.\n\n{send}\npub {asy}fn run() {{\n{body}}}\n"
+                                ),
+                            ),
+                        ],
+                        _ => {
+                            let body = body.replace("\n    ", "\n        ");
+                            main_crate(format!(
+                                "//! Generated program.\n\n{send}\nstruct Batch;\n\nimpl Batch {{\n    {asy}fn run(&self) {{\n    {body}    }}\n}}\n\n{entry} {{\n    Batch.run(){aw};\n}}\n"
+                            ))
+                        }
+                    };
+                    let dims = vec![
+                        ("class", "runtime-dropped-with-live-tasks".to_string()),
+                        ("task_storage", storage.to_string()),
+                        ("task_placement", placement.to_string()),
+                        ("runtime_end", end_name.to_string()),
+                        (
+                            "twin",
+                            if twin {
+                                format!("correct_{fate}")
+                            } else {
+                                "bug".to_string()
+                            },
+                        ),
+                    ];
+                    let rule = (!twin).then_some("runtime-dropped-with-live-tasks");
+                    out.push(Program::new("rust", dims, rule, files));
+                }
+            }
+        }
+    }
+}
+
 /// Every generated Rust program.
 pub fn generate() -> Vec<Program> {
     let mut out = Vec::new();
@@ -3075,5 +3231,6 @@ pub fn generate() -> Vec<Program> {
     guard_overwrite_programs(&mut out);
     local_set_programs(&mut out);
     undriven_local_set_programs(&mut out);
+    stored_task_programs(&mut out);
     out
 }

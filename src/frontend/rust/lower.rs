@@ -155,6 +155,10 @@ struct Binding {
     read: Option<(u32, u32)>,
     /// The expression a `let` binds the local to (`let res = l.accept().await;`).
     init: Option<Span>,
+    /// How often an untracked local is read other than to store into it or look at it
+    /// (`v.push(x)`, `v.len()`): a container that join handles are put into later was read
+    /// before, which may wait for them on a later turn of a loop.
+    mentions: u32,
 }
 
 /// An owned local whose value is dropped where it dies, unless it is moved away first.
@@ -492,6 +496,7 @@ pub fn lower_file(cx: &FileCtx<'_>, file: &syn::File) -> FileIr {
         channel_places: Vec::new(),
         sending: None,
         completions: Vec::new(),
+        clones: Vec::new(),
         aliases: aliases::Aliases::default(),
     };
     l.ir.modules.push(ModuleIr::default());
@@ -548,7 +553,9 @@ struct Lowerer<'a, 'c> {
     /// Channels bound by `let (tx, rx) = ..channel()`: (sender name, receiver name).
     channels: Vec<(String, String)>,
     /// Spawns whose task ends by sending on a sender: (sender name, body, `Run` event index).
-    completions: Vec<(String, u32, u32)>,
+    completions: Vec<(String, u32, u32, bool)>,
+    /// Locals bound to a clone of another (`let s = sem.clone();`), as (clone, original).
+    clones: Vec<(String, String)>,
     /// The place of the value a pattern being bound destructures.
     pat_place: Option<Place>,
     /// Where the local being bound is bound (see `bind_owned_at`), for its drop slot.
@@ -778,6 +785,97 @@ impl<'a, 'c> Lowerer<'a, 'c> {
         None
     }
 
+    /// The binding that `id` names, with the index of its body on the stack.
+    fn lookup_ident_mut(&mut self, id: &syn::Ident) -> Option<(usize, &mut Binding)> {
+        for (i, st) in self.stack.iter_mut().enumerate().rev() {
+            let boundary = st.boundary;
+            for sc in st.scopes.iter_mut().rev() {
+                if let Some(b) = sc.bindings.iter_mut().rev().find(|b| id == b.name.as_str()) {
+                    return Some((i, b));
+                }
+            }
+            if boundary {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Counts a read of the untracked local that `id` names (see [`Binding::mentions`]).
+    fn mention(&mut self, id: &syn::Ident) {
+        if let Some((_, b)) = self.lookup_ident_mut(id) {
+            b.mentions = b.mentions.saturating_add(1);
+        }
+    }
+
+    /// Whether `e` names a local that holds join handles or may come to: an untracked one, or
+    /// one already tracked as holding tasks.
+    fn holds_tasks(&self, e: &Expr) -> bool {
+        let Expr::Path(p) = strip(e) else {
+            return false;
+        };
+        let Some(id) = p.path.get_ident() else {
+            return false;
+        };
+        match self.lookup_ident(id) {
+            Some((_, b)) => match b.origin {
+                Origin::None => !b.param,
+                Origin::Var(v) => self.var_kind(v) == VarKind::Task,
+                _ => false,
+            },
+            None => false,
+        }
+    }
+
+    /// `handles.push(rt.spawn(..))`, `tasks.insert(k, tokio::spawn(..))`: a local collection
+    /// keeps the join handles of the spawns in `pend`. The local is tracked from here on as a
+    /// holder of tasks, their handles bound to it, so that a later read of it (a loop over
+    /// it, `join_all(handles)`, a move into a body that awaits it) may wait for them and a
+    /// local that only ever receives them keeps nobody waiting. A read before the first
+    /// store counts as well: on a later turn of a loop it comes after the store.
+    fn keep_tasks_in(&mut self, recv: &Expr, pend: &[Pending]) {
+        if !pend.iter().any(|p| p.kind == PendKind::Spawn) {
+            return;
+        }
+        let Expr::Path(p) = strip(recv) else { return };
+        let Some(id) = p.path.get_ident() else { return };
+        let Some((at, b)) = self.lookup_ident(id) else {
+            return;
+        };
+        let var = match b.origin {
+            Origin::Var(v) if self.var_kind(v) == VarKind::Task => v,
+            Origin::None if !b.param => {
+                let (name, mentions) = (b.name.clone(), b.mentions);
+                let owner = self.stack[at].id;
+                let span = self.sp_ident(id, name.len());
+                self.ir.vars.push(VarIr {
+                    name,
+                    owner,
+                    span,
+                    kind: VarKind::Task,
+                    reads: mentions,
+                    consumed: mentions > 0,
+                    fresh: false,
+                });
+                self.var_flags.push(0);
+                let v = self.ir.vars.len() as u32 - 1;
+                if let Some((_, b)) = self.lookup_ident_mut(id) {
+                    b.origin = Origin::Var(v);
+                }
+                v
+            }
+            _ => return,
+        };
+        for p in pend.iter().filter(|p| p.kind == PendKind::Spawn) {
+            if let Some(ev) = self.ir.fns[p.f as usize].events.get_mut(p.ev as usize)
+                && let FKind::Model(EventKind::Run { handle, .. }) = &mut ev.kind
+                && *handle == HandleFate::Kept
+            {
+                *handle = HandleFate::Bound(VarId(var));
+            }
+        }
+    }
+
     /// Marks the binding that `id` names as holding a handle in non-blocking mode.
     fn mark_nonblocking(&mut self, id: &syn::Ident) {
         for st in self.stack.iter_mut().rev() {
@@ -811,6 +909,7 @@ impl<'a, 'c> Lowerer<'a, 'c> {
                 nonblocking: false,
                 read: self.pat_read,
                 init: None,
+                mentions: 0,
             });
         }
     }
@@ -1181,6 +1280,13 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             }
             Pat::Ident(pi) if pi.subpat.is_none() => {
                 let name = pi.ident.to_string();
+                if let Some(of) = l
+                    .init
+                    .as_ref()
+                    .and_then(|i| completion::cloned_from(&i.expr))
+                {
+                    self.clones.push((name.clone(), of));
+                }
                 let span = self.sp_ident(&pi.ident, name.len());
                 let owned = pi.by_ref.is_none();
                 let nonblocking = val.nonblocking;
@@ -1429,19 +1535,26 @@ impl<'a, 'c> Lowerer<'a, 'c> {
 
     fn lower_expr_inner(&mut self, e: &Expr) -> Val {
         match e {
+            // An array or a tuple holds the join handles of the spawns among its elements.
             Expr::Array(a) => {
+                let mut out = Val::default();
                 for x in &a.elems {
-                    self.lower_expr(x);
+                    let v = self.lower_expr(x);
+                    out.pend
+                        .extend(v.pend.into_iter().filter(|p| p.kind == PendKind::Spawn));
                     self.escape_if_runtime(x);
                 }
-                Val::default()
+                out
             }
             Expr::Tuple(t) => {
+                let mut out = Val::default();
                 for x in &t.elems {
-                    self.lower_expr(x);
+                    let v = self.lower_expr(x);
+                    out.pend
+                        .extend(v.pend.into_iter().filter(|p| p.kind == PendKind::Spawn));
                     self.escape_if_runtime(x);
                 }
-                Val::default()
+                out
             }
             Expr::Assign(a) => {
                 let right = self.lower_expr(&a.right);
@@ -1966,6 +2079,8 @@ impl<'a, 'c> Lowerer<'a, 'c> {
             let span = self.sp_ident(id, len);
             if let Origin::Var(v) = origin {
                 self.read_var(at, v, span);
+            } else if matches!(origin, Origin::None) && !std::mem::take(&mut self.inspect_only) {
+                self.mention(id);
             }
             if let Some(s) = slot {
                 self.use_slot(at, s, borrowing);

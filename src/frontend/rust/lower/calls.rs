@@ -7,7 +7,7 @@ use syn::Expr;
 use syn::punctuated::Punctuated;
 use syn::token::Comma;
 
-use super::flow::{inspects, lazily, moves_out, projects, stores, uses};
+use super::flow::{fills_or_counts, inspects, lazily, moves_out, projects, stores, uses};
 use super::typing::{self, ctor_fallback, ret_of};
 use super::{CLOSED, Lowerer, Origin, PendKind, Val, asserts, last_seg, parent_path, strip};
 use crate::frontend::rust::ir::{Anchor, FKind, ItemIr, Target, TypeRef};
@@ -793,7 +793,10 @@ impl<'a> Lowerer<'a, '_> {
     fn lower_receiver(&mut self, m: &syn::ExprMethodCall) -> Val {
         // Looking at a handle is not waiting for it (aborting it ends the task on purpose).
         let bare = matches!(strip(&m.receiver), Expr::Path(_));
-        self.inspect_only = bare && (m.method == "is_finished" || m.method == "id");
+        self.inspect_only = bare
+            && (m.method == "is_finished"
+                || m.method == "id"
+                || (self.holds_tasks(&m.receiver) && fills_or_counts(&m.method.to_string())));
         self.borrowing = bare;
         let recv = self.lower_expr(&m.receiver);
         self.inspect_only = false;
@@ -947,6 +950,7 @@ impl<'a> Lowerer<'a, '_> {
         let maybe_library =
             matches!(recv.ty.peel(), TypeRef::Deferred(_)) && uses_here && !stores(&name);
         let mut arg_uses = Vec::new();
+        let mut kept = Vec::new();
         let mut places = vec![recv.place];
         for a in &m.args {
             match (&static_init, strip(a)) {
@@ -972,6 +976,9 @@ impl<'a> Lowerer<'a, '_> {
                 }
                 _ => {
                     let v = self.lower_arg(a, None);
+                    if fills_or_counts(&name) {
+                        kept.extend(v.pend.iter().copied());
+                    }
                     // A value handed to a library method that neither keeps nor inspects it
                     // (`query.execute(&pool)`) is used by it.
                     if let Some(p) = v.place
@@ -995,6 +1002,9 @@ impl<'a> Lowerer<'a, '_> {
             }
         }
         let mut out = Val::default();
+        if !kept.is_empty() && !cell_method {
+            self.keep_tasks_in(&m.receiver, &kept);
+        }
         if let Some(p) = recv.place
             && !bound
         {
@@ -1279,11 +1289,13 @@ impl<'a> Lowerer<'a, '_> {
                     if how == RunKind::Spawn && !container {
                         self.pend(at, PendKind::Spawn, &mut out);
                         self.made(at, span, &mut out);
-                        if let Some(tx) = body_idx
-                            .and_then(|i| args.iter().nth(i))
-                            .and_then(|b| super::completion::last_send(b, self.cx.kb))
+                        let body = body_idx.and_then(|i| args.iter().nth(i));
+                        if let Some(tx) =
+                            body.and_then(|b| super::completion::last_send(b, self.cx.kb))
                         {
-                            self.note_completion(tx, at);
+                            self.note_completion(tx, at, false);
+                        } else if let Some(s) = body.and_then(super::completion::last_signal) {
+                            self.note_completion(s, at, true);
                         }
                     }
                     // What the body returns is what joining its handle gives back

@@ -94,6 +94,7 @@ impl Lowerer<'_, '_> {
             nonblocking: false,
             read: self.pat_read,
             init: None,
+            mentions: 0,
         });
     }
 

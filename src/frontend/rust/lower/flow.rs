@@ -89,6 +89,15 @@ pub(super) fn moves_out(name: &str) -> bool {
     )
 }
 
+/// Whether a method call on a collection only puts an element in or counts them (`push`,
+/// `insert`, `len`): neither waits for nor hands on what the collection holds.
+pub(super) fn fills_or_counts(name: &str) -> bool {
+    matches!(
+        name,
+        "push" | "push_back" | "push_front" | "insert" | "len" | "is_empty"
+    )
+}
+
 /// Whether a method call only looks at its receiver (`is_some`, `len`).
 pub(super) fn inspects(name: &str) -> bool {
     INSPECTIONS.binary_search(&name).is_ok()
