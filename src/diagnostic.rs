@@ -178,6 +178,32 @@ pub fn merge_groups(findings: &mut Vec<Finding>) {
     findings.retain(|_| k.next().unwrap_or(true));
 }
 
+/// Tells the findings of one rule at the very same place as one: code a macro stamps out
+/// several times (one function per invocation) reaches the same span once per copy. The first
+/// keeps its story and gains the labels of the others that it does not have yet.
+pub fn merge_same_place(findings: &mut Vec<Finding>) {
+    let mut keep = vec![true; findings.len()];
+    for i in 0..findings.len() {
+        let (rule, expected, span) = (findings[i].rule, findings[i].expected, findings[i].primary);
+        let Some(j) = (0..i).find(|&j| {
+            let f = &findings[j];
+            keep[j] && f.rule == rule && f.expected == expected && f.primary == span
+        }) else {
+            continue;
+        };
+        keep[i] = false;
+        let labels = std::mem::take(&mut findings[i].labels);
+        let target = &mut findings[j];
+        for label in labels {
+            if !target.labels.iter().any(|l| l.span == label.span) {
+                target.labels.push(label);
+            }
+        }
+    }
+    let mut k = keep.into_iter();
+    findings.retain(|_| k.next().unwrap_or(true));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -523,6 +523,10 @@ pub enum ImplOf {
     /// Every impl in the program, once the program installs a value of the trait
     /// (a logger: a process has one, installed once).
     Installed,
+    /// The arguments a formatting macro formats (`println!("{}", x)`, `{x}` captured by the
+    /// format string): `Display::fmt` of each one a `{}` formats, `Debug::fmt` of each one a
+    /// `{:?}` formats. The entry's trait and method name the first.
+    FormatArgs,
 }
 
 /// A derive macro that implements a trait by calling the same trait method of every field's

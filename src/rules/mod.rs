@@ -251,6 +251,7 @@ pub fn run(
         }
     }
     crate::diagnostic::merge_groups(&mut out);
+    crate::diagnostic::merge_same_place(&mut out);
     out
 }
 

@@ -92,6 +92,24 @@ fn closed_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
             }
         }
     }
+    // A loop that another thread runs (`Thread(target=loop.run_forever)`) runs the tasks
+    // submitted to it while the code that submits them goes on: whether one is still pending
+    // when the loop is closed is a matter of timing the program does not show.
+    let threaded = on_other_threads(program);
+    closed.retain(|&o| {
+        !program.fns().any(|(fid, f)| {
+            threaded[fid.0 as usize]
+                && f.events.iter().enumerate().any(|(i, ev)| {
+                    matches!(
+                        ev.kind,
+                        EventKind::Run {
+                            how: RunKind::BlockOn,
+                            ..
+                        } | EventKind::BlockingEntry { .. }
+                    ) && flow.subject(fid, i).iter().any(|(x, _)| *x == o)
+                })
+        })
+    });
     if closed.is_empty() {
         return;
     }
@@ -156,6 +174,45 @@ fn closed_loops(program: &Program, facts: &Facts, out: &mut Vec<Finding>) {
         };
         out.push(report(program, facts, spawn, spawn.0, Some(c.span)));
     }
+}
+
+/// The functions that run on a thread the program starts (`std::thread::spawn`,
+/// `threading.Thread`): the threads' bodies and what they call or run in place.
+fn on_other_threads(program: &Program) -> Vec<bool> {
+    let mut seen = vec![false; program.functions.len()];
+    let mut work: Vec<FnId> = Vec::new();
+    for (_, f) in program.fns() {
+        for ev in &f.events {
+            if let EventKind::Run {
+                how: RunKind::Thread,
+                body,
+                ..
+            } = ev.kind
+                && !std::mem::replace(&mut seen[body.0 as usize], true)
+            {
+                work.push(body);
+            }
+        }
+    }
+    while let Some(f) = work.pop() {
+        for ev in &program.func(f).events {
+            let next: &[FnId] = match &ev.kind {
+                EventKind::Call { callees, .. } => callees,
+                EventKind::Run {
+                    how: RunKind::Inline | RunKind::Future,
+                    body,
+                    ..
+                } => std::slice::from_ref(body),
+                _ => &[],
+            };
+            for &c in next {
+                if !std::mem::replace(&mut seen[c.0 as usize], true) {
+                    work.push(c);
+                }
+            }
+        }
+    }
+    seen
 }
 
 /// What `fid` does to the loop; `reaches` tells the functions whose summary may not be empty.

@@ -7,6 +7,7 @@ use ruff_text_size::TextRange;
 
 use super::calls::{Callee, Recv};
 use super::exprs::{Dest, Val};
+use super::imports::dotted;
 use super::ir::{AttrCreate, AttrDef, Def, Pending, RefKind};
 use super::lower::{Lowerer, NameRes, ScopeKind};
 use crate::kb::{Api, Concept};
@@ -497,9 +498,21 @@ impl<'a> Lowerer<'a> {
                     },
                 );
             }
-            Recv::SelfAttr(p) => {
-                self.pending_ref(range, p, RefKind::Value);
-            }
+            // A method the knowledge base names a state check of some type (`set` of
+            // `asyncio.Event`) goes with the path: the linker, which knows the attribute's
+            // type, tells whether the call touches the loop.
+            Recv::SelfAttr(p) => match callee.method {
+                Some(m)
+                    if self
+                        .cx
+                        .kb
+                        .state_method(crate::model::Language::Python, m)
+                        .is_some() =>
+                {
+                    self.pending_ref(range, &dotted(p, m), RefKind::Value);
+                }
+                _ => self.pending_ref(range, p, RefKind::Value),
+            },
             Recv::Fixture(n) => {
                 self.pending_fixture(range, n, RefKind::Value);
             }

@@ -2426,13 +2426,10 @@ impl<'a> Linker<'a> {
                         }
                     }
                     (Target::Global(_), 0, RefKind::HandedOn) => {}
-                    // A state check (`session.closed`) reads a flag, not the resource's loop.
-                    (Target::Global(_), 1, k)
-                        if *k != RefKind::Close
-                            && kb
-                                .lookup_method_name(Language::Python, last())
-                                .iter()
-                                .any(|a| a.concept == Concept::StateCheck) => {}
+                    // A state check (`session.closed`, `event.set()`) reads or sets a flag, not
+                    // the resource's loop: by the global's type when it has one, else by name.
+                    (Target::Global(g), 1, k)
+                        if *k != RefKind::Close && self.checks_state(g, last(), kb) => {}
                     (Target::Global(g), _, k) => {
                         let resource = ResourceRef::Global(g);
                         if *k == RefKind::Close || closes() {
@@ -2515,6 +2512,36 @@ impl<'a> Linker<'a> {
                         },
                     );
                 }
+            }
+        }
+    }
+
+    /// Whether calling or reading `member` of the resource kept in global `g` is a state check
+    /// of its type (`set` of an `asyncio.Event`), or, when the global's type is not known yet
+    /// (an attribute a dataclass field's factory fills), of some type.
+    fn checks_state(&self, g: GlobalId, member: &str, kb: &Kb) -> bool {
+        let api = self
+            .glob_off
+            .partition_point(|&off| off <= g.0)
+            .checked_sub(1)
+            .and_then(|fi| {
+                self.files[fi]
+                    .globals
+                    .get((g.0 - self.glob_off[fi]) as usize)
+            })
+            .map(|global| global.api.as_str())
+            .filter(|api| !api.is_empty());
+        match api {
+            Some(api) => kb
+                .lookup(Language::Python, &format!("{api}.{member}"))
+                .iter()
+                .any(|a| a.concept == Concept::StateCheck),
+            None => {
+                kb.state_method(Language::Python, member).is_some()
+                    || kb
+                        .lookup_method_name(Language::Python, member)
+                        .iter()
+                        .any(|a| a.concept == Concept::StateCheck)
             }
         }
     }

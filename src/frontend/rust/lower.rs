@@ -18,6 +18,7 @@ mod calls;
 mod completion;
 mod drops;
 mod flow;
+mod format_calls;
 
 pub(crate) use calls::is_common_method;
 mod items;

@@ -53,6 +53,16 @@ fn parse_exprs(tokens: TokenStream) -> Option<Vec<Expr>> {
         .map(|p| p.into_iter().collect())
 }
 
+/// The scrutinee of `matches!(expr, pattern)` and its assertion forms: the tokens before the
+/// first top-level comma, as one expression (the pattern after it is no expression).
+fn parse_scrutinee(tokens: TokenStream) -> Option<Vec<Expr>> {
+    let head: TokenStream = tokens
+        .into_iter()
+        .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+        .collect();
+    syn::parse2::<Expr>(head).ok().map(|e| vec![e])
+}
+
 /// Whether `tokens` certainly do not parse as comma-separated expressions, told from their top
 /// level without parsing: logging macros' fields (`target: "t"`, `?value`, `key = %value`) are
 /// no expressions. A `%` or `?` never starts an expression, pattern or type, so none comes
@@ -240,6 +250,9 @@ pub fn parse(mac: &syn::Macro) -> MacroBody {
         "select" | "select_biased" => parse_select(tokens).map(MacroBody::Select),
         "lazy_static" => parse_statics(tokens, true).map(MacroBody::LazyStatics),
         "thread_local" => parse_statics(tokens, false).map(MacroBody::ThreadLocals),
+        "matches" | "assert_matches" | "debug_assert_matches" => {
+            parse_scrutinee(tokens).map(MacroBody::Exprs)
+        }
         "vec" => parse_exprs(tokens.clone())
             .or_else(|| parse_vec_repeat(tokens))
             .map(MacroBody::Exprs),
@@ -261,6 +274,16 @@ mod tests {
 
     fn mac(src: &str) -> syn::Macro {
         syn::parse_str(src).unwrap()
+    }
+
+    #[test]
+    fn matches_scrutinee_is_parsed_without_its_pattern() {
+        let m = mac("matches!(connect(addr, f(a, b)).await, Ok(Some(_)) | Err(_) if ready)");
+        let MacroBody::Exprs(exprs) = parse(&m) else {
+            panic!("not parsed");
+        };
+        assert_eq!(exprs.len(), 1);
+        assert!(matches!(exprs[0], Expr::Await(_)));
     }
 
     #[test]

@@ -1676,7 +1676,11 @@ impl<'a> Lowerer<'a, '_> {
 
     fn lower_macro_args(&mut self, mac: &syn::Macro) -> Val {
         self.library_trait_call_of_macro(mac);
+        let formats = self.formats_args(mac);
         if !self.macro_worth_parsing(mac) {
+            if let Some(call) = formats {
+                self.format_calls(mac, call, None);
+            }
             return Val::default();
         }
         match macros::parse(mac) {
@@ -1691,8 +1695,9 @@ impl<'a> Lowerer<'a, '_> {
                         self.asserted_err(&e);
                     }
                 }
-                for e in &es {
-                    self.lower_expr(e);
+                let tys: Vec<TypeRef> = es.iter().map(|e| self.lower_expr(e).ty).collect();
+                if let Some(call) = formats {
+                    self.format_calls(mac, call, Some((&es, &tys)));
                 }
             }
             MacroBody::Select(arms) => {
