@@ -215,6 +215,22 @@ fn on_other_threads(program: &Program) -> Vec<bool> {
     seen
 }
 
+/// Whether the task made at `at` never ends on its own (its body, or a function the body calls,
+/// loops forever: a heartbeat): running the loop does not finish it, so it is still pending
+/// when the loop is closed unless something cancels it.
+fn endless(program: &Program, at: At) -> bool {
+    let Some(EventKind::Run { body, .. }) = program.func(at.0).events.get(at.1).map(|e| &e.kind)
+    else {
+        return false;
+    };
+    let b = program.func(*body);
+    b.diverges
+        || b.events.iter().any(|e| {
+            matches!(&e.kind, EventKind::Call { callees, .. }
+                if !callees.is_empty() && callees.iter().all(|c| program.func(*c).diverges))
+        })
+}
+
 /// What `fid` does to the loop; `reaches` tells the functions whose summary may not be empty.
 fn summarize(
     program: &Program,
@@ -259,7 +275,7 @@ fn summarize(
                 if holds(fid, i) =>
             {
                 sum.clears = true;
-                pending.clear();
+                pending.retain(|&at| endless(program, at));
             }
             EventKind::RuntimeClose { .. } if holds(fid, i) => {
                 if !sum.clears {
@@ -290,7 +306,7 @@ fn summarize(
                 }
                 if clears {
                     sum.clears = true;
-                    pending.clear();
+                    pending.retain(|&at| endless(program, at));
                 }
                 for sub in subs {
                     pending.extend(sub.pending);
