@@ -95,6 +95,12 @@ pub enum Concept {
     /// A context manager that hands back the object it is given (argument `arg`) and closes
     /// it when the block ends (`contextlib.closing(loop) as l`: `l` is `loop`, closed at exit).
     ClosesAtExit,
+    /// Calls the callable it is given (argument `arg`, or `keyword`) on the calling thread, in
+    /// the caller's context, before it returns (`sorted(xs, key=f)`, `functools.reduce(f, xs)`,
+    /// `contextvars.Context.run(f)`): the callable runs inline, where the call is made. With
+    /// `consumed`, the call returns a lazy iterator (`map`, `filter`) that calls it only as it
+    /// is consumed, which counts only where the code consumes it right there.
+    CallsInPlace,
 }
 
 /// Which runtime a `block-on` or `spawn` API uses.
@@ -314,6 +320,10 @@ pub struct Api {
     /// For APIs that take a body: the keyword that may pass it instead (`target`).
     #[serde(default)]
     pub keyword: Option<String>,
+    /// For APIs that take a body: only `keyword` passes it, no position does (`key=` of
+    /// `sorted(xs, key=f)`).
+    #[serde(default)]
+    pub keyword_only: bool,
     /// For `calls-methods` classes: the methods their constructor calls on the new instance, in
     /// order; a name ending in `*` stands for every method whose name starts with what comes
     /// before it (`do_*`: `do_GET`, `do_POST`). For `calls-special` builtins: the special
@@ -339,6 +349,11 @@ pub struct Api {
     /// and what the body makes (a loop, a runtime) is made anew for each item.
     #[serde(default)]
     pub per_item: bool,
+    /// For `calls-in-place` APIs: the call returns a lazy iterator that calls the callable as
+    /// it is consumed (`map`, `filter`): the call counts only as the iterable of a `for` or of a
+    /// builtin that consumes it (`list(map(f, xs))`).
+    #[serde(default)]
+    pub consumed: bool,
     /// For Python APIs that run a callable: what the library hands it from the call's own
     /// positional arguments after the callable (`rest`: those arguments, as
     /// `executor.submit(f, a, b)` calls `f(a, b)`; `items`: one element of each iterable, as

@@ -13,7 +13,7 @@ pub fn made_name(api: &str, made_as: Option<&str>) -> String {
     }
 }
 
-/// Methods that call a closure right away on the calling thread.
+/// Rust methods that call a closure right away on the calling thread.
 const INLINE_METHODS: &[&str] = &[
     "map",
     "and_then",
@@ -75,8 +75,12 @@ pub fn placement_is_certain(program: &Program, facts: &Facts, mut f: FnId) -> bo
         let Some(site) = facts.callers[f.0 as usize].first() else {
             return true;
         };
+        // A Python body runs inline only under an API that the knowledge base says calls it
+        // in place (`calls-in-place`: `sorted(xs, key=f)`).
+        let caller = program.func(site.caller);
         if site.nested == Some(RunKind::Inline)
-            && let EventKind::Run { api, .. } = &program.func(site.caller).events[site.event].kind
+            && caller.language != crate::model::Language::Python
+            && let EventKind::Run { api, .. } = &caller.events[site.event].kind
         {
             let last = api.rsplit([':', '.']).next().unwrap_or(api);
             if !INLINE_METHODS.contains(&last) {

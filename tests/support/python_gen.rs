@@ -262,6 +262,13 @@ const PLACEMENTS: &[&str] = &[
     "descriptor_set_name",
     "init_subclass",
     "metaclass_new",
+    "local_partial",
+    "local_lambda_other_module",
+    "local_table_method",
+    "module_lambda_list",
+    "key_function",
+    "map_consumed",
+    "context_run",
 ];
 
 /// The placements crossed with the extra contexts of `extra_contexts`.
@@ -647,6 +654,68 @@ fn place(placement: &str, p: &Payload, body: &str) -> Placed {
                 ind(body, 8)
             );
         }
+        // Function values kept in a local of the calling code, then called: a partial, a
+        // lambda calling a function of another module, a table of bound methods.
+        "local_partial" => {
+            placed.items = format!("{support}{}\n", def(p, "job", "scale", body, 0));
+            placed.setup = "run = functools.partial(job, 3)".into();
+            placed.call = format!("{aw}run()");
+            placed.callee = "run".into();
+        }
+        "local_lambda_other_module" => {
+            placed.files.push(("app/jobs.py".into(), module));
+            placed.items = "from app.jobs import job\n".into();
+            placed.setup = "run = lambda: job()  # noqa: E731".into();
+            placed.call = format!("{aw}run()");
+            placed.callee = "run".into();
+        }
+        "local_table_method" => {
+            placed.items = format!(
+                "{support}class Worker:\n    def __init__(self, ident):\n        self.ident = ident\n\n{}\n",
+                def(p, "job", "self", body, 4)
+            );
+            placed.setup =
+                "worker = Worker(3)\nhandlers = {\"job\": worker.job, \"noop\": lambda: 0}".into();
+            placed.call = format!("{aw}handlers[\"job\"]()");
+            placed.callee = "handlers[\"job\"]".into();
+        }
+        // A module list of lambdas, called through the list.
+        "module_lambda_list" => {
+            placed.items = format!("{support}{job_def}\n\nHOOKS = [lambda: job()]\n");
+            placed.call = format!("{aw}HOOKS[0]()");
+            placed.callee = "HOOKS[0]".into();
+        }
+        // Library functions that call the function they are given in place (sync only): a
+        // sort key, a `map` that `list` consumes, `Context.run`.
+        "key_function" => {
+            assert!(!p.is_async && !p.run_sync, "a key function is sync");
+            placed.items = format!("{support}{}\n", def(p, "job", "item", body, 0));
+            placed.call = "sorted([3], key=job)[0]".into();
+            placed.callee = "functools.partial(sorted, [3], key=job)".into();
+        }
+        "map_consumed" => {
+            assert!(!p.is_async && !p.run_sync, "a mapped function is sync");
+            placed.files.push((
+                "app/jobs.py".into(),
+                format!(
+                    "\"\"\"Jobs.\"\"\"\n{IMPORTS}\n\n{support}{}\n",
+                    def(p, "job", "item", body, 0)
+                ),
+            ));
+            placed.items = "from app.jobs import job\n".into();
+            placed.call = "list(map(job, [3]))[0]".into();
+            placed.callee = "functools.partial(map, job, [3])".into();
+        }
+        "context_run" => {
+            assert!(!p.is_async && !p.run_sync, "a context runs sync code");
+            placed.items = format!(
+                "import contextvars\n\n\n{support}class Worker:\n    def __init__(self, ident):\n        self.ident = ident\n\n{}\n",
+                def(p, "job", "self", body, 4)
+            );
+            placed.setup = "worker = Worker(3)\nctx = contextvars.copy_context()".into();
+            placed.call = "ctx.run(worker.job)".into();
+            placed.callee = "worker.job".into();
+        }
         other => panic!("unknown placement {other}"),
     }
     placed
@@ -879,7 +948,13 @@ fn executor_programs(out: &mut Vec<Program>) {
             // A property getter is sync; `async with` needs async code on both sides.
             if matches!(
                 placement,
-                "property" | "descriptor_set_name" | "init_subclass" | "metaclass_new"
+                "property"
+                    | "descriptor_set_name"
+                    | "init_subclass"
+                    | "metaclass_new"
+                    | "key_function"
+                    | "map_consumed"
+                    | "context_run"
             ) && (payload.is_async || payload.run_sync)
             {
                 continue;

@@ -232,12 +232,21 @@ impl<'a> Lowerer<'a> {
             registrations::check(self, p, callee.method, args);
             self.deprecated_keywords(p, args, range);
         }
-        // APIs that take a body.
-        if let Some(api) = apis
-            .iter()
-            .copied()
-            .find(|a| body_kind(a.concept).is_some())
+        // A builtin iterating its argument consumes a lazy iterator made there.
+        if let Some(api) = apis.iter().find(|a| {
+            a.concept == Concept::CallsSpecial && a.methods.iter().any(|m| m == "__iter__")
+        }) && let Some(a) = args.and_then(|a| a.args.get(api.arg as usize))
         {
+            self.note_consumed(a);
+        }
+        // APIs that take a body (one that calls a callable in place only when given one, and
+        // a lazy iterator only where it is consumed).
+        if let Some(api) = apis.iter().copied().find(|a| {
+            body_kind(a.concept).is_some()
+                && (a.concept != Concept::CallsInPlace
+                    || (args.and_then(|x| Self::body_arg(a, x)).is_some()
+                        && (!a.consumed || self.consumed_calls.contains(&range))))
+        }) {
             let dest = if awaited { Dest::Await } else { dest };
             let val = self.run_api(api, &callee, args, range, dest);
             // The loop named by a `loop=` attribute (`loop=self.loop`), or the loop argument of a
@@ -1239,6 +1248,9 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
+        if api.keyword_only {
+            return None;
+        }
         let i = api.arg as usize;
         args.args.get(i).map(|e| (BodyArg::Pos(i), e))
     }
@@ -1985,11 +1997,19 @@ fn body_kind(concept: Concept) -> Option<RunKind> {
         Concept::SpawnBlocking => Some(RunKind::SpawnBlocking),
         Concept::Thread => Some(RunKind::Thread),
         Concept::BlockInPlace => Some(RunKind::BlockInPlace),
+        Concept::CallsInPlace => Some(RunKind::Inline),
         _ => None,
     }
 }
 
 impl Lowerer<'_> {
+    /// `e`, when a call, is consumed where it is made (see [`Lowerer::consumed_calls`]).
+    pub(super) fn note_consumed(&mut self, e: &Expr) {
+        if let Expr::Call(c) = e {
+            self.consumed_calls.push(c.range());
+        }
+    }
+
     /// The project function an argument passes, if it passes one: a function's name, a
     /// nested function, a lambda (made when the argument is lowered: its index is the next
     /// one), a bound method, or any of these through `functools.partial`.

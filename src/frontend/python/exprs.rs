@@ -165,6 +165,7 @@ impl<'a> Lowerer<'a> {
                     Some(parent),
                 );
                 self.ir.functions[id as usize].func.callers_unknown = true;
+                self.lambda_ids.push((l.range, id));
                 let mut scope = Scope::new(ScopeKind::Function, id, false);
                 if let Some(p) = &l.parameters {
                     for p in p.iter() {
@@ -314,6 +315,7 @@ impl<'a> Lowerer<'a> {
             if i > 0 {
                 self.scope_mut().loop_depth += 1;
             }
+            self.note_consumed(&g.iter);
             let iter = self.expr(&g.iter, Dest::Read);
             self.iterate(&g.iter, &iter, g.is_async);
             if i > 0 {
@@ -615,6 +617,7 @@ impl<'a> Lowerer<'a> {
                 self.scope_mut().attr_alias.remove(name);
                 self.scope_mut().coros.remove(name);
                 self.scope_mut().table_locals.remove(name);
+                self.scope_mut().local_tables.remove(name);
                 self.note_table_literal(name, value);
                 // A lambda is made when its expression is lowered: its index is the next one.
                 let lambda = matches!(value, Expr::Lambda(_)).then_some(self.ir.functions.len());
@@ -663,6 +666,8 @@ impl<'a> Lowerer<'a> {
                 }
                 self.unbind(name);
                 self.note_table_local(name, value);
+                self.note_local_callables(name, value);
+                self.note_literal_lambdas(name, value);
                 self.note_loop_key(name, value);
                 if let Some(path) = self.accessor_result(value) {
                     self.scope_mut().attr_alias.insert(Name::new(name), path);
@@ -725,6 +730,7 @@ impl<'a> Lowerer<'a> {
                         if let Some(p) = self.qualify(value).filter(|p| self.is_project_path(p)) {
                             self.record_attr(&class, attr, AttrDef::Alias(p.into_boxed_str()));
                         }
+                        self.note_attr_callables(a, value);
                     }
                     None => {
                         // Kept by another object (`app.state.pool = ..`): the flow does not

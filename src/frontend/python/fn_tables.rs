@@ -13,7 +13,7 @@ use ruff_text_size::TextRange;
 
 use super::exprs::{Dest, Val};
 use super::ir::{HandedFn, Pending, StoredFn};
-use super::lower::{Lowerer, NameRes};
+use super::lower::{Lowerer, NameRes, ScopeKind};
 
 /// Methods that put their argument (at the given position) into the container.
 const STORING: &[(&str, usize)] = &[
@@ -29,6 +29,10 @@ impl Lowerer<'_> {
     /// or a name imported from another), when `e` names one rather than a local.
     pub(super) fn table_path(&self, e: &Expr) -> Option<String> {
         match e {
+            Expr::Attribute(a) => self.attr_table(a),
+            Expr::Name(n) if let Some(t) = self.scope().local_tables.get(n.id.as_str()) => {
+                Some(t.to_string())
+            }
             Expr::Name(n) => match self.resolve_name(n.id.as_str()) {
                 NameRes::Plain if self.module_containers.contains(n.id.as_str()) => {
                     Some(self.module_path(n.id.as_str()))
@@ -38,6 +42,23 @@ impl Lowerer<'_> {
             },
             _ => None,
         }
+    }
+
+    /// The table that the attribute `self.attr` of a method's instance is, named after the
+    /// class and the attribute.
+    fn attr_table(&self, a: &ruff_python_ast::ExprAttribute) -> Option<String> {
+        let Expr::Name(base) = &*a.value else {
+            return None;
+        };
+        let class = self.self_class(base.id.as_str())?;
+        Some(format!("{class}.<attr {}>", a.attr.id))
+    }
+
+    /// The table `e` reads functions from: a table of a module, of a local, or an attribute of
+    /// the instance that the file stores functions into.
+    fn read_table_path(&self, e: &Expr) -> Option<String> {
+        let t = self.table_path(e)?;
+        (!matches!(e, Expr::Attribute(_)) || self.attr_fn_tables.contains(&t)).then_some(t)
     }
 
     /// The container an element access reads (`T[key]`, `T.get(key, [])`,
@@ -88,20 +109,32 @@ impl Lowerer<'_> {
             self.table_reads.swap_remove(i);
             return true;
         }
-        let leaked = match self.scope().table_locals.get(name) {
+        let scope = self.scope();
+        let leaked = match scope
+            .table_locals
+            .get(name)
+            .or(scope.local_tables.get(name))
+        {
             Some(t) => Some(t.to_string()),
             None => matches!(self.resolve_name(name), NameRes::Plain)
                 .then(|| self.module_containers.contains(name))
                 .filter(|&c| c)
                 .map(|_| self.module_path(name)),
         };
-        if let Some(t) = leaked {
+        // A table of a function's locals or of an instance's attribute holds values a name
+        // there was bound to (a method read may be a property's value): read as a value, it
+        // hands on what the frontend follows no further, whose known callers stay the calls
+        // through the table.
+        if let Some(t) = leaked.filter(|t| !t.contains(".<locals ") && !t.contains(".<attr ")) {
             self.ir.table_leaks.push(t.into_boxed_str());
         }
         false
     }
 
     fn store_fn(&mut self, table: String, value: StoredFn) {
+        if table.contains(".<attr ") {
+            self.attr_fn_tables.insert(table.clone());
+        }
         self.ir.fn_tables.push((table.into_boxed_str(), value));
     }
 
@@ -121,6 +154,107 @@ impl Lowerer<'_> {
         let table = self.module_path(name);
         for v in values {
             if let Some(f) = self.stored_fn(v, false) {
+                self.store_fn(table.clone(), f);
+            }
+        }
+    }
+
+    /// The function a value already lowered is, when it is one the linker can name: a lambda
+    /// (found by its range), or what [`Self::handed_fn`] names.
+    fn lowered_fn(&mut self, value: &Expr) -> Option<StoredFn> {
+        if let Expr::Lambda(l) = value {
+            let (_, id) = self.lambda_ids.iter().rev().find(|(r, _)| *r == l.range)?;
+            return Some(StoredFn::Local(*id));
+        }
+        self.stored_fn(value, false)
+    }
+
+    /// The values of a literal container (`{k: f}`, `[f, g]`, `(f, g)`, `{f, g}`).
+    fn literal_values(value: &Expr) -> Option<Vec<&Expr>> {
+        Some(match value {
+            Expr::Dict(d) => d.items.iter().map(|i| &i.value).collect(),
+            Expr::List(l) => l.elts.iter().collect(),
+            Expr::Tuple(t) => t.elts.iter().collect(),
+            Expr::Set(s) => s.elts.iter().collect(),
+            _ => return None,
+        })
+    }
+
+    /// `NAME = [lambda: .., ..]` at module level, once the value is lowered: the table holds
+    /// each lambda among the values too.
+    pub(super) fn note_literal_lambdas(&mut self, name: &str, value: &Expr) {
+        if !self.at_module_level() || !self.module_containers.contains(name) {
+            return;
+        }
+        let Some(values) = Self::literal_values(value) else {
+            return;
+        };
+        let table = self.module_path(name);
+        for v in values.into_iter().filter(|v| matches!(v, Expr::Lambda(_))) {
+            if let Some(f) = self.lowered_fn(v) {
+                self.store_fn(table.clone(), f);
+            }
+        }
+    }
+
+    /// A name of a function's body bound, once the value is lowered, to a function value (a
+    /// function or a bound method named there, a lambda, a `functools.partial` of one, a
+    /// parameter) or to a literal container of them (`hooks = [f, lambda: g(1)]`): a table of
+    /// its own holds them, so that a call of the name, or through the container
+    /// (`hooks[0]()`, `for h in hooks: h()`), calls them. A name bound to anything else holds
+    /// nothing the model follows, and its calls stay unknown.
+    pub(super) fn note_local_callables(&mut self, name: &str, value: &Expr) {
+        if self.at_module_level() || self.scope().kind == ScopeKind::ClassBody {
+            return;
+        }
+        let (values, container) = match Self::literal_values(value) {
+            Some(v) => (v, true),
+            None => (vec![value], false),
+        };
+        let fns: Vec<StoredFn> = values
+            .into_iter()
+            .filter_map(|v| self.lowered_fn(v))
+            .collect();
+        if fns.is_empty() {
+            return;
+        }
+        let table = format!("{}.<locals {}>.{name}", self.mf.name, self.scope().fn_id);
+        for f in fns {
+            self.store_fn(table.clone(), f);
+        }
+        let scope = self.scope_mut();
+        if container {
+            scope
+                .local_tables
+                .insert(Name::new(name), table.into_boxed_str());
+        } else {
+            scope
+                .table_locals
+                .insert(Name::new(name), table.into_boxed_str());
+        }
+    }
+
+    /// `self.attr = value` in a method, once the value is lowered: a lambda, a
+    /// `functools.partial`, a parameter, or a literal container of function values, stored
+    /// into the attribute's table (a function or bound method named by its path is an alias of
+    /// the attribute, which calls of it already follow).
+    pub(super) fn note_attr_callables(
+        &mut self,
+        target: &ruff_python_ast::ExprAttribute,
+        value: &Expr,
+    ) {
+        let Some(table) = self.attr_table(target) else {
+            return;
+        };
+        let values = Self::literal_values(value).unwrap_or_else(|| vec![value]);
+        let aliased = self
+            .qualify(value)
+            .is_some_and(|p| self.is_project_path(&p));
+        if aliased {
+            return;
+        }
+        for v in values {
+            if let Some(f) = self.lowered_fn(v) {
                 self.store_fn(table.clone(), f);
             }
         }
@@ -187,7 +321,7 @@ impl Lowerer<'_> {
     /// default, or `None`).
     pub(super) fn table_element(&self, value: &Expr) -> Option<String> {
         match value {
-            Expr::Subscript(s) => self.table_path(&s.value),
+            Expr::Subscript(s) => self.read_table_path(&s.value),
             Expr::Call(c)
                 if let Expr::Attribute(a) = &*c.func
                     && a.attr.id.as_str() == "get"
@@ -198,7 +332,7 @@ impl Lowerer<'_> {
                         .get(1)
                         .is_none_or(|d| d.is_none_literal_expr()) =>
             {
-                self.table_path(&a.value)
+                self.read_table_path(&a.value)
             }
             _ => None,
         }
@@ -219,7 +353,7 @@ impl Lowerer<'_> {
                     _ => return None,
                 }
             }
-            Expr::Name(_) => (iter, false),
+            Expr::Name(_) | Expr::Attribute(_) => (iter, false),
             // A list of functions the table keeps under a key: `for h in T.get(key, [])`.
             Expr::Subscript(_) | Expr::Call(_) => (Self::container_of(iter)?, false),
             _ => return None,
@@ -232,7 +366,7 @@ impl Lowerer<'_> {
             },
             _ => return None,
         };
-        let table = self.table_path(base)?;
+        let table = self.read_table_path(base)?;
         self.sanction(base);
         Some((name.clone(), table))
     }
@@ -279,6 +413,10 @@ impl Lowerer<'_> {
                 .table_locals
                 .get(n.id.as_str())
                 .map(|t| t.to_string()),
+            // `self.on_done()`, when the file stores functions into that attribute.
+            Expr::Attribute(a) => self
+                .attr_table(a)
+                .filter(|t| self.attr_fn_tables.contains(t)),
             _ => self.table_element(func),
         }
     }

@@ -565,6 +565,13 @@ pub fn link(project: &Project, mut files: Vec<FileIr>, kb: &Kb) -> Program {
     for f in linker.table_leaked_fns() {
         program.functions[f.0 as usize].callers_unknown = true;
     }
+    // A lambda kept in a table that the project only calls through is called there alone.
+    for f in linker.table_closures_called() {
+        let func = &mut program.functions[f.0 as usize];
+        if func.kind == crate::model::FnKind::Closure && func.entry.is_none() {
+            func.callers_unknown = false;
+        }
+    }
     let stages: HashSet<FnId> = returned.iter().map(|&(_, w)| w).collect();
     // The stage of a decorator factory that the project only applies (`@every(30)`), and
     // that hands back no function of its own (it registers or schedules what it is given),
@@ -1626,6 +1633,21 @@ impl<'a> Linker<'a> {
         out
     }
 
+    /// The functions held by tables that the project calls through and reads in no other
+    /// way.
+    fn table_closures_called(&self) -> Vec<FnId> {
+        let uses = self
+            .table_uses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (leaked, called) = &*uses;
+        self.tables
+            .iter()
+            .filter(|(t, _)| called.contains(&**t) && !leaked.contains(&**t))
+            .flat_map(|(_, fns)| fns.iter().copied())
+            .collect()
+    }
+
     /// The functions held by tables read as values the frontend does not follow: they may be
     /// called from anywhere.
     fn table_leaked_fns(&self) -> Vec<FnId> {
@@ -2492,7 +2514,28 @@ impl<'a> Linker<'a> {
             Pending::Table { path } => {
                 self.note_table_use(text(*path), false);
                 if let Some(fns) = self.tables.get(self.table_name(text(*path)).as_str()) {
-                    call_any(out, fns);
+                    // A decorated function is called through its wrappers, as by name.
+                    for &f in fns.iter().filter(|f| self.redirect.contains_key(f)) {
+                        self.reached().insert(f);
+                    }
+                    match fns.as_slice() {
+                        [f] => {
+                            for g in self.runs_in_place(*f) {
+                                call_any(out, &[g]);
+                            }
+                        }
+                        _ => {
+                            let mut all: Vec<FnId> = Vec::new();
+                            for &f in fns {
+                                for g in self.runs_in_place(f) {
+                                    if !all.contains(&g) {
+                                        all.push(g);
+                                    }
+                                }
+                            }
+                            call_any(out, &all);
+                        }
+                    }
                 }
             }
             // A fixture handed to a project function is used (or not) where the callee uses it.

@@ -142,6 +142,15 @@ pub struct Lowerer<'a> {
     /// Where names of tables of functions are read in ways the frontend follows (see
     /// `fn_tables`), until the read is lowered.
     pub table_reads: Vec<TextRange>,
+    /// Calls whose result the code consumes right where it makes it (the iterable of a `for`,
+    /// of a comprehension, or of a builtin that iterates its argument): a lazy iterator such a
+    /// call returns (`map(f, xs)`) calls its callable there.
+    pub consumed_calls: Vec<TextRange>,
+    /// The lambdas lowered so far, by their range: the function each made.
+    pub lambda_ids: Vec<(TextRange, u32)>,
+    /// The tables of functions that attributes of the instances of this file's classes are
+    /// (`self.on_done = partial(f, 1)`, `self.hooks.append(f)`), by the path of the table.
+    pub attr_fn_tables: std::collections::HashSet<String>,
     /// Attributes of `self` that the enclosing `if` finds unset (`if self._x is None:`), so
     /// that storing one there fills it once per instance.
     pub lazy_attrs: Vec<Name>,
@@ -225,6 +234,9 @@ impl<'a> Lowerer<'a> {
             module_partials: HashMap::default(),
             module_containers: HashSet::default(),
             table_reads: Vec::new(),
+            consumed_calls: Vec::new(),
+            lambda_ids: Vec::new(),
+            attr_fn_tables: Default::default(),
             lazy_attrs: Vec::new(),
             renewed_attrs: Vec::new(),
             state_guards: Vec::new(),
@@ -728,6 +740,7 @@ impl<'a> Lowerer<'a> {
             }
             Stmt::For(f) => {
                 let table = self.table_loop(&f.target, &f.iter);
+                self.note_consumed(&f.iter);
                 let iter = self.expr(&f.iter, Dest::Read);
                 self.iterate(&f.iter, &iter, f.is_async);
                 self.unbind_target(&f.target);
@@ -987,6 +1000,7 @@ impl<'a> Lowerer<'a> {
         scope.types.remove(name);
         scope.global_alias.remove(name);
         scope.table_locals.remove(name);
+        scope.local_tables.remove(name);
     }
 }
 

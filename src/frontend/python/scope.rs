@@ -98,6 +98,9 @@ pub struct Scope {
     pub coros: HashMap<Name, super::lower::Hoisted>,
     /// Local names bound to an element of a table of functions, with the table's path.
     pub table_locals: HashMap<Name, Box<str>>,
+    /// Local names bound to a literal container of functions (`hooks = [f, g]`), with the
+    /// path of the table that holds them.
+    pub local_tables: HashMap<Name, Box<str>>,
 }
 
 impl Scope {
@@ -136,6 +139,7 @@ impl Scope {
             made_with: HashMap::default(),
             coros: HashMap::default(),
             table_locals: HashMap::default(),
+            local_tables: HashMap::default(),
         }
     }
 }
