@@ -20,11 +20,13 @@ const AFTER_SEND: &[&str] = &[
     "unwrap_or_default",
 ];
 
-/// The sender a spawned body sends on as its last statement, if any.
-pub(super) fn last_send(body: &Expr, kb: &KbView<'_>) -> Option<String> {
+/// The method call a spawned body makes as its last statement, once an `.await` and methods
+/// that only unwrap or ignore its result are looked through (`tx.send(()).await.unwrap()`).
+/// Closures count as bodies only when `closures` is set.
+fn last_call(body: &Expr, closures: bool) -> Option<&syn::ExprMethodCall> {
     let block = match strip(body) {
         Expr::Async(a) => &a.block,
-        Expr::Closure(c) => match strip(&c.body) {
+        Expr::Closure(c) if closures => match strip(&c.body) {
             Expr::Block(b) => &b.block,
             Expr::Async(a) => &a.block,
             _ => return None,
@@ -42,37 +44,25 @@ pub(super) fn last_send(body: &Expr, kb: &KbView<'_>) -> Option<String> {
                 e = &m.receiver;
             }
             Expr::Await(a) => e = &a.base,
-            Expr::MethodCall(m) if kb.channel_sends(None, &m.method.to_string()) => {
-                return path_name(&m.receiver);
-            }
+            Expr::MethodCall(m) => return Some(m),
             _ => return None,
         }
     }
+}
+
+/// The sender a spawned body sends on as its last statement, if any.
+pub(super) fn last_send(body: &Expr, kb: &KbView<'_>) -> Option<String> {
+    let m = last_call(body, true)?;
+    kb.channel_sends(None, &m.method.to_string())
+        .then(|| path_name(&m.receiver))
+        .flatten()
 }
 
 /// The local a spawned body calls a method of as its last statement (`done.release(1)`,
 /// `latch.count_down()`, `tx.send(())`): a value it shares with its spawner, through which it
 /// may tell that it finished.
 pub(super) fn last_signal(body: &Expr) -> Option<String> {
-    let block = match strip(body) {
-        Expr::Async(a) => &a.block,
-        _ => return None,
-    };
-    let mut e = match block.stmts.last()? {
-        Stmt::Expr(e, _) => e,
-        Stmt::Local(l) if matches!(l.pat, Pat::Wild(_)) => &l.init.as_ref()?.expr,
-        _ => return None,
-    };
-    loop {
-        match strip(e) {
-            Expr::MethodCall(m) if AFTER_SEND.contains(&m.method.to_string().as_str()) => {
-                e = &m.receiver;
-            }
-            Expr::Await(a) => e = &a.base,
-            Expr::MethodCall(m) => return path_name(&m.receiver),
-            _ => return None,
-        }
-    }
+    path_name(&last_call(body, false)?.receiver)
 }
 
 /// The local whose method an `.await` waits on (`sem.acquire(n).await`).
